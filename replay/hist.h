@@ -1,0 +1,45 @@
+/* hist: a log-linear latency histogram in the manner of HdrHistogram: values
+ * from 1 µs to 1 h with 3 significant digits (relative error <= 0.1 %),
+ * mergeable by adding counts. Not thread-safe: one per thread, merged. */
+#ifndef AIOTEST_HIST_H
+#define AIOTEST_HIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define HIST_MIN_US 1ull
+#define HIST_MAX_US 3600000000ull /* 1 h; larger values are clamped and counted */
+
+typedef struct hist hist_t;
+
+/* NULL on out of memory. Counts start at zero. */
+hist_t *hist_new(void);
+void hist_free(hist_t *h);
+void hist_reset(hist_t *h);
+
+/* Records one value in µs (0 is counted as 1, above HIST_MAX_US as HIST_MAX_US). */
+void hist_record(hist_t *h, uint64_t us);
+/* Records n values of us at once. */
+void hist_record_n(hist_t *h, uint64_t us, uint64_t n);
+/* dst += src. */
+void hist_merge(hist_t *dst, const hist_t *src);
+
+uint64_t hist_count(const hist_t *h);
+uint64_t hist_min(const hist_t *h);  /* 0 when empty */
+uint64_t hist_max(const hist_t *h);  /* 0 when empty */
+double hist_mean(const hist_t *h);   /* exact mean of recorded values; 0 when empty */
+/* Value at percentile p in [0, 100] (highest value equivalent of the bucket,
+ * like HdrHistogram); 0 when empty. */
+uint64_t hist_percentile(const hist_t *h, double p);
+/* Number of recorded values <= us (for cumulative Prometheus buckets). */
+uint64_t hist_count_le(const hist_t *h, uint64_t us);
+
+/* Sparse JSON form for reports: {"sub_bucket_bits": B, "counts": [[index, count], ...],
+ * "sum_us": S, "min_us": m, "max_us": M}. hist_from_json returns NULL (with a message
+ * in err) when j is not such an object. Merging two runs' reports = merging these. */
+json_t *hist_to_json(const hist_t *h);
+hist_t *hist_from_json(const json_t *j, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,35 @@
+/* metrics: the Prometheus endpoint (libmicrohttpd, text exposition 0.0.4).
+ * The page is rendered from a snapshot that the main thread publishes once a
+ * second (metrics_publish copies it under a mutex); load threads never see the
+ * server. Metric names and labels: docs/metrics.md. */
+#ifndef AIOTEST_METRICS_H
+#define AIOTEST_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+typedef struct metrics metrics_t;
+
+/* Starts serving GET /metrics on listen ("ADDR:PORT", or ":PORT" for 127.0.0.1).
+ * class_names are copied. Returns NULL with err (bad address, port in use). */
+metrics_t *metrics_start(const char *listen, const stats_names_t *names,
+                         const char *const *class_names, size_t n_classes,
+                         char *err, size_t errlen);
+
+typedef struct metrics_state {
+    const uint32_t *users_per_class; /* n_classes running users */
+    uint32_t target_users;           /* users the shape wants now */
+    int stage;                       /* 1-based current stage, 0 after the run */
+    double target_rate;              /* open model: iterations/s wanted now, else 0 */
+    double elapsed_s;
+} metrics_state_t;
+
+/* Copies the merged totals and the state into the served snapshot. Main thread only. */
+void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *st);
+
+/* Stops the server (after --metrics-linger, decided by the caller) and frees. */
+void metrics_stop(metrics_t *m);
+
+#endif

@@ -1,0 +1,132 @@
+/* stats: request statistics. One stats_t per worker thread, written only by
+ * that thread (no locks on the hot path); merged into totals by the main
+ * thread through stats_merge on snapshots that workers publish once a second.
+ *
+ * Entries: every (method, name) pair of the scenario gets an index in a
+ * stats_names_t built once before threads start and read-only afterwards. */
+#ifndef AIOTEST_STATS_H
+#define AIOTEST_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "hist.h"
+
+typedef enum stats_fail {
+    STATS_OK = 0,
+    STATS_FAIL_CONNECT,     /* refused, unreachable, DNS */
+    STATS_FAIL_TIMEOUT,     /* connect or response timeout */
+    STATS_FAIL_RESET,       /* connection reset or closed mid-response */
+    STATS_FAIL_TLS,         /* handshake or certificate verification */
+    STATS_FAIL_HTTP,        /* status >= 400 (or outside the check's set) */
+    STATS_FAIL_CHECK,       /* body check failed */
+    STATS_FAIL_EXTRACT,     /* an extractor without default found nothing */
+    STATS_FAIL_PROTOCOL,    /* unparsable response */
+    STATS_FAIL_H2_RST,      /* stream reset by the server */
+    STATS_FAIL_H2_GOAWAY,   /* refused by GOAWAY and not retried */
+    STATS_FAIL_H2_PROTOCOL, /* HTTP/2 protocol or session error */
+    STATS_FAIL__COUNT
+} stats_fail_t;
+
+typedef enum stats_proto { STATS_PROTO_H1 = 0, STATS_PROTO_H2 = 1, STATS_PROTO__COUNT } stats_proto_t;
+
+/* Stable short names used in reports, CSV and metric labels:
+ * "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
+ * "protocol", "h2_rst", "h2_goaway", "h2_protocol"; "http/1.1", "h2". */
+const char *stats_fail_name(stats_fail_t f);
+const char *stats_proto_name(stats_proto_t p);
+/* Inverse of stats_fail_name; -1 when unknown. */
+int stats_fail_from_name(const char *s);
+
+/* ---- names: the (method, name) table. */
+typedef struct stats_names stats_names_t;
+stats_names_t *stats_names_new(void);
+void stats_names_free(stats_names_t *n);
+/* Index of (method, name), added if new. Not thread-safe: before threads start. */
+uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name);
+size_t stats_names_count(const stats_names_t *n);
+const char *stats_names_method(const stats_names_t *n, uint32_t i);
+const char *stats_names_name(const stats_names_t *n, uint32_t i);
+
+/* ---- per-entry figures, read through accessors. */
+typedef struct stats_entry {
+    uint64_t count;                        /* requests ended (ok + failed) */
+    uint64_t failures;                     /* sum of fail[] */
+    uint64_t fail[STATS_FAIL__COUNT];      /* by category; fail[STATS_OK] unused */
+    uint64_t by_proto[STATS_PROTO__COUNT]; /* requests per protocol */
+    uint64_t bytes_sent, bytes_received;
+    hist_t *latency;                       /* all requests, ok and failed, µs */
+} stats_entry_t;
+
+/* Status codes are counted per entry for the metrics' status label. */
+#define STATS_STATUS_MAX 600
+
+typedef struct stats stats_t;
+
+/* A stats_t with one entry per name of names (names may grow before the run
+ * only). NULL on out of memory. */
+stats_t *stats_new(const stats_names_t *names);
+void stats_free(stats_t *s);
+void stats_reset(stats_t *s);
+
+/* Hot path: one request ended. status 0 when there was no response. latency_us
+ * from the (scheduled) start to the end of the response. */
+void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
+                  stats_fail_t fail, uint64_t latency_us, uint64_t bytes_sent,
+                  uint64_t bytes_received);
+/* Iterations (one pass of a class's tasks) started/completed. */
+void stats_iteration(stats_t *s, bool completed);
+
+/* dst += src, entry by entry (same names table). */
+void stats_merge(stats_t *dst, const stats_t *src);
+
+size_t stats_entries(const stats_t *s);
+const stats_entry_t *stats_entry(const stats_t *s, uint32_t i);
+/* Totals over all entries (the "Aggregated" row); latency merged. */
+const stats_entry_t *stats_total(stats_t *s);
+/* Count of responses with status code (0..STATS_STATUS_MAX-1) for entry i. */
+uint64_t stats_status_count(const stats_t *s, uint32_t i, int status);
+uint64_t stats_iterations_started(const stats_t *s);
+uint64_t stats_iterations_completed(const stats_t *s);
+
+/* ---- history: one row a second, appended by the main thread. */
+typedef struct stats_second {
+    double t;                /* seconds since the run started */
+    uint32_t users;          /* running users at that second */
+    uint32_t target_users;
+    double rps, fails_per_s;
+    uint64_t p50_us, p95_us, p99_us;
+    double iterations_per_s;
+} stats_second_t;
+
+typedef struct stats_history stats_history_t;
+stats_history_t *stats_history_new(void);
+void stats_history_free(stats_history_t *h);
+/* Appends a row computed from interval (the stats of that second only). */
+void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t target_users,
+                       double interval_s, stats_t *interval);
+size_t stats_history_len(const stats_history_t *h);
+const stats_second_t *stats_history_at(const stats_history_t *h, size_t i);
+
+/* ---- output. */
+/* Locust-like table: Type, Name, # reqs, # fails, RPS, min/avg/p50/p90/p95/p99/p99.9/max
+ * (ms), one row per entry and an "Aggregated" total row. */
+void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, double duration_s);
+
+/* The run report (docs/report-format.md): {"format": "aiotest-report", "version": 1,
+ * "started": ISO8601, "duration_s", "entries": [{method, name, count, failures,
+ * fail: {category: n}, protocols: {...}, statuses: {"200": n}, bytes_sent,
+ * bytes_received, latency: hist_to_json, min/avg/p50/../max in ms}], "total": {...},
+ * "iterations": {...}, "history": [...]}; meta (may be NULL) is merged in at the top
+ * level (command line, scenario, shape...). New reference. */
+json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_history_t *h,
+                          double duration_s, int64_t started_wall_us, json_t *meta);
+/* Reads a report back (for --merge and --baseline): fills names, stats, history.
+ * Returns 0, or -1 with a message in err naming the field. */
+int stats_report_load(const json_t *report, stats_names_t **names, stats_t **stats,
+                      stats_history_t **history, double *duration_s, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,157 @@
+/* scenario: the aiotest-scenario file (docs/file-formats.md), a stream of
+ * msgpack maps: one header (hosts, variables, data sources), then one map per
+ * user class.
+ *
+ * Templates: url, header names/values and bodies may contain {{name}} (a
+ * variable) or a generator ({{uuid}}, {{now_ms}}, {{random_int A B}},
+ * {{user_id}}); the library stores them as text, the replay expands them.
+ *
+ * Ownership: every pointer is heap memory owned by the containing struct;
+ * scn_free frees a whole scenario. */
+#ifndef AIOTEST_SCENARIO_H
+#define AIOTEST_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp_error.h"
+
+#define SCN_FORMAT "aiotest-scenario"
+#define SCN_VERSION_MAJOR 1
+#define SCN_VERSION_MINOR 0
+
+typedef struct scn_kv {
+    char *name;
+    char *value;
+} scn_kv_t;
+
+typedef enum scn_proto {
+    SCN_PROTO_AUTO = 0, /* http: HTTP/1.1; https: ALPN h2, else HTTP/1.1 */
+    SCN_PROTO_H1 = 1,   /* HTTP/1.1 only */
+    SCN_PROTO_H2 = 2,   /* h2 over TLS (ALPN) */
+    SCN_PROTO_H2C = 3,  /* cleartext h2 with prior knowledge */
+} scn_proto_t;
+
+typedef struct scn_host {
+    char *base_url;     /* origin "http(s)://host[:port]"; hosts[0] is the default host */
+    scn_proto_t proto;
+} scn_host_t;
+
+typedef struct scn_data {
+    char *path;         /* CSV file, relative to the scenario file's folder */
+    char **vars;        /* variable for column i; n_vars == 0: the CSV's header row names them */
+    size_t n_vars;
+} scn_data_t;
+
+typedef enum scn_ext_kind {
+    SCN_EXT_HEADER = 0, /* expr: response header name (case-insensitive) */
+    SCN_EXT_COOKIE = 1, /* expr: cookie name from Set-Cookie */
+    SCN_EXT_JSON = 2,   /* expr: JSON path "$.a.b[0].c" on the body */
+    SCN_EXT_REGEX = 3,  /* expr: POSIX extended regex on the body; group selects the capture */
+} scn_ext_kind_t;
+
+typedef struct scn_extractor {
+    char *var;          /* variable set for this user */
+    scn_ext_kind_t kind;
+    char *expr;
+    int group;          /* regex capture group (default 1); unused for others */
+    char *default_value;/* used when nothing matches; NULL: no match fails the request ("extract") */
+} scn_extractor_t;
+
+typedef struct scn_check {
+    int *statuses;      /* accepted statuses; n_statuses == 0: any status < 400 */
+    size_t n_statuses;
+    char **body_contains; /* every string must occur in the body */
+    size_t n_body_contains;
+} scn_check_t;
+
+typedef struct scn_request {
+    char *name;         /* stats key, e.g. "GET /api/item/{id}" */
+    char *method;
+    char *url;          /* template; absolute, or a path resolved against hosts[0] */
+    scn_kv_t *headers;  /* templates, in order; no hop-by-hop or length headers */
+    size_t n_headers;
+    uint8_t *body;      /* template bytes, may be NULL */
+    size_t body_len;
+    scn_extractor_t *extractors;
+    size_t n_extractors;
+    scn_check_t check;
+    bool follow_redirects; /* follow 301/302/303/307/308 within the step */
+} scn_request_t;
+
+typedef struct scn_step {
+    scn_request_t *requests; /* one for a serial step, several for a parallel group */
+    size_t n_requests;
+    bool parallel;           /* requests start together */
+    uint64_t think_us;       /* recorded pause after the step (used with SCN_WAIT_RECORDED) */
+} scn_step_t;
+
+typedef enum scn_wait_kind {
+    SCN_WAIT_RECORDED = 0, /* after each step, its recorded think_us */
+    SCN_WAIT_NONE = 1,     /* no pause */
+    SCN_WAIT_CONSTANT = 2, /* min_us after each task step */
+    SCN_WAIT_BETWEEN = 3,  /* uniform in [min_us, max_us] after each task step */
+} scn_wait_kind_t;
+
+typedef struct scn_wait {
+    scn_wait_kind_t kind;
+    uint64_t min_us, max_us;
+} scn_wait_t;
+
+typedef struct scn_steps {
+    scn_step_t *v;
+    size_t n;
+} scn_steps_t;
+
+typedef struct scn_class {
+    char *name;
+    uint32_t weight;       /* >= 1 */
+    scn_wait_t wait;
+    scn_steps_t on_start;  /* once per user, before the first task */
+    scn_steps_t tasks;     /* in order, looping; one pass is an iteration */
+    scn_steps_t on_stop;   /* once, when the user is stopped */
+} scn_class_t;
+
+typedef struct scn_scenario {
+    int version_major, version_minor;
+    int64_t created_us;
+    char *tool;
+    scn_host_t *hosts;
+    size_t n_hosts;
+    scn_kv_t *vars;        /* initial values of variables, for every user */
+    size_t n_vars;
+    scn_data_t *data;
+    size_t n_data;
+    scn_class_t *classes;
+    size_t n_classes;
+} scn_scenario_t;
+
+/* Allocates an empty scenario of the current version. NULL on out of memory. */
+scn_scenario_t *scn_new(void);
+void scn_free(scn_scenario_t *s);
+void scn_class_fini(scn_class_t *c);
+void scn_steps_fini(scn_steps_t *st);
+void scn_step_fini(scn_step_t *st);
+void scn_request_fini(scn_request_t *r);
+
+/* Checks the whole scenario against the spec: at least one class, weights >= 1,
+ * every request has method and url, templates are well-formed ({{ }} balanced,
+ * known generators), regexes compile, JSON paths parse, wait min <= max.
+ * Returns 0 or MP_ERR_INVALID with err naming class, section, step, request, field. */
+int scn_validate(const scn_scenario_t *s, mp_error_t *err);
+
+/* Reads and validates a scenario file. Returns 0 and *out (caller frees with
+ * scn_free), or negative with err (file, record index, offset, field).
+ * A recording is refused with MP_ERR_KIND. */
+int scn_load(const char *path, scn_scenario_t **out, mp_error_t *err);
+
+/* Writes s to path (header record then one record per class). Returns 0 or negative. */
+int scn_save(const char *path, const scn_scenario_t *s, mp_error_t *err);
+
+/* Which kind of file path is, from its header: MP_KIND_RECORDING,
+ * MP_KIND_SCENARIO, or negative with err. */
+enum { MP_KIND_RECORDING = 1, MP_KIND_SCENARIO = 2 };
+int mp_file_kind(const char *path, mp_error_t *err);
+
+#endif

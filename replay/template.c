@@ -1,0 +1,490 @@
+/* template: compile {{...}} once into parts, expand them per request. */
+#include "template.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "clock.h"
+
+/* ---- symbol table ---- */
+
+struct tpl_symtab {
+    char **names;
+    size_t n, cap;
+};
+
+tpl_symtab_t *tpl_symtab_new(void)
+{
+    return calloc(1, sizeof(tpl_symtab_t));
+}
+
+void tpl_symtab_free(tpl_symtab_t *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        free(st->names[i]);
+    free(st->names);
+    free(st);
+}
+
+static int symtab_find_len(const tpl_symtab_t *st, const char *name, size_t len)
+{
+    /* Linear: a scenario has a few dozen variables and lookups happen at load only. */
+    for (size_t i = 0; i < st->n; i++)
+        if (strncmp(st->names[i], name, len) == 0 && st->names[i][len] == '\0')
+            return (int)i;
+    return -1;
+}
+
+int tpl_symtab_intern(tpl_symtab_t *st, const char *name, size_t len)
+{
+    int i = symtab_find_len(st, name, len);
+    if (i >= 0)
+        return i;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 8;
+        char **names = realloc(st->names, cap * sizeof(*names));
+        if (!names)
+            return -1;
+        st->names = names;
+        st->cap = cap;
+    }
+    char *copy = strndup(name, len);
+    if (!copy)
+        return -1;
+    st->names[st->n] = copy;
+    return (int)st->n++;
+}
+
+int tpl_symtab_find(const tpl_symtab_t *st, const char *name)
+{
+    return symtab_find_len(st, name, strlen(name));
+}
+
+size_t tpl_symtab_count(const tpl_symtab_t *st)
+{
+    return st->n;
+}
+
+const char *tpl_symtab_name(const tpl_symtab_t *st, size_t i)
+{
+    return i < st->n ? st->names[i] : NULL;
+}
+
+/* ---- variables ---- */
+
+typedef struct var_slot {
+    char *p;     /* NUL-terminated, NULL when unset */
+    size_t len;
+    size_t cap;  /* kept across sets: re-extracting a token each iteration reuses it */
+} var_slot_t;
+
+struct tpl_vars {
+    size_t n;
+    var_slot_t slot[];
+};
+
+tpl_vars_t *tpl_vars_new(size_t n)
+{
+    tpl_vars_t *v = calloc(1, sizeof(*v) + n * sizeof(var_slot_t));
+    if (v)
+        v->n = n;
+    return v;
+}
+
+void tpl_vars_free(tpl_vars_t *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n; i++)
+        free(v->slot[i].p);
+    free(v);
+}
+
+int tpl_vars_set(tpl_vars_t *v, size_t i, const char *value, size_t len)
+{
+    if (i >= v->n)
+        return -1;
+    var_slot_t *s = &v->slot[i];
+    if (!s->p || s->cap < len + 1) {
+        char *p = realloc(s->p, len + 1);
+        if (!p)
+            return -1;
+        s->p = p;
+        s->cap = len + 1;
+    }
+    if (len)
+        memcpy(s->p, value, len);
+    s->p[len] = '\0';
+    s->len = len;
+    return 0;
+}
+
+const char *tpl_vars_get(const tpl_vars_t *v, size_t i, size_t *len)
+{
+    if (!v || i >= v->n || !v->slot[i].p) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = v->slot[i].len;
+    return v->slot[i].p;
+}
+
+size_t tpl_vars_size(const tpl_vars_t *v)
+{
+    size_t sz = sizeof(*v) + v->n * sizeof(var_slot_t);
+    for (size_t i = 0; i < v->n; i++)
+        sz += v->slot[i].cap;
+    return sz;
+}
+
+/* ---- templates ---- */
+
+typedef enum part_kind {
+    PART_LIT,
+    PART_VAR,
+    PART_UUID,
+    PART_NOW_MS,
+    PART_RANDOM_INT,
+    PART_USER_ID,
+} part_kind_t;
+
+typedef struct part {
+    part_kind_t kind;
+    union {
+        struct { size_t off, len; } lit;   /* slice of tpl.text */
+        size_t var;
+        struct { int64_t lo, hi; } range;
+    } u;
+} part_t;
+
+struct tpl {
+    char *text;      /* copy of the source; literal parts point into it */
+    size_t len;
+    part_t *parts;
+    size_t n_parts;
+};
+
+/* Longest rendering of a generator: a UUID (36) or an int64 (20). */
+#define GEN_MAX 40
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+/* Splits s[0..len) into whitespace-separated words; returns how many (up to max). */
+static size_t split_words(const char *s, size_t len, const char **w, size_t *wl, size_t max)
+{
+    size_t n = 0, i = 0;
+    while (i < len) {
+        while (i < len && is_space(s[i]))
+            i++;
+        if (i == len)
+            break;
+        size_t start = i;
+        while (i < len && !is_space(s[i]))
+            i++;
+        if (n < max) {
+            w[n] = s + start;
+            wl[n] = i - start;
+        }
+        n++;
+    }
+    return n;
+}
+
+static bool word_is(const char *w, size_t wl, const char *lit)
+{
+    return wl == strlen(lit) && memcmp(w, lit, wl) == 0;
+}
+
+static bool parse_i64(const char *w, size_t wl, int64_t *out)
+{
+    char buf[32];
+    if (wl == 0 || wl >= sizeof(buf))
+        return false;
+    memcpy(buf, w, wl);
+    buf[wl] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Turns the inside of one {{ }} into a part. Returns 0 or -1 with err. */
+static int compile_expr(tpl_symtab_t *st, const char *s, size_t len, size_t at, part_t *p,
+                        char *err, size_t errlen)
+{
+    const char *w[4];
+    size_t wl[4];
+    size_t n = split_words(s, len, w, wl, 4);
+    if (n == 0) {
+        snprintf(err, errlen, "empty {{}} at byte %zu", at);
+        return -1;
+    }
+    if (word_is(w[0], wl[0], "random_int")) {
+        if (n != 3 || !parse_i64(w[1], wl[1], &p->u.range.lo) ||
+            !parse_i64(w[2], wl[2], &p->u.range.hi)) {
+            snprintf(err, errlen, "random_int needs two integers (at byte %zu)", at);
+            return -1;
+        }
+        if (p->u.range.lo > p->u.range.hi) {
+            snprintf(err, errlen, "random_int needs two integers A <= B (at byte %zu)", at);
+            return -1;
+        }
+        p->kind = PART_RANDOM_INT;
+        return 0;
+    }
+    if (n > 1) {
+        snprintf(err, errlen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at);
+        return -1;
+    }
+    if (word_is(w[0], wl[0], "uuid")) {
+        p->kind = PART_UUID;
+        return 0;
+    }
+    if (word_is(w[0], wl[0], "now_ms")) {
+        p->kind = PART_NOW_MS;
+        return 0;
+    }
+    if (word_is(w[0], wl[0], "user_id")) {
+        p->kind = PART_USER_ID;
+        return 0;
+    }
+    for (size_t i = 0; i < wl[0]; i++) {
+        if (!is_name_char(w[0][i])) {
+            snprintf(err, errlen, "bad variable name \"%.*s\" (at byte %zu): expected letters, digits, _ - .",
+                     (int)wl[0], w[0], at);
+            return -1;
+        }
+    }
+    int idx = tpl_symtab_intern(st, w[0], wl[0]);
+    if (idx < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->kind = PART_VAR;
+    p->u.var = (size_t)idx;
+    return 0;
+}
+
+static int push_part(tpl_t *t, size_t *cap, const part_t *p)
+{
+    if (t->n_parts == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        part_t *np = realloc(t->parts, nc * sizeof(*np));
+        if (!np)
+            return -1;
+        t->parts = np;
+        *cap = nc;
+    }
+    t->parts[t->n_parts++] = *p;
+    return 0;
+}
+
+tpl_t *tpl_compile(tpl_symtab_t *st, const char *text, size_t len, char *err, size_t errlen)
+{
+    tpl_t *t = calloc(1, sizeof(*t));
+    size_t cap = 0;
+    if (!t)
+        goto oom;
+    t->text = malloc(len + 1);
+    if (!t->text)
+        goto oom;
+    if (len)
+        memcpy(t->text, text, len);
+    t->text[len] = '\0';
+    t->len = len;
+
+    size_t i = 0, lit_start = 0;
+    while (i + 1 < len) {
+        /* In "{{{x}}}" the template starts at the last '{' of the run. */
+        if (text[i] != '{' || text[i + 1] != '{' || (i + 2 < len && text[i + 2] == '{')) {
+            i++;
+            continue;
+        }
+        const char *close = memmem(text + i + 2, len - i - 2, "}}", 2);
+        if (!close) {
+            snprintf(err, errlen, "unterminated {{ at byte %zu: expected }}", i);
+            goto fail;
+        }
+        if (i > lit_start) {
+            part_t lit = { .kind = PART_LIT, .u.lit = { lit_start, i - lit_start } };
+            if (push_part(t, &cap, &lit) < 0)
+                goto oom;
+        }
+        part_t p;
+        size_t inner = (size_t)(close - (text + i + 2));
+        if (memchr(text + i + 2, '{', inner)) {
+            snprintf(err, errlen, "unterminated {{ at byte %zu: expected }} before the next {", i);
+            goto fail;
+        }
+        if (compile_expr(st, text + i + 2, inner, i, &p, err, errlen) < 0)
+            goto fail;
+        if (push_part(t, &cap, &p) < 0)
+            goto oom;
+        i = (size_t)(close - text) + 2;
+        lit_start = i;
+    }
+    if (len > lit_start) {
+        part_t lit = { .kind = PART_LIT, .u.lit = { lit_start, len - lit_start } };
+        if (push_part(t, &cap, &lit) < 0)
+            goto oom;
+    }
+    return t;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    tpl_free(t);
+    return NULL;
+}
+
+void tpl_free(tpl_t *t)
+{
+    if (!t)
+        return;
+    free(t->parts);
+    free(t->text);
+    free(t);
+}
+
+bool tpl_is_literal(const tpl_t *t)
+{
+    return t->n_parts == 0 || (t->n_parts == 1 && t->parts[0].kind == PART_LIT);
+}
+
+const char *tpl_literal(const tpl_t *t, size_t *len)
+{
+    if (!tpl_is_literal(t))
+        return NULL;
+    if (len)
+        *len = t->len;
+    return t->text;
+}
+
+uint64_t tpl_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    if (x == 0) /* xorshift is stuck at zero; any fixed seed will do */
+        x = 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Uniform in [lo, hi] without modulo bias (rejects the short last bucket). */
+static int64_t rand_range(uint64_t *rng, int64_t lo, int64_t hi)
+{
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+    if (span == 0) /* the whole int64 range */
+        return (int64_t)tpl_rand(rng);
+    uint64_t limit = UINT64_MAX - UINT64_MAX % span;
+    uint64_t r;
+    do
+        r = tpl_rand(rng);
+    while (r >= limit);
+    return (int64_t)((uint64_t)lo + r % span);
+}
+
+static size_t render_uuid(uint64_t *rng, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    uint64_t a = tpl_rand(rng), c = tpl_rand(rng);
+    for (int i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(a >> (i * 8));
+        b[8 + i] = (uint8_t)(c >> (i * 8));
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    return o;
+}
+
+/* The bytes of one part: a slice of the template, of a variable, or of scratch. */
+static const char *render_part(const tpl_t *t, const part_t *p, const tpl_ctx_t *ctx,
+                               char scratch[GEN_MAX], size_t *len)
+{
+    int n;
+    switch (p->kind) {
+    case PART_LIT:
+        *len = p->u.lit.len;
+        return t->text + p->u.lit.off;
+    case PART_VAR:
+        return tpl_vars_get(ctx->vars, p->u.var, len);
+    case PART_UUID:
+        *len = render_uuid(ctx->rng, scratch);
+        return scratch;
+    case PART_NOW_MS:
+        n = snprintf(scratch, GEN_MAX, "%" PRId64, clk_wall_us() / 1000);
+        break;
+    case PART_RANDOM_INT:
+        n = snprintf(scratch, GEN_MAX, "%" PRId64, rand_range(ctx->rng, p->u.range.lo, p->u.range.hi));
+        break;
+    case PART_USER_ID:
+        n = snprintf(scratch, GEN_MAX, "%" PRIu64, ctx->user_id);
+        break;
+    default:
+        n = 0;
+    }
+    *len = (size_t)n;
+    return scratch;
+}
+
+long tpl_expand(const tpl_t *t, const tpl_ctx_t *ctx, struct evbuffer *out)
+{
+    char scratch[GEN_MAX];
+    size_t total = 0;
+    for (size_t i = 0; i < t->n_parts; i++) {
+        size_t len = 0;
+        const char *s = render_part(t, &t->parts[i], ctx, scratch, &len);
+        if (len && evbuffer_add(out, s, len) < 0)
+            return -1;
+        total += len;
+    }
+    return (long)total;
+}
+
+size_t tpl_expand_buf(const tpl_t *t, const tpl_ctx_t *ctx, char *buf, size_t cap)
+{
+    char scratch[GEN_MAX];
+    size_t total = 0;
+    for (size_t i = 0; i < t->n_parts; i++) {
+        size_t len = 0;
+        const char *s = render_part(t, &t->parts[i], ctx, scratch, &len);
+        if (len && total + 1 < cap) {
+            size_t room = cap - 1 - total;
+            memcpy(buf + total, s, len < room ? len : room);
+        }
+        total += len;
+    }
+    if (cap > 0)
+        buf[total < cap ? total : cap - 1] = '\0';
+    return total;
+}

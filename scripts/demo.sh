@@ -12,12 +12,19 @@ mkdir -p "$out"
 say() { printf '\n== %s\n' "$*"; }
 missing() { printf '   NOT THERE YET: %s\n' "$*"; }
 
-say "1. install and build"
-bash scripts/install-deps.sh build || exit 1
-[ -f build/build.ninja ] || meson setup build >/dev/null || exit 1
-ninja -C build >/dev/null || { echo "build failed: run 'ninja -C build' to see why"; exit 1; }
-TARGET=build/target/aiotest-target CAPTURE=build/capture/aiotest-capture
-CONVERT=build/convert/aiotest-convert REPLAY=build/replay/aiotest-replay
+# AIOTEST_BUILD (set by the test suite) names an existing build to use as is.
+b=${AIOTEST_BUILD:-}
+if [ -z "$b" ]; then
+    say "1. install and build"
+    b=build
+    bash scripts/install-deps.sh build || exit 1
+    [ -f build/build.ninja ] || meson setup build >/dev/null || exit 1
+    ninja -C build >/dev/null || { echo "build failed: run 'ninja -C build' to see why"; exit 1; }
+fi
+out=${DEMO_OUT:-$out}
+mkdir -p "$out"
+TARGET=$b/target/aiotest-target CAPTURE=$b/capture/aiotest-capture
+CONVERT=$b/convert/aiotest-convert REPLAY=$b/replay/aiotest-replay
 
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait 2>/dev/null; }

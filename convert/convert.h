@@ -1,0 +1,74 @@
+/* convert: recordings and HAR files to a scenario (docs/aiotest-convert.md).
+ *
+ * The library behind aiotest-convert, also used by aiotest-replay to run a
+ * recording directly. Pipeline: read every input (recording or HAR 1.2) ->
+ * filters -> sessions (client key, --session-gap) -> user classes (normalised
+ * request sequence, weight = sessions) -> steps (parallel groups, think times,
+ * on_start/on_stop) -> correlation (extractors + {{variables}}) -> scenario. */
+#ifndef AIOTEST_CONVERT_H
+#define AIOTEST_CONVERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mp_error.h"
+#include "scenario.h"
+
+typedef enum conv_think {
+    CONV_THINK_KEEP = 0,  /* recorded gaps as they were */
+    CONV_THINK_SCALE = 1, /* recorded gaps times think_scale */
+    CONV_THINK_NONE = 2,  /* no pauses (class wait SCN_WAIT_NONE) */
+    CONV_THINK_MAX = 3,   /* recorded gaps capped at think_max_us */
+} conv_think_t;
+
+typedef struct conv_opts {
+    uint64_t session_gap_us;      /* 0: a client key is one session; else a pause this long starts a new visit */
+    uint64_t parallel_window_us;  /* default 50 ms */
+    conv_think_t think;
+    double think_scale;           /* CONV_THINK_SCALE */
+    uint64_t think_max_us;        /* CONV_THINK_MAX */
+    size_t max_classes;           /* 0: no limit; else the rarest classes merge into the nearest */
+    bool correlate;               /* default true */
+    const char *data_csv;         /* --data: CSV whose header row names variables, or NULL */
+    const char *const *include_hosts; /* only these hosts (NULL/0: all) */
+    size_t n_include_hosts;
+    const char *const *exclude_hosts;
+    size_t n_exclude_hosts;
+    const char *const *exclude_paths; /* POSIX extended regexes on the request target */
+    size_t n_exclude_paths;
+    bool no_static;               /* drop images, fonts, css, js */
+    FILE *report;                 /* correlation lines and the filter summary; NULL: silent */
+} conv_opts_t;
+
+/* What the conversion read and dropped (for the summary line and tests). */
+typedef struct conv_stats {
+    size_t read;             /* exchanges/entries read from all inputs */
+    size_t dropped_error;    /* tunnel, error, incomplete or unanswered records */
+    size_t dropped_host;     /* --include-host / --exclude-host */
+    size_t dropped_path;     /* --exclude-path */
+    size_t dropped_static;   /* --no-static */
+    size_t kept;             /* read minus every drop */
+    size_t sessions;
+    size_t classes;
+    size_t requests;         /* requests in the scenario (every class, every section) */
+    size_t correlated;       /* extractors made */
+} conv_stats_t;
+
+/* Defaults: no session gap, 50 ms parallel window, think keep, no class
+ * limit, correlation on, no filters, report NULL. */
+void conv_opts_init(conv_opts_t *o);
+
+/* Converts the inputs (recordings and HAR files, mixed; the kind is read from
+ * the content) into a new validated scenario. Returns 0 and *out (caller frees
+ * with scn_free), or a negative MP_ERR_* code with err naming file, record or
+ * entry and field (input errors), or the option at fault. stats may be NULL. */
+int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
+                     scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err);
+
+/* One summary line "N read; dropped D (error E, host H, path P, static S); K kept; ..."
+ * without a newline, into buf. Returns buf. */
+char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len);
+
+#endif

@@ -28,4 +28,10 @@ size_t cookie_jar_header(const cookie_jar_t *j, const char *host, const char *pa
 size_t cookie_jar_count(const cookie_jar_t *j);
 size_t cookie_jar_size(const cookie_jar_t *j);
 
+/* Splits the leading "name=value" of a Set-Cookie header value (up to the
+ * first ';', blanks trimmed) into slices of value. Returns 0, or -1 when there
+ * is no '=' or the name is empty (such a cookie is ignored). */
+int cookie_parse_pair(const char *value, size_t len, const char **name, size_t *name_len,
+                      const char **val, size_t *val_len);
+
 #endif

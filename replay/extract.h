@@ -39,6 +39,11 @@ void ext_free(ext_t *e);
  * the default) was set, -1 when nothing matched and there is no default. */
 int ext_apply(const ext_t *e, const resp_view_t *resp, tpl_vars_t *vars);
 
+/* Applies n extractors in order, parsing a JSON body once for all of them
+ * (prefer it to n calls of ext_apply). Returns how many found nothing and had
+ * no default (0: all set). */
+size_t ext_apply_all(ext_t *const *e, size_t n, const resp_view_t *resp, tpl_vars_t *vars);
+
 /* Evaluates the checks on resp: STATS_OK, STATS_FAIL_HTTP (status not in the set;
  * with an empty set, status >= 400) or STATS_FAIL_CHECK (a body string missing). */
 stats_fail_t check_eval(const scn_check_t *c, const resp_view_t *resp);

@@ -76,6 +76,10 @@ void rec_headers_fini(rec_headers_t *hs);
 /* Appends a copy of name/value to hs. Returns 0 or -1 (out of memory). */
 int rec_headers_add(rec_headers_t *hs, const char *name, const char *value);
 
+/* Appends name/value taking ownership of both (freed on failure too).
+ * Returns 0 or -1 (out of memory). */
+int rec_headers_take(rec_headers_t *hs, char *name, char *value);
+
 /* Value of the first header named name (case-insensitive), or NULL. */
 const char *rec_headers_get(const rec_headers_t *hs, const char *name);
 
@@ -110,6 +114,7 @@ rec_reader_t *rec_reader_open(const char *path, rec_header_t *h, mp_error_t *err
 int rec_reader_next(rec_reader_t *r, rec_exchange_t *x, mp_error_t *err);
 /* Index of the last record returned (1 = first exchange) and its byte offset. */
 long rec_reader_index(const rec_reader_t *r);
+int64_t rec_reader_offset(const rec_reader_t *r);
 void rec_reader_close(rec_reader_t *r);
 
 #endif

@@ -1,0 +1,134 @@
+/* rec_codec: recording records <-> msgpack maps (rec_codec.h). Keys are the
+ * field names of the spec; unknown keys are ignored so newer minor versions
+ * stay readable. */
+#include "rec_codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rec_codec_pack_header(mpw_t *w, const rec_header_t *h)
+{
+    mpw_map(w, 5);
+    mpw_str(w, "format");
+    mpw_str(w, REC_FORMAT);
+    mpw_str(w, "version");
+    mpw_array(w, 2);
+    mpw_uint(w, REC_VERSION_MAJOR);
+    mpw_uint(w, REC_VERSION_MINOR);
+    mpw_str(w, "created_us");
+    mpw_int(w, h->created_us);
+    mpw_str(w, "source");
+    mpw_str(w, h->source);
+    mpw_str(w, "tool");
+    mpw_str(w, h->tool);
+}
+
+static void pack_headers(mpw_t *w, const rec_headers_t *hs)
+{
+    mpw_array(w, hs->n);
+    for (size_t i = 0; i < hs->n; i++)
+        mpw_pair(w, hs->v[i].name, hs->v[i].value);
+}
+
+void rec_codec_pack_exchange(mpw_t *w, const rec_exchange_t *x)
+{
+    mpw_map(w, x->error ? 22 : 21);
+    mpw_str(w, "client");          mpw_str(w, x->client);
+    mpw_str(w, "conn");            mpw_uint(w, x->conn_id);
+    mpw_str(w, "stream");          mpw_uint(w, x->stream_id);
+    mpw_str(w, "t_start_us");      mpw_int(w, x->t_start_us);
+    mpw_str(w, "t_first_byte_us"); mpw_int(w, x->t_first_byte_us);
+    mpw_str(w, "t_end_us");        mpw_int(w, x->t_end_us);
+    mpw_str(w, "scheme");          mpw_str(w, x->scheme);
+    mpw_str(w, "authority");       mpw_str(w, x->authority);
+    mpw_str(w, "method");          mpw_str(w, x->method);
+    mpw_str(w, "target");          mpw_str(w, x->target);
+    mpw_str(w, "http_version");    mpw_str(w, x->http_version);
+    mpw_str(w, "req_headers");     pack_headers(w, &x->req_headers);
+    mpw_str(w, "req_body");        mpw_bin(w, x->req_body, x->req_body_len);
+    mpw_str(w, "req_truncated");   mpw_bool(w, x->req_truncated);
+    mpw_str(w, "status");          mpw_uint(w, x->status > 0 ? (uint64_t)x->status : 0);
+    mpw_str(w, "resp_headers");    pack_headers(w, &x->resp_headers);
+    mpw_str(w, "resp_body");       mpw_bin(w, x->resp_body, x->resp_body_len);
+    mpw_str(w, "resp_truncated");  mpw_bool(w, x->resp_truncated);
+    mpw_str(w, "flags");           mpw_uint(w, x->flags);
+    mpw_str(w, "tunnel_bytes_up"); mpw_uint(w, x->tunnel_bytes_up);
+    mpw_str(w, "tunnel_bytes_down"); mpw_uint(w, x->tunnel_bytes_down);
+    if (x->error) {
+        mpw_str(w, "error");
+        mpw_str(w, x->error);
+    }
+}
+
+int rec_codec_unpack_header(const mpr_ctx_t *c, const msgpack_object *o, rec_header_t *h)
+{
+    int rc = mpr_header_version(c, o, REC_FORMAT, REC_VERSION_MAJOR, &h->version_major, &h->version_minor);
+    if (rc == 0)
+        rc = mpr_int(c, o, "created_us", true, &h->created_us);
+    if (rc == 0)
+        rc = mpr_str(c, o, "source", true, &h->source);
+    if (rc == 0)
+        rc = mpr_str(c, o, "tool", true, &h->tool);
+    return rc;
+}
+
+static int unpack_headers(const mpr_ctx_t *c, const msgpack_object *o, const char *key, rec_headers_t *hs)
+{
+    const msgpack_object *a;
+    size_t n;
+    int rc = mpr_array(c, o, key, false, &a, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char field[48], *name = NULL, *value = NULL;
+        snprintf(field, sizeof field, "%s[%zu]", key, i);
+        rc = mpr_pair(c, &a[i], field, &name, &value);
+        if (rc == 0 && rec_headers_take(hs, name, value) != 0)
+            return mpr_fail(c, MP_ERR_IO, field, "out of memory");
+        if (rc != 0) {
+            free(name);
+            free(value);
+        }
+    }
+    return rc;
+}
+
+static int unpack_u32(const mpr_ctx_t *c, const msgpack_object *o, const char *key, uint32_t max, uint32_t *out)
+{
+    uint64_t v = 0;
+    int rc = mpr_uint(c, o, key, false, &v);
+    if (rc == 0 && v > max)
+        return mpr_fail(c, MP_ERR_FORMAT, key, "%llu is out of range (max %u)", (unsigned long long)v, max);
+    if (rc == 0)
+        *out = (uint32_t)v;
+    return rc;
+}
+
+int rec_codec_unpack_exchange(const mpr_ctx_t *c, const msgpack_object *o, rec_exchange_t *x)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected an exchange map");
+    uint32_t status = 0;
+    int rc = mpr_str(c, o, "client", true, &x->client);
+    if (rc == 0) rc = mpr_uint(c, o, "conn", true, &x->conn_id);
+    if (rc == 0) rc = unpack_u32(c, o, "stream", UINT32_MAX, &x->stream_id);
+    if (rc == 0) rc = mpr_int(c, o, "t_start_us", true, &x->t_start_us);
+    if (rc == 0) rc = mpr_int(c, o, "t_first_byte_us", false, &x->t_first_byte_us);
+    if (rc == 0) rc = mpr_int(c, o, "t_end_us", false, &x->t_end_us);
+    if (rc == 0) rc = mpr_str(c, o, "scheme", true, &x->scheme);
+    if (rc == 0) rc = mpr_str(c, o, "authority", true, &x->authority);
+    if (rc == 0) rc = mpr_str(c, o, "method", true, &x->method);
+    if (rc == 0) rc = mpr_str(c, o, "target", true, &x->target);
+    if (rc == 0) rc = mpr_str(c, o, "http_version", true, &x->http_version);
+    if (rc == 0) rc = unpack_headers(c, o, "req_headers", &x->req_headers);
+    if (rc == 0) rc = mpr_bin(c, o, "req_body", &x->req_body, &x->req_body_len);
+    if (rc == 0) rc = mpr_bool(c, o, "req_truncated", &x->req_truncated);
+    if (rc == 0) rc = unpack_u32(c, o, "status", 999, &status);
+    if (rc == 0) rc = unpack_headers(c, o, "resp_headers", &x->resp_headers);
+    if (rc == 0) rc = mpr_bin(c, o, "resp_body", &x->resp_body, &x->resp_body_len);
+    if (rc == 0) rc = mpr_bool(c, o, "resp_truncated", &x->resp_truncated);
+    if (rc == 0) rc = unpack_u32(c, o, "flags", UINT32_MAX, &x->flags);
+    if (rc == 0) rc = mpr_uint(c, o, "tunnel_bytes_up", false, &x->tunnel_bytes_up);
+    if (rc == 0) rc = mpr_uint(c, o, "tunnel_bytes_down", false, &x->tunnel_bytes_down);
+    if (rc == 0) rc = mpr_str(c, o, "error", false, &x->error);
+    x->status = (int)status;
+    return rc;
+}

@@ -1,0 +1,220 @@
+/* rec_io: the recording writer and reader (recording.h): one header record,
+ * then one flushed record per exchange; the reader streams with constant
+ * memory per record. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rec_codec.h"
+#include "recording.h"
+
+struct rec_writer {
+    FILE *fp;
+    bool own_fp;
+    char *name;
+    long index;        /* records in the file so far (header included) */
+    mpw_t w;
+};
+
+struct rec_reader {
+    mpr_stream_t *s;
+};
+
+static rec_writer_t *writer_new(FILE *fp, bool own, const char *name, mp_error_t *err)
+{
+    rec_writer_t *w = calloc(1, sizeof *w);
+    if (w)
+        w->name = strdup(name);
+    if (!w || !w->name) {
+        free(w);
+        mp_error_set(err, MP_ERR_IO, -1, -1, "%s: out of memory", name);
+        return NULL;
+    }
+    w->fp = fp;
+    w->own_fp = own;
+    mpw_init(&w->w);
+    return w;
+}
+
+static void writer_free(rec_writer_t *w)
+{
+    mpw_fini(&w->w);
+    free(w->name);
+    free(w);
+}
+
+static int write_header(rec_writer_t *w, const rec_header_t *h, mp_error_t *err)
+{
+    mpw_reset(&w->w);
+    rec_codec_pack_header(&w->w, h);
+    if (mpw_emit(&w->w, w->fp) != 0)
+        return mp_error_set(err, MP_ERR_IO, 0, 0, "%s: writing the header: %s", w->name, strerror(errno));
+    w->index = 1;
+    return 0;
+}
+
+rec_writer_t *rec_writer_open_fp(FILE *fp, const rec_header_t *h, mp_error_t *err)
+{
+    rec_writer_t *w = writer_new(fp, false, "(stream)", err);
+    if (w && write_header(w, h, err) != 0) {
+        writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Checks the existing file's header and finds the end of its last complete
+ * record, so an append after a killed capture continues a readable file.
+ * Returns that end offset (0: no header yet) or negative with err. */
+static int64_t existing_end(const char *path, long *records, mp_error_t *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == 0)
+        return 0;
+    mpr_stream_t *s = mpr_open(path, err);
+    if (!s)
+        return MP_ERR_IO;
+    const msgpack_object *o;
+    int rc = mpr_next(s, &o, err);
+    if (rc == MP_OK) {
+        mpr_ctx_t c = mpr_ctx(s, err);
+        rec_header_t h = {0};
+        rc = rec_codec_unpack_header(&c, o, &h);
+        rec_header_fini(&h);
+    } else if (rc == MP_ERR_FORMAT) {
+        rc = 0; /* a header cut short: start the file again */
+    }
+    while (rc == MP_OK && mpr_index(s) >= 0)
+        rc = mpr_next(s, &o, err);
+    int64_t end = mpr_end(s);
+    *records = mpr_index(s) + 1;
+    mpr_close(s);
+    if (rc == MP_EOF || rc == MP_ERR_FORMAT)
+        return end; /* clean end, or a record cut short that we drop */
+    return rc;
+}
+
+rec_writer_t *rec_writer_open(const char *path, const rec_header_t *h, bool append, mp_error_t *err)
+{
+    int64_t end = 0;
+    long records = 0;
+    if (append) {
+        end = existing_end(path, &records, err);
+        if (end < 0)
+            return NULL;
+        if (end > 0 && truncate(path, end) != 0) {
+            mp_error_set(err, MP_ERR_IO, -1, end, "%s: cannot cut the partial last record: %s",
+                         path, strerror(errno));
+            return NULL;
+        }
+    }
+    FILE *fp = fopen(path, end > 0 ? "ab" : "wb");
+    if (!fp) {
+        mp_error_set(err, MP_ERR_IO, -1, -1, "%s: cannot open for writing: %s", path, strerror(errno));
+        return NULL;
+    }
+    rec_writer_t *w = writer_new(fp, true, path, err);
+    if (!w) {
+        fclose(fp);
+        return NULL;
+    }
+    if (end > 0) {
+        w->index = records;
+        return w;
+    }
+    if (write_header(w, h, err) != 0) {
+        rec_writer_close(w);
+        return NULL;
+    }
+    return w;
+}
+
+int rec_writer_write(rec_writer_t *w, const rec_exchange_t *x, mp_error_t *err)
+{
+    mp_error_t verr;
+    if (rec_exchange_validate(x, &verr) != 0)
+        return mp_error_set(err, MP_ERR_INVALID, w->index, -1, "%s: record %ld: %s", w->name, w->index, verr.msg);
+    mpw_reset(&w->w);
+    rec_codec_pack_exchange(&w->w, x);
+    if (mpw_emit(&w->w, w->fp) != 0)
+        return mp_error_set(err, MP_ERR_IO, w->index, -1, "%s: record %ld: write failed: %s",
+                            w->name, w->index, strerror(errno));
+    w->index++;
+    return 0;
+}
+
+int rec_writer_close(rec_writer_t *w)
+{
+    if (!w)
+        return 0;
+    int rc = fflush(w->fp) == 0 ? 0 : MP_ERR_IO;
+    if (w->own_fp && fclose(w->fp) != 0)
+        rc = MP_ERR_IO;
+    writer_free(w);
+    return rc;
+}
+
+rec_reader_t *rec_reader_open(const char *path, rec_header_t *h, mp_error_t *err)
+{
+    rec_reader_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        mp_error_set(err, MP_ERR_IO, -1, -1, "%s: out of memory", path);
+        return NULL;
+    }
+    r->s = mpr_open(path, err);
+    if (!r->s)
+        goto fail;
+    const msgpack_object *o;
+    int rc = mpr_next(r->s, &o, err);
+    if (rc == MP_EOF) {
+        mp_error_set(err, MP_ERR_FORMAT, 0, 0, "%s: empty file (expected an %s header)", path, REC_FORMAT);
+        goto fail;
+    }
+    if (rc != MP_OK)
+        goto fail;
+    mpr_ctx_t c = mpr_ctx(r->s, err);
+    memset(h, 0, sizeof *h);
+    if (rec_codec_unpack_header(&c, o, h) != 0) {
+        rec_header_fini(h);
+        goto fail;
+    }
+    return r;
+fail:
+    rec_reader_close(r);
+    return NULL;
+}
+
+int rec_reader_next(rec_reader_t *r, rec_exchange_t *x, mp_error_t *err)
+{
+    memset(x, 0, sizeof *x);
+    const msgpack_object *o;
+    int rc = mpr_next(r->s, &o, err);
+    if (rc != MP_OK)
+        return rc;
+    mpr_ctx_t c = mpr_ctx(r->s, err);
+    rc = rec_codec_unpack_exchange(&c, o, x);
+    if (rc == 0) {
+        mp_error_set(err, 0, -1, -1, "%s", "");
+        mp_error_t verr;
+        rc = rec_exchange_validate(x, &verr);
+        if (rc != 0)
+            mp_error_set(err, rc, c.record, c.offset, "%s: record %ld at byte %lld: %s",
+                         c.file, c.record, (long long)c.offset, verr.msg);
+    }
+    if (rc != 0)
+        rec_exchange_fini(x);
+    return rc;
+}
+
+long rec_reader_index(const rec_reader_t *r) { return mpr_index(r->s); }
+int64_t rec_reader_offset(const rec_reader_t *r) { return mpr_offset(r->s); }
+
+void rec_reader_close(rec_reader_t *r)
+{
+    if (!r)
+        return;
+    mpr_close(r->s);
+    free(r);
+}

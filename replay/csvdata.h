@@ -22,4 +22,12 @@ size_t csvdata_rows(const csvdata_t *c);
 /* Sets the variables of row (row modulo the row count) in vars. Returns 0 or -1. */
 int csvdata_bind(const csvdata_t *c, size_t row, tpl_vars_t *vars);
 
+/* csvdata_load on text already in memory (len bytes, may hold NUL bytes);
+ * name is the file name used in errors. */
+csvdata_t *csvdata_parse(const char *name, const char *text, size_t len, const scn_data_t *d,
+                         tpl_symtab_t *st, char *err, size_t errlen);
+
+/* Number of columns (= variables bound by each row). */
+size_t csvdata_cols(const csvdata_t *c);
+
 #endif

@@ -1,0 +1,119 @@
+#include "web.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static struct MHD_Response *with_type(struct MHD_Response *r, const char *type)
+{
+    if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+struct MHD_Response *web_static(const void *data, size_t len, const char *type)
+{
+    return with_type(MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT),
+                     type);
+}
+
+struct MHD_Response *web_owned(char *data, size_t len, const char *type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        free(data);
+    return with_type(r, type);
+}
+
+struct MHD_Response *web_json(json_t *v)
+{
+    if (!v)
+        return NULL;
+    char *text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!text)
+        return NULL;
+    return web_owned(text, strlen(text), "application/json");
+}
+
+struct MHD_Response *web_error(const char *msg)
+{
+    return web_json(json_pack("{ss}", "error", msg));
+}
+
+const char *web_arg(const struct web_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *web_header(const struct web_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *web_cookie(const struct web_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *web_bearer(const struct web_req *req)
+{
+    const char *v = web_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!v || strncasecmp(v, "Bearer ", 7))
+        return NULL;
+    v += 7;
+    while (*v == ' ')
+        v++;
+    return v;
+}
+
+int web_is_type(const struct web_req *req, const char *type)
+{
+    const char *v = web_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t n = strlen(type);
+    return v && !strncasecmp(v, type, n) && (v[n] == '\0' || v[n] == ';' || v[n] == ' ');
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes %XX and '+' of s[0..len) into out; -1 when it does not fit. */
+static int form_decode(const char *s, size_t len, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+')
+            c = ' ';
+        else if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+            i += 2;
+        }
+        if (o + 1 >= size)
+            return -1;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int web_form_field(const char *body, size_t len, const char *name, char *out, size_t size)
+{
+    size_t nlen = strlen(name);
+    const char *p = body, *end = body + len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - p) > nlen && !memcmp(p, name, nlen) && p[nlen] == '=')
+            return form_decode(p + nlen + 1, (size_t)(stop - p) - nlen - 1, out, size);
+        p = stop + 1;
+    }
+    return -1;
+}

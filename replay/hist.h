@@ -33,8 +33,14 @@ double hist_mean(const hist_t *h);   /* exact mean of recorded values; 0 when em
 /* Value at percentile p in [0, 100] (highest value equivalent of the bucket,
  * like HdrHistogram); 0 when empty. */
 uint64_t hist_percentile(const hist_t *h, double p);
-/* Number of recorded values <= us (for cumulative Prometheus buckets). */
+/* Number of recorded values <= us (for cumulative Prometheus buckets). Values
+ * within 0.1 % below us may share a bucket with values above it; such a bucket
+ * is left out, so the count never includes a value > us. */
 uint64_t hist_count_le(const hist_t *h, uint64_t us);
+/* hist_count_le for n ascending bounds in one pass: out[k] = count <= bounds[k]. */
+void hist_count_le_many(const hist_t *h, const uint64_t *bounds, size_t n, uint64_t *out);
+/* Sum of recorded values in µs (as clamped). */
+uint64_t hist_sum(const hist_t *h);
 
 /* Sparse JSON form for reports: {"sub_bucket_bits": B, "counts": [[index, count], ...],
  * "sum_us": S, "min_us": m, "max_us": M}. hist_from_json returns NULL (with a message

@@ -40,6 +40,8 @@ const char *stats_fail_name(stats_fail_t f);
 const char *stats_proto_name(stats_proto_t p);
 /* Inverse of stats_fail_name; -1 when unknown. */
 int stats_fail_from_name(const char *s);
+/* Inverse of stats_proto_name; -1 when unknown. */
+int stats_proto_from_name(const char *s);
 
 /* ---- names: the (method, name) table. */
 typedef struct stats_names stats_names_t;
@@ -89,6 +91,11 @@ const stats_entry_t *stats_entry(const stats_t *s, uint32_t i);
 const stats_entry_t *stats_total(stats_t *s);
 /* Count of responses with status code (0..STATS_STATUS_MAX-1) for entry i. */
 uint64_t stats_status_count(const stats_t *s, uint32_t i, int status);
+/* The same for one protocol. */
+uint64_t stats_status_count_proto(const stats_t *s, uint32_t i, stats_proto_t proto, int status);
+/* Requests of entry i over proto that ended without a response (status 0 in
+ * stats_record), by failure category. */
+uint64_t stats_noresp_count(const stats_t *s, uint32_t i, stats_proto_t proto, stats_fail_t fail);
 uint64_t stats_iterations_started(const stats_t *s);
 uint64_t stats_iterations_completed(const stats_t *s);
 

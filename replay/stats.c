@@ -1,0 +1,734 @@
+/* stats: per-thread request counters and histograms, merged by the main thread;
+ * the summary table and the JSON report (which must stay in step with the
+ * loader, so they sit beside it). */
+#include "stats.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const fail_names[STATS_FAIL__COUNT] = {
+    "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
+    "protocol", "h2_rst", "h2_goaway", "h2_protocol",
+};
+static const char *const proto_names[STATS_PROTO__COUNT] = {"http/1.1", "h2"};
+
+const char *stats_fail_name(stats_fail_t f)
+{
+    return (unsigned)f < STATS_FAIL__COUNT ? fail_names[f] : "unknown";
+}
+
+const char *stats_proto_name(stats_proto_t p)
+{
+    return (unsigned)p < STATS_PROTO__COUNT ? proto_names[p] : "unknown";
+}
+
+int stats_fail_from_name(const char *s)
+{
+    for (int i = 0; i < STATS_FAIL__COUNT; i++)
+        if (strcmp(s, fail_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int stats_proto_from_name(const char *s)
+{
+    for (int i = 0; i < STATS_PROTO__COUNT; i++)
+        if (strcmp(s, proto_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- names */
+
+struct stats_names {
+    char **method, **name;
+    size_t n, cap;
+};
+
+stats_names_t *stats_names_new(void)
+{
+    return calloc(1, sizeof(stats_names_t));
+}
+
+void stats_names_free(stats_names_t *n)
+{
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        free(n->method[i]);
+        free(n->name[i]);
+    }
+    free(n->method);
+    free(n->name);
+    free(n);
+}
+
+uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name)
+{
+    /* Linear: called once per request of the scenario, before the run. */
+    for (size_t i = 0; i < n->n; i++)
+        if (strcmp(n->method[i], method) == 0 && strcmp(n->name[i], name) == 0)
+            return (uint32_t)i;
+    if (n->n == n->cap) {
+        size_t cap = n->cap ? n->cap * 2 : 16;
+        char **m = realloc(n->method, cap * sizeof(*m));
+        if (m == NULL)
+            abort();
+        n->method = m;
+        char **nm = realloc(n->name, cap * sizeof(*nm));
+        if (nm == NULL)
+            abort();
+        n->name = nm;
+        n->cap = cap;
+    }
+    n->method[n->n] = strdup(method);
+    n->name[n->n] = strdup(name);
+    if (n->method[n->n] == NULL || n->name[n->n] == NULL)
+        abort();
+    return (uint32_t)n->n++;
+}
+
+size_t stats_names_count(const stats_names_t *n) { return n->n; }
+const char *stats_names_method(const stats_names_t *n, uint32_t i) { return n->method[i]; }
+const char *stats_names_name(const stats_names_t *n, uint32_t i) { return n->name[i]; }
+
+/* ---- stats */
+
+/* Per entry and protocol: STATS_STATUS_MAX status counters, then one counter
+ * per failure category for requests that ended without a response. */
+#define SLOTS (STATS_STATUS_MAX + STATS_FAIL__COUNT)
+
+struct stats {
+    size_t n;
+    stats_entry_t *entries;
+    uint64_t *responses; /* n * STATS_PROTO__COUNT * SLOTS */
+    stats_entry_t total;
+    uint64_t it_started, it_completed;
+};
+
+static inline uint64_t *slot(const stats_t *s, uint32_t i, int proto, int k)
+{
+    return &s->responses[((size_t)i * STATS_PROTO__COUNT + (size_t)proto) * SLOTS + (size_t)k];
+}
+
+stats_t *stats_new(const stats_names_t *names)
+{
+    stats_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->n = stats_names_count(names);
+    s->entries = calloc(s->n ? s->n : 1, sizeof(*s->entries));
+    s->responses = calloc((s->n ? s->n : 1) * STATS_PROTO__COUNT * SLOTS, sizeof(uint64_t));
+    s->total.latency = hist_new();
+    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL)
+        goto fail;
+    for (size_t i = 0; i < s->n; i++)
+        if ((s->entries[i].latency = hist_new()) == NULL)
+            goto fail;
+    return s;
+fail:
+    stats_free(s);
+    return NULL;
+}
+
+void stats_free(stats_t *s)
+{
+    if (s == NULL)
+        return;
+    if (s->entries != NULL)
+        for (size_t i = 0; i < s->n; i++)
+            hist_free(s->entries[i].latency);
+    free(s->entries);
+    free(s->responses);
+    hist_free(s->total.latency);
+    free(s);
+}
+
+static void entry_clear(stats_entry_t *e)
+{
+    hist_t *h = e->latency;
+    memset(e, 0, sizeof(*e));
+    e->latency = h;
+    hist_reset(h);
+}
+
+void stats_reset(stats_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        entry_clear(&s->entries[i]);
+    memset(s->responses, 0, s->n * STATS_PROTO__COUNT * SLOTS * sizeof(uint64_t));
+    entry_clear(&s->total);
+    s->it_started = s->it_completed = 0;
+}
+
+void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
+                  stats_fail_t fail, uint64_t latency_us, uint64_t bytes_sent,
+                  uint64_t bytes_received)
+{
+    if (entry >= s->n || (unsigned)proto >= STATS_PROTO__COUNT || (unsigned)fail >= STATS_FAIL__COUNT)
+        return;
+    stats_entry_t *e = &s->entries[entry];
+    e->count++;
+    if (fail != STATS_OK) {
+        e->fail[fail]++;
+        e->failures++;
+    }
+    e->by_proto[proto]++;
+    e->bytes_sent += bytes_sent;
+    e->bytes_received += bytes_received;
+    hist_record(e->latency, latency_us);
+    if (status > 0 && status < STATS_STATUS_MAX)
+        (*slot(s, entry, proto, status))++;
+    else
+        (*slot(s, entry, proto, STATS_STATUS_MAX + fail))++;
+}
+
+void stats_iteration(stats_t *s, bool completed)
+{
+    if (completed)
+        s->it_completed++;
+    else
+        s->it_started++;
+}
+
+static void entry_add(stats_entry_t *dst, const stats_entry_t *src)
+{
+    dst->count += src->count;
+    dst->failures += src->failures;
+    for (int f = 0; f < STATS_FAIL__COUNT; f++)
+        dst->fail[f] += src->fail[f];
+    for (int p = 0; p < STATS_PROTO__COUNT; p++)
+        dst->by_proto[p] += src->by_proto[p];
+    dst->bytes_sent += src->bytes_sent;
+    dst->bytes_received += src->bytes_received;
+    hist_merge(dst->latency, src->latency);
+}
+
+void stats_merge(stats_t *dst, const stats_t *src)
+{
+    size_t n = dst->n < src->n ? dst->n : src->n;
+    for (size_t i = 0; i < n; i++) {
+        if (src->entries[i].count == 0)
+            continue;
+        entry_add(&dst->entries[i], &src->entries[i]);
+        for (int p = 0; p < STATS_PROTO__COUNT; p++)
+            for (int k = 0; k < SLOTS; k++)
+                *slot(dst, (uint32_t)i, p, k) += *slot(src, (uint32_t)i, p, k);
+    }
+    dst->it_started += src->it_started;
+    dst->it_completed += src->it_completed;
+}
+
+size_t stats_entries(const stats_t *s) { return s->n; }
+
+const stats_entry_t *stats_entry(const stats_t *s, uint32_t i)
+{
+    return i < s->n ? &s->entries[i] : NULL;
+}
+
+const stats_entry_t *stats_total(stats_t *s)
+{
+    entry_clear(&s->total);
+    for (size_t i = 0; i < s->n; i++)
+        entry_add(&s->total, &s->entries[i]);
+    return &s->total;
+}
+
+uint64_t stats_status_count(const stats_t *s, uint32_t i, int status)
+{
+    uint64_t n = 0;
+    for (int p = 0; p < STATS_PROTO__COUNT; p++)
+        n += stats_status_count_proto(s, i, (stats_proto_t)p, status);
+    return n;
+}
+
+uint64_t stats_status_count_proto(const stats_t *s, uint32_t i, stats_proto_t proto, int status)
+{
+    if (i >= s->n || status <= 0 || status >= STATS_STATUS_MAX ||
+        (unsigned)proto >= STATS_PROTO__COUNT)
+        return 0;
+    return *slot(s, i, proto, status);
+}
+
+uint64_t stats_noresp_count(const stats_t *s, uint32_t i, stats_proto_t proto, stats_fail_t fail)
+{
+    if (i >= s->n || (unsigned)proto >= STATS_PROTO__COUNT || (unsigned)fail >= STATS_FAIL__COUNT)
+        return 0;
+    return *slot(s, i, proto, STATS_STATUS_MAX + fail);
+}
+
+uint64_t stats_iterations_started(const stats_t *s) { return s->it_started; }
+uint64_t stats_iterations_completed(const stats_t *s) { return s->it_completed; }
+
+/* ---- history */
+
+struct stats_history {
+    stats_second_t *rows;
+    size_t n, cap;
+};
+
+stats_history_t *stats_history_new(void)
+{
+    return calloc(1, sizeof(stats_history_t));
+}
+
+void stats_history_free(stats_history_t *h)
+{
+    if (h == NULL)
+        return;
+    free(h->rows);
+    free(h);
+}
+
+static int history_push(stats_history_t *h, const stats_second_t *row)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        stats_second_t *r = realloc(h->rows, cap * sizeof(*r));
+        if (r == NULL)
+            return -1;
+        h->rows = r;
+        h->cap = cap;
+    }
+    h->rows[h->n++] = *row;
+    return 0;
+}
+
+void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t target_users,
+                       double interval_s, stats_t *interval)
+{
+    const stats_entry_t *tot = stats_total(interval);
+    if (interval_s <= 0)
+        interval_s = 1;
+    stats_second_t row = {
+        .t = t,
+        .users = users,
+        .target_users = target_users,
+        .rps = (double)tot->count / interval_s,
+        .fails_per_s = (double)tot->failures / interval_s,
+        .p50_us = hist_percentile(tot->latency, 50),
+        .p95_us = hist_percentile(tot->latency, 95),
+        .p99_us = hist_percentile(tot->latency, 99),
+        .iterations_per_s = (double)interval->it_started / interval_s,
+    };
+    /* A lost row only thins the charts; the run goes on. */
+    (void)history_push(h, &row);
+}
+
+size_t stats_history_len(const stats_history_t *h) { return h->n; }
+
+const stats_second_t *stats_history_at(const stats_history_t *h, size_t i)
+{
+    return i < h->n ? &h->rows[i] : NULL;
+}
+
+/* ---- summary table */
+
+/* Milliseconds with the precision a reader needs: 0.123, 12.3, 1234. */
+static void fmt_ms(char *buf, size_t len, double ms)
+{
+    if (ms < 10)
+        snprintf(buf, len, "%.2f", ms);
+    else if (ms < 1000)
+        snprintf(buf, len, "%.1f", ms);
+    else
+        snprintf(buf, len, "%.0f", ms);
+}
+
+static const double summary_pcts[] = {50, 90, 95, 99, 99.9};
+#define N_PCTS (sizeof(summary_pcts) / sizeof(summary_pcts[0]))
+
+static void print_row(FILE *out, int tw, int nw, const char *type, const char *name,
+                      const stats_entry_t *e, double duration_s)
+{
+    char fails[48], num[16];
+    if (e->count > 0)
+        snprintf(fails, sizeof(fails), "%" PRIu64 "(%.2f%%)", e->failures,
+                 100.0 * (double)e->failures / (double)e->count);
+    else
+        snprintf(fails, sizeof(fails), "0(0.00%%)");
+    fprintf(out, "%-*s %-*.*s %9" PRIu64 " %15s %9.1f |", tw, type, nw, nw, name, e->count,
+            fails, duration_s > 0 ? (double)e->count / duration_s : 0.0);
+    const hist_t *h = e->latency;
+    fmt_ms(num, sizeof(num), (double)hist_min(h) / 1000.0);
+    fprintf(out, " %7s", num);
+    fmt_ms(num, sizeof(num), hist_mean(h) / 1000.0);
+    fprintf(out, " %7s", num);
+    for (size_t k = 0; k < N_PCTS; k++) {
+        fmt_ms(num, sizeof(num), (double)hist_percentile(h, summary_pcts[k]) / 1000.0);
+        fprintf(out, " %7s", num);
+    }
+    fmt_ms(num, sizeof(num), (double)hist_max(h) / 1000.0);
+    fprintf(out, " %7s\n", num);
+}
+
+static void print_rule(FILE *out, int width)
+{
+    for (int i = 0; i < width; i++)
+        fputc('-', out);
+    fputc('\n', out);
+}
+
+typedef struct fail_row {
+    uint32_t entry;
+    int cat;
+    uint64_t n;
+} fail_row_t;
+
+static int fail_row_cmp(const void *a, const void *b)
+{
+    const fail_row_t *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    return x->cat - y->cat;
+}
+
+static void print_failures(FILE *out, stats_t *s, const stats_names_t *names, int tw, int nw)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        for (int f = 1; f < STATS_FAIL__COUNT; f++)
+            n += s->entries[i].fail[f] > 0;
+    if (n == 0)
+        return;
+    fail_row_t *rows = calloc(n, sizeof(*rows));
+    if (rows == NULL)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        for (int f = 1; f < STATS_FAIL__COUNT; f++)
+            if (s->entries[i].fail[f] > 0)
+                rows[k++] = (fail_row_t){(uint32_t)i, f, s->entries[i].fail[f]};
+    qsort(rows, n, sizeof(*rows), fail_row_cmp);
+    fprintf(out, "\nFailures\n%12s %-*s %-*s %s\n", "# occurrences", tw, "Type", nw, "Name",
+            "Category");
+    print_rule(out, 14 + tw + 1 + nw + 1 + 12);
+    for (size_t r = 0; r < n; r++)
+        fprintf(out, "%13" PRIu64 " %-*s %-*.*s %s\n", rows[r].n, tw,
+                stats_names_method(names, rows[r].entry), nw, nw,
+                stats_names_name(names, rows[r].entry), stats_fail_name((stats_fail_t)rows[r].cat));
+    free(rows);
+}
+
+void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, double duration_s)
+{
+    int tw = 4, nw = (int)strlen("Aggregated");
+    for (size_t i = 0; i < s->n; i++) {
+        int m = (int)strlen(stats_names_method(names, (uint32_t)i));
+        int l = (int)strlen(stats_names_name(names, (uint32_t)i));
+        tw = m > tw ? m : tw;
+        nw = l > nw ? l : nw;
+    }
+    if (nw > 60)
+        nw = 60; /* longer names are cut in the table; the reports keep them whole */
+    fprintf(out, "%-*s %-*s %9s %15s %9s |", tw, "Type", nw, "Name", "# reqs", "# fails", "req/s");
+    fprintf(out, " %7s %7s %7s %7s %7s %7s %7s %7s  (ms)\n", "min", "avg", "p50", "p90", "p95",
+            "p99", "p99.9", "max");
+    int width = tw + 1 + nw + 1 + 9 + 1 + 15 + 1 + 9 + 2 + 8 * 8 + 6;
+    print_rule(out, width);
+    for (size_t i = 0; i < s->n; i++)
+        print_row(out, tw, nw, stats_names_method(names, (uint32_t)i),
+                  stats_names_name(names, (uint32_t)i), &s->entries[i], duration_s);
+    print_rule(out, width);
+    print_row(out, tw, nw, "", "Aggregated", stats_total(s), duration_s);
+    print_failures(out, s, names, tw, nw);
+}
+
+/* ---- JSON report */
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+/* The figures of one row; statuses come from the table unless entry < 0 (total). */
+static json_t *entry_json(stats_t *s, long entry, const char *method, const char *name,
+                          const stats_entry_t *e, double duration_s)
+{
+    json_t *fail = json_object(), *protos = json_object(), *statuses = json_object();
+    json_t *noresp = json_object();
+    json_t *lat = hist_to_json(e->latency);
+    if (fail == NULL || protos == NULL || statuses == NULL || noresp == NULL || lat == NULL)
+        goto fail;
+    for (int f = 1; f < STATS_FAIL__COUNT; f++)
+        if (e->fail[f] > 0)
+            json_object_set_new(fail, stats_fail_name((stats_fail_t)f), json_integer((json_int_t)e->fail[f]));
+    for (int p = 0; p < STATS_PROTO__COUNT; p++)
+        if (e->by_proto[p] > 0)
+            json_object_set_new(protos, stats_proto_name((stats_proto_t)p),
+                                json_integer((json_int_t)e->by_proto[p]));
+    size_t first = entry < 0 ? 0 : (size_t)entry, last = entry < 0 ? s->n : (size_t)entry + 1;
+    for (int k = 1; k < STATS_STATUS_MAX + STATS_FAIL__COUNT; k++) {
+        uint64_t n = 0;
+        for (size_t i = first; i < last; i++)
+            for (int p = 0; p < STATS_PROTO__COUNT; p++)
+                n += *slot(s, (uint32_t)i, p, k);
+        if (n == 0)
+            continue;
+        char key[16];
+        if (k < STATS_STATUS_MAX) {
+            snprintf(key, sizeof(key), "%d", k);
+            json_object_set_new(statuses, key, json_integer((json_int_t)n));
+        } else {
+            json_object_set_new(noresp, stats_fail_name((stats_fail_t)(k - STATS_STATUS_MAX)),
+                                json_integer((json_int_t)n));
+        }
+    }
+    const hist_t *h = e->latency;
+    double c = (double)e->count;
+    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f,"
+                     " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
+                     "method", method, "name", name, "count", (json_int_t)e->count,
+                     "failures", (json_int_t)e->failures, "fail", fail, "protocols", protos,
+                     "statuses", statuses, "no_response", noresp,
+                     "bytes_sent", (json_int_t)e->bytes_sent,
+                     "bytes_received", (json_int_t)e->bytes_received,
+                     "rps", duration_s > 0 ? c / duration_s : 0.0,
+                     "failure_ratio", c > 0 ? (double)e->failures / c : 0.0,
+                     "min_ms", ms(hist_min(h)), "avg_ms", hist_mean(h) / 1000.0,
+                     "p50_ms", ms(hist_percentile(h, 50)), "p90_ms", ms(hist_percentile(h, 90)),
+                     "p95_ms", ms(hist_percentile(h, 95)), "p99_ms", ms(hist_percentile(h, 99)),
+                     "p99.9_ms", ms(hist_percentile(h, 99.9)), "max_ms", ms(hist_max(h)),
+                     "latency", lat);
+fail:
+    json_decref(fail);
+    json_decref(protos);
+    json_decref(statuses);
+    json_decref(noresp);
+    json_decref(lat);
+    return NULL;
+}
+
+static json_t *history_json(const stats_history_t *h)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && h != NULL && i < h->n; i++) {
+        const stats_second_t *r = &h->rows[i];
+        json_t *row = json_pack("{s:f, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f}", "t", r->t,
+                                "users", (json_int_t)r->users, "target_users",
+                                (json_int_t)r->target_users, "rps", r->rps, "fails_per_s",
+                                r->fails_per_s, "p50_us", (json_int_t)r->p50_us, "p95_us",
+                                (json_int_t)r->p95_us, "p99_us", (json_int_t)r->p99_us,
+                                "iterations_per_s", r->iterations_per_s);
+        if (row == NULL || json_array_append_new(a, row) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static void iso8601(int64_t wall_us, char *buf, size_t len)
+{
+    time_t t = (time_t)(wall_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%03dZ", (int)(wall_us % 1000000 / 1000));
+}
+
+json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_history_t *h,
+                          double duration_s, int64_t started_wall_us, json_t *meta)
+{
+    char started[40];
+    iso8601(started_wall_us, started, sizeof(started));
+    json_t *entries = json_array();
+    if (entries == NULL)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        json_t *e = entry_json(s, (long)i, stats_names_method(names, (uint32_t)i),
+                               stats_names_name(names, (uint32_t)i), &s->entries[i], duration_s);
+        if (e == NULL || json_array_append_new(entries, e) < 0) {
+            json_decref(entries);
+            return NULL;
+        }
+    }
+    json_t *total = entry_json(s, -1, "", "Aggregated", stats_total(s), duration_s);
+    json_t *hist = history_json(h);
+    json_t *r = json_pack("{s:s, s:i, s:s, s:I, s:f, s:o, s:o*, s:{s:I, s:I}, s:o*}",
+                          "format", "aiotest-report", "version", 1, "started", started,
+                          "started_unix_us", (json_int_t)started_wall_us,
+                          "duration_s", duration_s, "entries", entries, "total", total,
+                          "iterations", "started", (json_int_t)s->it_started, "completed",
+                          (json_int_t)s->it_completed, "history", hist);
+    if (r == NULL || total == NULL || hist == NULL) {
+        json_decref(r);
+        return NULL;
+    }
+    if (meta != NULL)
+        json_object_update_missing(r, meta);
+    return r;
+}
+
+/* ---- loading a report back */
+
+#define LOAD_FAIL(...)                                \
+    do {                                              \
+        snprintf(err, errlen, __VA_ARGS__);           \
+        goto fail;                                    \
+    } while (0)
+
+static int get_count(const json_t *obj, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return -1;
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+/* Fills entry i of s from the report's entries[i]. */
+static int load_entry(stats_t *s, uint32_t i, const json_t *je, char *err, size_t errlen)
+{
+    stats_entry_t *e = &s->entries[i];
+    char herr[200];
+    const char *key;
+    json_t *v;
+    if (get_count(je, "count", &e->count) < 0 || get_count(je, "bytes_sent", &e->bytes_sent) < 0 ||
+        get_count(je, "bytes_received", &e->bytes_received) < 0)
+        LOAD_FAIL("report: entries[%u]: count, bytes_sent and bytes_received must be integers >= 0", i);
+    json_t *fail = json_object_get(je, "fail");
+    if (!json_is_object(fail))
+        LOAD_FAIL("report: entries[%u].fail: expected an object {category: count}", i);
+    json_object_foreach(fail, key, v) {
+        int f = stats_fail_from_name(key);
+        if (f <= 0 || !json_is_integer(v) || json_integer_value(v) < 0)
+            LOAD_FAIL("report: entries[%u].fail.%s: unknown category or bad count", i, key);
+        e->fail[f] = (uint64_t)json_integer_value(v);
+        e->failures += e->fail[f];
+    }
+    json_t *protos = json_object_get(je, "protocols");
+    if (!json_is_object(protos))
+        LOAD_FAIL("report: entries[%u].protocols: expected an object {protocol: count}", i);
+    int main_proto = STATS_PROTO_H1;
+    json_object_foreach(protos, key, v) {
+        int p = stats_proto_from_name(key);
+        if (p < 0 || !json_is_integer(v) || json_integer_value(v) < 0)
+            LOAD_FAIL("report: entries[%u].protocols.%s: unknown protocol or bad count", i, key);
+        e->by_proto[p] = (uint64_t)json_integer_value(v);
+    }
+    /* The report keeps statuses per entry, not per protocol: they go back
+     * under the protocol that carried most of the entry's requests. */
+    if (e->by_proto[STATS_PROTO_H2] > e->by_proto[STATS_PROTO_H1])
+        main_proto = STATS_PROTO_H2;
+    json_t *statuses = json_object_get(je, "statuses");
+    if (!json_is_object(statuses))
+        LOAD_FAIL("report: entries[%u].statuses: expected an object {\"200\": count}", i);
+    json_object_foreach(statuses, key, v) {
+        char *end;
+        long st = strtol(key, &end, 10);
+        if (*end != '\0' || st <= 0 || st >= STATS_STATUS_MAX || !json_is_integer(v) ||
+            json_integer_value(v) < 0)
+            LOAD_FAIL("report: entries[%u].statuses.%s: expected a status code and a count", i, key);
+        *slot(s, i, main_proto, (int)st) += (uint64_t)json_integer_value(v);
+    }
+    json_t *noresp = json_object_get(je, "no_response");
+    json_object_foreach(noresp, key, v) {
+        int f = stats_fail_from_name(key);
+        if (f < 0 || !json_is_integer(v) || json_integer_value(v) < 0)
+            LOAD_FAIL("report: entries[%u].no_response.%s: unknown category or bad count", i, key);
+        *slot(s, i, main_proto, STATS_STATUS_MAX + f) += (uint64_t)json_integer_value(v);
+    }
+    hist_t *h = hist_from_json(json_object_get(je, "latency"), herr, sizeof(herr));
+    if (h == NULL)
+        LOAD_FAIL("report: entries[%u].latency: %s", i, herr);
+    hist_merge(e->latency, h);
+    hist_free(h);
+    if (hist_count(e->latency) != e->count)
+        LOAD_FAIL("report: entries[%u]: latency holds %" PRIu64 " values, count is %" PRIu64, i,
+                  hist_count(e->latency), e->count);
+    return 0;
+fail:
+    return -1;
+}
+
+static int load_history(const json_t *a, stats_history_t *h, char *err, size_t errlen)
+{
+    size_t i;
+    json_t *row;
+    if (a == NULL)
+        return 0;
+    if (!json_is_array(a))
+        LOAD_FAIL("report: history: expected an array");
+    json_array_foreach(a, i, row) {
+        json_int_t users, target, p50, p95, p99;
+        stats_second_t r;
+        if (json_unpack(row, "{s:F, s:I, s:I, s:F, s:F, s:I, s:I, s:I, s:F}", "t", &r.t, "users",
+                        &users, "target_users", &target, "rps", &r.rps, "fails_per_s",
+                        &r.fails_per_s, "p50_us", &p50, "p95_us", &p95, "p99_us", &p99,
+                        "iterations_per_s", &r.iterations_per_s) < 0)
+            LOAD_FAIL("report: history[%zu]: expected {t, users, target_users, rps, fails_per_s, "
+                      "p50_us, p95_us, p99_us, iterations_per_s}", i);
+        r.users = (uint32_t)users;
+        r.target_users = (uint32_t)target;
+        r.p50_us = (uint64_t)p50;
+        r.p95_us = (uint64_t)p95;
+        r.p99_us = (uint64_t)p99;
+        if (history_push(h, &r) < 0)
+            LOAD_FAIL("report: history: out of memory");
+    }
+    return 0;
+fail:
+    return -1;
+}
+
+int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t **stats_out,
+                      stats_history_t **history_out, double *duration_s, char *err, size_t errlen)
+{
+    stats_names_t *names = stats_names_new();
+    stats_t *s = NULL;
+    stats_history_t *h = stats_history_new();
+    size_t i;
+    json_t *je;
+    if (names == NULL || h == NULL)
+        LOAD_FAIL("report: out of memory");
+    const char *format = json_string_value(json_object_get(report, "format"));
+    if (format == NULL || strcmp(format, "aiotest-report") != 0)
+        LOAD_FAIL("report: \"format\" must be \"aiotest-report\"");
+    if (json_integer_value(json_object_get(report, "version")) != 1)
+        LOAD_FAIL("report: \"version\" must be 1");
+    json_t *dur = json_object_get(report, "duration_s");
+    if (!json_is_number(dur) || json_number_value(dur) < 0)
+        LOAD_FAIL("report: \"duration_s\" must be a number >= 0");
+    json_t *entries = json_object_get(report, "entries");
+    if (!json_is_array(entries))
+        LOAD_FAIL("report: \"entries\" must be an array");
+    json_array_foreach(entries, i, je) {
+        const char *m = json_string_value(json_object_get(je, "method"));
+        const char *n = json_string_value(json_object_get(je, "name"));
+        if (m == NULL || n == NULL)
+            LOAD_FAIL("report: entries[%zu]: \"method\" and \"name\" must be strings", i);
+        if (stats_names_intern(names, m, n) != i)
+            LOAD_FAIL("report: entries[%zu]: %s %s appears twice", i, m, n);
+    }
+    if ((s = stats_new(names)) == NULL)
+        LOAD_FAIL("report: out of memory");
+    json_array_foreach(entries, i, je)
+        if (load_entry(s, (uint32_t)i, je, err, errlen) < 0)
+            goto fail;
+    json_t *it = json_object_get(report, "iterations");
+    if (it != NULL && (get_count(it, "started", &s->it_started) < 0 ||
+                       get_count(it, "completed", &s->it_completed) < 0))
+        LOAD_FAIL("report: iterations: expected {started, completed} integers");
+    if (load_history(json_object_get(report, "history"), h, err, errlen) < 0)
+        goto fail;
+    *names_out = names;
+    *stats_out = s;
+    if (history_out != NULL)
+        *history_out = h;
+    else
+        stats_history_free(h);
+    if (duration_s != NULL)
+        *duration_s = json_number_value(dur);
+    return 0;
+fail:
+    stats_free(s);
+    stats_history_free(h);
+    stats_names_free(names);
+    return -1;
+}

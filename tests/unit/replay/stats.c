@@ -1,0 +1,259 @@
+/* Tests of replay/stats.c: recording, merge, totals, history, summary, report round-trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "stats.h"
+
+typedef struct fixture {
+    stats_names_t *names;
+    uint32_t get, post;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->names = stats_names_new();
+    f->get = stats_names_intern(f->names, "GET", "/item/{id}");
+    f->post = stats_names_intern(f->names, "POST", "/cart, \"quoted\"");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    stats_names_free(f->names);
+    free(f);
+    return 0;
+}
+
+/* Records a fixed mix: i-th request of a thread, deterministic. */
+static void record_mix(stats_t *s, const fixture_t *f, int n, int seed)
+{
+    for (int i = 0; i < n; i++) {
+        int k = i * 7 + seed;
+        if (k % 10 == 0)
+            stats_record(s, f->post, STATS_PROTO_H2, 0, STATS_FAIL_CONNECT, 1000 + k, 0, 0);
+        else if (k % 10 == 1)
+            stats_record(s, f->post, STATS_PROTO_H1, 500, STATS_FAIL_HTTP, 2000 + k, 100, 20);
+        else
+            stats_record(s, f->get, STATS_PROTO_H1, 200, STATS_OK, 500 + (uint64_t)k * 13, 80, 1000);
+        if (i % 4 == 0)
+            stats_iteration(s, i % 8 == 0);
+    }
+}
+
+static void test_names(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(stats_names_count(f->names), 2);
+    assert_int_equal(stats_names_intern(f->names, "GET", "/item/{id}"), f->get);
+    assert_string_equal(stats_names_method(f->names, f->post), "POST");
+    assert_string_equal(stats_fail_name(STATS_FAIL_H2_GOAWAY), "h2_goaway");
+    assert_int_equal(stats_fail_from_name("tls"), STATS_FAIL_TLS);
+    assert_int_equal(stats_fail_from_name("nope"), -1);
+    assert_int_equal(stats_proto_from_name("h2"), STATS_PROTO_H2);
+}
+
+static void test_record_and_total(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *s = stats_new(f->names);
+    record_mix(s, f, 1000, 0);
+    const stats_entry_t *g = stats_entry(s, f->get), *p = stats_entry(s, f->post);
+    assert_int_equal(g->count + p->count, 1000);
+    assert_int_equal(p->count, 200);
+    assert_int_equal(p->failures, 200);
+    assert_int_equal(p->fail[STATS_FAIL_CONNECT], 100);
+    assert_int_equal(p->by_proto[STATS_PROTO_H2], 100);
+    assert_int_equal(stats_status_count(s, f->post, 500), 100);
+    assert_int_equal(stats_noresp_count(s, f->post, STATS_PROTO_H2, STATS_FAIL_CONNECT), 100);
+    assert_int_equal(stats_status_count(s, f->get, 200), 800);
+    assert_int_equal(g->bytes_received, 800 * 1000);
+    const stats_entry_t *t = stats_total(s);
+    assert_int_equal(t->count, 1000);
+    assert_int_equal(t->failures, 200);
+    assert_int_equal(hist_count(t->latency), 1000);
+    /* Totals are recomputed, not accumulated, on a second call. */
+    assert_int_equal(stats_total(s)->count, 1000);
+    assert_int_equal(stats_iterations_started(s) + stats_iterations_completed(s), 250);
+    stats_reset(s);
+    assert_int_equal(stats_entry(s, f->get)->count, 0);
+    assert_int_equal(stats_status_count(s, f->get, 200), 0);
+    assert_int_equal(hist_count(stats_entry(s, f->get)->latency), 0);
+    stats_free(s);
+}
+
+static json_t *report_of(stats_t *s, const fixture_t *f, stats_history_t *h)
+{
+    return stats_report_json(s, f->names, h, 10.0, 1700000000123456, NULL);
+}
+
+static void test_merge_equals_one(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names), *one = stats_new(f->names);
+    record_mix(a, f, 700, 1);
+    record_mix(b, f, 300, 2);
+    record_mix(one, f, 700, 1);
+    record_mix(one, f, 300, 2);
+    stats_merge(a, b);
+    json_t *ja = report_of(a, f, NULL), *jo = report_of(one, f, NULL);
+    assert_true(json_equal(ja, jo));
+    json_decref(ja);
+    json_decref(jo);
+    stats_free(a);
+    stats_free(b);
+    stats_free(one);
+}
+
+static void test_history(void **state)
+{
+    fixture_t *f = *state;
+    stats_history_t *h = stats_history_new();
+    stats_t *iv = stats_new(f->names);
+    for (int sec = 0; sec < 3; sec++) {
+        stats_reset(iv);
+        record_mix(iv, f, 100 * (sec + 1), sec);
+        stats_history_add(h, sec + 1.0, 10u * (uint32_t)sec, 50, 0.5, iv);
+    }
+    assert_int_equal(stats_history_len(h), 3);
+    const stats_second_t *r = stats_history_at(h, 2);
+    assert_true(r->rps == 600.0);
+    assert_int_equal(r->users, 20);
+    assert_int_equal(r->target_users, 50);
+    assert_true(r->fails_per_s == 2 * (double)stats_total(iv)->failures);
+    assert_true(r->p50_us > 0 && r->p50_us <= r->p95_us && r->p95_us <= r->p99_us);
+    assert_null(stats_history_at(h, 3));
+    stats_free(iv);
+    stats_history_free(h);
+}
+
+static void test_report_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    stats_t *s = stats_new(f->names);
+    stats_history_t *h = stats_history_new();
+    record_mix(s, f, 5000, 3);
+    stats_history_add(h, 1.0, 5, 5, 1.0, s);
+    json_t *meta = json_pack("{s:s, s:s}", "scenario", "shop.mp", "format", "ignored");
+    json_t *r = stats_report_json(s, f->names, h, 10.0, 1700000000123456, meta);
+    assert_string_equal(json_string_value(json_object_get(r, "format")), "aiotest-report");
+    assert_string_equal(json_string_value(json_object_get(r, "scenario")), "shop.mp");
+    assert_string_equal(json_string_value(json_object_get(r, "started")), "2023-11-14T22:13:20.123Z");
+    json_t *total = json_object_get(r, "total");
+    assert_int_equal(json_integer_value(json_object_get(total, "count")), 5000);
+    assert_true(json_real_value(json_object_get(total, "rps")) == 500.0);
+    /* Through text, as --merge and --baseline read it. */
+    char *text = json_dumps(r, 0);
+    json_t *parsed = json_loads(text, 0, NULL);
+    stats_names_t *n2;
+    stats_t *s2;
+    stats_history_t *h2;
+    double dur;
+    assert_int_equal(stats_report_load(parsed, &n2, &s2, &h2, &dur, err, sizeof(err)), 0);
+    assert_true(dur == 10.0);
+    assert_int_equal(stats_history_len(h2), 1);
+    json_t *r2 = stats_report_json(s2, n2, h2, dur, 1700000000123456, meta);
+    assert_true(json_equal(r, r2));
+    /* Merging two loaded reports doubles the counts and keeps the percentiles. */
+    stats_merge(s2, s);
+    const stats_entry_t *t2 = stats_total(s2);
+    assert_int_equal(t2->count, 10000);
+    assert_int_equal(hist_percentile(t2->latency, 99), hist_percentile(stats_total(s)->latency, 99));
+    free(text);
+    json_decref(meta);
+    json_decref(r);
+    json_decref(r2);
+    json_decref(parsed);
+    stats_free(s2);
+    stats_names_free(n2);
+    stats_history_free(h2);
+    stats_free(s);
+    stats_history_free(h);
+}
+
+static void test_report_load_errors(void **state)
+{
+    (void)state;
+    char err[256];
+    static const struct {
+        const char *json, *msg;
+    } bad[] = {
+        {"{\"format\": \"x\"}", "\"format\""},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1}", "\"entries\""},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [{\"method\": \"GET\"}]}",
+         "entries[0]: \"method\" and \"name\""},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [{\"method\": \"GET\", \"name\": \"/\", \"count\": 1, \"bytes_sent\": 0, \"bytes_received\": 0, \"fail\": {\"bogus\": 1}}]}",
+         "entries[0].fail.bogus"},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [{\"method\": \"GET\", \"name\": \"/\", \"count\": 1, \"bytes_sent\": 0, \"bytes_received\": 0, \"fail\": {}, \"protocols\": {}, \"statuses\": {}, \"latency\": {\"sub_bucket_bits\": 11, \"counts\": [], \"sum_us\": 0, \"min_us\": 0, \"max_us\": 0}}]}",
+         "latency holds 0 values, count is 1"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        json_t *j = json_loads(bad[i].json, 0, NULL);
+        stats_names_t *n = NULL;
+        stats_t *s = NULL;
+        assert_non_null(j);
+        err[0] = '\0';
+        assert_int_equal(stats_report_load(j, &n, &s, NULL, NULL, err, sizeof(err)), -1);
+        if (strstr(err, bad[i].msg) == NULL)
+            fail_msg("case %zu: message '%s' lacks '%s'", i, err, bad[i].msg);
+        json_decref(j);
+    }
+}
+
+static void test_summary(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *s = stats_new(f->names);
+    record_mix(s, f, 1000, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    stats_print_summary(out, s, f->names, 10.0);
+    fclose(out);
+    /* Every line of the table is equally wide up to the '|', and the rows are there. */
+    assert_non_null(strstr(buf, "GET  /item/{id}"));
+    assert_non_null(strstr(buf, "Aggregated"));
+    assert_non_null(strstr(buf, "200(100.00%)"));
+    assert_non_null(strstr(buf, "Failures"));
+    assert_non_null(strstr(buf, "connect"));
+    char *agg = strstr(buf, "Aggregated");
+    assert_non_null(strstr(agg, "1000"));
+    assert_non_null(strstr(agg, "100.0"));  /* req/s */
+    const char *line = buf;
+    long bar = -1;
+    for (int i = 0; i < 5; i++) {
+        const char *nl = strchr(line, '\n');
+        const char *p = memchr(line, '|', (size_t)(nl - line));
+        if (p != NULL) {
+            if (bar < 0)
+                bar = p - line;
+            assert_int_equal(p - line, bar);
+        }
+        line = nl + 1;
+    }
+    free(buf);
+    stats_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_and_total, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_equals_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_load_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -171,8 +171,7 @@ static int64_t parse_date(const char *s, size_t len)
 {
     static const char *const formats[] = {
         "%a, %d %b %Y %H:%M:%S",
-        "%a, %d-%b-%Y %H:%M:%S",
-        "%A, %d-%b-%y %H:%M:%S",
+        "%a, %d-%b-%Y %H:%M:%S", /* also RFC 850's "Sunday, 06-Nov-94" (%a takes full names) */
         "%a %b %d %H:%M:%S %Y",
     };
     char buf[64];
@@ -189,6 +188,12 @@ static int64_t parse_date(const char *s, size_t len)
             end++;
         if (*end && strcasecmp(end, "GMT") != 0 && strcasecmp(end, "UTC") != 0)
             continue;
+        /* RFC 6265 5.1.1: two-digit years 70-99 are 19xx, 00-69 are 20xx. */
+        int year = tm.tm_year + 1900;
+        if (year >= 0 && year < 70)
+            tm.tm_year = year + 100;
+        else if (year >= 70 && year < 100)
+            tm.tm_year = year;
         return (int64_t)timegm(&tm);
     }
     return -1;

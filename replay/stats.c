@@ -3,6 +3,7 @@
  * loader, so they sit beside it). */
 #include "stats.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -731,4 +732,22 @@ fail:
     stats_history_free(h);
     stats_names_free(names);
     return -1;
+}
+
+int stats_report_write(const json_t *report, const char *path, char *err, size_t errlen)
+{
+    if (json_dump_file(report, path, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) < 0) {
+        snprintf(err, errlen, "%s: cannot write the report: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+json_t *stats_report_read(const char *path, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (j == NULL)
+        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    return j;
 }

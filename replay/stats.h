@@ -135,5 +135,11 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
  * Returns 0, or -1 with a message in err naming the field. */
 int stats_report_load(const json_t *report, stats_names_t **names, stats_t **stats,
                       stats_history_t **history, double *duration_s, char *err, size_t errlen);
+/* Writes a report to path (indented, reals with 10 significant digits, so
+ * 0.8 ms stays "0.8"). Returns 0 or -1 with err naming the path. */
+int stats_report_write(const json_t *report, const char *path, char *err, size_t errlen);
+/* Reads a JSON file (a report, for --merge and --baseline). NULL with err
+ * "PATH:LINE:COLUMN: what" on failure. New reference. */
+json_t *stats_report_read(const char *path, char *err, size_t errlen);
 
 #endif

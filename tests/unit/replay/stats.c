@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "stats.h"
@@ -209,6 +210,37 @@ static void test_report_load_errors(void **state)
     }
 }
 
+static void test_report_file(void **state)
+{
+    fixture_t *f = *state;
+    char path[] = "/tmp/aiotest-report-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    stats_t *s = stats_new(f->names);
+    record_mix(s, f, 300, 5);
+    json_t *r = report_of(s, f, NULL);
+    assert_int_equal(stats_report_write(r, path, err, sizeof(err)), 0);
+    json_t *back = stats_report_read(path, err, sizeof(err));
+    assert_non_null(back);
+    json_t *t1 = json_object_get(r, "total"), *t2 = json_object_get(back, "total");
+    assert_int_equal(json_integer_value(json_object_get(t2, "count")), 300);
+    assert_true(json_equal(json_object_get(t1, "latency"), json_object_get(t2, "latency")));
+    assert_true(json_equal(json_object_get(t1, "statuses"), json_object_get(t2, "statuses")));
+    json_decref(back);
+    FILE *bad = fopen(path, "w");
+    fputs("{\n  \"format\": ,\n}", bad);
+    fclose(bad);
+    assert_null(stats_report_read(path, err, sizeof(err)));
+    assert_non_null(strstr(err, ":2:"));
+    assert_non_null(strstr(err, path));
+    unlink(path);
+    assert_int_equal(stats_report_write(r, "/nonexistent-dir/r.json", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/r.json"));
+    json_decref(r);
+    stats_free(s);
+}
+
 static void test_summary(void **state)
 {
     fixture_t *f = *state;
@@ -253,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,12 +25,18 @@ bool verdict_check(const verdict_t *v, const json_t *report, FILE *out);
 
 /* With --fail-fast: true when a threshold is already lost for good (a count-based
  * metric that can no longer recover, e.g. errors over the limit with the rest of the
- * planned requests assumed ok). */
+ * planned requests assumed ok). Lost for good: count< / max< already over the
+ * limit, min> already under it, and errors< when the report has a top-level
+ * "planned_requests" (e.g. from meta with --iterations) and failures / planned
+ * already exceed the limit. Percentiles and rps can always recover. */
 bool verdict_lost(const verdict_t *v, const json_t *report_so_far);
 
 /* Compares report with baseline, entry by entry (matched by method and name):
  * p50/p95/p99 and error rate may be worse by at most tolerance (0.10 = 10 %),
- * rps lower by at most tolerance. Prints each regression; returns true when none. */
+ * rps lower by at most tolerance. Prints each regression; returns true when none.
+ * Latencies within 1 ms of the baseline and error rates within 0.1 percentage
+ * point are never regressions (noise); the Aggregated row is compared too;
+ * entries of the baseline absent from the report are noted, not failed. */
 bool verdict_baseline(const json_t *report, const json_t *baseline, double tolerance, FILE *out);
 
 #endif

@@ -158,7 +158,9 @@ int mpr_fail(const mpr_ctx_t *c, int code, const char *field, const char *fmt, .
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     const char *path = c->path ? c->path : "";
-    const char *dot = path[0] && field ? "." : "";
+    /* "class 'c' weight" but "hosts[0].base_url": a quoted name ends a word. */
+    size_t pl = strlen(path);
+    const char *dot = pl && field ? (path[pl - 1] == '\'' ? " " : ".") : "";
     char place[256];
     if (path[0])
         snprintf(place, sizeof place, "%s%s%s", path, dot, field ? field : "");

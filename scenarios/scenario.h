@@ -135,10 +135,26 @@ void scn_steps_fini(scn_steps_t *st);
 void scn_step_fini(scn_step_t *st);
 void scn_request_fini(scn_request_t *r);
 
+/* The spelling of enum values in both files ("auto", "h1", "h2", "h2c";
+ * "header", "cookie", "json", "regex"; "recorded", "none", "constant",
+ * "between"). _name returns NULL for a value out of range; _parse returns
+ * the value or -1 for an unknown spelling. */
+const char *scn_proto_name(scn_proto_t p);
+const char *scn_ext_kind_name(scn_ext_kind_t k);
+const char *scn_wait_kind_name(scn_wait_kind_t k);
+int scn_proto_parse(const char *s);
+int scn_ext_kind_parse(const char *s);
+int scn_wait_kind_parse(const char *s);
+
+/* The name a request gets when the file gives none: "METHOD url" (heap,
+ * caller frees; NULL on out of memory). */
+char *scn_default_name(const char *method, const char *url);
+
 /* Checks the whole scenario against the spec: at least one class, weights >= 1,
  * every request has method and url, templates are well-formed ({{ }} balanced,
  * known generators), regexes compile, JSON paths parse, wait min <= max.
- * Returns 0 or MP_ERR_INVALID with err naming class, section, step, request, field. */
+ * Returns 0 or MP_ERR_INVALID with err naming class, section, step, request, field;
+ * err->record is then the file record holding the fault (0 header, i+1 class i). */
 int scn_validate(const scn_scenario_t *s, mp_error_t *err);
 
 /* Reads and validates a scenario file. Returns 0 and *out (caller frees with
@@ -146,7 +162,8 @@ int scn_validate(const scn_scenario_t *s, mp_error_t *err);
  * A recording is refused with MP_ERR_KIND. */
 int scn_load(const char *path, scn_scenario_t **out, mp_error_t *err);
 
-/* Writes s to path (header record then one record per class). Returns 0 or negative. */
+/* Validates s (MP_ERR_INVALID, nothing written) then writes it to path (header
+ * record then one record per class). Returns 0 or negative. */
 int scn_save(const char *path, const scn_scenario_t *s, mp_error_t *err);
 
 /* Which kind of file path is, from its header: MP_KIND_RECORDING,

@@ -177,3 +177,188 @@ uint8_t *fx_read(const char *path, size_t *n)
     *n = len;
     return buf;
 }
+
+/* ---- scenarios */
+
+static scn_request_t request(const char *method, const char *url, int variant)
+{
+    scn_request_t r = {0};
+    r.method = dupf("%s", method);
+    r.url = dupf("%s", url);
+    r.name = dupf("%s %s", method, url);
+    if (variant == 0)
+        return r;
+    r.n_headers = 2;
+    r.headers = calloc(2, sizeof *r.headers);
+    assert_non_null(r.headers);
+    r.headers[0] = (scn_kv_t){ dupf("Authorization"), dupf("Bearer {{token}}") };
+    r.headers[1] = (scn_kv_t){ dupf("X-Req"), dupf("{{uuid}}-{{ random_int 1 9 }}-{{user_id}}") };
+    if (variant == 2) {
+        static const uint8_t bin[] = { 0xff, 0x00, 0x80, '{', '{', 'x', '}', '}' };
+        r.body = bytes(bin, sizeof bin);
+        r.body_len = sizeof bin;
+    } else {
+        const char *b = "{\"item\":\"{{id}}\",\"qty\":2,\"t\":{{now_ms}}}";
+        r.body = bytes(b, strlen(b));
+        r.body_len = strlen(b);
+    }
+    r.n_extractors = 4;
+    r.extractors = calloc(4, sizeof *r.extractors);
+    assert_non_null(r.extractors);
+    r.extractors[0] = (scn_extractor_t){ dupf("token"), SCN_EXT_JSON, dupf("$.data[0][\"tok en\"]"), 1, NULL };
+    r.extractors[1] = (scn_extractor_t){ dupf("session"), SCN_EXT_COOKIE, dupf("session"), 1, dupf("none") };
+    r.extractors[2] = (scn_extractor_t){ dupf("loc"), SCN_EXT_HEADER, dupf("Location"), 0, dupf("") };
+    r.extractors[3] = (scn_extractor_t){ dupf("csrf"), SCN_EXT_REGEX, dupf("name=\"csrf\" value=\"([^\"]*)\""), 1, NULL };
+    r.check.n_statuses = 2;
+    r.check.statuses = calloc(2, sizeof(int));
+    assert_non_null(r.check.statuses);
+    r.check.statuses[0] = 200;
+    r.check.statuses[1] = 302;
+    r.check.n_body_contains = 1;
+    r.check.body_contains = calloc(1, sizeof(char *));
+    assert_non_null(r.check.body_contains);
+    r.check.body_contains[0] = dupf("ok");
+    r.follow_redirects = true;
+    return r;
+}
+
+static scn_steps_t steps(int n, int variant)
+{
+    scn_steps_t st = { calloc((size_t)n, sizeof(scn_step_t)), (size_t)n };
+    assert_true(n == 0 || st.v);
+    for (int i = 0; i < n; i++) {
+        scn_step_t *s = &st.v[i];
+        s->n_requests = (size_t)(i % 2 ? 3 : 1);
+        s->parallel = i % 2;
+        s->think_us = (uint64_t)i * 1500000u + 1;
+        s->requests = calloc(s->n_requests, sizeof *s->requests);
+        assert_non_null(s->requests);
+        for (size_t j = 0; j < s->n_requests; j++)
+            s->requests[j] = request(j % 2 ? "POST" : "GET", j ? "/static/app.js" : "/api/item/{{id}}",
+                                     (variant + i + (int)j) % 3);
+    }
+    return st;
+}
+
+scn_scenario_t *fx_scenario(void)
+{
+    scn_scenario_t *s = scn_new();
+    assert_non_null(s);
+    s->created_us = 1764077400999999;
+    s->tool = dupf("aiotest-convert 0.1.0");
+    s->n_hosts = 3;
+    s->hosts = calloc(3, sizeof *s->hosts);
+    assert_non_null(s->hosts);
+    s->hosts[0] = (scn_host_t){ dupf("http://127.0.0.1:8080"), SCN_PROTO_AUTO };
+    s->hosts[1] = (scn_host_t){ dupf("https://shop.test"), SCN_PROTO_H2 };
+    s->hosts[2] = (scn_host_t){ dupf("http://h2c.test:81"), SCN_PROTO_H2C };
+    s->n_vars = 2;
+    s->vars = calloc(2, sizeof *s->vars);
+    assert_non_null(s->vars);
+    s->vars[0] = (scn_kv_t){ dupf("password"), dupf("s3cret") };
+    s->vars[1] = (scn_kv_t){ dupf("id"), dupf("42") };
+    s->n_data = 2;
+    s->data = calloc(2, sizeof *s->data);
+    assert_non_null(s->data);
+    s->data[0].path = dupf("users.csv");
+    s->data[0].n_vars = 2;
+    s->data[0].vars = calloc(2, sizeof(char *));
+    assert_non_null(s->data[0].vars);
+    s->data[0].vars[0] = dupf("user");
+    s->data[0].vars[1] = dupf("pass");
+    s->data[1].path = dupf("items.csv");
+    s->n_classes = 4;
+    s->classes = calloc(4, sizeof *s->classes);
+    assert_non_null(s->classes);
+    const char *names[] = { "browse", "buy", "idle", "h1" };
+    for (int i = 0; i < 4; i++) {
+        scn_class_t *c = &s->classes[i];
+        c->name = dupf("%s", names[i]);
+        c->weight = (uint32_t)(i * 3 + 1);
+        c->wait.kind = (scn_wait_kind_t)i;
+        c->wait.min_us = (uint64_t)i * 1000;
+        c->wait.max_us = (uint64_t)i * 2000;
+        c->on_start = steps(i == 1 ? 1 : 0, i);
+        c->tasks = steps(i + 1, i);
+        c->on_stop = steps(i == 1 ? 2 : 0, i);
+    }
+    return s;
+}
+
+static void assert_request_equal(const scn_request_t *a, const scn_request_t *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_string_equal(a->method, b->method);
+    assert_string_equal(a->url, b->url);
+    assert_int_equal(a->n_headers, b->n_headers);
+    for (size_t i = 0; i < a->n_headers; i++) {
+        assert_string_equal(a->headers[i].name, b->headers[i].name);
+        assert_string_equal(a->headers[i].value, b->headers[i].value);
+    }
+    assert_bytes_equal(a->body, a->body_len, b->body, b->body_len);
+    assert_int_equal(a->n_extractors, b->n_extractors);
+    for (size_t i = 0; i < a->n_extractors; i++) {
+        const scn_extractor_t *x = &a->extractors[i], *y = &b->extractors[i];
+        assert_string_equal(x->var, y->var);
+        assert_int_equal(x->kind, y->kind);
+        assert_string_equal(x->expr, y->expr);
+        assert_int_equal(x->group, y->group);
+        assert_str_eq_null(x->default_value, y->default_value);
+    }
+    assert_int_equal(a->check.n_statuses, b->check.n_statuses);
+    for (size_t i = 0; i < a->check.n_statuses; i++)
+        assert_int_equal(a->check.statuses[i], b->check.statuses[i]);
+    assert_int_equal(a->check.n_body_contains, b->check.n_body_contains);
+    for (size_t i = 0; i < a->check.n_body_contains; i++)
+        assert_string_equal(a->check.body_contains[i], b->check.body_contains[i]);
+    assert_int_equal(a->follow_redirects, b->follow_redirects);
+}
+
+static void assert_steps_equal(const scn_steps_t *a, const scn_steps_t *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->v[i].parallel, b->v[i].parallel);
+        assert_int_equal(a->v[i].think_us, b->v[i].think_us);
+        assert_int_equal(a->v[i].n_requests, b->v[i].n_requests);
+        for (size_t j = 0; j < a->v[i].n_requests; j++)
+            assert_request_equal(&a->v[i].requests[j], &b->v[i].requests[j]);
+    }
+}
+
+void fx_assert_scenario_equal(const scn_scenario_t *a, const scn_scenario_t *b)
+{
+    assert_int_equal(a->version_major, b->version_major);
+    assert_int_equal(a->version_minor, b->version_minor);
+    assert_int_equal(a->created_us, b->created_us);
+    assert_str_eq_null(a->tool, b->tool);
+    assert_int_equal(a->n_hosts, b->n_hosts);
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        assert_string_equal(a->hosts[i].base_url, b->hosts[i].base_url);
+        assert_int_equal(a->hosts[i].proto, b->hosts[i].proto);
+    }
+    assert_int_equal(a->n_vars, b->n_vars);
+    for (size_t i = 0; i < a->n_vars; i++) {
+        assert_string_equal(a->vars[i].name, b->vars[i].name);
+        assert_string_equal(a->vars[i].value, b->vars[i].value);
+    }
+    assert_int_equal(a->n_data, b->n_data);
+    for (size_t i = 0; i < a->n_data; i++) {
+        assert_string_equal(a->data[i].path, b->data[i].path);
+        assert_int_equal(a->data[i].n_vars, b->data[i].n_vars);
+        for (size_t j = 0; j < a->data[i].n_vars; j++)
+            assert_string_equal(a->data[i].vars[j], b->data[i].vars[j]);
+    }
+    assert_int_equal(a->n_classes, b->n_classes);
+    for (size_t i = 0; i < a->n_classes; i++) {
+        const scn_class_t *x = &a->classes[i], *y = &b->classes[i];
+        assert_string_equal(x->name, y->name);
+        assert_int_equal(x->weight, y->weight);
+        assert_int_equal(x->wait.kind, y->wait.kind);
+        assert_int_equal(x->wait.min_us, y->wait.min_us);
+        assert_int_equal(x->wait.max_us, y->wait.max_us);
+        assert_steps_equal(&x->on_start, &y->on_start);
+        assert_steps_equal(&x->tasks, &y->tasks);
+        assert_steps_equal(&x->on_stop, &y->on_stop);
+    }
+}

@@ -1,0 +1,138 @@
+/* scenario: allocation and release of the scenario model (scenario.h).
+ * Encoding lives in scn_codec.c, checks in scn_validate.c. */
+#include "scenario.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+scn_scenario_t *scn_new(void)
+{
+    scn_scenario_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->version_major = SCN_VERSION_MAJOR;
+    s->version_minor = SCN_VERSION_MINOR;
+    return s;
+}
+
+static void kvs_free(scn_kv_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].value);
+    }
+    free(v);
+}
+
+static void strs_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void scn_request_fini(scn_request_t *r)
+{
+    if (!r)
+        return;
+    free(r->name);
+    free(r->method);
+    free(r->url);
+    kvs_free(r->headers, r->n_headers);
+    free(r->body);
+    for (size_t i = 0; i < r->n_extractors; i++) {
+        free(r->extractors[i].var);
+        free(r->extractors[i].expr);
+        free(r->extractors[i].default_value);
+    }
+    free(r->extractors);
+    free(r->check.statuses);
+    strs_free(r->check.body_contains, r->check.n_body_contains);
+    memset(r, 0, sizeof *r);
+}
+
+void scn_step_fini(scn_step_t *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n_requests; i++)
+        scn_request_fini(&st->requests[i]);
+    free(st->requests);
+    memset(st, 0, sizeof *st);
+}
+
+void scn_steps_fini(scn_steps_t *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        scn_step_fini(&st->v[i]);
+    free(st->v);
+    memset(st, 0, sizeof *st);
+}
+
+void scn_class_fini(scn_class_t *c)
+{
+    if (!c)
+        return;
+    free(c->name);
+    scn_steps_fini(&c->on_start);
+    scn_steps_fini(&c->tasks);
+    scn_steps_fini(&c->on_stop);
+    memset(c, 0, sizeof *c);
+}
+
+void scn_free(scn_scenario_t *s)
+{
+    if (!s)
+        return;
+    free(s->tool);
+    for (size_t i = 0; i < s->n_hosts; i++)
+        free(s->hosts[i].base_url);
+    free(s->hosts);
+    kvs_free(s->vars, s->n_vars);
+    for (size_t i = 0; i < s->n_data; i++) {
+        free(s->data[i].path);
+        strs_free(s->data[i].vars, s->data[i].n_vars);
+    }
+    free(s->data);
+    for (size_t i = 0; i < s->n_classes; i++)
+        scn_class_fini(&s->classes[i]);
+    free(s->classes);
+    free(s);
+}
+
+static const char *const proto_names[] = { "auto", "h1", "h2", "h2c" };
+static const char *const ext_names[] = { "header", "cookie", "json", "regex" };
+static const char *const wait_names[] = { "recorded", "none", "constant", "between" };
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+    return v >= 0 && (size_t)v < n ? names[v] : NULL;
+}
+
+static int value_of(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+#define N(a) (sizeof a / sizeof *a)
+const char *scn_proto_name(scn_proto_t p) { return name_of(proto_names, N(proto_names), (int)p); }
+const char *scn_ext_kind_name(scn_ext_kind_t k) { return name_of(ext_names, N(ext_names), (int)k); }
+const char *scn_wait_kind_name(scn_wait_kind_t k) { return name_of(wait_names, N(wait_names), (int)k); }
+int scn_proto_parse(const char *s) { return value_of(proto_names, N(proto_names), s); }
+int scn_ext_kind_parse(const char *s) { return value_of(ext_names, N(ext_names), s); }
+int scn_wait_kind_parse(const char *s) { return value_of(wait_names, N(wait_names), s); }
+
+char *scn_default_name(const char *method, const char *url)
+{
+    size_t n = strlen(method) + 1 + strlen(url) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s %s", method, url);
+    return s;
+}

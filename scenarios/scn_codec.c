@@ -1,0 +1,535 @@
+/* scn_codec: scenario files (scenario.h): scn_save and scn_load. Record 0 is
+ * the header (hosts, vars, data, number of classes), then one record per user
+ * class. Unknown keys are ignored so newer minor versions stay readable. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpread.h"
+#include "mpwrite.h"
+#include "scenario.h"
+
+/* ---- writing */
+
+static void pack_kvs(mpw_t *w, const scn_kv_t *v, size_t n)
+{
+    mpw_array(w, n);
+    for (size_t i = 0; i < n; i++)
+        mpw_pair(w, v[i].name, v[i].value);
+}
+
+static void pack_strs(mpw_t *w, char *const *v, size_t n)
+{
+    mpw_array(w, n);
+    for (size_t i = 0; i < n; i++)
+        mpw_str(w, v[i]);
+}
+
+static void pack_header(mpw_t *w, const scn_scenario_t *s)
+{
+    mpw_map(w, 8);
+    mpw_str(w, "format");
+    mpw_str(w, SCN_FORMAT);
+    mpw_str(w, "version");
+    mpw_array(w, 2);
+    mpw_uint(w, SCN_VERSION_MAJOR);
+    mpw_uint(w, SCN_VERSION_MINOR);
+    mpw_str(w, "created_us");
+    mpw_int(w, s->created_us);
+    mpw_str(w, "tool");
+    mpw_str(w, s->tool);
+    mpw_str(w, "hosts");
+    mpw_array(w, s->n_hosts);
+    for (size_t i = 0; i < s->n_hosts; i++) {
+        mpw_map(w, 2);
+        mpw_str(w, "base_url");
+        mpw_str(w, s->hosts[i].base_url);
+        mpw_str(w, "proto");
+        mpw_str(w, scn_proto_name(s->hosts[i].proto));
+    }
+    mpw_str(w, "vars");
+    mpw_map(w, s->n_vars);
+    for (size_t i = 0; i < s->n_vars; i++) {
+        mpw_str(w, s->vars[i].name);
+        mpw_str(w, s->vars[i].value);
+    }
+    mpw_str(w, "data");
+    mpw_array(w, s->n_data);
+    for (size_t i = 0; i < s->n_data; i++) {
+        mpw_map(w, 2);
+        mpw_str(w, "path");
+        mpw_str(w, s->data[i].path);
+        mpw_str(w, "vars");
+        pack_strs(w, s->data[i].vars, s->data[i].n_vars);
+    }
+    mpw_str(w, "classes");
+    mpw_uint(w, s->n_classes);
+}
+
+static void pack_request(mpw_t *w, const scn_request_t *r)
+{
+    mpw_map(w, r->body ? 8 : 7);
+    mpw_str(w, "name");
+    mpw_str(w, r->name);
+    mpw_str(w, "method");
+    mpw_str(w, r->method);
+    mpw_str(w, "url");
+    mpw_str(w, r->url);
+    mpw_str(w, "headers");
+    pack_kvs(w, r->headers, r->n_headers);
+    if (r->body) {
+        mpw_str(w, "body");
+        mpw_bin(w, r->body, r->body_len);
+    }
+    mpw_str(w, "extract");
+    mpw_array(w, r->n_extractors);
+    for (size_t i = 0; i < r->n_extractors; i++) {
+        const scn_extractor_t *e = &r->extractors[i];
+        mpw_map(w, e->default_value ? 5 : 4);
+        mpw_str(w, "var");
+        mpw_str(w, e->var);
+        mpw_str(w, "kind");
+        mpw_str(w, scn_ext_kind_name(e->kind));
+        mpw_str(w, "expr");
+        mpw_str(w, e->expr);
+        mpw_str(w, "group");
+        mpw_uint(w, (uint64_t)e->group);
+        if (e->default_value) {
+            mpw_str(w, "default");
+            mpw_str(w, e->default_value);
+        }
+    }
+    mpw_str(w, "check");
+    mpw_map(w, 2);
+    mpw_str(w, "status");
+    mpw_array(w, r->check.n_statuses);
+    for (size_t i = 0; i < r->check.n_statuses; i++)
+        mpw_uint(w, (uint64_t)r->check.statuses[i]);
+    mpw_str(w, "body_contains");
+    pack_strs(w, r->check.body_contains, r->check.n_body_contains);
+    mpw_str(w, "follow_redirects");
+    mpw_bool(w, r->follow_redirects);
+}
+
+static void pack_steps(mpw_t *w, const scn_steps_t *st)
+{
+    mpw_array(w, st->n);
+    for (size_t i = 0; i < st->n; i++) {
+        const scn_step_t *s = &st->v[i];
+        mpw_map(w, 3);
+        mpw_str(w, "requests");
+        mpw_array(w, s->n_requests);
+        for (size_t j = 0; j < s->n_requests; j++)
+            pack_request(w, &s->requests[j]);
+        mpw_str(w, "parallel");
+        mpw_bool(w, s->parallel);
+        mpw_str(w, "think_us");
+        mpw_uint(w, s->think_us);
+    }
+}
+
+static void pack_class(mpw_t *w, const scn_class_t *c)
+{
+    mpw_map(w, 6);
+    mpw_str(w, "name");
+    mpw_str(w, c->name);
+    mpw_str(w, "weight");
+    mpw_uint(w, c->weight);
+    mpw_str(w, "wait");
+    mpw_map(w, 3);
+    mpw_str(w, "kind");
+    mpw_str(w, scn_wait_kind_name(c->wait.kind));
+    mpw_str(w, "min_us");
+    mpw_uint(w, c->wait.min_us);
+    mpw_str(w, "max_us");
+    mpw_uint(w, c->wait.max_us);
+    mpw_str(w, "on_start");
+    pack_steps(w, &c->on_start);
+    mpw_str(w, "tasks");
+    pack_steps(w, &c->tasks);
+    mpw_str(w, "on_stop");
+    pack_steps(w, &c->on_stop);
+}
+
+int scn_save(const char *path, const scn_scenario_t *s, mp_error_t *err)
+{
+    mp_error_t verr;
+    if (scn_validate(s, &verr) != 0)
+        return mp_error_set(err, MP_ERR_INVALID, verr.record, -1, "%s: %s", path, verr.msg);
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return mp_error_set(err, MP_ERR_IO, -1, -1, "%s: cannot open for writing: %s", path, strerror(errno));
+    mpw_t w;
+    mpw_init(&w);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i <= s->n_classes; i++) {
+        mpw_reset(&w);
+        if (i == 0)
+            pack_header(&w, s);
+        else
+            pack_class(&w, &s->classes[i - 1]);
+        if (mpw_emit(&w, fp) != 0)
+            rc = mp_error_set(err, MP_ERR_IO, (long)i, -1, "%s: record %zu: write failed: %s",
+                              path, i, strerror(errno));
+    }
+    mpw_fini(&w);
+    if (fclose(fp) != 0 && rc == 0)
+        rc = mp_error_set(err, MP_ERR_IO, -1, -1, "%s: close failed: %s", path, strerror(errno));
+    return rc;
+}
+
+/* ---- reading */
+
+/* Grows *v (n elements of size sz) to hold n zeroed elements. */
+static void *alloc_array(size_t n, size_t sz)
+{
+    return n ? calloc(n, sz) : NULL;
+}
+
+#define ALLOC_OR_FAIL(c, p, n, field)                                                   \
+    do {                                                                                \
+        (p) = alloc_array((n), sizeof *(p));                                            \
+        if ((n) && !(p))                                                                \
+            return mpr_fail((c), MP_ERR_IO, (field), "out of memory");                  \
+    } while (0)
+
+static int unpack_strs(const mpr_ctx_t *c, const msgpack_object *map, const char *key, char ***out, size_t *n)
+{
+    const msgpack_object *a;
+    size_t na;
+    int rc = mpr_array(c, map, key, false, &a, &na);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, *out, na, key);
+    *n = na;
+    for (size_t i = 0; rc == 0 && i < na; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "%s[%zu]", key, i);
+        rc = mpr_obj_str(c, &a[i], f, &(*out)[i]);
+    }
+    return rc;
+}
+
+static int unpack_kvs(const mpr_ctx_t *c, const msgpack_object *map, const char *key, scn_kv_t **out, size_t *n)
+{
+    const msgpack_object *a;
+    size_t na;
+    int rc = mpr_array(c, map, key, false, &a, &na);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, *out, na, key);
+    *n = na;
+    for (size_t i = 0; rc == 0 && i < na; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "%s[%zu]", key, i);
+        rc = mpr_pair(c, &a[i], f, &(*out)[i].name, &(*out)[i].value);
+    }
+    return rc;
+}
+
+/* An enum spelled as a string; absent keeps *out. */
+static int unpack_enum(const mpr_ctx_t *c, const msgpack_object *map, const char *key,
+                       int (*parse)(const char *), const char *expected, int *out)
+{
+    char *s = NULL;
+    int rc = mpr_str(c, map, key, false, &s);
+    if (rc == 0 && s) {
+        int v = parse(s);
+        if (v < 0)
+            rc = mpr_fail(c, MP_ERR_INVALID, key, "unknown value \"%.40s\" (expected %s)", s, expected);
+        else
+            *out = v;
+    }
+    free(s);
+    return rc;
+}
+
+static int unpack_u32(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required,
+                      uint64_t max, uint64_t *out)
+{
+    int rc = mpr_uint(c, map, key, required, out);
+    if (rc == 0 && *out > max)
+        return mpr_fail(c, MP_ERR_INVALID, key, "%llu is out of range (max %llu)",
+                        (unsigned long long)*out, (unsigned long long)max);
+    return rc;
+}
+
+static int unpack_extractor(const mpr_ctx_t *c, const msgpack_object *o, scn_extractor_t *e)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected an extractor map");
+    int kind = -1;
+    uint64_t group = 1;
+    int rc = mpr_str(c, o, "var", true, &e->var);
+    if (rc == 0 && !mpr_get(o, "kind"))
+        rc = mpr_fail(c, MP_ERR_INVALID, "kind", "missing (expected header, cookie, json or regex)");
+    if (rc == 0)
+        rc = unpack_enum(c, o, "kind", scn_ext_kind_parse, "header, cookie, json or regex", &kind);
+    if (rc == 0)
+        rc = mpr_str(c, o, "expr", true, &e->expr);
+    if (rc == 0)
+        rc = unpack_u32(c, o, "group", false, 99, &group);
+    if (rc == 0)
+        rc = mpr_str(c, o, "default", false, &e->default_value);
+    e->kind = (scn_ext_kind_t)kind;
+    e->group = (int)group;
+    return rc;
+}
+
+static int unpack_check(const mpr_ctx_t *c, const msgpack_object *req, scn_check_t *ck)
+{
+    const msgpack_object *o = mpr_get(req, "check");
+    if (!o)
+        return 0;
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c, MP_ERR_FORMAT, "check", "expected a map");
+    mpr_ctx_t cc = *c;
+    char path[256];
+    snprintf(path, sizeof path, "%s%scheck", c->path, c->path[0] ? "." : "");
+    cc.path = path;
+    const msgpack_object *a;
+    size_t n;
+    int rc = mpr_array(&cc, o, "status", false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(&cc, ck->statuses, n, "status");
+    ck->n_statuses = n;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[i].via.u64 > 999)
+            return mpr_fail(&cc, MP_ERR_FORMAT, "status", "entry %zu: expected an integer status", i);
+        ck->statuses[i] = (int)a[i].via.u64;
+    }
+    return unpack_strs(&cc, o, "body_contains", &ck->body_contains, &ck->n_body_contains);
+}
+
+static int unpack_request(const mpr_ctx_t *c, const msgpack_object *o, scn_request_t *r)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected a request map");
+    int rc = mpr_str(c, o, "method", true, &r->method);
+    if (rc == 0) rc = mpr_str(c, o, "url", true, &r->url);
+    if (rc == 0) rc = mpr_str(c, o, "name", false, &r->name);
+    if (rc == 0 && !r->name && !(r->name = scn_default_name(r->method, r->url)))
+        rc = mpr_fail(c, MP_ERR_IO, "name", "out of memory");
+    if (rc == 0) rc = unpack_kvs(c, o, "headers", &r->headers, &r->n_headers);
+    if (rc == 0) rc = mpr_bin(c, o, "body", &r->body, &r->body_len);
+    if (rc == 0) rc = unpack_check(c, o, &r->check);
+    if (rc == 0) rc = mpr_bool(c, o, "follow_redirects", &r->follow_redirects);
+    const msgpack_object *a;
+    size_t n = 0;
+    if (rc == 0) rc = mpr_array(c, o, "extract", false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, r->extractors, n, "extract");
+    r->n_extractors = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s.extract[%zu]", c->path, i);
+        mpr_ctx_t ec = *c;
+        ec.path = path;
+        rc = unpack_extractor(&ec, &a[i], &r->extractors[i]);
+    }
+    return rc;
+}
+
+static int unpack_step(const mpr_ctx_t *c, const msgpack_object *o, scn_step_t *s)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected a step map");
+    const msgpack_object *a;
+    size_t n;
+    int rc = mpr_bool(c, o, "parallel", &s->parallel);
+    if (rc == 0) rc = mpr_uint(c, o, "think_us", false, &s->think_us);
+    if (rc == 0) rc = mpr_array(c, o, "requests", true, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, s->requests, n, "requests");
+    s->n_requests = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s.requests[%zu]", c->path, i);
+        mpr_ctx_t rc_ = *c;
+        rc_.path = path;
+        rc = unpack_request(&rc_, &a[i], &s->requests[i]);
+    }
+    return rc;
+}
+
+static int unpack_steps(const mpr_ctx_t *c, const msgpack_object *o, const char *key, scn_steps_t *st)
+{
+    const msgpack_object *a;
+    size_t n;
+    int rc = mpr_array(c, o, key, false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, st->v, n, key);
+    st->n = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s %s[%zu]", c->path, key, i);
+        mpr_ctx_t sc = *c;
+        sc.path = path;
+        rc = unpack_step(&sc, &a[i], &st->v[i]);
+    }
+    return rc;
+}
+
+static int unpack_class(const mpr_ctx_t *c0, const msgpack_object *o, scn_class_t *cl)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c0, MP_ERR_FORMAT, NULL, "expected a class map");
+    int rc = mpr_str(c0, o, "name", true, &cl->name);
+    if (rc != 0)
+        return rc;
+    char path[128];
+    snprintf(path, sizeof path, "class '%.80s'", cl->name);
+    mpr_ctx_t c = *c0;
+    c.path = path;
+    uint64_t weight = 1;
+    rc = unpack_u32(&c, o, "weight", false, UINT32_MAX, &weight);
+    cl->weight = (uint32_t)weight;
+    const msgpack_object *wait = mpr_get(o, "wait");
+    if (rc == 0 && wait) {
+        char wpath[160];
+        snprintf(wpath, sizeof wpath, "%s wait", path);
+        mpr_ctx_t wc = c;
+        wc.path = wpath;
+        int kind = SCN_WAIT_RECORDED;
+        if (wait->type != MSGPACK_OBJECT_MAP)
+            return mpr_fail(&c, MP_ERR_FORMAT, "wait", "expected a map");
+        rc = unpack_enum(&wc, wait, "kind", scn_wait_kind_parse, "recorded, none, constant or between", &kind);
+        cl->wait.kind = (scn_wait_kind_t)kind;
+        if (rc == 0) rc = mpr_uint(&wc, wait, "min_us", false, &cl->wait.min_us);
+        if (rc == 0) rc = mpr_uint(&wc, wait, "max_us", false, &cl->wait.max_us);
+    }
+    if (rc == 0) rc = unpack_steps(&c, o, "on_start", &cl->on_start);
+    if (rc == 0) rc = unpack_steps(&c, o, "tasks", &cl->tasks);
+    if (rc == 0) rc = unpack_steps(&c, o, "on_stop", &cl->on_stop);
+    return rc;
+}
+
+static int unpack_header(const mpr_ctx_t *c, const msgpack_object *o, scn_scenario_t *s, uint64_t *classes)
+{
+    int rc = mpr_header_version(c, o, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
+    if (rc == 0) rc = mpr_int(c, o, "created_us", false, &s->created_us);
+    if (rc == 0) rc = mpr_str(c, o, "tool", false, &s->tool);
+    if (rc == 0) rc = mpr_uint(c, o, "classes", false, classes);
+    const msgpack_object *a;
+    size_t n = 0;
+    if (rc == 0) rc = mpr_array(c, o, "hosts", false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, s->hosts, n, "hosts");
+    s->n_hosts = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[48];
+        snprintf(path, sizeof path, "hosts[%zu]", i);
+        mpr_ctx_t hc = *c;
+        hc.path = path;
+        int proto = SCN_PROTO_AUTO;
+        if (a[i].type != MSGPACK_OBJECT_MAP)
+            return mpr_fail(&hc, MP_ERR_FORMAT, NULL, "expected a host map");
+        rc = mpr_str(&hc, &a[i], "base_url", true, &s->hosts[i].base_url);
+        if (rc == 0) rc = unpack_enum(&hc, &a[i], "proto", scn_proto_parse, "auto, h1, h2 or h2c", &proto);
+        s->hosts[i].proto = (scn_proto_t)proto;
+    }
+    const msgpack_object *vars = mpr_get(o, "vars");
+    if (rc == 0 && vars) {
+        if (vars->type != MSGPACK_OBJECT_MAP)
+            return mpr_fail(c, MP_ERR_FORMAT, "vars", "expected a map of name to value");
+        n = vars->via.map.size;
+        ALLOC_OR_FAIL(c, s->vars, n, "vars");
+        s->n_vars = n;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            char f[48];
+            snprintf(f, sizeof f, "vars[%zu]", i);
+            rc = mpr_obj_str(c, &vars->via.map.ptr[i].key, f, &s->vars[i].name);
+            if (rc == 0)
+                rc = mpr_obj_str(c, &vars->via.map.ptr[i].val, f, &s->vars[i].value);
+        }
+    }
+    if (rc == 0) rc = mpr_array(c, o, "data", false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, s->data, n, "data");
+    s->n_data = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[48];
+        snprintf(path, sizeof path, "data[%zu]", i);
+        mpr_ctx_t dc = *c;
+        dc.path = path;
+        if (a[i].type != MSGPACK_OBJECT_MAP)
+            return mpr_fail(&dc, MP_ERR_FORMAT, NULL, "expected a data map");
+        rc = mpr_str(&dc, &a[i], "path", true, &s->data[i].path);
+        if (rc == 0) rc = unpack_strs(&dc, &a[i], "vars", &s->data[i].vars, &s->data[i].n_vars);
+    }
+    return rc;
+}
+
+static int add_class(scn_scenario_t *s, const mpr_ctx_t *c, const msgpack_object *o)
+{
+    scn_class_t *v = realloc(s->classes, (s->n_classes + 1) * sizeof *v);
+    if (!v)
+        return mpr_fail(c, MP_ERR_IO, NULL, "out of memory");
+    s->classes = v;
+    memset(&v[s->n_classes], 0, sizeof *v);
+    s->n_classes++;
+    return unpack_class(c, o, &v[s->n_classes - 1]);
+}
+
+int scn_load(const char *path, scn_scenario_t **out, mp_error_t *err)
+{
+    *out = NULL;
+    mpr_stream_t *st = mpr_open(path, err);
+    if (!st)
+        return MP_ERR_IO;
+    int64_t *offsets = NULL; /* of each record, to place validation errors */
+    scn_scenario_t *s = scn_new();
+    const msgpack_object *o;
+    uint64_t classes = UINT64_MAX;
+    int rc = s ? mpr_next(st, &o, err) : mp_error_set(err, MP_ERR_IO, -1, -1, "%s: out of memory", path);
+    if (rc == MP_EOF)
+        rc = mp_error_set(err, MP_ERR_FORMAT, 0, 0, "%s: empty file (expected an %s header)", path, SCN_FORMAT);
+    if (rc == MP_OK) {
+        mpr_ctx_t c = mpr_ctx(st, err);
+        rc = unpack_header(&c, o, s, &classes);
+    }
+    while (rc == MP_OK) {
+        int64_t *no = realloc(offsets, (s->n_classes + 1) * sizeof *no);
+        if (!no) {
+            rc = mp_error_set(err, MP_ERR_IO, -1, -1, "%s: out of memory", path);
+            break;
+        }
+        offsets = no;
+        offsets[s->n_classes] = mpr_offset(st);
+        rc = mpr_next(st, &o, err);
+        if (rc == MP_OK) {
+            mpr_ctx_t c = mpr_ctx(st, err);
+            rc = add_class(s, &c, o);
+        }
+    }
+    if (rc == MP_EOF) {
+        rc = 0;
+        if (classes != UINT64_MAX && classes != s->n_classes)
+            rc = mp_error_set(err, MP_ERR_FORMAT, (long)s->n_classes + 1, mpr_end(st),
+                              "%s: header announces %llu classes but the file holds %zu (truncated?)",
+                              path, (unsigned long long)classes, s->n_classes);
+    }
+    if (rc == 0) {
+        mp_error_t verr;
+        rc = scn_validate(s, &verr);
+        if (rc != 0) {
+            int64_t off = verr.record >= 0 && (size_t)verr.record <= s->n_classes ? offsets[verr.record] : -1;
+            mp_error_set(err, rc, verr.record, off, "%s: record %ld at byte %lld: %s",
+                         path, verr.record, (long long)off, verr.msg);
+        }
+    }
+    free(offsets);
+    mpr_close(st);
+    if (rc != 0) {
+        scn_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}

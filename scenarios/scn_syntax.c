@@ -1,0 +1,169 @@
+/* scn_syntax: well-formedness of templates, JSON paths and regexes
+ * (scn_syntax.h). Kept in step with replay/template.c and replay/jsonpath.c:
+ * what loads here must compile there. */
+#include "scn_syntax.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_alpha_(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool syn_var_name(const char *s, size_t len)
+{
+    if (len == 0 || !is_alpha_(s[0]))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!is_alpha_(s[i]) && !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '-')
+            return false;
+    return true;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool word_is(const char *w, size_t wl, const char *lit)
+{
+    return wl == strlen(lit) && memcmp(w, lit, wl) == 0;
+}
+
+static bool parse_i64(const char *w, size_t wl, long long *out)
+{
+    char buf[32];
+    if (wl == 0 || wl >= sizeof buf)
+        return false;
+    memcpy(buf, w, wl);
+    buf[wl] = 0;
+    char *end;
+    errno = 0;
+    *out = strtoll(buf, &end, 10);
+    return errno == 0 && *end == 0;
+}
+
+/* The inside of one {{ }} starting at byte at. */
+static int check_expr(const char *s, size_t len, size_t at, char *why, size_t whylen)
+{
+    const char *w[4];
+    size_t wl[4], n = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && is_space(s[i]))
+            i++;
+        if (i == len)
+            break;
+        size_t start = i;
+        while (i < len && !is_space(s[i]))
+            i++;
+        if (n < 4) {
+            w[n] = s + start;
+            wl[n] = i - start;
+        }
+        n++;
+    }
+    if (n == 0)
+        return snprintf(why, whylen, "empty {{}} at byte %zu", at), -1;
+    if (word_is(w[0], wl[0], "random_int")) {
+        long long a, b;
+        if (n != 3 || !parse_i64(w[1], wl[1], &a) || !parse_i64(w[2], wl[2], &b) || a > b)
+            return snprintf(why, whylen, "random_int needs two integers A <= B (at byte %zu)", at), -1;
+        return 0;
+    }
+    if (n > 1)
+        return snprintf(why, whylen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at), -1;
+    if (word_is(w[0], wl[0], "uuid") || word_is(w[0], wl[0], "now_ms") || word_is(w[0], wl[0], "user_id"))
+        return 0;
+    if (!syn_var_name(w[0], wl[0]))
+        return snprintf(why, whylen, "bad variable name \"%.*s\" (at byte %zu): expected [A-Za-z_][A-Za-z0-9_.-]*",
+                        (int)(wl[0] > 40 ? 40 : wl[0]), w[0], at), -1;
+    return 0;
+}
+
+int syn_template(const char *text, size_t len, char *why, size_t whylen)
+{
+    size_t i = 0;
+    while (i + 1 < len) {
+        /* In "{{{x}}}" the template starts at the last '{' of the run. */
+        if (text[i] != '{' || text[i + 1] != '{' || (i + 2 < len && text[i + 2] == '{')) {
+            i++;
+            continue;
+        }
+        const char *close = memmem(text + i + 2, len - i - 2, "}}", 2);
+        if (!close)
+            return snprintf(why, whylen, "unterminated {{ at byte %zu: expected }}", i), -1;
+        size_t inner = (size_t)(close - (text + i + 2));
+        if (memchr(text + i + 2, '{', inner))
+            return snprintf(why, whylen, "unterminated {{ at byte %zu: expected }} before the next {", i), -1;
+        if (check_expr(text + i + 2, inner, i, why, whylen) != 0)
+            return -1;
+        i = (size_t)(close - text) + 2;
+    }
+    return 0;
+}
+
+int syn_json_path(const char *expr, char *why, size_t whylen)
+{
+    if (!expr[0])
+        return snprintf(why, whylen, "empty JSON path: expected $ or a key"), -1;
+    bool implicit_root = expr[0] != '$';
+    size_t i = implicit_root ? 0 : 1;
+    while (expr[i]) {
+        if (expr[i] == '.' || (implicit_root && i == 0 && expr[i] != '[')) {
+            if (expr[i] == '.')
+                i++;
+            size_t k = strcspn(expr + i, ".[]");
+            if (k == 0)
+                return snprintf(why, whylen, "expected a key at byte %zu", i), -1;
+            if (k == 1 && expr[i] == '*')
+                return snprintf(why, whylen, "wildcards are not supported (byte %zu)", i), -1;
+            i += k;
+        } else if (expr[i] == '[') {
+            size_t open = i++;
+            if (expr[i] == '"' || expr[i] == '\'') {
+                char q = expr[i++];
+                while (expr[i] && expr[i] != q)
+                    i += expr[i] == '\\' && expr[i + 1] ? 2 : 1;
+                if (!expr[i])
+                    return snprintf(why, whylen, "unterminated quoted key at byte %zu", open + 1), -1;
+                i++;
+            } else {
+                size_t d = i + (expr[i] == '-');
+                size_t digits = strspn(expr + d, "0123456789");
+                if (digits == 0 || digits > 18)
+                    return snprintf(why, whylen, "expected an integer index or a quoted key at byte %zu", i), -1;
+                i = d + digits;
+            }
+            if (expr[i] != ']')
+                return snprintf(why, whylen, "expected ] at byte %zu for [ at byte %zu", i, open), -1;
+            i++;
+        } else {
+            return snprintf(why, whylen, "expected . or [ at byte %zu", i), -1;
+        }
+    }
+    return 0;
+}
+
+int syn_regex(const char *expr, int group, char *why, size_t whylen)
+{
+    regex_t re;
+    int rc = regcomp(&re, expr, REG_EXTENDED);
+    if (rc != 0) {
+        char msg[160];
+        regerror(rc, &re, msg, sizeof msg);
+        snprintf(why, whylen, "regex does not compile: %s", msg);
+        return -1;
+    }
+    size_t groups = re.re_nsub;
+    regfree(&re);
+    if (group < 0 || (size_t)group > groups) {
+        snprintf(why, whylen, "group %d does not exist (the regex has %zu)", group, groups);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* scn_syntax: the small languages inside a scenario, checked at load so a bad
+ * file fails before a run: {{ }} templates, variable names, JSON paths and
+ * regexes. The replay compiles the same syntax (replay/template.c,
+ * replay/jsonpath.c); this only says whether it is well-formed.
+ * Each check returns 0, or -1 with why (one line, no place prefix). */
+#ifndef AIOTEST_SCN_SYNTAX_H
+#define AIOTEST_SCN_SYNTAX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* [A-Za-z_][A-Za-z0-9_.-]* */
+bool syn_var_name(const char *s, size_t len);
+
+/* text (len bytes, may hold NUL) as a template: every {{ closed by }} with no
+ * { between, holding a variable name or a generator (uuid, now_ms, user_id,
+ * random_int A B with integers A <= B), spaces and tabs allowed around. */
+int syn_template(const char *text, size_t len, char *why, size_t whylen);
+
+/* "$" then ".key", "[N]", "[\"key\"]" or "['key']" steps; "$" may be left out. */
+int syn_json_path(const char *expr, char *why, size_t whylen);
+
+/* A POSIX extended regex with at least group capture groups. */
+int syn_regex(const char *expr, int group, char *why, size_t whylen);
+
+#endif

@@ -54,6 +54,8 @@ typedef struct conv_stats {
     size_t classes;
     size_t requests;         /* requests in the scenario (every class, every section) */
     size_t correlated;       /* extractors made */
+    size_t generated;        /* client-made values templated ({{uuid}}, {{now_ms}}) */
+    size_t data_values;      /* literals replaced by --data columns */
 } conv_stats_t;
 
 /* Defaults: no session gap, 50 ms parallel window, think keep, no class

@@ -1,0 +1,284 @@
+/* convert: the library entry, conv_to_scenario, running the stages in order:
+ * input -> filter -> session -> classes -> steps -> draft -> params/correlate. */
+#include "convert.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classes.h"
+#include "clock.h"
+#include "correlate.h"
+#include "draft.h"
+#include "filter.h"
+#include "input.h"
+#include "params.h"
+#include "session.h"
+#include "steps.h"
+#include "xset.h"
+
+void conv_opts_init(conv_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->parallel_window_us = 50000;
+    o->think = CONV_THINK_KEEP;
+    o->think_scale = 1.0;
+    o->correlate = true;
+}
+
+char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
+{
+    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static;
+    snprintf(buf, len, "%zu read; dropped %zu (error %zu, host %zu, path %zu, static %zu); %zu kept; "
+             "%zu session(s) -> %zu class(es), %zu request(s); %zu correlated, %zu generated, %zu data",
+             s->read, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
+             s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
+    return buf;
+}
+
+static int oom(mp_error_t *err)
+{
+    snprintf(err->msg, sizeof err->msg, "out of memory");
+    return MP_ERR_IO;
+}
+
+/* Scenario hosts: every recorded origin, the most used first. */
+static int make_hosts(const xset_t *xs, const bool *keep, scn_scenario_t *s)
+{
+    size_t *count = calloc(xs->n ? xs->n : 1, sizeof *count);
+    if (!count)
+        return -1;
+    for (size_t i = 0; i < xs->n; i++) {
+        if (!keep[i])
+            continue;
+        char o[512];
+        draft_origin(&xs->v[i].x, o, sizeof o);
+        size_t h;
+        for (h = 0; h < s->n_hosts && strcmp(s->hosts[h].base_url, o) != 0; h++)
+            ;
+        if (h == s->n_hosts) {
+            scn_host_t *v = realloc(s->hosts, (s->n_hosts + 1) * sizeof *v);
+            if (!v || !(v[h].base_url = strdup(o))) {
+                if (v)
+                    s->hosts = v;
+                free(count);
+                return -1;
+            }
+            v[h].proto = SCN_PROTO_AUTO;
+            s->hosts = v;
+            s->n_hosts++;
+        }
+        count[h]++;
+    }
+    size_t best = 0;
+    for (size_t h = 1; h < s->n_hosts; h++)
+        if (count[h] > count[best])
+            best = h;
+    if (best) {
+        scn_host_t t = s->hosts[0];
+        s->hosts[0] = s->hosts[best];
+        s->hosts[best] = t;
+    }
+    free(count);
+    return 0;
+}
+
+/* Moves reqs[p.first .. p.first + p.n) into a step. */
+static int make_steps(scn_request_t *reqs, const step_plan_t *p, size_t from, size_t to, scn_steps_t *out)
+{
+    if (to <= from)
+        return 0;
+    if (!(out->v = calloc(to - from, sizeof *out->v)))
+        return -1;
+    for (size_t k = from; k < to; k++) {
+        scn_step_t *st = &out->v[out->n++];
+        if (!(st->requests = calloc(p[k].n, sizeof *st->requests)))
+            return -1;
+        memcpy(st->requests, &reqs[p[k].first], p[k].n * sizeof *st->requests);
+        memset(&reqs[p[k].first], 0, p[k].n * sizeof *st->requests);
+        st->n_requests = p[k].n;
+        st->parallel = p[k].n > 1;
+        st->think_us = p[k].think_us;
+    }
+    return 0;
+}
+
+typedef struct build {
+    const conv_opts_t *o;
+    const xset_t *xs;
+    const char *origin;       /* hosts[0] */
+    const params_row_t *row;  /* NULL without --data */
+    conv_stats_t *st;
+} build_t;
+
+static int make_requests(const build_t *b, const rec_exchange_t *const *xs, scn_request_t *reqs,
+                         const size_t *step_of, size_t n, const char *who)
+{
+    for (size_t i = 0; i < n; i++)
+        if (draft_from_exchange(xs[i], b->origin, &reqs[i]) < 0)
+            return -1;
+    if (b->row) {
+        long r = params_apply_row(b->row, reqs, n);
+        if (r < 0)
+            return -1;
+        b->st->data_values += (size_t)r;
+    }
+    if (!b->o->correlate)
+        return 0;
+    if (corr_run(xs, reqs, step_of, n, who, b->o->report, &b->st->correlated) < 0)
+        return -1;
+    return params_generators(xs, reqs, n, who, b->o->report, &b->st->generated);
+}
+
+static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_class_t *out)
+{
+    size_t n = se->n, n_steps = 0;
+    const rec_exchange_t **xs = calloc(n, sizeof *xs);
+    scn_request_t *reqs = calloc(n, sizeof *reqs);
+    size_t *step_of = calloc(n, sizeof *step_of);
+    step_plan_t *plan = NULL;
+    char *who = NULL;
+    int rc = -1;
+    if (!xs || !reqs || !step_of || asprintf(&who, "class '%s'", c->name) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        xs[i] = &b->xs->v[se->idx[i]].x;
+    if (steps_plan(xs, n, b->o, &plan, &n_steps) < 0)
+        goto out;
+    for (size_t k = 0; k < n_steps; k++)
+        for (size_t i = plan[k].first; i < plan[k].first + plan[k].n; i++)
+            step_of[i] = k;
+    if (make_requests(b, xs, reqs, step_of, n, who) < 0)
+        goto out;
+    step_sections_t sec = steps_sections(xs, plan, n_steps);
+    if (!(out->name = strdup(c->name)))
+        goto out;
+    out->weight = c->weight;
+    out->wait.kind = b->o->think == CONV_THINK_NONE ? SCN_WAIT_NONE : SCN_WAIT_RECORDED;
+    if (make_steps(reqs, plan, 0, sec.start_end, &out->on_start) < 0 ||
+        make_steps(reqs, plan, sec.start_end, sec.stop_begin, &out->tasks) < 0 ||
+        make_steps(reqs, plan, sec.stop_begin, n_steps, &out->on_stop) < 0)
+        goto out;
+    b->st->requests += n;
+    rc = 0;
+out:
+    for (size_t i = 0; reqs && i < n; i++)
+        scn_request_fini(&reqs[i]);
+    free(reqs);
+    free(xs);
+    free(step_of);
+    free(plan);
+    free(who);
+    return rc;
+}
+
+/* Reads every input and decides which exchanges become requests. */
+static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
+                       bool **keep, conv_stats_t *st, mp_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = input_load(paths[i], i, xs, err);
+        if (rc)
+            return rc < 0 ? rc : MP_ERR_FORMAT;
+    }
+    filter_t *f = filter_new(o, err);
+    if (!f)
+        return MP_ERR_INVALID;
+    if (!(*keep = calloc(xs->n ? xs->n : 1, sizeof **keep))) {
+        filter_free(f);
+        return oom(err);
+    }
+    for (size_t i = 0; i < xs->n; i++) {
+        switch (filter_check(f, &xs->v[i].x)) {
+        case FILTER_KEEP: (*keep)[i] = true; st->kept++; break;
+        case FILTER_DROP_ERROR: st->dropped_error++; break;
+        case FILTER_DROP_HOST: st->dropped_host++; break;
+        case FILTER_DROP_PATH: st->dropped_path++; break;
+        case FILTER_DROP_STATIC: st->dropped_static++; break;
+        }
+    }
+    st->read = xs->n;
+    filter_free(f);
+    if (st->kept == 0) {
+        snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, all dropped by the filters "
+                 "or unanswered)", paths[0], n > 1 ? " ..." : "", st->read);
+        return MP_ERR_INVALID;
+    }
+    return 0;
+}
+
+static int add_data(const conv_opts_t *o, scn_scenario_t *s, mp_error_t *err)
+{
+    char abs[PATH_MAX];
+    if (!realpath(o->data_csv, abs)) {
+        snprintf(err->msg, sizeof err->msg, "--data %s: cannot resolve the path", o->data_csv);
+        return MP_ERR_IO;
+    }
+    if (!(s->data = calloc(1, sizeof *s->data)) || !(s->data[0].path = strdup(abs)))
+        return oom(err);
+    s->n_data = 1;  /* n_vars 0: the header row names the variables */
+    return 0;
+}
+
+int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
+                     scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err)
+{
+    conv_stats_t st = {0};
+    xset_t xs;
+    bool *keep = NULL;
+    sess_list_t ss = {0};
+    cls_list_t cl = {0};
+    params_row_t row = {0};
+    scn_scenario_t *s = NULL;
+    int rc;
+    memset(err, 0, sizeof *err);
+    err->record = err->offset = -1;
+    xs_init(&xs);
+    *out = NULL;
+    if (n == 0) {
+        snprintf(err->msg, sizeof err->msg, "no input file (expected recordings or HAR files)");
+        return MP_ERR_INVALID;
+    }
+    if ((rc = read_inputs(paths, n, o, &xs, &keep, &st, err)))
+        goto out;
+    if (o->data_csv && (rc = params_load_csv(o->data_csv, &row, err)))
+        goto out;
+    rc = oom(err);
+    if (sess_split(&xs, keep, o->session_gap_us, &ss) < 0 || cls_build(&xs, &ss, o->max_classes, &cl) < 0)
+        goto out;
+    st.sessions = ss.n;
+    st.classes = cl.n;
+    if (!(s = scn_new()) || !(s->tool = strdup("aiotest-convert " AIOTEST_VERSION)) ||
+        make_hosts(&xs, keep, s) < 0 || !(s->classes = calloc(cl.n, sizeof *s->classes)))
+        goto out;
+    s->created_us = clk_wall_us();
+    if (o->data_csv && (rc = add_data(o, s, err)))
+        goto out;
+    build_t b = {.o = o, .xs = &xs, .origin = s->hosts[0].base_url, .row = o->data_csv ? &row : NULL, .st = &st};
+    for (size_t c = 0; c < cl.n; c++) {
+        s->n_classes++;
+        if (make_class(&b, &cl.v[c], &ss.v[cl.v[c].rep], &s->classes[c]) < 0) {
+            rc = oom(err);
+            goto out;
+        }
+    }
+    if ((rc = scn_validate(s, err)))
+        goto out;
+    if (o->report) {
+        char line[512];
+        fprintf(o->report, "aiotest-convert: %s\n", conv_stats_line(&st, line, sizeof line));
+    }
+    *out = s;
+    s = NULL;
+    rc = 0;
+out:
+    scn_free(s);
+    params_row_fini(&row);
+    cls_list_fini(&cl);
+    sess_list_fini(&ss);
+    free(keep);
+    xs_fini(&xs);
+    if (stats)
+        *stats = st;
+    return rc;
+}

@@ -1,0 +1,191 @@
+#include "draft.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "filter.h"
+#include "normalise.h"
+
+char *draft_origin(const rec_exchange_t *x, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s://%s", x->scheme ? x->scheme : "http", x->authority ? x->authority : "");
+    return buf;
+}
+
+int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn_request_t *r)
+{
+    char origin[512], host[256];
+    bool local = strcmp(draft_origin(x, origin, sizeof origin), default_origin) == 0;
+    r->name = norm_name(x->method, local ? NULL : filter_host(x->authority, host, sizeof host), x->target);
+    r->method = strdup(x->method);
+    if (local)
+        r->url = strdup(x->target);
+    else if (asprintf(&r->url, "%s%s", origin, x->target) < 0)
+        r->url = NULL;
+    if (!r->name || !r->method || !r->url)
+        return -1;
+    if (x->req_headers.n && !(r->headers = calloc(x->req_headers.n, sizeof *r->headers)))
+        return -1;
+    for (size_t i = 0; i < x->req_headers.n; i++) {
+        const rec_hfield_t *h = &x->req_headers.v[i];
+        if (filter_header_dropped(h->name))
+            continue;
+        scn_kv_t *kv = &r->headers[r->n_headers];
+        kv->name = strdup(h->name);
+        kv->value = strdup(h->value);
+        r->n_headers++;
+        if (!kv->name || !kv->value)
+            return -1;
+    }
+    if (x->req_body_len) {
+        if (!(r->body = malloc(x->req_body_len)))
+            return -1;
+        memcpy(r->body, x->req_body, x->req_body_len);
+        r->body_len = x->req_body_len;
+    }
+    if (x->status >= 400) {
+        if (!(r->check.statuses = malloc(sizeof *r->check.statuses)))
+            return -1;
+        r->check.statuses[0] = x->status;
+        r->check.n_statuses = 1;
+    }
+    return 0;
+}
+
+static bool alnum_at(const char *s, size_t i)
+{
+    return isalnum((unsigned char)s[i]);
+}
+
+/* True when pos lies inside a "{{ ... }}" of hay. */
+static bool in_template(const char *hay, size_t pos)
+{
+    for (size_t i = pos; i >= 2; i--) {
+        if (hay[i - 1] == '}' && hay[i - 2] == '}')
+            return false;
+        if (hay[i - 1] == '{' && hay[i - 2] == '{')
+            return true;
+    }
+    return false;
+}
+
+long draft_find(const char *hay, size_t len, size_t from, const char *value, size_t vlen)
+{
+    if (vlen == 0)
+        return -1;
+    while (from + vlen <= len) {
+        const char *hit = memmem(hay + from, len - from, value, vlen);
+        if (!hit)
+            return -1;
+        size_t pos = (size_t)(hit - hay);
+        bool left_ok = pos == 0 || !alnum_at(value, 0) || !alnum_at(hay, pos - 1);
+        bool right_ok = pos + vlen == len || !alnum_at(value, vlen - 1) || !alnum_at(hay, pos + vlen);
+        if (left_ok && right_ok && !in_template(hay, pos))
+            return (long)pos;
+        from = pos + 1;
+    }
+    return -1;
+}
+
+static size_t count_in(const char *hay, size_t len, const char *value)
+{
+    size_t n = 0, vlen = strlen(value);
+    long pos = 0;
+    while (hay && (pos = draft_find(hay, len, (size_t)pos, value, vlen)) >= 0) {
+        n++;
+        pos += (long)vlen;
+    }
+    return n;
+}
+
+size_t draft_count(const scn_request_t *r, const char *value)
+{
+    size_t n = count_in(r->url, strlen(r->url), value);
+    for (size_t i = 0; i < r->n_headers; i++)
+        n += count_in(r->headers[i].value, strlen(r->headers[i].value), value);
+    return n + count_in((const char *)r->body, r->body_len, value);
+}
+
+/* Replaces in a heap buffer (*buf, *len bytes; NUL-terminated when text). */
+static long replace_in(char **buf, size_t *len, const char *value, const char *repl)
+{
+    size_t vlen = strlen(value), rlen = strlen(repl), n = count_in(*buf, *len, value);
+    if (n == 0)
+        return 0;
+    size_t nlen = *len + n * rlen - n * vlen;
+    char *out = malloc(nlen + 1), *o = out;
+    if (!out)
+        return -1;
+    size_t from = 0;
+    long pos;
+    while ((pos = draft_find(*buf, *len, from, value, vlen)) >= 0) {
+        memcpy(o, *buf + from, (size_t)pos - from);
+        o += (size_t)pos - from;
+        memcpy(o, repl, rlen);
+        o += rlen;
+        from = (size_t)pos + vlen;
+    }
+    memcpy(o, *buf + from, *len - from);
+    out[nlen] = '\0';
+    free(*buf);
+    *buf = out;
+    *len = nlen;
+    return (long)n;
+}
+
+static long replace_str(char **s, const char *value, const char *repl)
+{
+    size_t len = strlen(*s);
+    return replace_in(s, &len, value, repl);
+}
+
+long draft_replace(scn_request_t *r, const char *value, const char *repl)
+{
+    long total = 0, n;
+    if ((n = replace_str(&r->url, value, repl)) < 0)
+        return -1;
+    total += n;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        if ((n = replace_str(&r->headers[i].value, value, repl)) < 0)
+            return -1;
+        total += n;
+    }
+    if (r->body) {
+        char *b = (char *)r->body;
+        if ((n = replace_in(&b, &r->body_len, value, repl)) < 0)
+            return -1;
+        r->body = (uint8_t *)b;
+        total += n;
+    }
+    return total;
+}
+
+int draft_add_extractor(scn_request_t *r, const char *var, scn_ext_kind_t kind, const char *expr, int group)
+{
+    scn_extractor_t *v = realloc(r->extractors, (r->n_extractors + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    r->extractors = v;
+    scn_extractor_t *e = &v[r->n_extractors];
+    memset(e, 0, sizeof *e);
+    e->var = strdup(var);
+    e->expr = strdup(expr);
+    e->kind = kind;
+    e->group = group;
+    r->n_extractors++;
+    if (!e->var || !e->expr)
+        return -1;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        if (strcasecmp(r->headers[i].name, "accept-encoding") != 0)
+            continue;
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+        memmove(&r->headers[i], &r->headers[i + 1], (r->n_headers - i - 1) * sizeof *r->headers);
+        r->n_headers--;
+        i--;
+    }
+    return 0;
+}

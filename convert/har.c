@@ -1,0 +1,441 @@
+#include "har.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+/* Where we are, for messages: "<file>: entry <i>: <field>: ...". */
+typedef struct har_ctx {
+    const char *file;
+    long entry;
+    mp_error_t *err;
+} har_ctx_t;
+
+static int fail(const har_ctx_t *c, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(const har_ctx_t *c, int code, const char *field, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (c->entry >= 0)
+        snprintf(c->err->msg, sizeof c->err->msg, "%s: entry %ld: %s: %s", c->file, c->entry, field, what);
+    else
+        snprintf(c->err->msg, sizeof c->err->msg, "%s: %s: %s", c->file, field, what);
+    c->err->record = c->entry;
+    c->err->offset = -1;
+    return code;
+}
+
+int har_parse_time(const char *s, int64_t *us)
+{
+    int Y, M, D, h, m, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n == 0)
+        return -1;
+    const char *p = s + n;
+    int64_t frac = 0, scale = 1000000;
+    if (*p == '.') {
+        for (p++; isdigit((unsigned char)*p); p++) {
+            if (scale > 1) {
+                scale /= 10;
+                frac += (*p - '0') * scale;
+            }
+        }
+    }
+    long off = 0;
+    if (*p == '+' || *p == '-') {
+        int oh = 0, om = 0;
+        int sign = *p == '-' ? -1 : 1;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 && sscanf(p + 1, "%2d%2d", &oh, &om) != 2)
+            return -1;
+        off = sign * (oh * 3600L + om * 60L);
+    } else if (*p != 'Z' && *p != '\0') {
+        return -1;
+    }
+    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
+                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 && Y != 1969)
+        return -1;
+    *us = ((int64_t)t - off) * 1000000 + frac;
+    return 0;
+}
+
+static int b64val(int ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+' || ch == '-') return 62;
+    if (ch == '/' || ch == '_') return 63;
+    return -1;
+}
+
+long har_base64_decode(const char *s, size_t len, uint8_t *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int ch = (unsigned char)s[i];
+        if (isspace(ch))
+            continue;
+        if (ch == '=')
+            break;
+        int v = b64val(ch);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+/* An optional string member: NULL when absent or null, error when another type. */
+static int opt_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
+                   const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return fail(c, MP_ERR_INVALID, field, "expected a string");
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int req_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
+                   const char **out)
+{
+    int rc = opt_str(c, obj, key, field, out);
+    if (rc == 0 && !*out)
+        return fail(c, MP_ERR_INVALID, field, "missing (expected a string)");
+    return rc;
+}
+
+/* name/value pairs of a HAR headers array into hs. */
+static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field, rec_headers_t *hs)
+{
+    json_t *arr = json_object_get(msg, "headers");
+    char f[64];
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return fail(c, MP_ERR_INVALID, field, "expected an array of {name, value}");
+    size_t i;
+    json_t *h;
+    json_array_foreach(arr, i, h) {
+        const char *name, *value;
+        snprintf(f, sizeof f, "%s[%zu]", field, i);
+        if (!json_is_object(h))
+            return fail(c, MP_ERR_INVALID, f, "expected an object {name, value}");
+        if (req_str(c, h, "name", f, &name) || opt_str(c, h, "value", f, &value))
+            return MP_ERR_INVALID;
+        if (rec_headers_add(hs, name, value ? value : "") < 0)
+            return fail(c, MP_ERR_IO, f, "out of memory");
+    }
+    return 0;
+}
+
+/* Percent-encodes s onto buf (form encoding of HAR postData.params). */
+static void form_encode(const char *s, FILE *fp)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (isalnum(ch) || strchr("-._~", ch))
+            fputc(ch, fp);
+        else if (ch == ' ')
+            fputc('+', fp);
+        else
+            fprintf(fp, "%%%02X", ch);
+    }
+}
+
+/* Request body: postData.text, else params form-encoded. */
+static int read_post(const har_ctx_t *c, const json_t *req, rec_exchange_t *x)
+{
+    json_t *pd = json_object_get(req, "postData");
+    const char *text;
+    if (!pd || json_is_null(pd))
+        return 0;
+    if (!json_is_object(pd))
+        return fail(c, MP_ERR_INVALID, "request.postData", "expected an object");
+    if (opt_str(c, pd, "text", "request.postData.text", &text))
+        return MP_ERR_INVALID;
+    if (text && *text) {
+        x->req_body_len = strlen(text);
+        x->req_body = (uint8_t *)strdup(text);
+        return x->req_body ? 0 : fail(c, MP_ERR_IO, "request.postData", "out of memory");
+    }
+    json_t *params = json_object_get(pd, "params");
+    if (!json_is_array(params) || json_array_size(params) == 0)
+        return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        return fail(c, MP_ERR_IO, "request.postData", "out of memory");
+    size_t i;
+    json_t *p;
+    json_array_foreach(params, i, p) {
+        const char *n = json_string_value(json_object_get(p, "name"));
+        const char *v = json_string_value(json_object_get(p, "value"));
+        if (!n) {
+            fclose(fp);
+            free(buf);
+            return fail(c, MP_ERR_INVALID, "request.postData.params", "item %zu: expected a name string", i);
+        }
+        if (i)
+            fputc('&', fp);
+        form_encode(n, fp);
+        fputc('=', fp);
+        form_encode(v ? v : "", fp);
+    }
+    fclose(fp);
+    x->req_body = (uint8_t *)buf;
+    x->req_body_len = len;
+    return 0;
+}
+
+static int read_content(const har_ctx_t *c, const json_t *resp, rec_exchange_t *x)
+{
+    json_t *content = json_object_get(resp, "content");
+    const char *text, *enc;
+    if (!content || json_is_null(content))
+        return 0;
+    if (!json_is_object(content))
+        return fail(c, MP_ERR_INVALID, "response.content", "expected an object");
+    if (opt_str(c, content, "text", "response.content.text", &text) ||
+        opt_str(c, content, "encoding", "response.content.encoding", &enc))
+        return MP_ERR_INVALID;
+    if (!text || !*text)
+        return 0;
+    size_t len = strlen(text);
+    x->resp_body = malloc(len + 4);
+    if (!x->resp_body)
+        return fail(c, MP_ERR_IO, "response.content", "out of memory");
+    if (enc && strcasecmp(enc, "base64") == 0) {
+        long n = har_base64_decode(text, len, x->resp_body);
+        if (n < 0)
+            return fail(c, MP_ERR_INVALID, "response.content.text", "expected base64 (encoding is \"base64\")");
+        x->resp_body_len = (size_t)n;
+    } else {
+        memcpy(x->resp_body, text, len);
+        x->resp_body_len = len;
+    }
+    return 0;
+}
+
+/* Splits "scheme://authority/path?query#frag" into x. */
+static int read_url(const har_ctx_t *c, const char *url, rec_exchange_t *x)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep || sep == url)
+        return fail(c, MP_ERR_INVALID, "request.url", "expected an absolute URL, got \"%.80s\"", url);
+    const char *auth = sep + 3;
+    size_t alen = strcspn(auth, "/?#");
+    if (alen == 0)
+        return fail(c, MP_ERR_INVALID, "request.url", "expected a host in \"%.80s\"", url);
+    const char *path = auth + alen;
+    size_t plen = strcspn(path, "#");
+    x->scheme = strndup(url, (size_t)(sep - url));
+    x->authority = strndup(auth, alen);
+    if (plen == 0 || path[0] != '/') {
+        x->target = malloc(plen + 2);
+        if (x->target) {
+            x->target[0] = '/';
+            memcpy(x->target + 1, path, plen);
+            x->target[plen + 1] = '\0';
+        }
+    } else {
+        x->target = strndup(path, plen);
+    }
+    if (!x->scheme || !x->authority || !x->target)
+        return fail(c, MP_ERR_IO, "request.url", "out of memory");
+    for (char *p = x->scheme; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+/* Timestamps from startedDateTime, time and timings (ms, -1 = not applicable). */
+static int read_times(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
+{
+    const char *started;
+    if (req_str(c, e, "startedDateTime", "startedDateTime", &started))
+        return MP_ERR_INVALID;
+    if (har_parse_time(started, &x->t_start_us) < 0)
+        return fail(c, MP_ERR_INVALID, "startedDateTime", "expected an ISO 8601 date-time, got \"%.40s\"", started);
+    json_t *t = json_object_get(e, "time");
+    double total = json_is_number(t) ? json_number_value(t) : 0;
+    if (total < 0)
+        total = 0;
+    x->t_end_us = x->t_start_us + (int64_t)(total * 1000.0);
+    json_t *tm = json_object_get(e, "timings");
+    double before = 0;
+    static const char *const phases[] = {"blocked", "dns", "connect", "send", "wait"};
+    for (size_t i = 0; json_is_object(tm) && i < sizeof phases / sizeof *phases; i++) {
+        double v = json_number_value(json_object_get(tm, phases[i]));
+        if (v > 0)
+            before += v;
+    }
+    x->t_first_byte_us = x->t_start_us + (int64_t)(before * 1000.0);
+    if (x->t_first_byte_us > x->t_end_us)
+        x->t_first_byte_us = x->t_end_us;
+    return 0;
+}
+
+/* Set-Cookie headers, or response.cookies when the exporter left them out. */
+static int add_cookie_headers(const har_ctx_t *c, const json_t *resp, rec_exchange_t *x)
+{
+    if (rec_headers_get(&x->resp_headers, "set-cookie"))
+        return 0;
+    json_t *arr = json_object_get(resp, "cookies");
+    size_t i;
+    json_t *ck;
+    json_array_foreach(arr, i, ck) {
+        const char *n = json_string_value(json_object_get(ck, "name"));
+        const char *v = json_string_value(json_object_get(ck, "value"));
+        if (!n)
+            continue;
+        char *line = NULL;
+        if (asprintf(&line, "%s=%s", n, v ? v : "") < 0)
+            return fail(c, MP_ERR_IO, "response.cookies", "out of memory");
+        int rc = rec_headers_add(&x->resp_headers, "Set-Cookie", line);
+        free(line);
+        if (rc < 0)
+            return fail(c, MP_ERR_IO, "response.cookies", "out of memory");
+    }
+    return 0;
+}
+
+static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
+{
+    const char *s;
+    if (!json_is_object(e))
+        return fail(c, MP_ERR_INVALID, "entry", "expected an object");
+    json_t *req = json_object_get(e, "request"), *resp = json_object_get(e, "response");
+    if (!json_is_object(req))
+        return fail(c, MP_ERR_INVALID, "request", "expected an object");
+    if (read_times(c, e, x) || req_str(c, req, "method", "request.method", &s))
+        return MP_ERR_INVALID;
+    if (!(x->method = strdup(s)))
+        return fail(c, MP_ERR_IO, "request.method", "out of memory");
+    if (req_str(c, req, "url", "request.url", &s) || read_url(c, s, x))
+        return MP_ERR_INVALID;
+    if (opt_str(c, req, "httpVersion", "request.httpVersion", &s))
+        return MP_ERR_INVALID;
+    x->http_version = strdup(s && *s ? s : "HTTP/1.1");
+    if (!x->http_version)
+        return fail(c, MP_ERR_IO, "request.httpVersion", "out of memory");
+    if (read_headers(c, req, "request.headers", &x->req_headers) || read_post(c, req, x))
+        return MP_ERR_INVALID;
+    if (resp && !json_is_null(resp) && !json_is_object(resp))
+        return fail(c, MP_ERR_INVALID, "response", "expected an object");
+    json_t *st = json_object_get(resp, "status");
+    if (st && !json_is_number(st))
+        return fail(c, MP_ERR_INVALID, "response.status", "expected a number");
+    x->status = st ? (int)json_number_value(st) : 0;
+    if (x->status < 0 || x->status > 999)
+        return fail(c, MP_ERR_INVALID, "response.status", "expected 0..999, got %d", x->status);
+    if (resp && (read_headers(c, resp, "response.headers", &x->resp_headers) ||
+                 add_cookie_headers(c, resp, x) || read_content(c, resp, x)))
+        return MP_ERR_INVALID;
+    if (x->status == 0) {
+        /* Chrome writes status 0 for blocked or cancelled requests. */
+        x->flags |= REC_F_ERROR;
+        x->error = strdup("no response (status 0)");
+    }
+    return 0;
+}
+
+/* The whole file, without a UTF-8 byte order mark (Fiddler writes one). */
+static json_t *load_json(const har_ctx_t *c, int *rc)
+{
+    json_error_t je;
+    FILE *fp = fopen(c->file, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+    json_t *root = NULL;
+    *rc = MP_ERR_IO;
+    if (!fp) {
+        fail(c, MP_ERR_IO, "open", "%s", strerror(errno));
+        return NULL;
+    }
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        fail(c, MP_ERR_IO, "read", "out of memory");
+        goto out_fp;
+    }
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        fwrite(chunk, 1, n, mem);
+    fclose(mem);
+    size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    root = json_loadb(buf + skip, len - skip, 0, &je);
+    if (!root) {
+        *rc = MP_ERR_FORMAT;
+        fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", je.line, je.column, je.text);
+    }
+    free(buf);
+out_fp:
+    fclose(fp);
+    return root;
+}
+
+int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
+{
+    har_ctx_t c = {.file = path, .entry = -1, .err = err};
+    int rc;
+    json_t *root = load_json(&c, &rc);
+    if (!root)
+        return rc;
+    json_t *entries = json_object_get(json_object_get(root, "log"), "entries");
+    rc = 0;
+    if (!json_is_object(json_object_get(root, "log")))
+        rc = fail(&c, MP_ERR_INVALID, "log", "missing (expected the HAR object {\"log\": {...}})");
+    else if (!json_is_array(entries))
+        rc = fail(&c, MP_ERR_INVALID, "log.entries", "expected an array");
+    size_t i;
+    json_t *e;
+    char key[32];
+    snprintf(key, sizeof key, "%zu|har", file_no);
+    json_array_foreach(entries, i, e) {
+        if (rc)
+            break;
+        c.entry = (long)i;
+        xs_item_t *it = xs_push(xs);
+        if (!it) {
+            rc = fail(&c, MP_ERR_IO, "entry", "out of memory");
+            break;
+        }
+        it->file = path;
+        it->index = (long)i;
+        it->unit = "entry";
+        it->key = strdup(key);
+        it->x.client = strdup("har");
+        const char *page = json_string_value(json_object_get(e, "pageref"));
+        it->page = page ? strdup(page) : NULL;
+        rc = read_entry(&c, e, &it->x);
+        if (rc == 0 && (!it->key || !it->x.client))
+            rc = fail(&c, MP_ERR_IO, "entry", "out of memory");
+        if (rc)
+            xs_pop(xs);
+    }
+    json_decref(root);
+    return rc;
+}

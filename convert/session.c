@@ -1,0 +1,95 @@
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* qsort has no context argument: the set being sorted. */
+static const xset_t *sort_xs;
+
+static int by_key_time(const void *a, const void *b)
+{
+    const xs_item_t *x = &sort_xs->v[*(const size_t *)a], *y = &sort_xs->v[*(const size_t *)b];
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    if (x->x.t_start_us != y->x.t_start_us)
+        return x->x.t_start_us < y->x.t_start_us ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int by_first_start(const void *a, const void *b)
+{
+    const sess_t *s = a, *t = b;
+    int64_t x = sort_xs->v[s->idx[0]].x.t_start_us, y = sort_xs->v[t->idx[0]].x.t_start_us;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return s->idx[0] < t->idx[0] ? -1 : 1;
+}
+
+static sess_t *open_session(sess_list_t *l, size_t *cap)
+{
+    if (l->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        sess_t *v = realloc(l->v, nc * sizeof *v);
+        if (!v)
+            return NULL;
+        l->v = v;
+        *cap = nc;
+    }
+    sess_t *s = &l->v[l->n++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+int sess_split(const xset_t *xs, const bool *keep, uint64_t gap_us, sess_list_t *out)
+{
+    size_t n = 0, cap = 0;
+    memset(out, 0, sizeof *out);
+    size_t *order = malloc((xs->n ? xs->n : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < xs->n; i++)
+        if (keep[i])
+            order[n++] = i;
+    sort_xs = xs;
+    qsort(order, n, sizeof *order, by_key_time);
+    sess_t *cur = NULL;
+    int64_t cur_end = 0;
+    for (size_t k = 0; k < n; k++) {
+        const xs_item_t *it = &xs->v[order[k]];
+        bool fresh = !cur || strcmp(it->key, xs->v[cur->idx[0]].key) != 0 ||
+                     (gap_us && it->x.t_start_us - cur_end > (int64_t)gap_us);
+        if (fresh) {
+            if (!(cur = open_session(out, &cap)))
+                goto oom;
+            cur_end = it->x.t_start_us;
+        }
+        if (cur->n == cur->cap) {
+            size_t nc = cur->cap ? cur->cap * 2 : 16;
+            size_t *v = realloc(cur->idx, nc * sizeof *v);
+            if (!v)
+                goto oom;
+            cur->idx = v;
+            cur->cap = nc;
+        }
+        cur->idx[cur->n++] = order[k];
+        int64_t end = it->x.t_end_us > it->x.t_start_us ? it->x.t_end_us : it->x.t_start_us;
+        if (end > cur_end)
+            cur_end = end;
+    }
+    qsort(out->v, out->n, sizeof *out->v, by_first_start);
+    free(order);
+    return 0;
+oom:
+    free(order);
+    sess_list_fini(out);
+    return -1;
+}
+
+void sess_list_fini(sess_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].idx);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}

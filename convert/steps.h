@@ -1,0 +1,46 @@
+/* steps: one session's requests as steps. A request that starts within the
+ * parallel window after the one before it, while a request of the current
+ * group is still in flight, joins that group (a browser fetching a page's
+ * assets); the others are serial. Gaps between steps are think times. The
+ * requests up to a login go to on_start, a logout and what follows to on_stop. */
+#ifndef AIOTEST_CONV_STEPS_H
+#define AIOTEST_CONV_STEPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convert.h"
+#include "recording.h"
+
+typedef struct step_plan {
+    size_t first, n;     /* requests [first, first + n) of the session */
+    bool parallel;       /* n > 1 */
+    uint64_t think_us;   /* pause after the step, after the --think rule */
+} step_plan_t;
+
+typedef struct step_sections {
+    size_t start_end;    /* steps [0, start_end) are on_start (0: none) */
+    size_t stop_begin;   /* steps [stop_begin, n) are on_stop (n: none) */
+} step_sections_t;
+
+/* Plans the steps of xs[0..n) (sorted by start time). *out (caller frees) has
+ * *n_out steps. Returns 0 or -1 (out of memory). */
+int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
+               step_plan_t **out, size_t *n_out);
+
+/* The think time of a recorded gap under the --think rule of o. */
+uint64_t steps_think(uint64_t gap_us, const conv_opts_t *o);
+
+/* True when x is a login: a POST whose response sets a cookie or returns a
+ * token (a JSON field whose name holds "token", "jwt" or "session"). */
+bool steps_is_login(const rec_exchange_t *x);
+
+/* True when x is a logout (path holds logout, signout, log_out, sign-out...). */
+bool steps_is_logout(const rec_exchange_t *x);
+
+/* Where on_start ends and on_stop begins. Both are left empty when they would
+ * leave no task step. */
+step_sections_t steps_sections(const rec_exchange_t *const *xs, const step_plan_t *p, size_t n_steps);
+
+#endif

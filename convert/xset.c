@@ -1,0 +1,45 @@
+#include "xset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void xs_init(xset_t *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+static void item_fini(xs_item_t *it)
+{
+    rec_exchange_fini(&it->x);
+    free(it->key);
+    free(it->page);
+}
+
+void xs_fini(xset_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        item_fini(&s->v[i]);
+    free(s->v);
+    xs_init(s);
+}
+
+xs_item_t *xs_push(xset_t *s)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        xs_item_t *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        s->v = v;
+        s->cap = cap;
+    }
+    xs_item_t *it = &s->v[s->n++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+void xs_pop(xset_t *s)
+{
+    if (s->n)
+        item_fini(&s->v[--s->n]);
+}

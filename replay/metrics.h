@@ -18,6 +18,9 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
                          const char *const *class_names, size_t n_classes,
                          char *err, size_t errlen);
 
+/* The port actually bound (for ":0" in tests). */
+unsigned short metrics_port(const metrics_t *m);
+
 typedef struct metrics_state {
     const uint32_t *users_per_class; /* n_classes running users */
     uint32_t target_users;           /* users the shape wants now */
@@ -26,7 +29,11 @@ typedef struct metrics_state {
     double elapsed_s;
 } metrics_state_t;
 
-/* Copies the merged totals and the state into the served snapshot. Main thread only. */
+/* Copies the merged totals and the state into the served snapshot. Main thread only.
+ * total is the merged stats of the whole run so far (counters are cumulative);
+ * users_per_class has n_classes slots or is NULL. Before the first publish the
+ * page has the gauges at 0 and no request series. The page has one series per entry of the names
+ * given to metrics_start. */
 void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *st);
 
 /* Stops the server (after --metrics-linger, decided by the caller) and frees. */

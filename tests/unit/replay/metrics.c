@@ -1,0 +1,213 @@
+/* Tests of replay/metrics.c: the page served over HTTP, parsed back; promtool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "metrics.h"
+
+/* GET path from 127.0.0.1:port with HTTP/1.0; returns the whole response. */
+static char *http_get(unsigned short port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    char req[256];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while ((got = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)got;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+/* A free port on 127.0.0.1 (url_parse_listen takes no port 0). */
+static unsigned short free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sa);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Sum of the values of every sample line that starts with prefix. */
+static double sum_samples(const char *page, const char *prefix)
+{
+    double sum = 0;
+    size_t pl = strlen(prefix);
+    for (const char *line = page; line != NULL && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, prefix, pl) != 0)
+            continue;
+        const char *end = strchr(line, '\n');
+        const char *sp = end;
+        while (sp > line && sp[-1] != ' ')
+            sp--;
+        sum += strtod(sp, NULL);
+    }
+    return sum;
+}
+
+typedef struct fixture {
+    stats_names_t *names;
+    stats_t *s;
+    uint32_t a, b;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->names = stats_names_new();
+    f->a = stats_names_intern(f->names, "GET", "/item/{id}");
+    f->b = stats_names_intern(f->names, "POST", "/odd \"name\" \\ with\nnewline");
+    f->s = stats_new(f->names);
+    for (int i = 0; i < 1000; i++) {
+        stats_record(f->s, f->a, i % 4 ? STATS_PROTO_H1 : STATS_PROTO_H2, 200, STATS_OK,
+                     (uint64_t)(1000 + i * 120), 50, 500);
+        if (i % 5 == 0)
+            stats_record(f->s, f->b, STATS_PROTO_H1, i % 10 ? 503 : 0,
+                         i % 10 ? STATS_FAIL_HTTP : STATS_FAIL_TIMEOUT, 30000000, 10, 0);
+        stats_iteration(f->s, false);
+        if (i % 2)
+            stats_iteration(f->s, true);
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    stats_free(f->s);
+    stats_names_free(f->names);
+    free(f);
+    return 0;
+}
+
+static void test_page(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    const char *classes[] = {"Browser", "Api \"client\""};
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
+    metrics_t *m = metrics_start(listen, f->names, classes, 2, err, sizeof(err));
+    if (m == NULL)
+        fail_msg("%s", err);
+    unsigned short port = metrics_port(m);
+    assert_int_equal(port, atoi(strchr(listen, ':') + 1));
+
+    char *before = http_get(port, "/metrics");
+    assert_non_null(strstr(before, " 200 OK\r\n"));
+    assert_non_null(strstr(before, "text/plain; version=0.0.4"));
+    assert_non_null(strstr(before, "aiotest_target_users 0\n"));
+    assert_null(strstr(before, "aiotest_requests_total{"));
+    assert_non_null(strstr(before, "process_cpu_seconds_total "));
+    free(before);
+
+    uint32_t users[2] = {6, 2};
+    metrics_state_t st = {.users_per_class = users, .target_users = 8, .stage = 2,
+                          .target_rate = 12.5, .elapsed_s = 3.5};
+    metrics_publish(m, f->s, &st);
+    char *page = http_get(port, "/metrics");
+    const stats_entry_t *ea = stats_entry(f->s, f->a), *eb = stats_entry(f->s, f->b);
+    assert_true(sum_samples(page, "aiotest_requests_total{") == (double)(ea->count + eb->count));
+    assert_non_null(strstr(page, "aiotest_requests_total{name=\"/item/{id}\",method=\"GET\","
+                                 "protocol=\"h2\",status=\"200\"} 250\n"));
+    assert_non_null(strstr(page, "aiotest_requests_total{name=\"/odd \\\"name\\\" \\\\ with\\nnewline\","
+                                 "method=\"POST\",protocol=\"http/1.1\",status=\"timeout\"} 100\n"));
+    assert_true(sum_samples(page, "aiotest_request_failures_total{") == (double)eb->failures);
+    assert_non_null(strstr(page, "category=\"http\"} 100\n"));
+    assert_non_null(strstr(page, "aiotest_request_duration_seconds_bucket{name=\"/item/{id}\","
+                                 "method=\"GET\",le=\"+Inf\"} 1000\n"));
+    /* Buckets against the histogram: 0.05 s holds 1000 + i*120 <= 50000 -> i <= 408. */
+    assert_non_null(strstr(page, "method=\"GET\",le=\"0.05\"} 409\n"));
+    assert_non_null(strstr(page, "method=\"POST\",le=\"30\"} 200\n"));
+    assert_non_null(strstr(page, "method=\"POST\",le=\"10\"} 0\n"));
+    assert_true(sum_samples(page, "aiotest_bytes_received_total{") == 500000.0);
+    assert_non_null(strstr(page, "aiotest_users{class=\"Api \\\"client\\\"\"} 2\n"));
+    assert_non_null(strstr(page, "aiotest_users{class=\"Browser\"} 6\n"));
+    assert_non_null(strstr(page, "aiotest_iterations_total{state=\"started\"} 1000\n"));
+    assert_non_null(strstr(page, "aiotest_iterations_total{state=\"completed\"} 500\n"));
+    assert_non_null(strstr(page, "aiotest_stage 2\n"));
+    assert_non_null(strstr(page, "aiotest_target_rate 12.5\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_request_duration_seconds histogram\n"));
+    assert_true(sum_samples(page, "process_resident_memory_bytes") > 1e5);
+    assert_true(sum_samples(page, "process_start_time_seconds") > 1.6e9);
+
+    /* promtool, when installed, accepts the page. */
+    if (system("command -v promtool >/dev/null 2>&1") == 0) {
+        char path[] = "/tmp/aiotest-metrics-XXXXXX";
+        int fd = mkstemp(path);
+        const char *body = strstr(page, "\r\n\r\n") + 4;
+        assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+        close(fd);
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+        int rc = system(cmd);
+        unlink(path);
+        if (rc != 0)
+            fail_msg("promtool check metrics rejected the page (exit %d)", rc);
+    } else {
+        print_message("promtool not installed: exposition check skipped\n");
+    }
+    free(page);
+
+    char *nf = http_get(port, "/other");
+    assert_non_null(strstr(nf, " 404 Not Found\r\n"));
+    free(nf);
+    metrics_stop(m);
+}
+
+static void test_start_errors(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    char listen[32];
+    snprintf(listen, sizeof(listen), ":%u", free_port());
+    metrics_t *m = metrics_start(listen, f->names, NULL, 0, err, sizeof(err));
+    assert_non_null(m);
+    assert_null(metrics_start(listen, f->names, NULL, 0, err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot listen on 127.0.0.1 port"));
+    assert_non_null(strstr(err, listen));
+    metrics_stop(m);
+    assert_null(metrics_start("nohost.invalid:9646", f->names, NULL, 0, err, sizeof(err)));
+    assert_non_null(strstr(err, "nohost.invalid"));
+    assert_null(metrics_start("127.0.0.1:notaport", f->names, NULL, 0, err, sizeof(err)));
+    assert_true(strlen(err) > 0);
+    /* IPv6 loopback works too. */
+    snprintf(listen, sizeof(listen), "[::1]:%u", free_port());
+    m = metrics_start(listen, f->names, NULL, 0, err, sizeof(err));
+    if (m == NULL)
+        print_message("::1 not available here: %s\n", err);
+    metrics_stop(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -3,6 +3,7 @@
 #include "faults.h"
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -117,9 +118,13 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, char **
         case OPT_PORT:
             cfg->port = (unsigned)parse_uint("--port", optarg, 0, 65535, "a port 0-65535");
             break;
-        case OPT_BIND:
+        case OPT_BIND: {
+            unsigned char addr[sizeof(struct in6_addr)];
+            if (inet_pton(AF_INET, optarg, addr) != 1 && inet_pton(AF_INET6, optarg, addr) != 1)
+                die_usage("--bind", "a numeric IPv4 or IPv6 address (127.0.0.1, ::1)", optarg);
             cfg->bind = optarg;
             break;
+        }
         case OPT_THREADS:
             cfg->threads = (unsigned)parse_uint("--threads", optarg, 1, 1024, "a thread count 1-1024");
             break;

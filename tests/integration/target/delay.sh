@@ -28,7 +28,7 @@ parallel() {
 }
 
 # A fixed delay; one server thread, so a sleeping thread would serialise everything.
-t_target --quiet --threads 1 --delay-ms 50
+target_start --quiet --threads 1 --delay-ms 50
 for i in 1 2 3; do
     t_check "delay 50 ms: API request $i took $(time_of /api/item/$i) s (0.045-1)" \
         within 0.045 1 "$(time_of /api/item/$i)"
@@ -36,17 +36,17 @@ done
 t_check "delay 50 ms: /checkout is delayed too" within 0.045 1 "$(time_of /checkout)"
 t_check "delay 50 ms: a POST is delayed too" within 0.045 1 \
     "$(curl -s -o /dev/null -w '%{time_total}' -X POST -d '{}' "$TARGET_URL/api/login")"
-kill "$TARGET_PID"
+target_stop
 
-t_target --quiet --threads 1 --delay-ms 200
+target_start --quiet --threads 1 --delay-ms 200
 parallel 50 /api/search?q=x
 t_check "50 concurrent requests delayed 200 ms finish in < 1 s on one thread ($WALL s)" \
     within 0 1 "$WALL"
 t_check "each of them took >= 0.195 s" \
     awk '$2 < 0.195 { exit 1 }' "$T_DIR/parallel"
-kill "$TARGET_PID"
+target_stop
 
-t_target --quiet --threads 1 --delay-ms 1000
+target_start --quiet --threads 1 --delay-ms 1000
 parallel 300 /api/item/1
 t_check "300 concurrent requests delayed 1 s finish in < 2.5 s ($WALL s)" within 0 2.5 "$WALL"
 # While API requests sleep, other requests are answered at once.
@@ -56,19 +56,19 @@ sleep 0.2
 H=$(time_of /health)
 t_check "/health answered in < 0.5 s while an API request is delayed 1 s ($H s)" within 0 0.5 "$H"
 wait "$SLOW"
-kill "$TARGET_PID"
+target_stop
 
 # A range: every delay inside it, and not all the same.
-t_target --quiet --delay-ms 100-300
+target_start --quiet --delay-ms 100-300
 for i in $(seq 20); do time_of /api/search?q=r; echo; done >"$T_DIR/range"
 t_check "delay 100-300 ms: every request took 0.095-1.5 s" \
     awk '$1 < 0.095 || $1 > 1.5 { exit 1 }' "$T_DIR/range"
 SPREAD=$(sort -n "$T_DIR/range" | sed -n '1p;$p' | paste -sd' ' | awk '{ print $2 - $1 }')
 t_check "delay 100-300 ms: delays vary (spread $SPREAD s > 0.05)" within 0.05 10 "$SPREAD"
-kill "$TARGET_PID"
+target_stop
 
 # /_control changes the delay of a running server; it is not counted.
-t_target --quiet
+target_start --quiet
 t_check "no delay at start" within 0 0.2 "$(time_of /api/item/1)"
 req - POST "/_control?delay_ms=300"
 expect "_control delay_ms=300" 200
@@ -83,3 +83,4 @@ req - POST "/_control?fail_rate=2"
 expect "_control with fail_rate 2" 400
 req - GET /stats
 t_eq "only the three API requests are counted" 3 "$(jget "$BODY" 'v["total"]')"
+target_stop

@@ -4,7 +4,7 @@
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/target/helpers.sh"
 t_need curl python3
-t_target --quiet
+target_start --quiet
 
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$TARGET_PID/status"; }
 req "GET /download" GET "/download?bytes=1000"
@@ -28,3 +28,4 @@ for bad in "" "?bytes=" "?bytes=abc" "?bytes=-1" "?bytes=1073741825" "?bytes=12x
 done
 SIZE=$(curl -s -o /dev/null -r 0-0 -w '%{http_code}' --max-time 1 "$TARGET_URL/download?bytes=1073741824" || true)
 t_eq "1 GiB accepted (first bytes within 1 s)" 200 "$SIZE"
+target_stop

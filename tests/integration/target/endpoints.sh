@@ -4,7 +4,7 @@
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/target/helpers.sh"
 t_need curl python3
-t_target --quiet
+target_start --quiet
 
 # Pages and static files.
 req "GET /" GET /
@@ -195,3 +195,4 @@ t_eq "statuses after reset" "{}" "$(jget "$BODY" 'v["status"]')"
 req "GET /health" GET /health
 req - GET /stats
 t_eq "counting goes on after reset" 1 "$(jget "$BODY" 'v["endpoints"]["GET /health"]')"
+target_stop

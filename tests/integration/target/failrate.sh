@@ -15,7 +15,7 @@ codes() {
 }
 count() { grep -c "^$1\$" "$T_DIR/codes"; }
 
-t_target --quiet --fail-rate 0.5
+target_start --quiet --fail-rate 0.5
 t_check "the 500 body says why" bash -c "curl -s '$TARGET_URL/api/item/1?[1-20]' | grep -q 'injected failure'"
 req - POST /stats/reset
 codes 200 "/api/search?q=x"
@@ -39,8 +39,9 @@ t_eq "fail rate 1: /checkout fails" 5 "$(count 500)"
 req - POST "/_control?fail_rate=0"
 codes 20 /api/item/3
 t_eq "fail rate 0: none fails" 20 "$(count 200)"
-kill "$TARGET_PID"
+target_stop
 
-t_target --quiet
+target_start --quiet
 codes 100 /api/item/4
 t_eq "no --fail-rate: none fails" 100 "$(count 200)"
+target_stop

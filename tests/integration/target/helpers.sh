@@ -42,6 +42,7 @@ target_start_port0() {
     shift
     t_bg "$name" "$T_TARGET" --port 0 "$@"
     TARGET_PID=$T_LAST_PID
+    TARGET_LOG="$T_DIR/$name.log"
     for i in $(seq 200); do
         TARGET_URL=$(sed -n 's/^listening on //p' "$T_DIR/$name.log")
         [ -n "$TARGET_URL" ] && return 0
@@ -49,4 +50,24 @@ target_start_port0() {
         sleep 0.05
     done
     t_fail "no 'listening on' line from aiotest-target after 10 s"
+}
+
+# target_start [ARGS...]: t_target, remembering its log in TARGET_LOG.
+target_start() {
+    t_target "$@"
+    TARGET_LOG="$T_DIR/target-$TARGET_PORT.log"
+}
+
+# target_stop: stops the aiotest-target of TARGET_PID with SIGTERM and checks it
+# exits 0 with no sanitizer report (leaks, UB) in its log.
+target_stop() {
+    local rc
+    kill "$TARGET_PID"
+    wait "$TARGET_PID"
+    rc=$?
+    t_eq "aiotest-target stops cleanly on SIGTERM" 0 "$rc"
+    if grep -Eq "Sanitizer|runtime error" "$TARGET_LOG"; then
+        cat "$TARGET_LOG" >&2
+        t_fail "sanitizer report in $TARGET_LOG"
+    fi
 }

@@ -58,7 +58,7 @@ PORT=${TARGET_URL##*:}
 "$T_TARGET" --port "$PORT" >/dev/null 2>"$T_DIR/inuse.err"
 t_eq "a port in use fails the start" 1 "$?"
 t_check "the error names the port" grep -q "port $PORT" "$T_DIR/inuse.err"
-kill "$TARGET_PID"
+target_stop
 
 # --bind ::1, when the machine has IPv6 loopback.
 if python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
@@ -66,6 +66,7 @@ if python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1",
     t_check "IPv6 listening line ($TARGET_URL)" grep -Eq '^http://\[::1\]:[0-9]+$' <<<"$TARGET_URL"
     t_eq "served on ::1" ok "$(curl -s "$TARGET_URL/health")"
     t_check "not on 127.0.0.1" bash -c "! curl -s --max-time 2 http://127.0.0.1:${TARGET_URL##*:}/health"
+    target_stop
 else
     t_log "no IPv6 loopback here: --bind ::1 not tried"
 fi

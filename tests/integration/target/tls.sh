@@ -34,3 +34,4 @@ RC=$?
 t_eq "a bad key fails the start" 1 "$RC"
 t_check "the error mentions TLS" grep -q "TLS" "$T_DIR/bad.err"
 t_check "no listening line" bash -c "! grep -q listening '$T_DIR/bad.out'"
+target_stop

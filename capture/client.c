@@ -1,0 +1,524 @@
+#include "client.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+
+#include "h1msg.h"
+#include "h2server.h"
+#include "log.h"
+#include "tunnel.h"
+
+/* Above this much unsent response the origin is not read until the client catches up. */
+#define CLIENT_HIGH_WATER (256 * 1024)
+/* A keep-alive client that sends nothing for this long is closed. */
+#define CLIENT_IDLE_SECONDS 120
+
+enum client_state { CL_HEAD, CL_EXCHANGE, CL_HANDSHAKE, CL_CLOSING };
+
+typedef struct client {
+    proxy_link_t link;        /* first: the drain finds us by it */
+    proxy_t *px;
+    enum client_state state;
+    struct bufferevent *bev;
+    record_conn_t conn;
+    h1msg_t msg;
+    bool have_origin;         /* origin-form requests go to origin */
+    url_t origin;
+    char origin_authority[300];
+    /* the exchange in flight */
+    recx_t *x;
+    up_conn_t *up;
+    enum fwd_framing resp_framing;
+    bool req_done, resp_started, keep_alive, http11;
+    bool parser_paused;       /* a complete request waits for its response */
+    bool up_full;             /* the origin has enough request body queued */
+    bool resp_paused;         /* the client has enough response queued */
+    bool draining, connect_pending, eof;
+    int busy;                 /* > 0 inside the parser: freeing waits */
+} client_t;
+
+static void client_read(struct bufferevent *bev, void *arg);
+static void client_write(struct bufferevent *bev, void *arg);
+static void client_event(struct bufferevent *bev, short what, void *arg);
+
+static void set_idle_timeout(client_t *c, bool on)
+{
+    struct timeval tv = { .tv_sec = CLIENT_IDLE_SECONDS, .tv_usec = 0 };
+    bufferevent_set_timeouts(c->bev, on ? &tv : NULL, NULL);
+}
+
+/* Frees the client; with keep_bev the bufferevent was handed on. */
+static void client_free(client_t *c, bool keep_bev)
+{
+    if (c->up != NULL)
+        up_abort(c->up);
+    if (c->x != NULL)
+        recx_end(c->x);
+    if (c->bev != NULL && !keep_bev)
+        bufferevent_free(c->bev);
+    h1msg_fini(&c->msg);
+    record_conn_fini(&c->conn);
+    proxy_link_remove(c->px, &c->link);
+    free(c);
+}
+
+/* Frees a closing client once its last bytes are out and no parser runs. */
+static void maybe_free(client_t *c)
+{
+    if (c->state == CL_CLOSING && c->busy == 0 &&
+        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        client_free(c, false);
+}
+
+static void start_closing(client_t *c)
+{
+    c->state = CL_CLOSING;
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* A response made by the proxy itself; the connection closes after it. */
+static void send_local(client_t *c, int status, const char *text)
+{
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+                        "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                        "Connection: close\r\n\r\n%s\n",
+                        status, http_status_str((enum http_status)status), strlen(text) + 1, text);
+    start_closing(c);
+}
+
+/* The exchange is over (response done or failed): record it, then wait for
+ * the next request or close. */
+static void exchange_end(client_t *c)
+{
+    if (c->x != NULL)
+        recx_end(c->x);
+    c->x = NULL;
+    c->up = NULL;
+    if (!c->req_done || !c->keep_alive || c->draining || c->eof) {
+        /* An unread rest of the request body cannot be told from the next request. */
+        start_closing(c);
+        maybe_free(c);
+        return;
+    }
+    c->state = CL_HEAD;
+    c->resp_started = c->up_full = c->resp_paused = false;
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    set_idle_timeout(c, true);
+    if (c->parser_paused) {
+        c->parser_paused = false;
+        h1msg_pause(&c->msg, false);
+    }
+    bufferevent_enable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* ---- upstream callbacks */
+
+static void up_interim(void *arg, int status, const rec_headers_t *h)
+{
+    client_t *c = arg;
+    if (c->http11)
+        fwd_response_head(bufferevent_get_output(c->bev), status, h, FWD_NONE, false);
+}
+
+static void up_head(void *arg, const up_resp_t *r)
+{
+    client_t *c = arg;
+    recx_resp_head(c->x, r->status, r->headers, r->first_byte_us);
+    c->resp_started = true;
+    c->resp_framing = fwd_framing_for(r->has_body, r->content_length, c->http11);
+    if (c->resp_framing == FWD_CLOSE || c->draining)
+        c->keep_alive = false;
+    fwd_response_head(bufferevent_get_output(c->bev), r->status, r->headers, c->resp_framing,
+                      !c->keep_alive);
+}
+
+static void up_body_cb(void *arg, const char *p, size_t n)
+{
+    client_t *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    recx_resp_body(c->x, p, n);
+    fwd_body(out, c->resp_framing, p, n);
+    if (!c->resp_paused && evbuffer_get_length(out) > CLIENT_HIGH_WATER) {
+        c->resp_paused = true;
+        up_pause(c->up, true);
+        bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_HIGH_WATER / 2, 0);
+    }
+}
+
+static void up_done(void *arg)
+{
+    client_t *c = arg;
+    c->up = NULL;
+    fwd_body_end(bufferevent_get_output(c->bev), c->resp_framing);
+    exchange_end(c);
+}
+
+static void up_fail(void *arg, int status, const char *reason)
+{
+    client_t *c = arg;
+    c->up = NULL;
+    log_debug("conn %llu: %s", (unsigned long long)c->conn.id, reason);
+    c->keep_alive = false;
+    if (c->resp_started) {
+        /* Half a response went out: cutting the connection is the only honest signal. */
+        recx_fail(c->x, 0, REC_F_INCOMPLETE, reason);
+        recx_end(c->x);
+        c->x = NULL;
+        client_free(c, false);
+        return;
+    }
+    recx_fail(c->x, status, REC_F_ERROR, reason);
+    recx_end(c->x);
+    c->x = NULL;
+    send_local(c, status, reason);
+}
+
+static void up_drain(void *arg)
+{
+    client_t *c = arg;
+    c->up_full = false;
+    if (c->state == CL_EXCHANGE) {
+        bufferevent_enable(c->bev, EV_READ);
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    }
+}
+
+static const up_ops_t client_up_ops = { up_interim, up_head, up_body_cb, up_done, up_fail, up_drain };
+
+/* ---- request parsing */
+
+/* Where an absolute-form or origin-form request goes: origin, path, the Host
+ * to send (NULL keeps the client's) and the authority recorded. 0, or -1
+ * with a reason. */
+static int route(client_t *c, h1msg_t *m, url_t *origin, const char **path, const char **host,
+                 char *authority, size_t alen, char *why, size_t wlen)
+{
+    if (m->url[0] != '/' && m->url[0] != '*') {
+        if (url_parse(m->url, origin, why, wlen) != 0)
+            return -1;
+        *path = origin->path;
+        url_host_header(origin, authority, alen);
+        *host = authority;
+        return 0;
+    }
+    if (!c->have_origin) {
+        snprintf(why, wlen, "'%s': a forward proxy needs an absolute URI (http://host/path)", m->url);
+        return -1;
+    }
+    *origin = c->origin;
+    *path = m->url;
+    const char *h = rec_headers_get(&m->headers, "Host");
+    if (c->px->cfg->reverse || h == NULL) {
+        snprintf(authority, alen, "%s", c->origin_authority);
+        *host = authority;
+    } else {
+        snprintf(authority, alen, "%s", h);
+        *host = NULL;
+    }
+    return 0;
+}
+
+static int on_req_head(void *arg, h1msg_t *m)
+{
+    client_t *c = arg;
+    char authority[300], why[400], version[32];
+    const char *path, *host;
+    url_t origin;
+    c->http11 = m->parser.http_major == 1 && m->parser.http_minor >= 1;
+    c->keep_alive = h1msg_keep_alive(m);
+    if (m->parser.method == HTTP_CONNECT) {
+        c->connect_pending = true;
+        return 0;
+    }
+    set_idle_timeout(c, false);
+    c->state = CL_EXCHANGE;
+    c->req_done = false;
+    if (route(c, m, &origin, &path, &host, authority, sizeof authority, why, sizeof why) != 0) {
+        c->req_done = true;
+        send_local(c, 400, why);
+        return -1;
+    }
+    snprintf(version, sizeof version, "HTTP/%u.%u", m->parser.http_major, m->parser.http_minor);
+    c->x = recx_begin(c->px->rec, &c->conn, 0, origin.scheme, authority, h1msg_method(m), path,
+                      version, &m->headers);
+    long long cl = h1msg_content_length(m);
+    enum fwd_framing f = h1msg_chunked(m) ? FWD_CHUNKED : cl >= 0 ? FWD_LENGTH : FWD_NONE;
+    if (c->x != NULL)
+        c->up = up_start(c->px->pool, &origin, h1msg_method(m), path, host, &m->headers, f,
+                         &client_up_ops, c);
+    if (c->x == NULL || c->up == NULL) {
+        if (c->x)
+            recx_fail(c->x, 502, REC_F_ERROR, "out of memory");
+        exchange_end(c);
+        send_local(c, 502, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int on_req_body(void *arg, const char *p, size_t n)
+{
+    client_t *c = arg;
+    if (c->x == NULL || c->up == NULL)
+        return 0;
+    recx_req_body(c->x, p, n);
+    if (up_body(c->up, p, n) == 1 && !c->up_full) {
+        c->up_full = true;
+        bufferevent_disable(c->bev, EV_READ);
+    }
+    return 0;
+}
+
+static int on_req_done(void *arg, h1msg_t *m)
+{
+    client_t *c = arg;
+    if (c->connect_pending)
+        return 0;
+    c->req_done = true;
+    if (c->up != NULL)
+        up_body_end(c->up);
+    /* The next pipelined request waits until this response is out. */
+    if (c->state == CL_EXCHANGE) {
+        c->parser_paused = true;
+        h1msg_pause(m, true);
+    }
+    return 0;
+}
+
+static const h1msg_ops_t req_ops = { on_req_head, on_req_body, on_req_done };
+
+/* ---- CONNECT */
+
+static void handshake_event(struct bufferevent *bev, short what, void *arg);
+
+static void start_interception(client_t *c, const url_t *origin, const char *authority)
+{
+    char err[300];
+    SSL_CTX *ctx = ca_server_ctx(c->px->ca, origin->host, err, sizeof err);
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    if (ssl == NULL) {
+        log_error("CONNECT %s: %s", authority, ctx ? "cannot make a TLS session" : err);
+        send_local(c, 502, ctx ? "cannot make a TLS session" : err);
+        return;
+    }
+    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    bufferevent_write(c->bev, ok, sizeof ok - 1);
+    struct bufferevent *tls = bufferevent_openssl_filter_new(c->px->base, c->bev, ssl,
+                                                             BUFFEREVENT_SSL_ACCEPTING,
+                                                             BEV_OPT_CLOSE_ON_FREE);
+    if (tls == NULL) {
+        SSL_free(ssl);
+        send_local(c, 502, "cannot start TLS");
+        return;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    c->bev = tls;
+    c->state = CL_HANDSHAKE;
+    c->have_origin = true;
+    c->origin = *origin;
+    c->origin.path = "/";
+    snprintf(c->origin_authority, sizeof c->origin_authority, "%s", authority);
+    c->conn.tls = true;
+    bufferevent_setcb(tls, client_read, client_write, handshake_event, c);
+    set_idle_timeout(c, true);
+    bufferevent_enable(tls, EV_READ | EV_WRITE);
+}
+
+/* TLS is up: HTTP/2 when ALPN chose it, else HTTP/1.1 on the same object. */
+static void handshake_event(struct bufferevent *bev, short what, void *arg)
+{
+    client_t *c = arg;
+    if (!(what & BEV_EVENT_CONNECTED)) {
+        client_event(bev, what, arg);
+        return;
+    }
+    const unsigned char *alpn = NULL;
+    unsigned alen = 0;
+    SSL_get0_alpn_selected(bufferevent_openssl_get_ssl(bev), &alpn, &alen);
+    if (alen == 2 && memcmp(alpn, "h2", 2) == 0) {
+        if (h2s_start(c->px, bev, &c->conn, &c->origin) == 0) {
+            c->bev = NULL;
+            client_free(c, true);
+        } else {
+            client_free(c, false);
+        }
+        return;
+    }
+    c->state = CL_HEAD;
+    bufferevent_setcb(bev, client_read, client_write, client_event, c);
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+        client_read(bev, c);
+}
+
+static void handle_connect(client_t *c)
+{
+    char url[300], why[400];
+    url_t origin;
+    c->connect_pending = false;
+    if (strlen(c->msg.url) > 270) {
+        send_local(c, 400, "CONNECT: authority too long");
+        return;
+    }
+    snprintf(url, sizeof url, "https://%.270s", c->msg.url);
+    if (c->draining) {
+        send_local(c, 503, "the capture is stopping");
+        return;
+    }
+    if (strchr(c->msg.url, '/') != NULL || url_parse(url, &origin, why, sizeof why) != 0) {
+        snprintf(why, sizeof why, "CONNECT '%s': expected host:port", c->msg.url);
+        send_local(c, 400, why);
+        return;
+    }
+    if (c->px->ca != NULL) {
+        start_interception(c, &origin, c->msg.url);
+        return;
+    }
+    if (tunnel_start(c->px, c->bev, &c->conn, c->msg.url, origin.host, origin.port) != 0) {
+        send_local(c, 502, "out of memory");
+        return;
+    }
+    c->bev = NULL;
+    c->state = CL_CLOSING;
+}
+
+/* ---- client events */
+
+static void parse_input(client_t *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    c->busy++;
+    while ((c->state == CL_HEAD || c->state == CL_EXCHANGE) && !c->parser_paused && !c->up_full &&
+           evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        ssize_t n = h1msg_feed(&c->msg, v.iov_base, v.iov_len);
+        if (n < 0) {
+            if (c->state != CL_CLOSING) {
+                if (c->x != NULL) {
+                    recx_fail(c->x, 400, REC_F_INCOMPLETE, c->msg.error);
+                    exchange_end(c);
+                }
+                if (c->state != CL_CLOSING)
+                    send_local(c, 400, c->msg.error);
+            }
+            break;
+        }
+        evbuffer_drain(in, (size_t)n);
+        if (c->connect_pending && c->msg.parser.upgrade) {
+            handle_connect(c);
+            break;
+        }
+    }
+    c->busy--;
+    if (c->bev == NULL) /* handed to a tunnel */
+        client_free(c, true);
+    else
+        maybe_free(c);
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    parse_input(arg);
+}
+
+static void client_write(struct bufferevent *bev, void *arg)
+{
+    client_t *c = arg;
+    (void)bev;
+    if (c->state == CL_CLOSING) {
+        maybe_free(c);
+        return;
+    }
+    if (c->resp_paused && c->up != NULL) {
+        c->resp_paused = false;
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        up_pause(c->up, false);
+    }
+}
+
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+    client_t *c = arg;
+    (void)bev;
+    if ((what & BEV_EVENT_EOF) && c->state == CL_EXCHANGE && c->req_done) {
+        /* Half-closed after a whole request: the response still goes out. */
+        c->eof = true;
+        bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    if (c->x != NULL) {
+        recx_fail(c->x, 0, REC_F_INCOMPLETE,
+                  (what & BEV_EVENT_TIMEOUT) ? "client timed out" : "client closed the connection mid-exchange");
+    }
+    client_free(c, false);
+}
+
+/* ---- drain */
+
+static void client_drain(proxy_link_t *l)
+{
+    client_t *c = (client_t *)l;
+    c->draining = true;
+    if (c->state == CL_HANDSHAKE || (c->state == CL_HEAD && c->x == NULL)) {
+        start_closing(c);
+        maybe_free(c);
+    }
+}
+
+static void client_abort(proxy_link_t *l)
+{
+    client_t *c = (client_t *)l;
+    if (c->x != NULL)
+        recx_fail(c->x, 0, REC_F_INCOMPLETE, "capture stopped before the exchange completed");
+    client_free(c, false);
+}
+
+int client_start(proxy_t *px, evutil_socket_t fd, const struct sockaddr *addr)
+{
+    client_t *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        evutil_closesocket(fd);
+        return -1;
+    }
+    c->px = px;
+    c->bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        evutil_closesocket(fd);
+        free(c);
+        return -1;
+    }
+    c->state = CL_HEAD;
+    c->conn.id = record_next_conn_id(px->rec);
+    if (addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, c->conn.addr, sizeof c->conn.addr);
+    else
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, c->conn.addr, sizeof c->conn.addr);
+    if (px->cfg->reverse) {
+        c->have_origin = true;
+        c->origin = px->cfg->reverse_url;
+        url_host_header(&c->origin, c->origin_authority, sizeof c->origin_authority);
+    }
+    h1msg_init(&c->msg, HTTP_REQUEST, &req_ops, c);
+    c->link.on_drain = client_drain;
+    c->link.on_abort = client_abort;
+    proxy_link_add(px, &c->link);
+    bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+    set_idle_timeout(c, true);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    return 0;
+}

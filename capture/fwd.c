@@ -1,0 +1,116 @@
+#include "fwd.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <http_parser.h>
+
+static const char *const hop_names[] = {
+    "Connection", "Proxy-Connection", "Keep-Alive", "TE", "Trailer",
+    "Transfer-Encoding", "Upgrade", "Proxy-Authorization",
+};
+
+/* true when the comma-separated token list has name in it. */
+static bool list_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e != '\0' && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((size_t)(t - p) == n && strncasecmp(p, name, n) == 0)
+            return true;
+        p = e;
+    }
+    return false;
+}
+
+bool fwd_is_hop(const rec_headers_t *all, const char *name)
+{
+    for (size_t i = 0; i < sizeof hop_names / sizeof hop_names[0]; i++)
+        if (strcasecmp(name, hop_names[i]) == 0)
+            return true;
+    for (size_t i = 0; all != NULL && i < all->n; i++)
+        if (strcasecmp(all->v[i].name, "Connection") == 0 && list_has(all->v[i].value, name))
+            return true;
+    return false;
+}
+
+/* Writes the end-to-end headers of h, skipping Host when skip_host and
+ * Content-Length when the body is re-framed (a HEAD answer keeps it). */
+static int put_headers(struct evbuffer *out, const rec_headers_t *h, bool skip_host,
+                       enum fwd_framing f)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const char *name = h->v[i].name;
+        if (fwd_is_hop(h, name))
+            continue;
+        if (skip_host && strcasecmp(name, "Host") == 0)
+            continue;
+        if ((f == FWD_CHUNKED || f == FWD_CLOSE) && strcasecmp(name, "Content-Length") == 0)
+            continue;
+        if (evbuffer_add_printf(out, "%s: %s\r\n", name, h->v[i].value) < 0)
+            return -1;
+    }
+    if (f == FWD_CHUNKED && evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n") < 0)
+        return -1;
+    return 0;
+}
+
+int fwd_request_head(struct evbuffer *out, const char *method, const char *target,
+                     const char *host, const rec_headers_t *h, enum fwd_framing f)
+{
+    if (evbuffer_add_printf(out, "%s %s HTTP/1.1\r\n", method, target) < 0)
+        return -1;
+    if (host != NULL && evbuffer_add_printf(out, "Host: %s\r\n", host) < 0)
+        return -1;
+    if (put_headers(out, h, host != NULL, f) != 0)
+        return -1;
+    return evbuffer_add(out, "\r\n", 2);
+}
+
+int fwd_response_head(struct evbuffer *out, int status, const rec_headers_t *h,
+                      enum fwd_framing f, bool close)
+{
+    if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+                            http_status_str((enum http_status)status)) < 0)
+        return -1;
+    if (put_headers(out, h, false, f) != 0)
+        return -1;
+    if (close && evbuffer_add_printf(out, "Connection: close\r\n") < 0)
+        return -1;
+    return evbuffer_add(out, "\r\n", 2);
+}
+
+int fwd_body(struct evbuffer *out, enum fwd_framing f, const void *p, size_t n)
+{
+    if (n == 0 || f == FWD_NONE)
+        return 0;
+    if (f == FWD_CHUNKED && evbuffer_add_printf(out, "%zx\r\n", n) < 0)
+        return -1;
+    if (evbuffer_add(out, p, n) != 0)
+        return -1;
+    if (f == FWD_CHUNKED)
+        return evbuffer_add(out, "\r\n", 2);
+    return 0;
+}
+
+int fwd_body_end(struct evbuffer *out, enum fwd_framing f)
+{
+    return f == FWD_CHUNKED ? evbuffer_add(out, "0\r\n\r\n", 5) : 0;
+}
+
+enum fwd_framing fwd_framing_for(bool has_body, long long content_length, bool peer_http11)
+{
+    if (!has_body)
+        return FWD_NONE;
+    if (content_length >= 0)
+        return FWD_LENGTH;
+    return peer_http11 ? FWD_CHUNKED : FWD_CLOSE;
+}

@@ -1,0 +1,71 @@
+/* h1msg: one HTTP/1 message read with http_parser, both directions. It gathers
+ * the start line and headers (split across reads or not) into an ordered list
+ * and hands the body on in pieces as it arrives, so a caller can stream it.
+ * Shared plumbing: replay's response reader wants the same (candidate for common/). */
+#ifndef CAPTURE_H1MSG_H
+#define CAPTURE_H1MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <http_parser.h>
+
+#include "recording.h"
+
+typedef struct h1msg h1msg_t;
+
+typedef struct h1msg_ops {
+    /* Start line and headers are complete. Return 0 to go on, 1 to say the
+     * message has no body (response to HEAD), -1 to stop with an error. */
+    int (*on_head)(void *ctx, h1msg_t *m);
+    /* A piece of the decoded body (chunk framing removed). 0 or -1. */
+    int (*on_body)(void *ctx, const char *p, size_t n);
+    /* The message is complete. 0 or -1. The next message starts fresh. */
+    int (*on_done)(void *ctx, h1msg_t *m);
+} h1msg_ops_t;
+
+/* Embedded by the connection that reads; fields are valid from on_head until
+ * the next message begins. */
+struct h1msg {
+    http_parser parser;
+    http_parser_settings settings;
+    const h1msg_ops_t *ops;
+    void *ctx;
+    char *url;              /* request target as sent */
+    size_t url_len;
+    rec_headers_t headers;  /* wire order, case kept */
+    char *field, *value;    /* header being read */
+    size_t field_len, value_len;
+    bool in_value;
+    char error[128];
+};
+
+void h1msg_init(h1msg_t *m, enum http_parser_type type, const h1msg_ops_t *ops, void *ctx);
+void h1msg_fini(h1msg_t *m);
+
+/* Feeds n bytes. Returns how many were consumed (fewer than n when a callback
+ * paused the parser), or -1 with m->error set on a malformed message or a
+ * callback error. */
+ssize_t h1msg_feed(h1msg_t *m, const char *p, size_t n);
+
+/* Stops consuming after the current callback (pipelined requests wait), or resumes. */
+void h1msg_pause(h1msg_t *m, bool paused);
+
+/* Tells the parser the connection ended: completes a close-delimited body.
+ * Returns 0, or -1 when a message was cut short. */
+int h1msg_eof(h1msg_t *m);
+
+/* Accessors for the message just read. */
+static inline int h1msg_status(const h1msg_t *m) { return (int)m->parser.status_code; }
+static inline const char *h1msg_method(const h1msg_t *m)
+{
+    return http_method_str((enum http_method)m->parser.method);
+}
+/* true when the message was sent with Transfer-Encoding: chunked */
+static inline bool h1msg_chunked(const h1msg_t *m) { return (m->parser.flags & F_CHUNKED) != 0; }
+/* Content-Length, or -1 when absent */
+int64_t h1msg_content_length(const h1msg_t *m);
+static inline bool h1msg_keep_alive(const h1msg_t *m) { return http_should_keep_alive(&m->parser) != 0; }
+
+#endif

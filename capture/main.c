@@ -1,0 +1,220 @@
+/* aiotest-capture: records HTTP and HTTPS sessions through a proxy into an
+ * aiotest-recording file (docs/aiotest-capture.md). main only reads the
+ * command line; proxy.c runs the capture. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "filter.h"
+#include "log.h"
+#include "proxy.h"
+#include "units.h"
+
+static const char usage[] =
+    "usage: aiotest-capture --proxy [HOST]:PORT -o FILE [options]\n"
+    "       aiotest-capture --reverse URL --proxy [HOST]:PORT -o FILE [options]\n"
+    "       aiotest-capture --init-ca DIR\n"
+    "\n"
+    "Records HTTP exchanges passing through a proxy into an aiotest-recording file.\n"
+    "\n"
+    "mode:\n"
+    "  --proxy [HOST]:PORT     listen address (default :8080; HOST defaults to 127.0.0.1)\n"
+    "  --reverse URL           reverse proxy in front of one service (http:// or https://)\n"
+    "  -o, --output FILE       the recording to write (required)\n"
+    "  --pcap FILE, -i IFACE   passive capture: not implemented in this build yet\n"
+    "\n"
+    "TLS:\n"
+    "  --init-ca DIR           create DIR/ca.pem and DIR/ca.key (0600), print how to trust it\n"
+    "  --ca DIR                terminate CONNECT TLS with per-host certificates signed by\n"
+    "                          DIR's CA (without it CONNECT is a blind, recorded tunnel)\n"
+    "  --no-h2                 offer only http/1.1 to TLS clients (default: h2 too)\n"
+    "  --upstream-ca FILE      PEM bundle trusted for origins instead of the system store\n"
+    "  --upstream-insecure     do not verify origin certificates\n"
+    "  --upstream-timeout D    connect, TLS and response silence limit (default 30s)\n"
+    "\n"
+    "recording:\n"
+    "  --max-body BYTES        recorded copy of each body is capped here (default 1MiB);\n"
+    "                          bodies are always forwarded whole\n"
+    "  --session-cookie NAME   client key = this cookie's session (hashed)\n"
+    "  --session-header NAME   client key = this header's value (hashed)\n"
+    "  --include-host PATTERN  record only these hosts (repeatable; *.example.com)\n"
+    "  --exclude-host PATTERN  do not record these hosts (repeatable)\n"
+    "  --exclude-path REGEX    do not record targets matching (repeatable, POSIX ERE)\n"
+    "  --redact-header NAME    write a marker instead of this header's value (repeatable)\n"
+    "\n"
+    "running:\n"
+    "  --drain-timeout D       on SIGINT/SIGTERM, wait this long for exchanges in flight (5s)\n"
+    "  --stats-interval D      print the counter line every D (default: only at exit)\n"
+    "  -v, --verbose           log each upstream failure\n"
+    "  -h, --help              this text\n"
+    "  -V, --version           the version\n"
+    "\n"
+    "Durations take units (500ms, 5s, 1m); sizes take KiB/MiB suffixes.\n";
+
+enum {
+    OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_UP_CA,
+    OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
+    OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
+};
+
+static const struct option longopts[] = {
+    { "proxy", required_argument, NULL, OPT_PROXY },
+    { "reverse", required_argument, NULL, OPT_REVERSE },
+    { "output", required_argument, NULL, 'o' },
+    { "pcap", required_argument, NULL, OPT_PCAP },
+    { "filter", required_argument, NULL, OPT_FILTER },
+    { "init-ca", required_argument, NULL, OPT_INIT_CA },
+    { "ca", required_argument, NULL, OPT_CA },
+    { "no-h2", no_argument, NULL, OPT_NO_H2 },
+    { "upstream-ca", required_argument, NULL, OPT_UP_CA },
+    { "upstream-insecure", no_argument, NULL, OPT_UP_INSECURE },
+    { "upstream-timeout", required_argument, NULL, OPT_UP_TIMEOUT },
+    { "max-body", required_argument, NULL, OPT_MAX_BODY },
+    { "session-cookie", required_argument, NULL, OPT_SESS_COOKIE },
+    { "session-header", required_argument, NULL, OPT_SESS_HEADER },
+    { "include-host", required_argument, NULL, OPT_INCLUDE },
+    { "exclude-host", required_argument, NULL, OPT_EXCLUDE },
+    { "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
+    { "redact-header", required_argument, NULL, OPT_REDACT },
+    { "drain-timeout", required_argument, NULL, OPT_DRAIN },
+    { "stats-interval", required_argument, NULL, OPT_STATS },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "aiotest-capture: %s%s%s\n(see aiotest-capture --help)\n", msg,
+            arg ? ": " : "", arg ? arg : "");
+    return 2;
+}
+
+static int init_ca(const char *dir)
+{
+    char err[512], spki[128];
+    if (ca_init_dir(dir, err, sizeof err) != 0 || ca_spki_hash(dir, spki, sizeof spki, err, sizeof err) != 0) {
+        fprintf(stderr, "aiotest-capture: --init-ca %s\n", err);
+        return 2;
+    }
+    printf("Created %s/ca.pem (certificate) and %s/ca.key (private key, mode 0600).\n"
+           "Record HTTPS with: aiotest-capture --proxy :8080 --ca %s -o rec.mp\n"
+           "Trust this CA in the client, only for the capture:\n"
+           "  curl:      curl --cacert %s/ca.pem -x http://127.0.0.1:8080 https://...\n"
+           "  chromium:  chromium --proxy-server=http://127.0.0.1:8080 \\\n"
+           "               --ignore-certificate-errors-spki-list=%s\n"
+           "  NSS db (Firefox, Chromium profiles):\n"
+           "             certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n aiotest-capture -i %s/ca.pem\n"
+           "  system:    cp %s/ca.pem /usr/local/share/ca-certificates/aiotest-capture.crt &&\n"
+           "             update-ca-certificates   (remove it again after the capture)\n"
+           "Keep ca.key secret: anyone with it can impersonate any site to clients that trust it.\n",
+           dir, dir, dir, dir, spki, dir, dir);
+    return 0;
+}
+
+static int duration(const char *opt, const char *s, uint64_t *us)
+{
+    if (units_parse_duration(s, us) != 0) {
+        fprintf(stderr, "aiotest-capture: %s '%s': expected a duration such as 500ms, 5s or 1m\n", opt, s);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    proxy_config_t cfg = { .listen_port = 8080, .h2 = true, .upstream_timeout_us = 30000000,
+                           .drain_timeout_us = 5000000, .rec = { .max_body = 1024 * 1024 } };
+    filter_t *filter = filter_new();
+    const char *proxy = NULL, *reverse = NULL;
+    char err[512];
+    uint64_t v;
+    int opt, rc = 2;
+    snprintf(cfg.listen_host, sizeof cfg.listen_host, "127.0.0.1");
+    log_init("aiotest-capture", LOG_INFO);
+    if (filter == NULL)
+        return 2;
+    cfg.rec.filter = filter;
+    while ((opt = getopt_long(argc, argv, "o:i:vhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_PROXY: proxy = optarg; break;
+        case OPT_REVERSE: reverse = optarg; break;
+        case 'o': cfg.out_path = optarg; cfg.rec.path = optarg; break;
+        case OPT_PCAP:
+        case 'i':
+        case OPT_FILTER:
+            fprintf(stderr, "aiotest-capture: --pcap is not implemented in this build yet\n");
+            goto out;
+        case OPT_INIT_CA: rc = init_ca(optarg); goto out;
+        case OPT_CA: cfg.ca_dir = optarg; break;
+        case OPT_NO_H2: cfg.h2 = false; break;
+        case OPT_UP_CA: cfg.upstream_ca = optarg; break;
+        case OPT_UP_INSECURE: cfg.upstream_insecure = true; break;
+        case OPT_UP_TIMEOUT:
+            if (duration("--upstream-timeout", optarg, &cfg.upstream_timeout_us) != 0)
+                goto out;
+            break;
+        case OPT_DRAIN:
+            if (duration("--drain-timeout", optarg, &cfg.drain_timeout_us) != 0)
+                goto out;
+            break;
+        case OPT_STATS:
+            if (duration("--stats-interval", optarg, &cfg.stats_interval_us) != 0)
+                goto out;
+            break;
+        case OPT_MAX_BODY:
+            if (units_parse_bytes(optarg, &v) != 0) {
+                rc = usage_error("--max-body: expected a size such as 64KiB or 1MiB", optarg);
+                goto out;
+            }
+            cfg.rec.max_body = (size_t)v;
+            break;
+        case OPT_SESS_COOKIE: cfg.rec.session_cookie = optarg; break;
+        case OPT_SESS_HEADER: cfg.rec.session_header = optarg; break;
+        case OPT_INCLUDE: filter_include_host(filter, optarg); break;
+        case OPT_EXCLUDE: filter_exclude_host(filter, optarg); break;
+        case OPT_REDACT: filter_redact(filter, optarg); break;
+        case OPT_EXCLUDE_PATH:
+            if (filter_exclude_path(filter, optarg, err, sizeof err) != 0) {
+                rc = usage_error(err, NULL);
+                goto out;
+            }
+            break;
+        case 'v': log_init("aiotest-capture", LOG_DEBUG); break;
+        case 'h': fputs(usage, stdout); rc = 0; goto out;
+        case 'V': printf("aiotest-capture %s\n", AIOTEST_VERSION); rc = 0; goto out;
+        default: rc = usage_error("unknown option", NULL); goto out;
+        }
+    }
+    if (optind < argc) {
+        rc = usage_error("unexpected argument", argv[optind]);
+        goto out;
+    }
+    if (cfg.out_path == NULL) {
+        rc = usage_error("-o FILE is required (the recording to write)", NULL);
+        goto out;
+    }
+    if (proxy && url_parse_listen(proxy, "127.0.0.1", cfg.listen_host, sizeof cfg.listen_host,
+                                  &cfg.listen_port, err, sizeof err) != 0) {
+        rc = usage_error("--proxy", err);
+        goto out;
+    }
+    if (reverse) {
+        if (url_parse(reverse, &cfg.reverse_url, err, sizeof err) != 0) {
+            rc = usage_error("--reverse", err);
+            goto out;
+        }
+        cfg.reverse = true;
+    }
+    if (cfg.rec.session_cookie && cfg.rec.session_header) {
+        rc = usage_error("--session-cookie and --session-header exclude each other", NULL);
+        goto out;
+    }
+    rc = proxy_run(&cfg);
+out:
+    filter_free(filter);
+    return rc;
+}

@@ -1,0 +1,246 @@
+#include "proxy.h"
+
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <event2/dns.h>
+#include <event2/listener.h>
+
+#include "client.h"
+#include "log.h"
+#include "tls.h"
+#include "units.h"
+
+typedef struct runtime {
+    proxy_t px;
+    struct evconnlistener *listener;
+    struct event *sigint, *sigterm, *stats, *drain_timer;
+} runtime_t;
+
+void proxy_link_add(proxy_t *px, proxy_link_t *l)
+{
+    l->next = px->links.next;
+    l->prev = &px->links;
+    px->links.next->prev = l;
+    px->links.next = l;
+    px->nlinks++;
+}
+
+void proxy_link_remove(proxy_t *px, proxy_link_t *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = l;
+    px->nlinks--;
+    if (px->draining && px->nlinks == 0)
+        event_base_loopbreak(px->base);
+}
+
+static void fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+    if (b >= 1024 * 1024)
+        snprintf(buf, len, "%.1f MiB", (double)b / (1024 * 1024));
+    else if (b >= 1024)
+        snprintf(buf, len, "%.1f KiB", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+static void print_stats(const proxy_t *px, const char *when)
+{
+    record_stats_t s;
+    char up[32], down[32];
+    record_get_stats(px->rec, &s);
+    fmt_bytes(s.bytes_up, up, sizeof up);
+    fmt_bytes(s.bytes_down, down, sizeof down);
+    fprintf(stderr, "aiotest-capture: %s: %llu exchanges recorded, %llu filtered out, %llu tunnels, "
+            "%s up, %s down, %llu errors\n", when, (unsigned long long)s.exchanges,
+            (unsigned long long)s.skipped, (unsigned long long)s.tunnels, up, down,
+            (unsigned long long)s.errors);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
+                      int len, void *arg)
+{
+    runtime_t *rt = arg;
+    (void)l, (void)len;
+    evutil_make_socket_nonblocking(fd);
+    if (client_start(&rt->px, fd, addr) != 0)
+        log_error("out of memory: connection dropped");
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)l, (void)arg;
+    /* EMFILE and friends: the listener retries on the next readiness. */
+    log_warn("accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void abort_all(runtime_t *rt)
+{
+    proxy_t *px = &rt->px;
+    while (px->links.next != &px->links)
+        px->links.next->on_abort(px->links.next);
+    event_base_loopbreak(px->base);
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    log_warn("drain timeout: cutting %u connections", ((runtime_t *)arg)->px.nlinks);
+    abort_all(arg);
+}
+
+/* SIGINT/SIGTERM: stop accepting and let exchanges in flight finish; a second
+ * signal cuts them at once. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    runtime_t *rt = arg;
+    proxy_t *px = &rt->px;
+    (void)what;
+    if (px->draining) {
+        abort_all(rt);
+        return;
+    }
+    log_info("%s: stopping (in flight: %u connections)", sig == SIGINT ? "SIGINT" : "SIGTERM", px->nlinks);
+    px->draining = true;
+    if (rt->listener) {
+        evconnlistener_free(rt->listener);
+        rt->listener = NULL;
+    }
+    for (proxy_link_t *l = px->links.next, *next; l != &px->links; l = next) {
+        next = l->next;
+        l->on_drain(l);
+    }
+    if (px->nlinks == 0) {
+        event_base_loopbreak(px->base);
+        return;
+    }
+    struct timeval tv = { .tv_sec = (time_t)(px->cfg->drain_timeout_us / 1000000),
+                          .tv_usec = (suseconds_t)(px->cfg->drain_timeout_us % 1000000) };
+    rt->drain_timer = evtimer_new(px->base, on_drain_timeout, rt);
+    if (rt->drain_timer)
+        evtimer_add(rt->drain_timer, &tv);
+}
+
+static void on_stats(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    print_stats(arg, "so far");
+}
+
+static struct evconnlistener *listen_on(runtime_t *rt)
+{
+    const proxy_config_t *cfg = rt->px.cfg;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%u", cfg->listen_port);
+    int rc = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+    if (rc != 0) {
+        log_error("--proxy %s:%u: %s", cfg->listen_host, cfg->listen_port, gai_strerror(rc));
+        return NULL;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(
+        rt->px.base, on_accept, rt, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        1024, ai->ai_addr, (int)ai->ai_addrlen);
+    if (l == NULL)
+        log_error("--proxy %s:%u: cannot listen: %s", cfg->listen_host, cfg->listen_port,
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    else
+        evconnlistener_set_error_cb(l, on_accept_error);
+    freeaddrinfo(ai);
+    return l;
+}
+
+/* Resolver for origin names: /etc/hosts first, then resolv.conf if any. It
+ * never keeps the loop alive by itself. */
+static struct evdns_base *resolver(struct event_base *base)
+{
+    struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    if (dns == NULL)
+        return NULL;
+    evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+    evdns_base_load_hosts(dns, NULL);
+    return dns;
+}
+
+int proxy_run(const proxy_config_t *cfg)
+{
+    runtime_t rt = { 0 };
+    proxy_t *px = &rt.px;
+    SSL_CTX *up_tls = NULL;
+    char err[512];
+    int code = 2;
+    px->cfg = cfg;
+    px->links.next = px->links.prev = &px->links;
+    signal(SIGPIPE, SIG_IGN);
+    if ((px->base = event_base_new()) == NULL || (px->dns = resolver(px->base)) == NULL) {
+        log_error("cannot start the event loop");
+        goto out;
+    }
+    tls_client_opts_t topts = { .insecure = cfg->upstream_insecure, .ca_file = cfg->upstream_ca,
+                                .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len };
+    if ((up_tls = tls_client_ctx_new(&topts, err, sizeof err)) == NULL) {
+        log_error("--upstream-ca: %s", err);
+        goto out;
+    }
+    up_pool_opts_t popts = { .base = px->base, .dns = px->dns, .tls = up_tls,
+                             .timeout_us = cfg->upstream_timeout_us };
+    if ((px->pool = up_pool_new(&popts)) == NULL)
+        goto out;
+    if (cfg->ca_dir && (px->ca = ca_load(cfg->ca_dir, cfg->h2, err, sizeof err)) == NULL) {
+        log_error("--ca: %s", err);
+        goto out;
+    }
+    if ((rt.listener = listen_on(&rt)) == NULL)
+        goto out;
+    if ((px->rec = record_open(&cfg->rec, err, sizeof err)) == NULL) {
+        log_error("-o: %s", err);
+        goto out;
+    }
+    rt.sigint = evsignal_new(px->base, SIGINT, on_signal, &rt);
+    rt.sigterm = evsignal_new(px->base, SIGTERM, on_signal, &rt);
+    if (!rt.sigint || !rt.sigterm || evsignal_add(rt.sigint, NULL) || evsignal_add(rt.sigterm, NULL))
+        goto out;
+    if (cfg->stats_interval_us > 0 && (rt.stats = event_new(px->base, -1, EV_PERSIST, on_stats, px))) {
+        struct timeval tv = { .tv_sec = (time_t)(cfg->stats_interval_us / 1000000),
+                              .tv_usec = (suseconds_t)(cfg->stats_interval_us % 1000000) };
+        evtimer_add(rt.stats, &tv);
+    }
+    char origin[300] = "";
+    if (cfg->reverse)
+        url_origin(&cfg->reverse_url, origin, sizeof origin);
+    log_info("listening on %s:%u as a %s%s%s, recording to %s", cfg->listen_host, cfg->listen_port,
+             cfg->reverse ? "reverse proxy for " : "forward proxy", origin,
+             !cfg->reverse && cfg->ca_dir ? " (TLS interception)" : "", cfg->out_path);
+    event_base_dispatch(px->base);
+    print_stats(px, "done");
+    code = 0;
+out:
+    if (rt.listener)
+        evconnlistener_free(rt.listener);
+    while (px->links.next != NULL && px->links.next != &px->links)
+        px->links.next->on_abort(px->links.next);
+    if (rt.sigint)
+        event_free(rt.sigint);
+    if (rt.sigterm)
+        event_free(rt.sigterm);
+    if (rt.stats)
+        event_free(rt.stats);
+    if (rt.drain_timer)
+        event_free(rt.drain_timer);
+    up_pool_free(px->pool);
+    if (px->rec && record_close(px->rec) != 0) {
+        log_error("%s: the last writes failed", cfg->out_path);
+        code = 2;
+    }
+    ca_free(px->ca);
+    SSL_CTX_free(up_tls);
+    if (px->dns)
+        evdns_base_free(px->dns, 0);
+    if (px->base)
+        event_base_free(px->base);
+    return code;
+}

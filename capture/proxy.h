@@ -1,0 +1,64 @@
+/* proxy: what every connection of the capture shares (event base, resolver,
+ * upstream pool, recording, CA, mode), the listener, and the drain on
+ * SIGINT/SIGTERM: stop accepting, let exchanges in flight finish within
+ * --drain-timeout, cut what is left (recorded as incomplete), stop. */
+#ifndef CAPTURE_PROXY_H
+#define CAPTURE_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "ca.h"
+#include "filter.h"
+#include "record.h"
+#include "upstream.h"
+#include "url.h"
+
+typedef struct proxy_config {
+    char listen_host[256];
+    unsigned short listen_port;
+    const char *out_path;
+    const char *ca_dir;          /* NULL: CONNECT is a blind tunnel */
+    bool reverse;                /* reverse_url is the one origin */
+    url_t reverse_url;
+    bool upstream_insecure;
+    const char *upstream_ca;
+    bool h2;                     /* offer h2 to TLS clients */
+    uint64_t upstream_timeout_us;
+    uint64_t drain_timeout_us;
+    uint64_t stats_interval_us;  /* 0: only at exit */
+    record_opts_t rec;
+} proxy_config_t;
+
+/* A live connection (client side or tunnel), so the drain can reach it. */
+typedef struct proxy_link proxy_link_t;
+struct proxy_link {
+    proxy_link_t *prev, *next;
+    /* Stop taking requests: close now if idle, else after the exchange in flight. */
+    void (*on_drain)(proxy_link_t *l);
+    /* Time is up: record what is in flight as incomplete and close. */
+    void (*on_abort)(proxy_link_t *l);
+};
+
+typedef struct proxy {
+    const proxy_config_t *cfg;
+    struct event_base *base;
+    struct evdns_base *dns;
+    up_pool_t *pool;
+    record_t *rec;
+    ca_t *ca;
+    bool draining;
+    proxy_link_t links;          /* list head */
+    unsigned nlinks;
+} proxy_t;
+
+/* Runs the proxy until a signal and the drain end it. Returns the exit code:
+ * 0, or 2 when the setup failed (message already printed). */
+int proxy_run(const proxy_config_t *cfg);
+
+/* Every connection joins on creation and leaves when freed. */
+void proxy_link_add(proxy_t *px, proxy_link_t *l);
+void proxy_link_remove(proxy_t *px, proxy_link_t *l);
+
+#endif

@@ -1,0 +1,442 @@
+/* report_html: one self-contained HTML page from a JSON report: key figures,
+ * the summary table and inline SVG charts. Every chart's <svg> carries its id
+ * and the plotted numbers in data-points (JSON), so tests and scripts can read
+ * what is drawn. No scripts, fonts or images from anywhere else. */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define W 640
+#define H 280
+#define ML 64  /* margins: room for tick labels and axis titles */
+#define MR 20
+#define MT 36
+#define MB 44
+#define PW (W - ML - MR)
+#define PH (H - MT - MB)
+
+static const char *const palette[] = {"#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c",
+                                      "#0891b2"};
+
+/* Text for HTML content and attribute values. */
+static void put_esc(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static double num(const json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+static void fmt_ms(char *buf, size_t len, double ms)
+{
+    snprintf(buf, len, ms < 10 ? "%.2f" : ms < 1000 ? "%.1f" : "%.0f", ms);
+}
+
+/* ---- charts */
+
+typedef struct chart {
+    FILE *f;
+    double x0, x1, y0, y1;
+    bool xlog; /* x axis in log10 of the value */
+} chart_t;
+
+static double px(const chart_t *c, double x)
+{
+    if (c->xlog)
+        x = log10(x);
+    return ML + (x - c->x0) / (c->x1 - c->x0) * PW;
+}
+
+static double py(const chart_t *c, double y)
+{
+    return MT + PH - (y - c->y0) / (c->y1 - c->y0) * PH;
+}
+
+/* A 1-2-5 step giving about n ticks over range. */
+static double nice_step(double range, int n)
+{
+    double raw = range / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
+    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+}
+
+/* Opens the <svg> with its data; data is stolen. */
+static void chart_begin(chart_t *c, const char *id, const char *title, json_t *data)
+{
+    char *text = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    fprintf(c->f, "<figure class=\"chart\"><figcaption>");
+    put_esc(c->f, title);
+    fprintf(c->f, "</figcaption>\n<svg id=\"%s\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                  "aria-label=\"", id, W, H);
+    put_esc(c->f, title);
+    fprintf(c->f, "\" data-points=\"");
+    put_esc(c->f, text ? text : "null");
+    fprintf(c->f, "\">\n");
+    free(text);
+    json_decref(data);
+}
+
+static void chart_end(chart_t *c)
+{
+    fprintf(c->f, "</svg></figure>\n");
+}
+
+static void chart_empty(chart_t *c, const char *why)
+{
+    fprintf(c->f, "<text class=\"empty\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">", W / 2, H / 2);
+    put_esc(c->f, why);
+    fprintf(c->f, "</text>\n");
+}
+
+/* Y grid, ticks and title; y0 is 0 and y1 rounded up to a tick. */
+static void axis_y(chart_t *c, double ymax, const char *title)
+{
+    if (ymax <= 0)
+        ymax = 1;
+    double step = nice_step(ymax, 5);
+    c->y0 = 0;
+    c->y1 = ceil(ymax / step) * step;
+    for (double y = 0; y <= c->y1 + step / 2; y += step) {
+        fprintf(c->f, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                      "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                ML, ML + PW, py(c, y), py(c, y), ML - 6, py(c, y) + 4, y);
+    }
+    fprintf(c->f, "<text class=\"axis\" transform=\"translate(14,%d) rotate(-90)\" "
+                  "text-anchor=\"middle\">%s</text>\n", MT + PH / 2, title);
+}
+
+/* X ticks in seconds of the run. */
+static void axis_x_time(chart_t *c, double tmax)
+{
+    c->x0 = 0;
+    c->x1 = tmax > 0 ? tmax : 1;
+    double step = nice_step(c->x1, 6);
+    for (double x = 0; x <= c->x1 + 1e-9; x += step)
+        fprintf(c->f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%gs</text>\n",
+                px(c, x), MT + PH + 16, x);
+    fprintf(c->f, "<line class=\"frame\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n", ML, ML + PW,
+            MT + PH, MT + PH);
+    fprintf(c->f, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since start"
+                  " (s)</text>\n", ML + PW / 2, H - 6);
+}
+
+static void legend(chart_t *c, const char *const *labels, size_t n)
+{
+    int x = ML;
+    for (size_t k = 0; k < n; k++) {
+        fprintf(c->f, "<rect x=\"%d\" y=\"10\" width=\"12\" height=\"12\" rx=\"2\" fill=\"%s\"/>"
+                      "<text class=\"legend\" x=\"%d\" y=\"20\">",
+                x, palette[k % 6], x + 16);
+        put_esc(c->f, labels[k]);
+        fprintf(c->f, "</text>\n");
+        x += 28 + 7 * (int)strlen(labels[k]);
+    }
+}
+
+/* Line chart of history fields over t. */
+static void line_chart(FILE *f, const json_t *history, const char *id, const char *title,
+                       const char *ytitle, const char *const *fields, const char *const *labels,
+                       size_t n, double scale)
+{
+    chart_t c = {.f = f};
+    json_t *data = json_object();
+    double tmax = 0, ymax = 0;
+    size_t i;
+    const json_t *row;
+    for (size_t k = 0; k < n; k++) {
+        json_t *pts = json_array();
+        json_array_foreach(history, i, row) {
+            double t = num(row, "t"), y = num(row, fields[k]) * scale;
+            json_array_append_new(pts, json_pack("[ff]", t, y));
+            tmax = t > tmax ? t : tmax;
+            ymax = y > ymax ? y : ymax;
+        }
+        json_object_set_new(data, fields[k], pts);
+    }
+    chart_begin(&c, id, title, data);
+    legend(&c, labels, n);
+    axis_y(&c, ymax * 1.05, ytitle);
+    axis_x_time(&c, tmax);
+    if (json_array_size(history) == 0)
+        chart_empty(&c, "no per-second history (the run was shorter than a second)");
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "<polyline class=\"series\" stroke=\"%s\" points=\"", palette[k % 6]);
+        json_array_foreach(history, i, row)
+            fprintf(f, "%.1f,%.1f ", px(&c, num(row, "t")), py(&c, num(row, fields[k]) * scale));
+        fprintf(f, "\"/>\n");
+    }
+    chart_end(&c);
+}
+
+/* Bin edges in µs for h: just under the minimum, then 1, 1.5, 2, 3, 5, 7 per
+ * decade up to the first edge at or above the maximum. Returns the count. */
+static size_t hist_edges(const hist_t *h, uint64_t *edges, size_t cap)
+{
+    static const double steps[] = {1, 1.5, 2, 3, 5, 7};
+    size_t n = 0;
+    edges[n++] = hist_min(h) - 1;
+    for (double mag = 1; n < cap && mag < 1e12; mag *= 10) {
+        for (size_t k = 0; k < 6 && n < cap; k++) {
+            uint64_t e = (uint64_t)llround(steps[k] * mag);
+            if (e <= edges[n - 1])
+                continue;
+            edges[n++] = e;
+            if (e >= hist_max(h))
+                return n;
+        }
+    }
+    return n;
+}
+
+/* Latency histogram of the total on log-spaced bins; data-points holds
+ * [from_ms, to_ms, count] per bin, the counts adding up to the total. */
+static void histogram_chart(FILE *f, const json_t *total)
+{
+    char herr[128];
+    hist_t *h = hist_from_json(json_object_get(total, "latency"), herr, sizeof(herr));
+    json_t *data = json_array();
+    chart_t c = {.f = f, .xlog = true};
+    uint64_t edges[128], le[128];
+    size_t ne = 0;
+    if (h != NULL && hist_count(h) > 0) {
+        ne = hist_edges(h, edges, 128);
+        hist_count_le_many(h, edges, ne, le);
+        le[ne - 1] = hist_count(h);
+        for (size_t k = 0; k + 1 < ne; k++)
+            json_array_append_new(data, json_pack("[ffI]", (double)edges[k] / 1000.0,
+                                                  (double)edges[k + 1] / 1000.0,
+                                                  (json_int_t)(le[k + 1] - le[k])));
+    }
+    chart_begin(&c, "chart-histogram", "Latency distribution (all requests)", data);
+    uint64_t top = 0;
+    for (size_t k = 0; k + 1 < ne; k++)
+        top = le[k + 1] - le[k] > top ? le[k + 1] - le[k] : top;
+    axis_y(&c, (double)top * 1.05, "requests");
+    if (ne < 2) {
+        chart_empty(&c, "no requests");
+    } else {
+        c.x0 = log10(edges[0] > 0 ? (double)edges[0] : 1);
+        c.x1 = log10((double)edges[ne - 1]);
+        if (c.x1 <= c.x0)
+            c.x1 = c.x0 + 1;
+        for (size_t k = 0; k + 1 < ne; k++) {
+            double x0 = px(&c, edges[k] > 0 ? (double)edges[k] : 1), x1 = px(&c, (double)edges[k + 1]);
+            double y = py(&c, (double)(le[k + 1] - le[k]));
+            fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+                       "<title>%.3f-%.3f ms: %llu</title></rect>\n",
+                    x0 + 0.5, y, x1 - x0 > 1.5 ? x1 - x0 - 1 : 0.5, MT + PH - y,
+                    (double)edges[k] / 1000.0, (double)edges[k + 1] / 1000.0,
+                    (unsigned long long)(le[k + 1] - le[k]));
+        }
+        for (size_t k = 0; k < ne; k += ne > 12 ? 2 : 1) {
+            char lab[32];
+            fmt_ms(lab, sizeof(lab), (double)edges[k] / 1000.0);
+            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+                    px(&c, edges[k] > 0 ? (double)edges[k] : 1), MT + PH + 16, lab);
+        }
+        fprintf(f, "<line class=\"frame\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n", ML, ML + PW,
+                MT + PH, MT + PH);
+        fprintf(f, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">latency (ms, log"
+                   " scale)</text>\n", ML + PW / 2, H - 6);
+    }
+    chart_end(&c);
+    hist_free(h);
+}
+
+/* Horizontal bars: failures by category over all entries. */
+static void failures_chart(FILE *f, const json_t *total)
+{
+    json_t *data = json_array();
+    const char *key;
+    json_t *v;
+    double top = 0;
+    json_object_foreach(json_object_get(total, "fail"), key, v) {
+        json_array_append_new(data, json_pack("[sI]", key, json_integer_value(v)));
+        top = (double)json_integer_value(v) > top ? (double)json_integer_value(v) : top;
+    }
+    size_t n = json_array_size(data);
+    chart_t c = {.f = f, .x0 = 0, .y0 = 0, .y1 = 1};
+    json_incref(data);
+    chart_begin(&c, "chart-failures", "Failures by category", data);
+    if (n == 0) {
+        chart_empty(&c, "no failures");
+    } else {
+        double step = nice_step(top * 1.05, 5);
+        c.x1 = ceil(top * 1.05 / step) * step;
+        double bh = (double)PH / (double)n;
+        for (double x = 0; x <= c.x1 + step / 2; x += step)
+            fprintf(f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
+                       "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+                    px(&c, x), px(&c, x), MT, MT + PH, px(&c, x), MT + PH + 16, x);
+        for (size_t k = 0; k < n; k++) {
+            json_t *pair = json_array_get(data, k);
+            double count = (double)json_integer_value(json_array_get(pair, 1));
+            double y = MT + bh * (double)k + bh * 0.15;
+            fprintf(f, "<rect class=\"fail\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+                       "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>"
+                       "<text class=\"value\" x=\"%.1f\" y=\"%.1f\">%.0f</text>\n",
+                    ML, y, px(&c, count) - ML, bh * 0.7, ML - 6, y + bh * 0.35 + 4,
+                    json_string_value(json_array_get(pair, 0)), px(&c, count) + 4,
+                    y + bh * 0.35 + 4, count);
+        }
+        fprintf(f, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">failed requests"
+                   "</text>\n", ML + PW / 2, H - 6);
+    }
+    chart_end(&c);
+    json_decref(data);
+}
+
+/* ---- page */
+
+static const char css[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2937;"
+    "background:#f3f4f6;margin:0}main{max-width:1240px;margin:0 auto;padding:24px}"
+    "h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 10px}"
+    ".meta{color:#6b7280;margin:0 0 18px}"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px}"
+    ".kpi{background:#fff;border-radius:10px;padding:12px 16px;box-shadow:0 1px 2px #0001}"
+    ".kpi b{display:block;font-size:22px}.kpi span{color:#6b7280;font-size:12px;"
+    "text-transform:uppercase;letter-spacing:.04em}.kpi.bad b{color:#dc2626}"
+    "table{border-collapse:collapse;width:100%;background:#fff;border-radius:10px;"
+    "overflow:hidden;box-shadow:0 1px 2px #0001;font-variant-numeric:tabular-nums}"
+    "th,td{padding:6px 10px;text-align:right;white-space:nowrap}th{background:#f9fafb;"
+    "color:#374151;font-weight:600;border-bottom:1px solid #e5e7eb}"
+    "td.l,th.l{text-align:left}td.name{white-space:normal;word-break:break-all}"
+    "tr:nth-child(even) td{background:#fafafa}tr.total td{font-weight:600;border-top:2px solid "
+    "#e5e7eb;background:#f9fafb}td.bad{color:#dc2626}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px}"
+    "figure.chart{margin:0;background:#fff;border-radius:10px;padding:12px;"
+    "box-shadow:0 1px 2px #0001}figcaption{font-weight:600;margin-bottom:4px}"
+    "svg{width:100%;height:auto;display:block}.grid{stroke:#e5e7eb}.frame{stroke:#9ca3af}"
+    ".tick,.legend,.value{font-size:11px;fill:#4b5563}.axis{font-size:12px;fill:#6b7280}"
+    ".series{fill:none;stroke-width:2;stroke-linejoin:round}.bar{fill:#2563eb}"
+    ".fail{fill:#dc2626}.empty{fill:#9ca3af;font-size:14px}"
+    "footer{color:#9ca3af;font-size:12px;margin-top:28px}";
+
+static void kpi(FILE *f, const char *label, const char *value, bool bad)
+{
+    fprintf(f, "<div class=\"kpi%s\"><span>%s</span><b>%s</b></div>\n", bad ? " bad" : "", label,
+            value);
+}
+
+static void header(FILE *f, const json_t *report, const json_t *total)
+{
+    char buf[64];
+    double count = num(total, "count"), fails = num(total, "failures");
+    fprintf(f, "<h1>aiotest report</h1>\n<p class=\"meta\">started ");
+    put_esc(f, json_string_value(json_object_get(report, "started")) ?: "?");
+    fprintf(f, " &middot; %.1f s", num(report, "duration_s"));
+    const char *scenario = json_string_value(json_object_get(report, "scenario"));
+    if (scenario != NULL) {
+        fprintf(f, " &middot; scenario ");
+        put_esc(f, scenario);
+    }
+    fprintf(f, "</p>\n<div class=\"kpis\">\n");
+    snprintf(buf, sizeof(buf), "%.0f", count);
+    kpi(f, "requests", buf, false);
+    snprintf(buf, sizeof(buf), "%.0f (%.2f%%)", fails, count > 0 ? 100 * fails / count : 0);
+    kpi(f, "failures", buf, fails > 0);
+    snprintf(buf, sizeof(buf), "%.1f/s", num(total, "rps"));
+    kpi(f, "throughput", buf, false);
+    static const char *const pk[] = {"p50_ms", "p95_ms", "p99_ms"}, *const pl[] = {"p50", "p95", "p99"};
+    for (int k = 0; k < 3; k++) {
+        fmt_ms(buf, sizeof(buf), num(total, pk[k]));
+        strncat(buf, " ms", sizeof(buf) - strlen(buf) - 1);
+        kpi(f, pl[k], buf, false);
+    }
+    fprintf(f, "</div>\n");
+}
+
+static void table_row(FILE *f, const json_t *e, bool total)
+{
+    static const char *const cols[] = {"min_ms", "avg_ms", "p50_ms", "p90_ms", "p95_ms",
+                                       "p99_ms", "p99.9_ms", "max_ms"};
+    char buf[32];
+    double count = num(e, "count"), fails = num(e, "failures");
+    fprintf(f, "<tr%s><td class=\"l\">", total ? " class=\"total\"" : "");
+    put_esc(f, json_string_value(json_object_get(e, "method")) ?: "");
+    fprintf(f, "</td><td class=\"l name\">");
+    put_esc(f, json_string_value(json_object_get(e, "name")) ?: "");
+    fprintf(f, "</td><td>%.0f</td><td%s>%.0f (%.2f%%)</td><td>%.1f</td>", count,
+            fails > 0 ? " class=\"bad\"" : "", fails, count > 0 ? 100 * fails / count : 0,
+            num(e, "rps"));
+    for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+        fmt_ms(buf, sizeof(buf), num(e, cols[k]));
+        fprintf(f, "<td>%s</td>", buf);
+    }
+    fprintf(f, "</tr>\n");
+}
+
+static void summary_table(FILE *f, const json_t *report, const json_t *total)
+{
+    fprintf(f, "<h2>Requests</h2>\n<table id=\"summary\"><thead><tr><th class=\"l\">Type</th>"
+               "<th class=\"l\">Name</th><th># reqs</th><th># fails</th><th>req/s</th>"
+               "<th>min</th><th>avg</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th>"
+               "<th>p99.9</th><th>max</th></tr></thead>\n<tbody>\n");
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(report, "entries"), i, e)
+        table_row(f, e, false);
+    table_row(f, total, true);
+    fprintf(f, "</tbody></table>\n<p class=\"meta\">latencies in milliseconds</p>\n");
+}
+
+static void charts(FILE *f, const json_t *report, const json_t *total)
+{
+    const json_t *hist = json_object_get(report, "history");
+    static const char *const rps_f[] = {"rps", "fails_per_s"}, *const rps_l[] = {"requests/s", "failures/s"};
+    static const char *const usr_f[] = {"users", "target_users"}, *const usr_l[] = {"users", "target users"};
+    static const char *const lat_f[] = {"p50_us", "p95_us", "p99_us"}, *const lat_l[] = {"p50", "p95", "p99"};
+    fprintf(f, "<h2>Over time</h2>\n<div class=\"charts\">\n");
+    line_chart(f, hist, "chart-rps", "Requests per second", "per second", rps_f, rps_l, 2, 1);
+    line_chart(f, hist, "chart-users", "Users", "users", usr_f, usr_l, 2, 1);
+    line_chart(f, hist, "chart-latency", "Latency percentiles per second", "ms", lat_f, lat_l, 3,
+               0.001);
+    fprintf(f, "</div>\n<h2>Distribution</h2>\n<div class=\"charts\">\n");
+    histogram_chart(f, total);
+    failures_chart(f, total);
+    fprintf(f, "</div>\n");
+}
+
+int report_write_html(const char *path, const json_t *report, char *err, size_t errlen)
+{
+    const json_t *total = json_object_get(report, "total");
+    if (!json_is_object(total) || !json_is_array(json_object_get(report, "entries"))) {
+        snprintf(err, errlen, "--html: the report has no \"total\" or \"entries\"");
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "--html: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+               "<title>aiotest report ");
+    put_esc(f, json_string_value(json_object_get(report, "started")) ?: "");
+    fprintf(f, "</title>\n<style>%s</style></head>\n<body><main>\n", css);
+    header(f, report, total);
+    summary_table(f, report, total);
+    charts(f, report, total);
+    fprintf(f, "<footer>aiotest-replay %s &middot; every chart's data is in its data-points "
+               "attribute</footer>\n</main></body></html>\n", AIOTEST_VERSION);
+    if (ferror(f) | (fclose(f) != 0)) {
+        snprintf(err, errlen, "--html: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,252 @@
+/* Tests of replay/report_csv.c and replay/report_html.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "report.h"
+
+typedef struct fixture {
+    char dir[64];
+    stats_names_t *names;
+    stats_t *s;
+    stats_history_t *h;
+    json_t *report;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    strcpy(f->dir, "/tmp/aiotest-report-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    f->names = stats_names_new();
+    uint32_t a = stats_names_intern(f->names, "GET", "/search?q=a,b");
+    uint32_t b = stats_names_intern(f->names, "POST", "/order \"<new>\"");
+    f->s = stats_new(f->names);
+    f->h = stats_history_new();
+    stats_t *iv = stats_new(f->names);
+    for (int sec = 1; sec <= 5; sec++) {
+        stats_reset(iv);
+        for (int i = 0; i < 100 * sec; i++) {
+            stats_record(iv, a, STATS_PROTO_H1, 200, STATS_OK, (uint64_t)(2000 + i * 97 % 50000), 90, 900);
+            if (i % 7 == 0)
+                stats_record(iv, b, STATS_PROTO_H1, i % 14 ? 500 : 0,
+                             i % 14 ? STATS_FAIL_HTTP : STATS_FAIL_RESET, 120000, 300, 40);
+        }
+        stats_history_add(f->h, sec, 10u * (uint32_t)sec, 50, 1.0, iv);
+        stats_merge(f->s, iv);
+    }
+    stats_free(iv);
+    f->report = stats_report_json(f->s, f->names, f->h, 5.0, 1700000000000000, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    json_decref(f->report);
+    stats_history_free(f->h);
+    stats_free(f->s);
+    stats_names_free(f->names);
+    free(f);
+    return 0;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        fail_msg("cannot open %s", path);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', fp);
+    fclose(fp);
+    assert_true(n > 0);
+    return buf;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_csv(void **state)
+{
+    fixture_t *f = *state;
+    char prefix[128], path[160], err[256];
+    snprintf(prefix, sizeof(prefix), "%s/run", f->dir);
+    assert_int_equal(report_write_csv(prefix, f->s, f->names, f->h, 5.0, err, sizeof(err)), 0);
+
+    snprintf(path, sizeof(path), "%s_stats.csv", prefix);
+    char *stats = slurp(path);
+    assert_int_equal(strncmp(stats, "Type,Name,Request Count,Failure Count,Median Response Time,", 59), 0);
+    assert_non_null(strstr(stats, ",50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"));
+    assert_non_null(strstr(stats, "\nGET,\"/search?q=a,b\",1500,0,"));
+    assert_non_null(strstr(stats, "\nPOST,\"/order \"\"<new>\"\"\",217,217,120.0"));
+    assert_non_null(strstr(stats, "\n,Aggregated,1717,217,"));
+    assert_int_equal(count_lines(stats), 4);
+    free(stats);
+
+    snprintf(path, sizeof(path), "%s_failures.csv", prefix);
+    char *fails = slurp(path);
+    assert_string_equal(fails, "Method,Name,Error,Occurrences\n"
+                               "POST,\"/order \"\"<new>\"\"\",reset,110\n"
+                               "POST,\"/order \"\"<new>\"\"\",http,107\n");
+    free(fails);
+
+    snprintf(path, sizeof(path), "%s_stats_history.csv", prefix);
+    char *hist = slurp(path);
+    assert_int_equal(count_lines(hist), 6);
+    assert_non_null(strstr(hist, "\n3.000,30,50,,Aggregated,343.000,"));
+    free(hist);
+
+    assert_int_equal(report_write_csv("/nonexistent-dir/x", f->s, f->names, f->h, 5.0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/x_stats.csv"));
+}
+
+/* The data-points of <svg id="id">, unescaped and parsed. */
+static json_t *svg_data(const char *html, const char *id)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), "<svg id=\"%s\"", id);
+    const char *p = strstr(html, needle);
+    if (p == NULL)
+        fail_msg("no %s", needle);
+    p = strstr(p, "data-points=\"");
+    assert_non_null(p);
+    p += strlen("data-points=\"");
+    const char *end = strchr(p, '"');
+    char *text = calloc(1, (size_t)(end - p) + 1);
+    size_t n = 0;
+    static const struct {
+        const char *ent;
+        char c;
+    } ents[] = {{"&quot;", '"'}, {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&#39;", '\''}};
+    while (p < end) {
+        size_t k;
+        for (k = 0; k < 5; k++)
+            if (strncmp(p, ents[k].ent, strlen(ents[k].ent)) == 0)
+                break;
+        if (k < 5) {
+            text[n++] = ents[k].c;
+            p += strlen(ents[k].ent);
+        } else {
+            text[n++] = *p++;
+        }
+    }
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    if (j == NULL)
+        fail_msg("%s data-points: %s", id, je.text);
+    free(text);
+    return j;
+}
+
+static void test_html(void **state)
+{
+    fixture_t *f = *state;
+    char path[128], err[256];
+    snprintf(path, sizeof(path), "%s/report.html", f->dir);
+    assert_int_equal(report_write_html(path, f->report, err, sizeof(err)), 0);
+    char *html = slurp(path);
+    /* Self-contained: nothing to fetch, no scripts. */
+    assert_null(strstr(html, "http://"));
+    assert_null(strstr(html, "https://"));
+    assert_null(strstr(html, "<script"));
+    assert_non_null(strstr(html, "<table id=\"summary\">"));
+    assert_non_null(strstr(html, "/order &quot;&lt;new&gt;&quot;"));
+    assert_null(strstr(html, "<new>"));
+
+    json_t *rps = svg_data(html, "chart-rps");
+    json_t *hist = json_object_get(f->report, "history");
+    assert_int_equal(json_array_size(json_object_get(rps, "rps")), json_array_size(hist));
+    for (size_t i = 0; i < json_array_size(hist); i++) {
+        json_t *pt = json_array_get(json_object_get(rps, "rps"), i);
+        json_t *row = json_array_get(hist, i);
+        assert_true(json_number_value(json_array_get(pt, 0)) == json_number_value(json_object_get(row, "t")));
+        assert_true(json_number_value(json_array_get(pt, 1)) == json_number_value(json_object_get(row, "rps")));
+    }
+    json_decref(rps);
+
+    json_t *users = svg_data(html, "chart-users");
+    assert_true(json_number_value(json_array_get(json_array_get(json_object_get(users, "users"), 4), 1)) == 50.0);
+    json_decref(users);
+
+    json_t *lat = svg_data(html, "chart-latency");
+    json_t *p99 = json_array_get(json_object_get(lat, "p99_us"), 2);
+    double want = (double)json_integer_value(json_object_get(json_array_get(hist, 2), "p99_us")) / 1000.0;
+    assert_true(json_number_value(json_array_get(p99, 1)) == want);
+    json_decref(lat);
+
+    json_t *bins = svg_data(html, "chart-histogram");
+    json_int_t sum = 0;
+    double prev_to = 0;
+    for (size_t i = 0; i < json_array_size(bins); i++) {
+        json_t *b = json_array_get(bins, i);
+        sum += json_integer_value(json_array_get(b, 2));
+        assert_true(json_number_value(json_array_get(b, 0)) < json_number_value(json_array_get(b, 1)));
+        if (i > 0)
+            assert_true(json_number_value(json_array_get(b, 0)) == prev_to);
+        prev_to = json_number_value(json_array_get(b, 1));
+    }
+    json_t *total = json_object_get(f->report, "total");
+    assert_int_equal(sum, json_integer_value(json_object_get(total, "count")));
+    assert_true(prev_to >= json_number_value(json_object_get(total, "max_ms")));
+    json_decref(bins);
+
+    json_t *fails = svg_data(html, "chart-failures");
+    assert_int_equal(json_array_size(fails), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *pair = json_array_get(fails, i);
+        json_t *want_n = json_object_get(json_object_get(total, "fail"), json_string_value(json_array_get(pair, 0)));
+        assert_int_equal(json_integer_value(json_array_get(pair, 1)), json_integer_value(want_n));
+    }
+    json_decref(fails);
+    free(html);
+
+    assert_int_equal(report_write_html("/nonexistent-dir/r.html", f->report, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/r.html"));
+}
+
+static void test_html_empty_run(void **state)
+{
+    fixture_t *f = *state;
+    char path[128], err[256];
+    stats_t *s = stats_new(f->names);
+    json_t *r = stats_report_json(s, f->names, NULL, 0.2, 1700000000000000, NULL);
+    snprintf(path, sizeof(path), "%s/empty.html", f->dir);
+    assert_int_equal(report_write_html(path, r, err, sizeof(err)), 0);
+    char *html = slurp(path);
+    assert_non_null(strstr(html, "no failures"));
+    assert_non_null(strstr(html, "no requests"));
+    assert_non_null(strstr(html, "no per-second history"));
+    assert_null(strstr(html, "nan"));
+    assert_null(strstr(html, "inf"));
+    free(html);
+    json_decref(r);
+    stats_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_empty_run, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -243,10 +243,9 @@ static void histogram_chart(FILE *f, const json_t *total)
                     (unsigned long long)(le[k + 1] - le[k]));
         }
         for (size_t k = 0; k < ne; k += ne > 12 ? 2 : 1) {
-            char lab[32];
-            fmt_ms(lab, sizeof(lab), (double)edges[k] / 1000.0);
-            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                    px(&c, edges[k] > 0 ? (double)edges[k] : 1), MT + PH + 16, lab);
+            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.3g</text>\n",
+                    px(&c, edges[k] > 0 ? (double)edges[k] : 1), MT + PH + 16,
+                    (double)edges[k] / 1000.0);
         }
         fprintf(f, "<line class=\"frame\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n", ML, ML + PW,
                 MT + PH, MT + PH);

@@ -68,7 +68,7 @@ static void pack_header(mpw_t *w, const scn_scenario_t *s)
 
 static void pack_request(mpw_t *w, const scn_request_t *r)
 {
-    mpw_map(w, r->body ? 8 : 7);
+    mpw_map(w, r->body_len ? 8 : 7);
     mpw_str(w, "name");
     mpw_str(w, r->name);
     mpw_str(w, "method");
@@ -77,7 +77,7 @@ static void pack_request(mpw_t *w, const scn_request_t *r)
     mpw_str(w, r->url);
     mpw_str(w, "headers");
     pack_kvs(w, r->headers, r->n_headers);
-    if (r->body) {
+    if (r->body_len) {
         mpw_str(w, "body");
         mpw_bin(w, r->body, r->body_len);
     }

@@ -21,6 +21,9 @@ json_t *view_scenario_to_json(const scn_scenario_t *s);
 int view_rec_header_from_json(const json_t *j, rec_header_t *out, mp_error_t *err);
 int view_exchange_from_json(const json_t *j, rec_exchange_t *out, mp_error_t *err);
 int view_scenario_from_json(const json_t *j, scn_scenario_t **out, mp_error_t *err);
+/* As view_exchange_from_json, with path naming the exchange in messages
+ * (e.g. "exchanges[3]"). */
+int view_exchange_from_json_at(const json_t *j, const char *path, rec_exchange_t *out, mp_error_t *err);
 
 /* Prints any .mp file (recording or scenario) as JSON to out: a scenario as one
  * object; a recording as {"header": {...}, "exchanges": [...]} streamed record

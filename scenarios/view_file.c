@@ -1,0 +1,180 @@
+/* view_file: whole files through the JSON view (view.h): dump any .mp as
+ * JSON, and turn a JSON view back into the .mp file. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpread.h"
+#include "view.h"
+
+#define DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
+
+/* Writes v with every line after the first indented by pad spaces, so a
+ * record nests in the streamed recording object. */
+static int dump_nested(FILE *out, const json_t *v, int pad)
+{
+    char *s = json_dumps(v, DUMP_FLAGS);
+    if (!s)
+        return -1;
+    int rc = 0;
+    for (char *p = s; *p && rc == 0; p++)
+        rc = *p == '\n' ? (fprintf(out, "\n%*s", pad, "") < 0 ? -1 : 0) : (fputc(*p, out) == EOF ? -1 : 0);
+    free(s);
+    return rc;
+}
+
+static int out_err(const char *path, mp_error_t *err)
+{
+    return mp_error_set(err, MP_ERR_IO, -1, -1, "%s: writing the JSON view failed: %s", path, strerror(errno));
+}
+
+static int dump_recording(const char *path, FILE *out, mp_error_t *err)
+{
+    rec_header_t h;
+    rec_reader_t *r = rec_reader_open(path, &h, err);
+    if (!r)
+        return err ? (err->record >= 0 ? MP_ERR_FORMAT : MP_ERR_IO) : MP_ERR_FORMAT;
+    json_t *hj = view_rec_header_to_json(&h);
+    rec_header_fini(&h);
+    int rc = hj && fputs("{\n  \"header\": ", out) >= 0 && dump_nested(out, hj, 2) == 0 &&
+             fputs(",\n  \"exchanges\": [", out) >= 0 ? 0 : out_err(path, err);
+    json_decref(hj);
+    rec_exchange_t x;
+    int rd;
+    for (long n = 0; rc == 0 && (rd = rec_reader_next(r, &x, err)) == MP_OK; n++) {
+        json_t *xj = view_exchange_to_json(&x);
+        rec_exchange_fini(&x);
+        if (!xj || fputs(n ? ",\n    " : "\n    ", out) < 0 || dump_nested(out, xj, 4) != 0)
+            rc = out_err(path, err);
+        json_decref(xj);
+    }
+    /* Close the JSON even after a cut record, so what was read stays usable. */
+    if (fputs("\n  ]\n}\n", out) < 0 && rc == 0)
+        rc = out_err(path, err);
+    if (rc == 0 && rd != MP_EOF)
+        rc = rd;
+    rec_reader_close(r);
+    return rc;
+}
+
+int view_dump_file(const char *path, FILE *out, mp_error_t *err)
+{
+    int kind = mp_file_kind(path, err);
+    if (kind < 0)
+        return kind;
+    if (kind == MP_KIND_RECORDING)
+        return dump_recording(path, out, err);
+    scn_scenario_t *s;
+    int rc = scn_load(path, &s, err);
+    if (rc != 0)
+        return rc;
+    json_t *j = view_scenario_to_json(s);
+    scn_free(s);
+    if (!j || json_dumpf(j, out, DUMP_FLAGS) != 0 || fputc('\n', out) == EOF)
+        rc = out_err(path, err);
+    json_decref(j);
+    return rc;
+}
+
+/* Loads a JSON file; a syntax error names line and column. */
+static json_t *load_json(const char *path, mp_error_t *err)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        mp_error_set(err, je.line < 0 ? MP_ERR_IO : MP_ERR_FORMAT, -1, je.position, "%s:%d:%d: %s",
+                     path, je.line, je.column, je.text);
+    return j;
+}
+
+/* Prefixes err's message with the file name. Returns rc. */
+static int in_file(const char *path, int rc, mp_error_t *err)
+{
+    if (err) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        mp_error_set(err, rc, err->record, err->offset, "%s: %s", path, msg);
+    }
+    return rc;
+}
+
+static int recording_to_mp(const char *json_path, const json_t *j, const char *mp_path, mp_error_t *err)
+{
+    rec_header_t h;
+    const json_t *hj = json_object_get(j, "header");
+    if (!hj)
+        return mp_error_set(err, MP_ERR_INVALID, -1, -1, "%s: header: missing (expected the recording header)",
+                            json_path);
+    int rc = view_rec_header_from_json(hj, &h, err);
+    if (rc != 0)
+        return in_file(json_path, rc, err);
+    const json_t *xs = json_object_get(j, "exchanges");
+    if (xs && !json_is_array(xs)) {
+        rec_header_fini(&h);
+        return mp_error_set(err, MP_ERR_FORMAT, -1, -1, "%s: exchanges: expected an array", json_path);
+    }
+    rec_writer_t *w = rec_writer_open(mp_path, &h, false, err);
+    rec_header_fini(&h);
+    if (!w)
+        return MP_ERR_IO;
+    size_t i;
+    const json_t *xj;
+    json_array_foreach(xs, i, xj) {
+        char at[32];
+        snprintf(at, sizeof at, "exchanges[%zu]", i);
+        rec_exchange_t x;
+        rc = view_exchange_from_json_at(xj, at, &x, err);
+        if (rc != 0) {
+            in_file(json_path, rc, err);
+            break;
+        }
+        rc = rec_writer_write(w, &x, err);
+        rec_exchange_fini(&x);
+        if (rc != 0)
+            break;
+    }
+    if (rec_writer_close(w) != 0 && rc == 0)
+        rc = mp_error_set(err, MP_ERR_IO, -1, -1, "%s: close failed: %s", mp_path, strerror(errno));
+    if (rc != 0)
+        unlink(mp_path);
+    return rc;
+}
+
+int view_json_file_to_mp(const char *json_path, const char *mp_path, mp_error_t *err)
+{
+    json_t *j = load_json(json_path, err);
+    if (!j)
+        return err ? (int)(err->offset >= 0 ? MP_ERR_FORMAT : MP_ERR_IO) : MP_ERR_FORMAT;
+    int rc;
+    if (!json_is_object(j)) {
+        rc = mp_error_set(err, MP_ERR_FORMAT, -1, -1, "%s: expected a JSON object at the top level", json_path);
+    } else if (json_object_get(j, "header") || json_object_get(j, "exchanges")) {
+        rc = recording_to_mp(json_path, j, mp_path, err);
+    } else {
+        scn_scenario_t *s;
+        rc = view_scenario_from_json(j, &s, err);
+        if (rc != 0)
+            in_file(json_path, rc, err);
+        else
+            rc = scn_save(mp_path, s, err);
+        scn_free(s);
+    }
+    json_decref(j);
+    return rc;
+}
+
+int view_scenario_load_json(const char *json_path, scn_scenario_t **out, mp_error_t *err)
+{
+    *out = NULL;
+    json_t *j = load_json(json_path, err);
+    if (!j)
+        return err && err->offset < 0 ? MP_ERR_IO : MP_ERR_FORMAT;
+    int rc;
+    if (json_object_get(j, "exchanges") || json_object_get(j, "header"))
+        rc = mp_error_set(err, MP_ERR_KIND, -1, -1, "%s: is a recording, expected a scenario", json_path);
+    else if ((rc = view_scenario_from_json(j, out, err)) != 0)
+        in_file(json_path, rc, err);
+    json_decref(j);
+    return rc;
+}

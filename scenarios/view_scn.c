@@ -1,0 +1,452 @@
+/* view_scn: a scenario <-> JSON (view.h). Same keys as the msgpack records,
+ * with the classes as an array under "classes"; defaults are left out of the
+ * JSON so a hand-written request can be just {"method": "GET", "url": "/"}. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+#include "view.h"
+#include "vjson.h"
+
+/* ---- to JSON */
+
+static json_t *strs_to_json(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, vj_str(v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *request_to_json(const scn_request_t *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = 0;
+    char *dflt = scn_default_name(r->method ? r->method : "", r->url ? r->url : "");
+    if (!dflt || !r->name || strcmp(dflt, r->name) != 0)
+        rc |= vj_set(o, "name", vj_str(r->name));
+    free(dflt);
+    rc |= vj_set(o, "method", vj_str(r->method));
+    rc |= vj_set(o, "url", vj_str(r->url));
+    if (r->n_headers) {
+        json_t *h = json_array();
+        for (size_t i = 0; h && i < r->n_headers; i++)
+            rc |= json_array_append_new(h, vj_pair(r->headers[i].name, r->headers[i].value));
+        rc |= vj_set(o, "headers", h);
+    }
+    if (r->body_len)
+        rc |= vj_set(o, "body", vj_bytes(r->body, r->body_len));
+    if (r->n_extractors) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < r->n_extractors; i++) {
+            const scn_extractor_t *e = &r->extractors[i];
+            json_t *x = json_object();
+            if (!x) {
+                rc = -1;
+                break;
+            }
+            rc |= vj_set(x, "var", vj_str(e->var));
+            rc |= vj_set(x, "kind", json_string(scn_ext_kind_name(e->kind)));
+            rc |= vj_set(x, "expr", vj_str(e->expr));
+            if (e->group != 1)
+                rc |= vj_set(x, "group", json_integer(e->group));
+            if (e->default_value)
+                rc |= vj_set(x, "default", vj_str(e->default_value));
+            rc |= json_array_append_new(a, x);
+        }
+        rc |= vj_set(o, "extract", a);
+    }
+    if (r->check.n_statuses || r->check.n_body_contains) {
+        json_t *ck = json_object(), *st = json_array();
+        for (size_t i = 0; st && i < r->check.n_statuses; i++)
+            rc |= json_array_append_new(st, json_integer(r->check.statuses[i]));
+        if (ck && r->check.n_statuses)
+            rc |= vj_set(ck, "status", st);
+        else
+            json_decref(st);
+        if (ck && r->check.n_body_contains)
+            rc |= vj_set(ck, "body_contains", strs_to_json(r->check.body_contains, r->check.n_body_contains));
+        rc |= vj_set(o, "check", ck);
+    }
+    if (r->follow_redirects)
+        rc |= vj_set(o, "follow_redirects", json_true());
+    if (rc == 0)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *steps_to_json(const scn_steps_t *st)
+{
+    json_t *a = json_array();
+    int rc = a ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < st->n; i++) {
+        const scn_step_t *s = &st->v[i];
+        json_t *o = json_object(), *rq = json_array();
+        for (size_t j = 0; rq && j < s->n_requests; j++)
+            rc |= json_array_append_new(rq, request_to_json(&s->requests[j]));
+        rc |= o ? vj_set(o, "requests", rq) : -1;
+        if (o && s->parallel)
+            rc |= vj_set(o, "parallel", json_true());
+        if (o && s->think_us)
+            rc |= vj_set(o, "think_us", vj_uint(s->think_us));
+        rc |= json_array_append_new(a, o);
+    }
+    if (rc == 0)
+        return a;
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *class_to_json(const scn_class_t *c)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = vj_set(o, "name", vj_str(c->name));
+    rc |= vj_set(o, "weight", json_integer(c->weight));
+    if (c->wait.kind != SCN_WAIT_RECORDED || c->wait.min_us || c->wait.max_us) {
+        json_t *w = json_object();
+        rc |= w ? vj_set(w, "kind", json_string(scn_wait_kind_name(c->wait.kind))) : -1;
+        if (w && c->wait.min_us)
+            rc |= vj_set(w, "min_us", vj_uint(c->wait.min_us));
+        if (w && c->wait.max_us)
+            rc |= vj_set(w, "max_us", vj_uint(c->wait.max_us));
+        rc |= vj_set(o, "wait", w);
+    }
+    if (c->on_start.n)
+        rc |= vj_set(o, "on_start", steps_to_json(&c->on_start));
+    rc |= vj_set(o, "tasks", steps_to_json(&c->tasks));
+    if (c->on_stop.n)
+        rc |= vj_set(o, "on_stop", steps_to_json(&c->on_stop));
+    if (rc == 0)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
+json_t *view_scenario_to_json(const scn_scenario_t *s)
+{
+    json_t *o = json_object(), *v = json_array();
+    int rc = o && v ? 0 : -1;
+    if (rc == 0) {
+        rc |= json_array_append_new(v, json_integer(SCN_VERSION_MAJOR));
+        rc |= json_array_append_new(v, json_integer(SCN_VERSION_MINOR));
+        rc |= vj_set(o, "format", json_string(SCN_FORMAT));
+        rc |= vj_set(o, "version", v);
+        v = NULL;
+        if (s->created_us)
+            rc |= vj_set(o, "created_us", json_integer(s->created_us));
+        if (s->tool)
+            rc |= vj_set(o, "tool", vj_str(s->tool));
+        json_t *hosts = json_array();
+        for (size_t i = 0; hosts && i < s->n_hosts; i++) {
+            json_t *h = json_object();
+            rc |= h ? vj_set(h, "base_url", vj_str(s->hosts[i].base_url)) : -1;
+            if (h && s->hosts[i].proto != SCN_PROTO_AUTO)
+                rc |= vj_set(h, "proto", json_string(scn_proto_name(s->hosts[i].proto)));
+            rc |= json_array_append_new(hosts, h);
+        }
+        rc |= vj_set(o, "hosts", hosts);
+        if (s->n_vars) {
+            json_t *vars = json_object();
+            for (size_t i = 0; vars && i < s->n_vars; i++)
+                rc |= vj_set(vars, s->vars[i].name, vj_str(s->vars[i].value));
+            rc |= vj_set(o, "vars", vars);
+        }
+        if (s->n_data) {
+            json_t *data = json_array();
+            for (size_t i = 0; data && i < s->n_data; i++) {
+                json_t *d = json_object();
+                rc |= d ? vj_set(d, "path", vj_str(s->data[i].path)) : -1;
+                if (d && s->data[i].n_vars)
+                    rc |= vj_set(d, "vars", strs_to_json(s->data[i].vars, s->data[i].n_vars));
+                rc |= json_array_append_new(data, d);
+            }
+            rc |= vj_set(o, "data", data);
+        }
+        json_t *classes = json_array();
+        for (size_t i = 0; classes && i < s->n_classes; i++)
+            rc |= json_array_append_new(classes, class_to_json(&s->classes[i]));
+        rc |= vj_set(o, "classes", classes);
+    }
+    json_decref(v);
+    if (rc == 0)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
+/* ---- from JSON */
+
+#define ALLOC_OR_FAIL(c, p, n, key)                                             \
+    do {                                                                        \
+        (p) = (n) ? calloc((n), sizeof *(p)) : NULL;                            \
+        if ((n) && !(p))                                                        \
+            return vj_fail((c), MP_ERR_IO, (key), "out of memory");             \
+    } while (0)
+
+static int strs_from_json(const vj_ctx_t *c, const json_t *o, const char *key, char ***out, size_t *n)
+{
+    const json_t *a;
+    int rc = vj_get_array(c, o, key, false, &a);
+    size_t na = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, *out, na, key);
+    *n = na;
+    for (size_t i = 0; rc == 0 && i < na; i++) {
+        vj_ctx_t ec = vj_at(c, key, i);
+        rc = vj_value_str(&ec, json_array_get(a, i), NULL, &(*out)[i]);
+    }
+    return rc;
+}
+
+static int enum_from_json(const vj_ctx_t *c, const json_t *o, const char *key, int (*parse)(const char *),
+                          const char *expected, int *out)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    int e = json_is_string(v) ? parse(json_string_value(v)) : -1;
+    if (e < 0)
+        return vj_fail(c, MP_ERR_INVALID, key, "expected %s", expected);
+    *out = e;
+    return 0;
+}
+
+static int extractor_from_json(const vj_ctx_t *c, const json_t *o, scn_extractor_t *e)
+{
+    int kind = -1;
+    uint64_t group = 1;
+    int rc = vj_want_object(c, o, "an extractor");
+    if (rc == 0) rc = vj_get_str(c, o, "var", true, &e->var);
+    if (rc == 0 && !json_object_get(o, "kind"))
+        rc = vj_fail(c, MP_ERR_INVALID, "kind", "missing (expected header, cookie, json or regex)");
+    if (rc == 0) rc = enum_from_json(c, o, "kind", scn_ext_kind_parse, "header, cookie, json or regex", &kind);
+    if (rc == 0) rc = vj_get_str(c, o, "expr", true, &e->expr);
+    if (rc == 0) rc = vj_get_uint(c, o, "group", false, 99, &group);
+    if (rc == 0) rc = vj_get_str(c, o, "default", false, &e->default_value);
+    e->kind = (scn_ext_kind_t)kind;
+    e->group = (int)group;
+    return rc;
+}
+
+static int check_from_json(const vj_ctx_t *c0, const json_t *req, scn_check_t *ck)
+{
+    const json_t *o = json_object_get(req, "check");
+    if (!o)
+        return 0;
+    vj_ctx_t c = vj_sub(c0, "check");
+    int rc = vj_want_object(&c, o, "a check");
+    const json_t *a = NULL;
+    if (rc == 0) rc = vj_get_array(&c, o, "status", false, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(&c, ck->statuses, n, "status");
+    ck->n_statuses = n;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 999)
+            return vj_fail(&c, MP_ERR_FORMAT, "status", "entry %zu: expected an integer status", i);
+        ck->statuses[i] = (int)json_integer_value(v);
+    }
+    return strs_from_json(&c, o, "body_contains", &ck->body_contains, &ck->n_body_contains);
+}
+
+static int request_from_json(const vj_ctx_t *c, const json_t *o, scn_request_t *r)
+{
+    int rc = vj_want_object(c, o, "a request");
+    if (rc == 0) rc = vj_get_str(c, o, "method", true, &r->method);
+    if (rc == 0) rc = vj_get_str(c, o, "url", true, &r->url);
+    if (rc == 0) rc = vj_get_str(c, o, "name", false, &r->name);
+    if (rc == 0 && !r->name && !(r->name = scn_default_name(r->method, r->url)))
+        rc = vj_fail(c, MP_ERR_IO, "name", "out of memory");
+    const json_t *a = NULL;
+    if (rc == 0) rc = vj_get_array(c, o, "headers", false, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, r->headers, n, "headers");
+    r->n_headers = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t hc = vj_at(c, "headers", i);
+        rc = vj_value_pair(&hc, json_array_get(a, i), &r->headers[i].name, &r->headers[i].value);
+    }
+    if (rc == 0) rc = vj_get_bytes(c, o, "body", &r->body, &r->body_len);
+    if (rc == 0) rc = check_from_json(c, o, &r->check);
+    if (rc == 0) rc = vj_get_bool(c, o, "follow_redirects", &r->follow_redirects);
+    if (rc == 0) rc = vj_get_array(c, o, "extract", false, &a);
+    n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, r->extractors, n, "extract");
+    r->n_extractors = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t ec = vj_at(c, "extract", i);
+        rc = extractor_from_json(&ec, json_array_get(a, i), &r->extractors[i]);
+    }
+    return rc;
+}
+
+/* A step; a bare request object is a step of one serial request. */
+static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
+{
+    int rc = vj_want_object(c, o, "a step");
+    if (rc != 0)
+        return rc;
+    if (!json_object_get(o, "requests") && json_object_get(o, "method")) {
+        ALLOC_OR_FAIL(c, s->requests, 1, NULL);
+        s->n_requests = 1;
+        return request_from_json(c, o, &s->requests[0]);
+    }
+    const json_t *a;
+    rc = vj_get_bool(c, o, "parallel", &s->parallel);
+    if (rc == 0) rc = vj_get_uint(c, o, "think_us", false, UINT64_MAX, &s->think_us);
+    if (rc == 0) rc = vj_get_array(c, o, "requests", true, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, s->requests, n, "requests");
+    s->n_requests = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t rcx = vj_at(c, "requests", i);
+        rc = request_from_json(&rcx, json_array_get(a, i), &s->requests[i]);
+    }
+    return rc;
+}
+
+static int steps_from_json(const vj_ctx_t *c, const json_t *o, const char *key, scn_steps_t *st)
+{
+    const json_t *a;
+    int rc = vj_get_array(c, o, key, false, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, st->v, n, key);
+    st->n = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t sc = vj_at(c, key, i);
+        rc = step_from_json(&sc, json_array_get(a, i), &st->v[i]);
+    }
+    return rc;
+}
+
+static int class_from_json(const vj_ctx_t *c, const json_t *o, scn_class_t *cl)
+{
+    uint64_t weight = 1;
+    int rc = vj_want_object(c, o, "a class");
+    if (rc == 0) rc = vj_get_str(c, o, "name", true, &cl->name);
+    if (rc == 0) rc = vj_get_uint(c, o, "weight", false, UINT32_MAX, &weight);
+    cl->weight = (uint32_t)weight;
+    const json_t *w = json_object_get(o, "wait");
+    if (rc == 0 && w) {
+        vj_ctx_t wc = vj_sub(c, "wait");
+        int kind = SCN_WAIT_RECORDED;
+        rc = vj_want_object(&wc, w, "a wait");
+        if (rc == 0) rc = enum_from_json(&wc, w, "kind", scn_wait_kind_parse, "recorded, none, constant or between", &kind);
+        if (rc == 0) rc = vj_get_uint(&wc, w, "min_us", false, UINT64_MAX, &cl->wait.min_us);
+        if (rc == 0) rc = vj_get_uint(&wc, w, "max_us", false, UINT64_MAX, &cl->wait.max_us);
+        cl->wait.kind = (scn_wait_kind_t)kind;
+    }
+    if (rc == 0) rc = steps_from_json(c, o, "on_start", &cl->on_start);
+    if (rc == 0) rc = steps_from_json(c, o, "tasks", &cl->tasks);
+    if (rc == 0) rc = steps_from_json(c, o, "on_stop", &cl->on_stop);
+    return rc;
+}
+
+static int header_from_json(const vj_ctx_t *c, const json_t *j, scn_scenario_t *s)
+{
+    int rc = vj_header_version(c, j, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
+    if (rc == 0) rc = vj_get_int(c, j, "created_us", false, &s->created_us);
+    if (rc == 0) rc = vj_get_str(c, j, "tool", false, &s->tool);
+    const json_t *a = NULL;
+    if (rc == 0) rc = vj_get_array(c, j, "hosts", false, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, s->hosts, n, "hosts");
+    s->n_hosts = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t hc = vj_at(c, "hosts", i);
+        const json_t *h = json_array_get(a, i);
+        int proto = SCN_PROTO_AUTO;
+        rc = vj_want_object(&hc, h, "a host");
+        if (rc == 0) rc = vj_get_str(&hc, h, "base_url", true, &s->hosts[i].base_url);
+        if (rc == 0) rc = enum_from_json(&hc, h, "proto", scn_proto_parse, "auto, h1, h2 or h2c", &proto);
+        s->hosts[i].proto = (scn_proto_t)proto;
+    }
+    const json_t *vars = json_object_get(j, "vars");
+    if (rc == 0 && vars) {
+        if (!json_is_object(vars))
+            return vj_fail(c, MP_ERR_FORMAT, "vars", "expected an object of name: value");
+        n = json_object_size(vars);
+        ALLOC_OR_FAIL(c, s->vars, n, "vars");
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)vars, k, v) {
+            vj_ctx_t vc = vj_sub(c, "vars");
+            scn_kv_t *kv = &s->vars[s->n_vars++];
+            if (!(kv->name = strdup(k)))
+                return vj_fail(&vc, MP_ERR_IO, k, "out of memory");
+            if ((rc = vj_value_str(&vc, v, k, &kv->value)) != 0)
+                return rc;
+        }
+    }
+    if (rc == 0) rc = vj_get_array(c, j, "data", false, &a);
+    n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, s->data, n, "data");
+    s->n_data = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t dc = vj_at(c, "data", i);
+        const json_t *d = json_array_get(a, i);
+        rc = vj_want_object(&dc, d, "a data source");
+        if (rc == 0) rc = vj_get_str(&dc, d, "path", true, &s->data[i].path);
+        if (rc == 0) rc = strs_from_json(&dc, d, "vars", &s->data[i].vars, &s->data[i].n_vars);
+    }
+    return rc;
+}
+
+static int scenario_decode(const json_t *j, scn_scenario_t **out, mp_error_t *err)
+{
+    *out = NULL;
+    vj_ctx_t c = { .err = err };
+    scn_scenario_t *s = scn_new();
+    if (!s)
+        return vj_fail(&c, MP_ERR_IO, NULL, "out of memory");
+    int rc = header_from_json(&c, j, s);
+    const json_t *a = NULL;
+    if (rc == 0) rc = vj_get_array(&c, j, "classes", true, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc == 0 && n && !(s->classes = calloc(n, sizeof *s->classes)))
+        rc = vj_fail(&c, MP_ERR_IO, "classes", "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t cc = vj_at(&c, "classes", i);
+        s->n_classes++;
+        rc = class_from_json(&cc, json_array_get(a, i), &s->classes[i]);
+    }
+    if (rc != 0) {
+        scn_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int view_scenario_from_json(const json_t *j, scn_scenario_t **out, mp_error_t *err)
+{
+    int rc = scenario_decode(j, out, err);
+    if (rc == 0 && (rc = scn_validate(*out, err)) != 0) {
+        scn_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

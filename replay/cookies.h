@@ -1,7 +1,11 @@
 /* cookies: a per-user cookie jar, RFC 6265 basics: Domain (host-only or
  * domain-match), Path (default-path and path-match), Expires / Max-Age,
  * Secure (https only), replacement by (name, domain, path). Allocated lazily:
- * a user that never receives a cookie holds no jar. */
+ * a user that never receives a cookie holds no jar.
+ * As browsers do (RFC 6265bis): a plain-http response cannot set a Secure
+ * cookie, and a jar keeps at most 64 cookies (expired ones, then the oldest,
+ * make room). host may carry a ":port", path a query; both are ignored.
+ * cookie_jar_header, _count and _size accept a NULL jar (no cookie). */
 #ifndef AIOTEST_COOKIES_H
 #define AIOTEST_COOKIES_H
 

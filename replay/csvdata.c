@@ -172,7 +172,10 @@ static int bind_columns(reader_t *r, csvdata_t *c, const scn_data_t *d, tpl_symt
         const char *name = d->n_vars ? d->vars[k] : r->text + r->cells[k].off;
         size_t len = d->n_vars ? strlen(name) : r->cells[k].len;
         if (len == 0 || memchr(name, '\0', len)) {
-            snprintf(r->err, r->errlen, "%s:1: column %zu has no variable name", r->name, k + 1);
+            if (d->n_vars)
+                snprintf(r->err, r->errlen, "%s: data source variable %zu has no name", r->name, k + 1);
+            else
+                snprintf(r->err, r->errlen, "%s:1: column %zu has no variable name", r->name, k + 1);
             return -1;
         }
         int idx = tpl_symtab_intern(st, name, len);

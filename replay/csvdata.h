@@ -1,6 +1,7 @@
 /* csvdata: CSV data sources of a scenario (RFC 4180: quotes, "" escapes, CRLF),
  * bound to variables. User N takes row N modulo the row count (global user
- * numbering, so --segment keeps the assignment). */
+ * numbering, so --segment keeps the assignment). Blank lines are skipped and a
+ * UTF-8 byte order mark is ignored; every row has the first row's column count. */
 #ifndef AIOTEST_CSVDATA_H
 #define AIOTEST_CSVDATA_H
 

@@ -1,7 +1,10 @@
 /* extract: what a response is checked for and what is taken from it.
  * Extractors (header, cookie, JSON path, regex) are compiled once at load and
  * applied per response into a user's variables; checks (status set, body
- * contains) turn a response into a counted failure. */
+ * contains) turn a response into a counted failure.
+ * A compiled ext_t is read-only and may be shared by threads; note that glibc
+ * serialises regexec on one regex_t with a lock, so regex extractors used by
+ * many threads at high rates are better compiled once per thread. */
 #ifndef AIOTEST_EXTRACT_H
 #define AIOTEST_EXTRACT_H
 

@@ -6,8 +6,11 @@
  *   {{now_ms}}          wall clock ms since the epoch
  *   {{random_int A B}}  uniform integer in [A, B]
  *   {{user_id}}         the user's global number (0-based, stable across --segment)
+ * Variable names are letters, digits, '_', '-', '.'; blanks inside {{ }} are
+ * ignored; in "{{{x}}}" the outer braces are literal (JSON bodies).
  * Variables are interned in a symbol table so a user's variables are a plain
- * array indexed by symbol. */
+ * array indexed by symbol: create a user's tpl_vars after every template,
+ * extractor and data source is compiled, or later symbols are out of range. */
 #ifndef AIOTEST_TEMPLATE_H
 #define AIOTEST_TEMPLATE_H
 

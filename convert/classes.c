@@ -114,12 +114,11 @@ static char *first_page(const xset_t *xs, const sess_t *s)
     return norm_name(x->method, NULL, x->target);
 }
 
-/* The request of c found in the fewest other classes: what sets it apart. */
-static const char *distinctive(const cls_list_t *l, size_t ci)
+/* Index of the request of c found in the fewest other classes: what sets it apart. */
+static size_t distinctive(const cls_list_t *l, size_t ci)
 {
     const cls_t *c = &l->v[ci];
-    const char *best = NULL;
-    size_t best_n = SIZE_MAX;
+    size_t best = 0, best_n = SIZE_MAX;
     for (size_t k = 0; k < c->n_seq; k++) {
         size_t n = 0;
         for (size_t o = 0; o < l->n; o++) {
@@ -133,7 +132,7 @@ static const char *distinctive(const cls_list_t *l, size_t ci)
         }
         if (n < best_n) {
             best_n = n;
-            best = c->seq[k];
+            best = k;
         }
     }
     return best;
@@ -165,9 +164,11 @@ static int name_classes(const xset_t *xs, const sess_list_t *ss, cls_list_t *l)
         }
         char *name = page;
         if (shared) {
-            const char *d = distinctive(l, i);
-            if (asprintf(&name, "%s + %s", page, d ? d : "") < 0)
+            const rec_exchange_t *x = &xs->v[ss->v[l->v[i].rep].idx[distinctive(l, i)]].x;
+            char *d = norm_name(x->method, NULL, x->target);
+            if (!d || asprintf(&name, "%s + %s", page, d) < 0)
                 name = NULL;
+            free(d);
             free(page);
         }
         for (int k = 2; name && name_taken(l, i, name) && k < 100000; k++) {

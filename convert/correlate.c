@@ -192,7 +192,11 @@ static const char *attr_of(const char *tag, const char *end, const char *attr, s
 static int from_hidden_inputs(const char *body, size_t blen, corr_cands_t *c)
 {
     const char *p = body, *end = body + blen;
-    while (p < end && (p = memmem(p, (size_t)(end - p), "<input", 6)) != NULL) {
+    while (p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+        if (end - p < 7 || strncasecmp(p + 1, "input", 5) != 0 || !isspace((unsigned char)p[6])) {
+            p++;
+            continue;
+        }
         const char *tag = p + 6, *close = memchr(tag, '>', (size_t)(end - tag));
         if (!close)
             break;

@@ -131,7 +131,7 @@ static int req_str(const har_ctx_t *c, const json_t *obj, const char *key, const
 static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field, rec_headers_t *hs)
 {
     json_t *arr = json_object_get(msg, "headers");
-    char f[64];
+    char f[64], fn[80], fv[80];
     if (!arr || json_is_null(arr))
         return 0;
     if (!json_is_array(arr))
@@ -141,9 +141,11 @@ static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field
     json_array_foreach(arr, i, h) {
         const char *name, *value;
         snprintf(f, sizeof f, "%s[%zu]", field, i);
+        snprintf(fn, sizeof fn, "%s.name", f);
+        snprintf(fv, sizeof fv, "%s.value", f);
         if (!json_is_object(h))
             return fail(c, MP_ERR_INVALID, f, "expected an object {name, value}");
-        if (req_str(c, h, "name", f, &name) || opt_str(c, h, "value", f, &value))
+        if (req_str(c, h, "name", fn, &name) || opt_str(c, h, "value", fv, &value))
             return MP_ERR_INVALID;
         if (rec_headers_add(hs, name, value ? value : "") < 0)
             return fail(c, MP_ERR_IO, f, "out of memory");

@@ -1,0 +1,236 @@
+/* aiotest-convert: recordings and HAR files to a scenario; --dump prints any
+ * .mp file as JSON, --from-json turns an edited JSON view back into .mp. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "convert.h"
+#include "units.h"
+#include "view.h"
+
+#define MAX_LIST 64
+
+static void usage(FILE *out)
+{
+    fputs("usage: aiotest-convert [options] INPUT... -o scenario.mp\n"
+          "       aiotest-convert [options] INPUT... --json [-o scenario.json]\n"
+          "       aiotest-convert --dump FILE.mp\n"
+          "       aiotest-convert --from-json VIEW.json -o FILE.mp\n"
+          "\n"
+          "INPUT: aiotest recordings (.mp) and HAR 1.2 files, mixed freely.\n"
+          "\n"
+          "output:\n"
+          "  -o, --output FILE        write the scenario (or the .mp of --from-json) to FILE\n"
+          "      --json               write the scenario as its JSON text view (stdout without -o)\n"
+          "      --dump FILE          print a recording or scenario file as JSON and exit\n"
+          "      --from-json FILE     read an edited JSON view (recording or scenario) and write -o FILE\n"
+          "  -q, --quiet              no correlation lines and no summary on stderr\n"
+          "sessions and classes:\n"
+          "      --session-gap D      a pause of D (e.g. 30m) starts a new visit of the same client\n"
+          "      --max-classes N      merge the rarest classes into the nearest until N remain\n"
+          "steps:\n"
+          "      --parallel-window D  a request starting within D of the one before, while the\n"
+          "                           group is in flight, joins its parallel group (default 50ms)\n"
+          "      --think MODE         keep | scale F | none | max D (recorded pauses; default keep)\n"
+          "correlation and data:\n"
+          "      --no-correlate       send every recorded value as recorded (no extractors, no generators)\n"
+          "      --data FILE.csv      bind CSV columns to variables; recorded values equal to the\n"
+          "                           first row become {{column}}\n"
+          "filters:\n"
+          "      --include-host H     only requests to host H (repeatable; .example.com = any subdomain)\n"
+          "      --exclude-host H     no requests to host H (repeatable)\n"
+          "      --exclude-path RE    no requests whose path and query match the POSIX regex (repeatable)\n"
+          "      --no-static          no images, fonts, css or js (by content type and extension)\n"
+          "  -h, --help               this help\n"
+          "  -V, --version            the version\n"
+          "\n"
+          "exit status: 0 ok, 2 usage or input error\n", out);
+}
+
+typedef struct cli {
+    conv_opts_t o;
+    const char *output, *dump, *from_json;
+    bool json, quiet;
+    const char *inc[MAX_LIST], *exc[MAX_LIST], *paths[MAX_LIST];
+    size_t n_paths;
+} cli_t;
+
+static int bad(const char *fmt, const char *arg)
+{
+    fputs("aiotest-convert: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs(" (see --help)\n", stderr);
+    return 2;
+}
+
+static int push(const char **list, size_t *n, const char *v, const char *opt)
+{
+    if (*n >= MAX_LIST)
+        return bad("%s given too often", opt);
+    list[(*n)++] = v;
+    return 0;
+}
+
+/* --think keep | none | scale F | max D ("scale=F" and "max=D" too). */
+static int parse_think(conv_opts_t *o, const char *mode, int argc, char **argv)
+{
+    const char *arg = strpbrk(mode, "=:");
+    size_t mlen = arg ? (size_t)(arg - mode) : strlen(mode);
+    if (arg)
+        arg++;
+    if (mlen == 4 && strncmp(mode, "keep", 4) == 0 && !arg) {
+        o->think = CONV_THINK_KEEP;
+        return 0;
+    }
+    if (mlen == 4 && strncmp(mode, "none", 4) == 0 && !arg) {
+        o->think = CONV_THINK_NONE;
+        return 0;
+    }
+    bool scale = mlen == 5 && strncmp(mode, "scale", 5) == 0, max = mlen == 3 && strncmp(mode, "max", 3) == 0;
+    if (!scale && !max)
+        return bad("--think '%s': expected keep, scale F, none or max D", mode);
+    if (!arg) {
+        if (optind >= argc)
+            return bad("--think %s: expected a value after it", mode);
+        arg = argv[optind++];
+    }
+    if (scale) {
+        o->think = CONV_THINK_SCALE;
+        if (units_parse_double(arg, &o->think_scale) < 0)
+            return bad("--think scale '%s': expected a non-negative number", arg);
+    } else {
+        o->think = CONV_THINK_MAX;
+        if (units_parse_duration(arg, &o->think_max_us) < 0)
+            return bad("--think max '%s': expected a duration (e.g. 2s, 500ms)", arg);
+    }
+    return 0;
+}
+
+enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_THINK, OPT_MAXCLS,
+       OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC };
+
+static int parse(cli_t *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"json", no_argument, NULL, OPT_JSON},
+        {"dump", required_argument, NULL, OPT_DUMP}, {"from-json", required_argument, NULL, OPT_FROM_JSON},
+        {"quiet", no_argument, NULL, 'q'}, {"session-gap", required_argument, NULL, OPT_GAP},
+        {"max-classes", required_argument, NULL, OPT_MAXCLS},
+        {"parallel-window", required_argument, NULL, OPT_WINDOW}, {"think", required_argument, NULL, OPT_THINK},
+        {"no-correlate", no_argument, NULL, OPT_NOCORR}, {"data", required_argument, NULL, OPT_DATA},
+        {"include-host", required_argument, NULL, OPT_INC}, {"exclude-host", required_argument, NULL, OPT_EXC},
+        {"exclude-path", required_argument, NULL, OPT_EXCPATH}, {"no-static", no_argument, NULL, OPT_NOSTATIC},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    static const char *exc_paths[MAX_LIST];
+    conv_opts_t *o = &c->o;
+    uint64_t v;
+    int ch, rc = 0;
+    o->exclude_paths = exc_paths;
+    while (rc == 0 && (ch = getopt_long(argc, argv, "o:qhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': c->output = optarg; break;
+        case OPT_JSON: c->json = true; break;
+        case OPT_DUMP: c->dump = optarg; break;
+        case OPT_FROM_JSON: c->from_json = optarg; break;
+        case 'q': c->quiet = true; break;
+        case OPT_GAP:
+            if (units_parse_duration(optarg, &o->session_gap_us) < 0 || o->session_gap_us == 0)
+                rc = bad("--session-gap '%s': expected a positive duration (e.g. 30m)", optarg);
+            break;
+        case OPT_WINDOW:
+            if (units_parse_duration(optarg, &o->parallel_window_us) < 0)
+                rc = bad("--parallel-window '%s': expected a duration (e.g. 50ms)", optarg);
+            break;
+        case OPT_THINK: rc = parse_think(o, optarg, argc, argv); break;
+        case OPT_MAXCLS:
+            if (units_parse_count(optarg, &v) < 0 || v == 0)
+                rc = bad("--max-classes '%s': expected a positive number", optarg);
+            o->max_classes = (size_t)v;
+            break;
+        case OPT_NOCORR: o->correlate = false; break;
+        case OPT_DATA: o->data_csv = optarg; break;
+        case OPT_INC: rc = push(c->inc, &o->n_include_hosts, optarg, "--include-host"); break;
+        case OPT_EXC: rc = push(c->exc, &o->n_exclude_hosts, optarg, "--exclude-host"); break;
+        case OPT_EXCPATH: rc = push(exc_paths, &o->n_exclude_paths, optarg, "--exclude-path"); break;
+        case OPT_NOSTATIC: o->no_static = true; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("aiotest-convert %s\n", AIOTEST_VERSION); exit(0);
+        default: return 2;
+        }
+    }
+    if (rc)
+        return rc;
+    o->include_hosts = c->inc;
+    o->exclude_hosts = c->exc;
+    for (int i = optind; i < argc; i++)
+        if ((rc = push(c->paths, &c->n_paths, argv[i], "INPUT")))
+            return rc;
+    if (c->dump || c->from_json) {
+        if (c->n_paths)
+            return bad("%s: no INPUT is read with --dump or --from-json", argv[optind]);
+        if (c->from_json && !c->output)
+            return bad("%s", "--from-json needs -o FILE.mp");
+        return 0;
+    }
+    if (c->n_paths == 0)
+        return bad("%s", "no INPUT (expected recordings or HAR files)");
+    if (!c->output && !c->json)
+        return bad("%s", "no output: give -o scenario.mp, or --json");
+    c->o.report = c->quiet ? NULL : stderr;
+    return 0;
+}
+
+static int write_json(const scn_scenario_t *s, const char *path)
+{
+    json_t *j = view_scenario_to_json(s);
+    FILE *out = path ? fopen(path, "w") : stdout;
+    int rc = 0;
+    if (!j || !out || json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || fputc('\n', out) == EOF)
+        rc = -1;
+    if (path && out && fclose(out) != 0)
+        rc = -1;
+    json_decref(j);
+    if (rc)
+        fprintf(stderr, "aiotest-convert: %s: cannot write the JSON view\n", path ? path : "stdout");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static cli_t c;
+    mp_error_t err = {0};
+    conv_opts_init(&c.o);
+    int rc = parse(&c, argc, argv);
+    if (rc)
+        return rc;
+    if (c.dump) {
+        if (view_dump_file(c.dump, stdout, &err) < 0) {
+            fprintf(stderr, "aiotest-convert: %s\n", err.msg);
+            return 2;
+        }
+        return 0;
+    }
+    if (c.from_json) {
+        if (view_json_file_to_mp(c.from_json, c.output, &err) < 0) {
+            fprintf(stderr, "aiotest-convert: %s\n", err.msg);
+            return 2;
+        }
+        return 0;
+    }
+    scn_scenario_t *s = NULL;
+    if (conv_to_scenario(c.paths, c.n_paths, &c.o, &s, NULL, &err) < 0) {
+        fprintf(stderr, "aiotest-convert: %s\n", err.msg);
+        return 2;
+    }
+    if (c.json) {
+        rc = write_json(s, c.output) < 0 ? 2 : 0;
+    } else if (scn_save(c.output, s, &err) < 0) {
+        fprintf(stderr, "aiotest-convert: %s\n", err.msg);
+        rc = 2;
+    }
+    scn_free(s);
+    return rc;
+}

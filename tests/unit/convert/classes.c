@@ -1,0 +1,120 @@
+/* Unit tests of convert/session.c and convert/classes.c: sessions by key and
+ * gap; equal normalised sequences form one class weighted by sessions; the
+ * rarest classes merge into the nearest; names are readable and unique. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classes.h"
+#include "fixture.h"
+#include "session.h"
+
+/* Appends a visit of client key: "browse" (home, item) or "buy" (home,
+ * cart, order) or "odd" (home, item, item), starting at t ms. */
+static void visit(xset_t *xs, const char *key, const char *kind, int t, int item)
+{
+    const char *paths[3];
+    const char *methods[3] = {"GET", "GET", "GET"};
+    size_t n = 2;
+    char ip[32];
+    snprintf(ip, sizeof ip, "/api/item/%d", item);
+    paths[0] = "/";
+    if (strcmp(kind, "buy") == 0) {
+        paths[1] = "/api/cart";
+        paths[2] = "/api/order";
+        methods[1] = methods[2] = "POST";
+        n = 3;
+    } else {
+        paths[1] = ip;
+        if (strcmp(kind, "odd") == 0) {
+            paths[2] = ip;
+            n = 3;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        xs_item_t *it = xs_push(xs);
+        fx_make(&it->x, methods[i], paths[i], t + (int)i * 100, t + (int)i * 100 + 50, 200,
+                i == 0 ? "text/html" : "application/json", "{}");
+        it->key = strdup(key);
+    }
+}
+
+static void test_classes(void **state)
+{
+    (void)state;
+    xset_t xs;
+    xs_init(&xs);
+    char key[16];
+    for (int i = 0; i < 30; i++) {
+        snprintf(key, sizeof key, "b%d", i);
+        visit(&xs, key, "browse", i * 1000, 100 + i);  /* ids differ: same class */
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "s%d", i);
+        visit(&xs, key, "buy", 500 + i * 1000, 0);
+    }
+    visit(&xs, "o1", "odd", 99000, 5);
+    bool *keep = calloc(xs.n, sizeof *keep);
+    for (size_t i = 0; i < xs.n; i++)
+        keep[i] = true;
+    sess_list_t ss;
+    cls_list_t cl;
+    assert_int_equal(sess_split(&xs, keep, 0, &ss), 0);
+    assert_int_equal(ss.n, 41);
+    assert_int_equal(cls_build(&xs, &ss, 0, &cl), 0);
+    assert_int_equal(cl.n, 3);
+    assert_int_equal(cl.v[0].weight, 30);
+    assert_int_equal(cl.v[1].weight, 10);
+    assert_int_equal(cl.v[2].weight, 1);
+    /* Three classes start at the same page: names add what sets each apart. */
+    assert_string_equal(cl.v[1].name, "GET / + POST /api/cart");
+    assert_string_not_equal(cl.v[0].name, cl.v[2].name);
+    cls_list_fini(&cl);
+
+    /* Two classes at most: "odd" (browse plus one request) joins browse. */
+    assert_int_equal(cls_build(&xs, &ss, 2, &cl), 0);
+    assert_int_equal(cl.n, 2);
+    assert_int_equal(cl.v[0].weight, 31);
+    assert_int_equal(cl.v[1].weight, 10);
+    cls_list_fini(&cl);
+    sess_list_fini(&ss);
+
+    /* One client key across all visits (250 ms or more apart), split by a 200 ms gap. */
+    for (size_t i = 0; i < xs.n; i++) {
+        free(xs.v[i].key);
+        xs.v[i].key = strdup("same");
+    }
+    assert_int_equal(sess_split(&xs, keep, 0, &ss), 0);
+    assert_int_equal(ss.n, 1);
+    sess_list_fini(&ss);
+    assert_int_equal(sess_split(&xs, keep, 200000, &ss), 0);
+    assert_int_equal(ss.n, 41);
+    sess_list_fini(&ss);
+    free(keep);
+    xs_fini(&xs);
+}
+
+static void test_distance(void **state)
+{
+    (void)state;
+    char *a[] = {"GET /", "GET /a", "POST /b"};
+    char *b[] = {"GET /", "POST /b"};
+    assert_int_equal(cls_distance(a, 3, b, 2), 1);
+    assert_int_equal(cls_distance(a, 3, a, 3), 0);
+    assert_int_equal(cls_distance(a, 3, NULL, 0), 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classes),
+        cmocka_unit_test(test_distance),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

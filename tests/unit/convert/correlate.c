@@ -1,0 +1,183 @@
+/* Unit tests of convert/correlate.c on synthetic sessions: a JSON token sent
+ * back as a bearer header, a hidden CSRF input sent back in a form, a header
+ * and a cookie value reused in a path and a header; values the client knew
+ * before and values only sent in the same parallel step stay literal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "correlate.h"
+#include "draft.h"
+#include "fixture.h"
+
+#define N 6
+
+typedef struct sess {
+    rec_exchange_t x[N];
+    const rec_exchange_t *p[N];
+    scn_request_t r[N];
+    size_t step[N];
+} sess_t;
+
+static void build(sess_t *s)
+{
+    memset(s, 0, sizeof *s);
+    fx_make(&s->x[0], "POST", "/api/login", 0, 10, 200, "application/json",
+            "{\"ok\": true, \"data\": {\"token\": \"tok-8f2a9c71\", \"user\": \"alice2024\"}}");
+    fx_req_body(&s->x[0], "{\"user\": \"alice2024\", \"password\": \"pw\"}");
+    fx_make(&s->x[1], "GET", "/api/profile", 20, 30, 200, "application/json", "{\"id\": 4711}");
+    rec_headers_add(&s->x[1].req_headers, "Authorization", "Bearer tok-8f2a9c71");
+    rec_headers_add(&s->x[1].req_headers, "Cookie", "sid=zz99zz99");
+    rec_headers_add(&s->x[1].req_headers, "Accept-Encoding", "gzip");
+    rec_headers_add(&s->x[1].req_headers, "X-User", "alice2024");
+    rec_headers_add(&s->x[1].resp_headers, "X-Request-Id", "req-77a1b2");
+    rec_headers_add(&s->x[1].resp_headers, "Set-Cookie", "csrftoken=Kx81mQz2; Path=/");
+    fx_make(&s->x[2], "GET", "/checkout", 40, 50, 200, "text/html",
+            "<form><input value=\"c5rf-val-0042\" type=\"hidden\" name=\"csrf\">"
+            "<input type='hidden' name='step' value='3'></form>");
+    fx_make(&s->x[3], "POST", "/api/order", 60, 70, 201, "application/json", "{}");
+    fx_req_body(&s->x[3], "csrf=c5rf-val-0042&user=4711&step=3");
+    rec_headers_add(&s->x[3].req_headers, "Authorization", "Bearer tok-8f2a9c71");
+    rec_headers_add(&s->x[3].req_headers, "X-CSRFToken", "Kx81mQz2");
+    fx_make(&s->x[4], "GET", "/api/users/4711?trace=req-77a1b2", 80, 90, 200, "application/json",
+            "{\"next\": \"page-000001\"}");
+    /* Same step as 4: it could not have used 4's answer. */
+    fx_make(&s->x[5], "GET", "/api/feed?after=page-000001", 85, 95, 200, "application/json", "{}");
+    size_t steps[N] = {0, 1, 2, 3, 4, 4};
+    for (int i = 0; i < N; i++) {
+        s->p[i] = &s->x[i];
+        s->step[i] = steps[i];
+        assert_int_equal(draft_from_exchange(&s->x[i], "http://shop.test", &s->r[i]), 0);
+    }
+}
+
+static void destroy(sess_t *s)
+{
+    for (int i = 0; i < N; i++) {
+        rec_exchange_fini(&s->x[i]);
+        scn_request_fini(&s->r[i]);
+    }
+}
+
+static const char *header(const scn_request_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+static const scn_extractor_t *extractor(const scn_request_t *r, const char *var)
+{
+    for (size_t i = 0; i < r->n_extractors; i++)
+        if (strcmp(r->extractors[i].var, var) == 0)
+            return &r->extractors[i];
+    return NULL;
+}
+
+static void test_session(void **state)
+{
+    (void)state;
+    static sess_t s;
+    build(&s);
+    char *buf = NULL;
+    size_t len = 0, made = 0;
+    FILE *rep = open_memstream(&buf, &len);
+    assert_int_equal(corr_run(s.p, s.r, s.step, N, "class 'shop'", rep, &made), 0);
+    fclose(rep);
+
+    /* The token: JSON path on the login answer, bearer header later. */
+    const scn_extractor_t *e = extractor(&s.r[0], "token");
+    assert_non_null(e);
+    assert_int_equal(e->kind, SCN_EXT_JSON);
+    assert_string_equal(e->expr, "$.data.token");
+    assert_string_equal(header(&s.r[1], "Authorization"), "Bearer {{token}}");
+    assert_string_equal(header(&s.r[3], "Authorization"), "Bearer {{token}}");
+    /* "alice2024" was sent before the answer returned it: not correlated. */
+    assert_null(extractor(&s.r[0], "user"));
+    assert_string_equal(header(&s.r[1], "X-User"), "alice2024");
+    /* The cookie jar carries cookies: no recorded Cookie header remains. */
+    assert_null(header(&s.r[1], "Cookie"));
+
+    /* A hidden input, attributes in any order: a regex extractor. */
+    e = extractor(&s.r[2], "csrf");
+    assert_non_null(e);
+    assert_int_equal(e->kind, SCN_EXT_REGEX);
+    assert_int_equal(e->group, 1);
+    assert_non_null(strstr(e->expr, "csrf"));
+    /* A cookie value sent back in a header, a JSON id in a path and a body,
+     * and a response header in a query. */
+    e = extractor(&s.r[1], "csrftoken");
+    assert_non_null(e);
+    assert_int_equal(e->kind, SCN_EXT_COOKIE);
+    assert_string_equal(e->expr, "csrftoken");
+    assert_string_equal(header(&s.r[3], "X-CSRFToken"), "{{csrftoken}}");
+    e = extractor(&s.r[1], "id");
+    assert_non_null(e);
+    assert_string_equal(e->expr, "$.id");
+    e = extractor(&s.r[1], "x_request_id");
+    assert_non_null(e);
+    assert_int_equal(e->kind, SCN_EXT_HEADER);
+    assert_string_equal(s.r[4].url, "/api/users/{{id}}?trace={{x_request_id}}");
+    assert_int_equal(s.r[3].body_len, strlen("csrf={{csrf}}&user={{id}}&step=3"));
+    assert_memory_equal(s.r[3].body, "csrf={{csrf}}&user={{id}}&step=3", s.r[3].body_len);
+    /* Extracting needs a plain body: Accept-Encoding goes from that request. */
+    assert_null(header(&s.r[1], "Accept-Encoding"));
+    /* '3' is too short to be an id; the parallel request keeps its literal. */
+    assert_string_equal(s.r[5].url, "/api/feed?after=page-000001");
+    assert_int_equal(s.r[4].n_extractors, 0);
+
+    assert_int_equal(made, 5);
+    assert_non_null(strstr(buf, "class 'shop': {{token}} <- json $.data.token of 'POST /api/login'"));
+    assert_non_null(strstr(buf, "{{csrf}} <- regex"));
+    size_t lines = 0;
+    for (char *p = buf; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, made);
+    free(buf);
+    destroy(&s);
+}
+
+static void test_regex_finds_value(void **state)
+{
+    (void)state;
+    rec_exchange_t x;
+    corr_cands_t c;
+    fx_make(&x, "GET", "/f", 0, 1, 200, "text/html",
+            "<input type=\"hidden\" name=\"csrf_token\" value=\"wrong1\">"
+            "<INPUT name=csrf type=hidden value=right22>");
+    assert_int_equal(corr_candidates(&x, &c), 0);
+    assert_int_equal(c.n, 2);
+    const corr_cand_t *k = strcmp(c.v[0].base, "csrf") == 0 ? &c.v[0] : &c.v[1];
+    assert_string_equal(k->value, "right22");
+    assert_string_equal(k->expr, "name=[\"']?csrf[\"' ][^>]*value=[\"']?([^\"' >]*)");
+    corr_cands_fini(&c);
+    rec_exchange_fini(&x);
+}
+
+static void test_worth(void **state)
+{
+    (void)state;
+    assert_true(corr_worth("abcdef"));
+    assert_true(corr_worth("a1b2"));
+    assert_false(corr_worth("abcd"));
+    assert_false(corr_worth("42"));
+    assert_false(corr_worth("hello world"));
+    assert_false(corr_worth("false"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_session),
+        cmocka_unit_test(test_regex_finds_value),
+        cmocka_unit_test(test_worth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,137 @@
+/* Unit tests of convert/har.c: HAR entries become exchanges (URL split,
+ * timings, bodies, base64, cookies), and bad input names entry and field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "har.h"
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/aiotest-har-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static const char *GOOD =
+    "\xEF\xBB\xBF{\"log\": {\"version\": \"1.2\", \"entries\": ["
+    "{\"startedDateTime\": \"2024-01-02T03:04:05.250+01:00\", \"time\": 120.5,"
+    " \"timings\": {\"blocked\": -1, \"dns\": 2, \"connect\": 3, \"send\": 1, \"wait\": 50, \"receive\": 64.5},"
+    " \"request\": {\"method\": \"POST\", \"url\": \"HTTPS://shop.test:8443/api/login?x=1#frag\","
+    "   \"httpVersion\": \"h2\", \"headers\": [{\"name\": \":authority\", \"value\": \"shop.test\"},"
+    "   {\"name\": \"Content-Type\", \"value\": \"application/json\"}],"
+    "   \"postData\": {\"mimeType\": \"application/json\", \"text\": \"{\\\"user\\\":\\\"a\\\"}\"}},"
+    " \"response\": {\"status\": 200, \"headers\": [], \"cookies\": [{\"name\": \"sid\", \"value\": \"s3cr3t\"}],"
+    "   \"content\": {\"mimeType\": \"text/plain\", \"text\": \"aGVsbG8gd29ybGQ=\", \"encoding\": \"base64\"}}},"
+    "{\"startedDateTime\": \"2024-01-02T02:04:06Z\", \"time\": 1,"
+    " \"request\": {\"method\": \"POST\", \"url\": \"http://shop.test/form\", \"headers\": [],"
+    "   \"postData\": {\"mimeType\": \"application/x-www-form-urlencoded\","
+    "     \"params\": [{\"name\": \"q\", \"value\": \"a b&c\"}, {\"name\": \"n\", \"value\": \"1\"}]}},"
+    " \"response\": {\"status\": 0, \"headers\": []}}"
+    "]}}";
+
+static void test_entries(void **state)
+{
+    (void)state;
+    char *path = write_tmp(GOOD);
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    assert_int_equal(har_load(path, 3, &xs, &err), 0);
+    assert_int_equal(xs.n, 2);
+    const rec_exchange_t *x = &xs.v[0].x;
+    assert_string_equal(xs.v[0].key, "3|har");
+    assert_string_equal(x->scheme, "https");
+    assert_string_equal(x->authority, "shop.test:8443");
+    assert_string_equal(x->target, "/api/login?x=1");
+    assert_string_equal(x->method, "POST");
+    assert_string_equal(x->http_version, "h2");
+    /* 03:04:05.250+01:00 is 02:04:05.250Z; the second entry starts 0.75 s later. */
+    assert_int_equal(xs.v[1].x.t_start_us - x->t_start_us, 750000);
+    assert_int_equal(x->t_end_us - x->t_start_us, 120500);
+    assert_int_equal(x->t_first_byte_us - x->t_start_us, 56000);
+    assert_int_equal(x->req_body_len, strlen("{\"user\":\"a\"}"));
+    assert_int_equal(x->resp_body_len, 11);
+    assert_memory_equal(x->resp_body, "hello world", 11);
+    assert_string_equal(rec_headers_get(&x->resp_headers, "set-cookie"), "sid=s3cr3t");
+    assert_string_equal(rec_headers_get(&x->req_headers, ":authority"), "shop.test");
+    const rec_exchange_t *y = &xs.v[1].x;
+    assert_int_equal(y->req_body_len, strlen("q=a+b%26c&n=1"));
+    assert_memory_equal(y->req_body, "q=a+b%26c&n=1", y->req_body_len);
+    assert_true(y->flags & REC_F_ERROR);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+    char *path = write_tmp(text);
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    assert_true(har_load(path, 0, &xs, &err) < 0);
+    if (!strstr(err.msg, needle) || !strstr(err.msg, path))
+        fail_msg("error '%s' lacks '%s' or the file name", err.msg, needle);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("{\"log\": {\"entries\": [", "line 1");
+    expect_error("{\"nolog\": 1}", "log");
+    expect_error("{\"log\": {\"entries\": 5}}", "log.entries");
+    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+                 "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}, \"response\": {\"status\": 200}},"
+                 "{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+                 "\"request\": {\"method\": \"GET\", \"url\": 7}, \"response\": {\"status\": 200}}]}}",
+                 "entry 1: request.url: expected a string");
+    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"yesterday\","
+                 "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}}]}}",
+                 "entry 0: startedDateTime");
+    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+                 "\"request\": {\"method\": \"GET\", \"url\": \"/relative\"}}]}}",
+                 "entry 0: request.url: expected an absolute URL");
+    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+                 "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\", \"headers\": [{\"value\": \"x\"}]}}]}}",
+                 "entry 0: request.headers[0].name: missing");
+}
+
+static void test_time_and_base64(void **state)
+{
+    (void)state;
+    int64_t a, b;
+    assert_int_equal(har_parse_time("1970-01-01T00:00:01.5Z", &a), 0);
+    assert_int_equal(a, 1500000);
+    assert_int_equal(har_parse_time("2016-06-16T12:34:56.123456-07:00", &a), 0);
+    assert_int_equal(har_parse_time("2016-06-16T19:34:56.123456Z", &b), 0);
+    assert_int_equal(a, b);
+    assert_int_equal(har_parse_time("2016-06-16 12:34", &a), -1);
+    uint8_t out[16];
+    assert_int_equal(har_base64_decode("YWJj\nZA==", 9, out), 4);
+    assert_memory_equal(out, "abcd", 4);
+    assert_int_equal(har_base64_decode("a*b", 3, out), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_entries),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_time_and_base64),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -168,6 +168,16 @@ static void test_errors(void **state)
     expect_error("x,y,x\n1,2,3\n", 12, 0, "columns 1 and 3 are both bound to \"x\"");
 }
 
+static void test_unnamed_variable(void **state)
+{
+    fixture_t *f = *state;
+    char *vars[] = { "a", "" };
+    scn_data_t d = { .path = "d.csv", .vars = vars, .n_vars = 2 };
+    char err[256] = "";
+    assert_null(csvdata_parse("d.csv", "1,2\n", 4, &d, f->st, err, sizeof(err)));
+    assert_string_equal(err, "d.csv: data source variable 2 has no name");
+}
+
 static void test_load_file(void **state)
 {
     fixture_t *f = *state;
@@ -218,6 +228,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nul_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_empty_cells, setup, teardown),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test_setup_teardown(test_unnamed_variable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,8 @@
 /* A jar is bounded like a browser's per-site limit: a misbehaving server
  * cannot grow a user's memory without end. */
 #define JAR_MAX 64
+/* RFC 6265 6.1 asks for at least 4096 bytes per cookie; browsers stop there. */
+#define COOKIE_MAX 4096
 #define HOST_MAX 256
 #define NO_EXPIRY INT64_MAX
 
@@ -324,7 +326,7 @@ void cookie_jar_set(cookie_jar_t *j, const char *value, size_t len, const char *
 {
     const char *name, *val;
     size_t nl, vl;
-    if (cookie_parse_pair(value, len, &name, &nl, &val, &vl) < 0)
+    if (cookie_parse_pair(value, len, &name, &nl, &val, &vl) < 0 || nl + vl > COOKIE_MAX)
         return;
     attrs_t a = { 0 };
     parse_attrs(value, len, now_s, &a);

@@ -3,8 +3,8 @@
  * Secure (https only), replacement by (name, domain, path). Allocated lazily:
  * a user that never receives a cookie holds no jar.
  * As browsers do (RFC 6265bis): a plain-http response cannot set a Secure
- * cookie, and a jar keeps at most 64 cookies (expired ones, then the oldest,
- * make room). host may carry a ":port", path a query; both are ignored.
+ * cookie, a cookie whose name and value exceed 4096 bytes is ignored, and a
+ * jar keeps at most 64 cookies (expired ones, then the oldest, make room). host may carry a ":port", path a query; both are ignored.
  * cookie_jar_header, _count and _size accept a NULL jar (no cookie). */
 #ifndef AIOTEST_COOKIES_H
 #define AIOTEST_COOKIES_H

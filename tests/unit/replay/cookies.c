@@ -212,6 +212,22 @@ static void test_bounded(void **state)
     assert_non_null(strstr(buf, "c199=199"));
 }
 
+static void test_too_big(void **state)
+{
+    cookie_jar_t *j = *state;
+    char *v = malloc(5000);
+    memset(v, 'x', 4999);
+    v[4999] = '\0';
+    v[0] = 'k';
+    v[1] = '=';
+    set(j, v, "h.test", "/", false); /* 1 + 4997 bytes: over the limit */
+    assert_int_equal(cookie_jar_count(j), 0);
+    v[4097] = '\0';                  /* 1 + 4095 bytes: at the limit */
+    set(j, v, "h.test", "/", false);
+    assert_int_equal(cookie_jar_count(j), 1);
+    free(v);
+}
+
 static void test_parse_pair(void **state)
 {
     (void)state;
@@ -239,6 +255,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_and_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
         cmocka_unit_test(test_parse_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

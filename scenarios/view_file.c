@@ -7,22 +7,7 @@
 
 #include "mpread.h"
 #include "view.h"
-
-#define DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
-
-/* Writes v with every line after the first indented by pad spaces, so a
- * record nests in the streamed recording object. */
-static int dump_nested(FILE *out, const json_t *v, int pad)
-{
-    char *s = json_dumps(v, DUMP_FLAGS);
-    if (!s)
-        return -1;
-    int rc = 0;
-    for (char *p = s; *p && rc == 0; p++)
-        rc = *p == '\n' ? (fprintf(out, "\n%*s", pad, "") < 0 ? -1 : 0) : (fputc(*p, out) == EOF ? -1 : 0);
-    free(s);
-    return rc;
-}
+#include "vjson.h"
 
 static int out_err(const char *path, mp_error_t *err)
 {
@@ -37,7 +22,7 @@ static int dump_recording(const char *path, FILE *out, mp_error_t *err)
         return err ? (err->record >= 0 ? MP_ERR_FORMAT : MP_ERR_IO) : MP_ERR_FORMAT;
     json_t *hj = view_rec_header_to_json(&h);
     rec_header_fini(&h);
-    int rc = hj && fputs("{\n  \"header\": ", out) >= 0 && dump_nested(out, hj, 2) == 0 &&
+    int rc = hj && fputs("{\n  \"header\": ", out) >= 0 && vj_print(out, hj, 2) == 0 &&
              fputs(",\n  \"exchanges\": [", out) >= 0 ? 0 : out_err(path, err);
     json_decref(hj);
     rec_exchange_t x;
@@ -45,7 +30,7 @@ static int dump_recording(const char *path, FILE *out, mp_error_t *err)
     for (long n = 0; rc == 0 && (rd = rec_reader_next(r, &x, err)) == MP_OK; n++) {
         json_t *xj = view_exchange_to_json(&x);
         rec_exchange_fini(&x);
-        if (!xj || fputs(n ? ",\n    " : "\n    ", out) < 0 || dump_nested(out, xj, 4) != 0)
+        if (!xj || fputs(n ? ",\n    " : "\n    ", out) < 0 || vj_print(out, xj, 4) != 0)
             rc = out_err(path, err);
         json_decref(xj);
     }
@@ -71,7 +56,7 @@ int view_dump_file(const char *path, FILE *out, mp_error_t *err)
         return rc;
     json_t *j = view_scenario_to_json(s);
     scn_free(s);
-    if (!j || json_dumpf(j, out, DUMP_FLAGS) != 0 || fputc('\n', out) == EOF)
+    if (!j || vj_print(out, j, 0) != 0 || fputc('\n', out) == EOF)
         rc = out_err(path, err);
     json_decref(j);
     return rc;

@@ -243,6 +243,14 @@ static void test_random_int(void **state)
 
     expand(f, "{{random_int 7 7}}", out, sizeof(out));
     assert_string_equal(out, "7");
+    expand(f, "{{random_int 0 0}}", out, sizeof(out));
+    assert_string_equal(out, "0");
+    expand(f, "{{random_int -5 -5}}", out, sizeof(out));
+    assert_string_equal(out, "-5");
+    expand(f, "{{random_int -9223372036854775808 -9223372036854775808}}", out, sizeof(out));
+    assert_string_equal(out, "-9223372036854775808");
+    expand(f, "{{random_int 9223372036854775807 9223372036854775807}}", out, sizeof(out));
+    assert_string_equal(out, "9223372036854775807");
     /* the full int64 range must not divide by zero */
     expand(f, "{{random_int -9223372036854775808 9223372036854775807}}", out, sizeof(out));
     assert_true(strlen(out) > 0);
@@ -255,6 +263,12 @@ static void test_user_id(void **state)
     f->ctx.user_id = 18446744073709551615ull;
     expand(f, "u{{user_id}}", out, sizeof(out));
     assert_string_equal(out, "u18446744073709551615");
+    f->ctx.user_id = 0;
+    expand(f, "u{{user_id}}", out, sizeof(out));
+    assert_string_equal(out, "u0");
+    f->ctx.user_id = 1000;
+    expand(f, "{{user_id}}", out, sizeof(out));
+    assert_string_equal(out, "1000");
 }
 
 static void test_braces(void **state)

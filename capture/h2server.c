@@ -365,11 +365,13 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
 {
     (void)flags, (void)ud;
     h2stream_t *st = nghttp2_session_get_stream_user_data(ng, id);
+    if (st != NULL && st->x != NULL)
+        recx_req_body(st->x, data, len);
     if (st == NULL || st->up == NULL) {
+        /* An origin that answered before reading the body: still recorded. */
         nghttp2_session_consume(ng, id, len);
         return 0;
     }
-    recx_req_body(st->x, data, len);
     if (up_body(st->up, data, len) == 1)
         st->up_full = true;
     /* Window updates wait while the origin is behind: HTTP/2 flow control

@@ -82,16 +82,16 @@ static uint64_t hash_str(const char *s)
 
 unsigned shop_search(const struct web_req *req, struct MHD_Response **resp)
 {
-    const char *q = web_arg(req, "q");
-    if (!q)
-        q = "";
+    char q[256], head[64];
+    web_utf8_clean(web_arg(req, "q") ? web_arg(req, "q") : "", q, sizeof(q));
+    web_utf8_clean(q, head, sizeof(head));
     uint64_t h = hash_str(q);
     unsigned n = *q ? (unsigned)(h % 5) + 1 : 0;
     json_t *results = json_array();
     for (unsigned i = 0; results && i < n; i++) {
         uint64_t k = h ^ (0x9e3779b97f4a7c15ull * (i + 1));
         char name[96];
-        snprintf(name, sizeof(name), "%.64s #%u", q, i + 1);
+        snprintf(name, sizeof(name), "%s #%u", head, i + 1);
         json_array_append_new(results, json_pack("{sIsssI}", "id", (json_int_t)(k % 10000 + 1),
                                                  "name", name, "price_cents",
                                                  (json_int_t)(k / 10000 % 10000 + 99)));

@@ -117,3 +117,57 @@ int web_form_field(const char *body, size_t len, const char *name, char *out, si
     }
     return -1;
 }
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629 table: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 when there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+char *web_utf8_clean(const char *in, char *out, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (o + (n ? n : 1) >= size)
+            break;
+        if (n) {
+            memcpy(out + o, s, n);
+            o += n;
+            s += n;
+        } else {
+            out[o++] = '?';
+            s++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}

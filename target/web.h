@@ -52,4 +52,9 @@ int web_is_type(const struct web_req *req, const char *type);
  * value into out (size > 0). Returns 0, or -1 when absent or longer than out. */
 int web_form_field(const char *body, size_t len, const char *name, char *out, size_t size);
 
+/* Copies in into out (size > 0) as valid UTF-8, as JSON strings need: each byte
+ * that does not start a valid sequence becomes '?', and a sequence that does not
+ * fit is left out whole. Returns out. */
+char *web_utf8_clean(const char *in, char *out, size_t size);
+
 #endif

@@ -75,6 +75,14 @@ t_eq "same q, same results" "$FIRST" "$BODY"
 req "GET /api/search" GET "/api/search?q=hats"
 t_check "other q, other results" [ "$FIRST" != "$BODY" ]
 t_eq "search echoes q" hats "$(jget "$BODY" 'v["q"]')"
+req "GET /api/search" GET "/api/search?q=caf%C3%A9%FF"
+expect "search with non-UTF-8 bytes in q" 200
+t_eq "q comes back as valid UTF-8" "café?" "$(jget "$BODY" 'v["q"]')"
+req "GET /api/search" GET "/api/search?q=$(printf 'x%.0s' $(seq 400))"
+expect "search with a long q" 200
+req "GET /api/search" GET "/api/search"
+expect "search without q" 200
+t_eq "no q, no results" 0 "$(jget "$BODY" 'v["count"]')"
 
 # Profile: bearer token.
 req "GET /api/profile" GET /api/profile

@@ -48,11 +48,30 @@ static void test_form_field_is_bounded_by_len(void **state)
     assert_string_equal(out, "%4");
 }
 
+static void test_utf8_clean(void **state)
+{
+    (void)state;
+    char out[8];
+    assert_string_equal(web_utf8_clean("abc", out, sizeof(out)), "abc");
+    assert_string_equal(web_utf8_clean("caf\xc3\xa9", out, sizeof(out)), "caf\xc3\xa9");
+    assert_string_equal(web_utf8_clean("a\xff" "b", out, sizeof(out)), "a?b");
+    assert_string_equal(web_utf8_clean("\xc3", out, sizeof(out)), "?");           /* cut */
+    assert_string_equal(web_utf8_clean("\xc0\xaf", out, sizeof(out)), "??");     /* overlong */
+    assert_string_equal(web_utf8_clean("\xed\xa0\x80", out, sizeof(out)), "???"); /* surrogate */
+    assert_string_equal(web_utf8_clean("\xf4\x90\x80\x80", out, sizeof(out)), "????");
+    assert_string_equal(web_utf8_clean("\xf0\x9f\x98\x80", out, sizeof(out)), "\xf0\x9f\x98\x80");
+    /* A sequence that does not fit is left out whole. */
+    assert_string_equal(web_utf8_clean("abcdef\xc3\xa9", out, sizeof(out)), "abcdef");
+    assert_string_equal(web_utf8_clean("abcdefghij", out, sizeof(out)), "abcdefg");
+    assert_string_equal(web_utf8_clean("", out, sizeof(out)), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_form_field),
         cmocka_unit_test(test_form_field_is_bounded_by_len),
+        cmocka_unit_test(test_utf8_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

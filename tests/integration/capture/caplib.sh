@@ -81,3 +81,31 @@ shop_check() {
     fi
     t_log "ok: $(wc -l <"$T_DIR/shop/expected") shop exchanges recorded with identical bodies (sha256)"
 }
+
+# cap_nginx_tls [LOCATIONS]: nginx with TLS and h2 on a free port (certificate
+# $T_DIR/nginx.crt for localhost and 127.0.0.1) serving $T_DIR/www, with
+# /api/, /checkout and / proxied to aiotest-target when TARGET_URL is set.
+# Sets NG_PORT and NG_URL (https://localhost:NG_PORT).
+cap_nginx_tls() {
+    t_selfsigned nginx
+    NG_PORT=$(t_port)
+    mkdir -p "$T_DIR/www"
+    local proxied=""
+    if [ -n "${TARGET_URL:-}" ]; then
+        proxied="location / { proxy_pass $TARGET_URL; proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
+    fi
+    t_nginx "
+    access_log $T_DIR/nginx-access.log proto;
+    server {
+        listen 127.0.0.1:$NG_PORT ssl http2;
+        ssl_certificate $T_DIR/nginx.crt;
+        ssl_certificate_key $T_DIR/nginx.key;
+        root $T_DIR/www;
+        client_max_body_size 200m;
+        location /www/ { alias $T_DIR/www/; }
+        ${1:-}
+        $proxied
+    }"
+    t_wait_port "$NG_PORT"
+    NG_URL="https://localhost:$NG_PORT"
+}

@@ -168,6 +168,19 @@ json_t *jpath_lookup(const jpath_t *p, json_t *root)
     return v;
 }
 
+/* The shortest %g text that reads back as d: "0.1", not jansson's 17-digit
+ * "0.10000000000000001", which a server would not recognise as its price. */
+static size_t real_text(double d, char *out)
+{
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(out, JPATH_SCRATCH, "%.*g", prec, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+    return (size_t)n;
+}
+
 const char *jpath_text(const json_t *v, char *scratch, size_t *len, char **owned)
 {
     *owned = NULL;
@@ -178,6 +191,9 @@ const char *jpath_text(const json_t *v, char *scratch, size_t *len, char **owned
     case JSON_INTEGER:
         *len = (size_t)snprintf(scratch, JPATH_SCRATCH, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return scratch;
+    case JSON_REAL:
+        *len = real_text(json_real_value(v), scratch);
+        return scratch;
     case JSON_TRUE:
     case JSON_FALSE:
     case JSON_NULL: {
@@ -185,7 +201,7 @@ const char *jpath_text(const json_t *v, char *scratch, size_t *len, char **owned
         *len = strlen(lit);
         return lit;
     }
-    default: /* reals keep jansson's round-trip formatting; objects and arrays are rare */
+    default: /* objects and arrays: rare, so allocating is fine */
         *owned = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!*owned)
             return NULL;

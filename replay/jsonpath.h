@@ -19,10 +19,11 @@ void jpath_free(jpath_t *p);
 /* The value at p in root (borrowed from root), or NULL when a step is missing. */
 json_t *jpath_lookup(const jpath_t *p, json_t *root);
 
-/* The text of a found value: strings unquoted (the bytes inside v), integers,
- * booleans and null as their JSON text (in scratch, which needs
- * JPATH_SCRATCH bytes), reals, objects and arrays as compact JSON in *owned
- * (heap, caller frees; NULL otherwise). Sets *len; NULL on out of memory. */
+/* The text of a found value: strings unquoted (the bytes inside v); numbers,
+ * booleans and null as JSON text (in scratch, which needs JPATH_SCRATCH bytes;
+ * reals in the shortest form that reads back: 0.1, 1000 for 1e3); objects and
+ * arrays as compact JSON in *owned (heap, caller frees; NULL otherwise).
+ * Sets *len; NULL on out of memory. */
 #define JPATH_SCRATCH 32
 const char *jpath_text(const json_t *v, char *scratch, size_t *len, char **owned);
 

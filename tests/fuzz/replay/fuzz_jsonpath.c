@@ -35,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (json_is_string(v)) {
                 if (len != json_string_length(v))
                     abort();
+            } else if (json_is_real(v)) { /* "1000" for 1e3: reads back as the same double */
+                char tmp[JPATH_SCRATCH + 1];
+                memcpy(tmp, t, len);
+                tmp[len] = '\0';
+                if (len >= JPATH_SCRATCH || strtod(tmp, NULL) != json_real_value(v))
+                    abort();
             } else { /* any other value's text is JSON that reads back as the value */
                 json_t *back = json_loadb(t, len, JSON_DECODE_ANY, NULL);
                 if (!back || !json_equal(back, v))

@@ -15,7 +15,7 @@ static const char *doc_text =
     "{\"a\":{\"b\":[{\"c\":\"x\"},{\"c\":\"y\",\"n\":-12}]},"
     "\"key.with.dots\":1,\"sp ace\":true,\"q\\\"uote\":\"qq\","
     "\"h\\u00e9llo\":\"w\\u00f6rld \\u2603\",\"nul\":null,\"r\":1.5,"
-    "\"obj\":{\"k\":[1,2]},\"arr\":[[10,20],[30]],\"empty\":\"\"}";
+    "\"obj\":{\"k\":[1,2]},\"reals\":[0.1,19.99,1e3,1e-7,0.30000000000000004,-2.50],\"arr\":[[10,20],[30]],\"empty\":\"\"}";
 
 /* The text found at path in doc_text, or NULL when nothing is found. */
 static char *lookup(const char *path)
@@ -81,6 +81,12 @@ static void test_value_text(void **state)
     (void)state;
     expect("$.nul", "null");
     expect("$.r", "1.5");
+    expect("$.reals[0]", "0.1");
+    expect("$.reals[1]", "19.99");
+    expect("$.reals[2]", "1000");
+    expect("$.reals[3]", "1e-07");
+    expect("$.reals[4]", "0.30000000000000004"); /* 0.1 + 0.2 needs all 17 digits */
+    expect("$.reals[5]", "-2.5");
     expect("$.obj", "{\"k\":[1,2]}");
     expect("$.obj.k", "[1,2]");
     expect("$.empty", "");

@@ -27,7 +27,7 @@ static void pack_strs(mpw_t *w, char *const *v, size_t n)
 
 static void pack_header(mpw_t *w, const scn_scenario_t *s)
 {
-    mpw_map(w, 8);
+    mpw_map(w, s->tool ? 8 : 7);
     mpw_str(w, "format");
     mpw_str(w, SCN_FORMAT);
     mpw_str(w, "version");
@@ -36,8 +36,10 @@ static void pack_header(mpw_t *w, const scn_scenario_t *s)
     mpw_uint(w, SCN_VERSION_MINOR);
     mpw_str(w, "created_us");
     mpw_int(w, s->created_us);
-    mpw_str(w, "tool");
-    mpw_str(w, s->tool);
+    if (s->tool) {
+        mpw_str(w, "tool");
+        mpw_str(w, s->tool);
+    }
     mpw_str(w, "hosts");
     mpw_array(w, s->n_hosts);
     for (size_t i = 0; i < s->n_hosts; i++) {

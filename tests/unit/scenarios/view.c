@@ -206,9 +206,47 @@ static void test_hand_written_minimal(void **state)
     assert_true(s->classes[0].tasks.v[1].parallel);
     assert_null(s->classes[0].tasks.v[1].requests[0].body);
     assert_int_equal(s->hosts[0].proto, SCN_PROTO_AUTO);
+    assert_null(s->tool);
+    /* Absent stays absent through the binary file. */
+    char *mp = fx_tmp(".scn.mp");
+    assert_int_equal(scn_save(mp, s, &err), 0);
+    scn_scenario_t *back;
+    assert_int_equal(scn_load(mp, &back, &err), 0);
+    fx_assert_scenario_equal(s, back);
+    scn_free(back);
+    unlink(mp);
+    free(mp);
     scn_free(s);
     unlink(path);
     free(path);
+}
+
+/* The shipped example is valid and in the canonical layout: converting it
+ * to .mp and dumping that gives the file back byte for byte. */
+static void test_example_is_canonical(void **state)
+{
+    (void)state;
+    const char *dir = getenv("SCN_EXAMPLES");
+    if (!dir)
+        skip();
+    char json[512];
+    snprintf(json, sizeof json, "%s/shop.json", dir);
+    char *mp = fx_tmp(".scn.mp");
+    mp_error_t err;
+    if (view_json_file_to_mp(json, mp, &err) != 0)
+        fail_msg("%s", err.msg);
+    char *back = dump(mp, 0);
+    assert_same_file(json, back);
+    scn_scenario_t *s;
+    assert_int_equal(scn_load(mp, &s, &err), 0);
+    assert_int_equal(s->n_classes, 2);
+    assert_string_equal(s->classes[0].on_start.v[0].requests[0].url, "/api/login");
+    assert_string_equal(s->classes[0].on_stop.v[0].requests[0].url, "/api/logout");
+    scn_free(s);
+    unlink(mp);
+    unlink(back);
+    free(mp);
+    free(back);
 }
 
 static void test_json_errors(void **state)
@@ -285,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_exchange_json_in_memory),
         cmocka_unit_test(test_scenario_roundtrip),
         cmocka_unit_test(test_hand_written_minimal),
+        cmocka_unit_test(test_example_is_canonical),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_recording_json_errors),
         cmocka_unit_test(test_dump_of_cut_recording),

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# docs/grafana/aiotest.json is an importable dashboard: valid JSON with a
+# ${DS_PROMETHEUS} input, panels for RPS, failures, p50/p95/p99 per name, users per
+# class and the stage, and every query is valid PromQL over metrics that
+# docs/metrics.md and replay/metrics.c define (promtool check rules).
+. "$AIOTEST_SRC/tests/integration/lib.sh"
+t_need promtool python3
+python3 - "$AIOTEST_SRC" "$T_DIR/rules.yml" <<'PY' || t_fail "dashboard checks"
+import json, re, sys
+src, out = sys.argv[1], sys.argv[2]
+d = json.load(open(src + "/docs/grafana/aiotest.json"))
+assert [i["name"] for i in d["__inputs"]] == ["DS_PROMETHEUS"]
+exprs, titles = [], []
+for p in d["panels"]:
+    titles.append(p["title"])
+    assert p["datasource"]["uid"] == "${DS_PROMETHEUS}", p["title"]
+    for t in p["targets"]:
+        assert t["datasource"]["uid"] == "${DS_PROMETHEUS}"
+        exprs.append(t["expr"])
+joined = "\n".join(exprs)
+for q in ("0.5", "0.95", "0.99"):
+    assert "histogram_quantile(%s, sum by (name, le) (rate(aiotest_request_duration_seconds_bucket" % q in joined, q
+for m in ("aiotest_requests_total", "aiotest_request_failures_total", "aiotest_users", "aiotest_stage"):
+    assert m in joined, m
+code = open(src + "/replay/metrics.c").read() + open(src + "/docs/metrics.md").read()
+for m in set(re.findall(r"\b((?:aiotest|process)_[a-z_]+)", joined)):
+    base = re.sub(r"_(bucket|sum|count)$", "", m)
+    assert base in code, "metric %s is not served" % m
+rules = [{"record": "aiotest:check_%d" % i,
+          "expr": e.replace("$__rate_interval", "1m").replace("$name", ".*")} for i, e in enumerate(exprs)]
+import yaml
+yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, open(out, "w"))
+print("%d panels, %d queries" % (len(titles), len(exprs)))
+PY
+promtool check rules "$T_DIR/rules.yml" >"$T_DIR/promtool.txt" 2>&1 ||
+    t_fail "promtool rejects a dashboard query: $(cat "$T_DIR/promtool.txt")"
+t_log "ok: every dashboard query is valid PromQL"

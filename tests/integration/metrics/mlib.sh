@@ -1,0 +1,54 @@
+# Helpers for the metrics and report tests (issue 5). Source after lib.sh.
+
+# m_need_replay: skips (exit 77) until aiotest-replay with --metrics, aiotest-target
+# and aiotest-convert (to build the scenario) are built in this checkout.
+m_need_replay() {
+    [ -x "$T_REPLAY" ] || t_skip "aiotest-replay is not built in this checkout yet"
+    "$T_REPLAY" --help 2>&1 | grep -q -- --metrics ||
+        t_skip "aiotest-replay has no --metrics option yet"
+    [ -x "$T_TARGET" ] || t_skip "aiotest-target is not built in this checkout yet"
+    [ -x "$T_CONVERT" ] || t_skip "aiotest-convert is not built (it turns the test scenario into .mp)"
+}
+
+# m_scenario NAME: writes $T_DIR/NAME.mp, one class that loops over GET /api/search
+# and GET /api/item/{id} without waiting (both subject to the target's delay and
+# fail rate). Sets SCENARIO.
+m_scenario() {
+    cat >"$T_DIR/$1.json" <<'JSON'
+{
+  "format": "aiotest-scenario",
+  "version": [1, 0],
+  "tool": "tests/integration/metrics",
+  "hosts": [{"base_url": "http://127.0.0.1:1", "proto": "h1"}],
+  "classes": [
+    {
+      "name": "reader",
+      "weight": 1,
+      "wait": {"kind": "none"},
+      "tasks": [
+        {"requests": [{"name": "GET /api/search", "method": "GET", "url": "/api/search?q=shoes"}]},
+        {"requests": [{"name": "GET /api/item/{id}", "method": "GET", "url": "/api/item/{{random_int 1 100}}"}]}
+      ]
+    }
+  ]
+}
+JSON
+    "$T_CONVERT" --from-json "$T_DIR/$1.json" -o "$T_DIR/$1.mp" >"$T_DIR/convert-$1.log" 2>&1 ||
+        t_fail "aiotest-convert --from-json rejected the test scenario: $(cat "$T_DIR/convert-$1.log")"
+    SCENARIO=$T_DIR/$1.mp
+}
+
+# m_json FILE EXPR: prints the Python expression EXPR over the JSON document d.
+m_json() {
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# m_replay LOG ARGS...: runs aiotest-replay in the foreground; output in $T_DIR/LOG;
+# sets M_RC to its exit code.
+m_replay() {
+    local log=$1; shift
+    timeout 120 "$T_REPLAY" "$@" >"$T_DIR/$log" 2>&1
+    M_RC=$?
+    [ "$M_RC" = 124 ] && t_fail "aiotest-replay did not end within 120 s: $(tail -5 "$T_DIR/$log")"
+    return 0
+}

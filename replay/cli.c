@@ -1,0 +1,269 @@
+/* cli: option parsing and --help of aiotest-replay. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "units.h"
+
+static const char usage[] =
+    "usage: aiotest-replay SCENARIO [options]\n"
+    "       aiotest-replay --merge A.json B.json ... --report OUT.json\n"
+    "\n"
+    "SCENARIO is a scenario (.mp), its JSON view (.json) or a recording (converted\n"
+    "with default settings).\n"
+    "\n"
+    "Load shape (closed model without --shape):\n"
+    "  -u, --users N           users to run (default 1)\n"
+    "  -r, --spawn-rate R      users started per second (default: all at once)\n"
+    "  -t, --duration D        run length, e.g. 30s, 5m (default: until --iterations or Ctrl-C)\n"
+    "      --shape FILE        stages file: '<duration> <users> <spawn-rate>' and\n"
+    "                          'rate <duration> <iterations/s>' lines\n"
+    "      --iterations N      each user runs its tasks N times, then on_stop, and ends\n"
+    "      --max-users N       open model: most pooled users (default 10000)\n"
+    "\n"
+    "Target and connections:\n"
+    "      --host URL          replaces the scenario's first host (and relative URLs)\n"
+    "      --threads N         worker threads (default: the number of cores)\n"
+    "      --timeout D         per request (default 30s; 0 = none)\n"
+    "      --connect-timeout D TCP connect + TLS handshake (default 5s)\n"
+    "      --stop-timeout D    graceful stop bound for requests in flight and on_stop (default 10s)\n"
+    "      --think-scale F     multiplies every wait and think time (default 1)\n"
+    "      --insecure          do not verify TLS certificates\n"
+    "      --ca FILE           trust the certificates in FILE (PEM) instead of the system store\n"
+    "      --seed N            random seed for generators and waits (default: from the clock)\n"
+    "\n"
+    "Results:\n"
+    "      --report FILE       JSON report (histograms included; input of --merge and --baseline)\n"
+    "      --csv PREFIX        PREFIX_stats.csv, PREFIX_failures.csv, PREFIX_stats_history.csv\n"
+    "      --html FILE         self-contained HTML report\n"
+    "      --metrics ADDR:PORT serve Prometheus /metrics while running (':PORT' = 127.0.0.1)\n"
+    "      --metrics-linger D  keep serving /metrics for D after the run (default 0)\n"
+    "      --fail-on SPEC      thresholds, e.g. 'p99<300ms,errors<1%': exit 1 when one fails\n"
+    "      --fail-fast         with --fail-on: stop as soon as a threshold is lost\n"
+    "      --baseline FILE     compare with an earlier report: exit 1 on a regression\n"
+    "      --tolerance P       allowed regression against --baseline (default 10%)\n"
+    "      --merge             combine the JSON reports given as arguments into --report\n"
+    "  -q, --quiet             no live line and no summary table\n"
+    "  -h, --help              this text\n"
+    "  -V, --version           the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 a threshold or the baseline failed, 2 usage or input error.\n";
+
+enum {
+    O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
+    O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
+    O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE,
+};
+
+static const struct option longopts[] = {
+    {"users", required_argument, NULL, 'u'},
+    {"spawn-rate", required_argument, NULL, 'r'},
+    {"duration", required_argument, NULL, 't'},
+    {"shape", required_argument, NULL, O_SHAPE},
+    {"iterations", required_argument, NULL, O_ITER},
+    {"max-users", required_argument, NULL, O_MAXU},
+    {"host", required_argument, NULL, O_HOST},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"connect-timeout", required_argument, NULL, O_CTIMEOUT},
+    {"stop-timeout", required_argument, NULL, O_STIMEOUT},
+    {"think-scale", required_argument, NULL, O_THINK},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"ca", required_argument, NULL, O_CA},
+    {"seed", required_argument, NULL, O_SEED},
+    {"report", required_argument, NULL, O_REPORT},
+    {"csv", required_argument, NULL, O_CSV},
+    {"html", required_argument, NULL, O_HTML},
+    {"metrics", required_argument, NULL, O_METRICS},
+    {"metrics-linger", required_argument, NULL, O_LINGER},
+    {"fail-on", required_argument, NULL, O_FAILON},
+    {"fail-fast", no_argument, NULL, O_FAILFAST},
+    {"baseline", required_argument, NULL, O_BASELINE},
+    {"tolerance", required_argument, NULL, O_TOL},
+    {"merge", no_argument, NULL, O_MERGE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad(const char *opt, const char *val, const char *expected)
+{
+    fprintf(stderr, "aiotest-replay: %s '%s': expected %s\n", opt, val, expected);
+    return CLI_USAGE;
+}
+
+static int count_arg(const char *opt, const char *v, uint64_t max, uint64_t *out)
+{
+    if (units_parse_count(v, out) != 0 || *out > max)
+        return bad(opt, v, "a whole number (e.g. 100, 2k)");
+    return CLI_RUN;
+}
+
+static int dur_arg(const char *opt, const char *v, uint64_t *out)
+{
+    return units_parse_duration(v, out) == 0 ? CLI_RUN
+                                             : bad(opt, v, "a duration (e.g. 500ms, 30s, 5m)");
+}
+
+static int tolerance_arg(const char *v, double *out)
+{
+    char buf[64];
+    size_t n = strlen(v);
+    bool pct = n > 0 && v[n - 1] == '%';
+    if (n == 0 || n >= sizeof buf)
+        return bad("--tolerance", v, "a percentage (10%) or a fraction (0.1)");
+    memcpy(buf, v, n + 1);
+    if (pct)
+        buf[n - 1] = '\0';
+    if (units_parse_double(buf, out) != 0)
+        return bad("--tolerance", v, "a percentage (10%) or a fraction (0.1)");
+    if (pct)
+        *out /= 100.0;
+    return CLI_RUN;
+}
+
+static int one_opt(cli_t *c, int ch, const char *v)
+{
+    uint64_t n;
+    int rc = CLI_RUN;
+    switch (ch) {
+    case 'u':
+        if ((rc = count_arg("-u", v, 10000000, &n)) == CLI_RUN)
+            c->users = (uint32_t)n, c->users_set = true;
+        return rc;
+    case 'r':
+        if (units_parse_double(v, &c->spawn_rate) != 0 || c->spawn_rate <= 0)
+            return bad("-r", v, "users per second > 0");
+        c->rate_set = true;
+        return CLI_RUN;
+    case 't':
+        c->duration_set = true;
+        return dur_arg("-t", v, &c->duration_us);
+    case O_SHAPE: c->shape_file = v; return CLI_RUN;
+    case O_ITER: return count_arg("--iterations", v, UINT32_MAX, &c->iterations);
+    case O_MAXU:
+        if ((rc = count_arg("--max-users", v, 10000000, &n)) == CLI_RUN)
+            c->max_users = (uint32_t)n;
+        if (rc == CLI_RUN && n == 0)
+            return bad("--max-users", v, "at least 1");
+        return rc;
+    case O_HOST: c->host = v; return CLI_RUN;
+    case O_THREADS:
+        if ((rc = count_arg("--threads", v, 1024, &n)) == CLI_RUN && n == 0)
+            return bad("--threads", v, "1 to 1024");
+        c->threads = (unsigned)n;
+        return rc;
+    case O_TIMEOUT: return dur_arg("--timeout", v, &c->timeout_us);
+    case O_CTIMEOUT:
+        if ((rc = dur_arg("--connect-timeout", v, &c->connect_timeout_us)) == CLI_RUN &&
+            c->connect_timeout_us == 0)
+            return bad("--connect-timeout", v, "a duration > 0");
+        return rc;
+    case O_STIMEOUT: return dur_arg("--stop-timeout", v, &c->stop_timeout_us);
+    case O_THINK:
+        return units_parse_double(v, &c->think_scale) == 0 ? CLI_RUN
+                                                            : bad("--think-scale", v, "a number >= 0");
+    case O_INSECURE: c->insecure = true; return CLI_RUN;
+    case O_CA:
+        if (access(v, R_OK) != 0)
+            return bad("--ca", v, "a readable PEM file");
+        c->ca_file = v;
+        return CLI_RUN;
+    case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
+    case O_REPORT: c->report = v; return CLI_RUN;
+    case O_CSV: c->csv = v; return CLI_RUN;
+    case O_HTML: c->html = v; return CLI_RUN;
+    case O_METRICS: c->metrics = v; return CLI_RUN;
+    case O_LINGER: return dur_arg("--metrics-linger", v, &c->metrics_linger_us);
+    case O_FAILON: c->fail_on = v; return CLI_RUN;
+    case O_FAILFAST: c->fail_fast = true; return CLI_RUN;
+    case O_BASELINE: c->baseline = v; return CLI_RUN;
+    case O_TOL: return tolerance_arg(v, &c->tolerance);
+    case O_MERGE: c->merge = true; return CLI_RUN;
+    case 'q': c->quiet = true; return CLI_RUN;
+    default: return CLI_USAGE;
+    }
+}
+
+/* Combinations that parse but make no sense. */
+static int check(cli_t *c)
+{
+    if (c->merge) {
+        if (c->n_inputs < 1 || !c->report) {
+            fprintf(stderr, "aiotest-replay: --merge needs one or more reports and --report OUT.json\n");
+            return CLI_USAGE;
+        }
+        return CLI_RUN;
+    }
+    if (c->n_inputs != 1) {
+        fprintf(stderr, "aiotest-replay: %s\n%s",
+                c->n_inputs ? "expected one SCENARIO" : "missing SCENARIO", "try --help\n");
+        return CLI_USAGE;
+    }
+    c->scenario = c->inputs[0];
+    if (c->shape_file && (c->users_set || c->rate_set || c->duration_set)) {
+        fprintf(stderr, "aiotest-replay: --shape replaces -u/-r/-t: give one or the other\n");
+        return CLI_USAGE;
+    }
+    if (c->fail_fast && !c->fail_on) {
+        fprintf(stderr, "aiotest-replay: --fail-fast needs --fail-on\n");
+        return CLI_USAGE;
+    }
+    return CLI_RUN;
+}
+
+int cli_parse(cli_t *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    c->argc = argc;
+    c->argv = argv;
+    c->users = 1;
+    c->timeout_us = 30000000;
+    c->connect_timeout_us = 5000000;
+    c->stop_timeout_us = 10000000;
+    c->think_scale = 1.0;
+    c->max_users = 10000;
+    c->tolerance = 0.10;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = cores > 0 ? (unsigned)cores : 1;
+    c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);
+    if (!c->inputs)
+        return CLI_USAGE;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int ch = getopt_long(argc, argv, ":u:r:t:qhV", longopts, NULL);
+        if (ch == -1)
+            break;
+        if (ch == 'h') {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (ch == 'V') {
+            printf("aiotest-replay %s\n", AIOTEST_VERSION);
+            return CLI_EXIT_OK;
+        }
+        if (ch == '?' || ch == ':') {
+            fprintf(stderr, "aiotest-replay: %s '%s'\ntry --help\n",
+                    ch == '?' ? "unknown option" : "missing value for", argv[optind - 1]);
+            return CLI_USAGE;
+        }
+        int rc = one_opt(c, ch, optarg);
+        if (rc != CLI_RUN)
+            return rc;
+    }
+    for (int i = optind; i < argc; i++)
+        c->inputs[c->n_inputs++] = argv[i];
+    return check(c);
+}
+
+void cli_fini(cli_t *c)
+{
+    free(c->inputs);
+    c->inputs = NULL;
+}

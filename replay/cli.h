@@ -1,0 +1,47 @@
+/* cli: the command line of aiotest-replay, parsed completely before anything
+ * runs (docs/aiotest-replay.md). */
+#ifndef AIOTEST_CLI_H
+#define AIOTEST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cli {
+    const char *scenario;
+    const char *shape_file;
+    uint32_t users;
+    double spawn_rate;          /* 0: all at once */
+    uint64_t duration_us;       /* 0: until --iterations or a signal */
+    bool users_set, rate_set, duration_set;
+    uint64_t iterations;
+    const char *host;
+    unsigned threads;
+    uint64_t timeout_us, connect_timeout_us, stop_timeout_us;
+    double think_scale;
+    uint32_t max_users;
+    bool insecure;
+    const char *ca_file;
+    const char *report, *csv, *html, *metrics;
+    uint64_t metrics_linger_us;
+    const char *fail_on;
+    bool fail_fast;
+    const char *baseline;
+    double tolerance;
+    uint64_t seed;
+    bool quiet;
+    bool merge;
+    const char **inputs;        /* --merge: the reports */
+    size_t n_inputs;
+    int argc;
+    char **argv;
+} cli_t;
+
+enum { CLI_RUN = 0, CLI_EXIT_OK = 1, CLI_USAGE = 2 };
+
+/* Parses argv into c. Returns CLI_RUN, CLI_EXIT_OK (--help/--version printed) or
+ * CLI_USAGE (message printed on stderr). */
+int cli_parse(cli_t *c, int argc, char **argv);
+void cli_fini(cli_t *c);
+
+#endif

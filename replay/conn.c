@@ -1,0 +1,554 @@
+/* conn: sockets, TLS and the protocol table (see conn.h). Plain nonblocking
+ * sockets with event_new-style embedded events rather than bufferevents: a
+ * request is one write() straight from the rendered (or prebuilt) bytes and a
+ * response one read() into the thread's buffer, with no copy in between. */
+#include "conn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/err.h>
+
+#include "clock.h"
+#include "http1.h"
+#include "log.h"
+#include "tls.h"
+
+enum conn_state { CONN_CLOSED = 0, CONN_CONNECTING, CONN_TLS, CONN_READY };
+
+struct conn {
+    conn_env_t *env;
+    const plan_origin_t *origin;
+    int fd;
+    uint8_t state;
+    bool reused;            /* a response completed on this socket */
+    uint32_t gen;           /* bumped per socket: callbacks may close and reopen */
+    SSL *ssl;
+    SSL_SESSION *sess;      /* kept across reconnects for resumption */
+    uint64_t deadline_us;   /* end of the connect phase (TCP + TLS) */
+    struct event rev;       /* EV_READ|EV_PERSIST on fd while the socket lives */
+    struct event wev;       /* EV_WRITE when output is pending; a timer while connecting */
+    char *out;              /* output the socket did not take yet */
+    size_t out_len, out_off, out_cap;
+    const conn_proto_t *proto;
+    void *pst;              /* protocol state */
+    size_t pst_size;
+    xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
+};
+
+static void rev_cb(evutil_socket_t fd, short what, void *arg);
+static void wev_cb(evutil_socket_t fd, short what, void *arg);
+
+int conn_env_init(conn_env_t *env, struct event_base *base)
+{
+    memset(env, 0, sizeof *env);
+    env->base = base;
+    env->rbuf_cap = 64 * 1024;
+    env->rbuf = malloc(env->rbuf_cap);
+    env->hdrs_cap = 64;
+    env->hdrs = malloc(env->hdrs_cap * sizeof *env->hdrs);
+    return env->rbuf && env->hdrs ? 0 : -1;
+}
+
+void conn_env_fini(conn_env_t *env)
+{
+    free(env->rbuf);
+    free(env->wbuf);
+    free(env->hdrs);
+    env->rbuf = env->wbuf = NULL;
+    env->hdrs = NULL;
+}
+
+char *conn_env_wbuf(conn_env_t *env, size_t n)
+{
+    if (n > env->wbuf_cap) {
+        size_t cap = env->wbuf_cap ? env->wbuf_cap : 4096;
+        while (cap < n)
+            cap *= 2;
+        char *p = realloc(env->wbuf, cap);
+        if (!p)
+            return NULL;
+        env->wbuf = p;
+        env->wbuf_cap = cap;
+    }
+    return env->wbuf;
+}
+
+bool req_view_header_next(const req_view_t *rv, size_t *pos, const char **name,
+                          size_t *name_len, const char **value, size_t *value_len)
+{
+    const char *p = rv->headers + *pos, *end = rv->headers + rv->headers_len;
+    if (!rv->headers || p >= end)
+        return false;
+    const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+    if (!eol)
+        eol = end;
+    const char *colon = memchr(p, ':', (size_t)(eol - p));
+    if (!colon)
+        colon = eol;
+    *name = p;
+    *name_len = (size_t)(colon - p);
+    const char *v = colon < eol ? colon + 1 : eol;
+    while (v < eol && (*v == ' ' || *v == '\t'))
+        v++;
+    *value = v;
+    *value_len = (size_t)(eol - v);
+    *pos = (size_t)(eol - rv->headers) + (eol < end ? 2 : 0);
+    return true;
+}
+
+conn_t *conn_new(conn_env_t *env, const plan_origin_t *origin)
+{
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->env = env;
+    c->origin = origin;
+    c->fd = -1;
+    /* Assigned once so that event_del is always legal; re-assigned per socket. */
+    event_assign(&c->rev, env->base, -1, 0, rev_cb, c);
+    event_assign(&c->wev, env->base, -1, 0, wev_cb, c);
+    return c;
+}
+
+const plan_origin_t *conn_origin(const conn_t *c) { return c->origin; }
+conn_env_t *conn_env(conn_t *c) { return c->env; }
+bool conn_reused(const conn_t *c) { return c->reused; }
+void conn_mark_reused(conn_t *c) { c->reused = true; }
+
+static void arm_wev(conn_t *c, bool on_fd, uint64_t timeout_us)
+{
+    event_del(&c->wev);
+    event_assign(&c->wev, c->env->base, on_fd ? c->fd : -1, on_fd ? EV_WRITE : 0, wev_cb, c);
+    if (timeout_us) {
+        struct timeval tv = {(time_t)(timeout_us / 1000000), (suseconds_t)(timeout_us % 1000000)};
+        event_add(&c->wev, &tv);
+    } else {
+        event_add(&c->wev, NULL);
+    }
+}
+
+static uint64_t connect_left(const conn_t *c)
+{
+    uint64_t now = clk_mono_us();
+    return c->deadline_us > now ? c->deadline_us - now : 1;
+}
+
+/* Closes the socket and resets the slot; hands back every exchange held. */
+static xch_t *teardown(conn_t *c)
+{
+    xch_t *list = NULL;
+    if (c->proto && c->state == CONN_READY)
+        c->proto->on_close(c, c->pst, &list);
+    if (c->qhead) {
+        c->qtail->qnext = list;
+        list = c->qhead;
+        c->qhead = c->qtail = NULL;
+    }
+    if (c->fd >= 0) {
+        event_del(&c->rev);
+        event_del(&c->wev);
+        if (c->ssl) {
+            SSL_SESSION *s = SSL_get1_session(c->ssl);
+            if (s && SSL_SESSION_is_resumable(s)) {
+                SSL_SESSION_free(c->sess);
+                c->sess = s;
+            } else {
+                SSL_SESSION_free(s);
+            }
+            SSL_free(c->ssl);
+            c->ssl = NULL;
+        }
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->state = CONN_CLOSED;
+    c->gen++;
+    c->reused = false;
+    c->out_len = c->out_off = 0;
+    return list;
+}
+
+void conn_close(conn_t *c, stats_fail_t why)
+{
+    xch_t *x = teardown(c);
+    /* Callbacks last: on_done may submit on this very slot, which reconnects. */
+    while (x) {
+        xch_t *next = x->qnext;
+        x->conn = NULL;
+        c->env->on_done(x, NULL, why);
+        x = next;
+    }
+}
+
+void conn_free(conn_t *c)
+{
+    if (!c)
+        return;
+    teardown(c);
+    if (c->proto && c->proto->fini)
+        c->proto->fini(c, c->pst);
+    free(c->pst);
+    SSL_SESSION_free(c->sess);
+    free(c->out);
+    free(c);
+}
+
+void conn_done(conn_t *c, xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+{
+    x->conn = NULL;
+    c->env->on_done(x, resp, fail);
+}
+
+/* The protocol for this connection: h2 plugs in here (ALPN "h2", or an origin
+ * with SCN_PROTO_H2C). */
+static const conn_proto_t *choose_proto(conn_t *c)
+{
+    (void)c;
+    return &h1_proto;
+}
+
+static void become_ready(conn_t *c)
+{
+    const conn_proto_t *p = choose_proto(c);
+    if (c->proto != p || !c->pst) {
+        if (c->proto && c->proto->fini)
+            c->proto->fini(c, c->pst);
+        free(c->pst);
+        c->pst = calloc(1, p->state_size);
+        c->pst_size = p->state_size;
+        c->proto = p;
+        if (!c->pst) {
+            conn_close(c, STATS_FAIL_PROTOCOL);
+            return;
+        }
+    }
+    c->state = CONN_READY;
+    event_del(&c->wev);
+    event_assign(&c->wev, c->env->base, c->fd, EV_WRITE, wev_cb, c);
+    if (p->on_ready && p->on_ready(c, c->pst) != 0) {
+        conn_close(c, STATS_FAIL_PROTOCOL);
+        return;
+    }
+    conn_pump(c);
+}
+
+static void tls_fail(conn_t *c)
+{
+    /* Said once per run: the report counts every failure, the log says why. */
+    static atomic_bool said;
+    if (!atomic_exchange(&said, true)) {
+        char why[256];
+        tls_error_string(c->ssl, why, sizeof why);
+        log_error("TLS handshake with %s failed: %s (trust the server with --ca FILE, or "
+                  "skip verification with --insecure); counted as 'tls' failures",
+                  c->origin->origin, why);
+    }
+    conn_close(c, STATS_FAIL_TLS);
+}
+
+static void tls_step(conn_t *c)
+{
+    ERR_clear_error();
+    int rc = SSL_connect(c->ssl);
+    if (rc == 1) {
+        become_ready(c);
+        return;
+    }
+    switch (SSL_get_error(c->ssl, rc)) {
+    case SSL_ERROR_WANT_READ:
+        arm_wev(c, false, connect_left(c)); /* rev is armed; wev only times the phase */
+        return;
+    case SSL_ERROR_WANT_WRITE:
+        arm_wev(c, true, connect_left(c));
+        return;
+    default:
+        tls_fail(c);
+    }
+}
+
+static void tcp_connected(conn_t *c)
+{
+    event_assign(&c->rev, c->env->base, c->fd, EV_READ | EV_PERSIST, rev_cb, c);
+    event_add(&c->rev, NULL);
+    if (!c->origin->url.tls) {
+        become_ready(c);
+        return;
+    }
+    c->ssl = c->env->ssl_ctx ? SSL_new(c->env->ssl_ctx) : NULL;
+    if (!c->ssl || tls_client_prepare(c->ssl, c->origin->url.host) != 0 ||
+        SSL_set_fd(c->ssl, c->fd) != 1) {
+        tls_fail(c);
+        return;
+    }
+    SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (c->sess)
+        SSL_set_session(c->ssl, c->sess);
+    c->state = CONN_TLS;
+    tls_step(c);
+}
+
+static void conn_open(conn_t *c)
+{
+    const plan_origin_t *o = c->origin;
+    c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        conn_close(c, STATS_FAIL_CONNECT);
+        return;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->deadline_us = clk_mono_us() + c->env->connect_timeout_us;
+    if (connect(c->fd, (const struct sockaddr *)&o->addr, o->addr_len) == 0) {
+        tcp_connected(c);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        conn_close(c, STATS_FAIL_CONNECT);
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    arm_wev(c, true, c->env->connect_timeout_us);
+}
+
+void conn_submit(conn_t *c, xch_t *x)
+{
+    x->conn = c;
+    x->qnext = NULL;
+    x->bytes_sent = x->bytes_received = 0;
+    x->retryable = false;
+    if (c->qtail)
+        c->qtail->qnext = x;
+    else
+        c->qhead = x;
+    c->qtail = x;
+    if (c->state == CONN_CLOSED)
+        conn_open(c);
+    else if (c->state == CONN_READY)
+        conn_pump(c);
+}
+
+void conn_pump(conn_t *c)
+{
+    while (c->qhead && c->state == CONN_READY && c->proto->can_submit(c, c->pst)) {
+        xch_t *x = c->qhead;
+        c->qhead = x->qnext;
+        if (!c->qhead)
+            c->qtail = NULL;
+        x->qnext = NULL;
+        req_view_t rv;
+        if (c->env->render(x, &rv) != 0) {
+            conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
+            continue;
+        }
+        uint32_t gen = c->gen;
+        if (c->proto->submit(c, c->pst, x, &rv) != 0) {
+            /* The write failed: the socket is dead for every exchange on it. */
+            if (c->gen == gen && c->state == CONN_READY)
+                conn_close(c, STATS_FAIL_RESET);
+            return;
+        }
+    }
+}
+
+void conn_cancel(conn_t *c, xch_t *x)
+{
+    for (xch_t **pp = &c->qhead, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->qnext) {
+        if (*pp == x) {
+            *pp = x->qnext;
+            if (c->qtail == x)
+                c->qtail = prev;
+            x->conn = NULL;
+            return;
+        }
+    }
+    bool must_close = c->state == CONN_READY && c->proto->cancel(c, c->pst, x);
+    x->conn = NULL;
+    if (must_close || c->state == CONN_CONNECTING || c->state == CONN_TLS)
+        conn_close(c, STATS_FAIL_TIMEOUT);
+}
+
+void conn_trim(conn_t *c)
+{
+    if (c->proto && c->proto->trim)
+        c->proto->trim(c, c->pst);
+    if (c->out_len == 0 && c->out) {
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
+}
+
+static int out_append(conn_t *c, const char *d, size_t n)
+{
+    if (c->out_off && c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        char *p = realloc(c->out, cap);
+        if (!p)
+            return -1;
+        c->out = p;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, d, n);
+    c->out_len += n;
+    return 0;
+}
+
+/* One write attempt: bytes taken, 0 for "try again when writable", -1 on error. */
+static ssize_t raw_write(conn_t *c, const char *d, size_t n)
+{
+    if (!c->ssl) {
+        ssize_t w = send(c->fd, d, n, MSG_NOSIGNAL);
+        if (w >= 0)
+            return w;
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    }
+    ERR_clear_error();
+    int w = SSL_write(c->ssl, d, (int)(n > INT32_MAX ? INT32_MAX : n));
+    if (w > 0)
+        return w;
+    int e = SSL_get_error(c->ssl, w);
+    return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+}
+
+int conn_write(conn_t *c, const void *data, size_t len)
+{
+    const char *d = data;
+    if (c->state != CONN_READY || c->out_len > c->out_off)
+        return out_append(c, d, len);
+    ssize_t w = raw_write(c, d, len);
+    if (w < 0)
+        return -1;
+    if ((size_t)w == len)
+        return 0;
+    if (out_append(c, d + w, len - (size_t)w) != 0)
+        return -1;
+    event_add(&c->wev, NULL);
+    return 0;
+}
+
+static void flush_out(conn_t *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t w = raw_write(c, c->out + c->out_off, c->out_len - c->out_off);
+        if (w < 0) {
+            conn_close(c, STATS_FAIL_RESET);
+            return;
+        }
+        if (w == 0) {
+            event_add(&c->wev, NULL);
+            return;
+        }
+        c->out_off += (size_t)w;
+    }
+    c->out_off = c->out_len = 0;
+    if (c->proto->on_writable)
+        c->proto->on_writable(c, c->pst);
+}
+
+static void wev_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    conn_t *c = arg;
+    if (what & EV_TIMEOUT) {
+        conn_close(c, STATS_FAIL_TIMEOUT); /* connect or handshake took too long */
+        return;
+    }
+    switch (c->state) {
+    case CONN_CONNECTING: {
+        int err = 0;
+        socklen_t l = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0 || err != 0) {
+            conn_close(c, STATS_FAIL_CONNECT);
+            return;
+        }
+        tcp_connected(c);
+        return;
+    }
+    case CONN_TLS:
+        tls_step(c);
+        return;
+    case CONN_READY:
+        flush_out(c);
+        return;
+    default:
+        return;
+    }
+}
+
+/* One read: bytes read, 0 at EOF, -1 for "nothing now", -2 on error. */
+static ssize_t raw_read(conn_t *c, char *buf, size_t cap)
+{
+    if (!c->ssl) {
+        ssize_t n = read(c->fd, buf, cap);
+        if (n >= 0)
+            return n;
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -1 : -2;
+    }
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, buf, (int)cap);
+    if (n > 0)
+        return n;
+    switch (SSL_get_error(c->ssl, n)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        return -2;
+    }
+}
+
+static void rev_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_t *c = arg;
+    uint32_t gen = c->gen;
+    if (c->state == CONN_TLS) {
+        tls_step(c);
+        return;
+    }
+    if (c->state != CONN_READY)
+        return;
+    conn_env_t *env = c->env;
+    for (;;) {
+        ssize_t n = raw_read(c, env->rbuf, env->rbuf_cap);
+        if (n == -1)
+            return;
+        if (n == -2) {
+            conn_close(c, STATS_FAIL_RESET);
+            return;
+        }
+        if (n == 0) {
+            c->proto->on_eof(c, c->pst);
+            if (c->gen == gen && c->state == CONN_READY)
+                conn_close(c, STATS_FAIL_RESET);
+            return;
+        }
+        int rc = c->proto->on_read(c, c->pst, env->rbuf, (size_t)n);
+        /* The callbacks may have closed this socket, or closed it and opened another. */
+        if (c->gen != gen || c->state != CONN_READY)
+            return;
+        if (rc < 0) {
+            conn_close(c, (stats_fail_t)-rc);
+            return;
+        }
+        /* A short plain read drained the socket; TLS may still hold decrypted bytes. */
+        if (!c->ssl && (size_t)n < env->rbuf_cap)
+            return;
+    }
+}

@@ -1,0 +1,434 @@
+/* engine: the controller of a run on the main thread (see engine.h). */
+#include "engine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "units.h"
+#include "worker.h"
+
+#define TICK_US 100000
+#define SAMPLE_US 200000
+#define LIVE_US 2000000
+
+/* Closed-model users the controller has started, per class, newest last:
+ * ramping down stops the newest first. */
+typedef struct idstack {
+    uint64_t *v;
+    size_t n, cap;
+} idstack_t;
+
+struct engine {
+    engine_opts_t o;
+    worker_t **w;
+    size_t n_classes;
+    idstack_t *assigned;          /* per class */
+    uint32_t *want;               /* per class, scratch for shape_distribute */
+    uint64_t *started_per_class;
+    uint32_t *peak_per_class;
+    uint64_t next_id;
+    worker_cmd_t **cmds;          /* per worker, batched per tick */
+    size_t *n_cmds, *cap_cmds;
+    double rate_sent;
+    stats_t *total, *interval;
+    stats_history_t *history;
+    json_t *samples;
+    uint64_t t0_us, end_us;
+    int64_t wall0_us;
+    bool stopping, forced, failed_fast;
+    uint64_t stop_deadline_us;
+    uint32_t target_users;
+    double target_rate;
+    int stage;
+};
+
+engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
+{
+    engine_t *e = calloc(1, sizeof *e);
+    if (!e)
+        goto oom;
+    e->o = *o;
+    if (e->o.threads == 0)
+        e->o.threads = 1;
+    size_t nc = e->n_classes = o->plan->n_classes;
+    unsigned nt = e->o.threads;
+    e->w = calloc(nt, sizeof *e->w);
+    e->assigned = calloc(nc, sizeof *e->assigned);
+    e->want = calloc(nc, sizeof *e->want);
+    e->started_per_class = calloc(nc, sizeof *e->started_per_class);
+    e->peak_per_class = calloc(nc, sizeof *e->peak_per_class);
+    e->cmds = calloc(nt, sizeof *e->cmds);
+    e->n_cmds = calloc(nt, sizeof *e->n_cmds);
+    e->cap_cmds = calloc(nt, sizeof *e->cap_cmds);
+    e->total = stats_new(o->plan->names);
+    e->interval = stats_new(o->plan->names);
+    e->history = stats_history_new();
+    e->samples = json_array();
+    if (!e->w || !e->assigned || !e->want || !e->started_per_class || !e->peak_per_class ||
+        !e->cmds || !e->n_cmds || !e->cap_cmds || !e->total || !e->interval || !e->history ||
+        !e->samples)
+        goto oom;
+    for (unsigned i = 0; i < nt; i++) {
+        worker_cfg_t cfg = {
+            .plan = o->plan, .idx = i, .threads = nt, .iterations = o->iterations,
+            .timeout_us = o->timeout_us, .connect_timeout_us = o->connect_timeout_us,
+            .stop_timeout_us = o->stop_timeout_us, .think_scale = o->think_scale,
+            .max_pool = (o->max_users + nt - 1 - i) / nt, .insecure = o->insecure,
+            .ca_file = o->ca_file, .seed = o->seed,
+        };
+        e->w[i] = worker_new(&cfg, err, errlen);
+        if (!e->w[i])
+            goto fail;
+    }
+    return e;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    engine_free(e);
+    return NULL;
+}
+
+void engine_free(engine_t *e)
+{
+    if (!e)
+        return;
+    for (unsigned i = 0; e->w && i < e->o.threads; i++)
+        worker_free(e->w[i]);
+    for (size_t c = 0; e->assigned && c < e->n_classes; c++)
+        free(e->assigned[c].v);
+    for (unsigned i = 0; e->cmds && i < e->o.threads; i++)
+        free(e->cmds[i]);
+    free(e->w);
+    free(e->assigned);
+    free(e->want);
+    free(e->started_per_class);
+    free(e->peak_per_class);
+    free(e->cmds);
+    free(e->n_cmds);
+    free(e->cap_cmds);
+    stats_free(e->total);
+    stats_free(e->interval);
+    stats_history_free(e->history);
+    json_decref(e->samples);
+    free(e);
+}
+
+/* ---- commands to workers, batched per tick */
+
+static void queue_cmd(engine_t *e, uint32_t kind, uint32_t cls, uint64_t id)
+{
+    unsigned t = (unsigned)(id % e->o.threads);
+    if (e->n_cmds[t] == e->cap_cmds[t]) {
+        size_t cap = e->cap_cmds[t] ? e->cap_cmds[t] * 2 : 64;
+        worker_cmd_t *v = realloc(e->cmds[t], cap * sizeof *v);
+        if (!v)
+            return;
+        e->cmds[t] = v;
+        e->cap_cmds[t] = cap;
+    }
+    e->cmds[t][e->n_cmds[t]++] = (worker_cmd_t){kind, cls, id};
+}
+
+static void flush_cmds(engine_t *e)
+{
+    for (unsigned t = 0; t < e->o.threads; t++) {
+        worker_post(e->w[t], e->cmds[t], e->n_cmds[t]);
+        e->n_cmds[t] = 0;
+    }
+}
+
+static int idstack_push(idstack_t *s, uint64_t id)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint64_t *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = id;
+    return 0;
+}
+
+/* Starts or stops closed-model users so that each class has want[c]. */
+static void apply_users(engine_t *e)
+{
+    for (size_t c = 0; c < e->n_classes; c++) {
+        idstack_t *s = &e->assigned[c];
+        while (s->n < e->want[c]) {
+            uint64_t id = e->next_id;
+            if (idstack_push(s, id) != 0)
+                break;
+            e->next_id++;
+            e->started_per_class[c]++;
+            queue_cmd(e, WORKER_START, (uint32_t)c, id);
+        }
+        while (s->n > e->want[c])
+            queue_cmd(e, WORKER_STOP, (uint32_t)c, s->v[--s->n]);
+    }
+    flush_cmds(e);
+}
+
+static void set_rate(engine_t *e, double rate)
+{
+    if (rate == e->rate_sent)
+        return;
+    e->rate_sent = rate;
+    for (unsigned t = 0; t < e->o.threads; t++)
+        worker_post_rate(e->w[t], rate / e->o.threads);
+}
+
+static void begin_stop(engine_t *e, bool force)
+{
+    if (force) {
+        if (e->forced)
+            return;
+        e->forced = true;
+    } else if (e->stopping) {
+        return;
+    }
+    if (!e->stopping)
+        e->stop_deadline_us = clk_mono_us() + e->o.stop_timeout_us + 2000000;
+    e->stopping = true;
+    for (unsigned t = 0; t < e->o.threads; t++)
+        worker_post_stop(e->w[t], force);
+}
+
+static uint64_t ended_total(const engine_t *e)
+{
+    uint64_t n = 0;
+    for (unsigned t = 0; t < e->o.threads; t++)
+        n += worker_ended(e->w[t]);
+    return n;
+}
+
+static uint32_t running_class(const engine_t *e, size_t c)
+{
+    uint32_t n = 0;
+    for (unsigned t = 0; t < e->o.threads; t++)
+        n += worker_running(e->w[t], (uint32_t)c);
+    return n;
+}
+
+/* Follows the shape at time t; decides when the run is over. */
+static void control(engine_t *e, uint64_t t)
+{
+    shape_point_t p = shape_at(e->o.shape, t);
+    if (p.stage >= e->o.shape->n) {
+        begin_stop(e, false);
+        return;
+    }
+    e->stage = (int)p.stage + 1;
+    if (p.kind == SHAPE_RATE) {
+        memset(e->want, 0, e->n_classes * sizeof *e->want);
+        apply_users(e);
+        e->target_users = 0;
+        e->target_rate = p.rate;
+        set_rate(e, p.rate);
+        return;
+    }
+    set_rate(e, 0);
+    e->target_rate = 0;
+    e->target_users = p.users;
+    shape_distribute(e->o.plan->weights, e->n_classes, p.users, e->want);
+    apply_users(e);
+    /* --iterations: over when the ramp is complete and every user has ended. */
+    if (e->o.iterations && p.users == p.target && p.target > 0 && ended_total(e) == e->next_id)
+        begin_stop(e, false);
+}
+
+/* ---- once a second: stats, history, live line, metrics, fail-fast */
+
+static uint32_t running_total(const engine_t *e)
+{
+    uint32_t n = 0;
+    for (size_t c = 0; c < e->n_classes; c++)
+        n += running_class(e, c);
+    return n;
+}
+
+static void collect(engine_t *e, double t, double interval_s)
+{
+    stats_reset(e->interval);
+    for (unsigned i = 0; i < e->o.threads; i++)
+        worker_collect(e->w[i], e->interval);
+    stats_merge(e->total, e->interval);
+    stats_history_add(e->history, t, running_total(e), e->target_users, interval_s, e->interval);
+}
+
+static void live_line(engine_t *e, double t)
+{
+    size_t n = stats_history_len(e->history);
+    if (n == 0)
+        return;
+    const stats_second_t *s = stats_history_at(e->history, n - 1);
+    const stats_entry_t *tot = stats_total(e->total);
+    char p50[32], p99[32];
+    units_fmt_duration(s->p50_us, p50, sizeof p50);
+    units_fmt_duration(s->p99_us, p99, sizeof p99);
+    fprintf(stderr, "[%6.1fs] users %u/%u | %.0f req/s | p50 %s p99 %s | failures %llu (%.2f%%)\n",
+            t, s->users, e->target_users, s->rps, p50, p99, (unsigned long long)tot->failures,
+            tot->count ? 100.0 * (double)tot->failures / (double)tot->count : 0.0);
+}
+
+static void publish_metrics(engine_t *e, double t)
+{
+    uint32_t per_class[e->n_classes ? e->n_classes : 1];
+    for (size_t c = 0; c < e->n_classes; c++)
+        per_class[c] = running_class(e, c);
+    metrics_state_t st = {.users_per_class = per_class, .target_users = e->target_users,
+                          .stage = e->stopping ? 0 : e->stage, .target_rate = e->target_rate,
+                          .elapsed_s = t};
+    metrics_publish(e->o.metrics, e->total, &st);
+}
+
+static void check_fail_fast(engine_t *e, double t)
+{
+    json_t *rep = stats_report_json(e->total, e->o.plan->names, e->history, t, e->wall0_us, NULL);
+    if (rep && verdict_lost(e->o.fail_fast, rep)) {
+        log_warn("--fail-fast: a threshold can no longer pass; stopping the run");
+        e->failed_fast = true;
+        begin_stop(e, false);
+    }
+    json_decref(rep);
+}
+
+static void sample(engine_t *e, double t)
+{
+    /* Thinned for long runs: every 200 ms for the first 10 minutes, then every 2 s. */
+    if (json_array_size(e->samples) >= 3000 && ((uint64_t)(t * 5)) % 10 != 0)
+        return;
+    json_t *pc = json_array();
+    uint32_t total = 0;
+    for (size_t c = 0; c < e->n_classes; c++) {
+        uint32_t n = running_class(e, c);
+        if (n > e->peak_per_class[c])
+            e->peak_per_class[c] = n;
+        total += n;
+        json_array_append_new(pc, json_integer(n));
+    }
+    json_array_append_new(e->samples, json_pack("{s:f, s:i, s:i, s:f, s:o}", "t", t, "users",
+                                                (json_int_t)total, "target",
+                                                (json_int_t)e->target_users, "rate",
+                                                e->target_rate, "per_class", pc));
+}
+
+static bool all_finished(const engine_t *e)
+{
+    for (unsigned t = 0; t < e->o.threads; t++)
+        if (!worker_finished(e->w[t]))
+            return false;
+    return true;
+}
+
+int engine_run(engine_t *e)
+{
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    /* Blocked here before the threads start, so they inherit it and the main
+     * thread alone takes the signals, synchronously, in sigtimedwait. */
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+
+    e->t0_us = clk_mono_us();
+    e->wall0_us = clk_wall_us();
+    unsigned spawned = 0;
+    for (; spawned < e->o.threads; spawned++)
+        if (worker_spawn(e->w[spawned]) != 0) {
+            log_error("cannot start worker thread %u", spawned);
+            break;
+        }
+    if (spawned < e->o.threads)
+        begin_stop(e, true);
+
+    uint64_t next_tick = e->t0_us, next_sec = e->t0_us + 1000000;
+    uint64_t next_live = e->t0_us + LIVE_US, next_sample = e->t0_us, last_collect = e->t0_us;
+    int signals = 0;
+    for (;;) {
+        uint64_t now = clk_mono_us();
+        if (now < next_tick) {
+            uint64_t d = next_tick - now;
+            struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
+            int sig = sigtimedwait(&set, NULL, &ts);
+            if (sig > 0) {
+                if (++signals == 1)
+                    log_info("stopping: users finish their request and run on_stop (signal again "
+                             "to stop at once)");
+                begin_stop(e, signals > 1);
+            }
+            continue;
+        }
+        next_tick += TICK_US;
+        if (next_tick < now)
+            next_tick = now + TICK_US;
+        uint64_t t = now - e->t0_us;
+        if (!e->stopping)
+            control(e, t);
+        if (now >= next_sample) {
+            sample(e, (double)t / 1e6);
+            next_sample += SAMPLE_US;
+        }
+        if (now >= next_sec) {
+            collect(e, (double)t / 1e6, (double)(now - last_collect) / 1e6);
+            last_collect = now;
+            next_sec += 1000000;
+            if (e->o.metrics)
+                publish_metrics(e, (double)t / 1e6);
+            if (e->o.fail_fast && !e->stopping)
+                check_fail_fast(e, (double)t / 1e6);
+        }
+        if (e->o.live && now >= next_live) {
+            live_line(e, (double)t / 1e6);
+            next_live += LIVE_US;
+        }
+        if (e->stopping) {
+            if (all_finished(e))
+                break;
+            if (now > e->stop_deadline_us)
+                begin_stop(e, true);
+        }
+    }
+    for (unsigned i = 0; i < e->o.threads; i++)
+        worker_join(e->w[i]);
+    e->end_us = clk_mono_us();
+    /* The last partial second. */
+    uint64_t t = e->end_us - e->t0_us;
+    collect(e, (double)t / 1e6, (double)(e->end_us - last_collect) / 1e6);
+    sample(e, (double)t / 1e6);
+    if (e->o.metrics)
+        publish_metrics(e, (double)t / 1e6);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return 0;
+}
+
+stats_t *engine_total(engine_t *e) { return e->total; }
+const stats_history_t *engine_history(const engine_t *e) { return e->history; }
+int64_t engine_started_wall_us(const engine_t *e) { return e->wall0_us; }
+bool engine_failed_fast(const engine_t *e) { return e->failed_fast; }
+
+double engine_duration_s(const engine_t *e)
+{
+    return e->end_us > e->t0_us ? (double)(e->end_us - e->t0_us) / 1e6 : 0.0;
+}
+
+json_t *engine_meta(const engine_t *e)
+{
+    json_t *classes = json_array();
+    for (size_t c = 0; c < e->n_classes; c++)
+        json_array_append_new(
+            classes, json_pack("{s:s, s:i, s:i, s:i}", "name", e->o.plan->classes[c].name,
+                               "weight", (json_int_t)e->o.plan->weights[c], "users_peak",
+                               (json_int_t)e->peak_per_class[c], "users_started",
+                               (json_int_t)e->started_per_class[c]));
+    return json_pack("{s:o, s:i, s:O, s:b}", "classes", classes, "threads",
+                     (json_int_t)e->o.threads, "user_samples", e->samples, "interrupted",
+                     e->forced);
+}

@@ -1,0 +1,77 @@
+/* user: one virtual user, a small state machine advanced by callbacks.
+ *
+ *   NEW ──start──► ON_START ──► TASKS ──(loop; or --iterations reached)──► ON_STOP ──► DONE
+ *                                 │  ▲                                        ▲
+ *       open model:  iteration    ▼  │ next iteration                          │
+ *                                IDLE ───────────── stop ─────────────────────┘
+ *
+ * Within a phase the user runs its steps in order; a step's requests run one
+ * after the other (a parallel group is run serially until the h2 work gives
+ * groups their own exchanges), then the user waits (the class wait after task
+ * steps, or the recorded think time) on its one timer. While a request is in
+ * flight the same timer is the request timeout. user_stop lets the request in
+ * flight finish, then runs on_stop; a thinking or idle user goes to on_stop at
+ * once. Every transition happens on the user's worker thread. */
+#ifndef AIOTEST_USER_H
+#define AIOTEST_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "plan.h"
+#include "stats.h"
+
+typedef struct user user_t;
+
+/* Per-thread environment of the users of one worker. */
+typedef struct user_env {
+    conn_env_t conn;                 /* shared by every connection of the thread */
+    const plan_t *plan;
+    stats_t *stats;                  /* this thread's stats (written only here) */
+    uint64_t rng;                    /* xorshift state for generators and waits */
+    const struct timeval *timeout_tv;/* --timeout as a libevent common timeout, NULL: none */
+    double think_scale;              /* multiplies every wait (1 = as written) */
+    uint64_t iterations;             /* closed model: passes per user, 0 = until stopped */
+    /* A user reached DONE (after on_stop). Called from the user's callbacks:
+     * free the user later, not inside this call. */
+    void (*on_end)(user_t *u, void *arg);
+    /* Open model: a pooled user finished its iteration and is free. */
+    void (*on_idle)(user_t *u, void *arg);
+    void *arg;
+    /* Per-thread render buffers. */
+    char *s_path, *s_hdrs, *s_cookie, *s_body;
+    size_t s_path_cap, s_hdrs_cap, s_cookie_cap, s_body_cap;
+    /* Origins met at run time (templated URLs, redirects), this thread only. */
+    plan_origin_t **extra;
+    size_t n_extra;
+} user_env_t;
+
+/* Sets env up for plan over base (conn callbacks, buffers). 0 or -1 (out of memory). */
+int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, stats_t *stats,
+                  uint64_t seed);
+void user_env_fini(user_env_t *env);
+
+/* A user of class cls with global number id (user_id, CSV row). pooled: an
+ * open-model user that runs one iteration per user_iteration call. NULL on out
+ * of memory. */
+user_t *user_new(user_env_t *env, uint64_t id, uint32_t cls, bool pooled);
+/* Closes the connections and frees, whatever the state (no callback). */
+void user_free(user_t *u);
+
+/* Closed model: on_start, then the tasks in a loop. */
+void user_start(user_t *u);
+/* Open model: one pass of the tasks (after on_start the first time); the first
+ * request's latency counts from sched_us, the time the iteration was due. */
+void user_iteration(user_t *u, uint64_t sched_us);
+/* Graceful stop: the request in flight finishes, then on_stop runs. */
+void user_stop(user_t *u);
+
+uint64_t user_id(const user_t *u);
+uint32_t user_class(const user_t *u);
+bool user_done(const user_t *u);
+/* Bytes this user holds now (struct, variables, cookie jar, connection slots). */
+size_t user_memory(const user_t *u);
+
+#endif

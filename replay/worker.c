@@ -1,0 +1,547 @@
+/* worker: a load thread (see worker.h). */
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "clock.h"
+#include "tls.h"
+#include "user.h"
+
+/* A per-class stack of user pointers (free pooled users) or of due times. */
+typedef struct ustack {
+    user_t **v;
+    size_t n, cap;
+} ustack_t;
+
+typedef struct tqueue {
+    uint64_t *v;                  /* ring of due times */
+    size_t head, n, cap;
+} tqueue_t;
+
+struct worker {
+    worker_cfg_t cfg;
+    pthread_t th;
+    bool spawned;
+    bool events;                  /* the ev_* below are assigned */
+    struct event_base *base;
+    SSL_CTX *ssl_ctx;
+    user_env_t env;
+    stats_t *cur;                 /* hot: written by this thread only */
+    struct event ev_mbox, ev_pub, ev_sched, ev_reap, ev_stop;
+
+    /* Shared with the main thread, under mu. */
+    pthread_mutex_t mu;
+    worker_cmd_t *mb;
+    size_t mb_n, mb_cap;
+    double mb_rate;
+    bool mb_rate_set, mb_stop, mb_force;
+    stats_t *pub;
+
+    /* Read by the main thread without a lock. */
+    _Atomic uint32_t *running;    /* per class */
+    _Atomic uint64_t ended;
+    atomic_bool finished;
+
+    /* This thread only. */
+    user_t **users;               /* closed-model users by id / threads */
+    size_t users_cap;
+    ustack_t *free_pool;          /* per class: idle pooled users */
+    ustack_t all_pool;            /* every pooled user */
+    tqueue_t *backlog;            /* per class: iterations due with no free user */
+    uint64_t next_pool_id;
+    double rate;                  /* iterations/s on this worker */
+    uint64_t next_due_us;
+    int64_t *wrr;                 /* smooth weighted round robin over classes */
+    ustack_t dead;                /* ended users, freed from the loop */
+    uint64_t alive;
+    bool stopping;
+};
+
+static int ustack_push(ustack_t *s, user_t *u)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        user_t **v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = u;
+    return 0;
+}
+
+static void ustack_remove(ustack_t *s, user_t *u)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == u) {
+            s->v[i] = s->v[--s->n];
+            return;
+        }
+}
+
+static int tq_push(tqueue_t *q, uint64_t t)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        uint64_t *v = malloc(cap * sizeof *v);
+        if (!v)
+            return -1;
+        for (size_t i = 0; i < q->n; i++)
+            v[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
+        q->v = v;
+        q->head = 0;
+        q->cap = cap;
+    }
+    q->v[(q->head + q->n++) % q->cap] = t;
+    return 0;
+}
+
+static uint64_t tq_pop(tqueue_t *q)
+{
+    uint64_t t = q->v[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return t;
+}
+
+/* ---- user callbacks */
+
+static void on_user_end(user_t *u, void *arg)
+{
+    worker_t *w = arg;
+    uint32_t cls = user_class(u);
+    atomic_fetch_sub(&w->running[cls], 1);
+    w->alive--;
+    uint64_t slot = user_id(u) / w->cfg.threads;
+    if (slot < w->users_cap && w->users[slot] == u) {
+        w->users[slot] = NULL;
+        atomic_fetch_add(&w->ended, 1);
+    } else {
+        ustack_remove(&w->all_pool, u);
+        ustack_remove(&w->free_pool[cls], u);
+    }
+    /* Freed from the loop: we are inside this user's own callbacks. */
+    ustack_push(&w->dead, u);
+    event_active(&w->ev_reap, EV_TIMEOUT, 1);
+}
+
+static void on_user_idle(user_t *u, void *arg)
+{
+    worker_t *w = arg;
+    uint32_t cls = user_class(u);
+    if (w->stopping) {
+        user_stop(u);
+        return;
+    }
+    if (w->backlog[cls].n) {
+        user_iteration(u, tq_pop(&w->backlog[cls]));
+        return;
+    }
+    ustack_push(&w->free_pool[cls], u);
+}
+
+/* ---- open model */
+
+static uint32_t pick_class(worker_t *w)
+{
+    /* Smooth weighted round robin: deterministic, proportional at every count. */
+    const plan_t *p = w->cfg.plan;
+    int64_t total = 0;
+    size_t best = 0;
+    for (size_t i = 0; i < p->n_classes; i++) {
+        w->wrr[i] += p->weights[i];
+        total += p->weights[i];
+        if (w->wrr[i] > w->wrr[best])
+            best = i;
+    }
+    w->wrr[best] -= total;
+    return (uint32_t)best;
+}
+
+static void start_iteration(worker_t *w, uint64_t due)
+{
+    uint32_t cls = pick_class(w);
+    ustack_t *fp = &w->free_pool[cls];
+    if (fp->n) {
+        user_iteration(fp->v[--fp->n], due);
+        return;
+    }
+    if (w->all_pool.n < w->cfg.max_pool) {
+        uint64_t id = w->cfg.idx + w->cfg.threads * w->next_pool_id++;
+        user_t *u = user_new(&w->env, id, cls, true);
+        if (u && ustack_push(&w->all_pool, u) == 0) {
+            atomic_fetch_add(&w->running[cls], 1);
+            w->alive++;
+            user_iteration(u, due);
+            return;
+        }
+        user_free(u);
+    }
+    /* No user free: the iteration waits, and its latency counts the wait. */
+    tq_push(&w->backlog[cls], due);
+}
+
+static void sched_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_t *w = arg;
+    if (w->rate <= 0 || w->stopping)
+        return;
+    double interval = 1e6 / w->rate;
+    uint64_t now = clk_mono_us();
+    while (w->next_due_us <= now) {
+        start_iteration(w, w->next_due_us);
+        w->next_due_us += (uint64_t)interval > 0 ? (uint64_t)interval : 1;
+    }
+    uint64_t d = w->next_due_us - now;
+    struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
+    evtimer_add(&w->ev_sched, &tv);
+}
+
+static void set_rate(worker_t *w, double rate)
+{
+    if (rate == w->rate)
+        return;
+    uint64_t now = clk_mono_us();
+    if (w->rate <= 0 && rate > 0) {
+        /* Workers interleave their schedules instead of starting together. */
+        w->next_due_us = now + (uint64_t)(1e6 / rate * w->cfg.idx / w->cfg.threads);
+    }
+    w->rate = rate;
+    evtimer_del(&w->ev_sched);
+    if (rate > 0)
+        sched_cb(-1, 0, w);
+}
+
+/* ---- stop */
+
+static void free_all_users(worker_t *w)
+{
+    for (size_t i = 0; i < w->users_cap; i++)
+        if (w->users[i]) {
+            user_free(w->users[i]);
+            w->users[i] = NULL;
+            atomic_fetch_add(&w->ended, 1);
+        }
+    for (size_t i = 0; i < w->all_pool.n; i++)
+        user_free(w->all_pool.v[i]);
+    w->all_pool.n = 0;
+    for (size_t c = 0; c < w->cfg.plan->n_classes; c++) {
+        w->free_pool[c].n = 0;
+        atomic_store(&w->running[c], 0);
+    }
+    for (size_t i = 0; i < w->dead.n; i++)
+        user_free(w->dead.v[i]);
+    w->dead.n = 0;
+    w->alive = 0;
+}
+
+static void stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_t *w = arg;
+    free_all_users(w);
+    event_base_loopbreak(w->base);
+}
+
+static void begin_stop(worker_t *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    set_rate(w, 0);
+    for (size_t c = 0; c < w->cfg.plan->n_classes; c++)
+        w->backlog[c].n = 0;
+    struct timeval tv = {(time_t)(w->cfg.stop_timeout_us / 1000000),
+                         (suseconds_t)(w->cfg.stop_timeout_us % 1000000)};
+    evtimer_add(&w->ev_stop, &tv);
+    /* user_stop may end a user at once, which edits these arrays: walk copies. */
+    for (size_t i = 0; i < w->users_cap; i++)
+        if (w->users[i])
+            user_stop(w->users[i]);
+    size_t n = w->all_pool.n;
+    user_t **pool = n ? malloc(n * sizeof *pool) : NULL;
+    if (pool) {
+        memcpy(pool, w->all_pool.v, n * sizeof *pool);
+        for (size_t i = 0; i < n; i++)
+            user_stop(pool[i]);
+        free(pool);
+    }
+    event_active(&w->ev_reap, EV_TIMEOUT, 1);
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_t *w = arg;
+    for (size_t i = 0; i < w->dead.n; i++)
+        user_free(w->dead.v[i]);
+    w->dead.n = 0;
+    if (w->stopping && w->alive == 0)
+        event_base_loopbreak(w->base);
+}
+
+/* ---- mailbox */
+
+static void start_user(worker_t *w, uint64_t id, uint32_t cls)
+{
+    uint64_t slot = id / w->cfg.threads;
+    if (slot >= w->users_cap) {
+        size_t cap = w->users_cap ? w->users_cap : 64;
+        while (cap <= slot)
+            cap *= 2;
+        user_t **v = realloc(w->users, cap * sizeof *v);
+        if (!v)
+            return;
+        memset(v + w->users_cap, 0, (cap - w->users_cap) * sizeof *v);
+        w->users = v;
+        w->users_cap = cap;
+    }
+    user_t *u = user_new(&w->env, id, cls, false);
+    if (!u) {
+        atomic_fetch_add(&w->ended, 1); /* never ran: counted so the run can end */
+        return;
+    }
+    w->users[slot] = u;
+    atomic_fetch_add(&w->running[cls], 1);
+    w->alive++;
+    user_start(u);
+}
+
+static void mbox_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_t *w = arg;
+    pthread_mutex_lock(&w->mu);
+    worker_cmd_t *cmds = w->mb;
+    size_t n = w->mb_n;
+    w->mb = NULL;
+    w->mb_n = w->mb_cap = 0;
+    bool rate_set = w->mb_rate_set, stop = w->mb_stop, force = w->mb_force;
+    double rate = w->mb_rate;
+    w->mb_rate_set = false;
+    pthread_mutex_unlock(&w->mu);
+
+    if (force) {
+        free(cmds);
+        free_all_users(w);
+        event_base_loopbreak(w->base);
+        return;
+    }
+    for (size_t i = 0; i < n && !w->stopping; i++) {
+        if (cmds[i].kind == WORKER_START) {
+            start_user(w, cmds[i].id, cmds[i].cls);
+        } else {
+            uint64_t slot = cmds[i].id / w->cfg.threads;
+            if (slot < w->users_cap && w->users[slot])
+                user_stop(w->users[slot]);
+        }
+    }
+    free(cmds);
+    if (rate_set && !w->stopping)
+        set_rate(w, rate);
+    if (stop)
+        begin_stop(w);
+}
+
+void worker_post(worker_t *w, const worker_cmd_t *cmds, size_t n)
+{
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&w->mu);
+    if (w->mb_n + n > w->mb_cap) {
+        size_t cap = w->mb_cap ? w->mb_cap : 64;
+        while (cap < w->mb_n + n)
+            cap *= 2;
+        worker_cmd_t *v = realloc(w->mb, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&w->mu);
+            return;
+        }
+        w->mb = v;
+        w->mb_cap = cap;
+    }
+    memcpy(w->mb + w->mb_n, cmds, n * sizeof *cmds);
+    w->mb_n += n;
+    pthread_mutex_unlock(&w->mu);
+    event_active(&w->ev_mbox, EV_READ, 1);
+}
+
+void worker_post_rate(worker_t *w, double rate)
+{
+    pthread_mutex_lock(&w->mu);
+    w->mb_rate = rate;
+    w->mb_rate_set = true;
+    pthread_mutex_unlock(&w->mu);
+    event_active(&w->ev_mbox, EV_READ, 1);
+}
+
+void worker_post_stop(worker_t *w, bool force)
+{
+    pthread_mutex_lock(&w->mu);
+    w->mb_stop = true;
+    w->mb_force |= force;
+    pthread_mutex_unlock(&w->mu);
+    event_active(&w->ev_mbox, EV_READ, 1);
+}
+
+/* ---- stats */
+
+static void publish(worker_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    stats_merge(w->pub, w->cur);
+    pthread_mutex_unlock(&w->mu);
+    stats_reset(w->cur);
+}
+
+static void pub_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    publish(arg);
+}
+
+void worker_collect(worker_t *w, stats_t *into)
+{
+    pthread_mutex_lock(&w->mu);
+    stats_merge(into, w->pub);
+    stats_reset(w->pub);
+    pthread_mutex_unlock(&w->mu);
+}
+
+uint32_t worker_running(const worker_t *w, uint32_t cls) { return atomic_load(&w->running[cls]); }
+uint64_t worker_ended(const worker_t *w) { return atomic_load(&w->ended); }
+bool worker_finished(const worker_t *w) { return atomic_load(&w->finished); }
+
+/* ---- thread */
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    struct timeval sec = {1, 0};
+    event_add(&w->ev_pub, &sec);
+    event_base_dispatch(w->base);
+    free_all_users(w);
+    publish(w);
+    atomic_store(&w->finished, true);
+    return NULL;
+}
+
+int worker_spawn(worker_t *w)
+{
+    if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+        return -1;
+    w->spawned = true;
+    return 0;
+}
+
+void worker_join(worker_t *w)
+{
+    if (w->spawned)
+        pthread_join(w->th, NULL);
+    w->spawned = false;
+}
+
+worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
+{
+    worker_t *w = calloc(1, sizeof *w);
+    if (!w)
+        goto oom;
+    size_t nc = cfg->plan->n_classes;
+    w->cfg = *cfg;
+    pthread_mutex_init(&w->mu, NULL);
+    w->base = event_base_new();
+    w->cur = stats_new(cfg->plan->names);
+    w->pub = stats_new(cfg->plan->names);
+    w->running = calloc(nc, sizeof *w->running);
+    w->free_pool = calloc(nc, sizeof *w->free_pool);
+    w->backlog = calloc(nc, sizeof *w->backlog);
+    w->wrr = calloc(nc, sizeof *w->wrr);
+    if (!w->base || !w->cur || !w->pub || !w->running || !w->free_pool || !w->backlog || !w->wrr)
+        goto oom;
+    tls_client_opts_t to = {.insecure = cfg->insecure, .ca_file = cfg->ca_file,
+                            .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len};
+    w->ssl_ctx = tls_client_ctx_new(&to, err, errlen);
+    if (!w->ssl_ctx)
+        goto fail;
+    if (user_env_init(&w->env, cfg->plan, w->base, w->cur,
+                      cfg->seed ^ (0x9E3779B97F4A7C15ull * (cfg->idx + 1))) != 0)
+        goto oom;
+    w->env.conn.ssl_ctx = w->ssl_ctx;
+    w->env.conn.connect_timeout_us = cfg->connect_timeout_us;
+    w->env.think_scale = cfg->think_scale;
+    w->env.iterations = cfg->iterations;
+    w->env.on_end = on_user_end;
+    w->env.on_idle = on_user_idle;
+    w->env.arg = w;
+    if (cfg->timeout_us) {
+        /* One common timeout: O(1) add/remove per request instead of a heap. */
+        struct timeval tv = {(time_t)(cfg->timeout_us / 1000000),
+                             (suseconds_t)(cfg->timeout_us % 1000000)};
+        w->env.timeout_tv = event_base_init_common_timeout(w->base, &tv);
+    }
+    event_assign(&w->ev_mbox, w->base, -1, 0, mbox_cb, w);
+    event_assign(&w->ev_pub, w->base, -1, EV_PERSIST, pub_cb, w);
+    evtimer_assign(&w->ev_sched, w->base, sched_cb, w);
+    event_assign(&w->ev_reap, w->base, -1, 0, reap_cb, w);
+    evtimer_assign(&w->ev_stop, w->base, stop_timeout_cb, w);
+    w->events = true;
+    return w;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    worker_free(w);
+    return NULL;
+}
+
+void worker_free(worker_t *w)
+{
+    if (!w)
+        return;
+    worker_join(w);
+    if (w->env.plan) {
+        free_all_users(w);
+        user_env_fini(&w->env);
+    }
+    if (w->events) {
+        event_del(&w->ev_mbox);
+        event_del(&w->ev_pub);
+        event_del(&w->ev_sched);
+        event_del(&w->ev_reap);
+        event_del(&w->ev_stop);
+    }
+    if (w->base)
+        event_base_free(w->base);
+    size_t nc = w->cfg.plan ? w->cfg.plan->n_classes : 0;
+    for (size_t c = 0; w->free_pool && c < nc; c++)
+        free(w->free_pool[c].v);
+    for (size_t c = 0; w->backlog && c < nc; c++)
+        free(w->backlog[c].v);
+    free(w->free_pool);
+    free(w->backlog);
+    free(w->all_pool.v);
+    free(w->dead.v);
+    free(w->users);
+    free(w->wrr);
+    free((void *)w->running);
+    free(w->mb);
+    SSL_CTX_free(w->ssl_ctx);
+    stats_free(w->cur);
+    stats_free(w->pub);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}

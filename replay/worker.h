@@ -1,0 +1,57 @@
+/* worker: one load thread of the engine: an event_base, its users, its stats.
+ * The main thread talks to it only through the mailbox (commands, arrival
+ * rate, stop) and reads back published stats and user counts; see engine.h. */
+#ifndef AIOTEST_WORKER_H
+#define AIOTEST_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "stats.h"
+
+typedef struct worker worker_t;
+
+typedef struct worker_cfg {
+    const plan_t *plan;
+    unsigned idx, threads;
+    uint64_t iterations, timeout_us, connect_timeout_us, stop_timeout_us;
+    double think_scale;
+    uint32_t max_pool;            /* open model: pooled users on this worker */
+    bool insecure;
+    const char *ca_file;
+    uint64_t seed;
+} worker_cfg_t;
+
+typedef enum worker_cmd_kind { WORKER_START = 0, WORKER_STOP = 1 } worker_cmd_kind_t;
+typedef struct worker_cmd {
+    uint32_t kind;
+    uint32_t cls;
+    uint64_t id;                  /* global user number; id % threads == idx */
+} worker_cmd_t;
+
+/* Returns NULL with err (TLS context, out of memory). */
+worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen);
+void worker_free(worker_t *w);
+/* Starts the thread. 0 or -1. */
+int worker_spawn(worker_t *w);
+void worker_join(worker_t *w);
+
+/* ---- main thread -> worker (mutex + event_active, a few times a second). */
+void worker_post(worker_t *w, const worker_cmd_t *cmds, size_t n);
+/* Open model: iterations per second this worker starts (0 = none). */
+void worker_post_rate(worker_t *w, double rate);
+/* Graceful stop (force false) or immediate stop. */
+void worker_post_stop(worker_t *w, bool force);
+
+/* ---- worker -> main thread. */
+/* Adds what the worker published since the last call to into, then clears it. */
+void worker_collect(worker_t *w, stats_t *into);
+uint32_t worker_running(const worker_t *w, uint32_t cls);
+/* Closed-model users ended (all of them, whatever the reason). */
+uint64_t worker_ended(const worker_t *w);
+/* The loop has exited and the final stats are published. */
+bool worker_finished(const worker_t *w);
+
+#endif

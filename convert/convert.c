@@ -176,14 +176,16 @@ out:
 static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
                        bool **keep, conv_stats_t *st, mp_error_t *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        int rc = input_load(paths[i], i, xs, err);
-        if (rc)
-            return rc < 0 ? rc : MP_ERR_FORMAT;
-    }
-    filter_t *f = filter_new(o, err);
+    filter_t *f = filter_new(o, err);  /* first: a bad option is named before any input is read */
     if (!f)
         return MP_ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        int rc = input_load(paths[i], i, xs, err);
+        if (rc) {
+            filter_free(f);
+            return rc < 0 ? rc : MP_ERR_FORMAT;
+        }
+    }
     if (!(*keep = calloc(xs->n ? xs->n : 1, sizeof **keep))) {
         filter_free(f);
         return oom(err);

@@ -65,6 +65,7 @@ static int add(corr_cands_t *c, const char *value, size_t vlen, scn_ext_kind_t k
     k->group = group;
     k->expr = strdup(expr);
     k->base = strdup(base);
+    k->whole_url = kind == SCN_EXT_HEADER && strcasecmp(expr, "location") == 0;
     return k->expr && k->base ? 0 : -1;
 }
 
@@ -308,13 +309,46 @@ static const char *kind_name(scn_ext_kind_t k)
     return "?";
 }
 
+/* True when request j goes to exactly the URL v (a redirect followed). */
+static bool goes_to(const rec_exchange_t *x, const scn_request_t *r, const char *v)
+{
+    char origin[512];
+    size_t ol = strlen(draft_origin(x, origin, sizeof origin));
+    if (strcmp(r->url, v) == 0)
+        return true;
+    return r->url[0] == '/' && strncmp(v, origin, ol) == 0 && strcmp(v + ol, r->url) == 0;
+}
+
+/* How often request j sends k's value back. */
+static size_t uses_of(const corr_cand_t *k, const rec_exchange_t *x, const scn_request_t *r)
+{
+    if (k->whole_url)
+        return goes_to(x, r, k->value);
+    return draft_count(r, k->value);
+}
+
+static long use(const corr_cand_t *k, const rec_exchange_t *x, scn_request_t *r, const char *tpl)
+{
+    if (!k->whole_url)
+        return draft_replace(r, k->value, tpl);
+    if (!goes_to(x, r, k->value))
+        return 0;
+    char *u = strdup(tpl);
+    if (!u)
+        return -1;
+    free(r->url);
+    r->url = u;
+    return 1;
+}
+
 /* One candidate of response i: used later, unknown before? Then extract it. */
-static int correlate_one(const corr_cand_t *k, size_t i, scn_request_t *reqs, const size_t *step_of,
-                         size_t n, names_t *ns, const char *who, FILE *report, size_t *made)
+static int correlate_one(const corr_cand_t *k, size_t i, const rec_exchange_t *const *xs, scn_request_t *reqs,
+                         const size_t *step_of, size_t n, names_t *ns, const char *who, FILE *report,
+                         size_t *made)
 {
     size_t uses = 0;
     for (size_t j = 0; j < n; j++) {
-        size_t c = draft_count(&reqs[j], k->value);
+        size_t c = uses_of(k, xs[j], &reqs[j]);
         if (c && step_of[j] <= step_of[i])
             return 0;  /* sent before the answer came: the client knew it */
         if (step_of[j] > step_of[i])
@@ -331,7 +365,7 @@ static int correlate_one(const corr_cand_t *k, size_t i, scn_request_t *reqs, co
     for (size_t j = 0; j < n; j++) {
         if (step_of[j] <= step_of[i])
             continue;
-        long r = draft_replace(&reqs[j], k->value, tpl);
+        long r = use(k, xs[j], &reqs[j], tpl);
         if (r < 0)
             return -1;
         if (r > 0 && fl < sizeof firsts - 1)
@@ -356,7 +390,7 @@ int corr_run(const rec_exchange_t *const *xs, scn_request_t *reqs, const size_t 
             break;
         }
         for (size_t k = 0; k < c.n && rc == 0; k++)
-            rc = correlate_one(&c.v[k], i, reqs, step_of, n, &ns, who, report, made);
+            rc = correlate_one(&c.v[k], i, xs, reqs, step_of, n, &ns, who, report, made);
         corr_cands_fini(&c);
     }
     for (size_t i = 0; i < ns.n; i++)

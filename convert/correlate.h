@@ -19,6 +19,7 @@ typedef struct corr_cand {
     char *expr;        /* header/cookie name, JSON path or regex */
     int group;         /* regex group */
     char *base;        /* variable name it suggests ("token", "csrf") */
+    bool whole_url;    /* a Location: only a later request to exactly that URL uses it */
 } corr_cand_t;
 
 typedef struct corr_cands {
@@ -35,8 +36,8 @@ void corr_cands_fini(corr_cands_t *c);
 bool corr_worth(const char *v);
 
 /* One session: xs[i] was recorded as reqs[i] (edited in place); step_of[i]
- * its step. A value is taken from a response only for requests of later
- * steps, and only when no request up to that response's step sent it already
+ * is its step. A value is taken from a response only for requests of later
+ * steps (a Location only by a request to exactly that URL), and only when no request up to that response's step sent it already
  * (then the client knew it). report (may be NULL) gets one line per
  * correlation, prefixed with who ("class 'x'"). Adds to *made. Returns 0 or -1. */
 int corr_run(const rec_exchange_t *const *xs, scn_request_t *reqs, const size_t *step_of, size_t n,

@@ -101,11 +101,19 @@ static size_t count_in(const char *hay, size_t len, const char *value)
     return n;
 }
 
+/* Referer and Origin repeat where the browser was, not data it sends: a
+ * recorded page URL in them is left as recorded. */
+static bool context_header(const char *name)
+{
+    return strcasecmp(name, "referer") == 0 || strcasecmp(name, "origin") == 0;
+}
+
 size_t draft_count(const scn_request_t *r, const char *value)
 {
     size_t n = count_in(r->url, strlen(r->url), value);
     for (size_t i = 0; i < r->n_headers; i++)
-        n += count_in(r->headers[i].value, strlen(r->headers[i].value), value);
+        if (!context_header(r->headers[i].name))
+            n += count_in(r->headers[i].value, strlen(r->headers[i].value), value);
     return n + count_in((const char *)r->body, r->body_len, value);
 }
 
@@ -149,6 +157,8 @@ long draft_replace(scn_request_t *r, const char *value, const char *repl)
         return -1;
     total += n;
     for (size_t i = 0; i < r->n_headers; i++) {
+        if (context_header(r->headers[i].name))
+            continue;
         if ((n = replace_str(&r->headers[i].value, value, repl)) < 0)
             return -1;
         total += n;

@@ -22,10 +22,11 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
  * outside any {{...}}; -1 when none. */
 long draft_find(const char *hay, size_t len, size_t from, const char *value, size_t vlen);
 
-/* Occurrences of value in r's url, header values and body. */
+/* Occurrences of value in r's url, header values (but Referer and Origin)
+ * and body. */
 size_t draft_count(const scn_request_t *r, const char *value);
 
-/* Replaces every occurrence of value in r's url, header values and body by
+/* Replaces every occurrence draft_count counts by
  * repl. Returns the number replaced, or -1 (out of memory). */
 long draft_replace(scn_request_t *r, const char *value, const char *repl);
 

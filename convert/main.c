@@ -1,11 +1,11 @@
 /* aiotest-convert: recordings and HAR files to a scenario; --dump prints any
  * .mp file as JSON, --from-json turns an edited JSON view back into .mp. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
+#include <unistd.h>
 
 #include "convert.h"
 #include "units.h"
@@ -183,18 +183,36 @@ static int parse(cli_t *c, int argc, char **argv)
     return 0;
 }
 
+/* The JSON view of s, printed exactly as --dump prints the saved file (the
+ * view's layout is the scenarios library's), through a temporary .mp. */
 static int write_json(const scn_scenario_t *s, const char *path)
 {
-    json_t *j = view_scenario_to_json(s);
-    FILE *out = path ? fopen(path, "w") : stdout;
-    int rc = 0;
-    if (!j || !out || json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || fputc('\n', out) == EOF)
-        rc = -1;
-    if (path && out && fclose(out) != 0)
-        rc = -1;
-    json_decref(j);
+    char tmp[] = "/tmp/aiotest-convert-XXXXXX";
+    mp_error_t err = {0};
+    int fd = mkstemp(tmp), rc = 2;
+    FILE *out = NULL;
+    if (fd < 0) {
+        fprintf(stderr, "aiotest-convert: %s: %s\n", tmp, strerror(errno));
+        return 2;
+    }
+    close(fd);
+    if (scn_save(tmp, s, &err) < 0)
+        goto out;
+    if (!(out = path ? fopen(path, "w") : stdout)) {
+        snprintf(err.msg, sizeof err.msg, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (view_dump_file(tmp, out, &err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (out && path && fclose(out) != 0 && rc == 0) {
+        snprintf(err.msg, sizeof err.msg, "%s: %s", path, strerror(errno));
+        rc = 2;
+    }
     if (rc)
-        fprintf(stderr, "aiotest-convert: %s: cannot write the JSON view\n", path ? path : "stdout");
+        fprintf(stderr, "aiotest-convert: %s\n", err.msg);
+    unlink(tmp);
     return rc;
 }
 
@@ -226,7 +244,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (c.json) {
-        rc = write_json(s, c.output) < 0 ? 2 : 0;
+        rc = write_json(s, c.output);
     } else if (scn_save(c.output, s, &err) < 0) {
         fprintf(stderr, "aiotest-convert: %s\n", err.msg);
         rc = 2;

@@ -43,7 +43,7 @@ const char *norm_segment(const char *seg, size_t len)
         return "{hash}";
     /* A token or a slug with an id: digits mixed with letters, long enough not
      * to be a version ("v2") or a word with a digit ("h2"). */
-    if (other == 0 && digits > 0 && alpha > 0 && (len >= 20 || (len >= 8 && digits * 4 >= len)))
+    if (other == 0 && digits > 0 && alpha > 0 && (len >= 20 || (len >= 8 && digits * 2 >= len)))
         return "{token}";
     return NULL;
 }

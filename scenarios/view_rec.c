@@ -52,7 +52,7 @@ static json_t *flags_to_json(uint32_t flags)
 
 static int flags_from_json(const vj_ctx_t *c, const json_t *o, uint32_t *out)
 {
-    const json_t *a;
+    const json_t *a = NULL;
     int rc = vj_get_array(c, o, "flags", false, &a);
     size_t i;
     const json_t *v;
@@ -86,7 +86,7 @@ static json_t *headers_to_json(const rec_headers_t *hs)
 
 static int headers_from_json(const vj_ctx_t *c, const json_t *o, const char *key, rec_headers_t *hs)
 {
-    const json_t *a;
+    const json_t *a = NULL;
     int rc = vj_get_array(c, o, key, false, &a);
     for (size_t i = 0; rc == 0 && a && i < json_array_size(a); i++) {
         vj_ctx_t ec = vj_at(c, key, i);

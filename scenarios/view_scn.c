@@ -193,7 +193,7 @@ json_t *view_scenario_to_json(const scn_scenario_t *s)
 
 static int strs_from_json(const vj_ctx_t *c, const json_t *o, const char *key, char ***out, size_t *n)
 {
-    const json_t *a;
+    const json_t *a = NULL;
     int rc = vj_get_array(c, o, key, false, &a);
     size_t na = a ? json_array_size(a) : 0;
     if (rc != 0)
@@ -306,7 +306,7 @@ static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
         s->n_requests = 1;
         return request_from_json(c, o, &s->requests[0]);
     }
-    const json_t *a;
+    const json_t *a = NULL;
     rc = vj_get_bool(c, o, "parallel", &s->parallel);
     if (rc == 0) rc = vj_get_uint(c, o, "think_us", false, UINT64_MAX, &s->think_us);
     if (rc == 0) rc = vj_get_array(c, o, "requests", true, &a);
@@ -324,7 +324,7 @@ static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
 
 static int steps_from_json(const vj_ctx_t *c, const json_t *o, const char *key, scn_steps_t *st)
 {
-    const json_t *a;
+    const json_t *a = NULL;
     int rc = vj_get_array(c, o, key, false, &a);
     size_t n = a ? json_array_size(a) : 0;
     if (rc != 0)

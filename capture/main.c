@@ -97,7 +97,7 @@ static int init_ca(const char *dir)
 {
     char err[512], spki[128];
     if (ca_init_dir(dir, err, sizeof err) != 0 || ca_spki_hash(dir, spki, sizeof spki, err, sizeof err) != 0) {
-        fprintf(stderr, "aiotest-capture: --init-ca %s\n", err);
+        fprintf(stderr, "aiotest-capture: --init-ca: %s\n", err);
         return 2;
     }
     printf("Created %s/ca.pem (certificate) and %s/ca.key (private key, mode 0600).\n"
@@ -138,6 +138,7 @@ int main(int argc, char **argv)
     if (filter == NULL)
         return 2;
     cfg.rec.filter = filter;
+    opterr = 0; /* our own one-line message below */
     while ((opt = getopt_long(argc, argv, "o:i:vhV", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_PROXY: proxy = optarg; break;
@@ -186,7 +187,9 @@ int main(int argc, char **argv)
         case 'v': log_init("aiotest-capture", LOG_DEBUG); break;
         case 'h': fputs(usage, stdout); rc = 0; goto out;
         case 'V': printf("aiotest-capture %s\n", AIOTEST_VERSION); rc = 0; goto out;
-        default: rc = usage_error("unknown option", NULL); goto out;
+        default:
+            rc = usage_error("unknown option or missing value", argv[optind - 1]);
+            goto out;
         }
     }
     if (optind < argc) {

@@ -28,6 +28,14 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null || t_fail "prometheus not ready: $(tail -3 "$T_DIR/prometheus.log")"
+# Prometheus applies its targets a few seconds after start: wait for its first
+# (failed) scrape of the not yet listening endpoint, so it sees the whole run.
+for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$PPORT/api/v1/targets" | grep -q '"health":"down"' && break
+    sleep 0.2
+done
+curl -sf "http://127.0.0.1:$PPORT/api/v1/targets" | grep -q '"health":"down"' ||
+    t_fail "prometheus did not start scraping 127.0.0.1:$MPORT within 30 s"
 
 # 4 users x 40 iterations x 2 requests, spread over a few seconds of scrapes.
 m_replay replay.log "$SCENARIO" --host "$TARGET_URL" -u 4 -r 2 --iterations 40 \

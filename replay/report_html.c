@@ -37,6 +37,12 @@ static void put_esc(FILE *f, const char *s)
     }
 }
 
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
 static double num(const json_t *o, const char *key)
 {
     return json_number_value(json_object_get(o, key));
@@ -337,7 +343,7 @@ static void header(FILE *f, const json_t *report, const json_t *total)
     char buf[64];
     double count = num(total, "count"), fails = num(total, "failures");
     fprintf(f, "<h1>aiotest report</h1>\n<p class=\"meta\">started ");
-    put_esc(f, json_string_value(json_object_get(report, "started")) ?: "?");
+    put_esc(f, str(report, "started"));
     fprintf(f, " &middot; %.1f s", num(report, "duration_s"));
     const char *scenario = json_string_value(json_object_get(report, "scenario"));
     if (scenario != NULL) {
@@ -367,9 +373,9 @@ static void table_row(FILE *f, const json_t *e, bool total)
     char buf[32];
     double count = num(e, "count"), fails = num(e, "failures");
     fprintf(f, "<tr%s><td class=\"l\">", total ? " class=\"total\"" : "");
-    put_esc(f, json_string_value(json_object_get(e, "method")) ?: "");
+    put_esc(f, str(e, "method"));
     fprintf(f, "</td><td class=\"l name\">");
-    put_esc(f, json_string_value(json_object_get(e, "name")) ?: "");
+    put_esc(f, str(e, "name"));
     fprintf(f, "</td><td>%.0f</td><td%s>%.0f (%.2f%%)</td><td>%.1f</td>", count,
             fails > 0 ? " class=\"bad\"" : "", fails, count > 0 ? 100 * fails / count : 0,
             num(e, "rps"));
@@ -426,7 +432,7 @@ int report_write_html(const char *path, const json_t *report, char *err, size_t 
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
                "<title>aiotest report ");
-    put_esc(f, json_string_value(json_object_get(report, "started")) ?: "");
+    put_esc(f, str(report, "started"));
     fprintf(f, "</title>\n<style>%s</style></head>\n<body><main>\n", css);
     header(f, report, total);
     summary_table(f, report, total);

@@ -87,6 +87,7 @@ static int parse_limit(threshold_t *t, char *val, const char **why)
     case K_PERCENT:
         if (len > 0 && val[len - 1] == '%')
             val[len - 1] = '\0';
+        val = trim(val);
         if (units_parse_double(val, &t->limit) < 0 || t->limit > 100) {
             *why = "expected a percentage between 0 and 100 (e.g. 1%, 0.5%)";
             return -1;

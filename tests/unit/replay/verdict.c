@@ -85,9 +85,9 @@ static void test_check(void **state)
     assert_non_null(strstr(out, "PASS p50[/fast]<=10ms: 10.0ms"));
     free(out);
     /* Total: 3000 requests in 10 s, 20 failures = 0.67 %. */
-    out = run_check("errors<1%,rps>=300,count>2999,errors[POST /order]<=2%", r, &ok);
+    out = run_check("errors < 1 %, rps>=300,count>2999,errors[POST /order]<=2%", r, &ok);
     assert_true(ok);
-    assert_non_null(strstr(out, "PASS errors<1%: 0.67%"));
+    assert_non_null(strstr(out, "PASS errors < 1 %: 0.67%"));
     assert_non_null(strstr(out, "PASS rps>=300: 300.0/s"));
     assert_non_null(strstr(out, "PASS errors[POST /order]<=2%: 2.00%"));
     free(out);

@@ -210,6 +210,42 @@ static void test_report_load_errors(void **state)
     }
 }
 
+/* Every field of an entry replaced by a wrong type: rejected with its name, never a crash. */
+static void test_report_load_mutations(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    stats_t *s = stats_new(f->names);
+    record_mix(s, f, 200, 1);
+    json_t *r = report_of(s, f, NULL);
+    static const char *const required[] = {"count", "bytes_sent", "bytes_received", "fail",
+                                           "protocols", "statuses", "latency", "method", "name"};
+    for (size_t k = 0; k < sizeof(required) / sizeof(required[0]); k++) {
+        json_t *copy = json_deep_copy(r);
+        json_t *e = json_array_get(json_object_get(copy, "entries"), 1);
+        json_object_set_new(e, required[k], json_integer(-1));
+        stats_names_t *n = NULL;
+        stats_t *s2 = NULL;
+        err[0] = '\0';
+        if (stats_report_load(copy, &n, &s2, NULL, NULL, err, sizeof(err)) != -1)
+            fail_msg("%s: a wrong type was accepted", required[k]);
+        if (strstr(err, "entries[1]") == NULL)
+            fail_msg("%s: message '%s' does not name entries[1]", required[k], err);
+        json_decref(copy);
+    }
+    /* Counts in the histogram that disagree with count. */
+    json_t *copy = json_deep_copy(r);
+    json_t *e = json_array_get(json_object_get(copy, "entries"), 0);
+    json_object_set_new(e, "count", json_integer(1));
+    stats_names_t *n = NULL;
+    stats_t *s2 = NULL;
+    assert_int_equal(stats_report_load(copy, &n, &s2, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "entries[0]: latency holds"));
+    json_decref(copy);
+    json_decref(r);
+    stats_free(s);
+}
+
 static void test_report_file(void **state)
 {
     fixture_t *f = *state;
@@ -285,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
     };

@@ -1,0 +1,152 @@
+/* Unit tests of capture/record.c: what an exchange looks like in the file
+ * (hop-by-hop and pseudo-headers out, redaction, body cap, session keys). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "record.h"
+
+typedef struct fixture {
+    char path[64];
+    filter_t *filter;
+    record_t *rec;
+    record_conn_t conn;
+} fixture_t;
+
+static int setup_with(void **state, const char *cookie, const char *header)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    char err[256];
+    snprintf(f->path, sizeof f->path, "/tmp/test-capture-record.XXXXXX");
+    int fd = mkstemp(f->path);
+    close(fd);
+    f->filter = filter_new();
+    filter_redact(f->filter, "Authorization");
+    filter_exclude_path(f->filter, "^/skip", err, sizeof err);
+    record_opts_t o = { .path = f->path, .max_body = 8, .filter = f->filter,
+                        .session_cookie = cookie, .session_header = header };
+    f->rec = record_open(&o, err, sizeof err);
+    assert_non_null(f->rec);
+    snprintf(f->conn.addr, sizeof f->conn.addr, "10.0.0.7");
+    f->conn.id = record_next_conn_id(f->rec);
+    *state = f;
+    return 0;
+}
+
+static int setup_plain(void **state) { return setup_with(state, NULL, NULL); }
+static int setup_cookie(void **state) { return setup_with(state, "session", NULL); }
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    record_conn_fini(&f->conn);
+    filter_free(f->filter);
+    unlink(f->path);
+    free(f);
+    return 0;
+}
+
+/* Closes the recording and reads its exchanges into xs (up to n). */
+static size_t read_back(fixture_t *f, rec_exchange_t *xs, size_t n)
+{
+    assert_int_equal(record_close(f->rec), 0);
+    f->rec = NULL;
+    rec_header_t h = { 0 };
+    mp_error_t err;
+    rec_reader_t *r = rec_reader_open(f->path, &h, &err);
+    assert_non_null(r);
+    assert_string_equal(h.source, "proxy");
+    size_t k = 0;
+    while (k < n && rec_reader_next(r, &xs[k], &err) == MP_OK)
+        k++;
+    rec_reader_close(r);
+    rec_header_fini(&h);
+    return k;
+}
+
+static void one_exchange(fixture_t *f, const char *target, const char *cookie, const char *set_cookie)
+{
+    rec_headers_t req = { 0 }, resp = { 0 };
+    rec_headers_add(&req, ":authority", "shop.example");
+    rec_headers_add(&req, "Connection", "keep-alive, X-Hop");
+    rec_headers_add(&req, "X-Hop", "1");
+    rec_headers_add(&req, "Authorization", "Bearer secret-token");
+    if (cookie)
+        rec_headers_add(&req, "Cookie", cookie);
+    rec_headers_add(&req, "Accept", "*/*");
+    if (set_cookie)
+        rec_headers_add(&resp, "Set-Cookie", set_cookie);
+    rec_headers_add(&resp, "Transfer-Encoding", "chunked");
+    rec_headers_add(&resp, "Content-Type", "text/plain");
+    recx_t *x = recx_begin(f->rec, &f->conn, 0, "http", "shop.example", "POST", target, "HTTP/1.1", &req);
+    assert_non_null(x);
+    recx_req_body(x, "0123", 4);
+    recx_req_body(x, "456789", 6);
+    recx_resp_head(x, 200, &resp, 0);
+    recx_resp_body(x, "ok", 2);
+    recx_end(x);
+    rec_headers_fini(&req);
+    rec_headers_fini(&resp);
+}
+
+static void headers_bodies_and_filters(void **state)
+{
+    fixture_t *f = *state;
+    one_exchange(f, "/api/cart", NULL, NULL);
+    one_exchange(f, "/skip/me", NULL, NULL);
+    record_stats_t st;
+    record_get_stats(f->rec, &st);
+    assert_int_equal(st.exchanges, 1);
+    assert_int_equal(st.skipped, 1);
+    assert_int_equal(st.bytes_up, 20);
+    rec_exchange_t xs[4] = { 0 };
+    assert_int_equal(read_back(f, xs, 4), 1);
+    rec_exchange_t *x = &xs[0];
+    assert_string_equal(x->client, "10.0.0.7");
+    assert_int_equal(x->req_headers.n, 2); /* :authority, Connection, X-Hop dropped */
+    assert_string_equal(x->req_headers.v[0].name, "Authorization");
+    assert_string_equal(x->req_headers.v[0].value, FILTER_REDACTED);
+    assert_string_equal(x->req_headers.v[1].name, "Accept");
+    assert_int_equal(x->resp_headers.n, 1);
+    assert_string_equal(x->resp_headers.v[0].name, "Content-Type");
+    assert_int_equal(x->req_body_len, 8);
+    assert_memory_equal(x->req_body, "01234567", 8);
+    assert_true(x->req_truncated);
+    assert_false(x->resp_truncated);
+    assert_true(x->t_start_us <= x->t_end_us);
+    rec_exchange_fini(x);
+}
+
+static void login_that_sets_the_cookie_starts_its_session(void **state)
+{
+    fixture_t *f = *state;
+    one_exchange(f, "/api/login", NULL, "session=abc123; Path=/; HttpOnly");
+    one_exchange(f, "/api/cart", "theme=dark; session=abc123", NULL);
+    one_exchange(f, "/api/next", NULL, NULL); /* no cookie: the connection's last session */
+    one_exchange(f, "/api/other", "session=zzz", NULL);
+    rec_exchange_t xs[4] = { 0 };
+    assert_int_equal(read_back(f, xs, 4), 4);
+    assert_memory_equal(xs[0].client, "session:", 8);
+    assert_int_equal(strlen(xs[0].client), 8 + 16);
+    assert_null(strstr(xs[0].client, "abc123"));
+    assert_string_equal(xs[0].client, xs[1].client);
+    assert_string_equal(xs[1].client, xs[2].client);
+    assert_string_not_equal(xs[2].client, xs[3].client);
+    for (int i = 0; i < 4; i++)
+        rec_exchange_fini(&xs[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(headers_bodies_and_filters, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(login_that_sets_the_cookie_starts_its_session, setup_cookie, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

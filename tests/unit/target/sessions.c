@@ -6,6 +6,7 @@
 
 #include "sessions.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,6 +166,53 @@ static void test_full_table_evicts_the_oldest(void **state)
     sessions_free(s);
 }
 
+enum { THREADS = 4, ROUNDS = 2000 };
+
+/* Each thread logs in, shops, checks out, orders and logs out over and over in a
+ * table small enough that the others keep evicting: every call must answer
+ * either its own data or "unknown", never someone else's. */
+static void *shopper(void *arg)
+{
+    struct sessions *s = arg;
+    char t[K], sid[K], c[K], user[16];
+    struct sessions_view v;
+    uint64_t order;
+    snprintf(user, sizeof(user), "t%p", (void *)&t);
+    for (int i = 0; i < ROUNDS; i++) {
+        if (sessions_login(s, user, t, sid) != SESSIONS_OK)
+            return "login";
+        if (sessions_by_token(s, t, &v) == SESSIONS_OK && strcmp(v.user, user))
+            return "someone else's session";
+        int rc = sessions_cart_add(s, sid, (uint32_t)i, 1, &v);
+        if (rc != SESSIONS_OK && rc != SESSIONS_ENOENT)
+            return "cart";
+        if (sessions_checkout(s, sid, c) == SESSIONS_OK) {
+            rc = sessions_order(s, sid, c, &order);
+            if (rc != SESSIONS_OK && rc != SESSIONS_ENOENT)
+                return "order refused its own csrf";
+        }
+        if (i % 2)
+            sessions_logout(s, t, sid);
+    }
+    return NULL;
+}
+
+static void test_concurrent_sessions(void **state)
+{
+    (void)state;
+    struct sessions *s = sessions_new(8);
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, shopper, s), 0);
+    for (int i = 0; i < THREADS; i++) {
+        void *err;
+        pthread_join(th[i], &err);
+        if (err)
+            fail_msg("thread %d: %s", i, (const char *)err);
+    }
+    sessions_free(s);
+}
+
 static void test_bad_capacity(void **state)
 {
     (void)state;
@@ -181,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_csrf_rotates_per_checkout),
         cmocka_unit_test(test_logout_ends_both_keys),
         cmocka_unit_test(test_full_table_evicts_the_oldest),
+        cmocka_unit_test(test_concurrent_sessions),
         cmocka_unit_test(test_bad_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

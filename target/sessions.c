@@ -1,5 +1,6 @@
 #include "sessions.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -68,24 +69,14 @@ void sessions_free(struct sessions *s)
     free(s);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Hex text to key bytes; false when text is not exactly SESSIONS_KEY_LEN hex digits. */
 static bool key_parse(const char *text, uint8_t key[KEY_BYTES])
 {
     if (!text)
         return false;
     for (size_t i = 0; i < KEY_BYTES; i++) {
-        int hi = hexval(text[2 * i]), lo = hi < 0 ? -1 : hexval(text[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)text[2 * i]);
+        int lo = hi < 0 ? -1 : OPENSSL_hexchar2int((unsigned char)text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         key[i] = (uint8_t)(hi << 4 | lo);

@@ -1,5 +1,6 @@
 #include "web.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,14 +77,6 @@ int web_is_type(const struct web_req *req, const char *type)
     return v && !strncasecmp(v, type, n) && (v[n] == '\0' || v[n] == ';' || v[n] == ' ');
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Decodes %XX and '+' of s[0..len) into out; -1 when it does not fit. */
 static int form_decode(const char *s, size_t len, char *out, size_t size)
 {
@@ -92,9 +85,13 @@ static int form_decode(const char *s, size_t len, char *out, size_t size)
         char c = s[i];
         if (c == '+')
             c = ' ';
-        else if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-            i += 2;
+        else if (c == '%' && i + 2 < len) {
+            int hi = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
+            int lo = OPENSSL_hexchar2int((unsigned char)s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (char)(hi << 4 | lo);
+                i += 2;
+            }
         }
         if (o + 1 >= size)
             return -1;

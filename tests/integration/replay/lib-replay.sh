@@ -1,0 +1,33 @@
+# Helpers shared by the replay tests. Source after lib.sh.
+
+# jq-free JSON queries: r_json FILE PYTHON_EXPR (r is the parsed file).
+r_json() {
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# r_entry FILE "METHOD NAME" FIELD: a field of one report entry.
+r_entry() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m, n = sys.argv[2].split(" ", 1)
+for e in r["entries"]:
+    if e["method"] == m and e["name"] == n:
+        print(e[sys.argv[3]]); break
+else:
+    print("missing")
+PY
+}
+
+# r_in LOW HIGH VALUE: true when LOW <= VALUE <= HIGH (decimals allowed).
+r_in() {
+    python3 -c 'import sys; lo,hi,v=map(float,sys.argv[1:]); sys.exit(0 if lo<=v<=hi else 1)' "$@"
+}
+
+# r_replay ARGS...: runs aiotest-replay with a bound on its wall time; output in
+# $T_DIR/replay.out / replay.err; exit status in R_RC.
+r_replay() {
+    timeout 120 "$T_REPLAY" "$@" >"$T_DIR/replay.out" 2>"$T_DIR/replay.err"
+    R_RC=$?
+    if [ "$R_RC" -ge 3 ]; then cat "$T_DIR/replay.err" >&2; fi
+}

@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "mpskim.h"
 
 #define MPR_CHUNK 32768
 
@@ -19,6 +22,7 @@ struct mpr_stream {
     int64_t end;      /* offset just after it */
     long index;       /* index of the object last returned, -1 before the first */
     bool eof;
+    mpskim_t skim;    /* refuses impossible element counts before msgpack-c sees them */
 };
 
 int mp_error_set(mp_error_t *err, int code, long record, int64_t offset, const char *fmt, ...)
@@ -92,13 +96,20 @@ static long feed(mpr_stream_t *s)
         return 0;
     if (!msgpack_unpacker_reserve_buffer(&s->up, MPR_CHUNK))
         return -1;
-    size_t n = fread(msgpack_unpacker_buffer(&s->up), 1, msgpack_unpacker_buffer_capacity(&s->up), s->fp);
+    char *buf = msgpack_unpacker_buffer(&s->up);
+    size_t n = fread(buf, 1, msgpack_unpacker_buffer_capacity(&s->up), s->fp);
     if (n == 0) {
         if (ferror(s->fp))
             return -1;
         s->eof = true;
         return 0;
     }
+    struct stat st;
+    int64_t size = fstat(fileno(s->fp), &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : INT64_MAX;
+    size_t ok = mpskim_feed(&s->skim, (const uint8_t *)buf, n, size);
+    if (ok < n)
+        s->eof = true; /* nothing after the refused header is parsed */
+    n = ok;
     msgpack_unpacker_buffer_consumed(&s->up, n);
     s->fed += (int64_t)n;
     return (long)n;
@@ -131,6 +142,12 @@ int mpr_next(mpr_stream_t *s, const msgpack_object **obj, mp_error_t *err)
             return mp_error_set(err, MP_ERR_IO, rec, at, "%s: record %ld at byte %lld: read failed: %s",
                                 s->name, rec, (long long)at, strerror(errno));
         if (n == 0) {
+            if (s->skim.bad_count)
+                return mp_error_set(err, MP_ERR_FORMAT, rec, at,
+                                    "%s: record %ld at byte %lld: truncated (the value at byte %lld declares %llu "
+                                    "elements but the file ends at byte %lld)",
+                                    s->name, rec, (long long)at, (long long)s->skim.bad_at,
+                                    (unsigned long long)s->skim.bad_count, (long long)s->skim.file_size);
             if (s->fed == at)
                 return MP_EOF;
             return mp_error_set(err, MP_ERR_FORMAT, rec, at,

@@ -374,6 +374,35 @@ static void test_random_bytes_and_mutations(void **state)
     free(data);
 }
 
+/* Five bytes claiming 2^32 entries: refused by size, before msgpack-c would
+ * allocate the element table. */
+static void test_impossible_counts(void **state)
+{
+    (void)state;
+    mpw_t w;
+    mpw_init(&w);
+    pack_header(&w, REC_FORMAT, 1, 0);
+    size_t at = w.sb.size;
+    static const uint8_t huge[] = { 0x81, 0xa1, 'x', 0xdf, 0xff, 0xff, 0xff, 0xff, 0xc0 };
+    msgpack_sbuffer_write(&w.sb, (const char *)huge, sizeof huge);
+    char *path = write_mpw(&w);
+    mp_error_t err;
+    rec_header_t h;
+    rec_reader_t *r = rec_reader_open(path, &h, &err);
+    assert_non_null(r);
+    rec_exchange_t x;
+    assert_int_equal(rec_reader_next(r, &x, &err), MP_ERR_FORMAT);
+    char want[300];
+    snprintf(want, sizeof want, "%s: record 1 at byte %zu: truncated (the value at byte %zu declares 8589934590 "
+             "elements but the file ends at byte %zu)", path, at, at + 3, at + sizeof huge);
+    assert_string_equal(err.msg, want);
+    rec_reader_close(r);
+    rec_header_fini(&h);
+    unlink(path);
+    free(path);
+    mpw_fini(&w);
+}
+
 static void test_append_continues_after_a_cut(void **state)
 {
     (void)state;
@@ -452,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_and_missing_fields),
         cmocka_unit_test(test_not_a_map_and_other_format),
         cmocka_unit_test(test_random_bytes_and_mutations),
+        cmocka_unit_test(test_impossible_counts),
         cmocka_unit_test(test_append_continues_after_a_cut),
         cmocka_unit_test(test_writer_refuses_invalid),
         cmocka_unit_test(test_headers_helpers),

@@ -97,16 +97,16 @@ def throughput_table(rows):
             continue
         title = CASE_TITLE[case]
         vs = []
+        why = h2_missing(rows, case) if case in ("h2", "h2c") else None
         for peer in peers:
             pcase, ptool = ("plain", "aiotest") if peer == "plain" else (case, peer)
             out.append(row_line(rows, CASE_TITLE[pcase], pcase, ptool, None))
             a, p = ok_runs(rows, case, "aiotest"), ok_runs(rows, pcase, ptool)
             eff = ratio(med(a, "req_per_cpu_s"), med(p, "req_per_cpu_s"))
             thr = ratio(med(a, "rps"), med(p, "rps"))
-            if eff is not None or thr is not None:
+            if (eff is not None or thr is not None) and not why:
                 ratios[(case, peer)] = (eff, thr)
                 vs.append(("plain GET" if peer == "plain" else PEER_NAME[peer], eff, thr))
-        why = h2_missing(rows, case) if case in ("h2", "h2c") else None
         err = first_error(rows, case, "aiotest")
         if why:
             out.append("| %s | aiotest-replay | %s %s" % (title, why, blank))
@@ -253,7 +253,7 @@ def main():
         ok = s is not None and s >= 0.95 * a.rate and (m is None or m >= 0.9 * a.rate)
         print("- open model keeps its schedule through the stall: " +
               verdict("%s/s started, slowest second %s/s" % (fmt(s, "%.0f"), fmt(m, "%.0f")) if s else None,
-                      ok, ">= 95% of %.0f/s" % a.rate))
+                      ok, ">= 95%% of %.0f/s" % a.rate))
         p = (open_res.get("aiotest") or {}).get("p99")
         w = (open_res.get("wrk") or {}).get("p99")
         shows = p is not None and stall and p >= stall / 4

@@ -21,7 +21,7 @@
 /* A keep-alive client that sends nothing for this long is closed. */
 #define CLIENT_IDLE_SECONDS 120
 
-enum client_state { CL_HEAD, CL_EXCHANGE, CL_HANDSHAKE, CL_CLOSING };
+enum client_state { CL_HEAD, CL_EXCHANGE, CL_CONNECTED, CL_HANDSHAKE, CL_CLOSING };
 
 typedef struct client {
     proxy_link_t link;        /* first: the drain finds us by it */
@@ -304,37 +304,51 @@ static const h1msg_ops_t req_ops = { on_req_head, on_req_body, on_req_done };
 
 static void handshake_event(struct bufferevent *bev, short what, void *arg);
 
-static void start_interception(client_t *c, const url_t *origin, const char *authority)
+/* "200 Connection established" is out: the socket moves under TLS. A
+ * socket-based TLS bufferevent (not a filter) is used so that "output
+ * drained" means "in the kernel", which the drain and close rely on. */
+static void start_tls(client_t *c)
 {
     char err[300];
-    SSL_CTX *ctx = ca_server_ctx(c->px->ca, origin->host, err, sizeof err);
+    SSL_CTX *ctx = ca_server_ctx(c->px->ca, c->origin.host, err, sizeof err);
     SSL *ssl = ctx ? SSL_new(ctx) : NULL;
     if (ssl == NULL) {
-        log_error("CONNECT %s: %s", authority, ctx ? "cannot make a TLS session" : err);
-        send_local(c, 502, ctx ? "cannot make a TLS session" : err);
+        log_error("CONNECT %s: %s", c->origin_authority, ctx ? "cannot make a TLS session" : err);
+        client_free(c, false);
         return;
     }
-    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-    bufferevent_write(c->bev, ok, sizeof ok - 1);
-    struct bufferevent *tls = bufferevent_openssl_filter_new(c->px->base, c->bev, ssl,
-                                                             BUFFEREVENT_SSL_ACCEPTING,
-                                                             BEV_OPT_CLOSE_ON_FREE);
-    if (tls == NULL) {
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    bufferevent_setfd(c->bev, -1);
+    bufferevent_free(c->bev);
+    c->bev = bufferevent_openssl_socket_new(c->px->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                            BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
         SSL_free(ssl);
-        send_local(c, 502, "cannot start TLS");
+        evutil_closesocket(fd);
+        client_free(c, true);
         return;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-    c->bev = tls;
+    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
     c->state = CL_HANDSHAKE;
+    c->conn.tls = true;
+    bufferevent_setcb(c->bev, client_read, client_write, handshake_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, CLIENT_HIGH_WATER);
+    set_idle_timeout(c, true);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Answers the CONNECT; TLS starts once the answer is written (client_write). */
+static void start_interception(client_t *c, const url_t *origin, const char *authority)
+{
+    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
     c->have_origin = true;
     c->origin = *origin;
     c->origin.path = "/";
     snprintf(c->origin_authority, sizeof c->origin_authority, "%s", authority);
-    c->conn.tls = true;
-    bufferevent_setcb(tls, client_read, client_write, handshake_event, c);
-    set_idle_timeout(c, true);
-    bufferevent_enable(tls, EV_READ | EV_WRITE);
+    c->state = CL_CONNECTED;
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    bufferevent_write(c->bev, ok, sizeof ok - 1);
 }
 
 /* TLS is up: HTTP/2 when ALPN chose it, else HTTP/1.1 on the same object. */
@@ -422,6 +436,14 @@ static void parse_input(client_t *c)
             handle_connect(c);
             break;
         }
+        if (c->msg.parser.upgrade) {
+            /* Upgrade (WebSocket) is not relayed: the request went out as a
+             * plain one, and the connection ends with its answer. */
+            c->keep_alive = false;
+            break;
+        }
+        if (n == 0)
+            break;
     }
     c->busy--;
     if (c->bev == NULL) /* handed to a tunnel */
@@ -442,6 +464,10 @@ static void client_write(struct bufferevent *bev, void *arg)
     (void)bev;
     if (c->state == CL_CLOSING) {
         maybe_free(c);
+        return;
+    }
+    if (c->state == CL_CONNECTED) {
+        start_tls(c);
         return;
     }
     if (c->resp_paused && c->up != NULL) {
@@ -474,7 +500,7 @@ static void client_drain(proxy_link_t *l)
 {
     client_t *c = (client_t *)l;
     c->draining = true;
-    if (c->state == CL_HANDSHAKE || (c->state == CL_HEAD && c->x == NULL)) {
+    if (c->state == CL_HANDSHAKE || c->state == CL_CONNECTED || (c->state == CL_HEAD && c->x == NULL)) {
         start_closing(c);
         maybe_free(c);
     }
@@ -518,6 +544,8 @@ int client_start(proxy_t *px, evutil_socket_t fd, const struct sockaddr *addr)
     c->link.on_abort = client_abort;
     proxy_link_add(px, &c->link);
     bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+    /* Pipelined requests wait in the input buffer: bound it. */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, CLIENT_HIGH_WATER);
     set_idle_timeout(c, true);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     return 0;

@@ -81,7 +81,7 @@ static int on_headers_complete(http_parser *p)
     if (m->url == NULL && grow(&m->url, &m->url_len, "", 0) != 0)
         return -1;
     int rc = m->ops->on_head(m->ctx, m);
-    if (rc < 0)
+    if (rc < 0 && m->error[0] == '\0')
         snprintf(m->error, sizeof m->error, "message refused after its headers");
     return rc < 0 ? -1 : rc;
 }

@@ -112,6 +112,11 @@ static int on_head(void *arg, h1msg_t *m)
             c->ops->on_interim(c->front, status, &m->headers);
         return 0;
     }
+    if (status == 101) {
+        /* Never asked for (Upgrade is not forwarded), never relayed. */
+        snprintf(m->error, sizeof m->error, "protocol upgrade (101) is not supported");
+        return -1;
+    }
     c->head_seen = true;
     long long cl = h1msg_content_length(m);
     bool bodiless = c->head_only || status == 204 || status == 304;
@@ -206,6 +211,8 @@ static void parse_input(up_conn_t *c)
             return;
         }
         evbuffer_drain(in, (size_t)n);
+        if (n == 0)
+            break;
     }
     c->busy--;
     if (c->state == UP_DEAD)

@@ -3,9 +3,10 @@
  *
  *   HEAD ──request head──► EXCHANGE ──response done, keep-alive──► HEAD
  *     │                      └──close / error / drain──► CLOSING (flush, free)
- *     └─CONNECT─► tunnel.c (no CA)  or  HANDSHAKE (TLS with a leaf cert)
- *                                         ├─ALPN h2─► h2server.c
- *                                         └─else────► HEAD (origin-form, https)
+ *     └─CONNECT─► tunnel.c (no CA)
+ *              or CONNECTED (200 being written) ─► HANDSHAKE (TLS, leaf cert)
+ *                                                   ├─ALPN h2─► h2server.c
+ *                                                   └─else────► HEAD (https)
  *
  * Requests are absolute-URI (forward proxy), origin-form behind TLS
  * interception or in reverse mode. One exchange at a time: pipelined requests

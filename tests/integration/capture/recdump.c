@@ -2,7 +2,7 @@
  * of a recording, tab-separated:
  *   method  scheme://authority+target  status  sha256(req body)  sha256(resp body)
  *   flags  stream  conn  client  t_start  t_first_byte  t_end  req_len  resp_len
- *   truncated(req,resp)  tunnel_up  tunnel_down  error
+ *   truncated(req,resp)  tunnel_up  tunnel_down  error  http_version
  * With -H, the headers follow each line as "\t> name: value" (request) and
  * "\t< name: value" (response). Exit 0 at a clean end, 3 when the file ends
  * in a cut record (every earlier one printed), 2 when it cannot be read. */
@@ -72,13 +72,13 @@ int main(int argc, char **argv)
         sha256_hex(x.req_body, x.req_body_len, a);
         sha256_hex(x.resp_body, x.resp_body_len, b);
         flags_str(x.flags, fl, sizeof fl);
-        printf("%s\t%s://%s%s\t%d\t%s\t%s\t%s\t%u\t%llu\t%s\t%lld\t%lld\t%lld\t%zu\t%zu\t%d,%d\t%llu\t%llu\t%s\n",
+        printf("%s\t%s://%s%s\t%d\t%s\t%s\t%s\t%u\t%llu\t%s\t%lld\t%lld\t%lld\t%zu\t%zu\t%d,%d\t%llu\t%llu\t%s\t%s\n",
                x.method, x.scheme, x.authority, strcmp(x.method, "CONNECT") == 0 ? "" : x.target,
                x.status, a, b, fl, x.stream_id, (unsigned long long)x.conn_id, x.client,
                (long long)x.t_start_us, (long long)x.t_first_byte_us, (long long)x.t_end_us,
                x.req_body_len, x.resp_body_len, x.req_truncated, x.resp_truncated,
                (unsigned long long)x.tunnel_bytes_up, (unsigned long long)x.tunnel_bytes_down,
-               x.error ? x.error : "-");
+               x.error ? x.error : "-", x.http_version);
         if (with_headers) {
             headers(&x.req_headers, '>');
             headers(&x.resp_headers, '<');

@@ -1,12 +1,14 @@
 /* view_file: whole files through the JSON view (view.h): dump any .mp as
  * JSON, and turn a JSON view back into the .mp file. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mpread.h"
 #include "view.h"
+#include "vjpos.h"
 #include "vjson.h"
 
 static int out_err(const char *path, mp_error_t *err)
@@ -62,42 +64,89 @@ int view_dump_file(const char *path, FILE *out, mp_error_t *err)
     return rc;
 }
 
-/* Loads a JSON file; a syntax error names line and column. */
-static json_t *load_json(const char *path, mp_error_t *err)
+/* A JSON view in memory: its text (for line numbers) and the parsed tree. */
+typedef struct jdoc {
+    const char *path;
+    char *text;
+    size_t len;
+    json_t *root;
+} jdoc_t;
+
+static void jdoc_fini(jdoc_t *d)
 {
-    json_error_t je;
-    json_t *j = json_load_file(path, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
-    if (!j)
-        mp_error_set(err, je.line < 0 ? MP_ERR_IO : MP_ERR_FORMAT, -1, je.position, "%s:%d:%d: %s",
-                     path, je.line, je.column, je.text);
-    return j;
+    json_decref(d->root);
+    free(d->text);
 }
 
-/* Prefixes err's message with the file name. Returns rc. */
-static int in_file(const char *path, int rc, mp_error_t *err)
+/* Reads and parses path; a syntax error names line and column. */
+static int jdoc_load(jdoc_t *d, const char *path, mp_error_t *err)
 {
-    if (err) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        mp_error_set(err, rc, err->record, err->offset, "%s: %s", path, msg);
+    memset(d, 0, sizeof *d);
+    d->path = path;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return mp_error_set(err, MP_ERR_IO, -1, -1, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 0;
+    for (;;) {
+        if (d->len + 65536 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *t = realloc(d->text, cap);
+            if (!t) {
+                fclose(fp);
+                return mp_error_set(err, MP_ERR_IO, -1, -1, "%s: out of memory", path);
+            }
+            d->text = t;
+        }
+        size_t n = fread(d->text + d->len, 1, cap - d->len, fp);
+        d->len += n;
+        if (n == 0)
+            break;
     }
-    return rc;
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad)
+        return mp_error_set(err, MP_ERR_IO, -1, -1, "%s: read failed", path);
+    json_error_t je;
+    d->root = json_loadb(d->text, d->len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
+    if (!d->root)
+        return mp_error_set(err, MP_ERR_FORMAT, -1, je.position, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    return 0;
 }
 
-static int recording_to_mp(const char *json_path, const json_t *j, const char *mp_path, mp_error_t *err)
+/* Prefixes err's message ("<json path>: what") with the file and the line
+ * and column of that path. Returns rc. */
+static int in_file(const jdoc_t *d, int rc, mp_error_t *err)
+{
+    if (!err)
+        return rc;
+    char msg[sizeof err->msg], jpath[256];
+    memcpy(msg, err->msg, sizeof msg);
+    const char *colon = strstr(msg, ": ");
+    size_t pl = colon ? (size_t)(colon - msg) : 0;
+    int line, col;
+    if (pl && pl < sizeof jpath) {
+        memcpy(jpath, msg, pl);
+        jpath[pl] = 0;
+        if (vjpos_find(d->text, d->len, jpath, &line, &col) == 0)
+            return mp_error_set(err, rc, err->record, err->offset, "%s:%d:%d: %s", d->path, line, col, msg);
+    }
+    return mp_error_set(err, rc, err->record, err->offset, "%s: %s", d->path, msg);
+}
+
+static int recording_to_mp(const jdoc_t *d, const char *mp_path, mp_error_t *err)
 {
     rec_header_t h;
-    const json_t *hj = json_object_get(j, "header");
+    const json_t *hj = json_object_get(d->root, "header");
     if (!hj)
         return mp_error_set(err, MP_ERR_INVALID, -1, -1, "%s: header: missing (expected the recording header)",
-                            json_path);
+                            d->path);
     int rc = view_rec_header_from_json(hj, &h, err);
     if (rc != 0)
-        return in_file(json_path, rc, err);
-    const json_t *xs = json_object_get(j, "exchanges");
+        return in_file(d, rc, err);
+    const json_t *xs = json_object_get(d->root, "exchanges");
     if (xs && !json_is_array(xs)) {
         rec_header_fini(&h);
-        return mp_error_set(err, MP_ERR_FORMAT, -1, -1, "%s: exchanges: expected an array", json_path);
+        return in_file(d, mp_error_set(err, MP_ERR_FORMAT, -1, -1, "exchanges: expected an array"), err);
     }
     rec_writer_t *w = rec_writer_open(mp_path, &h, false, err);
     rec_header_fini(&h);
@@ -111,7 +160,7 @@ static int recording_to_mp(const char *json_path, const json_t *j, const char *m
         rec_exchange_t x;
         rc = view_exchange_from_json_at(xj, at, &x, err);
         if (rc != 0) {
-            in_file(json_path, rc, err);
+            in_file(d, rc, err);
             break;
         }
         rc = rec_writer_write(w, &x, err);
@@ -126,40 +175,45 @@ static int recording_to_mp(const char *json_path, const json_t *j, const char *m
     return rc;
 }
 
+static bool is_recording_view(const json_t *j)
+{
+    return json_object_get(j, "header") || json_object_get(j, "exchanges");
+}
+
 int view_json_file_to_mp(const char *json_path, const char *mp_path, mp_error_t *err)
 {
-    json_t *j = load_json(json_path, err);
-    if (!j)
-        return err ? (int)(err->offset >= 0 ? MP_ERR_FORMAT : MP_ERR_IO) : MP_ERR_FORMAT;
-    int rc;
-    if (!json_is_object(j)) {
+    jdoc_t d;
+    int rc = jdoc_load(&d, json_path, err);
+    if (rc != 0) {
+        jdoc_fini(&d);
+        return rc;
+    }
+    if (!json_is_object(d.root)) {
         rc = mp_error_set(err, MP_ERR_FORMAT, -1, -1, "%s: expected a JSON object at the top level", json_path);
-    } else if (json_object_get(j, "header") || json_object_get(j, "exchanges")) {
-        rc = recording_to_mp(json_path, j, mp_path, err);
+    } else if (is_recording_view(d.root)) {
+        rc = recording_to_mp(&d, mp_path, err);
     } else {
         scn_scenario_t *s;
-        rc = view_scenario_from_json(j, &s, err);
+        rc = view_scenario_from_json(d.root, &s, err);
         if (rc != 0)
-            in_file(json_path, rc, err);
+            in_file(&d, rc, err);
         else
             rc = scn_save(mp_path, s, err);
         scn_free(s);
     }
-    json_decref(j);
+    jdoc_fini(&d);
     return rc;
 }
 
 int view_scenario_load_json(const char *json_path, scn_scenario_t **out, mp_error_t *err)
 {
     *out = NULL;
-    json_t *j = load_json(json_path, err);
-    if (!j)
-        return err && err->offset < 0 ? MP_ERR_IO : MP_ERR_FORMAT;
-    int rc;
-    if (json_object_get(j, "exchanges") || json_object_get(j, "header"))
+    jdoc_t d;
+    int rc = jdoc_load(&d, json_path, err);
+    if (rc == 0 && is_recording_view(d.root))
         rc = mp_error_set(err, MP_ERR_KIND, -1, -1, "%s: is a recording, expected a scenario", json_path);
-    else if ((rc = view_scenario_from_json(j, out, err)) != 0)
-        in_file(json_path, rc, err);
-    json_decref(j);
+    else if (rc == 0 && (rc = view_scenario_from_json(d.root, out, err)) != 0)
+        in_file(&d, rc, err);
+    jdoc_fini(&d);
     return rc;
 }

@@ -196,8 +196,15 @@ int view_exchange_from_json_at(const json_t *j, const char *path, rec_exchange_t
     x->tunnel_bytes_down = down;
     if (rc == 0) {
         mp_error_t verr;
-        if (rec_exchange_validate(x, &verr) != 0)
-            rc = mp_error_set(err, MP_ERR_INVALID, -1, -1, "%s: %s", path, verr.msg);
+        if (rec_exchange_validate(x, &verr) != 0) {
+            /* "field 'scheme': what" reads "exchanges[1].scheme: what" here. */
+            const char *f = strncmp(verr.msg, "field '", 7) == 0 ? verr.msg + 7 : NULL;
+            const char *q = f ? strstr(f, "': ") : NULL;
+            if (q)
+                rc = mp_error_set(err, MP_ERR_INVALID, -1, -1, "%s.%.*s: %s", path, (int)(q - f), f, q + 3);
+            else
+                rc = mp_error_set(err, MP_ERR_INVALID, -1, -1, "%s: %s", path, verr.msg);
+        }
     }
     if (rc != 0)
         rec_exchange_fini(x);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpread.h"
 #include "scenario.h"
 #include "view.h"
 #include "vjson.h"
@@ -441,10 +442,29 @@ static int scenario_decode(const json_t *j, scn_scenario_t **out, mp_error_t *er
     return 0;
 }
 
+/* scn_validate names a class by name ("class 'c' tasks[0].url"); the view
+ * names it by its place in the JSON ("classes[3].tasks[0].url"). */
+static void validate_msg_to_path(const scn_scenario_t *s, mp_error_t *err)
+{
+    if (!err || err->record < 1 || (size_t)err->record > s->n_classes)
+        return;
+    char prefix[200];
+    snprintf(prefix, sizeof prefix, "class '%.80s'", s->classes[err->record - 1].name);
+    size_t pl = strlen(prefix);
+    if (strncmp(err->msg, prefix, pl) != 0)
+        return;
+    const char *rest = err->msg + pl;
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", rest[0] == ' ' ? rest + 1 : rest);
+    mp_error_set(err, MP_ERR_INVALID, err->record, err->offset, "classes[%ld]%s%s", err->record - 1,
+                 rest[0] == ' ' ? "." : "", msg);
+}
+
 int view_scenario_from_json(const json_t *j, scn_scenario_t **out, mp_error_t *err)
 {
     int rc = scenario_decode(j, out, err);
     if (rc == 0 && (rc = scn_validate(*out, err)) != 0) {
+        validate_msg_to_path(*out, err);
         scn_free(*out);
         *out = NULL;
     }

@@ -254,23 +254,23 @@ static void test_json_errors(void **state)
     (void)state;
     expect_json("{\"classes\": [\n  {\"name\": \"c\",,}\n]}", MP_ERR_FORMAT, "2:16: string or '}' expected near ','");
     expect_json("{\"classes\": [{\"name\": \"c\", \"tasks\": [{\"method\": 7, \"url\": \"/\"}]}]}", MP_ERR_FORMAT,
-                "classes[0].tasks[0].method: expected a string, got an integer");
-    expect_json("{\"classes\": [{\"name\": \"c\", \"tasks\": [{\"requests\": [{\"method\": \"GET\"}]}]}]}", MP_ERR_INVALID,
-                "classes[0].tasks[0].requests[0].url: missing (expected a string)");
+                "1:49: classes[0].tasks[0].method: expected a string, got an integer");
+    expect_json("{\"classes\": [\n {\"name\": \"c\", \"tasks\": [\n  {\"requests\": [{\"method\": \"GET\"}]}]}]}", MP_ERR_INVALID,
+                "3:17: classes[0].tasks[0].requests[0].url: missing (expected a string)");
     expect_json("{\"classes\": [{\"name\": \"c\", \"tasks\": [{\"method\": \"GET\", \"url\": \"/{{x\"}]}]}", MP_ERR_INVALID,
-                "class 'c' tasks[0].requests[0].url: unterminated {{ at byte 1: expected }}");
+                "1:63: classes[0].tasks[0].requests[0].url: unterminated {{ at byte 1: expected }}");
     expect_json("{\"version\": [2, 1], \"classes\": []}", MP_ERR_VERSION,
                 "version 2.1 is newer than this build reads (1.x); upgrade aiotest");
     expect_json("{\"format\": \"aiotest-recording\", \"classes\": []}", MP_ERR_KIND,
-                "format: is 'aiotest-recording', expected 'aiotest-scenario'");
+                "1:12: format: is 'aiotest-recording', expected 'aiotest-scenario'");
     expect_json("{\"header\": {}, \"exchanges\": []}", MP_ERR_KIND, "is a recording, expected a scenario");
     expect_json("{\"classes\": [{\"name\": \"c\", \"wait\": {\"kind\": \"sometimes\"}, \"tasks\": []}]}", MP_ERR_INVALID,
-                "classes[0].wait.kind: expected recorded, none, constant or between");
-    expect_json("{\"vars\": {\"a\": 1}, \"classes\": []}", MP_ERR_FORMAT, "vars.a: expected a string, got an integer");
+                "1:45: classes[0].wait.kind: expected recorded, none, constant or between");
+    expect_json("{\"vars\": {\"a\": 1}, \"classes\": []}", MP_ERR_FORMAT, "1:16: vars.a: expected a string, got an integer");
     expect_json("{\"classes\": [{\"name\": \"c\", \"tasks\": [{\"method\": \"GET\", \"url\": \"/\", "
                 "\"extract\": [{\"var\": \"v\", \"kind\": \"json\", \"expr\": \"$.a[\"}]}]}]}", MP_ERR_INVALID,
-                "class 'c' tasks[0].requests[0].extract[0].expr: JSON path \"$.a[\": expected an integer index or a quoted key at byte 4");
-    expect_json("[]", MP_ERR_FORMAT, "(top level): expected a header object, got an array");
+                "1:117: classes[0].tasks[0].requests[0].extract[0].expr: JSON path \"$.a[\": expected an integer index or a quoted key at byte 4");
+    expect_json("[]", MP_ERR_FORMAT, "1:1: (top level): expected a header object, got an array");
     expect_json("{\"classes\": [], \"classes\": []}", MP_ERR_FORMAT, "1:25: duplicate object key near '\"classes\"'");
 }
 
@@ -286,7 +286,7 @@ static void test_recording_json_errors(void **state)
                             "   \"authority\": \"a\", \"method\": \"GET\", \"target\": \"/\", \"http_version\": \"HTTP/1.1\"}]}\n");
     assert_int_equal(view_json_file_to_mp(path, mp, &err), MP_ERR_INVALID);
     char want[400];
-    snprintf(want, sizeof want, "%s: exchanges[1]: field 'scheme': expected \"http\" or \"https\"", path);
+    snprintf(want, sizeof want, "%s:4:57: exchanges[1].scheme: expected \"http\" or \"https\"", path);
     assert_string_equal(err.msg, want);
     assert_int_equal(access(mp, F_OK), -1); /* no half-written file left */
     unlink(path);

@@ -161,6 +161,9 @@ static xch_t *teardown(conn_t *c)
             if (s && SSL_SESSION_is_resumable(s)) {
                 SSL_SESSION_free(c->sess);
                 c->sess = s;
+                /* Without this SSL_free takes the close for an abort and marks
+                 * the session not resumable. */
+                SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
             } else {
                 SSL_SESSION_free(s);
             }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -36,8 +38,11 @@ struct worker {
     stats_t *cur;                 /* hot: written by this thread only */
     struct event ev_mbox, ev_pub, ev_sched, ev_reap, ev_stop;
 
-    /* Shared with the main thread, under mu. */
+    /* Shared with the main thread, under mu. The main thread wakes the loop
+     * through an eventfd: the bases are not made thread-safe (evthread), so
+     * no libevent call on the request path takes a lock. */
     pthread_mutex_t mu;
+    int wake_fd;
     worker_cmd_t *mb;
     size_t mb_n, mb_cap;
     double mb_rate;
@@ -322,9 +327,12 @@ static void start_user(worker_t *w, uint64_t id, uint32_t cls)
 
 static void mbox_cb(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     worker_t *w = arg;
+    uint64_t n_wakes;
+    if (read(fd, &n_wakes, sizeof n_wakes) < 0) {
+        /* EAGAIN: a wake-up already consumed; the mailbox is read anyway. */
+    }
     pthread_mutex_lock(&w->mu);
     worker_cmd_t *cmds = w->mb;
     size_t n = w->mb_n;
@@ -357,6 +365,14 @@ static void mbox_cb(evutil_socket_t fd, short what, void *arg)
         begin_stop(w);
 }
 
+static void wake(worker_t *w)
+{
+    uint64_t one = 1;
+    if (write(w->wake_fd, &one, sizeof one) < 0) {
+        /* EAGAIN: the counter is saturated, so a wake-up is pending anyway. */
+    }
+}
+
 void worker_post(worker_t *w, const worker_cmd_t *cmds, size_t n)
 {
     if (n == 0)
@@ -377,7 +393,7 @@ void worker_post(worker_t *w, const worker_cmd_t *cmds, size_t n)
     memcpy(w->mb + w->mb_n, cmds, n * sizeof *cmds);
     w->mb_n += n;
     pthread_mutex_unlock(&w->mu);
-    event_active(&w->ev_mbox, EV_READ, 1);
+    wake(w);
 }
 
 void worker_post_rate(worker_t *w, double rate)
@@ -386,7 +402,7 @@ void worker_post_rate(worker_t *w, double rate)
     w->mb_rate = rate;
     w->mb_rate_set = true;
     pthread_mutex_unlock(&w->mu);
-    event_active(&w->ev_mbox, EV_READ, 1);
+    wake(w);
 }
 
 void worker_post_stop(worker_t *w, bool force)
@@ -395,7 +411,7 @@ void worker_post_stop(worker_t *w, bool force)
     w->mb_stop = true;
     w->mb_force |= force;
     pthread_mutex_unlock(&w->mu);
-    event_active(&w->ev_mbox, EV_READ, 1);
+    wake(w);
 }
 
 /* ---- stats */
@@ -463,6 +479,7 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         goto oom;
     size_t nc = cfg->plan->n_classes;
     w->cfg = *cfg;
+    w->wake_fd = -1;
     pthread_mutex_init(&w->mu, NULL);
     w->base = event_base_new();
     w->cur = stats_new(cfg->plan->names);
@@ -471,7 +488,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->free_pool = calloc(nc, sizeof *w->free_pool);
     w->backlog = calloc(nc, sizeof *w->backlog);
     w->wrr = calloc(nc, sizeof *w->wrr);
-    if (!w->base || !w->cur || !w->pub || !w->running || !w->free_pool || !w->backlog || !w->wrr)
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0 || !w->base || !w->cur || !w->pub || !w->running || !w->free_pool || !w->backlog || !w->wrr)
         goto oom;
     tls_client_opts_t to = {.insecure = cfg->insecure, .ca_file = cfg->ca_file,
                             .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len};
@@ -494,7 +512,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
                              (suseconds_t)(cfg->timeout_us % 1000000)};
         w->env.timeout_tv = event_base_init_common_timeout(w->base, &tv);
     }
-    event_assign(&w->ev_mbox, w->base, -1, 0, mbox_cb, w);
+    event_assign(&w->ev_mbox, w->base, w->wake_fd, EV_READ | EV_PERSIST, mbox_cb, w);
+    event_add(&w->ev_mbox, NULL);
     event_assign(&w->ev_pub, w->base, -1, EV_PERSIST, pub_cb, w);
     evtimer_assign(&w->ev_sched, w->base, sched_cb, w);
     event_assign(&w->ev_reap, w->base, -1, 0, reap_cb, w);
@@ -540,6 +559,8 @@ void worker_free(worker_t *w)
     free((void *)w->running);
     free(w->mb);
     SSL_CTX_free(w->ssl_ctx);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
     stats_free(w->cur);
     stats_free(w->pub);
     pthread_mutex_destroy(&w->mu);

@@ -1,0 +1,25 @@
+# Open model: iterations start on schedule whatever the response time, and the
+# latency counts from the scheduled start (no coordinated omission).
+. "$AIOTEST_SRC/tests/integration/lib.sh"
+. "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
+t_target --quiet --delay-ms 2000
+SCN="$AIOTEST_SRC/tests/integration/replay/api.json"
+echo "rate 3s 200" >"$T_DIR/rate.conf"
+
+# 200 it/s against 2 s answers needs ~400 users in flight: the pool grows to it.
+r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/rate.conf" --stop-timeout 5s --report "$T_DIR/r.json"
+t_eq "exit status" 0 "$R_RC"
+started=$(r_json "$T_DIR/r.json" 'r["iterations"]["started"]')
+t_check "started ~200/s for 3 s ($started)" r_in 540 660 "$started"
+t_eq "every started iteration answered" "$started" "$(r_json "$T_DIR/r.json" 'r["total"]["count"]')"
+t_check "latency is the server's 2 s" r_in 2000 2300 "$(r_entry "$T_DIR/r.json" "GET GET /api/item/{id}" p50_ms)"
+t_check "users in flight reached ~400" r_in 360 440 "$(r_json "$T_DIR/r.json" 'max(s["users"] for s in r["user_samples"])')"
+
+# With at most 100 users only 50 it/s can run: the rest queue, and the queueing
+# shows in the latency instead of vanishing.
+r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/rate.conf" --max-users 100 --stop-timeout 5s \
+    --report "$T_DIR/q.json"
+t_eq "queued: exit status" 0 "$R_RC"
+t_check "queued: p90 well above the 2 s service time" \
+    r_in 3000 10000 "$(r_entry "$T_DIR/q.json" "GET GET /api/item/{id}" p90_ms)"
+t_check "queued: at most 100 users" r_in 1 100 "$(r_json "$T_DIR/q.json" 'max(s["users"] for s in r["user_samples"])')"

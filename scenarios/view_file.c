@@ -9,6 +9,7 @@
 #include "mpread.h"
 #include "view.h"
 #include "vjpos.h"
+#include "vjprint.h"
 #include "vjson.h"
 
 static int out_err(const char *path, mp_error_t *err)

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
@@ -56,13 +55,6 @@ int vj_value_str(const vj_ctx_t *c, const json_t *v, const char *field, char **o
 int vj_value_pair(const vj_ctx_t *c, const json_t *v, char **name, char **value);
 /* [name, value] as JSON; NULL on out of memory. */
 json_t *vj_pair(const char *name, const char *value);
-
-/* Prints v as JSON for people: one member per line, indented by two spaces
- * a level, but an object or array that fits in the line width stays on one
- * line ({"method": "GET", "url": "/"}, ["Accept", "*\/\*"]). indent is the
- * column of v; the first line is not indented. Returns 0 or -1 (write error
- * or out of memory). */
-int vj_print(FILE *out, const json_t *v, int indent);
 
 /* "format" and "version" of a header object: format must be want (else
  * MP_ERR_KIND), major <= max_major (else MP_ERR_VERSION, the same message as

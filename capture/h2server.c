@@ -67,7 +67,10 @@ static h2stream_t *stream_new(h2s_t *s, int32_t id)
 static void stream_free(h2stream_t *st)
 {
     h2s_t *s = st->s;
-    if (st->up != NULL) {
+    if (st->up != NULL && st->resp_eof) {
+        /* The stream ended inside up_head (a body-less answer): complete. */
+        up_detach(st->up);
+    } else if (st->up != NULL) {
         up_abort(st->up);
         if (st->x)
             recx_fail(st->x, 0, REC_F_INCOMPLETE, "stream closed before the response completed");

@@ -468,3 +468,11 @@ void up_abort(up_conn_t *c)
     else
         conn_free(c);
 }
+
+void up_detach(up_conn_t *c)
+{
+    c->front = NULL;
+    c->want_drain = false;
+    if (c->paused)
+        up_pause(c, false);
+}

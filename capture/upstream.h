@@ -69,5 +69,9 @@ void up_body_end(up_conn_t *c);
 void up_pause(up_conn_t *c, bool paused);
 /* The front is gone: closes the connection; no callback follows. */
 void up_abort(up_conn_t *c);
+/* The front has all it wants (an HTTP/2 stream ended once the head said there
+ * is no body): the rest of the response is read quietly and the connection
+ * goes back to the pool. No callback follows. */
+void up_detach(up_conn_t *c);
 
 #endif

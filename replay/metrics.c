@@ -335,7 +335,7 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
     snprintf(portstr, sizeof(portstr), "%u", port);
     int rc = getaddrinfo(host, portstr, &hints, &ai);
     if (rc != 0) {
-        snprintf(err, errlen, "--metrics %s: cannot resolve '%s': %s", listen, host, gai_strerror(rc));
+        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
         goto fail;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
@@ -348,13 +348,13 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
     int e = errno;
     freeaddrinfo(ai);
     if (m->d == NULL) {
-        snprintf(err, errlen, "--metrics %s: cannot listen on %s port %u: %s", listen, host, port,
+        snprintf(err, errlen, "cannot listen on %s port %u: %s", host, port,
                  e ? strerror(e) : "address in use or not available");
         goto fail;
     }
     return m;
 oom:
-    snprintf(err, errlen, "--metrics %s: out of memory", listen);
+    snprintf(err, errlen, "out of memory");
 fail:
     metrics_stop(m);
     return NULL;

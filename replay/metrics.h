@@ -13,7 +13,9 @@
 typedef struct metrics metrics_t;
 
 /* Starts serving GET /metrics on listen ("ADDR:PORT", or ":PORT" for 127.0.0.1).
- * class_names are copied. Returns NULL with err (bad address, port in use). */
+ * names and class_names are copied. Returns NULL with err (bad address, port in
+ * use: "cannot listen on 127.0.0.1 port 9646: Address already in use"; the caller
+ * adds "--metrics ADDR: "). */
 metrics_t *metrics_start(const char *listen, const stats_names_t *names,
                          const char *const *class_names, size_t n_classes,
                          char *err, size_t errlen);

@@ -167,7 +167,7 @@ verdict_t *verdict_parse(const char *spec, char *err, size_t errlen)
     verdict_t *v = calloc(1, sizeof(*v));
     char *copy = strdup(spec);
     if (v == NULL || copy == NULL) {
-        snprintf(err, errlen, "--fail-on: out of memory");
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     /* Split on commas outside [ ], so a selector may hold one. */
@@ -184,7 +184,7 @@ verdict_t *verdict_parse(const char *spec, char *err, size_t errlen)
             continue;
         threshold_t *t2 = realloc(v->t, (v->n + 1) * sizeof(*t2));
         if (t2 == NULL) {
-            snprintf(err, errlen, "--fail-on: out of memory");
+            snprintf(err, errlen, "out of memory");
             goto fail;
         }
         v->t = t2;
@@ -193,12 +193,12 @@ verdict_t *verdict_parse(const char *spec, char *err, size_t errlen)
         t->text = strdup(item);
         const char *why = NULL;
         if (parse_item(item, t, &why) < 0) {
-            snprintf(err, errlen, "--fail-on: '%s': %s", t->text ? t->text : item, why);
+            snprintf(err, errlen, "'%s': %s", t->text ? t->text : item, why);
             goto fail;
         }
     }
     if (v->n == 0) {
-        snprintf(err, errlen, "--fail-on: expected thresholds like 'p99<300ms,errors<1%%'");
+        snprintf(err, errlen, "expected thresholds like 'p99<300ms,errors<1%%'");
         goto fail;
     }
     free(copy);

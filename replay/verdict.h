@@ -14,7 +14,8 @@
 typedef struct verdict verdict_t;
 
 /* Parses a --fail-on list. Returns NULL with err naming the bad item and what
- * was expected. */
+ * was expected ("'p99<300': expected a duration with a unit ..."; the caller
+ * adds "--fail-on: "). */
 verdict_t *verdict_parse(const char *spec, char *err, size_t errlen);
 void verdict_free(verdict_t *v);
 

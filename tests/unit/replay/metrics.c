@@ -188,8 +188,10 @@ static void test_start_errors(void **state)
     metrics_t *m = metrics_start(listen, f->names, NULL, 0, err, sizeof(err));
     assert_non_null(m);
     assert_null(metrics_start(listen, f->names, NULL, 0, err, sizeof(err)));
-    assert_non_null(strstr(err, "cannot listen on 127.0.0.1 port"));
-    assert_non_null(strstr(err, listen));
+    char want[128];
+    snprintf(want, sizeof(want), "cannot listen on 127.0.0.1 port %s: ", listen + 1);
+    if (strstr(err, want) == NULL)
+        fail_msg("'%s' lacks '%s'", err, want);
     metrics_stop(m);
     assert_null(metrics_start("nohost.invalid:9646", f->names, NULL, 0, err, sizeof(err)));
     assert_non_null(strstr(err, "nohost.invalid"));

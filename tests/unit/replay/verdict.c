@@ -66,7 +66,7 @@ static void test_parse_errors(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char err[256] = "";
         assert_null(verdict_parse(bad[i].spec, err, sizeof(err)));
-        if (strstr(err, bad[i].msg) == NULL || strncmp(err, "--fail-on: ", 11) != 0)
+        if (strstr(err, bad[i].msg) == NULL || strstr(err, "--fail-on") != NULL)
             fail_msg("case %zu: message '%s' lacks '%s'", i, err, bad[i].msg);
     }
 }

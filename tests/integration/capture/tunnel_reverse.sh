@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CONNECT without --ca is a blind tunnel recorded with its byte counts;
-# --reverse records in front of one service; SIGTERM lets an exchange in
-# flight finish (recorded) and refuses new connections.
+# --reverse records in front of one service (HTTP, or HTTPS with
+# --upstream-ca), also on an IPv6 listener; SIGTERM lets an exchange in flight
+# finish (recorded) and refuses new connections.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
 t_need curl
@@ -51,3 +52,15 @@ cap_dump "$REC" >"$T_DIR/reverse.txt"
 grep -qP "^GET\t$TARGET_URL/api/search\?q=rev\t200\t" "$T_DIR/reverse.txt" || t_fail "reverse exchange not recorded with the service's authority: $(cat "$T_DIR/reverse.txt")"
 grep -qP "^GET\t$TARGET_URL/api/search\?q=slow\t200\t" "$T_DIR/reverse.txt" || t_fail "drained exchange not recorded"
 t_log "ok: reverse exchanges recorded, the drained one too"
+
+# Reverse to an HTTPS origin, listening on IPv6 loopback.
+REC="$T_DIR/reverse-tls.mp"
+port=$(t_port)
+t_bg reverse-tls "$T_CAPTURE" --proxy "[::1]:$port" -o "$REC" --reverse "$NG_URL" --upstream-ca "$T_DIR/nginx.crt"
+pid=$T_LAST_PID
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://[::1]:$port/health" && break; sleep 0.05; done
+code=$(curl -sS -o "$T_DIR/rt.out" -w '%{http_code}' "http://[::1]:$port/api/search?q=tls")
+t_eq "reverse to https, IPv6 listener" 200 "$code"
+kill -INT "$pid"; wait "$pid" || t_fail "capture exit $?"
+line=$(cap_dump "$REC" | grep -P '/api/search\?q=tls\t') || t_fail "reverse https exchange not recorded"
+t_eq "recorded URL and client" "$NG_URL/api/search?q=tls ::1" "$(echo "$line" | cut -f2,9 | tr '\t' ' ')"

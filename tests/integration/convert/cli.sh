@@ -9,7 +9,9 @@ Q="python3 $AIOTEST_SRC/tests/integration/convert/scnq.py"
 H=http://127.0.0.1:8080
 
 "$T_CONVERT" --help >"$T_DIR/help" || t_fail "--help exit $?"
-for opt in $(grep -oE '^\| `--?[a-z][-a-z]*' "$AIOTEST_SRC/docs/aiotest-convert.md" | sed 's/^| `//' | sort -u); do
+opts=$(grep '^| `-' "$AIOTEST_SRC/docs/aiotest-convert.md" | grep -oE '`--?[a-zA-Z][-a-z]*' | tr -d '`' | sort -u)
+[ "$(wc -w <<<"$opts")" -ge 18 ] || t_fail "docs/aiotest-convert.md: options table not found ($opts)"
+for opt in $opts; do
     grep -q -- "$opt" "$T_DIR/help" || t_fail "--help lacks $opt (documented in docs/aiotest-convert.md)"
 done
 t_log "ok: --help lists every documented option"

@@ -26,7 +26,8 @@ int mp_file_kind(const char *path, mp_error_t *err)
         rc = MP_KIND_SCENARIO;
     else
         rc = mp_error_set(err, MP_ERR_KIND, 0, 0, "%s: record 0 at byte 0: not an aiotest file "
-                          "(header has no format '%s' or '%s')", path, REC_FORMAT, SCN_FORMAT);
+                          "(header has no format '%s' or '%s')%s", path, REC_FORMAT, SCN_FORMAT,
+                          mpr_looks_like_json(o) ? "; it looks like JSON text: a JSON view?" : "");
 done:
     mpr_close(s);
     return rc;

@@ -347,11 +347,18 @@ int mpr_pair(const mpr_ctx_t *c, const msgpack_object *o, const char *field, cha
     return rc;
 }
 
+bool mpr_looks_like_json(const msgpack_object *first)
+{
+    /* '{' and '[' are positive fixints in msgpack: 123 and 91. */
+    return first->type == MSGPACK_OBJECT_POSITIVE_INTEGER && (first->via.u64 == '{' || first->via.u64 == '[');
+}
+
 int mpr_header_version(const mpr_ctx_t *c, const msgpack_object *map, const char *want,
                        int max_major, int *major, int *minor)
 {
     if (map->type != MSGPACK_OBJECT_MAP)
-        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected the header map, got %s", type_name(map));
+        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected the header map, got %s%s", type_name(map),
+                        mpr_looks_like_json(map) ? " (the file looks like JSON text: a JSON view?)" : "");
     const msgpack_object *f = mpr_get(map, "format");
     if (!f || f->type != MSGPACK_OBJECT_STR)
         return mpr_fail(c, MP_ERR_KIND, "format", "not an aiotest file (no format string in the header)");

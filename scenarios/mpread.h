@@ -77,6 +77,10 @@ int mpr_obj_str(const mpr_ctx_t *c, const msgpack_object *o, const char *field, 
 /* One [name, value] pair of strings. */
 int mpr_pair(const mpr_ctx_t *c, const msgpack_object *o, const char *field, char **name, char **value);
 
+/* Whether the first object of a file is what the first byte of JSON text
+ * decodes to, for a hint in the message. */
+bool mpr_looks_like_json(const msgpack_object *first);
+
 /* Reads the "format" and "version" keys of a header map and checks them:
  * format must equal want (else MP_ERR_KIND), major must be <= max_major
  * (else MP_ERR_VERSION). Fills *major, *minor. */

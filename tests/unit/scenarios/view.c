@@ -289,6 +289,12 @@ static void test_recording_json_errors(void **state)
     snprintf(want, sizeof want, "%s:4:57: exchanges[1].scheme: expected \"http\" or \"https\"", path);
     assert_string_equal(err.msg, want);
     assert_int_equal(access(mp, F_OK), -1); /* no half-written file left */
+    /* A JSON view given where an .mp is expected gets a hint. */
+    assert_int_equal(mp_file_kind(path, &err), MP_ERR_KIND);
+    assert_non_null(strstr(err.msg, "; it looks like JSON text: a JSON view?"));
+    rec_header_t h;
+    assert_null(rec_reader_open(path, &h, &err));
+    assert_non_null(strstr(err.msg, "expected the header map, got an integer (the file looks like JSON text: a JSON view?)"));
     unlink(path);
     free(path);
     free(mp);

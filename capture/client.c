@@ -172,11 +172,13 @@ static void up_fail(void *arg, int status, const char *reason)
     log_debug("conn %llu: %s", (unsigned long long)c->conn.id, reason);
     c->keep_alive = false;
     if (c->resp_started) {
-        /* Half a response went out: cutting the connection is the only honest signal. */
+        /* Half a response went out: what arrived is delivered, then closing
+         * the connection is the only honest signal (short or unterminated body). */
         recx_fail(c->x, 0, REC_F_INCOMPLETE, reason);
         recx_end(c->x);
         c->x = NULL;
-        client_free(c, false);
+        start_closing(c);
+        maybe_free(c);
         return;
     }
     recx_fail(c->x, status, REC_F_ERROR, reason);

@@ -2,7 +2,8 @@
 # HTTP/1.x details on real sockets: pipelined requests are answered and
 # recorded in order; an HTTP/1.0 client gets a close-delimited answer; origin
 # connections are reused across requests and clients (nginx logs its
-# connection numbers); --include-host keeps other hosts out of the file.
+# connection numbers); --include-host keeps other hosts out of the file; an
+# origin that cuts its response or answers garbage gives recorded failures.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
 t_need curl nginx python3
@@ -14,6 +15,22 @@ t_nginx "
     access_log $T_DIR/access.log conn;
     server { listen 127.0.0.1:$NG_PORT; root $T_DIR/www; keepalive_requests 1000; }"
 t_wait_port "$NG_PORT"
+# A broken origin: /cut promises 100000 bytes and sends 5, /garbage is not HTTP.
+BAD_PORT=$(t_port)
+t_bg bad-origin python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+while True:
+    c, _ = s.accept()
+    req = c.recv(65536)
+    if b"/cut" in req:
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nhello")
+    else:
+        c.sendall(b"SMTP ready\r\n\r\n")
+    c.close()
+' "$BAD_PORT"
+t_wait_port "$BAD_PORT"
 REC="$T_DIR/rec.mp"
 cap_start -o "$REC" --include-host localhost
 
@@ -50,6 +67,10 @@ for i in 1 2 3 4 5; do
     curl -sS -x "$CAP_PROXY" -o /dev/null "http://localhost:$NG_PORT/b.txt" || t_fail "curl $i"
 done
 curl -sS -x "$CAP_PROXY" -o /dev/null "http://127.0.0.1:$NG_PORT/c.txt" || t_fail "curl to 127.0.0.1"
+out=$(curl -sS -x "$CAP_PROXY" -o "$T_DIR/cut.out" -w '%{http_code}' "http://localhost:$BAD_PORT/cut" 2>/dev/null)
+t_eq "cut response: status, bytes delivered" "200 5" "$out $(stat -c %s "$T_DIR/cut.out")"
+code=$(curl -sS -x "$CAP_PROXY" -o /dev/null -w '%{http_code}' "http://localhost:$BAD_PORT/garbage")
+t_eq "garbage from the origin" 502 "$code"
 cap_stop INT
 conns=$(cut -d' ' -f1 "$T_DIR/access.log" | sort -u | wc -l)
 reqs=$(wc -l <"$T_DIR/access.log")
@@ -59,6 +80,12 @@ t_log "nginx saw $reqs requests on $conns connections"
 t_log "ok: origin connections reused"
 cap_dump "$REC" >"$T_DIR/dump.txt"
 t_eq "recorded (127.0.0.1 left out by --include-host)" \
-    "/a.txt /b.txt /c.txt /a.txt /b.txt /b.txt /b.txt /b.txt /b.txt" \
+    "/a.txt /b.txt /c.txt /a.txt /b.txt /b.txt /b.txt /b.txt /b.txt /cut /garbage" \
     "$(cut -f2 "$T_DIR/dump.txt" | sed 's#.*localhost:[0-9]*##' | tr '\n' ' ' | sed 's/ $//')"
 t_eq "HTTP/1.0 recorded with its version" "HTTP/1.0" "$(sed -n 4p "$T_DIR/dump.txt" | cut -f19)"
+line=$(grep -P '/cut\t' "$T_DIR/dump.txt")
+t_eq "cut: status, flags, bytes recorded" "200 incomplete 5" "$(echo "$line" | cut -f3,6,14 | tr '\t' ' ')"
+echo "$line" | cut -f18 | grep -q 'in the middle of the response' || t_fail "cut reason: $(echo "$line" | cut -f18)"
+line=$(grep -P '/garbage\t' "$T_DIR/dump.txt")
+t_eq "garbage: status, flags" "502 error" "$(echo "$line" | cut -f3,6 | tr '\t' ' ')"
+t_log "ok: failures recorded: $(echo "$line" | cut -f18)"

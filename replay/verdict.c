@@ -34,7 +34,8 @@ typedef struct threshold {
     const metric_t *m;
     op_t op;
     double limit;   /* ms for durations, percent for errors */
-    char *method;   /* selector; both NULL for the total, method NULL for any */
+    char *selector; /* as written inside [ ]; NULL for the total */
+    char *method;   /* the selector split at its first space; method NULL when none */
     char *name;
     char *text;     /* the item as written, trimmed, for messages */
 } threshold_t;
@@ -49,6 +50,7 @@ void verdict_free(verdict_t *v)
     if (v == NULL)
         return;
     for (size_t i = 0; i < v->n; i++) {
+        free(v->t[i].selector);
         free(v->t[i].method);
         free(v->t[i].name);
         free(v->t[i].text);
@@ -142,6 +144,7 @@ static int parse_item(char *item, threshold_t *t, const char **why)
             *why = "expected 'METHOD NAME' or 'NAME' inside [ ]";
             return -1;
         }
+        t->selector = strdup(sel);
         if (sp != NULL) {
             *sp = '\0';
             t->method = strdup(sel);
@@ -211,13 +214,22 @@ fail:
 
 /* ---- evaluation */
 
+/* The entry a selector means: first one whose whole name is the selector
+ * (scenario names often start with the method, "GET /api/search"), else one
+ * with that method and name. */
 static const json_t *find_entry(const json_t *report, const threshold_t *t)
 {
     if (t->name == NULL)
         return json_object_get(report, "total");
+    const json_t *entries = json_object_get(report, "entries");
     size_t i;
     const json_t *e;
-    json_array_foreach(json_object_get(report, "entries"), i, e) {
+    json_array_foreach(entries, i, e) {
+        const char *n = json_string_value(json_object_get(e, "name"));
+        if (n != NULL && t->selector != NULL && strcmp(n, t->selector) == 0)
+            return e;
+    }
+    json_array_foreach(entries, i, e) {
         const char *m = json_string_value(json_object_get(e, "method"));
         const char *n = json_string_value(json_object_get(e, "name"));
         if (n != NULL && strcmp(n, t->name) == 0 &&
@@ -382,7 +394,12 @@ bool verdict_baseline(const json_t *report, const json_t *baseline, double toler
         if (sel.name == NULL || sel.method == NULL || num(be, "count") <= 0)
             continue;
         char label[512];
-        snprintf(label, sizeof(label), "%s %s", sel.method, sel.name);
+        /* Names that already start with their method are printed once. */
+        size_t ml = strlen(sel.method);
+        if (strncmp(sel.name, sel.method, ml) == 0 && sel.name[ml] == ' ')
+            snprintf(label, sizeof(label), "%s", sel.name);
+        else
+            snprintf(label, sizeof(label), "%s %s", sel.method, sel.name);
         const json_t *ce = find_entry(report, &sel);
         if (ce == NULL || num(ce, "count") <= 0) {
             fprintf(out, "note: %s is in the baseline but made no requests in this run\n", label);

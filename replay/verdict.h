@@ -3,7 +3,8 @@
  *   --baseline previous.json --tolerance 10%
  * A threshold is METRIC[SELECTOR] OP VALUE; METRIC one of p50 p90 p95 p99 p99.9
  * avg max min (durations), errors (percent of failed requests), rps, count;
- * SELECTOR "METHOD NAME" of one entry (default: the total); OP < <= > >=. */
+ * SELECTOR "METHOD NAME" of one entry (default: the total), or an entry's whole
+ * name (names often begin with the method: "GET /api/search"); OP < <= > >=. */
 #ifndef AIOTEST_VERDICT_H
 #define AIOTEST_VERDICT_H
 

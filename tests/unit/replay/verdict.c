@@ -19,9 +19,11 @@ static json_t *make_report(uint64_t slow_us, int fail_every, int n)
     uint32_t fast = stats_names_intern(names, "GET", "/fast");
     uint32_t search = stats_names_intern(names, "GET", "/api/search");
     uint32_t order = stats_names_intern(names, "POST", "/order");
+    uint32_t full = stats_names_intern(names, "GET", "GET /api/item/{id}");
     stats_t *s = stats_new(names);
     for (int i = 0; i < n; i++) {
         stats_record(s, fast, STATS_PROTO_H1, 200, STATS_OK, 10000, 100, 100);
+        stats_record(s, full, STATS_PROTO_H1, 200, STATS_OK, 30000, 100, 100);
         stats_record(s, search, STATS_PROTO_H1, 200, STATS_OK, slow_us + (uint64_t)(i % 10), 100, 100);
         bool bad = fail_every > 0 && i % fail_every == 0;
         stats_record(s, order, STATS_PROTO_H1, bad ? 500 : 201, bad ? STATS_FAIL_HTTP : STATS_OK,
@@ -84,17 +86,22 @@ static void test_check(void **state)
     assert_true(ok);
     assert_non_null(strstr(out, "PASS p50[/fast]<=10ms: 10.0ms"));
     free(out);
-    /* Total: 3000 requests in 10 s, 20 failures = 0.67 %. */
-    out = run_check("errors < 1 %, rps>=300,count>2999,errors[POST /order]<=2%", r, &ok);
+    /* Total: 4000 requests in 10 s, 20 failures = 0.50 %. */
+    out = run_check("errors < 1 %, rps>=400,count>3999,errors[POST /order]<=2%", r, &ok);
     assert_true(ok);
-    assert_non_null(strstr(out, "PASS errors < 1 %: 0.67%"));
-    assert_non_null(strstr(out, "PASS rps>=300: 300.0/s"));
+    assert_non_null(strstr(out, "PASS errors < 1 %: 0.50%"));
+    assert_non_null(strstr(out, "PASS rps>=400: 400.0/s"));
     assert_non_null(strstr(out, "PASS errors[POST /order]<=2%: 2.00%"));
     free(out);
-    out = run_check("errors[POST /order]<2%,rps>300", r, &ok);
+    out = run_check("errors[POST /order]<2%,rps>400", r, &ok);
     assert_false(ok);
     assert_non_null(strstr(out, "FAIL errors[POST /order]<2%: 2.00%"));
-    assert_non_null(strstr(out, "FAIL rps>300"));
+    assert_non_null(strstr(out, "FAIL rps>400"));
+    free(out);
+    /* A selector that is a whole name, method included. */
+    out = run_check("p50[GET /api/item/{id}]<=30ms,p50[GET GET /api/item/{id}]>29ms", r, &ok);
+    assert_true(ok);
+    assert_non_null(strstr(out, "PASS p50[GET /api/item/{id}]<=30ms: 30.0ms"));
     free(out);
     out = run_check("p95[GET /nope]<1s", r, &ok);
     assert_false(ok);
@@ -107,18 +114,18 @@ static void test_lost(void **state)
 {
     (void)state;
     char err[256];
-    json_t *r = make_report(5000, 10, 100); /* 10 of 300 requests failed */
+    json_t *r = make_report(5000, 10, 100); /* 10 of 400 requests failed */
     verdict_t *v = verdict_parse("errors<5%,p99<1ms", err, sizeof(err));
     assert_non_null(v);
     /* Without a plan, errors can always recover; p99 too. */
     assert_false(verdict_lost(v, r));
     json_object_set_new(r, "planned_requests", json_integer(100000));
     assert_false(verdict_lost(v, r));
-    /* Fewer planned than made: the count made is the floor; 10 / 300 = 3.3 % < 5 %. */
+    /* Fewer planned than made: the count made is the floor; 10 / 400 = 2.5 % < 5 %. */
     json_object_set_new(r, "planned_requests", json_integer(180));
     assert_false(verdict_lost(v, r));
     verdict_free(v);
-    v = verdict_parse("errors<3%", err, sizeof(err));
+    v = verdict_parse("errors<2%", err, sizeof(err));
     assert_true(verdict_lost(v, r));
     verdict_free(v);
     v = verdict_parse("count<200", err, sizeof(err));
@@ -127,7 +134,7 @@ static void test_lost(void **state)
     v = verdict_parse("max<5ms", err, sizeof(err));
     assert_true(verdict_lost(v, r));
     verdict_free(v);
-    v = verdict_parse("max<50ms,min>1ms,count<=300", err, sizeof(err));
+    v = verdict_parse("max<50ms,min>1ms,count<=400", err, sizeof(err));
     assert_false(verdict_lost(v, r));
     verdict_free(v);
     json_decref(r);
@@ -151,7 +158,7 @@ static void test_baseline(void **state)
     json_t *failing = make_report(100000, 10, 500);
     char *text;
     assert_true(run_baseline(same, base, 0.10, &text));
-    assert_non_null(strstr(text, "PASS baseline: no regression in 3 entries (tolerance 10%)"));
+    assert_non_null(strstr(text, "PASS baseline: no regression in 4 entries (tolerance 10%)"));
     free(text);
     assert_false(run_baseline(slow, base, 0.10, &text));
     assert_non_null(strstr(text, "REGRESSION GET /api/search p99: 200.0ms, baseline 100.0ms"));

@@ -16,7 +16,7 @@ CASE_TITLE = {
     "tls": "HTTP/1.1 over TLS, 50 conns",
     "h2": "h2 over TLS, 50 conns x 10 streams",
     "h2c": "h2c, 50 conns x 10 streams",
-    "plain": "plain GET scenario, 50 users",
+    "plain": "plain GET /api/items/7, 50 users",
     "scenario": "full scenario, 50 users, /metrics 1/s",
 }
 # case -> its peers, in table order

@@ -7,7 +7,11 @@
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
 t_need chromium openssl python3
 t_target --quiet
-cap_nginx_tls
+# The stylesheet comes from nginx, rate-limited, so that it is in flight for
+# a while and its overlap with the other assets does not depend on machine speed.
+mkdir -p "$T_DIR/www/static"
+{ echo "/*"; head -c 45000 /dev/urandom | base64; echo "*/ body { color: #222; }"; } >"$T_DIR/www/static/style.css"
+cap_nginx_tls "location = /static/style.css { limit_rate 100k; }"
 CA="$T_DIR/ca"
 "$T_CAPTURE" --init-ca "$CA" >/dev/null || t_fail "--init-ca"
 SPKI=$(openssl x509 -in "$CA/ca.pem" -noout -pubkey | openssl pkey -pubin -outform der |
@@ -24,7 +28,8 @@ timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-fi
     --user-data-dir="$T_DIR/chromium" --proxy-server="$CAP_PROXY" --proxy-bypass-list='*;<-loopback>' \
     --ignore-certificate-errors-spki-list="$SPKI" --virtual-time-budget=10000 \
     --dump-dom "$NG_URL/" >"$T_DIR/dom.html" 2>"$T_DIR/chromium.log" || t_fail "chromium: $(tail -5 "$T_DIR/chromium.log")"
-grep -q 'hello demo' "$T_DIR/dom.html" || t_fail "the page's script did not finish: $(grep status "$T_DIR/dom.html")"
+grep -q 'hello demo' "$T_DIR/dom.html" ||
+    t_fail "the page's script did not finish (dom: $(wc -c <"$T_DIR/dom.html") bytes, $(grep status "$T_DIR/dom.html"); chromium: $(tail -3 "$T_DIR/chromium.log"); capture: $(tail -3 "$CAP_LOG"))"
 t_log "ok: chromium ran the page through the proxy (status: hello demo)"
 cap_stop INT
 cap_dump "$REC" >"$T_DIR/dump.txt"

@@ -212,7 +212,8 @@ int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_l
         }
         out->v[out->n++] = (cls_t){.rep = s, .weight = 1, .seq = seq, .n_seq = ss->v[s].n};
     }
-    qsort(out->v, out->n, sizeof *out->v, by_weight);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, by_weight);
     merge_rarest(out, max_classes);
     if (name_classes(xs, ss, out) < 0)
         goto oom;

@@ -253,7 +253,8 @@ int corr_candidates(const rec_exchange_t *x, corr_cands_t *out)
             goto fail;
         }
     }
-    qsort(out->v, out->n, sizeof *out->v, by_length_desc);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, by_length_desc);
     return 0;
 fail:
     corr_cands_fini(out);

@@ -77,7 +77,8 @@ int sess_split(const xset_t *xs, const bool *keep, uint64_t gap_us, sess_list_t 
         if (end > cur_end)
             cur_end = end;
     }
-    qsort(out->v, out->n, sizeof *out->v, by_first_start);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, by_first_start);
     free(order);
     return 0;
 oom:

@@ -15,7 +15,7 @@ entries() {
 # check FILE [OPTIONS...]: converts and balances entries = requests + drops.
 check() {
     local har=$1 name; shift
-    name=$(basename "$har" .har)
+    name=$(basename "$har" .har)${1:+$1}
     "$T_CONVERT" "$har" "$@" --json -o "$T_DIR/$name.json" 2>"$T_DIR/$name.log" ||
         t_fail "$name: exit $? ($(tail -1 "$T_DIR/$name.log"))"
     local line want got read dropped
@@ -38,7 +38,7 @@ done
 
 # Static filtering really drops something on a page load, and still balances.
 check "$HARS/pagexray__redirect__assa.har" --no-static
-grep -qE 'static [1-9]' "$T_DIR/pagexray__redirect__assa.log" || t_fail "--no-static dropped nothing on assa.har"
+grep -qE 'static [1-9]' "$T_DIR/pagexray__redirect__assa--no-static.log" || t_fail "--no-static dropped nothing on assa.har"
 # Chrome's cancelled entry (status 0) is counted as dropped, not lost.
 check "$HARS/mitmproxy__har_files__chrome.har"
 grep -q 'error 1,' "$T_DIR/mitmproxy__har_files__chrome.log" || t_fail "chrome.har: the status-0 entry is not reported"

@@ -222,7 +222,9 @@ def main():
     lines, ratios = throughput_table(rows)
     idle, idle_res = idle_table(rows, a.idle_users)
     opn, open_res = open_table(rows, a.rate)
-    print("\n".join(lines + idle + opn))
+    if len(lines) == 2:  # no throughput case was run
+        lines = []
+    print("\n".join(lines + idle + opn).strip("\n"))
 
     print("\nTargets of issue 8 (ratios of medians, same run):\n")
     g = lambda k, i: ratios.get(k, (None, None))[i]

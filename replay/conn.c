@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "clock.h"
+#include "h2.h"
 #include "http1.h"
 #include "log.h"
 #include "tls.h"
@@ -46,6 +47,7 @@ struct conn {
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
 static void wev_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_open(conn_t *c);
 
 int conn_env_init(conn_env_t *env, struct event_base *base)
 {
@@ -211,12 +213,58 @@ void conn_done(conn_t *c, xch_t *x, const resp_view_t *resp, stats_fail_t fail)
     c->env->on_done(x, resp, fail);
 }
 
-/* The protocol for this connection: h2 plugs in here (ALPN "h2", or an origin
- * with SCN_PROTO_H2C). */
+/* The protocol for this connection: h2 when ALPN chose "h2", or over plain
+ * TCP when the origin says h2c (prior knowledge); HTTP/1.1 otherwise. */
 static const conn_proto_t *choose_proto(conn_t *c)
 {
-    (void)c;
-    return &h1_proto;
+    if (c->ssl) {
+        const unsigned char *p = NULL;
+        unsigned n = 0;
+        SSL_get0_alpn_selected(c->ssl, &p, &n);
+        return n == 2 && memcmp(p, "h2", 2) == 0 ? &h2_proto : &h1_proto;
+    }
+    scn_proto_t pr = c->origin->proto;
+    return pr == SCN_PROTO_H2C || pr == SCN_PROTO_H2 ? &h2_proto : &h1_proto;
+}
+
+/* ALPN offer per origin: h1 only, h2 only, or h2 then http/1.1 (AUTO). */
+static int set_alpn(conn_t *c)
+{
+    static const unsigned char h2_only[] = "\x02h2";
+    switch (c->origin->proto) {
+    case SCN_PROTO_H1:
+        return SSL_set_alpn_protos(c->ssl, tls_alpn_http11, (unsigned)tls_alpn_http11_len);
+    case SCN_PROTO_H2:
+        return SSL_set_alpn_protos(c->ssl, h2_only, (unsigned)sizeof h2_only - 1);
+    default:
+        return SSL_set_alpn_protos(c->ssl, tls_alpn_h2_http11, (unsigned)tls_alpn_h2_http11_len);
+    }
+}
+
+bool conn_multiplexed(const conn_t *c)
+{
+    if (c->proto)
+        return c->proto == &h2_proto; /* as last negotiated */
+    /* Not connected yet: what the origin asks for (over TLS, h2 is expected). */
+    return c->origin->proto != SCN_PROTO_H1 && (c->origin->url.tls || c->origin->proto != SCN_PROTO_AUTO);
+}
+
+void conn_retire(conn_t *c, stats_fail_t why)
+{
+    xch_t *q = c->qhead, *qt = c->qtail;
+    c->qhead = c->qtail = NULL;
+    xch_t *x = teardown(c);
+    c->qhead = q;
+    c->qtail = qt;
+    /* Reconnect before the callbacks: what they resend joins the queue. */
+    if (c->qhead)
+        conn_open(c);
+    while (x) {
+        xch_t *next = x->qnext;
+        x->conn = NULL;
+        c->env->on_done(x, NULL, why);
+        x = next;
+    }
 }
 
 static void become_ready(conn_t *c)
@@ -288,7 +336,7 @@ static void tcp_connected(conn_t *c)
     }
     c->ssl = c->env->ssl_ctx ? SSL_new(c->env->ssl_ctx) : NULL;
     if (!c->ssl || tls_client_prepare(c->ssl, c->origin->url.host) != 0 ||
-        SSL_set_fd(c->ssl, c->fd) != 1) {
+        set_alpn(c) != 0 || SSL_set_fd(c->ssl, c->fd) != 1) {
         tls_fail(c);
         return;
     }

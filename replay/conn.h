@@ -161,6 +161,13 @@ void conn_done(conn_t *c, xch_t *x, const resp_view_t *resp, stats_fail_t fail);
 /* Closes the socket now (e.g. "Connection: close") and fails anything still
  * held with why; the slot may reconnect later. */
 void conn_close(conn_t *c, stats_fail_t why);
+/* The socket takes nothing new (h2 GOAWAY, or the peer closed it): closes it,
+ * fails what the protocol still held with why (retryable as the protocol
+ * marked them), and reconnects at once for the exchanges still queued. */
+void conn_retire(conn_t *c, stats_fail_t why);
+/* Whether exchanges run concurrently on this slot (h2): as last negotiated, or
+ * before the first connection, as the origin's protocol suggests. */
+bool conn_multiplexed(const conn_t *c);
 /* True once a response completed on the current socket (for retry decisions). */
 bool conn_reused(const conn_t *c);
 void conn_mark_reused(conn_t *c);

@@ -1,0 +1,585 @@
+/* h2: HTTP/2 over a conn_t with nghttp2 (see h2.h). */
+#include "h2.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nghttp2/nghttp2.h>
+
+typedef struct h2_buf {
+    char *p;
+    size_t len, cap;
+} h2_buf_t;
+
+typedef struct h2_hdr {
+    uint32_t name_off, name_len, value_off, value_len;
+} h2_hdr_t;
+
+typedef struct h2_stream {
+    struct h2_stream *prev, *next;  /* every stream of the session */
+    struct h2_stream *done_next;    /* finished, waiting to be handed over */
+    xch_t *x;                       /* NULL once cancelled */
+    int32_t id;                     /* < 0 until nghttp2 assigned one */
+    int status;
+    bool finished;                  /* in the done list */
+    bool refused;                   /* REFUSED_STREAM or above GOAWAY's last id */
+    uint32_t error;                 /* RST_STREAM code, 0 */
+    h2_buf_t hbytes, body;
+    h2_hdr_t *hdrs;
+    size_t n_hdrs, hdrs_cap;
+    char *req_body;                 /* copy of the request body */
+    size_t req_len, req_off;
+} h2_stream_t;
+
+typedef struct h2 {
+    nghttp2_session *sess;
+    conn_t *conn;
+    h2_stream_t *streams;           /* list of every live stream */
+    h2_stream_t *done_head, *done_tail;
+    size_t n_active;                /* streams nghttp2 has not closed yet */
+    uint32_t epoch;                 /* bumped when the session goes away */
+    bool settings_seen;             /* the server's first SETTINGS arrived */
+    bool goaway;                    /* GOAWAY received: nothing new on this socket */
+    bool delivering;
+} h2_t;
+
+static int buf_add(h2_buf_t *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+    return 0;
+}
+
+static void stream_free(h2_t *h, h2_stream_t *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (h->streams == s)
+        h->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free(s->hbytes.p);
+    free(s->body.p);
+    free(s->hdrs);
+    free(s->req_body);
+    free(s);
+}
+
+static h2_stream_t *stream_of(nghttp2_session *sess, int32_t id)
+{
+    return id > 0 ? nghttp2_session_get_stream_user_data(sess, id) : NULL;
+}
+
+/* ---- nghttp2 callbacks: they only record; exchanges end in deliver(). */
+
+static int on_begin_headers(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
+{
+    (void)ud;
+    h2_stream_t *s = stream_of(sess, f->hd.stream_id);
+    /* A new header block after an interim (1xx) response replaces it. */
+    if (s && f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+        s->n_hdrs = 0;
+        s->hbytes.len = 0;
+    }
+    return 0;
+}
+
+static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *ud)
+{
+    (void)flags;
+    (void)ud;
+    h2_stream_t *s = stream_of(sess, f->hd.stream_id);
+    if (!s || f->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    if (namelen && name[0] == ':') {
+        if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+            int st = 0;
+            for (size_t i = 0; i < valuelen && i < 3; i++)
+                st = st * 10 + (value[i] - '0');
+            s->status = st;
+            if (st >= 100 && st < 200)
+                s->n_hdrs = s->hbytes.len = 0; /* interim: the final one follows */
+        }
+        return 0;
+    }
+    if (s->n_hdrs == s->hdrs_cap) {
+        size_t cap = s->hdrs_cap ? s->hdrs_cap * 2 : 16;
+        h2_hdr_t *v = realloc(s->hdrs, cap * sizeof *v);
+        if (!v)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream only */
+        s->hdrs = v;
+        s->hdrs_cap = cap;
+    }
+    h2_hdr_t *e = &s->hdrs[s->n_hdrs];
+    e->name_off = (uint32_t)s->hbytes.len;
+    e->name_len = (uint32_t)namelen;
+    e->value_off = (uint32_t)(s->hbytes.len + namelen);
+    e->value_len = (uint32_t)valuelen;
+    if (buf_add(&s->hbytes, name, namelen) != 0 || buf_add(&s->hbytes, value, valuelen) != 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    s->n_hdrs++;
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const uint8_t *data,
+                         size_t len, void *ud)
+{
+    (void)flags;
+    (void)ud;
+    h2_stream_t *s = stream_of(sess, id);
+    if (s && s->x && s->x->want_body && buf_add(&s->body, data, len) != 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
+{
+    h2_t *h = ud;
+    switch (f->hd.type) {
+    case NGHTTP2_SETTINGS:
+        if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+            h->settings_seen = true;
+        return 0;
+    case NGHTTP2_GOAWAY:
+        /* nghttp2 closes the streams above last_stream_id itself (REFUSED_STREAM). */
+        h->goaway = true;
+        return 0;
+    case NGHTTP2_HEADERS:
+    case NGHTTP2_DATA: {
+        h2_stream_t *s = stream_of(sess, f->hd.stream_id);
+        if (s && s->x)
+            s->x->bytes_received += f->hd.length + 9;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int on_frame_send(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
+{
+    (void)ud;
+    if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
+        return 0;
+    h2_stream_t *s = stream_of(sess, f->hd.stream_id);
+    if (s && s->x)
+        s->x->bytes_sent += f->hd.length + 9;
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_code, void *ud)
+{
+    h2_t *h = ud;
+    h2_stream_t *s = stream_of(sess, id);
+    if (!s)
+        return 0;
+    nghttp2_session_set_stream_user_data(sess, id, NULL);
+    if (h->n_active)
+        h->n_active--;
+    if (!s->x) { /* cancelled: nobody waits for it */
+        stream_free(h, s);
+        return 0;
+    }
+    s->error = error_code;
+    s->refused = error_code == NGHTTP2_REFUSED_STREAM;
+    s->finished = true;
+    if (h->done_tail)
+        h->done_tail->done_next = s;
+    else
+        h->done_head = s;
+    h->done_tail = s;
+    return 0;
+}
+
+static ssize_t body_read(nghttp2_session *sess, int32_t id, uint8_t *buf, size_t len,
+                         uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+    (void)sess;
+    (void)id;
+    (void)ud;
+    h2_stream_t *s = src->ptr;
+    size_t n = s->req_len - s->req_off;
+    if (n > len)
+        n = len;
+    memcpy(buf, s->req_body + s->req_off, n);
+    s->req_off += n;
+    if (s->req_off == s->req_len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+/* ---- driving the session */
+
+/* Everything nghttp2 wants to send, into the socket (or conn's buffer).
+ * 0 or -1 (the socket failed). */
+static int flush(conn_t *c, h2_t *h)
+{
+    for (;;) {
+        const uint8_t *d;
+        ssize_t n = nghttp2_session_mem_send(h->sess, &d);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        if (conn_write(c, d, (size_t)n) != 0)
+            return -1;
+    }
+}
+
+static stats_fail_t fail_of(const h2_t *h, const h2_stream_t *s)
+{
+    if (s->refused)
+        return h->goaway ? STATS_FAIL_H2_GOAWAY : STATS_FAIL_H2_RST;
+    if (s->error == NGHTTP2_PROTOCOL_ERROR || s->error == NGHTTP2_COMPRESSION_ERROR ||
+        s->error == NGHTTP2_FLOW_CONTROL_ERROR || s->error == NGHTTP2_FRAME_SIZE_ERROR)
+        return STATS_FAIL_H2_PROTOCOL;
+    if (s->error)
+        return STATS_FAIL_H2_RST;
+    return s->status >= 200 ? STATS_OK : STATS_FAIL_H2_PROTOCOL;
+}
+
+/* Ends one finished stream's exchange. */
+static void deliver_one(conn_t *c, h2_t *h, h2_stream_t *s)
+{
+    xch_t *x = s->x;
+    stats_fail_t fail = fail_of(h, s);
+    s->x = NULL;
+    if (fail != STATS_OK) {
+        /* Refused streams were not processed: safe to send again. */
+        x->retryable = s->refused;
+        stream_free(h, s);
+        conn_done(c, x, NULL, fail);
+        return;
+    }
+    conn_env_t *env = conn_env(c);
+    if (s->n_hdrs > env->hdrs_cap) {
+        resp_header_t *v = realloc(env->hdrs, s->n_hdrs * sizeof *v);
+        if (!v) {
+            stream_free(h, s);
+            conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
+            return;
+        }
+        env->hdrs = v;
+        env->hdrs_cap = s->n_hdrs;
+    }
+    for (size_t i = 0; i < s->n_hdrs; i++) {
+        const h2_hdr_t *e = &s->hdrs[i];
+        env->hdrs[i] = (resp_header_t){s->hbytes.p + e->name_off, e->name_len,
+                                       s->hbytes.p + e->value_off, e->value_len};
+    }
+    /* A NUL after the body for regexec (not counted in body_len). */
+    if (s->body.len && buf_add(&s->body, "", 1) == 0)
+        s->body.len--;
+    resp_view_t resp = {
+        .status = s->status,
+        .headers = env->hdrs,
+        .n_headers = s->n_hdrs,
+        .body = s->body.p,
+        .body_len = s->body.len,
+    };
+    conn_mark_reused(c);
+    /* Unlinked but not freed: resp points into s until on_done returns. */
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (h->streams == s)
+        h->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    conn_done(c, x, &resp, STATS_OK);
+    free(s->hbytes.p);
+    free(s->body.p);
+    free(s->hdrs);
+    free(s->req_body);
+    free(s);
+}
+
+/* After nghttp2 ran: send what it produced, hand finished streams over,
+ * submit what waits, and retire a socket that GOAWAY closed. Returns 0 or a
+ * negative stats_fail_t for on_read; the connection may be gone on return. */
+static int run(conn_t *c, h2_t *h)
+{
+    if (h->delivering)
+        return flush(c, h) == 0 ? 0 : -STATS_FAIL_RESET;
+    uint32_t epoch = h->epoch;
+    if (flush(c, h) != 0)
+        return -STATS_FAIL_RESET;
+    h->delivering = true;
+    while (h->done_head) {
+        h2_stream_t *s = h->done_head;
+        h->done_head = s->done_next;
+        if (!h->done_head)
+            h->done_tail = NULL;
+        s->done_next = NULL;
+        s->finished = false;
+        if (!s->x) {
+            stream_free(h, s);
+            continue;
+        }
+        deliver_one(c, h, s);
+        if (h->epoch != epoch)
+            return 0; /* on_done closed this connection */
+    }
+    h->delivering = false;
+    conn_pump(c);
+    if (h->epoch != epoch)
+        return 0;
+    if (flush(c, h) != 0)
+        return -STATS_FAIL_RESET;
+    if (h->n_active == 0 &&
+        (h->goaway || (!nghttp2_session_want_read(h->sess) && !nghttp2_session_want_write(h->sess))))
+        conn_retire(c, STATS_FAIL_H2_GOAWAY);
+    return 0;
+}
+
+/* ---- the protocol table */
+
+static void session_end(h2_t *h, xch_t **out)
+{
+    h->done_head = h->done_tail = NULL;
+    while (h->streams) {
+        h2_stream_t *s = h->streams;
+        if (s->x && out) {
+            /* Never sent, or refused: not processed by the server. */
+            s->x->retryable = s->refused || s->id < 0 ||
+                              (s->x->bytes_sent == 0 && s->x->bytes_received == 0);
+            s->x->qnext = *out;
+            *out = s->x;
+        }
+        s->x = NULL;
+        stream_free(h, s);
+    }
+    if (h->sess) {
+        nghttp2_session_del(h->sess);
+        h->sess = NULL;
+    }
+    h->n_active = 0;
+    h->epoch++;
+    h->delivering = false;
+}
+
+static int h2_on_ready(conn_t *c, void *st)
+{
+    h2_t *h = st;
+    uint32_t epoch = h->epoch;
+    session_end(h, NULL);
+    memset(h, 0, sizeof *h);
+    h->epoch = epoch + 1;
+    h->conn = c;
+    nghttp2_session_callbacks *cb;
+    if (nghttp2_session_callbacks_new(&cb) != 0)
+        return -1;
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    int rc = nghttp2_session_client_new(&h->sess, cb, h);
+    nghttp2_session_callbacks_del(cb);
+    if (rc != 0)
+        return -1;
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_LOCAL_WINDOW},
+    };
+    if (nghttp2_submit_settings(h->sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
+        nghttp2_session_set_local_window_size(h->sess, NGHTTP2_FLAG_NONE, 0, H2_LOCAL_WINDOW) != 0)
+        return -1;
+    return flush(c, h);
+}
+
+static bool h2_can_submit(conn_t *c, void *st)
+{
+    (void)c;
+    h2_t *h = st;
+    if (!h->sess || h->goaway)
+        return false;
+    /* One stream until the server said its limit: a burst must not be refused. */
+    uint32_t max = h->settings_seen
+                       ? nghttp2_session_get_remote_settings(h->sess,
+                                                             NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+                       : 1;
+    return h->n_active < max;
+}
+
+/* Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2). */
+static bool h2_skip_header(const char *n, size_t l)
+{
+    static const char *const skip[] = {"host", "connection", "keep-alive", "proxy-connection",
+                                       "transfer-encoding", "upgrade", "te", "content-length"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strlen(skip[i]) == l && strncasecmp(skip[i], n, l) == 0)
+            return true;
+    return false;
+}
+
+#define MAKE_NV(n, nl, v, vl)                                                                     \
+    ((nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), (nl), (vl), NGHTTP2_NV_FLAG_NONE})
+
+static int h2_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
+{
+    h2_t *h = st;
+    x->head = rv->head;
+    x->proto = STATS_PROTO_H2;
+    h2_stream_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->x = x;
+    s->id = -1;
+    s->next = h->streams;
+    if (h->streams)
+        h->streams->prev = s;
+    h->streams = s;
+
+    /* Names go lower-case into the thread's serialisation buffer. */
+    size_t n_nv = 6, pos = 0, names = 0; /* 4 pseudo-headers, length, cookie */
+    const char *hn, *hv;
+    size_t hnl, hvl;
+    while (req_view_header_next(rv, &pos, &hn, &hnl, &hv, &hvl)) {
+        n_nv++;
+        names += hnl;
+    }
+    nghttp2_nv stack_nv[48], *nva = n_nv <= 48 ? stack_nv : malloc(n_nv * sizeof *nva);
+    char *lower = conn_env_wbuf(conn_env(c), names + 32);
+    if (!nva || !lower) {
+        if (nva != stack_nv)
+            free(nva);
+        return -1;
+    }
+    const bool tls = conn_origin(c)->url.tls;
+    size_t k = 0;
+    nva[k++] = MAKE_NV(":method", 7, rv->method, rv->method_len);
+    nva[k++] = MAKE_NV(":scheme", 7, tls ? "https" : "http", tls ? 5 : 4);
+    nva[k++] = MAKE_NV(":authority", 10, rv->authority, rv->authority_len);
+    nva[k++] = MAKE_NV(":path", 5, rv->path, rv->path_len);
+    char clen[24];
+    if (rv->has_body || rv->body_len) {
+        int l = snprintf(clen, sizeof clen, "%zu", rv->body_len);
+        nva[k++] = MAKE_NV("content-length", 14, clen, (size_t)l);
+    }
+    pos = 0;
+    char *lp = lower;
+    while (req_view_header_next(rv, &pos, &hn, &hnl, &hv, &hvl)) {
+        if (hnl == 0 || h2_skip_header(hn, hnl))
+            continue;
+        for (size_t i = 0; i < hnl; i++)
+            lp[i] = (char)((hn[i] >= 'A' && hn[i] <= 'Z') ? hn[i] + 32 : hn[i]);
+        nva[k++] = MAKE_NV(lp, hnl, hv, hvl);
+        lp += hnl;
+    }
+    if (rv->cookie && rv->cookie_len)
+        nva[k++] = MAKE_NV("cookie", 6, rv->cookie, rv->cookie_len);
+    nghttp2_data_provider prd, *pp = NULL;
+    if (rv->body_len) {
+        s->req_body = malloc(rv->body_len);
+        if (!s->req_body) {
+            if (nva != stack_nv)
+                free(nva);
+            return -1;
+        }
+        memcpy(s->req_body, rv->body, rv->body_len);
+        s->req_len = rv->body_len;
+        prd.source.ptr = s;
+        prd.read_callback = body_read;
+        pp = &prd;
+    }
+    int32_t id = nghttp2_submit_request(h->sess, NULL, nva, k, pp, s);
+    if (nva != stack_nv)
+        free(nva);
+    if (id < 0)
+        return -1; /* stream ids used up or out of memory: a new connection helps */
+    s->id = id;
+    h->n_active++;
+    return flush(c, h);
+}
+
+static int h2_on_read(conn_t *c, void *st, const char *data, size_t len)
+{
+    h2_t *h = st;
+    if (!h->sess)
+        return -STATS_FAIL_H2_PROTOCOL;
+    ssize_t n = nghttp2_session_mem_recv(h->sess, (const uint8_t *)data, len);
+    if (n < 0) {
+        /* Tell the server why before the socket goes. */
+        nghttp2_session_terminate_session(h->sess, NGHTTP2_PROTOCOL_ERROR);
+        flush(c, h);
+        return -STATS_FAIL_H2_PROTOCOL;
+    }
+    return run(c, h);
+}
+
+static void h2_on_eof(conn_t *c, void *st)
+{
+    h2_t *h = st;
+    /* Streams the server finished are in the done list: hand them over first. */
+    uint32_t epoch = h->epoch;
+    if (h->sess && run(c, h) == 0 && h->epoch == epoch && h->sess)
+        conn_retire(c, h->goaway ? STATS_FAIL_H2_GOAWAY : STATS_FAIL_RESET);
+}
+
+static void h2_on_writable(conn_t *c, void *st)
+{
+    h2_t *h = st;
+    if (h->sess && !h->delivering && run(c, h) < 0)
+        conn_close(c, STATS_FAIL_RESET);
+}
+
+static bool h2_cancel(conn_t *c, void *st, xch_t *x)
+{
+    h2_t *h = st;
+    for (h2_stream_t *s = h->streams; s; s = s->next) {
+        if (s->x != x)
+            continue;
+        s->x = NULL;
+        if (s->id > 0 && !s->finished && h->sess) {
+            nghttp2_submit_rst_stream(h->sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+            if (!h->delivering)
+                flush(c, h); /* a failed write shows at the next read */
+        }
+        break;
+    }
+    return false;
+}
+
+static void h2_on_close(conn_t *c, void *st, xch_t **out)
+{
+    (void)c;
+    session_end(st, out);
+}
+
+static void h2_fini(conn_t *c, void *st)
+{
+    (void)c;
+    session_end(st, NULL);
+}
+
+const conn_proto_t h2_proto = {
+    .name = "h2",
+    .stats_proto = STATS_PROTO_H2,
+    .state_size = sizeof(h2_t),
+    .on_ready = h2_on_ready,
+    .can_submit = h2_can_submit,
+    .submit = h2_submit,
+    .on_read = h2_on_read,
+    .on_eof = h2_on_eof,
+    .on_writable = h2_on_writable,
+    .cancel = h2_cancel,
+    .on_close = h2_on_close,
+    .trim = NULL,
+    .fini = h2_fini,
+};

@@ -75,6 +75,31 @@ int plan_origin_find(const plan_t *p, const url_t *u)
     return -1;
 }
 
+void plan_origin_force(const plan_t *p, plan_origin_t *o)
+{
+    switch (p->force_proto) {
+    case SCN_PROTO_H1:
+        o->proto = SCN_PROTO_H1;
+        break;
+    case SCN_PROTO_H2:
+        o->proto = o->url.tls ? SCN_PROTO_H2 : SCN_PROTO_H2C;
+        break;
+    case SCN_PROTO_H2C:
+        if (!o->url.tls)
+            o->proto = SCN_PROTO_H2C;
+        break;
+    default:
+        break;
+    }
+}
+
+void plan_force_proto(plan_t *p, scn_proto_t force)
+{
+    p->force_proto = force;
+    for (size_t i = 0; i < p->n_origins; i++)
+        plan_origin_force(p, &p->origins[i]);
+}
+
 /* Index of the origin of absolute URL text origin_url, added when new. */
 static int origin_intern(compile_t *cc, const char *origin_url, scn_proto_t proto)
 {

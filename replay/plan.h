@@ -84,6 +84,10 @@ typedef struct plan {
     plan_init_var_t *init;          /* the scenario's initial variable values */
     size_t n_init;
     bool any_tls;
+    /* Run options that shape connections (set by main after compiling). */
+    scn_proto_t force_proto;        /* --http1/--http2/--h2c; AUTO: as each origin says */
+    uint32_t max_conns_per_host;    /* HTTP/1.1 connections per user and origin in a
+                                     * parallel group (0 taken as 6) */
 } plan_t;
 
 /* Compiles scn. host (may be NULL) replaces the origin of hosts[0] and of
@@ -98,6 +102,12 @@ void plan_free(plan_t *p);
  * compile time, and at run time for URLs that templates or redirects produce.
  * Returns 0 or -1 with err. */
 int plan_origin_init(plan_origin_t *o, const char *url, char *err, size_t errlen);
+/* Sets p->force_proto and applies it to every origin: --http1 gives H1;
+ * --http2 gives H2 over TLS (ALPN h2 only) and H2C over plain TCP; --h2c gives
+ * H2C to plain-TCP origins and leaves TLS ones alone. */
+void plan_force_proto(plan_t *p, scn_proto_t force);
+/* Applies p->force_proto to o (an origin met at run time). */
+void plan_origin_force(const plan_t *p, plan_origin_t *o);
 /* Index of the plan origin with the same scheme, host and port, or -1. */
 int plan_origin_find(const plan_t *p, const url_t *u);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scenario.h"
 #include "units.h"
 
 static const char usage[] =
@@ -34,6 +35,12 @@ static const char usage[] =
     "      --think-scale F     multiplies every wait and think time (default 1)\n"
     "      --insecure          do not verify TLS certificates\n"
     "      --ca FILE           trust the certificates in FILE (PEM) instead of the system store\n"
+    "      --http1             HTTP/1.1 only (ALPN offers http/1.1 alone)\n"
+    "      --http2             HTTP/2 only: ALPN h2 over TLS, prior knowledge (h2c) over http\n"
+    "      --h2c               cleartext HTTP/2 with prior knowledge for http:// origins\n"
+    "                          (default: HTTP/1.1 for http://, ALPN h2 then http/1.1 for https://)\n"
+    "      --max-conns-per-host N  HTTP/1.1 connections per user and origin for a parallel\n"
+    "                          step (default 6; on h2 a parallel step is streams of one)\n"
     "      --seed N            random seed for generators and waits (default: from the clock)\n"
     "\n"
     "Results:\n"
@@ -56,7 +63,7 @@ static const char usage[] =
 enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
-    O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE,
+    O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +81,10 @@ static const struct option longopts[] = {
     {"think-scale", required_argument, NULL, O_THINK},
     {"insecure", no_argument, NULL, O_INSECURE},
     {"ca", required_argument, NULL, O_CA},
+    {"http1", no_argument, NULL, O_HTTP1},
+    {"http2", no_argument, NULL, O_HTTP2},
+    {"h2c", no_argument, NULL, O_H2C},
+    {"max-conns-per-host", required_argument, NULL, O_MAXCONNS},
     {"seed", required_argument, NULL, O_SEED},
     {"report", required_argument, NULL, O_REPORT},
     {"csv", required_argument, NULL, O_CSV},
@@ -174,6 +185,22 @@ static int one_opt(cli_t *c, int ch, const char *v)
             return bad("--ca", v, "a readable PEM file");
         c->ca_file = v;
         return CLI_RUN;
+    case O_HTTP1:
+    case O_HTTP2:
+    case O_H2C: {
+        int p = ch == O_HTTP1 ? SCN_PROTO_H1 : ch == O_HTTP2 ? SCN_PROTO_H2 : SCN_PROTO_H2C;
+        if (c->force_proto && c->force_proto != p) {
+            fprintf(stderr, "aiotest-replay: --http1, --http2 and --h2c exclude each other\n");
+            return CLI_USAGE;
+        }
+        c->force_proto = p;
+        return CLI_RUN;
+    }
+    case O_MAXCONNS:
+        if ((rc = count_arg("--max-conns-per-host", v, 256, &n)) == CLI_RUN && n == 0)
+            return bad("--max-conns-per-host", v, "1 to 256");
+        c->max_conns_per_host = (uint32_t)n;
+        return rc;
     case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
     case O_REPORT: c->report = v; return CLI_RUN;
     case O_CSV: c->csv = v; return CLI_RUN;
@@ -228,6 +255,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->stop_timeout_us = 10000000;
     c->think_scale = 1.0;
     c->max_users = 10000;
+    c->max_conns_per_host = 6;
     c->tolerance = 0.10;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;

@@ -251,6 +251,8 @@ static int run(const cli_t *c, const verdict_t *v)
         log_error("%s: %s", c->scenario, err);
         goto out;
     }
+    plan_force_proto(plan, (scn_proto_t)c->force_proto);
+    plan->max_conns_per_host = c->max_conns_per_host;
     if (make_shape(c, &shape) != 0)
         goto out;
     if (c->metrics) {

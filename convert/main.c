@@ -11,8 +11,6 @@
 #include "units.h"
 #include "view.h"
 
-#define MAX_LIST 64
-
 static void usage(FILE *out)
 {
     fputs("usage: aiotest-convert [options] INPUT... -o scenario.mp\n"
@@ -54,7 +52,8 @@ typedef struct cli {
     conv_opts_t o;
     const char *output, *dump, *from_json;
     bool json, quiet;
-    const char *inc[MAX_LIST], *exc[MAX_LIST], *paths[MAX_LIST];
+    const char **inc, **exc, **xpaths;  /* argc entries each: no option repeats more often */
+    const char *const *paths;           /* the inputs: argv after the options */
     size_t n_paths;
 } cli_t;
 
@@ -64,14 +63,6 @@ static int bad(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputs(" (see --help)\n", stderr);
     return 2;
-}
-
-static int push(const char **list, size_t *n, const char *v, const char *opt)
-{
-    if (*n >= MAX_LIST)
-        return bad("%s given too often", opt);
-    list[(*n)++] = v;
-    return 0;
 }
 
 /* --think keep | none | scale F | max D ("scale=F" and "max=D" too). */
@@ -112,6 +103,8 @@ static int parse_think(conv_opts_t *o, const char *mode, int argc, char **argv)
 enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_THINK, OPT_MAXCLS,
        OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC };
 
+/* Fills c from argv. Returns 0 to run, -1 when done (--help, --version), or
+ * the exit code of a usage error (its message printed). */
 static int parse(cli_t *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -124,11 +117,17 @@ static int parse(cli_t *c, int argc, char **argv)
         {"include-host", required_argument, NULL, OPT_INC}, {"exclude-host", required_argument, NULL, OPT_EXC},
         {"exclude-path", required_argument, NULL, OPT_EXCPATH}, {"no-static", no_argument, NULL, OPT_NOSTATIC},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
-    static const char *exc_paths[MAX_LIST];
     conv_opts_t *o = &c->o;
     uint64_t v;
     int ch, rc = 0;
-    o->exclude_paths = exc_paths;
+    c->inc = calloc((size_t)argc, sizeof *c->inc);
+    c->exc = calloc((size_t)argc, sizeof *c->exc);
+    c->xpaths = calloc((size_t)argc, sizeof *c->xpaths);
+    if (!c->inc || !c->exc || !c->xpaths)
+        return bad("%s", "out of memory");
+    o->include_hosts = c->inc;
+    o->exclude_hosts = c->exc;
+    o->exclude_paths = c->xpaths;
     while (rc == 0 && (ch = getopt_long(argc, argv, "o:qhV", opts, NULL)) != -1) {
         switch (ch) {
         case 'o': c->output = optarg; break;
@@ -152,22 +151,19 @@ static int parse(cli_t *c, int argc, char **argv)
             break;
         case OPT_NOCORR: o->correlate = false; break;
         case OPT_DATA: o->data_csv = optarg; break;
-        case OPT_INC: rc = push(c->inc, &o->n_include_hosts, optarg, "--include-host"); break;
-        case OPT_EXC: rc = push(c->exc, &o->n_exclude_hosts, optarg, "--exclude-host"); break;
-        case OPT_EXCPATH: rc = push(exc_paths, &o->n_exclude_paths, optarg, "--exclude-path"); break;
+        case OPT_INC: c->inc[o->n_include_hosts++] = optarg; break;
+        case OPT_EXC: c->exc[o->n_exclude_hosts++] = optarg; break;
+        case OPT_EXCPATH: c->xpaths[o->n_exclude_paths++] = optarg; break;
         case OPT_NOSTATIC: o->no_static = true; break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("aiotest-convert %s\n", AIOTEST_VERSION); exit(0);
+        case 'h': usage(stdout); return -1;
+        case 'V': printf("aiotest-convert %s\n", AIOTEST_VERSION); return -1;
         default: return 2;
         }
     }
     if (rc)
         return rc;
-    o->include_hosts = c->inc;
-    o->exclude_hosts = c->exc;
-    for (int i = optind; i < argc; i++)
-        if ((rc = push(c->paths, &c->n_paths, argv[i], "INPUT")))
-            return rc;
+    c->paths = (const char *const *)argv + optind;
+    c->n_paths = (size_t)(argc - optind);
     if (c->dump || c->from_json) {
         if (c->n_paths)
             return bad("%s: no INPUT is read with --dump or --from-json", argv[optind]);
@@ -216,39 +212,35 @@ out:
     return rc;
 }
 
+/* What the command line asked for: dump, from-json or convert. Returns the exit code. */
+static int run(const cli_t *c)
+{
+    mp_error_t err = {0};
+    scn_scenario_t *s = NULL;
+    int rc = 0;
+    if (c->dump)
+        rc = view_dump_file(c->dump, stdout, &err);
+    else if (c->from_json)
+        rc = view_json_file_to_mp(c->from_json, c->output, &err);
+    else if ((rc = conv_to_scenario(c->paths, c->n_paths, &c->o, &s, NULL, &err)) == 0 && c->json)
+        rc = write_json(s, c->output) ? MP_ERR_IO : 0;  /* it printed its own message */
+    else if (rc == 0)
+        rc = scn_save(c->output, s, &err);
+    scn_free(s);
+    if (rc < 0 && err.msg[0])
+        fprintf(stderr, "aiotest-convert: %s\n", err.msg);
+    return rc < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    static cli_t c;
-    mp_error_t err = {0};
+    cli_t c = {0};
     conv_opts_init(&c.o);
     int rc = parse(&c, argc, argv);
-    if (rc)
-        return rc;
-    if (c.dump) {
-        if (view_dump_file(c.dump, stdout, &err) < 0) {
-            fprintf(stderr, "aiotest-convert: %s\n", err.msg);
-            return 2;
-        }
-        return 0;
-    }
-    if (c.from_json) {
-        if (view_json_file_to_mp(c.from_json, c.output, &err) < 0) {
-            fprintf(stderr, "aiotest-convert: %s\n", err.msg);
-            return 2;
-        }
-        return 0;
-    }
-    scn_scenario_t *s = NULL;
-    if (conv_to_scenario(c.paths, c.n_paths, &c.o, &s, NULL, &err) < 0) {
-        fprintf(stderr, "aiotest-convert: %s\n", err.msg);
-        return 2;
-    }
-    if (c.json) {
-        rc = write_json(s, c.output);
-    } else if (scn_save(c.output, s, &err) < 0) {
-        fprintf(stderr, "aiotest-convert: %s\n", err.msg);
-        rc = 2;
-    }
-    scn_free(s);
-    return rc;
+    if (rc == 0)
+        rc = run(&c);
+    free(c.inc);
+    free(c.exc);
+    free(c.xpaths);
+    return rc < 0 ? 0 : rc;  /* parse: -1 after --help or --version */
 }

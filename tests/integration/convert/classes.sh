@@ -68,3 +68,23 @@ t_eq "--parallel-window 1ms: all serial" "false/1 false/1 false/1 false/1 false/
 t_eq "--no-static keeps page and API" 2 "$($Q "$T_DIR/nostatic.json" requests)"
 grep -q 'static 3)' "$T_DIR/nostatic.log" || t_fail "--no-static summary: $(cat "$T_DIR/nostatic.log")"
 t_eq "--think none: no pauses" "0 0" "$($Q "$T_DIR/nostatic.json" steps | cut -f5 | xargs)"
+t_check "--think scale 0.5" "$T_CONVERT" "$T_DIR/page.mp" --think scale 0.5 --json -o "$T_DIR/scale.json" -q
+t_eq "--think scale 0.5 halves the pause" 1000000 "$($Q "$T_DIR/scale.json" steps | awk -F'\t' 'NR == 2 {print $5}')"
+t_check "--think max=500ms" "$T_CONVERT" "$T_DIR/page.mp" --think max=500ms --json -o "$T_DIR/max.json" -q
+t_eq "--think max caps the pause" 500000 "$($Q "$T_DIR/max.json" steps | awk -F'\t' 'NR == 2 {print $5}')"
+
+# A recording and a HAR in one run: two sessions, two classes, both origins.
+cat >"$T_DIR/mini.har" <<'HAR'
+{"log": {"version": "1.2", "entries": [
+  {"startedDateTime": "2024-05-01T10:00:00.000Z", "time": 12,
+   "request": {"method": "GET", "url": "https://api.example.test/v1/status", "headers": []},
+   "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/json"}],
+                "content": {"mimeType": "application/json", "text": "{\"ok\": true}"}}}]}}
+HAR
+t_check "recording and HAR mixed" "$T_CONVERT" "$T_DIR/page.mp" "$T_DIR/mini.har" --json -o "$T_DIR/mixed.json" -q
+t_eq "mixed: classes" "1 1" "$($Q "$T_DIR/mixed.json" classes | cut -f1 | xargs)"
+t_eq "mixed: requests" 6 "$($Q "$T_DIR/mixed.json" requests)"
+python3 -c 'import json,sys; h=[x["base_url"] for x in json.load(open(sys.argv[1]))["hosts"]]; assert h == ["http://127.0.0.1:8080", "https://api.example.test"], h' \
+    "$T_DIR/mixed.json" || t_fail "mixed: hosts (the most used first)"
+t_eq "mixed: the HAR request is absolute" "GET https://api.example.test/v1/status" \
+    "$($Q "$T_DIR/mixed.json" urls | grep example)"

@@ -29,5 +29,5 @@ r_in() {
 r_replay() {
     timeout 120 "$T_REPLAY" "$@" >"$T_DIR/replay.out" 2>"$T_DIR/replay.err"
     R_RC=$?
-    if [ "$R_RC" -ge 3 ]; then cat "$T_DIR/replay.err" >&2; fi
+    if [ "$R_RC" -ne 0 ]; then sed -n 1,5p "$T_DIR/replay.err" >&2; fi
 }

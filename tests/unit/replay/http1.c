@@ -1,0 +1,283 @@
+/* Unit tests of replay/http1.c and the connection slot of replay/conn.c:
+ * an in-process server on loopback answers canned bytes; the client side
+ * runs on the same event_base. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "http1.h"
+
+#include "loopsrv.h"
+
+/* ---- client side */
+
+typedef struct result {
+    int done;
+    int status;
+    stats_fail_t fail;
+    char body[1024];
+    size_t body_len;
+    bool body_nul;
+    char header[256];   /* value of X-Test */
+} result_t;
+
+static result_t g_res;
+static const char *g_request = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+static bool g_head;
+
+static int render(xch_t *x, req_view_t *rv)
+{
+    (void)x;
+    memset(rv, 0, sizeof *rv);
+    rv->h1_bytes = g_request;
+    rv->h1_len = strlen(g_request);
+    rv->head = g_head;
+    return 0;
+}
+
+static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+{
+    (void)x;
+    g_res.done++;
+    g_res.fail = fail;
+    g_res.status = resp ? resp->status : 0;
+    if (resp) {
+        g_res.body_len = resp->body_len;
+        if (resp->body_len < sizeof g_res.body)
+            memcpy(g_res.body, resp->body ? resp->body : "", resp->body_len);
+        g_res.body_nul = resp->body && resp->body[resp->body_len] == '\0';
+        for (size_t i = 0; i < resp->n_headers; i++)
+            if (resp->headers[i].name_len == 6 && memcmp(resp->headers[i].name, "X-Test", 6) == 0)
+                snprintf(g_res.header, sizeof g_res.header, "%.*s", (int)resp->headers[i].value_len,
+                         resp->headers[i].value);
+    }
+}
+
+typedef struct fixture {
+    struct event_base *base;
+    conn_env_t env;
+    server_t srv;
+    plan_origin_t origin;
+    conn_t *conn;
+} fixture_t;
+
+static fixture_t *fx_new(const canned_t *a, size_t n)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    f->base = event_base_new();
+    assert_int_equal(conn_env_init(&f->env, f->base), 0);
+    f->env.render = render;
+    f->env.on_done = on_done;
+    f->env.connect_timeout_us = 2000000;
+    srv_start(&f->srv, f->base, a, n);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", f->srv.port);
+    assert_int_equal(plan_origin_init(&f->origin, url, err, sizeof err), 0);
+    f->conn = conn_new(&f->env, &f->origin);
+    assert_non_null(f->conn);
+    return f;
+}
+
+static void fx_free(fixture_t *f)
+{
+    conn_free(f->conn);
+    srv_stop(&f->srv);
+    conn_env_fini(&f->env);
+    event_base_free(f->base);
+    free(f);
+}
+
+/* Submits one exchange and runs the loop until it ends (2 s at most). */
+static void exchange(fixture_t *f, bool want_body)
+{
+    xch_t x = {.want_body = want_body};
+    memset(&g_res, 0, sizeof g_res);
+    conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+}
+
+static void test_content_length(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {
+        {"HTTP/1.1 200 OK\r\nX-Test: yes\r\nContent-Length: 5\r\n\r\nhello", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, STATS_OK);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_res.body_len, 5);
+    assert_memory_equal(g_res.body, "hello", 5);
+    assert_true(g_res.body_nul);
+    assert_string_equal(g_res.header, "yes");
+    assert_string_equal(f->srv.last_req, g_request);
+    fx_free(f);
+}
+
+static void test_body_not_buffered_unless_wanted(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, false);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_res.body_len, 0);
+    fx_free(f);
+}
+
+static void test_chunked(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.status, 201);
+    assert_int_equal(g_res.body_len, 11);
+    assert_memory_equal(g_res.body, "hello world", 11);
+    fx_free(f);
+}
+
+static void test_close_delimited(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", true}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, STATS_OK);
+    assert_int_equal(g_res.body_len, 13);
+    assert_memory_equal(g_res.body, "until the end", 13);
+    fx_free(f);
+}
+
+static void test_head_has_no_body(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false},
+                                 {"HTTP/1.1 204 No Content\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 2);
+    g_head = true;
+    exchange(f, true);
+    g_head = false;
+    assert_int_equal(g_res.fail, STATS_OK);
+    assert_int_equal(g_res.status, 200);
+    exchange(f, true);
+    assert_int_equal(g_res.status, 204);
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
+static void test_keep_alive_and_close(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", false},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb", false},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc", false}};
+    fixture_t *f = fx_new(a, 3);
+    exchange(f, true);
+    exchange(f, true);
+    assert_int_equal(f->srv.accepts, 1); /* the second request reused the socket */
+    exchange(f, true);
+    assert_memory_equal(g_res.body, "c", 1);
+    assert_int_equal(f->srv.accepts, 2); /* "Connection: close" was honoured */
+    fx_free(f);
+}
+
+static void test_garbage_is_protocol_failure(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"SMTP ready\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, STATS_FAIL_PROTOCOL);
+    assert_int_equal(g_res.status, 0);
+    fx_free(f);
+}
+
+static void test_reset_mid_response(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", true}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, STATS_FAIL_RESET);
+    fx_free(f);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(NULL, 0);
+    /* A port that was just free: bind one, close it, aim there. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof sin;
+    bind(s, (struct sockaddr *)&sin, sizeof sin);
+    getsockname(s, (struct sockaddr *)&sin, &l);
+    close(s);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sin.sin_port));
+    plan_origin_t dead;
+    assert_int_equal(plan_origin_init(&dead, url, err, sizeof err), 0);
+    conn_t *c = conn_new(&f->env, &dead);
+    xch_t x = {0};
+    memset(&g_res, 0, sizeof g_res);
+    conn_submit(c, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 100 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, STATS_FAIL_CONNECT);
+    conn_free(c);
+    fx_free(f);
+}
+
+static void test_header_iterator(void **state)
+{
+    (void)state;
+    req_view_t rv = {.headers = "A: 1\r\nLong-Name:   two words\r\nC:\r\n"};
+    rv.headers_len = strlen(rv.headers);
+    size_t pos = 0, nl, vl;
+    const char *n, *v;
+    assert_true(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
+    assert_memory_equal(n, "A", nl);
+    assert_memory_equal(v, "1", vl);
+    assert_true(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
+    assert_int_equal(nl, 9);
+    assert_memory_equal(v, "two words", vl);
+    assert_true(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
+    assert_int_equal(vl, 0);
+    assert_false(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_content_length),
+        cmocka_unit_test(test_body_not_buffered_unless_wanted),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_close_delimited),
+        cmocka_unit_test(test_head_has_no_body),
+        cmocka_unit_test(test_keep_alive_and_close),
+        cmocka_unit_test(test_garbage_is_protocol_failure),
+        cmocka_unit_test(test_reset_mid_response),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_header_iterator),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

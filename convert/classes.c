@@ -150,42 +150,47 @@ static bool name_taken(const cls_list_t *l, size_t upto, const char *name)
  * request that sets the class apart; a number as the last resort. */
 static int name_classes(const xset_t *xs, const sess_list_t *ss, cls_list_t *l)
 {
+    bool *shared = calloc(l->n ? l->n : 1, sizeof *shared);
+    int rc = -1;
+    if (!shared)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        if (!(l->v[i].name = first_page(xs, &ss->v[l->v[i].rep])))
+            goto out;
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t o = i + 1; o < l->n; o++)
+            if (strcmp(l->v[i].name, l->v[o].name) == 0)
+                shared[i] = shared[o] = true;
     for (size_t i = 0; i < l->n; i++) {
-        char *page = first_page(xs, &ss->v[l->v[i].rep]);
-        if (!page)
-            return -1;
-        bool shared = false;
-        for (size_t o = 0; o < l->n && !shared; o++) {
-            if (o == i)
-                continue;
-            char *other = first_page(xs, &ss->v[l->v[o].rep]);
-            shared = other && strcmp(other, page) == 0;
-            free(other);
-        }
-        char *name = page;
-        if (shared) {
-            const rec_exchange_t *x = &xs->v[ss->v[l->v[i].rep].idx[distinctive(l, i)]].x;
-            char *d = norm_name(x->method, NULL, x->target);
-            if (!d || asprintf(&name, "%s + %s", page, d) < 0)
-                name = NULL;
+        if (!shared[i])
+            continue;
+        const rec_exchange_t *x = &xs->v[ss->v[l->v[i].rep].idx[distinctive(l, i)]].x;
+        char *d = norm_name(x->method, NULL, x->target), *name;
+        if (!d || asprintf(&name, "%s + %s", l->v[i].name, d) < 0) {
             free(d);
-            free(page);
+            goto out;
         }
-        for (int k = 2; name && name_taken(l, i, name) && k < 100000; k++) {
+        free(d);
+        free(l->v[i].name);
+        l->v[i].name = name;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        for (int k = 2; name_taken(l, i, l->v[i].name) && k < 100000; k++) {
             char *numbered;
-            if (asprintf(&numbered, "%s #%d", name, k) < 0)
-                numbered = NULL;
-            if (numbered && !name_taken(l, i, numbered)) {
-                free(name);
-                name = numbered;
+            if (asprintf(&numbered, "%s #%d", l->v[i].name, k) < 0)
+                goto out;
+            if (!name_taken(l, i, numbered)) {
+                free(l->v[i].name);
+                l->v[i].name = numbered;
                 break;
             }
             free(numbered);
         }
-        if (!(l->v[i].name = name))
-            return -1;
     }
-    return 0;
+    rc = 0;
+out:
+    free(shared);
+    return rc;
 }
 
 int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_list_t *out)

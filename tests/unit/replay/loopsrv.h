@@ -37,6 +37,7 @@ typedef struct server {
     char log[65536];    /* every request, head and body, one after the other */
     size_t log_len;
     int requests;
+    char lines[4096];   /* "METHOD TARGET|METHOD TARGET..." */
 } server_t;
 
 static void srv_read(evutil_socket_t fd, short what, void *arg)
@@ -69,6 +70,11 @@ static void srv_read(evutil_socket_t fd, short what, void *arg)
         s->log[s->log_len] = '\0';
     }
     s->requests++;
+    const char *sp = strstr(s->req, " HTTP/1.1\r\n");
+    size_t ln = strlen(s->lines);
+    if (sp && sp < end)
+        snprintf(s->lines + ln, sizeof s->lines - ln, "%s%.*s", ln ? "|" : "", (int)(sp - s->req),
+                 s->req);
     memmove(s->req, s->req + head + body, s->req_len - head - body);
     s->req_len -= head + body;
     const canned_t *a = &s->answers[s->next < s->n_answers ? s->next++ : s->n_answers - 1];

@@ -36,8 +36,13 @@ int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
     if (!p)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        bool join = k > 0 && xs[i]->t_start_us < group_end &&
-                    xs[i]->t_start_us - xs[i - 1]->t_start_us <= (int64_t)o->parallel_window_us;
+        /* Started while the request before it was in flight: they overlap.
+         * Or started soon after it while the group is still loading (a
+         * browser's burst where that one request was quick). */
+        bool overlap = k > 0 && xs[i]->t_start_us < end_of(xs[i - 1]);
+        bool burst = k > 0 && xs[i]->t_start_us < group_end &&
+                     xs[i]->t_start_us - xs[i - 1]->t_start_us <= (int64_t)o->parallel_window_us;
+        bool join = overlap || burst;
         if (join) {
             p[k - 1].n++;
             p[k - 1].parallel = true;

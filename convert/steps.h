@@ -1,6 +1,7 @@
-/* steps: one session's requests as steps. A request that starts within the
- * parallel window after the one before it, while a request of the current
- * group is still in flight, joins that group (a browser fetching a page's
+/* steps: one session's requests as steps. A request joins the current
+ * parallel group when it overlaps the request before it (started while that
+ * one was in flight), or starts within the parallel window after it while a
+ * request of the group is still in flight (a browser fetching a page's
  * assets); the others are serial. Gaps between steps are think times. The
  * requests up to a login go to on_start, a logout and what follows to on_stop. */
 #ifndef AIOTEST_CONV_STEPS_H

@@ -21,9 +21,8 @@ static void test_page_load(void **state)
     rec_exchange_t x[N];
     const rec_exchange_t *p[N];
     /* page 0-100; three assets overlapping 110-300; then an API call after a
-     * 2 s pause; then a request 10 ms after the previous ended (serial, no
-     * overlap); then one starting 500 ms into a long request (overlap, but
-     * outside the window). */
+     * 2 s pause; then a request 10 ms after the previous ended (serial); then
+     * one starting 500 ms into a long request (it overlaps: parallel). */
     fx_make(&x[0], "GET", "/", 0, 100, 200, "text/html", "<html>");
     fx_make(&x[1], "GET", "/static/app.js", 110, 250, 200, "application/javascript", NULL);
     fx_make(&x[2], "GET", "/static/style.css", 112, 200, 200, "text/css", NULL);
@@ -38,7 +37,7 @@ static void test_page_load(void **state)
     step_plan_t *plan;
     size_t n;
     assert_int_equal(steps_plan(p, N, &o, &plan, &n), 0);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 4);
     assert_int_equal(plan[0].n, 1);
     assert_false(plan[0].parallel);
     assert_int_equal(plan[0].think_us, 10000);
@@ -47,18 +46,12 @@ static void test_page_load(void **state)
     assert_true(plan[1].parallel);
     assert_int_equal(plan[1].think_us, 2000000);   /* 300 ms -> 2300 ms */
     assert_int_equal(plan[2].n, 1);
+    assert_int_equal(plan[2].think_us, 10000);
     assert_int_equal(plan[3].first, 5);
-    assert_int_equal(plan[4].first, 6);
-    free(plan);
-
-    /* A wider window takes the late request into the slow one's group. */
-    o.parallel_window_us = 600000;
-    assert_int_equal(steps_plan(p, N, &o, &plan, &n), 0);
-    assert_int_equal(n, 4);
     assert_int_equal(plan[3].n, 2);
+    assert_true(plan[3].parallel);
     free(plan);
 
-    o.parallel_window_us = 50000;
     o.think = CONV_THINK_MAX;
     o.think_max_us = 1000000;
     assert_int_equal(steps_plan(p, N, &o, &plan, &n), 0);
@@ -75,6 +68,37 @@ static void test_page_load(void **state)
     assert_int_equal(plan[1].think_us, 0);
     free(plan);
     for (int i = 0; i < N; i++)
+        rec_exchange_fini(&x[i]);
+}
+
+static void test_window(void **state)
+{
+    (void)state;
+    rec_exchange_t x[3];
+    const rec_exchange_t *p[3];
+    /* A long request; a quick one 10 ms in; a third 30 ms after the quick one
+     * started (it had ended): in the group only within the window. */
+    fx_make(&x[0], "GET", "/", 0, 1000, 200, "text/html", "<html>");
+    fx_make(&x[1], "GET", "/a.js", 10, 20, 200, NULL, NULL);
+    fx_make(&x[2], "GET", "/b.js", 40, 50, 200, NULL, NULL);
+    for (int i = 0; i < 3; i++)
+        p[i] = &x[i];
+    conv_opts_t o;
+    conv_opts_init(&o);
+    step_plan_t *plan;
+    size_t n;
+    assert_int_equal(steps_plan(p, 3, &o, &plan, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(plan[0].n, 3);
+    free(plan);
+    o.parallel_window_us = 20000;
+    assert_int_equal(steps_plan(p, 3, &o, &plan, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(plan[0].n, 2);
+    assert_int_equal(plan[1].first, 2);
+    assert_int_equal(plan[0].think_us, 0);   /* the group was still loading */
+    free(plan);
+    for (int i = 0; i < 3; i++)
         rec_exchange_fini(&x[i]);
 }
 
@@ -123,6 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_load),
+        cmocka_unit_test(test_window),
         cmocka_unit_test(test_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,3 +109,18 @@ for name in ("GET /api/search", "POST /api/cart", "GET /checkout"):
     assert fails[name][0] == 0, name
 PY
 t_log "ok: --no-correlate fails on GET /api/profile and POST /api/order"
+
+# ---- --data: the recorded user name becomes {{user}}; each virtual user logs
+# in as its own CSV row, and the replay still has zero failures.
+{
+    echo "user,password"
+    echo "alice,secret"
+    for i in $(seq 2 $USERS); do echo "user$i,pw$i"; done
+} >"$T_DIR/users.csv"
+"$T_CONVERT" "$T_DIR/shop.mp" --data "$T_DIR/users.csv" -o "$T_DIR/data-scn.mp" -q || t_fail "convert --data"
+"$T_CONVERT" --dump "$T_DIR/data-scn.mp" | grep -q '{\\"user\\": \\"{{user}}\\", \\"password\\": \\"{{password}}\\"}' ||
+    t_fail "--data: the login body does not use {{user}} and {{password}}"
+replay "$T_DIR/data-scn.mp" data || t_fail "replay with --data: exit $? ($(tail -3 "$T_DIR/data.out"))"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["total"]; sys.exit(1 if r["failures"] or not r["count"] else 0)' \
+    "$T_DIR/data.json" || t_fail "replay with --data reported failures"
+t_log "ok: --data scenario replays with zero failures"

@@ -12,8 +12,8 @@
 #include "cookies.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
-/* What the user's one timer is armed for. */
-enum wait { W_NONE = 0, W_THINK, W_REQUEST, W_DEFER };
+/* What the user's timer is armed for. */
+enum wait { W_NONE = 0, W_THINK, W_REQUEST };
 
 #define MAX_REDIRECTS 10
 /* Below this think time connection buffers are kept for the next request. */
@@ -21,36 +21,48 @@ enum wait { W_NONE = 0, W_THINK, W_REQUEST, W_DEFER };
 
 typedef struct user_conn {
     const plan_origin_t *origin;
+    uint32_t slot;                /* 0; more HTTP/1.1 connections serve parallel steps */
     conn_t *conn;
 } user_conn_t;
+
+/* One request and its redirect chain: the request of a serial step, or one
+ * request of a parallel step. */
+typedef struct flight {
+    xch_t x;                      /* x.owner is the flight */
+    user_t *u;
+    const plan_req_t *req;        /* NULL when not in flight */
+    const plan_origin_t *origin;  /* its origin (a redirect may change it) */
+    char *redirect_path;          /* path of a redirect hop, NULL otherwise */
+    const char *method;           /* a redirect may turn POST into GET */
+    uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
+    uint8_t redirects;
+    bool retried, in_submit;
+    bool deferred;                /* ends from the loop (kick) with deferred_fail */
+    stats_fail_t deferred_fail;
+} flight_t;
 
 struct user {
     user_env_t *env;
     uint64_t id;
     uint32_t cls;
     uint8_t phase, wait;
-    bool stopping, pooled, first_of_iter, retried;
-    uint8_t redirects;
-    stats_fail_t deferred_fail;   /* W_DEFER: the failure to report from the loop */
-    bool in_submit;
+    bool stopping, pooled, first_of_iter;
     uint32_t step, ireq;
     uint64_t iters;
     uint64_t sched_us;            /* open model: when the current iteration was due */
-    uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
-    const plan_req_t *req;        /* request in flight */
-    const plan_origin_t *origin;  /* its origin (a redirect may change it) */
-    char *redirect_path;          /* path of a redirect hop, NULL otherwise */
-    const char *method;           /* a redirect may turn POST into GET */
-    struct event timer;
+    struct event timer;           /* think time, or the request (or parallel step) timeout */
+    struct event kick;            /* ends deferred flights from the loop */
     tpl_vars_t *vars;
     cookie_jar_t *jar;            /* NULL until the first cookie */
     user_conn_t *conns;
     size_t n_conns;
-    xch_t x;
+    flight_t one;                 /* serial steps */
+    flight_t *group;              /* parallel steps: group_cap flights, n_group in use */
+    uint32_t group_cap, n_group, group_left;
 };
 
 static void run(user_t *u);
-static void finish(user_t *u, const resp_view_t *resp, stats_fail_t fail);
+static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
 static int render(xch_t *x, req_view_t *rv);
 static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail);
 
@@ -87,7 +99,8 @@ bool user_done(const user_t *u) { return u->phase == PH_DONE; }
 
 size_t user_memory(const user_t *u)
 {
-    size_t n = sizeof *u + u->n_conns * (sizeof(user_conn_t) + 512);
+    size_t n = sizeof *u + u->n_conns * (sizeof(user_conn_t) + 512) +
+               u->group_cap * sizeof(flight_t);
     n += tpl_vars_size(u->vars);
     if (u->jar)
         n += cookie_jar_size(u->jar);
@@ -95,6 +108,7 @@ size_t user_memory(const user_t *u)
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
+static void kick_cb(evutil_socket_t fd, short what, void *arg);
 
 user_t *user_new(user_env_t *env, uint64_t id, uint32_t cls, bool pooled)
 {
@@ -117,7 +131,9 @@ user_t *user_new(user_env_t *env, uint64_t id, uint32_t cls, bool pooled)
         if (csvdata_bind(p->csv[i], (size_t)id, u->vars) != 0)
             goto fail;
     evtimer_assign(&u->timer, env->conn.base, timer_cb, u);
-    u->x.owner = u;
+    event_assign(&u->kick, env->conn.base, -1, 0, kick_cb, u);
+    u->one.u = u;
+    u->one.x.owner = &u->one;
     return u;
 fail:
     tpl_vars_free(u->vars);
@@ -130,10 +146,14 @@ void user_free(user_t *u)
     if (!u)
         return;
     evtimer_del(&u->timer);
+    event_del(&u->kick);
     for (size_t i = 0; i < u->n_conns; i++)
         conn_free(u->conns[i].conn);
     free(u->conns);
-    free(u->redirect_path);
+    free(u->one.redirect_path);
+    for (uint32_t i = 0; i < u->group_cap; i++)
+        free(u->group[i].redirect_path);
+    free(u->group);
     cookie_jar_free(u->jar);
     tpl_vars_free(u->vars);
     free(u);
@@ -241,10 +261,10 @@ static bool phase_over(user_t *u)
     }
 }
 
-static conn_t *conn_for(user_t *u, const plan_origin_t *o)
+static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
 {
     for (size_t i = 0; i < u->n_conns; i++)
-        if (u->conns[i].origin == o)
+        if (u->conns[i].origin == o && u->conns[i].slot == slot)
             return u->conns[i].conn;
     user_conn_t *v = realloc(u->conns, (u->n_conns + 1) * sizeof *v);
     if (!v)
@@ -253,8 +273,24 @@ static conn_t *conn_for(user_t *u, const plan_origin_t *o)
     conn_t *c = conn_new(&u->env->conn, o);
     if (!c)
         return NULL;
-    u->conns[u->n_conns++] = (user_conn_t){o, c};
+    u->conns[u->n_conns++] = (user_conn_t){o, slot, c};
     return c;
+}
+
+/* The connection for f: slot 0 for serial steps and for h2 (streams of one
+ * connection); in a parallel step over HTTP/1.1, the k-th request to an origin
+ * takes connection k modulo --max-conns-per-host, as browsers spread a page. */
+static conn_t *conn_of_flight(user_t *u, flight_t *f)
+{
+    conn_t *c0 = conn_for(u, f->origin, 0);
+    if (f == &u->one || !c0 || conn_multiplexed(c0))
+        return c0;
+    uint32_t k = 0;
+    for (flight_t *g = u->group; g < f; g++)
+        if (g->origin == f->origin)
+            k++;
+    uint32_t maxc = u->env->plan->max_conns_per_host ? u->env->plan->max_conns_per_host : 6;
+    return k % maxc ? conn_for(u, f->origin, k % maxc) : c0;
 }
 
 /* ---- rendering into the thread's buffers */
@@ -320,24 +356,26 @@ static const plan_origin_t *origin_of_url(user_env_t *env, const char *url, cons
         free(o);
         return NULL;
     }
+    plan_origin_force(env->plan, o);
     env->extra[env->n_extra++] = o;
     return o;
 }
 
-/* Path of the request now in flight (NUL-terminated). */
-static const char *path_of(user_t *u, size_t *len)
+/* Path of f's request (NUL-terminated). */
+static const char *path_of(flight_t *f, size_t *len)
 {
+    user_t *u = f->u;
     user_env_t *env = u->env;
-    if (u->redirect_path) {
-        *len = strlen(u->redirect_path);
-        return u->redirect_path;
+    if (f->redirect_path) {
+        *len = strlen(f->redirect_path);
+        return f->redirect_path;
     }
-    if (u->req->origin >= 0) {
-        long n = expand(u, u->req->url, &env->s_path, &env->s_path_cap);
+    if (f->req->origin >= 0) {
+        long n = expand(u, f->req->url, &env->s_path, &env->s_path_cap);
         *len = n < 0 ? 0 : (size_t)n;
         return n < 0 ? NULL : env->s_path;
     }
-    if (expand(u, u->req->url, &env->s_path, &env->s_path_cap) < 0)
+    if (expand(u, f->req->url, &env->s_path, &env->s_path_cap) < 0)
         return NULL;
     const char *path = NULL;
     if (!origin_of_url(env, env->s_path, &path))
@@ -367,28 +405,29 @@ static const char *cookie_path(user_t *u, const char *path, size_t len)
 
 static int render(xch_t *x, req_view_t *rv)
 {
-    user_t *u = x->owner;
+    flight_t *f = x->owner;
+    user_t *u = f->u;
     user_env_t *env = u->env;
-    const plan_req_t *r = u->req;
-    bool plain = !u->redirect_path && u->method == r->src->method;
+    const plan_req_t *r = f->req;
+    bool plain = !f->redirect_path && f->method == r->src->method;
     memset(rv, 0, sizeof *rv);
-    rv->method = u->method;
-    rv->method_len = strlen(u->method);
-    rv->head = strcasecmp(u->method, "HEAD") == 0;
-    rv->authority = u->origin->host_hdr;
-    rv->authority_len = u->origin->host_hdr_len;
+    rv->method = f->method;
+    rv->method_len = strlen(f->method);
+    rv->head = strcasecmp(f->method, "HEAD") == 0;
+    rv->authority = f->origin->host_hdr;
+    rv->authority_len = f->origin->host_hdr_len;
 
     if (plain && r->h1_bytes && (!u->jar || cookie_jar_count(u->jar) == 0)) {
         rv->h1_bytes = r->h1_bytes;
         rv->h1_len = r->h1_len;
     }
-    if (u->redirect_path) {
-        rv->path = u->redirect_path;
-        rv->path_len = strlen(u->redirect_path);
+    if (f->redirect_path) {
+        rv->path = f->redirect_path;
+        rv->path_len = strlen(f->redirect_path);
     } else if (r->origin >= 0) {
         rv->path = text_of(u, r->url, &env->s_path, &env->s_path_cap, &rv->path_len);
     } else {
-        rv->path = path_of(u, &rv->path_len);
+        rv->path = path_of(f, &rv->path_len);
     }
     if (!rv->path)
         return -1;
@@ -407,7 +446,7 @@ static int render(xch_t *x, req_view_t *rv)
         memcpy(path, rv->path, pl);
         path[pl] = '\0';
         int64_t now_s = clk_wall_us() / 1000000;
-        size_t n = cookie_jar_header(u->jar, u->origin->url.host, path, u->origin->url.tls, now_s,
+        size_t n = cookie_jar_header(u->jar, f->origin->url.host, path, f->origin->url.tls, now_s,
                                      env->s_cookie, env->s_cookie_cap);
         if (n + 1 > env->s_cookie_cap) {
             char *p = realloc(env->s_cookie, n + 256);
@@ -415,7 +454,7 @@ static int render(xch_t *x, req_view_t *rv)
                 return -1;
             env->s_cookie = p;
             env->s_cookie_cap = n + 256;
-            n = cookie_jar_header(u->jar, u->origin->url.host, path, u->origin->url.tls, now_s,
+            n = cookie_jar_header(u->jar, f->origin->url.host, path, f->origin->url.tls, now_s,
                                   env->s_cookie, env->s_cookie_cap);
         }
         if (n) {
@@ -423,7 +462,7 @@ static int render(xch_t *x, req_view_t *rv)
             rv->cookie_len = n;
         }
     }
-    if (u->method == r->src->method) {
+    if (f->method == r->src->method) {
         rv->has_body = r->has_body;
         if (r->body) {
             rv->body = text_of(u, r->body, &env->s_body, &env->s_body_cap, &rv->body_len);
@@ -436,53 +475,101 @@ static int render(xch_t *x, req_view_t *rv)
 
 /* ---- requests */
 
-static void submit(user_t *u)
+/* f ends from the loop with fail: conn_submit may end an exchange inside the
+ * call (refused at once), and a dead server would otherwise turn the task
+ * loop into recursion. */
+static void defer(flight_t *f, stats_fail_t fail)
 {
-    conn_t *c = conn_for(u, u->origin);
+    f->deferred = true;
+    f->deferred_fail = fail;
+    event_active(&f->u->kick, EV_TIMEOUT, 1);
+}
+
+static void submit(flight_t *f)
+{
+    user_t *u = f->u;
+    conn_t *c = conn_of_flight(u, f);
     if (!c) {
-        finish(u, NULL, STATS_FAIL_PROTOCOL);
+        defer(f, STATS_FAIL_PROTOCOL);
         return;
     }
+    /* A parallel step has one timeout, armed when it starts. */
+    if (u->env->timeout_tv && f == &u->one) {
+        u->wait = W_REQUEST;
+        evtimer_add(&u->timer, u->env->timeout_tv);
+    }
+    f->in_submit = true;
+    conn_submit(c, &f->x);
+    f->in_submit = false;
+}
+
+static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
+{
+    user_t *u = f->u;
+    user_env_t *env = u->env;
+    f->req = r;
+    f->retried = f->deferred = false;
+    f->redirects = 0;
+    f->acc_sent = f->acc_recv = 0;
+    free(f->redirect_path);
+    f->redirect_path = NULL;
+    f->method = r->src->method;
+    f->x.owner = f;
+    f->x.want_body = r->needs_body;
+    f->x.proto = STATS_PROTO_H1;
+    f->x.bytes_sent = f->x.bytes_received = 0;
+    f->x.start_us = start_us;
+    if (r->origin >= 0) {
+        f->origin = &env->plan->origins[r->origin];
+    } else {
+        const char *path;
+        f->origin = NULL;
+        if (expand(u, r->url, &env->s_path, &env->s_path_cap) >= 0)
+            f->origin = origin_of_url(env, env->s_path, &path);
+        if (!f->origin) {
+            defer(f, STATS_FAIL_PROTOCOL); /* counted like any failed request */
+            return;
+        }
+    }
+    submit(f);
+}
+
+/* Latency origin of the next request: the scheduled start for the first
+ * request of an open-model iteration. */
+static uint64_t start_time(user_t *u)
+{
+    uint64_t t = u->first_of_iter && u->sched_us ? u->sched_us : clk_mono_us();
+    u->first_of_iter = false;
+    return t;
+}
+
+/* A parallel step: every request starts now; the step ends when all ended. */
+static void start_group(user_t *u, const plan_step_t *st)
+{
+    if (st->n > u->group_cap) {
+        flight_t *v = realloc(u->group, st->n * sizeof *v);
+        if (!v) {
+            u->ireq = (uint32_t)st->n; /* skipped: counted nowhere, but the user goes on */
+            event_active(&u->kick, EV_TIMEOUT, 1);
+            return;
+        }
+        memset(v + u->group_cap, 0, (st->n - u->group_cap) * sizeof *v);
+        u->group = v;
+        u->group_cap = (uint32_t)st->n;
+        for (uint32_t i = 0; i < u->group_cap; i++) {
+            u->group[i].u = u;
+            u->group[i].x.owner = &u->group[i];
+        }
+    }
+    u->n_group = u->group_left = (uint32_t)st->n;
+    u->ireq = (uint32_t)st->n;
     if (u->env->timeout_tv) {
         u->wait = W_REQUEST;
         evtimer_add(&u->timer, u->env->timeout_tv);
     }
-    u->in_submit = true;
-    conn_submit(c, &u->x);
-    u->in_submit = false;
-}
-
-static void start_request(user_t *u, const plan_req_t *r)
-{
-    user_env_t *env = u->env;
-    u->req = r;
-    u->retried = false;
-    u->redirects = 0;
-    u->acc_sent = u->acc_recv = 0;
-    free(u->redirect_path);
-    u->redirect_path = NULL;
-    u->method = r->src->method;
-    u->x.want_body = r->needs_body;
-    u->x.proto = STATS_PROTO_H1;
-    uint64_t now = clk_mono_us();
-    u->x.start_us = u->first_of_iter && u->sched_us ? u->sched_us : now;
-    u->first_of_iter = false;
-    if (r->origin >= 0) {
-        u->origin = &env->plan->origins[r->origin];
-    } else {
-        const char *path;
-        u->origin = NULL;
-        if (expand(u, r->url, &env->s_path, &env->s_path_cap) >= 0)
-            u->origin = origin_of_url(env, env->s_path, &path);
-        if (!u->origin) {
-            /* Counted like any failed request, reported from the loop. */
-            u->deferred_fail = STATS_FAIL_PROTOCOL;
-            u->wait = W_DEFER;
-            event_active(&u->timer, EV_TIMEOUT, 1);
-            return;
-        }
-    }
-    submit(u);
+    uint64_t t = start_time(u);
+    for (uint32_t i = 0; i < st->n; i++)
+        start_request(&u->group[i], &st->reqs[i], t);
 }
 
 static const char *header_get(const resp_view_t *r, const char *name, size_t *len)
@@ -496,8 +583,9 @@ static const char *header_get(const resp_view_t *r, const char *name, size_t *le
     return NULL;
 }
 
-static void store_cookies(user_t *u, const resp_view_t *resp)
+static void store_cookies(flight_t *f, const resp_view_t *resp)
 {
+    user_t *u = f->u;
     const char *path = NULL;
     int64_t now_s = 0;
     for (size_t i = 0; i < resp->n_headers; i++) {
@@ -506,22 +594,23 @@ static void store_cookies(user_t *u, const resp_view_t *resp)
             continue;
         if (!path) {
             size_t len = 0;
-            const char *p = path_of(u, &len);
+            const char *p = path_of(f, &len);
             path = p ? cookie_path(u, p, len) : "/";
             now_s = clk_wall_us() / 1000000;
         }
         if (!u->jar && !(u->jar = cookie_jar_new()))
             return;
-        cookie_jar_set(u->jar, h->value, h->value_len, u->origin->url.host, path,
-                       u->origin->url.tls, now_s);
+        cookie_jar_set(u->jar, h->value, h->value_len, f->origin->url.host, path,
+                       f->origin->url.tls, now_s);
     }
 }
 
 /* Follows a redirect when the request asks for it. True when a new hop started. */
-static bool follow(user_t *u, const resp_view_t *resp)
+static bool follow(flight_t *f, const resp_view_t *resp)
 {
+    user_t *u = f->u;
     int s = resp->status;
-    if (!u->req->src->follow_redirects || u->redirects >= MAX_REDIRECTS ||
+    if (!f->req->src->follow_redirects || f->redirects >= MAX_REDIRECTS ||
         (s != 301 && s != 302 && s != 303 && s != 307 && s != 308))
         return false;
     size_t len;
@@ -531,7 +620,7 @@ static bool follow(user_t *u, const resp_view_t *resp)
     char *target = malloc(len + 2);
     if (!target)
         return false;
-    const plan_origin_t *o = u->origin;
+    const plan_origin_t *o = f->origin;
     const char *path = target;
     if (loc[0] == '/') {
         memcpy(target, loc, len);
@@ -553,35 +642,48 @@ static bool follow(user_t *u, const resp_view_t *resp)
     free(target);
     if (!p)
         return false;
-    free(u->redirect_path);
-    u->redirect_path = p;
-    u->origin = o;
-    if (s == 303 || ((s == 301 || s == 302) && strcasecmp(u->method, "POST") == 0))
-        if (strcasecmp(u->method, "HEAD") != 0)
-            u->method = "GET";
-    u->redirects++;
-    u->acc_sent += u->x.bytes_sent;
-    u->acc_recv += u->x.bytes_received;
-    u->retried = false;
-    submit(u);
+    free(f->redirect_path);
+    f->redirect_path = p;
+    f->origin = o;
+    if (s == 303 || ((s == 301 || s == 302) && strcasecmp(f->method, "POST") == 0))
+        if (strcasecmp(f->method, "HEAD") != 0)
+            f->method = "GET";
+    f->redirects++;
+    f->acc_sent += f->x.bytes_sent;
+    f->acc_recv += f->x.bytes_received;
+    f->retried = false;
+    submit(f);
     return true;
 }
 
-static void finish(user_t *u, const resp_view_t *resp, stats_fail_t fail)
+static bool in_flight(const user_t *u)
 {
+    return u->one.req || u->group_left;
+}
+
+static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
+{
+    user_t *u = f->u;
     user_env_t *env = u->env;
-    const plan_req_t *r = u->req;
-    if (u->wait == W_REQUEST)
-        evtimer_del(&u->timer);
-    u->wait = W_NONE;
-    if (!resp && fail == STATS_FAIL_RESET && u->x.retryable && !u->retried) {
-        u->retried = true; /* the server closed a kept-alive socket: resend once */
-        submit(u);
+    const plan_req_t *r = f->req;
+    bool serial = f == &u->one;
+    f->deferred = false;
+    if (serial) {
+        if (u->wait == W_REQUEST)
+            evtimer_del(&u->timer);
+        u->wait = W_NONE;
+    }
+    if (!resp && f->x.retryable && !f->retried &&
+        (fail == STATS_FAIL_RESET || fail == STATS_FAIL_H2_GOAWAY || fail == STATS_FAIL_H2_RST)) {
+        /* Not processed by the server (kept-alive socket closed, stream
+         * refused, GOAWAY): resend once. */
+        f->retried = true;
+        submit(f);
         return;
     }
     if (resp) {
-        store_cookies(u, resp);
-        if (follow(u, resp))
+        store_cookies(f, resp);
+        if (follow(f, resp))
             return;
         fail = check_eval(&r->src->check, resp);
         for (size_t i = 0; i < r->n_ext; i++)
@@ -589,11 +691,19 @@ static void finish(user_t *u, const resp_view_t *resp, stats_fail_t fail)
                 fail = STATS_FAIL_EXTRACT;
     }
     uint64_t now = clk_mono_us();
-    stats_record(env->stats, r->entry, u->x.proto, resp ? resp->status : 0, fail,
-                 now > u->x.start_us ? now - u->x.start_us : 0, u->acc_sent + u->x.bytes_sent,
-                 u->acc_recv + u->x.bytes_received);
-    u->req = NULL;
-    u->ireq++;
+    stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,
+                 now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
+                 f->acc_recv + f->x.bytes_received);
+    f->req = NULL;
+    if (serial) {
+        u->ireq++;
+    } else {
+        if (--u->group_left)
+            return; /* the step ends with its last request */
+        if (u->wait == W_REQUEST)
+            evtimer_del(&u->timer);
+        u->wait = W_NONE;
+    }
     if (u->stopping && (u->phase == PH_START || u->phase == PH_TASKS))
         enter(u, PH_STOP);
     run(u);
@@ -601,17 +711,34 @@ static void finish(user_t *u, const resp_view_t *resp, stats_fail_t fail)
 
 static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
 {
-    user_t *u = x->owner;
-    if (u->in_submit) {
-        /* Failed inside conn_submit (refused at once): continue from the loop,
-         * or a dead server would turn the task loop into recursion. */
-        evtimer_del(&u->timer);
-        u->deferred_fail = fail;
-        u->wait = W_DEFER;
-        event_active(&u->timer, EV_TIMEOUT, 1);
+    flight_t *f = x->owner;
+    if (f->in_submit) {
+        defer(f, fail);
         return;
     }
-    finish(u, resp, fail);
+    finish(f, resp, fail);
+}
+
+/* Ends the flights deferred so far (new ones re-arm the kick: one round per
+ * loop pass, so a dead server cannot keep the loop here). */
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    user_t *u = arg;
+    if (u->one.deferred && u->one.req) {
+        finish(&u->one, NULL, u->one.deferred_fail);
+        return;
+    }
+    flight_t *g = u->group;
+    uint32_t n = u->n_group;
+    for (uint32_t i = 0; i < n && u->group == g && u->group_left; i++)
+        if (g[i].deferred && g[i].req)
+            finish(&g[i], NULL, g[i].deferred_fail);
+    /* start_group could not allocate: the step is skipped. */
+    if (!in_flight(u) && u->wait == W_NONE && u->phase != PH_IDLE && u->phase != PH_DONE &&
+        u->phase != PH_NEW)
+        run(u);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -626,12 +753,19 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         run(u);
         return;
     case W_REQUEST:
-        if (u->x.conn)
-            conn_cancel(u->x.conn, &u->x);
-        finish(u, NULL, STATS_FAIL_TIMEOUT);
-        return;
-    case W_DEFER:
-        finish(u, NULL, u->deferred_fail);
+        if (u->one.req) {
+            if (u->one.x.conn)
+                conn_cancel(u->one.x.conn, &u->one.x);
+            finish(&u->one, NULL, STATS_FAIL_TIMEOUT);
+            return;
+        }
+        /* A parallel step timed out: withdraw everything first, then end each. */
+        for (uint32_t i = 0; i < u->n_group; i++)
+            if (u->group[i].req && u->group[i].x.conn)
+                conn_cancel(u->group[i].x.conn, &u->group[i].x);
+        for (uint32_t i = 0, n = u->n_group; i < n && u->group_left; i++)
+            if (u->group[i].req)
+                finish(&u->group[i], NULL, STATS_FAIL_TIMEOUT);
         return;
     default:
         return;
@@ -648,7 +782,10 @@ static void run(user_t *u)
         if (u->step < steps->n) {
             const plan_step_t *st = &steps->v[u->step];
             if (u->ireq < st->n) {
-                start_request(u, &st->reqs[u->ireq]);
+                if (st->parallel && st->n > 1)
+                    start_group(u, st);
+                else
+                    start_request(&u->one, &st->reqs[u->ireq], start_time(u));
                 return;
             }
             u->step++;
@@ -697,9 +834,9 @@ void user_stop(user_t *u)
         u->env->on_end(u, u->env->arg);
         return;
     }
-    if (u->req)
-        return; /* the request in flight finishes first (finish() moves on) */
-    if (u->wait == W_THINK || u->wait == W_DEFER)
+    if (in_flight(u))
+        return; /* the requests in flight finish first (finish() moves on) */
+    if (u->wait == W_THINK)
         evtimer_del(&u->timer);
     u->wait = W_NONE;
     enter(u, PH_STOP);

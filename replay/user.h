@@ -5,11 +5,13 @@
  *       open model:  iteration    ▼  │ next iteration                          │
  *                                IDLE ───────────── stop ─────────────────────┘
  *
- * Within a phase the user runs its steps in order; a step's requests run one
- * after the other (a parallel group is run serially until the h2 work gives
- * groups their own exchanges), then the user waits (the class wait after task
- * steps, or the recorded think time) on its one timer. While a request is in
- * flight the same timer is the request timeout. user_stop lets the request in
+ * Within a phase the user runs its steps in order; a serial step's requests
+ * run one after the other; a parallel step's requests start together (on h2 as
+ * streams of the user's one connection to the origin, on HTTP/1.1 over up to
+ * max_conns_per_host connections) and the step ends when the last one ended.
+ * Then the user waits (the class wait after task steps, or the recorded think
+ * time) on its timer. While requests are in flight the same timer is the
+ * request timeout (one for a whole parallel step). user_stop lets the request in
  * flight finish, then runs on_stop; a thinking or idle user goes to on_stop at
  * once. Every transition happens on the user's worker thread. */
 #ifndef AIOTEST_USER_H

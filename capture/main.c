@@ -30,6 +30,8 @@ static const char usage[] =
     "  --ca DIR                terminate CONNECT TLS with per-host certificates signed by\n"
     "                          DIR's CA (without it CONNECT is a blind, recorded tunnel)\n"
     "  --no-h2                 offer only http/1.1 to TLS clients (default: h2 too)\n"
+    "  --no-upstream-h2        speak only HTTP/1.1 to https origins (default: h2 when\n"
+    "                          the origin chooses it by ALPN)\n"
     "  --upstream-ca FILE      PEM bundle trusted for origins instead of the system store\n"
     "  --upstream-insecure     do not verify origin certificates\n"
     "  --upstream-timeout D    connect, TLS and response silence limit (default 30s)\n"
@@ -54,7 +56,7 @@ static const char usage[] =
     "Durations take units (500ms, 5s, 1m); sizes take KiB/MiB suffixes.\n";
 
 enum {
-    OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_UP_CA,
+    OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_NO_UP_H2, OPT_UP_CA,
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
 };
@@ -68,6 +70,7 @@ static const struct option longopts[] = {
     { "init-ca", required_argument, NULL, OPT_INIT_CA },
     { "ca", required_argument, NULL, OPT_CA },
     { "no-h2", no_argument, NULL, OPT_NO_H2 },
+    { "no-upstream-h2", no_argument, NULL, OPT_NO_UP_H2 },
     { "upstream-ca", required_argument, NULL, OPT_UP_CA },
     { "upstream-insecure", no_argument, NULL, OPT_UP_INSECURE },
     { "upstream-timeout", required_argument, NULL, OPT_UP_TIMEOUT },
@@ -126,7 +129,7 @@ static int duration(const char *opt, const char *s, uint64_t *us)
 
 int main(int argc, char **argv)
 {
-    proxy_config_t cfg = { .listen_port = 8080, .h2 = true, .upstream_timeout_us = 30000000,
+    proxy_config_t cfg = { .listen_port = 8080, .h2 = true, .upstream_h2 = true, .upstream_timeout_us = 30000000,
                            .drain_timeout_us = 5000000, .rec = { .max_body = 1024 * 1024 } };
     filter_t *filter = filter_new();
     const char *proxy = NULL, *reverse = NULL;
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
         case OPT_INIT_CA: rc = init_ca(optarg); goto out;
         case OPT_CA: cfg.ca_dir = optarg; break;
         case OPT_NO_H2: cfg.h2 = false; break;
+        case OPT_NO_UP_H2: cfg.upstream_h2 = false; break;
         case OPT_UP_CA: cfg.upstream_ca = optarg; break;
         case OPT_UP_INSECURE: cfg.upstream_insecure = true; break;
         case OPT_UP_TIMEOUT:

@@ -181,12 +181,13 @@ int proxy_run(const proxy_config_t *cfg)
         goto out;
     }
     tls_client_opts_t topts = { .insecure = cfg->upstream_insecure, .ca_file = cfg->upstream_ca,
-                                .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len };
+                                .alpn = cfg->upstream_h2 ? tls_alpn_h2_http11 : tls_alpn_http11,
+                                .alpn_len = cfg->upstream_h2 ? tls_alpn_h2_http11_len : tls_alpn_http11_len };
     if ((up_tls = tls_client_ctx_new(&topts, err, sizeof err)) == NULL) {
         log_error("--upstream-ca: %s", err);
         goto out;
     }
-    up_pool_opts_t popts = { .base = px->base, .dns = px->dns, .tls = up_tls,
+    up_pool_opts_t popts = { .base = px->base, .dns = px->dns, .tls = up_tls, .h2 = cfg->upstream_h2,
                              .timeout_us = cfg->upstream_timeout_us };
     if ((px->pool = up_pool_new(&popts)) == NULL)
         goto out;

@@ -25,6 +25,7 @@ typedef struct proxy_config {
     bool upstream_insecure;
     const char *upstream_ca;
     bool h2;                     /* offer h2 to TLS clients */
+    bool upstream_h2;            /* offer h2 to TLS origins */
     uint64_t upstream_timeout_us;
     uint64_t drain_timeout_us;
     uint64_t stats_interval_us;  /* 0: only at exit */

@@ -4,7 +4,10 @@
  *
  * A connection is a state machine: CONNECTING -> (HANDSHAKE) -> ACTIVE (one
  * request in flight: head and body going out, response coming in) -> IDLE in
- * the pool, or DEAD. Callbacks are deferred (never run inside up_start or up_*). */
+ * the pool, or DEAD. When a TLS origin chooses h2 by ALPN the connection
+ * becomes an HTTP/2 session (uph2.c) shared by concurrent requests, and the
+ * handles are its streams (state H2); fronts see no difference.
+ * Callbacks of HTTP/1.1 connections are deferred (never run inside up_*). */
 #ifndef CAPTURE_UPSTREAM_H
 #define CAPTURE_UPSTREAM_H
 
@@ -24,6 +27,7 @@ typedef struct up_pool_opts {
     struct event_base *base;
     struct evdns_base *dns;
     SSL_CTX *tls;            /* for https origins; NULL refuses them */
+    bool h2;                 /* tls offers h2 by ALPN: speak it when chosen */
     uint64_t timeout_us;     /* connect, TLS, and silence while a response is due */
 } up_pool_opts_t;
 

@@ -2,7 +2,9 @@
 # Many concurrent HTTP/2 streams on one intercepted connection: 20 downloads
 # of 3 MB and 10 uploads of 2 MB (PUT to nginx's WebDAV) arrive intact, each
 # stream is one complete exchange with its own stream id on the same
-# connection, and body-less answers (201) are not taken for cut streams.
+# connection, and body-less answers (201) are not taken for cut streams. The
+# origin (nginx, h2 by ALPN) is spoken to in HTTP/2, or HTTP/1.1 with
+# --no-upstream-h2.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
 t_need curl nginx
@@ -39,3 +41,17 @@ t_eq "flags" "tls,h2" "$(cut -f6 "$T_DIR/dump.txt" | sort -u | tr '\n' ' ' | sed
 t_eq "GET streams on one connection" 1 "$(awk -F'\t' '$1 == "GET" { print $8 }' "$T_DIR/dump.txt" | sort -u | wc -l)"
 t_eq "distinct GET stream ids" 20 "$(awk -F'\t' '$1 == "GET" { print $7 }' "$T_DIR/dump.txt" | sort -u | wc -l)"
 t_eq "recorded upload statuses" "201" "$(awk -F'\t' '$1 == "PUT" { print $3 }' "$T_DIR/dump.txt" | sort -u)"
+proto=$(awk '{ print $NF }' "$T_DIR/nginx-access.log" | sort | uniq -c | tr -s ' ')
+t_eq "protocol nginx saw from the capture" " 30 HTTP/2.0" "$proto"
+
+: >"$T_DIR/nginx-access.log"
+cap_start -o "$T_DIR/rec-h1.mp" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" --no-upstream-h2
+args=()
+for i in 1 2 3; do args+=("$NG_URL/big.bin" -o "$T_DIR/h1-$i.bin"); done
+curl -sS --parallel --http2 --cacert "$CA/ca.pem" -x "$CAP_PROXY" "${args[@]}" 2>"$T_DIR/curl.err" || t_fail "downloads with --no-upstream-h2"
+for i in 1 2 3; do
+    [ "$(sha "$T_DIR/h1-$i.bin")" = "$(sha "$T_DIR/www/big.bin")" ] || t_fail "download $i differs"
+done
+cap_stop INT
+proto=$(awk '{ print $NF }' "$T_DIR/nginx-access.log" | sort | uniq -c | tr -s ' ')
+t_eq "protocol nginx saw with --no-upstream-h2" " 3 HTTP/1.1" "$proto"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "har.h"
 
@@ -126,12 +127,83 @@ static void test_time_and_base64(void **state)
     assert_int_equal(har_base64_decode("a*b", 3, out), -1);
 }
 
+/* Every prefix of a good HAR: an error naming the JSON position, never a crash. */
+static void test_truncated(void **state)
+{
+    (void)state;
+    size_t len = strlen(GOOD);
+    for (size_t cut = 0; cut < len; cut++) {
+        char *text = strndup(GOOD, cut);
+        char *path = write_tmp(text);
+        xset_t xs;
+        mp_error_t err = {0};
+        xs_init(&xs);
+        int rc = har_load(path, 0, &xs, &err);
+        if (rc == 0 || !strstr(err.msg, path))
+            fail_msg("cut at %zu: rc %d, '%s'", cut, rc, err.msg);
+        xs_fini(&xs);
+        unlink(path);
+        free(path);
+        free(text);
+    }
+}
+
+/* Replaces, one at a time, every value inside the entries by a value of each
+ * other JSON type: har_load either accepts it or names entry and field. */
+static void mutate(json_t *root, json_t *node, int depth)
+{
+    json_t *kinds[] = {json_null(), json_integer(-7), json_string("x"), json_array(), json_object(), json_true()};
+    const char *key;
+    json_t *v;
+    void *tmp;
+    if (depth > 6)
+        goto out;
+    json_object_foreach_safe(node, tmp, key, v) {
+        json_t *keep = json_incref(v);
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+            json_object_set(node, key, kinds[k]);
+            char *text = json_dumps(root, 0);
+            char *path = write_tmp(text);
+            xset_t xs;
+            mp_error_t err = {0};
+            xs_init(&xs);
+            if (har_load(path, 0, &xs, &err) < 0 && !strstr(err.msg, "entry 0: "))
+                fail_msg("%s replaced: '%s' does not name the entry", key, err.msg);
+            xs_fini(&xs);
+            unlink(path);
+            free(path);
+            free(text);
+        }
+        json_object_set(node, key, keep);
+        if (json_is_object(keep))
+            mutate(root, keep, depth + 1);
+        else if (json_is_array(keep) && json_array_size(keep) && json_is_object(json_array_get(keep, 0)))
+            mutate(root, json_array_get(keep, 0), depth + 1);
+        json_decref(keep);
+    }
+out:
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        json_decref(kinds[k]);
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    json_t *root = json_loads(GOOD + 3, 0, NULL);
+    assert_non_null(root);
+    json_t *entry = json_array_get(json_object_get(json_object_get(root, "log"), "entries"), 0);
+    mutate(root, entry, 0);
+    json_decref(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entries),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_time_and_base64),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_wrong_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

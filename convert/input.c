@@ -39,7 +39,7 @@ static int load_recording(const char *path, size_t file_no, xset_t *xs, mp_error
     rec_header_t h = {0};
     rec_reader_t *r = rec_reader_open(path, &h, err);
     if (!r)
-        return err->msg[0] ? MP_ERR_FORMAT : MP_ERR_IO;
+        return MP_ERR_FORMAT;  /* the file opened (sniffed): not a recording, or a newer one */
     int rc;
     for (;;) {
         xs_item_t *it = xs_push(xs);

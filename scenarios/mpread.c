@@ -22,6 +22,7 @@ struct mpr_stream {
     int64_t end;      /* offset just after it */
     long index;       /* index of the object last returned, -1 before the first */
     bool eof;
+    bool cut;         /* the last error was the end of the file inside a record */
     mpskim_t skim;    /* refuses impossible element counts before msgpack-c sees them */
 };
 
@@ -142,6 +143,7 @@ int mpr_next(mpr_stream_t *s, const msgpack_object **obj, mp_error_t *err)
             return mp_error_set(err, MP_ERR_IO, rec, at, "%s: record %ld at byte %lld: read failed: %s",
                                 s->name, rec, (long long)at, strerror(errno));
         if (n == 0) {
+            s->cut = s->fed != at;
             if (s->skim.bad_count)
                 return mp_error_set(err, MP_ERR_FORMAT, rec, at,
                                     "%s: record %ld at byte %lld: truncated (the value at byte %lld declares %llu "
@@ -161,6 +163,7 @@ long mpr_index(const mpr_stream_t *s) { return s->index; }
 int64_t mpr_offset(const mpr_stream_t *s) { return s->start; }
 int64_t mpr_end(const mpr_stream_t *s) { return s->end; }
 const char *mpr_name(const mpr_stream_t *s) { return s->name; }
+bool mpr_was_cut(const mpr_stream_t *s) { return s->cut; }
 
 mpr_ctx_t mpr_ctx(const mpr_stream_t *s, mp_error_t *err)
 {

@@ -36,6 +36,9 @@ int64_t mpr_offset(const mpr_stream_t *s);
 /* Byte offset just after the last complete object. */
 int64_t mpr_end(const mpr_stream_t *s);
 const char *mpr_name(const mpr_stream_t *s);
+/* Whether the last error was the file ending inside a record (a cut, which
+ * an appending writer may drop) rather than bytes that are not msgpack. */
+bool mpr_was_cut(const mpr_stream_t *s);
 
 /* Where a field is read, for messages: file, record, offset and a path
  * prefix such as "class 'browse' tasks[2].requests[0]" (may be ""). */

@@ -67,7 +67,8 @@ rec_writer_t *rec_writer_open_fp(FILE *fp, const rec_header_t *h, mp_error_t *er
 
 /* Checks the existing file's header and finds the end of its last complete
  * record, so an append after a killed capture continues a readable file.
- * Returns that end offset (0: no header yet) or negative with err. */
+ * Returns that end offset (0: no complete header, start afresh) or negative
+ * with err: another format or version, or bytes that are not msgpack. */
 static int64_t existing_end(const char *path, long *records, mp_error_t *err)
 {
     struct stat st;
@@ -83,16 +84,15 @@ static int64_t existing_end(const char *path, long *records, mp_error_t *err)
         rec_header_t h = {0};
         rc = rec_codec_unpack_header(&c, o, &h);
         rec_header_fini(&h);
-    } else if (rc == MP_ERR_FORMAT) {
-        rc = 0; /* a header cut short: start the file again */
+        while (rc == MP_OK)
+            rc = mpr_next(s, &o, err);
     }
-    while (rc == MP_OK && mpr_index(s) >= 0)
-        rc = mpr_next(s, &o, err);
     int64_t end = mpr_end(s);
     *records = mpr_index(s) + 1;
+    bool cut = rc == MP_ERR_FORMAT && mpr_was_cut(s);
     mpr_close(s);
-    if (rc == MP_EOF || rc == MP_ERR_FORMAT)
-        return end; /* clean end, or a record cut short that we drop */
+    if (rc == MP_EOF || cut)
+        return end; /* clean end, or a last record cut short that we drop */
     return rc;
 }
 

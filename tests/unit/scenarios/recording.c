@@ -431,6 +431,42 @@ static void test_append_continues_after_a_cut(void **state)
     free(data2);
 }
 
+/* Append never cuts a file that is damaged rather than cut short, nor adds
+ * to another kind of file. */
+static void test_append_refuses_damaged(void **state)
+{
+    (void)state;
+    char *path = write_sample();
+    size_t size;
+    uint8_t *data = fx_read(path, &size);
+    data = realloc(data, size + 2);
+    assert_non_null(data);
+    data[size++] = 0xc1; /* never valid msgpack */
+    data[size++] = 0x00;
+    fx_write(path, data, size);
+    mp_error_t err;
+    rec_header_t h;
+    fx_rec_header(&h);
+    assert_null(rec_writer_open(path, &h, true, &err));
+    assert_non_null(strstr(err.msg, "not valid msgpack"));
+    size_t size2;
+    uint8_t *data2 = fx_read(path, &size2);
+    assert_int_equal(size2, size);
+    free(data2);
+
+    mpw_t w;
+    mpw_init(&w);
+    pack_header(&w, SCN_FORMAT, 1, 0);
+    fx_write(path, w.sb.data, w.sb.size);
+    assert_null(rec_writer_open(path, &h, true, &err));
+    assert_non_null(strstr(err.msg, "expected 'aiotest-recording'"));
+    mpw_fini(&w);
+    rec_header_fini(&h);
+    unlink(path);
+    free(path);
+    free(data);
+}
+
 static void test_writer_refuses_invalid(void **state)
 {
     (void)state;
@@ -483,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_random_bytes_and_mutations),
         cmocka_unit_test(test_impossible_counts),
         cmocka_unit_test(test_append_continues_after_a_cut),
+        cmocka_unit_test(test_append_refuses_damaged),
         cmocka_unit_test(test_writer_refuses_invalid),
         cmocka_unit_test(test_headers_helpers),
     };

@@ -222,12 +222,10 @@ static const char *type_name(const msgpack_object *o)
     return "unknown";
 }
 
-/* Absent value: error when required, else "leave the default". */
+/* An absent value: an error when required, else 0 (the caller's default stays). */
 static int absent(const mpr_ctx_t *c, const char *key, bool required, const char *want)
 {
-    if (required)
-        return mpr_fail(c, MP_ERR_INVALID, key, "missing (expected %s)", want);
-    return 1;
+    return required ? mpr_fail(c, MP_ERR_INVALID, key, "missing (expected %s)", want) : 0;
 }
 
 int mpr_obj_str(const mpr_ctx_t *c, const msgpack_object *o, const char *field, char **out)
@@ -248,7 +246,7 @@ int mpr_str(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool
 {
     const msgpack_object *o = mpr_get(map, key);
     if (!o)
-        return absent(c, key, required, "a string") < 0 ? MP_ERR_INVALID : 0;
+        return absent(c, key, required, "a string");
     return mpr_obj_str(c, o, key, out);
 }
 
@@ -256,7 +254,7 @@ int mpr_uint(const mpr_ctx_t *c, const msgpack_object *map, const char *key, boo
 {
     const msgpack_object *o = mpr_get(map, key);
     if (!o)
-        return absent(c, key, required, "an unsigned integer") < 0 ? MP_ERR_INVALID : 0;
+        return absent(c, key, required, "an unsigned integer");
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return mpr_fail(c, MP_ERR_FORMAT, key, "expected an unsigned integer, got %s%s", type_name(o),
                         o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? " below 0" : "");
@@ -268,7 +266,7 @@ int mpr_int(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool
 {
     const msgpack_object *o = mpr_get(map, key);
     if (!o)
-        return absent(c, key, required, "an integer") < 0 ? MP_ERR_INVALID : 0;
+        return absent(c, key, required, "an integer");
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
         *out = o->via.i64;
         return 0;
@@ -331,7 +329,7 @@ int mpr_array(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bo
     *n = 0;
     const msgpack_object *o = mpr_get(map, key);
     if (!o)
-        return absent(c, key, required, "an array") < 0 ? MP_ERR_INVALID : 0;
+        return absent(c, key, required, "an array");
     if (o->type != MSGPACK_OBJECT_ARRAY)
         return mpr_fail(c, MP_ERR_FORMAT, key, "expected an array, got %s", type_name(o));
     *out = o->via.array.ptr;

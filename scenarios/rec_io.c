@@ -196,7 +196,6 @@ int rec_reader_next(rec_reader_t *r, rec_exchange_t *x, mp_error_t *err)
     mpr_ctx_t c = mpr_ctx(r->s, err);
     rc = rec_codec_unpack_exchange(&c, o, x);
     if (rc == 0) {
-        mp_error_set(err, 0, -1, -1, "%s", "");
         mp_error_t verr;
         rc = rec_exchange_validate(x, &verr);
         if (rc != 0)

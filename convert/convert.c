@@ -180,10 +180,19 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     if (!f)
         return MP_ERR_INVALID;
     for (size_t i = 0; i < n; i++) {
-        int rc = input_load(paths[i], i, xs, err);
+        size_t had = xs->n;
+        bool damaged;
+        int rc = input_load(paths[i], i, xs, &damaged, err);
         if (rc) {
             filter_free(f);
             return rc < 0 ? rc : MP_ERR_FORMAT;
+        }
+        if (damaged) {
+            st->damaged++;
+            if (o->report)
+                fprintf(o->report, "aiotest-convert: warning: %s; the %zu complete record(s) before it are used\n",
+                        err->msg, xs->n - had);
+            memset(err, 0, sizeof *err);
         }
     }
     if (!(*keep = calloc(xs->n ? xs->n : 1, sizeof **keep))) {

@@ -45,6 +45,7 @@ typedef struct conv_opts {
 /* What the conversion read and dropped (for the summary line and tests). */
 typedef struct conv_stats {
     size_t read;             /* exchanges/entries read from all inputs */
+    size_t damaged;          /* recordings cut short (complete records before the cut used) */
     size_t dropped_error;    /* tunnel, error, incomplete or unanswered records */
     size_t dropped_host;     /* --include-host / --exclude-host */
     size_t dropped_path;     /* --exclude-path */

@@ -34,8 +34,9 @@ static int sniff_json(const char *path, bool *json, mp_error_t *err)
     return 0;
 }
 
-static int load_recording(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
+static int load_recording(const char *path, size_t file_no, xset_t *xs, bool *damaged, mp_error_t *err)
 {
+    size_t before = xs->n;
     rec_header_t h = {0};
     rec_reader_t *r = rec_reader_open(path, &h, err);
     if (!r)
@@ -65,14 +66,19 @@ static int load_recording(const char *path, size_t file_no, xset_t *xs, mp_error
     }
     rec_reader_close(r);
     rec_header_fini(&h);
+    if (rc == MP_ERR_FORMAT && xs->n > before) {
+        *damaged = true;  /* the stream cannot resync: what came before is all there is */
+        return 0;
+    }
     return rc == MP_EOF ? 0 : rc;
 }
 
-int input_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
+int input_load(const char *path, size_t file_no, xset_t *xs, bool *damaged, mp_error_t *err)
 {
     bool json;
+    *damaged = false;
     int rc = sniff_json(path, &json, err);
     if (rc)
         return rc;
-    return json ? har_load(path, file_no, xs, err) : load_recording(path, file_no, xs, err);
+    return json ? har_load(path, file_no, xs, err) : load_recording(path, file_no, xs, damaged, err);
 }

@@ -25,7 +25,7 @@ static void usage(FILE *out)
           "      --json               write the scenario as its JSON text view (stdout without -o)\n"
           "      --dump FILE          print a recording or scenario file as JSON and exit\n"
           "      --from-json FILE     read an edited JSON view (recording or scenario) and write -o FILE\n"
-          "  -q, --quiet              no correlation lines and no summary on stderr\n"
+          "  -q, --quiet              nothing on stderr but errors (no correlations, warnings, summary)\n"
           "sessions and classes:\n"
           "      --session-gap D      a pause of D (e.g. 30m) starts a new visit of the same client\n"
           "      --max-classes N      merge the rarest classes into the nearest until N remain\n"

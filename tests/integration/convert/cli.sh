@@ -86,3 +86,17 @@ expect_error 2 "url" --from-json "$T_DIR/broken.json" -o "$T_DIR/broken.mp"
 printf '{\n  "format": "aiotest-scenario",\n  oops\n}\n' >"$T_DIR/syntax.json"
 expect_error 2 "syntax.json:3:" --from-json "$T_DIR/syntax.json" -o "$T_DIR/x.mp"
 expect_error 2 "needs -o" --from-json "$T_DIR/syntax.json"
+
+# A recording cut mid-record (a capture killed with -9): the complete records
+# are converted, with a warning naming the cut; a file cut inside its first
+# exchange holds nothing to convert and is an error.
+python3 - "$T_DIR/login.mp" "$T_DIR/cut.mp" "$T_DIR/cut1.mp" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(data[:-5])
+open(sys.argv[3], "wb").write(data[:len(data) // 3])
+PY
+"$T_CONVERT" "$T_DIR/cut.mp" --json -o "$T_DIR/cut.json" 2>"$T_DIR/cut.log" || t_fail "cut recording: exit $?: $(cat "$T_DIR/cut.log")"
+grep -q "warning: .*cut.mp: record 2 .*truncated.*1 complete record" "$T_DIR/cut.log" || t_fail "cut recording: $(cat "$T_DIR/cut.log")"
+t_eq "cut recording: the complete exchange converted" 1 "$($Q "$T_DIR/cut.json" requests)"
+expect_error 2 "cut1.mp: record 1" "$T_DIR/cut1.mp" --json

@@ -50,5 +50,15 @@ m_replay() {
     timeout 120 "$T_REPLAY" "$@" >"$T_DIR/$log" 2>&1
     M_RC=$?
     [ "$M_RC" = 124 ] && t_fail "aiotest-replay did not end within 120 s: $(tail -5 "$T_DIR/$log")"
+    m_no_sanitizer_report "$T_DIR/$log"
+}
+
+# m_no_sanitizer_report LOG: fails when a sanitizer build reported an error in LOG
+# (ASan exits 1, which would pass for a failed threshold).
+m_no_sanitizer_report() {
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
+        grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" | head -40
+        t_fail "sanitizer report in $(basename "$1")"
+    fi
     return 0
 }

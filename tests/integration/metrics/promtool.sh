@@ -13,9 +13,14 @@ t_bg replay timeout 120 "$T_REPLAY" "$SCENARIO" --host "$TARGET_URL" -u 3 -r 3 -
     --metrics ":$MPORT" --metrics-linger 3s --report "$T_DIR/run.json"
 REPLAY_PID=$T_LAST_PID
 t_wait_port "$MPORT" 20
-sleep 2
-curl -sf "http://127.0.0.1:$MPORT/metrics" -D "$T_DIR/headers" -o "$T_DIR/live.txt" ||
-    t_fail "GET /metrics during the run failed"
+# Workers publish once a second: poll until the page counts requests (the run lasts 4 s).
+for _ in $(seq 1 30); do
+    curl -sf "http://127.0.0.1:$MPORT/metrics" -D "$T_DIR/headers" -o "$T_DIR/live.txt" ||
+        t_fail "GET /metrics during the run failed"
+    grep -q '^aiotest_requests_total{' "$T_DIR/live.txt" && break
+    sleep 0.2
+done
+t_check "the run is still going" test ! -s "$T_DIR/run.json"
 t_check "content type is the 0.0.4 text format" grep -qi '^content-type: text/plain; version=0.0.4' "$T_DIR/headers"
 promtool check metrics <"$T_DIR/live.txt" >"$T_DIR/promtool.txt" 2>&1 ||
     t_fail "promtool check metrics rejected the live page: $(cat "$T_DIR/promtool.txt")"
@@ -36,3 +41,4 @@ t_eq "failures on the final page" "$(m_json "$T_DIR/run.json" 'd["total"]["failu
 t_eq "stage after the run" 0 "$(sumof 'aiotest_stage ')"
 wait "$REPLAY_PID"
 t_eq "aiotest-replay exit code" 0 "$?"
+m_no_sanitizer_report "$T_DIR/replay.log"

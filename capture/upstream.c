@@ -167,6 +167,7 @@ static int on_body(void *arg, const char *p, size_t n)
 {
     up_conn_t *c = arg;
     if (c->front)
+        if (c->front)
         c->ops->on_body(c->front, p, n);
     return 0;
 }
@@ -279,6 +280,7 @@ static void conn_write(struct bufferevent *bev, void *arg)
     (void)bev;
     if (c->want_drain && c->front) {
         c->want_drain = false;
+        if (c->front)
         c->ops->on_drain(c->front);
     }
 }
@@ -382,13 +384,15 @@ static up_conn_t *pool_take(up_pool_t *p, const url_t *origin)
 static void wrap_interim(void *arg, int status, const rec_headers_t *h)
 {
     up_conn_t *c = arg;
-    c->ops->on_interim(c->front, status, h);
+    if (c->front)
+        c->ops->on_interim(c->front, status, h);
 }
 
 static void wrap_head(void *arg, const up_resp_t *r)
 {
     up_conn_t *c = arg;
-    c->ops->on_head(c->front, r);
+    if (c->front)
+        c->ops->on_head(c->front, r);
 }
 
 static void wrap_body(void *arg, const char *p, size_t n)
@@ -405,7 +409,8 @@ static void wrap_done(void *arg)
     void *front = c->front;
     c->h2 = NULL;
     conn_free(c);
-    ops->on_done(front);
+    if (front)
+        ops->on_done(front);
 }
 
 static void wrap_fail(void *arg, int status, const char *reason)
@@ -415,7 +420,8 @@ static void wrap_fail(void *arg, int status, const char *reason)
     void *front = c->front;
     c->h2 = NULL;
     conn_free(c);
-    ops->on_fail(front, status, reason);
+    if (front)
+        ops->on_fail(front, status, reason);
 }
 
 static void wrap_drain(void *arg)

@@ -110,7 +110,7 @@ static const char *cookie_in(const char *list, const char *name, size_t *len)
 /* The session key of a request (Cookie or the session header), or NULL. */
 static char *session_from_request(const record_opts_t *o, const rec_headers_t *h)
 {
-    for (size_t i = 0; i < h->n; i++) {
+    for (size_t i = 0; h != NULL && i < h->n; i++) {
         const char *name = h->v[i].name, *v = h->v[i].value;
         if (o->session_header && strcasecmp(name, o->session_header) == 0)
             return session_key(v, strlen(v));
@@ -126,7 +126,7 @@ static char *session_from_request(const record_opts_t *o, const rec_headers_t *h
 /* A response that sets the session cookie starts that session (a login). */
 static char *session_from_response(const record_opts_t *o, const rec_headers_t *h)
 {
-    if (o->session_cookie == NULL)
+    if (o->session_cookie == NULL || h == NULL)
         return NULL;
     size_t nl = strlen(o->session_cookie);
     for (size_t i = 0; i < h->n; i++) {

@@ -11,7 +11,7 @@ cap_nginx_tls
 
 # Blind tunnel: curl verifies nginx itself, the capture sees only bytes.
 REC="$T_DIR/tunnel.mp"
-cap_start -o "$REC"
+cap_start -o "$REC" --session-cookie session
 code=$(curl -sS --cacert "$T_DIR/nginx.crt" -x "$CAP_PROXY" -o "$T_DIR/tunnel.out" -w '%{http_code}' \
     "$NG_URL/api/search?q=tunnel")
 t_eq "HTTPS through the blind tunnel" 200 "$code"

@@ -184,6 +184,12 @@ static xch_t *teardown(conn_t *c)
 
 void conn_close(conn_t *c, stats_fail_t why)
 {
+    if (why == STATS_OK) {
+        /* A clean close ("Connection: close"): what is queued behind goes on
+         * a new socket (parallel steps queue on HTTP/1.1 connections). */
+        conn_retire(c, STATS_FAIL_RESET);
+        return;
+    }
     xch_t *x = teardown(c);
     /* Callbacks last: on_done may submit on this very slot, which reconnects. */
     while (x) {
@@ -597,6 +603,12 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
         if (rc < 0) {
             conn_close(c, (stats_fail_t)-rc);
             return;
+        }
+        /* A response ended: the next queued exchange may go (HTTP/1.1). */
+        if (c->qhead) {
+            conn_pump(c);
+            if (c->gen != gen || c->state != CONN_READY)
+                return;
         }
         /* A short plain read drained the socket; TLS may still hold decrypted bytes. */
         if (!c->ssl && (size_t)n < env->rbuf_cap)

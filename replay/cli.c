@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scenario.h"
@@ -25,6 +26,9 @@ static const char usage[] =
     "                          'rate <duration> <iterations/s>' lines\n"
     "      --iterations N      each user runs its tasks N times, then on_stop, and ends\n"
     "      --max-users N       open model: most pooled users (default 10000)\n"
+    "      --segment K/N       run share K (0..N-1) of N: users with number % N == K and\n"
+    "                          1/N of the arrival rate, for N copies of the same run\n"
+    "      --start-at TIME     wait until TIME (Unix seconds, or YYYY-MM-DDTHH:MM:SSZ) to start\n"
     "\n"
     "Target and connections:\n"
     "      --host URL          replaces the scenario's first host (and relative URLs)\n"
@@ -64,6 +68,7 @@ enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
+    O_SEGMENT, O_STARTAT,
 };
 
 static const struct option longopts[] = {
@@ -86,6 +91,8 @@ static const struct option longopts[] = {
     {"h2c", no_argument, NULL, O_H2C},
     {"max-conns-per-host", required_argument, NULL, O_MAXCONNS},
     {"seed", required_argument, NULL, O_SEED},
+    {"segment", required_argument, NULL, O_SEGMENT},
+    {"start-at", required_argument, NULL, O_STARTAT},
     {"report", required_argument, NULL, O_REPORT},
     {"csv", required_argument, NULL, O_CSV},
     {"html", required_argument, NULL, O_HTML},
@@ -136,6 +143,33 @@ static int tolerance_arg(const char *v, double *out)
     if (pct)
         *out /= 100.0;
     return CLI_RUN;
+}
+
+static int segment_arg(cli_t *c, const char *v)
+{
+    unsigned k, n;
+    char end;
+    if (sscanf(v, "%u/%u%c", &k, &n, &end) != 2 || n == 0 || n > 100000 || k >= n)
+        return bad("--segment", v, "K/N with 0 <= K < N (e.g. 0/4)");
+    c->segment = k;
+    c->segments = n;
+    return CLI_RUN;
+}
+
+static int start_at_arg(cli_t *c, const char *v)
+{
+    struct tm tm = {0};
+    const char *rest = strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (rest && *rest == '\0') {
+        c->start_at_us = (int64_t)timegm(&tm) * 1000000;
+        return CLI_RUN;
+    }
+    double s;
+    if (units_parse_double(v, &s) == 0 && s > 0) {
+        c->start_at_us = (int64_t)(s * 1e6);
+        return CLI_RUN;
+    }
+    return bad("--start-at", v, "Unix seconds or YYYY-MM-DDTHH:MM:SSZ");
 }
 
 static int one_opt(cli_t *c, int ch, const char *v)
@@ -202,6 +236,8 @@ static int one_opt(cli_t *c, int ch, const char *v)
         c->max_conns_per_host = (uint32_t)n;
         return rc;
     case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
+    case O_SEGMENT: return segment_arg(c, v);
+    case O_STARTAT: return start_at_arg(c, v);
     case O_REPORT: c->report = v; return CLI_RUN;
     case O_CSV: c->csv = v; return CLI_RUN;
     case O_HTML: c->html = v; return CLI_RUN;
@@ -255,6 +291,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->stop_timeout_us = 10000000;
     c->think_scale = 1.0;
     c->max_users = 10000;
+    c->segments = 1;
     c->max_conns_per_host = 6;
     c->tolerance = 0.10;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

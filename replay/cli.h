@@ -31,6 +31,8 @@ typedef struct cli {
     const char *baseline;
     double tolerance;
     uint64_t seed;
+    unsigned segment, segments;  /* --segment K/N (segments 1: the whole load) */
+    int64_t start_at_us;        /* --start-at: wall clock µs, 0 = now */
     bool quiet;
     bool merge;
     const char **inputs;        /* --merge: the reports */

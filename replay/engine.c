@@ -32,7 +32,8 @@ struct engine {
     uint32_t *want;               /* per class, scratch for shape_distribute */
     uint64_t *started_per_class;
     uint32_t *peak_per_class;
-    uint64_t next_id;
+    uint64_t next_id;             /* global numbering, every segment */
+    uint64_t own_started;         /* users of this segment started */
     worker_cmd_t **cmds;          /* per worker, batched per tick */
     size_t *n_cmds, *cap_cmds;
     double rate_sent;
@@ -56,6 +57,8 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
     e->o = *o;
     if (e->o.threads == 0)
         e->o.threads = 1;
+    if (e->o.segments == 0)
+        e->o.segments = 1;
     size_t nc = e->n_classes = o->plan->n_classes;
     unsigned nt = e->o.threads;
     e->w = calloc(nt, sizeof *e->w);
@@ -80,7 +83,8 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
             .timeout_us = o->timeout_us, .connect_timeout_us = o->connect_timeout_us,
             .stop_timeout_us = o->stop_timeout_us, .think_scale = o->think_scale,
             .max_pool = (o->max_users + nt - 1 - i) / nt, .insecure = o->insecure,
-            .ca_file = o->ca_file, .seed = o->seed,
+            .ca_file = o->ca_file, .seed = o->seed, .segment = e->o.segment,
+            .segments = e->o.segments,
         };
         e->w[i] = worker_new(&cfg, err, errlen);
         if (!e->w[i])
@@ -121,9 +125,12 @@ void engine_free(engine_t *e)
 
 /* ---- commands to workers, batched per tick */
 
+/* Queues a command for the worker of user id, when the user is this segment's. */
 static void queue_cmd(engine_t *e, uint32_t kind, uint32_t cls, uint64_t id)
 {
-    unsigned t = (unsigned)(id % e->o.threads);
+    if (id % e->o.segments != e->o.segment)
+        return;
+    unsigned t = (unsigned)(id / e->o.segments % e->o.threads);
     if (e->n_cmds[t] == e->cap_cmds[t]) {
         size_t cap = e->cap_cmds[t] ? e->cap_cmds[t] * 2 : 64;
         worker_cmd_t *v = realloc(e->cmds[t], cap * sizeof *v);
@@ -167,7 +174,10 @@ static void apply_users(engine_t *e)
             if (idstack_push(s, id) != 0)
                 break;
             e->next_id++;
-            e->started_per_class[c]++;
+            if (id % e->o.segments == e->o.segment) {
+                e->started_per_class[c]++;
+                e->own_started++;
+            }
             queue_cmd(e, WORKER_START, (uint32_t)c, id);
         }
         while (s->n > e->want[c])
@@ -182,7 +192,7 @@ static void set_rate(engine_t *e, double rate)
         return;
     e->rate_sent = rate;
     for (unsigned t = 0; t < e->o.threads; t++)
-        worker_post_rate(e->w[t], rate / e->o.threads);
+        worker_post_rate(e->w[t], rate / e->o.threads / e->o.segments);
 }
 
 static void begin_stop(engine_t *e, bool force)
@@ -240,7 +250,7 @@ static void control(engine_t *e, uint64_t t)
     shape_distribute(e->o.plan->weights, e->n_classes, p.users, e->want);
     apply_users(e);
     /* --iterations: over when the ramp is complete and every user has ended. */
-    if (e->o.iterations && p.users == p.target && p.target > 0 && ended_total(e) == e->next_id)
+    if (e->o.iterations && p.users == p.target && p.target > 0 && ended_total(e) == e->own_started)
         begin_stop(e, false);
 }
 
@@ -428,7 +438,9 @@ json_t *engine_meta(const engine_t *e)
                                "weight", (json_int_t)e->o.plan->weights[c], "users_peak",
                                (json_int_t)e->peak_per_class[c], "users_started",
                                (json_int_t)e->started_per_class[c]));
-    return json_pack("{s:o, s:i, s:O, s:b}", "classes", classes, "threads",
+    char seg[32];
+    snprintf(seg, sizeof seg, "%u/%u", e->o.segment, e->o.segments);
+    return json_pack("{s:o, s:i, s:O, s:b, s:s}", "classes", classes, "threads",
                      (json_int_t)e->o.threads, "user_samples", e->samples, "interrupted",
-                     e->forced);
+                     e->forced, "segment", seg);
 }

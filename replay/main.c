@@ -230,6 +230,24 @@ static char **metrics_class_names(const plan_t *p)
     return v;
 }
 
+/* --start-at: N copies of a run start together (after everything is loaded). */
+static int wait_start(const cli_t *c)
+{
+    int64_t left = c->start_at_us - clk_wall_us();
+    if (c->start_at_us == 0 || left <= 0)
+        return 0;
+    if (left > 24 * 3600 * 1000000LL) {
+        log_error("--start-at is more than a day away");
+        return -1;
+    }
+    if (!c->quiet)
+        log_info("starting in %.1f s (--start-at)", (double)left / 1e6);
+    struct timespec ts = {(time_t)(left / 1000000), (long)(left % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
 static int run(const cli_t *c, const verdict_t *v)
 {
     char err[512];
@@ -273,13 +291,15 @@ static int run(const cli_t *c, const verdict_t *v)
         .max_users = c->max_users, .insecure = c->insecure, .ca_file = c->ca_file,
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
-        .fail_fast = c->fail_fast ? v : NULL,
+        .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
     };
     eng = engine_new(&eo, err, sizeof err);
     if (!eng) {
         log_error("%s", err);
         goto out;
     }
+    if (wait_start(c) != 0)
+        goto out;
     engine_run(eng);
     stats_t *total = engine_total(eng);
     double dur = engine_duration_s(eng);

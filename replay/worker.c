@@ -118,6 +118,13 @@ static uint64_t tq_pop(tqueue_t *q)
     return t;
 }
 
+/* Closed-model users of this process are numbered id / segments locally;
+ * worker (local % threads) holds them at slot local / threads. */
+static uint64_t slot_of(const worker_t *w, uint64_t id)
+{
+    return id / w->cfg.segments / w->cfg.threads;
+}
+
 /* ---- user callbacks */
 
 static void on_user_end(user_t *u, void *arg)
@@ -126,7 +133,7 @@ static void on_user_end(user_t *u, void *arg)
     uint32_t cls = user_class(u);
     atomic_fetch_sub(&w->running[cls], 1);
     w->alive--;
-    uint64_t slot = user_id(u) / w->cfg.threads;
+    uint64_t slot = slot_of(w, user_id(u));
     if (slot < w->users_cap && w->users[slot] == u) {
         w->users[slot] = NULL;
         atomic_fetch_add(&w->ended, 1);
@@ -181,7 +188,9 @@ static void start_iteration(worker_t *w, uint64_t due)
         return;
     }
     if (w->all_pool.n < w->cfg.max_pool) {
-        uint64_t id = w->cfg.idx + w->cfg.threads * w->next_pool_id++;
+        /* Pooled users are numbered apart from the closed ones of any segment. */
+        uint64_t local = w->cfg.idx + w->cfg.threads * w->next_pool_id++;
+        uint64_t id = w->cfg.segment + (uint64_t)w->cfg.segments * local;
         user_t *u = user_new(&w->env, id, cls, true);
         if (u && ustack_push(&w->all_pool, u) == 0) {
             atomic_fetch_add(&w->running[cls], 1);
@@ -302,7 +311,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 
 static void start_user(worker_t *w, uint64_t id, uint32_t cls)
 {
-    uint64_t slot = id / w->cfg.threads;
+    uint64_t slot = slot_of(w, id);
     if (slot >= w->users_cap) {
         size_t cap = w->users_cap ? w->users_cap : 64;
         while (cap <= slot)
@@ -353,7 +362,7 @@ static void mbox_cb(evutil_socket_t fd, short what, void *arg)
         if (cmds[i].kind == WORKER_START) {
             start_user(w, cmds[i].id, cmds[i].cls);
         } else {
-            uint64_t slot = cmds[i].id / w->cfg.threads;
+            uint64_t slot = slot_of(w, cmds[i].id);
             if (slot < w->users_cap && w->users[slot])
                 user_stop(w->users[slot]);
         }
@@ -479,6 +488,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         goto oom;
     size_t nc = cfg->plan->n_classes;
     w->cfg = *cfg;
+    if (w->cfg.segments == 0)
+        w->cfg.segments = 1;
     w->wake_fd = -1;
     pthread_mutex_init(&w->mu, NULL);
     w->base = event_base_new();

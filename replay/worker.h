@@ -22,13 +22,14 @@ typedef struct worker_cfg {
     bool insecure;
     const char *ca_file;
     uint64_t seed;
+    unsigned segment, segments;   /* --segment K/N: ids with id % N == K run here */
 } worker_cfg_t;
 
 typedef enum worker_cmd_kind { WORKER_START = 0, WORKER_STOP = 1 } worker_cmd_kind_t;
 typedef struct worker_cmd {
     uint32_t kind;
     uint32_t cls;
-    uint64_t id;                  /* global user number; id % threads == idx */
+    uint64_t id;                  /* global user number; (id / segments) % threads == idx */
 } worker_cmd_t;
 
 /* Returns NULL with err (TLS context, out of memory). */

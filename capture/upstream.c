@@ -1,3 +1,5 @@
+/* upstream: the pool, the public API, and HTTP/1.1 connections to origins
+ * (connect, TLS, request out, response parsed with h1msg, keep-alive). */
 #include "upstream.h"
 
 #include <errno.h>
@@ -11,58 +13,14 @@
 #include <openssl/err.h>
 
 #include "clock.h"
-#include "h1msg.h"
 #include "tls.h"
-#include "uph2.h"
+#include "upstream_int.h"
 
 /* Above this much unsent request body the front stops reading its client. */
 #define UP_HIGH_WATER (256 * 1024)
 /* Idle pooled connections: how many in all, and how long each is kept. */
 #define UP_MAX_IDLE 256
 #define UP_IDLE_SECONDS 30
-
-/* UP_H2: the handle of an HTTP/2 stream (uph2.c), no transport of its own. */
-enum up_state { UP_CONNECTING, UP_ACTIVE, UP_IDLE, UP_DEAD, UP_H2 };
-
-/* A request on a TLS connection whose ALPN is not known yet: it waits, since
- * it goes out as HTTP/1.1 bytes or as an HTTP/2 stream depending on it. */
-typedef struct up_deferred {
-    char *method, *target, *host;
-    rec_headers_t headers;
-    struct evbuffer *body;    /* raw request body so far */
-    bool body_end;
-} up_deferred_t;
-
-struct up_conn {
-    up_pool_t *pool;
-    enum up_state state;
-    struct bufferevent *bev;
-    SSL *ssl;                 /* owned by bev when TLS */
-    char key[300];            /* "scheme://host:port": the pool matches on it */
-    char host[256];
-    unsigned short port;
-    bool tls;
-    h1msg_t msg;
-    const up_ops_t *ops;
-    void *front;              /* NULL once the front is told or gone */
-    enum fwd_framing framing; /* of the request body */
-    bool head_only;           /* HEAD: the response has no body */
-    bool req_done, head_seen, got_byte, done_pending, paused, want_drain, reused;
-    int busy;                 /* > 0 while inside the parser: freeing waits */
-    struct evbuffer *retry;   /* head of a body-less request on a reused connection */
-    int64_t first_byte_us;
-    up_conn_t *next;          /* idle list */
-    up_deferred_t *deferred;  /* set while ALPN decides */
-    uph2_stream_t *h2;        /* UP_H2 */
-};
-
-struct up_pool {
-    up_pool_opts_t o;
-    up_conn_t *idle;
-    int nidle;
-    uph2_t **h2s;             /* HTTP/2 sessions to origins */
-    size_t nh2;
-};
 
 static void conn_read(struct bufferevent *bev, void *arg);
 static void conn_write(struct bufferevent *bev, void *arg);
@@ -76,7 +34,7 @@ up_pool_t *up_pool_new(const up_pool_opts_t *o)
     return p;
 }
 
-static void deferred_free(up_conn_t *c)
+void upi_deferred_free(up_conn_t *c)
 {
     up_deferred_t *d = c->deferred;
     if (d == NULL)
@@ -91,9 +49,9 @@ static void deferred_free(up_conn_t *c)
     c->deferred = NULL;
 }
 
-static void conn_free(up_conn_t *c)
+void upi_conn_free(up_conn_t *c)
 {
-    deferred_free(c);
+    upi_deferred_free(c);
     if (c->bev != NULL)
         bufferevent_free(c->bev);
     if (c->retry != NULL)
@@ -109,7 +67,7 @@ void up_pool_free(up_pool_t *p)
     while (p->idle != NULL) {
         up_conn_t *c = p->idle;
         p->idle = c->next;
-        conn_free(c);
+        upi_conn_free(c);
     }
     while (p->nh2 > 0)
         uph2_free(p->h2s[--p->nh2]);
@@ -187,7 +145,7 @@ static int on_done(void *arg, h1msg_t *m)
 static const h1msg_ops_t resp_ops = { on_head, on_body, on_done };
 
 /* The front learns of the failure, the connection goes. */
-static void conn_fail(up_conn_t *c, int status, const char *reason)
+void upi_conn_fail(up_conn_t *c, int status, const char *reason)
 {
     void *front = c->front;
     c->front = NULL;
@@ -196,7 +154,7 @@ static void conn_fail(up_conn_t *c, int status, const char *reason)
     if (c->busy > 0)
         c->state = UP_DEAD;
     else
-        conn_free(c);
+        upi_conn_free(c);
 }
 
 /* Response complete: the connection goes back to the pool when it can carry
@@ -223,7 +181,7 @@ static void finish(up_conn_t *c)
         c->pool->idle = c;
         c->pool->nidle++;
     } else {
-        conn_free(c);
+        upi_conn_free(c);
     }
     if (front)
         c->ops->on_done(front);
@@ -242,7 +200,7 @@ static void parse_input(up_conn_t *c)
             char why[800];
             snprintf(why, sizeof why, "bad response from %s: %s", c->key, c->msg.error);
             c->busy--;
-            conn_fail(c, 502, why);
+            upi_conn_fail(c, 502, why);
             return;
         }
         evbuffer_drain(in, (size_t)n);
@@ -251,7 +209,7 @@ static void parse_input(up_conn_t *c)
     }
     c->busy--;
     if (c->state == UP_DEAD)
-        conn_free(c);
+        upi_conn_free(c);
     else if (c->done_pending)
         finish(c);
 }
@@ -264,7 +222,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
         /* An idle origin has nothing to say: whatever it sent, the
          * connection can no longer be trusted to carry a request. */
         idle_unlink(c);
-        conn_free(c);
+        upi_conn_free(c);
         return;
     }
     if (!c->got_byte) {
@@ -287,7 +245,7 @@ static void conn_write(struct bufferevent *bev, void *arg)
 
 /* ---- connecting */
 
-static void origin_key(const url_t *o, char *key, size_t len)
+void upi_origin_key(const url_t *o, char *key, size_t len)
 {
     snprintf(key, len, "%s://%s%s%s:%u", o->scheme, o->ipv6 ? "[" : "", o->host,
              o->ipv6 ? "]" : "", o->port);
@@ -334,7 +292,7 @@ static up_conn_t *conn_new(up_pool_t *p, const url_t *origin)
     c->tls = origin->tls;
     c->port = origin->port;
     snprintf(c->host, sizeof c->host, "%s", origin->host);
-    origin_key(origin, c->key, sizeof c->key);
+    upi_origin_key(origin, c->key, sizeof c->key);
     h1msg_init(&c->msg, HTTP_RESPONSE, &resp_ops, c);
     if (conn_connect(c) != 0) {
         h1msg_fini(&c->msg);
@@ -366,7 +324,7 @@ static bool retry_fresh(up_conn_t *c)
 static up_conn_t *pool_take(up_pool_t *p, const url_t *origin)
 {
     char key[300];
-    origin_key(origin, key, sizeof key);
+    upi_origin_key(origin, key, sizeof key);
     for (up_conn_t *c = p->idle; c != NULL; c = c->next) {
         if (strcmp(c->key, key) == 0) {
             idle_unlink(c);
@@ -379,153 +337,6 @@ static up_conn_t *pool_take(up_pool_t *p, const url_t *origin)
     return NULL;
 }
 
-/* ---- HTTP/2 origins: the handle wraps a uph2 stream */
-
-static void wrap_interim(void *arg, int status, const rec_headers_t *h)
-{
-    up_conn_t *c = arg;
-    if (c->front)
-        c->ops->on_interim(c->front, status, h);
-}
-
-static void wrap_head(void *arg, const up_resp_t *r)
-{
-    up_conn_t *c = arg;
-    if (c->front)
-        c->ops->on_head(c->front, r);
-}
-
-static void wrap_body(void *arg, const char *p, size_t n)
-{
-    up_conn_t *c = arg;
-    c->ops->on_body(c->front, p, n);
-}
-
-/* The handle ends with its stream: freed before the front hears of it. */
-static void wrap_done(void *arg)
-{
-    up_conn_t *c = arg;
-    const up_ops_t *ops = c->ops;
-    void *front = c->front;
-    c->h2 = NULL;
-    conn_free(c);
-    if (front)
-        ops->on_done(front);
-}
-
-static void wrap_fail(void *arg, int status, const char *reason)
-{
-    up_conn_t *c = arg;
-    const up_ops_t *ops = c->ops;
-    void *front = c->front;
-    c->h2 = NULL;
-    conn_free(c);
-    if (front)
-        ops->on_fail(front, status, reason);
-}
-
-static void wrap_drain(void *arg)
-{
-    up_conn_t *c = arg;
-    c->ops->on_drain(c->front);
-}
-
-static const up_ops_t wrap_ops = { wrap_interim, wrap_head, wrap_body, wrap_done, wrap_fail, wrap_drain };
-
-static void h2_gone(void *arg, uph2_t *s)
-{
-    up_pool_t *p = arg;
-    for (size_t i = 0; i < p->nh2; i++) {
-        if (p->h2s[i] == s) {
-            p->h2s[i] = p->h2s[--p->nh2];
-            return;
-        }
-    }
-}
-
-static uph2_t *h2_find(up_pool_t *p, const char *key)
-{
-    for (size_t i = 0; i < p->nh2; i++)
-        if (strcmp(uph2_key(p->h2s[i]), key) == 0 && uph2_can_take(p->h2s[i]))
-            return p->h2s[i];
-    return NULL;
-}
-
-/* :authority of a request: the Host given, else the client's, else the origin's. */
-static const char *h2_authority(up_conn_t *c, const char *host, const rec_headers_t *h)
-{
-    const char *a = host ? host : rec_headers_get(h, "Host");
-    return a ? a : strchr(c->key, '/') + 2;
-}
-
-/* The connection chose h2: it becomes a session, c the handle of the
- * deferred request's stream. Returns 0, or -1 (c is then failed). */
-static int become_h2(up_conn_t *c)
-{
-    up_pool_t *p = c->pool;
-    up_deferred_t *d = c->deferred;
-    uph2_t **v = realloc(p->h2s, (p->nh2 + 1) * sizeof *v);
-    if (v == NULL)
-        return -1;
-    p->h2s = v;
-    uph2_t *s = uph2_new(c->bev, c->key, p->o.timeout_us, h2_gone, p);
-    if (s == NULL)
-        return -1;
-    p->h2s[p->nh2++] = s;
-    c->bev = NULL;
-    c->state = UP_H2;
-    c->h2 = uph2_request(s, d->method, d->target, h2_authority(c, d->host, &d->headers), &d->headers,
-                         c->framing != FWD_NONE, &wrap_ops, c);
-    if (c->h2 == NULL)
-        return -1;
-    int full = 0;
-    size_t n = evbuffer_get_length(d->body);
-    if (n > 0)
-        full = uph2_body(c->h2, evbuffer_pullup(d->body, -1), n);
-    if (d->body_end)
-        uph2_body_end(c->h2);
-    if (c->paused)
-        uph2_pause(c->h2, true);
-    deferred_free(c);
-    /* The front stopped at up_body's 1: it waits for on_drain. */
-    if (c->want_drain && !full) {
-        c->want_drain = false;
-        c->ops->on_drain(c->front);
-    }
-    return 0;
-}
-
-/* The connection chose HTTP/1.1: the deferred request goes out as bytes. */
-static void send_deferred_h1(up_conn_t *c)
-{
-    up_deferred_t *d = c->deferred;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    fwd_request_head(out, d->method, d->target, d->host, &d->headers, c->framing);
-    size_t n = evbuffer_get_length(d->body);
-    if (n > 0)
-        fwd_body(out, c->framing, evbuffer_pullup(d->body, -1), n);
-    if (d->body_end) {
-        fwd_body_end(out, c->framing);
-        c->req_done = true;
-    }
-    deferred_free(c);
-}
-
-/* After the handshake: ALPN decides how a deferred request goes out. */
-static void alpn_decide(up_conn_t *c)
-{
-    const unsigned char *alpn = NULL;
-    unsigned len = 0;
-    if (c->ssl)
-        SSL_get0_alpn_selected(c->ssl, &alpn, &len);
-    if (len == 2 && memcmp(alpn, "h2", 2) == 0) {
-        if (become_h2(c) != 0)
-            conn_fail(c, 502, "out of memory starting HTTP/2");
-        return;
-    }
-    send_deferred_h1(c);
-}
-
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
     up_conn_t *c = arg;
@@ -533,18 +344,18 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         c->state = UP_ACTIVE;
         if (c->deferred)
-            alpn_decide(c);
+            upi_alpn_decide(c);
         return;
     }
     if (c->state == UP_IDLE) {
         idle_unlink(c);
-        conn_free(c);
+        upi_conn_free(c);
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {
         snprintf(why, sizeof why, "%s: no answer within %.1fs", c->key,
                  (double)c->pool->o.timeout_us / 1e6);
-        conn_fail(c, 504, why);
+        upi_conn_fail(c, 504, why);
         return;
     }
     if (what & BEV_EVENT_EOF) {
@@ -552,7 +363,7 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
         int rc = h1msg_eof(&c->msg);
         c->busy--;
         if (c->state == UP_DEAD) {
-            conn_free(c);
+            upi_conn_free(c);
             return;
         }
         if (rc == 0 && c->done_pending) {
@@ -563,7 +374,7 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
             return;
         snprintf(why, sizeof why, "%s closed the connection %s", c->key,
                  c->head_seen ? "in the middle of the response" : "before responding");
-        conn_fail(c, 502, why);
+        upi_conn_fail(c, 502, why);
         return;
     }
     int err = EVUTIL_SOCKET_ERROR();
@@ -585,63 +396,21 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
             return;
         snprintf(why, sizeof why, "%s: %s", c->key, err == ECONNRESET ? "connection reset by origin" : strerror(err));
     }
-    conn_fail(c, 502, why);
+    upi_conn_fail(c, 502, why);
 }
 
 /* ---- requests */
-
-/* A handle for a request on an HTTP/2 session. */
-static up_conn_t *h2_start(up_pool_t *p, uph2_t *s, const char *key, const char *method,
-                           const char *target, const char *host, const rec_headers_t *h,
-                           enum fwd_framing f, const up_ops_t *ops, void *front)
-{
-    up_conn_t *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->pool = p;
-    c->state = UP_H2;
-    c->ops = ops;
-    c->front = front;
-    snprintf(c->key, sizeof c->key, "%s", key);
-    h1msg_init(&c->msg, HTTP_RESPONSE, &resp_ops, c);
-    c->h2 = uph2_request(s, method, target, h2_authority(c, host, h), h, f != FWD_NONE, &wrap_ops, c);
-    if (c->h2 == NULL) {
-        conn_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* Keeps the request until ALPN says how it goes out. 0 or -1. */
-static int defer(up_conn_t *c, const char *method, const char *target, const char *host,
-                 const rec_headers_t *h)
-{
-    up_deferred_t *d = calloc(1, sizeof *d);
-    if (d == NULL)
-        return -1;
-    c->deferred = d;
-    d->method = strdup(method);
-    d->target = strdup(target);
-    d->host = host ? strdup(host) : NULL;
-    d->body = evbuffer_new();
-    if (!d->method || !d->target || (host && !d->host) || !d->body)
-        return -1;
-    for (size_t i = 0; h && i < h->n; i++)
-        if (rec_headers_add(&d->headers, h->v[i].name, h->v[i].value) != 0)
-            return -1;
-    return 0;
-}
 
 up_conn_t *up_start(up_pool_t *p, const url_t *origin, const char *method, const char *target,
                     const char *host, const rec_headers_t *h, enum fwd_framing f,
                     const up_ops_t *ops, void *front)
 {
     char key[300];
-    origin_key(origin, key, sizeof key);
+    upi_origin_key(origin, key, sizeof key);
     bool h2 = origin->tls && p->o.h2;
-    uph2_t *s = h2 ? h2_find(p, key) : NULL;
+    uph2_t *s = h2 ? upi_h2_find(p, key) : NULL;
     if (s != NULL)
-        return h2_start(p, s, key, method, target, host, h, f, ops, front);
+        return upi_h2_start(p, s, key, method, target, host, h, f, ops, front);
     up_conn_t *c = pool_take(p, origin);
     bool fresh = c == NULL;
     if (fresh && (c = conn_new(p, origin)) == NULL)
@@ -652,7 +421,7 @@ up_conn_t *up_start(up_pool_t *p, const url_t *origin, const char *method, const
     c->head_only = strcmp(method, "HEAD") == 0;
     c->req_done = f == FWD_NONE;
     if (fresh && h2) {
-        if (defer(c, method, target, host, h) != 0) {
+        if (upi_defer(c, method, target, host, h) != 0) {
             up_abort(c);
             return NULL;
         }
@@ -723,11 +492,11 @@ void up_abort(up_conn_t *c)
     if (c->h2) {
         uph2_abort(c->h2);
         c->h2 = NULL;
-        conn_free(c);
+        upi_conn_free(c);
     } else if (c->busy > 0) {
         c->state = UP_DEAD;
     } else {
-        conn_free(c);
+        upi_conn_free(c);
     }
 }
 
@@ -736,7 +505,7 @@ void up_detach(up_conn_t *c)
     if (c->h2) {
         uph2_detach(c->h2);
         c->h2 = NULL;
-        conn_free(c);
+        upi_conn_free(c);
         return;
     }
     c->front = NULL;

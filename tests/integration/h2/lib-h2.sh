@@ -11,10 +11,10 @@ h2_proto_count() {
     r_json "$1" "sum(e.get('protocols', {}).get('$2', 0) for e in r['entries'])"
 }
 
-# h2_per_iteration REPORT: run length over completed iterations, in seconds
-# (one user: the time of one pass of its tasks).
+# h2_per_iteration REPORT [USERS]: the time of one pass of a user's tasks, in
+# seconds: run length over completed iterations per user (USERS default 1).
 h2_per_iteration() {
-    r_json "$1" "round(r['duration_s'] / max(1, r['iterations']['completed']), 3)"
+    r_json "$1" "round(r['duration_s'] * ${2:-1} / max(1, r['iterations']['completed']), 3)"
 }
 
 # h2_nginx_tls BODY: nginx with the given server{} blocks; makes $T_DIR/srv.crt

@@ -125,7 +125,6 @@ static int on_body(void *arg, const char *p, size_t n)
 {
     up_conn_t *c = arg;
     if (c->front)
-        if (c->front)
         c->ops->on_body(c->front, p, n);
     return 0;
 }
@@ -238,7 +237,6 @@ static void conn_write(struct bufferevent *bev, void *arg)
     (void)bev;
     if (c->want_drain && c->front) {
         c->want_drain = false;
-        if (c->front)
         c->ops->on_drain(c->front);
     }
 }

@@ -26,7 +26,8 @@ static void wrap_head(void *arg, const up_resp_t *r)
 static void wrap_body(void *arg, const char *p, size_t n)
 {
     up_conn_t *c = arg;
-    c->ops->on_body(c->front, p, n);
+    if (c->front)
+        c->ops->on_body(c->front, p, n);
 }
 
 /* The handle ends with its stream: freed before the front hears of it. */
@@ -55,7 +56,8 @@ static void wrap_fail(void *arg, int status, const char *reason)
 static void wrap_drain(void *arg)
 {
     up_conn_t *c = arg;
-    c->ops->on_drain(c->front);
+    if (c->front)
+        c->ops->on_drain(c->front);
 }
 
 static const up_ops_t wrap_ops = { wrap_interim, wrap_head, wrap_body, wrap_done, wrap_fail, wrap_drain };

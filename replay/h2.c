@@ -25,6 +25,7 @@ typedef struct h2_stream {
     int status;
     bool finished;                  /* in the done list */
     bool refused;                   /* REFUSED_STREAM or above GOAWAY's last id */
+    bool reset_by_peer;             /* RST_STREAM received (else nghttp2 reset it) */
     uint32_t error;                 /* RST_STREAM code, 0 */
     h2_buf_t hbytes, body;
     h2_hdr_t *hdrs;
@@ -158,6 +159,12 @@ static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
         /* nghttp2 closes the streams above last_stream_id itself (REFUSED_STREAM). */
         h->goaway = true;
         return 0;
+    case NGHTTP2_RST_STREAM: {
+        h2_stream_t *s = stream_of(sess, f->hd.stream_id);
+        if (s)
+            s->reset_by_peer = true;
+        return 0;
+    }
     case NGHTTP2_HEADERS:
     case NGHTTP2_DATA: {
         h2_stream_t *s = stream_of(sess, f->hd.stream_id);
@@ -244,6 +251,10 @@ static stats_fail_t fail_of(const h2_t *h, const h2_stream_t *s)
 {
     if (s->refused)
         return h->goaway ? STATS_FAIL_H2_GOAWAY : STATS_FAIL_H2_RST;
+    /* The server's RST_STREAM, whatever its code; a reset of ours means the
+     * response broke the protocol (nghttp2 checks headers and lengths). */
+    if (s->error && s->reset_by_peer)
+        return STATS_FAIL_H2_RST;
     if (s->error == NGHTTP2_PROTOCOL_ERROR || s->error == NGHTTP2_COMPRESSION_ERROR ||
         s->error == NGHTTP2_FLOW_CONTROL_ERROR || s->error == NGHTTP2_FRAME_SIZE_ERROR)
         return STATS_FAIL_H2_PROTOCOL;

@@ -14,7 +14,8 @@ LOCS="
         location = /b { return 200 'beta'; }
         location = /tok { default_type application/json; return 200 '{\"token\": \"t0k3n\"}'; }
         location = /p { return 200 'posted'; }
-        location /echo/ { return 200 'echo'; }"
+        location /echo/ { return 200 'echo'; }
+        location = /rst { return 444; }"
 h2_nginx "
     server {
         listen 127.0.0.1:$PORT ssl http2;
@@ -72,3 +73,18 @@ r_replay "$T_DIR/s.json" --ca "$T_DIR/srv.crt" --host "https://localhost:$PORT1"
 t_eq "no h2 on the server: no failure" 0 "$(r_json "$T_DIR/fb.json" 'r["total"]["failures"]')"
 t_eq "no h2 on the server: ALPN falls back to HTTP/1.1" 36 "$(h2_count "$T_DIR/h1.log" ' 200 HTTP/1.1$')"
 t_eq "no h2 on the server: report says http/1.1" 36 "$(h2_proto_count "$T_DIR/fb.json" http/1.1)"
+
+# A stream the server resets (nginx 'return 444' over h2 is RST_STREAM) fails
+# that request only, counted as h2_rst; its siblings of the step are fine.
+cat >"$T_DIR/rst.json" <<JSON
+{"format": "aiotest-scenario", "version": [1, 0],
+ "hosts": [{"base_url": "https://localhost:$PORT"}],
+ "classes": [{"name": "rst", "weight": 1, "wait": {"kind": "none"},
+   "tasks": [{"parallel": true, "requests": [
+       {"method": "GET", "url": "/a"}, {"method": "GET", "url": "/rst"}, {"method": "GET", "url": "/b"}]}]}]}
+JSON
+r_replay "$T_DIR/rst.json" --ca "$T_DIR/srv.crt" -u 2 --iterations 5 --report "$T_DIR/rst.out.json"
+t_eq "RST_STREAM: the run goes on" 0 "$R_RC"
+t_eq "RST_STREAM: counted as h2_rst" 10 "$(r_entry "$T_DIR/rst.out.json" "GET GET /rst" fail | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read()).get("h2_rst", 0))')"
+t_eq "RST_STREAM: the other streams are fine" 00 \
+    "$(r_entry "$T_DIR/rst.out.json" "GET GET /a" failures)$(r_entry "$T_DIR/rst.out.json" "GET GET /b" failures)"

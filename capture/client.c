@@ -483,8 +483,9 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 {
     client_t *c = arg;
     (void)bev;
-    if ((what & BEV_EVENT_EOF) && c->state == CL_EXCHANGE && c->req_done) {
-        /* Half-closed after a whole request: the response still goes out. */
+    if ((what & BEV_EVENT_EOF) && c->state == CL_EXCHANGE && c->req_done && !c->conn.tls) {
+        /* Half-closed after a whole request: the response still goes out.
+         * (TLS has no half-close: there, EOF is the client leaving.) */
         c->eof = true;
         bufferevent_disable(c->bev, EV_READ);
         return;

@@ -40,6 +40,7 @@ struct h2stream {
     struct evbuffer *resp;   /* response body not yet taken by nghttp2 */
     size_t unconsumed;       /* request bytes not yet acknowledged (backpressure) */
     bool resp_eof, resp_started, up_paused, up_full;
+    bool resp_sent;          /* the last of the response went to nghttp2 */
     h2stream_t *prev, *next;
 };
 
@@ -67,14 +68,15 @@ static h2stream_t *stream_new(h2s_t *s, int32_t id)
 static void stream_free(h2stream_t *st)
 {
     h2s_t *s = st->s;
-    if (st->up != NULL && st->resp_eof) {
+    if (st->up != NULL && st->resp_sent) {
         /* The stream ended inside up_head (a body-less answer): complete. */
         up_detach(st->up);
     } else if (st->up != NULL) {
         up_abort(st->up);
-        if (st->x)
-            recx_fail(st->x, 0, REC_F_INCOMPLETE, "stream closed before the response completed");
+        st->up = NULL;
     }
+    if (!st->resp_sent && st->x)
+        recx_fail(st->x, 0, REC_F_INCOMPLETE, "stream closed before the response was delivered");
     if (st->x != NULL)
         recx_end(st->x);
     if (st->prev)
@@ -119,8 +121,10 @@ static ssize_t read_resp(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
         up_pause(st->up, false);
     }
     if (evbuffer_get_length(st->resp) == 0) {
-        if (st->resp_eof)
+        if (st->resp_eof) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+            st->resp_sent = true;
+        }
         else if (n == 0)
             return NGHTTP2_ERR_DEFERRED;
     }
@@ -154,6 +158,7 @@ static int submit_head(h2stream_t *st, int status, const rec_headers_t *h, bool 
     }
     nghttp2_data_provider dp = { .source.ptr = st, .read_callback = read_resp };
     rc = nghttp2_submit_response(st->s->ng, st->id, nv, k, has_body ? &dp : NULL) == 0 ? 0 : -1;
+    st->resp_sent = rc == 0 && !has_body;
 out:
     for (size_t i = 0; names && i <= n; i++)
         free(names[i]);

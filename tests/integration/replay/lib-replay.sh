@@ -30,4 +30,14 @@ r_replay() {
     timeout 120 "$T_REPLAY" "$@" >"$T_DIR/replay.out" 2>"$T_DIR/replay.err"
     R_RC=$?
     if [ "$R_RC" -ne 0 ]; then sed -n 1,5p "$T_DIR/replay.err" >&2; fi
+    r_clean "$T_DIR/replay.err"
+}
+
+# r_clean FILE: fails the test when a sanitizer reported anything (UBSan does
+# not change the exit status).
+r_clean() {
+    if grep -qE "runtime error:|Sanitizer" "$1"; then
+        sed -n 1,20p "$1" >&2
+        t_fail "sanitizer report in $1"
+    fi
 }

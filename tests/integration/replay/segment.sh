@@ -14,6 +14,7 @@ for k in 0 1 2; do
 done
 for k in 0 1 2; do
     eval "wait \$pid$k" || { cat "$T_DIR/s$k.err"; t_fail "segment $k/3 failed"; }
+    r_clean "$T_DIR/s$k.err"
 done
 t_eq "users of the segments add up (8 = 3 + 3 + 2)" "3 3 2" \
     "$(for k in 0 1 2; do r_json "$T_DIR/s$k.json" 'sum(c["users_started"] for c in r["classes"])'; done | xargs)"

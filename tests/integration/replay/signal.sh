@@ -15,6 +15,7 @@ kill -INT "$PID"
 wait "$PID"
 rc=$?
 t_eq "graceful stop: exit status" 0 "$rc"
+r_clean "$T_DIR/err.txt"
 t_check "graceful stop: quick (requests of 200 ms finish)" r_in 0 5 $((SECONDS - start))
 t_check "graceful stop: report written" test -s "$T_DIR/r.json"
 t_check "graceful stop: summary printed" grep -q Aggregated "$T_DIR/out.txt"
@@ -23,7 +24,7 @@ t_eq "graceful stop: no failure" 0 "$(r_json "$T_DIR/r.json" 'r["total"]["failur
 
 # Two signals: the second one does not wait for anything.
 curl -s -X POST "$TARGET_URL/_control?delay_ms=5000" >/dev/null
-"$T_REPLAY" "$SCN" --host "$TARGET_URL" -u 4 -t 60s --report "$T_DIR/r2.json" >/dev/null 2>&1 &
+"$T_REPLAY" "$SCN" --host "$TARGET_URL" -u 4 -t 60s --report "$T_DIR/r2.json" >/dev/null 2>"$T_DIR/err2.txt" &
 PID=$!
 T_PIDS+=("$PID")
 sleep 1.5
@@ -31,6 +32,7 @@ start=$SECONDS
 kill -INT "$PID"; sleep 0.3; kill -TERM "$PID"
 wait "$PID"
 t_eq "immediate stop: exit status" 0 "$?"
+r_clean "$T_DIR/err2.txt"
 t_check "immediate stop: did not wait for the 5 s answers" r_in 0 3 $((SECONDS - start))
 t_check "immediate stop: report written" test -s "$T_DIR/r2.json"
 t_eq "immediate stop: marked interrupted" True "$(r_json "$T_DIR/r2.json" 'r["interrupted"]')"

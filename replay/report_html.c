@@ -375,7 +375,7 @@ static void table_row(FILE *f, const json_t *e, bool total)
     fprintf(f, "<tr%s><td class=\"l\">", total ? " class=\"total\"" : "");
     put_esc(f, str(e, "method"));
     fprintf(f, "</td><td class=\"l name\">");
-    put_esc(f, str(e, "name"));
+    put_esc(f, stats_display_name(str(e, "method"), str(e, "name")));
     fprintf(f, "</td><td>%.0f</td><td%s>%.0f (%.2f%%)</td><td>%.1f</td>", count,
             fails > 0 ? " class=\"bad\"" : "", fails, count > 0 ? 100 * fails / count : 0,
             num(e, "rps"));

@@ -92,6 +92,14 @@ uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *na
     return (uint32_t)n->n++;
 }
 
+const char *stats_display_name(const char *method, const char *name)
+{
+    size_t ml = strlen(method);
+    if (ml > 0 && strncmp(name, method, ml) == 0 && name[ml] == ' ' && name[ml + 1] != '\0')
+        return name + ml + 1;
+    return name;
+}
+
 size_t stats_names_count(const stats_names_t *n) { return n->n; }
 const char *stats_names_method(const stats_names_t *n, uint32_t i) { return n->method[i]; }
 const char *stats_names_name(const stats_names_t *n, uint32_t i) { return n->name[i]; }
@@ -409,10 +417,12 @@ static void print_failures(FILE *out, stats_t *s, const stats_names_t *names, in
     fprintf(out, "\nFailures\n%12s %-*s %-*s %s\n", "# occurrences", tw, "Type", nw, "Name",
             "Category");
     print_rule(out, 14 + tw + 1 + nw + 1 + 12);
-    for (size_t r = 0; r < n; r++)
-        fprintf(out, "%13" PRIu64 " %-*s %-*.*s %s\n", rows[r].n, tw,
-                stats_names_method(names, rows[r].entry), nw, nw,
-                stats_names_name(names, rows[r].entry), stats_fail_name((stats_fail_t)rows[r].cat));
+    for (size_t r = 0; r < n; r++) {
+        const char *method = stats_names_method(names, rows[r].entry);
+        fprintf(out, "%13" PRIu64 " %-*s %-*.*s %s\n", rows[r].n, tw, method, nw, nw,
+                stats_display_name(method, stats_names_name(names, rows[r].entry)),
+                stats_fail_name((stats_fail_t)rows[r].cat));
+    }
     free(rows);
 }
 
@@ -420,8 +430,9 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
 {
     int tw = 4, nw = (int)strlen("Aggregated");
     for (size_t i = 0; i < s->n; i++) {
-        int m = (int)strlen(stats_names_method(names, (uint32_t)i));
-        int l = (int)strlen(stats_names_name(names, (uint32_t)i));
+        const char *method = stats_names_method(names, (uint32_t)i);
+        int m = (int)strlen(method);
+        int l = (int)strlen(stats_display_name(method, stats_names_name(names, (uint32_t)i)));
         tw = m > tw ? m : tw;
         nw = l > nw ? l : nw;
     }
@@ -434,7 +445,9 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
     print_rule(out, width);
     for (size_t i = 0; i < s->n; i++)
         print_row(out, tw, nw, stats_names_method(names, (uint32_t)i),
-                  stats_names_name(names, (uint32_t)i), &s->entries[i], duration_s);
+                  stats_display_name(stats_names_method(names, (uint32_t)i),
+                                     stats_names_name(names, (uint32_t)i)),
+                  &s->entries[i], duration_s);
     print_rule(out, width);
     print_row(out, tw, nw, "", "Aggregated", stats_total(s), duration_s);
     print_failures(out, s, names, tw, nw);

@@ -53,6 +53,10 @@ size_t stats_names_count(const stats_names_t *n);
 const char *stats_names_method(const stats_names_t *n, uint32_t i);
 const char *stats_names_name(const stats_names_t *n, uint32_t i);
 
+/* The name as tables show it beside its method: without a leading "METHOD "
+ * (scenario names often repeat it: "GET /api/search"). Points into name. */
+const char *stats_display_name(const char *method, const char *name);
+
 /* ---- per-entry figures, read through accessors. */
 typedef struct stats_entry {
     uint64_t count;                        /* requests ended (ok + failed) */

@@ -60,6 +60,10 @@ static void test_names(void **state)
     assert_int_equal(stats_fail_from_name("tls"), STATS_FAIL_TLS);
     assert_int_equal(stats_fail_from_name("nope"), -1);
     assert_int_equal(stats_proto_from_name("h2"), STATS_PROTO_H2);
+    assert_string_equal(stats_display_name("GET", "GET /api/search"), "/api/search");
+    assert_string_equal(stats_display_name("GET", "/api/search"), "/api/search");
+    assert_string_equal(stats_display_name("GET", "GETTER /x"), "GETTER /x");
+    assert_string_equal(stats_display_name("GET", "GET "), "GET ");
 }
 
 static void test_record_and_total(void **state)

@@ -15,7 +15,7 @@
 typedef struct runtime {
     proxy_t px;
     struct evconnlistener *listener;
-    struct event *sigint, *sigterm, *stats, *drain_timer;
+    struct event *sigint, *sigterm, *stats, *drain_timer, *accept_pause;
 } runtime_t;
 
 void proxy_link_add(proxy_t *px, proxy_link_t *l)
@@ -70,11 +70,26 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         log_error("out of memory: connection dropped");
 }
 
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    runtime_t *rt = arg;
+    (void)fd, (void)what;
+    if (rt->listener)
+        evconnlistener_enable(rt->listener);
+}
+
+/* EMFILE and friends: the pending connection stays readable, so accepting
+ * again at once would spin; the listener rests 100 ms instead. */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-    (void)l, (void)arg;
-    /* EMFILE and friends: the listener retries on the next readiness. */
-    log_warn("accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    runtime_t *rt = arg;
+    static const struct timeval pause = { .tv_sec = 0, .tv_usec = 100000 };
+    log_warn("accept: %s (pausing 100ms)", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    evconnlistener_disable(l);
+    if (rt->accept_pause == NULL)
+        rt->accept_pause = evtimer_new(rt->px.base, on_accept_resume, rt);
+    if (rt->accept_pause)
+        evtimer_add(rt->accept_pause, &pause);
 }
 
 static void abort_all(runtime_t *rt)
@@ -232,6 +247,8 @@ out:
         event_free(rt.stats);
     if (rt.drain_timer)
         event_free(rt.drain_timer);
+    if (rt.accept_pause)
+        event_free(rt.accept_pause);
     up_pool_free(px->pool);
     if (px->rec && record_close(px->rec) != 0) {
         log_error("%s: the last writes failed", cfg->out_path);

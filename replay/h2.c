@@ -44,6 +44,7 @@ typedef struct h2 {
     bool settings_seen;             /* the server's first SETTINGS arrived */
     bool goaway;                    /* GOAWAY received: nothing new on this socket */
     bool delivering;
+    bool local_error;               /* nghttp2 sent GOAWAY with an error: the session is over */
 } h2_t;
 
 static int buf_add(h2_buf_t *b, const void *d, size_t n)
@@ -179,7 +180,10 @@ static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
 
 static int on_frame_send(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
 {
-    (void)ud;
+    h2_t *h = ud;
+    /* nghttp2 handles a connection error itself: it sends GOAWAY with the code. */
+    if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR)
+        h->local_error = true;
     if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
         return 0;
     h2_stream_t *s = stream_of(sess, f->hd.stream_id);
@@ -329,6 +333,8 @@ static int run(conn_t *c, h2_t *h)
     uint32_t epoch = h->epoch;
     if (flush(c, h) != 0)
         return -STATS_FAIL_RESET;
+    if (h->local_error)
+        return -STATS_FAIL_H2_PROTOCOL;
     h->delivering = true;
     while (h->done_head) {
         h2_stream_t *s = h->done_head;
@@ -539,15 +545,23 @@ static void h2_on_eof(conn_t *c, void *st)
     h2_t *h = st;
     /* Streams the server finished are in the done list: hand them over first. */
     uint32_t epoch = h->epoch;
-    if (h->sess && run(c, h) == 0 && h->epoch == epoch && h->sess)
+    if (!h->sess)
+        return;
+    int rc = run(c, h);
+    if (h->epoch != epoch || !h->sess)
+        return;
+    if (rc < 0)
+        conn_close(c, (stats_fail_t)-rc);
+    else
         conn_retire(c, h->goaway ? STATS_FAIL_H2_GOAWAY : STATS_FAIL_RESET);
 }
 
 static void h2_on_writable(conn_t *c, void *st)
 {
     h2_t *h = st;
-    if (h->sess && !h->delivering && run(c, h) < 0)
-        conn_close(c, STATS_FAIL_RESET);
+    int rc;
+    if (h->sess && !h->delivering && (rc = run(c, h)) < 0)
+        conn_close(c, (stats_fail_t)-rc);
 }
 
 static bool h2_cancel(conn_t *c, void *st, xch_t *x)

@@ -52,3 +52,13 @@ r_replay "$T_DIR/h2c.json" -u 2 --iterations 5 --report "$T_DIR/n.json"
 t_eq "nginx h2c: no failure" 0 "$(r_json "$T_DIR/n.json" 'r["total"]["failures"]')"
 t_eq "nginx h2c: report says h2" 40 "$(h2_proto_count "$T_DIR/n.json" h2)"
 t_eq "nginx h2c: every request over HTTP/2.0" 40 "$(h2_count "$T_DIR/n.log" ' 200 HTTP/2.0$')"
+
+# A server that does not speak h2 (answers HTTP/1.1 to the preface): every
+# request fails as h2_protocol, and the run ends normally.
+BPORT=$(t_port)
+t_bg noth2 python3 "$AIOTEST_SRC/tests/integration/h2/noth2.py" "$BPORT"
+t_wait_port "$BPORT"
+r_replay "$T_DIR/auto.json" --h2c --host "http://127.0.0.1:$BPORT" -u 2 --iterations 3 --report "$T_DIR/bad.json"
+t_eq "not h2: the run ends normally" 0 "$R_RC"
+t_eq "not h2: every request is an h2_protocol failure" 24 \
+    "$(r_json "$T_DIR/bad.json" 'r["total"]["fail"].get("h2_protocol", 0)')"

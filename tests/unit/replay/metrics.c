@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -179,6 +180,50 @@ static void test_page(void **state)
     metrics_stop(m);
 }
 
+static unsigned short scrape_port;
+
+static void *scraper(void *arg)
+{
+    int *complete = arg;
+    for (int i = 0; i < 40; i++) {
+        char *page = http_get(scrape_port, "/metrics");
+        /* Every page is one whole snapshot: its +Inf bucket equals its _count. */
+        const char *inf = strstr(page, "method=\"GET\",le=\"+Inf\"} ");
+        const char *cnt = strstr(page, "aiotest_request_duration_seconds_count{name=\"/item/{id}\"");
+        if (inf != NULL && cnt != NULL &&
+            strtoull(inf + strlen("method=\"GET\",le=\"+Inf\"} "), NULL, 10) ==
+                strtoull(strstr(cnt, "\"} ") + 3, NULL, 10))
+            (*complete)++;
+        free(page);
+    }
+    return NULL;
+}
+
+/* Scrapes on two threads while the main thread publishes: no torn pages. */
+static void test_publish_while_scraping(void **state)
+{
+    fixture_t *f = *state;
+    char err[256], listen[32];
+    snprintf(listen, sizeof(listen), ":%u", free_port());
+    metrics_t *m = metrics_start(listen, f->names, NULL, 0, err, sizeof(err));
+    assert_non_null(m);
+    scrape_port = metrics_port(m);
+    metrics_publish(m, f->s, NULL);
+    int complete[2] = {0, 0};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, scraper, &complete[i]), 0);
+    for (int i = 0; i < 200; i++) {
+        stats_record(f->s, f->a, STATS_PROTO_H1, 200, STATS_OK, (uint64_t)(1000 + i), 10, 10);
+        metrics_publish(m, f->s, NULL);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(complete[0], 40);
+    assert_int_equal(complete[1], 40);
+    metrics_stop(m);
+}
+
 static void test_start_errors(void **state)
 {
     fixture_t *f = *state;
@@ -209,6 +254,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_while_scraping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

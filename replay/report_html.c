@@ -275,14 +275,16 @@ static void failures_chart(FILE *f, const json_t *total)
     }
     size_t n = json_array_size(data);
     chart_t c = {.f = f, .x0 = 0, .y0 = 0, .y1 = 1};
-    json_incref(data);
+    json_incref(data); /* chart_begin takes one reference; the bars below read data too */
     chart_begin(&c, "chart-failures", "Failures by category", data);
     if (n == 0) {
         chart_empty(&c, "no failures");
     } else {
         double step = nice_step(top * 1.05, 5);
         c.x1 = ceil(top * 1.05 / step) * step;
-        double bh = (double)PH / (double)n;
+        double bh = (double)PH / (double)n; /* a band per category, thin when few */
+        if (bh > 56)
+            bh = 56;
         for (double x = 0; x <= c.x1 + step / 2; x += step)
             fprintf(f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
                        "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",

@@ -73,9 +73,11 @@ int shape_parse(const char *text, const char *name, shape_t *out, char *err, siz
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
-    char *save = NULL;
+    char *save = NULL, *start = copy;
+    if (strncmp(start, "\xEF\xBB\xBF", 3) == 0)
+        start += 3; /* a UTF-8 byte order mark from a Windows editor */
     /* strtok_r on "\n" would skip empty lines and lose the line numbers. */
-    for (char *line = copy; line != NULL; line = save) {
+    for (char *line = start; line != NULL; line = save) {
         save = strchr(line, '\n');
         if (save != NULL)
             *save++ = '\0';

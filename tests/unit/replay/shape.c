@@ -37,6 +37,16 @@ static void test_parse_ok(void **state)
     assert_int_equal(s.stages[3].users, 0);
     assert_int_equal(shape_total_us(&s), 100500000);
     shape_fini(&s);
+
+    /* Windows editors: a byte order mark and CRLF line ends. */
+    assert_int_equal(shape_parse("\xEF\xBB\xBF" "10s 2k 50\r\nrate 5m 0.5\r\n", "w.conf", &s, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.stages[0].users, 2000);
+    assert_int_equal(s.stages[1].duration_us, 300000000);
+    assert_true(s.stages[1].rate == 0.5);
+    assert_int_equal(s.stages[1].line, 2);
+    shape_fini(&s);
 }
 
 static void test_parse_errors(void **state)

@@ -205,6 +205,9 @@ def parse_aiotest(rundir, rec):
     if isinstance(it, dict):
         rec["iterations_started"] = pick(it, "started", "it_started")
         rec["iterations_completed"] = pick(it, "completed", "it_completed")
+    shape = rep.get("shape")
+    if isinstance(shape, list) and shape:
+        rec["shape_duration_s"] = sum(st.get("duration_s") or 0 for st in shape if isinstance(st, dict))
     hist = rep.get("history") or []
     if hist:
         ips = [h.get("iterations_per_s") for h in hist if isinstance(h, dict)]

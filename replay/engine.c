@@ -299,9 +299,51 @@ static void publish_metrics(engine_t *e, double t)
     metrics_publish(e->o.metrics, e->total, &st);
 }
 
+static double steps_requests(const plan_steps_t *st)
+{
+    double n = 0;
+    for (size_t i = 0; i < st->n; i++)
+        n += (double)st->v[i].n;
+    return n;
+}
+
+/* Requests the whole run will make, when that is known in advance (closed
+ * model with --iterations and one stage; open-model stages): lets --fail-fast
+ * call an error-rate threshold lost before the end. 0 when unknown. */
+static double planned_requests(const engine_t *e)
+{
+    const plan_t *p = e->o.plan;
+    const shape_t *sh = e->o.shape;
+    double wsum = 0;
+    for (size_t c = 0; c < p->n_classes; c++)
+        wsum += p->weights[c];
+    if (e->o.iterations && sh->n == 1 && sh->stages[0].kind == SHAPE_USERS) {
+        uint32_t want[e->n_classes ? e->n_classes : 1];
+        shape_distribute(p->weights, e->n_classes, sh->stages[0].users, want);
+        double n = 0;
+        for (size_t c = 0; c < p->n_classes; c++)
+            n += want[c] * (steps_requests(&p->classes[c].on_start) +
+                            (double)e->o.iterations * steps_requests(&p->classes[c].tasks) +
+                            steps_requests(&p->classes[c].on_stop));
+        return n / e->o.segments;
+    }
+    double n = 0;
+    for (size_t i = 0; i < sh->n; i++) {
+        if (sh->stages[i].kind != SHAPE_RATE)
+            return 0;
+        double per_it = 0;
+        for (size_t c = 0; c < p->n_classes; c++)
+            per_it += p->weights[c] / wsum * steps_requests(&p->classes[c].tasks);
+        n += sh->stages[i].rate * ((double)sh->stages[i].duration_us / 1e6) * per_it;
+    }
+    return n / e->o.segments;
+}
+
 static void check_fail_fast(engine_t *e, double t)
 {
-    json_t *rep = stats_report_json(e->total, e->o.plan->names, e->history, t, e->wall0_us, NULL);
+    json_t *meta = json_pack("{s:f}", "planned_requests", planned_requests(e));
+    json_t *rep = stats_report_json(e->total, e->o.plan->names, e->history, t, e->wall0_us, meta);
+    json_decref(meta);
     if (rep && verdict_lost(e->o.fail_fast, rep)) {
         log_warn("--fail-fast: a threshold can no longer pass; stopping the run");
         e->failed_fast = true;

@@ -16,6 +16,15 @@ t_check "fail rate: http failures $ratio in [0.08, 0.12]" r_in 0.08 0.12 "$ratio
 t_eq "fail rate: only http failures" "$(r_json "$T_DIR/rate.json" 'r["total"]["fail"]["http"]')" \
     "$(r_json "$T_DIR/rate.json" 'r["total"]["failures"]')"
 
+# --fail-fast: 10 % errors can no longer stay under 1 % of the planned requests.
+start=$SECONDS
+r_replay "$SCN" --host "$TARGET_URL" -u 2 --iterations 100000 -t 60s --fail-on 'errors<1%' --fail-fast \
+    --report "$T_DIR/ff.json"
+t_eq "fail-fast: exit status 1" 1 "$R_RC"
+t_check "fail-fast: stopped early" r_in 0 15 $((SECONDS - start))
+t_check "fail-fast: said why" grep -q "fail-fast" "$T_DIR/replay.err"
+t_check "fail-fast: report still written" test -s "$T_DIR/ff.json"
+
 # A port nobody listens on: connect failures, and the run still ends on time.
 DEAD=$(t_port)
 start=$SECONDS

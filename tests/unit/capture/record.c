@@ -41,6 +41,7 @@ static int setup_with(void **state, const char *cookie, const char *header)
 
 static int setup_plain(void **state) { return setup_with(state, NULL, NULL); }
 static int setup_cookie(void **state) { return setup_with(state, "session", NULL); }
+static int setup_header(void **state) { return setup_with(state, NULL, "X-Session"); }
 
 static int teardown(void **state)
 {
@@ -142,11 +143,35 @@ static void login_that_sets_the_cookie_starts_its_session(void **state)
         rec_exchange_fini(&xs[i]);
 }
 
+static void session_header_keys_and_connection_fallback(void **state)
+{
+    fixture_t *f = *state;
+    rec_headers_t a = { 0 }, none = { 0 };
+    rec_headers_add(&a, "x-session", "user-1");
+    const rec_headers_t *seq[] = { &none, &a, &none };
+    for (int i = 0; i < 3; i++) {
+        recx_t *x = recx_begin(f->rec, &f->conn, (uint32_t)(2 * i + 1), "https", "h", "GET", "/", "HTTP/2", seq[i]);
+        recx_resp_head(x, 204, NULL, 0);
+        recx_end(x);
+    }
+    rec_headers_fini(&a);
+    rec_exchange_t xs[3] = { 0 };
+    assert_int_equal(read_back(f, xs, 3), 3);
+    assert_string_equal(xs[0].client, "10.0.0.7");      /* nothing seen yet: the address */
+    assert_memory_equal(xs[1].client, "session:", 8);
+    assert_string_equal(xs[2].client, xs[1].client);    /* same connection, no header */
+    assert_int_equal(xs[2].stream_id, 5);
+    assert_true(xs[2].flags & REC_F_H2);
+    for (int i = 0; i < 3; i++)
+        rec_exchange_fini(&xs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(headers_bodies_and_filters, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(login_that_sets_the_cookie_starts_its_session, setup_cookie, teardown),
+        cmocka_unit_test_setup_teardown(session_header_keys_and_connection_fallback, setup_header, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

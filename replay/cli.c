@@ -178,7 +178,9 @@ static int one_opt(cli_t *c, int ch, const char *v)
     int rc = CLI_RUN;
     switch (ch) {
     case 'u':
-        if ((rc = count_arg("-u", v, 10000000, &n)) == CLI_RUN)
+        if ((rc = count_arg("-u", v, 10000000, &n)) == CLI_RUN && n == 0)
+            return bad("-u", v, "at least 1 user");
+        if (rc == CLI_RUN)
             c->users = (uint32_t)n, c->users_set = true;
         return rc;
     case 'r':

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-static int parse_port(const char *s, size_t n, unsigned short *port)
+/* allow_zero: a listen address may ask the kernel for a free port. */
+static int parse_port_z(const char *s, size_t n, unsigned short *port, int allow_zero)
 {
     if (n == 0 || n > 5)
         return -1;
@@ -15,10 +16,15 @@ static int parse_port(const char *s, size_t n, unsigned short *port)
             return -1;
         v = v * 10 + (unsigned)(s[i] - '0');
     }
-    if (v == 0 || v > 65535)
+    if ((v == 0 && !allow_zero) || v > 65535)
         return -1;
     *port = (unsigned short)v;
     return 0;
+}
+
+static int parse_port(const char *s, size_t n, unsigned short *port)
+{
+    return parse_port_z(s, n, port, 0);
 }
 
 int url_parse(const char *s, url_t *u, char *err, size_t errlen)
@@ -104,8 +110,8 @@ int url_parse_listen(const char *s, const char *default_host, char *host, size_t
 {
     const char *colon = strrchr(s, ':');
     const char *ps = colon ? colon + 1 : s;
-    if (parse_port(ps, strlen(ps), port) < 0) {
-        snprintf(err, errlen, "'%s': expected [HOST]:PORT with a port from 1 to 65535", s);
+    if (parse_port_z(ps, strlen(ps), port, 1) < 0) {
+        snprintf(err, errlen, "'%s': expected [HOST]:PORT with a port from 0 (any free port) to 65535", s);
         return -1;
     }
     const char *h = s;

@@ -26,7 +26,8 @@ size_t url_host_header(const url_t *u, char *buf, size_t len);
 size_t url_origin(const url_t *u, char *buf, size_t len);
 
 /* Parses "HOST:PORT", ":PORT" (host defaults to default_host) or "PORT" into
- * host/port, for listen addresses. Returns 0 or -1 with err. */
+ * host/port, for listen addresses; port 0 asks for any free port. Returns 0 or
+ * -1 with err. */
 int url_parse_listen(const char *s, const char *default_host, char *host, size_t hostlen,
                      unsigned short *port, char *err, size_t errlen);
 

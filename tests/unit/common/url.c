@@ -66,6 +66,9 @@ static void test_listen(void **state)
     assert_string_equal(host, "::1");
     assert_int_equal(url_parse_listen("8080", "127.0.0.1", host, sizeof(host), &port, err, sizeof(err)), 0);
     assert_int_equal(port, 8080);
+    assert_int_equal(url_parse_listen(":0", "127.0.0.1", host, sizeof(host), &port, err, sizeof(err)), 0);
+    assert_int_equal(port, 0);
+    assert_int_equal(url_parse_listen(":65536", "127.0.0.1", host, sizeof(host), &port, err, sizeof(err)), -1);
     assert_int_equal(url_parse_listen("x:y", "127.0.0.1", host, sizeof(host), &port, err, sizeof(err)), -1);
 }
 

@@ -150,12 +150,12 @@ static void on_user_idle(user_t *u, void *arg)
 {
     worker_t *w = arg;
     uint32_t cls = user_class(u);
-    if (w->stopping) {
-        user_stop(u);
+    if (w->backlog[cls].n && !w->stopping) {
+        user_iteration(u, tq_pop(&w->backlog[cls]));
         return;
     }
-    if (w->backlog[cls].n) {
-        user_iteration(u, tq_pop(&w->backlog[cls]));
+    if (w->stopping || w->rate <= 0) {
+        user_stop(u); /* no open stage any more: the pool empties */
         return;
     }
     ustack_push(&w->free_pool[cls], u);
@@ -233,8 +233,17 @@ static void set_rate(worker_t *w, double rate)
     }
     w->rate = rate;
     evtimer_del(&w->ev_sched);
-    if (rate > 0)
+    if (rate > 0) {
         sched_cb(-1, 0, w);
+        return;
+    }
+    /* A closed stage follows an open one: idle pooled users run on_stop and go
+     * (those in an iteration follow when it ends, see on_user_idle). */
+    for (size_t c = 0; c < w->cfg.plan->n_classes; c++) {
+        ustack_t *fp = &w->free_pool[c];
+        while (fp->n)
+            user_stop(fp->v[--fp->n]);
+    }
 }
 
 /* ---- stop */

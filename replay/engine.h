@@ -3,7 +3,7 @@
  * Workers: one libevent event_base each. Closed-model users are numbered
  * globally in the order the shape starts them and live on worker (id % threads)
  * for their whole life; open-model users come from a per-class pool on each
- * worker. A worker records into its own stats_t and publishes it once a second
+ * worker. A worker records into its own stats_t and publishes it five times a second
  * under its mutex; nothing on the request path takes a lock.
  *
  * Main thread (engine_run): every 100 ms it reads the shape (shape_at), maps

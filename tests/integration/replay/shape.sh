@@ -22,3 +22,16 @@ t_eq "on_stop for every started buyer" "$(r_entry "$T_DIR/r.json" 'POST POST /ap
     "$(r_entry "$T_DIR/r.json" 'POST POST /api/logout' count)"
 t_eq "no failure" 0 "$(r_json "$T_DIR/r.json" 'r["total"]["failures"]')"
 t_check "history has one row a second" r_in 5 9 "$(r_json "$T_DIR/r.json" 'len(r["history"])')"
+
+# An open stage then a closed one: the pool of the open stage empties (on_stop
+# runs) and the closed users take over.
+printf 'rate 2s 20\n2s 3 100\n' >"$T_DIR/mixed.conf"
+r_replay "$AIOTEST_SRC/tests/integration/replay/shop.json" --host "$TARGET_URL" \
+    --shape "$T_DIR/mixed.conf" --report "$T_DIR/m.json"
+t_eq "mixed: exit status" 0 "$R_RC"
+t_check "mixed: iterations started on schedule in the open stage (20/s)" \
+    r_in 14 26 "$(r_json "$T_DIR/m.json" 'r["history"][0]["iterations_per_s"]')"
+t_eq "mixed: 3 closed users in the second stage, pool gone" "[3]" \
+    "$(r_json "$T_DIR/m.json" "sorted(set(s['users'] for s in r['user_samples'] if 2.6 <= s['t'] <= 3.8))")"
+t_eq "mixed: every login logged out" "$(r_entry "$T_DIR/m.json" 'POST POST /api/login' count)" \
+    "$(r_entry "$T_DIR/m.json" 'POST POST /api/logout' count)"

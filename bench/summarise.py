@@ -131,8 +131,12 @@ def row_line(rows, title, case, tool, vs):
     fails = med(rs, "failures")
     eff = "; ".join("%sx %s" % (fmt(v[1], "%.2f"), v[0]) for v in vs or [])
     thr = "; ".join("%sx %s" % (fmt(v[2], "%.2f"), v[0]) for v in vs or [])
+    name = PEER_NAME[tool]
+    conns = med([{"c": r.get("meta", {}).get("conns")} for r in rs], "c")
+    if case in ("h2", "h2c") and conns:
+        name += " (%.0f conns)" % conns
     return "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        title, PEER_NAME[tool], kfmt(med(rs, "rps")), fmt(med(rs, "cpu_us_per_req")),
+        title, name, kfmt(med(rs, "rps")), fmt(med(rs, "cpu_us_per_req")),
         fmt(med(rs, "cpu_s_per_100k"), "%.2f"), p50, p99, fmt(rss / 1024 if rss else None, "%.1f"),
         fmt(fails, "%.0f"), eff, thr)
 

@@ -2,6 +2,7 @@
  * results. Exit 0 ok, 1 thresholds or baseline failed, 2 usage or input error. */
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,9 +243,19 @@ static int wait_start(const cli_t *c)
     }
     if (!c->quiet)
         log_info("starting in %.1f s (--start-at)", (double)left / 1e6);
+    /* A signal while waiting ends the run before it began (nothing to report). */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
     struct timespec ts = {(time_t)(left / 1000000), (long)(left % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    int sig = sigtimedwait(&set, NULL, &ts);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (sig > 0) {
+        log_error("interrupted while waiting for --start-at; nothing ran");
+        return -1;
+    }
     return 0;
 }
 

@@ -209,6 +209,58 @@ static void test_plan_errors_name_the_place(void **state)
     scn_free(s);
 }
 
+/* CSV data: user N takes row N, wrapping; the header row names the variables. */
+static void test_csv_rows_follow_user_numbers(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/aiotest-user-csv.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/users.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("login,pw\nann,1\nbob,2\ncid,3\n", f);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loads(
+        "{\"format\": \"aiotest-scenario\", \"version\": [1, 0],"
+        " \"hosts\": [{\"base_url\": \"http://127.0.0.1:1\"}],"
+        " \"data\": [{\"path\": \"users.csv\"}],"
+        " \"classes\": [{\"name\": \"c\", \"weight\": 1, \"wait\": {\"kind\": \"none\"},"
+        "   \"tasks\": [{\"requests\": [{\"method\": \"GET\", \"url\": \"/u/{{login}}/{{pw}}\"}]}]}]}",
+        0, &je);
+    assert_non_null(j);
+    fx_t *fx = fx_new("none", 1);
+    plan_free(fx->plan);
+    scn_free(fx->scn);
+    mp_error_t err;
+    assert_int_equal(view_scenario_from_json(j, &fx->scn, &err), 0);
+    json_decref(j);
+    char host[64], e[256];
+    snprintf(host, sizeof host, "http://127.0.0.1:%u", fx->srv.port);
+    fx->plan = plan_compile(fx->scn, host, dir, e, sizeof e);
+    if (!fx->plan)
+        fprintf(stderr, "%s\n", e);
+    assert_non_null(fx->plan);
+    fx->env.plan = fx->plan;
+    user_t *u[4];
+    for (int i = 0; i < 4; i++) {
+        u[i] = user_new(&fx->env, (uint64_t)i, 0, false);
+        user_start(u[i]);
+        run_until(fx, &fx->ended, i + 1);
+    }
+    assert_string_equal(fx->srv.lines, "GET /u/ann/1|GET /u/bob/2|GET /u/cid/3|GET /u/ann/1");
+    for (int i = 0; i < 4; i++)
+        user_free(u[i]);
+    /* The stats table of the first plan is the one fx->stats was made for:
+     * rebuild it for this plan before freeing. */
+    stats_free(fx->stats);
+    fx->stats = stats_new(fx->plan->names);
+    fx_free(fx);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_open_model_latency_from_schedule),
         cmocka_unit_test(test_plan_prebuilds_literal_requests),
         cmocka_unit_test(test_plan_errors_name_the_place),
+        cmocka_unit_test(test_csv_rows_follow_user_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,8 @@ def main():
         rec["cpu_us_per_req"] = rec["cpu_s"] / reqs * 1e6
         rec["cpu_s_per_100k"] = rec["cpu_s"] / reqs * 1e5
         rec["req_per_cpu_s"] = reqs / rec["cpu_s"] if rec["cpu_s"] > 0 else math.inf
+    if reqs and isinstance(meta.get("server_cpu_s"), float) and "error" not in rec:
+        rec["server_cpu_us_per_req"] = meta["server_cpu_s"] / reqs * 1e6
     print(json.dumps(rec, sort_keys=True))
 
 

@@ -86,10 +86,10 @@ def h2_missing(rows, case):
 
 def throughput_table(rows):
     out = ["| case | generator | req/s | CPU µs/req | CPU s per 100k req | p50 ms | p99 ms | peak RSS MiB "
-           "| failures | req per CPU-s, aiotest / peer | req/s, aiotest / peer |",
-           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "| failures | server CPU µs/req | req per CPU-s, aiotest / peer | req/s, aiotest / peer |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     ratios = {}
-    blank = "|" + "  |" * 8
+    blank = "|" + "  |" * 9
     cases = CASE_PEERS + [("scenario", ["plain"])]
     for case, peers in cases:
         if not any(runs(rows, case if pr != "plain" else "plain", pr if pr != "plain" else "aiotest")
@@ -121,7 +121,7 @@ def row_line(rows, title, case, tool, vs):
     rs = ok_runs(rows, case, tool)
     if not rs:
         err = first_error(rows, case, tool) or "no run"
-        return "| %s | %s | %s |" % (title, PEER_NAME[tool], err) + "  |" * 8
+        return "| %s | %s | %s |" % (title, PEER_NAME[tool], err) + "  |" * 9
     p50 = fmt(med(rs, "p50_ms"), "%.2f")
     p99 = fmt(med(rs, "p99_ms"), "%.2f")
     if tool == "h2load":  # no percentiles from h2load
@@ -135,10 +135,10 @@ def row_line(rows, title, case, tool, vs):
     conns = med([{"c": r.get("meta", {}).get("conns")} for r in rs], "c")
     if case in ("h2", "h2c") and conns:
         name += " (%.0f conns)" % conns
-    return "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+    return "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         title, name, kfmt(med(rs, "rps")), fmt(med(rs, "cpu_us_per_req")),
         fmt(med(rs, "cpu_s_per_100k"), "%.2f"), p50, p99, fmt(rss / 1024 if rss else None, "%.1f"),
-        fmt(fails, "%.0f"), eff, thr)
+        fmt(fails, "%.0f"), fmt(med(rs, "server_cpu_us_per_req")), eff, thr)
 
 
 def idle_table(rows, n):

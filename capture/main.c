@@ -1,6 +1,7 @@
-/* aiotest-capture: records HTTP and HTTPS sessions through a proxy into an
- * aiotest-recording file (docs/aiotest-capture.md). main only reads the
- * command line; proxy.c runs the capture. */
+/* aiotest-capture: records HTTP and HTTPS sessions through a proxy, or
+ * passively from a pcap file or an interface, into an aiotest-recording file
+ * (docs/aiotest-capture.md). main only reads the command line; proxy.c and
+ * pcap/pcapsrc.c run the capture. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +10,32 @@
 #include "ca.h"
 #include "filter.h"
 #include "log.h"
+#include "pcapsrc.h"
 #include "proxy.h"
 #include "units.h"
 
 static const char usage[] =
     "usage: aiotest-capture --proxy [HOST]:PORT -o FILE [options]\n"
     "       aiotest-capture --reverse URL --proxy [HOST]:PORT -o FILE [options]\n"
+    "       aiotest-capture --pcap FILE -o FILE [options]\n"
+    "       aiotest-capture -i IFACE [--filter BPF] [--duration D] -o FILE [options]\n"
     "       aiotest-capture --init-ca DIR\n"
     "\n"
-    "Records HTTP exchanges passing through a proxy into an aiotest-recording file.\n"
+    "Records HTTP exchanges passing through a proxy, or seen passively in a pcap\n"
+    "file or on an interface, into an aiotest-recording file.\n"
     "\n"
     "mode:\n"
     "  --proxy [HOST]:PORT     listen address (default :8080; HOST defaults to 127.0.0.1)\n"
     "  --reverse URL           reverse proxy in front of one service (http:// or https://)\n"
     "  -o, --output FILE       the recording to write (required)\n"
-    "  --pcap FILE, -i IFACE   passive capture: not implemented in this build yet\n"
+    "\n"
+    "passive capture (HTTP/1.x and cleartext HTTP/2 over TCP):\n"
+    "  --pcap FILE             read a pcap or pcapng file\n"
+    "  -i, --interface IFACE   capture live on IFACE (root or CAP_NET_RAW); stop with\n"
+    "                          SIGINT/SIGTERM or --duration\n"
+    "  --filter BPF            libpcap filter expression, e.g. 'tcp port 8080'\n"
+    "  --duration D            live: stop after D\n"
+    "  --buffer-size BYTES     live: kernel capture buffer (default 8MiB)\n"
     "\n"
     "TLS:\n"
     "  --init-ca DIR           create DIR/ca.pem and DIR/ca.key (0600), print how to trust it\n"
@@ -59,6 +71,7 @@ enum {
     OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_NO_UP_H2, OPT_UP_CA,
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
+    OPT_DURATION, OPT_BUFSIZE,
 };
 
 static const struct option longopts[] = {
@@ -67,6 +80,9 @@ static const struct option longopts[] = {
     { "output", required_argument, NULL, 'o' },
     { "pcap", required_argument, NULL, OPT_PCAP },
     { "filter", required_argument, NULL, OPT_FILTER },
+    { "interface", required_argument, NULL, 'i' },
+    { "duration", required_argument, NULL, OPT_DURATION },
+    { "buffer-size", required_argument, NULL, OPT_BUFSIZE },
     { "init-ca", required_argument, NULL, OPT_INIT_CA },
     { "ca", required_argument, NULL, OPT_CA },
     { "no-h2", no_argument, NULL, OPT_NO_H2 },
@@ -127,12 +143,33 @@ static int duration(const char *opt, const char *s, uint64_t *us)
     return 0;
 }
 
+/* Passive capture takes the recording options the proxy's way; the
+ * proxy-only ones make no sense here and are refused. */
+static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *proxy, const char *reverse)
+{
+    if (po->file && po->iface)
+        return usage_error("--pcap and -i exclude each other", NULL);
+    if (proxy || reverse || cfg->ca_dir)
+        return usage_error("--pcap and -i exclude --proxy, --reverse and --ca", NULL);
+    if (cfg->rec.session_cookie || cfg->rec.session_header)
+        return usage_error("--session-cookie and --session-header work in proxy mode only "
+                           "(passive capture keys exchanges by client address)", NULL);
+    if (po->file && po->duration_us)
+        return usage_error("--duration applies to live capture (-i) only", NULL);
+    po->rec.path = cfg->out_path;
+    po->rec.max_body = cfg->rec.max_body;
+    po->rec.filter = cfg->rec.filter;
+    return pcapsrc_run(po);
+}
+
 int main(int argc, char **argv)
 {
     proxy_config_t cfg = { .listen_port = 8080, .h2 = true, .upstream_h2 = true, .upstream_timeout_us = 30000000,
                            .drain_timeout_us = 5000000, .rec = { .max_body = 1024 * 1024 } };
     filter_t *filter = filter_new();
     const char *proxy = NULL, *reverse = NULL;
+    pcapsrc_opts_t po = { .buffer_size = 8 * 1024 * 1024, .max_flow = 4 * 1024 * 1024,
+                          .max_total = 256 * 1024 * 1024 };
     char err[512];
     uint64_t v;
     int opt, rc = 2;
@@ -147,11 +184,20 @@ int main(int argc, char **argv)
         case OPT_PROXY: proxy = optarg; break;
         case OPT_REVERSE: reverse = optarg; break;
         case 'o': cfg.out_path = optarg; cfg.rec.path = optarg; break;
-        case OPT_PCAP:
-        case 'i':
-        case OPT_FILTER:
-            fprintf(stderr, "aiotest-capture: --pcap is not implemented in this build yet\n");
-            goto out;
+        case OPT_PCAP: po.file = optarg; break;
+        case 'i': po.iface = optarg; break;
+        case OPT_FILTER: po.filter = optarg; break;
+        case OPT_DURATION:
+            if (duration("--duration", optarg, &po.duration_us) != 0)
+                goto out;
+            break;
+        case OPT_BUFSIZE:
+            if (units_parse_bytes(optarg, &v) != 0 || v < 65536 || v > 1u << 30) {
+                rc = usage_error("--buffer-size: expected a size from 64KiB to 1GiB", optarg);
+                goto out;
+            }
+            po.buffer_size = (size_t)v;
+            break;
         case OPT_INIT_CA: rc = init_ca(optarg); goto out;
         case OPT_CA: cfg.ca_dir = optarg; break;
         case OPT_NO_H2: cfg.h2 = false; break;
@@ -202,6 +248,14 @@ int main(int argc, char **argv)
     }
     if (cfg.out_path == NULL) {
         rc = usage_error("-o FILE is required (the recording to write)", NULL);
+        goto out;
+    }
+    if (po.file || po.iface) {
+        rc = run_pcap(&po, &cfg, proxy, reverse);
+        goto out;
+    }
+    if (po.filter || po.duration_us) {
+        rc = usage_error("--filter and --duration need --pcap or -i", NULL);
         goto out;
     }
     if (proxy && url_parse_listen(proxy, "127.0.0.1", cfg.listen_host, sizeof cfg.listen_host,

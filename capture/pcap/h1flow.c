@@ -1,0 +1,485 @@
+#include "h1flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "h1msg.h"
+
+/* client bytes held while an upgrade request waits for its answer */
+#define MAX_HELD (256 * 1024)
+
+/* An exchange whose request or response is still being read. */
+typedef struct entry {
+    pcx_t *x;
+    bool head;          /* HEAD request: the response has no body */
+    bool req_done, resp_started, resp_done;
+    int64_t t_end_us;   /* response complete (or last byte seen) */
+} entry_t;
+
+/* One direction: its parser and where it is. */
+typedef struct side {
+    h1flow_t *f;
+    bool client;
+    h1msg_t m;
+    int (*h1msg_begin)(http_parser *);  /* h1msg's own on_message_begin */
+    bool hunting;
+    bool in_msg;        /* a message has begun and not completed */
+    int64_t cur_us;     /* time of the chunk being parsed */
+    int64_t start_us;   /* time of the current message's first byte */
+    entry_t *e;         /* exchange of the message being read (NULL: none, orphan or interim) */
+    int status;         /* response side: status of the message being read */
+} side_t;
+
+enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER };
+
+struct h1flow {
+    pcaprec_t *rec;
+    pcaprec_conn_t *conn;
+    side_t req, resp;
+    entry_t **q;        /* open exchanges, in request order */
+    size_t qn, qcap;
+    bool lost_response; /* a gap between responses: a whole response may be missing */
+    enum upgrade up;
+    entry_t *up_entry;  /* the request that asked to upgrade */
+    bool release_held;  /* the upgrade was refused: parse the held bytes as HTTP/1 */
+    uint8_t *held;
+    size_t held_len;
+    pcx_t *upgraded;
+};
+
+/* ---- plausible message starts */
+
+bool h1flow_response_start(const uint8_t *p, size_t n)
+{
+    return n >= 12 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ' &&
+           p[9] >= '1' && p[9] <= '9' && p[10] >= '0' && p[10] <= '9' && p[11] >= '0' && p[11] <= '9';
+}
+
+bool h1flow_request_start(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && i < 24 && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
+        i++;
+    if (i < 3 || i >= n || p[i] != ' ')
+        return false;
+    /* the request line ends with " HTTP/1.x" within a sane length */
+    size_t lim = n < 8192 ? n : 8192;
+    const uint8_t *eol = memchr(p, '\n', lim);
+    if (eol == NULL)
+        return false;
+    size_t len = (size_t)(eol - p);
+    if (len > 0 && p[len - 1] == '\r')
+        len--;
+    return len >= i + 10 && memcmp(p + len - 9, " HTTP/1.", 8) == 0;
+}
+
+/* ---- the queue of open exchanges */
+
+static entry_t *push(h1flow_t *f, pcx_t *x, bool head)
+{
+    if (f->qn == f->qcap) {
+        size_t cap = f->qcap ? 2 * f->qcap : 8;
+        entry_t **q = realloc(f->q, cap * sizeof *q);
+        if (q == NULL)
+            return NULL;
+        f->q = q;
+        f->qcap = cap;
+    }
+    entry_t *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    e->x = x;
+    e->head = head;
+    f->q[f->qn++] = e;
+    return e;
+}
+
+/* Ends and removes every exchange whose request and response are both over. */
+static void end_finished(h1flow_t *f)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < f->qn; i++) {
+        entry_t *e = f->q[i];
+        if (e->req_done && e->resp_done && e != f->up_entry) {
+            if (f->req.e == e) f->req.e = NULL;
+            if (f->resp.e == e) f->resp.e = NULL;
+            if (e->x != NULL) /* NULL: handed on to HTTP/2 as stream 1 */
+                pcx_end(e->x, e->t_end_us);
+            free(e);
+        } else {
+            f->q[k++] = e;
+        }
+    }
+    f->qn = k;
+}
+
+/* The exchange a response answers. In order, except
+ * after a gap between responses: then the latest request sent before it, and
+ * the ones before that lost their answer in the gap. */
+static entry_t *answered(h1flow_t *f)
+{
+    entry_t *first = NULL, *latest = NULL;
+    for (size_t i = 0; i < f->qn; i++) {
+        entry_t *e = f->q[i];
+        if (e->resp_started)
+            continue;
+        if (first == NULL)
+            first = e;
+        latest = e;
+    }
+    if (!f->lost_response || first == NULL)
+        return first;
+    f->lost_response = false;
+    for (size_t i = 0; i < f->qn && f->q[i] != latest; i++) {
+        entry_t *e = f->q[i];
+        if (!e->resp_started && e->req_done) {
+            e->resp_started = e->resp_done = true;
+            pcx_incomplete(e->x, "no response: lost in a capture gap");
+        }
+    }
+    return latest;
+}
+
+/* ---- parser callbacks */
+
+static int on_begin(http_parser *p)
+{
+    h1msg_t *m = p->data;
+    side_t *s = m->ctx;
+    s->in_msg = true;
+    s->start_us = s->cur_us;
+    s->e = NULL;
+    s->status = 0;
+    return s->h1msg_begin(p);
+}
+
+/* "http://host:port/path" sends the authority in the request line (to a proxy). */
+static const char *split_absolute(const char *url, char *auth, size_t authlen)
+{
+    const char *rest = NULL;
+    if (strncasecmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    if (rest == NULL)
+        return url;
+    size_t n = strcspn(rest, "/?");
+    snprintf(auth, authlen, "%.*s", (int)n, rest);
+    return rest[n] ? rest + n : "/";
+}
+
+static int request_head(side_t *s, h1msg_t *m)
+{
+    h1flow_t *f = s->f;
+    char version[32], auth[256] = "";
+    snprintf(version, sizeof version, "HTTP/%u.%u", m->parser.http_major, m->parser.http_minor);
+    const char *target = split_absolute(m->url, auth, sizeof auth);
+    const char *host = rec_headers_get(&m->headers, "Host");
+    pcx_req_t q = {
+        .scheme = strncasecmp(m->url, "https://", 8) == 0 ? "https" : "http",
+        .authority = auth[0] ? auth : host, .method = h1msg_method(m), .target = target,
+        .http_version = version, .headers = &m->headers, .t_start_us = s->start_us,
+    };
+    if (m->parser.method == HTTP_CONNECT)
+        q.target = m->url;
+    pcx_t *x = pcx_begin(f->rec, f->conn, &q);
+    if (x == NULL)
+        return -1;
+    s->e = push(f, x, m->parser.method == HTTP_HEAD);
+    if (s->e == NULL) {
+        pcx_end(x, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static bool asks_h2c(const h1msg_t *req)
+{
+    const char *up = rec_headers_get(&req->headers, "Upgrade");
+    return up != NULL && strcasestr(up, "h2c") != NULL;
+}
+
+static int response_head(side_t *s, h1msg_t *m)
+{
+    h1flow_t *f = s->f;
+    s->status = h1msg_status(m);
+    if (s->status < 200 && s->status != 101)
+        return 0; /* interim (100 Continue, 103): the final answer follows */
+    entry_t *e = answered(f);
+    if (e == NULL) {
+        pcaprec_skipped(f->rec, 1, 0); /* an answer whose request is not in the capture */
+        return 0;
+    }
+    s->e = e;
+    e->resp_started = true;
+    /* an answer to h2c is recorded from stream 1, not this 101 */
+    if (!(s->status == 101 && e == f->up_entry && f->up == UP_H2))
+        pcx_resp_head(e->x, s->status, &m->headers, s->start_us);
+    return e->head ? 1 : 0;
+}
+
+static int on_head(void *ctx, h1msg_t *m)
+{
+    side_t *s = ctx;
+    return s->client ? request_head(s, m) : response_head(s, m);
+}
+
+static int on_body(void *ctx, const char *p, size_t n)
+{
+    side_t *s = ctx;
+    if (s->e != NULL) {
+        if (s->client)
+            pcx_req_body(s->e->x, p, n);
+        else
+            pcx_resp_body(s->e->x, p, n);
+    }
+    return 0;
+}
+
+static void request_done(side_t *s, h1msg_t *m)
+{
+    h1flow_t *f = s->f;
+    if (s->e == NULL)
+        return;
+    s->e->req_done = true;
+    if (m->parser.upgrade && m->parser.method != HTTP_CONNECT) {
+        /* what follows depends on the answer: hold the client's bytes */
+        f->up = UP_WAIT;
+        f->up_entry = s->e;
+        if (asks_h2c(m))
+            f->up = UP_H2; /* provisional: confirmed by a 101 */
+    }
+}
+
+static void response_done(side_t *s)
+{
+    h1flow_t *f = s->f;
+    entry_t *e = s->e;
+    if (e == NULL)
+        return;
+    e->resp_done = true;
+    e->t_end_us = s->cur_us;
+    if (e == f->up_entry) {
+        if (s->status == 101) {
+            if (f->up == UP_H2) {
+                f->upgraded = e->x;
+                e->x = NULL;
+            } else {
+                f->up = UP_OTHER;
+            }
+        } else {
+            f->up = UP_NONE; /* refused: the connection stays HTTP/1 */
+            f->release_held = true;
+        }
+        f->up_entry = NULL;
+    }
+}
+
+static int on_done(void *ctx, h1msg_t *m)
+{
+    side_t *s = ctx;
+    s->in_msg = false;
+    if (s->client)
+        request_done(s, m);
+    else if (s->status >= 200 || s->status == 101)
+        response_done(s);
+    return 0;
+}
+
+static const h1msg_ops_t ops = { on_head, on_body, on_done };
+
+/* ---- directions */
+
+static void side_reset(side_t *s, bool hunting)
+{
+    h1msg_fini(&s->m);
+    h1msg_init(&s->m, s->client ? HTTP_REQUEST : HTTP_RESPONSE, &ops, s);
+    s->h1msg_begin = s->m.settings.on_message_begin;
+    s->m.settings.on_message_begin = on_begin;
+    s->hunting = hunting;
+    s->in_msg = false;
+    s->e = NULL;
+}
+
+/* The message being read of s cannot be finished. */
+static void cut(side_t *s, const char *why)
+{
+    entry_t *e = s->e;
+    if (e != NULL) {
+        pcx_incomplete(e->x, why);
+        if (s->client) {
+            e->req_done = true;
+        } else {
+            e->resp_done = true;
+            e->t_end_us = s->cur_us;
+        }
+    }
+    s->e = NULL;
+}
+
+h1flow_t *h1flow_new(pcaprec_t *rec, pcaprec_conn_t *conn, bool hunt)
+{
+    h1flow_t *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->rec = rec;
+    f->conn = conn;
+    f->req.f = f->resp.f = f;
+    f->req.client = true;
+    h1msg_init(&f->req.m, HTTP_REQUEST, &ops, &f->req);
+    h1msg_init(&f->resp.m, HTTP_RESPONSE, &ops, &f->resp);
+    side_reset(&f->req, hunt);
+    side_reset(&f->resp, hunt);
+    return f;
+}
+
+static int hold(h1flow_t *f, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (f->held_len + n > MAX_HELD)
+        return -1;
+    uint8_t *b = realloc(f->held, f->held_len + n);
+    if (b == NULL)
+        return -1;
+    memcpy(b + f->held_len, p, n);
+    f->held = b;
+    f->held_len += n;
+    return 0;
+}
+
+static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t ts);
+
+/* An upgrade was refused: the held client bytes are HTTP/1 after all. */
+static void release_held(h1flow_t *f, int64_t ts)
+{
+    f->release_held = false;
+    uint8_t *b = f->held;
+    size_t n = f->held_len;
+    f->held = NULL;
+    f->held_len = 0;
+    side_reset(&f->req, false);
+    if (n > 0)
+        feed(f, &f->req, b, n, ts);
+    free(b);
+}
+
+/* Parses a chunk of one direction; returns the bytes that were HTTP/1. */
+static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t ts)
+{
+    s->cur_us = ts;
+    if (s->client && f->up != UP_NONE) {
+        if (hold(f, p, n) != 0) {
+            pcaprec_skipped(f->rec, 0, n);
+            f->up = UP_OTHER;
+        }
+        return n;
+    }
+    if (s->hunting) {
+        bool start = s->client ? h1flow_request_start(p, n) : h1flow_response_start(p, n);
+        if (!start) {
+            pcaprec_skipped(f->rec, 0, n);
+            return n;
+        }
+        side_reset(s, false);
+    }
+    ssize_t used = h1msg_feed(&s->m, (const char *)p, n);
+    if (used < 0) {
+        char why[192];
+        snprintf(why, sizeof why, "malformed %s: %s", s->client ? "request" : "response", s->m.error);
+        if (s->e == NULL)
+            pcaprec_skipped(f->rec, 1, 0);
+        cut(s, why);
+        side_reset(s, true);
+        end_finished(f);
+        return n;
+    }
+    end_finished(f);
+    if (s->client && f->up != UP_NONE) {
+        hold(f, p + used, n - (size_t)used);
+        return n;
+    }
+    if (!s->client && f->release_held)
+        release_held(f, ts);
+    if (!s->client && (f->upgraded != NULL || f->up == UP_OTHER))
+        return (size_t)used;
+    return n;
+}
+
+enum h1flow_result h1flow_data(h1flow_t *f, bool client, const uint8_t *p, size_t n,
+                               int64_t ts_us, size_t *used)
+{
+    if (f->upgraded != NULL || f->up == UP_OTHER) {
+        *used = 0;
+        return f->upgraded ? H1FLOW_H2 : H1FLOW_OTHER;
+    }
+    *used = feed(f, client ? &f->req : &f->resp, p, n, ts_us);
+    if (f->upgraded != NULL)
+        return H1FLOW_H2;
+    return f->up == UP_OTHER ? H1FLOW_OTHER : H1FLOW_OK;
+}
+
+void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
+{
+    side_t *s = client ? &f->req : &f->resp;
+    char why[96];
+    snprintf(why, sizeof why, "capture gap of %llu bytes in the %s", (unsigned long long)n,
+             client ? "request" : "response");
+    if (!client && !s->in_msg)
+        f->lost_response = true;
+    cut(s, why);
+    side_reset(s, true);
+    end_finished(f);
+}
+
+void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us)
+{
+    side_t *s = client ? &f->req : &f->resp;
+    s->cur_us = ts_us;
+    if (s->hunting || (client && f->up != UP_NONE))
+        return;
+    if (h1msg_eof(&s->m) != 0 || s->in_msg)
+        cut(s, client ? "connection closed in the middle of the request"
+                      : "connection closed in the middle of the response");
+    end_finished(f);
+}
+
+pcx_t *h1flow_upgraded(h1flow_t *f, const uint8_t **held, size_t *held_len)
+{
+    pcx_t *x = f->upgraded;
+    f->upgraded = NULL;
+    f->up = UP_OTHER; /* nothing more is HTTP/1 */
+    *held = f->held;
+    *held_len = f->held_len;
+    return x;
+}
+
+void h1flow_free(h1flow_t *f, int64_t ts_us)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->qn; i++) {
+        entry_t *e = f->q[i];
+        if (e->x == NULL) {
+            free(e);
+            continue;
+        }
+        if (!e->resp_started)
+            pcx_incomplete(e->x, "no response in the capture");
+        else if (!e->resp_done)
+            pcx_incomplete(e->x, "response cut: the capture ended before it did");
+        else if (!e->req_done)
+            pcx_incomplete(e->x, "request cut: the capture ended before it did");
+        pcx_end(e->x, e->resp_started ? (e->t_end_us ? e->t_end_us : ts_us) : 0);
+        free(e);
+    }
+    if (f->upgraded)
+        pcx_end(f->upgraded, 0);
+    free(f->q);
+    h1msg_fini(&f->req.m);
+    h1msg_fini(&f->resp.m);
+    free(f->held);
+    free(f);
+}

@@ -1,0 +1,254 @@
+#include "pcaprec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwd.h"
+#include "ip.h"
+#include "log.h"
+
+struct pcx {
+    pcaprec_t *r;
+    pcx_t *next;       /* in the order requests started */
+    bool done;
+    bool keep;         /* passes the filter */
+    rec_exchange_t x;
+};
+
+struct pcaprec {
+    rec_writer_t *w;
+    pcaprec_opts_t o;
+    pcaprec_stats_t st;
+    uint64_t next_conn;
+    pcx_t *head, *tail;
+    size_t waiting;    /* ended, not yet written */
+};
+
+pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
+{
+    pcaprec_t *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->o = *o;
+    char source[] = "pcap", tool[] = "aiotest-capture " AIOTEST_VERSION;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    rec_header_t h = {
+        .version_major = REC_VERSION_MAJOR, .version_minor = REC_VERSION_MINOR,
+        .created_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, .source = source, .tool = tool,
+    };
+    mp_error_t e;
+    r->w = rec_writer_open(o->path, &h, false, &e);
+    if (r->w == NULL) {
+        snprintf(err, errlen, "%s", e.msg);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st) { *st = r->st; }
+
+void pcaprec_skipped(pcaprec_t *r, uint64_t messages, uint64_t bytes)
+{
+    r->st.skipped += messages;
+    r->st.skipped_bytes += bytes;
+}
+
+void pcaprec_conn_init(pcaprec_conn_t *c, uint8_t family, const uint8_t client[16],
+                       const uint8_t server[16], uint16_t server_port)
+{
+    char s[48];
+    memset(c, 0, sizeof *c);
+    ip_addr_str(family, client, c->client, sizeof c->client);
+    ip_addr_str(family, server, s, sizeof s);
+    snprintf(c->server, sizeof c->server, family == 6 ? "[%s]:%u" : "%s:%u", s, server_port);
+}
+
+static bool is_token(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!(strchr("!#$%&'*+-.^_`|~", *s) || (*s >= '0' && *s <= '9') ||
+              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+            return false;
+    return true;
+}
+
+/* The same rule as the proxy's record.c: hop-by-hop and pseudo-headers are
+ * framing, not content (bodies are stored decoded), and redacted names are
+ * masked. Names that are not tokens cannot be written (the format refuses
+ * them) and are left out. */
+static int copy_headers(const pcaprec_t *r, rec_headers_t *dst, const rec_headers_t *h)
+{
+    for (size_t i = 0; h != NULL && i < h->n; i++) {
+        const char *name = h->v[i].name;
+        if (name[0] == ':' || !is_token(name) || fwd_is_hop(h, name))
+            continue;
+        const char *v = r->o.filter && filter_redacts(r->o.filter, name) ? FILTER_REDACTED : h->v[i].value;
+        if (rec_headers_add(dst, name, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
+{
+    pcx_t *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return NULL;
+    if (c->id == 0)
+        c->id = ++r->next_conn;
+    const char *auth = q->authority && *q->authority ? q->authority : c->server;
+    x->r = r;
+    x->keep = r->o.filter == NULL || filter_records(r->o.filter, auth, q->target);
+    x->x.client = strdup(c->client);
+    x->x.conn_id = c->id;
+    x->x.stream_id = q->stream_id;
+    x->x.t_start_us = q->t_start_us > 0 ? q->t_start_us : 0;
+    x->x.flags = q->stream_id ? REC_F_H2 : 0;
+    x->x.scheme = strdup(q->scheme ? q->scheme : "http");
+    x->x.authority = strdup(auth);
+    x->x.method = strdup(q->method);
+    x->x.target = strdup(*q->target ? q->target : "/");
+    x->x.http_version = strdup(q->http_version);
+    if (!x->x.client || !x->x.scheme || !x->x.authority || !x->x.method || !x->x.target ||
+        !x->x.http_version || (x->keep && copy_headers(r, &x->x.req_headers, q->headers) != 0)) {
+        rec_exchange_fini(&x->x);
+        free(x);
+        return NULL;
+    }
+    if (r->tail) r->tail->next = x; else r->head = x;
+    r->tail = x;
+    return x;
+}
+
+/* Appends to a recorded body up to the cap; sets *truncated past it. */
+static void body_add(size_t cap, uint8_t **buf, size_t *len, bool *truncated, const void *p, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t take = *len >= cap ? 0 : (n < cap - *len ? n : cap - *len);
+    if (take < n)
+        *truncated = true;
+    if (take == 0)
+        return;
+    uint8_t *b = realloc(*buf, *len + take);
+    if (b == NULL) {
+        *truncated = true;
+        return;
+    }
+    memcpy(b + *len, p, take);
+    *len += take;
+    *buf = b;
+}
+
+void pcx_req_body(pcx_t *x, const void *p, size_t n)
+{
+    if (x->keep)
+        body_add(x->r->o.max_body, &x->x.req_body, &x->x.req_body_len, &x->x.req_truncated, p, n);
+}
+
+void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us)
+{
+    x->x.status = status;
+    x->x.t_first_byte_us = t_first_byte_us < x->x.t_start_us ? x->x.t_start_us : t_first_byte_us;
+    if (x->keep) {
+        rec_headers_fini(&x->x.resp_headers);
+        copy_headers(x->r, &x->x.resp_headers, headers);
+    }
+}
+
+void pcx_resp_body(pcx_t *x, const void *p, size_t n)
+{
+    if (x->keep)
+        body_add(x->r->o.max_body, &x->x.resp_body, &x->x.resp_body_len, &x->x.resp_truncated, p, n);
+}
+
+bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
+
+void pcx_incomplete(pcx_t *x, const char *reason)
+{
+    x->x.flags |= REC_F_INCOMPLETE;
+    if (x->x.error == NULL)
+        x->x.error = strdup(reason);
+}
+
+static void write_one(pcaprec_t *r, pcx_t *x)
+{
+    if (!x->keep) {
+        r->st.filtered++;
+        return;
+    }
+    mp_error_t e;
+    if (rec_writer_write(r->w, &x->x, &e) != 0) {
+        r->st.errors++;
+        log_error("%s: exchange %s %s not written: %s", r->o.path, x->x.method, x->x.target, e.msg);
+        return;
+    }
+    r->st.exchanges++;
+    if (x->x.flags & REC_F_INCOMPLETE)
+        r->st.incomplete++;
+}
+
+static void unlink_free(pcaprec_t *r, pcx_t *prev, pcx_t *x)
+{
+    if (prev) prev->next = x->next; else r->head = x->next;
+    if (r->tail == x)
+        r->tail = prev;
+    rec_exchange_fini(&x->x);
+    free(x);
+}
+
+/* Writes what no open exchange precedes; past the bound, every ended one. */
+static void flush(pcaprec_t *r, bool all_ended)
+{
+    while (r->head && r->head->done) {
+        write_one(r, r->head);
+        r->waiting--;
+        unlink_free(r, NULL, r->head);
+    }
+    if (!all_ended)
+        return;
+    for (pcx_t *prev = NULL, *x = r->head; x;) {
+        pcx_t *next = x->next;
+        if (x->done) {
+            r->st.out_of_order++;
+            write_one(r, x);
+            r->waiting--;
+            unlink_free(r, prev, x);
+        } else {
+            prev = x;
+        }
+        x = next;
+    }
+}
+
+void pcx_end(pcx_t *x, int64_t t_end_us)
+{
+    pcaprec_t *r = x->r;
+    if (t_end_us != 0 && t_end_us < x->x.t_start_us)
+        t_end_us = x->x.t_start_us;
+    if (x->x.t_first_byte_us > t_end_us && t_end_us != 0)
+        x->x.t_first_byte_us = t_end_us;
+    x->x.t_end_us = t_end_us;
+    x->done = true;
+    r->waiting++;
+    flush(r, r->waiting > PCAPREC_MAX_WAITING);
+}
+
+int pcaprec_close(pcaprec_t *r)
+{
+    if (r == NULL)
+        return 0;
+    flush(r, true);
+    while (r->head) /* not ended by its owner: a bug elsewhere, but never lose memory */
+        unlink_free(r, NULL, r->head);
+    int rc = rec_writer_close(r->w) == 0 && r->st.errors == 0 ? 0 : -1;
+    free(r);
+    return rc;
+}

@@ -1,0 +1,85 @@
+/* pcaprec: the recording side of passive capture. An exchange (pcx) begins
+ * when a request head has been read and ends when its response is complete
+ * or given up. The format asks pcap input to be written in the order the
+ * requests started, so an ended exchange waits for earlier ones still open;
+ * more than PCAPREC_MAX_WAITING waiting are written at once, out of order
+ * (counted), so a never-ending stream cannot hold the rest in memory.
+ * Times are packet times, not the clock of the machine reading the file. */
+#ifndef CAPTURE_PCAP_PCAPREC_H
+#define CAPTURE_PCAP_PCAPREC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+#include "recording.h"
+
+#define PCAPREC_MAX_WAITING 4096
+
+typedef struct pcaprec pcaprec_t;
+typedef struct pcx pcx_t;
+
+typedef struct pcaprec_opts {
+    const char *path;         /* output file */
+    size_t max_body;          /* recorded copy of each body is capped here */
+    const filter_t *filter;   /* borrowed; NULL records everything */
+} pcaprec_opts_t;
+
+typedef struct pcaprec_stats {
+    uint64_t exchanges;     /* written */
+    uint64_t incomplete;    /* of those, flagged incomplete */
+    uint64_t filtered;      /* left out by --include-host and friends */
+    uint64_t out_of_order;  /* written before an earlier one still open */
+    uint64_t errors;        /* failed writes */
+    uint64_t skipped;       /* messages seen but not recorded (answers without a
+                               request, malformed, pushed streams) */
+    uint64_t skipped_bytes; /* stream bytes that were not HTTP we could read */
+} pcaprec_stats_t;
+
+/* The connection an exchange came on, kept by the caller. */
+typedef struct pcaprec_conn {
+    char client[48];   /* client IP address: the client key */
+    char server[64];   /* "ip:port" ("[v6]:port"): the authority without Host */
+    uint64_t id;       /* 0 until its first exchange takes a connection id */
+} pcaprec_conn_t;
+
+/* A request as read from the wire. */
+typedef struct pcx_req {
+    const char *scheme;         /* NULL: "http" */
+    const char *authority;      /* NULL or "": the connection's server */
+    const char *method, *target, *http_version;
+    const rec_headers_t *headers;  /* as received; copied without hop-by-hop and pseudo-headers */
+    uint32_t stream_id;         /* 0 for HTTP/1 */
+    int64_t t_start_us;
+} pcx_req_t;
+
+/* Opens the file and writes the header (source "pcap"). NULL with err. */
+pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen);
+/* Writes exchanges still waiting and closes the file. Every exchange must
+ * have been ended. Returns 0, or -1 when a write failed. */
+int pcaprec_close(pcaprec_t *r);
+void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st);
+
+/* Counts what was seen and not recorded. */
+void pcaprec_skipped(pcaprec_t *r, uint64_t messages, uint64_t bytes);
+
+/* Fills c for a connection from client to server. */
+void pcaprec_conn_init(pcaprec_conn_t *c, uint8_t family, const uint8_t client[16],
+                       const uint8_t server[16], uint16_t server_port);
+
+/* Begins an exchange; the caller holds it until pcx_end. NULL when out of memory. */
+pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q);
+/* Decoded body bytes; the copy is capped by max_body (truncated flag set). */
+void pcx_req_body(pcx_t *x, const void *p, size_t n);
+void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us);
+void pcx_resp_body(pcx_t *x, const void *p, size_t n);
+bool pcx_has_response(const pcx_t *x);
+/* Flags the exchange incomplete; the first reason is kept (later ones are
+ * consequences of it). */
+void pcx_incomplete(pcx_t *x, const char *reason);
+/* The exchange is over at t_end_us (0: no response): it is written as soon
+ * as every earlier one is, and x is no longer the caller's. */
+void pcx_end(pcx_t *x, int64_t t_end_us);
+
+#endif

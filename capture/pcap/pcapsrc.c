@@ -1,0 +1,195 @@
+#include "pcapsrc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <pcap/pcap.h>
+
+#include "appflow.h"
+#include "clock.h"
+#include "ip.h"
+#include "link.h"
+#include "log.h"
+#include "tcpflow.h"
+
+#define SNAPLEN 262144
+#define READ_TIMEOUT_MS 100
+#define EXPIRE_EVERY_US (10 * 1000000LL)
+
+typedef struct counts {
+    uint64_t packets, not_ip, not_tcp, fragments, malformed, snapped;
+} counts_t;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+/* Interrupts the blocking read (no SA_RESTART) so the loop sees the flag. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static pcap_t *open_live(const pcapsrc_opts_t *o, char *errbuf)
+{
+    pcap_t *p = pcap_create(o->iface, errbuf);
+    if (p == NULL)
+        return NULL;
+    pcap_set_snaplen(p, SNAPLEN);
+    pcap_set_timeout(p, READ_TIMEOUT_MS);
+    /* loopback and busy links drop packets with libpcap's default 2 MiB */
+    pcap_set_buffer_size(p, (int)o->buffer_size);
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(p));
+        if (rc == PCAP_ERROR_PERM_DENIED)
+            snprintf(errbuf, PCAP_ERRBUF_SIZE, "permission denied (live capture needs root or CAP_NET_RAW)");
+        pcap_close(p);
+        return NULL;
+    }
+    if (rc > 0)
+        log_warn("-i %s: %s", o->iface, pcap_geterr(p));
+    return p;
+}
+
+static int set_filter(pcap_t *p, const pcapsrc_opts_t *o, const char *where)
+{
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        fprintf(stderr, "aiotest-capture: --filter '%s': %s\n", o->filter, pcap_geterr(p));
+        return -1;
+    }
+    int rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0)
+        fprintf(stderr, "aiotest-capture: %s: --filter: %s\n", where, pcap_geterr(p));
+    return rc;
+}
+
+/* One frame down to its TCP segment, counting what is not one. */
+static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, const uint8_t *data, counts_t *c)
+{
+    const uint8_t *ip;
+    size_t iplen;
+    ip_tcpseg_t seg;
+    c->packets++;
+    if (link_ip(dlt, data, h->caplen, &ip, &iplen) != LINK_IP) {
+        c->not_ip++;
+        return;
+    }
+    switch (ip_tcp(ip, iplen, &seg)) {
+    case IP_TCP:
+        tcpflow_segment(t, &seg, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
+        return;
+    case IP_NOT_TCP: c->not_tcp++; return;
+    case IP_FRAGMENT: c->fragments++; return;
+    case IP_MALFORMED:
+        if (h->caplen < h->len) c->snapped++; else c->malformed++;
+        return;
+    }
+}
+
+static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t *r, pcap_t *p, bool live)
+{
+    tcpflow_stats_t ts;
+    pcaprec_stats_t rs;
+    tcpflow_get_stats(t, &ts);
+    pcaprec_get_stats(r, &rs);
+    char drops[128] = "";
+    struct pcap_stat ps;
+    if (live && pcap_stats(p, &ps) == 0)
+        snprintf(drops, sizeof drops, ", kernel drops %u, interface drops %u", ps.ps_drop, ps.ps_ifdrop);
+    fprintf(stderr,
+            "aiotest-capture: done: %llu packets, %llu TCP connections, %llu exchanges written "
+            "(%llu incomplete), %llu skipped (%llu messages not recorded, %llu bytes not HTTP, "
+            "%llu non-IP, %llu non-TCP, %llu fragments, %llu malformed, %llu cut by the snap length), "
+            "%llu retransmissions, %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out%s\n",
+            (unsigned long long)c->packets, (unsigned long long)ts.flows, (unsigned long long)rs.exchanges,
+            (unsigned long long)rs.incomplete,
+            (unsigned long long)(rs.skipped + c->not_ip + c->not_tcp + c->fragments + c->malformed + c->snapped),
+            (unsigned long long)rs.skipped, (unsigned long long)rs.skipped_bytes, (unsigned long long)c->not_ip,
+            (unsigned long long)c->not_tcp, (unsigned long long)c->fragments, (unsigned long long)c->malformed,
+            (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.gaps,
+            (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
+            drops);
+}
+
+int pcapsrc_run(const pcapsrc_opts_t *o)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "", err[512];
+    const char *where = o->file ? o->file : o->iface;
+    bool live = o->file == NULL;
+    int rc = 2;
+    pcaprec_t *rec = NULL;
+    tcpflow_table_t *t = NULL;
+    pcap_t *p = live ? open_live(o, errbuf)
+                     : pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (p == NULL) {
+        fprintf(stderr, "aiotest-capture: %s %s: %s\n", live ? "-i" : "--pcap", where, errbuf);
+        return 2;
+    }
+    if (o->filter && set_filter(p, o, where) != 0)
+        goto out;
+    int dlt = pcap_datalink(p);
+    if (!link_supported(dlt)) {
+        const char *name = pcap_datalink_val_to_name(dlt);
+        fprintf(stderr, "aiotest-capture: %s: link type %s (%d) is not supported; expected Ethernet, "
+                "Linux cooked (SLL, SLL2), BSD loopback, raw IP or NFLOG\n", where, name ? name : "?", dlt);
+        goto out;
+    }
+    rec = pcaprec_open(&o->rec, err, sizeof err);
+    if (rec == NULL) {
+        fprintf(stderr, "aiotest-capture: -o: %s\n", err);
+        goto out;
+    }
+    t = tcpflow_new(&appflow_ops, rec, o->max_flow, o->max_total);
+    if (t == NULL)
+        goto out;
+    if (live) {
+        catch_signals();
+        log_info("capturing on %s%s%s; stop with Ctrl-C", o->iface, o->filter ? " with filter " : "",
+                 o->filter ? o->filter : "");
+    }
+    counts_t c = { 0 };
+    uint64_t t0 = clk_mono_us();
+    int64_t last_us = 0, expired_us = 0;
+    rc = 0;
+    while (!stop_signal) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int n = pcap_next_ex(p, &h, &data);
+        if (n == 1) {
+            packet(t, dlt, h, data, &c);
+            last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+            if (last_us - expired_us > EXPIRE_EVERY_US) {
+                tcpflow_expire(t, last_us);
+                expired_us = last_us;
+            }
+        } else if (n == PCAP_ERROR_BREAK) {
+            break; /* end of the file */
+        } else if (n == PCAP_ERROR) {
+            fprintf(stderr, "aiotest-capture: %s: packet %llu: %s\n", where,
+                    (unsigned long long)c.packets + 1, pcap_geterr(p));
+            rc = 2; /* what was read so far is still written */
+            break;
+        }
+        if (live && o->duration_us && clk_mono_us() - t0 >= o->duration_us)
+            break;
+    }
+    tcpflow_end_all(t, last_us);
+    report(&c, t, rec, p, live);
+out:
+    tcpflow_free(t, 0);
+    if (rec != NULL && pcaprec_close(rec) != 0) {
+        fprintf(stderr, "aiotest-capture: %s: the recording could not be written completely\n", o->rec.path);
+        rc = 2;
+    }
+    pcap_close(p);
+    return rc;
+}

@@ -116,9 +116,11 @@ static void start(appflow_t *a, enum proto proto, bool hunt, int64_t ts)
 static void client_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
 {
     size_t used = 0;
+    enum h1flow_result r;
     switch (a->proto) {
     case P_H1:
-        after_h1(a, h1flow_data(a->h1, true, p, n, ts, &used), true, p, n, used, ts);
+        r = h1flow_data(a->h1, true, p, n, ts, &used);
+        after_h1(a, r, true, p, n, used, ts);
         return;
     case P_H2:
         h2flow_data(a->h2, true, p, n, ts);
@@ -161,9 +163,11 @@ static void client_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
 static void server_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
 {
     size_t used = 0;
+    enum h1flow_result r;
     switch (a->proto) {
     case P_H1:
-        after_h1(a, h1flow_data(a->h1, false, p, n, ts, &used), false, p, n, used, ts);
+        r = h1flow_data(a->h1, false, p, n, ts, &used);
+        after_h1(a, r, false, p, n, used, ts);
         return;
     case P_H2:
         h2flow_data(a->h2, false, p, n, ts);

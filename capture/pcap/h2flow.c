@@ -18,6 +18,7 @@ typedef struct stream {
     pcx_t *x;            /* NULL: a pushed stream, not recorded */
     bool req_done, resp_done;
     int64_t t_end_us;
+    unsigned client_reset;   /* error code + 1 of a client's RST_STREAM, 0: none */
 } stream_t;
 
 /* One direction: its frames and the decoder of the header blocks it sends. */
@@ -66,6 +67,7 @@ h2flow_t *h2flow_new(pcaprec_t *rec, pcaprec_conn_t *conn, pcx_t *upgraded)
         }
         s->id = 1;
         s->x = upgraded;
+        pcx_set_h2_stream(upgraded, 1);
         s->req_done = true; /* the HTTP/1.1 request was the whole request */
         f->streams = s;
     }
@@ -303,11 +305,18 @@ static void rst(h2flow_t *f, bool client, const h2frame_hdr_t *h, const uint8_t 
         return;
     char why[96];
     unsigned code = n >= 4 ? (unsigned)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) : 0;
-    if (s->req_done && s->resp_done) {
+    if (s->resp_done) {
+        /* after a whole response a reset only stops the rest of the request */
+        s->req_done = true;
         maybe_done(f, s);
         return;
     }
     snprintf(why, sizeof why, "HTTP/2 stream reset by the %s (error code %u)", client ? "client" : "server", code);
+    if (client && s->req_done) {
+        /* the server may have answered already: its frames are on the way */
+        s->client_reset = code + 1;
+        return;
+    }
     cut_stream(f, s, why);
 }
 
@@ -372,6 +381,11 @@ void h2flow_free(h2flow_t *f, int64_t ts_us)
     f->cur_us = ts_us;
     while (f->streams) {
         stream_t *s = f->streams;
+        char why[96];
+        snprintf(why, sizeof why, "HTTP/2 stream reset by the client (error code %u) before the response",
+                 s->client_reset - 1);
+        if (s->x && s->client_reset && !s->resp_done)
+            pcx_incomplete(s->x, why);
         if (s->x && !pcx_has_response(s->x))
             pcx_incomplete(s->x, "no response in the capture");
         else if (s->x && !s->resp_done)

@@ -171,6 +171,12 @@ void pcx_resp_body(pcx_t *x, const void *p, size_t n)
 
 bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
 
+void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id)
+{
+    x->x.stream_id = stream_id;
+    x->x.flags |= REC_F_H2;
+}
+
 void pcx_incomplete(pcx_t *x, const char *reason)
 {
     x->x.flags |= REC_F_INCOMPLETE;

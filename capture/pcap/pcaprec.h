@@ -75,6 +75,8 @@ void pcx_req_body(pcx_t *x, const void *p, size_t n);
 void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us);
 void pcx_resp_body(pcx_t *x, const void *p, size_t n);
 bool pcx_has_response(const pcx_t *x);
+/* An HTTP/1.1 request upgraded to h2c is answered on HTTP/2 stream 1. */
+void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id);
 /* Flags the exchange incomplete; the first reason is kept (later ones are
  * consequences of it). */
 void pcx_incomplete(pcx_t *x, const char *reason);

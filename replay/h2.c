@@ -331,10 +331,10 @@ static int run(conn_t *c, h2_t *h)
     if (h->delivering)
         return flush(c, h) == 0 ? 0 : -STATS_FAIL_RESET;
     uint32_t epoch = h->epoch;
-    if (flush(c, h) != 0)
-        return -STATS_FAIL_RESET;
-    if (h->local_error)
-        return -STATS_FAIL_H2_PROTOCOL;
+    /* The peer may close at once after a bad frame: the write then fails, but
+     * the reason is ours to tell. */
+    if (flush(c, h) != 0 || h->local_error)
+        return h->local_error ? -STATS_FAIL_H2_PROTOCOL : -STATS_FAIL_RESET;
     h->delivering = true;
     while (h->done_head) {
         h2_stream_t *s = h->done_head;
@@ -531,6 +531,10 @@ static int h2_on_read(conn_t *c, void *st, const char *data, size_t len)
     if (!h->sess)
         return -STATS_FAIL_H2_PROTOCOL;
     ssize_t n = nghttp2_session_mem_recv(h->sess, (const uint8_t *)data, len);
+    /* nghttp2 handles a connection error by terminating the session itself
+     * (it then wants nothing more to read, with no GOAWAY received). */
+    if (n >= 0 && !h->goaway && !nghttp2_session_want_read(h->sess))
+        h->local_error = true;
     if (n < 0) {
         /* Tell the server why before the socket goes. */
         nghttp2_session_terminate_session(h->sess, NGHTTP2_PROTOCOL_ERROR);

@@ -59,6 +59,7 @@ struct user {
     flight_t one;                 /* serial steps */
     flight_t *group;              /* parallel steps: group_cap flights, n_group in use */
     uint32_t group_cap, n_group, group_left;
+    uint32_t group_gen;           /* bumped per parallel step: loops over one step stop at the next */
 };
 
 static void run(user_t *u);
@@ -563,6 +564,7 @@ static void start_group(user_t *u, const plan_step_t *st)
     }
     u->n_group = u->group_left = (uint32_t)st->n;
     u->ireq = (uint32_t)st->n;
+    u->group_gen++;
     if (u->env->timeout_tv) {
         u->wait = W_REQUEST;
         evtimer_add(&u->timer, u->env->timeout_tv);
@@ -730,11 +732,10 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
         finish(&u->one, NULL, u->one.deferred_fail);
         return;
     }
-    flight_t *g = u->group;
-    uint32_t n = u->n_group;
-    for (uint32_t i = 0; i < n && u->group == g && u->group_left; i++)
-        if (g[i].deferred && g[i].req)
-            finish(&g[i], NULL, g[i].deferred_fail);
+    uint32_t n = u->n_group, gen = u->group_gen;
+    for (uint32_t i = 0; i < n && u->group_gen == gen && u->group_left; i++)
+        if (u->group[i].deferred && u->group[i].req)
+            finish(&u->group[i], NULL, u->group[i].deferred_fail);
     /* start_group could not allocate: the step is skipped. */
     if (!in_flight(u) && u->wait == W_NONE && u->phase != PH_IDLE && u->phase != PH_DONE &&
         u->phase != PH_NEW)
@@ -763,7 +764,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         for (uint32_t i = 0; i < u->n_group; i++)
             if (u->group[i].req && u->group[i].x.conn)
                 conn_cancel(u->group[i].x.conn, &u->group[i].x);
-        for (uint32_t i = 0, n = u->n_group; i < n && u->group_left; i++)
+        for (uint32_t i = 0, n = u->n_group, gen = u->group_gen;
+             i < n && u->group_gen == gen && u->group_left; i++)
             if (u->group[i].req)
                 finish(&u->group[i], NULL, STATS_FAIL_TIMEOUT);
         return;

@@ -54,5 +54,22 @@ t_check "h2, one connection: ~200 ms per iteration ($(h2_per_iteration "$T_DIR/h
     r_in 0.19 0.45 "$(h2_per_iteration "$T_DIR/h2.json")"
 t_check "h2: no request waited for another ($(maxlat "$T_DIR/h2.json") ms)" \
     r_in 195 400 "$(maxlat "$T_DIR/h2.json")"
-t_eq "the target served them all" 45 \
+# One --timeout covers a whole parallel step: the slow requests time out, the
+# fast ones of the same step succeed, and back-to-back steps count each once.
+cat >"$T_DIR/t.json" <<JSON
+{"format": "aiotest-scenario", "version": [1, 0],
+ "hosts": [{"base_url": "$TARGET_URL"}],
+ "classes": [{"name": "steps", "weight": 1, "wait": {"kind": "none"},
+   "tasks": [
+     {"parallel": true, "requests": [{"method": "GET", "url": "/api/item/7"}, {"method": "GET", "url": "/health"}]},
+     {"parallel": true, "requests": [{"method": "GET", "url": "/api/item/8"}, {"method": "GET", "url": "/static/app.js"}]}]}]}
+JSON
+r_replay "$T_DIR/t.json" -u 2 --iterations 3 --timeout 100ms --report "$T_DIR/t.out.json"
+t_eq "timeouts: exit status" 0 "$R_RC"
+t_eq "timeouts: the slow ones" "6 6" "$(r_json "$T_DIR/t.out.json" \
+    '" ".join(str(e["fail"].get("timeout", 0)) for e in r["entries"] if "item" in e["name"])')"
+t_eq "timeouts: the fast ones of the same steps" "6 0 6 0" "$(r_json "$T_DIR/t.out.json" \
+    '" ".join(str(e[k]) for e in r["entries"] if "item" not in e["name"] for k in ("count", "failures"))')"
+
+t_eq "the target served them all (timed out ones too)" 57 \
     "$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["GET /api/item/{id}"])')"

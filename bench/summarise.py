@@ -237,16 +237,16 @@ def main():
     g = lambda k, i: ratios.get(k, (None, None))[i]
     e = g(("h1", "wrk"), 0)
     print("- HTTP/1.1 requests per generator CPU-second >= 1.0x wrk: " +
-          verdict(fmt(e, "%.2fx", None) if e else None, e is not None and e >= 1.0, ">= 1.0x"))
+          verdict(fmt(e, "%.3fx", None) if e else None, e is not None and e >= 1.0, ">= 1.0x"))
     t = g(("h1", "wrk"), 1)
     print("- HTTP/1.1 throughput not below wrk's (server-bound): " +
-          verdict(fmt(t, "%.2fx", None) if t else None, t is not None and t >= 0.98, ">= 1.0x, 2% noise allowed"))
+          verdict(fmt(t, "%.3fx", None) if t else None, t is not None and t >= 0.98, ">= 1.0x, 2% noise allowed"))
     e = g(("h2", "h2load"), 0)
     print("- h2 (TLS) requests per CPU-second >= 1.0x h2load: " +
-          verdict(fmt(e, "%.2fx", None) if e else None, e is not None and e >= 1.0, ">= 1.0x"))
+          verdict(fmt(e, "%.3fx", None) if e else None, e is not None and e >= 1.0, ">= 1.0x"))
     e = g(("h2c", "h2load"), 0)
     if e is not None:
-        print("- h2c requests per CPU-second vs h2load (information): %.2fx" % e)
+        print("- h2c requests per CPU-second vs h2load (information): %.3fx" % e)
     e = g(("h1", "locust"), 0)
     print("- requests per CPU-second >= 20x Locust FastHttpUser: " +
           verdict(fmt(e, "%.1fx", None) if e else None, e is not None and e >= 20, ">= 20x"))
@@ -256,7 +256,7 @@ def main():
     e = g(("scenario", "plain"), 0)
     cost = 1 / e if e else None
     print("- full scenario CPU per request <= 1.5x the plain GET: " +
-          verdict(fmt(cost, "%.2fx", None) if cost else None, cost is not None and cost <= 1.5, "<= 1.5x"))
+          verdict(fmt(cost, "%.3fx", None) if cost else None, cost is not None and cost <= 1.5, "<= 1.5x"))
     if "started" in open_res or "aiotest" in open_res:
         s, m, stall = open_res.get("started"), open_res.get("min_second"), open_res.get("stall_ms")
         ok = s is not None and s >= 0.95 * a.rate

@@ -4,10 +4,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <pcap/pcap.h>
 
 #include "appflow.h"
-#include "clock.h"
 #include "ip.h"
 #include "link.h"
 #include "log.h"
@@ -22,18 +22,33 @@ typedef struct counts {
 } counts_t;
 
 static volatile sig_atomic_t stop_signal;
+static pcap_t *live_handle;
 
-static void on_signal(int sig) { stop_signal = sig; }
+/* libpcap on Linux waits in poll() without a timeout (the kernel's block
+ * timer only fires once packets came) and retries on EINTR: only
+ * pcap_breakloop, which is safe in a signal handler, wakes it. */
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    pcap_breakloop(live_handle);
+}
 
-/* Interrupts the blocking read (no SA_RESTART) so the loop sees the flag. */
-static void catch_signals(void)
+/* SIGINT, SIGTERM, and SIGALRM for --duration, all stop the capture. */
+static void catch_signals(pcap_t *p, uint64_t duration_us)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
+    live_handle = p;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    if (duration_us > 0) {
+        struct itimerval it = { .it_value = { .tv_sec = (time_t)(duration_us / 1000000),
+                                              .tv_usec = (suseconds_t)(duration_us % 1000000) } };
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
 }
 
 static pcap_t *open_live(const pcapsrc_opts_t *o, char *errbuf)
@@ -152,12 +167,11 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
     if (t == NULL)
         goto out;
     if (live) {
-        catch_signals();
+        catch_signals(p, o->duration_us);
         log_info("capturing on %s%s%s; stop with Ctrl-C", o->iface, o->filter ? " with filter " : "",
                  o->filter ? o->filter : "");
     }
     counts_t c = { 0 };
-    uint64_t t0 = clk_mono_us();
     int64_t last_us = 0, expired_us = 0;
     rc = 0;
     while (!stop_signal) {
@@ -172,15 +186,13 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
                 expired_us = last_us;
             }
         } else if (n == PCAP_ERROR_BREAK) {
-            break; /* end of the file */
+            break; /* end of the file, or pcap_breakloop */
         } else if (n == PCAP_ERROR) {
             fprintf(stderr, "aiotest-capture: %s: packet %llu: %s\n", where,
                     (unsigned long long)c.packets + 1, pcap_geterr(p));
             rc = 2; /* what was read so far is still written */
             break;
         }
-        if (live && o->duration_us && clk_mono_us() - t0 >= o->duration_us)
-            break;
     }
     tcpflow_end_all(t, last_us);
     report(&c, t, rec, p, live);

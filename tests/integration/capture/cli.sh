@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line: --help names every option the manual documents, --version,
-# one-line usage errors with exit 2, --pcap refused as not built, --init-ca
+# one-line usage errors with exit 2 (passive capture's too), --init-ca
 # refuses to overwrite a key, a busy port is an error.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
@@ -32,8 +32,14 @@ expect_usage "bad duration" "--upstream-timeout 'soon'" --upstream-timeout soon 
 expect_usage "bad size" "--max-body" --max-body lots -o "$T_DIR/r.mp"
 expect_usage "bad regex" "--exclude-path '('" --exclude-path '(' -o "$T_DIR/r.mp"
 expect_usage "two session keys" "exclude each other" --session-cookie a --session-header b -o "$T_DIR/r.mp"
-expect_usage "pcap" "--pcap is not implemented in this build yet" --pcap x.pcap -o "$T_DIR/r.mp"
-expect_usage "interface" "--pcap is not implemented in this build yet" -i lo -o "$T_DIR/r.mp"
+expect_usage "missing pcap" "--pcap $T_DIR/x.pcap: .*No such file" --pcap "$T_DIR/x.pcap" -o "$T_DIR/r.mp"
+printf 'not a capture file at all' >"$T_DIR/bad.pcap"
+expect_usage "not a pcap" "--pcap $T_DIR/bad.pcap: " --pcap "$T_DIR/bad.pcap" -o "$T_DIR/r.mp"
+expect_usage "no such interface" "-i nosuchif0: " -i nosuchif0 -o "$T_DIR/r.mp"
+expect_usage "pcap and proxy" "exclude --proxy" --pcap "$T_DIR/x.pcap" --proxy :0 -o "$T_DIR/r.mp"
+expect_usage "pcap and session key" "proxy mode only" --pcap "$T_DIR/x.pcap" --session-cookie s -o "$T_DIR/r.mp"
+expect_usage "filter without source" "need --pcap or -i" --filter 'tcp' --proxy :0 -o "$T_DIR/r.mp"
+expect_usage "duration of a file" "live capture" --pcap "$T_DIR/x.pcap" --duration 1s -o "$T_DIR/r.mp"
 expect_usage "missing CA" "ca.pem" --ca "$T_DIR/none" -o "$T_DIR/r.mp" --proxy ":$(t_port)"
 expect_usage "unwritable output" "$T_DIR/no/r.mp" -o "$T_DIR/no/r.mp" --proxy ":$(t_port)"
 

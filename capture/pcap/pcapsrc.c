@@ -11,6 +11,7 @@
 #include "ip.h"
 #include "link.h"
 #include "log.h"
+#include "pcapng.h"
 #include "tcpflow.h"
 
 #define SNAPLEN 262144
@@ -94,7 +95,7 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     size_t iplen;
     ip_tcpseg_t seg;
     c->packets++;
-    if (link_ip(dlt, data, h->caplen, &ip, &iplen) != LINK_IP) {
+    if (!link_supported(dlt) || link_ip(dlt, data, h->caplen, &ip, &iplen) != LINK_IP) {
         c->not_ip++;
         return;
     }
@@ -133,6 +134,74 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
             drops);
+}
+
+/* libpcap 1.10 stops at the second interface of a pcapng file when its link
+ * type differs from the first one's ("an interface has a type ... different
+ * from the type of the first interface"). */
+static bool mixed_links(pcap_t *p)
+{
+    return strstr(pcap_geterr(p), "different from the type of the first interface") != NULL;
+}
+
+/* The --filter program for link type dlt, compiled on first use. */
+static struct bpf_program *filter_for(int dlt, const char *filter, struct bpf_program progs[], int dlts[], size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (dlts[i] == dlt)
+            return &progs[i];
+    if (*n == 8)
+        return NULL;
+    pcap_t *dead = pcap_open_dead(dlt, SNAPLEN);
+    if (dead == NULL || pcap_compile(dead, &progs[*n], filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        if (dead)
+            pcap_close(dead);
+        return NULL;
+    }
+    pcap_close(dead);
+    dlts[*n] = dlt;
+    return &progs[(*n)++];
+}
+
+/* Reads a pcapng file with per-interface link types with pcapng.c, skipping
+ * the packets libpcap already gave. Returns 0, or 2 on a damaged file. */
+static int read_mixed_pcapng(const pcapsrc_opts_t *o, tcpflow_table_t *t, counts_t *c, int64_t *last_us)
+{
+    char err[512];
+    pcapng_t *ng = pcapng_open(o->file, err, sizeof err);
+    if (ng == NULL) {
+        fprintf(stderr, "aiotest-capture: %s\n", err);
+        return 2;
+    }
+    struct bpf_program progs[8];
+    int dlts[8];
+    size_t nprogs = 0;
+    uint64_t skip = c->packets;
+    pcapng_pkt_t k;
+    int n, rc = 0;
+    while ((n = pcapng_next(ng, &k, err, sizeof err)) == 1) {
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        struct pcap_pkthdr h = { .ts = { .tv_sec = k.ts_us / 1000000, .tv_usec = k.ts_us % 1000000 },
+                                 .caplen = k.caplen, .len = k.len };
+        if (o->filter) {
+            struct bpf_program *prog = filter_for(k.dlt, o->filter, progs, dlts, &nprogs);
+            if (prog != NULL && pcap_offline_filter(prog, &h, k.data) == 0)
+                continue;
+        }
+        packet(t, k.dlt, &h, k.data, c);
+        *last_us = k.ts_us;
+    }
+    if (n < 0) {
+        fprintf(stderr, "aiotest-capture: %s (packet %llu)\n", err, (unsigned long long)c->packets + 1);
+        rc = 2;
+    }
+    for (size_t i = 0; i < nprogs; i++)
+        pcap_freecode(&progs[i]);
+    pcapng_close(ng);
+    return rc;
 }
 
 int pcapsrc_run(const pcapsrc_opts_t *o)
@@ -187,6 +256,9 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
             }
         } else if (n == PCAP_ERROR_BREAK) {
             break; /* end of the file, or pcap_breakloop */
+        } else if (n == PCAP_ERROR && !live && mixed_links(p)) {
+            rc = read_mixed_pcapng(o, t, &c, &last_us);
+            break;
         } else if (n == PCAP_ERROR) {
             fprintf(stderr, "aiotest-capture: %s: packet %llu: %s\n", where,
                     (unsigned long long)c.packets + 1, pcap_geterr(p));

@@ -43,6 +43,7 @@ struct conn {
     void *pst;              /* protocol state */
     size_t pst_size;
     xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
+    void *owner;            /* for env->on_negotiated */
 };
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
@@ -125,6 +126,7 @@ const plan_origin_t *conn_origin(const conn_t *c) { return c->origin; }
 conn_env_t *conn_env(conn_t *c) { return c->env; }
 bool conn_reused(const conn_t *c) { return c->reused; }
 void conn_mark_reused(conn_t *c) { c->reused = true; }
+void conn_set_owner(conn_t *c, void *owner) { c->owner = owner; }
 
 static void arm_wev(conn_t *c, bool on_fd, uint64_t timeout_us)
 {
@@ -294,6 +296,12 @@ static void become_ready(conn_t *c)
     if (p->on_ready && p->on_ready(c, c->pst) != 0) {
         conn_close(c, STATS_FAIL_PROTOCOL);
         return;
+    }
+    if (c->env->on_negotiated && c->owner) {
+        uint32_t gen = c->gen;
+        c->env->on_negotiated(c, c->owner);
+        if (c->gen != gen || c->state != CONN_READY)
+            return;
     }
     conn_pump(c);
 }

@@ -94,6 +94,11 @@ typedef struct conn_env {
     size_t wbuf_cap;
     resp_header_t *hdrs;             /* response header slices handed to on_done */
     size_t hdrs_cap;
+    /* Optional: c's protocol is now known (after ALPN), before its queue is
+     * served; the owner (conn_set_owner) may move queued exchanges to other
+     * slots with conn_cancel + conn_submit (a parallel step sent to one
+     * connection in the hope of h2 that got HTTP/1.1). */
+    void (*on_negotiated)(conn_t *c, void *owner);
 } conn_env_t;
 
 /* Sets up the shared buffers. Returns 0 or -1 (out of memory). */
@@ -171,5 +176,7 @@ bool conn_multiplexed(const conn_t *c);
 /* True once a response completed on the current socket (for retry decisions). */
 bool conn_reused(const conn_t *c);
 void conn_mark_reused(conn_t *c);
+/* The value handed to env->on_negotiated (NULL: not called). */
+void conn_set_owner(conn_t *c, void *owner);
 
 #endif

@@ -66,6 +66,7 @@ static void run(user_t *u);
 static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
 static int render(xch_t *x, req_view_t *rv);
 static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail);
+static void on_negotiated(conn_t *c, void *owner);
 
 int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, stats_t *stats,
                   uint64_t seed)
@@ -75,6 +76,7 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
         return -1;
     env->conn.render = render;
     env->conn.on_done = on_done;
+    env->conn.on_negotiated = on_negotiated;
     env->plan = plan;
     env->stats = stats;
     env->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
@@ -274,6 +276,7 @@ static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
     conn_t *c = conn_new(&u->env->conn, o);
     if (!c)
         return NULL;
+    conn_set_owner(c, u);
     u->conns[u->n_conns++] = (user_conn_t){o, slot, c};
     return c;
 }
@@ -292,6 +295,28 @@ static conn_t *conn_of_flight(user_t *u, flight_t *f)
             k++;
     uint32_t maxc = u->env->plan->max_conns_per_host ? u->env->plan->max_conns_per_host : 6;
     return k % maxc ? conn_for(u, f->origin, k % maxc) : c0;
+}
+
+/* A first connection to an https:// origin is expected to be h2, so a parallel
+ * step waits on it whole; when ALPN gave HTTP/1.1 instead, the step is
+ * spread over the origin's connections before anything was sent. */
+static void on_negotiated(conn_t *c, void *owner)
+{
+    user_t *u = owner;
+    if (conn_multiplexed(c) || !u->group_left)
+        return;
+    for (uint32_t i = 0, gen = u->group_gen; i < u->n_group && u->group_gen == gen; i++) {
+        flight_t *f = &u->group[i];
+        if (!f->req || f->x.conn != c)
+            continue;
+        conn_t *t = conn_of_flight(u, f);
+        if (!t || t == c)
+            continue;
+        conn_cancel(c, &f->x);
+        f->in_submit = true;
+        conn_submit(t, &f->x);
+        f->in_submit = false;
+    }
 }
 
 /* ---- rendering into the thread's buffers */

@@ -8,7 +8,15 @@
 . "$AIOTEST_SRC/tests/integration/h2/lib-h2.sh"
 t_target --delay-ms 200 --threads 8 --quiet
 NPORT=$(t_port)
+TPORT=$(t_port)
 h2_nginx "
+    server {
+        listen 127.0.0.1:$TPORT ssl;
+        ssl_certificate $T_DIR/srv.crt;
+        ssl_certificate_key $T_DIR/srv.key;
+        access_log $T_DIR/t.log proto;
+        location / { proxy_pass $TARGET_URL; }
+    }
     server {
         listen 127.0.0.1:$NPORT ssl http2;
         ssl_certificate $T_DIR/srv.crt;
@@ -17,6 +25,7 @@ h2_nginx "
         location / { proxy_pass $TARGET_URL; }
     }"
 t_wait_port "$NPORT"
+t_wait_port "$TPORT"
 cat >"$T_DIR/p.json" <<JSON
 {"format": "aiotest-scenario", "version": [1, 0],
  "hosts": [{"base_url": "$TARGET_URL"}],
@@ -54,7 +63,16 @@ t_check "h2, one connection: ~200 ms per iteration ($(h2_per_iteration "$T_DIR/h
     r_in 0.19 0.45 "$(h2_per_iteration "$T_DIR/h2.json")"
 t_check "h2: no request waited for another ($(maxlat "$T_DIR/h2.json") ms)" \
     r_in 195 400 "$(maxlat "$T_DIR/h2.json")"
-t_eq "the target served them all" 45 \
+# HTTPS without h2: the first step goes to one connection in the hope of h2;
+# once ALPN said http/1.1 it is spread over 6 connections before anything is sent.
+r_replay "$T_DIR/p.json" --host "https://localhost:$TPORT" --ca "$T_DIR/srv.crt" -u 1 --iterations 1 \
+    --report "$T_DIR/tls1.json"
+t_eq "TLS HTTP/1.1: no failure" 0 "$(r_json "$T_DIR/tls1.json" 'r["total"]["failures"]')"
+t_eq "TLS HTTP/1.1: over http/1.1" 5 "$(h2_proto_count "$T_DIR/tls1.json" http/1.1)"
+t_check "TLS HTTP/1.1, first contact: no request waited for another ($(maxlat "$T_DIR/tls1.json") ms)" \
+    r_in 195 450 "$(maxlat "$T_DIR/tls1.json")"
+
+t_eq "the target served them all" 50 \
     "$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["GET /api/item/{id}"])')"
 
 # One --timeout covers a whole parallel step: the slow requests time out, the

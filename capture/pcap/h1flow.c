@@ -274,6 +274,8 @@ static void response_done(side_t *s)
             f->release_held = true;
         }
         f->up_entry = NULL;
+    } else if (s->status == 101) {
+        f->up = UP_OTHER; /* switched without being asked: not HTTP/1 any more */
     }
 }
 
@@ -285,6 +287,11 @@ static int on_done(void *ctx, h1msg_t *m)
         request_done(s, m);
     else if (s->status >= 200 || s->status == 101)
         response_done(s);
+    /* after a 101 the bytes are another protocol, even when the answer
+     * lacks the Upgrade headers http_parser wants to see before it stops */
+    if (!s->client && s->status == 101)
+        h1msg_pause(m, true);
+    s->e = NULL;
     return 0;
 }
 
@@ -308,7 +315,8 @@ static void cut(side_t *s, const char *why)
 {
     entry_t *e = s->e;
     if (e != NULL) {
-        pcx_incomplete(e->x, why);
+        if (e->x != NULL)
+            pcx_incomplete(e->x, why);
         if (s->client) {
             e->req_done = true;
         } else {

@@ -9,6 +9,9 @@
 
 /* client bytes held while an upgrade request waits for its answer */
 #define MAX_HELD (256 * 1024)
+/* requests waiting for their answers on one connection; past this the
+ * oldest is given up (a capture that sees only one direction) */
+#define MAX_WAITING 1024
 
 /* An exchange whose request or response is still being read. */
 typedef struct entry {
@@ -77,8 +80,15 @@ bool h1flow_request_start(const uint8_t *p, size_t n)
 
 /* ---- the queue of open exchanges */
 
+static void end_finished(h1flow_t *f);
+
 static entry_t *push(h1flow_t *f, pcx_t *x, bool head)
 {
+    if (f->qn >= MAX_WAITING && !f->q[0]->resp_started && f->q[0] != f->req.e) {
+        f->q[0]->resp_started = f->q[0]->resp_done = f->q[0]->req_done = true;
+        pcx_incomplete(f->q[0]->x, "no response: more than 1024 requests waiting on the connection");
+        end_finished(f);
+    }
     if (f->qn == f->qcap) {
         size_t cap = f->qcap ? 2 * f->qcap : 8;
         entry_t **q = realloc(f->q, cap * sizeof *q);

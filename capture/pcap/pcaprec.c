@@ -23,6 +23,7 @@ struct pcaprec {
     uint64_t next_conn;
     pcx_t *head, *tail;
     size_t waiting;    /* ended, not yet written */
+    size_t waiting_bytes; /* their bodies */
 };
 
 pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
@@ -201,8 +202,14 @@ static void write_one(pcaprec_t *r, pcx_t *x)
         r->st.incomplete++;
 }
 
+static size_t body_bytes(const pcx_t *x) { return x->x.req_body_len + x->x.resp_body_len; }
+
 static void unlink_free(pcaprec_t *r, pcx_t *prev, pcx_t *x)
 {
+    if (x->done) {
+        r->waiting--;
+        r->waiting_bytes -= body_bytes(x);
+    }
     if (prev) prev->next = x->next; else r->head = x->next;
     if (r->tail == x)
         r->tail = prev;
@@ -215,7 +222,6 @@ static void flush(pcaprec_t *r, bool all_ended)
 {
     while (r->head && r->head->done) {
         write_one(r, r->head);
-        r->waiting--;
         unlink_free(r, NULL, r->head);
     }
     if (!all_ended)
@@ -225,7 +231,6 @@ static void flush(pcaprec_t *r, bool all_ended)
         if (x->done) {
             r->st.out_of_order++;
             write_one(r, x);
-            r->waiting--;
             unlink_free(r, prev, x);
         } else {
             prev = x;
@@ -244,7 +249,8 @@ void pcx_end(pcx_t *x, int64_t t_end_us)
     x->x.t_end_us = t_end_us;
     x->done = true;
     r->waiting++;
-    flush(r, r->waiting > PCAPREC_MAX_WAITING);
+    r->waiting_bytes += body_bytes(x);
+    flush(r, r->waiting > PCAPREC_MAX_WAITING || r->waiting_bytes > PCAPREC_MAX_WAITING_BYTES);
 }
 
 int pcaprec_close(pcaprec_t *r)

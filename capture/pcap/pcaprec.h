@@ -2,8 +2,9 @@
  * when a request head has been read and ends when its response is complete
  * or given up. The format asks pcap input to be written in the order the
  * requests started, so an ended exchange waits for earlier ones still open;
- * more than PCAPREC_MAX_WAITING waiting are written at once, out of order
- * (counted), so a never-ending stream cannot hold the rest in memory.
+ * more than PCAPREC_MAX_WAITING waiting (or PCAPREC_MAX_WAITING_BYTES of
+ * their bodies) are written at once, out of order (counted), so a
+ * never-ending stream cannot hold the rest in memory.
  * Times are packet times, not the clock of the machine reading the file. */
 #ifndef CAPTURE_PCAP_PCAPREC_H
 #define CAPTURE_PCAP_PCAPREC_H
@@ -16,6 +17,7 @@
 #include "recording.h"
 
 #define PCAPREC_MAX_WAITING 4096
+#define PCAPREC_MAX_WAITING_BYTES (64u << 20)
 
 typedef struct pcaprec pcaprec_t;
 typedef struct pcx pcx_t;

@@ -125,7 +125,8 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             "aiotest-capture: done: %llu packets, %llu TCP connections, %llu exchanges written "
             "(%llu incomplete), %llu skipped (%llu messages not recorded, %llu bytes not HTTP, "
             "%llu non-IP, %llu non-TCP, %llu fragments, %llu malformed, %llu cut by the snap length), "
-            "%llu retransmissions, %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out%s\n",
+            "%llu retransmissions, %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out, "
+            "%llu written out of order%s\n",
             (unsigned long long)c->packets, (unsigned long long)ts.flows, (unsigned long long)rs.exchanges,
             (unsigned long long)rs.incomplete,
             (unsigned long long)(rs.skipped + c->not_ip + c->not_tcp + c->fragments + c->malformed + c->snapped),
@@ -133,7 +134,7 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             (unsigned long long)c->not_tcp, (unsigned long long)c->fragments, (unsigned long long)c->malformed,
             (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
-            drops);
+            (unsigned long long)rs.out_of_order, drops);
 }
 
 /* libpcap 1.10 stops at the second interface of a pcapng file when its link

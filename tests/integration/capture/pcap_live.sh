@@ -68,3 +68,11 @@ if ! diff <(cut -f1-6,13,14 "$T_DIR/live.dump") <(cut -f1-6,13,14 "$T_DIR/file.d
     t_fail "live capture and tcpdump's file give different exchanges"
 fi
 t_log "ok: --pcap on tcpdump's capture of the same traffic gives the same $n exchanges"
+
+# --duration stops a live capture that sees nothing (libpcap would wait forever)
+start=$SECONDS
+"$T_CAPTURE" -i lo --filter "tcp port $P and host 10.9.9.9" --duration 1s -o "$T_DIR/idle.mp" 2>"$T_DIR/idle.log" ||
+    t_fail "--duration run: $(cat "$T_DIR/idle.log")"
+[ $((SECONDS - start)) -le 5 ] || t_fail "--duration 1s took $((SECONDS - start))s"
+grep -q 'done: 0 packets.*kernel drops 0' "$T_DIR/idle.log" || t_fail "--duration: $(cat "$T_DIR/idle.log")"
+t_log "ok: --duration 1s stops an idle live capture"

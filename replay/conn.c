@@ -504,6 +504,14 @@ int conn_write(conn_t *c, const void *data, size_t len)
     return 0;
 }
 
+void conn_flush_soon(conn_t *c)
+{
+    /* An active event runs in this loop iteration, after the current
+     * callbacks; teardown's event_del drops it if the socket goes first. */
+    if (c->state == CONN_READY)
+        event_active(&c->wev, EV_WRITE, 1);
+}
+
 static void flush_out(conn_t *c)
 {
     while (c->out_off < c->out_len) {

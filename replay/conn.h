@@ -158,6 +158,10 @@ void conn_trim(conn_t *c);
 /* Writes bytes now, or copies what the socket does not take and sends it when
  * writable. Returns 0 or -1 (connection failed: the caller returns an error). */
 int conn_write(conn_t *c, const void *data, size_t len);
+/* Asks for on_writable once the callbacks now running have returned, so that
+ * a burst of submits (a parallel step's streams) leaves in one write instead
+ * of one per request. No-op unless the connection is ready. */
+void conn_flush_soon(conn_t *c);
 /* Submits queued exchanges as far as can_submit allows (e.g. after an h2
  * stream ended). */
 void conn_pump(conn_t *c);

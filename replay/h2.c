@@ -236,18 +236,32 @@ static ssize_t body_read(nghttp2_session *sess, int32_t id, uint8_t *buf, size_t
 /* ---- driving the session */
 
 /* Everything nghttp2 wants to send, into the socket (or conn's buffer).
+ * nghttp2 hands out one frame per call: frames are gathered so that a burst
+ * costs one write (and one TLS record) instead of one per frame.
  * 0 or -1 (the socket failed). */
 static int flush(conn_t *c, h2_t *h)
 {
+    uint8_t batch[16384];
+    size_t used = 0;
     for (;;) {
         const uint8_t *d;
         ssize_t n = nghttp2_session_mem_send(h->sess, &d);
         if (n < 0)
             return -1;
+        if (n == 0 || used + (size_t)n > sizeof batch) {
+            if (used && conn_write(c, batch, used) != 0)
+                return -1;
+            used = 0;
+        }
         if (n == 0)
             return 0;
-        if (conn_write(c, d, (size_t)n) != 0)
-            return -1;
+        if ((size_t)n > sizeof batch) {
+            if (conn_write(c, d, (size_t)n) != 0)
+                return -1;
+            continue;
+        }
+        memcpy(batch + used, d, (size_t)n);
+        used += (size_t)n;
     }
 }
 
@@ -522,7 +536,11 @@ static int h2_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
         return -1; /* stream ids used up or out of memory: a new connection helps */
     s->id = id;
     h->n_active++;
-    return flush(c, h);
+    /* While delivering, run() flushes after the pump; otherwise the other
+     * requests of a parallel step are likely being submitted right now. */
+    if (!h->delivering)
+        conn_flush_soon(c);
+    return 0;
 }
 
 static int h2_on_read(conn_t *c, void *st, const char *data, size_t len)

@@ -8,14 +8,7 @@
 
 #include <nghttp2/nghttp2.h>
 
-typedef struct h2_buf {
-    char *p;
-    size_t len, cap;
-} h2_buf_t;
-
-typedef struct h2_hdr {
-    uint32_t name_off, name_len, value_off, value_len;
-} h2_hdr_t;
+#include "respacc.h"
 
 typedef struct h2_stream {
     struct h2_stream *prev, *next;  /* every stream of the session */
@@ -27,9 +20,7 @@ typedef struct h2_stream {
     bool refused;                   /* REFUSED_STREAM or above GOAWAY's last id */
     bool reset_by_peer;             /* RST_STREAM received (else nghttp2 reset it) */
     uint32_t error;                 /* RST_STREAM code, 0 */
-    h2_buf_t hbytes, body;
-    h2_hdr_t *hdrs;
-    size_t n_hdrs, hdrs_cap;
+    racc_t resp;                    /* headers, and the body when wanted */
     char *req_body;                 /* copy of the request body */
     size_t req_len, req_off;
 } h2_stream_t;
@@ -47,24 +38,7 @@ typedef struct h2 {
     bool local_error;               /* nghttp2 sent GOAWAY with an error: the session is over */
 } h2_t;
 
-static int buf_add(h2_buf_t *b, const void *d, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    return 0;
-}
-
-static void stream_free(h2_t *h, h2_stream_t *s)
+static void stream_unlink(h2_t *h, h2_stream_t *s)
 {
     if (s->prev)
         s->prev->next = s->next;
@@ -72,11 +46,20 @@ static void stream_free(h2_t *h, h2_stream_t *s)
         h->streams = s->next;
     if (s->next)
         s->next->prev = s->prev;
-    free(s->hbytes.p);
-    free(s->body.p);
-    free(s->hdrs);
+    s->prev = s->next = NULL;
+}
+
+static void stream_release(h2_stream_t *s)
+{
+    racc_fini(&s->resp);
     free(s->req_body);
     free(s);
+}
+
+static void stream_free(h2_t *h, h2_stream_t *s)
+{
+    stream_unlink(h, s);
+    stream_release(s);
 }
 
 static h2_stream_t *stream_of(nghttp2_session *sess, int32_t id)
@@ -91,10 +74,8 @@ static int on_begin_headers(nghttp2_session *sess, const nghttp2_frame *f, void 
     (void)ud;
     h2_stream_t *s = stream_of(sess, f->hd.stream_id);
     /* A new header block after an interim (1xx) response replaces it. */
-    if (s && f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_RESPONSE) {
-        s->n_hdrs = 0;
-        s->hbytes.len = 0;
-    }
+    if (s && f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_RESPONSE)
+        racc_reset(&s->resp);
     return 0;
 }
 
@@ -114,26 +95,12 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
                 st = st * 10 + (value[i] - '0');
             s->status = st;
             if (st >= 100 && st < 200)
-                s->n_hdrs = s->hbytes.len = 0; /* interim: the final one follows */
+                racc_reset(&s->resp); /* interim: the final one follows */
         }
         return 0;
     }
-    if (s->n_hdrs == s->hdrs_cap) {
-        size_t cap = s->hdrs_cap ? s->hdrs_cap * 2 : 16;
-        h2_hdr_t *v = realloc(s->hdrs, cap * sizeof *v);
-        if (!v)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream only */
-        s->hdrs = v;
-        s->hdrs_cap = cap;
-    }
-    h2_hdr_t *e = &s->hdrs[s->n_hdrs];
-    e->name_off = (uint32_t)s->hbytes.len;
-    e->name_len = (uint32_t)namelen;
-    e->value_off = (uint32_t)(s->hbytes.len + namelen);
-    e->value_len = (uint32_t)valuelen;
-    if (buf_add(&s->hbytes, name, namelen) != 0 || buf_add(&s->hbytes, value, valuelen) != 0)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    s->n_hdrs++;
+    if (racc_header(&s->resp, (const char *)name, namelen, (const char *)value, valuelen) != 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream only */
     return 0;
 }
 
@@ -143,7 +110,7 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
     (void)flags;
     (void)ud;
     h2_stream_t *s = stream_of(sess, id);
-    if (s && s->x && s->x->want_body && buf_add(&s->body, data, len) != 0)
+    if (s && s->x && s->x->want_body && racc_body(&s->resp, data, len) != 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     return 0;
 }
@@ -294,47 +261,17 @@ static void deliver_one(conn_t *c, h2_t *h, h2_stream_t *s)
         conn_done(c, x, NULL, fail);
         return;
     }
-    conn_env_t *env = conn_env(c);
-    if (s->n_hdrs > env->hdrs_cap) {
-        resp_header_t *v = realloc(env->hdrs, s->n_hdrs * sizeof *v);
-        if (!v) {
-            stream_free(h, s);
-            conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
-            return;
-        }
-        env->hdrs = v;
-        env->hdrs_cap = s->n_hdrs;
+    resp_view_t resp;
+    if (racc_view(&s->resp, conn_env(c), s->status, &resp) != 0) {
+        stream_free(h, s);
+        conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
+        return;
     }
-    for (size_t i = 0; i < s->n_hdrs; i++) {
-        const h2_hdr_t *e = &s->hdrs[i];
-        env->hdrs[i] = (resp_header_t){s->hbytes.p + e->name_off, e->name_len,
-                                       s->hbytes.p + e->value_off, e->value_len};
-    }
-    /* A NUL after the body for regexec (not counted in body_len). */
-    if (s->body.len && buf_add(&s->body, "", 1) == 0)
-        s->body.len--;
-    resp_view_t resp = {
-        .status = s->status,
-        .headers = env->hdrs,
-        .n_headers = s->n_hdrs,
-        .body = s->body.p,
-        .body_len = s->body.len,
-    };
     conn_mark_reused(c);
     /* Unlinked but not freed: resp points into s until on_done returns. */
-    if (s->prev)
-        s->prev->next = s->next;
-    else if (h->streams == s)
-        h->streams = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->prev = s->next = NULL;
+    stream_unlink(h, s);
     conn_done(c, x, &resp, STATS_OK);
-    free(s->hbytes.p);
-    free(s->body.p);
-    free(s->hdrs);
-    free(s->req_body);
-    free(s);
+    stream_release(s);
 }
 
 /* After nghttp2 ran: send what it produced, hand finished streams over,

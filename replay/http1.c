@@ -7,76 +7,24 @@
 
 #include <http_parser.h>
 
-typedef struct h1_hdr {
-    uint32_t name_off, name_len, value_off, value_len;
-} h1_hdr_t;
-
-/* A growable byte buffer that is emptied per response and freed when idle. */
-typedef struct h1_buf {
-    char *p;
-    size_t len, cap;
-} h1_buf_t;
+#include "respacc.h"
 
 typedef struct h1 {
     http_parser parser;
     conn_t *conn;
     xch_t *x;              /* the exchange in flight, NULL when idle */
     bool done;             /* on_message_complete seen */
-    bool in_value;         /* the last header callback was a value */
-    h1_buf_t hbytes;       /* header names and values */
-    h1_hdr_t *hdrs;
-    size_t n_hdrs, hdrs_cap;
-    h1_buf_t body;
+    racc_t resp;           /* headers and (when wanted) body of the response */
 } h1_t;
-
-static int buf_add(h1_buf_t *b, const char *d, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    return 0;
-}
 
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
-    h1_t *h = p->data;
-    if (h->n_hdrs == 0 || h->in_value) {
-        if (h->n_hdrs == h->hdrs_cap) {
-            size_t cap = h->hdrs_cap ? h->hdrs_cap * 2 : 16;
-            h1_hdr_t *v = realloc(h->hdrs, cap * sizeof *v);
-            if (!v)
-                return -1;
-            h->hdrs = v;
-            h->hdrs_cap = cap;
-        }
-        h->hdrs[h->n_hdrs++] = (h1_hdr_t){(uint32_t)h->hbytes.len, 0, 0, 0};
-        h->in_value = false;
-    }
-    h->hdrs[h->n_hdrs - 1].name_len += (uint32_t)len;
-    return buf_add(&h->hbytes, at, len);
+    return racc_field(&((h1_t *)p->data)->resp, at, len);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
-    h1_t *h = p->data;
-    if (h->n_hdrs == 0)
-        return -1;
-    h1_hdr_t *e = &h->hdrs[h->n_hdrs - 1];
-    if (!h->in_value) {
-        e->value_off = (uint32_t)h->hbytes.len;
-        h->in_value = true;
-    }
-    e->value_len += (uint32_t)len;
-    return buf_add(&h->hbytes, at, len);
+    return racc_value(&((h1_t *)p->data)->resp, at, len);
 }
 
 static int on_headers_complete(http_parser *p)
@@ -90,7 +38,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
     h1_t *h = p->data;
     if (h->x && h->x->want_body)
-        return buf_add(&h->body, at, len);
+        return racc_body(&h->resp, at, len);
     return 0;
 }
 
@@ -114,35 +62,14 @@ static const http_parser_settings h1_settings = {
 static void h1_complete(conn_t *c, h1_t *h)
 {
     xch_t *x = h->x;
-    conn_env_t *env = conn_env(c);
     h->x = NULL;
     bool keep = http_should_keep_alive(&h->parser);
-    if (h->n_hdrs > env->hdrs_cap) {
-        resp_header_t *v = realloc(env->hdrs, h->n_hdrs * sizeof *v);
-        if (!v) {
-            conn_close(c, STATS_OK);
-            conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
-            return;
-        }
-        env->hdrs = v;
-        env->hdrs_cap = h->n_hdrs;
+    resp_view_t resp;
+    if (racc_view(&h->resp, conn_env(c), (int)h->parser.status_code, &resp) != 0) {
+        conn_close(c, STATS_OK);
+        conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
+        return;
     }
-    for (size_t i = 0; i < h->n_hdrs; i++) {
-        const h1_hdr_t *e = &h->hdrs[i];
-        env->hdrs[i] = (resp_header_t){h->hbytes.p + e->name_off, e->name_len,
-                                       h->hbytes.p + e->value_off, e->value_len};
-    }
-    /* A NUL after the body: regexec and friends may read up to one (ASan's
-     * regexec interceptor does even with REG_STARTEND). Not counted in body_len. */
-    if (h->body.len && (buf_add(&h->body, "", 1) == 0))
-        h->body.len--;
-    resp_view_t resp = {
-        .status = (int)h->parser.status_code,
-        .headers = env->hdrs,
-        .n_headers = h->n_hdrs,
-        .body = h->body.p,
-        .body_len = h->body.len,
-    };
     conn_mark_reused(c);
     /* Buffers stay valid through on_done: the next submit only rewinds them. */
     if (!keep)
@@ -163,9 +90,8 @@ static int h1_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
     h->x = x;
     http_parser_init(&h->parser, HTTP_RESPONSE);
     h->parser.data = h;
-    h->done = h->in_value = false;
-    h->hbytes.len = h->body.len = 0;
-    h->n_hdrs = 0;
+    h->done = false;
+    racc_reset(&h->resp);
     x->head = rv->head;
     x->proto = STATS_PROTO_H1;
     if (rv->h1_bytes) {
@@ -257,12 +183,7 @@ static void h1_trim(conn_t *c, void *st)
     h1_t *h = st;
     if (h->x)
         return;
-    free(h->hbytes.p);
-    free(h->body.p);
-    free(h->hdrs);
-    h->hbytes = h->body = (h1_buf_t){0};
-    h->hdrs = NULL;
-    h->n_hdrs = h->hdrs_cap = 0;
+    racc_fini(&h->resp);
 }
 
 static void h1_fini(conn_t *c, void *st)

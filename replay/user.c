@@ -50,6 +50,7 @@ struct user {
     uint32_t step, ireq;
     uint64_t iters;
     uint64_t sched_us;            /* open model: when the current iteration was due */
+    uint64_t due_us;              /* W_REQUEST: when the timeout is due (precise clock) */
     struct event timer;           /* think time, or the request (or parallel step) timeout */
     struct event kick;            /* ends deferred flights from the loop */
     tpl_vars_t *vars;
@@ -511,6 +512,17 @@ static void defer(flight_t *f, stats_fail_t fail)
     event_active(&f->u->kick, EV_TIMEOUT, 1);
 }
 
+
+/* Arms the request (or parallel step) timeout. libevent keeps time with the
+ * coarse monotonic clock (a few ms of resolution), so its timer may fire a
+ * little early: the precise due time is kept, and timer_cb waits out the rest. */
+static void arm_timeout(user_t *u)
+{
+    u->wait = W_REQUEST;
+    u->due_us = clk_mono_us() + u->env->timeout_us;
+    evtimer_add(&u->timer, u->env->timeout_tv);
+}
+
 static void submit(flight_t *f)
 {
     user_t *u = f->u;
@@ -520,10 +532,8 @@ static void submit(flight_t *f)
         return;
     }
     /* A parallel step has one timeout, armed when it starts. */
-    if (u->env->timeout_tv && f == &u->one) {
-        u->wait = W_REQUEST;
-        evtimer_add(&u->timer, u->env->timeout_tv);
-    }
+    if (u->env->timeout_tv && f == &u->one)
+        arm_timeout(u);
     f->in_submit = true;
     conn_submit(c, &f->x);
     f->in_submit = false;
@@ -590,10 +600,8 @@ static void start_group(user_t *u, const plan_step_t *st)
     u->n_group = u->group_left = (uint32_t)st->n;
     u->ireq = (uint32_t)st->n;
     u->group_gen++;
-    if (u->env->timeout_tv) {
-        u->wait = W_REQUEST;
-        evtimer_add(&u->timer, u->env->timeout_tv);
-    }
+    if (u->env->timeout_tv)
+        arm_timeout(u);
     uint64_t t = start_time(u);
     for (uint32_t i = 0; i < st->n; i++)
         start_request(&u->group[i], &st->reqs[i], t);
@@ -773,6 +781,15 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     user_t *u = arg;
     enum wait w = (enum wait)u->wait;
+    if (w == W_REQUEST) {
+        uint64_t now = clk_mono_us();
+        if (now < u->due_us) {
+            struct timeval rest = {(time_t)((u->due_us - now) / 1000000u),
+                                   (suseconds_t)((u->due_us - now) % 1000000u)};
+            evtimer_add(&u->timer, &rest);
+            return;
+        }
+    }
     u->wait = W_NONE;
     switch (w) {
     case W_THINK:

@@ -34,6 +34,7 @@ typedef struct user_env {
     stats_t *stats;                  /* this thread's stats (written only here) */
     uint64_t rng;                    /* xorshift state for generators and waits */
     const struct timeval *timeout_tv;/* --timeout as a libevent common timeout, NULL: none */
+    uint64_t timeout_us;             /* the same in µs (a common timeout's fields are coded) */
     double think_scale;              /* multiplies every wait (1 = as written) */
     uint64_t iterations;             /* closed model: passes per user, 0 = until stopped */
     /* A user reached DONE (after on_stop). Called from the user's callbacks:

@@ -533,6 +533,7 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         struct timeval tv = {(time_t)(cfg->timeout_us / 1000000),
                              (suseconds_t)(cfg->timeout_us % 1000000)};
         w->env.timeout_tv = event_base_init_common_timeout(w->base, &tv);
+        w->env.timeout_us = cfg->timeout_us;
     }
     event_assign(&w->ev_mbox, w->base, w->wake_fd, EV_READ | EV_PERSIST, mbox_cb, w);
     event_add(&w->ev_mbox, NULL);

@@ -1,0 +1,135 @@
+/* respacc: response headers and body as slices (see respacc.h). */
+#include "respacc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Makes room for n more bytes in *p (len used, cap allocated). */
+static int grow(char **p, size_t len, size_t *cap, size_t n)
+{
+    if (len + n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 512;
+    while (c < len + n)
+        c *= 2;
+    char *np = realloc(*p, c);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = c;
+    return 0;
+}
+
+static int hb_add(racc_t *a, const char *d, size_t n)
+{
+    if (grow(&a->hb, a->hb_len, &a->hb_cap, n) != 0)
+        return -1;
+    if (n)
+        memcpy(a->hb + a->hb_len, d, n);
+    a->hb_len += n;
+    return 0;
+}
+
+static racc_hdr_t *new_header(racc_t *a)
+{
+    if (a->n_hdrs == a->hdrs_cap) {
+        size_t cap = a->hdrs_cap ? a->hdrs_cap * 2 : 16;
+        racc_hdr_t *v = realloc(a->hdrs, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        a->hdrs = v;
+        a->hdrs_cap = cap;
+    }
+    racc_hdr_t *e = &a->hdrs[a->n_hdrs++];
+    *e = (racc_hdr_t){(uint32_t)a->hb_len, 0, (uint32_t)a->hb_len, 0};
+    return e;
+}
+
+void racc_reset(racc_t *a)
+{
+    a->hb_len = a->body_len = a->n_hdrs = 0;
+    a->in_value = false;
+}
+
+void racc_fini(racc_t *a)
+{
+    free(a->hb);
+    free(a->hdrs);
+    free(a->body);
+    *a = (racc_t){0};
+}
+
+int racc_field(racc_t *a, const char *d, size_t n)
+{
+    if (a->n_hdrs == 0 || a->in_value) {
+        if (!new_header(a))
+            return -1;
+        a->in_value = false;
+    }
+    a->hdrs[a->n_hdrs - 1].name_len += (uint32_t)n;
+    return hb_add(a, d, n);
+}
+
+int racc_value(racc_t *a, const char *d, size_t n)
+{
+    if (a->n_hdrs == 0)
+        return -1;
+    racc_hdr_t *e = &a->hdrs[a->n_hdrs - 1];
+    if (!a->in_value) {
+        e->value_off = (uint32_t)a->hb_len;
+        a->in_value = true;
+    }
+    e->value_len += (uint32_t)n;
+    return hb_add(a, d, n);
+}
+
+int racc_header(racc_t *a, const char *name, size_t nl, const char *value, size_t vl)
+{
+    racc_hdr_t *e = new_header(a);
+    if (!e || hb_add(a, name, nl) != 0 || hb_add(a, value, vl) != 0) {
+        if (e)
+            a->n_hdrs--;
+        return -1;
+    }
+    e->name_len = (uint32_t)nl;
+    e->value_off = e->name_off + (uint32_t)nl;
+    e->value_len = (uint32_t)vl;
+    a->in_value = true;
+    return 0;
+}
+
+int racc_body(racc_t *a, const void *d, size_t n)
+{
+    if (grow(&a->body, a->body_len, &a->body_cap, n) != 0)
+        return -1;
+    if (n)
+        memcpy(a->body + a->body_len, d, n);
+    a->body_len += n;
+    return 0;
+}
+
+int racc_view(racc_t *a, conn_env_t *env, int status, resp_view_t *out)
+{
+    if (a->n_hdrs > env->hdrs_cap) {
+        resp_header_t *v = realloc(env->hdrs, a->n_hdrs * sizeof *v);
+        if (!v)
+            return -1;
+        env->hdrs = v;
+        env->hdrs_cap = a->n_hdrs;
+    }
+    for (size_t i = 0; i < a->n_hdrs; i++) {
+        const racc_hdr_t *e = &a->hdrs[i];
+        env->hdrs[i] = (resp_header_t){a->hb + e->name_off, e->name_len, a->hb + e->value_off,
+                                       e->value_len};
+    }
+    if (a->body_len && grow(&a->body, a->body_len, &a->body_cap, 1) == 0)
+        a->body[a->body_len] = '\0';
+    *out = (resp_view_t){
+        .status = status,
+        .headers = env->hdrs,
+        .n_headers = a->n_hdrs,
+        .body = a->body,
+        .body_len = a->body_len,
+    };
+    return 0;
+}

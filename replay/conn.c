@@ -325,6 +325,10 @@ static void tls_step(conn_t *c)
     ERR_clear_error();
     int rc = SSL_connect(c->ssl);
     if (rc == 1) {
+        /* Read-ahead may already hold the server's first bytes (h2 SETTINGS,
+         * session tickets): epoll will not say so, the read callback must look. */
+        if (SSL_has_pending(c->ssl))
+            event_active(&c->rev, EV_READ, 1);
         become_ready(c);
         return;
     }
@@ -355,6 +359,9 @@ static void tcp_connected(conn_t *c)
         return;
     }
     SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* One read(2) for what the socket holds, not two per record (header,
+     * then body); rev_cb asks SSL_has_pending before it waits again. */
+    SSL_set_read_ahead(c->ssl, 1);
     if (c->sess)
         SSL_set_session(c->ssl, c->sess);
     c->state = CONN_TLS;
@@ -626,8 +633,11 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
             if (c->gen != gen || c->state != CONN_READY)
                 return;
         }
-        /* A short plain read drained the socket; TLS may still hold decrypted bytes. */
-        if (!c->ssl && (size_t)n < env->rbuf_cap)
+        /* A short read drained the socket (the event is level-triggered: bytes
+         * that come later fire it again), unless TLS still holds decrypted or
+         * read-ahead bytes; skipping the read that would say EAGAIN saves a
+         * system call per response. */
+        if ((size_t)n < env->rbuf_cap && !(c->ssl && SSL_has_pending(c->ssl)))
             return;
     }
 }

@@ -9,10 +9,10 @@
 #include <nghttp2/nghttp2.h>
 
 #include "fwd.h"
+#include "h2io.h"
 #include "log.h"
 
 /* Session output is produced while less than this waits to be sent. */
-#define H2_OUT_HIGH (64 * 1024)
 /* Response body queued per stream above which the origin is not read. */
 #define H2_STREAM_HIGH (256 * 1024)
 
@@ -404,24 +404,22 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 
 /* ---- the connection */
 
+/* nghttp2 gave up on the connection (the client broke the protocol). */
+static void broken(h2s_t *s, int rc)
+{
+    log_debug("conn %llu: HTTP/2: %s", (unsigned long long)s->conn.id, nghttp2_strerror(rc));
+    s->dead = true;
+}
+
 /* Hands nghttp2's output to the socket while it keeps up; ends the session
  * when neither side has anything more to say. */
 static void h2_flush(h2s_t *s)
 {
     struct evbuffer *out = bufferevent_get_output(s->bev);
     s->busy++;
-    while (!s->dead && evbuffer_get_length(out) < H2_OUT_HIGH) {
-        const uint8_t *data;
-        ssize_t n = nghttp2_session_mem_send(s->ng, &data);
-        if (n < 0) {
-            log_debug("conn %llu: HTTP/2: %s", (unsigned long long)s->conn.id, nghttp2_strerror((int)n));
-            s->dead = true;
-            break;
-        }
-        if (n == 0)
-            break;
-        evbuffer_add(out, data, (size_t)n);
-    }
+    int rc = h2io_send(s->ng, out, &s->dead);
+    if (rc < 0)
+        broken(s, rc);
     s->busy--;
     if (!s->dead && !nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng) &&
         evbuffer_get_length(out) == 0)
@@ -435,18 +433,9 @@ static void h2_read(struct bufferevent *bev, void *arg)
     h2s_t *s = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     s->busy++;
-    while (evbuffer_get_length(in) > 0 && !s->dead) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        ssize_t n = nghttp2_session_mem_recv(s->ng, v.iov_base, v.iov_len);
-        if (n < 0) {
-            log_debug("conn %llu: HTTP/2: %s", (unsigned long long)s->conn.id, nghttp2_strerror((int)n));
-            s->dead = true;
-            break;
-        }
-        evbuffer_drain(in, (size_t)n);
-    }
+    int rc = h2io_feed(s->ng, in, &s->dead);
+    if (rc < 0)
+        broken(s, rc);
     s->busy--;
     h2_flush(s);
 }

@@ -10,9 +10,9 @@
 
 #include "clock.h"
 #include "fwd.h"
+#include "h2io.h"
 
 /* Session output is produced while less than this waits to be sent. */
-#define UPH2_OUT_HIGH (64 * 1024)
 /* Request body queued per stream above which the front stops reading. */
 #define UPH2_REQ_HIGH (256 * 1024)
 #define UPH2_IDLE_SECONDS 30
@@ -260,18 +260,11 @@ static void session_flush(uph2_t *s)
     s->busy++;
     do {
         s->flush_again = false;
-        while (!s->dead && evbuffer_get_length(out) < UPH2_OUT_HIGH) {
-            const uint8_t *data;
-            ssize_t n = nghttp2_session_mem_send(s->ng, &data);
-            if (n < 0) {
-                char why[400];
-                snprintf(why, sizeof why, "%s: HTTP/2: %s", s->key, nghttp2_strerror((int)n));
-                session_fail(s, 502, why);
-                break;
-            }
-            if (n == 0)
-                break;
-            evbuffer_add(out, data, (size_t)n);
+        int rc = h2io_send(s->ng, out, &s->dead);
+        if (rc < 0) {
+            char why[400];
+            snprintf(why, sizeof why, "%s: HTTP/2: %s", s->key, nghttp2_strerror(rc));
+            session_fail(s, 502, why);
         }
         for (uph2_stream_t *st = s->streams; st != NULL; st = st->next) {
             if (st->drain_due && st->front) {
@@ -292,18 +285,11 @@ static void session_read(struct bufferevent *bev, void *arg)
     uph2_t *s = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     s->busy++;
-    while (!s->dead && evbuffer_get_length(in) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        ssize_t n = nghttp2_session_mem_recv(s->ng, v.iov_base, v.iov_len);
-        if (n < 0) {
-            char why[400];
-            snprintf(why, sizeof why, "%s: bad HTTP/2 from the origin: %s", s->key, nghttp2_strerror((int)n));
-            session_fail(s, 502, why);
-            break;
-        }
-        evbuffer_drain(in, (size_t)n);
+    int rc = h2io_feed(s->ng, in, &s->dead);
+    if (rc < 0) {
+        char why[400];
+        snprintf(why, sizeof why, "%s: bad HTTP/2 from the origin: %s", s->key, nghttp2_strerror(rc));
+        session_fail(s, 502, why);
     }
     s->busy--;
     session_flush(s);

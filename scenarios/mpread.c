@@ -170,6 +170,17 @@ mpr_ctx_t mpr_ctx(const mpr_stream_t *s, mp_error_t *err)
     return (mpr_ctx_t){ .file = s->name, .record = s->index, .offset = s->start, .path = "", .err = err };
 }
 
+mpr_ctx_t mpr_at(const mpr_ctx_t *c, char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    mpr_ctx_t r = *c;
+    r.path = buf;
+    return r;
+}
+
 int mpr_fail(const mpr_ctx_t *c, int code, const char *field, const char *fmt, ...)
 {
     char what[256];

@@ -53,6 +53,11 @@ typedef struct mpr_ctx {
 /* A context for the object mpr_next last returned. */
 mpr_ctx_t mpr_ctx(const mpr_stream_t *s, mp_error_t *err);
 
+/* c with its path formatted into buf (the caller's, which must outlive the
+ * result): the context of an array element or a nested map. */
+mpr_ctx_t mpr_at(const mpr_ctx_t *c, char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Formats "<file>: record R at byte O: <path.field>: <msg>" into ctx->err
  * and returns code. field may be NULL (the path alone is the place). */
 int mpr_fail(const mpr_ctx_t *c, int code, const char *field, const char *fmt, ...)

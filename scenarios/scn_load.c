@@ -110,10 +110,8 @@ static int unpack_check(const mpr_ctx_t *c, const msgpack_object *req, scn_check
         return 0;
     if (o->type != MSGPACK_OBJECT_MAP)
         return mpr_fail(c, MP_ERR_FORMAT, "check", "expected a map");
-    mpr_ctx_t cc = *c;
     char path[256];
-    snprintf(path, sizeof path, "%s%scheck", c->path, c->path[0] ? "." : "");
-    cc.path = path;
+    mpr_ctx_t cc = mpr_at(c, path, sizeof path, "%s%scheck", c->path, c->path[0] ? "." : "");
     const msgpack_object *a;
     size_t n;
     int rc = mpr_array(&cc, o, "status", false, &a, &n);
@@ -151,9 +149,7 @@ static int unpack_request(const mpr_ctx_t *c, const msgpack_object *o, scn_reque
     r->n_extractors = n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[256];
-        snprintf(path, sizeof path, "%s.extract[%zu]", c->path, i);
-        mpr_ctx_t ec = *c;
-        ec.path = path;
+        mpr_ctx_t ec = mpr_at(c, path, sizeof path, "%s.extract[%zu]", c->path, i);
         rc = unpack_extractor(&ec, &a[i], &r->extractors[i]);
     }
     return rc;
@@ -174,9 +170,7 @@ static int unpack_step(const mpr_ctx_t *c, const msgpack_object *o, scn_step_t *
     s->n_requests = n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[256];
-        snprintf(path, sizeof path, "%s.requests[%zu]", c->path, i);
-        mpr_ctx_t rc_ = *c;
-        rc_.path = path;
+        mpr_ctx_t rc_ = mpr_at(c, path, sizeof path, "%s.requests[%zu]", c->path, i);
         rc = unpack_request(&rc_, &a[i], &s->requests[i]);
     }
     return rc;
@@ -193,9 +187,7 @@ static int unpack_steps(const mpr_ctx_t *c, const msgpack_object *o, const char 
     st->n = n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[256];
-        snprintf(path, sizeof path, "%s %s[%zu]", c->path, key, i);
-        mpr_ctx_t sc = *c;
-        sc.path = path;
+        mpr_ctx_t sc = mpr_at(c, path, sizeof path, "%s %s[%zu]", c->path, key, i);
         rc = unpack_step(&sc, &a[i], &st->v[i]);
     }
     return rc;
@@ -209,18 +201,14 @@ static int unpack_class(const mpr_ctx_t *c0, const msgpack_object *o, scn_class_
     if (rc != 0)
         return rc;
     char path[128];
-    snprintf(path, sizeof path, "class '%.80s'", cl->name);
-    mpr_ctx_t c = *c0;
-    c.path = path;
+    mpr_ctx_t c = mpr_at(c0, path, sizeof path, "class '%.80s'", cl->name);
     uint64_t weight = 1;
     rc = unpack_u32(&c, o, "weight", false, UINT32_MAX, &weight);
     cl->weight = (uint32_t)weight;
     const msgpack_object *wait = mpr_get(o, "wait");
     if (rc == 0 && wait) {
         char wpath[160];
-        snprintf(wpath, sizeof wpath, "%s wait", path);
-        mpr_ctx_t wc = c;
-        wc.path = wpath;
+        mpr_ctx_t wc = mpr_at(&c, wpath, sizeof wpath, "%s wait", path);
         int kind = SCN_WAIT_RECORDED;
         if (wait->type != MSGPACK_OBJECT_MAP)
             return mpr_fail(&c, MP_ERR_FORMAT, "wait", "expected a map");
@@ -250,9 +238,7 @@ static int unpack_header(const mpr_ctx_t *c, const msgpack_object *o, scn_scenar
     s->n_hosts = n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[48];
-        snprintf(path, sizeof path, "hosts[%zu]", i);
-        mpr_ctx_t hc = *c;
-        hc.path = path;
+        mpr_ctx_t hc = mpr_at(c, path, sizeof path, "hosts[%zu]", i);
         int proto = SCN_PROTO_AUTO;
         if (a[i].type != MSGPACK_OBJECT_MAP)
             return mpr_fail(&hc, MP_ERR_FORMAT, NULL, "expected a host map");
@@ -282,9 +268,7 @@ static int unpack_header(const mpr_ctx_t *c, const msgpack_object *o, scn_scenar
     s->n_data = n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[48];
-        snprintf(path, sizeof path, "data[%zu]", i);
-        mpr_ctx_t dc = *c;
-        dc.path = path;
+        mpr_ctx_t dc = mpr_at(c, path, sizeof path, "data[%zu]", i);
         if (a[i].type != MSGPACK_OBJECT_MAP)
             return mpr_fail(&dc, MP_ERR_FORMAT, NULL, "expected a data map");
         rc = mpr_str(&dc, &a[i], "path", true, &s->data[i].path);

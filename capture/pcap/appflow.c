@@ -113,24 +113,33 @@ static void start(appflow_t *a, enum proto proto, bool hunt, int64_t ts)
     free(early);
 }
 
-static void client_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
+/* Bytes of a connection whose protocol is settled: to its parser, or
+ * counted as skipped. false while the protocol is still unknown. */
+static bool known_bytes(appflow_t *a, bool from_client, const uint8_t *p, size_t n, int64_t ts)
 {
     size_t used = 0;
     enum h1flow_result r;
     switch (a->proto) {
     case P_H1:
-        r = h1flow_data(a->h1, true, p, n, ts, &used);
-        after_h1(a, r, true, p, n, used, ts);
-        return;
+        r = h1flow_data(a->h1, from_client, p, n, ts, &used);
+        after_h1(a, r, from_client, p, n, used, ts);
+        return true;
     case P_H2:
-        h2flow_data(a->h2, true, p, n, ts);
-        return;
+        h2flow_data(a->h2, from_client, p, n, ts);
+        return true;
     case P_NONE:
         pcaprec_skipped(a->rec, 0, n);
-        return;
+        return true;
     case P_UNKNOWN:
         break;
     }
+    return false;
+}
+
+static void client_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
+{
+    if (known_bytes(a, true, p, n, ts))
+        return;
     /* the preface may come in pieces: keep what matches it so far */
     size_t take = n < H2FLOW_PREFACE_LEN - a->pre_len ? n : H2FLOW_PREFACE_LEN - a->pre_len;
     if (memcmp(p, H2FLOW_PREFACE + a->pre_len, take) == 0) {
@@ -162,22 +171,8 @@ static void client_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
 
 static void server_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
 {
-    size_t used = 0;
-    enum h1flow_result r;
-    switch (a->proto) {
-    case P_H1:
-        r = h1flow_data(a->h1, false, p, n, ts, &used);
-        after_h1(a, r, false, p, n, used, ts);
+    if (known_bytes(a, false, p, n, ts))
         return;
-    case P_H2:
-        h2flow_data(a->h2, false, p, n, ts);
-        return;
-    case P_NONE:
-        pcaprec_skipped(a->rec, 0, n);
-        return;
-    case P_UNKNOWN:
-        break;
-    }
     if (a->early_len + n > MAX_EARLY) {
         not_http(a, n); /* a server that talks first and long: not HTTP */
         return;

@@ -11,6 +11,12 @@ r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/rate.conf" --stop-timeout 5
 t_eq "exit status" 0 "$R_RC"
 started=$(r_json "$T_DIR/r.json" 'r["iterations"]["started"]')
 t_check "started ~200/s for 3 s ($started)" r_in 540 660 "$started"
+# The report's per-second rows say the same second by second (the first row is
+# partial; after 3 s the run only waits for answers): a row must not lose a
+# fifth of its starts to the next.
+rows=$(r_json "$T_DIR/r.json" '" ".join("%.0f" % s["iterations_per_s"] for s in r["history"][1:] if s["t"] < 3.05)')
+t_check "history rows ~200 started/s each ($rows)" \
+    python3 -c 'import sys; v=[float(x) for x in sys.argv[1:]]; sys.exit(0 if v and all(180 <= x <= 220 for x in v) else 1)' $rows
 t_eq "every started iteration answered" "$started" "$(r_json "$T_DIR/r.json" 'r["total"]["count"]')"
 t_check "latency is the server's 2 s" r_in 2000 2500 "$(r_entry "$T_DIR/r.json" "GET GET /api/item/{id}" p50_ms)"
 t_check "users in flight reached ~400" r_in 360 520 "$(r_json "$T_DIR/r.json" 'max(s["users"] for s in r["user_samples"])')"

@@ -12,7 +12,6 @@
 #include "h2io.h"
 #include "log.h"
 
-/* Session output is produced while less than this waits to be sent. */
 /* Response body queued per stream above which the origin is not read. */
 #define H2_STREAM_HIGH (256 * 1024)
 

@@ -12,7 +12,6 @@
 #include "fwd.h"
 #include "h2io.h"
 
-/* Session output is produced while less than this waits to be sent. */
 /* Request body queued per stream above which the front stops reading. */
 #define UPH2_REQ_HIGH (256 * 1024)
 #define UPH2_IDLE_SECONDS 30

@@ -47,8 +47,12 @@ static void skip_value(cur_t *c)
         } else if (ch == ',' || ch == ':') {
             c->p++;
         } else {
-            while (c->p < c->end && !strchr(",]} \t\r\n", *c->p) && *c->p)
+            /* A scalar. Always moves at least one byte: jansson ends a number at
+             * a NUL byte ("[1, 2\0]" parses), and a walk that stood still on
+             * it spun forever. */
+            do
                 c->p++;
+            while (c->p < c->end && *c->p && !strchr(",]} \t\r\n", *c->p));
         }
     } while (depth > 0);
 }

@@ -274,6 +274,32 @@ static void test_json_errors(void **state)
     expect_json("{\"classes\": [], \"classes\": []}", MP_ERR_FORMAT, "1:25: duplicate object key near '\"classes\"'");
 }
 
+/* A NUL byte that jansson takes as the end of a number ("[1, 2\0]" parses) used to
+ * stop vjpos' walk without moving it, and the error's line:column search spun
+ * forever (issue 21, item 4). An alarm turns a hang into a failure. */
+static void test_json_error_after_nul(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"classes\": [{\"name\": \"c\", \"tasks\": [\n"
+                               "  {\"method\": \"GET\", \"url\": \"/\", \"think\": [1, 2\0]},\n"
+                               "  {\"method\": 7, \"url\": \"/\"}]}]}";
+    char *path = fx_tmp(".json");
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, sizeof text - 1, fp), sizeof text - 1);
+    fclose(fp);
+    alarm(20);
+    scn_scenario_t *s = NULL;
+    mp_error_t err;
+    int rc = view_scenario_load_json(path, &s, &err);
+    alarm(0);
+    assert_int_not_equal(rc, 0);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "3:14: classes[0].tasks[1].method"));
+    unlink(path);
+    free(path);
+}
+
 static void test_recording_json_errors(void **state)
 {
     (void)state;
@@ -331,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_hand_written_minimal),
         cmocka_unit_test(test_example_is_canonical),
         cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_json_error_after_nul),
         cmocka_unit_test(test_recording_json_errors),
         cmocka_unit_test(test_dump_of_cut_recording),
     };

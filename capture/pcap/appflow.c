@@ -142,7 +142,7 @@ static void client_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
         return;
     /* the preface may come in pieces: keep what matches it so far */
     size_t take = n < H2FLOW_PREFACE_LEN - a->pre_len ? n : H2FLOW_PREFACE_LEN - a->pre_len;
-    if (memcmp(p, H2FLOW_PREFACE + a->pre_len, take) == 0) {
+    if (memcmp(p, &H2FLOW_PREFACE[a->pre_len], take) == 0) {
         memcpy(a->pre + a->pre_len, p, take);
         a->pre_len += take;
         if (a->pre_len < H2FLOW_PREFACE_LEN)

@@ -47,7 +47,11 @@ static int on_done(void *ctx, h1msg_t *m)
 
 static const h1msg_ops_t ops = { on_head, on_body, on_done };
 
-/* Feeds the pieces until one is not consumed whole (error or upgrade). */
+/* Feeds the pieces until one is not consumed whole (error or upgrade), or the
+ * parser has switched protocols: after a CONNECT or an Upgrade the bytes are
+ * the tunnel's, and the proxy stops feeding h1msg there (client.c). Feeding the
+ * second piece after a head that ended exactly at the cut made the one-piece
+ * and two-piece parses differ although the product never does it. */
 static void parse(enum http_parser_type t, const char *p, size_t n, size_t split, summary_t *s)
 {
     h1msg_t m;
@@ -56,7 +60,7 @@ static void parse(enum http_parser_type t, const char *p, size_t n, size_t split
     size_t cuts[2] = { split, n - split };
     for (int i = 0; i < 2; i++) {
         ssize_t k = h1msg_feed(&m, p, cuts[i]);
-        if (k < 0 || (size_t)k < cuts[i])
+        if (k < 0 || (size_t)k < cuts[i] || m.parser.upgrade)
             break;
         p += cuts[i];
     }

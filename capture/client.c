@@ -398,6 +398,17 @@ static void handle_connect(client_t *c)
         send_local(c, 400, why);
         return;
     }
+    if (!access_connect_ok(c->px->cfg->access, c->px->cfg->rec.filter, origin.host, origin.port)) {
+        /* Without this a proxy is a way to any port of any host it reaches. */
+        c->px->refused_connects++;
+        log_debug("conn %llu: CONNECT %s refused: port not in --connect-ports %s and host not named "
+                  "by --include-host", (unsigned long long)c->conn.id, c->msg.url,
+                  access_connect_ports_text(c->px->cfg->access));
+        snprintf(why, sizeof why, "CONNECT %s refused: the capture allows ports %s (--connect-ports) "
+                 "and hosts named by --include-host", c->msg.url, access_connect_ports_text(c->px->cfg->access));
+        send_local(c, 403, why);
+        return;
+    }
     if (c->px->ca != NULL) {
         start_interception(c, &origin, c->msg.url);
         return;

@@ -1,6 +1,8 @@
 #include "proxy.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,10 +56,23 @@ static void print_stats(const proxy_t *px, const char *when)
     record_get_stats(px->rec, &s);
     fmt_bytes(s.bytes_up, up, sizeof up);
     fmt_bytes(s.bytes_down, down, sizeof down);
+    redact_stats_t rs;
+    redact_get_stats(px->cfg->rec.redact, &rs);
+    char more[400] = "";
+    size_t n = 0;
+    if (px->refused_clients > 0)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu clients refused (--allow-clients)",
+                              (unsigned long long)px->refused_clients);
+    if (px->refused_connects > 0 && n < sizeof more)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu CONNECTs refused (--connect-ports)",
+                              (unsigned long long)px->refused_connects);
+    if (rs.clear > 0 && n < sizeof more)
+        snprintf(more + n, sizeof more - n, ", %llu exchanges carry Authorization/Cookie in clear: "
+                 "see --redact-defaults", (unsigned long long)rs.clear);
     fprintf(stderr, "aiotest-capture: %s: %llu exchanges recorded, %llu filtered out, %llu tunnels, "
-            "%s up, %s down, %llu errors\n", when, (unsigned long long)s.exchanges,
+            "%s up, %s down, %llu errors%s\n", when, (unsigned long long)s.exchanges,
             (unsigned long long)s.skipped, (unsigned long long)s.tunnels, up, down,
-            (unsigned long long)s.errors);
+            (unsigned long long)s.errors, more);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
@@ -65,6 +80,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
     runtime_t *rt = arg;
     (void)l, (void)len;
+    if (!access_client_ok(rt->px.cfg->access, addr)) {
+        char a[64] = "?";
+        if (addr->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, a, sizeof a);
+        else if (addr->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, a, sizeof a);
+        log_debug("client %s refused: outside --allow-clients", a);
+        rt->px.refused_clients++;
+        evutil_closesocket(fd);
+        return;
+    }
     evutil_make_socket_nonblocking(fd);
     if (client_start(&rt->px, fd, addr) != 0)
         log_error("out of memory: connection dropped");
@@ -157,6 +183,13 @@ static struct evconnlistener *listen_on(runtime_t *rt)
         log_error("--proxy %s:%u: %s", cfg->listen_host, cfg->listen_port, gai_strerror(rc));
         return NULL;
     }
+    if (!access_is_loopback(ai->ai_addr) && !access_limits_clients(cfg->access)) {
+        /* Anyone who reaches it could use it, CONNECT to any host included. */
+        log_error("--proxy %s:%u is not a loopback address: name the clients allowed to use it "
+                  "with --allow-clients CIDR[,CIDR...]", cfg->listen_host, cfg->listen_port);
+        freeaddrinfo(ai);
+        return NULL;
+    }
     struct evconnlistener *l = evconnlistener_new_bind(
         rt->px.base, on_accept, rt, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
         1024, ai->ai_addr, (int)ai->ai_addrlen);
@@ -228,7 +261,15 @@ int proxy_run(const proxy_config_t *cfg)
     char origin[300] = "";
     if (cfg->reverse)
         url_origin(&cfg->reverse_url, origin, sizeof origin);
-    log_info("listening on %s:%u as a %s%s%s, recording to %s", cfg->listen_host, cfg->listen_port,
+    /* With port 0 the kernel chose: say which, so a script can use it. */
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    unsigned port = cfg->listen_port;
+    if (getsockname(evconnlistener_get_fd(rt.listener), (struct sockaddr *)&bound, &blen) == 0)
+        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    log_info("listening on %s%s%s:%u as a %s%s%s, recording to %s", strchr(cfg->listen_host, ':') ? "[" : "",
+             cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", port,
              cfg->reverse ? "reverse proxy for " : "forward proxy", origin,
              !cfg->reverse && cfg->ca_dir ? " (TLS interception)" : "", cfg->out_path);
     event_base_dispatch(px->base);

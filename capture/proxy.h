@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "ca.h"
 #include "filter.h"
 #include "record.h"
@@ -29,6 +30,7 @@ typedef struct proxy_config {
     uint64_t upstream_timeout_us;
     uint64_t drain_timeout_us;
     uint64_t stats_interval_us;  /* 0: only at exit */
+    const access_t *access;      /* --allow-clients, --connect-ports */
     record_opts_t rec;
 } proxy_config_t;
 
@@ -50,6 +52,8 @@ typedef struct proxy {
     record_t *rec;
     ca_t *ca;
     bool draining;
+    uint64_t refused_clients;    /* outside --allow-clients: closed at once */
+    uint64_t refused_connects;   /* CONNECTs answered 403 (--connect-ports) */
     proxy_link_t links;          /* list head */
     unsigned nlinks;
 } proxy_t;

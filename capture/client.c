@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "h1msg.h"
@@ -353,11 +354,35 @@ static void start_interception(client_t *c, const url_t *origin, const char *aut
     bufferevent_write(c->bev, ok, sizeof ok - 1);
 }
 
+/* A client that gave up on the handshake (most often: it does not trust the
+ * capture's CA) is counted for the end line and, with -v, logged with the
+ * name it asked for and OpenSSL's reason (the alert it sent). */
+static void handshake_failed(client_t *c, struct bufferevent *bev, short what)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    const char *sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+    char why[256] = "";
+    unsigned long e;
+    /* libevent also queues SSL_get_error codes (library 0) there: only
+     * OpenSSL's own errors carry a reason worth printing. */
+    while ((e = bufferevent_get_openssl_error(bev)) != 0)
+        if (why[0] == '\0' && ERR_GET_LIB(e) != 0)
+            ERR_error_string_n(e, why, sizeof why);
+    if (why[0] == '\0')
+        snprintf(why, sizeof why, "%s", (what & BEV_EVENT_TIMEOUT) ? "timed out"
+                 : "the client closed the connection");
+    c->px->tls_failures++;
+    log_debug("conn %llu: TLS handshake with client %s for CONNECT %s (SNI %s) failed: %s%s",
+              (unsigned long long)c->conn.id, c->conn.addr, c->origin_authority, sni ? sni : "none", why,
+              strstr(why, "alert") ? " (a client alert: does it trust the capture's CA? see --init-ca)" : "");
+}
+
 /* TLS is up: HTTP/2 when ALPN chose it, else HTTP/1.1 on the same object. */
 static void handshake_event(struct bufferevent *bev, short what, void *arg)
 {
     client_t *c = arg;
     if (!(what & BEV_EVENT_CONNECTED)) {
+        handshake_failed(c, bev, what);
         client_event(bev, what, arg);
         return;
     }

@@ -66,6 +66,9 @@ static void print_stats(const proxy_t *px, const char *when)
     if (px->refused_connects > 0 && n < sizeof more)
         n += (size_t)snprintf(more + n, sizeof more - n, ", %llu CONNECTs refused (--connect-ports)",
                               (unsigned long long)px->refused_connects);
+    if (px->tls_failures > 0 && n < sizeof more)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu client TLS handshakes failed (-v says why)",
+                              (unsigned long long)px->tls_failures);
     if (rs.clear > 0 && n < sizeof more)
         snprintf(more + n, sizeof more - n, ", %llu exchanges carry Authorization/Cookie in clear: "
                  "see --redact-defaults", (unsigned long long)rs.clear);

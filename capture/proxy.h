@@ -54,6 +54,7 @@ typedef struct proxy {
     bool draining;
     uint64_t refused_clients;    /* outside --allow-clients: closed at once */
     uint64_t refused_connects;   /* CONNECTs answered 403 (--connect-ports) */
+    uint64_t tls_failures;       /* client TLS handshakes that failed */
     proxy_link_t links;          /* list head */
     unsigned nlinks;
 } proxy_t;

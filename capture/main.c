@@ -33,7 +33,11 @@ static const char usage[] =
     "                          10.0.0.0/8,::1); required when HOST is not loopback\n"
     "  --connect-ports LIST    ports CONNECT may reach (default 80,443; ranges A-B,\n"
     "                          or any); hosts named by --include-host are always allowed\n"
-    "  --reverse URL           reverse proxy in front of one service (http:// or https://)\n"
+    "  --reverse URL           reverse proxy in front of one service (http:// or https://);\n"
+    "                          its cleartext listener takes HTTP/1.1 and h2c (prior knowledge)\n"
+    "  --reverse-tls CERT,KEY  the reverse listener speaks TLS with this PEM certificate\n"
+    "                          chain and key, ALPN h2 and http/1.1\n"
+    "  --reverse-tls NAME      the same with a certificate for NAME from --ca DIR's CA\n"
     "  -o, --output FILE       the recording to write (required)\n"
     "\n"
     "passive capture (HTTP/1.x and cleartext HTTP/2 over TCP):\n"
@@ -89,12 +93,13 @@ enum {
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
     OPT_DURATION, OPT_BUFSIZE, OPT_ALLOW, OPT_CONNECT_PORTS, OPT_REDACT_DEFAULTS, OPT_REDACT_BODY,
-    OPT_REDACT_FORM, OPT_REDACT_REGEX, OPT_SECRETS_OUT,
+    OPT_REDACT_FORM, OPT_REDACT_REGEX, OPT_SECRETS_OUT, OPT_REVERSE_TLS,
 };
 
 static const struct option longopts[] = {
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "reverse", required_argument, NULL, OPT_REVERSE },
+    { "reverse-tls", required_argument, NULL, OPT_REVERSE_TLS },
     { "output", required_argument, NULL, 'o' },
     { "pcap", required_argument, NULL, OPT_PCAP },
     { "filter", required_argument, NULL, OPT_FILTER },
@@ -203,8 +208,8 @@ static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *p
 {
     if (po->file && po->iface)
         return usage_error("--pcap and -i exclude each other", NULL);
-    if (proxy || reverse || cfg->ca_dir)
-        return usage_error("--pcap and -i exclude --proxy, --reverse and --ca", NULL);
+    if (proxy || reverse || cfg->ca_dir || cfg->reverse_tls)
+        return usage_error("--pcap and -i exclude --proxy, --reverse, --reverse-tls and --ca", NULL);
     if (cfg->rec.session_cookie || cfg->rec.session_header)
         return usage_error("--session-cookie and --session-header work in proxy mode only "
                            "(passive capture keys exchanges by client address)", NULL);
@@ -243,6 +248,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case OPT_PROXY: proxy = optarg; break;
         case OPT_REVERSE: reverse = optarg; break;
+        case OPT_REVERSE_TLS: cfg.reverse_tls = optarg; break;
         case 'o': cfg.out_path = optarg; cfg.rec.path = optarg; break;
         case OPT_PCAP: po.file = optarg; break;
         case 'i': po.iface = optarg; break;
@@ -366,6 +372,10 @@ int main(int argc, char **argv)
             goto out;
         }
         cfg.reverse = true;
+    }
+    if (cfg.reverse_tls && !cfg.reverse) {
+        rc = usage_error("--reverse-tls needs --reverse URL", NULL);
+        goto out;
     }
     if (cfg.rec.session_cookie && cfg.rec.session_header) {
         rc = usage_error("--session-cookie and --session-header exclude each other", NULL);

@@ -217,6 +217,30 @@ static struct evdns_base *resolver(struct event_base *base)
     return dns;
 }
 
+/* The reverse listener's TLS context: from CERT,KEY files, or a leaf for a
+ * host name signed by the --ca CA. */
+static int reverse_tls(proxy_t *px, char *err, size_t errlen)
+{
+    const char *spec = px->cfg->reverse_tls, *comma = strchr(spec, ',');
+    if (comma == NULL) {
+        if (px->ca == NULL) {
+            snprintf(err, errlen, "a host name needs --ca DIR to sign its certificate (or give CERT,KEY)");
+            return -1;
+        }
+        return (px->reverse_tls = ca_server_ctx(px->ca, spec, err, errlen)) ? 0 : -1;
+    }
+    char cert[1024];
+    if ((size_t)(comma - spec) >= sizeof cert) {
+        snprintf(err, errlen, "certificate path too long");
+        return -1;
+    }
+    memcpy(cert, spec, (size_t)(comma - spec));
+    cert[comma - spec] = '\0';
+    px->reverse_tls = ca_file_server_ctx(cert, comma + 1, px->cfg->h2, err, errlen);
+    px->own_reverse_tls = px->reverse_tls != NULL;
+    return px->reverse_tls ? 0 : -1;
+}
+
 int proxy_run(const proxy_config_t *cfg)
 {
     runtime_t rt = { 0 };
@@ -246,6 +270,10 @@ int proxy_run(const proxy_config_t *cfg)
         log_error("--ca: %s", err);
         goto out;
     }
+    if (cfg->reverse_tls && reverse_tls(px, err, sizeof err) != 0) {
+        log_error("--reverse-tls %s: %s", cfg->reverse_tls, err);
+        goto out;
+    }
     if ((rt.listener = listen_on(&rt)) == NULL)
         goto out;
     if ((px->rec = record_open(&cfg->rec, err, sizeof err)) == NULL) {
@@ -273,7 +301,8 @@ int proxy_run(const proxy_config_t *cfg)
                                                  : ((struct sockaddr_in *)&bound)->sin_port);
     log_info("listening on %s%s%s:%u as a %s%s%s, recording to %s", strchr(cfg->listen_host, ':') ? "[" : "",
              cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", port,
-             cfg->reverse ? "reverse proxy for " : "forward proxy", origin,
+             cfg->reverse ? (px->reverse_tls ? "reverse proxy over TLS for " : "reverse proxy for ")
+                          : "forward proxy", origin,
              !cfg->reverse && cfg->ca_dir ? " (TLS interception)" : "", cfg->out_path);
     event_base_dispatch(px->base);
     print_stats(px, "done");
@@ -298,6 +327,8 @@ out:
         log_error("%s: the last writes failed", cfg->out_path);
         code = 2;
     }
+    if (px->own_reverse_tls)
+        SSL_CTX_free(px->reverse_tls);
     ca_free(px->ca);
     SSL_CTX_free(up_tls);
     if (px->dns)

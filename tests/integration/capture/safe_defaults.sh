@@ -48,6 +48,18 @@ if [ -n "$pcap" ]; then
     : >"$T_DIR/pcap.mp"; chmod 0644 "$T_DIR/pcap.mp"
     "$T_CAPTURE" --pcap "$pcap" -o "$T_DIR/pcap.mp" >/dev/null 2>&1 || t_fail "--pcap $pcap"
     t_eq "pcap recording mode" 600 "$(stat -c %a "$T_DIR/pcap.mp")"
+    # A capture whose requests carry cookies: the passive path says so too,
+    # and --redact-defaults masks them there as well.
+    up="$SHARED/arkime__http-post-upload.pcap"
+    if [ -f "$up" ]; then
+        "$T_CAPTURE" --pcap "$up" -o "$T_DIR/up.mp" >"$T_DIR/up.log" 2>&1 || t_fail "--pcap $up"
+        grep -q "exchanges carry Authorization/Cookie in clear: see --redact-defaults" "$T_DIR/up.log" ||
+            t_fail "passive capture does not say that cookies were recorded: $(cat "$T_DIR/up.log")"
+        "$T_CAPTURE" --pcap "$up" -o "$T_DIR/up2.mp" --redact-defaults >"$T_DIR/up2.log" 2>&1 || t_fail "--pcap --redact-defaults"
+        ! grep -q "in clear" "$T_DIR/up2.log" || t_fail "--redact-defaults on a pcap left secrets: $(cat "$T_DIR/up2.log")"
+        cap_dump "$T_DIR/up2.mp" -H | grep -q $'^\t> Cookie: {{secret.cookie}}$' || t_fail "pcap Cookie not redacted"
+        t_log "ok: passive capture: $(grep -o '[0-9]* exchanges carry.*' "$T_DIR/up.log"); masked with --redact-defaults"
+    fi
 else
     t_log "no shared pcap: pcap file mode not checked"
 fi

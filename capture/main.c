@@ -293,8 +293,13 @@ int main(int argc, char **argv)
         case OPT_SESS_HEADER: cfg.rec.session_header = optarg; break;
         case OPT_INCLUDE: filter_include_host(filter, optarg); break;
         case OPT_EXCLUDE: filter_exclude_host(filter, optarg); break;
-        case OPT_REDACT: redact_header(redact, optarg); break;
-        case OPT_REDACT_DEFAULTS: redact_defaults(redact); break;
+        case OPT_REDACT:
+        case OPT_REDACT_DEFAULTS:
+            if ((opt == OPT_REDACT ? redact_header(redact, optarg) : redact_defaults(redact)) != 0) {
+                rc = usage_error("out of memory", NULL);
+                goto out;
+            }
+            break;
         case OPT_REDACT_BODY:
         case OPT_REDACT_FORM:
         case OPT_REDACT_REGEX:

@@ -284,6 +284,46 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* The same choice for a context without a CA: arg is non-NULL when h2 may be picked. */
+static int alpn_select_flag(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                            const unsigned char *in, unsigned inlen, void *arg)
+{
+    ca_t fake = { .offer_h2 = arg != NULL };
+    return alpn_select(ssl, out, outlen, in, inlen, &fake);
+}
+
+SSL_CTX *ca_file_server_ctx(const char *cert_file, const char *key_file, bool offer_h2,
+                            char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        snprintf(err, errlen, "cannot make a TLS context: %s", ssl_reason());
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    const char *bad = NULL;
+    if (access(cert_file, R_OK) != 0 || access(key_file, R_OK) != 0) {
+        const char *f = access(cert_file, R_OK) != 0 ? cert_file : key_file;
+        snprintf(err, errlen, "%s: %s", f, strerror(errno));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
+        bad = cert_file;
+    else if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
+        bad = key_file;
+    else if (SSL_CTX_check_private_key(ctx) != 1)
+        bad = key_file;
+    if (bad != NULL) {
+        snprintf(err, errlen, "%s: %s", bad, ssl_reason());
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select_flag, offer_h2 ? (void *)ctx : NULL);
+    return ctx;
+}
+
 static SSL_CTX *server_ctx(ca_t *ca, X509 *leaf, EVP_PKEY *key)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());

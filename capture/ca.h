@@ -29,4 +29,10 @@ void ca_free(ca_t *ca);
  * from DIR/certs/, or freshly signed. Owned by ca. NULL with err. */
 SSL_CTX *ca_server_ctx(ca_t *ca, const char *host, char *err, size_t errlen);
 
+/* A server context from a certificate chain and key in PEM files (the
+ * reverse proxy's --reverse-tls CERT,KEY), with the same ALPN choice (h2 when
+ * offer_h2, else http/1.1). The caller owns it. NULL with err naming the file. */
+SSL_CTX *ca_file_server_ctx(const char *cert_file, const char *key_file, bool offer_h2,
+                            char *err, size_t errlen);
+
 #endif

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "h1msg.h"
@@ -42,6 +43,7 @@ typedef struct client {
     bool up_full;             /* the origin has enough request body queued */
     bool resp_paused;         /* the client has enough response queued */
     bool draining, connect_pending, eof;
+    bool h2c_check;           /* cleartext reverse: the first bytes may be the h2 preface */
     int busy;                 /* > 0 inside the parser: freeing waits */
 } client_t;
 
@@ -312,10 +314,12 @@ static void handshake_event(struct bufferevent *bev, short what, void *arg);
 static void start_tls(client_t *c)
 {
     char err[300];
-    SSL_CTX *ctx = ca_server_ctx(c->px->ca, c->origin.host, err, sizeof err);
+    SSL_CTX *ctx = c->px->cfg->reverse ? c->px->reverse_tls
+                                       : ca_server_ctx(c->px->ca, c->origin.host, err, sizeof err);
     SSL *ssl = ctx ? SSL_new(ctx) : NULL;
     if (ssl == NULL) {
-        log_error("CONNECT %s: %s", c->origin_authority, ctx ? "cannot make a TLS session" : err);
+        log_error("%s%s: %s", c->px->cfg->reverse ? "" : "CONNECT ", c->origin_authority,
+                  ctx ? "cannot make a TLS session" : err);
         client_free(c, false);
         return;
     }
@@ -353,11 +357,42 @@ static void start_interception(client_t *c, const url_t *origin, const char *aut
     bufferevent_write(c->bev, ok, sizeof ok - 1);
 }
 
+/* A client that gave up on the handshake (most often: it does not trust the
+ * capture's CA) is counted for the end line and, with -v, logged with the
+ * name it asked for and OpenSSL's reason (the alert it sent). */
+static void handshake_failed(client_t *c, struct bufferevent *bev, short what)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    if (c->px->cfg->reverse && ssl && BIO_number_read(SSL_get_rbio(ssl)) == 0) {
+        /* Connected and left without a byte (a port probe): no handshake began. */
+        log_debug("conn %llu: client %s closed before its TLS handshake began", (unsigned long long)c->conn.id,
+                  c->conn.addr);
+        return;
+    }
+    const char *sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+    char why[256] = "";
+    unsigned long e;
+    /* libevent also queues SSL_get_error codes (library 0) there: only
+     * OpenSSL's own errors carry a reason worth printing. */
+    while ((e = bufferevent_get_openssl_error(bev)) != 0)
+        if (why[0] == '\0' && ERR_GET_LIB(e) != 0)
+            ERR_error_string_n(e, why, sizeof why);
+    if (why[0] == '\0')
+        snprintf(why, sizeof why, "%s", (what & BEV_EVENT_TIMEOUT) ? "timed out"
+                 : "the client closed the connection");
+    c->px->tls_failures++;
+    log_debug("conn %llu: TLS handshake with client %s for %s%s (SNI %s) failed: %s%s",
+              (unsigned long long)c->conn.id, c->conn.addr, c->px->cfg->reverse ? "" : "CONNECT ",
+              c->origin_authority, sni ? sni : "none", why,
+              strstr(why, "alert") ? " (a client alert: does it trust the capture's CA? see --init-ca)" : "");
+}
+
 /* TLS is up: HTTP/2 when ALPN chose it, else HTTP/1.1 on the same object. */
 static void handshake_event(struct bufferevent *bev, short what, void *arg)
 {
     client_t *c = arg;
     if (!(what & BEV_EVENT_CONNECTED)) {
+        handshake_failed(c, bev, what);
         client_event(bev, what, arg);
         return;
     }
@@ -396,6 +431,17 @@ static void handle_connect(client_t *c)
     if (strchr(c->msg.url, '/') != NULL || url_parse(url, &origin, why, sizeof why) != 0) {
         snprintf(why, sizeof why, "CONNECT '%s': expected host:port", c->msg.url);
         send_local(c, 400, why);
+        return;
+    }
+    if (!access_connect_ok(c->px->cfg->access, c->px->cfg->rec.filter, origin.host, origin.port)) {
+        /* Without this a proxy is a way to any port of any host it reaches. */
+        c->px->refused_connects++;
+        log_debug("conn %llu: CONNECT %s refused: port not in --connect-ports %s and host not named "
+                  "by --include-host", (unsigned long long)c->conn.id, c->msg.url,
+                  access_connect_ports_text(c->px->cfg->access));
+        snprintf(why, sizeof why, "CONNECT %s refused: the capture allows ports %s (--connect-ports) "
+                 "and hosts named by --include-host", c->msg.url, access_connect_ports_text(c->px->cfg->access));
+        send_local(c, 403, why);
         return;
     }
     if (c->px->ca != NULL) {
@@ -454,10 +500,42 @@ static void parse_input(client_t *c)
         maybe_free(c);
 }
 
+/* The client connection preface of HTTP/2 (RFC 9113 3.4). */
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/* A cleartext reverse connection that opens with the HTTP/2 preface is h2c
+ * with prior knowledge: h2server.c takes it, preface included. Returns true
+ * when the connection was handed over (c is freed) or more bytes are needed
+ * to tell. */
+static bool h2c_prior_knowledge(client_t *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t have = evbuffer_get_length(in), want = sizeof h2_preface - 1;
+    char head[sizeof h2_preface];
+    size_t n = have < want ? have : want;
+    if (evbuffer_copyout(in, head, n) != (ev_ssize_t)n || memcmp(head, h2_preface, n) != 0) {
+        c->h2c_check = false;
+        return false;
+    }
+    if (n < want)
+        return true;
+    c->h2c_check = false;
+    if (h2s_start(c->px, c->bev, &c->conn, &c->origin) != 0) {
+        client_free(c, false);
+        return true;
+    }
+    c->bev = NULL;
+    client_free(c, true);
+    return true;
+}
+
 static void client_read(struct bufferevent *bev, void *arg)
 {
+    client_t *c = arg;
     (void)bev;
-    parse_input(arg);
+    if (c->h2c_check && h2c_prior_knowledge(c))
+        return;
+    parse_input(c);
 }
 
 static void client_write(struct bufferevent *bev, void *arg)
@@ -541,6 +619,7 @@ int client_start(proxy_t *px, evutil_socket_t fd, const struct sockaddr *addr)
         c->have_origin = true;
         c->origin = px->cfg->reverse_url;
         url_host_header(&c->origin, c->origin_authority, sizeof c->origin_authority);
+        c->h2c_check = px->reverse_tls == NULL && px->cfg->h2;
     }
     h1msg_init(&c->msg, HTTP_REQUEST, &req_ops, c);
     c->link.on_drain = client_drain;
@@ -550,6 +629,10 @@ int client_start(proxy_t *px, evutil_socket_t fd, const struct sockaddr *addr)
     /* Pipelined requests wait in the input buffer: bound it. */
     bufferevent_setwatermark(c->bev, EV_READ, 0, CLIENT_HIGH_WATER);
     set_idle_timeout(c, true);
+    if (px->cfg->reverse && px->reverse_tls != NULL) {
+        start_tls(c); /* frees c when no TLS session can be made (logged) */
+        return 0;
+    }
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     return 0;
 }

@@ -12,7 +12,7 @@ typedef struct strlist {
 } strlist_t;
 
 struct filter {
-    strlist_t include, exclude, redact;
+    strlist_t include, exclude;
     regex_t *paths;
     size_t npaths;
 };
@@ -47,7 +47,6 @@ void filter_free(filter_t *f)
         return;
     strlist_fini(&f->include);
     strlist_fini(&f->exclude);
-    strlist_fini(&f->redact);
     for (size_t i = 0; i < f->npaths; i++)
         regfree(&f->paths[i]);
     free(f->paths);
@@ -56,7 +55,6 @@ void filter_free(filter_t *f)
 
 int filter_include_host(filter_t *f, const char *pattern) { return strlist_add(&f->include, pattern); }
 int filter_exclude_host(filter_t *f, const char *pattern) { return strlist_add(&f->exclude, pattern); }
-int filter_redact(filter_t *f, const char *name) { return strlist_add(&f->redact, name); }
 
 int filter_exclude_path(filter_t *f, const char *regex, char *err, size_t errlen)
 {
@@ -126,10 +124,9 @@ bool filter_records(const filter_t *f, const char *authority, const char *target
     return true;
 }
 
-bool filter_redacts(const filter_t *f, const char *name)
+bool filter_names_host(const filter_t *f, const char *host)
 {
-    for (size_t i = 0; i < f->redact.n; i++)
-        if (strcasecmp(f->redact.v[i], name) == 0)
-            return true;
-    return false;
+    char h[256];
+    host_of(host ? host : "", h, sizeof h);
+    return any_host(&f->include, h) && !any_host(&f->exclude, h);
 }

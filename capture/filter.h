@@ -1,6 +1,6 @@
 /* filter: which exchanges go into the recording (--include-host, --exclude-host,
- * --exclude-path) and which header values are masked in it (--redact-header).
- * Filtered exchanges are still proxied; only the file leaves them out. */
+ * --exclude-path). Filtered exchanges are still proxied; only the file leaves
+ * them out. What is masked inside a recorded exchange is redact.h's job. */
 #ifndef CAPTURE_FILTER_H
 #define CAPTURE_FILTER_H
 
@@ -8,9 +8,6 @@
 #include <stddef.h>
 
 typedef struct filter filter_t;
-
-/* The marker written instead of a redacted value. */
-#define FILTER_REDACTED "<redacted>"
 
 filter_t *filter_new(void);
 void filter_free(filter_t *f);
@@ -23,11 +20,11 @@ int filter_exclude_host(filter_t *f, const char *pattern);
 /* POSIX extended regex against the request target ("/path?query").
  * Returns 0, or -1 with a message in err naming the pattern. */
 int filter_exclude_path(filter_t *f, const char *regex, char *err, size_t errlen);
-int filter_redact(filter_t *f, const char *header_name);
 
 /* true when an exchange to authority ("host[:port]") for target is recorded. */
 bool filter_records(const filter_t *f, const char *authority, const char *target);
-/* true when the value of header name is masked in the file. */
-bool filter_redacts(const filter_t *f, const char *name);
+/* true when an --include-host pattern names host (a port in it is ignored)
+ * and no --exclude-host pattern does: the user asked for this host. */
+bool filter_names_host(const filter_t *f, const char *host);
 
 #endif

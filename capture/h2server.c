@@ -278,7 +278,9 @@ static int h1_headers(const rec_headers_t *in, rec_headers_t *out)
 static void stream_start(h2stream_t *st, bool end_stream)
 {
     h2s_t *s = st->s;
-    const char *host = st->authority ? st->authority : rec_headers_get(&st->headers, "host");
+    /* Reverse mode records and sends the service's authority, as client.c does. */
+    const char *host = s->px->cfg->reverse ? NULL
+                       : st->authority ? st->authority : rec_headers_get(&st->headers, "host");
     char authority[300];
     if (host == NULL)
         url_host_header(&s->origin, authority, sizeof authority);
@@ -288,7 +290,8 @@ static void stream_start(h2stream_t *st, bool end_stream)
         nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
         return;
     }
-    st->x = recx_begin(s->px->rec, &s->conn, (uint32_t)st->id, st->scheme ? st->scheme : "https",
+    const char *scheme = s->px->cfg->reverse ? s->origin.scheme : st->scheme ? st->scheme : "https";
+    st->x = recx_begin(s->px->rec, &s->conn, (uint32_t)st->id, scheme,
                        authority, st->method, st->path, "HTTP/2", &st->headers);
     const char *cl = rec_headers_get(&st->headers, "content-length");
     enum fwd_framing f = cl ? FWD_LENGTH : end_stream ? FWD_NONE : FWD_CHUNKED;

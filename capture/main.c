@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "ca.h"
 #include "filter.h"
 #include "log.h"
 #include "pcapsrc.h"
 #include "proxy.h"
+#include "redact.h"
 #include "units.h"
 
 static const char usage[] =
@@ -25,8 +27,17 @@ static const char usage[] =
     "file or on an interface, into an aiotest-recording file.\n"
     "\n"
     "mode:\n"
-    "  --proxy [HOST]:PORT     listen address (default :8080; HOST defaults to 127.0.0.1)\n"
-    "  --reverse URL           reverse proxy in front of one service (http:// or https://)\n"
+    "  --proxy [HOST]:PORT     listen address (default :8080; HOST defaults to 127.0.0.1;\n"
+    "                          port 0 picks a free one, printed at start)\n"
+    "  --allow-clients CIDRS   only these clients may connect (comma list, e.g.\n"
+    "                          10.0.0.0/8,::1); required when HOST is not loopback\n"
+    "  --connect-ports LIST    ports CONNECT may reach (default 80,443; ranges A-B,\n"
+    "                          or any); hosts named by --include-host are always allowed\n"
+    "  --reverse URL           reverse proxy in front of one service (http:// or https://);\n"
+    "                          its cleartext listener takes HTTP/1.1 and h2c (prior knowledge)\n"
+    "  --reverse-tls CERT,KEY  the reverse listener speaks TLS with this PEM certificate\n"
+    "                          chain and key, ALPN h2 and http/1.1\n"
+    "  --reverse-tls NAME      the same with a certificate for NAME from --ca DIR's CA\n"
     "  -o, --output FILE       the recording to write (required)\n"
     "\n"
     "passive capture (HTTP/1.x and cleartext HTTP/2 over TCP):\n"
@@ -56,12 +67,22 @@ static const char usage[] =
     "  --include-host PATTERN  record only these hosts (repeatable; *.example.com)\n"
     "  --exclude-host PATTERN  do not record these hosts (repeatable)\n"
     "  --exclude-path REGEX    do not record targets matching (repeatable, POSIX ERE)\n"
-    "  --redact-header NAME    write a marker instead of this header's value (repeatable)\n"
+    "  --redact-defaults       redact Authorization, Cookie, Set-Cookie and\n"
+    "                          Proxy-Authorization (recommended)\n"
+    "  --redact-header NAME    a request header's value becomes {{secret.NAME}}, a\n"
+    "                          response header's <redacted> (repeatable)\n"
+    "  --redact-body JSONPATH  the same for a JSON body value, e.g. '$.password'\n"
+    "  --redact-form FIELD     the same for a form field (urlencoded body or query)\n"
+    "  --redact-regex REGEX    the same for what REGEX (POSIX ERE) matches in bodies\n"
+    "                          (its first group when it has one)\n"
+    "  --secrets-out FILE      keep the replaced request values there (JSON, 0600) for\n"
+    "                          aiotest-replay --secrets FILE\n"
     "\n"
     "running:\n"
     "  --drain-timeout D       on SIGINT/SIGTERM, wait this long for exchanges in flight (5s)\n"
     "  --stats-interval D      print the counter line every D (default: only at exit)\n"
-    "  -v, --verbose           log each upstream failure\n"
+    "  -v, --verbose           log each upstream failure, refused client or CONNECT, and\n"
+    "                          failed client TLS handshake (SNI, alert)\n"
     "  -h, --help              this text\n"
     "  -V, --version           the version\n"
     "\n"
@@ -71,12 +92,14 @@ enum {
     OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_NO_UP_H2, OPT_UP_CA,
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
-    OPT_DURATION, OPT_BUFSIZE,
+    OPT_DURATION, OPT_BUFSIZE, OPT_ALLOW, OPT_CONNECT_PORTS, OPT_REDACT_DEFAULTS, OPT_REDACT_BODY,
+    OPT_REDACT_FORM, OPT_REDACT_REGEX, OPT_SECRETS_OUT, OPT_REVERSE_TLS,
 };
 
 static const struct option longopts[] = {
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "reverse", required_argument, NULL, OPT_REVERSE },
+    { "reverse-tls", required_argument, NULL, OPT_REVERSE_TLS },
     { "output", required_argument, NULL, 'o' },
     { "pcap", required_argument, NULL, OPT_PCAP },
     { "filter", required_argument, NULL, OPT_FILTER },
@@ -97,6 +120,13 @@ static const struct option longopts[] = {
     { "exclude-host", required_argument, NULL, OPT_EXCLUDE },
     { "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
     { "redact-header", required_argument, NULL, OPT_REDACT },
+    { "redact-defaults", no_argument, NULL, OPT_REDACT_DEFAULTS },
+    { "redact-body", required_argument, NULL, OPT_REDACT_BODY },
+    { "redact-form", required_argument, NULL, OPT_REDACT_FORM },
+    { "redact-regex", required_argument, NULL, OPT_REDACT_REGEX },
+    { "secrets-out", required_argument, NULL, OPT_SECRETS_OUT },
+    { "allow-clients", required_argument, NULL, OPT_ALLOW },
+    { "connect-ports", required_argument, NULL, OPT_CONNECT_PORTS },
     { "drain-timeout", required_argument, NULL, OPT_DRAIN },
     { "stats-interval", required_argument, NULL, OPT_STATS },
     { "verbose", no_argument, NULL, 'v' },
@@ -124,7 +154,10 @@ static int init_ca(const char *dir)
            "Trust this CA in the client, only for the capture:\n"
            "  curl:      curl --cacert %s/ca.pem -x http://127.0.0.1:8080 https://...\n"
            "  chromium:  chromium --proxy-server=http://127.0.0.1:8080 \\\n"
+           "               --proxy-bypass-list='<-loopback>' \\\n"
            "               --ignore-certificate-errors-spki-list=%s\n"
+           "             (without --proxy-bypass-list='<-loopback>' Chromium sends localhost and\n"
+           "             127.0.0.1 past the proxy, and nothing of a local app is recorded)\n"
            "  NSS db (Firefox, Chromium profiles):\n"
            "             certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n aiotest-capture -i %s/ca.pem\n"
            "  system:    cp %s/ca.pem /usr/local/share/ca-certificates/aiotest-capture.crt &&\n"
@@ -143,14 +176,40 @@ static int duration(const char *opt, const char *s, uint64_t *us)
     return 0;
 }
 
+/* What redaction did, after the counter line: values kept because a
+ * response holds them and values it could not reach are said, never silent.
+ * Passive capture's counter line is pcapsrc's, so the secrets-in-clear hint
+ * is given here for it. */
+static void redact_summary(const redact_t *r, bool passive, const char *secrets_out)
+{
+    redact_stats_t s;
+    redact_get_stats(r, &s);
+    if (passive && s.clear > 0)
+        fprintf(stderr, "aiotest-capture: %llu exchanges carry Authorization/Cookie in clear: see --redact-defaults\n",
+                (unsigned long long)s.clear);
+    if (!redact_active(r))
+        return;
+    fprintf(stderr, "aiotest-capture: redaction: %llu values replaced", (unsigned long long)s.replaced);
+    if (secrets_out)
+        fprintf(stderr, ", %llu request values in %s%s", (unsigned long long)s.secrets, secrets_out,
+                s.write_errors ? " (its last rewrite FAILED)" : "");
+    if (s.kept)
+        fprintf(stderr, ", %llu left as recorded because an earlier response holds them (the converter "
+                "correlates them)", (unsigned long long)s.kept);
+    if (s.unchecked)
+        fprintf(stderr, ", %llu bodies or values NOT redacted by --redact-body (JSON cut by --max-body or "
+                "malformed, or not a string)", (unsigned long long)s.unchecked);
+    fputc('\n', stderr);
+}
+
 /* Passive capture takes the recording options the proxy's way; the
  * proxy-only ones make no sense here and are refused. */
 static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *proxy, const char *reverse)
 {
     if (po->file && po->iface)
         return usage_error("--pcap and -i exclude each other", NULL);
-    if (proxy || reverse || cfg->ca_dir)
-        return usage_error("--pcap and -i exclude --proxy, --reverse and --ca", NULL);
+    if (proxy || reverse || cfg->ca_dir || cfg->reverse_tls)
+        return usage_error("--pcap and -i exclude --proxy, --reverse, --reverse-tls and --ca", NULL);
     if (cfg->rec.session_cookie || cfg->rec.session_header)
         return usage_error("--session-cookie and --session-header work in proxy mode only "
                            "(passive capture keys exchanges by client address)", NULL);
@@ -159,6 +218,7 @@ static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *p
     po->rec.path = cfg->out_path;
     po->rec.max_body = cfg->rec.max_body;
     po->rec.filter = cfg->rec.filter;
+    po->rec.redact = cfg->rec.redact;
     return pcapsrc_run(po);
 }
 
@@ -167,6 +227,9 @@ int main(int argc, char **argv)
     proxy_config_t cfg = { .listen_port = 8080, .h2 = true, .upstream_h2 = true, .upstream_timeout_us = 30000000,
                            .drain_timeout_us = 5000000, .rec = { .max_body = 1024 * 1024 } };
     filter_t *filter = filter_new();
+    redact_t *redact = redact_new();
+    access_t *access = access_new();
+    const char *secrets_out = NULL;
     const char *proxy = NULL, *reverse = NULL;
     pcapsrc_opts_t po = { .buffer_size = 8 * 1024 * 1024, .max_flow = 4 * 1024 * 1024,
                           .max_total = 256 * 1024 * 1024 };
@@ -175,14 +238,17 @@ int main(int argc, char **argv)
     int opt, rc = 2;
     snprintf(cfg.listen_host, sizeof cfg.listen_host, "127.0.0.1");
     log_init("aiotest-capture", LOG_INFO);
-    if (filter == NULL)
+    if (filter == NULL || redact == NULL || access == NULL)
         return 2;
     cfg.rec.filter = filter;
+    cfg.rec.redact = redact;
+    cfg.access = access;
     opterr = 0; /* our own one-line message below */
     while ((opt = getopt_long(argc, argv, "o:i:vhV", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_PROXY: proxy = optarg; break;
         case OPT_REVERSE: reverse = optarg; break;
+        case OPT_REVERSE_TLS: cfg.reverse_tls = optarg; break;
         case 'o': cfg.out_path = optarg; cfg.rec.path = optarg; break;
         case OPT_PCAP: po.file = optarg; break;
         case 'i': po.iface = optarg; break;
@@ -227,7 +293,36 @@ int main(int argc, char **argv)
         case OPT_SESS_HEADER: cfg.rec.session_header = optarg; break;
         case OPT_INCLUDE: filter_include_host(filter, optarg); break;
         case OPT_EXCLUDE: filter_exclude_host(filter, optarg); break;
-        case OPT_REDACT: filter_redact(filter, optarg); break;
+        case OPT_REDACT:
+        case OPT_REDACT_DEFAULTS:
+            if ((opt == OPT_REDACT ? redact_header(redact, optarg) : redact_defaults(redact)) != 0) {
+                rc = usage_error("out of memory", NULL);
+                goto out;
+            }
+            break;
+        case OPT_REDACT_BODY:
+        case OPT_REDACT_FORM:
+        case OPT_REDACT_REGEX:
+            if ((opt == OPT_REDACT_BODY ? redact_body(redact, optarg, err, sizeof err)
+                 : opt == OPT_REDACT_FORM ? redact_form(redact, optarg, err, sizeof err)
+                 : redact_regex(redact, optarg, err, sizeof err)) != 0) {
+                rc = usage_error(err, NULL);
+                goto out;
+            }
+            break;
+        case OPT_SECRETS_OUT: secrets_out = optarg; break;
+        case OPT_ALLOW:
+            if (access_allow_clients(access, optarg, err, sizeof err) != 0) {
+                rc = usage_error(err, NULL);
+                goto out;
+            }
+            break;
+        case OPT_CONNECT_PORTS:
+            if (access_connect_ports(access, optarg, err, sizeof err) != 0) {
+                rc = usage_error(err, NULL);
+                goto out;
+            }
+            break;
         case OPT_EXCLUDE_PATH:
             if (filter_exclude_path(filter, optarg, err, sizeof err) != 0) {
                 rc = usage_error(err, NULL);
@@ -250,8 +345,21 @@ int main(int argc, char **argv)
         rc = usage_error("-o FILE is required (the recording to write)", NULL);
         goto out;
     }
+    if (secrets_out != NULL) {
+        if (!redact_active(redact)) {
+            rc = usage_error("--secrets-out needs a redaction rule (--redact-header, --redact-defaults, "
+                             "--redact-body, --redact-form or --redact-regex)", NULL);
+            goto out;
+        }
+        if (redact_secrets_out(redact, secrets_out, err, sizeof err) != 0) {
+            rc = usage_error(err, NULL);
+            goto out;
+        }
+    }
     if (po.file || po.iface) {
         rc = run_pcap(&po, &cfg, proxy, reverse);
+        if (rc != 2)
+            redact_summary(redact, true, secrets_out);
         goto out;
     }
     if (po.filter || po.duration_us) {
@@ -270,12 +378,20 @@ int main(int argc, char **argv)
         }
         cfg.reverse = true;
     }
+    if (cfg.reverse_tls && !cfg.reverse) {
+        rc = usage_error("--reverse-tls needs --reverse URL", NULL);
+        goto out;
+    }
     if (cfg.rec.session_cookie && cfg.rec.session_header) {
         rc = usage_error("--session-cookie and --session-header exclude each other", NULL);
         goto out;
     }
     rc = proxy_run(&cfg);
+    if (rc != 2)
+        redact_summary(redact, false, secrets_out);
 out:
     filter_free(filter);
+    redact_free(redact);
+    access_free(access);
     return rc;
 }

@@ -1,6 +1,8 @@
 #include "proxy.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,10 +56,26 @@ static void print_stats(const proxy_t *px, const char *when)
     record_get_stats(px->rec, &s);
     fmt_bytes(s.bytes_up, up, sizeof up);
     fmt_bytes(s.bytes_down, down, sizeof down);
+    redact_stats_t rs;
+    redact_get_stats(px->cfg->rec.redact, &rs);
+    char more[400] = "";
+    size_t n = 0;
+    if (px->refused_clients > 0)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu clients refused (--allow-clients)",
+                              (unsigned long long)px->refused_clients);
+    if (px->refused_connects > 0 && n < sizeof more)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu CONNECTs refused (--connect-ports)",
+                              (unsigned long long)px->refused_connects);
+    if (px->tls_failures > 0 && n < sizeof more)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu client TLS handshakes failed (-v says why)",
+                              (unsigned long long)px->tls_failures);
+    if (rs.clear > 0 && n < sizeof more)
+        snprintf(more + n, sizeof more - n, ", %llu exchanges carry Authorization/Cookie in clear: "
+                 "see --redact-defaults", (unsigned long long)rs.clear);
     fprintf(stderr, "aiotest-capture: %s: %llu exchanges recorded, %llu filtered out, %llu tunnels, "
-            "%s up, %s down, %llu errors\n", when, (unsigned long long)s.exchanges,
+            "%s up, %s down, %llu errors%s\n", when, (unsigned long long)s.exchanges,
             (unsigned long long)s.skipped, (unsigned long long)s.tunnels, up, down,
-            (unsigned long long)s.errors);
+            (unsigned long long)s.errors, more);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
@@ -65,6 +83,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
     runtime_t *rt = arg;
     (void)l, (void)len;
+    if (!access_client_ok(rt->px.cfg->access, addr)) {
+        char a[64] = "?";
+        if (addr->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, a, sizeof a);
+        else if (addr->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, a, sizeof a);
+        log_debug("client %s refused: outside --allow-clients", a);
+        rt->px.refused_clients++;
+        evutil_closesocket(fd);
+        return;
+    }
     evutil_make_socket_nonblocking(fd);
     if (client_start(&rt->px, fd, addr) != 0)
         log_error("out of memory: connection dropped");
@@ -157,6 +186,13 @@ static struct evconnlistener *listen_on(runtime_t *rt)
         log_error("--proxy %s:%u: %s", cfg->listen_host, cfg->listen_port, gai_strerror(rc));
         return NULL;
     }
+    if (!access_is_loopback(ai->ai_addr) && !access_limits_clients(cfg->access)) {
+        /* Anyone who reaches it could use it, CONNECT to any host included. */
+        log_error("--proxy %s:%u is not a loopback address: name the clients allowed to use it "
+                  "with --allow-clients CIDR[,CIDR...]", cfg->listen_host, cfg->listen_port);
+        freeaddrinfo(ai);
+        return NULL;
+    }
     struct evconnlistener *l = evconnlistener_new_bind(
         rt->px.base, on_accept, rt, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
         1024, ai->ai_addr, (int)ai->ai_addrlen);
@@ -179,6 +215,30 @@ static struct evdns_base *resolver(struct event_base *base)
     evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
     evdns_base_load_hosts(dns, NULL);
     return dns;
+}
+
+/* The reverse listener's TLS context: from CERT,KEY files, or a leaf for a
+ * host name signed by the --ca CA. */
+static int reverse_tls(proxy_t *px, char *err, size_t errlen)
+{
+    const char *spec = px->cfg->reverse_tls, *comma = strchr(spec, ',');
+    if (comma == NULL) {
+        if (px->ca == NULL) {
+            snprintf(err, errlen, "a host name needs --ca DIR to sign its certificate (or give CERT,KEY)");
+            return -1;
+        }
+        return (px->reverse_tls = ca_server_ctx(px->ca, spec, err, errlen)) ? 0 : -1;
+    }
+    char cert[1024];
+    if ((size_t)(comma - spec) >= sizeof cert) {
+        snprintf(err, errlen, "certificate path too long");
+        return -1;
+    }
+    memcpy(cert, spec, (size_t)(comma - spec));
+    cert[comma - spec] = '\0';
+    px->reverse_tls = ca_file_server_ctx(cert, comma + 1, px->cfg->h2, err, errlen);
+    px->own_reverse_tls = px->reverse_tls != NULL;
+    return px->reverse_tls ? 0 : -1;
 }
 
 int proxy_run(const proxy_config_t *cfg)
@@ -210,6 +270,10 @@ int proxy_run(const proxy_config_t *cfg)
         log_error("--ca: %s", err);
         goto out;
     }
+    if (cfg->reverse_tls && reverse_tls(px, err, sizeof err) != 0) {
+        log_error("--reverse-tls %s: %s", cfg->reverse_tls, err);
+        goto out;
+    }
     if ((rt.listener = listen_on(&rt)) == NULL)
         goto out;
     if ((px->rec = record_open(&cfg->rec, err, sizeof err)) == NULL) {
@@ -228,8 +292,17 @@ int proxy_run(const proxy_config_t *cfg)
     char origin[300] = "";
     if (cfg->reverse)
         url_origin(&cfg->reverse_url, origin, sizeof origin);
-    log_info("listening on %s:%u as a %s%s%s, recording to %s", cfg->listen_host, cfg->listen_port,
-             cfg->reverse ? "reverse proxy for " : "forward proxy", origin,
+    /* With port 0 the kernel chose: say which, so a script can use it. */
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    unsigned port = cfg->listen_port;
+    if (getsockname(evconnlistener_get_fd(rt.listener), (struct sockaddr *)&bound, &blen) == 0)
+        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    log_info("listening on %s%s%s:%u as a %s%s%s, recording to %s", strchr(cfg->listen_host, ':') ? "[" : "",
+             cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", port,
+             cfg->reverse ? (px->reverse_tls ? "reverse proxy over TLS for " : "reverse proxy for ")
+                          : "forward proxy", origin,
              !cfg->reverse && cfg->ca_dir ? " (TLS interception)" : "", cfg->out_path);
     event_base_dispatch(px->base);
     print_stats(px, "done");
@@ -254,6 +327,8 @@ out:
         log_error("%s: the last writes failed", cfg->out_path);
         code = 2;
     }
+    if (px->own_reverse_tls)
+        SSL_CTX_free(px->reverse_tls);
     ca_free(px->ca);
     SSL_CTX_free(up_tls);
     if (px->dns)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "ca.h"
 #include "filter.h"
 #include "record.h"
@@ -22,6 +23,8 @@ typedef struct proxy_config {
     const char *ca_dir;          /* NULL: CONNECT is a blind tunnel */
     bool reverse;                /* reverse_url is the one origin */
     url_t reverse_url;
+    const char *reverse_tls;     /* "CERT,KEY" or a host name (leaf from ca_dir's CA):
+                                  * the reverse listener speaks TLS; NULL: cleartext */
     bool upstream_insecure;
     const char *upstream_ca;
     bool h2;                     /* offer h2 to TLS clients */
@@ -29,6 +32,7 @@ typedef struct proxy_config {
     uint64_t upstream_timeout_us;
     uint64_t drain_timeout_us;
     uint64_t stats_interval_us;  /* 0: only at exit */
+    const access_t *access;      /* --allow-clients, --connect-ports */
     record_opts_t rec;
 } proxy_config_t;
 
@@ -49,7 +53,12 @@ typedef struct proxy {
     up_pool_t *pool;
     record_t *rec;
     ca_t *ca;
+    SSL_CTX *reverse_tls;        /* the reverse listener's TLS, or NULL */
+    bool own_reverse_tls;        /* made from files (else owned by ca) */
     bool draining;
+    uint64_t refused_clients;    /* outside --allow-clients: closed at once */
+    uint64_t refused_connects;   /* CONNECTs answered 403 (--connect-ports) */
+    uint64_t tls_failures;       /* client TLS handshakes that failed */
     proxy_link_t links;          /* list head */
     unsigned nlinks;
 } proxy_t;

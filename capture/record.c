@@ -142,15 +142,14 @@ static char *session_from_response(const record_opts_t *o, const rec_headers_t *
     return NULL;
 }
 
-/* Copies h without hop-by-hop and pseudo-headers, masking redacted values. */
-static int copy_headers(const record_t *r, rec_headers_t *dst, const rec_headers_t *h)
+/* Copies h without hop-by-hop and pseudo-headers. */
+static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
     for (size_t i = 0; h != NULL && i < h->n; i++) {
         const char *name = h->v[i].name;
         if (name[0] == ':' || fwd_is_hop(h, name))
             continue;
-        const char *v = filter_redacts(r->o.filter, name) ? FILTER_REDACTED : h->v[i].value;
-        if (rec_headers_add(dst, name, v) != 0)
+        if (rec_headers_add(dst, name, h->v[i].value) != 0)
             return -1;
     }
     return 0;
@@ -179,7 +178,7 @@ recx_t *recx_begin(record_t *r, record_conn_t *conn, uint32_t stream_id,
     x->x.target = dup_or_empty(target);
     x->x.http_version = dup_or_empty(http_version);
     if (!x->x.scheme || !x->x.authority || !x->x.method || !x->x.target || !x->x.http_version ||
-        (x->keep && copy_headers(r, &x->x.req_headers, req_headers) != 0)) {
+        (x->keep && copy_headers(&x->x.req_headers, req_headers) != 0)) {
         rec_exchange_fini(&x->x);
         free(x);
         return NULL;
@@ -223,7 +222,7 @@ void recx_resp_head(recx_t *x, int status, const rec_headers_t *headers, int64_t
     x->x.t_first_byte_us = first_byte_us;
     if (x->keep) {
         rec_headers_fini(&x->x.resp_headers);
-        copy_headers(x->r, &x->x.resp_headers, headers);
+        copy_headers(&x->x.resp_headers, headers);
     }
     if (x->session == NULL && (x->r->o.session_cookie || x->r->o.session_header))
         x->session = session_from_response(&x->r->o, headers);
@@ -280,7 +279,11 @@ void recx_end(recx_t *x)
         r->st.skipped++;
     } else {
         mp_error_t e;
-        if (rec_writer_write(r->w, &x->x, &e) != 0) {
+        if (redact_exchange(r->o.redact, &x->x) != 0) {
+            /* Half-redacted is worse than absent. */
+            r->st.errors++;
+            log_error("%s: exchange %s not written: out of memory while redacting", r->o.path, x->x.method);
+        } else if (rec_writer_write(r->w, &x->x, &e) != 0) {
             r->st.errors++;
             log_error("%s: exchange %s %s not written: %s", r->o.path, x->x.method, x->x.target, e.msg);
         } else if (x->x.flags & REC_F_TUNNEL) {

@@ -11,6 +11,7 @@
 
 #include "filter.h"
 #include "recording.h"
+#include "redact.h"
 
 typedef struct record record_t;
 typedef struct recx recx_t;
@@ -19,6 +20,7 @@ typedef struct record_opts {
     const char *path;            /* output file */
     size_t max_body;             /* recorded copy of each body is capped here */
     const filter_t *filter;      /* borrowed */
+    redact_t *redact;            /* borrowed; applied to each exchange written */
     const char *session_cookie;  /* --session-cookie NAME, or NULL */
     const char *session_header;  /* --session-header NAME, or NULL */
 } record_opts_t;
@@ -51,8 +53,8 @@ uint64_t record_next_conn_id(record_t *r);
 void record_conn_fini(record_conn_t *c);
 
 /* Starts an exchange at the time of the call. req_headers are the headers as
- * received (hop-by-hop and pseudo-headers are left out of the copy, redacted
- * names masked). stream_id is 0 for HTTP/1. Returns NULL when out of memory. */
+ * received (hop-by-hop and pseudo-headers are left out of the copy; the
+ * redaction rules apply when the exchange is written). stream_id is 0 for HTTP/1. Returns NULL when out of memory. */
 recx_t *recx_begin(record_t *r, record_conn_t *conn, uint32_t stream_id,
                    const char *scheme, const char *authority, const char *method,
                    const char *target, const char *http_version,

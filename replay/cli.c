@@ -46,6 +46,8 @@ static const char usage[] =
     "      --max-conns-per-host N  HTTP/1.1 connections per user and origin for a parallel\n"
     "                          step (default 6; on h2 a parallel step is streams of one)\n"
     "      --seed N            random seed for generators and waits (default: from the clock)\n"
+    "      --secrets FILE      values of the {{secret.*}} variables that capture's redaction\n"
+    "                          left in the scenario (aiotest-capture --secrets-out FILE)\n"
     "\n"
     "Results:\n"
     "      --report FILE       JSON report (histograms included; input of --merge and --baseline)\n"
@@ -68,7 +70,7 @@ enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
-    O_SEGMENT, O_STARTAT,
+    O_SEGMENT, O_STARTAT, O_SECRETS,
 };
 
 static const struct option longopts[] = {
@@ -91,6 +93,7 @@ static const struct option longopts[] = {
     {"h2c", no_argument, NULL, O_H2C},
     {"max-conns-per-host", required_argument, NULL, O_MAXCONNS},
     {"seed", required_argument, NULL, O_SEED},
+    {"secrets", required_argument, NULL, O_SECRETS},
     {"segment", required_argument, NULL, O_SEGMENT},
     {"start-at", required_argument, NULL, O_STARTAT},
     {"report", required_argument, NULL, O_REPORT},
@@ -238,6 +241,11 @@ static int one_opt(cli_t *c, int ch, const char *v)
         c->max_conns_per_host = (uint32_t)n;
         return rc;
     case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
+    case O_SECRETS:
+        if (access(v, R_OK) != 0)
+            return bad("--secrets", v, "a readable file (aiotest-capture --secrets-out)");
+        c->secrets = v;
+        return CLI_RUN;
     case O_SEGMENT: return segment_arg(c, v);
     case O_STARTAT: return start_at_arg(c, v);
     case O_REPORT: c->report = v; return CLI_RUN;

@@ -22,6 +22,7 @@ typedef struct cli {
     uint32_t max_users;
     bool insecure;
     const char *ca_file;
+    const char *secrets;        /* --secrets FILE: values of {{secret.*}} */
     int force_proto;            /* scn_proto_t: --http1, --http2, --h2c; 0 = per origin */
     uint32_t max_conns_per_host;
     const char *report, *csv, *html, *metrics;

@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "report.h"
 #include "scenario.h"
+#include "secrets.h"
 #include "shape.h"
 #include "stats.h"
 #include "verdict.h"
@@ -268,15 +269,26 @@ static int run(const cli_t *c, const verdict_t *v)
     engine_t *eng = NULL;
     metrics_t *metrics = NULL;
     json_t *report = NULL;
-    scn_scenario_t *scn = load_scenario(c->scenario);
-    if (!scn)
+    secrets_t *secrets = NULL;
+    if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
+        log_error("%s", err);
         return EXIT_USAGE;
+    }
+    scn_scenario_t *scn = load_scenario(c->scenario);
+    if (!scn) {
+        secrets_free(secrets);
+        return EXIT_USAGE;
+    }
     char *dir = strdup(c->scenario);
     if (!dir)
         goto out;
     plan = plan_compile(scn, c->host, dirname(dir), err, sizeof err);
     free(dir);
     if (!plan) {
+        log_error("%s: %s", c->scenario, err);
+        goto out;
+    }
+    if (secrets_seed(secrets, plan, err, sizeof err) != 0) {
         log_error("%s: %s", c->scenario, err);
         goto out;
     }
@@ -342,6 +354,7 @@ out:
     engine_free(eng);
     shape_fini(&shape);
     plan_free(plan);
+    secrets_free(secrets);
     scn_free(scn);
     return rc;
 }

@@ -2,6 +2,7 @@
  * then one flushed record per exchange; the reader streams with constant
  * memory per record. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +97,28 @@ static int64_t existing_end(const char *path, long *records, mp_error_t *err)
     return rc;
 }
 
+/* Recordings hold Authorization, cookies and bodies in clear: a file is
+ * created 0600, and a regular file that already exists loses its group and
+ * other bits (a pipe or /dev/stdout is left alone). */
+static FILE *open_private(const char *path, bool append)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 &&
+        fchmod(fd, st.st_mode & 0700) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    FILE *fp = fdopen(fd, append ? "ab" : "wb");
+    if (!fp)
+        close(fd);
+    return fp;
+}
+
 rec_writer_t *rec_writer_open(const char *path, const rec_header_t *h, bool append, mp_error_t *err)
 {
     int64_t end = 0;
@@ -110,7 +133,7 @@ rec_writer_t *rec_writer_open(const char *path, const rec_header_t *h, bool appe
             return NULL;
         }
     }
-    FILE *fp = fopen(path, end > 0 ? "ab" : "wb");
+    FILE *fp = open_private(path, end > 0);
     if (!fp) {
         mp_error_set(err, MP_ERR_IO, -1, -1, "%s: cannot open for writing: %s", path, strerror(errno));
         return NULL;

@@ -92,7 +92,9 @@ int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err);
 typedef struct rec_writer rec_writer_t;
 
 /* Creates/truncates path (or appends when append is true and the file already
- * has a header) and writes the header. Returns NULL with err on failure. */
+ * has a header) and writes the header. The file is private: created 0600, an
+ * existing regular file's group and other bits cleared. Returns NULL with err
+ * on failure. */
 rec_writer_t *rec_writer_open(const char *path, const rec_header_t *h, bool append, mp_error_t *err);
 /* Writes to an open stream instead (not closed by rec_writer_close). */
 rec_writer_t *rec_writer_open_fp(FILE *fp, const rec_header_t *h, mp_error_t *err);

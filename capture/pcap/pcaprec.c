@@ -81,17 +81,16 @@ static bool is_token(const char *s)
 }
 
 /* The same rule as the proxy's record.c: hop-by-hop and pseudo-headers are
- * framing, not content (bodies are stored decoded), and redacted names are
- * masked. Names that are not tokens cannot be written (the format refuses
+ * framing, not content (bodies are stored decoded); redact.c masks secrets
+ * when the exchange is written. Names that are not tokens cannot be written (the format refuses
  * them) and are left out. */
-static int copy_headers(const pcaprec_t *r, rec_headers_t *dst, const rec_headers_t *h)
+static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
     for (size_t i = 0; h != NULL && i < h->n; i++) {
         const char *name = h->v[i].name;
         if (name[0] == ':' || !is_token(name) || fwd_is_hop(h, name))
             continue;
-        const char *v = r->o.filter && filter_redacts(r->o.filter, name) ? FILTER_REDACTED : h->v[i].value;
-        if (rec_headers_add(dst, name, v) != 0)
+        if (rec_headers_add(dst, name, h->v[i].value) != 0)
             return -1;
     }
     return 0;
@@ -118,7 +117,7 @@ pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
     x->x.target = strdup(*q->target ? q->target : "/");
     x->x.http_version = strdup(q->http_version);
     if (!x->x.client || !x->x.scheme || !x->x.authority || !x->x.method || !x->x.target ||
-        !x->x.http_version || (x->keep && copy_headers(r, &x->x.req_headers, q->headers) != 0)) {
+        !x->x.http_version || (x->keep && copy_headers(&x->x.req_headers, q->headers) != 0)) {
         rec_exchange_fini(&x->x);
         free(x);
         return NULL;
@@ -160,7 +159,7 @@ void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t
     x->x.t_first_byte_us = t_first_byte_us < x->x.t_start_us ? x->x.t_start_us : t_first_byte_us;
     if (x->keep) {
         rec_headers_fini(&x->x.resp_headers);
-        copy_headers(x->r, &x->x.resp_headers, headers);
+        copy_headers(&x->x.resp_headers, headers);
     }
 }
 
@@ -192,6 +191,11 @@ static void write_one(pcaprec_t *r, pcx_t *x)
         return;
     }
     mp_error_t e;
+    if (redact_exchange(r->o.redact, &x->x) != 0) {
+        r->st.errors++;
+        log_error("%s: exchange %s not written: out of memory while redacting", r->o.path, x->x.method);
+        return;
+    }
     if (rec_writer_write(r->w, &x->x, &e) != 0) {
         r->st.errors++;
         log_error("%s: exchange %s %s not written: %s", r->o.path, x->x.method, x->x.target, e.msg);

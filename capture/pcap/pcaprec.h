@@ -15,6 +15,7 @@
 
 #include "filter.h"
 #include "recording.h"
+#include "redact.h"
 
 #define PCAPREC_MAX_WAITING 4096
 #define PCAPREC_MAX_WAITING_BYTES (64u << 20)
@@ -26,6 +27,7 @@ typedef struct pcaprec_opts {
     const char *path;         /* output file */
     size_t max_body;          /* recorded copy of each body is capped here */
     const filter_t *filter;   /* borrowed; NULL records everything */
+    redact_t *redact;         /* borrowed; NULL redacts nothing */
 } pcaprec_opts_t;
 
 typedef struct pcaprec_stats {

@@ -22,7 +22,7 @@ real=$(openssl x509 -in "$T_DIR/ca2/ca.pem" -noout -pubkey | openssl pkey -pubin
 t_eq "--init-ca prints the chromium SPKI hash" "$real" "$printed"
 
 REC="$T_DIR/rec.mp"
-cap_start -o "$REC" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt"
+cap_start -o "$REC" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt"
 timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$T_DIR/chromium" --proxy-server="$CAP_PROXY" --proxy-bypass-list='*;<-loopback>' \

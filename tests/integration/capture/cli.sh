@@ -60,3 +60,26 @@ if command -v ss >/dev/null; then
     t_log "ok: --proxy :PORT binds 127.0.0.1"
 fi
 cap_stop INT
+
+# --proxy :0 lets the kernel choose, and the start line says which port
+# (forward and reverse listeners alike); the port it names works.
+t_target --quiet
+for mode in forward reverse; do
+    extra=(); [ "$mode" = reverse ] && extra=(--reverse "$TARGET_URL")
+    t_bg "zero-$mode" "$T_CAPTURE" --proxy :0 -o "$T_DIR/zero-$mode.mp" "${extra[@]}"
+    pid=$T_LAST_PID
+    port=""
+    for _ in $(seq 1 100); do
+        port=$(sed -nE 's/.*listening on 127\.0\.0\.1:([0-9]+) .*/\1/p' "$T_DIR/zero-$mode.log")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] && [ "$port" != 0 ] || t_fail "--proxy :0 ($mode): no port in '$(cat "$T_DIR/zero-$mode.log")'"
+    if [ "$mode" = forward ]; then
+        code=$(curl -sS -x "http://127.0.0.1:$port" -o /dev/null -w '%{http_code}' "$TARGET_URL/health")
+    else
+        code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")
+    fi
+    t_eq "--proxy :0 ($mode) serves on the port it printed ($port)" 200 "$code"
+    kill -INT "$pid"; wait "$pid" || t_fail "capture on :0 exit $?"
+done

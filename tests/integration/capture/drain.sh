@@ -13,7 +13,7 @@ CA="$T_DIR/ca"
 
 # HTTP/2 drain.
 REC="$T_DIR/h2.mp"
-cap_start -o "$REC" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" --stats-interval 200ms --drain-timeout 5s
+cap_start -o "$REC" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" --stats-interval 200ms --drain-timeout 5s
 code=$(curl -sS --http2 --cacert "$CA/ca.pem" -x "$CAP_PROXY" -o /dev/null -w '%{http_code}' "$NG_URL/api/search?q=warm")
 t_eq "h2 request" 200 "$code"
 curl -sS -X POST "$TARGET_URL/_control?delay_ms=1200" >/dev/null

@@ -17,7 +17,7 @@ cap_nginx_tls "location /dav/ { dav_methods PUT; }"
 CA="$T_DIR/ca"
 "$T_CAPTURE" --init-ca "$CA" >/dev/null || t_fail "--init-ca"
 REC="$T_DIR/rec.mp"
-cap_start -o "$REC" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt"
+cap_start -o "$REC" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt"
 
 args=()
 for i in $(seq 1 20); do args+=("$NG_URL/big.bin" -o "$T_DIR/dl$i.bin"); done
@@ -58,7 +58,7 @@ proto=$(awk '{ print $NF }' "$T_DIR/nginx-access.log" | sort | uniq -c | tr -s '
 t_eq "protocol nginx saw from the capture" " 32 HTTP/2.0" "$proto"
 
 : >"$T_DIR/nginx-access.log"
-cap_start -o "$T_DIR/rec-h1.mp" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" --no-upstream-h2
+cap_start -o "$T_DIR/rec-h1.mp" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" --no-upstream-h2
 args=()
 for i in 1 2 3; do args+=("$NG_URL/big.bin" -o "$T_DIR/h1-$i.bin"); done
 curl -sS --parallel --http2 --cacert "$CA/ca.pem" -x "$CAP_PROXY" "${args[@]}" 2>"$T_DIR/curl.err" || t_fail "downloads with --no-upstream-h2"

@@ -15,7 +15,7 @@ t_eq "ca.key mode" 600 "$(stat -c %a "$CA/ca.key")"
 
 for proto in http1.1 http2; do
     REC="$T_DIR/rec-$proto.mp"
-    cap_start -o "$REC" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt"
+    cap_start -o "$REC" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt"
     shop_session "$NG_URL" --cacert "$CA/ca.pem" --"$proto"
     cap_stop INT
     cap_dump "$REC" >"$T_DIR/dump-$proto.txt"
@@ -38,7 +38,7 @@ t_log "ok: leaf certificate cached, SAN DNS:localhost, signed by the CA"
 
 # Without --upstream-ca the origin's self-signed certificate fails verification.
 REC="$T_DIR/rec-unverified.mp"
-cap_start -o "$REC" --ca "$CA"
+cap_start -o "$REC" --connect-ports "$NG_PORT" --ca "$CA"
 code=$(curl -sS --cacert "$CA/ca.pem" -x "$CAP_PROXY" -o /dev/null -w '%{http_code}' "$NG_URL/api/search?q=x")
 t_eq "unverifiable origin answered" 502 "$code"
 cap_stop TERM
@@ -48,7 +48,7 @@ echo "$line" | cut -f18 | grep -qi 'certificate' || t_fail "reason does not name
 t_log "ok: reason: $(echo "$line" | cut -f18)"
 
 # --upstream-insecure skips that verification.
-cap_start -o "$T_DIR/rec-insecure.mp" --ca "$CA" --upstream-insecure
+cap_start -o "$T_DIR/rec-insecure.mp" --connect-ports "$NG_PORT" --ca "$CA" --upstream-insecure
 code=$(curl -sS --cacert "$CA/ca.pem" -x "$CAP_PROXY" -o /dev/null -w '%{http_code}' "$NG_URL/api/search?q=x")
 t_eq "--upstream-insecure" 200 "$code"
 cap_stop INT

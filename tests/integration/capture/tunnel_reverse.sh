@@ -11,11 +11,11 @@ cap_nginx_tls
 
 # Blind tunnel: curl verifies nginx itself, the capture sees only bytes.
 REC="$T_DIR/tunnel.mp"
-cap_start -o "$REC" --session-cookie session
+dead=$(t_port)
+cap_start -o "$REC" --session-cookie session --connect-ports "$NG_PORT,$dead"
 code=$(curl -sS --cacert "$T_DIR/nginx.crt" -x "$CAP_PROXY" -o "$T_DIR/tunnel.out" -w '%{http_code}' \
     "$NG_URL/api/search?q=tunnel")
 t_eq "HTTPS through the blind tunnel" 200 "$code"
-dead=$(t_port)
 code=$(curl -sS -x "$CAP_PROXY" -p -o /dev/null -w '%{http_connect}' "http://127.0.0.1:$dead/" 2>/dev/null)
 t_eq "CONNECT to a refused port" 502 "$code"
 cap_stop INT

@@ -1,5 +1,6 @@
-/* jsonpath: the small JSON path subset of extractors, parsed once at load and
- * looked up per response: "$" then any of ".key", "['key']", "[\"key\"]",
+/* jsonpath: the small JSON path subset of replay's extractors and capture's
+ * --redact-body (in scenarios/ so both programs share one grammar), parsed
+ * once and looked up per body: "$" then any of ".key", "['key']", "[\"key\"]",
  * "[N]" (array index, negative counts from the end). "$" may be left out
  * ("a.b[0]" is "$.a.b[0]"). */
 #ifndef AIOTEST_JSONPATH_H

@@ -1,4 +1,4 @@
-/* Tests of replay/jsonpath.c: path syntax, lookups, value text. */
+/* Tests of scenarios/jsonpath.c: path syntax, lookups, value text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

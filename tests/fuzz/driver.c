@@ -2,7 +2,7 @@
  * of the corpus folders given as arguments through LLVMFuzzerTestOneInput,
  * then a fixed number of deterministic mutations of each, so the normal test
  * run also explores a little beyond the saved inputs. Under libFuzzer this
- * file is not linked. */
+ * file is not linked. Shared by every folder of tests/fuzz/. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>

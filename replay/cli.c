@@ -54,6 +54,9 @@ static const char usage[] =
     "      --metrics ADDR:PORT serve Prometheus /metrics while running (':PORT' = 127.0.0.1)\n"
     "      --metrics-linger D  keep serving /metrics for D after the run (default 0)\n"
     "      --fail-on SPEC      thresholds, e.g. 'p99<300ms,errors<1%': exit 1 when one fails\n"
+    "                          (they then decide alone; failed requests count in errors)\n"
+    "      --exit-code-on-error N  without --fail-on: exit status when any request failed\n"
+    "                          (default 1; 0 keeps a run with failures green)\n"
     "      --fail-fast         with --fail-on: stop as soon as a threshold is lost\n"
     "      --baseline FILE     compare with an earlier report: exit 1 on a regression\n"
     "      --tolerance P       allowed regression against --baseline (default 10%)\n"
@@ -62,13 +65,15 @@ static const char usage[] =
     "  -h, --help              this text\n"
     "  -V, --version           the version\n"
     "\n"
-    "Exit status: 0 ok, 1 a threshold or the baseline failed, 2 usage or input error.\n";
+    "Exit status: 0 ok; 1 a threshold or the baseline failed, or (without --fail-on) a\n"
+    "request failed (--exit-code-on-error); 1 whatever the options when no request\n"
+    "succeeded; 2 usage or input error.\n";
 
 enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
-    O_SEGMENT, O_STARTAT,
+    O_SEGMENT, O_STARTAT, O_EXITERR,
 };
 
 static const struct option longopts[] = {
@@ -100,6 +105,7 @@ static const struct option longopts[] = {
     {"metrics-linger", required_argument, NULL, O_LINGER},
     {"fail-on", required_argument, NULL, O_FAILON},
     {"fail-fast", no_argument, NULL, O_FAILFAST},
+    {"exit-code-on-error", required_argument, NULL, O_EXITERR},
     {"baseline", required_argument, NULL, O_BASELINE},
     {"tolerance", required_argument, NULL, O_TOL},
     {"merge", no_argument, NULL, O_MERGE},
@@ -247,6 +253,11 @@ static int one_opt(cli_t *c, int ch, const char *v)
     case O_LINGER: return dur_arg("--metrics-linger", v, &c->metrics_linger_us);
     case O_FAILON: c->fail_on = v; return CLI_RUN;
     case O_FAILFAST: c->fail_fast = true; return CLI_RUN;
+    case O_EXITERR:
+        if (units_parse_count(v, &n) != 0 || n > 255)
+            return bad("--exit-code-on-error", v, "an exit status 0 to 255");
+        c->exit_code_on_error = (int)n;
+        return CLI_RUN;
     case O_BASELINE: c->baseline = v; return CLI_RUN;
     case O_TOL: return tolerance_arg(v, &c->tolerance);
     case O_MERGE: c->merge = true; return CLI_RUN;
@@ -296,6 +307,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->segments = 1;
     c->max_conns_per_host = 6;
     c->tolerance = 0.10;
+    c->exit_code_on_error = 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;
     c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);

@@ -30,6 +30,7 @@ typedef struct cli {
     bool fail_fast;
     const char *baseline;
     double tolerance;
+    int exit_code_on_error;     /* without --fail-on: exit status when a request failed (1) */
     uint64_t seed;
     unsigned segment, segments;  /* --segment K/N (segments 1: the whole load) */
     int64_t start_at_us;        /* --start-at: wall clock µs, 0 = now */

@@ -100,7 +100,30 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape)
     return meta;
 }
 
-/* Report files and verdicts: exit status 0 or 1 (2 when a file cannot be written). */
+/* The part of the exit status that failed requests decide (docs/aiotest-replay.md
+ * "Exit status"): a run in which nothing succeeded failed, whatever the options;
+ * otherwise, without --fail-on, any failed request gives --exit-code-on-error. */
+static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
+{
+    const stats_entry_t *t = stats_total(total);
+    if (t->count == t->failures) {
+        if (t->count == 0)
+            log_error("no request succeeded: none was made (exit status 1)");
+        else
+            log_error("no request succeeded: all %llu failed (exit status 1)",
+                      (unsigned long long)t->count);
+        return EXIT_FAILED;
+    }
+    if (thresholds || t->failures == 0 || c->exit_code_on_error == 0)
+        return 0;
+    log_warn("%llu of %llu requests failed (exit status %d; --exit-code-on-error or --fail-on "
+             "change that)", (unsigned long long)t->failures, (unsigned long long)t->count,
+             c->exit_code_on_error);
+    return c->exit_code_on_error;
+}
+
+/* Report files and verdicts: exit status 0, 1 or --exit-code-on-error (2 when a
+ * file cannot be written). */
 static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_names_t *names,
                   const stats_history_t *hist, double duration_s, const verdict_t *v)
 {
@@ -130,6 +153,9 @@ static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_na
             rc = EXIT_FAILED;
         json_decref(base);
     }
+    int frc = failures_status(c, total, v != NULL);
+    if (rc == 0 || (rc == EXIT_FAILED && frc == EXIT_FAILED))
+        rc = frc;
     return rc;
 }
 

@@ -12,7 +12,8 @@ m_scenario shop
 t_target --fail-rate 0.05 --delay-ms 2-20 --quiet
 m_replay replay.log "$SCENARIO" --host "$TARGET_URL" -u 4 -r 4 -t 4s \
     --report "$T_DIR/run.json" --html "$T_DIR/report.html" --csv "$T_DIR/run"
-t_eq "aiotest-replay exit code" 0 "$M_RC"
+# The target fails some requests on purpose: exit 1 without --fail-on (issue 12).
+t_eq "aiotest-replay exit code" 1 "$M_RC"
 t_check "HTML report written" test -s "$T_DIR/report.html"
 t_check "CSV stats written" grep -q '^,Aggregated,' "$T_DIR/run_stats.csv"
 

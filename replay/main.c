@@ -1,12 +1,14 @@
 /* aiotest-replay: load the scenario, compile it, run the engine, write the
  * results. Exit 0 ok, 1 thresholds or baseline failed, 2 usage or input error. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,6 +412,47 @@ out:
     return rc;
 }
 
+/* opt PATH can be written: opened for writing without truncating it (an
+ * earlier report stays until the run replaces it), and removed again when
+ * the check created it. Returns 0, or -1 with the reason logged. */
+static int check_writable(const char *opt, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        log_error("%s %s: is a directory (expected a file to write)", opt, path);
+        return -1;
+    }
+    bool existed = access(path, F_OK) == 0;
+    int fd = open(path, O_WRONLY | O_CLOEXEC | (existed ? 0 : O_CREAT | O_EXCL), 0644);
+    if (fd < 0) {
+        log_error("%s %s: cannot write: %s", opt, path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    if (!existed)
+        unlink(path);
+    return 0;
+}
+
+/* Every output path, before anything runs: a typo must not cost a long run. */
+static int check_outputs(const cli_t *c)
+{
+    if (c->report && check_writable("--report", c->report) != 0)
+        return -1;
+    if (c->html && check_writable("--html", c->html) != 0)
+        return -1;
+    if (c->csv) {
+        static const char *const kinds[] = {"stats", "failures", "stats_history"};
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s_%s.csv", c->csv, kinds[i]);
+            if (check_writable("--csv", path) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* --baseline FILE: read and checked before anything runs, so a typo costs
  * nothing. NULL with the error logged. */
 static json_t *load_baseline(const char *path)
@@ -464,6 +507,8 @@ int main(int argc, char **argv)
     }
     k.cmp = cmp;
     if (c.baseline && !(k.baseline = load_baseline(c.baseline)))
+        goto out;
+    if (check_outputs(&c) != 0)
         goto out;
     rc = c.merge ? merge_reports(&c, &k) : run(&c, &k);
 out:

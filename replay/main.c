@@ -220,6 +220,7 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     int64_t started = 0;
     int rc = EXIT_USAGE;
     json_t *from = json_array();
+    bool paced = true; /* the merge is paced when every part was */
     for (size_t i = 0; i < c->n_inputs; i++) {
         json_t *j = stats_report_read(c->inputs[i], err, sizeof err);
         stats_names_t *n = NULL;
@@ -237,6 +238,7 @@ static int merge_reports(const cli_t *c, const checks_t *k)
         }
         json_t *su = json_object_get(j, "started_unix_us");
         int64_t st = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
+        paced = paced && json_is_true(json_object_get(j, "paced"));
         json_decref(j);
         json_array_append_new(from, json_string(c->inputs[i]));
         if (!total) {
@@ -259,7 +261,9 @@ static int merge_reports(const cli_t *c, const checks_t *k)
         if (st && (st < started || !started))
             started = st;
     }
-    json_t *meta = json_pack("{s:O}", "merged_from", from);
+    json_t *meta = json_pack("{s:O, s:b, s:s}", "merged_from", from, "paced", paced, "pacing",
+                             paced ? "every merged report was paced"
+                                   : "not every merged report says it was paced");
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)

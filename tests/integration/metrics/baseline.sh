@@ -55,10 +55,15 @@ m_replay paced-base.log "$T_DIR/paced.json" --host "$FAST_URL" -u 4 -t 2s --repo
 t_eq "paced: the report says so" "True think times" \
     "$(m_json "$T_DIR/paced-base.json" 'str(d["paced"]) + " " + d["pacing"]')"
 m_replay paced.log "$T_DIR/paced.json" --host "$FAST_URL" -u 4 -t 2s --baseline "$T_DIR/paced-base.json" \
-    --compare p50,errors,rps --tolerance rps=50%
+    --compare p50,errors,rps --tolerance rps=50% --report "$T_DIR/paced2.json"
 t_eq "paced rerun: exit code" 0 "$M_RC"
 t_check "paced rerun: rps compared" grep -qE '^Aggregated +rps .* ok$' "$T_DIR/paced.log"
 t_check "paced rerun: p95 not compared (--compare)" sh -c "! grep -qE '^Aggregated +p95 ' '$T_DIR/paced.log'"
+
+m_replay merge.log --merge "$T_DIR/paced-base.json" "$T_DIR/paced2.json" --report "$T_DIR/merged.json"
+t_eq "merged paced reports are paced" True "$(m_json "$T_DIR/merged.json" 'd["paced"]')"
+m_replay merge2.log --merge "$T_DIR/paced-base.json" "$T_DIR/base.json" --report "$T_DIR/merged2.json"
+t_eq "a merge with an unpaced report is not" False "$(m_json "$T_DIR/merged2.json" 'd["paced"]')"
 
 # Usage errors, before anything runs.
 m_replay missing.log "$SCENARIO" --host "$FAST_URL" -u 1 --iterations 1 --baseline "$T_DIR/nope.json"

@@ -56,3 +56,12 @@ r_clean "$T_DIR/int.err"
 t_eq "SIGINT: /hang counted as unfinished" 3 "$(unf "$T_DIR/int.json")"
 t_check "SIGINT: the gate fails" grep -q "^FAIL errors<1%" "$T_DIR/int.out"
 t_eq "SIGINT: exit status" 1 "$rc"
+
+# Open model: 10 iterations/s for 2 s, every second one stuck on /hang.
+echo "rate 2s 10" >"$T_DIR/open.conf"
+r_replay "$SCN" --host "$URL" --shape "$T_DIR/open.conf" --stop-timeout 1s --report "$T_DIR/open.json"
+t_check "open model: /hang requests counted as unfinished" \
+    r_in 5 15 "$(r_json "$T_DIR/open.json" "[e for e in r['entries'] if e['name'] == 'GET /hang'][0]['fail'].get('unfinished', 0)")"
+t_eq "open model: every /hang request is unfinished" \
+    "$(hang "$T_DIR/open.json" count)" "$(unf "$T_DIR/open.json")"
+t_eq "open model: exit status (failed requests, no --fail-on)" 1 "$R_RC"

@@ -651,7 +651,7 @@ static void compare_entry(cmp_run_t *r, const json_t *ce, const json_t *be, cons
             break;
         case C_ERRORS:
             b = 100 * num(be, "failures") / bc, cu = 100 * num(ce, "failures") / cc;
-            limit = b * (1 + r->c->rel[m]) + r->c->abs[m];
+            limit = fmin(b * (1 + r->c->rel[m]) + r->c->abs[m], 100.0);
             bad = cu > limit;
             break;
         default:

@@ -56,21 +56,32 @@ static const char usage[] =
     "      --metrics ADDR:PORT serve Prometheus /metrics while running (':PORT' = 127.0.0.1)\n"
     "      --metrics-linger D  keep serving /metrics for D after the run (default 0)\n"
     "      --fail-on SPEC      thresholds, e.g. 'p99<300ms,errors<1%': exit 1 when one fails\n"
+    "                          (they then decide alone; failed requests count in errors)\n"
+    "      --exit-code-on-error N  without --fail-on: exit status when any request failed\n"
+    "                          (default 1; 0 keeps a run with failures green)\n"
     "      --fail-fast         with --fail-on: stop as soon as a threshold is lost\n"
     "      --baseline FILE     compare with an earlier report: exit 1 on a regression\n"
-    "      --tolerance P       allowed regression against --baseline (default 10%)\n"
+    "      --tolerance LIST    allowed regression against --baseline: '10%,2ms' (relative +\n"
+    "                          floor), per metric 'p99=20%,5ms', 'errors=0.5pp', 'rps=5%';\n"
+    "                          repeatable (default p50 10%,2ms; p95 10%,5ms; p99 20%,10ms;\n"
+    "                          errors 10%,0.5pp; rps 10%)\n"
+    "      --compare LIST      metrics compared with --baseline: p50 p90 p95 p99 p99.9 avg\n"
+    "                          errors rps (default p50,p95,p99,errors,rps; rps only when\n"
+    "                          both runs are paced: open model or think times)\n"
     "      --merge             combine the JSON reports given as arguments into --report\n"
     "  -q, --quiet             no live line and no summary table\n"
     "  -h, --help              this text\n"
     "  -V, --version           the version\n"
     "\n"
-    "Exit status: 0 ok, 1 a threshold or the baseline failed, 2 usage or input error.\n";
+    "Exit status: 0 ok; 1 a threshold or the baseline failed, or (without --fail-on) a\n"
+    "request failed (--exit-code-on-error); 1 whatever the options when no request\n"
+    "succeeded; 2 usage or input error.\n";
 
 enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
-    O_SEGMENT, O_STARTAT, O_SECRETS,
+    O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE,
 };
 
 static const struct option longopts[] = {
@@ -103,8 +114,10 @@ static const struct option longopts[] = {
     {"metrics-linger", required_argument, NULL, O_LINGER},
     {"fail-on", required_argument, NULL, O_FAILON},
     {"fail-fast", no_argument, NULL, O_FAILFAST},
+    {"exit-code-on-error", required_argument, NULL, O_EXITERR},
     {"baseline", required_argument, NULL, O_BASELINE},
     {"tolerance", required_argument, NULL, O_TOL},
+    {"compare", required_argument, NULL, O_COMPARE},
     {"merge", no_argument, NULL, O_MERGE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -129,23 +142,6 @@ static int dur_arg(const char *opt, const char *v, uint64_t *out)
 {
     return units_parse_duration(v, out) == 0 ? CLI_RUN
                                              : bad(opt, v, "a duration (e.g. 500ms, 30s, 5m)");
-}
-
-static int tolerance_arg(const char *v, double *out)
-{
-    char buf[64];
-    size_t n = strlen(v);
-    bool pct = n > 0 && v[n - 1] == '%';
-    if (n == 0 || n >= sizeof buf)
-        return bad("--tolerance", v, "a percentage (10%) or a fraction (0.1)");
-    memcpy(buf, v, n + 1);
-    if (pct)
-        buf[n - 1] = '\0';
-    if (units_parse_double(buf, out) != 0)
-        return bad("--tolerance", v, "a percentage (10%) or a fraction (0.1)");
-    if (pct)
-        *out /= 100.0;
-    return CLI_RUN;
 }
 
 static int segment_arg(cli_t *c, const char *v)
@@ -255,8 +251,14 @@ static int one_opt(cli_t *c, int ch, const char *v)
     case O_LINGER: return dur_arg("--metrics-linger", v, &c->metrics_linger_us);
     case O_FAILON: c->fail_on = v; return CLI_RUN;
     case O_FAILFAST: c->fail_fast = true; return CLI_RUN;
+    case O_EXITERR:
+        if (units_parse_count(v, &n) != 0 || n > 255)
+            return bad("--exit-code-on-error", v, "an exit status 0 to 255");
+        c->exit_code_on_error = (int)n;
+        return CLI_RUN;
     case O_BASELINE: c->baseline = v; return CLI_RUN;
-    case O_TOL: return tolerance_arg(v, &c->tolerance);
+    case O_TOL: c->tolerances[c->n_tolerances++] = v; return CLI_RUN;
+    case O_COMPARE: c->compare = v; return CLI_RUN;
     case O_MERGE: c->merge = true; return CLI_RUN;
     case 'q': c->quiet = true; return CLI_RUN;
     default: return CLI_USAGE;
@@ -303,11 +305,12 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->max_users = 10000;
     c->segments = 1;
     c->max_conns_per_host = 6;
-    c->tolerance = 0.10;
+    c->exit_code_on_error = 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;
     c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);
-    if (!c->inputs)
+    c->tolerances = calloc((size_t)argc + 1, sizeof *c->tolerances);
+    if (!c->inputs || !c->tolerances)
         return CLI_USAGE;
     opterr = 0;
     optind = 1;
@@ -341,4 +344,6 @@ void cli_fini(cli_t *c)
 {
     free(c->inputs);
     c->inputs = NULL;
+    free(c->tolerances);
+    c->tolerances = NULL;
 }

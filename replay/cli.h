@@ -30,7 +30,10 @@ typedef struct cli {
     const char *fail_on;
     bool fail_fast;
     const char *baseline;
-    double tolerance;
+    const char **tolerances;    /* --tolerance values, in order (verdict_cmp_new) */
+    size_t n_tolerances;
+    const char *compare;        /* --compare list; NULL: the default set */
+    int exit_code_on_error;     /* without --fail-on: exit status when a request failed (1) */
     uint64_t seed;
     unsigned segment, segments;  /* --segment K/N (segments 1: the whole load) */
     int64_t start_at_us;        /* --start-at: wall clock µs, 0 = now */

@@ -1,12 +1,14 @@
 /* aiotest-replay: load the scenario, compile it, run the engine, write the
  * results. Exit 0 ok, 1 thresholds or baseline failed, 2 usage or input error. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,8 +78,32 @@ static scn_scenario_t *load_scenario(const char *path)
     return s;
 }
 
+/* Whether the run's request rate is set by the scenario rather than by how
+ * fast the machine turns requests around: an open model (rate stages), or a
+ * closed model whose every class waits in each iteration (think times). NULL
+ * when not paced; else how. --baseline compares rps only between paced runs. */
+static const char *pacing(const cli_t *c, const plan_t *plan, const shape_t *shape)
+{
+    bool open = shape->n > 0, closed_paced = c->think_scale > 0;
+    for (size_t i = 0; i < shape->n; i++)
+        if (shape->stages[i].kind != SHAPE_RATE)
+            open = false;
+    if (open)
+        return "open model";
+    for (size_t i = 0; i < plan->n_classes && closed_paced; i++) {
+        const plan_class_t *pc = &plan->classes[i];
+        uint64_t think = pc->wait.kind == SCN_WAIT_CONSTANT || pc->wait.kind == SCN_WAIT_BETWEEN
+                             ? pc->wait.min_us * pc->tasks.n : 0;
+        for (size_t s = 0; s < pc->tasks.n; s++)
+            think += pc->tasks.v[s].think_us;
+        if (think == 0 && pc->tasks.n > 0)
+            closed_paced = false;
+    }
+    return closed_paced ? "think times" : NULL;
+}
+
 /* The run's setting in the report, so a report says what produced it. */
-static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape)
+static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape, const plan_t *plan)
 {
     json_t *meta = engine_meta(e);
     json_t *cmd = json_array();
@@ -98,15 +124,63 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape)
     }
     json_object_set_new(meta, "shape", stages);
     json_object_set_new(meta, "iterations_per_user", json_integer((json_int_t)c->iterations));
+    const char *how = pacing(c, plan, shape);
+    json_object_set_new(meta, "paced", json_boolean(how != NULL));
+    json_object_set_new(meta, "pacing",
+                        json_string(how ? how : "none: closed model without think times"));
     return meta;
 }
 
-/* Report files and verdicts: exit status 0 or 1 (2 when a file cannot be written). */
+/* The part of the exit status that failed requests decide (docs/aiotest-replay.md
+ * "Exit status"): a run in which nothing succeeded failed, whatever the options;
+ * otherwise, without --fail-on, any failed request gives --exit-code-on-error. */
+static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
+{
+    const stats_entry_t *t = stats_total(total);
+    if (t->count == t->failures) {
+        if (t->count == 0)
+            log_error("no request succeeded: none was made (exit status 1)");
+        else
+            log_error("no request succeeded: all %llu failed (exit status 1)",
+                      (unsigned long long)t->count);
+        return EXIT_FAILED;
+    }
+    if (thresholds || t->failures == 0 || c->exit_code_on_error == 0)
+        return 0;
+    log_warn("%llu of %llu requests failed (exit status %d; --exit-code-on-error or --fail-on "
+             "change that)", (unsigned long long)t->failures, (unsigned long long)t->count,
+             c->exit_code_on_error);
+    return c->exit_code_on_error;
+}
+
+/* What the verdicts need, prepared before any load is sent. */
+typedef struct checks {
+    const verdict_t *fail_on;     /* NULL: no --fail-on */
+    const verdict_cmp_t *cmp;
+    json_t *baseline;             /* read and validated before the run; NULL: none */
+} checks_t;
+
+/* Verdicts (added to the report as "thresholds" and "baseline"), then the report
+ * files: exit status 0, 1 or --exit-code-on-error (2 when a file cannot be written). */
 static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_names_t *names,
-                  const stats_history_t *hist, double duration_s, const verdict_t *v)
+                  const stats_history_t *hist, double duration_s, const checks_t *k)
 {
     char err[512];
     int rc = 0;
+    if (k->fail_on) {
+        json_t *lines = json_array();
+        if (!verdict_check(k->fail_on, report, stdout, lines))
+            rc = EXIT_FAILED;
+        json_object_set_new(report, "thresholds", lines);
+    }
+    if (k->baseline) {
+        bool passed = false;
+        json_t *b = verdict_baseline(k->cmp, report, k->baseline, c->baseline, stdout, &passed);
+        if (!passed)
+            rc = EXIT_FAILED;
+        if (b)
+            json_object_set_new(report, "baseline", b);
+    }
     if (c->report && stats_report_write(report, c->report, err, sizeof err) != 0) {
         log_error("%s", err);
         rc = EXIT_USAGE;
@@ -119,18 +193,9 @@ static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_na
         log_error("%s", err);
         rc = EXIT_USAGE;
     }
-    if (v && !verdict_check(v, report, stdout) && rc == 0)
-        rc = EXIT_FAILED;
-    if (c->baseline) {
-        json_t *base = stats_report_read(c->baseline, err, sizeof err);
-        if (!base) {
-            log_error("--baseline %s", err);
-            return EXIT_USAGE;
-        }
-        if (!verdict_baseline(report, base, c->tolerance, stdout) && rc == 0)
-            rc = EXIT_FAILED;
-        json_decref(base);
-    }
+    int frc = failures_status(c, total, k->fail_on != NULL);
+    if (rc == 0 || (rc == EXIT_FAILED && frc == EXIT_FAILED))
+        rc = frc;
     return rc;
 }
 
@@ -146,7 +211,7 @@ static bool same_names(const stats_names_t *a, const stats_names_t *b)
 }
 
 /* --merge: reports of the same scenario (e.g. --segment runs) added exactly. */
-static int merge_reports(const cli_t *c, const verdict_t *v)
+static int merge_reports(const cli_t *c, const checks_t *k)
 {
     char err[512];
     stats_names_t *names = NULL;
@@ -156,6 +221,7 @@ static int merge_reports(const cli_t *c, const verdict_t *v)
     int64_t started = 0;
     int rc = EXIT_USAGE;
     json_t *from = json_array();
+    bool paced = true; /* the merge is paced when every part was */
     for (size_t i = 0; i < c->n_inputs; i++) {
         json_t *j = stats_report_read(c->inputs[i], err, sizeof err);
         stats_names_t *n = NULL;
@@ -173,6 +239,7 @@ static int merge_reports(const cli_t *c, const verdict_t *v)
         }
         json_t *su = json_object_get(j, "started_unix_us");
         int64_t st = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
+        paced = paced && json_is_true(json_object_get(j, "paced"));
         json_decref(j);
         json_array_append_new(from, json_string(c->inputs[i]));
         if (!total) {
@@ -195,12 +262,14 @@ static int merge_reports(const cli_t *c, const verdict_t *v)
         if (st && (st < started || !started))
             started = st;
     }
-    json_t *meta = json_pack("{s:O}", "merged_from", from);
+    json_t *meta = json_pack("{s:O, s:b, s:s}", "merged_from", from, "paced", paced, "pacing",
+                             paced ? "every merged report was paced"
+                                   : "not every merged report says it was paced");
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)
         stats_print_summary(stdout, total, names, duration);
-    rc = finish(c, report, total, names, hist, duration, v);
+    rc = finish(c, report, total, names, hist, duration, k);
     json_decref(report);
 out:
     json_decref(from);
@@ -260,8 +329,9 @@ static int wait_start(const cli_t *c)
     return 0;
 }
 
-static int run(const cli_t *c, const verdict_t *v)
+static int run(const cli_t *c, const checks_t *k)
 {
+    const verdict_t *v = k->fail_on;
     char err[512];
     int rc = EXIT_USAGE;
     shape_t shape = {0};
@@ -330,7 +400,7 @@ static int run(const cli_t *c, const verdict_t *v)
         stats_print_summary(stdout, total, plan->names, dur);
     report = stats_report_json(total, plan->names, engine_history(eng), dur,
                                engine_started_wall_us(eng), NULL);
-    json_t *meta = run_meta(c, eng, &shape);
+    json_t *meta = run_meta(c, eng, &shape, plan);
     if (report && meta)
         json_object_update_missing(report, meta);
     json_decref(meta);
@@ -338,7 +408,7 @@ static int run(const cli_t *c, const verdict_t *v)
         log_error("out of memory building the report");
         goto out;
     }
-    rc = finish(c, report, total, plan->names, engine_history(eng), dur, v);
+    rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
     if (metrics && c->metrics_linger_us) {
@@ -359,6 +429,72 @@ out:
     return rc;
 }
 
+/* opt PATH can be written: opened for writing without truncating it (an
+ * earlier report stays until the run replaces it), and removed again when
+ * the check created it. Returns 0, or -1 with the reason logged. */
+static int check_writable(const char *opt, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        log_error("%s %s: is a directory (expected a file to write)", opt, path);
+        return -1;
+    }
+    bool existed = access(path, F_OK) == 0;
+    int fd = open(path, O_WRONLY | O_CLOEXEC | (existed ? 0 : O_CREAT | O_EXCL), 0644);
+    if (fd < 0) {
+        log_error("%s %s: cannot write: %s", opt, path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    if (!existed)
+        unlink(path);
+    return 0;
+}
+
+/* Every output path, before anything runs: a typo must not cost a long run. */
+static int check_outputs(const cli_t *c)
+{
+    if (c->report && check_writable("--report", c->report) != 0)
+        return -1;
+    if (c->html && check_writable("--html", c->html) != 0)
+        return -1;
+    if (c->csv) {
+        static const char *const kinds[] = {"stats", "failures", "stats_history"};
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s_%s.csv", c->csv, kinds[i]);
+            if (check_writable("--csv", path) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* --baseline FILE: read and checked before anything runs, so a typo costs
+ * nothing. NULL with the error logged. */
+static json_t *load_baseline(const char *path)
+{
+    char err[512];
+    json_t *base = stats_report_read(path, err, sizeof err);
+    if (!base) {
+        log_error("--baseline %s", err);
+        return NULL;
+    }
+    stats_names_t *n = NULL;
+    stats_t *s = NULL;
+    stats_history_t *h = NULL;
+    double d;
+    if (stats_report_load(base, &n, &s, &h, &d, err, sizeof err) != 0) {
+        log_error("--baseline %s: %s", path, err);
+        json_decref(base);
+        base = NULL;
+    }
+    stats_free(s);
+    stats_history_free(h);
+    stats_names_free(n);
+    return base;
+}
+
 int main(int argc, char **argv)
 {
     log_init("aiotest-replay", LOG_INFO);
@@ -369,17 +505,32 @@ int main(int argc, char **argv)
         cli_fini(&c);
         return pr == CLI_EXIT_OK ? 0 : EXIT_USAGE;
     }
+    char err[512];
     verdict_t *v = NULL;
+    checks_t k = {0};
+    int rc = EXIT_USAGE;
     if (c.fail_on) {
-        char err[512];
         v = verdict_parse(c.fail_on, err, sizeof err);
         if (!v) {
             log_error("--fail-on: %s", err);
-            cli_fini(&c);
-            return EXIT_USAGE;
+            goto out;
         }
     }
-    int rc = c.merge ? merge_reports(&c, v) : run(&c, v);
+    k.fail_on = v;
+    verdict_cmp_t *cmp = verdict_cmp_new(c.tolerances, c.n_tolerances, c.compare, err, sizeof err);
+    if (!cmp) {
+        log_error("%s", err);
+        goto out;
+    }
+    k.cmp = cmp;
+    if (c.baseline && !(k.baseline = load_baseline(c.baseline)))
+        goto out;
+    if (check_outputs(&c) != 0)
+        goto out;
+    rc = c.merge ? merge_reports(&c, &k) : run(&c, &k);
+out:
+    json_decref(k.baseline);
+    verdict_cmp_free((verdict_cmp_t *)k.cmp);
     verdict_free(v);
     cli_fini(&c);
     return rc;

@@ -1,7 +1,9 @@
 /* report_html: one self-contained HTML page from a JSON report: key figures,
  * the summary table and inline SVG charts. Every chart's <svg> carries its id
  * and the plotted numbers in data-points (JSON), so tests and scripts can read
- * what is drawn. No scripts, fonts or images from anywhere else. */
+ * what is drawn. With --fail-on and --baseline, their verdicts come first
+ * (tables "thresholds" and "baseline"); responses by status code per entry
+ * follow the summary ("statuses"). No scripts, fonts or images from anywhere else. */
 #include "report.h"
 
 #include <errno.h>
@@ -307,6 +309,189 @@ static void failures_chart(FILE *f, const json_t *total)
     json_decref(data);
 }
 
+/* ---- verdicts and status codes (thresholds, baseline, statuses): from the
+ * report's "thresholds", "baseline" and each entry's "statuses"/"no_response". */
+
+static void verdict_cell(FILE *f, bool ok, const char *text)
+{
+    fprintf(f, "<td class=\"l %s\">%s</td>", ok ? "ok" : "bad", text);
+}
+
+/* --fail-on: one row per threshold, as the PASS/FAIL lines printed. */
+static void thresholds_section(FILE *f, const json_t *report)
+{
+    const json_t *lines = json_object_get(report, "thresholds");
+    if (!json_is_array(lines))
+        return;
+    fprintf(f, "<h2>Thresholds (--fail-on)</h2>\n<table id=\"thresholds\"><thead><tr>"
+               "<th class=\"l\">result</th><th class=\"l\">threshold</th><th>value</th>"
+               "</tr></thead>\n<tbody>\n");
+    size_t i;
+    const json_t *l;
+    json_array_foreach(lines, i, l) {
+        bool ok = json_is_true(json_object_get(l, "passed"));
+        fprintf(f, "<tr>");
+        verdict_cell(f, ok, ok ? "PASS" : "FAIL");
+        fprintf(f, "<td class=\"l\">");
+        put_esc(f, str(l, "threshold"));
+        fprintf(f, "</td><td>");
+        put_esc(f, str(l, "value"));
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</tbody></table>\n");
+}
+
+static void baseline_value(FILE *f, const json_t *row, const char *key)
+{
+    const char *unit = str(row, "unit");
+    double v = num(row, key);
+    if (!json_is_number(json_object_get(row, key))) {
+        fprintf(f, "<td>-</td>");
+        return;
+    }
+    if (strcmp(unit, "ms") == 0) {
+        char buf[32];
+        fmt_ms(buf, sizeof(buf), v);
+        fprintf(f, "<td>%s ms</td>", buf);
+    } else {
+        fprintf(f, strcmp(unit, "%") == 0 ? "<td>%.2f%%</td>" : "<td>%.1f/s</td>", v);
+    }
+}
+
+/* --baseline: the comparison table, as printed. */
+static void baseline_section(FILE *f, const json_t *report)
+{
+    const json_t *b = json_object_get(report, "baseline");
+    if (!json_is_object(b))
+        return;
+    bool passed = json_is_true(json_object_get(b, "passed"));
+    const json_t *paced = json_object_get(b, "paced");
+    fprintf(f, "<h2>Baseline comparison</h2>\n<p id=\"baseline-verdict\" class=\"meta\">"
+               "<b class=\"%s\">%s</b> against ", passed ? "ok" : "bad", passed ? "PASS" : "FAIL");
+    put_esc(f, str(b, "file"));
+    fprintf(f, ": %.0f compared, %.0f regressions, %.0f skipped &middot; this run %s, baseline %s"
+               "</p>\n", num(b, "compared"), num(b, "regressions"), num(b, "skipped"),
+            json_is_true(json_object_get(paced, "run")) ? "paced" : "not paced",
+            json_is_true(json_object_get(paced, "baseline")) ? "paced" : "not paced");
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(b, "notes"), i, row) {
+        fprintf(f, "<p class=\"meta\">note: ");
+        put_esc(f, json_string_value(row) ? json_string_value(row) : "");
+        fprintf(f, "</p>\n");
+    }
+    fprintf(f, "<table id=\"baseline\"><thead><tr><th class=\"l\">Name</th><th class=\"l\">"
+               "metric</th><th>baseline</th><th>this run</th><th>allowed</th>"
+               "<th class=\"l\">result</th></tr></thead>\n<tbody>\n");
+    json_array_foreach(json_object_get(b, "rows"), i, row) {
+        const char *result = str(row, "result");
+        bool total = strcmp(str(row, "entry"), "Aggregated") == 0;
+        fprintf(f, "<tr%s><td class=\"l name\">", total ? " class=\"total\"" : "");
+        put_esc(f, str(row, "entry"));
+        fprintf(f, "</td><td class=\"l\">");
+        put_esc(f, str(row, "metric"));
+        fprintf(f, "</td>");
+        baseline_value(f, row, "baseline");
+        baseline_value(f, row, "current");
+        baseline_value(f, row, "limit");
+        if (strcmp(result, "skipped") == 0) {
+            fprintf(f, "<td class=\"l skip\">skipped: ");
+            put_esc(f, str(row, "reason"));
+            fprintf(f, "</td>");
+        } else {
+            verdict_cell(f, strcmp(result, "ok") == 0, strcmp(result, "ok") == 0 ? "ok" : "regression");
+        }
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</tbody></table>\n");
+}
+
+static int cmp_code(const void *a, const void *b)
+{
+    return atoi(*(const char *const *)a) - atoi(*(const char *const *)b);
+}
+
+/* Adds the keys of obj not yet in keys (a JSON array used as a set). */
+static void collect_keys(json_t *keys, const json_t *obj)
+{
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        size_t i;
+        const json_t *have;
+        bool seen = false;
+        json_array_foreach(keys, i, have)
+            seen = seen || strcmp(json_string_value(have), k) == 0;
+        if (!seen)
+            json_array_append_new(keys, json_string(k));
+    }
+}
+
+static void status_row(FILE *f, const json_t *e, const char *const *codes, size_t n_codes,
+                       const json_t *noresp, bool total)
+{
+    fprintf(f, "<tr%s><td class=\"l\">", total ? " class=\"total\"" : "");
+    put_esc(f, str(e, "method"));
+    fprintf(f, "</td><td class=\"l name\">");
+    put_esc(f, stats_display_name(str(e, "method"), str(e, "name")));
+    fprintf(f, "</td>");
+    const json_t *st = json_object_get(e, "statuses"), *nr = json_object_get(e, "no_response");
+    for (size_t k = 0; k < n_codes; k++) {
+        double n = num(st, codes[k]);
+        fprintf(f, "<td%s>%.0f</td>", n > 0 && atoi(codes[k]) >= 400 ? " class=\"bad\"" : "", n);
+    }
+    size_t i;
+    const json_t *cat;
+    json_array_foreach(noresp, i, cat) {
+        double n = num(nr, json_string_value(cat));
+        fprintf(f, "<td%s>%.0f</td>", n > 0 ? " class=\"bad\"" : "", n);
+    }
+    fprintf(f, "</tr>\n");
+}
+
+/* Responses per entry by status code, and requests without a response by
+ * failure category. */
+static void statuses_section(FILE *f, const json_t *report, const json_t *total)
+{
+    json_t *codes = json_array(), *noresp = json_array();
+    const json_t *entries = json_object_get(report, "entries");
+    size_t i;
+    const json_t *e;
+    json_array_foreach(entries, i, e) {
+        collect_keys(codes, json_object_get(e, "statuses"));
+        collect_keys(noresp, json_object_get(e, "no_response"));
+    }
+    size_t n = json_array_size(codes);
+    const char **v = calloc(n ? n : 1, sizeof(*v));
+    if (v != NULL) {
+        for (size_t k = 0; k < n; k++)
+            v[k] = json_string_value(json_array_get(codes, k));
+        qsort(v, n, sizeof(*v), cmp_code);
+        fprintf(f, "<h2>Status codes</h2>\n<table id=\"statuses\"><thead><tr><th class=\"l\">Type"
+                   "</th><th class=\"l\">Name</th>");
+        for (size_t k = 0; k < n; k++) {
+            fprintf(f, "<th>");
+            put_esc(f, v[k]);
+            fprintf(f, "</th>");
+        }
+        json_array_foreach(noresp, i, e) {
+            fprintf(f, "<th>no response: ");
+            put_esc(f, json_string_value(e));
+            fprintf(f, "</th>");
+        }
+        fprintf(f, "</tr></thead>\n<tbody>\n");
+        json_array_foreach(entries, i, e)
+            status_row(f, e, v, n, noresp, false);
+        status_row(f, total, v, n, noresp, true);
+        fprintf(f, "</tbody></table>\n");
+        if (n == 0 && json_array_size(noresp) == 0)
+            fprintf(f, "<p class=\"meta\">no requests</p>\n");
+    }
+    free(v);
+    json_decref(codes);
+    json_decref(noresp);
+}
+
 /* ---- page */
 
 static const char css[] =
@@ -332,6 +517,8 @@ static const char css[] =
     ".tick,.legend,.value{font-size:11px;fill:#4b5563}.axis{font-size:12px;fill:#6b7280}"
     ".series{fill:none;stroke-width:2;stroke-linejoin:round}.bar{fill:#2563eb}"
     ".fail{fill:#dc2626}.empty{fill:#9ca3af;font-size:14px}"
+    "td.ok,b.ok{color:#16a34a;font-weight:600}td.bad.l,b.bad{color:#dc2626;font-weight:600}"
+    "td.skip{color:#6b7280}"
     "footer{color:#9ca3af;font-size:12px;margin-top:28px}";
 
 static void kpi(FILE *f, const char *label, const char *value, bool bad)
@@ -437,7 +624,10 @@ int report_write_html(const char *path, const json_t *report, char *err, size_t 
     put_esc(f, str(report, "started"));
     fprintf(f, "</title>\n<style>%s</style></head>\n<body><main>\n", css);
     header(f, report, total);
+    thresholds_section(f, report);
+    baseline_section(f, report);
     summary_table(f, report, total);
+    statuses_section(f, report, total);
     charts(f, report, total);
     fprintf(f, "<footer>aiotest-replay %s &middot; every chart's data is in its data-points "
                "attribute</footer>\n</main></body></html>\n", AIOTEST_VERSION);

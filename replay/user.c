@@ -163,6 +163,26 @@ void user_free(user_t *u)
     free(u);
 }
 
+static void abandon_flight(user_t *u, flight_t *f, uint64_t now)
+{
+    if (!f->req)
+        return;
+    stats_fail_t fail = f->deferred ? f->deferred_fail : STATS_FAIL_UNFINISHED;
+    stats_record(u->env->stats, f->req->entry, f->x.proto, 0, fail,
+                 now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
+                 f->acc_recv + f->x.bytes_received);
+    f->req = NULL;
+}
+
+void user_abandon(user_t *u)
+{
+    uint64_t now = clk_mono_us();
+    abandon_flight(u, &u->one, now);
+    for (uint32_t i = 0; i < u->n_group && u->group_left; i++)
+        abandon_flight(u, &u->group[i], now);
+    u->group_left = 0;
+}
+
 /* ---- waits */
 
 static uint64_t scaled(const user_t *u, uint64_t us)

@@ -62,6 +62,11 @@ void user_env_fini(user_env_t *env);
 user_t *user_new(user_env_t *env, uint64_t id, uint32_t cls, bool pooled);
 /* Closes the connections and frees, whatever the state (no callback). */
 void user_free(user_t *u);
+/* The run is over for u (stop timeout, forced stop): records every request
+ * still in flight as STATS_FAIL_UNFINISHED (latency up to now; a failure
+ * already decided but not yet delivered keeps its own category), so that no
+ * request sent goes uncounted. No callback; call before user_free. */
+void user_abandon(user_t *u);
 
 /* Closed model: on_start, then the tasks in a loop. */
 void user_start(user_t *u);

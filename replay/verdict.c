@@ -69,6 +69,14 @@ static char *trim(char *s)
     return s;
 }
 
+/* Length of the trimmed text from s up to end (exclusive). */
+static size_t trim_len(const char *s, const char *end)
+{
+    while (end > s && isspace((unsigned char)end[-1]))
+        end--;
+    return (size_t)(end - s);
+}
+
 /* Parses the value after the operator into t->limit. Returns 0 or -1 with why. */
 static int parse_limit(threshold_t *t, char *val, const char **why)
 {
@@ -291,7 +299,7 @@ static void fmt_value(char *buf, size_t len, kind_t kind, double v)
     }
 }
 
-bool verdict_check(const verdict_t *v, const json_t *report, FILE *out)
+bool verdict_check(const verdict_t *v, const json_t *report, FILE *out, json_t *lines)
 {
     bool all = true;
     for (size_t i = 0; i < v->n; i++) {
@@ -300,6 +308,9 @@ bool verdict_check(const verdict_t *v, const json_t *report, FILE *out)
         if (e == NULL) {
             fprintf(out, "FAIL %s: no entry %s%s%s in the report\n", t->text,
                      t->method ? t->method : "", t->method ? " " : "", t->name);
+            if (lines)
+                json_array_append_new(lines, json_pack("{s:s, s:b, s:s}", "threshold", t->text,
+                                                       "passed", 0, "value", "no such entry"));
             all = false;
             continue;
         }
@@ -308,6 +319,9 @@ bool verdict_check(const verdict_t *v, const json_t *report, FILE *out)
         char buf[64];
         fmt_value(buf, sizeof(buf), t->m->kind, val);
         fprintf(out, "%s %s: %s\n", ok ? "PASS" : "FAIL", t->text, buf);
+        if (lines)
+            json_array_append_new(lines, json_pack("{s:s, s:b, s:s}", "threshold", t->text,
+                                                   "passed", ok, "value", buf));
         all = all && ok;
     }
     return all;
@@ -345,45 +359,350 @@ bool verdict_lost(const verdict_t *v, const json_t *report_so_far)
 
 /* ---- baseline */
 
-/* Latency differences below this are noise on any machine, whatever the ratio. */
-#define BASELINE_MIN_MS 1.0
-/* Error rates may differ by this many percentage points without a regression. */
-#define BASELINE_MIN_PP 0.1
+typedef enum cmp_kind { C_LATENCY, C_ERRORS, C_RPS } cmp_kind_t;
 
-static int compare_entry(const json_t *cur, const json_t *base, double cur_dur, double base_dur,
-                         double tol, const char *label, FILE *out)
+/* A metric --compare knows, its defaults (docs/aiotest-replay.md "Baseline"),
+ * and the share of requests above it (percentiles): a percentile is compared
+ * only when both runs have CMP_TAIL_MIN requests beyond it. */
+typedef struct cmp_metric {
+    const char *name, *field;
+    cmp_kind_t kind;
+    double tail;          /* 1 - percentile / 100; 0 for the others */
+    double rel, abs;      /* default tolerance: relative, absolute (ms, pp, /s) */
+    bool dflt;            /* compared without --compare */
+} cmp_metric_t;
+
+static const cmp_metric_t cmp_metrics[] = {
+    {"p50", "p50_ms", C_LATENCY, 0.5, 0.10, 2, true},
+    {"p90", "p90_ms", C_LATENCY, 0.1, 0.10, 5, false},
+    {"p95", "p95_ms", C_LATENCY, 0.05, 0.10, 5, true},
+    {"p99", "p99_ms", C_LATENCY, 0.01, 0.20, 10, true},
+    {"p99.9", "p99.9_ms", C_LATENCY, 0.001, 0.20, 25, false},
+    {"avg", "avg_ms", C_LATENCY, 0, 0.10, 2, false},
+    {"errors", NULL, C_ERRORS, 0, 0.10, 0.5, true},
+    {"rps", NULL, C_RPS, 0, 0.10, 0, true},
+};
+#define N_CMP (sizeof(cmp_metrics) / sizeof(cmp_metrics[0]))
+#define CMP_LIST "p50 p90 p95 p99 p99.9 avg errors rps"
+/* Requests beyond a percentile before it is compared: a p99 decided by a
+ * handful of requests is decided by whichever of them met a descheduled thread. */
+#define CMP_TAIL_MIN 20
+/* Requests an entry needs before its error rate, average or rate is compared. */
+#define CMP_COUNT_MIN 40
+
+struct verdict_cmp {
+    bool on[N_CMP];
+    double rel[N_CMP], abs[N_CMP];
+};
+
+static const char *cmp_unit(cmp_kind_t k) { return k == C_LATENCY ? "ms" : k == C_ERRORS ? "pp" : "/s"; }
+
+static int cmp_index(const char *name, size_t len)
 {
-    static const char *const pcts[] = {"p50_ms", "p95_ms", "p99_ms"};
-    int regressions = 0;
-    for (size_t k = 0; k < 3; k++) {
-        double c = num(cur, pcts[k]), b = num(base, pcts[k]);
-        if (c > b * (1 + tol) && c - b >= BASELINE_MIN_MS) {
-            fprintf(out, "REGRESSION %s %.*s: %.1fms, baseline %.1fms (+%.0f%%, tolerance %.0f%%)\n",
-                    label, (int)strlen(pcts[k]) - 3, pcts[k], c, b, b > 0 ? 100 * (c / b - 1) : 100,
-                    100 * tol);
-            regressions++;
-        }
-    }
-    double cc = num(cur, "count"), bc = num(base, "count");
-    double ce = cc > 0 ? 100 * num(cur, "failures") / cc : 0, be = bc > 0 ? 100 * num(base, "failures") / bc : 0;
-    if (ce > be * (1 + tol) + BASELINE_MIN_PP) {
-        fprintf(out, "REGRESSION %s errors: %.2f%%, baseline %.2f%% (tolerance %.0f%%)\n", label, ce,
-                be, 100 * tol);
-        regressions++;
-    }
-    double crps = cur_dur > 0 ? cc / cur_dur : 0, brps = base_dur > 0 ? bc / base_dur : 0;
-    if (crps < brps * (1 - tol)) {
-        fprintf(out, "REGRESSION %s rps: %.1f/s, baseline %.1f/s (-%.0f%%, tolerance %.0f%%)\n",
-                label, crps, brps, brps > 0 ? 100 * (1 - crps / brps) : 0, 100 * tol);
-        regressions++;
-    }
-    return regressions;
+    for (size_t i = 0; i < N_CMP; i++)
+        if (strlen(cmp_metrics[i].name) == len && strncmp(cmp_metrics[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
 }
 
-bool verdict_baseline(const json_t *report, const json_t *baseline, double tolerance, FILE *out)
+/* One value of a tolerance: "10%" (relative), "2ms" (latency floor), "0.5pp"
+ * (error-rate floor, percentage points), "5/s" (rate floor), or a bare
+ * fraction "0.1" (relative, the old form). Applies it to metric m, or to
+ * every metric it fits when m < 0. Returns 0 or -1 with why. */
+static int tol_value(verdict_cmp_t *c, int m, char *v, const char **why, bool *rel_set,
+                     bool *abs_set)
 {
-    double cur_dur = num(report, "duration_s"), base_dur = num(baseline, "duration_s");
-    int regressions = 0, compared = 0;
+    size_t n = strlen(v);
+    double x;
+    uint64_t us;
+    cmp_kind_t kind = C_LATENCY;
+    bool rel = false;
+    if (n > 1 && v[n - 1] == '%') {
+        v[n - 1] = '\0';
+        if (units_parse_double(trim(v), &x) != 0 || x < 0 || x > 10000)
+            goto bad;
+        x /= 100, rel = true;
+    } else if (n > 2 && strcmp(v + n - 2, "pp") == 0) {
+        v[n - 2] = '\0';
+        if (units_parse_double(trim(v), &x) != 0 || x < 0 || x > 100)
+            goto bad;
+        kind = C_ERRORS;
+    } else if (n > 2 && strcmp(v + n - 2, "/s") == 0) {
+        v[n - 2] = '\0';
+        if (units_parse_double(trim(v), &x) != 0 || x < 0)
+            goto bad;
+        kind = C_RPS;
+    } else if (n > 0 && isalpha((unsigned char)v[n - 1])) {
+        if (units_parse_duration(v, &us) != 0)
+            goto bad;
+        x = (double)us / 1000.0, kind = C_LATENCY;
+    } else {
+        if (units_parse_double(v, &x) != 0 || x < 0 || x > 1)
+            goto bad; /* "10" is more likely meant as 10 % than as 1000 % */
+        rel = true;
+    }
+    for (size_t i = 0; i < N_CMP; i++) {
+        if (m >= 0 && (size_t)m != i)
+            continue;
+        if (rel) {
+            if (m >= 0 || !rel_set[i])
+                c->rel[i] = x;
+            if (m >= 0)
+                rel_set[i] = true;
+        } else if (cmp_metrics[i].kind == kind) {
+            if (m >= 0 || !abs_set[i])
+                c->abs[i] = x;
+            if (m >= 0)
+                abs_set[i] = true;
+        } else if (m >= 0) {
+            *why = kind == C_LATENCY ? "a duration floor fits latency metrics only"
+                   : kind == C_ERRORS ? "a 'pp' floor fits errors only"
+                                      : "a '/s' floor fits rps only";
+            return -1;
+        }
+    }
+    return 0;
+bad:
+    *why = "expected 10% (relative), 2ms (latency floor), 0.5pp (error-rate floor), 5/s (rate "
+           "floor) or a fraction 0..1";
+    return -1;
+}
+
+verdict_cmp_t *verdict_cmp_new(const char *const *tolerances, size_t n, const char *compare,
+                               char *err, size_t errlen)
+{
+    verdict_cmp_t *c = calloc(1, sizeof(*c));
+    bool rel_set[N_CMP] = {0}, abs_set[N_CMP] = {0};
+    char *copy = NULL;
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < N_CMP; i++) {
+        c->on[i] = cmp_metrics[i].dflt;
+        c->rel[i] = cmp_metrics[i].rel;
+        c->abs[i] = cmp_metrics[i].abs;
+    }
+    /* Per-metric items win over global ones whatever their order: globals are
+     * applied first (rel_set/abs_set mark what a METRIC= item set). */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < n; k++) {
+            free(copy);
+            copy = strdup(tolerances[k]);
+            if (copy == NULL) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            int m = -1;
+            char *save = NULL;
+            for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char *item = trim(tok), *eq = strchr(item, '=');
+                const char *why = NULL;
+                if (eq != NULL) {
+                    m = cmp_index(item, (size_t)(trim_len(item, eq)));
+                    if (m < 0) {
+                        snprintf(err, errlen, "--tolerance '%s': expected a metric before '=': "
+                                 CMP_LIST, tolerances[k]);
+                        goto fail;
+                    }
+                    item = trim(eq + 1);
+                }
+                if ((m < 0) != (pass == 0))
+                    continue;
+                char shown[64];
+                snprintf(shown, sizeof(shown), "%s", item); /* tol_value cuts the unit off */
+                if (tol_value(c, m, item, &why, rel_set, abs_set) != 0) {
+                    snprintf(err, errlen, "--tolerance '%s': '%s': %s", tolerances[k], shown, why);
+                    goto fail;
+                }
+            }
+        }
+    }
+    if (compare != NULL) {
+        free(copy);
+        copy = strdup(compare);
+        if (copy == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        memset(c->on, 0, sizeof(c->on));
+        size_t on = 0;
+        char *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            char *item = trim(tok);
+            int m = cmp_index(item, strlen(item));
+            if (m < 0) {
+                snprintf(err, errlen, "--compare '%s': '%s': expected one of " CMP_LIST, compare,
+                         item);
+                goto fail;
+            }
+            c->on[m] = true;
+            on++;
+        }
+        if (on == 0) {
+            snprintf(err, errlen, "--compare '%s': expected metrics like p95,p99,errors", compare);
+            goto fail;
+        }
+    }
+    free(copy);
+    return c;
+fail:
+    free(copy);
+    free(c);
+    return NULL;
+}
+
+void verdict_cmp_free(verdict_cmp_t *c) { free(c); }
+
+/* What pacing a report records ("paced": true/false); false when it does not say. */
+static bool paced_of(const json_t *r, const char **why)
+{
+    const json_t *p = json_object_get(r, "paced");
+    const char *how = json_string_value(json_object_get(r, "pacing"));
+    *why = json_is_boolean(p) ? (how ? how : "") : "not recorded in the report";
+    return json_is_true(p);
+}
+
+typedef struct cmp_run {
+    const json_t *cur, *base;
+    double cur_dur, base_dur;
+    bool paced;               /* both runs paced: rps means the server's rate */
+    const verdict_cmp_t *c;
+    FILE *out;
+    json_t *rows;
+    int compared, regressions, skipped;
+    char *regr;               /* the REGRESSION lines, printed after the table */
+    size_t regr_len;
+    FILE *regr_f;
+} cmp_run_t;
+
+static void fmt_cmp(char *buf, size_t len, cmp_kind_t k, double v)
+{
+    if (k == C_LATENCY)
+        snprintf(buf, len, v < 10 ? "%.2fms" : "%.1fms", v);
+    else if (k == C_ERRORS)
+        snprintf(buf, len, "%.2f%%", v);
+    else
+        snprintf(buf, len, "%.1f/s", v);
+}
+
+static void add_row(cmp_run_t *r, const char *label, const json_t *be, size_t m, const char *result,
+                    double b, double cu, double limit, const char *reason)
+{
+    const cmp_metric_t *cm = &cmp_metrics[m];
+    char bs[32] = "-", cs[32] = "-", ls[32] = "-", ch[32] = "-";
+    if (strcmp(result, "skipped") != 0) {
+        fmt_cmp(bs, sizeof(bs), cm->kind, b);
+        fmt_cmp(cs, sizeof(cs), cm->kind, cu);
+        fmt_cmp(ls, sizeof(ls), cm->kind, limit);
+        if (cm->kind == C_ERRORS)
+            snprintf(ch, sizeof(ch), "%+.2fpp", cu - b);
+        else if (b > 0)
+            snprintf(ch, sizeof(ch), "%+.0f%%", 100 * (cu / b - 1));
+    }
+    char allowed[48] = "-";
+    if (strcmp(result, "skipped") != 0)
+        snprintf(allowed, sizeof(allowed), "%s %s", cm->kind == C_RPS ? ">=" : "<=", ls);
+    fprintf(r->out, "%-32.32s %-6s %10s %10s %8s %13s  %s%s%s\n", label, cm->name, bs, cs, ch,
+            allowed, result, reason ? ": " : "", reason ? reason : "");
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "entry", label, "method",
+                            be ? json_string_value(json_object_get(be, "method")) : "", "name",
+                            be ? json_string_value(json_object_get(be, "name")) : "Aggregated",
+                            "metric", cm->name, "result", result);
+    if (strcmp(result, "skipped") != 0) {
+        json_object_set_new(row, "baseline", json_real(b));
+        json_object_set_new(row, "current", json_real(cu));
+        json_object_set_new(row, "limit", json_real(limit));
+        json_object_set_new(row, "unit", json_string(cm->kind == C_ERRORS ? "%" : cmp_unit(cm->kind)));
+    }
+    if (reason)
+        json_object_set_new(row, "reason", json_string(reason));
+    json_array_append_new(r->rows, row);
+    if (strcmp(result, "regression") == 0)
+        fprintf(r->regr_f, "REGRESSION %s %s: %s, baseline %s (%s, allowed %s %s)\n", label,
+                cm->name, cs, bs, ch, cm->kind == C_RPS ? ">=" : "<=", ls);
+}
+
+static void compare_entry(cmp_run_t *r, const json_t *ce, const json_t *be, const char *label)
+{
+    double cc = num(ce, "count"), bc = num(be, "count");
+    double fewer = cc < bc ? cc : bc;
+    for (size_t m = 0; m < N_CMP; m++) {
+        const cmp_metric_t *cm = &cmp_metrics[m];
+        if (!r->c->on[m])
+            continue;
+        char why[160];
+        double need = cm->tail > 0 ? ceil(CMP_TAIL_MIN / cm->tail) : CMP_COUNT_MIN;
+        if (cm->kind == C_RPS && !r->paced)
+            continue; /* said once, in the notes */
+        if (fewer < need) {
+            snprintf(why, sizeof(why), "%.0f requests, %.0f needed", fewer, need);
+            add_row(r, label, be, m, "skipped", 0, 0, 0, why);
+            r->skipped++;
+            continue;
+        }
+        double b, cu, limit;
+        bool bad;
+        switch (cm->kind) {
+        case C_LATENCY:
+            b = num(be, cm->field), cu = num(ce, cm->field);
+            limit = b * (1 + r->c->rel[m]) + r->c->abs[m];
+            bad = cu > limit;
+            break;
+        case C_ERRORS:
+            b = 100 * num(be, "failures") / bc, cu = 100 * num(ce, "failures") / cc;
+            limit = fmin(b * (1 + r->c->rel[m]) + r->c->abs[m], 100.0);
+            bad = cu > limit;
+            break;
+        default:
+            b = r->base_dur > 0 ? bc / r->base_dur : 0, cu = r->cur_dur > 0 ? cc / r->cur_dur : 0;
+            limit = b * (1 - r->c->rel[m]) - r->c->abs[m];
+            if (limit < 0)
+                limit = 0;
+            bad = cu < limit;
+            break;
+        }
+        add_row(r, label, be, m, bad ? "regression" : "ok", b, cu, limit, NULL);
+        r->compared++;
+        r->regressions += bad;
+    }
+}
+
+json_t *verdict_baseline(const verdict_cmp_t *c, const json_t *report, const json_t *baseline,
+                         const char *baseline_name, FILE *out, bool *passed)
+{
+    cmp_run_t r = {.cur = report, .base = baseline, .c = c, .out = out,
+                   .cur_dur = num(report, "duration_s"), .base_dur = num(baseline, "duration_s")};
+    const char *cur_how, *base_how;
+    bool cur_paced = paced_of(report, &cur_how), base_paced = paced_of(baseline, &base_how);
+    r.paced = cur_paced && base_paced;
+    r.rows = json_array();
+    json_t *notes = json_array();
+    r.regr_f = open_memstream(&r.regr, &r.regr_len);
+    if (r.rows == NULL || notes == NULL || r.regr_f == NULL) {
+        json_decref(r.rows);
+        json_decref(notes);
+        if (r.regr_f)
+            fclose(r.regr_f);
+        free(r.regr);
+        *passed = false;
+        return NULL;
+    }
+    fprintf(out, "Baseline %s: this run %s%s%s%s, baseline %s%s%s%s\n", baseline_name,
+            cur_paced ? "paced" : "not paced", *cur_how ? " (" : "", cur_how, *cur_how ? ")" : "",
+            base_paced ? "paced" : "not paced", *base_how ? " (" : "", base_how,
+            *base_how ? ")" : "");
+    size_t irps = (size_t)cmp_index("rps", 3);
+    if (c->on[irps] && !r.paced) {
+        char note[256];
+        snprintf(note, sizeof(note), "rps not compared: %s was not paced (an unpaced closed "
+                 "model's rate measures the load generator's machine, not the server)",
+                 !cur_paced ? "this run" : "the baseline");
+        fprintf(out, "note: %s\n", note);
+        json_array_append_new(notes, json_string(note));
+    }
+    fprintf(out, "%-32s %-6s %10s %10s %8s %13s  %s\n", "entry", "metric", "baseline", "this run",
+            "change", "allowed", "result");
     size_t i;
     const json_t *be;
     json_array_foreach(json_object_get(baseline, "entries"), i, be) {
@@ -402,20 +721,34 @@ bool verdict_baseline(const json_t *report, const json_t *baseline, double toler
             snprintf(label, sizeof(label), "%s %s", sel.method, sel.name);
         const json_t *ce = find_entry(report, &sel);
         if (ce == NULL || num(ce, "count") <= 0) {
-            fprintf(out, "note: %s is in the baseline but made no requests in this run\n", label);
+            char note[600];
+            snprintf(note, sizeof(note), "%s is in the baseline but made no requests in this run",
+                     label);
+            fprintf(r.regr_f, "note: %s\n", note);
+            json_array_append_new(notes, json_string(note));
             continue;
         }
-        regressions += compare_entry(ce, be, cur_dur, base_dur, tolerance, label, out);
-        compared++;
+        compare_entry(&r, ce, be, label);
     }
     const json_t *ct = json_object_get(report, "total"), *bt = json_object_get(baseline, "total");
-    if (ct != NULL && bt != NULL && num(bt, "count") > 0)
-        regressions += compare_entry(ct, bt, cur_dur, base_dur, tolerance, "Aggregated", out);
-    if (regressions == 0)
-        fprintf(out, "PASS baseline: no regression in %d entries (tolerance %.0f%%)\n", compared,
-                100 * tolerance);
-    else
-        fprintf(out, "FAIL baseline: %d regression%s (tolerance %.0f%%)\n", regressions,
-                regressions == 1 ? "" : "s", 100 * tolerance);
-    return regressions == 0;
+    if (ct != NULL && bt != NULL && num(bt, "count") > 0 && num(ct, "count") > 0)
+        compare_entry(&r, ct, bt, "Aggregated");
+    fclose(r.regr_f);
+    if (r.regr)
+        fputs(r.regr, out);
+    free(r.regr);
+    json_t *tol = json_object();
+    for (size_t m = 0; m < N_CMP; m++)
+        if (c->on[m])
+            json_object_set_new(tol, cmp_metrics[m].name,
+                                json_pack("{s:f, s:f, s:s}", "relative", c->rel[m], "absolute",
+                                          c->abs[m], "absolute_unit", cmp_unit(cmp_metrics[m].kind)));
+    *passed = r.regressions == 0;
+    fprintf(out, "%s baseline: %d compared, %d regression%s, %d skipped (too few requests)\n",
+            *passed ? "PASS" : "FAIL", r.compared, r.regressions, r.regressions == 1 ? "" : "s",
+            r.skipped);
+    return json_pack("{s:s, s:b, s:i, s:i, s:i, s:{s:b, s:b}, s:o, s:o, s:o}", "file",
+                     baseline_name, "passed", *passed, "compared", r.compared, "regressions",
+                     r.regressions, "skipped", r.skipped, "paced", "run", cur_paced, "baseline",
+                     base_paced, "tolerance", tol, "rows", r.rows, "notes", notes);
 }

@@ -249,16 +249,20 @@ static void set_rate(worker_t *w, double rate)
 
 /* ---- stop */
 
+/* Ends every user now; their requests in flight count as unfinished. */
 static void free_all_users(worker_t *w)
 {
     for (size_t i = 0; i < w->users_cap; i++)
         if (w->users[i]) {
+            user_abandon(w->users[i]);
             user_free(w->users[i]);
             w->users[i] = NULL;
             atomic_fetch_add(&w->ended, 1);
         }
-    for (size_t i = 0; i < w->all_pool.n; i++)
+    for (size_t i = 0; i < w->all_pool.n; i++) {
+        user_abandon(w->all_pool.v[i]);
         user_free(w->all_pool.v[i]);
+    }
     w->all_pool.n = 0;
     for (size_t c = 0; c < w->cfg.plan->n_classes; c++) {
         w->free_pool[c].n = 0;

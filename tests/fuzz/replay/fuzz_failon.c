@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *report = json_loads(report_text, 0, NULL);
         FILE *sink = fopen("/dev/null", "w");
         if (report && sink) {
-            (void)verdict_check(v, report, sink);
+            (void)verdict_check(v, report, sink, NULL);
             (void)verdict_lost(v, report);
         }
         if (sink)

@@ -59,6 +59,7 @@ BPORT=$(t_port)
 t_bg noth2 python3 "$AIOTEST_SRC/tests/integration/h2/noth2.py" "$BPORT"
 t_wait_port "$BPORT"
 r_replay "$T_DIR/auto.json" --h2c --host "http://127.0.0.1:$BPORT" -u 2 --iterations 3 --report "$T_DIR/bad.json"
-t_eq "not h2: the run ends normally" 0 "$R_RC"
+# Every request failed: exit 1 (issue 12: nothing succeeded), after a normal end.
+t_eq "not h2: the run ends normally, exit 1" 1 "$R_RC"
 t_eq "not h2: every request is an h2_protocol failure" 24 \
     "$(r_json "$T_DIR/bad.json" 'r["total"]["fail"].get("h2_protocol", 0)')"

@@ -84,7 +84,8 @@ cat >"$T_DIR/rst.json" <<JSON
        {"method": "GET", "url": "/a"}, {"method": "GET", "url": "/rst"}, {"method": "GET", "url": "/b"}]}]}]}
 JSON
 r_replay "$T_DIR/rst.json" --ca "$T_DIR/srv.crt" -u 2 --iterations 5 --report "$T_DIR/rst.out.json"
-t_eq "RST_STREAM: the run goes on" 0 "$R_RC"
+# The reset requests failed: exit 1 without --fail-on (issue 12).
+t_eq "RST_STREAM: the run goes on, exit 1" 1 "$R_RC"
 t_eq "RST_STREAM: counted as h2_rst" 10 "$(r_entry "$T_DIR/rst.out.json" "GET GET /rst" fail | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read()).get("h2_rst", 0))')"
 t_eq "RST_STREAM: the other streams are fine" 00 \
     "$(r_entry "$T_DIR/rst.out.json" "GET GET /a" failures)$(r_entry "$T_DIR/rst.out.json" "GET GET /b" failures)"

@@ -86,7 +86,8 @@ cat >"$T_DIR/t.json" <<JSON
      {"parallel": true, "requests": [{"method": "GET", "url": "/api/item/8"}, {"method": "GET", "url": "/static/app.js"}]}]}]}
 JSON
 r_replay "$T_DIR/t.json" -u 2 --iterations 3 --timeout 100ms --report "$T_DIR/t.out.json"
-t_eq "timeouts: exit status" 0 "$R_RC"
+# Timed-out requests failed: exit 1 without --fail-on (issue 12).
+t_eq "timeouts: exit status" 1 "$R_RC"
 t_eq "timeouts: the slow ones" "6 6" "$(r_json "$T_DIR/t.out.json" \
     '" ".join(str(e["fail"].get("timeout", 0)) for e in r["entries"] if "item" in e["name"])')"
 t_eq "timeouts: the fast ones of the same steps" "6 0 6 0" "$(r_json "$T_DIR/t.out.json" \

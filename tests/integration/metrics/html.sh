@@ -11,8 +11,10 @@ m_scenario shop
 
 t_target --fail-rate 0.05 --delay-ms 2-20 --quiet
 m_replay replay.log "$SCENARIO" --host "$TARGET_URL" -u 4 -r 4 -t 4s \
-    --report "$T_DIR/run.json" --html "$T_DIR/report.html" --csv "$T_DIR/run"
-t_eq "aiotest-replay exit code" 0 "$M_RC"
+    --report "$T_DIR/run.json" --html "$T_DIR/report.html" --csv "$T_DIR/run" \
+    --fail-on 'p99<10s,errors<0.01%'
+# The target fails 5 % of the requests: errors<0.01% fails, exit 1.
+t_eq "aiotest-replay exit code" 1 "$M_RC"
 t_check "HTML report written" test -s "$T_DIR/report.html"
 t_check "CSV stats written" grep -q '^,Aggregated,' "$T_DIR/run_stats.csv"
 
@@ -48,7 +50,7 @@ from html.parser import HTMLParser
 class Svgs(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.svgs, self.cur, self.rows = {}, None, 0
+        self.svgs, self.cur, self.rows, self.table, self.cells = {}, None, {}, None, {}
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "svg" and a.get("id", "").startswith("chart-"):
@@ -56,11 +58,22 @@ class Svgs(HTMLParser):
             self.svgs[self.cur] = {"data": json.loads(a["data-points"]), "polyline": 0, "rect": 0, "text": 0}
         elif self.cur and tag in ("polyline", "rect", "text"):
             self.svgs[self.cur][tag] += 1
-        if tag == "tr":
-            self.rows += 1
+        if tag == "table":
+            self.table = a.get("id")
+        if tag == "tr" and self.table:
+            self.rows[self.table] = self.rows.get(self.table, 0) + 1
+            self.cells.setdefault(self.table, []).append([])
+        self.td = tag in ("td", "th")
+    def handle_data(self, data):
+        if getattr(self, "td", False) and self.table and self.cells.get(self.table):
+            self.cells[self.table][-1].append(data)
     def handle_endtag(self, tag):
         if tag == "svg":
             self.cur = None
+        if tag == "table":
+            self.table = None
+        if tag in ("td", "th"):
+            self.td = False
 
 p = Svgs()
 p.feed(open(sys.argv[1]).read())
@@ -69,7 +82,15 @@ hist, total = rep["history"], rep["total"]
 want = {"chart-rps", "chart-users", "chart-latency", "chart-histogram", "chart-failures"}
 assert want <= set(p.svgs), set(p.svgs)
 assert len(hist) >= 3, "history rows: %d" % len(hist)
-assert p.rows == 1 + len(rep["entries"]) + 1, "table rows %d" % p.rows
+assert p.rows["summary"] == 1 + len(rep["entries"]) + 1, "table rows %s" % p.rows
+# Status codes per entry: the header names each code, each row has the report's counts.
+st = p.cells["statuses"]
+codes = sorted({c for e in rep["entries"] for c in e["statuses"]}, key=int)
+assert st[0][2:2 + len(codes)] == codes, (st[0], codes)
+nr = len(st[0]) - 2 - len(codes)   # "no response: CATEGORY" columns follow the codes
+for row, e in zip(st[1:], rep["entries"] + [total]):
+    got = [int(x) for x in row[len(row) - nr - len(codes):len(row) - nr]]
+    assert got == [e["statuses"].get(c, 0) for c in codes], (row, e["statuses"])
 
 def close(a, b):
     return abs(a - b) <= 1e-6 * max(1.0, abs(b))
@@ -90,6 +111,9 @@ assert p.svgs["chart-histogram"]["rect"] >= len(bins)
 fails = dict(p.svgs["chart-failures"]["data"])
 assert fails == total["fail"], (fails, total["fail"])
 assert total["failures"] > 0 and p.svgs["chart-failures"]["rect"] >= len(fails)
+# The --fail-on lines, first in the page.
+th = p.cells["thresholds"]
+assert [r[:2] for r in th[1:]] == [["PASS", "p99<10s"], ["FAIL", "errors<0.01%"]], th
 print("charts: %d history rows, %d histogram bins, failures %s" % (len(hist), len(bins), fails))
 PY
 t_log "ok: SVG data match the report"

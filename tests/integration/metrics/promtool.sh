@@ -40,5 +40,6 @@ t_eq "requests on the final page" "$(m_json "$T_DIR/run.json" 'd["total"]["count
 t_eq "failures on the final page" "$(m_json "$T_DIR/run.json" 'd["total"]["failures"]')" "$(sumof 'aiotest_request_failures_total{')"
 t_eq "stage after the run" 0 "$(sumof 'aiotest_stage ')"
 wait "$REPLAY_PID"
-t_eq "aiotest-replay exit code" 0 "$?"
+# --fail-rate 0.2: failed requests, so exit 1 without --fail-on (issue 12).
+t_eq "aiotest-replay exit code" 1 "$?"
 m_no_sanitizer_report "$T_DIR/replay.log"

@@ -8,7 +8,8 @@ fails() { r_json "$1" "r['total']['fail'].get('$2', 0)"; }
 # --fail-rate 0.1: 10 % +- 2 % of the requests fail as "http".
 t_target --quiet --fail-rate 0.1
 r_replay "$SCN" --host "$TARGET_URL" -u 10 -t 2s --report "$T_DIR/rate.json"
-t_eq "fail rate: exit status" 0 "$R_RC"
+# Failed requests without --fail-on: exit 1 (issue 12: Locust's convention).
+t_eq "fail rate: exit status" 1 "$R_RC"
 n=$(r_json "$T_DIR/rate.json" 'r["total"]["count"]')
 t_check "fail rate: enough requests ($n)" r_in 2000 1000000000 "$n"
 ratio=$(r_json "$T_DIR/rate.json" 'r["total"]["fail"]["http"] / r["total"]["count"]')
@@ -29,7 +30,7 @@ t_check "fail-fast: report still written" test -s "$T_DIR/ff.json"
 DEAD=$(t_port)
 start=$SECONDS
 r_replay "$SCN" --host "http://127.0.0.1:$DEAD" -u 2 -t 1s --report "$T_DIR/dead.json"
-t_eq "stopped server: exit status" 0 "$R_RC"
+t_eq "stopped server: exit status (nothing succeeded)" 1 "$R_RC"
 t_check "stopped server: ended in time" r_in 0 10 $((SECONDS - start))
 t_check "stopped server: connect failures" r_in 1 1e12 "$(fails "$T_DIR/dead.json" connect)"
 t_eq "stopped server: every request failed" "$(r_json "$T_DIR/dead.json" 'r["total"]["count"]')" \
@@ -47,7 +48,7 @@ while True:
 ' "$SILENT"
 t_wait_port "$SILENT"
 r_replay "$SCN" --host "http://127.0.0.1:$SILENT" -u 3 -t 2s --timeout 500ms --report "$T_DIR/silent.json"
-t_eq "silent server: exit status" 0 "$R_RC"
+t_eq "silent server: exit status (nothing succeeded)" 1 "$R_RC"
 t=$(fails "$T_DIR/silent.json" timeout)
 t_check "silent server: timeouts ($t)" r_in 3 1e12 "$t"
 t_eq "silent server: every request timed out" "$(r_json "$T_DIR/silent.json" 'r["total"]["count"]')" "$t"
@@ -59,6 +60,6 @@ t_check "silent server: latency is the timeout ($p50)" \
 t_selfsigned bad
 t_target --quiet --tls "$T_DIR/bad.crt" "$T_DIR/bad.key"
 r_replay "$SCN" --host "https://127.0.0.1:$TARGET_PORT" -u 2 -t 1s --report "$T_DIR/tls.json"
-t_eq "bad certificate: exit status" 0 "$R_RC"
+t_eq "bad certificate: exit status (nothing succeeded)" 1 "$R_RC"
 t_check "bad certificate: tls failures" r_in 1 1e12 "$(fails "$T_DIR/tls.json" tls)"
 t_check "bad certificate: one clear line on stderr" grep -q "TLS handshake with https://127.0.0.1:$TARGET_PORT failed: .*--ca" "$T_DIR/replay.err"

@@ -31,8 +31,11 @@ sleep 1.5
 start=$SECONDS
 kill -INT "$PID"; sleep 0.3; kill -TERM "$PID"
 wait "$PID"
-t_eq "immediate stop: exit status" 0 "$?"
+# The requests cut short are unfinished failures: exit 1 without --fail-on.
+t_eq "immediate stop: exit status" 1 "$?"
 r_clean "$T_DIR/err2.txt"
 t_check "immediate stop: did not wait for the 5 s answers" r_in 0 3 $((SECONDS - start))
 t_check "immediate stop: report written" test -s "$T_DIR/r2.json"
 t_eq "immediate stop: marked interrupted" True "$(r_json "$T_DIR/r2.json" 'r["interrupted"]')"
+t_check "immediate stop: the 5 s requests cut short count as unfinished" \
+    r_in 1 4 "$(r_json "$T_DIR/r2.json" 'r["total"]["fail"].get("unfinished", 0)')"

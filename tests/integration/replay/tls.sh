@@ -34,7 +34,7 @@ t_check "TLS sessions resumed on reconnect" r_in 6 40 "$(grep -c ' r$' "$T_DIR/a
 
 : >"$T_DIR/access.log"
 r_replay "$T_DIR/get.json" -u 2 --iterations 3 --report "$T_DIR/bad.json"
-t_eq "without --ca: exit status (the run itself is fine)" 0 "$R_RC"
+t_eq "without --ca: exit status (no request succeeded)" 1 "$R_RC"
 t_eq "without --ca: every request is a tls failure" 6 "$(r_json "$T_DIR/bad.json" 'r["total"]["fail"].get("tls", 0)')"
 t_check "without --ca: the reason on stderr" grep -q "certificate verify failed.*--ca FILE" "$T_DIR/replay.err"
 t_eq "without --ca: nothing reached nginx" 0 "$(grep -c . "$T_DIR/access.log")"

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "verdict.h"
 
 typedef struct fixture {
     char dir[64];
@@ -241,12 +242,93 @@ static void test_html_empty_run(void **state)
     stats_free(s);
 }
 
+/* The text between the start of the element with id and its end tag. */
+static char *element(const char *html, const char *tag, const char *id)
+{
+    char open[96], close[16];
+    snprintf(open, sizeof(open), "<%s id=\"%s\"", tag, id);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    const char *a = strstr(html, open);
+    if (a == NULL)
+        return NULL;
+    const char *b = strstr(a, close);
+    assert_non_null(b);
+    return strndup(a, (size_t)(b - a));
+}
+
+/* --fail-on lines, the baseline table and the status codes per entry. */
+static void test_html_verdicts(void **state)
+{
+    fixture_t *f = *state;
+    char path[128], err[256];
+    FILE *devnull = fopen("/dev/null", "w");
+    verdict_t *v = verdict_parse("p99<1s,errors<1%", err, sizeof(err));
+    assert_non_null(v);
+    json_t *lines = json_array();
+    assert_false(verdict_check(v, f->report, devnull, lines));
+    json_object_set_new(f->report, "thresholds", lines);
+    verdict_free(v);
+    /* The run compared with itself, made slower: the POST entry's p50 regressed. */
+    json_t *base = json_deep_copy(f->report);
+    json_t *order = json_array_get(json_object_get(base, "entries"), 1);
+    json_object_set_new(order, "p50_ms", json_real(10.0));
+    verdict_cmp_t *c = verdict_cmp_new(NULL, 0, NULL, err, sizeof(err));
+    assert_non_null(c);
+    bool passed = true;
+    json_t *b = verdict_baseline(c, f->report, base, "base<1>.json", devnull, &passed);
+    assert_false(passed);
+    json_object_set_new(f->report, "baseline", b);
+    verdict_cmp_free(c);
+    json_decref(base);
+    fclose(devnull);
+
+    snprintf(path, sizeof(path), "%s/verdicts.html", f->dir);
+    assert_int_equal(report_write_html(path, f->report, err, sizeof(err)), 0);
+    char *html = slurp(path);
+    char *t = element(html, "table", "thresholds");
+    assert_non_null(t);
+    assert_non_null(strstr(t, ">PASS</td><td class=\"l\">p99&lt;1s</td>"));
+    assert_non_null(strstr(t, ">FAIL</td><td class=\"l\">errors&lt;1%</td><td>"));
+    free(t);
+    char *verdict = element(html, "p", "baseline-verdict");
+    assert_non_null(verdict);
+    assert_non_null(strstr(verdict, "FAIL</b> against base&lt;1&gt;.json"));
+    free(verdict);
+    t = element(html, "table", "baseline");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "/order &quot;&lt;new&gt;&quot;</td><td class=\"l\">p50</td><td>10.0 ms</td><td>120.0 ms</td><td>13.0 ms</td><td class=\"l bad\">regression</td>"));
+    /* 1717 requests in the total: p99 needs 2000, so it is skipped and says why. */
+    assert_non_null(strstr(t, "skipped: 1717 requests, 2000 needed"));
+    free(t);
+    t = element(html, "table", "statuses");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "<th>200</th><th>500</th><th>no response: reset</th>"));
+    /* GET: every request answered 200; POST: some 500, the others reset. */
+    unsigned long long ok = stats_status_count(f->s, 0, 200), e500 = stats_status_count(f->s, 1, 500),
+                       reset = stats_noresp_count(f->s, 1, STATS_PROTO_H1, STATS_FAIL_RESET);
+    assert_int_equal(ok, 1500);
+    assert_int_equal(e500 + reset, 217);
+    assert_true(e500 > 0 && reset > 0);
+    char want[160];
+    snprintf(want, sizeof(want), "<td>%llu</td><td>0</td><td>0</td></tr>", ok);
+    assert_non_null(strstr(t, want));
+    snprintf(want, sizeof(want), "<td>0</td><td class=\"bad\">%llu</td><td class=\"bad\">%llu</td></tr>",
+             e500, reset);
+    assert_non_null(strstr(t, want));
+    snprintf(want, sizeof(want), "<td>%llu</td><td class=\"bad\">%llu</td><td class=\"bad\">%llu</td></tr>",
+             ok, e500, reset);
+    assert_non_null(strstr(t, want));
+    free(t);
+    free(html);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_empty_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_verdicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

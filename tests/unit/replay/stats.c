@@ -58,6 +58,8 @@ static void test_names(void **state)
     assert_string_equal(stats_names_method(f->names, f->post), "POST");
     assert_string_equal(stats_fail_name(STATS_FAIL_H2_GOAWAY), "h2_goaway");
     assert_int_equal(stats_fail_from_name("tls"), STATS_FAIL_TLS);
+    assert_string_equal(stats_fail_name(STATS_FAIL_UNFINISHED), "unfinished");
+    assert_int_equal(stats_fail_from_name("unfinished"), STATS_FAIL_UNFINISHED);
     assert_int_equal(stats_fail_from_name("nope"), -1);
     assert_int_equal(stats_proto_from_name("h2"), STATS_PROTO_H2);
     assert_string_equal(stats_display_name("GET", "GET /api/search"), "/api/search");

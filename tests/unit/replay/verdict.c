@@ -35,6 +35,18 @@ static json_t *make_report(uint64_t slow_us, int fail_every, int n)
     return r;
 }
 
+/* Items of a --fail-on list (commas outside [ ]). */
+static size_t verdict_count(const char *spec)
+{
+    size_t n = 1;
+    int depth = 0;
+    for (const char *p = spec; *p; p++) {
+        depth += (*p == '[') - (*p == ']');
+        n += *p == ',' && depth == 0;
+    }
+    return n;
+}
+
 static char *run_check(const char *spec, const json_t *report, bool *result)
 {
     char err[256], *buf = NULL;
@@ -43,8 +55,21 @@ static char *run_check(const char *spec, const json_t *report, bool *result)
     if (v == NULL)
         fail_msg("parse '%s': %s", spec, err);
     FILE *out = open_memstream(&buf, &len);
-    *result = verdict_check(v, report, out);
+    json_t *lines = json_array();
+    *result = verdict_check(v, report, out, lines);
     fclose(out);
+    /* The report's "thresholds" say the same as the printed lines. */
+    assert_int_equal(json_array_size(lines), verdict_count(spec));
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l) {
+        assert_non_null(strstr(buf, json_string_value(json_object_get(l, "threshold"))));
+        assert_non_null(strstr(buf, json_is_true(json_object_get(l, "passed")) ? "PASS" : "FAIL"));
+        if (!*result)
+            continue;
+        assert_true(json_is_true(json_object_get(l, "passed")));
+    }
+    json_decref(lines);
     verdict_free(v);
     return buf;
 }
@@ -140,13 +165,46 @@ static void test_lost(void **state)
     json_decref(r);
 }
 
-static bool run_baseline(const json_t *cur, const json_t *base, double tol, char **text)
+/* Runs a baseline comparison with --tolerance items tol (NULL: none) and
+ * --compare cmp; the printed text in *text, the JSON result in *res. */
+static bool run_baseline(const json_t *cur, const json_t *base, const char *tol, const char *cmp,
+                         char **text, json_t **res)
 {
+    char err[256], buf[256];
+    /* Several --tolerance values, separated by ';' here. */
+    const char *tols[4];
+    size_t n = 0;
+    snprintf(buf, sizeof(buf), "%s", tol ? tol : "");
+    for (char *save = NULL, *t = strtok_r(buf, ";", &save); t && n < 4; t = strtok_r(NULL, ";", &save))
+        tols[n++] = t;
+    verdict_cmp_t *c = verdict_cmp_new(tols, n, cmp, err, sizeof(err));
+    if (c == NULL)
+        fail_msg("verdict_cmp_new: %s", err);
     size_t len = 0;
+    bool ok = false;
     FILE *out = open_memstream(text, &len);
-    bool ok = verdict_baseline(cur, base, tol, out);
+    json_t *j = verdict_baseline(c, cur, base, "base.json", out, &ok);
     fclose(out);
+    verdict_cmp_free(c);
+    assert_non_null(j);
+    assert_int_equal(json_is_true(json_object_get(j, "passed")), ok);
+    if (res)
+        *res = j;
+    else
+        json_decref(j);
     return ok;
+}
+
+/* The JSON row of (entry label, metric), or NULL. */
+static const json_t *row_of(const json_t *res, const char *entry, const char *metric)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(res, "rows"), i, r)
+        if (strcmp(json_string_value(json_object_get(r, "entry")), entry) == 0 &&
+            strcmp(json_string_value(json_object_get(r, "metric")), metric) == 0)
+            return r;
+    return NULL;
 }
 
 static void test_baseline(void **state)
@@ -157,24 +215,113 @@ static void test_baseline(void **state)
     json_t *slow = make_report(200000, 0, 500);
     json_t *failing = make_report(100000, 10, 500);
     char *text;
-    assert_true(run_baseline(same, base, 0.10, &text));
-    assert_non_null(strstr(text, "PASS baseline: no regression in 4 entries (tolerance 10%)"));
+    json_t *res;
+    assert_true(run_baseline(same, base, NULL, NULL, &text, &res));
+    assert_non_null(strstr(text, "PASS baseline: 16 compared, 0 regressions, 4 skipped (too few requests)"));
+    /* 500 requests: p99 needs 20 beyond it, so 2000; named per entry. */
+    assert_non_null(strstr(text, "skipped: 500 requests, 2000 needed"));
+    assert_string_equal(json_string_value(json_object_get(row_of(res, "GET /api/search", "p99"), "result")),
+                        "skipped");
+    assert_string_equal(json_string_value(json_object_get(row_of(res, "GET /api/search", "p50"), "result")),
+                        "ok");
+    /* Reports that do not say they were paced: rps is not compared, and that is said. */
+    assert_non_null(strstr(text, "rps not compared"));
+    assert_null(row_of(res, "Aggregated", "rps"));
+    json_decref(res);
     free(text);
-    assert_false(run_baseline(slow, base, 0.10, &text));
-    assert_non_null(strstr(text, "REGRESSION GET /api/search p99: 200.0ms, baseline 100.0ms"));
-    assert_non_null(strstr(text, "REGRESSION GET /api/search p50"));
-    assert_null(strstr(text, "GET /fast"));
+
+    assert_false(run_baseline(slow, base, NULL, NULL, &text, &res));
+    assert_non_null(strstr(text, "REGRESSION GET /api/search p50: 200.0ms, baseline 100.0ms (+100%, allowed <= 112.0ms)"));
+    assert_non_null(strstr(text, "REGRESSION GET /api/search p95"));
+    assert_null(strstr(text, "REGRESSION GET /fast"));
+    assert_non_null(strstr(text, "FAIL baseline"));
+    const json_t *row = row_of(res, "GET /api/search", "p50");
+    assert_string_equal(json_string_value(json_object_get(row, "result")), "regression");
+    assert_true(json_real_value(json_object_get(row, "limit")) > 111.9);
+    json_decref(res);
     free(text);
-    assert_false(run_baseline(failing, base, 0.10, &text));
+
+    assert_false(run_baseline(failing, base, NULL, NULL, &text, NULL));
     assert_non_null(strstr(text, "REGRESSION POST /order errors: 10.00%, baseline 0.00%"));
     free(text);
     /* A tolerance of 150 % accepts the 2x slower run. */
-    assert_true(run_baseline(slow, base, 1.5, &text));
+    assert_true(run_baseline(slow, base, "150%", NULL, &text, NULL));
     free(text);
-    json_decref(base);
+    /* Per metric: p50 may be 200 ms worse, p95 keeps its default. */
+    assert_false(run_baseline(slow, base, "p50=10%,200ms", NULL, &text, NULL));
+    assert_null(strstr(text, "REGRESSION GET /api/search p50"));
+    assert_non_null(strstr(text, "REGRESSION GET /api/search p95"));
+    free(text);
+    /* --compare: only what is asked. */
+    assert_true(run_baseline(slow, base, NULL, "errors", &text, &res));
+    assert_null(row_of(res, "GET /api/search", "p50"));
+    assert_non_null(row_of(res, "POST /order", "errors"));
+    json_decref(res);
+    free(text);
     json_decref(same);
     json_decref(slow);
     json_decref(failing);
+
+    /* Sub-millisecond latencies: +1.9 ms is under the default 2 ms floor, over a 1 ms one. */
+    json_t *quick = make_report(50, 0, 500), *quick2 = make_report(1950, 0, 500);
+    assert_true(run_baseline(quick2, quick, NULL, "p50", &text, NULL));
+    free(text);
+    assert_false(run_baseline(quick2, quick, "10%,1ms", "p50", &text, NULL));
+    assert_non_null(strstr(text, "REGRESSION GET /api/search p50"));
+    free(text);
+    /* A per-metric item wins over a later global one (two --tolerance values). */
+    assert_true(run_baseline(quick2, quick, "p50=3ms;1ms", "p50", &text, NULL));
+    free(text);
+
+    /* Paced runs compare rps: the same requests in twice the time is half the rate. */
+    json_t *paced = make_report(100000, 0, 500), *paced_slow = make_report(100000, 0, 500);
+    json_object_set_new(paced, "paced", json_true());
+    json_object_set_new(paced_slow, "paced", json_true());
+    json_object_set_new(paced_slow, "duration_s", json_real(20.0));
+    assert_false(run_baseline(paced_slow, paced, NULL, NULL, &text, NULL));
+    assert_non_null(strstr(text, "REGRESSION Aggregated rps: 100.0/s, baseline 200.0/s"));
+    assert_null(strstr(text, "rps not compared"));
+    free(text);
+    assert_true(run_baseline(paced_slow, paced, "rps=60%", NULL, &text, NULL));
+    free(text);
+    /* One side unpaced: not compared. */
+    json_object_set_new(paced, "paced", json_false());
+    assert_true(run_baseline(paced_slow, paced, NULL, NULL, &text, NULL));
+    assert_non_null(strstr(text, "rps not compared: the baseline was not paced"));
+    free(text);
+    json_decref(paced);
+    json_decref(paced_slow);
+    json_decref(quick);
+    json_decref(quick2);
+    json_decref(base);
+}
+
+static void test_tolerance_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tol, *cmp, *msg;
+    } bad[] = {
+        {"p42=10%", NULL, "expected a metric before '='"},
+        {"errors=2ms", NULL, "a duration floor fits latency metrics only"},
+        {"p99=1pp", NULL, "a 'pp' floor fits errors only"},
+        {"10", NULL, "or a fraction 0..1"},
+        {"10%,fast", NULL, "'fast': expected 10% (relative)"},
+        {NULL, "p99,bogus", "--compare 'p99,bogus': 'bogus': expected one of p50"},
+        {NULL, ",", "--compare ',': expected metrics"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        const char *tols[] = {bad[i].tol};
+        verdict_cmp_t *c = verdict_cmp_new(tols, bad[i].tol ? 1 : 0, bad[i].cmp, err, sizeof(err));
+        assert_null(c);
+        if (strstr(err, bad[i].msg) == NULL)
+            fail_msg("'%s'/'%s': got '%s'", bad[i].tol ? bad[i].tol : "", bad[i].cmp ? bad[i].cmp : "", err);
+    }
+    const char *ok[] = {"10%,2ms", "p99=20%,5ms", "errors=0.5pp,rps=5%,3/s", "0.1"};
+    verdict_cmp_t *c = verdict_cmp_new(ok, 4, "p50,p99,errors,rps", NULL, 0);
+    assert_non_null(c);
+    verdict_cmp_free(c);
 }
 
 int main(void)
@@ -184,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_lost),
         cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_tolerance_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ typedef struct side {
     int64_t start_us;   /* time of the current message's first byte */
     entry_t *e;         /* exchange of the message being read (NULL: none, orphan or interim) */
     int status;         /* response side: status of the message being read */
+    bool taint;         /* the chunk being parsed crossed a conflicting retransmission */
 } side_t;
 
 enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER };
@@ -154,6 +155,13 @@ static entry_t *answered(h1flow_t *f)
 
 /* ---- parser callbacks */
 
+/* The message being read received bytes of a tainted chunk. */
+static void check_taint(side_t *s)
+{
+    if (s->taint && s->e != NULL && s->e->x != NULL)
+        pcx_incomplete(s->e->x, s->client ? PCX_WHY_CONFLICT_REQUEST : PCX_WHY_CONFLICT_RESPONSE);
+}
+
 static int on_begin(http_parser *p)
 {
     h1msg_t *m = p->data;
@@ -202,6 +210,7 @@ static int request_head(side_t *s, h1msg_t *m)
         pcx_end(x, 0);
         return -1;
     }
+    check_taint(s);
     return 0;
 }
 
@@ -224,6 +233,7 @@ static int response_head(side_t *s, h1msg_t *m)
     }
     s->e = e;
     e->resp_started = true;
+    check_taint(s);
     /* an answer to h2c is recorded from stream 1, not this 101 */
     if (!(s->status == 101 && e == f->up_entry && f->up == UP_H2))
         pcx_resp_head(e->x, s->status, &m->headers, s->start_us);
@@ -239,6 +249,7 @@ static int on_head(void *ctx, h1msg_t *m)
 static int on_body(void *ctx, const char *p, size_t n)
 {
     side_t *s = ctx;
+    check_taint(s);
     if (s->e != NULL) {
         if (s->client)
             pcx_req_body(s->e->x, p, n);
@@ -433,7 +444,9 @@ enum h1flow_result h1flow_data(h1flow_t *f, bool client, const uint8_t *p, size_
         *used = 0;
         return f->upgraded ? H1FLOW_H2 : H1FLOW_OTHER;
     }
-    *used = feed(f, client ? &f->req : &f->resp, p, n, ts_us);
+    side_t *s = client ? &f->req : &f->resp;
+    *used = feed(f, s, p, n, ts_us);
+    s->taint = false;
     if (f->upgraded != NULL)
         return H1FLOW_H2;
     return f->up == UP_OTHER ? H1FLOW_OTHER : H1FLOW_OK;
@@ -450,6 +463,13 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
     cut(s, why);
     side_reset(s, true);
     end_finished(f);
+}
+
+void h1flow_conflict(h1flow_t *f, bool client)
+{
+    side_t *s = client ? &f->req : &f->resp;
+    s->taint = true;
+    check_taint(s); /* a message in the middle is crossed too */
 }
 
 void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us)

@@ -37,6 +37,9 @@ enum h1flow_result h1flow_data(h1flow_t *f, bool client, const uint8_t *p, size_
                                int64_t ts_us, size_t *used);
 /* n bytes of that direction are missing from the capture. */
 void h1flow_gap(h1flow_t *f, bool client, uint64_t n);
+/* The next bytes of that direction hold some that the capture saw twice with
+ * different content: the messages they belong to are flagged incomplete. */
+void h1flow_conflict(h1flow_t *f, bool client);
 /* That direction ended (FIN): completes a close-delimited response. */
 void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us);
 

@@ -363,6 +363,13 @@ void h2flow_data(h2flow_t *f, bool client, const uint8_t *p, size_t n, int64_t t
     }
 }
 
+void h2flow_conflict(h2flow_t *f, bool client)
+{
+    for (stream_t *s = f->streams; s; s = s->next)
+        if (s->x && !(client ? s->req_done : s->resp_done))
+            pcx_incomplete(s->x, client ? PCX_WHY_CONFLICT_REQUEST : PCX_WHY_CONFLICT_RESPONSE);
+}
+
 void h2flow_gap(h2flow_t *f, bool client, uint64_t n, int64_t ts_us)
 {
     if (f->dead)

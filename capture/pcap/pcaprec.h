@@ -79,6 +79,12 @@ void pcx_resp_body(pcx_t *x, const void *p, size_t n);
 bool pcx_has_response(const pcx_t *x);
 /* An HTTP/1.1 request upgraded to h2c is answered on HTTP/2 stream 1. */
 void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id);
+/* Reasons given to pcx_incomplete by more than one reader. */
+#define PCX_WHY_CONFLICT_REQUEST \
+    "conflicting retransmission in the request: the capture saw two versions of some bytes (the first seen kept)"
+#define PCX_WHY_CONFLICT_RESPONSE \
+    "conflicting retransmission in the response: the capture saw two versions of some bytes (the first seen kept)"
+
 /* Flags the exchange incomplete; the first reason is kept (later ones are
  * consequences of it). */
 void pcx_incomplete(pcx_t *x, const char *reason);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/time.h>
 #include <pcap/pcap.h>
 
@@ -88,6 +89,13 @@ static int set_filter(pcap_t *p, const pcapsrc_opts_t *o, const char *where)
     return rc;
 }
 
+/* After a stop signal: the packets the kernel captured before it are still
+ * in the ring (a block is handed over only when full or when its timer of
+ * READ_TIMEOUT_MS fires); read them, so that what was on the wire before
+ * Ctrl-C is recorded, and stop once the ring stayed empty for three timer
+ * periods. */
+static void drain_ring(pcap_t *p, tcpflow_table_t *t, int dlt, counts_t *c, int64_t *last_us);
+
 /* One frame down to its TCP segment, counting what is not one. */
 static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, const uint8_t *data, counts_t *c)
 {
@@ -125,14 +133,15 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             "aiotest-capture: done: %llu packets, %llu TCP connections, %llu exchanges written "
             "(%llu incomplete), %llu skipped (%llu messages not recorded, %llu bytes not HTTP, "
             "%llu non-IP, %llu non-TCP, %llu fragments, %llu malformed, %llu cut by the snap length), "
-            "%llu retransmissions, %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out, "
+            "%llu retransmissions, %llu conflicting (first seen kept), %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out, "
             "%llu written out of order%s\n",
             (unsigned long long)c->packets, (unsigned long long)ts.flows, (unsigned long long)rs.exchanges,
             (unsigned long long)rs.incomplete,
             (unsigned long long)(rs.skipped + c->not_ip + c->not_tcp + c->fragments + c->malformed + c->snapped),
             (unsigned long long)rs.skipped, (unsigned long long)rs.skipped_bytes, (unsigned long long)c->not_ip,
             (unsigned long long)c->not_tcp, (unsigned long long)c->fragments, (unsigned long long)c->malformed,
-            (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.gaps,
+            (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.conflicts,
+            (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
             (unsigned long long)rs.out_of_order, drops);
 }
@@ -267,6 +276,8 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
             break;
         }
     }
+    if (live && stop_signal)
+        drain_ring(p, t, dlt, &c, &last_us);
     tcpflow_end_all(t, last_us);
     report(&c, t, rec, p, live);
 out:
@@ -277,4 +288,34 @@ out:
     }
     pcap_close(p);
     return rc;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void drain_ring(pcap_t *p, tcpflow_table_t *t, int dlt, counts_t *c, int64_t *last_us)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_setnonblock(p, 1, errbuf) != 0)
+        return;
+    int64_t quiet_since = mono_us();
+    while (mono_us() - quiet_since < 3 * READ_TIMEOUT_MS * 1000) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int n = pcap_next_ex(p, &h, &data);
+        if (n == 1) {
+            packet(t, dlt, h, data, c);
+            *last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+            quiet_since = mono_us();
+        } else if (n == 0) {
+            struct timespec pause = { .tv_nsec = 10 * 1000000 };
+            nanosleep(&pause, NULL);
+        } else {
+            return;
+        }
+    }
 }

@@ -41,11 +41,15 @@ typedef struct tcpflow_ops {
     /* The connection is over (both FINs, RST, idle, end of capture); the
      * caller frees flow. */
     void (*close)(void *flow, int64_t ts_us);
+    /* The next data of side holds bytes that the capture saw twice with
+     * different content (the first seen are handed on). May be NULL. */
+    void (*conflict)(void *flow, int side, int64_t ts_us);
 } tcpflow_ops_t;
 
 typedef struct tcpflow_stats {
     uint64_t flows;        /* connections opened */
     uint64_t retrans;      /* segments whose bytes were all seen before */
+    uint64_t conflicts;    /* segments that overlap bytes seen before with other bytes */
     uint64_t gaps;         /* holes given up */
     uint64_t gap_bytes;
     uint64_t over_limit;   /* holes given up because of the memory limits */

@@ -19,9 +19,31 @@
 #define READ_TIMEOUT_MS 100
 #define EXPIRE_EVERY_US (10 * 1000000LL)
 
+#define MAX_NAMED 32
+
+/* What the frames that were not TCP carried, by name (static strings). */
+typedef struct named {
+    const char *what;
+    uint64_t n;
+} named_t;
+
 typedef struct counts {
     uint64_t packets, not_ip, not_tcp, fragments, malformed, snapped;
+    named_t named[MAX_NAMED];
 } counts_t;
+
+static void count_named(counts_t *c, const char *what)
+{
+    if (what == NULL)
+        what = "unknown";
+    for (size_t i = 0; i < MAX_NAMED; i++) {
+        if (c->named[i].what == NULL || c->named[i].what == what || strcmp(c->named[i].what, what) == 0) {
+            c->named[i].what = what;
+            c->named[i].n++;
+            return;
+        }
+    }
+}
 
 static volatile sig_atomic_t stop_signal;
 static pcap_t *live_handle;
@@ -102,20 +124,43 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     const uint8_t *ip;
     size_t iplen;
     ip_tcpseg_t seg;
+    const char *what = NULL;
     c->packets++;
-    if (!link_supported(dlt) || link_ip(dlt, data, h->caplen, &ip, &iplen) != LINK_IP) {
+    if (!link_supported(dlt)) {
         c->not_ip++;
+        count_named(c, "link type not supported");
         return;
     }
-    switch (ip_tcp(ip, iplen, &seg)) {
-    case IP_TCP:
-        tcpflow_segment(t, &seg, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
-        return;
-    case IP_NOT_TCP: c->not_tcp++; return;
-    case IP_FRAGMENT: c->fragments++; return;
-    case IP_MALFORMED:
-        if (h->caplen < h->len) c->snapped++; else c->malformed++;
-        return;
+    enum link_result lr = link_ip(dlt, data, h->caplen, &ip, &iplen, &what);
+    /* a tunnel's Ethernet frame goes through the link layer again (ip.c
+     * bounds the nesting of IP tunnels; this, of Ethernet ones) */
+    for (int depth = 0; lr == LINK_IP; depth++) {
+        switch (ip_tcp(ip, iplen, &seg)) {
+        case IP_TCP:
+            tcpflow_segment(t, &seg, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
+            return;
+        case IP_NOT_TCP: c->not_tcp++; count_named(c, seg.what); return;
+        case IP_FRAGMENT: c->fragments++; return;
+        case IP_MALFORMED:
+            if (h->caplen < h->len) c->snapped++; else c->malformed++;
+            return;
+        case IP_ETHERNET:
+            if (depth == 4) {
+                c->not_tcp++;
+                count_named(c, "tunnels nested too deep");
+                return;
+            }
+            lr = link_ethernet(seg.payload, seg.len, &ip, &iplen, &what);
+            break;
+        }
+    }
+    if (lr == LINK_SHORT && h->caplen < h->len) {
+        c->snapped++;
+    } else if (lr == LINK_SHORT) {
+        c->malformed++;
+    } else {
+        c->not_ip++;
+        count_named(c, what);
     }
 }
 
@@ -144,6 +189,23 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
             (unsigned long long)rs.out_of_order, drops);
+    /* what the non-IP and non-TCP frames were, most frequent first */
+    named_t v[MAX_NAMED];
+    size_t n = 0;
+    for (; n < MAX_NAMED && c->named[n].what; n++)
+        v[n] = c->named[n];
+    if (n == 0)
+        return;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j].n > v[j - 1].n; j--) {
+            named_t tmp = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = tmp;
+        }
+    fprintf(stderr, "aiotest-capture: not TCP/IP:");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s %llu", i ? "," : "", v[i].what, (unsigned long long)v[i].n);
+    fputc('\n', stderr);
 }
 
 /* libpcap 1.10 stops at the second interface of a pcapng file when its link
@@ -234,7 +296,8 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
     if (!link_supported(dlt)) {
         const char *name = pcap_datalink_val_to_name(dlt);
         fprintf(stderr, "aiotest-capture: %s: link type %s (%d) is not supported; expected Ethernet, "
-                "Linux cooked (SLL, SLL2), BSD loopback, raw IP or NFLOG\n", where, name ? name : "?", dlt);
+                "Linux cooked (SLL, SLL2), BSD loopback, raw IP, NFLOG, Cisco HDLC, PPP, PPPoE or 802.11 "
+                "(plain, radiotap, AVS, Prism)\n", where, name ? name : "?", dlt);
         goto out;
     }
     rec = pcaprec_open(&o->rec, err, sizeof err);

@@ -111,6 +111,18 @@ static int set_filter(pcap_t *p, const pcapsrc_opts_t *o, const char *where)
     return rc;
 }
 
+/* A packet's time in µs. A file's timestamp can be anything (a pcapng
+ * interface with a resolution of seconds and a 64-bit count is 2^64 s):
+ * times past what µs in 63 bits hold are clamped, never overflowed. */
+static int64_t ts_of(const struct pcap_pkthdr *h)
+{
+    int64_t us;
+    if (__builtin_mul_overflow((int64_t)h->ts.tv_sec, (int64_t)1000000, &us) ||
+        __builtin_add_overflow(us, (int64_t)h->ts.tv_usec, &us))
+        return h->ts.tv_sec < 0 ? INT64_MIN / 2 : INT64_MAX / 2;
+    return us;
+}
+
 /* After a stop signal: the packets the kernel captured before it are still
  * in the ring (a block is handed over only when full or when its timer of
  * READ_TIMEOUT_MS fires); read them, so that what was on the wire before
@@ -137,7 +149,7 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     for (int depth = 0; lr == LINK_IP; depth++) {
         switch (ip_tcp(ip, iplen, &seg)) {
         case IP_TCP:
-            tcpflow_segment(t, &seg, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
+            tcpflow_segment(t, &seg, ts_of(h));
             return;
         case IP_NOT_TCP: c->not_tcp++; count_named(c, seg.what); return;
         case IP_FRAGMENT: c->fragments++; return;
@@ -322,7 +334,7 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
         int n = pcap_next_ex(p, &h, &data);
         if (n == 1) {
             packet(t, dlt, h, data, &c);
-            last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+            last_us = ts_of(h);
             if (last_us - expired_us > EXPIRE_EVERY_US) {
                 tcpflow_expire(t, last_us);
                 expired_us = last_us;
@@ -372,7 +384,7 @@ static void drain_ring(pcap_t *p, tcpflow_table_t *t, int dlt, counts_t *c, int6
         int n = pcap_next_ex(p, &h, &data);
         if (n == 1) {
             packet(t, dlt, h, data, c);
-            *last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+            *last_us = ts_of(h);
             quiet_since = mono_us();
         } else if (n == 0) {
             struct timespec pause = { .tv_nsec = 10 * 1000000 };

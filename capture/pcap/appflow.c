@@ -236,6 +236,14 @@ static void on_conflict(void *flow, int side, int64_t ts)
         h2flow_conflict(a->h2, side == a->client);
 }
 
+static void on_reset(void *flow, int side, int64_t ts)
+{
+    appflow_t *a = flow;
+    (void)side;
+    if (a->proto == P_H1)
+        h1flow_reset(a->h1, ts);
+}
+
 static void on_fin(void *flow, int side, int64_t ts)
 {
     appflow_t *a = flow;
@@ -254,4 +262,4 @@ static void on_close(void *flow, int64_t ts)
     free(a);
 }
 
-const tcpflow_ops_t appflow_ops = { on_open, on_data, on_gap, on_fin, on_close, on_conflict };
+const tcpflow_ops_t appflow_ops = { on_open, on_data, on_gap, on_fin, on_close, on_conflict, on_reset };

@@ -17,6 +17,7 @@
 typedef struct entry {
     pcx_t *x;
     bool head;          /* HEAD request: the response has no body */
+    bool connect;       /* CONNECT request: a 2xx answer opens a tunnel */
     bool req_done, resp_started, resp_done;
     int64_t t_end_us;   /* response complete (or last byte seen) */
 } entry_t;
@@ -36,7 +37,9 @@ typedef struct side {
     bool taint;         /* the chunk being parsed crossed a conflicting retransmission */
 } side_t;
 
-enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER };
+/* UP_TUNNEL: a CONNECT was answered 2xx; the rest of the connection is the
+ * tunnel's (encrypted) bytes, counted, not parsed. */
+enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER, UP_TUNNEL };
 
 struct h1flow {
     pcaprec_t *rec;
@@ -51,6 +54,10 @@ struct h1flow {
     uint8_t *held;
     size_t held_len;
     pcx_t *upgraded;
+    entry_t *tunnel;    /* the CONNECT whose tunnel the connection now carries */
+    uint64_t tunnel_up, tunnel_down;
+    int64_t tunnel_last_us;
+    bool ended;         /* a FIN or RST was seen: the connection's end is in the capture */
 };
 
 /* ---- plausible message starts */
@@ -113,7 +120,7 @@ static void end_finished(h1flow_t *f)
     size_t k = 0;
     for (size_t i = 0; i < f->qn; i++) {
         entry_t *e = f->q[i];
-        if (e->req_done && e->resp_done && e != f->up_entry) {
+        if (e->req_done && e->resp_done && e != f->up_entry && e != f->tunnel) {
             if (f->req.e == e) f->req.e = NULL;
             if (f->resp.e == e) f->resp.e = NULL;
             if (e->x != NULL) /* NULL: handed on to HTTP/2 as stream 1 */
@@ -200,8 +207,11 @@ static int request_head(side_t *s, h1msg_t *m)
         .authority = auth[0] ? auth : host, .method = h1msg_method(m), .target = target,
         .http_version = version, .headers = &m->headers, .t_start_us = s->start_us,
     };
-    if (m->parser.method == HTTP_CONNECT)
-        q.target = m->url;
+    if (m->parser.method == HTTP_CONNECT) {
+        /* as the proxy records a tunnel: the authority is the target */
+        q.scheme = "https";
+        q.target = q.authority = m->url;
+    }
     pcx_t *x = pcx_begin(f->rec, f->conn, &q);
     if (x == NULL)
         return -1;
@@ -210,6 +220,7 @@ static int request_head(side_t *s, h1msg_t *m)
         pcx_end(x, 0);
         return -1;
     }
+    s->e->connect = m->parser.method == HTTP_CONNECT;
     check_taint(s);
     return 0;
 }
@@ -237,7 +248,8 @@ static int response_head(side_t *s, h1msg_t *m)
     /* an answer to h2c is recorded from stream 1, not this 101 */
     if (!(s->status == 101 && e == f->up_entry && f->up == UP_H2))
         pcx_resp_head(e->x, s->status, &m->headers, s->start_us);
-    return e->head ? 1 : 0;
+    /* a 2xx to CONNECT has no body: what follows is the tunnel's */
+    return e->head || (e->connect && s->status < 300) ? 1 : 0;
 }
 
 static int on_head(void *ctx, h1msg_t *m)
@@ -265,7 +277,11 @@ static void request_done(side_t *s, h1msg_t *m)
     if (s->e == NULL)
         return;
     s->e->req_done = true;
-    if (m->parser.upgrade && m->parser.method != HTTP_CONNECT) {
+    if (m->parser.method == HTTP_CONNECT) {
+        /* the client's next bytes are the tunnel's, unless the answer refuses */
+        f->up = UP_WAIT;
+        f->up_entry = s->e;
+    } else if (m->parser.upgrade) {
         /* what follows depends on the answer: hold the client's bytes */
         f->up = UP_WAIT;
         f->up_entry = s->e;
@@ -282,7 +298,22 @@ static void response_done(side_t *s)
         return;
     e->resp_done = true;
     e->t_end_us = s->cur_us;
-    if (e == f->up_entry) {
+    if (e == f->up_entry && e->connect) {
+        if (s->status >= 200 && s->status < 300) {
+            f->up = UP_TUNNEL;
+            f->tunnel = e;
+            f->tunnel_last_us = s->cur_us;
+            /* what the client sent before the answer is the tunnel's first bytes */
+            f->tunnel_up += f->held_len;
+            free(f->held);
+            f->held = NULL;
+            f->held_len = 0;
+        } else {
+            f->up = UP_NONE;
+            f->release_held = true;
+        }
+        f->up_entry = NULL;
+    } else if (e == f->up_entry) {
         if (s->status == 101) {
             if (f->up == UP_H2) {
                 f->upgraded = e->x;
@@ -310,7 +341,7 @@ static int on_done(void *ctx, h1msg_t *m)
         response_done(s);
     /* after a 101 the bytes are another protocol, even when the answer
      * lacks the Upgrade headers http_parser wants to see before it stops */
-    if (!s->client && s->status == 101)
+    if (!s->client && (s->status == 101 || s->f->up == UP_TUNNEL))
         h1msg_pause(m, true);
     s->e = NULL;
     return 0;
@@ -399,6 +430,11 @@ static void release_held(h1flow_t *f, int64_t ts)
 static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t ts)
 {
     s->cur_us = ts;
+    if (f->up == UP_TUNNEL) {
+        *(s->client ? &f->tunnel_up : &f->tunnel_down) += n;
+        f->tunnel_last_us = ts;
+        return n;
+    }
     if (s->client && f->up != UP_NONE) {
         if (hold(f, p, n) != 0) {
             pcaprec_skipped(f->rec, 0, n);
@@ -432,6 +468,12 @@ static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t t
     }
     if (!s->client && f->release_held)
         release_held(f, ts);
+    if (!s->client && f->up == UP_TUNNEL) {
+        f->tunnel_down += n - (size_t)used; /* the server's first tunnel bytes after its 2xx */
+        if (n > (size_t)used)
+            f->tunnel_last_us = ts;
+        return n;
+    }
     if (!s->client && (f->upgraded != NULL || f->up == UP_OTHER))
         return (size_t)used;
     return n;
@@ -465,6 +507,13 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
     end_finished(f);
 }
 
+void h1flow_reset(h1flow_t *f, int64_t ts_us)
+{
+    f->ended = true;
+    if (f->up == UP_TUNNEL)
+        f->tunnel_last_us = ts_us;
+}
+
 void h1flow_conflict(h1flow_t *f, bool client)
 {
     side_t *s = client ? &f->req : &f->resp;
@@ -476,6 +525,11 @@ void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us)
 {
     side_t *s = client ? &f->req : &f->resp;
     s->cur_us = ts_us;
+    f->ended = true;
+    if (f->up == UP_TUNNEL) {
+        f->tunnel_last_us = ts_us;
+        return;
+    }
     if (s->hunting || (client && f->up != UP_NONE))
         return;
     if (h1msg_eof(&s->m) != 0 || s->in_msg)
@@ -501,6 +555,14 @@ void h1flow_free(h1flow_t *f, int64_t ts_us)
     for (size_t i = 0; i < f->qn; i++) {
         entry_t *e = f->q[i];
         if (e->x == NULL) {
+            free(e);
+            continue;
+        }
+        if (e == f->tunnel) {
+            pcx_tunnel(e->x, f->tunnel_up, f->tunnel_down);
+            if (!f->ended)
+                pcx_incomplete(e->x, PCX_WHY_TUNNEL_CUT);
+            pcx_end(e->x, f->ended ? f->tunnel_last_us : ts_us);
             free(e);
             continue;
         }

@@ -172,6 +172,13 @@ void pcx_resp_body(pcx_t *x, const void *p, size_t n)
 
 bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
 
+void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down)
+{
+    x->x.flags |= REC_F_TUNNEL;
+    x->x.tunnel_bytes_up = up;
+    x->x.tunnel_bytes_down = down;
+}
+
 void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id)
 {
     x->x.stream_id = stream_id;

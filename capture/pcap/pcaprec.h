@@ -77,11 +77,15 @@ void pcx_req_body(pcx_t *x, const void *p, size_t n);
 void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us);
 void pcx_resp_body(pcx_t *x, const void *p, size_t n);
 bool pcx_has_response(const pcx_t *x);
+/* A CONNECT answered 2xx: a tunnel that carried up bytes from the client and
+ * down from the server (sets the tunnel flag). */
+void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down);
 /* An HTTP/1.1 request upgraded to h2c is answered on HTTP/2 stream 1. */
 void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id);
 /* Reasons given to pcx_incomplete by more than one reader. */
 #define PCX_WHY_CONFLICT_REQUEST \
     "conflicting retransmission in the request: the capture saw two versions of some bytes (the first seen kept)"
+#define PCX_WHY_TUNNEL_CUT "tunnel cut: the capture ended before the connection did"
 #define PCX_WHY_CONFLICT_RESPONSE \
     "conflicting retransmission in the response: the capture saw two versions of some bytes (the first seen kept)"
 

@@ -442,6 +442,8 @@ void tcpflow_segment(tcpflow_table_t *t, const ip_tcpseg_t *seg, int64_t ts)
         stream_bytes(t, f, d, offset_of(s, seq), seg->payload, seg->len, ts);
     else if (s->synced)
         release(t, f, d, ts);
+    if ((seg->flags & TCP_RST) && f->app && t->ops->reset)
+        t->ops->reset(f->app, d, ts);
     if ((seg->flags & TCP_RST) || (s->done && o->done))
         end_flow(t, f, ts);
 }

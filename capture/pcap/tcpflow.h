@@ -44,6 +44,8 @@ typedef struct tcpflow_ops {
     /* The next data of side holds bytes that the capture saw twice with
      * different content (the first seen are handed on). May be NULL. */
     void (*conflict)(void *flow, int side, int64_t ts_us);
+    /* side sent RST (close follows). May be NULL. */
+    void (*reset)(void *flow, int side, int64_t ts_us);
 } tcpflow_ops_t;
 
 typedef struct tcpflow_stats {

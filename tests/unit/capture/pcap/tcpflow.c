@@ -61,7 +61,7 @@ static void on_close(void *f, int64_t ts)
     logf_("close");
 }
 
-static const tcpflow_ops_t ops = { on_open, on_data, on_gap, on_fin, on_close, on_conflict };
+static const tcpflow_ops_t ops = { on_open, on_data, on_gap, on_fin, on_close, on_conflict, NULL };
 
 enum { CLIENT, SERVER };
 

@@ -36,6 +36,9 @@ static const char usage[] =
     "  --filter BPF            libpcap filter expression, e.g. 'tcp port 8080'\n"
     "  --duration D            live: stop after D\n"
     "  --buffer-size BYTES     live: kernel capture buffer (default 8MiB)\n"
+    "  --session-forwarded     client key = the original client of X-Forwarded-For or\n"
+    "                          Forwarded (behind a load balancer); --session-cookie and\n"
+    "                          --session-header work here too\n"
     "\n"
     "TLS:\n"
     "  --init-ca DIR           create DIR/ca.pem and DIR/ca.key (0600), print how to trust it\n"
@@ -71,7 +74,7 @@ enum {
     OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_NO_UP_H2, OPT_UP_CA,
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
-    OPT_DURATION, OPT_BUFSIZE,
+    OPT_DURATION, OPT_BUFSIZE, OPT_SESS_FORWARDED,
 };
 
 static const struct option longopts[] = {
@@ -93,6 +96,7 @@ static const struct option longopts[] = {
     { "max-body", required_argument, NULL, OPT_MAX_BODY },
     { "session-cookie", required_argument, NULL, OPT_SESS_COOKIE },
     { "session-header", required_argument, NULL, OPT_SESS_HEADER },
+    { "session-forwarded", no_argument, NULL, OPT_SESS_FORWARDED },
     { "include-host", required_argument, NULL, OPT_INCLUDE },
     { "exclude-host", required_argument, NULL, OPT_EXCLUDE },
     { "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
@@ -143,22 +147,24 @@ static int duration(const char *opt, const char *s, uint64_t *us)
     return 0;
 }
 
-/* Passive capture takes the recording options the proxy's way; the
- * proxy-only ones make no sense here and are refused. */
+/* Passive capture takes the recording options the proxy's way, session keys
+ * included (the same code, capture/session.c); the proxy-only ones make no
+ * sense here and are refused. */
 static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *proxy, const char *reverse)
 {
     if (po->file && po->iface)
         return usage_error("--pcap and -i exclude each other", NULL);
     if (proxy || reverse || cfg->ca_dir)
         return usage_error("--pcap and -i exclude --proxy, --reverse and --ca", NULL);
-    if (cfg->rec.session_cookie || cfg->rec.session_header)
-        return usage_error("--session-cookie and --session-header work in proxy mode only "
-                           "(passive capture keys exchanges by client address)", NULL);
+    if (cfg->rec.session_cookie && cfg->rec.session_header)
+        return usage_error("--session-cookie and --session-header exclude each other", NULL);
     if (po->file && po->duration_us)
         return usage_error("--duration applies to live capture (-i) only", NULL);
     po->rec.path = cfg->out_path;
     po->rec.max_body = cfg->rec.max_body;
     po->rec.filter = cfg->rec.filter;
+    po->rec.session.cookie = cfg->rec.session_cookie;
+    po->rec.session.header = cfg->rec.session_header;
     return pcapsrc_run(po);
 }
 
@@ -225,6 +231,7 @@ int main(int argc, char **argv)
             break;
         case OPT_SESS_COOKIE: cfg.rec.session_cookie = optarg; break;
         case OPT_SESS_HEADER: cfg.rec.session_header = optarg; break;
+        case OPT_SESS_FORWARDED: po.rec.session.forwarded = true; break;
         case OPT_INCLUDE: filter_include_host(filter, optarg); break;
         case OPT_EXCLUDE: filter_exclude_host(filter, optarg); break;
         case OPT_REDACT: filter_redact(filter, optarg); break;
@@ -254,8 +261,8 @@ int main(int argc, char **argv)
         rc = run_pcap(&po, &cfg, proxy, reverse);
         goto out;
     }
-    if (po.filter || po.duration_us) {
-        rc = usage_error("--filter and --duration need --pcap or -i", NULL);
+    if (po.filter || po.duration_us || po.rec.session.forwarded) {
+        rc = usage_error("--filter, --duration and --session-forwarded need --pcap or -i", NULL);
         goto out;
     }
     if (proxy && url_parse_listen(proxy, "127.0.0.1", cfg.listen_host, sizeof cfg.listen_host,

@@ -258,6 +258,7 @@ static void on_close(void *flow, int64_t ts)
         pcaprec_skipped(a->rec, 0, a->early_len);
     h1flow_free(a->h1, ts);
     h2flow_free(a->h2, ts);
+    pcaprec_conn_fini(&a->conn);
     free(a->early);
     free(a);
 }

@@ -13,6 +13,9 @@ struct pcx {
     pcx_t *next;       /* in the order requests started */
     bool done;
     bool keep;         /* passes the filter */
+    pcaprec_conn_t *conn;
+    char *session;     /* from the request or the response that set the cookie */
+    char *forwarded;   /* X-Forwarded-For / Forwarded client address */
     rec_exchange_t x;
 };
 
@@ -69,6 +72,12 @@ void pcaprec_conn_init(pcaprec_conn_t *c, uint8_t family, const uint8_t client[1
     snprintf(c->server, sizeof c->server, family == 6 ? "[%s]:%u" : "%s:%u", s, server_port);
 }
 
+void pcaprec_conn_fini(pcaprec_conn_t *c)
+{
+    free(c->last_session);
+    c->last_session = NULL;
+}
+
 static bool is_token(const char *s)
 {
     if (*s == '\0')
@@ -123,6 +132,9 @@ pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
         free(x);
         return NULL;
     }
+    x->conn = c;
+    x->session = session_from_request(&r->o.session, q->headers);
+    x->forwarded = session_forwarded_for(&r->o.session, q->headers);
     if (r->tail) r->tail->next = x; else r->head = x;
     r->tail = x;
     return x;
@@ -162,6 +174,8 @@ void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t
         rec_headers_fini(&x->x.resp_headers);
         copy_headers(x->r, &x->x.resp_headers, headers);
     }
+    if (x->session == NULL)
+        x->session = session_from_response(&x->r->o.session, headers);
 }
 
 void pcx_resp_body(pcx_t *x, const void *p, size_t n)
@@ -221,6 +235,8 @@ static void unlink_free(pcaprec_t *r, pcx_t *prev, pcx_t *x)
     if (r->tail == x)
         r->tail = prev;
     rec_exchange_fini(&x->x);
+    free(x->session);
+    free(x->forwarded);
     free(x);
 }
 
@@ -254,6 +270,23 @@ void pcx_end(pcx_t *x, int64_t t_end_us)
     if (x->x.t_first_byte_us > t_end_us && t_end_us != 0)
         x->x.t_first_byte_us = t_end_us;
     x->x.t_end_us = t_end_us;
+    const char *key = x->session;
+    if (key != NULL) {
+        free(x->conn->last_session);
+        x->conn->last_session = strdup(key);
+    } else if (x->forwarded != NULL) {
+        key = x->forwarded; /* behind a balancer one connection carries many users */
+    } else if (x->conn->last_session != NULL) {
+        key = x->conn->last_session;
+    }
+    if (key != NULL) {
+        char *k = strdup(key);
+        if (k != NULL) {
+            free(x->x.client);
+            x->x.client = k;
+        }
+    }
+    x->conn = NULL;
     x->done = true;
     r->waiting++;
     r->waiting_bytes += body_bytes(x);

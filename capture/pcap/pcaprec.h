@@ -15,6 +15,7 @@
 
 #include "filter.h"
 #include "recording.h"
+#include "session.h"
 
 #define PCAPREC_MAX_WAITING 4096
 #define PCAPREC_MAX_WAITING_BYTES (64u << 20)
@@ -26,6 +27,7 @@ typedef struct pcaprec_opts {
     const char *path;         /* output file */
     size_t max_body;          /* recorded copy of each body is capped here */
     const filter_t *filter;   /* borrowed; NULL records everything */
+    session_opts_t session;   /* client keys other than the client's address */
 } pcaprec_opts_t;
 
 typedef struct pcaprec_stats {
@@ -44,6 +46,7 @@ typedef struct pcaprec_conn {
     char client[48];   /* client IP address: the client key */
     char server[64];   /* "ip:port" ("[v6]:port"): the authority without Host */
     uint64_t id;       /* 0 until its first exchange takes a connection id */
+    char *last_session; /* the last session key seen on it (owned) */
 } pcaprec_conn_t;
 
 /* A request as read from the wire. */
@@ -66,9 +69,12 @@ void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st);
 /* Counts what was seen and not recorded. */
 void pcaprec_skipped(pcaprec_t *r, uint64_t messages, uint64_t bytes);
 
-/* Fills c for a connection from client to server. */
+/* Fills c for a connection from client to server; pcaprec_conn_fini frees
+ * what it holds. The connection must outlive every pcx_end of its
+ * exchanges (the client key is decided there). */
 void pcaprec_conn_init(pcaprec_conn_t *c, uint8_t family, const uint8_t client[16],
                        const uint8_t server[16], uint16_t server_port);
+void pcaprec_conn_fini(pcaprec_conn_t *c);
 
 /* Begins an exchange; the caller holds it until pcx_end. NULL when out of memory. */
 pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q);
@@ -92,7 +98,11 @@ void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id);
 /* Flags the exchange incomplete; the first reason is kept (later ones are
  * consequences of it). */
 void pcx_incomplete(pcx_t *x, const char *reason);
-/* The exchange is over at t_end_us (0: no response): it is written as soon
+/* The exchange is over at t_end_us (0: no response). Its client key is
+ * decided here, as the proxy decides it: the session of its request or of
+ * the response that set the session cookie, else (--session-forwarded) the
+ * forwarded client address, else the last session of its connection, else
+ * the client's address. It is written as soon
  * as every earlier one is, and x is no longer the caller's. */
 void pcx_end(pcx_t *x, int64_t t_end_us);
 

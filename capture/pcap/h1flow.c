@@ -94,7 +94,7 @@ static entry_t *push(h1flow_t *f, pcx_t *x, bool head)
 {
     if (f->qn >= MAX_WAITING && !f->q[0]->resp_started && f->q[0] != f->req.e) {
         f->q[0]->resp_started = f->q[0]->resp_done = f->q[0]->req_done = true;
-        pcx_incomplete(f->q[0]->x, "no response: more than 1024 requests waiting on the connection");
+        pcx_incomplete(f->q[0]->x, pcx_why_format[PCX_NO_RESPONSE_QUEUE]);
         end_finished(f);
     }
     if (f->qn == f->qcap) {
@@ -154,7 +154,7 @@ static entry_t *answered(h1flow_t *f)
         entry_t *e = f->q[i];
         if (!e->resp_started && e->req_done) {
             e->resp_started = e->resp_done = true;
-            pcx_incomplete(e->x, "no response: lost in a capture gap");
+            pcx_incomplete(e->x, pcx_why_format[PCX_NO_RESPONSE_GAP]);
         }
     }
     return latest;
@@ -166,7 +166,7 @@ static entry_t *answered(h1flow_t *f)
 static void check_taint(side_t *s)
 {
     if (s->taint && s->e != NULL && s->e->x != NULL)
-        pcx_incomplete(s->e->x, s->client ? PCX_WHY_CONFLICT_REQUEST : PCX_WHY_CONFLICT_RESPONSE);
+        pcx_incomplete(s->e->x, pcx_why_format[s->client ? PCX_CONFLICT_REQUEST : PCX_CONFLICT_RESPONSE]);
 }
 
 static int on_begin(http_parser *p)
@@ -200,6 +200,15 @@ static int request_head(side_t *s, h1msg_t *m)
     h1flow_t *f = s->f;
     char version[32], auth[256] = "";
     snprintf(version, sizeof version, "HTTP/%u.%u", m->parser.http_major, m->parser.http_minor);
+    bool known = false;
+    for (size_t i = 0; pcaprec_http_versions[i]; i++)
+        known = known || strcmp(version, pcaprec_http_versions[i]) == 0;
+    if (!known || m->parser.http_major >= 2) {
+        /* the format's list of versions is closed: another is not read as HTTP/1 */
+        snprintf(m->error, sizeof m->error, "HTTP version %u.%u in the request line is not 0.9, 1.0 or 1.1",
+                 m->parser.http_major, m->parser.http_minor);
+        return -1;
+    }
     const char *target = split_absolute(m->url, auth, sizeof auth);
     const char *host = rec_headers_get(&m->headers, "Host");
     pcx_req_t q = {
@@ -452,8 +461,8 @@ static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t t
     }
     ssize_t used = h1msg_feed(&s->m, (const char *)p, n);
     if (used < 0) {
-        char why[192];
-        snprintf(why, sizeof why, "malformed %s: %s", s->client ? "request" : "response", s->m.error);
+        char why[256];
+        pcx_why(why, sizeof why, s->client ? PCX_MALFORMED_REQUEST : PCX_MALFORMED_RESPONSE, s->m.error);
         if (s->e == NULL)
             pcaprec_skipped(f->rec, 1, 0);
         cut(s, why);
@@ -498,8 +507,7 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
 {
     side_t *s = client ? &f->req : &f->resp;
     char why[96];
-    snprintf(why, sizeof why, "capture gap of %llu bytes in the %s", (unsigned long long)n,
-             client ? "request" : "response");
+    pcx_why(why, sizeof why, client ? PCX_GAP_REQUEST : PCX_GAP_RESPONSE, (unsigned long long)n);
     if (!client && !s->in_msg)
         f->lost_response = true;
     cut(s, why);
@@ -533,8 +541,7 @@ void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us)
     if (s->hunting || (client && f->up != UP_NONE))
         return;
     if (h1msg_eof(&s->m) != 0 || s->in_msg)
-        cut(s, client ? "connection closed in the middle of the request"
-                      : "connection closed in the middle of the response");
+        cut(s, pcx_why_format[client ? PCX_CLOSED_REQUEST : PCX_CLOSED_RESPONSE]);
     end_finished(f);
 }
 
@@ -561,17 +568,17 @@ void h1flow_free(h1flow_t *f, int64_t ts_us)
         if (e == f->tunnel) {
             pcx_tunnel(e->x, f->tunnel_up, f->tunnel_down);
             if (!f->ended)
-                pcx_incomplete(e->x, PCX_WHY_TUNNEL_CUT);
+                pcx_incomplete(e->x, pcx_why_format[PCX_TUNNEL_CUT]);
             pcx_end(e->x, f->ended ? f->tunnel_last_us : ts_us);
             free(e);
             continue;
         }
         if (!e->resp_started)
-            pcx_incomplete(e->x, "no response in the capture");
+            pcx_incomplete(e->x, pcx_why_format[PCX_NO_RESPONSE]);
         else if (!e->resp_done)
-            pcx_incomplete(e->x, "response cut: the capture ended before it did");
+            pcx_incomplete(e->x, pcx_why_format[PCX_RESPONSE_CUT]);
         else if (!e->req_done)
-            pcx_incomplete(e->x, "request cut: the capture ended before it did");
+            pcx_incomplete(e->x, pcx_why_format[PCX_REQUEST_CUT]);
         pcx_end(e->x, e->resp_started ? (e->t_end_us ? e->t_end_us : ts_us) : 0);
         free(e);
     }

@@ -1,5 +1,6 @@
 #include "pcaprec.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,43 @@ struct pcaprec {
     size_t waiting;    /* ended, not yet written */
     size_t waiting_bytes; /* their bodies */
 };
+
+const char *const pcx_why_format[PCX_WHY_N] = {
+    [PCX_NO_RESPONSE] = "no response in the capture",
+    [PCX_NO_RESPONSE_GAP] = "no response: lost in a capture gap",
+    [PCX_NO_RESPONSE_QUEUE] = "no response: more than 1024 requests waiting on the connection",
+    [PCX_REQUEST_CUT] = "request cut: the capture ended before it did",
+    [PCX_RESPONSE_CUT] = "response cut: the capture ended before it did",
+    [PCX_TUNNEL_CUT] = "tunnel cut: the capture ended before the connection did",
+    [PCX_GAP_REQUEST] = "capture gap of %llu bytes in the request",
+    [PCX_GAP_RESPONSE] = "capture gap of %llu bytes in the response",
+    [PCX_CLOSED_REQUEST] = "connection closed in the middle of the request",
+    [PCX_CLOSED_RESPONSE] = "connection closed in the middle of the response",
+    [PCX_MALFORMED_REQUEST] = "malformed request: %s",
+    [PCX_MALFORMED_RESPONSE] = "malformed response: %s",
+    [PCX_CONFLICT_REQUEST] = "conflicting retransmission in the request: the capture saw two versions of "
+                             "some bytes (the first seen kept)",
+    [PCX_CONFLICT_RESPONSE] = "conflicting retransmission in the response: the capture saw two versions of "
+                              "some bytes (the first seen kept)",
+    [PCX_H2_GAP_CLIENT] = "capture gap of %llu bytes from the client: HTTP/2 framing lost",
+    [PCX_H2_GAP_SERVER] = "capture gap of %llu bytes from the server: HTTP/2 framing lost",
+    [PCX_H2_FRAMING] = "HTTP/2 framing broken (%s): the rest is unreadable",
+    [PCX_H2_HPACK] = "HTTP/2 header block could not be decoded (HPACK error): the rest is unreadable",
+    [PCX_H2_RESET_CLIENT] = "HTTP/2 stream reset by the client (error code %u)",
+    [PCX_H2_RESET_SERVER] = "HTTP/2 stream reset by the server (error code %u)",
+    [PCX_H2_RESET_BEFORE_RESPONSE] = "HTTP/2 stream reset by the client (error code %u) before the response",
+};
+
+const char *const pcaprec_http_versions[] = { "HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", NULL };
+
+const char *pcx_why(char *buf, size_t len, enum pcx_why why, ...)
+{
+    va_list ap;
+    va_start(ap, why);
+    vsnprintf(buf, len, pcx_why_format[why], ap);
+    va_end(ap);
+    return buf;
+}
 
 pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
 {

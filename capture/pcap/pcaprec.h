@@ -88,12 +88,30 @@ bool pcx_has_response(const pcx_t *x);
 void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down);
 /* An HTTP/1.1 request upgraded to h2c is answered on HTTP/2 stream 1. */
 void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id);
-/* Reasons given to pcx_incomplete by more than one reader. */
-#define PCX_WHY_CONFLICT_REQUEST \
-    "conflicting retransmission in the request: the capture saw two versions of some bytes (the first seen kept)"
-#define PCX_WHY_TUNNEL_CUT "tunnel cut: the capture ended before the connection did"
-#define PCX_WHY_CONFLICT_RESPONSE \
-    "conflicting retransmission in the response: the capture saw two versions of some bytes (the first seen kept)"
+/* Every reason passive capture gives an incomplete exchange (its `error`),
+ * as printf formats in pcx_why_format; docs/file-formats.md lists them all
+ * (tests/unit/capture/pcap/pcaprec.c checks that it does). */
+enum pcx_why {
+    PCX_NO_RESPONSE, PCX_NO_RESPONSE_GAP, PCX_NO_RESPONSE_QUEUE,
+    PCX_REQUEST_CUT, PCX_RESPONSE_CUT, PCX_TUNNEL_CUT,
+    PCX_GAP_REQUEST, PCX_GAP_RESPONSE,             /* bytes (%llu) */
+    PCX_CLOSED_REQUEST, PCX_CLOSED_RESPONSE,
+    PCX_MALFORMED_REQUEST, PCX_MALFORMED_RESPONSE, /* http_parser's error (%s) */
+    PCX_CONFLICT_REQUEST, PCX_CONFLICT_RESPONSE,
+    PCX_H2_GAP_CLIENT, PCX_H2_GAP_SERVER,           /* bytes (%llu) */
+    PCX_H2_FRAMING,                                /* the frame error (%s) */
+    PCX_H2_HPACK,
+    PCX_H2_RESET_CLIENT, PCX_H2_RESET_SERVER,       /* error code (%u) */
+    PCX_H2_RESET_BEFORE_RESPONSE,                   /* error code (%u) */
+    PCX_WHY_N
+};
+extern const char *const pcx_why_format[PCX_WHY_N];
+/* pcx_why_format[why] with its arguments, into buf; returns buf. */
+const char *pcx_why(char *buf, size_t len, enum pcx_why why, ...);
+
+/* Every http_version passive capture writes ("HTTP/0.9" ... "HTTP/2");
+ * NULL-terminated. An HTTP/1 message of another version is malformed. */
+extern const char *const pcaprec_http_versions[];
 
 /* Flags the exchange incomplete; the first reason is kept (later ones are
  * consequences of it). */

@@ -29,6 +29,7 @@ typedef struct named {
 
 typedef struct counts {
     uint64_t packets, not_ip, not_tcp, fragments, malformed, snapped;
+    uint64_t bad_time;  /* packets whose time does not fit in µs (clamped) */
     named_t named[MAX_NAMED];
 } counts_t;
 
@@ -113,13 +114,17 @@ static int set_filter(pcap_t *p, const pcapsrc_opts_t *o, const char *where)
 
 /* A packet's time in µs. A file's timestamp can be anything (a pcapng
  * interface with a resolution of seconds and a 64-bit count is 2^64 s):
- * times past what µs in 63 bits hold are clamped, never overflowed. */
+ * times past what µs in 63 bits hold are clamped (to half the range, so
+ * the differences taken of them cannot overflow either), never overflowed;
+ * packet() counts them. */
+#define TS_MAX (INT64_MAX / 2)
+#define TS_MIN (INT64_MIN / 2)
 static int64_t ts_of(const struct pcap_pkthdr *h)
 {
     int64_t us;
     if (__builtin_mul_overflow((int64_t)h->ts.tv_sec, (int64_t)1000000, &us) ||
-        __builtin_add_overflow(us, (int64_t)h->ts.tv_usec, &us))
-        return h->ts.tv_sec < 0 ? INT64_MIN / 2 : INT64_MAX / 2;
+        __builtin_add_overflow(us, (int64_t)h->ts.tv_usec, &us) || us > TS_MAX || us < TS_MIN)
+        return h->ts.tv_sec < 0 ? TS_MIN : TS_MAX;
     return us;
 }
 
@@ -138,6 +143,9 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     ip_tcpseg_t seg;
     const char *what = NULL;
     c->packets++;
+    int64_t ts = ts_of(h);
+    if (ts == TS_MAX || ts == TS_MIN)
+        c->bad_time++;
     if (!link_supported(dlt)) {
         c->not_ip++;
         count_named(c, "link type not supported");
@@ -149,7 +157,7 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     for (int depth = 0; lr == LINK_IP; depth++) {
         switch (ip_tcp(ip, iplen, &seg)) {
         case IP_TCP:
-            tcpflow_segment(t, &seg, ts_of(h));
+            tcpflow_segment(t, &seg, ts);
             return;
         case IP_NOT_TCP: c->not_tcp++; count_named(c, seg.what); return;
         case IP_FRAGMENT: c->fragments++; return;
@@ -201,6 +209,9 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
             (unsigned long long)rs.out_of_order, drops);
+    if (c->bad_time > 0)
+        fprintf(stderr, "aiotest-capture: %llu packets have a time out of range (clamped)\n",
+                (unsigned long long)c->bad_time);
     /* what the non-IP and non-TCP frames were, most frequent first */
     named_t v[MAX_NAMED];
     size_t n = 0;

@@ -34,3 +34,11 @@ for k in $kinds; do
     n=$((n + 1))
 done
 t_eq "kinds of pcap read" 11 "$n"
+
+# A pcapng interface counting seconds with a 64-bit time (2^63 s) cannot be
+# held in µs: the packet is read with its time clamped, and counted.
+"$T_CAPTURE" --pcap "$AIOTEST_SRC/tests/fuzz/capture/corpus/pcapfile/ts_overflow.pcapng" -o "$T_DIR/ts.mp" \
+    2>"$T_DIR/ts.log" || t_fail "time out of range: $(cat "$T_DIR/ts.log")"
+grep -q '^aiotest-capture: 1 packets have a time out of range (clamped)$' "$T_DIR/ts.log" ||
+    t_fail "clamped time not counted: $(cat "$T_DIR/ts.log")"
+t_log "ok: a time out of range is clamped and counted"

@@ -1,7 +1,8 @@
 /* Unit tests of capture/pcap/tcpflow.c: segments in order, out of order,
- * retransmitted, overlapping, with holes, without a handshake, past the
- * memory limit, across sequence number wraparound. Every callback appends
- * to a log that the tests compare whole. */
+ * retransmitted, overlapping (with the same or other bytes), held until
+ * acknowledged, with holes (also one at the end that only an ACK shows),
+ * without a handshake, past the memory limit, across sequence number
+ * wraparound. Every callback appends to a log that the tests compare whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

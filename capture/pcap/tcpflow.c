@@ -12,8 +12,9 @@
 
 typedef struct seg {
     struct seg *next;
-    uint64_t off;      /* stream offset of data[0] */
-    size_t len;
+    uint64_t off;      /* stream offset of data[head] */
+    size_t len;        /* bytes from data[head] on */
+    size_t head;       /* bytes already handed on (a partial ACK) */
     int64_t ts_us;
     bool conflict;     /* some of its bytes were seen again with other content */
     uint8_t data[];
@@ -166,11 +167,11 @@ static void hand_on_first(tcpflow_table_t *t, flow_t *f, int d, size_t n)
     seg_t *g = s->held;
     if (g->conflict && f->app && t->ops->conflict)
         t->ops->conflict(f->app, d, g->ts_us);
-    hand_on(t, f, d, g->data, n, g->ts_us);
+    hand_on(t, f, d, g->data + g->head, n, g->ts_us);
     s->held_bytes -= n;
     t->total -= n;
     if (n < g->len) {
-        memmove(g->data, g->data + n, g->len - n);
+        g->head += n;
         g->off += n;
         g->len -= n;
         return;
@@ -244,6 +245,7 @@ static seg_t *seg_new(uint64_t off, const uint8_t *p, size_t n, int64_t ts)
     g->next = NULL;
     g->off = off;
     g->len = n;
+    g->head = 0;
     g->ts_us = ts;
     g->conflict = false;
     memcpy(g->data, p, n);
@@ -266,7 +268,7 @@ static ssize_t hold(tcpflow_table_t *t, side_t *s, uint64_t off, const uint8_t *
         seg_t *g = *pp;
         if (g != NULL && g->off <= cur) { /* cur is held: compare the overlap */
             uint64_t stop = g->off + g->len < end ? g->off + g->len : end;
-            if (memcmp(g->data + (cur - g->off), p + (cur - off), (size_t)(stop - cur)) != 0) {
+            if (memcmp(g->data + g->head + (cur - g->off), p + (cur - off), (size_t)(stop - cur)) != 0) {
                 g->conflict = true;
                 *conflict = true;
             }

@@ -314,6 +314,25 @@ static void unacked_bytes_past_the_limit_are_handed_on(void **state)
     assert_string_equal(events, "open(40000>80,syn) 0:ABCDEF 0:GHIJ close");
 }
 
+/* A large segment acknowledged in parts (a sender's TSO segment, as captured
+ * on its host) is handed on in parts; what is left is still compared. */
+static void partial_ack_hands_on_part(void **state)
+{
+    (void)state;
+    tcpflow_table_t *t = table(1 << 16);
+    handshake(t);
+    seg(t, CLIENT, TCP_ACK, 101, 501, "ABCDEF");
+    seg(t, SERVER, TCP_ACK, 501, 104, NULL);
+    assert_string_equal(events, "open(40000>80,syn) 0:ABC ");
+    seg(t, CLIENT, TCP_ACK, 101, 501, "ABCDXF"); /* AB C handed on; DXF against DEF */
+    seg(t, SERVER, TCP_ACK, 501, 107, NULL);
+    assert_string_equal(events, "open(40000>80,syn) 0:ABC 0:conflict 0:DEF ");
+    tcpflow_stats_t st;
+    tcpflow_get_stats(t, &st);
+    assert_int_equal(st.conflicts, 1);
+    tcpflow_free(t, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +349,7 @@ int main(void)
         cmocka_unit_test(acked_tail_without_segments_is_a_gap),
         cmocka_unit_test(ack_of_fin_is_not_a_gap),
         cmocka_unit_test(unacked_bytes_past_the_limit_are_handed_on),
+        cmocka_unit_test(partial_ack_hands_on_part),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

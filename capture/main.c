@@ -47,6 +47,9 @@ static const char usage[] =
     "  --filter BPF            libpcap filter expression, e.g. 'tcp port 8080'\n"
     "  --duration D            live: stop after D\n"
     "  --buffer-size BYTES     live: kernel capture buffer (default 8MiB)\n"
+    "  --session-forwarded     client key = the original client of X-Forwarded-For or\n"
+    "                          Forwarded (behind a load balancer); --session-cookie and\n"
+    "                          --session-header work here too\n"
     "\n"
     "TLS:\n"
     "  --init-ca DIR           create DIR/ca.pem and DIR/ca.key (0600), print how to trust it\n"
@@ -93,7 +96,7 @@ enum {
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
     OPT_DURATION, OPT_BUFSIZE, OPT_ALLOW, OPT_CONNECT_PORTS, OPT_REDACT_DEFAULTS, OPT_REDACT_BODY,
-    OPT_REDACT_FORM, OPT_REDACT_REGEX, OPT_SECRETS_OUT, OPT_REVERSE_TLS,
+    OPT_REDACT_FORM, OPT_REDACT_REGEX, OPT_SECRETS_OUT, OPT_REVERSE_TLS, OPT_SESS_FORWARDED,
 };
 
 static const struct option longopts[] = {
@@ -116,6 +119,7 @@ static const struct option longopts[] = {
     { "max-body", required_argument, NULL, OPT_MAX_BODY },
     { "session-cookie", required_argument, NULL, OPT_SESS_COOKIE },
     { "session-header", required_argument, NULL, OPT_SESS_HEADER },
+    { "session-forwarded", no_argument, NULL, OPT_SESS_FORWARDED },
     { "include-host", required_argument, NULL, OPT_INCLUDE },
     { "exclude-host", required_argument, NULL, OPT_EXCLUDE },
     { "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
@@ -202,23 +206,25 @@ static void redact_summary(const redact_t *r, bool passive, const char *secrets_
     fputc('\n', stderr);
 }
 
-/* Passive capture takes the recording options the proxy's way; the
- * proxy-only ones make no sense here and are refused. */
+/* Passive capture takes the recording options the proxy's way, session keys
+ * included (the same code, capture/session.c); the proxy-only ones make no
+ * sense here and are refused. */
 static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *proxy, const char *reverse)
 {
     if (po->file && po->iface)
         return usage_error("--pcap and -i exclude each other", NULL);
     if (proxy || reverse || cfg->ca_dir || cfg->reverse_tls)
         return usage_error("--pcap and -i exclude --proxy, --reverse, --reverse-tls and --ca", NULL);
-    if (cfg->rec.session_cookie || cfg->rec.session_header)
-        return usage_error("--session-cookie and --session-header work in proxy mode only "
-                           "(passive capture keys exchanges by client address)", NULL);
+    if (cfg->rec.session_cookie && cfg->rec.session_header)
+        return usage_error("--session-cookie and --session-header exclude each other", NULL);
     if (po->file && po->duration_us)
         return usage_error("--duration applies to live capture (-i) only", NULL);
     po->rec.path = cfg->out_path;
     po->rec.max_body = cfg->rec.max_body;
     po->rec.filter = cfg->rec.filter;
     po->rec.redact = cfg->rec.redact;
+    po->rec.session.cookie = cfg->rec.session_cookie;
+    po->rec.session.header = cfg->rec.session_header;
     return pcapsrc_run(po);
 }
 
@@ -291,6 +297,7 @@ int main(int argc, char **argv)
             break;
         case OPT_SESS_COOKIE: cfg.rec.session_cookie = optarg; break;
         case OPT_SESS_HEADER: cfg.rec.session_header = optarg; break;
+        case OPT_SESS_FORWARDED: po.rec.session.forwarded = true; break;
         case OPT_INCLUDE: filter_include_host(filter, optarg); break;
         case OPT_EXCLUDE: filter_exclude_host(filter, optarg); break;
         case OPT_REDACT:
@@ -362,8 +369,8 @@ int main(int argc, char **argv)
             redact_summary(redact, true, secrets_out);
         goto out;
     }
-    if (po.filter || po.duration_us) {
-        rc = usage_error("--filter and --duration need --pcap or -i", NULL);
+    if (po.filter || po.duration_us || po.rec.session.forwarded) {
+        rc = usage_error("--filter, --duration and --session-forwarded need --pcap or -i", NULL);
         goto out;
     }
     if (proxy && url_parse_listen(proxy, "127.0.0.1", cfg.listen_host, sizeof cfg.listen_host,

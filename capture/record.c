@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "fwd.h"
 #include "log.h"
+#include "session.h"
 
 struct record {
     rec_writer_t *w;
@@ -70,78 +71,6 @@ void record_conn_fini(record_conn_t *c)
     c->last_session = NULL;
 }
 
-/* "session:" and 16 hex digits of the value's SHA-256: groups a user's
- * exchanges without putting the secret itself into the file. */
-static char *session_key(const char *value, size_t n)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    if (EVP_Digest(value, n, md, &mdlen, EVP_sha256(), NULL) != 1)
-        return NULL;
-    char *k = malloc(8 + 16 + 1);
-    if (k == NULL)
-        return NULL;
-    memcpy(k, "session:", 8);
-    for (int i = 0; i < 8; i++)
-        sprintf(k + 8 + 2 * i, "%02x", md[i]);
-    return k;
-}
-
-/* Value of cookie name in a "a=1; b=2" list, as a slice; NULL when absent. */
-static const char *cookie_in(const char *list, const char *name, size_t *len)
-{
-    size_t nl = strlen(name);
-    const char *p = list;
-    while (p != NULL && *p != '\0') {
-        while (*p == ' ' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        if (end == NULL)
-            end = p + strlen(p);
-        if ((size_t)(end - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            *len = (size_t)(end - p) - nl - 1;
-            return p + nl + 1;
-        }
-        p = *end ? end + 1 : end;
-    }
-    return NULL;
-}
-
-/* The session key of a request (Cookie or the session header), or NULL. */
-static char *session_from_request(const record_opts_t *o, const rec_headers_t *h)
-{
-    for (size_t i = 0; h != NULL && i < h->n; i++) {
-        const char *name = h->v[i].name, *v = h->v[i].value;
-        if (o->session_header && strcasecmp(name, o->session_header) == 0)
-            return session_key(v, strlen(v));
-        size_t len;
-        const char *c;
-        if (o->session_cookie && strcasecmp(name, "Cookie") == 0 &&
-            (c = cookie_in(v, o->session_cookie, &len)) != NULL)
-            return session_key(c, len);
-    }
-    return NULL;
-}
-
-/* A response that sets the session cookie starts that session (a login). */
-static char *session_from_response(const record_opts_t *o, const rec_headers_t *h)
-{
-    if (o->session_cookie == NULL || h == NULL)
-        return NULL;
-    size_t nl = strlen(o->session_cookie);
-    for (size_t i = 0; i < h->n; i++) {
-        const char *v = h->v[i].value;
-        if (strcasecmp(h->v[i].name, "Set-Cookie") != 0 || strncmp(v, o->session_cookie, nl) != 0 ||
-            v[nl] != '=')
-            continue;
-        const char *end = strchr(v + nl + 1, ';');
-        size_t len = end ? (size_t)(end - v - nl - 1) : strlen(v + nl + 1);
-        if (len > 0)
-            return session_key(v + nl + 1, len);
-    }
-    return NULL;
-}
-
 /* Copies h without hop-by-hop and pseudo-headers. */
 static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
@@ -184,7 +113,8 @@ recx_t *recx_begin(record_t *r, record_conn_t *conn, uint32_t stream_id,
         return NULL;
     }
     if (r->o.session_cookie || r->o.session_header)
-        x->session = session_from_request(&r->o, req_headers);
+        x->session = session_from_request(&(session_opts_t){ .cookie = r->o.session_cookie,
+                                                             .header = r->o.session_header }, req_headers);
     return x;
 }
 
@@ -225,7 +155,8 @@ void recx_resp_head(recx_t *x, int status, const rec_headers_t *headers, int64_t
         copy_headers(&x->x.resp_headers, headers);
     }
     if (x->session == NULL && (x->r->o.session_cookie || x->r->o.session_header))
-        x->session = session_from_response(&x->r->o, headers);
+        x->session = session_from_response(&(session_opts_t){ .cookie = x->r->o.session_cookie,
+                                                              .header = x->r->o.session_header }, headers);
 }
 
 void recx_resp_body(recx_t *x, const void *p, size_t n)

@@ -226,6 +226,24 @@ static void on_gap(void *flow, int side, uint64_t n, int64_t ts)
         h2flow_gap(a->h2, client, n, ts);
 }
 
+static void on_conflict(void *flow, int side, int64_t ts)
+{
+    appflow_t *a = flow;
+    (void)ts;
+    if (a->proto == P_H1)
+        h1flow_conflict(a->h1, side == a->client);
+    else if (a->proto == P_H2)
+        h2flow_conflict(a->h2, side == a->client);
+}
+
+static void on_reset(void *flow, int side, int64_t ts)
+{
+    appflow_t *a = flow;
+    (void)side;
+    if (a->proto == P_H1)
+        h1flow_reset(a->h1, ts);
+}
+
 static void on_fin(void *flow, int side, int64_t ts)
 {
     appflow_t *a = flow;
@@ -240,8 +258,9 @@ static void on_close(void *flow, int64_t ts)
         pcaprec_skipped(a->rec, 0, a->early_len);
     h1flow_free(a->h1, ts);
     h2flow_free(a->h2, ts);
+    pcaprec_conn_fini(&a->conn);
     free(a->early);
     free(a);
 }
 
-const tcpflow_ops_t appflow_ops = { on_open, on_data, on_gap, on_fin, on_close };
+const tcpflow_ops_t appflow_ops = { on_open, on_data, on_gap, on_fin, on_close, on_conflict, on_reset };

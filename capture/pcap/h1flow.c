@@ -17,6 +17,7 @@
 typedef struct entry {
     pcx_t *x;
     bool head;          /* HEAD request: the response has no body */
+    bool connect;       /* CONNECT request: a 2xx answer opens a tunnel */
     bool req_done, resp_started, resp_done;
     int64_t t_end_us;   /* response complete (or last byte seen) */
 } entry_t;
@@ -33,9 +34,12 @@ typedef struct side {
     int64_t start_us;   /* time of the current message's first byte */
     entry_t *e;         /* exchange of the message being read (NULL: none, orphan or interim) */
     int status;         /* response side: status of the message being read */
+    bool taint;         /* the chunk being parsed crossed a conflicting retransmission */
 } side_t;
 
-enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER };
+/* UP_TUNNEL: a CONNECT was answered 2xx; the rest of the connection is the
+ * tunnel's (encrypted) bytes, counted, not parsed. */
+enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER, UP_TUNNEL };
 
 struct h1flow {
     pcaprec_t *rec;
@@ -50,6 +54,10 @@ struct h1flow {
     uint8_t *held;
     size_t held_len;
     pcx_t *upgraded;
+    entry_t *tunnel;    /* the CONNECT whose tunnel the connection now carries */
+    uint64_t tunnel_up, tunnel_down;
+    int64_t tunnel_last_us;
+    bool ended;         /* a FIN or RST was seen: the connection's end is in the capture */
 };
 
 /* ---- plausible message starts */
@@ -86,7 +94,7 @@ static entry_t *push(h1flow_t *f, pcx_t *x, bool head)
 {
     if (f->qn >= MAX_WAITING && !f->q[0]->resp_started && f->q[0] != f->req.e) {
         f->q[0]->resp_started = f->q[0]->resp_done = f->q[0]->req_done = true;
-        pcx_incomplete(f->q[0]->x, "no response: more than 1024 requests waiting on the connection");
+        pcx_incomplete(f->q[0]->x, pcx_why_format[PCX_NO_RESPONSE_QUEUE]);
         end_finished(f);
     }
     if (f->qn == f->qcap) {
@@ -112,7 +120,7 @@ static void end_finished(h1flow_t *f)
     size_t k = 0;
     for (size_t i = 0; i < f->qn; i++) {
         entry_t *e = f->q[i];
-        if (e->req_done && e->resp_done && e != f->up_entry) {
+        if (e->req_done && e->resp_done && e != f->up_entry && e != f->tunnel) {
             if (f->req.e == e) f->req.e = NULL;
             if (f->resp.e == e) f->resp.e = NULL;
             if (e->x != NULL) /* NULL: handed on to HTTP/2 as stream 1 */
@@ -146,13 +154,20 @@ static entry_t *answered(h1flow_t *f)
         entry_t *e = f->q[i];
         if (!e->resp_started && e->req_done) {
             e->resp_started = e->resp_done = true;
-            pcx_incomplete(e->x, "no response: lost in a capture gap");
+            pcx_incomplete(e->x, pcx_why_format[PCX_NO_RESPONSE_GAP]);
         }
     }
     return latest;
 }
 
 /* ---- parser callbacks */
+
+/* The message being read received bytes of a tainted chunk. */
+static void check_taint(side_t *s)
+{
+    if (s->taint && s->e != NULL && s->e->x != NULL)
+        pcx_incomplete(s->e->x, pcx_why_format[s->client ? PCX_CONFLICT_REQUEST : PCX_CONFLICT_RESPONSE]);
+}
 
 static int on_begin(http_parser *p)
 {
@@ -185,6 +200,15 @@ static int request_head(side_t *s, h1msg_t *m)
     h1flow_t *f = s->f;
     char version[32], auth[256] = "";
     snprintf(version, sizeof version, "HTTP/%u.%u", m->parser.http_major, m->parser.http_minor);
+    bool known = false;
+    for (size_t i = 0; pcaprec_http_versions[i]; i++)
+        known = known || strcmp(version, pcaprec_http_versions[i]) == 0;
+    if (!known || m->parser.http_major >= 2) {
+        /* the format's list of versions is closed: another is not read as HTTP/1 */
+        snprintf(m->error, sizeof m->error, "HTTP version %u.%u in the request line is not 0.9, 1.0 or 1.1",
+                 m->parser.http_major, m->parser.http_minor);
+        return -1;
+    }
     const char *target = split_absolute(m->url, auth, sizeof auth);
     const char *host = rec_headers_get(&m->headers, "Host");
     pcx_req_t q = {
@@ -192,8 +216,11 @@ static int request_head(side_t *s, h1msg_t *m)
         .authority = auth[0] ? auth : host, .method = h1msg_method(m), .target = target,
         .http_version = version, .headers = &m->headers, .t_start_us = s->start_us,
     };
-    if (m->parser.method == HTTP_CONNECT)
-        q.target = m->url;
+    if (m->parser.method == HTTP_CONNECT) {
+        /* as the proxy records a tunnel: the authority is the target */
+        q.scheme = "https";
+        q.target = q.authority = m->url;
+    }
     pcx_t *x = pcx_begin(f->rec, f->conn, &q);
     if (x == NULL)
         return -1;
@@ -202,6 +229,8 @@ static int request_head(side_t *s, h1msg_t *m)
         pcx_end(x, 0);
         return -1;
     }
+    s->e->connect = m->parser.method == HTTP_CONNECT;
+    check_taint(s);
     return 0;
 }
 
@@ -224,10 +253,12 @@ static int response_head(side_t *s, h1msg_t *m)
     }
     s->e = e;
     e->resp_started = true;
+    check_taint(s);
     /* an answer to h2c is recorded from stream 1, not this 101 */
     if (!(s->status == 101 && e == f->up_entry && f->up == UP_H2))
         pcx_resp_head(e->x, s->status, &m->headers, s->start_us);
-    return e->head ? 1 : 0;
+    /* a 2xx to CONNECT has no body: what follows is the tunnel's */
+    return e->head || (e->connect && s->status < 300) ? 1 : 0;
 }
 
 static int on_head(void *ctx, h1msg_t *m)
@@ -239,6 +270,7 @@ static int on_head(void *ctx, h1msg_t *m)
 static int on_body(void *ctx, const char *p, size_t n)
 {
     side_t *s = ctx;
+    check_taint(s);
     if (s->e != NULL) {
         if (s->client)
             pcx_req_body(s->e->x, p, n);
@@ -254,7 +286,11 @@ static void request_done(side_t *s, h1msg_t *m)
     if (s->e == NULL)
         return;
     s->e->req_done = true;
-    if (m->parser.upgrade && m->parser.method != HTTP_CONNECT) {
+    if (m->parser.method == HTTP_CONNECT) {
+        /* the client's next bytes are the tunnel's, unless the answer refuses */
+        f->up = UP_WAIT;
+        f->up_entry = s->e;
+    } else if (m->parser.upgrade) {
         /* what follows depends on the answer: hold the client's bytes */
         f->up = UP_WAIT;
         f->up_entry = s->e;
@@ -271,7 +307,22 @@ static void response_done(side_t *s)
         return;
     e->resp_done = true;
     e->t_end_us = s->cur_us;
-    if (e == f->up_entry) {
+    if (e == f->up_entry && e->connect) {
+        if (s->status >= 200 && s->status < 300) {
+            f->up = UP_TUNNEL;
+            f->tunnel = e;
+            f->tunnel_last_us = s->cur_us;
+            /* what the client sent before the answer is the tunnel's first bytes */
+            f->tunnel_up += f->held_len;
+            free(f->held);
+            f->held = NULL;
+            f->held_len = 0;
+        } else {
+            f->up = UP_NONE;
+            f->release_held = true;
+        }
+        f->up_entry = NULL;
+    } else if (e == f->up_entry) {
         if (s->status == 101) {
             if (f->up == UP_H2) {
                 f->upgraded = e->x;
@@ -299,7 +350,7 @@ static int on_done(void *ctx, h1msg_t *m)
         response_done(s);
     /* after a 101 the bytes are another protocol, even when the answer
      * lacks the Upgrade headers http_parser wants to see before it stops */
-    if (!s->client && s->status == 101)
+    if (!s->client && (s->status == 101 || s->f->up == UP_TUNNEL))
         h1msg_pause(m, true);
     s->e = NULL;
     return 0;
@@ -388,6 +439,11 @@ static void release_held(h1flow_t *f, int64_t ts)
 static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t ts)
 {
     s->cur_us = ts;
+    if (f->up == UP_TUNNEL) {
+        *(s->client ? &f->tunnel_up : &f->tunnel_down) += n;
+        f->tunnel_last_us = ts;
+        return n;
+    }
     if (s->client && f->up != UP_NONE) {
         if (hold(f, p, n) != 0) {
             pcaprec_skipped(f->rec, 0, n);
@@ -405,8 +461,8 @@ static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t t
     }
     ssize_t used = h1msg_feed(&s->m, (const char *)p, n);
     if (used < 0) {
-        char why[192];
-        snprintf(why, sizeof why, "malformed %s: %s", s->client ? "request" : "response", s->m.error);
+        char why[256];
+        pcx_why(why, sizeof why, s->client ? PCX_MALFORMED_REQUEST : PCX_MALFORMED_RESPONSE, s->m.error);
         if (s->e == NULL)
             pcaprec_skipped(f->rec, 1, 0);
         cut(s, why);
@@ -421,6 +477,12 @@ static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t t
     }
     if (!s->client && f->release_held)
         release_held(f, ts);
+    if (!s->client && f->up == UP_TUNNEL) {
+        f->tunnel_down += n - (size_t)used; /* the server's first tunnel bytes after its 2xx */
+        if (n > (size_t)used)
+            f->tunnel_last_us = ts;
+        return n;
+    }
     if (!s->client && (f->upgraded != NULL || f->up == UP_OTHER))
         return (size_t)used;
     return n;
@@ -433,7 +495,9 @@ enum h1flow_result h1flow_data(h1flow_t *f, bool client, const uint8_t *p, size_
         *used = 0;
         return f->upgraded ? H1FLOW_H2 : H1FLOW_OTHER;
     }
-    *used = feed(f, client ? &f->req : &f->resp, p, n, ts_us);
+    side_t *s = client ? &f->req : &f->resp;
+    *used = feed(f, s, p, n, ts_us);
+    s->taint = false;
     if (f->upgraded != NULL)
         return H1FLOW_H2;
     return f->up == UP_OTHER ? H1FLOW_OTHER : H1FLOW_OK;
@@ -443,8 +507,7 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
 {
     side_t *s = client ? &f->req : &f->resp;
     char why[96];
-    snprintf(why, sizeof why, "capture gap of %llu bytes in the %s", (unsigned long long)n,
-             client ? "request" : "response");
+    pcx_why(why, sizeof why, client ? PCX_GAP_REQUEST : PCX_GAP_RESPONSE, (unsigned long long)n);
     if (!client && !s->in_msg)
         f->lost_response = true;
     cut(s, why);
@@ -452,15 +515,33 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
     end_finished(f);
 }
 
+void h1flow_reset(h1flow_t *f, int64_t ts_us)
+{
+    f->ended = true;
+    if (f->up == UP_TUNNEL)
+        f->tunnel_last_us = ts_us;
+}
+
+void h1flow_conflict(h1flow_t *f, bool client)
+{
+    side_t *s = client ? &f->req : &f->resp;
+    s->taint = true;
+    check_taint(s); /* a message in the middle is crossed too */
+}
+
 void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us)
 {
     side_t *s = client ? &f->req : &f->resp;
     s->cur_us = ts_us;
+    f->ended = true;
+    if (f->up == UP_TUNNEL) {
+        f->tunnel_last_us = ts_us;
+        return;
+    }
     if (s->hunting || (client && f->up != UP_NONE))
         return;
     if (h1msg_eof(&s->m) != 0 || s->in_msg)
-        cut(s, client ? "connection closed in the middle of the request"
-                      : "connection closed in the middle of the response");
+        cut(s, pcx_why_format[client ? PCX_CLOSED_REQUEST : PCX_CLOSED_RESPONSE]);
     end_finished(f);
 }
 
@@ -484,12 +565,20 @@ void h1flow_free(h1flow_t *f, int64_t ts_us)
             free(e);
             continue;
         }
+        if (e == f->tunnel) {
+            pcx_tunnel(e->x, f->tunnel_up, f->tunnel_down);
+            if (!f->ended)
+                pcx_incomplete(e->x, pcx_why_format[PCX_TUNNEL_CUT]);
+            pcx_end(e->x, f->ended ? f->tunnel_last_us : ts_us);
+            free(e);
+            continue;
+        }
         if (!e->resp_started)
-            pcx_incomplete(e->x, "no response in the capture");
+            pcx_incomplete(e->x, pcx_why_format[PCX_NO_RESPONSE]);
         else if (!e->resp_done)
-            pcx_incomplete(e->x, "response cut: the capture ended before it did");
+            pcx_incomplete(e->x, pcx_why_format[PCX_RESPONSE_CUT]);
         else if (!e->req_done)
-            pcx_incomplete(e->x, "request cut: the capture ended before it did");
+            pcx_incomplete(e->x, pcx_why_format[PCX_REQUEST_CUT]);
         pcx_end(e->x, e->resp_started ? (e->t_end_us ? e->t_end_us : ts_us) : 0);
         free(e);
     }

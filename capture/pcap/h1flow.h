@@ -1,7 +1,10 @@
 /* h1flow: HTTP/1.x over one reassembled TCP connection, read with h1msg
  * (http_parser) in both directions. Requests become exchanges in the order
  * they are read; responses answer them in the same order (pipelining),
- * interim 1xx answers are skipped, and a 101 ends HTTP/1: for an
+ * interim 1xx answers are skipped, a 2xx to CONNECT makes the rest of the
+ * connection a tunnel (one exchange with the tunnel flag and byte counts,
+ * as the proxy records it; the encrypted bytes are not a body), and a 101
+ * ends HTTP/1: for an
  * `Upgrade: h2c` request the connection continues as HTTP/2 (see
  * h1flow_upgraded), for anything else (WebSocket) it is no longer read.
  *
@@ -37,6 +40,11 @@ enum h1flow_result h1flow_data(h1flow_t *f, bool client, const uint8_t *p, size_
                                int64_t ts_us, size_t *used);
 /* n bytes of that direction are missing from the capture. */
 void h1flow_gap(h1flow_t *f, bool client, uint64_t n);
+/* The connection was reset (its end is in the capture). */
+void h1flow_reset(h1flow_t *f, int64_t ts_us);
+/* The next bytes of that direction hold some that the capture saw twice with
+ * different content: the messages they belong to are flagged incomplete. */
+void h1flow_conflict(h1flow_t *f, bool client);
 /* That direction ended (FIN): completes a close-delimited response. */
 void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us);
 

@@ -202,7 +202,7 @@ static int block_done(h2flow_t *f, dir_t *d, bool client)
     d->in_block = false;
     if (inflate(d, d->block, d->block_len, &h) != 0) {
         rec_headers_fini(&h);
-        die(f, "HTTP/2 header block could not be decoded (HPACK error): the rest is unreadable");
+        die(f, pcx_why_format[PCX_H2_HPACK]);
         return -1;
     }
     bool end = (d->block_flags & H2F_END_STREAM) != 0;
@@ -311,7 +311,7 @@ static void rst(h2flow_t *f, bool client, const h2frame_hdr_t *h, const uint8_t 
         maybe_done(f, s);
         return;
     }
-    snprintf(why, sizeof why, "HTTP/2 stream reset by the %s (error code %u)", client ? "client" : "server", code);
+    pcx_why(why, sizeof why, client ? PCX_H2_RESET_CLIENT : PCX_H2_RESET_SERVER, code);
     if (client && s->req_done) {
         /* the server may have answered already: its frames are on the way */
         s->client_reset = code + 1;
@@ -357,10 +357,16 @@ void h2flow_data(h2flow_t *f, bool client, const uint8_t *p, size_t n, int64_t t
     f->cur_client = client;
     if (n > 0 && h2frame_feed(&d->fr, p, n, on_frame, f) != 0 && !f->dead) {
         char why[160];
-        snprintf(why, sizeof why, "HTTP/2 framing broken (%s): the rest is unreadable",
-                 d->fr.error[0] ? d->fr.error : "bad frame sequence");
+        pcx_why(why, sizeof why, PCX_H2_FRAMING, d->fr.error[0] ? d->fr.error : "bad frame sequence");
         die(f, why);
     }
+}
+
+void h2flow_conflict(h2flow_t *f, bool client)
+{
+    for (stream_t *s = f->streams; s; s = s->next)
+        if (s->x && !(client ? s->req_done : s->resp_done))
+            pcx_incomplete(s->x, pcx_why_format[client ? PCX_CONFLICT_REQUEST : PCX_CONFLICT_RESPONSE]);
 }
 
 void h2flow_gap(h2flow_t *f, bool client, uint64_t n, int64_t ts_us)
@@ -368,8 +374,7 @@ void h2flow_gap(h2flow_t *f, bool client, uint64_t n, int64_t ts_us)
     if (f->dead)
         return;
     char why[128];
-    snprintf(why, sizeof why, "capture gap of %llu bytes from the %s: HTTP/2 framing lost",
-             (unsigned long long)n, client ? "client" : "server");
+    pcx_why(why, sizeof why, client ? PCX_H2_GAP_CLIENT : PCX_H2_GAP_SERVER, (unsigned long long)n);
     f->cur_us = ts_us;
     die(f, why);
 }
@@ -382,16 +387,15 @@ void h2flow_free(h2flow_t *f, int64_t ts_us)
     while (f->streams) {
         stream_t *s = f->streams;
         char why[96];
-        snprintf(why, sizeof why, "HTTP/2 stream reset by the client (error code %u) before the response",
-                 s->client_reset - 1);
+        pcx_why(why, sizeof why, PCX_H2_RESET_BEFORE_RESPONSE, s->client_reset - 1);
         if (s->x && s->client_reset && !s->resp_done)
             pcx_incomplete(s->x, why);
         if (s->x && !pcx_has_response(s->x))
-            pcx_incomplete(s->x, "no response in the capture");
+            pcx_incomplete(s->x, pcx_why_format[PCX_NO_RESPONSE]);
         else if (s->x && !s->resp_done)
-            pcx_incomplete(s->x, "response cut: the capture ended before it did");
+            pcx_incomplete(s->x, pcx_why_format[PCX_RESPONSE_CUT]);
         else if (s->x && !s->req_done)
-            pcx_incomplete(s->x, "request cut: the capture ended before it did");
+            pcx_incomplete(s->x, pcx_why_format[PCX_REQUEST_CUT]);
         end_stream(f, s, s->x && pcx_has_response(s->x) ? (s->resp_done ? s->t_end_us : ts_us) : 0);
     }
     for (int i = 0; i < 2; i++) {

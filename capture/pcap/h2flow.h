@@ -28,6 +28,9 @@ void h2flow_free(h2flow_t *f, int64_t ts_us);
 
 /* Bytes of one direction, the client's starting with the preface. */
 void h2flow_data(h2flow_t *f, bool client, const uint8_t *p, size_t n, int64_t ts_us);
+/* The next bytes of that direction hold some that the capture saw twice with
+ * different content: the streams still open are flagged incomplete. */
+void h2flow_conflict(h2flow_t *f, bool client);
 /* Bytes of that direction are missing: the framing is lost. */
 void h2flow_gap(h2flow_t *f, bool client, uint64_t n, int64_t ts_us);
 

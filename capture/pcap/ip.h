@@ -1,6 +1,10 @@
-/* ip: reads an IPv4 or IPv6 packet down to its TCP segment. Fragments are
- * not reassembled (HTTP over TCP practically never fragments: TCP sizes its
- * segments to the path MTU); they are reported so the caller can count them. */
+/* ip: reads an IPv4 or IPv6 packet down to its TCP segment, through the
+ * tunnels that carry IP in IP: IP-in-IP (4, 41), GRE (IP, or Ethernet with
+ * transparent bridging) and VXLAN (UDP port 4789). An Ethernet frame inside a
+ * tunnel is handed back (IP_ETHERNET) for the link layer to read. Fragments
+ * are not reassembled (HTTP over TCP practically never fragments: TCP sizes
+ * its segments to the path MTU); they are reported so the caller can count
+ * them. */
 #ifndef CAPTURE_PCAP_IP_H
 #define CAPTURE_PCAP_IP_H
 
@@ -12,6 +16,7 @@ enum ip_result {
     IP_NOT_TCP,     /* UDP, ICMP, ... */
     IP_FRAGMENT,    /* an IPv4 or IPv6 fragment: skipped */
     IP_MALFORMED,   /* header cut short or inconsistent */
+    IP_ETHERNET,    /* a tunnel carries an Ethernet frame: seg->payload, seg->len */
 };
 
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_ACK = 0x10 };
@@ -26,6 +31,7 @@ typedef struct ip_tcpseg {
     uint8_t flags;           /* TCP_* */
     const uint8_t *payload;
     size_t len;
+    const char *what;        /* IP_NOT_TCP: what the packet carried ("UDP", "ICMP", ...) */
 } ip_tcpseg_t;
 
 /* Parses p[0..len) (a capture may add link padding after the IP packet; the

@@ -1,5 +1,6 @@
 #include "pcaprec.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@ struct pcx {
     pcx_t *next;       /* in the order requests started */
     bool done;
     bool keep;         /* passes the filter */
+    pcaprec_conn_t *conn;
+    char *session;     /* from the request or the response that set the cookie */
+    char *forwarded;   /* X-Forwarded-For / Forwarded client address */
     rec_exchange_t x;
 };
 
@@ -25,6 +29,43 @@ struct pcaprec {
     size_t waiting;    /* ended, not yet written */
     size_t waiting_bytes; /* their bodies */
 };
+
+const char *const pcx_why_format[PCX_WHY_N] = {
+    [PCX_NO_RESPONSE] = "no response in the capture",
+    [PCX_NO_RESPONSE_GAP] = "no response: lost in a capture gap",
+    [PCX_NO_RESPONSE_QUEUE] = "no response: more than 1024 requests waiting on the connection",
+    [PCX_REQUEST_CUT] = "request cut: the capture ended before it did",
+    [PCX_RESPONSE_CUT] = "response cut: the capture ended before it did",
+    [PCX_TUNNEL_CUT] = "tunnel cut: the capture ended before the connection did",
+    [PCX_GAP_REQUEST] = "capture gap of %llu bytes in the request",
+    [PCX_GAP_RESPONSE] = "capture gap of %llu bytes in the response",
+    [PCX_CLOSED_REQUEST] = "connection closed in the middle of the request",
+    [PCX_CLOSED_RESPONSE] = "connection closed in the middle of the response",
+    [PCX_MALFORMED_REQUEST] = "malformed request: %s",
+    [PCX_MALFORMED_RESPONSE] = "malformed response: %s",
+    [PCX_CONFLICT_REQUEST] = "conflicting retransmission in the request: the capture saw two versions of "
+                             "some bytes (the first seen kept)",
+    [PCX_CONFLICT_RESPONSE] = "conflicting retransmission in the response: the capture saw two versions of "
+                              "some bytes (the first seen kept)",
+    [PCX_H2_GAP_CLIENT] = "capture gap of %llu bytes from the client: HTTP/2 framing lost",
+    [PCX_H2_GAP_SERVER] = "capture gap of %llu bytes from the server: HTTP/2 framing lost",
+    [PCX_H2_FRAMING] = "HTTP/2 framing broken (%s): the rest is unreadable",
+    [PCX_H2_HPACK] = "HTTP/2 header block could not be decoded (HPACK error): the rest is unreadable",
+    [PCX_H2_RESET_CLIENT] = "HTTP/2 stream reset by the client (error code %u)",
+    [PCX_H2_RESET_SERVER] = "HTTP/2 stream reset by the server (error code %u)",
+    [PCX_H2_RESET_BEFORE_RESPONSE] = "HTTP/2 stream reset by the client (error code %u) before the response",
+};
+
+const char *const pcaprec_http_versions[] = { "HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", NULL };
+
+const char *pcx_why(char *buf, size_t len, enum pcx_why why, ...)
+{
+    va_list ap;
+    va_start(ap, why);
+    vsnprintf(buf, len, pcx_why_format[why], ap);
+    va_end(ap);
+    return buf;
+}
 
 pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
 {
@@ -67,6 +108,12 @@ void pcaprec_conn_init(pcaprec_conn_t *c, uint8_t family, const uint8_t client[1
     ip_addr_str(family, client, c->client, sizeof c->client);
     ip_addr_str(family, server, s, sizeof s);
     snprintf(c->server, sizeof c->server, family == 6 ? "[%s]:%u" : "%s:%u", s, server_port);
+}
+
+void pcaprec_conn_fini(pcaprec_conn_t *c)
+{
+    free(c->last_session);
+    c->last_session = NULL;
 }
 
 static bool is_token(const char *s)
@@ -122,6 +169,9 @@ pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
         free(x);
         return NULL;
     }
+    x->conn = c;
+    x->session = session_from_request(&r->o.session, q->headers);
+    x->forwarded = session_forwarded_for(&r->o.session, q->headers);
     if (r->tail) r->tail->next = x; else r->head = x;
     r->tail = x;
     return x;
@@ -161,6 +211,8 @@ void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t
         rec_headers_fini(&x->x.resp_headers);
         copy_headers(&x->x.resp_headers, headers);
     }
+    if (x->session == NULL)
+        x->session = session_from_response(&x->r->o.session, headers);
 }
 
 void pcx_resp_body(pcx_t *x, const void *p, size_t n)
@@ -170,6 +222,13 @@ void pcx_resp_body(pcx_t *x, const void *p, size_t n)
 }
 
 bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
+
+void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down)
+{
+    x->x.flags |= REC_F_TUNNEL;
+    x->x.tunnel_bytes_up = up;
+    x->x.tunnel_bytes_down = down;
+}
 
 void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id)
 {
@@ -218,6 +277,8 @@ static void unlink_free(pcaprec_t *r, pcx_t *prev, pcx_t *x)
     if (r->tail == x)
         r->tail = prev;
     rec_exchange_fini(&x->x);
+    free(x->session);
+    free(x->forwarded);
     free(x);
 }
 
@@ -251,6 +312,23 @@ void pcx_end(pcx_t *x, int64_t t_end_us)
     if (x->x.t_first_byte_us > t_end_us && t_end_us != 0)
         x->x.t_first_byte_us = t_end_us;
     x->x.t_end_us = t_end_us;
+    const char *key = x->session;
+    if (key != NULL) {
+        free(x->conn->last_session);
+        x->conn->last_session = strdup(key);
+    } else if (x->forwarded != NULL) {
+        key = x->forwarded; /* behind a balancer one connection carries many users */
+    } else if (x->conn->last_session != NULL) {
+        key = x->conn->last_session;
+    }
+    if (key != NULL) {
+        char *k = strdup(key);
+        if (k != NULL) {
+            free(x->x.client);
+            x->x.client = k;
+        }
+    }
+    x->conn = NULL;
     x->done = true;
     r->waiting++;
     r->waiting_bytes += body_bytes(x);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/time.h>
 #include <pcap/pcap.h>
 
@@ -18,9 +19,32 @@
 #define READ_TIMEOUT_MS 100
 #define EXPIRE_EVERY_US (10 * 1000000LL)
 
+#define MAX_NAMED 32
+
+/* What the frames that were not TCP carried, by name (static strings). */
+typedef struct named {
+    const char *what;
+    uint64_t n;
+} named_t;
+
 typedef struct counts {
     uint64_t packets, not_ip, not_tcp, fragments, malformed, snapped;
+    uint64_t bad_time;  /* packets whose time does not fit in µs (clamped) */
+    named_t named[MAX_NAMED];
 } counts_t;
+
+static void count_named(counts_t *c, const char *what)
+{
+    if (what == NULL)
+        what = "unknown";
+    for (size_t i = 0; i < MAX_NAMED; i++) {
+        if (c->named[i].what == NULL || c->named[i].what == what || strcmp(c->named[i].what, what) == 0) {
+            c->named[i].what = what;
+            c->named[i].n++;
+            return;
+        }
+    }
+}
 
 static volatile sig_atomic_t stop_signal;
 static pcap_t *live_handle;
@@ -88,26 +112,75 @@ static int set_filter(pcap_t *p, const pcapsrc_opts_t *o, const char *where)
     return rc;
 }
 
+/* A packet's time in µs. A file's timestamp can be anything (a pcapng
+ * interface with a resolution of seconds and a 64-bit count is 2^64 s):
+ * times past what µs in 63 bits hold are clamped (to half the range, so
+ * the differences taken of them cannot overflow either), never overflowed;
+ * packet() counts them. */
+#define TS_MAX (INT64_MAX / 2)
+#define TS_MIN (INT64_MIN / 2)
+static int64_t ts_of(const struct pcap_pkthdr *h)
+{
+    int64_t us;
+    if (__builtin_mul_overflow((int64_t)h->ts.tv_sec, (int64_t)1000000, &us) ||
+        __builtin_add_overflow(us, (int64_t)h->ts.tv_usec, &us) || us > TS_MAX || us < TS_MIN)
+        return h->ts.tv_sec < 0 ? TS_MIN : TS_MAX;
+    return us;
+}
+
+/* After a stop signal: the packets the kernel captured before it are still
+ * in the ring (a block is handed over only when full or when its timer of
+ * READ_TIMEOUT_MS fires); read them, so that what was on the wire before
+ * Ctrl-C is recorded, and stop once the ring stayed empty for three timer
+ * periods. */
+static void drain_ring(pcap_t *p, tcpflow_table_t *t, int dlt, counts_t *c, int64_t *last_us);
+
 /* One frame down to its TCP segment, counting what is not one. */
 static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, const uint8_t *data, counts_t *c)
 {
     const uint8_t *ip;
     size_t iplen;
     ip_tcpseg_t seg;
+    const char *what = NULL;
     c->packets++;
-    if (!link_supported(dlt) || link_ip(dlt, data, h->caplen, &ip, &iplen) != LINK_IP) {
+    int64_t ts = ts_of(h);
+    if (ts == TS_MAX || ts == TS_MIN)
+        c->bad_time++;
+    if (!link_supported(dlt)) {
         c->not_ip++;
+        count_named(c, "link type not supported");
         return;
     }
-    switch (ip_tcp(ip, iplen, &seg)) {
-    case IP_TCP:
-        tcpflow_segment(t, &seg, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
-        return;
-    case IP_NOT_TCP: c->not_tcp++; return;
-    case IP_FRAGMENT: c->fragments++; return;
-    case IP_MALFORMED:
-        if (h->caplen < h->len) c->snapped++; else c->malformed++;
-        return;
+    enum link_result lr = link_ip(dlt, data, h->caplen, &ip, &iplen, &what);
+    /* a tunnel's Ethernet frame goes through the link layer again (ip.c
+     * bounds the nesting of IP tunnels; this, of Ethernet ones) */
+    for (int depth = 0; lr == LINK_IP; depth++) {
+        switch (ip_tcp(ip, iplen, &seg)) {
+        case IP_TCP:
+            tcpflow_segment(t, &seg, ts);
+            return;
+        case IP_NOT_TCP: c->not_tcp++; count_named(c, seg.what); return;
+        case IP_FRAGMENT: c->fragments++; return;
+        case IP_MALFORMED:
+            if (h->caplen < h->len) c->snapped++; else c->malformed++;
+            return;
+        case IP_ETHERNET:
+            if (depth == 4) {
+                c->not_tcp++;
+                count_named(c, "tunnels nested too deep");
+                return;
+            }
+            lr = link_ethernet(seg.payload, seg.len, &ip, &iplen, &what);
+            break;
+        }
+    }
+    if (lr == LINK_SHORT && h->caplen < h->len) {
+        c->snapped++;
+    } else if (lr == LINK_SHORT) {
+        c->malformed++;
+    } else {
+        c->not_ip++;
+        count_named(c, what);
     }
 }
 
@@ -125,16 +198,37 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             "aiotest-capture: done: %llu packets, %llu TCP connections, %llu exchanges written "
             "(%llu incomplete), %llu skipped (%llu messages not recorded, %llu bytes not HTTP, "
             "%llu non-IP, %llu non-TCP, %llu fragments, %llu malformed, %llu cut by the snap length), "
-            "%llu retransmissions, %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out, "
+            "%llu retransmissions, %llu conflicting (first seen kept), %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out, "
             "%llu written out of order%s\n",
             (unsigned long long)c->packets, (unsigned long long)ts.flows, (unsigned long long)rs.exchanges,
             (unsigned long long)rs.incomplete,
             (unsigned long long)(rs.skipped + c->not_ip + c->not_tcp + c->fragments + c->malformed + c->snapped),
             (unsigned long long)rs.skipped, (unsigned long long)rs.skipped_bytes, (unsigned long long)c->not_ip,
             (unsigned long long)c->not_tcp, (unsigned long long)c->fragments, (unsigned long long)c->malformed,
-            (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.gaps,
+            (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.conflicts,
+            (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
             (unsigned long long)rs.out_of_order, drops);
+    if (c->bad_time > 0)
+        fprintf(stderr, "aiotest-capture: %llu packets have a time out of range (clamped)\n",
+                (unsigned long long)c->bad_time);
+    /* what the non-IP and non-TCP frames were, most frequent first */
+    named_t v[MAX_NAMED];
+    size_t n = 0;
+    for (; n < MAX_NAMED && c->named[n].what; n++)
+        v[n] = c->named[n];
+    if (n == 0)
+        return;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j].n > v[j - 1].n; j--) {
+            named_t tmp = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = tmp;
+        }
+    fprintf(stderr, "aiotest-capture: not TCP/IP:");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s %llu", i ? "," : "", v[i].what, (unsigned long long)v[i].n);
+    fputc('\n', stderr);
 }
 
 /* libpcap 1.10 stops at the second interface of a pcapng file when its link
@@ -225,7 +319,8 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
     if (!link_supported(dlt)) {
         const char *name = pcap_datalink_val_to_name(dlt);
         fprintf(stderr, "aiotest-capture: %s: link type %s (%d) is not supported; expected Ethernet, "
-                "Linux cooked (SLL, SLL2), BSD loopback, raw IP or NFLOG\n", where, name ? name : "?", dlt);
+                "Linux cooked (SLL, SLL2), BSD loopback, raw IP, NFLOG, Cisco HDLC, PPP, PPPoE or 802.11 "
+                "(plain, radiotap, AVS, Prism)\n", where, name ? name : "?", dlt);
         goto out;
     }
     rec = pcaprec_open(&o->rec, err, sizeof err);
@@ -250,7 +345,7 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
         int n = pcap_next_ex(p, &h, &data);
         if (n == 1) {
             packet(t, dlt, h, data, &c);
-            last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+            last_us = ts_of(h);
             if (last_us - expired_us > EXPIRE_EVERY_US) {
                 tcpflow_expire(t, last_us);
                 expired_us = last_us;
@@ -267,6 +362,8 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
             break;
         }
     }
+    if (live && stop_signal)
+        drain_ring(p, t, dlt, &c, &last_us);
     tcpflow_end_all(t, last_us);
     report(&c, t, rec, p, live);
 out:
@@ -277,4 +374,34 @@ out:
     }
     pcap_close(p);
     return rc;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void drain_ring(pcap_t *p, tcpflow_table_t *t, int dlt, counts_t *c, int64_t *last_us)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_setnonblock(p, 1, errbuf) != 0)
+        return;
+    int64_t quiet_since = mono_us();
+    while (mono_us() - quiet_since < 3 * READ_TIMEOUT_MS * 1000) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int n = pcap_next_ex(p, &h, &data);
+        if (n == 1) {
+            packet(t, dlt, h, data, c);
+            *last_us = ts_of(h);
+            quiet_since = mono_us();
+        } else if (n == 0) {
+            struct timespec pause = { .tv_nsec = 10 * 1000000 };
+            nanosleep(&pause, NULL);
+        } else {
+            return;
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define BUCKETS 16384
 /* A connection silent this long is ended; a closed one is remembered this
@@ -11,9 +12,11 @@
 
 typedef struct seg {
     struct seg *next;
-    uint64_t off;      /* stream offset of data[0] */
-    size_t len;
+    uint64_t off;      /* stream offset of data[head] */
+    size_t len;        /* bytes from data[head] on */
+    size_t head;       /* bytes already handed on (a partial ACK) */
     int64_t ts_us;
+    bool conflict;     /* some of its bytes were seen again with other content */
     uint8_t data[];
 } seg_t;
 
@@ -23,11 +26,13 @@ typedef struct side {
     bool synced;       /* isn is known */
     bool fin;          /* FIN seen at fin_off */
     bool done;         /* FIN handed on */
+    bool acked_seen;   /* the peer has acknowledged some of these bytes */
     uint32_t isn;      /* sequence number of offset 0 */
     uint64_t next;     /* next offset to hand on */
     uint64_t fin_off;
-    seg_t *ooo;        /* waiting behind a hole, sorted by offset */
-    size_t ooo_bytes;
+    uint64_t acked;    /* the peer has every byte before this offset */
+    seg_t *held;       /* seen, not handed on: sorted by offset, never overlapping */
+    size_t held_bytes;
 } side_t;
 
 typedef struct flow {
@@ -106,15 +111,15 @@ static void lru_append(tcpflow_table_t *t, flow_t *f)
     t->lru_tail = f;
 }
 
-static void free_ooo(tcpflow_table_t *t, side_t *s)
+static void free_held(tcpflow_table_t *t, side_t *s)
 {
-    while (s->ooo) {
-        seg_t *g = s->ooo;
-        s->ooo = g->next;
+    while (s->held) {
+        seg_t *g = s->held;
+        s->held = g->next;
         t->total -= g->len;
         free(g);
     }
-    s->ooo_bytes = 0;
+    s->held_bytes = 0;
 }
 
 static void unhash_and_free(tcpflow_table_t *t, flow_t *f)
@@ -125,8 +130,8 @@ static void unhash_and_free(tcpflow_table_t *t, flow_t *f)
         pp = &(*pp)->hnext;
     *pp = f->hnext;
     lru_unlink(t, f);
-    free_ooo(t, &f->s[0]);
-    free_ooo(t, &f->s[1]);
+    free_held(t, &f->s[0]);
+    free_held(t, &f->s[1]);
     free(f);
 }
 
@@ -155,67 +160,134 @@ static void check_fin(tcpflow_table_t *t, flow_t *f, int d, int64_t ts)
     }
 }
 
-/* Hands on the waiting segments that now follow the stream without a hole. */
-static void drain(tcpflow_table_t *t, flow_t *f, int d)
+/* Hands on the first held segment, or its first n bytes. */
+static void hand_on_first(tcpflow_table_t *t, flow_t *f, int d, size_t n)
 {
     side_t *s = &f->s[d];
-    while (s->ooo && s->ooo->off <= s->next) {
-        seg_t *g = s->ooo;
-        s->ooo = g->next;
-        s->ooo_bytes -= g->len;
-        t->total -= g->len;
-        if (g->off + g->len > s->next) {
-            size_t skip = (size_t)(s->next - g->off);
-            hand_on(t, f, d, g->data + skip, g->len - skip, g->ts_us);
-        }
-        free(g);
+    seg_t *g = s->held;
+    if (g->conflict && f->app && t->ops->conflict)
+        t->ops->conflict(f->app, d, g->ts_us);
+    hand_on(t, f, d, g->data + g->head, n, g->ts_us);
+    s->held_bytes -= n;
+    t->total -= n;
+    if (n < g->len) {
+        g->head += n;
+        g->off += n;
+        g->len -= n;
+        return;
     }
+    s->held = g->next;
+    free(g);
 }
 
-/* Gives up the hole before the first waiting segment (or up to end when
- * nothing waits). */
-static void give_up_hole(tcpflow_table_t *t, flow_t *f, int d, uint64_t end, int64_t ts)
+/* Marks n bytes missing before the first held segment (or up to end when
+ * nothing is held, or a nearer one). */
+static void gap_to(tcpflow_table_t *t, flow_t *f, int d, uint64_t end, int64_t ts)
 {
     side_t *s = &f->s[d];
-    if (s->ooo && s->ooo->off < end)
-        end = s->ooo->off;
-    if (end > s->next) {
-        t->st.gaps++;
-        t->st.gap_bytes += end - s->next;
-        if (f->app)
-            t->ops->gap(f->app, d, end - s->next, ts);
-        s->next = end;
+    if (s->held && s->held->off < end)
+        end = s->held->off;
+    if (end <= s->next)
+        return;
+    t->st.gaps++;
+    t->st.gap_bytes += end - s->next;
+    if (f->app)
+        t->ops->gap(f->app, d, end - s->next, ts);
+    s->next = end;
+}
+
+/* Hands on what may go: held bytes that follow the stream without a hole and
+ * that the peer has acknowledged (all of them when the peer acknowledges
+ * nothing, as in a one-sided capture). Waiting for the ACK is what lets a
+ * retransmission with other bytes be compared with the first copy before
+ * either is handed on; the receiver keeps what it acknowledged. A hole the
+ * peer acknowledged was delivered but not captured: it is given up. */
+static void release(tcpflow_table_t *t, flow_t *f, int d, int64_t ts)
+{
+    side_t *s = &f->s[d];
+    uint64_t limit = s->acked_seen ? s->acked : UINT64_MAX;
+    if (s->fin && limit > s->fin_off)
+        limit = s->fin_off; /* the FIN's own sequence number is no byte */
+    while (s->next < limit) {
+        seg_t *g = s->held;
+        if (g != NULL && g->off <= s->next) {
+            uint64_t end = g->off + g->len < limit ? g->off + g->len : limit;
+            hand_on_first(t, f, d, (size_t)(end - g->off));
+        } else if (s->acked_seen) {
+            gap_to(t, f, d, limit, ts);
+        } else {
+            break;
+        }
     }
-    drain(t, f, d);
     check_fin(t, f, d, ts);
 }
 
-static void wait_behind_hole(tcpflow_table_t *t, flow_t *f, int d, uint64_t off,
-                             const uint8_t *p, size_t n, int64_t ts)
+/* Over the memory limits, or at the end: hands on the oldest held bytes
+ * whether acknowledged or not, and gives up the hole before them if there is
+ * one (counted as over the limit when it is that). */
+static void force_release(tcpflow_table_t *t, flow_t *f, int d, int64_t ts, bool over_limit)
 {
     side_t *s = &f->s[d];
-    seg_t **pp = &s->ooo;
-    while (*pp && (*pp)->off < off)
-        pp = &(*pp)->next;
-    if (*pp && (*pp)->off == off && (*pp)->len >= n) {
-        t->st.retrans++;
-        return;
+    if (s->held->off > s->next) {
+        if (over_limit)
+            t->st.over_limit++;
+        gap_to(t, f, d, UINT64_MAX, ts);
     }
+    hand_on_first(t, f, d, s->held->len);
+    check_fin(t, f, d, ts);
+}
+
+static seg_t *seg_new(uint64_t off, const uint8_t *p, size_t n, int64_t ts)
+{
     seg_t *g = malloc(sizeof *g + n);
     if (g == NULL)
-        return; /* lost like a dropped packet: the hole is given up later */
+        return NULL;
+    g->next = NULL;
     g->off = off;
     g->len = n;
+    g->head = 0;
     g->ts_us = ts;
+    g->conflict = false;
     memcpy(g->data, p, n);
-    g->next = *pp;
-    *pp = g;
-    s->ooo_bytes += n;
-    t->total += n;
-    while (s->ooo && (s->ooo_bytes > t->max_flow || t->total > t->max_total)) {
-        t->st.over_limit++;
-        give_up_hole(t, f, d, UINT64_MAX, ts);
+    return g;
+}
+
+/* Keeps the bytes of [off, off + n) that are not held yet; bytes that are
+ * held are compared (first seen wins). Returns the bytes added, or -1 when
+ * a copy could not be made (lost like a dropped packet: the hole is given up
+ * later). *conflict is set when held bytes differ. */
+static ssize_t hold(tcpflow_table_t *t, side_t *s, uint64_t off, const uint8_t *p, size_t n,
+                    int64_t ts, bool *conflict)
+{
+    uint64_t cur = off, end = off + n;
+    size_t added = 0;
+    seg_t **pp = &s->held;
+    while (cur < end) {
+        while (*pp && (*pp)->off + (*pp)->len <= cur)
+            pp = &(*pp)->next;
+        seg_t *g = *pp;
+        if (g != NULL && g->off <= cur) { /* cur is held: compare the overlap */
+            uint64_t stop = g->off + g->len < end ? g->off + g->len : end;
+            if (memcmp(g->data + g->head + (cur - g->off), p + (cur - off), (size_t)(stop - cur)) != 0) {
+                g->conflict = true;
+                *conflict = true;
+            }
+            cur = stop;
+            continue;
+        }
+        uint64_t stop = g != NULL && g->off < end ? g->off : end;
+        seg_t *piece = seg_new(cur, p + (cur - off), (size_t)(stop - cur), ts);
+        if (piece == NULL)
+            return -1;
+        piece->next = g;
+        *pp = piece;
+        pp = &piece->next;
+        added += piece->len;
+        cur = stop;
     }
+    s->held_bytes += added;
+    t->total += added;
+    return (ssize_t)added;
 }
 
 static void stream_bytes(tcpflow_table_t *t, flow_t *f, int d, int64_t off,
@@ -232,12 +304,30 @@ static void stream_bytes(tcpflow_table_t *t, flow_t *f, int d, int64_t off,
         n -= skip;
         off = (int64_t)s->next;
     }
-    if ((uint64_t)off == s->next) {
-        hand_on(t, f, d, p, n, ts);
-        drain(t, f, d);
-    } else {
-        wait_behind_hole(t, f, d, (uint64_t)off, p, n, ts);
+    bool conflict = false;
+    ssize_t added = hold(t, s, (uint64_t)off, p, n, ts, &conflict);
+    if (added == 0)
+        t->st.retrans++;
+    if (conflict)
+        t->st.conflicts++;
+    release(t, f, d, ts);
+    while (s->held && (s->held_bytes > t->max_flow || t->total > t->max_total))
+        force_release(t, f, d, ts, true);
+}
+
+/* The peer acknowledged every byte of side d before sequence number ack. */
+static void acked(tcpflow_table_t *t, flow_t *f, int d, uint32_t ack, int64_t ts)
+{
+    side_t *s = &f->s[d];
+    int64_t a = offset_of(s, ack);
+    /* an ACK far behind or ahead of the stream is not about these bytes */
+    if (a < 0 || a > (int64_t)s->next + (1LL << 30))
+        return;
+    if (!s->acked_seen || (uint64_t)a > s->acked) {
+        s->acked_seen = true;
+        s->acked = (uint64_t)a;
     }
+    release(t, f, d, ts);
 }
 
 /* ---- connections */
@@ -246,11 +336,13 @@ static void end_flow(tcpflow_table_t *t, flow_t *f, int64_t ts)
 {
     for (int d = 0; d < 2; d++) {
         side_t *s = &f->s[d];
-        while (s->ooo)
-            give_up_hole(t, f, d, UINT64_MAX, ts);
-        if (s->fin && !s->done)
-            give_up_hole(t, f, d, s->fin_off, ts);
-        free_ooo(t, s);
+        while (s->held)
+            force_release(t, f, d, ts, false);
+        if (s->fin && !s->done) {
+            gap_to(t, f, d, s->fin_off, ts);
+            check_fin(t, f, d, ts);
+        }
+        free_held(t, s);
     }
     if (f->app)
         t->ops->close(f->app, ts);
@@ -329,6 +421,9 @@ void tcpflow_segment(tcpflow_table_t *t, const ip_tcpseg_t *seg, int64_t ts)
         return;
     }
     side_t *s = &f->s[d], *o = &f->s[!d];
+    /* what this segment acknowledges came before it: the peer's bytes go on first */
+    if ((seg->flags & TCP_ACK) && o->synced)
+        acked(t, f, !d, seg->ack, ts);
     uint32_t seq = seg->seq;
     if (seg->flags & TCP_SYN) {
         seq++; /* the SYN takes a sequence number; data on a SYN follows it */
@@ -340,17 +435,17 @@ void tcpflow_segment(tcpflow_table_t *t, const ip_tcpseg_t *seg, int64_t ts)
         s->synced = true; /* no handshake in the capture: start here */
         s->isn = seq;
     }
-    if (s->synced && seg->len > 0)
-        stream_bytes(t, f, d, offset_of(s, seq), seg->payload, seg->len, ts);
     if (s->synced && (seg->flags & TCP_FIN) && !s->fin) {
         int64_t end = offset_of(s, seq) + (int64_t)seg->len;
         s->fin = true;
         s->fin_off = end > 0 ? (uint64_t)end : 0;
-        check_fin(t, f, d, ts);
     }
-    /* the peer acknowledged bytes beyond a hole: the capture missed them */
-    if ((seg->flags & TCP_ACK) && o->synced && o->ooo && offset_of(o, seg->ack) >= (int64_t)o->ooo->off)
-        give_up_hole(t, f, !d, o->ooo->off, ts);
+    if (s->synced && seg->len > 0)
+        stream_bytes(t, f, d, offset_of(s, seq), seg->payload, seg->len, ts);
+    else if (s->synced)
+        release(t, f, d, ts);
+    if ((seg->flags & TCP_RST) && f->app && t->ops->reset)
+        t->ops->reset(f->app, d, ts);
     if ((seg->flags & TCP_RST) || (s->done && o->done))
         end_flow(t, f, ts);
 }

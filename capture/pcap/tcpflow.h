@@ -1,10 +1,18 @@
 /* tcpflow: TCP reassembly per connection, both directions. Each side's bytes
- * are handed on in sequence order exactly once: segments that arrive out of
- * order wait (bounded), retransmissions and overlaps are dropped, and a hole
- * that can no longer be filled is reported as a gap of n bytes. Connections
- * whose handshake is not in the capture start at their first data segment.
+ * are handed on in sequence order exactly once, and only bytes the capture
+ * saw: segments that arrive out of order wait (bounded), retransmissions and
+ * overlaps are dropped, and a hole that can no longer be filled is reported
+ * as a gap of n bytes. Connections whose handshake is not in the capture
+ * start at their first data segment.
  *
- * Holes are given up when the receiver has acknowledged bytes after them (the
+ * Bytes are handed on once the peer has acknowledged them (what a receiver
+ * acknowledged is what it took), or at once when the capture holds no ACK of
+ * the peer; past the per-flow or total limit the oldest go on unacknowledged.
+ * Until then a retransmission is compared with the first copy: when bytes
+ * differ, the first seen are kept (most IDSes' policy), the segment is
+ * counted as a conflict and the data holding them is announced (conflict op).
+ *
+ * Holes are given up when the receiver has acknowledged bytes in them (the
  * capture missed them; they will never come), when the bytes waiting behind a
  * hole exceed the per-flow or total limit, and when the connection ends. */
 #ifndef CAPTURE_PCAP_TCPFLOW_H
@@ -41,11 +49,17 @@ typedef struct tcpflow_ops {
     /* The connection is over (both FINs, RST, idle, end of capture); the
      * caller frees flow. */
     void (*close)(void *flow, int64_t ts_us);
+    /* The next data of side holds bytes that the capture saw twice with
+     * different content (the first seen are handed on). May be NULL. */
+    void (*conflict)(void *flow, int side, int64_t ts_us);
+    /* side sent RST (close follows). May be NULL. */
+    void (*reset)(void *flow, int side, int64_t ts_us);
 } tcpflow_ops_t;
 
 typedef struct tcpflow_stats {
     uint64_t flows;        /* connections opened */
     uint64_t retrans;      /* segments whose bytes were all seen before */
+    uint64_t conflicts;    /* segments that overlap bytes seen before with other bytes */
     uint64_t gaps;         /* holes given up */
     uint64_t gap_bytes;
     uint64_t over_limit;   /* holes given up because of the memory limits */

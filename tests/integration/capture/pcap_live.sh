@@ -16,7 +16,7 @@ REC="$T_DIR/live.mp"
 t_bg live "$T_CAPTURE" -i lo --filter "tcp port $P" --max-body 8MiB -o "$REC"
 CAP_PID=$T_LAST_PID
 CAP_LOG="$T_DIR/live.log"
-t_bg tcpdump tcpdump -i lo -B 131072 -U -w "$T_DIR/f.pcap" "tcp port $P"
+t_bg tcpdump tcpdump -i lo -B 131072 -U --immediate-mode -w "$T_DIR/f.pcap" "tcp port $P"
 TD_PID=$T_LAST_PID
 for _ in $(seq 100); do
     grep -q 'capturing on lo' "$CAP_LOG" && grep -q 'listening on' "$T_DIR/tcpdump.log" && break
@@ -35,7 +35,15 @@ code=$(curl -sS -o "$T_DIR/upload.resp" -w '%{http_code}' --data-binary "@$T_DIR
 # several requests on one keep-alive connection
 curl -sS -o /dev/null -o /dev/null -o /dev/null "$TARGET_URL/static/app.js" "$TARGET_URL/static/style.css" \
     "$TARGET_URL/health" || t_fail "keep-alive curl"
-sleep 0.5 # the last packets reach both captures
+# the last packets reach both captures: tcpdump's file stops growing (a busy
+# machine may schedule tcpdump late; a SIGINT before it read them loses them)
+size=-1; stable=0
+for _ in $(seq 150); do
+    now=$(stat -c %s "$T_DIR/f.pcap")
+    if [ "$now" = "$size" ]; then stable=$((stable + 1)); else stable=0; size=$now; fi
+    [ "$stable" -ge 10 ] && break
+    sleep 0.1
+done
 
 kill -INT "$CAP_PID"
 rc=0

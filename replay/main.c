@@ -294,8 +294,6 @@ static json_t *origins_json(const plan_t *p)
     json_t *a = json_array();
     for (size_t i = 0; i < p->n_listing; i++) {
         const plan_listing_t *l = &p->listing[i];
-        if (l->route == PLAN_UNUSED)
-            continue;
         json_t *o = json_pack("{s:s, s:s, s:I}", "origin", l->origin, "route",
                               plan_route_name(l->route), "requests", (json_int_t)l->requests);
         if (o && l->index >= 0)

@@ -290,14 +290,12 @@ static void print_listing(const plan_t *p, FILE *f)
     size_t used = 0;
     for (size_t i = 0; i < p->n_listing; i++)
         used += p->listing[i].route != PLAN_UNUSED;
-    fprintf(f, "origins: %zu in the scenario", used);
+    fprintf(f, "origins: %zu in the scenario (%zu with requests)", p->n_listing, used);
     if (p->n_runtime)
         fprintf(f, ", and %u request(s) whose origin a template decides at run time", p->n_runtime);
     fputc('\n', f);
     for (size_t i = 0; i < p->n_listing; i++) {
         const plan_listing_t *l = &p->listing[i];
-        if (l->route == PLAN_UNUSED)
-            continue;
         fprintf(f, "  %-40s %6u request(s)  %s", l->origin, l->requests, plan_route_name(l->route));
         if (l->index >= 0 && strcmp(p->origins[l->index].origin, l->origin) != 0)
             fprintf(f, " -> %s", p->origins[l->index].origin);
@@ -305,6 +303,8 @@ static void print_listing(const plan_t *p, FILE *f)
             fputs(" (--only-host: not sent)", f);
         if (l->route == PLAN_REFUSED)
             fputs(" (named by no option)", f);
+        if (l->route == PLAN_UNUSED)
+            fputs(" (listed in hosts, no request goes there)", f);
         fputc('\n', f);
     }
 }

@@ -79,8 +79,13 @@ bool origins_match(const char *pattern, const url_t *u)
             return false;
         p += 8;
     }
-    char pat[300], host[300], hostport[310];
-    snprintf(pat, sizeof pat, "%s", p);
+    char pat[310], host[300], hostport[310];
+    /* "[v6]" is a literal address, not a glob bracket expression. */
+    const char *rb = p[0] == '[' ? strchr(p, ']') : NULL;
+    if (rb)
+        snprintf(pat, sizeof pat, "\\[%.*s\\]%s", (int)(rb - p - 1), p + 1, rb + 1);
+    else
+        snprintf(pat, sizeof pat, "%s", p);
     size_t n = strlen(pat);
     if (n && pat[n - 1] == '/')
         pat[n - 1] = '\0';

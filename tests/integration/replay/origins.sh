@@ -62,10 +62,11 @@ N=$(wc -l <"$T_DIR/har-origins")
 t_log "$(basename "$HAR"): $N origins"
 
 # replay_traced NAME ARGS...: aiotest-replay under strace (connect, sendto and
-# sendmsg of every thread); exit status in R_RC.
+# sendmsg of every thread); exit status in R_RC. LeakSanitizer cannot run under
+# ptrace: the same runs are repeated without strace below for it.
 replay_traced() {
     local name=$1; shift
-    timeout 120 strace -f -qq -e trace=connect,sendto,sendmsg -o "$T_DIR/$name.strace" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" timeout 120 strace -f -qq -e trace=connect,sendto,sendmsg -o "$T_DIR/$name.strace" \
         "$T_REPLAY" "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.err"
     R_RC=$?
     r_clean "$T_DIR/$name.err"
@@ -158,3 +159,13 @@ t_eq "the second server saw the allowed and mapped ones only" 12 "$(t2_count)"
 t_eq "none of the refused requests reached it" 0 "$(grep -c rt-bad "$T_DIR/t2.log")"
 t_check "the refused origin is named on stderr" grep -q "blocked.invalid.*not named" "$T_DIR/rt.err"
 t_check "run time: only loopback connections, no DNS server asked" only_loopback rt
+
+# The same runs without strace, so a sanitizer build also checks for leaks.
+r_replay "$T_DIR/page.mp" --host "$T1_URL" -u 1 --iterations 1
+t_eq "refused again, untraced: exit 2" 2 "$R_RC"
+r_replay "$T_DIR/page.mp" --host "$T1_URL" --map-host "$h0=$T2_URL" --map-host "${M[1]}=$T2_URL" \
+    --only-host 127.0.0.1 -u 1 --iterations 1 --think-scale 0
+t_check "mapped again, untraced: not refused ($R_RC)" test "$R_RC" != 2
+r_replay "$T_DIR/rt.json" --allow-host "localhost:$P2" --map-host "shop.test=127.0.0.1:$P2" \
+    --threads 2 -u 4 --iterations 3
+t_eq "run-time origins again, untraced" 0 "$R_RC"

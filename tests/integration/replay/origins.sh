@@ -6,14 +6,15 @@
 # against two loopback servers, Host/Referer/Origin follow the mapping, and the
 # left-out requests are counted per origin in the report. Origins met at run time
 # (templated URLs) follow the same rules: a refused one is an 'origin' failure,
-# never looked up; an allowed name is resolved without blocking (evdns).
+# never looked up; an allowed name is resolved without blocking (evdns): with a
+# DNS server that never answers, the other users of the same thread keep going.
 # Proof that nothing leaves loopback: the whole test runs in a network namespace
 # with only lo (when unshare -n works here), and strace lists every connect().
 
 # Re-run inside a fresh network namespace whose only interface is loopback.
 if [ -z "${AIOTEST_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
     unshare -n true 2>/dev/null; then
-    exec env AIOTEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec bash "$0"' "$0"
+    exec env AIOTEST_NETNS=1 unshare -n -m bash -c 'ip link set lo up && exec bash "$0"' "$0"
 fi
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
@@ -169,3 +170,39 @@ t_check "mapped again, untraced: not refused ($R_RC)" test "$R_RC" != 2
 r_replay "$T_DIR/rt.json" --allow-host "localhost:$P2" --map-host "shop.test=127.0.0.1:$P2" \
     --threads 2 -u 4 --iterations 3
 t_eq "run-time origins again, untraced" 0 "$R_RC"
+
+# 4. A lookup that hangs does not hold the thread: a DNS server on loopback that
+# never answers (this namespace's own resolv.conf), one class waiting on it, the
+# other class served on the same single thread meanwhile.
+if [ -n "${AIOTEST_NETNS:-}" ] && printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:1\n' >"$T_DIR/resolv.conf" &&
+    mount --bind "$T_DIR/resolv.conf" /etc/resolv.conf 2>/dev/null; then
+    t_bg blackhole /usr/bin/python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+while True:
+    s.recvfrom(4096)  # swallowed: every lookup waits for its timeout
+'
+    sleep 0.3
+    cat >"$T_DIR/slow.json" <<JSON
+{"format": "aiotest-scenario", "version": [1, 0],
+ "hosts": [{"base_url": "$T1_URL"}],
+ "vars": {"slow": "http://hang.test:$P2/slow"},
+ "classes": [
+   {"name": "dns", "weight": 1, "wait": {"kind": "none"}, "tasks": [{"requests": [{"name": "slow", "method": "GET", "url": "{{slow}}"}]}]},
+   {"name": "fast", "weight": 1, "wait": {"kind": "constant", "min_us": 10000}, "tasks": [{"requests": [{"name": "health", "method": "GET", "url": "/health"}]}]}
+ ]}
+JSON
+    r_replay "$T_DIR/slow.json" --allow-host "hang.test:$P2" --threads 1 -u 2 -t 3s \
+        --connect-timeout 1s --stop-timeout 2s --report "$T_DIR/slow-r.json"
+    t_eq "hanging DNS: the run ends normally" 0 "$R_RC"
+    sent=$(r_json "$T_DIR/slow-r.json" "[e for e in r['entries'] if e['name'] == 'health'][0]['count']")
+    t_check "hanging DNS: the other user of the thread kept going ($sent requests in 3 s, one per ~10 ms)" \
+        test "$sent" -ge 50
+    t_eq "hanging DNS: the lookups failed, none succeeded" 0 \
+        "$(r_json "$T_DIR/slow-r.json" "[e for e in r['entries'] if e['name'] == 'slow'][0]['count'] - [e for e in r['entries'] if e['name'] == 'slow'][0]['failures']")"
+    t_check "hanging DNS: the lookups are bounded by --connect-timeout" \
+        test "$(r_json "$T_DIR/slow-r.json" "[e for e in r['entries'] if e['name'] == 'slow'][0]['count']")" -ge 2
+else
+    t_log "note: no private resolv.conf here; the hanging-DNS case is skipped"
+fi

@@ -300,9 +300,14 @@ static json_t *origins_json(const plan_t *p)
             json_object_set_new(o, "to", json_string(p->origins[l->index].origin));
         json_array_append_new(a, o);
     }
-    return json_pack("{s:o, s:I, s:I}", "origins", a, "requests_left_out",
+    json_t *refused = json_array();
+    char names[64][300];
+    size_t n = plan_refused_at_run_time(p, names, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        json_array_append_new(refused, json_string(names[i]));
+    return json_pack("{s:o, s:I, s:I, s:o}", "origins", a, "requests_left_out",
                      (json_int_t)p->n_dropped, "requests_routed_at_run_time",
-                     (json_int_t)p->n_runtime);
+                     (json_int_t)p->n_runtime, "origins_refused_at_run_time", refused);
 }
 
 static int run(const cli_t *c, const verdict_t *v)

@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,47 @@ int plan_origin_find(const plan_t *p, const url_t *u)
     return -1;
 }
 
+struct plan_seen {
+    pthread_mutex_t mu;
+    char (*names)[300];
+    size_t n, cap;
+};
+
+/* Called once per thread and refused origin: rare, so a lock is fine. */
+static void seen_add(struct plan_seen *s, const char *name)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    size_t i = 0;
+    while (i < s->n && strcmp(s->names[i], name) != 0)
+        i++;
+    if (i == s->n && s->n < 1000) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 8;
+            char(*v)[300] = realloc(s->names, cap * sizeof *v);
+            if (v)
+                s->names = v, s->cap = cap;
+        }
+        if (s->n < s->cap)
+            snprintf(s->names[s->n++], sizeof s->names[0], "%s", name);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t plan_refused_at_run_time(const plan_t *p, char (*out)[300], size_t n)
+{
+    struct plan_seen *s = p->seen;
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    size_t all = s->n;
+    for (size_t i = 0; i < n && i < all; i++)
+        memcpy(out[i], s->names[i], sizeof out[i]);
+    pthread_mutex_unlock(&s->mu);
+    return all;
+}
+
 int plan_origin_runtime(const plan_t *p, const url_t *u, plan_origin_t *o, char *err,
                         size_t errlen)
 {
@@ -139,6 +181,7 @@ int plan_origin_runtime(const plan_t *p, const url_t *u, plan_origin_t *o, char 
         char name[300];
         url_origin(u, name, sizeof name);
         o->refused = true;
+        seen_add(p->seen, name);
         snprintf(err, errlen, "%s: met at run time and not named by --host, --map-host, "
                  "--allow-host or --only-host: its requests fail as 'origin' and are not sent", name);
         return -1;
@@ -722,6 +765,9 @@ plan_t *plan_compile_opts(const scn_scenario_t *scn, const plan_opts_t *o, const
     p->scn = scn;
     p->rules = o->rules;
     p->dflt = -1;
+    p->seen = calloc(1, sizeof *p->seen);
+    if (p->seen)
+        pthread_mutex_init(&p->seen->mu, NULL);
     p->symtab = tpl_symtab_new();
     p->names = stats_names_new();
     p->classes = calloc(scn->n_classes ? scn->n_classes : 1, sizeof *p->classes);
@@ -798,6 +844,11 @@ void plan_free(plan_t *p)
     free(p->weights);
     free(p->origins);
     free(p->listing);
+    if (p->seen) {
+        pthread_mutex_destroy(&p->seen->mu);
+        free(p->seen->names);
+        free(p->seen);
+    }
     stats_names_free(p->names);
     tpl_symtab_free(p->symtab);
     free(p);

@@ -115,6 +115,7 @@ typedef struct plan {
     uint32_t n_runtime;             /* requests whose origin a template decides at run time */
     uint32_t n_dropped;             /* requests left out (--only-host) */
     const origins_t *rules;         /* not owned */
+    struct plan_seen *seen;         /* origins refused at run time (any thread; locked) */
     plan_class_t *classes;
     size_t n_classes;
     uint32_t *weights;              /* per class, for shape_distribute */
@@ -158,6 +159,10 @@ int plan_origin_init(plan_origin_t *o, const char *url, char *err, size_t errlen
  * (never blocks). */
 int plan_origin_runtime(const plan_t *p, const url_t *u, plan_origin_t *o, char *err,
                         size_t errlen);
+/* Origins plan_origin_runtime refused so far, for the report: copies up to n
+ * "scheme://host[:port]" names into out (each 300 bytes). Returns how many
+ * there are in all. Thread-safe. */
+size_t plan_refused_at_run_time(const plan_t *p, char (*out)[300], size_t n);
 /* Sets p->force_proto and applies it to every origin: --http1 gives H1;
  * --http2 gives H2 over TLS (ALPN h2 only) and H2C over plain TCP; --h2c gives
  * H2C to plain-TCP origins and leaves TLS ones alone. */

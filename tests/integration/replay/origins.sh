@@ -159,6 +159,8 @@ t_eq "a refused origin: every request failed as 'origin'" 6 "$(entry bad "['fail
 t_eq "the second server saw the allowed and mapped ones only" 12 "$(t2_count)"
 t_eq "none of the refused requests reached it" 0 "$(grep -c rt-bad "$T_DIR/t2.log")"
 t_check "the refused origin is named on stderr" grep -q "blocked.invalid.*not named" "$T_DIR/rt.err"
+t_eq "the report names the origin refused at run time" "['http://blocked.invalid']" \
+    "$(r_json "$T_DIR/rt-r.json" 'r["origins_refused_at_run_time"]')"
 t_check "run time: only loopback connections, no DNS server asked" only_loopback rt
 
 # The same runs without strace, so a sanitizer build also checks for leaks.

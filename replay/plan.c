@@ -384,12 +384,15 @@ static int decide(compile_t *cc)
 {
     plan_t *p = cc->p;
     size_t used = 0, n_refused = 0;
+    /* The default origin is in use without requests of its own when --host
+     * names it or templated URLs may expand to paths. */
+    bool dflt_used = cc->o->host || p->n_runtime;
     for (size_t i = 0; i < p->n_listing; i++)
-        used += p->listing[i].requests > 0 || (int)i == cc->dflt_listing;
+        used += p->listing[i].requests > 0 || ((int)i == cc->dflt_listing && dflt_used);
     for (size_t i = 0; i < p->n_listing; i++) {
         plan_listing_t *l = &p->listing[i];
         url_t to;
-        if (l->requests == 0 && (int)i != cc->dflt_listing) {
+        if (l->requests == 0 && !((int)i == cc->dflt_listing && dflt_used)) {
             l->route = PLAN_UNUSED;
             continue;
         }

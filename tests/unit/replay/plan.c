@@ -197,6 +197,20 @@ static void test_only_origin(void **state)
     assert_int_equal(listed(p, "http://127.0.0.1:1")->route, PLAN_NAMED);
     assert_int_equal(listed(p, "http://127.0.0.1:1")->requests, 2);
     plan_free(p);
+    scn_free(s);
+    /* A first host that no request uses does not count: the other origin is
+     * the scenario's only one. */
+    s = load("{\"format\": \"aiotest-scenario\", \"version\": [1, 0],"
+             " \"hosts\": [{\"base_url\": \"http://127.0.0.1:2\"}],"
+             " \"classes\": [{\"name\": \"c\", \"weight\": 1, \"tasks\": [{\"requests\": ["
+             "   {\"method\": \"GET\", \"url\": \"http://127.0.0.1:1/b\"}]}]}]}");
+    p = plan_compile(s, NULL, ".", err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    assert_int_equal(listed(p, "http://127.0.0.1:2")->route, PLAN_UNUSED);
+    assert_int_equal(listed(p, "http://127.0.0.1:1")->route, PLAN_NAMED);
+    assert_int_equal(p->dflt, -1);
+    plan_free(p);
     /* --only-host that leaves a class no task request is an error, not a busy loop. */
     origins_t *r = rules(NULL, NULL, "other.test");
     plan_opts_t o = {.host = NULL, .rules = r};

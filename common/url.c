@@ -181,6 +181,15 @@ static size_t remove_dots(const char *in, size_t n, char *out)
     return o;
 }
 
+/* strcspn within s[0..n): ref is a slice of a response header, not a string. */
+static size_t span(const char *s, size_t n, const char *stop)
+{
+    size_t i = 0;
+    while (i < n && !strchr(stop, s[i]))
+        i++;
+    return i;
+}
+
 long url_resolve(const char *base, const char *ref, size_t ref_len, char *out, size_t outlen)
 {
     url_t b;
@@ -199,7 +208,7 @@ long url_resolve(const char *base, const char *ref, size_t ref_len, char *out, s
         out[rl] = '\0';
         return (long)rl;
     }
-    size_t colon = strcspn(ref, ":/?#");
+    size_t colon = span(ref, rl, ":/?#");
     if (colon < rl && ref[colon] == ':')
         return -1; /* another scheme (mailto:, ftp:...) */
     int n;
@@ -227,9 +236,7 @@ long url_resolve(const char *base, const char *ref, size_t ref_len, char *out, s
             query = rl ? ref : bpath + bplen;
             qlen = rl ? rl : strcspn(bpath + bplen, "#");
         } else {
-            size_t rp = strcspn(ref, "?");
-            if (rp > rl)
-                rp = rl;
+            size_t rp = span(ref, rl, "?");
             if (ref[0] != '/') {
                 size_t dir = bplen;
                 while (dir > 0 && bpath[dir - 1] != '/')

@@ -677,7 +677,16 @@ static bool follow(flight_t *f, const resp_view_t *resp)
     }
     free(base);
     const char *path = NULL;
-    const plan_origin_t *o = tl > 0 ? origin_of_url(u->env, target, &path) : NULL;
+    const plan_origin_t *o = NULL;
+    url_t tu;
+    char perr[8];
+    /* Same origin as the answer's (most redirects): no lookup, whatever the rules
+     * say about the name the mapping replaced. */
+    if (tl > 0 && url_parse(target, &tu, perr, sizeof perr) == 0 &&
+        plan_same_origin(&tu, &f->origin->url))
+        o = f->origin, path = tu.path;
+    else if (tl > 0)
+        o = origin_of_url(u->env, target, &path);
     if (!o) {
         free(target);
         return false;

@@ -1,7 +1,8 @@
-"""A loopback HTTP/1.1 server that answers 200 to any method and path and logs
-one tab-separated line per request: METHOD, path, Host, Referer, Origin
-("-" when absent). Usage: hdrsrv.py PORT LOG."""
+"""A loopback HTTP/1.1 server that answers 200 to any method and path (a 302 to
+URL for .../away?to=URL) and logs one tab-separated line per request: METHOD, path,
+Host, Referer, Origin ("-" when absent). Usage: hdrsrv.py PORT LOG."""
 import sys
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, log_path = int(sys.argv[1]), sys.argv[2]
@@ -23,7 +24,12 @@ class Handler(BaseHTTPRequestHandler):
         log.write("\t".join([self.command, self.path, h.get("Host", "-"), h.get("Referer", "-"),
                              h.get("Origin", "-")]) + "\n")
         body = b"ok"
-        self.send_response(200)
+        to = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("to")
+        if urllib.parse.urlsplit(self.path).path.endswith("/away") and to:
+            self.send_response(302)
+            self.send_header("Location", to[0])
+        else:
+            self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":

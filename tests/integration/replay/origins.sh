@@ -145,6 +145,8 @@ cat >"$T_DIR/rt.json" <<JSON
    {"requests": [{"name": "ok", "method": "GET", "url": "{{ok}}"}]},
    {"requests": [{"name": "pinned", "method": "GET", "url": "{{pinned}}"}]},
    {"requests": [{"name": "bad", "method": "GET", "url": "{{bad}}"}]},
+   {"requests": [{"name": "away", "method": "GET", "url": "{{ok}}/away?to=http%3A%2F%2Fredirected.invalid%2Fx",
+                  "follow_redirects": true}]},
    {"requests": [{"name": "health", "method": "GET", "url": "/health"}]}
  ]}]}
 JSON
@@ -156,11 +158,12 @@ t_eq "run-time origins: the run goes on" 0 "$R_RC"
 t_eq "an allowed name, resolved at run time: no failure" 0 "$(entry ok "['failures']")"
 t_eq "a mapped name met at run time: no failure" 0 "$(entry pinned "['failures']")"
 t_eq "a refused origin: every request failed as 'origin'" 6 "$(entry bad "['fail'].get('origin', 0)")"
-t_eq "the second server saw the allowed and mapped ones only" 12 "$(t2_count)"
+t_eq "a redirect to a refused origin: failed as 'origin'" 6 "$(entry away "['fail'].get('origin', 0)")"
+t_eq "the second server saw the allowed and mapped ones only (the redirect's first hop too)" 18 "$(t2_count)"
 t_eq "none of the refused requests reached it" 0 "$(grep -c rt-bad "$T_DIR/t2.log")"
 t_check "the refused origin is named on stderr" grep -q "blocked.invalid.*not named" "$T_DIR/rt.err"
-t_eq "the report names the origin refused at run time" "['http://blocked.invalid']" \
-    "$(r_json "$T_DIR/rt-r.json" 'r["origins_refused_at_run_time"]')"
+t_eq "the report names the origins refused at run time" "['http://blocked.invalid', 'http://redirected.invalid']" \
+    "$(r_json "$T_DIR/rt-r.json" 'sorted(r["origins_refused_at_run_time"])')"
 t_check "run time: only loopback connections, no DNS server asked" only_loopback rt
 
 # The same runs without strace, so a sanitizer build also checks for leaks.

@@ -32,6 +32,16 @@ static const char usage[] =
     "\n"
     "Target and connections:\n"
     "      --host URL          replaces the scenario's first host (and relative URLs)\n"
+    "      --map-host FROM=TO  send requests for origins matching FROM (host pattern,\n"
+    "                          globs allowed) to origin TO; Host, SNI, Referer and Origin follow\n"
+    "      --allow-host PAT    allow origins matching PAT ([http(s)://]HOST[:PORT], globs) as they are\n"
+    "      --only-host PAT     leave out requests to origins no option names (counted per origin)\n"
+    "      --resolve H:P:ADDR  connect to ADDR for host H, port P (no DNS lookup), as curl does\n"
+    "                          (every origin must be --host, mapped or allowed, or the run stops\n"
+    "                          with exit 2 before sending; without --host a scenario's only\n"
+    "                          origin counts as named)\n"
+    "      --check             load, compile and validate the scenario (and shape), print its\n"
+    "                          origins, send nothing: exit 0 or 2\n"
     "      --threads N         worker threads (default: the number of cores)\n"
     "      --timeout D         per request (default 30s; 0 = none)\n"
     "      --connect-timeout D TCP connect + TLS handshake (default 5s)\n"
@@ -81,7 +91,8 @@ enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
-    O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE,
+    O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
+    O_RESOLVE, O_CHECK,
 };
 
 static const struct option longopts[] = {
@@ -92,6 +103,11 @@ static const struct option longopts[] = {
     {"iterations", required_argument, NULL, O_ITER},
     {"max-users", required_argument, NULL, O_MAXU},
     {"host", required_argument, NULL, O_HOST},
+    {"map-host", required_argument, NULL, O_MAPHOST},
+    {"allow-host", required_argument, NULL, O_ALLOWHOST},
+    {"only-host", required_argument, NULL, O_ONLYHOST},
+    {"resolve", required_argument, NULL, O_RESOLVE},
+    {"check", no_argument, NULL, O_CHECK},
     {"threads", required_argument, NULL, O_THREADS},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"connect-timeout", required_argument, NULL, O_CTIMEOUT},
@@ -199,6 +215,11 @@ static int one_opt(cli_t *c, int ch, const char *v)
             return bad("--max-users", v, "at least 1");
         return rc;
     case O_HOST: c->host = v; return CLI_RUN;
+    case O_MAPHOST: c->map_hosts[c->n_map_hosts++] = v; return CLI_RUN;
+    case O_ALLOWHOST: c->allow_hosts[c->n_allow_hosts++] = v; return CLI_RUN;
+    case O_ONLYHOST: c->only_hosts[c->n_only_hosts++] = v; return CLI_RUN;
+    case O_RESOLVE: c->resolves[c->n_resolves++] = v; return CLI_RUN;
+    case O_CHECK: c->check = true; return CLI_RUN;
     case O_THREADS:
         if ((rc = count_arg("--threads", v, 1024, &n)) == CLI_RUN && n == 0)
             return bad("--threads", v, "1 to 1024");
@@ -310,7 +331,11 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->threads = cores > 0 ? (unsigned)cores : 1;
     c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);
     c->tolerances = calloc((size_t)argc + 1, sizeof *c->tolerances);
-    if (!c->inputs || !c->tolerances)
+    c->map_hosts = calloc((size_t)argc + 1, sizeof *c->map_hosts);
+    c->allow_hosts = calloc((size_t)argc + 1, sizeof *c->allow_hosts);
+    c->only_hosts = calloc((size_t)argc + 1, sizeof *c->only_hosts);
+    c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
+    if (!c->inputs || !c->tolerances || !c->map_hosts || !c->allow_hosts || !c->only_hosts || !c->resolves)
         return CLI_USAGE;
     opterr = 0;
     optind = 1;
@@ -343,7 +368,12 @@ int cli_parse(cli_t *c, int argc, char **argv)
 void cli_fini(cli_t *c)
 {
     free(c->inputs);
+    free(c->map_hosts);
+    free(c->allow_hosts);
+    free(c->only_hosts);
+    free(c->resolves);
     c->inputs = NULL;
     free(c->tolerances);
     c->tolerances = NULL;
+    c->map_hosts = c->allow_hosts = c->only_hosts = c->resolves = NULL;
 }

@@ -41,6 +41,10 @@ typedef struct cli {
     bool merge;
     const char **inputs;        /* --merge: the reports */
     size_t n_inputs;
+    /* Origins (repeatable options, in command-line order; see origins.h). */
+    const char **map_hosts, **allow_hosts, **only_hosts, **resolves;
+    size_t n_map_hosts, n_allow_hosts, n_only_hosts, n_resolves;
+    bool check;                 /* --check: load, compile and validate; send nothing */
     int argc;
     char **argv;
 } cli_t;

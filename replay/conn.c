@@ -13,8 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <event2/util.h>
 #include <openssl/err.h>
 
 #include "clock.h"
@@ -23,7 +25,7 @@
 #include "log.h"
 #include "tls.h"
 
-enum conn_state { CONN_CLOSED = 0, CONN_CONNECTING, CONN_TLS, CONN_READY };
+enum conn_state { CONN_CLOSED = 0, CONN_RESOLVING, CONN_CONNECTING, CONN_TLS, CONN_READY };
 
 struct conn {
     conn_env_t *env;
@@ -44,6 +46,7 @@ struct conn {
     size_t pst_size;
     xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
     void *owner;            /* for env->on_negotiated */
+    struct evdns_getaddrinfo_request *dns; /* CONN_RESOLVING: the lookup in flight */
 };
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
@@ -63,6 +66,9 @@ int conn_env_init(conn_env_t *env, struct event_base *base)
 
 void conn_env_fini(conn_env_t *env)
 {
+    if (env->dns)
+        evdns_base_free(env->dns, 1);
+    env->dns = NULL;
     free(env->rbuf);
     free(env->wbuf);
     free(env->hdrs);
@@ -152,6 +158,13 @@ static xch_t *teardown(conn_t *c)
     xch_t *list = NULL;
     if (c->proto && c->state == CONN_READY)
         c->proto->on_close(c, c->pst, &list);
+    if (c->dns) {
+        struct evdns_getaddrinfo_request *r = c->dns;
+        c->dns = NULL;
+        evdns_getaddrinfo_cancel(r); /* its callback sees EVUTIL_EAI_CANCEL and returns */
+    }
+    if (c->state == CONN_RESOLVING)
+        event_del(&c->wev);
     if (c->qhead) {
         c->qtail->qnext = list;
         list = c->qhead;
@@ -368,9 +381,72 @@ static void tcp_connected(conn_t *c)
     tls_step(c);
 }
 
+/* The name lookup of a run-time origin ended. */
+static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+    if (result == EVUTIL_EAI_CANCEL) {
+        if (res)
+            evutil_freeaddrinfo(res);
+        return;
+    }
+    conn_t *c = arg;
+    c->dns = NULL;
+    if (result != 0 || !res) {
+        static atomic_bool said;
+        if (!atomic_exchange(&said, true))
+            log_error("cannot resolve host '%s' (%s): counted as 'connect' failures (pin an "
+                      "address with --resolve %s:%u:ADDR)", c->origin->url.host,
+                      evutil_gai_strerror(result), c->origin->url.host, c->origin->url.port);
+        if (res)
+            evutil_freeaddrinfo(res);
+        conn_close(c, STATS_FAIL_CONNECT);
+        return;
+    }
+    /* Kept in the origin for the next connections: an origin without an address
+     * is one met at run time, owned by this thread (plan.h). */
+    plan_origin_t *o = (plan_origin_t *)c->origin;
+    memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
+    o->addr_len = (socklen_t)res->ai_addrlen;
+    evutil_freeaddrinfo(res);
+    event_del(&c->wev);
+    c->state = CONN_CLOSED;
+    conn_open(c);
+}
+
+/* A name lookup on the thread's event loop (evdns), never a blocking
+ * getaddrinfo: the loop keeps serving every other user meanwhile. */
+static void conn_resolve(conn_t *c)
+{
+    conn_env_t *env = c->env;
+    if (!env->dns)
+        env->dns = evdns_base_new(env->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                                 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    if (!env->dns) {
+        conn_close(c, STATS_FAIL_CONNECT);
+        return;
+    }
+    c->state = CONN_RESOLVING;
+    c->deadline_us = clk_mono_us() + env->connect_timeout_us;
+    arm_wev(c, false, env->connect_timeout_us); /* fd -1: the lookup's time limit */
+    char port[8];
+    snprintf(port, sizeof port, "%u", c->origin->url.port);
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                                    .ai_protocol = IPPROTO_TCP};
+    uint32_t gen = c->gen;
+    struct evdns_getaddrinfo_request *r =
+        evdns_getaddrinfo(env->dns, c->origin->url.host, port, &hints, dns_cb, c);
+    /* The answer may have come inside the call (a numeric host, /etc/hosts). */
+    if (r && c->gen == gen && c->state == CONN_RESOLVING)
+        c->dns = r;
+}
+
 static void conn_open(conn_t *c)
 {
     const plan_origin_t *o = c->origin;
+    if (o->addr_len == 0) {
+        conn_resolve(c);
+        return;
+    }
     c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         conn_close(c, STATS_FAIL_CONNECT);
@@ -444,7 +520,8 @@ void conn_cancel(conn_t *c, xch_t *x)
     }
     bool must_close = c->state == CONN_READY && c->proto->cancel(c, c->pst, x);
     x->conn = NULL;
-    if (must_close || c->state == CONN_CONNECTING || c->state == CONN_TLS)
+    if (must_close || c->state == CONN_RESOLVING || c->state == CONN_CONNECTING ||
+        c->state == CONN_TLS)
         conn_close(c, STATS_FAIL_TIMEOUT);
 }
 
@@ -547,6 +624,8 @@ static void wev_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     switch (c->state) {
+    case CONN_RESOLVING:
+        return;
     case CONN_CONNECTING: {
         int err = 0;
         socklen_t l = sizeof err;

@@ -8,6 +8,8 @@
  *
  * States (visible, one armed callback each):
  *   CONN_CLOSED      no socket; the next conn_submit connects
+ *   CONN_RESOLVING   name lookup in flight (evdns; origins met at run time only):
+ *                    a timer bounds it with the connect timeout
  *   CONN_CONNECTING  nonblocking connect() in flight: write event + connect timeout
  *   CONN_TLS         handshake in flight: read or write event + connect timeout
  *   CONN_READY       protocol chosen (ALPN); read event always armed, write event
@@ -35,6 +37,7 @@
 #include "stats.h"
 
 struct event_base;
+struct evdns_base;
 typedef struct conn conn_t;
 
 /* A request as the protocols see it: slices valid during one submit call. */
@@ -99,6 +102,7 @@ typedef struct conn_env {
      * slots with conn_cancel + conn_submit (a parallel step sent to one
      * connection in the hope of h2 that got HTTP/1.1). */
     void (*on_negotiated)(conn_t *c, void *owner);
+    struct evdns_base *dns;          /* made on the first lookup; freed by conn_env_fini */
 } conn_env_t;
 
 /* Sets up the shared buffers. Returns 0 or -1 (out of memory). */

@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
+#include "origins.h"
 #include "plan.h"
 #include "report.h"
 #include "scenario.h"
@@ -329,6 +330,56 @@ static int wait_start(const cli_t *c)
     return 0;
 }
 
+/* --map-host, --allow-host, --only-host, --resolve. NULL (message said) on a bad one. */
+static origins_t *make_origins(const cli_t *c)
+{
+    char err[512];
+    origins_t *o = origins_new();
+    if (!o) {
+        log_error("out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n_map_hosts; i++)
+        if (origins_add_map(o, c->map_hosts[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_allow_hosts; i++)
+        if (origins_add_allow(o, c->allow_hosts[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_only_hosts; i++)
+        if (origins_add_only(o, c->only_hosts[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_resolves; i++)
+        if (origins_add_pin(o, c->resolves[i], err, sizeof err) != 0)
+            goto bad;
+    return o;
+bad:
+    log_error("%s", err);
+    origins_free(o);
+    return NULL;
+}
+
+/* The report's list of the scenario's origins and what the run did with them. */
+static json_t *origins_json(const plan_t *p)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < p->n_listing; i++) {
+        const plan_listing_t *l = &p->listing[i];
+        json_t *o = json_pack("{s:s, s:s, s:I}", "origin", l->origin, "route",
+                              plan_route_name(l->route), "requests", (json_int_t)l->requests);
+        if (o && l->index >= 0)
+            json_object_set_new(o, "to", json_string(p->origins[l->index].origin));
+        json_array_append_new(a, o);
+    }
+    json_t *refused = json_array();
+    char names[64][300];
+    size_t n = plan_refused_at_run_time(p, names, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        json_array_append_new(refused, json_string(names[i]));
+    return json_pack("{s:o, s:I, s:I, s:o}", "origins", a, "requests_left_out",
+                     (json_int_t)p->n_dropped, "requests_routed_at_run_time",
+                     (json_int_t)p->n_runtime, "origins_refused_at_run_time", refused);
+}
+
 static int run(const cli_t *c, const checks_t *k)
 {
     const verdict_t *v = k->fail_on;
@@ -344,28 +395,48 @@ static int run(const cli_t *c, const checks_t *k)
         log_error("%s", err);
         return EXIT_USAGE;
     }
+    origins_t *rules = make_origins(c);
+    if (!rules) {
+        secrets_free(secrets);
+        return EXIT_USAGE;
+    }
     scn_scenario_t *scn = load_scenario(c->scenario);
     if (!scn) {
         secrets_free(secrets);
+        origins_free(rules);
         return EXIT_USAGE;
     }
     char *dir = strdup(c->scenario);
     if (!dir)
         goto out;
-    plan = plan_compile(scn, c->host, dirname(dir), err, sizeof err);
+    /* Before anything is sent: the origins, and whether the command line names each. */
+    plan_opts_t po = {.host = c->host, .rules = rules, .no_resolve = c->check,
+                      .listing = c->quiet ? NULL : stderr};
+    char perr[4096];
+    plan = plan_compile_opts(scn, &po, dirname(dir), perr, sizeof perr);
     free(dir);
     if (!plan) {
-        log_error("%s: %s", c->scenario, err);
+        log_error("%s: %s", c->scenario, perr);
         goto out;
     }
     if (secrets_seed(secrets, plan, err, sizeof err) != 0) {
         log_error("%s: %s", c->scenario, err);
         goto out;
     }
+    if (plan->n_dropped)
+        log_info("%u request(s) of the scenario left out by --only-host (listed above per origin)",
+                 plan->n_dropped);
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
     if (make_shape(c, &shape) != 0)
         goto out;
+    if (c->check) {
+        printf("%s: ok (%zu class(es), %zu origin(s) to send to, %u request(s) routed at run time, "
+               "%u left out; names not resolved, nothing sent)\n", c->scenario, plan->n_classes,
+               plan->n_origins, plan->n_runtime, plan->n_dropped);
+        rc = 0;
+        goto out;
+    }
     if (c->metrics) {
         char **cn = metrics_class_names(plan);
         metrics = cn ? metrics_start(c->metrics, plan->names, (const char *const *)cn,
@@ -404,6 +475,10 @@ static int run(const cli_t *c, const checks_t *k)
     if (report && meta)
         json_object_update_missing(report, meta);
     json_decref(meta);
+    json_t *oj = origins_json(plan);
+    if (report && oj)
+        json_object_update_missing(report, oj);
+    json_decref(oj);
     if (!report) {
         log_error("out of memory building the report");
         goto out;
@@ -426,6 +501,7 @@ out:
     plan_free(plan);
     secrets_free(secrets);
     scn_free(scn);
+    origins_free(rules);
     return rc;
 }
 

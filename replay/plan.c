@@ -1,7 +1,10 @@
 /* plan: compile a scenario once, before threads start (see plan.h). */
 #include "plan.h"
 
+#include "log.h"
+
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +19,10 @@ typedef struct where {
 
 typedef struct compile {
     plan_t *p;
+    const plan_opts_t *o;
     const char *base_dir;
-    url_t host0;          /* the scenario's hosts[0], which --host replaces */
-    bool have_host0;
+    url_t host;           /* --host, parsed */
+    int dflt_listing;     /* listing entry of relative URLs (hosts[0] or --host); -1: none */
     char *err;
     size_t errlen;
     where_t at;
@@ -37,23 +41,59 @@ static int fail_at(compile_t *cc, const char *fmt, ...)
     return -1;
 }
 
-int plan_origin_init(plan_origin_t *o, const char *url, char *err, size_t errlen)
+bool plan_same_origin(const url_t *a, const url_t *b)
+{
+    return a->tls == b->tls && a->port == b->port && strcasecmp(a->host, b->host) == 0;
+}
+
+const char *plan_route_name(plan_route_t r)
+{
+    static const char *const names[] = {"unused", "named", "mapped", "allowed", "dropped", "refused"};
+    return (unsigned)r < sizeof names / sizeof *names ? names[r] : "?";
+}
+
+static void origin_fill(plan_origin_t *o, const url_t *to, const url_t *from)
 {
     memset(o, 0, sizeof *o);
-    if (url_parse(url, &o->url, err, errlen) != 0)
-        return -1;
+    o->url = *to;
     o->url.path = "/";
+    o->from = *from;
+    o->from.path = "/";
     url_origin(&o->url, o->origin, sizeof o->origin);
     o->host_hdr_len = url_host_header(&o->url, o->host_hdr, sizeof o->host_hdr);
+}
 
+/* The address of o without a name lookup: --resolve, or a numeric host. */
+static bool origin_addr_now(const origins_t *rules, plan_origin_t *o)
+{
+    if (origins_pinned(rules, o->url.host, o->url.port, &o->addr, &o->addr_len))
+        return true;
+    char port[8];
+    snprintf(port, sizeof port, "%u", o->url.port);
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(o->url.host, port, &hints, &res) != 0 || !res)
+        return false;
+    memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
+    o->addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+}
+
+/* Blocking lookup: the main thread, before the run. */
+static int origin_resolve(const origins_t *rules, plan_origin_t *o, char *err, size_t errlen)
+{
+    if (origin_addr_now(rules, o))
+        return 0;
     char port[8];
     snprintf(port, sizeof port, "%u", o->url.port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(o->url.host, port, &hints, &res);
     if (rc != 0 || !res) {
-        snprintf(err, errlen, "%s: cannot resolve host '%s': %s", url, o->url.host,
-                 gai_strerror(rc));
+        snprintf(err, errlen, "%s: cannot resolve host '%s': %s (pin an address with --resolve "
+                 "%s:%u:ADDR)", o->origin, o->url.host, gai_strerror(rc), o->url.host, o->url.port);
         return -1;
     }
     memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
@@ -62,17 +102,92 @@ int plan_origin_init(plan_origin_t *o, const char *url, char *err, size_t errlen
     return 0;
 }
 
-static bool same_origin(const url_t *a, const url_t *b)
+int plan_origin_init(plan_origin_t *o, const char *url, char *err, size_t errlen)
 {
-    return a->tls == b->tls && a->port == b->port && strcasecmp(a->host, b->host) == 0;
+    url_t u;
+    if (url_parse(url, &u, err, errlen) != 0)
+        return -1;
+    origin_fill(o, &u, &u);
+    return origin_resolve(NULL, o, err, errlen);
+}
+
+static int listing_find(const plan_t *p, const url_t *u)
+{
+    for (size_t i = 0; i < p->n_listing; i++)
+        if (plan_same_origin(&p->listing[i].url, u))
+            return (int)i;
+    return -1;
 }
 
 int plan_origin_find(const plan_t *p, const url_t *u)
 {
+    int l = listing_find(p, u);
+    if (l >= 0)
+        return p->listing[l].index;
     for (size_t i = 0; i < p->n_origins; i++)
-        if (same_origin(&p->origins[i].url, u))
+        if (plan_same_origin(&p->origins[i].url, u))
             return (int)i;
     return -1;
+}
+
+struct plan_seen {
+    pthread_mutex_t mu;
+    char (*names)[300];
+    size_t n, cap;
+};
+
+/* Called once per thread and refused origin: rare, so a lock is fine. */
+static void seen_add(struct plan_seen *s, const char *name)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    size_t i = 0;
+    while (i < s->n && strcmp(s->names[i], name) != 0)
+        i++;
+    if (i == s->n && s->n < 1000) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 8;
+            char(*v)[300] = realloc(s->names, cap * sizeof *v);
+            if (v)
+                s->names = v, s->cap = cap;
+        }
+        if (s->n < s->cap)
+            snprintf(s->names[s->n++], sizeof s->names[0], "%s", name);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t plan_refused_at_run_time(const plan_t *p, char (*out)[300], size_t n)
+{
+    struct plan_seen *s = p->seen;
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    size_t all = s->n;
+    for (size_t i = 0; i < n && i < all; i++)
+        memcpy(out[i], s->names[i], sizeof out[i]);
+    pthread_mutex_unlock(&s->mu);
+    return all;
+}
+
+int plan_origin_runtime(const plan_t *p, const url_t *u, plan_origin_t *o, char *err,
+                        size_t errlen)
+{
+    url_t to;
+    origins_rule_t rule = origins_route(p->rules, u, &to);
+    origin_fill(o, rule == ORIGINS_MAP ? &to : u, u);
+    if (rule == ORIGINS_REFUSE || rule == ORIGINS_DROP) {
+        char name[300];
+        url_origin(u, name, sizeof name);
+        o->refused = true;
+        seen_add(p->seen, name);
+        snprintf(err, errlen, "%s: met at run time and not named by --host, --map-host, "
+                 "--allow-host or --only-host: its requests fail as 'origin' and are not sent", name);
+        return -1;
+    }
+    origin_addr_now(p->rules, o); /* else the connection looks the name up (evdns) */
+    return 0;
 }
 
 void plan_origin_force(const plan_t *p, plan_origin_t *o)
@@ -100,27 +215,262 @@ void plan_force_proto(plan_t *p, scn_proto_t force)
         plan_origin_force(p, &p->origins[i]);
 }
 
-/* Index of the origin of absolute URL text origin_url, added when new. */
-static int origin_intern(compile_t *cc, const char *origin_url, scn_proto_t proto)
+/* ---- origins: a survey of the scenario, then a decision per origin */
+
+/* The origin part of an absolute URL ("scheme://authority"), or 0 when url is
+ * relative or its origin is a template. */
+static size_t origin_len(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (url[0] == '/' || url[0] == '{' || !sep)
+        return 0;
+    const char *path = sep + 3 + strcspn(sep + 3, "/?#");
+    size_t n = (size_t)(path - url);
+    return memmem(url, n, "{{", 2) ? 0 : n;
+}
+
+/* Listing entry of origin text t[0..n) (parsed), added when new. -1 with err. */
+static int listing_intern(compile_t *cc, const char *t, size_t n, char *err, size_t errlen)
 {
     plan_t *p = cc->p;
-    plan_origin_t o;
-    char err[300];
-    if (plan_origin_init(&o, origin_url, err, sizeof err) != 0)
-        return fail_at(cc, "url: %s", err), -2;
-    if (cc->have_host0 && same_origin(&o.url, &cc->host0))
-        return 0;
-    int i = plan_origin_find(p, &o.url);
+    char text[300];
+    if (n >= sizeof text) {
+        snprintf(err, errlen, "origin too long");
+        return -1;
+    }
+    memcpy(text, t, n);
+    text[n] = '\0';
+    url_t u;
+    if (url_parse(text, &u, err, errlen) != 0)
+        return -1;
+    int i = listing_find(p, &u);
     if (i >= 0)
         return i;
+    plan_listing_t *v = realloc(p->listing, (p->n_listing + 1) * sizeof *v);
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->listing = v;
+    plan_listing_t *l = &v[p->n_listing];
+    memset(l, 0, sizeof *l);
+    l->url = u;
+    l->url.path = "/";
+    url_origin(&l->url, l->origin, sizeof l->origin);
+    l->index = -1;
+    return (int)p->n_listing++;
+}
+
+static int survey_steps(compile_t *cc, const scn_steps_t *in, const char *section)
+{
+    cc->at.section = section;
+    for (size_t s = 0; s < in->n; s++) {
+        cc->at.step = s;
+        for (size_t i = 0; i < in->v[s].n_requests; i++) {
+            const char *url = in->v[s].requests[i].url;
+            cc->at.req = i;
+            int l;
+            size_t n = origin_len(url);
+            if (url[0] == '/') {
+                if (cc->dflt_listing < 0)
+                    return fail_at(cc, "url '%s' is relative but the scenario has no host: give --host", url);
+                l = cc->dflt_listing;
+            } else if (n) {
+                char err[300];
+                if ((l = listing_intern(cc, url, n, err, sizeof err)) < 0)
+                    return fail_at(cc, "url: %s", err);
+            } else if (url[0] == '{' || (strstr(url, "://") && !n)) {
+                cc->p->n_runtime++; /* decided per request at run time */
+                continue;
+            } else {
+                return fail_at(cc, "url '%s': expected http(s)://..., a path starting with /, "
+                               "or a {{template}}", url);
+            }
+            cc->p->listing[l].requests++;
+        }
+    }
+    return 0;
+}
+
+/* Adds the plan origin requests of listing entry l go to (to), or finds it. */
+static int origin_add(compile_t *cc, const url_t *to, const url_t *from, scn_proto_t proto)
+{
+    plan_t *p = cc->p;
+    for (size_t i = 0; i < p->n_origins; i++)
+        if (plan_same_origin(&p->origins[i].url, to))
+            return (int)i;
     plan_origin_t *v = realloc(p->origins, (p->n_origins + 1) * sizeof *v);
-    if (!v)
-        return fail_at(cc, "out of memory"), -2;
+    if (!v) {
+        snprintf(cc->err, cc->errlen, "out of memory");
+        return -1;
+    }
     p->origins = v;
-    o.proto = proto;
-    p->origins[p->n_origins] = o;
-    p->any_tls |= o.url.tls;
+    plan_origin_t *o = &v[p->n_origins];
+    origin_fill(o, to, from);
+    o->proto = proto;
+    if (!cc->o->no_resolve && origin_resolve(cc->o->rules, o, cc->err, cc->errlen) != 0)
+        return -1;
+    if (cc->o->no_resolve)
+        origin_addr_now(cc->o->rules, o);
+    p->any_tls |= o->url.tls;
     return (int)p->n_origins++;
+}
+
+/* The proto the scenario gives origin u in hosts (AUTO when not listed). */
+static scn_proto_t hosts_proto(const scn_scenario_t *s, const url_t *u)
+{
+    for (size_t i = 0; i < s->n_hosts; i++) {
+        url_t h;
+        char err[200];
+        if (url_parse(s->hosts[i].base_url, &h, err, sizeof err) == 0 && plan_same_origin(&h, u))
+            return s->hosts[i].proto;
+    }
+    return SCN_PROTO_AUTO;
+}
+
+static void print_listing(const plan_t *p, FILE *f)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < p->n_listing; i++)
+        used += p->listing[i].route != PLAN_UNUSED;
+    fprintf(f, "origins: %zu in the scenario (%zu with requests)", p->n_listing, used);
+    if (p->n_runtime)
+        fprintf(f, ", and %u request(s) whose origin a template decides at run time", p->n_runtime);
+    fputc('\n', f);
+    for (size_t i = 0; i < p->n_listing; i++) {
+        const plan_listing_t *l = &p->listing[i];
+        fprintf(f, "  %-40s %6u request(s)  %s", l->origin, l->requests, plan_route_name(l->route));
+        if (l->index >= 0 && strcmp(p->origins[l->index].origin, l->origin) != 0)
+            fprintf(f, " -> %s", p->origins[l->index].origin);
+        if (l->route == PLAN_DROPPED)
+            fputs(" (--only-host: not sent)", f);
+        if (l->route == PLAN_REFUSED)
+            fputs(" (named by no option)", f);
+        if (l->route == PLAN_UNUSED)
+            fputs(" (listed in hosts, no request goes there)", f);
+        fputc('\n', f);
+    }
+}
+
+static int refuse(compile_t *cc, size_t n_refused, size_t used)
+{
+    plan_t *p = cc->p;
+    print_listing(p, cc->o->listing ? cc->o->listing : stderr);
+    int n = snprintf(cc->err, cc->errlen, "%zu of %zu origins named by no option: ", n_refused, used);
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_listing && n >= 0 && (size_t)n < cc->errlen; i++) {
+        if (p->listing[i].route != PLAN_REFUSED)
+            continue;
+        if (k == 8 || (size_t)n + strlen(p->listing[i].origin) + 80 > cc->errlen / 2) {
+            n += snprintf(cc->err + n, cc->errlen - (size_t)n, " and %zu more (listed above)",
+                          n_refused - k);
+            break;
+        }
+        n += snprintf(cc->err + n, cc->errlen - (size_t)n, "%s%s", k ? ", " : "", p->listing[i].origin);
+        k++;
+    }
+    if (n >= 0 && (size_t)n < cc->errlen)
+        snprintf(cc->err + n, cc->errlen - (size_t)n,
+                 "; %smap them to a test server with --map-host FROM=TO, allow them as they are "
+                 "with --allow-host PATTERN, or leave their requests out with --only-host PATTERN "
+                 "(load never goes to a host the command line does not name)",
+                 cc->o->host ? "" : "name the main one with --host URL, ");
+    return -1;
+}
+
+/* What the run does with each origin the scenario names; origins[0] is the
+ * default for relative URLs. No name is looked up before every origin passed. */
+static int decide(compile_t *cc)
+{
+    plan_t *p = cc->p;
+    size_t used = 0, n_refused = 0;
+    /* The default origin is in use without requests of its own when --host
+     * names it or templated URLs may expand to paths. */
+    bool dflt_used = cc->o->host || p->n_runtime;
+    for (size_t i = 0; i < p->n_listing; i++)
+        used += p->listing[i].requests > 0 || ((int)i == cc->dflt_listing && dflt_used);
+    for (size_t i = 0; i < p->n_listing; i++) {
+        plan_listing_t *l = &p->listing[i];
+        url_t to;
+        if (l->requests == 0 && !((int)i == cc->dflt_listing && dflt_used)) {
+            l->route = PLAN_UNUSED;
+            continue;
+        }
+        if (cc->o->host && ((int)i == cc->dflt_listing || plan_same_origin(&l->url, &cc->host)))
+            l->route = PLAN_NAMED;
+        else switch (origins_route(cc->o->rules, &l->url, &to)) {
+            case ORIGINS_MAP: l->route = PLAN_MAPPED; break;
+            case ORIGINS_ALLOW: l->route = PLAN_ALLOWED; break;
+            case ORIGINS_DROP: l->route = PLAN_DROPPED; break;
+            default: l->route = !cc->o->host && used == 1 ? PLAN_NAMED : PLAN_REFUSED; break;
+        }
+        n_refused += l->route == PLAN_REFUSED;
+    }
+    if (n_refused)
+        return refuse(cc, n_refused, used);
+    /* The default origin first: relative URLs go to origins[0]. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < p->n_listing; i++) {
+            plan_listing_t *l = &p->listing[i];
+            if ((pass == 0) != ((int)i == cc->dflt_listing) || l->route == PLAN_UNUSED ||
+                l->route == PLAN_DROPPED)
+                continue;
+            url_t to = l->url;
+            scn_proto_t proto = hosts_proto(p->scn, &l->url);
+            if (l->route == PLAN_NAMED && cc->o->host) {
+                to = cc->host;
+            } else if (l->route == PLAN_MAPPED) {
+                origins_route(cc->o->rules, &l->url, &to);
+                if (to.tls != l->url.tls)
+                    proto = SCN_PROTO_AUTO; /* h2c or h2-over-TLS no longer fits */
+            }
+            if ((l->index = origin_add(cc, &to, &l->url, proto)) < 0)
+                return -1;
+            if ((int)i == cc->dflt_listing)
+                p->dflt = l->index;
+        }
+    }
+    if (cc->o->listing)
+        print_listing(p, cc->o->listing);
+    return 0;
+}
+
+static int compile_origins(compile_t *cc)
+{
+    plan_t *p = cc->p;
+    const scn_scenario_t *s = p->scn;
+    char err[300];
+    cc->at = (where_t){.cls = "-", .section = "hosts"};
+    cc->dflt_listing = -1;
+    if (cc->o->host && url_parse(cc->o->host, &cc->host, err, sizeof err) != 0) {
+        snprintf(cc->err, cc->errlen, "--host: %s", err);
+        return -1;
+    }
+    for (size_t i = 0; i < s->n_hosts; i++) {
+        int l = listing_intern(cc, s->hosts[i].base_url, strlen(s->hosts[i].base_url), err, sizeof err);
+        if (l < 0) {
+            snprintf(cc->err, cc->errlen, "hosts[%zu]: %s", i, err);
+            return -1;
+        }
+        if (i == 0)
+            cc->dflt_listing = l;
+    }
+    if (s->n_hosts == 0 && cc->o->host) {
+        char text[300];
+        url_origin(&cc->host, text, sizeof text);
+        if ((cc->dflt_listing = listing_intern(cc, text, strlen(text), err, sizeof err)) < 0) {
+            snprintf(cc->err, cc->errlen, "--host: %s", err);
+            return -1;
+        }
+    }
+    for (size_t c = 0; c < s->n_classes; c++) {
+        cc->at = (where_t){.cls = s->classes[c].name};
+        if (survey_steps(cc, &s->classes[c].on_start, "on_start") != 0 ||
+            survey_steps(cc, &s->classes[c].tasks, "tasks") != 0 ||
+            survey_steps(cc, &s->classes[c].on_stop, "on_stop") != 0)
+            return -1;
+    }
+    return decide(cc);
 }
 
 static bool skipped_header(const char *name)
@@ -174,43 +524,39 @@ static tpl_t *compile_tpl(compile_t *cc, const char *field, const char *text, si
     return t;
 }
 
-/* Splits the URL into an origin and a path template. */
-static int compile_url(compile_t *cc, plan_req_t *r, const char *url, scn_proto_t proto)
+/* Splits the URL into an origin and a path template. Returns 0, 1 when the
+ * request is left out (its origin is dropped), or -1. */
+static int compile_url(compile_t *cc, plan_req_t *r, const char *url)
 {
-    if (url[0] == '/') {
-        if (cc->p->n_origins == 0)
-            return fail_at(cc, "url '%s' is relative but the scenario has no host: give --host", url);
-        r->origin = 0;
-        r->url = compile_tpl(cc, "url", url, strlen(url));
-        return r->url ? 0 : -1;
-    }
-    const char *sep = strstr(url, "://");
-    if (!sep)
-        return fail_at(cc, "url '%s': expected http(s)://... or a path starting with /", url);
-    const char *path = sep + 3 + strcspn(sep + 3, "/?");
-    size_t olen = (size_t)(path - url);
-    if (memmem(url, olen, "{{", 2)) {
-        /* The origin itself is a template: resolved per request. */
-        r->origin = -1;
-        r->url = compile_tpl(cc, "url", url, strlen(url));
-        return r->url ? 0 : -1;
-    }
-    char origin[300];
-    if (olen >= sizeof origin)
-        return fail_at(cc, "url '%s': origin too long", url);
-    memcpy(origin, url, olen);
-    origin[olen] = '\0';
-    int oi = origin_intern(cc, origin, proto);
-    if (oi < 0)
-        return -1;
-    r->origin = oi;
-    sb_t b = {0};
-    if ((*path != '/' && sb_str(&b, "/") != 0) || sb_str(&b, path) != 0) {
+    plan_t *p = cc->p;
+    size_t olen = origin_len(url);
+    if (url[0] == '/' || olen) {
+        const plan_listing_t *l = &p->listing[cc->dflt_listing >= 0 ? cc->dflt_listing : 0];
+        if (olen) {
+            url_t u;
+            char text[300], err[300];
+            snprintf(text, sizeof text, "%.*s", (int)olen, url);
+            if (url_parse(text, &u, err, sizeof err) != 0 || listing_find(p, &u) < 0)
+                return fail_at(cc, "url '%s': origin not surveyed", url);
+            l = &p->listing[listing_find(p, &u)];
+        }
+        if (l->route == PLAN_DROPPED)
+            return 1;
+        r->origin = l->index;
+        const char *path = url + olen;
+        sb_t b = {0};
+        if ((*path != '/' && sb_str(&b, "/") != 0) || sb_str(&b, path) != 0) {
+            free(b.p);
+            return fail_at(cc, "out of memory");
+        }
+        r->url = compile_tpl(cc, "url", b.p, b.len);
         free(b.p);
-        return fail_at(cc, "out of memory");
+        return r->url ? 0 : -1;
     }
-    r->url = compile_tpl(cc, "url", b.p, b.len);
-    free(b.p);
+    /* The origin is a template ("{{location}}", "https://{{api}}/x"): routed
+     * per request at run time, under the same rules. */
+    r->origin = -1;
+    r->url = compile_tpl(cc, "url", url, strlen(url));
     return r->url ? 0 : -1;
 }
 
@@ -242,9 +588,29 @@ oom:
     return -1;
 }
 
+/* Referer and Origin name the page's origin: they follow --host and
+ * --map-host, so the test server sees its own origin there. */
+static int add_header_value(compile_t *cc, sb_t *h, const char *name, const char *value)
+{
+    size_t n = origin_len(value);
+    if (n && (strcasecmp(name, "referer") == 0 || strcasecmp(name, "origin") == 0)) {
+        char text[300], err[200];
+        url_t u;
+        snprintf(text, sizeof text, "%.*s", (int)n, value);
+        int i = url_parse(text, &u, err, sizeof err) == 0 ? plan_origin_find(cc->p, &u) : -1;
+        if (i >= 0)
+            return sb_str(h, cc->p->origins[i].origin) || sb_str(h, value + n);
+    }
+    return sb_str(h, value);
+}
+
+/* Returns 0, 1 when the request is left out (--only-host), or -1. */
 static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
 {
     plan_t *p = cc->p;
+    int rc = compile_url(cc, r, src->url);
+    if (rc != 0)
+        return rc;
     r->src = src;
     r->head = strcasecmp(src->method, "HEAD") == 0;
     r->has_body = src->body != NULL || strcasecmp(src->method, "POST") == 0 ||
@@ -259,15 +625,13 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
     r->entry = stats_names_intern(p->names, src->method, name);
     free(dflt);
 
-    if (compile_url(cc, r, src->url, SCN_PROTO_AUTO) != 0)
-        return -1;
-
     sb_t h = {0};
     for (size_t i = 0; i < src->n_headers; i++) {
         if (skipped_header(src->headers[i].name))
             continue;
         if (sb_str(&h, src->headers[i].name) || sb_str(&h, ": ") ||
-            sb_str(&h, src->headers[i].value) || sb_str(&h, "\r\n")) {
+            add_header_value(cc, &h, src->headers[i].name, src->headers[i].value) ||
+            sb_str(&h, "\r\n")) {
             free(h.p);
             return fail_at(cc, "out of memory");
         }
@@ -323,41 +687,23 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
             return fail_at(cc, "out of memory");
         for (size_t i = 0; i < st->n_requests; i++) {
             cc->at.req = i;
-            ps->n = i + 1; /* counted before compiling so plan_free sees partial work */
-            if (compile_req(cc, &ps->reqs[i], &st->requests[i]) != 0)
+            ps->n++; /* counted before compiling so plan_free sees partial work */
+            int rc = compile_req(cc, &ps->reqs[ps->n - 1], &st->requests[i]);
+            if (rc < 0)
                 return -1;
+            if (rc == 1) {
+                /* Left out (--only-host): a later request that needs what it
+                 * would have extracted renders the variable empty. */
+                ps->n--;
+                memset(&ps->reqs[ps->n], 0, sizeof ps->reqs[ps->n]);
+                cc->p->n_dropped++;
+                if (st->requests[i].n_extractors)
+                    log_warn("class '%s' %s step %zu request %zu (%s): left out by --only-host, "
+                             "its %zu extractor(s) will not run", cc->at.cls, section, s, i,
+                             st->requests[i].url, st->requests[i].n_extractors);
+            }
         }
     }
-    return 0;
-}
-
-static int compile_origins(compile_t *cc, const char *host)
-{
-    const scn_scenario_t *s = cc->p->scn;
-    char err[300];
-    cc->at = (where_t){.cls = "-", .section = "hosts"};
-    if (s->n_hosts > 0) {
-        if (url_parse(s->hosts[0].base_url, &cc->host0, err, sizeof err) != 0) {
-            snprintf(cc->err, cc->errlen, "hosts[0]: %s", err);
-            return -1;
-        }
-        cc->have_host0 = true;
-    }
-    const char *first = host ? host : s->n_hosts ? s->hosts[0].base_url : NULL;
-    if (first) {
-        cc->p->origins = calloc(1, sizeof *cc->p->origins);
-        if (!cc->p->origins || plan_origin_init(&cc->p->origins[0], first, err, sizeof err) != 0) {
-            snprintf(cc->err, cc->errlen, "%s: %s", host ? "--host" : "hosts[0]",
-                     cc->p->origins ? err : "out of memory");
-            return -1;
-        }
-        cc->p->origins[0].proto = s->n_hosts ? s->hosts[0].proto : SCN_PROTO_AUTO;
-        cc->p->any_tls = cc->p->origins[0].url.tls;
-        cc->p->n_origins = 1;
-    }
-    for (size_t i = 1; i < s->n_hosts; i++)
-        if (origin_intern(cc, s->hosts[i].base_url, s->hosts[i].proto) < 0)
-            return -1;
     return 0;
 }
 
@@ -396,13 +742,35 @@ oom:
 plan_t *plan_compile(const scn_scenario_t *scn, const char *host, const char *base_dir,
                      char *err, size_t errlen)
 {
+    plan_opts_t o = {.host = host};
+    return plan_compile_opts(scn, &o, base_dir, err, errlen);
+}
+
+/* A class whose tasks lost every request would loop without sending. */
+static bool has_requests(const plan_steps_t *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (st->v[i].n)
+            return true;
+    return false;
+}
+
+plan_t *plan_compile_opts(const scn_scenario_t *scn, const plan_opts_t *o, const char *base_dir,
+                          char *err, size_t errlen)
+{
     plan_t *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    compile_t cc = {.p = p, .base_dir = base_dir ? base_dir : ".", .err = err, .errlen = errlen};
+    compile_t cc = {.p = p, .o = o, .base_dir = base_dir ? base_dir : ".", .err = err,
+                    .errlen = errlen, .dflt_listing = -1};
     p->scn = scn;
+    p->rules = o->rules;
+    p->dflt = -1;
+    p->seen = calloc(1, sizeof *p->seen);
+    if (p->seen)
+        pthread_mutex_init(&p->seen->mu, NULL);
     p->symtab = tpl_symtab_new();
     p->names = stats_names_new();
     p->classes = calloc(scn->n_classes ? scn->n_classes : 1, sizeof *p->classes);
@@ -415,7 +783,7 @@ plan_t *plan_compile(const scn_scenario_t *scn, const char *host, const char *ba
         snprintf(err, errlen, "the scenario has no user class");
         goto fail;
     }
-    if (compile_origins(&cc, host) != 0 || compile_vars(&cc) != 0)
+    if (compile_origins(&cc) != 0 || compile_vars(&cc) != 0)
         goto fail;
     for (size_t c = 0; c < scn->n_classes; c++) {
         const scn_class_t *sc = &scn->classes[c];
@@ -431,6 +799,10 @@ plan_t *plan_compile(const scn_scenario_t *scn, const char *host, const char *ba
             goto fail;
         if (pc->tasks.n == 0) {
             snprintf(err, errlen, "class '%s': no task steps", sc->name);
+            goto fail;
+        }
+        if (!has_requests(&pc->tasks)) {
+            snprintf(err, errlen, "class '%s': --only-host leaves none of its task requests", sc->name);
             goto fail;
         }
     }
@@ -474,6 +846,12 @@ void plan_free(plan_t *p)
     free(p->classes);
     free(p->weights);
     free(p->origins);
+    free(p->listing);
+    if (p->seen) {
+        pthread_mutex_destroy(&p->seen->mu);
+        free(p->seen->names);
+        free(p->seen);
+    }
     stats_names_free(p->names);
     tpl_symtab_free(p->symtab);
     free(p);

@@ -10,24 +10,59 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "csvdata.h"
 #include "extract.h"
+#include "origins.h"
 #include "scenario.h"
 #include "stats.h"
 #include "template.h"
 #include "url.h"
 
 typedef struct plan_origin {
-    url_t url;                      /* url.path unused */
-    char origin[300];               /* "scheme://host[:port]" */
-    char host_hdr[300];             /* Host header value */
+    url_t url;                      /* where requests go (after --host, --map-host); path unused */
+    char origin[300];               /* "scheme://host[:port]" of url */
+    char host_hdr[300];             /* Host header value (and SNI host: url.host) */
     size_t host_hdr_len;
     struct sockaddr_storage addr;
-    socklen_t addr_len;
+    socklen_t addr_len;             /* 0: not resolved yet; the connection resolves it
+                                     * without blocking (conn.c, evdns) and stores it here
+                                     * (run-time origins only, owned by one thread) */
     scn_proto_t proto;
+    url_t from;                     /* the origin as the scenario or a response named it */
+    bool refused;                   /* run time: the rules do not allow it; its requests
+                                     * fail as 'origin' and are never sent */
 } plan_origin_t;
+
+/* How the run treats one origin the scenario names. */
+typedef enum plan_route {
+    PLAN_UNUSED = 0,                /* listed in hosts, no request goes there */
+    PLAN_NAMED,                     /* --host, or the scenario's only origin without --host */
+    PLAN_MAPPED,                    /* --map-host */
+    PLAN_ALLOWED,                   /* --allow-host or --only-host */
+    PLAN_DROPPED,                   /* not matched by --only-host: its requests are left out */
+    PLAN_REFUSED,                   /* named by no rule: the run does not start */
+} plan_route_t;
+
+/* One origin of the scenario, for the list shown before the run and the report. */
+typedef struct plan_listing {
+    char origin[300];               /* as the scenario writes it */
+    url_t url;
+    plan_route_t route;
+    int index;                      /* plan origin its requests go to; -1 when none */
+    uint32_t requests;              /* requests of the scenario that name it */
+} plan_listing_t;
+
+/* Compile options beyond the scenario. */
+typedef struct plan_opts {
+    const char *host;               /* --host, NULL: none */
+    const origins_t *rules;         /* --map-host etc.; NULL: none (only named origins run) */
+    bool no_resolve;                /* --check: leave names unresolved (no DNS lookups) */
+    FILE *listing;                  /* where to print the list of origins; NULL: only on
+                                     * refusal, to stderr */
+} plan_opts_t;
 
 typedef struct plan_req {
     const scn_request_t *src;
@@ -74,6 +109,13 @@ typedef struct plan {
     const scn_scenario_t *scn;      /* not owned; must outlive the plan */
     plan_origin_t *origins;         /* [0] is the default host (or --host) */
     size_t n_origins;
+    int dflt;                       /* origin of relative URLs (run-time ones too); -1: none */
+    plan_listing_t *listing;        /* the scenario's origins and what the run does with them */
+    size_t n_listing;
+    uint32_t n_runtime;             /* requests whose origin a template decides at run time */
+    uint32_t n_dropped;             /* requests left out (--only-host) */
+    const origins_t *rules;         /* not owned */
+    struct plan_seen *seen;         /* origins refused at run time (any thread; locked) */
     plan_class_t *classes;
     size_t n_classes;
     uint32_t *weights;              /* per class, for shape_distribute */
@@ -93,22 +135,47 @@ typedef struct plan {
 /* Compiles scn. host (may be NULL) replaces the origin of hosts[0] and of
  * relative URLs; base_dir resolves CSV paths. Returns NULL with err naming the
  * class, section, step and request at fault ("class 'shop' tasks step 2
- * request 0: url: ..."). */
+ * request 0: url: ..."). The same as plan_compile_opts with only host set:
+ * every origin other than --host (or the scenario's only one) is refused. */
 plan_t *plan_compile(const scn_scenario_t *scn, const char *host, const char *base_dir,
                      char *err, size_t errlen);
+/* Compiles scn under the origin rules of o (docs/aiotest-replay.md, "Origins"):
+ * first lists every origin the scenario names with what the run does with it
+ * (o->listing); when one is named by no rule, returns NULL with err naming
+ * the refused origins and the options that would map, allow or drop them, and
+ * resolves no name. Requests to dropped origins are left out of the plan.
+ * o->rules must outlive the plan. */
+plan_t *plan_compile_opts(const scn_scenario_t *scn, const plan_opts_t *o, const char *base_dir,
+                          char *err, size_t errlen);
 void plan_free(plan_t *p);
 
-/* Resolves an absolute URL's origin into o (blocking name lookup). Used at
- * compile time, and at run time for URLs that templates or redirects produce.
- * Returns 0 or -1 with err. */
+/* Resolves an absolute URL's origin into o (blocking name lookup, for the
+ * main thread and tests). Returns 0 or -1 with err. */
 int plan_origin_init(plan_origin_t *o, const char *url, char *err, size_t errlen);
+/* An origin met at run time (a templated URL, a redirect) that p does not
+ * hold: routes u under p's rules into o. The name is not looked up here (the
+ * connection does it without blocking) unless --resolve pins it or it is a
+ * numeric address. Returns 0, or -1 with o->refused set and err saying why
+ * (never blocks). */
+int plan_origin_runtime(const plan_t *p, const url_t *u, plan_origin_t *o, char *err,
+                        size_t errlen);
+/* Origins plan_origin_runtime refused so far, for the report: copies up to n
+ * "scheme://host[:port]" names into out (each 300 bytes). Returns how many
+ * there are in all. Thread-safe. */
+size_t plan_refused_at_run_time(const plan_t *p, char (*out)[300], size_t n);
 /* Sets p->force_proto and applies it to every origin: --http1 gives H1;
  * --http2 gives H2 over TLS (ALPN h2 only) and H2C over plain TCP; --h2c gives
  * H2C to plain-TCP origins and leaves TLS ones alone. */
 void plan_force_proto(plan_t *p, scn_proto_t force);
 /* Applies p->force_proto to o (an origin met at run time). */
 void plan_origin_force(const plan_t *p, plan_origin_t *o);
-/* Index of the plan origin with the same scheme, host and port, or -1. */
+/* Index of the plan origin that requests to u go to: u as the scenario names
+ * it (through --host or --map-host), or u as the target itself; -1 when none
+ * (unknown, dropped or refused). */
 int plan_origin_find(const plan_t *p, const url_t *u);
+/* Whether a and b are the same origin (scheme, host, port). */
+bool plan_same_origin(const url_t *a, const url_t *b);
+/* Name of a route ("named", "mapped", ...), for the listing and the report. */
+const char *plan_route_name(plan_route_t r);
 
 #endif

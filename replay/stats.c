@@ -12,7 +12,7 @@
 
 static const char *const fail_names[STATS_FAIL__COUNT] = {
     "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
-    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished",
+    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin",
 };
 static const char *const proto_names[STATS_PROTO__COUNT] = {"http/1.1", "h2"};
 

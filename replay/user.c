@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "cookies.h"
+#include "log.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
 /* What the user's timer is armed for. */
@@ -379,31 +380,38 @@ static const char *text_of(user_t *u, const tpl_t *t, char **buf, size_t *cap, s
     return *buf;
 }
 
-/* Origin of an expanded absolute URL: the plan's, or one this thread added. */
+/* Origin of an expanded URL (absolute, or a path for the default origin): the
+ * plan's, or one this thread met. Origins the rules refuse are kept too (marked
+ * refused), so each is said once per thread and never looked up. */
 static const plan_origin_t *origin_of_url(user_env_t *env, const char *url, const char **path)
 {
+    const plan_t *p = env->plan;
+    if (url[0] == '/') {
+        *path = url;
+        return p->dflt >= 0 ? &p->origins[p->dflt] : NULL;
+    }
     url_t u;
-    char err[256];
+    char err[400];
     if (url_parse(url, &u, err, sizeof err) != 0)
         return NULL;
     *path = u.path;
-    int i = plan_origin_find(env->plan, &u);
+    int i = plan_origin_find(p, &u);
     if (i >= 0)
-        return &env->plan->origins[i];
+        return &p->origins[i];
     for (size_t k = 0; k < env->n_extra; k++)
-        if (env->extra[k]->url.tls == u.tls && env->extra[k]->url.port == u.port &&
-            strcasecmp(env->extra[k]->url.host, u.host) == 0)
+        if (plan_same_origin(&env->extra[k]->from, &u))
             return env->extra[k];
     plan_origin_t **v = realloc(env->extra, (env->n_extra + 1) * sizeof *v);
     if (!v)
         return NULL;
     env->extra = v;
     plan_origin_t *o = malloc(sizeof *o);
-    if (!o || plan_origin_init(o, url, err, sizeof err) != 0) {
-        free(o);
+    if (!o)
         return NULL;
-    }
-    plan_origin_force(env->plan, o);
+    if (plan_origin_runtime(p, &u, o, err, sizeof err) != 0)
+        log_warn("%s", err);
+    else
+        plan_origin_force(p, o);
     env->extra[env->n_extra++] = o;
     return o;
 }
@@ -582,8 +590,9 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
         f->origin = NULL;
         if (expand(u, r->url, &env->s_path, &env->s_path_cap) >= 0)
             f->origin = origin_of_url(env, env->s_path, &path);
-        if (!f->origin) {
-            defer(f, STATS_FAIL_PROTOCOL); /* counted like any failed request */
+        if (!f->origin || f->origin->refused) {
+            /* counted like any failed request; a refused origin is never sent to */
+            defer(f, f->origin ? STATS_FAIL_ORIGIN : STATS_FAIL_PROTOCOL);
             return;
         }
     }
@@ -672,26 +681,44 @@ static bool follow(flight_t *f, const resp_view_t *resp)
     const char *loc = header_get(resp, "location", &len);
     if (!loc || len == 0)
         return false;
-    char *target = malloc(len + 2);
-    if (!target)
+    /* Resolved against the URL of the request that got the answer (RFC 3986). */
+    size_t plen = 0;
+    const char *cur = path_of(f, &plen);
+    if (!cur)
         return false;
-    const plan_origin_t *o = f->origin;
-    const char *path = target;
-    if (loc[0] == '/') {
-        memcpy(target, loc, len);
-        target[len] = '\0';
-    } else if (memmem(loc, len, "://", 3)) {
-        memcpy(target, loc, len);
-        target[len] = '\0';
+    size_t olen = strlen(f->origin->origin), cap = olen + plen + len + 16;
+    char *base = malloc(olen + plen + 1), *target = malloc(cap);
+    long tl = -1;
+    if (base && target) {
+        memcpy(base, f->origin->origin, olen);
+        memcpy(base + olen, cur, plen);
+        base[olen + plen] = '\0';
+        tl = url_resolve(base, loc, len, target, cap);
+    }
+    free(base);
+    const char *path = NULL;
+    const plan_origin_t *o = NULL;
+    url_t tu;
+    char perr[8];
+    /* Same origin as the answer's (most redirects): no lookup, whatever the rules
+     * say about the name the mapping replaced. */
+    if (tl > 0 && url_parse(target, &tu, perr, sizeof perr) == 0 &&
+        plan_same_origin(&tu, &f->origin->url))
+        o = f->origin, path = tu.path;
+    else if (tl > 0)
         o = origin_of_url(u->env, target, &path);
-        if (!o) {
-            free(target);
-            return false;
-        }
-    } else {
-        target[0] = '/'; /* relative reference: taken from the root */
-        memcpy(target + 1, loc, len);
-        target[len + 1] = '\0';
+    if (!o) {
+        free(target);
+        return false;
+    }
+    if (o->refused) {
+        /* The next hop goes to an origin the rules do not allow: not sent. */
+        free(target);
+        f->acc_sent += f->x.bytes_sent;
+        f->acc_recv += f->x.bytes_received;
+        f->x.bytes_sent = f->x.bytes_received = 0;
+        finish(f, NULL, STATS_FAIL_ORIGIN);
+        return true;
     }
     char *p = strdup(path);
     free(target);

@@ -44,6 +44,7 @@ static const struct route routes[] = {
     {"POST", "/api/logout", false, true, shop_logout, "POST /api/logout"},
     {"GET", "/health", false, false, control_health, "GET /health"},
     {"GET", "/download", false, false, shop_download, "GET /download"},
+    {"GET", "/redirect", true, false, shop_redirect, "GET /redirect"},
     {"GET", "/stats", false, false, control_stats, NULL},
     {"POST", "/stats/reset", false, false, control_stats_reset, NULL},
     {"POST", "/_control", false, false, control_set, NULL},

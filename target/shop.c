@@ -283,3 +283,43 @@ unsigned shop_download(const struct web_req *req, struct MHD_Response **resp)
     }
     return MHD_HTTP_OK;
 }
+
+unsigned shop_redirect(const struct web_req *req, struct MHD_Response **resp)
+{
+    const char *to = web_arg(req, "to"), *form = web_arg(req, "form"), *st = web_arg(req, "status");
+    if (!form)
+        form = "abs";
+    unsigned status = st ? (unsigned)atoi(st) : MHD_HTTP_FOUND;
+    if (!to || to[0] != '/' || to[1] == '/' || strlen(to) > 1024 || strpbrk(to, "\r\n"))
+        return fail(resp, MHD_HTTP_BAD_REQUEST, "to must be a path on this server (/...)");
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+        return fail(resp, MHD_HTTP_BAD_REQUEST, "status must be 301, 302, 303, 307 or 308");
+    char loc[1400];
+    if (strcmp(form, "abs") == 0) {
+        const char *host = web_header(req, MHD_HTTP_HEADER_HOST);
+        const union MHD_ConnectionInfo *tls =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_PROTOCOL);
+        if (!host || strlen(host) > 300 || strpbrk(host, "/\r\n"))
+            return fail(resp, MHD_HTTP_BAD_REQUEST, "an absolute redirect needs a Host header");
+        snprintf(loc, sizeof loc, "%s://%s%s", tls ? "https" : "http", host, to);
+    } else if (strcmp(form, "root") == 0) {
+        snprintf(loc, sizeof loc, "%s", to);
+    } else if (strcmp(form, "rel") == 0) {
+        /* One "../" per directory of the request path below the root. */
+        size_t n = 0, off = 0;
+        for (const char *p = req->path + 1; *p; p++)
+            n += *p == '/';
+        loc[0] = '\0';
+        for (size_t i = 0; i < n && off + 3 < sizeof loc; i++)
+            off += (size_t)snprintf(loc + off, sizeof loc - off, "../");
+        snprintf(loc + off, sizeof loc - off, "%s", to + 1);
+    } else {
+        return fail(resp, MHD_HTTP_BAD_REQUEST, "form must be abs, root or rel");
+    }
+    *resp = web_json(json_pack("{ss}", "location", loc));
+    if (*resp && MHD_add_response_header(*resp, MHD_HTTP_HEADER_LOCATION, loc) != MHD_YES) {
+        MHD_destroy_response(*resp);
+        *resp = NULL;
+    }
+    return status;
+}

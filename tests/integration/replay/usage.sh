@@ -35,3 +35,8 @@ usage "bad shape line" "bad.conf:2" "$SCN" --shape "$T_DIR/bad.conf"
 echo '{"format": "aiotest-scenario", "version": [1, 0], "classes": [{"name": "c", "weight": 1, "tasks": [{"requests": [{"method": "GET", "url": "/x"}]}]}]}' >"$T_DIR/nohost.json"
 usage "relative URL without a host" "give --host" "$T_DIR/nohost.json"
 usage "bad --host" "\-\-host" "$SCN" --host "ftp://x"
+usage "bad --map-host" "\-\-map-host 'cdn.test': expected FROM=TO" "$SCN" --map-host cdn.test
+usage "bad --map-host target" "\-\-map-host 'a=ftp://x'" "$SCN" --map-host a=ftp://x
+usage "bad --allow-host" "\-\-allow-host 'a/b'" "$SCN" --allow-host a/b
+usage "bad --resolve" "\-\-resolve 'shop.test:443': expected HOST:PORT:ADDR" "$SCN" --resolve shop.test:443
+usage "credentials in --host" "userinfo" "$SCN" --host "http://u:pw@127.0.0.1:8080"

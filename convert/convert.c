@@ -125,7 +125,7 @@ static int make_requests(const build_t *b, const rec_exchange_t *const *xs, scn_
     }
     if (!b->o->correlate)
         return 0;
-    if (corr_run(xs, reqs, step_of, n, who, b->o->report, &b->st->correlated) < 0)
+    if (corr_run(xs, reqs, step_of, n, who, b->o->report, &b->st->correlated, NULL) < 0)
         return -1;
     return params_generators(xs, reqs, n, who, b->o->report, &b->st->generated);
 }

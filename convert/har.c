@@ -104,18 +104,35 @@ long har_base64_decode(const char *s, size_t len, uint8_t *out)
     return n;
 }
 
-/* An optional string member: NULL when absent or null, error when another type. */
-static int opt_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
-                   const char **out)
+/* An optional string member that may hold any byte (a body): NULL when
+ * absent or null, error when another type. *len is the JSON string's length,
+ * NULs included. */
+static int opt_bytes(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
+                     const char **out, size_t *len)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
+    *len = 0;
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_string(v))
         return fail(c, MP_ERR_INVALID, field, "expected a string");
     *out = json_string_value(v);
+    *len = json_string_length(v);
     return 0;
+}
+
+/* An optional text member (a name, a URL, a header): as opt_bytes, and a NUL
+ * in it is an error, as the text would end there. */
+static int opt_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
+                   const char **out)
+{
+    size_t len;
+    int rc = opt_bytes(c, obj, key, field, out, &len);
+    if (rc == 0 && *out && strlen(*out) != len)
+        return fail(c, MP_ERR_INVALID, field, "expected text without NUL bytes (\\u0000 at offset %zu)",
+                    strlen(*out));
+    return rc;
 }
 
 static int req_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
@@ -153,12 +170,12 @@ static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field
     return 0;
 }
 
-/* Percent-encodes s onto buf (form encoding of HAR postData.params). */
-static void form_encode(const char *s, FILE *fp)
+/* Percent-encodes s[0..len) onto fp (form encoding of HAR postData.params). */
+static void form_encode(const char *s, size_t len, FILE *fp)
 {
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || strchr("-._~", ch))
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (isalnum(ch) || (ch && strchr("-._~", ch)))
             fputc(ch, fp);
         else if (ch == ' ')
             fputc('+', fp);
@@ -172,40 +189,42 @@ static int read_post(const har_ctx_t *c, const json_t *req, rec_exchange_t *x)
 {
     json_t *pd = json_object_get(req, "postData");
     const char *text;
+    size_t len = 0;
     if (!pd || json_is_null(pd))
         return 0;
     if (!json_is_object(pd))
         return fail(c, MP_ERR_INVALID, "request.postData", "expected an object");
-    if (opt_str(c, pd, "text", "request.postData.text", &text))
+    if (opt_bytes(c, pd, "text", "request.postData.text", &text, &len))
         return MP_ERR_INVALID;
-    if (text && *text) {
-        x->req_body_len = strlen(text);
-        x->req_body = (uint8_t *)strdup(text);
-        return x->req_body ? 0 : fail(c, MP_ERR_IO, "request.postData", "out of memory");
+    if (len) {
+        if (!(x->req_body = malloc(len)))
+            return fail(c, MP_ERR_IO, "request.postData", "out of memory");
+        memcpy(x->req_body, text, len);
+        x->req_body_len = len;
+        return 0;
     }
     json_t *params = json_object_get(pd, "params");
     if (!json_is_array(params) || json_array_size(params) == 0)
         return 0;
     char *buf = NULL;
-    size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     if (!fp)
         return fail(c, MP_ERR_IO, "request.postData", "out of memory");
     size_t i;
     json_t *p;
     json_array_foreach(params, i, p) {
-        const char *n = json_string_value(json_object_get(p, "name"));
-        const char *v = json_string_value(json_object_get(p, "value"));
-        if (!n) {
+        json_t *n = json_object_get(p, "name"), *v = json_object_get(p, "value");
+        if (!json_is_string(n)) {
             fclose(fp);
             free(buf);
             return fail(c, MP_ERR_INVALID, "request.postData.params", "item %zu: expected a name string", i);
         }
         if (i)
             fputc('&', fp);
-        form_encode(n, fp);
+        form_encode(json_string_value(n), json_string_length(n), fp);
         fputc('=', fp);
-        form_encode(v ? v : "", fp);
+        if (json_is_string(v))
+            form_encode(json_string_value(v), json_string_length(v), fp);
     }
     fclose(fp);
     x->req_body = (uint8_t *)buf;
@@ -217,16 +236,16 @@ static int read_content(const har_ctx_t *c, const json_t *resp, rec_exchange_t *
 {
     json_t *content = json_object_get(resp, "content");
     const char *text, *enc;
+    size_t len;
     if (!content || json_is_null(content))
         return 0;
     if (!json_is_object(content))
         return fail(c, MP_ERR_INVALID, "response.content", "expected an object");
-    if (opt_str(c, content, "text", "response.content.text", &text) ||
+    if (opt_bytes(c, content, "text", "response.content.text", &text, &len) ||
         opt_str(c, content, "encoding", "response.content.encoding", &enc))
         return MP_ERR_INVALID;
-    if (!text || !*text)
+    if (!len)
         return 0;
-    size_t len = strlen(text);
     x->resp_body = malloc(len + 4);
     if (!x->resp_body)
         return fail(c, MP_ERR_IO, "response.content", "out of memory");
@@ -309,8 +328,11 @@ static int add_cookie_headers(const har_ctx_t *c, const json_t *resp, rec_exchan
     size_t i;
     json_t *ck;
     json_array_foreach(arr, i, ck) {
-        const char *n = json_string_value(json_object_get(ck, "name"));
-        const char *v = json_string_value(json_object_get(ck, "value"));
+        const char *n, *v;
+        char f[64];
+        snprintf(f, sizeof f, "response.cookies[%zu]", i);
+        if (!json_is_object(ck) || opt_str(c, ck, "name", f, &n) || opt_str(c, ck, "value", f, &v))
+            n = NULL;  /* a cookie list is a courtesy of the exporter: an odd one is left out */
         if (!n)
             continue;
         char *line = NULL;
@@ -388,7 +410,9 @@ static json_t *load_json(const har_ctx_t *c, int *rc)
         fwrite(chunk, 1, n, mem);
     fclose(mem);
     size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    root = json_loadb(buf + skip, len - skip, 0, &je);
+    /* NULs are legal JSON (\u0000; mitmproxy writes them): bodies keep them,
+     * text fields refuse them one entry at a time. */
+    root = json_loadb(buf + skip, len - skip, JSON_ALLOW_NUL, &je);
     if (!root) {
         *rc = MP_ERR_FORMAT;
         fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", je.line, je.column, je.text);
@@ -430,13 +454,18 @@ int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
         it->unit = "entry";
         it->key = strdup(key);
         it->x.client = strdup("har");
-        const char *page = json_string_value(json_object_get(e, "pageref"));
-        it->page = page ? strdup(page) : NULL;
+        const char *page = NULL;
         rc = read_entry(&c, e, &it->x);
+        if (rc == 0 && (rc = opt_str(&c, e, "pageref", "pageref", &page)) == 0 && page && !(it->page = strdup(page)))
+            rc = fail(&c, MP_ERR_IO, "pageref", "out of memory");
         if (rc == 0 && (!it->key || !it->x.client))
             rc = fail(&c, MP_ERR_IO, "entry", "out of memory");
         if (rc)
             xs_pop(xs);
+        if (rc == MP_ERR_INVALID) {  /* one broken entry: skipped and named, the others read */
+            rc = xs_skip(xs, path, (long)i, err->msg) < 0 ? fail(&c, MP_ERR_IO, "entry", "out of memory") : 0;
+            memset(err, 0, sizeof *err);
+        }
     }
     json_decref(root);
     return rc;

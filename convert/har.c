@@ -292,6 +292,27 @@ static int read_url(const har_ctx_t *c, const char *url, rec_exchange_t *x)
     return 0;
 }
 
+/* Durations above this (ms) are not a browser's: about 11.6 days. Checked on
+ * the double, before any conversion (a cast out of range is undefined). */
+#define HAR_MAX_MS 1e9
+
+/* A duration in ms of obj[key] (absent, null or negative: 0, as HAR writes
+ * -1 for "not applicable"). */
+static int read_ms(const har_ctx_t *c, const json_t *obj, const char *key, const char *field, int64_t *us)
+{
+    json_t *v = json_object_get(obj, key);
+    *us = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return fail(c, MP_ERR_INVALID, field, "expected a number of milliseconds");
+    double ms = json_number_value(v);
+    if (!(ms >= -HAR_MAX_MS && ms <= HAR_MAX_MS))  /* NaN too */
+        return fail(c, MP_ERR_INVALID, field, "expected milliseconds up to %.0f, got %g", HAR_MAX_MS, ms);
+    *us = ms > 0 ? (int64_t)(ms * 1000.0) : 0;
+    return 0;
+}
+
 /* Timestamps from startedDateTime, time and timings (ms, -1 = not applicable). */
 static int read_times(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
 {
@@ -300,20 +321,22 @@ static int read_times(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
         return MP_ERR_INVALID;
     if (har_parse_time(started, &x->t_start_us) < 0)
         return fail(c, MP_ERR_INVALID, "startedDateTime", "expected an ISO 8601 date-time, got \"%.40s\"", started);
-    json_t *t = json_object_get(e, "time");
-    double total = json_is_number(t) ? json_number_value(t) : 0;
-    if (total < 0)
-        total = 0;
-    x->t_end_us = x->t_start_us + (int64_t)(total * 1000.0);
+    int64_t total;
+    if (read_ms(c, e, "time", "time", &total))
+        return MP_ERR_INVALID;
+    x->t_end_us = x->t_start_us + total;
     json_t *tm = json_object_get(e, "timings");
-    double before = 0;
+    int64_t before = 0;
     static const char *const phases[] = {"blocked", "dns", "connect", "send", "wait"};
     for (size_t i = 0; json_is_object(tm) && i < sizeof phases / sizeof *phases; i++) {
-        double v = json_number_value(json_object_get(tm, phases[i]));
-        if (v > 0)
-            before += v;
+        char field[32];
+        int64_t v;
+        snprintf(field, sizeof field, "timings.%s", phases[i]);
+        if (read_ms(c, tm, phases[i], field, &v))
+            return MP_ERR_INVALID;
+        before += v;
     }
-    x->t_first_byte_us = x->t_start_us + (int64_t)(before * 1000.0);
+    x->t_first_byte_us = x->t_start_us + before;
     if (x->t_first_byte_us > x->t_end_us)
         x->t_first_byte_us = x->t_end_us;
     return 0;
@@ -372,9 +395,10 @@ static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
     json_t *st = json_object_get(resp, "status");
     if (st && !json_is_number(st))
         return fail(c, MP_ERR_INVALID, "response.status", "expected a number");
-    x->status = st ? (int)json_number_value(st) : 0;
-    if (x->status < 0 || x->status > 999)
-        return fail(c, MP_ERR_INVALID, "response.status", "expected 0..999, got %d", x->status);
+    double status = st ? json_number_value(st) : 0;
+    if (!(status >= 0 && status <= 999) || status != (double)(int)status)  /* range first: no cast out of it */
+        return fail(c, MP_ERR_INVALID, "response.status", "expected a whole number 0..999, got %g", status);
+    x->status = (int)status;
     if (resp && (read_headers(c, resp, "response.headers", &x->resp_headers) ||
                  add_cookie_headers(c, resp, x) || read_content(c, resp, x)))
         return MP_ERR_INVALID;

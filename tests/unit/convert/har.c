@@ -150,6 +150,26 @@ static void test_broken_entries_skipped(void **state)
     expect_skips("{\"log\": {\"entries\": [7, " OK_ENTRY "]}}", "01", 2, "entry 0: entry: expected an object");
 }
 
+/* Numbers out of range are refused with entry and field, never cast
+ * (issue 21 item 7: "time": 1e300 was accepted, an undefined conversion). */
+static void test_out_of_range_numbers(void **state)
+{
+    (void)state;
+#define ENTRY_WITH(time, timings, status) \
+    "{\"log\": {\"entries\": [" OK_ENTRY ", {\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"time\": " time \
+    ", \"timings\": " timings ", \"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}, " \
+    "\"response\": {\"status\": " status "}}]}}"
+    expect_skips(ENTRY_WITH("1e300", "{}", "200"), "10", 2, "entry 1: time: expected");
+    expect_skips(ENTRY_WITH("-1e300", "{}", "200"), "10", 2, "entry 1: time: expected");
+    expect_skips(ENTRY_WITH("5", "{\"wait\": 1e300}", "200"), "10", 2, "entry 1: timings.wait: expected");
+    expect_skips(ENTRY_WITH("5", "{\"send\": 9.3e18}", "200"), "10", 2, "entry 1: timings.send: expected");
+    expect_skips(ENTRY_WITH("5", "{}", "1e300"), "10", 2, "entry 1: response.status: expected");
+    expect_skips(ENTRY_WITH("5", "{}", "-4294967496"), "10", 2, "entry 1: response.status: expected");
+    expect_skips(ENTRY_WITH("5", "{}", "200.5"), "10", 2, "entry 1: response.status: expected");
+    /* In range: kept as before (-1 is "not applicable" in timings). */
+    expect_skips(ENTRY_WITH("86400000", "{\"blocked\": -1, \"wait\": 12.5}", "404"), "11", 2, "");
+}
+
 /* NUL in strings (mitmproxy writes \u0000): bodies keep every byte, their
  * length is the JSON string's, not strlen's; a NUL in a field that must be
  * text (a header) skips that entry with the reason, not the file. */
@@ -286,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_broken_entries_skipped),
         cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_out_of_range_numbers),
         cmocka_unit_test(test_time_and_base64),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_wrong_types),

@@ -26,6 +26,7 @@ typedef enum conv_think {
 typedef struct conv_opts {
     uint64_t session_gap_us;      /* 0: a client key is one session; else a pause this long starts a new visit */
     uint64_t parallel_window_us;  /* default 50 ms */
+    uint64_t asset_gap_us;        /* a page's asset starting this soon after its group ends joins it (500 ms; 0: off) */
     conv_think_t think;
     double think_scale;           /* CONV_THINK_SCALE */
     uint64_t think_max_us;        /* CONV_THINK_MAX */
@@ -61,7 +62,7 @@ typedef struct conv_stats {
     size_t data_values;      /* literals replaced by --data columns */
 } conv_stats_t;
 
-/* Defaults: no session gap, 50 ms parallel window, think keep, no class
+/* Defaults: no session gap, 50 ms parallel window, 500 ms asset gap, think keep, no class
  * limit, correlation on, no filters, report NULL. */
 void conv_opts_init(conv_opts_t *o);
 

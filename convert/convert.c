@@ -176,12 +176,14 @@ out:
     return rc;
 }
 
-/* Counts the skipped entries, names them on the report, and lists where in
+/* Prints the inputs' notes; counts the skipped entries, names them on the report, and lists where in
  * st->skipped_at ("a.har entry 3, 17; b.har entry 0"). */
 static void note_skips(const xset_t *xs, const conv_opts_t *o, conv_stats_t *st)
 {
     char *at = st->skipped_at;
     size_t cap = sizeof st->skipped_at, len = 0;
+    for (size_t i = 0; o->report && i < xs->n_notes; i++)
+        fprintf(o->report, "aiotest-convert: warning: %s\n", xs->notes[i]);
     for (size_t i = 0; i < xs->n_skips; i++) {
         const xs_skip_t *k = &xs->skips[i];
         if (o->report)

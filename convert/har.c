@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "jmend.h"
+
 /* Where we are, for messages: "<file>: entry <i>: <field>: ...". */
 typedef struct har_ctx {
     const char *file;
@@ -410,14 +412,29 @@ static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
     return 0;
 }
 
-/* The whole file, without a UTF-8 byte order mark (Fiddler writes one). */
-static json_t *load_json(const har_ctx_t *c, int *rc)
+/* Line and column (from 1, in bytes) of offset off of text. */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    size_t start = 0;
+    for (size_t i = 0; i < off; i++)
+        if (text[i] == '\n') {
+            (*line)++;
+            start = i + 1;
+        }
+    *col = (int)(off - start) + 1;
+}
+
+/* The whole file, without a UTF-8 byte order mark (Fiddler writes one), its
+ * strings mended (jmend.h: a note in xs says what was). */
+static json_t *load_json(const har_ctx_t *c, xset_t *xs, int *rc)
 {
     json_error_t je;
     FILE *fp = fopen(c->file, "rb");
     char *buf = NULL;
     size_t len = 0;
     json_t *root = NULL;
+    jmend_t m = {0};
     *rc = MP_ERR_IO;
     if (!fp) {
         fail(c, MP_ERR_IO, "open", "%s", strerror(errno));
@@ -434,13 +451,35 @@ static json_t *load_json(const har_ctx_t *c, int *rc)
         fwrite(chunk, 1, n, mem);
     fclose(mem);
     size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    const char *text = buf + skip;
+    if (jmend_text(text, len - skip, &m) < 0) {
+        fail(c, MP_ERR_IO, "read", "out of memory");
+        goto out;
+    }
     /* NULs are legal JSON (\u0000; mitmproxy writes them): bodies keep them,
      * text fields refuse them one entry at a time. */
-    root = json_loadb(buf + skip, len - skip, JSON_ALLOW_NUL, &je);
+    root = m.text ? json_loadb(m.text, m.len, JSON_ALLOW_NUL, &je) : json_loadb(text, len - skip, JSON_ALLOW_NUL, &je);
     if (!root) {
         *rc = MP_ERR_FORMAT;
-        fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", je.line, je.column, je.text);
+        int line = je.line, col = je.column;
+        if (m.text)  /* where the error is in the file as written */
+            line_col(text, jmend_input_offset(&m, je.position > 0 ? (size_t)je.position - 1 : 0), &line, &col);
+        fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", line, col, je.text);
+    } else if (m.fixed) {
+        int line, col;
+        char note[400];
+        line_col(text, m.first_at, &line, &col);
+        snprintf(note, sizeof note, "%s: %zu odd character(s) in strings (control characters read as themselves, "
+                 "invalid UTF-8 and lone surrogates as U+FFFD; the first at line %d column %d: %s)", c->file, m.fixed,
+                 line, col, m.first_what);
+        if (xs_note(xs, note) < 0) {
+            json_decref(root);
+            root = NULL;
+            fail(c, MP_ERR_IO, "read", "out of memory");
+        }
     }
+out:
+    jmend_fini(&m);
     free(buf);
 out_fp:
     fclose(fp);
@@ -451,7 +490,7 @@ int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
 {
     har_ctx_t c = {.file = path, .entry = -1, .err = err};
     int rc;
-    json_t *root = load_json(&c, &rc);
+    json_t *root = load_json(&c, xs, &rc);
     if (!root)
         return rc;
     json_t *entries = json_object_get(json_object_get(root, "log"), "entries");

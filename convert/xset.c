@@ -23,6 +23,9 @@ void xs_fini(xset_t *s)
     for (size_t i = 0; i < s->n_skips; i++)
         free(s->skips[i].why);
     free(s->skips);
+    for (size_t i = 0; i < s->n_notes; i++)
+        free(s->notes[i]);
+    free(s->notes);
     xs_init(s);
 }
 
@@ -58,5 +61,17 @@ int xs_skip(xset_t *s, const char *file, long index, const char *why)
     v[s->n_skips].file = file;
     v[s->n_skips].index = index;
     s->n_skips++;
+    return 0;
+}
+
+int xs_note(xset_t *s, const char *msg)
+{
+    char **v = realloc(s->notes, (s->n_notes + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    s->notes = v;
+    if (!(v[s->n_notes] = strdup(msg)))
+        return -1;
+    s->n_notes++;
     return 0;
 }

@@ -30,6 +30,8 @@ typedef struct xset {
     size_t n, cap;
     xs_skip_t *skips;
     size_t n_skips;
+    char **notes;       /* warnings about what was read ("x.har: 3 odd characters ..."), owned */
+    size_t n_notes;
 } xset_t;
 
 void xs_init(xset_t *s);
@@ -40,6 +42,9 @@ xs_item_t *xs_push(xset_t *s);
 
 /* Drops the last item (after a failed fill). */
 void xs_pop(xset_t *s);
+
+/* Adds a warning about an input (msg copied). Returns 0 or -1. */
+int xs_note(xset_t *s, const char *msg);
 
 /* Records a skipped entry (why is copied). Returns 0 or -1 (out of memory). */
 int xs_skip(xset_t *s, const char *file, long index, const char *why);

@@ -150,6 +150,42 @@ static void test_broken_entries_skipped(void **state)
     expect_skips("{\"log\": {\"entries\": [7, " OK_ENTRY "]}}", "01", 2, "entry 0: entry: expected an object");
 }
 
+/* Other odd characters (issue 13 item 4): a raw control character in a
+ * string, invalid UTF-8 (a Latin-1 body written as text) and a lone
+ * surrogate escape (Python's surrogateescape) do not lose the file: the
+ * control character is read as itself, the others as U+FFFD, and a note
+ * says how many and where the first was. A syntax error is still one, at
+ * its place in the file as written. */
+static void test_odd_characters(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"log\": {\"entries\": [\n"
+        "{\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"request\": {\"method\": \"GET\", \"url\": \"http://a/\"},"
+        " \"response\": {\"status\": 200, \"content\": {\"text\": \"a\x01" "b\xe9" "c\\udcff\\ud83d\\ude00\\u00e9\"}}}\n"
+        "]}}";
+    char *path = write_tmp(text);
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    int rc = har_load(path, 0, &xs, &err);
+    if (rc != 0)
+        fail_msg("rc %d: '%s'", rc, err.msg);
+    assert_int_equal(xs.n, 1);
+    const char *want = "a\x01" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "\xf0\x9f\x98\x80" "\xc3\xa9";
+    assert_int_equal(xs.v[0].x.resp_body_len, strlen(want));
+    assert_memory_equal(xs.v[0].x.resp_body, want, strlen(want));
+    assert_int_equal(xs.n_notes, 1);
+    if (!strstr(xs.notes[0], path) || !strstr(xs.notes[0], "3 odd character(s)") ||
+        !strstr(xs.notes[0], "line 2 column ") || !strstr(xs.notes[0], "control character 0x01"))
+        fail_msg("note '%s'", xs.notes[0]);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
+    /* A syntax error after a mended character: named where it is in the file. */
+    expect_error("{\"log\": {\"x\": \"\xff\x01\",\n \"entries\": [}}", "line 2 column 14");
+}
+
 /* Numbers out of range are refused with entry and field, never cast
  * (issue 21 item 7: "time": 1e300 was accepted, an undefined conversion). */
 static void test_out_of_range_numbers(void **state)
@@ -306,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_broken_entries_skipped),
         cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_odd_characters),
         cmocka_unit_test(test_out_of_range_numbers),
         cmocka_unit_test(test_time_and_base64),
         cmocka_unit_test(test_truncated),

@@ -412,9 +412,11 @@ static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
     return 0;
 }
 
-/* Line and column (from 1, in bytes) of offset off of text. */
-static void line_col(const char *text, size_t off, int *line, int *col)
+/* Line and column (from 1, in bytes) of offset off of text[0..len). */
+static void line_col(const char *text, size_t len, size_t off, int *line, int *col)
 {
+    if (off > len)
+        off = len;  /* an error at the end of the text */
     *line = 1;
     size_t start = 0;
     for (size_t i = 0; i < off; i++)
@@ -463,12 +465,12 @@ static json_t *load_json(const har_ctx_t *c, xset_t *xs, int *rc)
         *rc = MP_ERR_FORMAT;
         int line = je.line, col = je.column;
         if (m.text)  /* where the error is in the file as written */
-            line_col(text, jmend_input_offset(&m, je.position > 0 ? (size_t)je.position - 1 : 0), &line, &col);
+            line_col(text, len - skip, jmend_input_offset(&m, je.position > 0 ? (size_t)je.position - 1 : 0), &line, &col);
         fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", line, col, je.text);
     } else if (m.fixed) {
         int line, col;
         char note[400];
-        line_col(text, m.first_at, &line, &col);
+        line_col(text, len - skip, m.first_at, &line, &col);
         snprintf(note, sizeof note, "%s: %zu odd character(s) in strings (control characters read as themselves, "
                  "invalid UTF-8 and lone surrogates as U+FFFD; the first at line %d column %d: %s)", c->file, m.fixed,
                  line, col, m.first_what);

@@ -184,6 +184,9 @@ static void test_odd_characters(void **state)
     free(path);
     /* A syntax error after a mended character: named where it is in the file. */
     expect_error("{\"log\": {\"x\": \"\xff\x01\",\n \"entries\": [}}", "line 2 column 14");
+    /* The text ends inside a mended string: the end of the file (the fuzz
+     * target found a read past it). */
+    expect_error("{\"log\": \"\x01\xff", "line 1 column 12");
 }
 
 /* Numbers out of range are refused with entry and field, never cast

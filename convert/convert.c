@@ -21,6 +21,7 @@ void conv_opts_init(conv_opts_t *o)
 {
     memset(o, 0, sizeof *o);
     o->parallel_window_us = 50000;
+    o->asset_gap_us = 500000;
     o->think = CONV_THINK_KEEP;
     o->think_scale = 1.0;
     o->correlate = true;
@@ -29,9 +30,12 @@ void conv_opts_init(conv_opts_t *o)
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
 {
     size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static;
-    snprintf(buf, len, "%zu read; dropped %zu (error %zu, host %zu, path %zu, static %zu); %zu kept; "
+    char skipped[200] = "";
+    if (s->skipped)
+        snprintf(skipped, sizeof skipped, " (%s)", s->skipped_at);
+    snprintf(buf, len, "%zu read; %zu skipped%s; dropped %zu (error %zu, host %zu, path %zu, static %zu); %zu kept; "
              "%zu session(s) -> %zu class(es), %zu request(s); %zu correlated, %zu generated, %zu data",
-             s->read, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
+             s->read, s->skipped, skipped, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
              s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
     return buf;
 }
@@ -125,7 +129,7 @@ static int make_requests(const build_t *b, const rec_exchange_t *const *xs, scn_
     }
     if (!b->o->correlate)
         return 0;
-    if (corr_run(xs, reqs, step_of, n, who, b->o->report, &b->st->correlated) < 0)
+    if (corr_run(xs, reqs, step_of, n, who, b->o->report, &b->st->correlated, NULL) < 0)
         return -1;
     return params_generators(xs, reqs, n, who, b->o->report, &b->st->generated);
 }
@@ -172,6 +176,34 @@ out:
     return rc;
 }
 
+/* Prints the inputs' notes; counts the skipped entries, names them on the report, and lists where in
+ * st->skipped_at ("a.har entry 3, 17; b.har entry 0"). */
+static void note_skips(const xset_t *xs, const conv_opts_t *o, conv_stats_t *st)
+{
+    char *at = st->skipped_at;
+    size_t cap = sizeof st->skipped_at, len = 0;
+    for (size_t i = 0; o->report && i < xs->n_notes; i++)
+        fprintf(o->report, "aiotest-convert: warning: %s\n", xs->notes[i]);
+    for (size_t i = 0; i < xs->n_skips; i++) {
+        const xs_skip_t *k = &xs->skips[i];
+        if (o->report)
+            fprintf(o->report, "aiotest-convert: warning: %s; entry skipped\n", k->why);
+        bool same = i > 0 && xs->skips[i - 1].file == k->file;
+        char piece[64];
+        const char *base = strrchr(k->file, '/') ? strrchr(k->file, '/') + 1 : k->file;
+        if (same)
+            snprintf(piece, sizeof piece, ", %ld", k->index);
+        else
+            snprintf(piece, sizeof piece, "%s%.40s entry %ld", i ? "; " : "", base, k->index);
+        if (len + strlen(piece) + 4 < cap) {
+            len += (size_t)snprintf(at + len, cap - len, "%s", piece);
+        } else if (len + 4 < cap && !strstr(at, "...")) {
+            len += (size_t)snprintf(at + len, cap - len, "...");
+        }
+    }
+    st->skipped = xs->n_skips;
+}
+
 /* Reads every input and decides which exchanges become requests. */
 static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
                        bool **keep, conv_stats_t *st, mp_error_t *err)
@@ -195,6 +227,7 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
             memset(err, 0, sizeof *err);
         }
     }
+    note_skips(xs, o, st);
     if (!(*keep = calloc(xs->n ? xs->n : 1, sizeof **keep))) {
         filter_free(f);
         return oom(err);
@@ -210,9 +243,15 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     }
     st->read = xs->n;
     filter_free(f);
+    if (st->kept == 0 && xs->n_skips && st->read == 0) {
+        /* Nothing read at all: the first reason is the error (the others are warnings). */
+        snprintf(err->msg, sizeof err->msg, "%s (no entry could be read: %zu skipped)", xs->skips[0].why,
+                 xs->n_skips);
+        return MP_ERR_INVALID;
+    }
     if (st->kept == 0) {
-        snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, all dropped by the filters "
-                 "or unanswered)", paths[0], n > 1 ? " ..." : "", st->read);
+        snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, %zu skipped, all dropped by "
+                 "the filters or unanswered)", paths[0], n > 1 ? " ..." : "", st->read, st->skipped);
         return MP_ERR_INVALID;
     }
     return 0;

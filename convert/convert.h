@@ -26,6 +26,7 @@ typedef enum conv_think {
 typedef struct conv_opts {
     uint64_t session_gap_us;      /* 0: a client key is one session; else a pause this long starts a new visit */
     uint64_t parallel_window_us;  /* default 50 ms */
+    uint64_t asset_gap_us;        /* a page's asset starting this soon after its group ends joins it (500 ms; 0: off) */
     conv_think_t think;
     double think_scale;           /* CONV_THINK_SCALE */
     uint64_t think_max_us;        /* CONV_THINK_MAX */
@@ -45,6 +46,8 @@ typedef struct conv_opts {
 /* What the conversion read and dropped (for the summary line and tests). */
 typedef struct conv_stats {
     size_t read;             /* exchanges/entries read from all inputs */
+    size_t skipped;          /* HAR entries that could not be read (each named on the report) */
+    char skipped_at[160];    /* where: "x.har entry 3, 17; y.har entry 0", cut with "..." */
     size_t damaged;          /* recordings cut short (complete records before the cut used) */
     size_t dropped_error;    /* tunnel, error, incomplete or unanswered records */
     size_t dropped_host;     /* --include-host / --exclude-host */
@@ -59,7 +62,7 @@ typedef struct conv_stats {
     size_t data_values;      /* literals replaced by --data columns */
 } conv_stats_t;
 
-/* Defaults: no session gap, 50 ms parallel window, think keep, no class
+/* Defaults: no session gap, 50 ms parallel window, 500 ms asset gap, think keep, no class
  * limit, correlation on, no filters, report NULL. */
 void conv_opts_init(conv_opts_t *o);
 
@@ -70,8 +73,8 @@ void conv_opts_init(conv_opts_t *o);
 int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
                      scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err);
 
-/* One summary line "N read; dropped D (error E, host H, path P, static S); K kept; ..."
- * without a newline, into buf. Returns buf. */
+/* One summary line "N read; S skipped (x.har entry 3); dropped D (error E, host
+ * H, path P, static S); K kept; ..." without a newline, into buf. Returns buf. */
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len);
 
 #endif

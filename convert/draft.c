@@ -108,13 +108,32 @@ static bool context_header(const char *name)
     return strcasecmp(name, "referer") == 0 || strcasecmp(name, "origin") == 0;
 }
 
-size_t draft_count(const scn_request_t *r, const char *value)
+void draft_each_text(const scn_request_t *r, void (*fn)(const char *text, size_t len, void *ctx), void *ctx)
 {
-    size_t n = count_in(r->url, strlen(r->url), value);
+    fn(r->url, strlen(r->url), ctx);
     for (size_t i = 0; i < r->n_headers; i++)
         if (!context_header(r->headers[i].name))
-            n += count_in(r->headers[i].value, strlen(r->headers[i].value), value);
-    return n + count_in((const char *)r->body, r->body_len, value);
+            fn(r->headers[i].value, strlen(r->headers[i].value), ctx);
+    if (r->body)
+        fn((const char *)r->body, r->body_len, ctx);
+}
+
+typedef struct counting {
+    const char *value;
+    size_t n;
+} counting_t;
+
+static void count_text(const char *text, size_t len, void *ctx)
+{
+    counting_t *c = ctx;
+    c->n += count_in(text, len, c->value);
+}
+
+size_t draft_count(const scn_request_t *r, const char *value)
+{
+    counting_t c = {.value = value};
+    draft_each_text(r, count_text, &c);
+    return c.n;
 }
 
 /* Replaces in a heap buffer (*buf, *len bytes; NUL-terminated when text). */

@@ -22,8 +22,12 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
  * outside any {{...}}; -1 when none. */
 long draft_find(const char *hay, size_t len, size_t from, const char *value, size_t vlen);
 
-/* Occurrences of value in r's url, header values (but Referer and Origin)
- * and body. */
+/* Calls fn on each text of r that values are searched and replaced in: the
+ * url, the header values but Referer and Origin (they repeat where the
+ * browser was, not data it sends), the body (len bytes, may hold NULs). */
+void draft_each_text(const scn_request_t *r, void (*fn)(const char *text, size_t len, void *ctx), void *ctx);
+
+/* Occurrences of value in the texts draft_each_text names. */
 size_t draft_count(const scn_request_t *r, const char *value);
 
 /* Replaces every occurrence draft_count counts by

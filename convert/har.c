@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "jmend.h"
+
 /* Where we are, for messages: "<file>: entry <i>: <field>: ...". */
 typedef struct har_ctx {
     const char *file;
@@ -104,18 +106,35 @@ long har_base64_decode(const char *s, size_t len, uint8_t *out)
     return n;
 }
 
-/* An optional string member: NULL when absent or null, error when another type. */
-static int opt_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
-                   const char **out)
+/* An optional string member that may hold any byte (a body): NULL when
+ * absent or null, error when another type. *len is the JSON string's length,
+ * NULs included. */
+static int opt_bytes(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
+                     const char **out, size_t *len)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
+    *len = 0;
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_string(v))
         return fail(c, MP_ERR_INVALID, field, "expected a string");
     *out = json_string_value(v);
+    *len = json_string_length(v);
     return 0;
+}
+
+/* An optional text member (a name, a URL, a header): as opt_bytes, and a NUL
+ * in it is an error, as the text would end there. */
+static int opt_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
+                   const char **out)
+{
+    size_t len;
+    int rc = opt_bytes(c, obj, key, field, out, &len);
+    if (rc == 0 && *out && strlen(*out) != len)
+        return fail(c, MP_ERR_INVALID, field, "expected text without NUL bytes (\\u0000 at offset %zu)",
+                    strlen(*out));
+    return rc;
 }
 
 static int req_str(const har_ctx_t *c, const json_t *obj, const char *key, const char *field,
@@ -153,12 +172,12 @@ static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field
     return 0;
 }
 
-/* Percent-encodes s onto buf (form encoding of HAR postData.params). */
-static void form_encode(const char *s, FILE *fp)
+/* Percent-encodes s[0..len) onto fp (form encoding of HAR postData.params). */
+static void form_encode(const char *s, size_t len, FILE *fp)
 {
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || strchr("-._~", ch))
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (isalnum(ch) || (ch && strchr("-._~", ch)))
             fputc(ch, fp);
         else if (ch == ' ')
             fputc('+', fp);
@@ -172,40 +191,42 @@ static int read_post(const har_ctx_t *c, const json_t *req, rec_exchange_t *x)
 {
     json_t *pd = json_object_get(req, "postData");
     const char *text;
+    size_t len = 0;
     if (!pd || json_is_null(pd))
         return 0;
     if (!json_is_object(pd))
         return fail(c, MP_ERR_INVALID, "request.postData", "expected an object");
-    if (opt_str(c, pd, "text", "request.postData.text", &text))
+    if (opt_bytes(c, pd, "text", "request.postData.text", &text, &len))
         return MP_ERR_INVALID;
-    if (text && *text) {
-        x->req_body_len = strlen(text);
-        x->req_body = (uint8_t *)strdup(text);
-        return x->req_body ? 0 : fail(c, MP_ERR_IO, "request.postData", "out of memory");
+    if (len) {
+        if (!(x->req_body = malloc(len)))
+            return fail(c, MP_ERR_IO, "request.postData", "out of memory");
+        memcpy(x->req_body, text, len);
+        x->req_body_len = len;
+        return 0;
     }
     json_t *params = json_object_get(pd, "params");
     if (!json_is_array(params) || json_array_size(params) == 0)
         return 0;
     char *buf = NULL;
-    size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     if (!fp)
         return fail(c, MP_ERR_IO, "request.postData", "out of memory");
     size_t i;
     json_t *p;
     json_array_foreach(params, i, p) {
-        const char *n = json_string_value(json_object_get(p, "name"));
-        const char *v = json_string_value(json_object_get(p, "value"));
-        if (!n) {
+        json_t *n = json_object_get(p, "name"), *v = json_object_get(p, "value");
+        if (!json_is_string(n)) {
             fclose(fp);
             free(buf);
             return fail(c, MP_ERR_INVALID, "request.postData.params", "item %zu: expected a name string", i);
         }
         if (i)
             fputc('&', fp);
-        form_encode(n, fp);
+        form_encode(json_string_value(n), json_string_length(n), fp);
         fputc('=', fp);
-        form_encode(v ? v : "", fp);
+        if (json_is_string(v))
+            form_encode(json_string_value(v), json_string_length(v), fp);
     }
     fclose(fp);
     x->req_body = (uint8_t *)buf;
@@ -217,16 +238,16 @@ static int read_content(const har_ctx_t *c, const json_t *resp, rec_exchange_t *
 {
     json_t *content = json_object_get(resp, "content");
     const char *text, *enc;
+    size_t len;
     if (!content || json_is_null(content))
         return 0;
     if (!json_is_object(content))
         return fail(c, MP_ERR_INVALID, "response.content", "expected an object");
-    if (opt_str(c, content, "text", "response.content.text", &text) ||
+    if (opt_bytes(c, content, "text", "response.content.text", &text, &len) ||
         opt_str(c, content, "encoding", "response.content.encoding", &enc))
         return MP_ERR_INVALID;
-    if (!text || !*text)
+    if (!len)
         return 0;
-    size_t len = strlen(text);
     x->resp_body = malloc(len + 4);
     if (!x->resp_body)
         return fail(c, MP_ERR_IO, "response.content", "out of memory");
@@ -273,6 +294,27 @@ static int read_url(const har_ctx_t *c, const char *url, rec_exchange_t *x)
     return 0;
 }
 
+/* Durations above this (ms) are not a browser's: about 11.6 days. Checked on
+ * the double, before any conversion (a cast out of range is undefined). */
+#define HAR_MAX_MS 1e9
+
+/* A duration in ms of obj[key] (absent, null or negative: 0, as HAR writes
+ * -1 for "not applicable"). */
+static int read_ms(const har_ctx_t *c, const json_t *obj, const char *key, const char *field, int64_t *us)
+{
+    json_t *v = json_object_get(obj, key);
+    *us = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return fail(c, MP_ERR_INVALID, field, "expected a number of milliseconds");
+    double ms = json_number_value(v);
+    if (!(ms >= -HAR_MAX_MS && ms <= HAR_MAX_MS))  /* NaN too */
+        return fail(c, MP_ERR_INVALID, field, "expected milliseconds up to %.0f, got %g", HAR_MAX_MS, ms);
+    *us = ms > 0 ? (int64_t)(ms * 1000.0) : 0;
+    return 0;
+}
+
 /* Timestamps from startedDateTime, time and timings (ms, -1 = not applicable). */
 static int read_times(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
 {
@@ -281,20 +323,22 @@ static int read_times(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
         return MP_ERR_INVALID;
     if (har_parse_time(started, &x->t_start_us) < 0)
         return fail(c, MP_ERR_INVALID, "startedDateTime", "expected an ISO 8601 date-time, got \"%.40s\"", started);
-    json_t *t = json_object_get(e, "time");
-    double total = json_is_number(t) ? json_number_value(t) : 0;
-    if (total < 0)
-        total = 0;
-    x->t_end_us = x->t_start_us + (int64_t)(total * 1000.0);
+    int64_t total;
+    if (read_ms(c, e, "time", "time", &total))
+        return MP_ERR_INVALID;
+    x->t_end_us = x->t_start_us + total;
     json_t *tm = json_object_get(e, "timings");
-    double before = 0;
+    int64_t before = 0;
     static const char *const phases[] = {"blocked", "dns", "connect", "send", "wait"};
     for (size_t i = 0; json_is_object(tm) && i < sizeof phases / sizeof *phases; i++) {
-        double v = json_number_value(json_object_get(tm, phases[i]));
-        if (v > 0)
-            before += v;
+        char field[32];
+        int64_t v;
+        snprintf(field, sizeof field, "timings.%s", phases[i]);
+        if (read_ms(c, tm, phases[i], field, &v))
+            return MP_ERR_INVALID;
+        before += v;
     }
-    x->t_first_byte_us = x->t_start_us + (int64_t)(before * 1000.0);
+    x->t_first_byte_us = x->t_start_us + before;
     if (x->t_first_byte_us > x->t_end_us)
         x->t_first_byte_us = x->t_end_us;
     return 0;
@@ -309,8 +353,11 @@ static int add_cookie_headers(const har_ctx_t *c, const json_t *resp, rec_exchan
     size_t i;
     json_t *ck;
     json_array_foreach(arr, i, ck) {
-        const char *n = json_string_value(json_object_get(ck, "name"));
-        const char *v = json_string_value(json_object_get(ck, "value"));
+        const char *n, *v;
+        char f[64];
+        snprintf(f, sizeof f, "response.cookies[%zu]", i);
+        if (!json_is_object(ck) || opt_str(c, ck, "name", f, &n) || opt_str(c, ck, "value", f, &v))
+            n = NULL;  /* a cookie list is a courtesy of the exporter: an odd one is left out */
         if (!n)
             continue;
         char *line = NULL;
@@ -350,9 +397,10 @@ static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
     json_t *st = json_object_get(resp, "status");
     if (st && !json_is_number(st))
         return fail(c, MP_ERR_INVALID, "response.status", "expected a number");
-    x->status = st ? (int)json_number_value(st) : 0;
-    if (x->status < 0 || x->status > 999)
-        return fail(c, MP_ERR_INVALID, "response.status", "expected 0..999, got %d", x->status);
+    double status = st ? json_number_value(st) : 0;
+    if (!(status >= 0 && status <= 999) || status != (double)(int)status)  /* range first: no cast out of it */
+        return fail(c, MP_ERR_INVALID, "response.status", "expected a whole number 0..999, got %g", status);
+    x->status = (int)status;
     if (resp && (read_headers(c, resp, "response.headers", &x->resp_headers) ||
                  add_cookie_headers(c, resp, x) || read_content(c, resp, x)))
         return MP_ERR_INVALID;
@@ -364,14 +412,31 @@ static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
     return 0;
 }
 
-/* The whole file, without a UTF-8 byte order mark (Fiddler writes one). */
-static json_t *load_json(const har_ctx_t *c, int *rc)
+/* Line and column (from 1, in bytes) of offset off of text[0..len). */
+static void line_col(const char *text, size_t len, size_t off, int *line, int *col)
+{
+    if (off > len)
+        off = len;  /* an error at the end of the text */
+    *line = 1;
+    size_t start = 0;
+    for (size_t i = 0; i < off; i++)
+        if (text[i] == '\n') {
+            (*line)++;
+            start = i + 1;
+        }
+    *col = (int)(off - start) + 1;
+}
+
+/* The whole file, without a UTF-8 byte order mark (Fiddler writes one), its
+ * strings mended (jmend.h: a note in xs says what was). */
+static json_t *load_json(const har_ctx_t *c, xset_t *xs, int *rc)
 {
     json_error_t je;
     FILE *fp = fopen(c->file, "rb");
     char *buf = NULL;
     size_t len = 0;
     json_t *root = NULL;
+    jmend_t m = {0};
     *rc = MP_ERR_IO;
     if (!fp) {
         fail(c, MP_ERR_IO, "open", "%s", strerror(errno));
@@ -388,11 +453,35 @@ static json_t *load_json(const har_ctx_t *c, int *rc)
         fwrite(chunk, 1, n, mem);
     fclose(mem);
     size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    root = json_loadb(buf + skip, len - skip, 0, &je);
+    const char *text = buf + skip;
+    if (jmend_text(text, len - skip, &m) < 0) {
+        fail(c, MP_ERR_IO, "read", "out of memory");
+        goto out;
+    }
+    /* NULs are legal JSON (\u0000; mitmproxy writes them): bodies keep them,
+     * text fields refuse them one entry at a time. */
+    root = m.text ? json_loadb(m.text, m.len, JSON_ALLOW_NUL, &je) : json_loadb(text, len - skip, JSON_ALLOW_NUL, &je);
     if (!root) {
         *rc = MP_ERR_FORMAT;
-        fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", je.line, je.column, je.text);
+        int line = je.line, col = je.column;
+        if (m.text)  /* where the error is in the file as written */
+            line_col(text, len - skip, jmend_input_offset(&m, je.position > 0 ? (size_t)je.position - 1 : 0), &line, &col);
+        fail(c, MP_ERR_FORMAT, "JSON", "line %d column %d: %s", line, col, je.text);
+    } else if (m.fixed) {
+        int line, col;
+        char note[400];
+        line_col(text, len - skip, m.first_at, &line, &col);
+        snprintf(note, sizeof note, "%s: %zu odd character(s) in strings (control characters read as themselves, "
+                 "invalid UTF-8 and lone surrogates as U+FFFD; the first at line %d column %d: %s)", c->file, m.fixed,
+                 line, col, m.first_what);
+        if (xs_note(xs, note) < 0) {
+            json_decref(root);
+            root = NULL;
+            fail(c, MP_ERR_IO, "read", "out of memory");
+        }
     }
+out:
+    jmend_fini(&m);
     free(buf);
 out_fp:
     fclose(fp);
@@ -403,7 +492,7 @@ int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
 {
     har_ctx_t c = {.file = path, .entry = -1, .err = err};
     int rc;
-    json_t *root = load_json(&c, &rc);
+    json_t *root = load_json(&c, xs, &rc);
     if (!root)
         return rc;
     json_t *entries = json_object_get(json_object_get(root, "log"), "entries");
@@ -430,13 +519,18 @@ int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
         it->unit = "entry";
         it->key = strdup(key);
         it->x.client = strdup("har");
-        const char *page = json_string_value(json_object_get(e, "pageref"));
-        it->page = page ? strdup(page) : NULL;
+        const char *page = NULL;
         rc = read_entry(&c, e, &it->x);
+        if (rc == 0 && (rc = opt_str(&c, e, "pageref", "pageref", &page)) == 0 && page && !(it->page = strdup(page)))
+            rc = fail(&c, MP_ERR_IO, "pageref", "out of memory");
         if (rc == 0 && (!it->key || !it->x.client))
             rc = fail(&c, MP_ERR_IO, "entry", "out of memory");
         if (rc)
             xs_pop(xs);
+        if (rc == MP_ERR_INVALID) {  /* one broken entry: skipped and named, the others read */
+            rc = xs_skip(xs, path, (long)i, err->msg) < 0 ? fail(&c, MP_ERR_IO, "entry", "out of memory") : 0;
+            memset(err, 0, sizeof *err);
+        }
     }
     json_decref(root);
     return rc;

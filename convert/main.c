@@ -33,6 +33,9 @@ static void usage(FILE *out)
           "      --parallel-window D  a request starting within D of the one before, while the\n"
           "                           group is in flight, joins its parallel group, as does one\n"
           "                           overlapping the request before it (default 50ms)\n"
+          "      --asset-gap D        a page's asset (Referer = the page; image, script, style,\n"
+          "                           font...) starting within D after its group's last answer\n"
+          "                           joins that group, across connections (default 500ms; 0: off)\n"
           "      --think MODE         keep | scale F | none | max D (recorded pauses; default keep)\n"
           "correlation and data:\n"
           "      --no-correlate       send every recorded value as recorded (no extractors, no generators)\n"
@@ -101,7 +104,7 @@ static int parse_think(conv_opts_t *o, const char *mode, int argc, char **argv)
     return 0;
 }
 
-enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_THINK, OPT_MAXCLS,
+enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_ASSETGAP, OPT_THINK, OPT_MAXCLS,
        OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC };
 
 /* Fills c from argv. Returns 0 to run, -1 when done (--help, --version), or
@@ -114,6 +117,7 @@ static int parse(cli_t *c, int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'}, {"session-gap", required_argument, NULL, OPT_GAP},
         {"max-classes", required_argument, NULL, OPT_MAXCLS},
         {"parallel-window", required_argument, NULL, OPT_WINDOW}, {"think", required_argument, NULL, OPT_THINK},
+        {"asset-gap", required_argument, NULL, OPT_ASSETGAP},
         {"no-correlate", no_argument, NULL, OPT_NOCORR}, {"data", required_argument, NULL, OPT_DATA},
         {"include-host", required_argument, NULL, OPT_INC}, {"exclude-host", required_argument, NULL, OPT_EXC},
         {"exclude-path", required_argument, NULL, OPT_EXCPATH}, {"no-static", no_argument, NULL, OPT_NOSTATIC},
@@ -143,6 +147,10 @@ static int parse(cli_t *c, int argc, char **argv)
         case OPT_WINDOW:
             if (units_parse_duration(optarg, &o->parallel_window_us) < 0)
                 rc = bad("--parallel-window '%s': expected a duration (e.g. 50ms)", optarg);
+            break;
+        case OPT_ASSETGAP:
+            if (units_parse_duration(optarg, &o->asset_gap_us) < 0)
+                rc = bad("--asset-gap '%s': expected a duration (e.g. 500ms, 0 for off)", optarg);
             break;
         case OPT_THINK: rc = parse_think(o, optarg, argc, argv); break;
         case OPT_MAXCLS:

@@ -18,34 +18,134 @@ int norm_is_uuid(const char *s, size_t len)
     return 1;
 }
 
+/* Ids are recognised by shape, not by holding a digit: "bootstrap3-typeahead"
+ * or "Wikibooks-logo-35px.png" are names a reader wants to see. */
+
+static bool all_of(const char *s, size_t len, int (*is)(int))
+{
+    for (size_t i = 0; i < len; i++)
+        if (!is((unsigned char)s[i]))
+            return false;
+    return len > 0;
+}
+
+static bool is_vowel(int c)
+{
+    return strchr("aeiouAEIOU", c) != NULL;
+}
+
+/* A random-looking run of the base64url alphabet (a session id, a short
+ * video id, an upload name): at least 10 characters, digits in it, and
+ * either letters and digits (or lower and upper case) alternating often, few
+ * vowels for its length, or mostly digits with a letter ("s22099724422235"). */
+static bool looks_random(const char *s, size_t len)
+{
+    size_t digits = 0, letters = 0, vowels = 0, flips = 0;
+    if (len < 10)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '-' && c != '_' && !(c == '=' && i + 2 >= len))
+            return false;
+        digits += isdigit(c) != 0;
+        letters += isalpha(c) != 0;
+        vowels += is_vowel(c);
+        if (i > 0) {
+            unsigned char p = (unsigned char)s[i - 1];
+            /* Upper to lower is how a word starts ("Bold"): not counted. */
+            flips += (isdigit(p) && isalpha(c)) || (isalpha(p) && isdigit(c)) || (islower(p) && isupper(c));
+        }
+    }
+    if (!digits || !letters)
+        return false;
+    return flips * 3 >= len || (len >= 16 && digits >= 2 && vowels * 5 < letters) ||
+           (digits >= 8 && digits * 4 >= len * 3);
+}
+
+/* A hex digest: hex digits only, with a digit and a letter, at least min long. */
+static bool is_hex_id(const char *s, size_t len, size_t min)
+{
+    size_t digits = 0;
+    if (len < min || !all_of(s, len, isxdigit))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        digits += isdigit((unsigned char)s[i]) != 0;
+    return digits > 0 && digits < len;
+}
+
+/* A JSON Web Token: three base64url parts joined by dots, the first "eyJ...". */
+static bool is_jwt(const char *s, size_t len)
+{
+    size_t dots = 0;
+    if (len < 30 || strncmp(s, "eyJ", 3) != 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.')
+            dots++;
+        else if (!isalnum(c) && c != '-' && c != '_' && c != '=')
+            return false;
+    }
+    return dots == 2;
+}
+
 const char *norm_segment(const char *seg, size_t len)
 {
-    size_t digits = 0, hex = 0, alpha = 0, other = 0;
     if (len == 0)
         return NULL;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)seg[i];
-        if (isdigit(c))
-            digits++;
-        else if (isxdigit(c))
-            hex++;
-        if (isalpha(c))
-            alpha++;
-        else if (!isdigit(c) && c != '-' && c != '_' && c != '.' && c != '~' && c != '%')
-            other++;
-    }
-    if (digits == len)
+    if (all_of(seg, len, isdigit))
         return "{id}";
     if (norm_is_uuid(seg, len))
         return "{uuid}";
-    /* A hash: long, hex only, with digits (so "deadbeefcafe" words are rare). */
-    if (len >= 16 && digits + hex == len && digits > 0)
+    if (is_hex_id(seg, len, 16))
         return "{hash}";
-    /* A token or a slug with an id: digits mixed with letters, long enough not
-     * to be a version ("v2") or a word with a digit ("h2"). */
-    if (other == 0 && digits > 0 && alpha > 0 && (len >= 20 || (len >= 8 && digits * 2 >= len)))
+    if (is_jwt(seg, len) || looks_random(seg, len))
         return "{token}";
     return NULL;
+}
+
+/* The placeholder for one part of a file-like segment ("e69dbbeec06f7920555b"
+ * of "cp_ny.bundle.e69dbbeec06f7920555b.js"): a hex digest of 8 or more, a
+ * random-looking token; never a plain number (versions: "1.11.1"). */
+static const char *part_placeholder(const char *p, size_t len)
+{
+    if (is_hex_id(p, len, 8))
+        return "{hash}";
+    if (looks_random(p, len))
+        return "{token}";
+    return NULL;
+}
+
+/* Writes a segment that is not an id as a whole: its parts between '.', '_'
+ * and '~' that are UUIDs, and their parts between '-' that are other ids,
+ * replaced. */
+static void write_parts(const char *seg, size_t len, FILE *fp)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = 0;
+        while (i + n < len && !strchr("._~", seg[i + n]))
+            n++;
+        if (norm_is_uuid(seg + i, n)) {
+            fputs("{uuid}", fp);
+        } else {
+            for (size_t k = i; k < i + n;) {
+                size_t m = 0;
+                while (k + m < i + n && seg[k + m] != '-')
+                    m++;
+                const char *sub = part_placeholder(seg + k, m);
+                if (sub)
+                    fputs(sub, fp);
+                else
+                    fwrite(seg + k, 1, m, fp);
+                k += m;
+                if (k < i + n)
+                    fputc(seg[k++], fp);
+            }
+        }
+        i += n;
+        if (i < len)
+            fputc(seg[i++], fp);
+    }
 }
 
 size_t norm_path(const char *target, int with_query, char *out, size_t cap)
@@ -75,7 +175,7 @@ size_t norm_path(const char *target, int with_query, char *out, size_t cap)
         if (ph)
             fputs(ph, fp);
         else
-            fwrite(p + i, 1, len, fp);
+            write_parts(p + i, len, fp);
         i += len;
     }
     if (plen == 0)

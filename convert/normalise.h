@@ -7,8 +7,12 @@
 
 #include <stddef.h>
 
-/* The placeholder for one path segment ("{id}", "{uuid}", "{hash}",
- * "{token}"), or NULL when the segment is a plain word kept as is. */
+/* The placeholder for one whole path segment, by shape: "{id}" (digits
+ * only), "{uuid}", "{hash}" (16 or more hex digits, with digits and letters),
+ * "{token}" (a JWT, or a random-looking base64url run of 10 or more: letters
+ * and digits alternating, few vowels, or mostly digits); NULL for a name kept
+ * as is ("bootstrap3-typeahead", "v2"). norm_path also replaces ids inside
+ * such a name ("main.{hash}.js"). */
 const char *norm_segment(const char *seg, size_t len);
 
 /* True when s (len bytes) is a UUID (8-4-4-4-12 hex digits). */

@@ -7,19 +7,24 @@
 
 #include <jansson.h>
 
+#include "strtab.h"
+
 #define OFFER_MAX_VALUE 4096
 #define OFFER_MAX 20000
 
 bool offer_worth(const char *v)
 {
-    size_t len = strlen(v), digits = 0;
-    if (len > OFFER_MAX_VALUE)
+    size_t len = strlen(v), digits = 0, alnum = 0;
+    if (len > OFFER_MAX_VALUE || strstr(v, "{{") || strstr(v, "}}"))
         return false;
     for (size_t i = 0; i < len; i++) {
         if (isspace((unsigned char)v[i]) || iscntrl((unsigned char)v[i]))
             return false;
         digits += isdigit((unsigned char)v[i]) != 0;
+        alnum += isalnum((unsigned char)v[i]) != 0;
     }
+    if (!alnum)
+        return false;
     if (strcasecmp(v, "true") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "null") == 0)
         return false;
     return len >= 6 || (len >= 4 && digits > 0);
@@ -36,9 +41,17 @@ void offer_list_fini(offer_list_t *c)
     memset(c, 0, sizeof *c);
 }
 
-static int add(offer_list_t *c, const char *value, size_t vlen, scn_ext_kind_t kind, const char *expr,
+/* The values of one response, each once (a table, not a scan: a JSON body
+ * offers up to OFFER_MAX values). */
+typedef struct collect {
+    offer_list_t *c;
+    stab_t seen;
+} collect_t;
+
+static int add(collect_t *cc, const char *value, size_t vlen, scn_ext_kind_t kind, const char *expr,
                int group, const char *base)
 {
+    offer_list_t *c = cc->c;
     char *v = strndup(value, vlen);
     if (!v)
         return -1;
@@ -46,11 +59,11 @@ static int add(offer_list_t *c, const char *value, size_t vlen, scn_ext_kind_t k
         free(v);
         return 0;
     }
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->v[i].value, v) == 0) {  /* the first place that returns it is enough */
-            free(v);
-            return 0;
-        }
+    long at = stab_put(&cc->seen, v, strlen(v), c->n);
+    if (at != (long)c->n) {  /* the first place that returns it is enough */
+        free(v);
+        return at < 0 ? -1 : 0;
+    }
     offer_t *nv = realloc(c->v, (c->n + 1) * sizeof *nv);
     if (!nv) {
         free(v);
@@ -67,7 +80,7 @@ static int add(offer_list_t *c, const char *value, size_t vlen, scn_ext_kind_t k
     return k->expr && k->base ? 0 : -1;
 }
 
-static int from_set_cookie(const char *sc, offer_list_t *c)
+static int from_set_cookie(const char *sc, collect_t *c)
 {
     size_t nlen = strcspn(sc, "=;");
     if (sc[nlen] != '=' || nlen == 0)
@@ -113,7 +126,7 @@ static void jpath_push(char *path, size_t cap, const char *key)
         snprintf(path + len, cap - len, "[\"%s\"]", key);
 }
 
-static int walk_json(const json_t *j, char *path, size_t cap, const char *base, int depth, offer_list_t *c)
+static int walk_json(const json_t *j, char *path, size_t cap, const char *base, int depth, collect_t *c)
 {
     size_t len = strlen(path);
     if (depth > 16 || len > cap - 64)
@@ -188,7 +201,7 @@ static const char *attr_of(const char *tag, const char *end, const char *attr, s
 
 /* <input type="hidden" name="N" value="V"> -> a regex that finds V by N,
  * whichever order the attributes come in. */
-static int from_hidden_inputs(const char *body, size_t blen, offer_list_t *c)
+static int from_hidden_inputs(const char *body, size_t blen, collect_t *c)
 {
     const char *p = body, *end = body + blen;
     while (p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
@@ -228,14 +241,16 @@ static int by_length_desc(const void *a, const void *b)
 
 int offer_collect(const rec_exchange_t *x, offer_list_t *out)
 {
+    collect_t cc = {.c = out};
     memset(out, 0, sizeof *out);
+    stab_init(&cc.seen);
     for (size_t i = 0; i < x->resp_headers.n; i++) {
         const rec_hfield_t *h = &x->resp_headers.v[i];
         int rc = 0;
         if (strcasecmp(h->name, "set-cookie") == 0)
-            rc = from_set_cookie(h->value, out);
+            rc = from_set_cookie(h->value, &cc);
         else if (!boring_header(h->name))
-            rc = add(out, h->value, strlen(h->value), SCN_EXT_HEADER, h->name, 0, h->name);
+            rc = add(&cc, h->value, strlen(h->value), SCN_EXT_HEADER, h->name, 0, h->name);
         if (rc < 0)
             goto fail;
     }
@@ -243,18 +258,20 @@ int offer_collect(const rec_exchange_t *x, offer_list_t *out)
         json_t *j = json_loadb((const char *)x->resp_body, x->resp_body_len, JSON_DECODE_ANY, NULL);
         if (j) {
             char path[1024] = "$";
-            int rc = walk_json(j, path, sizeof path, "value", 0, out);
+            int rc = walk_json(j, path, sizeof path, "value", 0, &cc);
             json_decref(j);
             if (rc < 0)
                 goto fail;
-        } else if (from_hidden_inputs((const char *)x->resp_body, x->resp_body_len, out) < 0) {
+        } else if (from_hidden_inputs((const char *)x->resp_body, x->resp_body_len, &cc) < 0) {
             goto fail;
         }
     }
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, by_length_desc);
+    stab_fini(&cc.seen);
     return 0;
 fail:
+    stab_fini(&cc.seen);
     offer_list_fini(out);
     return -1;
 }

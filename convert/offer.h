@@ -32,7 +32,8 @@ int offer_collect(const rec_exchange_t *x, offer_list_t *out);
 void offer_list_fini(offer_list_t *c);
 
 /* True for a value worth correlating: long enough to be an id or a token
- * (>= 6 bytes, or >= 4 with a digit), no blanks, not true/false/null. */
+ * (>= 6 bytes, or >= 4 with a digit), with a letter or digit, no blanks, no
+ * "{{" or "}}" (a template once replaced), not true/false/null. */
 bool offer_worth(const char *v);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "draft.h"
 #include "normalise.h"
+#include "strtab.h"
 
 void params_row_fini(params_row_t *row)
 {
@@ -173,112 +174,180 @@ long params_apply_row(const params_row_t *row, scn_request_t *reqs, size_t n)
     return total;
 }
 
-/* ---- generators */
+/* ---- generators
+ *
+ * Each request's UUIDs and 13-digit numbers are found once; a table counts
+ * the requests that send each UUID and marks the values some response holds,
+ * so the whole pass is linear in the session's bytes (searching every request
+ * and response for every value was quadratic, issue 21). */
 
-typedef struct strs {
+typedef struct gvals {
+    stab_t at;           /* value -> index in v */
     char **v;
-    size_t n;
-} strs_t;
+    size_t *senders;     /* requests that send v[i] (UUIDs) */
+    bool *answered;      /* a response holds v[i] (anywhere, as a substring) */
+    size_t n, cap;
+} gvals_t;
 
-static int strs_add(strs_t *s, const char *p, size_t len)
+static void gvals_fini(gvals_t *g)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strlen(s->v[i]) == len && memcmp(s->v[i], p, len) == 0)
+    stab_fini(&g->at);
+    for (size_t i = 0; i < g->n; i++)
+        free(g->v[i]);
+    free(g->v);
+    free(g->senders);
+    free(g->answered);
+    memset(g, 0, sizeof *g);
+}
+
+/* Index of p[0..len) in g, added when new; -1 on out of memory. */
+static long gvals_add(gvals_t *g, const char *p, size_t len)
+{
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        char **v = realloc(g->v, cap * sizeof *v);
+        if (v)
+            g->v = v;
+        size_t *s = realloc(g->senders, cap * sizeof *s);
+        if (s)
+            g->senders = s;
+        bool *a = realloc(g->answered, cap * sizeof *a);
+        if (a)
+            g->answered = a;
+        if (!v || !s || !a)
+            return -1;
+        g->cap = cap;
+    }
+    long at = stab_put(&g->at, p, len, g->n);
+    if (at == (long)g->n) {
+        if (!(g->v[g->n] = strndup(p, len)))
+            return -1;
+        g->senders[g->n] = 0;
+        g->answered[g->n] = false;
+        g->n++;
+    }
+    return at;
+}
+
+/* The values one request sends: indexes into uuids and stamps, each once. */
+typedef struct sent {
+    size_t *v;
+    size_t n, cap;
+} sent_t;
+
+static int sent_add(sent_t *s, size_t id)
+{
+    for (size_t i = 0; i < s->n; i++)  /* a request sends a handful */
+        if (s->v[i] == id)
             return 0;
-    char **v = realloc(s->v, (s->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    s->v = v;
-    if (!(s->v[s->n] = strndup(p, len)))
-        return -1;
-    s->n++;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4;
+        size_t *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = id;
     return 0;
 }
 
-static void strs_fini(strs_t *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
+typedef struct gscan {
+    gvals_t *uuids, *stamps;
+    sent_t *su, *ss;
+    int rc;
+} gscan_t;
 
-/* UUIDs and 13-digit numbers standing alone in buf. */
-static int scan(const char *buf, size_t len, strs_t *uuids, strs_t *stamps)
+/* UUIDs and 13-digit numbers standing alone in one text of a request. */
+static void scan_text(const char *buf, size_t len, void *ctx)
 {
-    for (size_t i = 0; buf && i < len; i++) {
+    gscan_t *g = ctx;
+    for (size_t i = 0; buf && i < len && g->rc == 0; i++) {
         if (i > 0 && isalnum((unsigned char)buf[i - 1]))
             continue;
         if (i + 36 <= len && norm_is_uuid(buf + i, 36) && (i + 36 == len || !isalnum((unsigned char)buf[i + 36]))) {
-            if (strs_add(uuids, buf + i, 36) < 0)
-                return -1;
+            long id = gvals_add(g->uuids, buf + i, 36);
+            if (id < 0 || sent_add(g->su, (size_t)id) < 0)
+                g->rc = -1;
             i += 35;
             continue;
         }
         size_t d = 0;
         while (i + d < len && isdigit((unsigned char)buf[i + d]))
             d++;
-        if (d == 13 && (i + d == len || !isalnum((unsigned char)buf[i + d])) && strs_add(stamps, buf + i, 13) < 0)
-            return -1;
+        if (d == 13 && (i + d == len || !isalnum((unsigned char)buf[i + d]))) {
+            long id = gvals_add(g->stamps, buf + i, 13);
+            if (id < 0 || sent_add(g->ss, (size_t)id) < 0)
+                g->rc = -1;
+        }
     }
-    return 0;
 }
 
-static int scan_request(const scn_request_t *r, strs_t *uuids, strs_t *stamps)
+/* Marks the values of uuids and stamps that occur anywhere in buf. */
+static void mark_answered(const char *buf, size_t len, gvals_t *uuids, gvals_t *stamps)
 {
-    if (scan(r->url, strlen(r->url), uuids, stamps) < 0)
-        return -1;
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (scan(r->headers[i].value, strlen(r->headers[i].value), uuids, stamps) < 0)
-            return -1;
-    return scan((const char *)r->body, r->body_len, uuids, stamps);
-}
-
-static bool in_responses(const rec_exchange_t *const *xs, size_t n, const char *v)
-{
-    size_t vlen = strlen(v);
-    for (size_t i = 0; i < n; i++) {
-        if (xs[i]->resp_body && memmem(xs[i]->resp_body, xs[i]->resp_body_len, v, vlen))
-            return true;
-        for (size_t h = 0; h < xs[i]->resp_headers.n; h++)
-            if (strstr(xs[i]->resp_headers.v[h].value, v))
-                return true;
+    size_t digits = 0;
+    for (size_t i = 0; buf && i < len; i++) {
+        digits = isdigit((unsigned char)buf[i]) ? digits + 1 : 0;
+        long id;
+        if (digits >= 13 && stamps->n && (id = stab_get(&stamps->at, buf + i - 12, 13)) >= 0)
+            stamps->answered[id] = true;
+        if (uuids->n && i + 36 <= len && norm_is_uuid(buf + i, 36) && (id = stab_get(&uuids->at, buf + i, 36)) >= 0)
+            uuids->answered[id] = true;
     }
-    return false;
 }
 
 int params_generators(const rec_exchange_t *const *xs, scn_request_t *reqs, size_t n,
                       const char *who, FILE *report, size_t *made)
 {
     size_t n_uuid = 0, n_now = 0;
-    for (size_t i = 0; i < n; i++) {
-        strs_t uuids = {0}, stamps = {0};
-        int rc = scan_request(&reqs[i], &uuids, &stamps);
-        for (size_t k = 0; rc == 0 && k < uuids.n; k++) {
+    gvals_t uuids = {0}, stamps = {0};
+    sent_t *su = calloc(n ? n : 1, sizeof *su), *ss = calloc(n ? n : 1, sizeof *ss);
+    int rc = su && ss ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        gscan_t g = {.uuids = &uuids, .stamps = &stamps, .su = &su[i], .ss = &ss[i]};
+        draft_each_text(&reqs[i], scan_text, &g);
+        rc = g.rc;
+        for (size_t k = 0; rc == 0 && k < su[i].n; k++)
+            uuids.senders[su[i].v[k]]++;
+    }
+    for (size_t i = 0; i < n && rc == 0 && (uuids.n || stamps.n); i++) {
+        const rec_exchange_t *x = xs[i];
+        mark_answered((const char *)x->resp_body, x->resp_body_len, &uuids, &stamps);
+        for (size_t h = 0; h < x->resp_headers.n; h++)
+            mark_answered(x->resp_headers.v[h].value, strlen(x->resp_headers.v[h].value), &uuids, &stamps);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        for (size_t k = 0; rc == 0 && k < su[i].n; k++) {
             /* A UUID the client reuses later is an identity, not a fresh
              * value: only one-off UUIDs become {{uuid}}. */
-            size_t users = 0;
-            for (size_t j = 0; j < n; j++)
-                users += draft_count(&reqs[j], uuids.v[k]) > 0;
-            if (users != 1 || in_responses(xs, n, uuids.v[k]))
+            size_t id = su[i].v[k];
+            if (uuids.senders[id] != 1 || uuids.answered[id])
                 continue;
-            long r = draft_replace(&reqs[i], uuids.v[k], "{{uuid}}");
+            long r = draft_replace(&reqs[i], uuids.v[id], "{{uuid}}");
             rc = r < 0 ? -1 : 0;
             n_uuid += r > 0;
         }
-        for (size_t k = 0; rc == 0 && k < stamps.n; k++) {
-            long long ms = atoll(stamps.v[k]), at = xs[i]->t_start_us / 1000;
-            if (llabs(ms - at) > 24LL * 3600 * 1000 || in_responses(xs, n, stamps.v[k]))
+        for (size_t k = 0; rc == 0 && k < ss[i].n; k++) {
+            size_t id = ss[i].v[k];
+            long long ms = atoll(stamps.v[id]), at = xs[i]->t_start_us / 1000;
+            if (llabs(ms - at) > 24LL * 3600 * 1000 || stamps.answered[id])
                 continue;
-            long r = draft_replace(&reqs[i], stamps.v[k], "{{now_ms}}");
+            long r = draft_replace(&reqs[i], stamps.v[id], "{{now_ms}}");
             rc = r < 0 ? -1 : 0;
             n_now += r > 0;
         }
-        strs_fini(&uuids);
-        strs_fini(&stamps);
-        if (rc < 0)
-            return -1;
     }
+    for (size_t i = 0; i < n && su && ss; i++) {
+        free(su[i].v);
+        free(ss[i].v);
+    }
+    free(su);
+    free(ss);
+    gvals_fini(&uuids);
+    gvals_fini(&stamps);
+    if (rc < 0)
+        return -1;
     *made += n_uuid + n_now;
     if (report && n_uuid)
         fprintf(report, "aiotest-convert: %s: %zu client-made UUID(s) -> {{uuid}}\n", who, n_uuid);

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "filter.h"
+
 uint64_t steps_think(uint64_t gap_us, const conv_opts_t *o)
 {
     switch (o->think) {
@@ -22,6 +24,30 @@ uint64_t steps_think(uint64_t gap_us, const conv_opts_t *o)
     }
 }
 
+/* Sec-Fetch-Dest values of a page's subresources (not document, iframe,
+ * frame, empty = fetch/XHR, report). */
+static bool subresource_dest(const char *d)
+{
+    static const char *const dests[] = {"audio", "audioworklet", "embed", "font", "image", "manifest", "object",
+                                        "paintworklet", "script", "sharedworker", "style", "track", "video",
+                                        "worker", "xslt"};
+    for (size_t i = 0; i < sizeof dests / sizeof *dests; i++)
+        if (strcasecmp(d, dests[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *steps_asset_page(const rec_exchange_t *x)
+{
+    const char *ref = rec_headers_get(&x->req_headers, "referer");
+    if (!ref || !*ref)
+        return NULL;
+    const char *dest = rec_headers_get(&x->req_headers, "sec-fetch-dest");
+    if (dest)
+        return subresource_dest(dest) ? ref : NULL;
+    return filter_is_static(x) ? ref : NULL;
+}
+
 static int64_t end_of(const rec_exchange_t *x)
 {
     return x->t_end_us > x->t_start_us ? x->t_end_us : x->t_start_us;
@@ -33,6 +59,7 @@ int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
     step_plan_t *p = calloc(n ? n : 1, sizeof *p);
     size_t k = 0;
     int64_t group_end = 0;
+    const char *group_page = NULL;  /* the page whose assets the current group loads */
     if (!p)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -42,7 +69,14 @@ int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
         bool overlap = k > 0 && xs[i]->t_start_us < end_of(xs[i - 1]);
         bool burst = k > 0 && xs[i]->t_start_us < group_end &&
                      xs[i]->t_start_us - xs[i - 1]->t_start_us <= (int64_t)o->parallel_window_us;
-        bool join = overlap || burst;
+        /* Or an asset of the page the group is loading, asked for soon after:
+         * over HTTP/1.1 a browser spreads a page's assets over six
+         * connections, each asked for as one frees up, so they no longer
+         * overlap one another; over h2 they are in flight at once. */
+        const char *page = steps_asset_page(xs[i]);
+        bool same_page = k > 0 && page && group_page && strcmp(page, group_page) == 0 &&
+                         xs[i]->t_start_us - group_end <= (int64_t)o->asset_gap_us;
+        bool join = overlap || burst || same_page;
         if (join) {
             p[k - 1].n++;
             p[k - 1].parallel = true;
@@ -53,7 +87,10 @@ int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
             }
             p[k++] = (step_plan_t){.first = i, .n = 1};
             group_end = 0;
+            group_page = NULL;
         }
+        if (!group_page)
+            group_page = page;
         if (end_of(xs[i]) > group_end)
             group_end = end_of(xs[i]);
     }

@@ -2,7 +2,9 @@
  * parallel group when it overlaps the request before it (started while that
  * one was in flight), or starts within the parallel window after it while a
  * request of the group is still in flight (a browser fetching a page's
- * assets); the others are serial. Gaps between steps are think times. The
+ * assets), or is an asset of the page the group loads starting within the
+ * asset gap after the group's last answer (the same burst spread over
+ * HTTP/1.1 connections); the others are serial. Gaps between steps are think times. The
  * requests up to a login go to on_start, a logout and what follows to on_stop. */
 #ifndef AIOTEST_CONV_STEPS_H
 #define AIOTEST_CONV_STEPS_H
@@ -29,6 +31,12 @@ typedef struct step_sections {
  * *n_out steps. Returns 0 or -1 (out of memory). */
 int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
                step_plan_t **out, size_t *n_out);
+
+/* The page x is an asset of: its Referer, when x is a subresource
+ * (Sec-Fetch-Dest image, script, style, font ...; without that header, a
+ * static type by filter_is_static). NULL otherwise (a document, a fetch/XHR,
+ * no Referer). */
+const char *steps_asset_page(const rec_exchange_t *x);
 
 /* The think time of a recorded gap under the --think rule of o. */
 uint64_t steps_think(uint64_t gap_us, const conv_opts_t *o);

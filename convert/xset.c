@@ -20,6 +20,12 @@ void xs_fini(xset_t *s)
     for (size_t i = 0; i < s->n; i++)
         item_fini(&s->v[i]);
     free(s->v);
+    for (size_t i = 0; i < s->n_skips; i++)
+        free(s->skips[i].why);
+    free(s->skips);
+    for (size_t i = 0; i < s->n_notes; i++)
+        free(s->notes[i]);
+    free(s->notes);
     xs_init(s);
 }
 
@@ -42,4 +48,30 @@ void xs_pop(xset_t *s)
 {
     if (s->n)
         item_fini(&s->v[--s->n]);
+}
+
+int xs_skip(xset_t *s, const char *file, long index, const char *why)
+{
+    xs_skip_t *v = realloc(s->skips, (s->n_skips + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    s->skips = v;
+    if (!(v[s->n_skips].why = strdup(why)))
+        return -1;
+    v[s->n_skips].file = file;
+    v[s->n_skips].index = index;
+    s->n_skips++;
+    return 0;
+}
+
+int xs_note(xset_t *s, const char *msg)
+{
+    char **v = realloc(s->notes, (s->n_notes + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    s->notes = v;
+    if (!(v[s->n_notes] = strdup(msg)))
+        return -1;
+    s->n_notes++;
+    return 0;
 }

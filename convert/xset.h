@@ -16,9 +16,22 @@ typedef struct xs_item {
     char *page;         /* HAR pageref or NULL (owned) */
 } xs_item_t;
 
+/* An entry that could not be read (a field of the wrong type, a bad URL or
+ * time, a number out of range): left out, counted and named, so one odd entry
+ * never loses a whole file. */
+typedef struct xs_skip {
+    const char *file;   /* borrowed, as xs_item_t.file */
+    long index;         /* entry index, from 0 */
+    char *why;          /* "<file>: entry <i>: <field>: expected ..." (owned) */
+} xs_skip_t;
+
 typedef struct xset {
     xs_item_t *v;
     size_t n, cap;
+    xs_skip_t *skips;
+    size_t n_skips;
+    char **notes;       /* warnings about what was read ("x.har: 3 odd characters ..."), owned */
+    size_t n_notes;
 } xset_t;
 
 void xs_init(xset_t *s);
@@ -29,5 +42,11 @@ xs_item_t *xs_push(xset_t *s);
 
 /* Drops the last item (after a failed fill). */
 void xs_pop(xset_t *s);
+
+/* Adds a warning about an input (msg copied). Returns 0 or -1. */
+int xs_note(xset_t *s, const char *msg);
+
+/* Records a skipped entry (why is copied). Returns 0 or -1 (out of memory). */
+int xs_skip(xset_t *s, const char *file, long index, const char *why);
 
 #endif

@@ -31,7 +31,14 @@ expect_error 2 "--think 'fast'" --think fast x.har --json
 expect_error 2 "--max-classes 'zero'" --max-classes zero x.har --json
 expect_error 2 "$T_DIR/missing.har" "$T_DIR/missing.har" --json
 printf '{"log": {"entries": [{"startedDateTime": "2024-01-01T00:00:00Z", "request": {"method": "GET", "url": "http://a/"}, "response": {"status": 200}},\n {"startedDateTime": "2024-01-01T00:00:01Z", "request": {"method": "GET", "url": "http://a/", "headers": [{"name": 5}]}}]}}\n' >"$T_DIR/bad.har"
-expect_error 2 "bad.har: entry 1: request.headers[0].name: expected a string" "$T_DIR/bad.har" --json
+# One broken entry is skipped and named; the file's other entries convert.
+"$T_CONVERT" "$T_DIR/bad.har" --json -o "$T_DIR/bad.json" 2>"$T_DIR/err" || t_fail "bad.har: exit $?: $(cat "$T_DIR/err")"
+grep -q "bad.har: entry 1: request.headers\[0\].name: expected a string; entry skipped" "$T_DIR/err" \
+    || t_fail "bad.har: skipped entry not named: $(cat "$T_DIR/err")"
+grep -q "1 read; 1 skipped (bad.har entry 1)" "$T_DIR/err" || t_fail "bad.har: summary: $(cat "$T_DIR/err")"
+# Nothing readable at all: exit 2, the first entry's reason.
+printf '{"log": {"entries": [{"startedDateTime": "2024-01-01T00:00:00Z", "request": {"method": "GET", "url": 7}}]}}\n' >"$T_DIR/allbad.har"
+expect_error 2 "allbad.har: entry 0: request.url: expected a string" "$T_DIR/allbad.har" --json
 printf '{"log": {"entries": [\n  {"startedDateTime": }\n]}}\n' >"$T_DIR/syntax.har"
 expect_error 2 "syntax.har: JSON: line 2" "$T_DIR/syntax.har" --json
 printf 'not a recording' >"$T_DIR/junk.mp"

@@ -1,15 +1,17 @@
 /* conv-mkrec: writes an aiotest recording from a tab-separated description on
  * stdin, so converter tests can state synthetic visits in a few lines:
  *   client  start_ms  end_ms  METHOD  URL  status  resp_content_type  resp_body  req_body
- * (trailing columns may be left out; "#" lines are comments). Times are ms
- * after a fixed epoch. Usage: conv-mkrec OUT.mp < visits.tsv */
+ *   resp_headers  req_headers
+ * (trailing columns may be left out; "#" lines are comments; header columns
+ * are "Name: value" pairs separated by "|"). Times are ms after a fixed
+ * epoch. Usage: conv-mkrec OUT.mp < visits.tsv */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "recording.h"
 
-#define COLS 9
+#define COLS 11
 
 static char *dup_or_null(const char *s)
 {
@@ -27,6 +29,22 @@ static int split_url(const char *url, rec_exchange_t *x)
     x->authority = strndup(auth, (size_t)(path - auth));
     x->target = strdup(*path ? path : "/");
     return 0;
+}
+
+/* "A: 1|B: 2" into hs. */
+static void add_headers(rec_headers_t *hs, char *spec)
+{
+    for (char *f = spec; f && *f;) {
+        char *next = strchr(f, '|');
+        if (next)
+            *next++ = '\0';
+        char *colon = strchr(f, ':');
+        if (colon) {
+            *colon = '\0';
+            rec_headers_add(hs, f, colon + 1 + (colon[1] == ' '));
+        }
+        f = next;
+    }
 }
 
 int main(int argc, char **argv)
@@ -80,6 +98,10 @@ int main(int argc, char **argv)
             x.resp_body_len = strlen(col[7]);
         if ((x.req_body = (uint8_t *)dup_or_null(col[8])))
             x.req_body_len = strlen(col[8]);
+        if (col[9])
+            add_headers(&x.resp_headers, col[9]);
+        if (col[10])
+            add_headers(&x.req_headers, col[10]);
         if (rec_writer_write(w, &x, &err) < 0) {
             fprintf(stderr, "conv-mkrec: stdin:%ld: %s\n", lineno, err.msg);
             rc = 1;

@@ -89,7 +89,7 @@ static void test_session(void **state)
     char *buf = NULL;
     size_t len = 0, made = 0;
     FILE *rep = open_memstream(&buf, &len);
-    assert_int_equal(corr_run(s.p, s.r, s.step, N, "class 'shop'", rep, &made), 0);
+    assert_int_equal(corr_run(s.p, s.r, s.step, N, "class 'shop'", rep, &made, NULL), 0);
     fclose(rep);
 
     /* The token: JSON path on the login answer, bearer header later. */
@@ -144,10 +144,66 @@ static void test_session(void **state)
     destroy(&s);
 }
 
+/* A long session of the kinds that made correlation quadratic (issue 21: one
+ * client's 20 000 exchanges took 72 s): every request sends the login token,
+ * every response repeats it with the same ETag and a unique request id, and
+ * every 10th answer returns a cursor that the next request sends back. The
+ * requests searched for values stay a small multiple of the session length
+ * (the quadratic scan made n * values, here over 10^9, and ran for minutes). */
+#define LONG_N 20000
+
+static void test_long_session_is_linear(void **state)
+{
+    (void)state;
+    rec_exchange_t *x = calloc(LONG_N, sizeof *x);
+    const rec_exchange_t **p = calloc(LONG_N, sizeof *p);
+    scn_request_t *r = calloc(LONG_N, sizeof *r);
+    size_t *step = calloc(LONG_N, sizeof *step);
+    assert_true(x && p && r && step);
+    char target[128], body[256], rid[64];
+    for (int i = 0; i < LONG_N; i++) {
+        if (i == 0)
+            snprintf(target, sizeof target, "/api/login");
+        else if (i % 10 == 1 && i > 1)
+            snprintf(target, sizeof target, "/api/items?page=%d&after=cur%dx%07d", i % 50, i - 1, (i - 1) * 7);
+        else
+            snprintf(target, sizeof target, "/api/items?page=%d", i % 50);
+        if (i % 10 == 0 && i > 0)
+            snprintf(body, sizeof body, "{\"token\": \"tok-5f3a9c0e71b2\", \"next\": \"cur%dx%07d\"}", i, i * 7);
+        else
+            snprintf(body, sizeof body, "{\"token\": \"tok-5f3a9c0e71b2\", \"count\": %d}", 100000 + i);
+        fx_make(&x[i], i ? "GET" : "POST", target, i * 10, i * 10 + 5, 200, "application/json", body);
+        if (i > 0)
+            rec_headers_add(&x[i].req_headers, "Authorization", "Bearer tok-5f3a9c0e71b2");
+        rec_headers_add(&x[i].resp_headers, "ETag", "\"65a-264\"");
+        snprintf(rid, sizeof rid, "req-%d-%x", i, i * 40503);
+        rec_headers_add(&x[i].resp_headers, "X-Request-Id", rid);
+        p[i] = &x[i];
+        step[i] = (size_t)i;
+        assert_int_equal(draft_from_exchange(&x[i], "http://shop.test", &r[i]), 0);
+    }
+    size_t made = 0, checks = 0;
+    assert_int_equal(corr_run(p, r, step, LONG_N, "class 'long'", NULL, &made, &checks), 0);
+    /* The token once, then one variable per cursor. */
+    assert_int_equal(made, 1 + (LONG_N - 1) / 10 - ((LONG_N - 1) % 10 == 0));
+    assert_string_equal(r[LONG_N - 1].headers[0].value, "Bearer {{token}}");
+    assert_non_null(strstr(r[21].url, "after={{next_2}}"));
+    assert_true(checks <= 4 * (size_t)LONG_N);
+    for (int i = 0; i < LONG_N; i++) {
+        rec_exchange_fini(&x[i]);
+        scn_request_fini(&r[i]);
+    }
+    free(x);
+    free(p);
+    free(r);
+    free(step);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_long_session_is_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

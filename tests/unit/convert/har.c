@@ -1,5 +1,6 @@
 /* Unit tests of convert/har.c: HAR entries become exchanges (URL split,
- * timings, bodies, base64, cookies), and bad input names entry and field. */
+ * timings, bodies, base64, cookies), bad input names entry and field, a broken
+ * entry is skipped with its index, NUL bytes in bodies are kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,20 +96,158 @@ static void test_errors(void **state)
     expect_error("{\"log\": {\"entries\": [", "line 1");
     expect_error("{\"nolog\": 1}", "log");
     expect_error("{\"log\": {\"entries\": 5}}", "log.entries");
-    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
-                 "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}, \"response\": {\"status\": 200}},"
-                 "{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
-                 "\"request\": {\"method\": \"GET\", \"url\": 7}, \"response\": {\"status\": 200}}]}}",
-                 "entry 1: request.url: expected a string");
-    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"yesterday\","
-                 "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}}]}}",
-                 "entry 0: startedDateTime");
-    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+}
+
+/* Loads text; expects the entries of keep (1) read and the others skipped,
+ * the first skip's message naming the file and holding needle. */
+static void expect_skips(const char *text, const char *keep, size_t n_entries, const char *needle)
+{
+    char *path = write_tmp(text);
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    int rc = har_load(path, 0, &xs, &err);
+    if (rc != 0)
+        fail_msg("rc %d: '%s' (one broken entry lost the whole file)", rc, err.msg);
+    size_t want_kept = 0;
+    for (size_t i = 0; i < n_entries; i++)
+        want_kept += keep[i] == '1';
+    assert_int_equal(xs.n, want_kept);
+    assert_int_equal(xs.n_skips, n_entries - want_kept);
+    for (size_t i = 0, k = 0, s = 0; i < n_entries; i++) {
+        if (keep[i] == '1')
+            assert_int_equal(xs.v[k++].index, (long)i);
+        else
+            assert_int_equal(xs.skips[s++].index, (long)i);
+    }
+    if (xs.n_skips && (!strstr(xs.skips[0].why, needle) || !strstr(xs.skips[0].why, path)))
+        fail_msg("skip '%s' lacks '%s' or the file name", xs.skips[0].why, needle);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
+}
+
+#define OK_ENTRY "{\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"request\": {\"method\": \"GET\", " \
+                 "\"url\": \"http://a/\"}, \"response\": {\"status\": 200}}"
+
+/* A broken entry is skipped with its index and reason; the others are read
+ * (issue 13: one odd entry lost the whole file). */
+static void test_broken_entries_skipped(void **state)
+{
+    (void)state;
+    expect_skips("{\"log\": {\"entries\": [" OK_ENTRY ", {\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+                 "\"request\": {\"method\": \"GET\", \"url\": 7}, \"response\": {\"status\": 200}}, " OK_ENTRY "]}}",
+                 "101", 3, "entry 1: request.url: expected a string");
+    expect_skips("{\"log\": {\"entries\": [{\"startedDateTime\": \"yesterday\","
+                 "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}}, " OK_ENTRY "]}}",
+                 "01", 2, "entry 0: startedDateTime");
+    expect_skips("{\"log\": {\"entries\": [" OK_ENTRY ", {\"startedDateTime\": \"2024-01-02T03:04:05Z\","
                  "\"request\": {\"method\": \"GET\", \"url\": \"/relative\"}}]}}",
-                 "entry 0: request.url: expected an absolute URL");
-    expect_error("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
+                 "10", 2, "entry 1: request.url: expected an absolute URL");
+    expect_skips("{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\","
                  "\"request\": {\"method\": \"GET\", \"url\": \"http://a/\", \"headers\": [{\"value\": \"x\"}]}}]}}",
-                 "entry 0: request.headers[0].name: missing");
+                 "0", 1, "entry 0: request.headers[0].name: missing");
+    expect_skips("{\"log\": {\"entries\": [7, " OK_ENTRY "]}}", "01", 2, "entry 0: entry: expected an object");
+}
+
+/* Other odd characters (issue 13 item 4): a raw control character in a
+ * string, invalid UTF-8 (a Latin-1 body written as text) and a lone
+ * surrogate escape (Python's surrogateescape) do not lose the file: the
+ * control character is read as itself, the others as U+FFFD, and a note
+ * says how many and where the first was. A syntax error is still one, at
+ * its place in the file as written. */
+static void test_odd_characters(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"log\": {\"entries\": [\n"
+        "{\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"request\": {\"method\": \"GET\", \"url\": \"http://a/\"},"
+        " \"response\": {\"status\": 200, \"content\": {\"text\": \"a\x01" "b\xe9" "c\\udcff\\ud83d\\ude00\\u00e9\"}}}\n"
+        "]}}";
+    char *path = write_tmp(text);
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    int rc = har_load(path, 0, &xs, &err);
+    if (rc != 0)
+        fail_msg("rc %d: '%s'", rc, err.msg);
+    assert_int_equal(xs.n, 1);
+    const char *want = "a\x01" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "\xf0\x9f\x98\x80" "\xc3\xa9";
+    assert_int_equal(xs.v[0].x.resp_body_len, strlen(want));
+    assert_memory_equal(xs.v[0].x.resp_body, want, strlen(want));
+    assert_int_equal(xs.n_notes, 1);
+    if (!strstr(xs.notes[0], path) || !strstr(xs.notes[0], "3 odd character(s)") ||
+        !strstr(xs.notes[0], "line 2 column ") || !strstr(xs.notes[0], "control character 0x01"))
+        fail_msg("note '%s'", xs.notes[0]);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
+    /* A syntax error after a mended character: named where it is in the file. */
+    expect_error("{\"log\": {\"x\": \"\xff\x01\",\n \"entries\": [}}", "line 2 column 14");
+    /* The text ends inside a mended string: the end of the file (the fuzz
+     * target found a read past it). */
+    expect_error("{\"log\": \"\x01\xff", "line 1 column 12");
+}
+
+/* Numbers out of range are refused with entry and field, never cast
+ * (issue 21 item 7: "time": 1e300 was accepted, an undefined conversion). */
+static void test_out_of_range_numbers(void **state)
+{
+    (void)state;
+#define ENTRY_WITH(time, timings, status) \
+    "{\"log\": {\"entries\": [" OK_ENTRY ", {\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"time\": " time \
+    ", \"timings\": " timings ", \"request\": {\"method\": \"GET\", \"url\": \"http://a/\"}, " \
+    "\"response\": {\"status\": " status "}}]}}"
+    expect_skips(ENTRY_WITH("1e300", "{}", "200"), "10", 2, "entry 1: time: expected");
+    expect_skips(ENTRY_WITH("-1e300", "{}", "200"), "10", 2, "entry 1: time: expected");
+    expect_skips(ENTRY_WITH("5", "{\"wait\": 1e300}", "200"), "10", 2, "entry 1: timings.wait: expected");
+    expect_skips(ENTRY_WITH("5", "{\"send\": 9.3e18}", "200"), "10", 2, "entry 1: timings.send: expected");
+    expect_skips(ENTRY_WITH("5", "{}", "1e300"), "10", 2, "entry 1: response.status: expected");
+    expect_skips(ENTRY_WITH("5", "{}", "-4294967496"), "10", 2, "entry 1: response.status: expected");
+    expect_skips(ENTRY_WITH("5", "{}", "200.5"), "10", 2, "entry 1: response.status: expected");
+    /* In range: kept as before (-1 is "not applicable" in timings). */
+    expect_skips(ENTRY_WITH("86400000", "{\"blocked\": -1, \"wait\": 12.5}", "404"), "11", 2, "");
+}
+
+/* NUL in strings (mitmproxy writes \u0000): bodies keep every byte, their
+ * length is the JSON string's, not strlen's; a NUL in a field that must be
+ * text (a header) skips that entry with the reason, not the file. */
+static void test_nul(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"log\": {\"entries\": ["
+        "{\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"request\": {\"method\": \"POST\", \"url\": \"http://a/up\","
+        "  \"postData\": {\"mimeType\": \"application/octet-stream\", \"text\": \"x\\u0000y\\u0000\"}},"
+        " \"response\": {\"status\": 200, \"content\": {\"mimeType\": \"text/plain\", \"text\": \"a\\u0000bc\"}}},"
+        "{\"startedDateTime\": \"2024-01-02T03:04:06Z\", \"request\": {\"method\": \"GET\", \"url\": \"http://a/\","
+        "  \"headers\": [{\"name\": \"X-Odd\", \"value\": \"v\\u0000w\"}]}, \"response\": {\"status\": 200}},"
+        "{\"startedDateTime\": \"2024-01-02T03:04:07Z\", \"request\": {\"method\": \"POST\", \"url\": \"http://a/f\","
+        "  \"postData\": {\"params\": [{\"name\": \"k\", \"value\": \"1\\u00002\"}]}}, \"response\": {\"status\": 200}}"
+        "]}}";
+    char *path = write_tmp(text);
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    int rc = har_load(path, 0, &xs, &err);
+    if (rc != 0)
+        fail_msg("rc %d: '%s'", rc, err.msg);
+    assert_int_equal(xs.n, 2);
+    const rec_exchange_t *x = &xs.v[0].x;
+    assert_int_equal(x->req_body_len, 4);
+    assert_memory_equal(x->req_body, "x\0y\0", 4);
+    assert_int_equal(x->resp_body_len, 4);
+    assert_memory_equal(x->resp_body, "a\0bc", 4);
+    assert_int_equal(xs.v[1].index, 2);
+    assert_int_equal(xs.v[1].x.req_body_len, strlen("k=1%002"));
+    assert_memory_equal(xs.v[1].x.req_body, "k=1%002", xs.v[1].x.req_body_len);
+    assert_int_equal(xs.n_skips, 1);
+    assert_int_equal(xs.skips[0].index, 1);
+    if (!strstr(xs.skips[0].why, "entry 1: request.headers[0].value: ") || !strstr(xs.skips[0].why, "NUL"))
+        fail_msg("skip reason '%s'", xs.skips[0].why);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
 }
 
 static void test_time_and_base64(void **state)
@@ -167,8 +306,11 @@ static void mutate(json_t *root, json_t *node, int depth)
             xset_t xs;
             mp_error_t err = {0};
             xs_init(&xs);
-            if (har_load(path, 0, &xs, &err) < 0 && !strstr(err.msg, "entry 0: "))
-                fail_msg("%s replaced: '%s' does not name the entry", key, err.msg);
+            int rc = har_load(path, 0, &xs, &err);
+            if (rc < 0)
+                fail_msg("%s replaced: '%s': the file was refused for one entry", key, err.msg);
+            if (xs.n_skips && !strstr(xs.skips[0].why, "entry 0: "))
+                fail_msg("%s replaced: '%s' does not name the entry", key, xs.skips[0].why);
             xs_fini(&xs);
             unlink(path);
             free(path);
@@ -201,6 +343,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entries),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_broken_entries_skipped),
+        cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_odd_characters),
+        cmocka_unit_test(test_out_of_range_numbers),
         cmocka_unit_test(test_time_and_base64),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_wrong_types),

@@ -54,6 +54,55 @@ static void test_path(void **state)
     assert_int_equal(strlen(out), 7);
 }
 
+/* Real-world paths (from the HARs of shared/testdata and issue 13): ids are
+ * recognised by their shape, not by holding a digit, and ids inside a file
+ * name (a bundler's content hash) are replaced there, the name kept. */
+static void path_is(const char *target, const char *want)
+{
+    char out[512];
+    norm_path(target, 0, out, sizeof out);
+    if (strcmp(out, want) != 0)
+        fail_msg("%s -> '%s', expected '%s'", target, out, want);
+}
+
+static void test_real_world_paths(void **state)
+{
+    (void)state;
+    /* Words with a digit stay. */
+    path_is("/classic/static/vendor/bootstrap3-typeahead/bootstrap3-typeahead.js",
+            "/classic/static/vendor/bootstrap3-typeahead/bootstrap3-typeahead.js");
+    path_is("/ajax/libs/jquery/1.11.1/jquery-1.11.1.min.js", "/ajax/libs/jquery/1.11.1/jquery-1.11.1.min.js");
+    path_is("/static/images/project-logos/Wikibooks-logo-35px.png", "/static/images/project-logos/Wikibooks-logo-35px.png");
+    path_is("/wikipedia/commons/thumb/120px-Minnis_Bay.jpg", "/wikipedia/commons/thumb/120px-Minnis_Bay.jpg");
+    path_is("/fonts/NeueHaasGroteskDisplayBold.woff2", "/fonts/NeueHaasGroteskDisplayBold.woff2");
+    path_is("/fonts/MyMuseoSans700-SemiBold.woff2", "/fonts/MyMuseoSans700-SemiBold.woff2");
+    path_is("/packages/tqdm-4.66.1-py3-none-any.whl", "/packages/tqdm-4.66.1-py3-none-any.whl");
+    path_is("/phones/Samsung_Galaxy_S8_Plus_Black", "/phones/Samsung_Galaxy_S8_Plus_Black");
+    path_is("/promo/14392-valentines-day-android-generic-bogo-gridwall-d-cta",
+            "/promo/14392-valentines-day-android-generic-bogo-gridwall-d-cta");
+    path_is("/img/googlelogo_light_color_272x92dp.png", "/img/googlelogo_light_color_272x92dp.png");
+    path_is("/inq/inqChatLaunch10004593.js", "/inq/inqChatLaunch10004593.js");
+    path_is("/static/1.26wmf20/resources/assets/poweredby_mediawiki_88x31.png",
+            "/static/1.26wmf20/resources/assets/poweredby_mediawiki_88x31.png");
+    path_is("/api/v2/h2load/html5shiv.min.js", "/api/v2/h2load/html5shiv.min.js");
+    /* Ids: numbers, UUIDs, long hex, random-looking tokens. */
+    path_is("/api/v2/users/42/orders/530e5ff1-7b5e-4441-b4c2-31f9c84f5aba",
+            "/api/v2/users/{id}/orders/{uuid}");
+    path_is("/u/5f3a9c0e71b24d88a1c2e3f4", "/u/{hash}");
+    path_is("/watch/dQw4w9WgXcQ", "/watch/{token}");
+    path_is("/b/ss/vzwiglobal/1/JS-1.8.0/s22099724422235", "/b/ss/vzwiglobal/{id}/JS-1.8.0/{token}");
+    path_is("/dl/Z2l0aHViLmNvbS9hYmMxMjM", "/dl/{token}");
+    path_is("/t/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            "/t/{token}");
+    /* Ids inside file names: the name stays readable. */
+    path_is("/assets/cp_ny.bundle.e69dbbeec06f7920555b.js", "/assets/cp_ny.bundle.{hash}.js");
+    path_is("/js/gt-ie9-507b16b6be.js", "/js/gt-ie9-{hash}.js");
+    path_is("/f/00628a00b02511e6907c1227d54986f3.js", "/f/{hash}.js");
+    path_is("/image/upload/fnhhbs3h69pydyxxdfuw.jpg", "/image/upload/{token}.jpg");
+    path_is("/image/upload/xhxt0ore0j9xtpv9qytu.jpg", "/image/upload/{token}.jpg");
+    path_is("/sess/a1b2c3d4e5/cart", "/sess/{token}/cart");
+}
+
 static void test_name_and_key(void **state)
 {
     (void)state;
@@ -77,6 +126,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_segments),
+        cmocka_unit_test(test_real_world_paths),
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_name_and_key),
     };

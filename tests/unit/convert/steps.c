@@ -143,10 +143,70 @@ static void test_sections(void **state)
         rec_exchange_fini(&x[i]);
 }
 
+/* A page's assets spread over HTTP/1.1 connections (issue 13 item 8): each
+ * asked for as a connection frees up, none overlapping the one before, yet
+ * one group — they name the page in Referer and each starts within the asset
+ * gap after the group's last answer. A fetch of the page (Sec-Fetch-Dest:
+ * empty), an asset of another page, a pause longer than the gap, and assets
+ * without a Referer are not joined. */
+static void asset(rec_exchange_t *x, const char *target, int start, int end, const char *referer, const char *dest)
+{
+    fx_make(x, "GET", target, start, end, 200, NULL, NULL);
+    if (referer)
+        rec_headers_add(&x->req_headers, "Referer", referer);
+    if (dest)
+        rec_headers_add(&x->req_headers, "Sec-Fetch-Dest", dest);
+}
+
+#define NB 12
+
+static void test_http1_asset_burst(void **state)
+{
+    (void)state;
+    rec_exchange_t x[NB];
+    const rec_exchange_t *p[NB];
+    const char *page = "https://shop.test/index.html";
+    fx_make(&x[0], "GET", "/index.html", 0, 3, 200, "text/html", "<html>");
+    asset(&x[1], "/a/s1.css", 90, 100, page, "style");
+    asset(&x[2], "/a/a1.js", 104, 110, page, "script");
+    asset(&x[3], "/a/i1.png", 180, 181, page, "image");           /* 70 ms after the last answer */
+    asset(&x[4], "/a/i2.png", 190, 191, page, NULL);                /* no Sec-Fetch-Dest: by type (.png) */
+    asset(&x[5], "/api/data", 200, 210, page, "empty");             /* the page's fetch: not an asset */
+    asset(&x[6], "/a/i3.png", 215, 216, page, "image");             /* after the fetch: a new group */
+    asset(&x[7], "/a/i4.png", 220, 221, page, "image");
+    asset(&x[8], "/a/other.png", 230, 231, "https://shop.test/other", "image");  /* another page */
+    asset(&x[9], "/a/late.png", 1500, 1501, "https://shop.test/other", "image"); /* past the gap */
+    asset(&x[10], "/a/n1.png", 3000, 3001, NULL, "image");           /* no Referer */
+    asset(&x[11], "/a/n2.png", 3010, 3011, NULL, "image");
+    for (int i = 0; i < NB; i++)
+        p[i] = &x[i];
+    conv_opts_t o;
+    conv_opts_init(&o);
+    step_plan_t *plan;
+    size_t n;
+    assert_int_equal(steps_plan(p, NB, &o, &plan, &n), 0);
+    size_t want[][2] = {{0, 1}, {1, 4}, {5, 1}, {6, 2}, {8, 1}, {9, 1}, {10, 1}, {11, 1}};
+    assert_int_equal(n, sizeof want / sizeof *want);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(plan[k].first, want[k][0]);
+        assert_int_equal(plan[k].n, want[k][1]);
+    }
+    assert_int_equal(plan[1].think_us, 9000);  /* 191 ms -> 200 ms */
+    free(plan);
+    /* --asset-gap 0: the burst rule is off; only overlaps join. */
+    o.asset_gap_us = 0;
+    assert_int_equal(steps_plan(p, NB, &o, &plan, &n), 0);
+    assert_int_equal(plan[1].n, 1);
+    free(plan);
+    for (int i = 0; i < NB; i++)
+        rec_exchange_fini(&x[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_load),
+        cmocka_unit_test(test_http1_asset_burst),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_sections),
     };

@@ -55,6 +55,8 @@ int conn_env_init(conn_env_t *env, struct event_base *base)
     memset(env, 0, sizeof *env);
     env->base = base;
     env->rbuf_cap = 64 * 1024;
+    env->max_body = PLAN_MAX_BODY_DEFAULT;
+    bodydec_init(&env->dec);
     env->rbuf = malloc(env->rbuf_cap);
     env->hdrs_cap = 64;
     env->hdrs = malloc(env->hdrs_cap * sizeof *env->hdrs);
@@ -64,6 +66,7 @@ int conn_env_init(conn_env_t *env, struct event_base *base)
 void conn_env_fini(conn_env_t *env)
 {
     free(env->rbuf);
+    bodydec_fini(&env->dec);
     free(env->wbuf);
     free(env->hdrs);
     env->rbuf = env->wbuf = NULL;

@@ -47,6 +47,9 @@ struct conn {
 };
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
+/* Full reads of the read buffer (64 KiB) per read event: 1 MiB. */
+#define CONN_READS_PER_WAKE 16
+
 static void wev_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_open(conn_t *c);
 
@@ -608,7 +611,15 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
     if (c->state != CONN_READY)
         return;
     conn_env_t *env = c->env;
-    for (;;) {
+    /* A fast server can keep the socket full for as long as a large body
+     * lasts: after CONN_READS_PER_WAKE full reads the loop gets control back
+     * (timers, --timeout, other connections) and this callback runs again. */
+    for (int reads = 0;; reads++) {
+        if (reads == CONN_READS_PER_WAKE) {
+            if (c->ssl && SSL_has_pending(c->ssl))
+                event_active(&c->rev, EV_READ, 0);  /* bytes inside TLS fire no fd event */
+            return;
+        }
         ssize_t n = raw_read(c, env->rbuf, env->rbuf_cap);
         if (n == -1)
             return;

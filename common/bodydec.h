@@ -17,7 +17,9 @@
 typedef enum bodydec_result {
     BODYDEC_IDENTITY = 0,  /* no content coding: *out is the input itself */
     BODYDEC_OK,            /* *out is the whole decoded body */
-    BODYDEC_LIMIT,         /* decoded body longer than max_out: *out is its first max_out bytes */
+    BODYDEC_LIMIT,         /* decoded body longer than max_out: *out is its first max_out bytes
+                            * (of a stack, a prefix of at most max_out: the later stages
+                            * decoded only the first max_out bytes of an earlier one) */
     BODYDEC_TRUNCATED,     /* the coded input ends mid-stream: *out is what it decoded to */
     BODYDEC_CORRUPT,       /* the input is not valid for the coding bodydec_coding() names */
     BODYDEC_UNSUPPORTED,   /* a coding this decoder does not know (named by bodydec_coding()) */

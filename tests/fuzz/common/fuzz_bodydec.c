@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case BODYDEC_TRUNCATED:
         if (out_len > max || (out_len && out[out_len] != '\0'))
             abort();
-        if (r == BODYDEC_LIMIT && out_len != max)
+        if (r == BODYDEC_LIMIT && out_len != max && !strchr(enc, ','))  /* a stack may end shorter */
             abort();
         break;
     default:

@@ -36,6 +36,9 @@ t_target --quiet
 # ---- 10 x 100 MiB with an extractor that needs the body.
 MB100=$((100 * 1024 * 1024))
 scenario "/download?bytes=$MB100" ', "extract": [{"var": "first", "kind": "regex", "expr": "^(.)"}]' >"$T_DIR/big.json"
+# ASan's quarantine of freed blocks (256 MiB by default) is not the
+# program's: keep it small so the sanitizer build measures the same thing.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16" \
 timeout 300 /usr/bin/time -v "$T_REPLAY" "$T_DIR/big.json" --host "$TARGET_URL" -u 10 --iterations 1 --timeout 60s \
     --report "$T_DIR/big-report.json" >"$T_DIR/big.out" 2>"$T_DIR/big.err" || t_fail "replay of 10 x 100 MiB: $(tail -5 "$T_DIR/big.err")"
 r_clean "$T_DIR/big.err"
@@ -66,8 +69,11 @@ grep -q -- "--max-body '0'" "$T_DIR/usage.err" || t_fail "the error does not nam
 
 # ---- --timeout while a fast server streams 1 GiB bodies.
 scenario "/download?bytes=1073741824" ', "extract": [{"var": "first", "kind": "regex", "expr": "^(.)"}]' >"$T_DIR/huge.json"
-r_replay "$T_DIR/huge.json" --host "$TARGET_URL" -u 4 --iterations 1 --timeout 2s --report "$T_DIR/huge-report.json" -q
-t_eq "fast 1 GiB bodies: timeouts" 4 "$(r_json "$T_DIR/huge-report.json" 'r["total"]["fail"].get("timeout", 0)')"
+# 6 GiB in 2 s is more than this machine's loopback carries, so most (on a
+# fast idle machine not all) of them time out; none may end late.
+r_replay "$T_DIR/huge.json" --host "$TARGET_URL" -u 6 --iterations 1 --timeout 2s --report "$T_DIR/huge-report.json" -q
+t_eq "fast 1 GiB bodies: 6 requests, failures only timeouts" "6 True" \
+    "$(r_json "$T_DIR/huge-report.json" 'r["total"]["count"], set(r["total"]["fail"]) <= {"timeout"} and r["total"]["failures"] >= 1' | tr -d '(),')"
 max=$(r_json "$T_DIR/huge-report.json" 'r["total"]["max_ms"]')
 t_log "fast 1 GiB bodies, --timeout 2s: slowest request ended after $max ms"
 r_in 1900 3000 "$max" || t_fail "--timeout 2s ended a request after $max ms"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bodies.h"
 #include "classes.h"
 #include "clock.h"
 #include "correlate.h"
@@ -37,6 +38,15 @@ char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
              "%zu session(s) -> %zu class(es), %zu request(s); %zu correlated, %zu generated, %zu data",
              s->read, s->skipped, skipped, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
              s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
+    size_t o = strlen(buf);
+    if (s->bodies_decoded || s->bodies_undecoded)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu decoded", s->bodies_decoded);
+    if (s->bodies_undecoded)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, ", %zu undecoded (%s)", s->bodies_undecoded,
+                              s->undecoded_names);
+    if (s->bodies_limited)
+        snprintf(buf + o, o < len ? len - o : 0, ", %zu cut at the decode limit of %u MiB", s->bodies_limited,
+                 BODIES_MAX_DECODED >> 20);
     return buf;
 }
 
@@ -249,6 +259,13 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
                  xs->n_skips);
         return MP_ERR_INVALID;
     }
+    bodies_stats_t bs = {0};
+    if (bodies_decode(xs, *keep, &bs) < 0)
+        return oom(err);
+    st->bodies_decoded = bs.decoded;
+    st->bodies_undecoded = bs.undecoded;
+    st->bodies_limited = bs.limited;
+    snprintf(st->undecoded_names, sizeof st->undecoded_names, "%s", bs.names);
     if (st->kept == 0) {
         snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, %zu skipped, all dropped by "
                  "the filters or unanswered)", paths[0], n > 1 ? " ..." : "", st->read, st->skipped);
@@ -315,7 +332,7 @@ int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
     if ((rc = scn_validate(s, err)))
         goto out;
     if (o->report) {
-        char line[512];
+        char line[768];
         fprintf(o->report, "aiotest-convert: %s\n", conv_stats_line(&st, line, sizeof line));
     }
     *out = s;

@@ -60,6 +60,10 @@ typedef struct conv_stats {
     size_t correlated;       /* extractors made */
     size_t generated;        /* client-made values templated ({{uuid}}, {{now_ms}}) */
     size_t data_values;      /* literals replaced by --data columns */
+    size_t bodies_decoded;   /* response bodies whose Content-Encoding was undone (bodies.h) */
+    size_t bodies_undecoded; /* left coded: an unknown coding or invalid bytes */
+    size_t bodies_limited;   /* decoded past the limit: a prefix kept */
+    char undecoded_names[160]; /* "compress 6, bad br 1" */
 } conv_stats_t;
 
 /* Defaults: no session gap, 50 ms parallel window, 500 ms asset gap, think keep, no class
@@ -74,7 +78,9 @@ int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
                      scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err);
 
 /* One summary line "N read; S skipped (x.har entry 3); dropped D (error E, host
- * H, path P, static S); K kept; ..." without a newline, into buf. Returns buf. */
+ * H, path P, static S); K kept; ..." without a newline, into buf; when a response
+ * body was coded it ends with "; B decoded" and, when some could not be, ", U
+ * undecoded (compress 6)" and ", L cut at the decode limit". Returns buf. */
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len);
 
 #endif

@@ -205,16 +205,5 @@ int draft_add_extractor(scn_request_t *r, const char *var, scn_ext_kind_t kind, 
     e->kind = kind;
     e->group = group;
     r->n_extractors++;
-    if (!e->var || !e->expr)
-        return -1;
-    for (size_t i = 0; i < r->n_headers; i++) {
-        if (strcasecmp(r->headers[i].name, "accept-encoding") != 0)
-            continue;
-        free(r->headers[i].name);
-        free(r->headers[i].value);
-        memmove(&r->headers[i], &r->headers[i + 1], (r->n_headers - i - 1) * sizeof *r->headers);
-        r->n_headers--;
-        i--;
-    }
-    return 0;
+    return e->var && e->expr ? 0 : -1;
 }

@@ -34,9 +34,8 @@ size_t draft_count(const scn_request_t *r, const char *value);
  * repl. Returns the number replaced, or -1 (out of memory). */
 long draft_replace(scn_request_t *r, const char *value, const char *repl);
 
-/* Appends an extractor var <- kind/expr. The request then stops asking for a
- * compressed answer (Accept-Encoding dropped): the replay extracts from the
- * body as received. Returns 0 or -1. */
+/* Appends an extractor var <- kind/expr. The request keeps its
+ * Accept-Encoding: the replay decodes what it extracts from. Returns 0 or -1. */
 int draft_add_extractor(scn_request_t *r, const char *var, scn_ext_kind_t kind, const char *expr, int group);
 
 /* Origin "scheme://authority" of x into buf. Returns buf. */

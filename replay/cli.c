@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "scenario.h"
 #include "units.h"
 
@@ -55,6 +56,9 @@ static const char usage[] =
     "                          (default: HTTP/1.1 for http://, ALPN h2 then http/1.1 for https://)\n"
     "      --max-conns-per-host N  HTTP/1.1 connections per user and origin for a parallel\n"
     "                          step (default 6; on h2 a parallel step is streams of one)\n"
+    "      --max-body SIZE     response body bytes kept for checks and extractors, per response,\n"
+    "                          as received and decoded (default 4MiB); the rest is read, counted\n"
+    "                          and dropped\n"
     "      --seed N            random seed for generators and waits (default: from the clock)\n"
     "      --secrets FILE      values of the {{secret.*}} variables that capture's redaction\n"
     "                          left in the scenario (aiotest-capture --secrets-out FILE)\n"
@@ -92,7 +96,7 @@ enum {
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
-    O_RESOLVE, O_CHECK,
+    O_RESOLVE, O_CHECK, O_MAXBODY,
 };
 
 static const struct option longopts[] = {
@@ -119,6 +123,7 @@ static const struct option longopts[] = {
     {"http2", no_argument, NULL, O_HTTP2},
     {"h2c", no_argument, NULL, O_H2C},
     {"max-conns-per-host", required_argument, NULL, O_MAXCONNS},
+    {"max-body", required_argument, NULL, O_MAXBODY},
     {"seed", required_argument, NULL, O_SEED},
     {"secrets", required_argument, NULL, O_SECRETS},
     {"segment", required_argument, NULL, O_SEGMENT},
@@ -257,6 +262,10 @@ static int one_opt(cli_t *c, int ch, const char *v)
             return bad("--max-conns-per-host", v, "1 to 256");
         c->max_conns_per_host = (uint32_t)n;
         return rc;
+    case O_MAXBODY:
+        if (units_parse_bytes(v, &c->max_body) != 0 || c->max_body == 0 || c->max_body > (1ull << 30))
+            return bad("--max-body", v, "a size from 1 byte to 1GiB (e.g. 64KiB, 4MiB)");
+        return CLI_RUN;
     case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
     case O_SECRETS:
         if (access(v, R_OK) != 0)
@@ -327,6 +336,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->segments = 1;
     c->max_conns_per_host = 6;
     c->exit_code_on_error = 1;
+    c->max_body = PLAN_MAX_BODY_DEFAULT;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;
     c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);

@@ -25,6 +25,7 @@ typedef struct cli {
     const char *secrets;        /* --secrets FILE: values of {{secret.*}} */
     int force_proto;            /* scn_proto_t: --http1, --http2, --h2c; 0 = per origin */
     uint32_t max_conns_per_host;
+    uint64_t max_body;          /* body bytes kept per response for checks and extractors */
     const char *report, *csv, *html, *metrics;
     uint64_t metrics_linger_us;
     const char *fail_on;

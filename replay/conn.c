@@ -50,6 +50,9 @@ struct conn {
 };
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
+/* Full reads of the read buffer (64 KiB) per read event: 1 MiB. */
+#define CONN_READS_PER_WAKE 16
+
 static void wev_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_open(conn_t *c);
 
@@ -58,6 +61,8 @@ int conn_env_init(conn_env_t *env, struct event_base *base)
     memset(env, 0, sizeof *env);
     env->base = base;
     env->rbuf_cap = 64 * 1024;
+    env->max_body = PLAN_MAX_BODY_DEFAULT;
+    bodydec_init(&env->dec);
     env->rbuf = malloc(env->rbuf_cap);
     env->hdrs_cap = 64;
     env->hdrs = malloc(env->hdrs_cap * sizeof *env->hdrs);
@@ -70,6 +75,7 @@ void conn_env_fini(conn_env_t *env)
         evdns_base_free(env->dns, 1);
     env->dns = NULL;
     free(env->rbuf);
+    bodydec_fini(&env->dec);
     free(env->wbuf);
     free(env->hdrs);
     env->rbuf = env->wbuf = NULL;
@@ -684,7 +690,15 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
     if (c->state != CONN_READY)
         return;
     conn_env_t *env = c->env;
-    for (;;) {
+    /* A fast server can keep the socket full for as long as a large body
+     * lasts: after CONN_READS_PER_WAKE full reads the loop gets control back
+     * (timers, --timeout, other connections) and this callback runs again. */
+    for (int reads = 0;; reads++) {
+        if (reads == CONN_READS_PER_WAKE) {
+            if (c->ssl && SSL_has_pending(c->ssl))
+                event_active(&c->rev, EV_READ, 0);  /* bytes inside TLS fire no fd event */
+            return;
+        }
         ssize_t n = raw_read(c, env->rbuf, env->rbuf_cap);
         if (n == -1)
             return;

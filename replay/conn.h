@@ -32,6 +32,7 @@
 
 #include <openssl/ssl.h>
 
+#include "bodydec.h"
 #include "extract.h"
 #include "plan.h"
 #include "stats.h"
@@ -97,6 +98,8 @@ typedef struct conn_env {
     size_t wbuf_cap;
     resp_header_t *hdrs;             /* response header slices handed to on_done */
     size_t hdrs_cap;
+    size_t max_body;                 /* body bytes kept per response, decoded too (--max-body) */
+    bodydec_t dec;                   /* Content-Encoding decoder of wanted bodies (respacc.c) */
     /* Optional: c's protocol is now known (after ALPN), before its queue is
      * served; the owner (conn_set_owner) may move queued exchanges to other
      * slots with conn_cancel + conn_submit (a parallel step sent to one

@@ -8,7 +8,9 @@
 #ifndef AIOTEST_EXTRACT_H
 #define AIOTEST_EXTRACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scenario.h"
 #include "stats.h"
@@ -27,8 +29,14 @@ typedef struct resp_view {
     int status;
     const resp_header_t *headers;
     size_t n_headers;
-    const char *body;      /* decoded of transfer coding (chunked), not of content coding */
+    /* The body as checks and extractors see it: decoded of its transfer
+     * coding (chunked) and of its Content-Encoding (gzip, br...), at most
+     * --max-body bytes (respacc.h). */
+    const char *body;
     size_t body_len;
+    bool body_cut;          /* longer than --max-body (received or decoded): body is its first bytes */
+    bool body_undecoded;    /* a Content-Encoding that could not be undone: body as received */
+    uint64_t body_dropped;  /* bytes received past --max-body, read and discarded */
 } resp_view_t;
 
 typedef struct ext ext_t;

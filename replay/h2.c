@@ -110,7 +110,7 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
     (void)flags;
     (void)ud;
     h2_stream_t *s = stream_of(sess, id);
-    if (s && s->x && s->x->want_body && racc_body(&s->resp, data, len) != 0)
+    if (s && s->x && s->x->want_body && racc_body(&s->resp, data, len, conn_env(((h2_t *)ud)->conn)->max_body) != 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     return 0;
 }

@@ -38,7 +38,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
     h1_t *h = p->data;
     if (h->x && h->x->want_body)
-        return racc_body(&h->resp, at, len);
+        return racc_body(&h->resp, at, len, conn_env(h->conn)->max_body);
     return 0;
 }
 

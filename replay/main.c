@@ -428,6 +428,7 @@ static int run(const cli_t *c, const checks_t *k)
                  plan->n_dropped);
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
+    plan->max_body = (size_t)c->max_body;
     if (make_shape(c, &shape) != 0)
         goto out;
     if (c->check) {

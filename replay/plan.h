@@ -130,7 +130,11 @@ typedef struct plan {
     scn_proto_t force_proto;        /* --http1/--http2/--h2c; AUTO: as each origin says */
     uint32_t max_conns_per_host;    /* HTTP/1.1 connections per user and origin in a
                                      * parallel group (0 taken as 6) */
+    size_t max_body;                /* --max-body (0 taken as PLAN_MAX_BODY_DEFAULT) */
 } plan_t;
+
+/* Body bytes kept per response when --max-body is not given. */
+#define PLAN_MAX_BODY_DEFAULT (4u << 20)
 
 /* Compiles scn. host (may be NULL) replaces the origin of hosts[0] and of
  * relative URLs; base_dir resolves CSV paths. Returns NULL with err naming the

@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "bodydec.h"
 
 /* Makes room for n more bytes in *p (len used, cap allocated). */
 static int grow(char **p, size_t len, size_t *cap, size_t n)
@@ -48,6 +51,7 @@ static racc_hdr_t *new_header(racc_t *a)
 void racc_reset(racc_t *a)
 {
     a->hb_len = a->body_len = a->n_hdrs = 0;
+    a->body_dropped = 0;
     a->in_value = false;
 }
 
@@ -98,14 +102,66 @@ int racc_header(racc_t *a, const char *name, size_t nl, const char *value, size_
     return 0;
 }
 
-int racc_body(racc_t *a, const void *d, size_t n)
+int racc_body(racc_t *a, const void *d, size_t n, size_t max)
 {
+    size_t room = a->body_len < max ? max - a->body_len : 0;
+    if (n > room) {
+        a->body_dropped += n - room;
+        n = room;
+    }
     if (grow(&a->body, a->body_len, &a->body_cap, n) != 0)
         return -1;
     if (n)
         memcpy(a->body + a->body_len, d, n);
     a->body_len += n;
     return 0;
+}
+
+/* Undoes the body's Content-Encoding (all such headers, in order). */
+static void decode(const racc_t *a, conn_env_t *env, resp_view_t *out)
+{
+    const char *enc = NULL;
+    size_t enc_len = 0, n_enc = 0;
+    for (size_t i = 0; i < a->n_hdrs; i++) {
+        const racc_hdr_t *e = &a->hdrs[i];
+        if (e->name_len == 16 && strncasecmp(a->hb + e->name_off, "content-encoding", 16) == 0) {
+            enc = a->hb + e->value_off;
+            enc_len = e->value_len;
+            n_enc++;
+        }
+    }
+    if (!enc)
+        return;
+    if (n_enc > 1) {
+        out->body_undecoded = true;  /* split over headers: rare enough to count, not to join */
+        return;
+    }
+    const uint8_t *body;
+    size_t len;
+    bodydec_result_t r = bodydec_run(&env->dec, enc, enc_len, (const uint8_t *)a->body, a->body_len, env->max_body,
+                                     &body, &len);
+    switch (r) {
+    case BODYDEC_IDENTITY:
+        return;
+    case BODYDEC_UNSUPPORTED:
+    case BODYDEC_CORRUPT:
+    case BODYDEC_NOMEM:
+        out->body_undecoded = true;
+        return;
+    case BODYDEC_LIMIT:
+        out->body_cut = true;
+        break;
+    case BODYDEC_TRUNCATED:
+        /* Cut at --max-body as received: already body_cut. Else the server
+         * sent a broken stream: what it decoded to is all there is. */
+        if (!out->body_cut)
+            out->body_undecoded = true;
+        break;
+    case BODYDEC_OK:
+        break;
+    }
+    out->body = (const char *)body;
+    out->body_len = len;
 }
 
 int racc_view(racc_t *a, conn_env_t *env, int status, resp_view_t *out)
@@ -130,6 +186,10 @@ int racc_view(racc_t *a, conn_env_t *env, int status, resp_view_t *out)
         .n_headers = a->n_hdrs,
         .body = a->body,
         .body_len = a->body_len,
+        .body_cut = a->body_dropped > 0,
+        .body_dropped = a->body_dropped,
     };
+    if (a->body_len)
+        decode(a, env, out);
     return 0;
 }

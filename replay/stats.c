@@ -116,6 +116,7 @@ struct stats {
     uint64_t *responses; /* n * STATS_PROTO__COUNT * SLOTS */
     stats_entry_t total;
     uint64_t it_started, it_completed;
+    uint64_t bodies_cut, bodies_undecoded, body_bytes_dropped;
 };
 
 static inline uint64_t *slot(const stats_t *s, uint32_t i, int proto, int k)
@@ -171,6 +172,7 @@ void stats_reset(stats_t *s)
     memset(s->responses, 0, s->n * STATS_PROTO__COUNT * SLOTS * sizeof(uint64_t));
     entry_clear(&s->total);
     s->it_started = s->it_completed = 0;
+    s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
 }
 
 void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
@@ -194,6 +196,17 @@ void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
     else
         (*slot(s, entry, proto, STATS_STATUS_MAX + fail))++;
 }
+
+void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes)
+{
+    s->bodies_cut += cut;
+    s->bodies_undecoded += undecoded;
+    s->body_bytes_dropped += dropped_bytes;
+}
+
+uint64_t stats_bodies_cut(const stats_t *s) { return s->bodies_cut; }
+uint64_t stats_bodies_undecoded(const stats_t *s) { return s->bodies_undecoded; }
+uint64_t stats_body_bytes_dropped(const stats_t *s) { return s->body_bytes_dropped; }
 
 void stats_iteration(stats_t *s, bool completed)
 {
@@ -229,6 +242,9 @@ void stats_merge(stats_t *dst, const stats_t *src)
     }
     dst->it_started += src->it_started;
     dst->it_completed += src->it_completed;
+    dst->bodies_cut += src->bodies_cut;
+    dst->bodies_undecoded += src->bodies_undecoded;
+    dst->body_bytes_dropped += src->body_bytes_dropped;
 }
 
 size_t stats_entries(const stats_t *s) { return s->n; }
@@ -451,6 +467,10 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
     print_rule(out, width);
     print_row(out, tw, nw, "", "Aggregated", stats_total(s), duration_s);
     print_failures(out, s, names, tw, nw);
+    if (s->bodies_cut || s->bodies_undecoded)
+        fprintf(out, "Response bodies: %" PRIu64 " cut at --max-body (checks and extractors saw the first bytes; "
+                "%" PRIu64 " bytes more read and dropped), %" PRIu64 " left coded (Content-Encoding not decodable)\n",
+                s->bodies_cut, s->body_bytes_dropped, s->bodies_undecoded);
 }
 
 /* ---- JSON report */
@@ -564,12 +584,14 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
     }
     json_t *total = entry_json(s, -1, "", "Aggregated", stats_total(s), duration_s);
     json_t *hist = history_json(h);
-    json_t *r = json_pack("{s:s, s:i, s:s, s:I, s:f, s:o, s:o*, s:{s:I, s:I}, s:o*}",
+    json_t *r = json_pack("{s:s, s:i, s:s, s:I, s:f, s:o, s:o*, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:o*}",
                           "format", "aiotest-report", "version", 1, "started", started,
                           "started_unix_us", (json_int_t)started_wall_us,
                           "duration_s", duration_s, "entries", entries, "total", total,
                           "iterations", "started", (json_int_t)s->it_started, "completed",
-                          (json_int_t)s->it_completed, "history", hist);
+                          (json_int_t)s->it_completed, "bodies", "cut", (json_int_t)s->bodies_cut,
+                          "undecoded", (json_int_t)s->bodies_undecoded, "dropped_bytes",
+                          (json_int_t)s->body_bytes_dropped, "history", hist);
     if (r == NULL || total == NULL || hist == NULL) {
         json_decref(r);
         return NULL;
@@ -729,6 +751,10 @@ int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t *
     if (it != NULL && (get_count(it, "started", &s->it_started) < 0 ||
                        get_count(it, "completed", &s->it_completed) < 0))
         LOAD_FAIL("report: iterations: expected {started, completed} integers");
+    json_t *bo = json_object_get(report, "bodies");
+    if (bo != NULL && (get_count(bo, "cut", &s->bodies_cut) < 0 || get_count(bo, "undecoded", &s->bodies_undecoded) < 0 ||
+                       get_count(bo, "dropped_bytes", &s->body_bytes_dropped) < 0))
+        LOAD_FAIL("report: bodies: expected {cut, undecoded, dropped_bytes} integers");
     if (load_history(json_object_get(report, "history"), h, err, errlen) < 0)
         goto fail;
     *names_out = names;

@@ -86,6 +86,13 @@ void stats_reset(stats_t *s);
 void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
                   stats_fail_t fail, uint64_t latency_us, uint64_t bytes_sent,
                   uint64_t bytes_received);
+/* Response bodies that checks and extractors could not see whole: cut at
+ * --max-body (received or decoded; dropped_bytes received past the limit) or
+ * left coded (a Content-Encoding that could not be undone). */
+void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
+uint64_t stats_bodies_cut(const stats_t *s);
+uint64_t stats_bodies_undecoded(const stats_t *s);
+uint64_t stats_body_bytes_dropped(const stats_t *s);
 /* Iterations (one pass of a class's tasks) started/completed. */
 void stats_iteration(stats_t *s, bool completed);
 
@@ -127,14 +134,15 @@ const stats_second_t *stats_history_at(const stats_history_t *h, size_t i);
 
 /* ---- output. */
 /* Locust-like table: Type, Name, # reqs, # fails, RPS, min/avg/p50/p90/p95/p99/p99.9/max
- * (ms), one row per entry and an "Aggregated" total row. */
+ * (ms), one row per entry and an "Aggregated" total row; a line on response
+ * bodies cut or left coded when there were any. */
 void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, double duration_s);
 
 /* The run report (docs/report-format.md): {"format": "aiotest-report", "version": 1,
  * "started": ISO8601, "duration_s", "entries": [{method, name, count, failures,
  * fail: {category: n}, protocols: {...}, statuses: {"200": n}, bytes_sent,
  * bytes_received, latency: hist_to_json, min/avg/p50/../max in ms}], "total": {...},
- * "iterations": {...}, "history": [...]}; meta (may be NULL) is merged in at the top
+ * "iterations": {...}, "bodies": {"cut", "undecoded", "dropped_bytes"}, "history": [...]}; meta (may be NULL) is merged in at the top
  * level (command line, scenario, shape...). New reference. */
 json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_history_t *h,
                           double duration_s, int64_t started_wall_us, json_t *meta);

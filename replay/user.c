@@ -80,6 +80,8 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
     env->conn.on_done = on_done;
     env->conn.on_negotiated = on_negotiated;
     env->plan = plan;
+    if (plan->max_body)
+        env->conn.max_body = plan->max_body;
     env->stats = stats;
     env->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
     env->think_scale = 1.0;
@@ -767,6 +769,8 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         store_cookies(f, resp);
         if (follow(f, resp))
             return;
+        if (resp->body_cut || resp->body_undecoded)
+            stats_body(env->stats, resp->body_cut, resp->body_undecoded, resp->body_dropped);
         fail = check_eval(&r->src->check, resp);
         for (size_t i = 0; i < r->n_ext; i++)
             if (ext_apply(r->ext[i], resp, u->vars) != 0 && fail == STATS_OK)

@@ -33,6 +33,10 @@ static void usage(FILE *out)
         "  --fail-rate F        answer this fraction (0-1) of /api/ and /checkout requests\n"
         "                       with 500 (default 0)\n"
         "  --tls CERT KEY       serve HTTPS with this PEM certificate and key\n"
+        "  --compress LIST      compress /api/ and /checkout answers for clients that\n"
+        "                       accept it, with the first coding of LIST (gzip, br,\n"
+        "                       zstd, deflate; comma-separated, in order of preference)\n"
+        "                       the client's Accept-Encoding allows (default off)\n"
         "  --max-conns N        open connections at most (default 20000)\n"
         "  --max-sessions N     logged-in sessions kept, oldest evicted (default 131072)\n"
         "  --quiet              no libmicrohttpd messages on stderr\n"
@@ -93,7 +97,7 @@ static void raise_fd_limit(void)
 }
 
 enum { OPT_PORT = 256, OPT_BIND, OPT_THREADS, OPT_DELAY, OPT_FAIL, OPT_TLS, OPT_MAXCONNS,
-       OPT_MAXSESS, OPT_QUIET, OPT_HELP, OPT_VERSION };
+       OPT_MAXSESS, OPT_QUIET, OPT_COMPRESS, OPT_HELP, OPT_VERSION };
 
 static void parse_args(int argc, char **argv, struct server_config *cfg, char **cert, char **key)
 {
@@ -107,6 +111,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, char **
         {"max-conns", required_argument, NULL, OPT_MAXCONNS},
         {"max-sessions", required_argument, NULL, OPT_MAXSESS},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"compress", required_argument, NULL, OPT_COMPRESS},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -153,6 +158,11 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, char **
             break;
         case OPT_QUIET:
             cfg->quiet = true;
+            break;
+        case OPT_COMPRESS:
+            if (compress_parse(optarg, &cfg->compress) < 0)
+                die_usage("--compress", "codings from gzip,br,zstd,deflate (each once, comma-separated) or off",
+                          optarg);
             break;
         case OPT_HELP:
             usage(stdout);

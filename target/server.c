@@ -58,6 +58,7 @@ struct server {
     const char *names[N_ROUTES + 1];
     size_t counter_of[N_ROUTES]; /* route -> counter index; SIZE_MAX: not counted */
     size_t other;                /* counter of unrouted requests (404, 405) */
+    compress_set_t compress;
 };
 
 /* Per request, from the first call of the access handler to completion. */
@@ -182,7 +183,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     struct web_req req = {conn, method, url, st->body ? st->body : "", st->len, &s->app};
     struct MHD_Response *resp = NULL;
+    bool coded = r->faulty && s->compress.n;
+    if (coded)
+        web_set_coding(compress_pick(&s->compress, web_header(&req, MHD_HTTP_HEADER_ACCEPT_ENCODING)));
     unsigned status = r->fn(&req, &resp);
+    web_set_coding(COMPRESS_NONE);
+    if (coded && resp && MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding") != MHD_YES) {
+        MHD_destroy_response(resp);
+        resp = NULL;
+    }
     return respond(s, conn, counter, status, resp);
 }
 
@@ -294,6 +303,7 @@ struct server *server_start(const struct server_config *cfg, char *err, size_t e
     if (!s)
         goto oom;
     init_counters_names(s);
+    s->compress = cfg->compress;
     s->app.counters = counters_new(s->names, s->other + 1);
     s->app.sessions = sessions_new(cfg->max_sessions);
     s->app.faults = faults_new();

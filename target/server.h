@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compress.h"
+
 struct server_config {
     const char *bind;          /* numeric IPv4 or IPv6 address */
     unsigned port;             /* 0: the kernel picks one (see server_port) */
@@ -19,6 +21,7 @@ struct server_config {
     const char *tls_cert_pem;  /* PEM text, both set for HTTPS, else NULL */
     const char *tls_key_pem;
     bool quiet;                /* no libmicrohttpd messages on stderr */
+    compress_set_t compress;   /* codings of /api/ and /checkout answers (n 0: none) */
 };
 
 struct server;

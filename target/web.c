@@ -1,5 +1,7 @@
 #include "web.h"
 
+#include "compress.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +22,36 @@ struct MHD_Response *web_static(const void *data, size_t len, const char *type)
                      type);
 }
 
+static _Thread_local compress_coding_t coding_now;
+
+void web_set_coding(int coding)
+{
+    coding_now = (compress_coding_t)coding;
+}
+
 struct MHD_Response *web_owned(char *data, size_t len, const char *type)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (!r)
+    compress_coding_t c = len ? coding_now : COMPRESS_NONE;
+    if (c != COMPRESS_NONE) {
+        char *coded;
+        size_t coded_len;
+        int rc = compress_encode(c, data, len, &coded, &coded_len);
         free(data);
+        if (rc != 0)
+            return NULL;
+        data = coded;
+        len = coded_len;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(data);
+        return NULL;
+    }
+    if (c != COMPRESS_NONE &&
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, compress_name(c)) != MHD_YES) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
     return with_type(r, type);
 }
 

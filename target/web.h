@@ -32,8 +32,16 @@ struct MHD_Response *web_json(json_t *v);
 struct MHD_Response *web_error(const char *msg);
 /* Bytes that outlive the response (static data), with this Content-Type. */
 struct MHD_Response *web_static(const void *data, size_t len, const char *type);
-/* Bytes malloc'd by the caller; the response frees them. */
+/* Bytes malloc'd by the caller; the response frees them. Coded with this
+ * thread's web_set_coding (Content-Encoding added) when one is set. web_json
+ * and web_error build through it. */
 struct MHD_Response *web_owned(char *data, size_t len, const char *type);
+
+/* The content coding (compress_coding_t) of the dynamic bodies built on this
+ * thread from now on: server.c sets it before a handler that answers a client
+ * accepting it and clears it (COMPRESS_NONE) after, so handlers need not know.
+ * libmicrohttpd runs a handler on one thread from start to end. */
+void web_set_coding(int coding);
 
 /* Request lookups; the strings belong to MHD and live as long as the request. */
 

@@ -33,7 +33,7 @@ SPKI=$(openssl x509 -in "$CA/ca.pem" -noout -pubkey | openssl pkey -pubin -outfo
 # load NAME PATH [capture options]: one page load through a fresh capture into NAME.mp.
 load() {
     local name=$1 path=$2; shift 2
-    cap_start -o "$T_DIR/$name.mp" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" "$@"
+    cap_start -o "$T_DIR/$name.mp" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" "$@"
     timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$T_DIR/chromium-$name" --proxy-server="$CAP_PROXY" --proxy-bypass-list='*;<-loopback>' \

@@ -47,6 +47,8 @@ static void record_mix(stats_t *s, const fixture_t *f, int n, int seed)
             stats_record(s, f->get, STATS_PROTO_H1, 200, STATS_OK, 500 + (uint64_t)k * 13, 80, 1000);
         if (i % 4 == 0)
             stats_iteration(s, i % 8 == 0);
+        if (k % 9 == 0 || k % 11 == 0)
+            stats_body(s, k % 9 == 0, k % 11 == 0, k % 9 == 0 ? 1000 : 0);
     }
 }
 
@@ -158,6 +160,11 @@ static void test_report_round_trip(void **state)
     json_t *total = json_object_get(r, "total");
     assert_int_equal(json_integer_value(json_object_get(total, "count")), 5000);
     assert_true(json_real_value(json_object_get(total, "rps")) == 500.0);
+    json_t *bodies = json_object_get(r, "bodies");
+    assert_int_equal(json_integer_value(json_object_get(bodies, "cut")), (json_int_t)stats_bodies_cut(s));
+    assert_int_equal(json_integer_value(json_object_get(bodies, "undecoded")), (json_int_t)stats_bodies_undecoded(s));
+    assert_int_equal(json_integer_value(json_object_get(bodies, "dropped_bytes")), 1000 * (json_int_t)stats_bodies_cut(s));
+    assert_true(stats_bodies_cut(s) > 0 && stats_bodies_undecoded(s) > 0);
     /* Through text, as --merge and --baseline read it. */
     char *text = json_dumps(r, 0);
     json_t *parsed = json_loads(text, 0, NULL);
@@ -174,6 +181,8 @@ static void test_report_round_trip(void **state)
     stats_merge(s2, s);
     const stats_entry_t *t2 = stats_total(s2);
     assert_int_equal(t2->count, 10000);
+    assert_int_equal(stats_bodies_cut(s2), 2 * stats_bodies_cut(s));
+    assert_int_equal(stats_body_bytes_dropped(s2), 2 * stats_body_bytes_dropped(s));
     assert_int_equal(hist_percentile(t2->latency, 99), hist_percentile(stats_total(s)->latency, 99));
     free(text);
     json_decref(meta);
@@ -299,6 +308,9 @@ static void test_summary(void **state)
     assert_non_null(strstr(buf, "200(100.00%)"));
     assert_non_null(strstr(buf, "Failures"));
     assert_non_null(strstr(buf, "connect"));
+    char want[160];
+    snprintf(want, sizeof want, "Response bodies: %llu cut at --max-body", (unsigned long long)stats_bodies_cut(s));
+    assert_non_null(strstr(buf, want));
     char *agg = strstr(buf, "Aggregated");
     assert_non_null(strstr(agg, "1000"));
     assert_non_null(strstr(agg, "100.0"));  /* req/s */

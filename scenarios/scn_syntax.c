@@ -107,6 +107,102 @@ int syn_template(const char *text, size_t len, char *why, size_t whylen)
     return 0;
 }
 
+static bool is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool syn_token(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool bad_in_value(unsigned char c)
+{
+    return c == '\r' || c == '\n' || c == '\0';
+}
+
+static bool bad_in_target(unsigned char c)
+{
+    return c <= ' ' || c == 0x7f;
+}
+
+bool syn_field_value(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (bad_in_value((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool syn_target(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (bad_in_target((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Offset of the first literal byte (outside {{ }}) that ok() refuses, or len.
+ * The template is well-formed (syn_template), so every {{ has its }}. */
+static size_t first_bad_literal(const char *text, size_t len, bool (*ok)(unsigned char))
+{
+    size_t i = 0;
+    while (i < len) {
+        if (i + 1 < len && text[i] == '{' && text[i + 1] == '{' &&
+            !(i + 2 < len && text[i + 2] == '{')) {
+            const char *close = memmem(text + i + 2, len - i - 2, "}}", 2);
+            if (close) {
+                i = (size_t)(close - text) + 2;
+                continue;
+            }
+        }
+        if (!ok((unsigned char)text[i]))
+            return i;
+        i++;
+    }
+    return len;
+}
+
+static bool ok_name(unsigned char c) { return is_tchar(c) || c == '{' || c == '}'; }
+static bool ok_target(unsigned char c) { return !bad_in_target(c); }
+
+int syn_header_name_tpl(const char *text, size_t len, char *why, size_t whylen)
+{
+    size_t at = first_bad_literal(text, len, ok_name);
+    if (len == 0)
+        return snprintf(why, whylen, "empty header name: expected a token"), -1;
+    if (at < len)
+        return snprintf(why, whylen, "byte 0x%02x at %zu in the header name: expected a token "
+                        "(letters, digits, !#$%%&'*+-.^_`|~)", (unsigned char)text[at], at), -1;
+    return 0;
+}
+
+int syn_header_value_tpl(const char *text, size_t len, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < len; i++)
+        if (bad_in_value((unsigned char)text[i]))
+            return snprintf(why, whylen, "%s at byte %zu of the header value: CR, LF and NUL are not "
+                            "allowed (they would start another header)",
+                            text[i] == '\r' ? "CR" : text[i] == '\n' ? "LF" : "NUL", i), -1;
+    return 0;
+}
+
+int syn_target_tpl(const char *text, size_t len, char *why, size_t whylen)
+{
+    size_t at = first_bad_literal(text, len, ok_target);
+    if (at < len)
+        return snprintf(why, whylen, "byte 0x%02x at %zu: a URL holds no control bytes or spaces "
+                        "(percent-encode them)", (unsigned char)text[at], at), -1;
+    return 0;
+}
+
 int syn_json_path(const char *expr, char *why, size_t whylen)
 {
     if (!expr[0])

@@ -29,6 +29,13 @@ typedef struct plan_origin {
     scn_proto_t proto;
 } plan_origin_t;
 
+/* One request header as templates, kept as a pair so HTTP/2 gets pairs and
+ * every expanded value is checked on its own. */
+typedef struct plan_header {
+    tpl_t *name;
+    tpl_t *value;
+} plan_header_t;
+
 typedef struct plan_req {
     const scn_request_t *src;
     uint32_t entry;                 /* stats entry */
@@ -37,7 +44,8 @@ typedef struct plan_req {
     bool needs_body;                /* buffer the response body */
     int origin;                     /* origin index; -1: the URL template names it */
     tpl_t *url;                     /* path template (origin >= 0) or whole URL (origin < 0) */
-    tpl_t *headers;                 /* "Name: value\r\n" lines; NULL when none */
+    plan_header_t *hdrs;            /* in order, without Host/length/hop-by-hop ones */
+    size_t n_hdrs;
     tpl_t *body;                    /* NULL when none */
     /* Whole HTTP/1.1 request when method, URL, headers and body are literal.
      * h1_head_len: bytes before the blank line (where a Cookie header goes). */

@@ -405,11 +405,10 @@ static int64_t rand_range(uint64_t *rng, int64_t lo, int64_t hi)
     return (int64_t)((uint64_t)lo + r % span);
 }
 
-static size_t render_uuid(uint64_t *rng, char *out)
+static size_t render_uuid(uint64_t a, uint64_t c, char *out)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t b[16];
-    uint64_t a = tpl_rand(rng), c = tpl_rand(rng);
     for (int i = 0; i < 8; i++) {
         b[i] = (uint8_t)(a >> (i * 8));
         b[8 + i] = (uint8_t)(c >> (i * 8));
@@ -449,6 +448,37 @@ static size_t render_i64(int64_t v, char *out)
     return 1 + render_u64(0 - (uint64_t)v, out + 1);
 }
 
+/* The draw of generator p for this request: from the memo when it was drawn
+ * already, else drawn (count values from the rng) and remembered. */
+static void draw(const part_t *p, const tpl_ctx_t *ctx, int count, uint64_t out[2])
+{
+    tpl_memo_t *m = ctx->memo;
+    int64_t lo = p->kind == PART_RANDOM_INT ? p->u.range.lo : 0;
+    int64_t hi = p->kind == PART_RANDOM_INT ? p->u.range.hi : 0;
+    if (m)
+        for (uint8_t i = 0; i < m->n && i < TPL_MEMO_MAX; i++)
+            if (m->v[i].kind == (uint8_t)p->kind && m->v[i].lo == lo && m->v[i].hi == hi) {
+                out[0] = m->v[i].a;
+                out[1] = m->v[i].b;
+                return;
+            }
+    if (p->kind == PART_RANDOM_INT)
+        out[0] = (uint64_t)rand_range(ctx->rng, lo, hi), out[1] = 0;
+    else if (p->kind == PART_NOW_MS)
+        out[0] = (uint64_t)(clk_wall_us() / 1000), out[1] = 0;
+    else
+        for (int i = 0; i < 2; i++)
+            out[i] = i < count ? tpl_rand(ctx->rng) : 0;
+    if (m && m->n < TPL_MEMO_MAX) {
+        m->v[m->n].kind = (uint8_t)p->kind;
+        m->v[m->n].lo = lo;
+        m->v[m->n].hi = hi;
+        m->v[m->n].a = out[0];
+        m->v[m->n].b = out[1];
+        m->n++;
+    }
+}
+
 /* The bytes of one part: a slice of the template, of a variable, or of scratch. */
 static const char *render_part(const tpl_t *t, const part_t *p, const tpl_ctx_t *ctx,
                                char scratch[GEN_MAX], size_t *len)
@@ -459,15 +489,19 @@ static const char *render_part(const tpl_t *t, const part_t *p, const tpl_ctx_t 
         return t->text + p->u.lit.off;
     case PART_VAR:
         return tpl_vars_get(ctx->vars, p->u.var, len);
-    case PART_UUID:
-        *len = render_uuid(ctx->rng, scratch);
+    case PART_UUID: {
+        uint64_t d[2];
+        draw(p, ctx, 2, d);
+        *len = render_uuid(d[0], d[1], scratch);
         return scratch;
+    }
     case PART_NOW_MS:
-        *len = render_i64(clk_wall_us() / 1000, scratch);
+    case PART_RANDOM_INT: {
+        uint64_t d[2];
+        draw(p, ctx, 1, d);
+        *len = render_i64((int64_t)d[0], scratch);
         return scratch;
-    case PART_RANDOM_INT:
-        *len = render_i64(rand_range(ctx->rng, p->u.range.lo, p->u.range.hi), scratch);
-        return scratch;
+    }
     case PART_USER_ID:
         *len = render_u64(ctx->user_id, scratch);
         return scratch;
@@ -488,6 +522,39 @@ long tpl_expand(const tpl_t *t, const tpl_ctx_t *ctx, struct evbuffer *out)
         total += len;
     }
     return (long)total;
+}
+
+int tpl_buf_add(tpl_buf_t *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int tpl_expand_into(const tpl_t *t, const tpl_ctx_t *ctx, tpl_buf_t *b)
+{
+    char scratch[GEN_MAX];
+    if (tpl_buf_add(b, "", 0) != 0) /* a NUL even when the expansion is empty */
+        return -1;
+    for (size_t i = 0; i < t->n_parts; i++) {
+        size_t len = 0;
+        const char *s = render_part(t, &t->parts[i], ctx, scratch, &len);
+        if (len && tpl_buf_add(b, s, len) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 size_t tpl_expand_buf(const tpl_t *t, const tpl_ctx_t *ctx, char *buf, size_t cap)

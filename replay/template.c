@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "clock.h"
+#include "scn_syntax.h"
 
 /* ---- symbol table ---- */
 
@@ -151,7 +152,7 @@ typedef enum part_kind {
     PART_LIT,
     PART_VAR,
     PART_UUID,
-    PART_NOW_MS,
+    PART_NOW,        /* now_ms, now_s, now_s.N, with an offset */
     PART_RANDOM_INT,
     PART_USER_ID,
 } part_kind_t;
@@ -162,6 +163,7 @@ typedef struct part {
         struct { size_t off, len; } lit;   /* slice of tpl.text */
         size_t var;
         struct { int64_t lo, hi; } range;
+        syn_now_t now;
     } u;
 } part_t;
 
@@ -252,16 +254,22 @@ static int compile_expr(tpl_symtab_t *st, const char *s, size_t len, size_t at, 
         p->kind = PART_RANDOM_INT;
         return 0;
     }
+    char why[120];
+    int tr = syn_now(w, wl, n < 4 ? n : 4, &p->u.now, why, sizeof why);
+    if (tr < 0) {
+        snprintf(err, errlen, "%s (at byte %zu)", why, at);
+        return -1;
+    }
+    if (tr > 0) {
+        p->kind = PART_NOW;
+        return 0;
+    }
     if (n > 1) {
         snprintf(err, errlen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at);
         return -1;
     }
     if (word_is(w[0], wl[0], "uuid")) {
         p->kind = PART_UUID;
-        return 0;
-    }
-    if (word_is(w[0], wl[0], "now_ms")) {
-        p->kind = PART_NOW_MS;
         return 0;
     }
     if (word_is(w[0], wl[0], "user_id")) {
@@ -448,6 +456,34 @@ static size_t render_i64(int64_t v, char *out)
     return 1 + render_u64(0 - (uint64_t)v, out + 1);
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* A time generator's text for the wall clock now_us (µs since the epoch). */
+static size_t render_now(const syn_now_t *t, int64_t now_us, char *out)
+{
+    int64_t us = now_us + t->off_us;
+    if (t->ms)
+        return render_i64(floor_div(us, 1000), out);
+    int64_t s = floor_div(us, 1000000);
+    size_t n = render_i64(s, out);
+    if (t->frac) {
+        char digits[10];
+        int64_t f = us - s * 1000000; /* 0..999999 */
+        for (int i = 5; i >= 0; i--, f /= 10)
+            digits[i] = (char)('0' + f % 10);
+        for (int i = 6; i < 9; i++)
+            digits[i] = '0'; /* the clock has µs: further digits are 0 */
+        out[n++] = '.';
+        memcpy(out + n, digits, t->frac);
+        n += t->frac;
+    }
+    return n;
+}
+
 /* The draw of generator p for this request: from the memo when it was drawn
  * already, else drawn (count values from the rng) and remembered. */
 static void draw(const part_t *p, const tpl_ctx_t *ctx, int count, uint64_t out[2])
@@ -464,8 +500,8 @@ static void draw(const part_t *p, const tpl_ctx_t *ctx, int count, uint64_t out[
             }
     if (p->kind == PART_RANDOM_INT)
         out[0] = (uint64_t)rand_range(ctx->rng, lo, hi), out[1] = 0;
-    else if (p->kind == PART_NOW_MS)
-        out[0] = (uint64_t)(clk_wall_us() / 1000), out[1] = 0;
+    else if (p->kind == PART_NOW) /* one clock reading for every time of the request */
+        out[0] = (uint64_t)clk_wall_us(), out[1] = 0;
     else
         for (int i = 0; i < 2; i++)
             out[i] = i < count ? tpl_rand(ctx->rng) : 0;
@@ -495,7 +531,12 @@ static const char *render_part(const tpl_t *t, const part_t *p, const tpl_ctx_t 
         *len = render_uuid(d[0], d[1], scratch);
         return scratch;
     }
-    case PART_NOW_MS:
+    case PART_NOW: {
+        uint64_t d[2];
+        draw(p, ctx, 1, d);
+        *len = render_now(&p->u.now, (int64_t)d[0], scratch);
+        return scratch;
+    }
     case PART_RANDOM_INT: {
         uint64_t d[2];
         draw(p, ctx, 1, d);

@@ -3,7 +3,9 @@
  * no parsing on the hot path.
  *   {{name}}            a per-user variable (empty when unset)
  *   {{uuid}}            a random UUID v4
- *   {{now_ms}}          wall clock ms since the epoch
+ *   {{now_ms}}          wall clock ms since the epoch; {{now_ms +5000}}: 5 s ahead
+ *   {{now_s}}           wall clock s since the epoch; {{now_s -3600}}: an hour ago
+ *   {{now_s.3}}         seconds with 3 fraction digits (1..9); offsets as now_s
  *   {{random_int A B}}  uniform integer in [A, B]
  *   {{user_id}}         the user's global number (0-based, stable across --segment)
  * Variable names are letters, digits, '_', '-', '.'; blanks inside {{ }} are

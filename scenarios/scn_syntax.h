@@ -33,6 +33,22 @@ int syn_header_name_tpl(const char *text, size_t len, char *why, size_t whylen);
 int syn_header_value_tpl(const char *text, size_t len, char *why, size_t whylen);
 int syn_target_tpl(const char *text, size_t len, char *why, size_t whylen);
 
+/* A time generator: "now_ms", "now_s", or "now_s.N" (seconds with N = 1..9
+ * fraction digits), then optionally one offset word with a sign, in the
+ * generator's unit: "now_s -3600", "now_s.3 +1.5", "now_ms +5000" (now_ms takes
+ * whole milliseconds). */
+typedef struct syn_now {
+    bool ms;            /* now_ms: milliseconds; else seconds */
+    unsigned frac;      /* now_s.N: N fraction digits; 0 otherwise */
+    long long off_us;   /* the offset in microseconds */
+} syn_now_t;
+
+/* Reads the n words w[]/wl[] of one {{ }}: 1 when they are a well-formed time
+ * generator (*out set), 0 when w[0] does not name one, -1 with why when it
+ * does but the rest is malformed. */
+int syn_now(const char *const *w, const size_t *wl, size_t n, syn_now_t *out, char *why,
+            size_t whylen);
+
 /* "$" then ".key", "[N]", "[\"key\"]" or "['key']" steps; "$" may be left out. */
 int syn_json_path(const char *expr, char *why, size_t whylen);
 

@@ -8,6 +8,7 @@
 
 #include "draft.h"
 #include "normalise.h"
+#include "timeval.h"
 
 void params_row_fini(params_row_t *row)
 {
@@ -203,7 +204,7 @@ static void strs_fini(strs_t *s)
     memset(s, 0, sizeof *s);
 }
 
-/* UUIDs and 13-digit numbers standing alone in buf. */
+/* UUIDs and timestamps (timeval_match) standing alone in buf. */
 static int scan(const char *buf, size_t len, strs_t *uuids, strs_t *stamps)
 {
     for (size_t i = 0; buf && i < len; i++) {
@@ -215,10 +216,8 @@ static int scan(const char *buf, size_t len, strs_t *uuids, strs_t *stamps)
             i += 35;
             continue;
         }
-        size_t d = 0;
-        while (i + d < len && isdigit((unsigned char)buf[i + d]))
-            d++;
-        if (d == 13 && (i + d == len || !isalnum((unsigned char)buf[i + d])) && strs_add(stamps, buf + i, 13) < 0)
+        size_t d = timeval_match(buf + i, len - i);
+        if (d && (i + d == len || !isalnum((unsigned char)buf[i + d])) && strs_add(stamps, buf + i, d) < 0)
             return -1;
     }
     return 0;
@@ -266,11 +265,13 @@ int params_generators(const rec_exchange_t *const *xs, scn_request_t *reqs, size
             rc = r < 0 ? -1 : 0;
             n_uuid += r > 0;
         }
+        int64_t ref = timeval_reference((const char *const *)stamps.v, stamps.n, xs[i]->t_start_us);
         for (size_t k = 0; rc == 0 && k < stamps.n; k++) {
-            long long ms = atoll(stamps.v[k]), at = xs[i]->t_start_us / 1000;
-            if (llabs(ms - at) > 24LL * 3600 * 1000 || in_responses(xs, n, stamps.v[k]))
+            char tpl[48];
+            if (!timeval_template(stamps.v[k], strlen(stamps.v[k]), ref, tpl, sizeof tpl) ||
+                in_responses(xs, n, stamps.v[k]))
                 continue;
-            long r = draft_replace(&reqs[i], stamps.v[k], "{{now_ms}}");
+            long r = draft_replace(&reqs[i], stamps.v[k], tpl);
             rc = r < 0 ? -1 : 0;
             n_now += r > 0;
         }
@@ -283,6 +284,6 @@ int params_generators(const rec_exchange_t *const *xs, scn_request_t *reqs, size
     if (report && n_uuid)
         fprintf(report, "aiotest-convert: %s: %zu client-made UUID(s) -> {{uuid}}\n", who, n_uuid);
     if (report && n_now)
-        fprintf(report, "aiotest-convert: %s: %zu timestamp(s) near the request time -> {{now_ms}}\n", who, n_now);
+        fprintf(report, "aiotest-convert: %s: %zu timestamp(s) near the request time -> {{now_ms}}/{{now_s}} (offsets kept)\n", who, n_now);
     return 0;
 }

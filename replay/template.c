@@ -493,7 +493,7 @@ static void draw(const part_t *p, const tpl_ctx_t *ctx, int count, uint64_t out[
     int64_t hi = p->kind == PART_RANDOM_INT ? p->u.range.hi : 0;
     if (m)
         for (uint8_t i = 0; i < m->n && i < TPL_MEMO_MAX; i++)
-            if (m->v[i].kind == (uint8_t)p->kind && m->v[i].lo == lo && m->v[i].hi == hi) {
+            if (m->kind[i] == (uint8_t)p->kind && m->v[i].lo == lo && m->v[i].hi == hi) {
                 out[0] = m->v[i].a;
                 out[1] = m->v[i].b;
                 return;
@@ -506,7 +506,7 @@ static void draw(const part_t *p, const tpl_ctx_t *ctx, int count, uint64_t out[
         for (int i = 0; i < 2; i++)
             out[i] = i < count ? tpl_rand(ctx->rng) : 0;
     if (m && m->n < TPL_MEMO_MAX) {
-        m->v[m->n].kind = (uint8_t)p->kind;
+        m->kind[m->n] = (uint8_t)p->kind;
         m->v[m->n].lo = lo;
         m->v[m->n].hi = hi;
         m->v[m->n].a = out[0];
@@ -568,7 +568,7 @@ long tpl_expand(const tpl_t *t, const tpl_ctx_t *ctx, struct evbuffer *out)
 int tpl_buf_add(tpl_buf_t *b, const void *data, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
+        size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
         char *p = realloc(b->p, cap);

@@ -62,13 +62,13 @@ const char *tpl_literal(const tpl_t *t, size_t *len);
 /* Generators drawn for one request, so that the same generator written in
  * several places (URL, headers, body) gives the same value, and expanding a
  * template twice (a retry) sends the same bytes. Clear it per request. */
-#define TPL_MEMO_MAX 16
+#define TPL_MEMO_MAX 8
 typedef struct tpl_memo {
     struct {
-        uint8_t kind;
-        int64_t lo, hi;
-        uint64_t a, b;   /* the draw: a value, or the two halves of a UUID */
+        int64_t lo, hi;  /* random_int's range (0, 0 for the others) */
+        uint64_t a, b;   /* the draw: a value, the clock, or the two halves of a UUID */
     } v[TPL_MEMO_MAX];
+    uint8_t kind[TPL_MEMO_MAX];
     uint8_t n;           /* past TPL_MEMO_MAX distinct generators, each use draws anew */
 } tpl_memo_t;
 

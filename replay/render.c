@@ -42,8 +42,13 @@ static const char *bad_byte_name(const char *s, size_t len, bool value)
     return "a bad byte";
 }
 
-int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out)
+int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out,
+               const char **url, size_t *len)
 {
+    /* A literal URL was checked at load (scn_validate): no copy, no scan. */
+    *url = tpl_literal(req->url, len);
+    if (*url)
+        return 0;
     out->len = 0;
     if (tpl_expand_into(req->url, ctx, out) != 0)
         return -STATS_FAIL_PROTOCOL;
@@ -52,6 +57,8 @@ int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_bu
                  bad_byte_name(out->p, out->len, false));
         return -STATS_FAIL_EXTRACT;
     }
+    *url = out->p;
+    *len = out->len;
     return 0;
 }
 
@@ -97,7 +104,8 @@ static int reserve(render_t *rd, size_t n_hdrs)
     return 0;
 }
 
-/* Points rd->hdrs at the expanded headers and checks what templates made. */
+/* Points rd->hdrs at the expanded headers and checks what templates made
+ * (literal text was checked when the scenario was loaded: scn_validate). */
 static int resolve_headers(render_t *rd, const plan_req_t *r)
 {
     for (size_t i = 0; i < r->n_hdrs; i++) {
@@ -106,12 +114,12 @@ static int resolve_headers(render_t *rd, const plan_req_t *r)
         h->name_len = rd->slots[2 * i].len;
         h->value = slot_ptr(rd, &rd->slots[2 * i + 1]);
         h->value_len = rd->slots[2 * i + 1].len;
-        if (!syn_token(h->name, h->name_len)) {
+        if (!rd->slots[2 * i].lit && !syn_token(h->name, h->name_len)) {
             snprintf(rd->why, sizeof rd->why, "header name '%.*s' is not a token after expansion",
                      (int)(h->name_len > 40 ? 40 : h->name_len), h->name);
             return -STATS_FAIL_EXTRACT;
         }
-        if (!syn_field_value(h->value, h->value_len)) {
+        if (!rd->slots[2 * i + 1].lit && !syn_field_value(h->value, h->value_len)) {
             snprintf(rd->why, sizeof rd->why,
                      "header '%.*s': the value holds %s after expansion (CR, LF and NUL would "
                      "start another header)",

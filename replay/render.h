@@ -38,12 +38,14 @@ typedef struct render {
 
 void render_fini(render_t *rd);
 
-/* Expands req's URL template (the path, or the whole URL when the origin is a
- * template) into out, replacing its content, and checks it as a request
- * target. ctx->memo should be cleared by the caller when a new request starts
- * and kept for render_request. Returns 0, -STATS_FAIL_EXTRACT (bad bytes; why
- * in rd) or -STATS_FAIL_PROTOCOL (out of memory). */
-int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out);
+/* req's URL (the path, or the whole URL when the origin is a template),
+ * NUL-terminated, into *url and *len: the literal itself, or its expansion into
+ * out (replacing out's content), checked as a request target. ctx->memo should
+ * be cleared by the caller when a new request starts and kept for
+ * render_request. Returns 0, -STATS_FAIL_EXTRACT (bad bytes; why in rd) or
+ * -STATS_FAIL_PROTOCOL (out of memory). */
+int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out,
+               const char **url, size_t *len);
 
 /* What a request is sent with besides its plan: set by the engine per hop. */
 typedef struct render_in {

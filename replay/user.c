@@ -35,7 +35,7 @@ typedef struct flight {
     const plan_req_t *req;        /* NULL when not in flight */
     const plan_origin_t *origin;  /* its origin (a redirect may change it) */
     tpl_buf_t url;                /* the URL template expanded once for this request */
-    const char *path;             /* its origin-form path (in url), NUL-terminated */
+    const char *path;             /* its origin-form path (in url, or the literal), NUL-terminated */
     size_t path_len;
     tpl_memo_t memo;              /* generators drawn for this request */
     char *redirect_path;          /* path of a redirect hop, NULL otherwise */
@@ -465,7 +465,9 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->x.start_us = start_us;
     tpl_memo_clear(&f->memo);
     tpl_ctx_t ctx = ctx_of(f);
-    int rc = render_url(&env->rd, r, &ctx, &f->url);
+    const char *url;
+    size_t url_len;
+    int rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
     if (rc != 0) {
         if (rc == -STATS_FAIL_EXTRACT)
             warn_refused(f, render_why(&env->rd));
@@ -474,9 +476,9 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     }
     if (r->origin >= 0) {
         f->origin = &env->plan->origins[r->origin];
-        f->path = f->url.p;
+        f->path = url;
     } else {
-        f->origin = origin_of_url(env, f->url.p, &f->path);
+        f->origin = origin_of_url(env, url, &f->path);
         if (!f->origin) {
             defer(f, STATS_FAIL_PROTOCOL); /* counted like any failed request */
             return;

@@ -89,11 +89,13 @@ static int render(fx_t *f, const cookie_jar_t *jar, req_view_t *rv)
 {
     const plan_req_t *r = req_of(f);
     tpl_memo_clear(&f->memo);
-    int rc = render_url(&f->rd, r, &f->ctx, &f->url);
+    const char *url;
+    size_t len;
+    int rc = render_url(&f->rd, r, &f->ctx, &f->url, &url, &len);
     if (rc != 0)
         return rc;
     render_in_t in = {.req = r, .method = r->src->method, .origin = &f->plan->origins[0],
-                      .path = f->url.p, .path_len = f->url.len, .jar = jar, .now_s = 1000};
+                      .path = url, .path_len = len, .jar = jar, .now_s = 1000};
     return render_request(&f->rd, &in, &f->ctx, rv);
 }
 

@@ -42,6 +42,16 @@ static const char *bad_byte_name(const char *s, size_t len, bool value)
     return "a bad byte";
 }
 
+bool render_draws(const plan_req_t *r)
+{
+    if (tpl_draws(r->url) || (r->body && tpl_draws(r->body)))
+        return true;
+    for (size_t i = 0; i < r->n_hdrs; i++)
+        if (tpl_draws(r->hdrs[i].name) || tpl_draws(r->hdrs[i].value))
+            return true;
+    return false;
+}
+
 int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out,
                const char **url, size_t *len)
 {

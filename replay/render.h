@@ -47,6 +47,10 @@ void render_fini(render_t *rd);
 int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out,
                const char **url, size_t *len);
 
+/* True when rendering r draws generators (it then needs a tpl_memo_t in
+ * ctx for its values to be the same in every place). */
+bool render_draws(const plan_req_t *r);
+
 /* What a request is sent with besides its plan: set by the engine per hop. */
 typedef struct render_in {
     const plan_req_t *req;

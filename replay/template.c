@@ -170,6 +170,7 @@ typedef struct part {
 struct tpl {
     char *text;      /* copy of the source; literal parts point into it */
     size_t len;
+    bool draws;      /* a part draws from the rng or the clock */
     part_t *parts;
     size_t n_parts;
 };
@@ -348,6 +349,7 @@ tpl_t *tpl_compile(tpl_symtab_t *st, const char *text, size_t len, char *err, si
             goto fail;
         if (push_part(t, &cap, &p) < 0)
             goto oom;
+        t->draws |= p.kind == PART_UUID || p.kind == PART_RANDOM_INT || p.kind == PART_NOW;
         i = (size_t)(close - text) + 2;
         lit_start = i;
     }
@@ -376,6 +378,11 @@ void tpl_free(tpl_t *t)
 bool tpl_is_literal(const tpl_t *t)
 {
     return t->n_parts == 0 || (t->n_parts == 1 && t->parts[0].kind == PART_LIT);
+}
+
+bool tpl_draws(const tpl_t *t)
+{
+    return t->draws;
 }
 
 const char *tpl_literal(const tpl_t *t, size_t *len)

@@ -56,6 +56,9 @@ tpl_t *tpl_compile(tpl_symtab_t *st, const char *text, size_t len, char *err, si
 void tpl_free(tpl_t *t);
 /* True when the template has no {{ }} part (expansion is a plain copy). */
 bool tpl_is_literal(const tpl_t *t);
+/* True when expanding t draws from the rng or the clock (uuid, random_int,
+ * the time generators): only such requests need a tpl_memo_t. */
+bool tpl_draws(const tpl_t *t);
 /* The literal text when tpl_is_literal, else NULL. */
 const char *tpl_literal(const tpl_t *t, size_t *len);
 

@@ -37,7 +37,8 @@ typedef struct flight {
     tpl_buf_t url;                /* the URL template expanded once for this request */
     const char *path;             /* its origin-form path (in url, or the literal), NUL-terminated */
     size_t path_len;
-    tpl_memo_t memo;              /* generators drawn for this request */
+    tpl_memo_t *memo;             /* generators drawn for this request; allocated
+                                   * by the first request that draws any */
     char *redirect_path;          /* path of a redirect hop, NULL otherwise */
     const char *method;           /* a redirect may turn POST into GET */
     uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
@@ -107,9 +108,10 @@ bool user_done(const user_t *u) { return u->phase == PH_DONE; }
 size_t user_memory(const user_t *u)
 {
     size_t n = sizeof *u + u->n_conns * (sizeof(user_conn_t) + 512) +
-               u->group_cap * sizeof(flight_t) + u->one.url.cap;
+               u->group_cap * sizeof(flight_t) + u->one.url.cap +
+               (u->one.memo ? sizeof(tpl_memo_t) : 0);
     for (uint32_t i = 0; i < u->group_cap; i++)
-        n += u->group[i].url.cap;
+        n += u->group[i].url.cap + (u->group[i].memo ? sizeof(tpl_memo_t) : 0);
     n += tpl_vars_size(u->vars);
     if (u->jar)
         n += cookie_jar_size(u->jar);
@@ -161,9 +163,11 @@ void user_free(user_t *u)
     free(u->conns);
     free(u->one.redirect_path);
     free(u->one.url.p);
+    free(u->one.memo);
     for (uint32_t i = 0; i < u->group_cap; i++) {
         free(u->group[i].redirect_path);
         free(u->group[i].url.p);
+        free(u->group[i].memo);
     }
     free(u->group);
     cookie_jar_free(u->jar);
@@ -333,7 +337,7 @@ static void on_negotiated(conn_t *c, void *owner)
 static tpl_ctx_t ctx_of(flight_t *f)
 {
     user_t *u = f->u;
-    return (tpl_ctx_t){.vars = u->vars, .user_id = u->id, .rng = &u->env->rng, .memo = &f->memo};
+    return (tpl_ctx_t){.vars = u->vars, .user_id = u->id, .rng = &u->env->rng, .memo = f->memo};
 }
 
 /* Origin of an expanded absolute URL: the plan's, or one this thread added. */
@@ -463,7 +467,11 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->x.proto = STATS_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
-    tpl_memo_clear(&f->memo);
+    /* Out of memory for the memo: each use of a generator draws anew. */
+    if (!f->memo && render_draws(r))
+        f->memo = malloc(sizeof *f->memo);
+    if (f->memo)
+        tpl_memo_clear(f->memo);
     tpl_ctx_t ctx = ctx_of(f);
     const char *url;
     size_t url_len;

@@ -171,6 +171,7 @@ static void test_new_request_new_values(void **state)
 {
     (void)state;
     fx_t *f = fx_new("/u/{{uuid}}", "X-A", "b", NULL);
+    assert_true(render_draws(req_of(f)));
     f->rng = 99;
     req_view_t rv;
     assert_int_equal(render(f, NULL, &rv), 0);
@@ -259,6 +260,7 @@ static void test_prebuilt_kept_with_cookies(void **state)
 {
     (void)state;
     fx_t *f = fx_new("/shop/cart?x=1", "Accept", "*/*", "{}");
+    assert_false(render_draws(req_of(f)));
     req_view_t rv;
     assert_int_equal(render(f, NULL, &rv), 0);
     assert_non_null(rv.h1_bytes);

@@ -153,9 +153,13 @@ static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field
             return fail(c, MP_ERR_INVALID, f, "expected an object {name, value}");
         if (req_str(c, h, "name", fn, &name) || opt_str(c, h, "value", fv, &value))
             return MP_ERR_INVALID;
-        /* HTTP/2 exports list pseudo-headers (":authority"): kept for later stages. */
+        /* Request headers go on the wire again: one that would not stay one
+         * header line is skipped (HTTP/2 exports' pseudo-headers such as
+         * ":authority" stay for later stages). Response headers are only read
+         * (exporters join several Set-Cookie values with LF). */
         const char *tok = name[0] == ':' ? name + 1 : name;
-        if (!syn_token(tok, strlen(tok)) || (value && !syn_field_value(value, strlen(value)))) {
+        if (strncmp(field, "request.", 8) == 0 &&
+            (!syn_token(tok, strlen(tok)) || (value && !syn_field_value(value, strlen(value))))) {
             if ((*c->n_bad_headers)++ == 0)
                 snprintf(c->first_bad_header, 160, "entry %ld %s '%.60s'", c->entry, f, name);
             continue;
@@ -456,7 +460,7 @@ int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
     }
     json_decref(root);
     if (rc == 0 && n_bad)
-        fprintf(stderr, "aiotest-convert: warning: %s: %zu header(s) skipped: name not a token or "
-                "CR/LF in the value (first: %s)\n", path, n_bad, first_bad);
+        fprintf(stderr, "aiotest-convert: warning: %s: %zu request header(s) skipped: name not a "
+                "token or CR/LF in the value (first: %s)\n", path, n_bad, first_bad);
     return rc;
 }

@@ -96,7 +96,7 @@ JSON
 timeout 60 "$T_CONVERT" "$T_DIR/in.har" -o "$T_DIR/har.mp" 2>"$T_DIR/convert.err"
 t_eq "har: converted" 0 "$?"
 t_check "har: warning counts the skipped headers ($(grep -i skipped "$T_DIR/convert.err"))" \
-    grep -qE "2 header\(s\) skipped.*X-Bad" "$T_DIR/convert.err"
+    grep -qE "2 request header\(s\) skipped.*X-Bad" "$T_DIR/convert.err"
 timeout 60 "$T_CONVERT" --dump "$T_DIR/har.mp" >"$T_DIR/har.view.json" 2>/dev/null
 t_check "har: the good header kept" grep -q "X-Good" "$T_DIR/har.view.json"
 t_eq "har: no injected header in the scenario" 0 "$(grep -c "X-Injected" "$T_DIR/har.view.json" || true)"

@@ -11,12 +11,17 @@
 #include <jansson.h>
 
 #include "jmend.h"
+#include "scn_syntax.h"
 
 /* Where we are, for messages: "<file>: entry <i>: <field>: ...". */
 typedef struct har_ctx {
     const char *file;
     long entry;
     mp_error_t *err;
+    /* Headers skipped because they would not go on the wire intact (a name
+     * that is not a token, CR/LF in a value): counted, first one named. */
+    size_t *n_bad_headers;
+    char *first_bad_header;   /* 160 bytes */
 } har_ctx_t;
 
 static int fail(const har_ctx_t *c, int code, const char *field, const char *fmt, ...)
@@ -166,6 +171,17 @@ static int read_headers(const har_ctx_t *c, const json_t *msg, const char *field
             return fail(c, MP_ERR_INVALID, f, "expected an object {name, value}");
         if (req_str(c, h, "name", fn, &name) || opt_str(c, h, "value", fv, &value))
             return MP_ERR_INVALID;
+        /* Request headers go on the wire again: one that would not stay one
+         * header line is skipped (HTTP/2 exports' pseudo-headers such as
+         * ":authority" stay for later stages). Response headers are only read
+         * (exporters join several Set-Cookie values with LF). */
+        const char *tok = name[0] == ':' ? name + 1 : name;
+        if (strncmp(field, "request.", 8) == 0 &&
+            (!syn_token(tok, strlen(tok)) || (value && !syn_field_value(value, strlen(value))))) {
+            if ((*c->n_bad_headers)++ == 0)
+                snprintf(c->first_bad_header, 160, "entry %ld %s '%.60s'", c->entry, f, name);
+            continue;
+        }
         if (rec_headers_add(hs, name, value ? value : "") < 0)
             return fail(c, MP_ERR_IO, f, "out of memory");
     }
@@ -490,7 +506,10 @@ out_fp:
 
 int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
 {
-    har_ctx_t c = {.file = path, .entry = -1, .err = err};
+    size_t n_bad = 0;
+    char first_bad[160] = "";
+    har_ctx_t c = {.file = path, .entry = -1, .err = err, .n_bad_headers = &n_bad,
+                   .first_bad_header = first_bad};
     int rc;
     json_t *root = load_json(&c, xs, &rc);
     if (!root)
@@ -533,5 +552,8 @@ int har_load(const char *path, size_t file_no, xset_t *xs, mp_error_t *err)
         }
     }
     json_decref(root);
+    if (rc == 0 && n_bad)
+        fprintf(stderr, "aiotest-convert: warning: %s: %zu request header(s) skipped: name not a "
+                "token or CR/LF in the value (first: %s)\n", path, n_bad, first_bad);
     return rc;
 }

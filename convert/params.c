@@ -9,6 +9,7 @@
 #include "draft.h"
 #include "normalise.h"
 #include "strtab.h"
+#include "timeval.h"
 
 void params_row_fini(params_row_t *row)
 {
@@ -258,7 +259,7 @@ typedef struct gscan {
     int rc;
 } gscan_t;
 
-/* UUIDs and 13-digit numbers standing alone in one text of a request. */
+/* UUIDs and timestamps (timeval_match) standing alone in one text of a request. */
 static void scan_text(const char *buf, size_t len, void *ctx)
 {
     gscan_t *g = ctx;
@@ -272,13 +273,12 @@ static void scan_text(const char *buf, size_t len, void *ctx)
             i += 35;
             continue;
         }
-        size_t d = 0;
-        while (i + d < len && isdigit((unsigned char)buf[i + d]))
-            d++;
-        if (d == 13 && (i + d == len || !isalnum((unsigned char)buf[i + d]))) {
-            long id = gvals_add(g->stamps, buf + i, 13);
+        size_t d = timeval_match(buf + i, len - i);
+        if (d && (i + d == len || !isalnum((unsigned char)buf[i + d]))) {
+            long id = gvals_add(g->stamps, buf + i, d);
             if (id < 0 || sent_add(g->ss, (size_t)id) < 0)
                 g->rc = -1;
+            i += d - 1;
         }
     }
 }
@@ -290,7 +290,15 @@ static void mark_answered(const char *buf, size_t len, gvals_t *uuids, gvals_t *
     for (size_t i = 0; buf && i < len; i++) {
         digits = isdigit((unsigned char)buf[i]) ? digits + 1 : 0;
         long id;
-        if (digits >= 13 && stamps->n && (id = stab_get(&stamps->at, buf + i - 12, 13)) >= 0)
+        /* a timestamp of any shape timeval knows: the 10- and 13-digit windows
+         * ending here, and the whole number (fraction included) starting here */
+        if (stamps->n && digits >= 10 && (id = stab_get(&stamps->at, buf + i - 9, 10)) >= 0)
+            stamps->answered[id] = true;
+        if (stamps->n && digits >= 13 && (id = stab_get(&stamps->at, buf + i - 12, 13)) >= 0)
+            stamps->answered[id] = true;
+        size_t d;
+        if (stamps->n && digits == 1 && (d = timeval_match(buf + i, len - i)) != 10 && d != 13 && d &&
+            (id = stab_get(&stamps->at, buf + i, d)) >= 0)
             stamps->answered[id] = true;
         if (uuids->n && i + 36 <= len && norm_is_uuid(buf + i, 36) && (id = stab_get(&uuids->at, buf + i, 36)) >= 0)
             uuids->answered[id] = true;
@@ -328,12 +336,22 @@ int params_generators(const rec_exchange_t *const *xs, scn_request_t *reqs, size
             rc = r < 0 ? -1 : 0;
             n_uuid += r > 0;
         }
+        const char **mine = malloc((ss[i].n ? ss[i].n : 1) * sizeof *mine);
+        if (!mine) {
+            rc = -1;
+            break;
+        }
+        for (size_t k = 0; k < ss[i].n; k++)
+            mine[k] = stamps.v[ss[i].v[k]];
+        int64_t ref = timeval_reference(mine, ss[i].n, xs[i]->t_start_us);
+        free(mine);
         for (size_t k = 0; rc == 0 && k < ss[i].n; k++) {
             size_t id = ss[i].v[k];
-            long long ms = atoll(stamps.v[id]), at = xs[i]->t_start_us / 1000;
-            if (llabs(ms - at) > 24LL * 3600 * 1000 || stamps.answered[id])
+            char tpl[48];
+            if (stamps.answered[id] ||
+                !timeval_template(stamps.v[id], strlen(stamps.v[id]), ref, tpl, sizeof tpl))
                 continue;
-            long r = draft_replace(&reqs[i], stamps.v[id], "{{now_ms}}");
+            long r = draft_replace(&reqs[i], stamps.v[id], tpl);
             rc = r < 0 ? -1 : 0;
             n_now += r > 0;
         }
@@ -352,6 +370,6 @@ int params_generators(const rec_exchange_t *const *xs, scn_request_t *reqs, size
     if (report && n_uuid)
         fprintf(report, "aiotest-convert: %s: %zu client-made UUID(s) -> {{uuid}}\n", who, n_uuid);
     if (report && n_now)
-        fprintf(report, "aiotest-convert: %s: %zu timestamp(s) near the request time -> {{now_ms}}\n", who, n_now);
+        fprintf(report, "aiotest-convert: %s: %zu timestamp(s) near the request time -> {{now_ms}}/{{now_s}} (offsets kept)\n", who, n_now);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* params: parametrisation beyond correlation. Values a CSV data file binds
  * (--data: recorded literals equal to a column's first row become
  * {{column}}), and values the client made up: UUIDs that no response returned
- * become {{uuid}}, millisecond timestamps near the request time {{now_ms}}. */
+ * become {{uuid}}, timestamps near the request time {{now_ms}}/{{now_s}} with
+ * their offset (timeval.h). */
 #ifndef AIOTEST_CONV_PARAMS_H
 #define AIOTEST_CONV_PARAMS_H
 

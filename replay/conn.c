@@ -97,29 +97,6 @@ char *conn_env_wbuf(conn_env_t *env, size_t n)
     return env->wbuf;
 }
 
-bool req_view_header_next(const req_view_t *rv, size_t *pos, const char **name,
-                          size_t *name_len, const char **value, size_t *value_len)
-{
-    const char *p = rv->headers + *pos, *end = rv->headers + rv->headers_len;
-    if (!rv->headers || p >= end)
-        return false;
-    const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-    if (!eol)
-        eol = end;
-    const char *colon = memchr(p, ':', (size_t)(eol - p));
-    if (!colon)
-        colon = eol;
-    *name = p;
-    *name_len = (size_t)(colon - p);
-    const char *v = colon < eol ? colon + 1 : eol;
-    while (v < eol && (*v == ' ' || *v == '\t'))
-        v++;
-    *value = v;
-    *value_len = (size_t)(eol - v);
-    *pos = (size_t)(eol - rv->headers) + (eol < end ? 2 : 0);
-    return true;
-}
-
 conn_t *conn_new(conn_env_t *env, const plan_origin_t *origin)
 {
     conn_t *c = calloc(1, sizeof *c);
@@ -499,8 +476,10 @@ void conn_pump(conn_t *c)
             c->qtail = NULL;
         x->qnext = NULL;
         req_view_t rv;
-        if (c->env->render(x, &rv) != 0) {
-            conn_done(c, x, NULL, STATS_FAIL_PROTOCOL);
+        int rc = c->env->render(x, &rv);
+        if (rc != 0) {
+            conn_done(c, x, NULL, rc < 0 && -rc < STATS_FAIL__COUNT ? (stats_fail_t)-rc
+                                                                      : STATS_FAIL_PROTOCOL);
             continue;
         }
         uint32_t gen = c->gen;

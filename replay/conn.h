@@ -41,6 +41,15 @@ struct event_base;
 struct evdns_base;
 typedef struct conn conn_t;
 
+/* One request header: name and value slices, both checked by the renderer
+ * (the name a token, the value free of CR, LF and NUL). */
+typedef struct req_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} req_header_t;
+
 /* A request as the protocols see it: slices valid during one submit call. */
 typedef struct req_view {
     const char *method;
@@ -49,8 +58,8 @@ typedef struct req_view {
     size_t path_len;
     const char *authority;  /* Host header value */
     size_t authority_len;
-    const char *headers;    /* zero or more "Name: value\r\n" lines, no Host/Cookie/length */
-    size_t headers_len;
+    const req_header_t *hdrs; /* in order; no Host, Cookie, length or hop-by-hop ones */
+    size_t n_hdrs;
     const char *cookie;     /* Cookie header value, NULL when none */
     size_t cookie_len;
     const char *body;       /* NULL when none */
@@ -58,15 +67,11 @@ typedef struct req_view {
     bool has_body;          /* send a length even when body_len == 0 */
     bool head;              /* HEAD: the response has no body */
     /* The whole HTTP/1.1 request when nothing in it is dynamic (else NULL):
-     * the HTTP/1.1 protocol writes it as is, with no copy. */
+     * the HTTP/1.1 protocol writes it as is, with no copy, or with the Cookie
+     * header (cookie above) inserted at h1_head_len, before the blank line. */
     const char *h1_bytes;
-    size_t h1_len;
+    size_t h1_len, h1_head_len;
 } req_view_t;
-
-/* Iterates the "Name: value\r\n" lines of req_view_t.headers (for protocols that
- * need name/value pairs). *pos starts at 0. Returns false at the end. */
-bool req_view_header_next(const req_view_t *rv, size_t *pos, const char **name,
-                          size_t *name_len, const char **value, size_t *value_len);
 
 /* One request in flight. The caller fills owner/want_body/start_us; the
  * connection layer fills the rest. */
@@ -88,7 +93,8 @@ typedef struct conn_env {
     SSL_CTX *ssl_ctx;                /* NULL when no origin uses TLS */
     uint64_t connect_timeout_us;     /* TCP connect + TLS handshake */
     /* Renders x's request into rv (slices in per-thread buffers, valid until the
-     * next render). Returns 0 or -1 (x then fails with STATS_FAIL_PROTOCOL). */
+     * next render). Returns 0, or a negative stats_fail_t: x then fails with
+     * that category without anything sent. */
     int (*render)(xch_t *x, req_view_t *rv);
     /* x ended: resp is NULL when fail says there was no response. */
     void (*on_done)(xch_t *x, const resp_view_t *resp, stats_fail_t fail);

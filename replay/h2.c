@@ -415,13 +415,9 @@ static int h2_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
     h->streams = s;
 
     /* Names go lower-case into the thread's serialisation buffer. */
-    size_t n_nv = 6, pos = 0, names = 0; /* 4 pseudo-headers, length, cookie */
-    const char *hn, *hv;
-    size_t hnl, hvl;
-    while (req_view_header_next(rv, &pos, &hn, &hnl, &hv, &hvl)) {
-        n_nv++;
-        names += hnl;
-    }
+    size_t n_nv = 6 + rv->n_hdrs, names = 0; /* 4 pseudo-headers, length, cookie */
+    for (size_t i = 0; i < rv->n_hdrs; i++)
+        names += rv->hdrs[i].name_len;
     nghttp2_nv stack_nv[48], *nva = n_nv <= 48 ? stack_nv : malloc(n_nv * sizeof *nva);
     char *lower = conn_env_wbuf(conn_env(c), names + 32);
     if (!nva || !lower) {
@@ -440,13 +436,14 @@ static int h2_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
         int l = snprintf(clen, sizeof clen, "%zu", rv->body_len);
         nva[k++] = MAKE_NV("content-length", 14, clen, (size_t)l);
     }
-    pos = 0;
     char *lp = lower;
-    while (req_view_header_next(rv, &pos, &hn, &hnl, &hv, &hvl)) {
+    for (size_t i = 0; i < rv->n_hdrs; i++) {
+        const char *hn = rv->hdrs[i].name, *hv = rv->hdrs[i].value;
+        size_t hnl = rv->hdrs[i].name_len, hvl = rv->hdrs[i].value_len;
         if (hnl == 0 || h2_skip_header(hn, hnl))
             continue;
-        for (size_t i = 0; i < hnl; i++)
-            lp[i] = (char)((hn[i] >= 'A' && hn[i] <= 'Z') ? hn[i] + 32 : hn[i]);
+        for (size_t j = 0; j < hnl; j++)
+            lp[j] = (char)((hn[j] >= 'A' && hn[j] <= 'Z') ? hn[j] + 32 : hn[j]);
         nva[k++] = MAKE_NV(lp, hnl, hv, hvl);
         lp += hnl;
     }

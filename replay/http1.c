@@ -94,15 +94,34 @@ static int h1_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
     racc_reset(&h->resp);
     x->head = rv->head;
     x->proto = STATS_PROTO_H1;
-    if (rv->h1_bytes) {
+    if (rv->h1_bytes && !rv->cookie) {
         x->bytes_sent = rv->h1_len;
         return conn_write(c, rv->h1_bytes, rv->h1_len);
+    }
+    if (rv->h1_bytes) {
+        /* The prebuilt request with the Cookie header put in before the blank line. */
+        size_t n = rv->h1_len + 8 + rv->cookie_len + 2;
+        char *w = conn_env_wbuf(conn_env(c), n), *p = w;
+        if (!w)
+            return -1;
+        memcpy(p, rv->h1_bytes, rv->h1_head_len);
+        p += rv->h1_head_len;
+        memcpy(p, "Cookie: ", 8);
+        memcpy(p + 8, rv->cookie, rv->cookie_len);
+        memcpy(p + 8 + rv->cookie_len, "\r\n", 2);
+        p += 8 + rv->cookie_len + 2;
+        memcpy(p, rv->h1_bytes + rv->h1_head_len, rv->h1_len - rv->h1_head_len);
+        x->bytes_sent = n;
+        return conn_write(c, w, n);
     }
     char clen[48] = "";
     size_t clen_len = rv->has_body || rv->body_len
                           ? (size_t)snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", rv->body_len)
                           : 0;
-    size_t n = rv->method_len + 1 + rv->path_len + 17 + rv->authority_len + 2 + rv->headers_len +
+    size_t hlen = 0;
+    for (size_t i = 0; i < rv->n_hdrs; i++)
+        hlen += rv->hdrs[i].name_len + 2 + rv->hdrs[i].value_len + 2;
+    size_t n = rv->method_len + 1 + rv->path_len + 17 + rv->authority_len + 2 + hlen +
                (rv->cookie ? 8 + rv->cookie_len + 2 : 0) + clen_len + 2 + rv->body_len;
     char *w = conn_env_wbuf(conn_env(c), n), *p = w;
     if (!w)
@@ -114,8 +133,12 @@ static int h1_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
     PUT(" HTTP/1.1\r\nHost: ", 17);
     PUT(rv->authority, rv->authority_len);
     PUT("\r\n", 2);
-    if (rv->headers_len)
-        PUT(rv->headers, rv->headers_len);
+    for (size_t i = 0; i < rv->n_hdrs; i++) {
+        PUT(rv->hdrs[i].name, rv->hdrs[i].name_len);
+        PUT(": ", 2);
+        PUT(rv->hdrs[i].value, rv->hdrs[i].value_len);
+        PUT("\r\n", 2);
+    }
     if (rv->cookie) {
         PUT("Cookie: ", 8);
         PUT(rv->cookie, rv->cookie_len);

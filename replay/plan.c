@@ -563,19 +563,29 @@ static int compile_url(compile_t *cc, plan_req_t *r, const char *url)
 /* The whole request when nothing is dynamic, so HTTP/1.1 sends it without copying. */
 static int prebuild(plan_t *p, plan_req_t *r)
 {
-    size_t plen = 0, hlen = 0, blen = 0;
+    size_t plen = 0, blen = 0;
     const char *path = tpl_literal(r->url, &plen);
-    const char *hdrs = r->headers ? tpl_literal(r->headers, &hlen) : "";
     const char *body = r->body ? tpl_literal(r->body, &blen) : "";
-    if (r->origin < 0 || !path || !hdrs || !body)
+    if (r->origin < 0 || !path || !body)
         return 0;
+    for (size_t i = 0; i < r->n_hdrs; i++)
+        if (!tpl_is_literal(r->hdrs[i].name) || !tpl_is_literal(r->hdrs[i].value))
+            return 0;
     const plan_origin_t *o = &p->origins[r->origin];
     sb_t b = {0};
     char len[48];
     snprintf(len, sizeof len, "Content-Length: %zu\r\n", blen);
     if (sb_str(&b, r->src->method) || sb_str(&b, " ") || sb_add(&b, path, plen) ||
         sb_str(&b, " HTTP/1.1\r\nHost: ") || sb_add(&b, o->host_hdr, o->host_hdr_len) ||
-        sb_str(&b, "\r\n") || sb_add(&b, hdrs, hlen) || (r->has_body && sb_str(&b, len)))
+        sb_str(&b, "\r\n"))
+        goto oom;
+    for (size_t i = 0; i < r->n_hdrs; i++) {
+        size_t nl, vl;
+        const char *n = tpl_literal(r->hdrs[i].name, &nl), *v = tpl_literal(r->hdrs[i].value, &vl);
+        if (sb_add(&b, n, nl) || sb_str(&b, ": ") || sb_add(&b, v, vl) || sb_str(&b, "\r\n"))
+            goto oom;
+    }
+    if (r->has_body && sb_str(&b, len))
         goto oom;
     r->h1_head_len = b.len;
     if (sb_str(&b, "\r\n") || sb_add(&b, body, blen))
@@ -625,21 +635,23 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
     r->entry = stats_names_intern(p->names, src->method, name);
     free(dflt);
 
-    sb_t h = {0};
+    if (src->n_headers && !(r->hdrs = calloc(src->n_headers, sizeof *r->hdrs)))
+        return fail_at(cc, "out of memory");
     for (size_t i = 0; i < src->n_headers; i++) {
         if (skipped_header(src->headers[i].name))
             continue;
-        if (sb_str(&h, src->headers[i].name) || sb_str(&h, ": ") ||
-            add_header_value(cc, &h, src->headers[i].name, src->headers[i].value) ||
-            sb_str(&h, "\r\n")) {
-            free(h.p);
+        plan_header_t *h = &r->hdrs[r->n_hdrs++];
+        h->name = compile_tpl(cc, "headers", src->headers[i].name, strlen(src->headers[i].name));
+        if (!h->name)
+            return -1;
+        sb_t v = {0};
+        if (add_header_value(cc, &v, src->headers[i].name, src->headers[i].value)) {
+            free(v.p);
             return fail_at(cc, "out of memory");
         }
-    }
-    if (h.len) {
-        r->headers = compile_tpl(cc, "headers", h.p, h.len);
-        free(h.p);
-        if (!r->headers)
+        h->value = compile_tpl(cc, "headers", v.p ? v.p : "", v.len);
+        free(v.p);
+        if (!h->value)
             return -1;
     }
     if (src->body) {
@@ -818,7 +830,11 @@ static void free_steps(plan_steps_t *st)
         for (size_t i = 0; i < st->v[s].n; i++) {
             plan_req_t *r = &st->v[s].reqs[i];
             tpl_free(r->url);
-            tpl_free(r->headers);
+            for (size_t h = 0; h < r->n_hdrs; h++) {
+                tpl_free(r->hdrs[h].name);
+                tpl_free(r->hdrs[h].value);
+            }
+            free(r->hdrs);
             tpl_free(r->body);
             free(r->h1_bytes);
             for (size_t e = 0; e < r->n_ext; e++)

@@ -36,6 +36,13 @@ typedef struct plan_origin {
                                      * fail as 'origin' and are never sent */
 } plan_origin_t;
 
+/* One request header as templates, kept as a pair so HTTP/2 gets pairs and
+ * every expanded value is checked on its own. */
+typedef struct plan_header {
+    tpl_t *name;
+    tpl_t *value;
+} plan_header_t;
+
 /* How the run treats one origin the scenario names. */
 typedef enum plan_route {
     PLAN_UNUSED = 0,                /* listed in hosts, no request goes there */
@@ -72,7 +79,8 @@ typedef struct plan_req {
     bool needs_body;                /* buffer the response body */
     int origin;                     /* origin index; -1: the URL template names it */
     tpl_t *url;                     /* path template (origin >= 0) or whole URL (origin < 0) */
-    tpl_t *headers;                 /* "Name: value\r\n" lines; NULL when none */
+    plan_header_t *hdrs;            /* in order, without Host/length/hop-by-hop ones */
+    size_t n_hdrs;
     tpl_t *body;                    /* NULL when none */
     /* Whole HTTP/1.1 request when method, URL, headers and body are literal.
      * h1_head_len: bytes before the blank line (where a Cookie header goes). */

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "clock.h"
+#include "scn_syntax.h"
 
 /* ---- symbol table ---- */
 
@@ -151,7 +152,7 @@ typedef enum part_kind {
     PART_LIT,
     PART_VAR,
     PART_UUID,
-    PART_NOW_MS,
+    PART_NOW,        /* now_ms, now_s, now_s.N, with an offset */
     PART_RANDOM_INT,
     PART_USER_ID,
 } part_kind_t;
@@ -162,12 +163,14 @@ typedef struct part {
         struct { size_t off, len; } lit;   /* slice of tpl.text */
         size_t var;
         struct { int64_t lo, hi; } range;
+        syn_now_t now;
     } u;
 } part_t;
 
 struct tpl {
     char *text;      /* copy of the source; literal parts point into it */
     size_t len;
+    bool draws;      /* a part draws from the rng or the clock */
     part_t *parts;
     size_t n_parts;
 };
@@ -252,16 +255,22 @@ static int compile_expr(tpl_symtab_t *st, const char *s, size_t len, size_t at, 
         p->kind = PART_RANDOM_INT;
         return 0;
     }
+    char why[120];
+    int tr = syn_now(w, wl, n < 4 ? n : 4, &p->u.now, why, sizeof why);
+    if (tr < 0) {
+        snprintf(err, errlen, "%s (at byte %zu)", why, at);
+        return -1;
+    }
+    if (tr > 0) {
+        p->kind = PART_NOW;
+        return 0;
+    }
     if (n > 1) {
         snprintf(err, errlen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at);
         return -1;
     }
     if (word_is(w[0], wl[0], "uuid")) {
         p->kind = PART_UUID;
-        return 0;
-    }
-    if (word_is(w[0], wl[0], "now_ms")) {
-        p->kind = PART_NOW_MS;
         return 0;
     }
     if (word_is(w[0], wl[0], "user_id")) {
@@ -340,6 +349,7 @@ tpl_t *tpl_compile(tpl_symtab_t *st, const char *text, size_t len, char *err, si
             goto fail;
         if (push_part(t, &cap, &p) < 0)
             goto oom;
+        t->draws |= p.kind == PART_UUID || p.kind == PART_RANDOM_INT || p.kind == PART_NOW;
         i = (size_t)(close - text) + 2;
         lit_start = i;
     }
@@ -368,6 +378,11 @@ void tpl_free(tpl_t *t)
 bool tpl_is_literal(const tpl_t *t)
 {
     return t->n_parts == 0 || (t->n_parts == 1 && t->parts[0].kind == PART_LIT);
+}
+
+bool tpl_draws(const tpl_t *t)
+{
+    return t->draws;
 }
 
 const char *tpl_literal(const tpl_t *t, size_t *len)
@@ -405,11 +420,10 @@ static int64_t rand_range(uint64_t *rng, int64_t lo, int64_t hi)
     return (int64_t)((uint64_t)lo + r % span);
 }
 
-static size_t render_uuid(uint64_t *rng, char *out)
+static size_t render_uuid(uint64_t a, uint64_t c, char *out)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t b[16];
-    uint64_t a = tpl_rand(rng), c = tpl_rand(rng);
     for (int i = 0; i < 8; i++) {
         b[i] = (uint8_t)(a >> (i * 8));
         b[8 + i] = (uint8_t)(c >> (i * 8));
@@ -449,6 +463,65 @@ static size_t render_i64(int64_t v, char *out)
     return 1 + render_u64(0 - (uint64_t)v, out + 1);
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* A time generator's text for the wall clock now_us (µs since the epoch). */
+static size_t render_now(const syn_now_t *t, int64_t now_us, char *out)
+{
+    int64_t us = now_us + t->off_us;
+    if (t->ms)
+        return render_i64(floor_div(us, 1000), out);
+    int64_t s = floor_div(us, 1000000);
+    size_t n = render_i64(s, out);
+    if (t->frac) {
+        char digits[10];
+        int64_t f = us - s * 1000000; /* 0..999999 */
+        for (int i = 5; i >= 0; i--, f /= 10)
+            digits[i] = (char)('0' + f % 10);
+        for (int i = 6; i < 9; i++)
+            digits[i] = '0'; /* the clock has µs: further digits are 0 */
+        out[n++] = '.';
+        memcpy(out + n, digits, t->frac);
+        n += t->frac;
+    }
+    return n;
+}
+
+/* The draw of generator p for this request: from the memo when it was drawn
+ * already, else drawn (count values from the rng) and remembered. */
+static void draw(const part_t *p, const tpl_ctx_t *ctx, int count, uint64_t out[2])
+{
+    tpl_memo_t *m = ctx->memo;
+    int64_t lo = p->kind == PART_RANDOM_INT ? p->u.range.lo : 0;
+    int64_t hi = p->kind == PART_RANDOM_INT ? p->u.range.hi : 0;
+    if (m)
+        for (uint8_t i = 0; i < m->n && i < TPL_MEMO_MAX; i++)
+            if (m->kind[i] == (uint8_t)p->kind && m->v[i].lo == lo && m->v[i].hi == hi) {
+                out[0] = m->v[i].a;
+                out[1] = m->v[i].b;
+                return;
+            }
+    if (p->kind == PART_RANDOM_INT)
+        out[0] = (uint64_t)rand_range(ctx->rng, lo, hi), out[1] = 0;
+    else if (p->kind == PART_NOW) /* one clock reading for every time of the request */
+        out[0] = (uint64_t)clk_wall_us(), out[1] = 0;
+    else
+        for (int i = 0; i < 2; i++)
+            out[i] = i < count ? tpl_rand(ctx->rng) : 0;
+    if (m && m->n < TPL_MEMO_MAX) {
+        m->kind[m->n] = (uint8_t)p->kind;
+        m->v[m->n].lo = lo;
+        m->v[m->n].hi = hi;
+        m->v[m->n].a = out[0];
+        m->v[m->n].b = out[1];
+        m->n++;
+    }
+}
+
 /* The bytes of one part: a slice of the template, of a variable, or of scratch. */
 static const char *render_part(const tpl_t *t, const part_t *p, const tpl_ctx_t *ctx,
                                char scratch[GEN_MAX], size_t *len)
@@ -459,15 +532,24 @@ static const char *render_part(const tpl_t *t, const part_t *p, const tpl_ctx_t 
         return t->text + p->u.lit.off;
     case PART_VAR:
         return tpl_vars_get(ctx->vars, p->u.var, len);
-    case PART_UUID:
-        *len = render_uuid(ctx->rng, scratch);
+    case PART_UUID: {
+        uint64_t d[2];
+        draw(p, ctx, 2, d);
+        *len = render_uuid(d[0], d[1], scratch);
         return scratch;
-    case PART_NOW_MS:
-        *len = render_i64(clk_wall_us() / 1000, scratch);
+    }
+    case PART_NOW: {
+        uint64_t d[2];
+        draw(p, ctx, 1, d);
+        *len = render_now(&p->u.now, (int64_t)d[0], scratch);
         return scratch;
-    case PART_RANDOM_INT:
-        *len = render_i64(rand_range(ctx->rng, p->u.range.lo, p->u.range.hi), scratch);
+    }
+    case PART_RANDOM_INT: {
+        uint64_t d[2];
+        draw(p, ctx, 1, d);
+        *len = render_i64((int64_t)d[0], scratch);
         return scratch;
+    }
     case PART_USER_ID:
         *len = render_u64(ctx->user_id, scratch);
         return scratch;
@@ -488,6 +570,39 @@ long tpl_expand(const tpl_t *t, const tpl_ctx_t *ctx, struct evbuffer *out)
         total += len;
     }
     return (long)total;
+}
+
+int tpl_buf_add(tpl_buf_t *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int tpl_expand_into(const tpl_t *t, const tpl_ctx_t *ctx, tpl_buf_t *b)
+{
+    char scratch[GEN_MAX];
+    if (tpl_buf_add(b, "", 0) != 0) /* a NUL even when the expansion is empty */
+        return -1;
+    for (size_t i = 0; i < t->n_parts; i++) {
+        size_t len = 0;
+        const char *s = render_part(t, &t->parts[i], ctx, scratch, &len);
+        if (len && tpl_buf_add(b, s, len) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 size_t tpl_expand_buf(const tpl_t *t, const tpl_ctx_t *ctx, char *buf, size_t cap)

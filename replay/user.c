@@ -1,6 +1,7 @@
 /* user: the virtual user state machine (see user.h). */
 #include "user.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,11 @@ typedef struct flight {
     user_t *u;
     const plan_req_t *req;        /* NULL when not in flight */
     const plan_origin_t *origin;  /* its origin (a redirect may change it) */
+    tpl_buf_t url;                /* the URL template expanded once for this request */
+    const char *path;             /* its origin-form path (in url, or the literal), NUL-terminated */
+    size_t path_len;
+    tpl_memo_t *memo;             /* generators drawn for this request; allocated
+                                   * by the first request that draws any */
     char *redirect_path;          /* path of a redirect hop, NULL otherwise */
     const char *method;           /* a redirect may turn POST into GET */
     uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
@@ -91,10 +97,7 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
 void user_env_fini(user_env_t *env)
 {
     conn_env_fini(&env->conn);
-    free(env->s_path);
-    free(env->s_hdrs);
-    free(env->s_cookie);
-    free(env->s_body);
+    render_fini(&env->rd);
     for (size_t i = 0; i < env->n_extra; i++)
         free(env->extra[i]);
     free(env->extra);
@@ -107,7 +110,10 @@ bool user_done(const user_t *u) { return u->phase == PH_DONE; }
 size_t user_memory(const user_t *u)
 {
     size_t n = sizeof *u + u->n_conns * (sizeof(user_conn_t) + 512) +
-               u->group_cap * sizeof(flight_t);
+               u->group_cap * sizeof(flight_t) + u->one.url.cap +
+               (u->one.memo ? sizeof(tpl_memo_t) : 0);
+    for (uint32_t i = 0; i < u->group_cap; i++)
+        n += u->group[i].url.cap + (u->group[i].memo ? sizeof(tpl_memo_t) : 0);
     n += tpl_vars_size(u->vars);
     if (u->jar)
         n += cookie_jar_size(u->jar);
@@ -158,8 +164,13 @@ void user_free(user_t *u)
         conn_free(u->conns[i].conn);
     free(u->conns);
     free(u->one.redirect_path);
-    for (uint32_t i = 0; i < u->group_cap; i++)
+    free(u->one.url.p);
+    free(u->one.memo);
+    for (uint32_t i = 0; i < u->group_cap; i++) {
         free(u->group[i].redirect_path);
+        free(u->group[i].url.p);
+        free(u->group[i].memo);
+    }
     free(u->group);
     cookie_jar_free(u->jar);
     tpl_vars_free(u->vars);
@@ -343,43 +354,12 @@ static void on_negotiated(conn_t *c, void *owner)
     }
 }
 
-/* ---- rendering into the thread's buffers */
+/* ---- rendering (replay/render.c) */
 
-static tpl_ctx_t ctx_of(user_t *u)
+static tpl_ctx_t ctx_of(flight_t *f)
 {
-    return (tpl_ctx_t){.vars = u->vars, .user_id = u->id, .rng = &u->env->rng};
-}
-
-/* Expands t into *buf (grown as needed). Returns the length or -1. */
-static long expand(user_t *u, const tpl_t *t, char **buf, size_t *cap)
-{
-    tpl_ctx_t ctx = ctx_of(u);
-    size_t n = tpl_expand_buf(t, &ctx, *buf, *cap);
-    if (n + 1 > *cap) {
-        size_t nc = *cap ? *cap : 256;
-        while (nc < n + 1)
-            nc *= 2;
-        char *p = realloc(*buf, nc);
-        if (!p)
-            return -1;
-        *buf = p;
-        *cap = nc;
-        n = tpl_expand_buf(t, &ctx, *buf, *cap);
-    }
-    return (long)n;
-}
-
-/* Text of t: the literal itself, or its expansion into *buf. */
-static const char *text_of(user_t *u, const tpl_t *t, char **buf, size_t *cap, size_t *len)
-{
-    const char *lit = tpl_literal(t, len);
-    if (lit)
-        return lit;
-    long n = expand(u, t, buf, cap);
-    if (n < 0)
-        return NULL;
-    *len = (size_t)n;
-    return *buf;
+    user_t *u = f->u;
+    return (tpl_ctx_t){.vars = u->vars, .user_id = u->id, .rng = &u->env->rng, .memo = f->memo};
 }
 
 /* Origin of an expanded URL (absolute, or a path for the default origin): the
@@ -418,116 +398,47 @@ static const plan_origin_t *origin_of_url(user_env_t *env, const char *url, cons
     return o;
 }
 
-/* Path of f's request (NUL-terminated). */
-static const char *path_of(flight_t *f, size_t *len)
+/* Path of f's request as sent (NUL-terminated): a redirect's, or the URL's. */
+static const char *path_of(const flight_t *f, size_t *len)
 {
-    user_t *u = f->u;
-    user_env_t *env = u->env;
     if (f->redirect_path) {
         *len = strlen(f->redirect_path);
         return f->redirect_path;
     }
-    if (f->req->origin >= 0) {
-        long n = expand(u, f->req->url, &env->s_path, &env->s_path_cap);
-        *len = n < 0 ? 0 : (size_t)n;
-        return n < 0 ? NULL : env->s_path;
-    }
-    if (expand(u, f->req->url, &env->s_path, &env->s_path_cap) < 0)
-        return NULL;
-    const char *path = NULL;
-    if (!origin_of_url(env, env->s_path, &path))
-        return NULL;
-    *len = strlen(path);
-    return path;
+    *len = f->path_len;
+    return f->path;
 }
 
-/* The cookie jar wants the path without its query. */
-static const char *cookie_path(user_t *u, const char *path, size_t len)
+/* A request a template made unsendable: said once per process (the rest are
+ * counted under "extract"), so a bad token does not flood stderr. */
+static void warn_refused(const flight_t *f, const char *why)
 {
-    size_t n = strcspn(path, "?");
-    if (n > len)
-        n = len;
-    user_env_t *env = u->env;
-    if (n + 1 > env->s_cookie_cap) {
-        char *p = realloc(env->s_cookie, n + 256);
-        if (!p)
-            return "/";
-        env->s_cookie = p;
-        env->s_cookie_cap = n + 256;
-    }
-    memmove(env->s_cookie, path, n);
-    env->s_cookie[n] = '\0';
-    return env->s_cookie;
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set(&said))
+        return;
+    const scn_request_t *src = f->req->src;
+    log_warn("request '%s': not sent: %s; counted as an extract failure (further ones are "
+             "counted without this message)", src->name ? src->name : src->url, why);
 }
 
 static int render(xch_t *x, req_view_t *rv)
 {
     flight_t *f = x->owner;
     user_t *u = f->u;
-    user_env_t *env = u->env;
-    const plan_req_t *r = f->req;
-    bool plain = !f->redirect_path && f->method == r->src->method;
-    memset(rv, 0, sizeof *rv);
-    rv->method = f->method;
-    rv->method_len = strlen(f->method);
-    rv->head = strcasecmp(f->method, "HEAD") == 0;
-    rv->authority = f->origin->host_hdr;
-    rv->authority_len = f->origin->host_hdr_len;
-
-    if (plain && r->h1_bytes && (!u->jar || cookie_jar_count(u->jar) == 0)) {
-        rv->h1_bytes = r->h1_bytes;
-        rv->h1_len = r->h1_len;
-    }
-    if (f->redirect_path) {
-        rv->path = f->redirect_path;
-        rv->path_len = strlen(f->redirect_path);
-    } else if (r->origin >= 0) {
-        rv->path = text_of(u, r->url, &env->s_path, &env->s_path_cap, &rv->path_len);
-    } else {
-        rv->path = path_of(f, &rv->path_len);
-    }
-    if (!rv->path)
-        return -1;
-    if (r->headers) {
-        rv->headers = text_of(u, r->headers, &env->s_hdrs, &env->s_hdrs_cap, &rv->headers_len);
-        if (!rv->headers)
-            return -1;
-    }
-    if (u->jar && cookie_jar_count(u->jar)) {
-        char path[2048];
-        size_t pl = strcspn(rv->path, "?");
-        if (pl > rv->path_len)
-            pl = rv->path_len;
-        if (pl >= sizeof path)
-            pl = sizeof path - 1;
-        memcpy(path, rv->path, pl);
-        path[pl] = '\0';
-        int64_t now_s = clk_wall_us() / 1000000;
-        size_t n = cookie_jar_header(u->jar, f->origin->url.host, path, f->origin->url.tls, now_s,
-                                     env->s_cookie, env->s_cookie_cap);
-        if (n + 1 > env->s_cookie_cap) {
-            char *p = realloc(env->s_cookie, n + 256);
-            if (!p)
-                return -1;
-            env->s_cookie = p;
-            env->s_cookie_cap = n + 256;
-            n = cookie_jar_header(u->jar, f->origin->url.host, path, f->origin->url.tls, now_s,
-                                  env->s_cookie, env->s_cookie_cap);
-        }
-        if (n) {
-            rv->cookie = env->s_cookie;
-            rv->cookie_len = n;
-        }
-    }
-    if (f->method == r->src->method) {
-        rv->has_body = r->has_body;
-        if (r->body) {
-            rv->body = text_of(u, r->body, &env->s_body, &env->s_body_cap, &rv->body_len);
-            if (!rv->body)
-                return -1;
-        }
-    }
-    return 0;
+    render_in_t in = {
+        .req = f->req,
+        .method = f->method,
+        .origin = f->origin,
+        .redirected = f->redirect_path != NULL,
+        .jar = u->jar,
+        .now_s = u->jar ? clk_wall_us() / 1000000 : 0,
+    };
+    in.path = path_of(f, &in.path_len);
+    tpl_ctx_t ctx = ctx_of(f);
+    int rc = render_request(&u->env->rd, &in, &ctx, rv);
+    if (rc == -STATS_FAIL_EXTRACT)
+        warn_refused(f, render_why(&u->env->rd));
+    return rc;
 }
 
 /* ---- requests */
@@ -585,19 +496,33 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->x.proto = STATS_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
+    /* Out of memory for the memo: each use of a generator draws anew. */
+    if (!f->memo && render_draws(r))
+        f->memo = malloc(sizeof *f->memo);
+    if (f->memo)
+        tpl_memo_clear(f->memo);
+    tpl_ctx_t ctx = ctx_of(f);
+    const char *url;
+    size_t url_len;
+    int rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
+    if (rc != 0) {
+        if (rc == -STATS_FAIL_EXTRACT)
+            warn_refused(f, render_why(&env->rd));
+        defer(f, (stats_fail_t)-rc); /* counted like any failed request */
+        return;
+    }
     if (r->origin >= 0) {
         f->origin = &env->plan->origins[r->origin];
+        f->path = url;
     } else {
-        const char *path;
-        f->origin = NULL;
-        if (expand(u, r->url, &env->s_path, &env->s_path_cap) >= 0)
-            f->origin = origin_of_url(env, env->s_path, &path);
+        f->origin = origin_of_url(env, url, &f->path);
         if (!f->origin || f->origin->refused) {
             /* counted like any failed request; a refused origin is never sent to */
             defer(f, f->origin ? STATS_FAIL_ORIGIN : STATS_FAIL_PROTOCOL);
             return;
         }
     }
+    f->path_len = strlen(f->path);
     submit(f);
 }
 
@@ -660,8 +585,7 @@ static void store_cookies(flight_t *f, const resp_view_t *resp)
             continue;
         if (!path) {
             size_t len = 0;
-            const char *p = path_of(f, &len);
-            path = p ? cookie_path(u, p, len) : "/";
+            path = path_of(f, &len); /* the jar ignores the query */
             now_s = clk_wall_us() / 1000000;
         }
         if (!u->jar && !(u->jar = cookie_jar_new()))
@@ -772,9 +696,9 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         if (resp->body_cut || resp->body_undecoded)
             stats_body(env->stats, resp->body_cut, resp->body_undecoded, resp->body_dropped);
         fail = check_eval(&r->src->check, resp);
-        for (size_t i = 0; i < r->n_ext; i++)
-            if (ext_apply(r->ext[i], resp, u->vars) != 0 && fail == STATS_OK)
-                fail = STATS_FAIL_EXTRACT;
+        /* One pass over the extractors: a JSON body is parsed once for all. */
+        if (r->n_ext && ext_apply_all(r->ext, r->n_ext, resp, u->vars) != 0 && fail == STATS_OK)
+            fail = STATS_FAIL_EXTRACT;
     }
     uint64_t now = clk_mono_us();
     stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,

@@ -23,6 +23,7 @@
 
 #include "conn.h"
 #include "plan.h"
+#include "render.h"
 #include "stats.h"
 
 typedef struct user user_t;
@@ -43,9 +44,7 @@ typedef struct user_env {
     /* Open model: a pooled user finished its iteration and is free. */
     void (*on_idle)(user_t *u, void *arg);
     void *arg;
-    /* Per-thread render buffers. */
-    char *s_path, *s_hdrs, *s_cookie, *s_body;
-    size_t s_path_cap, s_hdrs_cap, s_cookie_cap, s_body_cap;
+    render_t rd;                     /* per-thread request rendering */
     /* Origins met at run time (templated URLs, redirects), this thread only. */
     plan_origin_t **extra;
     size_t n_extra;

@@ -48,6 +48,60 @@ static bool parse_i64(const char *w, size_t wl, long long *out)
     return errno == 0 && *end == 0;
 }
 
+/* "+N", "-N" or, with frac, "+N.F" (F up to 6 digits) in units of unit_us. */
+static bool parse_offset(const char *w, size_t wl, bool frac, long long unit_us, long long *out)
+{
+    if (wl < 2 || (w[0] != '+' && w[0] != '-'))
+        return false;
+    size_t i = 1, ip = 0;
+    long long v = 0;
+    while (i < wl && w[i] >= '0' && w[i] <= '9') {
+        if (++ip > 12)
+            return false; /* beyond 31 000 years in seconds: refused, not wrapped */
+        v = v * 10 + (w[i++] - '0');
+    }
+    if (ip == 0)
+        return false;
+    v *= unit_us;
+    if (i < wl && w[i] == '.' && frac) {
+        long long scale = unit_us / 10;
+        size_t fd = 0;
+        for (i++; i < wl && w[i] >= '0' && w[i] <= '9'; i++, fd++) {
+            if (fd >= 6)
+                return false;
+            v += (w[i] - '0') * scale;
+            scale /= 10;
+        }
+        if (fd == 0)
+            return false;
+    }
+    if (i != wl)
+        return false;
+    *out = w[0] == '-' ? -v : v;
+    return true;
+}
+
+int syn_now(const char *const *w, const size_t *wl, size_t n, syn_now_t *out, char *why,
+            size_t whylen)
+{
+    syn_now_t t = {0};
+    if (word_is(w[0], wl[0], "now_ms")) {
+        t.ms = true;
+    } else if (word_is(w[0], wl[0], "now_s")) {
+    } else if (wl[0] == 7 && memcmp(w[0], "now_s.", 6) == 0 && w[0][6] >= '1' && w[0][6] <= '9') {
+        t.frac = (unsigned)(w[0][6] - '0');
+    } else {
+        return 0;
+    }
+    if (n > 2 || (n == 2 && !parse_offset(w[1], wl[1], !t.ms, t.ms ? 1000 : 1000000, &t.off_us))) {
+        snprintf(why, whylen, "%.*s takes one offset with a sign, such as %s", (int)wl[0], w[0],
+                 t.ms ? "+5000 (ms)" : "-3600 or -1.5 (s)");
+        return -1;
+    }
+    *out = t;
+    return 1;
+}
+
 /* The inside of one {{ }} starting at byte at. */
 static int check_expr(const char *s, size_t len, size_t at, char *why, size_t whylen)
 {
@@ -75,6 +129,13 @@ static int check_expr(const char *s, size_t len, size_t at, char *why, size_t wh
             return snprintf(why, whylen, "random_int needs two integers A <= B (at byte %zu)", at), -1;
         return 0;
     }
+    syn_now_t now;
+    char nwhy[120];
+    int tr = syn_now(w, wl, n < 4 ? n : 4, &now, nwhy, sizeof nwhy);
+    if (tr < 0)
+        return snprintf(why, whylen, "%s (at byte %zu)", nwhy, at), -1;
+    if (tr > 0)
+        return 0;
     if (n > 1)
         return snprintf(why, whylen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at), -1;
     if (word_is(w[0], wl[0], "uuid") || word_is(w[0], wl[0], "now_ms") || word_is(w[0], wl[0], "user_id"))
@@ -104,6 +165,102 @@ int syn_template(const char *text, size_t len, char *why, size_t whylen)
             return -1;
         i = (size_t)(close - text) + 2;
     }
+    return 0;
+}
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool syn_token(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool bad_in_value(unsigned char c)
+{
+    return c == '\r' || c == '\n' || c == '\0';
+}
+
+static bool bad_in_target(unsigned char c)
+{
+    return c <= ' ' || c == 0x7f;
+}
+
+bool syn_field_value(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (bad_in_value((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool syn_target(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (bad_in_target((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Offset of the first literal byte (outside {{ }}) that ok() refuses, or len.
+ * The template is well-formed (syn_template), so every {{ has its }}. */
+static size_t first_bad_literal(const char *text, size_t len, bool (*ok)(unsigned char))
+{
+    size_t i = 0;
+    while (i < len) {
+        if (i + 1 < len && text[i] == '{' && text[i + 1] == '{' &&
+            !(i + 2 < len && text[i + 2] == '{')) {
+            const char *close = memmem(text + i + 2, len - i - 2, "}}", 2);
+            if (close) {
+                i = (size_t)(close - text) + 2;
+                continue;
+            }
+        }
+        if (!ok((unsigned char)text[i]))
+            return i;
+        i++;
+    }
+    return len;
+}
+
+static bool ok_name(unsigned char c) { return is_tchar(c) || c == '{' || c == '}'; }
+static bool ok_target(unsigned char c) { return !bad_in_target(c); }
+
+int syn_header_name_tpl(const char *text, size_t len, char *why, size_t whylen)
+{
+    size_t at = first_bad_literal(text, len, ok_name);
+    if (len == 0)
+        return snprintf(why, whylen, "empty header name: expected a token"), -1;
+    if (at < len)
+        return snprintf(why, whylen, "byte 0x%02x at %zu in the header name: expected a token "
+                        "(letters, digits, !#$%%&'*+-.^_`|~)", (unsigned char)text[at], at), -1;
+    return 0;
+}
+
+int syn_header_value_tpl(const char *text, size_t len, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < len; i++)
+        if (bad_in_value((unsigned char)text[i]))
+            return snprintf(why, whylen, "%s at byte %zu of the header value: CR, LF and NUL are not "
+                            "allowed (they would start another header)",
+                            text[i] == '\r' ? "CR" : text[i] == '\n' ? "LF" : "NUL", i), -1;
+    return 0;
+}
+
+int syn_target_tpl(const char *text, size_t len, char *why, size_t whylen)
+{
+    size_t at = first_bad_literal(text, len, ok_target);
+    if (at < len)
+        return snprintf(why, whylen, "byte 0x%02x at %zu: a URL holds no control bytes or spaces "
+                        "(percent-encode them)", (unsigned char)text[at], at), -1;
     return 0;
 }
 

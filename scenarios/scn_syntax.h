@@ -17,6 +17,38 @@ bool syn_var_name(const char *s, size_t len);
  * random_int A B with integers A <= B), spaces and tabs allowed around. */
 int syn_template(const char *text, size_t len, char *why, size_t whylen);
 
+/* RFC 9110 token (tchar: letters, digits and !#$%&'*+-.^_`|~), non-empty. */
+bool syn_token(const char *s, size_t len);
+/* Whether a header value may go on the wire: no CR, LF or NUL (they would end
+ * the header line and start another: header injection). */
+bool syn_field_value(const char *s, size_t len);
+/* Whether a request target may go on the wire: no control byte, space or DEL. */
+bool syn_target(const char *s, size_t len);
+
+/* The same rules on templates (well-formed per syn_template): the literal text
+ * outside {{ }} must keep them (a header name made of tchar and templates; a
+ * value without CR, LF, NUL; a URL without controls or spaces). What a
+ * template produces is checked again when the replay expands it. */
+int syn_header_name_tpl(const char *text, size_t len, char *why, size_t whylen);
+int syn_header_value_tpl(const char *text, size_t len, char *why, size_t whylen);
+int syn_target_tpl(const char *text, size_t len, char *why, size_t whylen);
+
+/* A time generator: "now_ms", "now_s", or "now_s.N" (seconds with N = 1..9
+ * fraction digits), then optionally one offset word with a sign, in the
+ * generator's unit: "now_s -3600", "now_s.3 +1.5", "now_ms +5000" (now_ms takes
+ * whole milliseconds). */
+typedef struct syn_now {
+    bool ms;            /* now_ms: milliseconds; else seconds */
+    unsigned frac;      /* now_s.N: N fraction digits; 0 otherwise */
+    long long off_us;   /* the offset in microseconds */
+} syn_now_t;
+
+/* Reads the n words w[]/wl[] of one {{ }}: 1 when they are a well-formed time
+ * generator (*out set), 0 when w[0] does not name one, -1 with why when it
+ * does but the rest is malformed. */
+int syn_now(const char *const *w, const size_t *wl, size_t n, syn_now_t *out, char *why,
+            size_t whylen);
+
 /* "$" then ".key", "[N]", "[\"key\"]" or "['key']" steps; "$" may be left out. */
 int syn_json_path(const char *expr, char *why, size_t whylen);
 

@@ -97,6 +97,9 @@ static int check_request(vctx_t *v, const scn_request_t *r)
     if (!url_ok(r->url))
         return fail(v, "url", "expected a path starting with / or an http(s):// URL");
     int rc = check_template(v, "url", r->url, strlen(r->url));
+    char why[200];
+    if (rc == 0 && syn_target_tpl(r->url, strlen(r->url), why, sizeof why) != 0)
+        rc = fail(v, "url", "%s", why);
     for (size_t i = 0; rc == 0 && i < r->n_headers; i++) {
         char f[48];
         snprintf(f, sizeof f, "headers[%zu]", i);
@@ -105,8 +108,12 @@ static int check_request(vctx_t *v, const scn_request_t *r)
             rc = fail(v, f, "expected a non-empty name and a value");
         else if (is_conn_header(h->name))
             rc = fail(v, f, "'%s' is set by the connection, not the scenario", h->name);
-        else if ((rc = check_template(v, f, h->name, strlen(h->name))) == 0)
-            rc = check_template(v, f, h->value, strlen(h->value));
+        else if ((rc = check_template(v, f, h->name, strlen(h->name))) == 0 &&
+                 (rc = check_template(v, f, h->value, strlen(h->value))) == 0) {
+            if (syn_header_name_tpl(h->name, strlen(h->name), why, sizeof why) != 0 ||
+                syn_header_value_tpl(h->value, strlen(h->value), why, sizeof why) != 0)
+                rc = fail(v, f, "%s", why);
+        }
     }
     if (rc == 0 && r->body_len && !r->body)
         rc = fail(v, "body", "length without bytes");

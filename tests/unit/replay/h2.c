@@ -371,8 +371,9 @@ static int render(xch_t *x, req_view_t *rv)
     rv->path_len = strlen(r->path);
     rv->authority = "t";
     rv->authority_len = 1;
-    rv->headers = "Accept: */*\r\nConnection: keep-alive\r\n";
-    rv->headers_len = strlen(rv->headers);
+    static const req_header_t hdrs[] = {{"Accept", 6, "*/*", 3}, {"Connection", 10, "keep-alive", 10}};
+    rv->hdrs = hdrs;
+    rv->n_hdrs = 2;
     return 0;
 }
 

@@ -247,24 +247,6 @@ static void test_refused(void **state)
     fx_free(f);
 }
 
-static void test_header_iterator(void **state)
-{
-    (void)state;
-    req_view_t rv = {.headers = "A: 1\r\nLong-Name:   two words\r\nC:\r\n"};
-    rv.headers_len = strlen(rv.headers);
-    size_t pos = 0, nl, vl;
-    const char *n, *v;
-    assert_true(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
-    assert_memory_equal(n, "A", nl);
-    assert_memory_equal(v, "1", vl);
-    assert_true(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
-    assert_int_equal(nl, 9);
-    assert_memory_equal(v, "two words", vl);
-    assert_true(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
-    assert_int_equal(vl, 0);
-    assert_false(req_view_header_next(&rv, &pos, &n, &nl, &v, &vl));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,7 +259,6 @@ int main(void)
         cmocka_unit_test(test_garbage_is_protocol_failure),
         cmocka_unit_test(test_reset_mid_response),
         cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_header_iterator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

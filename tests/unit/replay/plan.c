@@ -9,7 +9,9 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "plan.h"
 #include "view.h"
@@ -64,6 +66,22 @@ static const plan_listing_t *listed(const plan_t *p, const char *origin)
             return &p->listing[i];
     fail_msg("%s is not listed", origin);
     return NULL;
+}
+
+/* The literal value of header name of r (the scenario's are literals here). */
+static const char *header_of(const plan_req_t *r, const char *name)
+{
+    static char buf[300];
+    for (size_t i = 0; i < r->n_hdrs; i++) {
+        size_t nl, vl;
+        const char *n = tpl_literal(r->hdrs[i].name, &nl);
+        const char *v = tpl_literal(r->hdrs[i].value, &vl);
+        if (n && v && nl == strlen(name) && strncasecmp(n, name, nl) == 0) {
+            snprintf(buf, sizeof buf, "%.*s", (int)vl, v);
+            return buf;
+        }
+    }
+    return "";
 }
 
 static void test_refused(void **state)
@@ -125,12 +143,14 @@ static void test_mapped(void **state)
     assert_string_equal(p->origins[js->origin].origin, "http://127.0.0.1:8081");
     assert_string_equal(p->origins[js->origin].host_hdr, "127.0.0.1:8081");
     /* Referer and Origin name the target the page's origin maps to. */
-    size_t n;
-    const char *h = tpl_literal(js->headers, &n);
-    assert_non_null(h);
-    assert_non_null(strstr(h, "Referer: http://127.0.0.1:8080/page?x=1\r\n"));
-    assert_non_null(strstr(h, "Origin: http://127.0.0.1:8080\r\n"));
-    assert_null(strstr(h, "shop.test"));
+    assert_string_equal(header_of(js, "Referer"), "http://127.0.0.1:8080/page?x=1");
+    assert_string_equal(header_of(js, "Origin"), "http://127.0.0.1:8080");
+    for (size_t i = 0; i < js->n_hdrs; i++) {
+        size_t n;
+        const char *v = tpl_literal(js->hdrs[i].value, &n);
+        assert_non_null(v);
+        assert_null(memmem(v, n, "shop.test", 9));
+    }
     /* The templated URL compiled, routed per request. */
     assert_int_equal(p->classes[0].tasks.v[1].reqs[0].origin, -1);
     /* Scenario names and targets both find their plan origin. */

@@ -223,6 +223,66 @@ static void test_now_ms(void **state)
     assert_true(v >= before && v <= after);
 }
 
+/* Seconds, fractions and offsets: every time of one request comes from one
+ * clock reading, so "start" and "end" are exactly the offset apart. */
+static void test_now_s_offsets(void **state)
+{
+    fixture_t *f = *state;
+    char err[128], out[128];
+    const char *s = "{{now_s}} {{now_s -3600}} {{now_s.3 -3600}} {{now_s.3}} {{now_ms +5000}} "
+                    "{{now_ms}} {{now_s.9 -1.5}} {{ now_s.1 +0.25 }}";
+    tpl_t *t = tpl_compile(f->st, s, strlen(s), err, sizeof(err));
+    if (!t)
+        fail_msg("%s", err);
+    tpl_memo_t memo;
+    tpl_memo_clear(&memo);
+    f->ctx.memo = &memo;
+    int64_t before = clk_wall_us();
+    tpl_expand_buf(t, &f->ctx, out, sizeof(out));
+    int64_t after = clk_wall_us();
+    long long s0, s1, ms0, ms1;
+    double f1, f2, f9, f10;
+    assert_int_equal(sscanf(out, "%lld %lld %lf %lf %lld %lld %lf %lf", &s0, &s1, &f1, &f2, &ms0, &ms1,
+                            &f9, &f10), 8);
+    assert_true(s0 >= before / 1000000 && s0 <= after / 1000000);
+    assert_int_equal(s0 - s1, 3600);
+    assert_int_equal(ms0 - ms1, 5000);
+    assert_true(ms1 >= before / 1000 && ms1 <= after / 1000);
+    assert_true(f2 - f1 > 3599.9995 && f2 - f1 < 3600.0005);
+    assert_int_equal((long long)f2, s0);
+    /* 3 fraction digits, 9 fraction digits (the last 3 zero), 1 digit */
+    const char *w3 = strchr(out, '.');
+    assert_int_equal(strspn(w3 + 1, "0123456789"), 3);
+    char *p9 = out;
+    for (int i = 0; i < 6; i++)
+        p9 = strchr(p9, ' ') + 1;
+    assert_int_equal(strspn(strchr(p9, '.') + 1, "0123456789"), 9);
+    assert_memory_equal(strchr(p9, '.') + 7, "000", 3);
+    assert_true(f2 - f9 > 1.498 && f2 - f9 <= 1.5); /* f2 is cut to ms */
+    char *p1 = strchr(p9, ' ') + 1;
+    assert_int_equal(strspn(strchr(p1, '.') + 1, "0123456789"), 1);
+    assert_true(f10 - f2 > 0.1 && f10 - f2 < 0.4);
+    /* a second expansion in the same request repeats the bytes */
+    char again[128];
+    tpl_expand_buf(t, &f->ctx, again, sizeof(again));
+    assert_string_equal(out, again);
+    tpl_free(t);
+}
+
+/* A negative time (an offset beyond the epoch) still prints a valid number. */
+static void test_now_before_epoch(void **state)
+{
+    fixture_t *f = *state;
+    char out[64];
+    int64_t now_s = clk_wall_us() / 1000000;
+    char tplt[64];
+    snprintf(tplt, sizeof tplt, "{{now_s.2 -%lld.5}}", (long long)now_s + 10);
+    expand(f, tplt, out, sizeof(out));
+    double v = strtod(out, NULL);
+    assert_true(v < -9.0 && v > -12.0);
+    assert_int_equal(strspn(strchr(out, '.') + 1, "0123456789"), 2);
+}
+
 static void test_random_int(void **state)
 {
     fixture_t *f = *state;
@@ -295,7 +355,11 @@ static void test_errors(void **state)
     expect_error(f, "{{random_int 5 1}}", "random_int needs two integers");
     expect_error(f, "{{random_int 1 99999999999999999999}}", "random_int needs two integers");
     expect_error(f, "{{uuid4 x}}", "unknown generator");
-    expect_error(f, "{{now_ms 3}}", "unknown generator");
+    expect_error(f, "{{now_ms 3}}", "now_ms takes one offset with a sign");
+    expect_error(f, "{{now_ms +1.5}}", "now_ms takes one offset");
+    expect_error(f, "{{now_s -1 -2}}", "now_s takes one offset");
+    expect_error(f, "{{now_s -1.1234567}}", "now_s takes one offset");
+    expect_error(f, "{{now_s +9999999999999}}", "now_s takes one offset");
     expect_error(f, "{{}}", "empty");
     expect_error(f, "{{ }}", "empty");
     expect_error(f, "{{a/b}}", "bad variable name");
@@ -328,6 +392,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_symtab_intern_len, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uuid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_now_ms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_now_s_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_now_before_epoch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_int, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_braces, setup, teardown),

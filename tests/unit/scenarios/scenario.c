@@ -79,6 +79,7 @@ static scn_request_t *req(scn_scenario_t *s, int cls, int step, int r)
 static void m_url(scn_scenario_t *s) { replace(&req(s, 0, 0, 0)->url, "/a{{b"); }
 static void m_url_rel(scn_scenario_t *s) { replace(&req(s, 0, 0, 0)->url, "api/x"); }
 static void m_gen(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[1].value, "{{random_int 5 1}}"); }
+static void m_now_offset(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[0].value, "{{now_s 3600}}"); }
 static void m_unknown_gen(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[0].value, "x{{foo bar}}"); }
 static void m_varname(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[0].value, "{{9x}}"); }
 static void m_empty(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[0].value, "{{ }}"); }
@@ -120,6 +121,7 @@ static void test_validation_names_the_place(void **state)
     expect_invalid(m_url, "class 'browse' tasks[0].requests[0].url: unterminated {{ at byte 2: expected }}", 1);
     expect_invalid(m_url_rel, "class 'browse' tasks[0].requests[0].url: expected a path starting with / or an http(s):// URL", 1);
     expect_invalid(m_gen, "class 'buy' tasks[1].requests[0].headers[1]: random_int needs two integers A <= B (at byte 0)", 2);
+    expect_invalid(m_now_offset, "class 'buy' tasks[1].requests[0].headers[0]: now_s takes one offset with a sign, such as -3600 or -1.5 (s) (at byte 0)", 2);
     expect_invalid(m_unknown_gen, "class 'buy' tasks[1].requests[0].headers[0]: unknown generator \"foo\" (at byte 1)", 2);
     expect_invalid(m_varname, "class 'buy' tasks[1].requests[0].headers[0]: bad variable name \"9x\" (at byte 0): expected [A-Za-z_][A-Za-z0-9_.-]*", 2);
     expect_invalid(m_empty, "class 'buy' tasks[1].requests[0].headers[0]: empty {{}} at byte 0", 2);
@@ -151,7 +153,8 @@ static void test_template_forms_accepted(void **state)
     (void)state;
     const char *ok[] = { "", "plain", "{{a}}", "{{ a.b-c_d }}", "{{\tuuid\t}}", "{{now_ms}}{{user_id}}",
                          "{{random_int -5 5}}", "{{{x}}}", "}} alone {", "{\"a\":{\"b\":1}}",
-                         "{{_x}}/{{X9}}" };
+                         "{{_x}}/{{X9}}", "{{now_s}}", "{{now_s -3600}}", "{{now_s.3 -3600.5}}",
+                         "{{now_ms +5000}}", "{{ now_s.9 +0 }}" };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         scn_scenario_t *s = fx_scenario();
         scn_request_t *r = req(s, 1, 1, 0);

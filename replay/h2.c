@@ -440,7 +440,10 @@ static int h2_submit(conn_t *c, void *st, xch_t *x, const req_view_t *rv)
     for (size_t i = 0; i < rv->n_hdrs; i++) {
         const char *hn = rv->hdrs[i].name, *hv = rv->hdrs[i].value;
         size_t hnl = rv->hdrs[i].name_len, hvl = rv->hdrs[i].value_len;
-        if (hnl == 0 || h2_skip_header(hn, hnl))
+        /* te: trailers is the one te HTTP/2 allows (gRPC servers require it). */
+        if (hnl == 0 || (h2_skip_header(hn, hnl) &&
+                         !(hnl == 2 && strncasecmp(hn, "te", 2) == 0 && hvl == 8 &&
+                           strncasecmp(hv, "trailers", 8) == 0)))
             continue;
         for (size_t j = 0; j < hnl; j++)
             lp[j] = (char)((hn[j] >= 'A' && hn[j] <= 'Z') ? hn[j] + 32 : hn[j]);

@@ -1,6 +1,8 @@
 /* plan: compile a scenario once, before threads start (see plan.h). */
 #include "plan.h"
 
+#include "grpc.h"
+
 #include "log.h"
 
 #include <netdb.h>
@@ -638,8 +640,15 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
     if (src->n_headers && !(r->hdrs = calloc(src->n_headers, sizeof *r->hdrs)))
         return fail_at(cc, "out of memory");
     for (size_t i = 0; i < src->n_headers; i++) {
-        if (skipped_header(src->headers[i].name))
-            continue;
+        if (skipped_header(src->headers[i].name) &&
+            !(strcasecmp(src->headers[i].name, "te") == 0 &&
+              strcasecmp(src->headers[i].value, "trailers") == 0))
+            continue; /* te: trailers is a request's own (gRPC needs it) */
+        if (strcasecmp(src->headers[i].name, "content-type") == 0 &&
+            grpc_is_content_type(src->headers[i].value, strlen(src->headers[i].value)))
+            r->grpc = true;
+        if (strcasecmp(src->headers[i].name, "te") == 0)
+            r->has_te = true;
         plan_header_t *h = &r->hdrs[r->n_hdrs++];
         h->name = compile_tpl(cc, "headers", src->headers[i].name, strlen(src->headers[i].name));
         if (!h->name)

@@ -77,6 +77,9 @@ typedef struct plan_req {
     bool head;                      /* HEAD request */
     bool has_body;                  /* send Content-Length */
     bool needs_body;                /* buffer the response body */
+    bool grpc;                      /* content-type application/grpc: judged by grpc-status,
+                                     * sent with te: trailers and grpc-timeout (user.c) */
+    bool has_te;                    /* the scenario's headers hold te: trailers */
     int origin;                     /* origin index; -1: the URL template names it */
     tpl_t *url;                     /* path template (origin >= 0) or whole URL (origin < 0) */
     plan_header_t *hdrs;            /* in order, without Host/length/hop-by-hop ones */

@@ -12,7 +12,7 @@
 
 static const char *const fail_names[STATS_FAIL__COUNT] = {
     "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
-    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin",
+    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc",
 };
 static const char *const proto_names[STATS_PROTO__COUNT] = {"http/1.1", "h2"};
 
@@ -197,6 +197,12 @@ void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
         (*slot(s, entry, proto, STATS_STATUS_MAX + fail))++;
 }
 
+void stats_grpc(stats_t *s, uint32_t entry, int code)
+{
+    if (entry < s->n)
+        s->entries[entry].grpc[code >= 0 && code < GRPC_STATUS__COUNT ? code : GRPC_STATUS_BAD]++;
+}
+
 void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes)
 {
     s->bodies_cut += cut;
@@ -224,6 +230,8 @@ static void entry_add(stats_entry_t *dst, const stats_entry_t *src)
         dst->fail[f] += src->fail[f];
     for (int p = 0; p < STATS_PROTO__COUNT; p++)
         dst->by_proto[p] += src->by_proto[p];
+    for (int g = 0; g < GRPC_STATUS__COUNT; g++)
+        dst->grpc[g] += src->grpc[g];
     dst->bytes_sent += src->bytes_sent;
     dst->bytes_received += src->bytes_received;
     hist_merge(dst->latency, src->latency);
@@ -400,6 +408,7 @@ static void print_rule(FILE *out, int width)
 typedef struct fail_row {
     uint32_t entry;
     int cat;
+    int sub; /* STATS_FAIL_GRPC: the grpc-status; else -1 */
     uint64_t n;
 } fail_row_t;
 
@@ -410,15 +419,43 @@ static int fail_row_cmp(const void *a, const void *b)
         return x->n < y->n ? 1 : -1;
     if (x->entry != y->entry)
         return x->entry < y->entry ? -1 : 1;
-    return x->cat - y->cat;
+    if (x->cat != y->cat)
+        return x->cat - y->cat;
+    return x->sub - y->sub;
+}
+
+/* The rows of entry e into rows (when not NULL); returns how many. gRPC
+ * failures are told by status name ("grpc UNAVAILABLE"). */
+static size_t fail_rows(const stats_entry_t *e, uint32_t i, fail_row_t *rows)
+{
+    size_t k = 0;
+    for (int f = 1; f < STATS_FAIL__COUNT; f++) {
+        if (e->fail[f] == 0)
+            continue;
+        uint64_t named = 0;
+        if (f == STATS_FAIL_GRPC)
+            for (int g = 1; g < GRPC_STATUS__COUNT; g++) {
+                if (e->grpc[g] == 0)
+                    continue;
+                named += e->grpc[g];
+                if (rows)
+                    rows[k] = (fail_row_t){i, f, g, e->grpc[g]};
+                k++;
+            }
+        if (named < e->fail[f]) {
+            if (rows)
+                rows[k] = (fail_row_t){i, f, -1, e->fail[f] - named};
+            k++;
+        }
+    }
+    return k;
 }
 
 static void print_failures(FILE *out, stats_t *s, const stats_names_t *names, int tw, int nw)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++)
-        for (int f = 1; f < STATS_FAIL__COUNT; f++)
-            n += s->entries[i].fail[f] > 0;
+        n += fail_rows(&s->entries[i], (uint32_t)i, NULL);
     if (n == 0)
         return;
     fail_row_t *rows = calloc(n, sizeof(*rows));
@@ -426,18 +463,17 @@ static void print_failures(FILE *out, stats_t *s, const stats_names_t *names, in
         return;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++)
-        for (int f = 1; f < STATS_FAIL__COUNT; f++)
-            if (s->entries[i].fail[f] > 0)
-                rows[k++] = (fail_row_t){(uint32_t)i, f, s->entries[i].fail[f]};
+        k += fail_rows(&s->entries[i], (uint32_t)i, rows + k);
     qsort(rows, n, sizeof(*rows), fail_row_cmp);
     fprintf(out, "\nFailures\n%12s %-*s %-*s %s\n", "# occurrences", tw, "Type", nw, "Name",
             "Category");
     print_rule(out, 14 + tw + 1 + nw + 1 + 12);
     for (size_t r = 0; r < n; r++) {
         const char *method = stats_names_method(names, rows[r].entry);
-        fprintf(out, "%13" PRIu64 " %-*s %-*.*s %s\n", rows[r].n, tw, method, nw, nw,
+        fprintf(out, "%13" PRIu64 " %-*s %-*.*s %s%s%s\n", rows[r].n, tw, method, nw, nw,
                 stats_display_name(method, stats_names_name(names, rows[r].entry)),
-                stats_fail_name((stats_fail_t)rows[r].cat));
+                stats_fail_name((stats_fail_t)rows[r].cat), rows[r].sub >= 0 ? " " : "",
+                rows[r].sub >= 0 ? grpc_status_name(rows[r].sub) : "");
     }
     free(rows);
 }
@@ -489,6 +525,13 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
     json_t *lat = hist_to_json(e->latency);
     if (fail == NULL || protos == NULL || statuses == NULL || noresp == NULL || lat == NULL)
         goto fail;
+    json_t *grpc = NULL;
+    for (int g = 0; g < GRPC_STATUS__COUNT; g++)
+        if (e->grpc[g] > 0) {
+            if (grpc == NULL && (grpc = json_object()) == NULL)
+                goto fail;
+            json_object_set_new(grpc, grpc_status_name(g), json_integer((json_int_t)e->grpc[g]));
+        }
     for (int f = 1; f < STATS_FAIL__COUNT; f++)
         if (e->fail[f] > 0)
             json_object_set_new(fail, stats_fail_name((stats_fail_t)f), json_integer((json_int_t)e->fail[f]));
@@ -515,7 +558,7 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
     }
     const hist_t *h = e->latency;
     double c = (double)e->count;
-    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f,"
+    json_t *row = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f,"
                      " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
                      "method", method, "name", name, "count", (json_int_t)e->count,
                      "failures", (json_int_t)e->failures, "fail", fail, "protocols", protos,
@@ -529,6 +572,10 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
                      "p95_ms", ms(hist_percentile(h, 95)), "p99_ms", ms(hist_percentile(h, 99)),
                      "p99.9_ms", ms(hist_percentile(h, 99.9)), "max_ms", ms(hist_max(h)),
                      "latency", lat);
+    /* Only entries that saw gRPC responses carry "grpc_status": HTTP reports stay as they were. */
+    if (row != NULL && grpc != NULL)
+        json_object_set_new(row, "grpc_status", grpc);
+    return row;
 fail:
     json_decref(fail);
     json_decref(protos);
@@ -669,6 +716,15 @@ static int load_entry(stats_t *s, uint32_t i, const json_t *je, char *err, size_
         if (f < 0 || !json_is_integer(v) || json_integer_value(v) < 0)
             LOAD_FAIL("report: entries[%u].no_response.%s: unknown category or bad count", i, key);
         *slot(s, i, main_proto, STATS_STATUS_MAX + f) += (uint64_t)json_integer_value(v);
+    }
+    json_t *grpc = json_object_get(je, "grpc_status");
+    if (grpc != NULL && !json_is_object(grpc))
+        LOAD_FAIL("report: entries[%u].grpc_status: expected an object {\"UNAVAILABLE\": count}", i);
+    json_object_foreach(grpc, key, v) {
+        int g = grpc_status_from_name(key);
+        if (g < 0 || !json_is_integer(v) || json_integer_value(v) < 0)
+            LOAD_FAIL("report: entries[%u].grpc_status.%s: unknown status name or bad count", i, key);
+        e->grpc[g] = (uint64_t)json_integer_value(v);
     }
     hist_t *h = hist_from_json(json_object_get(je, "latency"), herr, sizeof(herr));
     if (h == NULL)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
+#include "grpc.h"
 #include "hist.h"
 
 typedef enum stats_fail {
@@ -31,6 +32,7 @@ typedef enum stats_fail {
     STATS_FAIL_UNFINISHED,  /* still in flight when the run ended (duration, stop
                                timeout, signal): never answered */
     STATS_FAIL_ORIGIN,      /* origin met at run time that the rules do not allow: not sent */
+    STATS_FAIL_GRPC,        /* a gRPC response whose grpc-status is not 0 (OK), or absent */
     STATS_FAIL__COUNT
 } stats_fail_t;
 
@@ -38,7 +40,8 @@ typedef enum stats_proto { STATS_PROTO_H1 = 0, STATS_PROTO_H2 = 1, STATS_PROTO__
 
 /* Stable short names used in reports, CSV and metric labels:
  * "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
- * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin"; "http/1.1", "h2". */
+ * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc";
+ * "http/1.1", "h2". */
 const char *stats_fail_name(stats_fail_t f);
 const char *stats_proto_name(stats_proto_t p);
 /* Inverse of stats_fail_name; -1 when unknown. */
@@ -68,6 +71,7 @@ typedef struct stats_entry {
     uint64_t by_proto[STATS_PROTO__COUNT]; /* requests per protocol */
     uint64_t bytes_sent, bytes_received;
     hist_t *latency;                       /* all requests, ok and failed, µs */
+    uint64_t grpc[GRPC_STATUS__COUNT];     /* gRPC responses by grpc-status (grpc.h) */
 } stats_entry_t;
 
 /* Status codes are counted per entry for the metrics' status label. */
@@ -89,6 +93,9 @@ void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
 /* Response bodies that checks and extractors could not see whole: cut at
  * --max-body (received or decoded; dropped_bytes received past the limit) or
  * left coded (a Content-Encoding that could not be undone). */
+/* A gRPC response of entry with grpc-status code (0..16, GRPC_STATUS_MISSING
+ * or _BAD), besides its stats_record (which counts a failure as STATS_FAIL_GRPC). */
+void stats_grpc(stats_t *s, uint32_t entry, int code);
 void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
 uint64_t stats_bodies_cut(const stats_t *s);
 uint64_t stats_bodies_undecoded(const stats_t *s);

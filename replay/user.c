@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "cookies.h"
+#include "grpc.h"
 #include "log.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
@@ -98,6 +99,7 @@ void user_env_fini(user_env_t *env)
 {
     conn_env_fini(&env->conn);
     render_fini(&env->rd);
+    free(env->grpc_hdrs);
     for (size_t i = 0; i < env->n_extra; i++)
         free(env->extra[i]);
     free(env->extra);
@@ -421,6 +423,36 @@ static void warn_refused(const flight_t *f, const char *why)
              "counted without this message)", src->name ? src->name : src->url, why);
 }
 
+/* A gRPC call carries te: trailers (servers refuse a call without it) and its
+ * deadline as grpc-timeout: what is left of --timeout for this request (or
+ * parallel step). Appended to the rendered headers. 0 or -STATS_FAIL_PROTOCOL. */
+static int grpc_headers(flight_t *f, req_view_t *rv)
+{
+    user_env_t *env = f->u->env;
+    if (env->grpc_hdrs_cap < rv->n_hdrs + 2) {
+        req_header_t *h = realloc(env->grpc_hdrs, (rv->n_hdrs + 2) * sizeof *h);
+        if (!h)
+            return -STATS_FAIL_PROTOCOL;
+        env->grpc_hdrs = h;
+        env->grpc_hdrs_cap = rv->n_hdrs + 2;
+    }
+    size_t n = rv->n_hdrs;
+    if (n)
+        memcpy(env->grpc_hdrs, rv->hdrs, n * sizeof *rv->hdrs);
+    if (!f->req->has_te)
+        env->grpc_hdrs[n++] = (req_header_t){"te", 2, "trailers", 8};
+    uint64_t left = 0, now = clk_mono_us();
+    if (env->timeout_tv)
+        left = f->u->wait == W_REQUEST && f->u->due_us > now ? f->u->due_us - now : env->timeout_us;
+    size_t tl = grpc_timeout_format(left, env->grpc_timeout);
+    if (tl)
+        env->grpc_hdrs[n++] = (req_header_t){"grpc-timeout", 12, env->grpc_timeout, tl};
+    rv->hdrs = env->grpc_hdrs;
+    rv->n_hdrs = n;
+    rv->h1_bytes = NULL; /* the prebuilt HTTP/1.1 bytes lack what was added */
+    return 0;
+}
+
 static int render(xch_t *x, req_view_t *rv)
 {
     flight_t *f = x->owner;
@@ -438,6 +470,8 @@ static int render(xch_t *x, req_view_t *rv)
     int rc = render_request(&u->env->rd, &in, &ctx, rv);
     if (rc == -STATS_FAIL_EXTRACT)
         warn_refused(f, render_why(&u->env->rd));
+    if (rc == 0 && f->req->grpc)
+        rc = grpc_headers(f, rv);
     return rc;
 }
 
@@ -669,6 +703,22 @@ static bool in_flight(const user_t *u)
     return u->one.req || u->group_left;
 }
 
+/* -1 when neither the request nor the response is gRPC; else the response's
+ * grpc-status (the trailer: the last one wins), GRPC_STATUS_MISSING or _BAD. */
+static int grpc_outcome(const plan_req_t *r, const resp_view_t *resp)
+{
+    bool grpc = r->grpc;
+    int status = GRPC_STATUS_MISSING;
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        const resp_header_t *h = &resp->headers[i];
+        if (h->name_len == 12 && strncasecmp(h->name, "content-type", 12) == 0)
+            grpc = grpc || grpc_is_content_type(h->value, h->value_len);
+        else if (h->name_len == 11 && strncasecmp(h->name, "grpc-status", 11) == 0)
+            status = grpc_status_parse(h->value, h->value_len);
+    }
+    return grpc ? status : -1;
+}
+
 static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
 {
     user_t *u = f->u;
@@ -696,6 +746,13 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         if (resp->body_cut || resp->body_undecoded)
             stats_body(env->stats, resp->body_cut, resp->body_undecoded, resp->body_dropped);
         fail = check_eval(&r->src->check, resp);
+        /* A gRPC call is judged by its grpc-status (an HTTP failure stays one). */
+        int g = fail == STATS_FAIL_HTTP ? -1 : grpc_outcome(r, resp);
+        if (g >= 0) {
+            stats_grpc(env->stats, r->entry, g);
+            if (g != 0)
+                fail = STATS_FAIL_GRPC;
+        }
         /* One pass over the extractors: a JSON body is parsed once for all. */
         if (r->n_ext && ext_apply_all(r->ext, r->n_ext, resp, u->vars) != 0 && fail == STATS_OK)
             fail = STATS_FAIL_EXTRACT;

@@ -45,6 +45,9 @@ typedef struct user_env {
     void (*on_idle)(user_t *u, void *arg);
     void *arg;
     render_t rd;                     /* per-thread request rendering */
+    req_header_t *grpc_hdrs;         /* a gRPC request's headers plus te and grpc-timeout */
+    size_t grpc_hdrs_cap;
+    char grpc_timeout[16];
     /* Origins met at run time (templated URLs, redirects), this thread only. */
     plan_origin_t **extra;
     size_t n_extra;

@@ -106,6 +106,10 @@ static int check_request(vctx_t *v, const scn_request_t *r)
         const scn_kv_t *h = &r->headers[i];
         if (!h->name || !h->name[0] || !h->value)
             rc = fail(v, f, "expected a non-empty name and a value");
+        else if (strcasecmp(h->name, "te") == 0 && strcasecmp(h->value, "trailers") == 0)
+            ; /* gRPC servers require it; it only says the client takes trailers */
+        else if (strcasecmp(h->name, "te") == 0)
+            rc = fail(v, f, "te: '%s': expected 'trailers' (the only te a scenario may send)", h->value);
         else if (is_conn_header(h->name))
             rc = fail(v, f, "'%s' is set by the connection, not the scenario", h->name);
         else if ((rc = check_template(v, f, h->name, strlen(h->name))) == 0 &&

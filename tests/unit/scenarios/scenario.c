@@ -104,6 +104,11 @@ static void m_hostpath(scn_scenario_t *s) { replace(&s->hosts[0].base_url, "http
 static void m_h2(scn_scenario_t *s) { s->hosts[0].proto = SCN_PROTO_H2; }
 static void m_status(scn_scenario_t *s) { req(s, 1, 1, 0)->check.statuses[1] = 42; }
 static void m_clen(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[1].name, "content-length"); }
+static void m_te(scn_scenario_t *s)
+{
+    replace(&req(s, 1, 1, 0)->headers[1].name, "te");
+    replace(&req(s, 1, 1, 0)->headers[1].value, "gzip");
+}
 static void m_method(scn_scenario_t *s) { replace(&req(s, 1, 0, 0)->method, "GE T"); }
 static void m_onstop(scn_scenario_t *s)
 {
@@ -141,10 +146,23 @@ static void test_validation_names_the_place(void **state)
     expect_invalid(m_h2, "hosts[0].proto: h2 needs an https:// origin (use h2c for cleartext)", 0);
     expect_invalid(m_status, "class 'buy' tasks[1].requests[0].check.status: 42 is not an HTTP status (100..599)", 2);
     expect_invalid(m_clen, "class 'buy' tasks[1].requests[0].headers[1]: 'content-length' is set by the connection, not the scenario", 2);
+    expect_invalid(m_te, "class 'buy' tasks[1].requests[0].headers[1]: te: 'gzip': expected 'trailers' (the only te a scenario may send)", 2);
     expect_invalid(m_method, "class 'buy' tasks[0].requests[0].method: expected a token such as GET or POST", 2);
     expect_invalid(m_onstop, "class 'buy' on_stop[1].requests[2].body: unterminated {{ at byte 6: expected }}", 2);
     expect_invalid(m_var, "vars[1]: variable 'password' set twice", 0);
     expect_invalid(m_data, "data[0].vars: entry 1: expected a variable name", 0);
+}
+
+/* te: trailers (gRPC) is a request's own header: accepted, any case. */
+static void test_te_trailers_accepted(void **state)
+{
+    (void)state;
+    scn_scenario_t *s = fx_scenario();
+    mp_error_t err;
+    replace(&req(s, 1, 1, 0)->headers[1].name, "TE");
+    replace(&req(s, 1, 1, 0)->headers[1].value, "trailers");
+    assert_int_equal(scn_validate(s, &err), 0);
+    scn_free(s);
 }
 
 /* Templates the replay accepts are accepted here. */
@@ -401,6 +419,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_field),
         cmocka_unit_test(test_validation_names_the_place),
+        cmocka_unit_test(test_te_trailers_accepted),
         cmocka_unit_test(test_template_forms_accepted),
         cmocka_unit_test(test_minimal_file_defaults),
         cmocka_unit_test(test_load_errors),

@@ -30,9 +30,30 @@ static void pack_headers(mpw_t *w, const rec_headers_t *hs)
         mpw_pair(w, hs->v[i].name, hs->v[i].value);
 }
 
+static void pack_ws(mpw_t *w, const rec_exchange_t *x)
+{
+    mpw_array(w, x->n_ws);
+    for (size_t i = 0; i < x->n_ws; i++) {
+        const rec_ws_msg_t *m = &x->ws[i];
+        mpw_map(w, 4 + (m->truncated ? 1 : 0) + (m->close_code ? 1 : 0));
+        mpw_str(w, "dir");  mpw_str(w, m->dir == REC_WS_UP ? "up" : "down");
+        mpw_str(w, "op");   mpw_uint(w, m->opcode);
+        mpw_str(w, "t_us"); mpw_int(w, m->t_us);
+        mpw_str(w, "data"); mpw_bin(w, m->data, m->len);
+        if (m->truncated) {
+            mpw_str(w, "truncated");
+            mpw_bool(w, true);
+        }
+        if (m->close_code) {
+            mpw_str(w, "close_code");
+            mpw_uint(w, m->close_code);
+        }
+    }
+}
+
 void rec_codec_pack_exchange(mpw_t *w, const rec_exchange_t *x)
 {
-    mpw_map(w, x->error ? 22 : 21);
+    mpw_map(w, 21 + (x->error ? 1 : 0) + (x->resp_trailers.n ? 1 : 0) + (x->n_ws ? 1 : 0));
     mpw_str(w, "client");          mpw_str(w, x->client);
     mpw_str(w, "conn");            mpw_uint(w, x->conn_id);
     mpw_str(w, "stream");          mpw_uint(w, x->stream_id);
@@ -57,6 +78,15 @@ void rec_codec_pack_exchange(mpw_t *w, const rec_exchange_t *x)
     if (x->error) {
         mpw_str(w, "error");
         mpw_str(w, x->error);
+    }
+    /* 1.1 keys, only when there is something: 1.0 files stay as they were. */
+    if (x->resp_trailers.n) {
+        mpw_str(w, "resp_trailers");
+        pack_headers(w, &x->resp_trailers);
+    }
+    if (x->n_ws) {
+        mpw_str(w, "ws");
+        pack_ws(w, x);
     }
 }
 
@@ -102,6 +132,43 @@ static int unpack_u32(const mpr_ctx_t *c, const msgpack_object *o, const char *k
     return rc;
 }
 
+static int unpack_ws(const mpr_ctx_t *c, const msgpack_object *o, rec_exchange_t *x)
+{
+    const msgpack_object *a;
+    size_t n;
+    int rc = mpr_array(c, o, "ws", false, &a, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[64];
+        mpr_ctx_t mc = mpr_at(c, path, sizeof path, "%s%sws[%zu]", c->path ? c->path : "",
+                              c->path && c->path[0] ? "." : "", i);
+        if (a[i].type != MSGPACK_OBJECT_MAP)
+            return mpr_fail(&mc, MP_ERR_FORMAT, NULL, "expected a message map");
+        char *dir = NULL;
+        uint64_t op = 0, code = 0;
+        rec_ws_msg_t m = { 0 };
+        rc = mpr_str(&mc, &a[i], "dir", true, &dir);
+        if (rc == 0 && strcmp(dir, "up") != 0 && strcmp(dir, "down") != 0)
+            rc = mpr_fail(&mc, MP_ERR_FORMAT, "dir", "expected \"up\" or \"down\", got \"%s\"", dir);
+        if (rc == 0) rc = mpr_uint(&mc, &a[i], "op", true, &op);
+        if (rc == 0 && op > 15)
+            rc = mpr_fail(&mc, MP_ERR_FORMAT, "op", "%llu is not an opcode (0..15)", (unsigned long long)op);
+        if (rc == 0) rc = mpr_int(&mc, &a[i], "t_us", false, &m.t_us);
+        if (rc == 0) rc = mpr_bin(&mc, &a[i], "data", &m.data, &m.len);
+        if (rc == 0) rc = mpr_bool(&mc, &a[i], "truncated", &m.truncated);
+        if (rc == 0) rc = mpr_uint(&mc, &a[i], "close_code", false, &code);
+        if (rc == 0 && code > 65535)
+            rc = mpr_fail(&mc, MP_ERR_FORMAT, "close_code", "%llu is out of range (max 65535)", (unsigned long long)code);
+        m.dir = dir && strcmp(dir, "up") == 0 ? REC_WS_UP : REC_WS_DOWN;
+        m.opcode = (uint8_t)op;
+        m.close_code = (uint16_t)code;
+        free(dir);
+        if (rc == 0 && rec_ws_add(x, &m) != 0)
+            rc = mpr_fail(&mc, MP_ERR_IO, NULL, "out of memory");
+        free(m.data);
+    }
+    return rc;
+}
+
 int rec_codec_unpack_exchange(const mpr_ctx_t *c, const msgpack_object *o, rec_exchange_t *x)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
@@ -129,6 +196,8 @@ int rec_codec_unpack_exchange(const mpr_ctx_t *c, const msgpack_object *o, rec_e
     if (rc == 0) rc = mpr_uint(c, o, "tunnel_bytes_up", false, &x->tunnel_bytes_up);
     if (rc == 0) rc = mpr_uint(c, o, "tunnel_bytes_down", false, &x->tunnel_bytes_down);
     if (rc == 0) rc = mpr_str(c, o, "error", false, &x->error);
+    if (rc == 0) rc = unpack_headers(c, o, "resp_trailers", &x->resp_trailers);
+    if (rc == 0) rc = unpack_ws(c, o, x);
     x->status = (int)status;
     return rc;
 }

@@ -45,7 +45,28 @@ void rec_exchange_fini(rec_exchange_t *x)
     rec_headers_fini(&x->resp_headers);
     free(x->resp_body);
     free(x->error);
+    rec_headers_fini(&x->resp_trailers);
+    for (size_t i = 0; i < x->n_ws; i++)
+        free(x->ws[i].data);
+    free(x->ws);
     memset(x, 0, sizeof *x);
+}
+
+int rec_ws_add(rec_exchange_t *x, const rec_ws_msg_t *m)
+{
+    rec_ws_msg_t *v = realloc(x->ws, (x->n_ws + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    x->ws = v;
+    v[x->n_ws] = *m;
+    v[x->n_ws].data = NULL;
+    if (m->len) {
+        if (!(v[x->n_ws].data = malloc(m->len)))
+            return -1;
+        memcpy(v[x->n_ws].data, m->data, m->len);
+    }
+    x->n_ws++;
+    return 0;
 }
 
 /* Appends and takes ownership of name and value (freed on failure). */
@@ -144,5 +165,18 @@ int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err)
     int rc = headers_validate(&x->req_headers, "req_headers", err);
     if (rc == 0)
         rc = headers_validate(&x->resp_headers, "resp_headers", err);
+    if (rc == 0)
+        rc = headers_validate(&x->resp_trailers, "resp_trailers", err);
+    for (size_t i = 0; rc == 0 && i < x->n_ws; i++) {
+        char f[32];
+        snprintf(f, sizeof f, "ws[%zu]", i);
+        const rec_ws_msg_t *m = &x->ws[i];
+        if (m->dir > REC_WS_DOWN)
+            rc = bad(err, f, "dir must be \"up\" or \"down\"");
+        else if (m->opcode > 15)
+            rc = bad(err, f, "opcode must be 0..15");
+        else if (m->len && !m->data)
+            rc = bad(err, f, "length without bytes");
+    }
     return rc;
 }

@@ -16,7 +16,7 @@
 
 #define REC_FORMAT "aiotest-recording"
 #define REC_VERSION_MAJOR 1
-#define REC_VERSION_MINOR 0
+#define REC_VERSION_MINOR 1
 
 typedef struct rec_header_field {
     char *name;   /* case kept as seen on the wire */
@@ -27,6 +27,19 @@ typedef struct rec_headers {
     rec_hfield_t *v;  /* in wire order */
     size_t n;
 } rec_headers_t;
+
+/* One WebSocket message after a 101 (recording 1.1): a whole message, its
+ * fragments joined, unmasked; control frames (close, ping, pong) too. */
+enum rec_ws_dir { REC_WS_UP = 0 /* client to server */, REC_WS_DOWN = 1 };
+typedef struct rec_ws_msg {
+    uint8_t dir;             /* enum rec_ws_dir */
+    uint8_t opcode;          /* 1 text, 2 binary, 8 close, 9 ping, 10 pong */
+    int64_t t_us;            /* µs since the handshake's response (the 101) */
+    uint8_t *data;           /* payload (a close's without its 2-byte code) */
+    size_t len;
+    bool truncated;          /* cut at --max-body */
+    uint16_t close_code;     /* opcode 8 with a code; 0 otherwise */
+} rec_ws_msg_t;
 
 typedef struct rec_header {
     int version_major, version_minor;
@@ -67,6 +80,9 @@ typedef struct rec_exchange {
     uint32_t flags;          /* enum rec_flag */
     char *error;             /* reason when REC_F_ERROR/INCOMPLETE, else NULL */
     uint64_t tunnel_bytes_up, tunnel_bytes_down; /* REC_F_TUNNEL only */
+    rec_headers_t resp_trailers; /* HTTP/2 (or chunked) trailers, e.g. grpc-status (1.1) */
+    rec_ws_msg_t *ws;            /* WebSocket messages after a 101, in order (1.1) */
+    size_t n_ws;
 } rec_exchange_t;
 
 void rec_header_fini(rec_header_t *h);
@@ -79,6 +95,10 @@ int rec_headers_add(rec_headers_t *hs, const char *name, const char *value);
 /* Appends name/value taking ownership of both (freed on failure too).
  * Returns 0 or -1 (out of memory). */
 int rec_headers_take(rec_headers_t *hs, char *name, char *value);
+
+/* Appends a copy of a WebSocket message to x (data may be NULL when len is
+ * 0). Returns 0 or -1 (out of memory). */
+int rec_ws_add(rec_exchange_t *x, const rec_ws_msg_t *m);
 
 /* Value of the first header named name (case-insensitive), or NULL. */
 const char *rec_headers_get(const rec_headers_t *hs, const char *name);

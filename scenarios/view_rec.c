@@ -102,6 +102,59 @@ static int headers_from_json(const vj_ctx_t *c, const json_t *o, const char *key
     return rc;
 }
 
+static json_t *ws_to_json(const rec_exchange_t *x)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < x->n_ws; i++) {
+        const rec_ws_msg_t *m = &x->ws[i];
+        json_t *o = json_object();
+        int rc = o ? 0 : -1;
+        rc |= vj_set(o, "dir", json_string(m->dir == REC_WS_UP ? "up" : "down"));
+        rc |= vj_set(o, "op", vj_uint(m->opcode));
+        rc |= vj_set(o, "t_us", json_integer(m->t_us));
+        rc |= vj_set(o, "data", vj_bytes(m->data, m->len));
+        if (m->truncated)
+            rc |= vj_set(o, "truncated", json_true());
+        if (m->close_code)
+            rc |= vj_set(o, "close_code", vj_uint(m->close_code));
+        if (rc != 0 || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static int ws_from_json(const vj_ctx_t *c, const json_t *j, rec_exchange_t *x)
+{
+    const json_t *a;
+    int rc = vj_get_array(c, j, "ws", false, &a);
+    for (size_t i = 0; rc == 0 && a && i < json_array_size(a); i++) {
+        vj_ctx_t mc = vj_at(c, "ws", i);
+        const json_t *o = json_array_get(a, i);
+        char *dir = NULL;
+        uint64_t op = 0, code = 0;
+        rec_ws_msg_t m = { 0 };
+        rc = vj_want_object(&mc, o, "a WebSocket message");
+        if (rc == 0) rc = vj_get_str(&mc, o, "dir", true, &dir);
+        if (rc == 0 && strcmp(dir, "up") != 0 && strcmp(dir, "down") != 0)
+            rc = vj_fail(&mc, MP_ERR_FORMAT, "dir", "expected \"up\" or \"down\"");
+        if (rc == 0) rc = vj_get_uint(&mc, o, "op", true, 15, &op);
+        if (rc == 0) rc = vj_get_int(&mc, o, "t_us", false, &m.t_us);
+        if (rc == 0) rc = vj_get_bytes(&mc, o, "data", &m.data, &m.len);
+        if (rc == 0) rc = vj_get_bool(&mc, o, "truncated", &m.truncated);
+        if (rc == 0) rc = vj_get_uint(&mc, o, "close_code", false, 65535, &code);
+        m.dir = dir && strcmp(dir, "up") == 0 ? REC_WS_UP : REC_WS_DOWN;
+        m.opcode = (uint8_t)op;
+        m.close_code = (uint16_t)code;
+        free(dir);
+        if (rc == 0 && rec_ws_add(x, &m) != 0)
+            rc = vj_fail(&mc, MP_ERR_IO, NULL, "out of memory");
+        free(m.data);
+    }
+    return rc;
+}
+
 json_t *view_exchange_to_json(const rec_exchange_t *x)
 {
     json_t *o = json_object();
@@ -140,6 +193,10 @@ json_t *view_exchange_to_json(const rec_exchange_t *x)
         rc |= vj_set(o, "tunnel_bytes_down", vj_uint(x->tunnel_bytes_down));
     if (x->error)
         rc |= vj_set(o, "error", vj_str(x->error));
+    if (x->resp_trailers.n)
+        rc |= vj_set(o, "resp_trailers", headers_to_json(&x->resp_trailers));
+    if (x->n_ws)
+        rc |= vj_set(o, "ws", ws_to_json(x));
     if (rc == 0)
         return o;
     json_decref(o);
@@ -189,6 +246,8 @@ int view_exchange_from_json_at(const json_t *j, const char *path, rec_exchange_t
     if (rc == 0) rc = vj_get_uint(&c, j, "tunnel_bytes_up", false, UINT64_MAX, &up);
     if (rc == 0) rc = vj_get_uint(&c, j, "tunnel_bytes_down", false, UINT64_MAX, &down);
     if (rc == 0) rc = vj_get_str(&c, j, "error", false, &x->error);
+    if (rc == 0) rc = headers_from_json(&c, j, "resp_trailers", &x->resp_trailers);
+    if (rc == 0) rc = ws_from_json(&c, j, x);
     x->conn_id = conn;
     x->stream_id = (uint32_t)stream;
     x->status = (int)status;

@@ -81,6 +81,21 @@ void fx_exchange(int i, rec_exchange_t *x)
     x->error = i % 2 ? dupf("upstream reset #%d", i) : NULL;
     x->tunnel_bytes_up = (uint64_t)i * 11;
     x->tunnel_bytes_down = UINT64_MAX - (uint64_t)i;
+    if (i == 1) { /* recording 1.1: gRPC trailers and WebSocket messages */
+        assert_int_equal(rec_headers_add(&x->resp_trailers, "grpc-status", "14"), 0);
+        assert_int_equal(rec_headers_add(&x->resp_trailers, "grpc-message", "down"), 0);
+        static const uint8_t bin[] = { 0x00, 0xff, 0x81, 0x00 };
+        const rec_ws_msg_t m[] = {
+            { .dir = REC_WS_UP, .opcode = 1, .t_us = 1500, .data = (uint8_t *)"hello", .len = 5 },
+            { .dir = REC_WS_DOWN, .opcode = 2, .t_us = 2500, .data = (uint8_t *)bin, .len = sizeof bin,
+              .truncated = true },
+            { .dir = REC_WS_UP, .opcode = 8, .t_us = 9000, .data = (uint8_t *)"bye", .len = 3,
+              .close_code = 1000 },
+            { .dir = REC_WS_DOWN, .opcode = 8, .t_us = 9100 },
+        };
+        for (size_t k = 0; k < sizeof m / sizeof *m; k++)
+            assert_int_equal(rec_ws_add(x, &m[k]), 0);
+    }
 }
 
 static void assert_str_eq_null(const char *a, const char *b)
@@ -140,6 +155,22 @@ void fx_assert_exchange_equal(const rec_exchange_t *a, const rec_exchange_t *b)
     assert_str_eq_null(a->error, b->error);
     assert_int_equal(a->tunnel_bytes_up, b->tunnel_bytes_up);
     assert_int_equal(a->tunnel_bytes_down, b->tunnel_bytes_down);
+    assert_int_equal(a->resp_trailers.n, b->resp_trailers.n);
+    for (size_t i = 0; i < a->resp_trailers.n; i++) {
+        assert_string_equal(a->resp_trailers.v[i].name, b->resp_trailers.v[i].name);
+        assert_string_equal(a->resp_trailers.v[i].value, b->resp_trailers.v[i].value);
+    }
+    assert_int_equal(a->n_ws, b->n_ws);
+    for (size_t i = 0; i < a->n_ws; i++) {
+        assert_int_equal(a->ws[i].dir, b->ws[i].dir);
+        assert_int_equal(a->ws[i].opcode, b->ws[i].opcode);
+        assert_int_equal(a->ws[i].t_us, b->ws[i].t_us);
+        assert_int_equal(a->ws[i].len, b->ws[i].len);
+        if (a->ws[i].len)
+            assert_memory_equal(a->ws[i].data, b->ws[i].data, a->ws[i].len);
+        assert_int_equal(a->ws[i].truncated, b->ws[i].truncated);
+        assert_int_equal(a->ws[i].close_code, b->ws[i].close_code);
+    }
 }
 
 char *fx_tmp(const char *suffix)

@@ -200,7 +200,16 @@ static void up_drain(void *arg)
     }
 }
 
-static const up_ops_t client_up_ops = { up_interim, up_head, up_body_cb, up_done, up_fail, up_drain };
+/* An HTTP/1.1 client gets no trailers (they would need chunked framing it did
+ * not ask for with TE); the recording keeps them. */
+static void up_trailers(void *arg, const rec_headers_t *t)
+{
+    client_t *c = arg;
+    recx_resp_trailers(c->x, t);
+}
+
+static const up_ops_t client_up_ops = { up_interim, up_head, up_body_cb, up_done, up_fail, up_drain,
+                                        up_trailers };
 
 /* ---- request parsing */
 

@@ -42,6 +42,11 @@ bool fwd_is_hop(const rec_headers_t *all, const char *name)
     return false;
 }
 
+bool fwd_is_te_trailers(const char *name, const char *value)
+{
+    return strcasecmp(name, "te") == 0 && strcasecmp(value, "trailers") == 0;
+}
+
 /* Writes the end-to-end headers of h, skipping Host when skip_host and
  * Content-Length when the body is re-framed (a HEAD answer keeps it). */
 static int put_headers(struct evbuffer *out, const rec_headers_t *h, bool skip_host,

@@ -23,6 +23,11 @@ enum fwd_framing {
 /* true when name is hop-by-hop in a message whose headers are all. */
 bool fwd_is_hop(const rec_headers_t *all, const char *name);
 
+/* true for "te: trailers": hop-by-hop in HTTP/1.1, but the one te HTTP/2
+ * carries end to end (gRPC servers refuse a call without it), so HTTP/2
+ * forwarding and the recording keep it. */
+bool fwd_is_te_trailers(const char *name, const char *value);
+
 /* "METHOD target HTTP/1.1", then Host (host when not NULL, replacing any Host
  * in h), the end-to-end headers of h in order, and the framing header.
  * Returns 0 or -1 (out of memory). */

@@ -40,6 +40,7 @@ struct h2stream {
     size_t unconsumed;       /* request bytes not yet acknowledged (backpressure) */
     bool resp_eof, resp_started, up_paused, up_full;
     bool resp_sent;          /* the last of the response went to nghttp2 */
+    rec_headers_t trailers;  /* the origin's trailers, sent after the body */
     h2stream_t *prev, *next;
 };
 
@@ -85,6 +86,7 @@ static void stream_free(h2stream_t *st)
     if (st->next)
         st->next->prev = st->prev;
     rec_headers_fini(&st->headers);
+    rec_headers_fini(&st->trailers);
     free(st->method);
     free(st->scheme);
     free(st->authority);
@@ -107,6 +109,37 @@ static void session_free(h2s_t *s)
 
 /* ---- response towards the client */
 
+/* Submits st->trailers with lower-case names (nghttp2 allows it from the data
+ * callback that sets EOF). 0 or -1. */
+static int submit_trailers(h2stream_t *st)
+{
+    size_t n = st->trailers.n, k = 0;
+    nghttp2_nv *nv = calloc(n, sizeof *nv);
+    char **names = calloc(n, sizeof *names);
+    int rc = -1;
+    if (nv == NULL || names == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = st->trailers.v[i].name;
+        if (fwd_is_hop(&st->trailers, name))
+            continue;
+        if ((names[k] = strdup(name)) == NULL)
+            goto out;
+        for (char *p = names[k]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        nv[k] = (nghttp2_nv){ (uint8_t *)names[k], (uint8_t *)st->trailers.v[i].value, strlen(name),
+                              strlen(st->trailers.v[i].value), NGHTTP2_NV_FLAG_NONE };
+        k++;
+    }
+    rc = k > 0 && nghttp2_submit_trailer(st->s->ng, st->id, nv, k) == 0 ? 0 : -1;
+out:
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    free(nv);
+    return rc;
+}
+
 static ssize_t read_resp(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                          uint32_t *flags, nghttp2_data_source *src, void *ud)
 {
@@ -123,6 +156,9 @@ static ssize_t read_resp(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
         if (st->resp_eof) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
             st->resp_sent = true;
+            /* The origin's trailers end the stream instead (gRPC's grpc-status). */
+            if (st->trailers.n > 0 && submit_trailers(st) == 0)
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
         }
         else if (n == 0)
             return NGHTTP2_ERR_DEFERRED;
@@ -238,7 +274,18 @@ static void up_drain(void *arg)
     h2_flush(st->s);
 }
 
-static const up_ops_t h2_up_ops = { up_interim, up_head, up_body_cb, up_done, up_fail, up_drain };
+static void up_trailers(void *arg, const rec_headers_t *t)
+{
+    h2stream_t *st = arg;
+    recx_resp_trailers(st->x, t);
+    rec_headers_fini(&st->trailers);
+    for (size_t i = 0; i < t->n; i++)
+        if (rec_headers_add(&st->trailers, t->v[i].name, t->v[i].value) != 0)
+            break; /* out of memory: what was copied goes */
+}
+
+static const up_ops_t h2_up_ops = { up_interim, up_head, up_body_cb, up_done, up_fail, up_drain,
+                                    up_trailers };
 
 /* ---- requests from the client */
 

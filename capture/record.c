@@ -76,7 +76,7 @@ static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
     for (size_t i = 0; h != NULL && i < h->n; i++) {
         const char *name = h->v[i].name;
-        if (name[0] == ':' || fwd_is_hop(h, name))
+        if (name[0] == ':' || (fwd_is_hop(h, name) && !fwd_is_te_trailers(name, h->v[i].value)))
             continue;
         if (rec_headers_add(dst, name, h->v[i].value) != 0)
             return -1;
@@ -164,6 +164,14 @@ void recx_resp_body(recx_t *x, const void *p, size_t n)
     x->r->st.bytes_down += n;
     if (x->keep)
         body_add(x->r->o.max_body, &x->x.resp_body, &x->x.resp_body_len, &x->x.resp_truncated, p, n);
+}
+
+void recx_resp_trailers(recx_t *x, const rec_headers_t *trailers)
+{
+    if (x->keep) {
+        rec_headers_fini(&x->x.resp_trailers);
+        copy_headers(&x->x.resp_trailers, trailers);
+    }
 }
 
 void recx_fail(recx_t *x, int status, uint32_t flag, const char *reason)

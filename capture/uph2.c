@@ -24,6 +24,7 @@ struct uph2_stream {
     const up_ops_t *ops;
     void *front;              /* NULL once told the end, or gone */
     rec_headers_t headers;    /* response headers being read */
+    rec_headers_t trailers;   /* response trailers (a HEADERS frame after the head) */
     int status;
     bool head_only, head_seen, finished;
     struct evbuffer *req;     /* request body not yet taken by nghttp2 */
@@ -92,6 +93,7 @@ static void stream_free(uph2_stream_t *st)
         st->next->prev = st->prev;
     s->nstreams--;
     rec_headers_fini(&st->headers);
+    rec_headers_fini(&st->trailers);
     evbuffer_free(st->req);
     free(st);
     set_timeout(s);
@@ -163,8 +165,17 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 {
     (void)flags, (void)ud;
     uph2_stream_t *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
-    if (st == NULL || st->head_seen) /* trailers are not forwarded */
+    if (st == NULL)
         return 0;
+    if (st->head_seen) { /* trailers: handed to the front before the end */
+        if (nl > 0 && name[0] == ':')
+            return 0;
+        char *n = strndup((const char *)name, nl), *v = strndup((const char *)value, vl);
+        int rc = n && v ? rec_headers_add(&st->trailers, n, v) : -1;
+        free(n);
+        free(v);
+        return rc == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
     if (nl == 7 && memcmp(name, ":status", 7) == 0) {
         st->status = atoi((const char *)value);
         return 0;
@@ -207,6 +218,9 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
         }
         deliver_head(st, end);
     }
+    if (frame->hd.type == NGHTTP2_HEADERS && st->head_seen && end && st->trailers.n > 0 &&
+        st->front && st->ops->on_trailers)
+        st->ops->on_trailers(st->front, &st->trailers);
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) && end && !st->finished)
         stream_end(st, 0, NULL);
     return 0;
@@ -375,7 +389,8 @@ uph2_stream_t *uph2_request(uph2_t *s, const char *method, const char *path, con
     nv[k++] = NV(":path", path);
     for (size_t i = 0; i < n; i++) {
         const char *name = h->v[i].name;
-        if (fwd_is_hop(h, name) || strcasecmp(name, "Host") == 0)
+        if ((fwd_is_hop(h, name) && !fwd_is_te_trailers(name, h->v[i].value)) ||
+            strcasecmp(name, "Host") == 0)
             continue;
         if ((names[i] = strdup(name)) == NULL)
             goto fail;

@@ -52,6 +52,9 @@ typedef struct up_ops {
     void (*on_fail)(void *front, int status, const char *reason);
     /* The request body written so far has drained: the front may read again. */
     void (*on_drain)(void *front);
+    /* Optional (NULL: dropped): the response's trailers (HTTP/2 origins), valid
+     * during the call, just before on_done. */
+    void (*on_trailers)(void *front, const rec_headers_t *trailers);
 } up_ops_t;
 
 up_pool_t *up_pool_new(const up_pool_opts_t *o);

@@ -60,7 +60,15 @@ static void wrap_drain(void *arg)
         c->ops->on_drain(c->front);
 }
 
-static const up_ops_t wrap_ops = { wrap_interim, wrap_head, wrap_body, wrap_done, wrap_fail, wrap_drain };
+static void wrap_trailers(void *arg, const rec_headers_t *t)
+{
+    up_conn_t *c = arg;
+    if (c->front && c->ops->on_trailers)
+        c->ops->on_trailers(c->front, t);
+}
+
+static const up_ops_t wrap_ops = { wrap_interim, wrap_head, wrap_body, wrap_done, wrap_fail, wrap_drain,
+                                   wrap_trailers };
 
 static void h2_gone(void *arg, uph2_t *s)
 {

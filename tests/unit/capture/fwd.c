@@ -34,6 +34,10 @@ static void hop_by_hop_names_and_connection_tokens(void **state)
     assert_false(fwd_is_hop(&h, "X-Trac"));      /* a prefix is not a token */
     assert_false(fwd_is_hop(NULL, "Cookie"));
     rec_headers_fini(&h);
+    /* te: trailers is the one te that HTTP/2 and the recording keep. */
+    assert_true(fwd_is_te_trailers("TE", "Trailers"));
+    assert_false(fwd_is_te_trailers("te", "gzip"));
+    assert_false(fwd_is_te_trailers("trailer", "trailers"));
 }
 
 static void request_head_drops_hop_headers_and_rechunks(void **state)

@@ -189,6 +189,8 @@ static void response(h2flow_t *f, stream_t *s, const rec_headers_t *h, bool end_
     if (s->x && status >= 200 && !pcx_has_response(s->x))
         pcx_resp_head(s->x, status, h, f->cur_us);
     /* 1xx: the final answer follows; a later block without :status is trailers */
+    else if (s->x && st == NULL && pcx_has_response(s->x))
+        pcx_resp_trailers(s->x, h);
     if (end_stream) {
         s->resp_done = true;
         s->t_end_us = f->cur_us;

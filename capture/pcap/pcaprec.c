@@ -135,7 +135,8 @@ static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
     for (size_t i = 0; h != NULL && i < h->n; i++) {
         const char *name = h->v[i].name;
-        if (name[0] == ':' || !is_token(name) || fwd_is_hop(h, name))
+        if (name[0] == ':' || !is_token(name) ||
+            (fwd_is_hop(h, name) && !fwd_is_te_trailers(name, h->v[i].value)))
             continue;
         if (rec_headers_add(dst, name, h->v[i].value) != 0)
             return -1;
@@ -222,6 +223,14 @@ void pcx_resp_body(pcx_t *x, const void *p, size_t n)
 }
 
 bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
+
+void pcx_resp_trailers(pcx_t *x, const rec_headers_t *trailers)
+{
+    if (x->keep) {
+        rec_headers_fini(&x->x.resp_trailers);
+        copy_headers(&x->x.resp_trailers, trailers);
+    }
+}
 
 void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down)
 {

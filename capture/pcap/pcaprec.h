@@ -85,6 +85,8 @@ void pcx_req_body(pcx_t *x, const void *p, size_t n);
 void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us);
 void pcx_resp_body(pcx_t *x, const void *p, size_t n);
 bool pcx_has_response(const pcx_t *x);
+/* Response trailers (an h2 header block after the response's), as received. */
+void pcx_resp_trailers(pcx_t *x, const rec_headers_t *trailers);
 /* A CONNECT answered 2xx: a tunnel that carried up bytes from the client and
  * down from the server (sets the tunnel flag). */
 void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down);

@@ -82,6 +82,12 @@ static int make_hosts(const xset_t *xs, const bool *keep, scn_scenario_t *s)
             s->hosts = v;
             s->n_hosts++;
         }
+        /* Cleartext HTTP/2 was prior knowledge (an upgraded request is
+         * recorded as HTTP/1.1): "auto" would speak HTTP/1.1 to it (gRPC over h2c). */
+        const rec_exchange_t *x = &xs->v[i].x;
+        if (x->http_version && strcmp(x->http_version, "HTTP/2") == 0 && x->scheme &&
+            strcmp(x->scheme, "http") == 0)
+            s->hosts[h].proto = SCN_PROTO_H2C;
         count[h]++;
     }
     size_t best = 0;

@@ -31,7 +31,9 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
         return -1;
     for (size_t i = 0; i < x->req_headers.n; i++) {
         const rec_hfield_t *h = &x->req_headers.v[i];
-        if (filter_header_dropped(h->name))
+        /* te: trailers is a gRPC call's own (servers refuse a call without it). */
+        if (filter_header_dropped(h->name) &&
+            !(strcasecmp(h->name, "te") == 0 && strcasecmp(h->value, "trailers") == 0))
             continue;
         scn_kv_t *kv = &r->headers[r->n_headers];
         kv->name = strdup(h->name);
@@ -39,6 +41,15 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
         r->n_headers++;
         if (!kv->name || !kv->value)
             return -1;
+    }
+    if (scn_request_is_grpc(r)) {
+        /* A gRPC call is named by its service and method, as gRPC tools do. */
+        size_t tl = strcspn(x->target, "?");
+        char *name = strndup(x->target, tl);
+        if (!name)
+            return -1;
+        free(r->name);
+        r->name = name;
     }
     if (x->req_body_len) {
         if (!(r->body = malloc(x->req_body_len)))
@@ -114,7 +125,9 @@ void draft_each_text(const scn_request_t *r, void (*fn)(const char *text, size_t
     for (size_t i = 0; i < r->n_headers; i++)
         if (!context_header(r->headers[i].name))
             fn(r->headers[i].value, strlen(r->headers[i].value), ctx);
-    if (r->body)
+    /* A gRPC body is length-prefixed messages: a value replaced inside would
+     * break the framing, so it is never searched. */
+    if (r->body && !scn_request_is_grpc(r))
         fn((const char *)r->body, r->body_len, ctx);
 }
 
@@ -182,7 +195,7 @@ long draft_replace(scn_request_t *r, const char *value, const char *repl)
             return -1;
         total += n;
     }
-    if (r->body) {
+    if (r->body && !scn_request_is_grpc(r)) {
         char *b = (char *)r->body;
         if ((n = replace_in(&b, &r->body_len, value, repl)) < 0)
             return -1;

@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 static const char *const names[GRPC_STATUS__COUNT] = {
     "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
@@ -23,15 +22,6 @@ int grpc_status_from_name(const char *name)
         if (strcmp(name, names[i]) == 0)
             return i;
     return -1;
-}
-
-bool grpc_is_content_type(const char *v, size_t n)
-{
-    static const char ct[] = "application/grpc";
-    const size_t l = sizeof ct - 1;
-    if (n < l || strncasecmp(v, ct, l) != 0)
-        return false;
-    return n == l || v[l] == '+' || v[l] == ';' || v[l] == ' ';
 }
 
 int grpc_status_parse(const char *v, size_t n)

@@ -23,10 +23,6 @@ const char *grpc_status_name(int code);
 /* Inverse of grpc_status_name; -1 when unknown. */
 int grpc_status_from_name(const char *name);
 
-/* Whether a content-type value names gRPC: "application/grpc", optionally
- * followed by "+proto", "+json", ... or parameters (case-insensitive). */
-bool grpc_is_content_type(const char *v, size_t n);
-
 /* A grpc-status value: 0..16, or GRPC_STATUS_BAD (not one decimal code). */
 int grpc_status_parse(const char *v, size_t n);
 

@@ -645,7 +645,7 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
               strcasecmp(src->headers[i].value, "trailers") == 0))
             continue; /* te: trailers is a request's own (gRPC needs it) */
         if (strcasecmp(src->headers[i].name, "content-type") == 0 &&
-            grpc_is_content_type(src->headers[i].value, strlen(src->headers[i].value)))
+            scn_grpc_content_type(src->headers[i].value, strlen(src->headers[i].value)))
             r->grpc = true;
         if (strcasecmp(src->headers[i].name, "te") == 0)
             r->has_te = true;

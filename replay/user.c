@@ -712,7 +712,7 @@ static int grpc_outcome(const plan_req_t *r, const resp_view_t *resp)
     for (size_t i = 0; i < resp->n_headers; i++) {
         const resp_header_t *h = &resp->headers[i];
         if (h->name_len == 12 && strncasecmp(h->name, "content-type", 12) == 0)
-            grpc = grpc || grpc_is_content_type(h->value, h->value_len);
+            grpc = grpc || scn_grpc_content_type(h->value, h->value_len);
         else if (h->name_len == 11 && strncasecmp(h->name, "grpc-status", 11) == 0)
             status = grpc_status_parse(h->value, h->value_len);
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 scn_scenario_t *scn_new(void)
 {
@@ -123,6 +124,25 @@ static int value_of(const char *const *names, size_t n, const char *s)
 #define N(a) (sizeof a / sizeof *a)
 const char *scn_proto_name(scn_proto_t p) { return name_of(proto_names, N(proto_names), (int)p); }
 const char *scn_ext_kind_name(scn_ext_kind_t k) { return name_of(ext_names, N(ext_names), (int)k); }
+
+bool scn_grpc_content_type(const char *v, size_t n)
+{
+    static const char ct[] = "application/grpc";
+    const size_t l = sizeof ct - 1;
+    if (n < l || strncasecmp(v, ct, l) != 0)
+        return false;
+    return n == l || v[l] == '+' || v[l] == ';' || v[l] == ' ';
+}
+
+bool scn_request_is_grpc(const scn_request_t *r)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (r->headers[i].name && r->headers[i].value &&
+            strcasecmp(r->headers[i].name, "content-type") == 0 &&
+            scn_grpc_content_type(r->headers[i].value, strlen(r->headers[i].value)))
+            return true;
+    return false;
+}
 const char *scn_wait_kind_name(scn_wait_kind_t k) { return name_of(wait_names, N(wait_names), (int)k); }
 int scn_proto_parse(const char *s) { return value_of(proto_names, N(proto_names), s); }
 int scn_ext_kind_parse(const char *s) { return value_of(ext_names, N(ext_names), s); }

@@ -141,6 +141,15 @@ void scn_request_fini(scn_request_t *r);
  * the value or -1 for an unknown spelling. */
 const char *scn_proto_name(scn_proto_t p);
 const char *scn_ext_kind_name(scn_ext_kind_t k);
+
+/* gRPC: a request (or response) is a gRPC call when its content-type is
+ * "application/grpc", alone or followed by "+proto", "+json"... or
+ * parameters (case-insensitive; "application/grpc-web" is not). Its body is
+ * length-prefixed messages (never templated by the converter), it carries
+ * te: trailers, and the replay judges it by grpc-status. */
+bool scn_grpc_content_type(const char *v, size_t n);
+/* Whether r's headers hold such a content-type. */
+bool scn_request_is_grpc(const scn_request_t *r);
 const char *scn_wait_kind_name(scn_wait_kind_t k);
 int scn_proto_parse(const char *s);
 int scn_ext_kind_parse(const char *s);

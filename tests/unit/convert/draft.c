@@ -47,6 +47,34 @@ static void test_from_exchange(void **state)
     rec_exchange_fini(&x);
 }
 
+/* A gRPC call: named /service/method, te: trailers kept, and its framed body
+ * never edited (a replaced value would break the length prefix). */
+static void test_grpc(void **state)
+{
+    (void)state;
+    rec_exchange_t x;
+    scn_request_t r = {0};
+    fx_make(&x, "POST", "/pkg.Svc/Get", 0, 1, 200, "application/grpc", "");
+    rec_headers_add(&x.req_headers, "content-type", "application/grpc+proto");
+    rec_headers_add(&x.req_headers, "te", "trailers");
+    static const uint8_t body[] = {0, 0, 0, 0, 5, 't', 'o', 'k', 'e', 'n'};
+    x.req_body = malloc(sizeof body);
+    memcpy(x.req_body, body, sizeof body);
+    x.req_body_len = sizeof body;
+    assert_int_equal(draft_from_exchange(&x, "http://shop.test", &r), 0);
+    assert_string_equal(r.name, "/pkg.Svc/Get");
+    assert_true(scn_request_is_grpc(&r));
+    assert_int_equal(r.n_headers, 2);
+    assert_string_equal(r.headers[1].name, "te");
+    assert_string_equal(r.headers[1].value, "trailers");
+    assert_int_equal(draft_count(&r, "token"), 0);
+    assert_int_equal(draft_replace(&r, "token", "{{t}}"), 0);
+    assert_int_equal(r.body_len, sizeof body);
+    assert_memory_equal(r.body, body, sizeof body);
+    scn_request_fini(&r);
+    rec_exchange_fini(&x);
+}
+
 static void test_find(void **state)
 {
     (void)state;
@@ -86,6 +114,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_from_exchange),
+        cmocka_unit_test(test_grpc),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_replace),
     };

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "grpc.h"
+#include "scenario.h"
 #include "stats.h"
 
 static void test_names(void **state)
@@ -40,7 +41,7 @@ static void test_parse(void **state)
 static void test_content_type(void **state)
 {
     (void)state;
-#define CT(s) grpc_is_content_type(s, strlen(s))
+#define CT(s) scn_grpc_content_type(s, strlen(s))
     assert_true(CT("application/grpc"));
     assert_true(CT("application/grpc+proto"));
     assert_true(CT("Application/GRPC+json"));

@@ -16,6 +16,7 @@
 #include "h2server.h"
 #include "log.h"
 #include "tunnel.h"
+#include "ws.h"
 
 /* Above this much unsent response the origin is not read until the client catches up. */
 #define CLIENT_HIGH_WATER (256 * 1024)
@@ -44,6 +45,7 @@ typedef struct client {
     bool resp_paused;         /* the client has enough response queued */
     bool draining, connect_pending, eof;
     bool h2c_check;           /* cleartext reverse: the first bytes may be the h2 preface */
+    bool upgrade_pending;     /* an Upgrade request: ws.c takes the connection */
     int busy;                 /* > 0 inside the parser: freeing waits */
 } client_t;
 
@@ -256,6 +258,10 @@ static int on_req_head(void *arg, h1msg_t *m)
         c->connect_pending = true;
         return 0;
     }
+    if (ws_is_upgrade(&m->headers)) {
+        c->upgrade_pending = true;
+        return 0;
+    }
     set_idle_timeout(c, false);
     c->state = CL_EXCHANGE;
     c->req_done = false;
@@ -298,7 +304,7 @@ static int on_req_body(void *arg, const char *p, size_t n)
 static int on_req_done(void *arg, h1msg_t *m)
 {
     client_t *c = arg;
-    if (c->connect_pending)
+    if (c->connect_pending || c->upgrade_pending)
         return 0;
     c->req_done = true;
     if (c->up != NULL)
@@ -465,6 +471,31 @@ static void handle_connect(client_t *c)
     c->state = CL_CLOSING;
 }
 
+/* An Upgrade (WebSocket or other): ws.c relays it on a connection of its own. */
+static void handle_upgrade(client_t *c)
+{
+    char authority[300], why[400], version[32];
+    const char *path, *host;
+    url_t origin;
+    c->upgrade_pending = false;
+    if (c->draining) {
+        send_local(c, 503, "the capture is stopping");
+        return;
+    }
+    if (route(c, &c->msg, &origin, &path, &host, authority, sizeof authority, why, sizeof why) != 0) {
+        send_local(c, 400, why);
+        return;
+    }
+    snprintf(version, sizeof version, "HTTP/%u.%u", c->msg.parser.http_major, c->msg.parser.http_minor);
+    if (ws_start(c->px, c->bev, &c->conn, &origin, h1msg_method(&c->msg), path, host, authority,
+                 version, &c->msg.headers) != 0) {
+        send_local(c, 502, "out of memory");
+        return;
+    }
+    c->bev = NULL;
+    c->state = CL_CLOSING;
+}
+
 /* ---- client events */
 
 static void parse_input(client_t *c)
@@ -491,6 +522,10 @@ static void parse_input(client_t *c)
         evbuffer_drain(in, (size_t)n);
         if (c->connect_pending && c->msg.parser.upgrade) {
             handle_connect(c);
+            break;
+        }
+        if (c->upgrade_pending && c->msg.parser.upgrade) {
+            handle_upgrade(c);
             break;
         }
         if (c->msg.parser.upgrade) {

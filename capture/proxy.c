@@ -69,6 +69,9 @@ static void print_stats(const proxy_t *px, const char *when)
     if (px->tls_failures > 0 && n < sizeof more)
         n += (size_t)snprintf(more + n, sizeof more - n, ", %llu client TLS handshakes failed (-v says why)",
                               (unsigned long long)px->tls_failures);
+    if (px->ws_sessions + px->upgrades_piped > 0 && n < sizeof more)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", %llu WebSocket sessions, %llu other upgrades piped",
+                              (unsigned long long)px->ws_sessions, (unsigned long long)px->upgrades_piped);
     if (rs.clear > 0 && n < sizeof more)
         snprintf(more + n, sizeof more - n, ", %llu exchanges carry Authorization/Cookie in clear: "
                  "see --redact-defaults", (unsigned long long)rs.clear);
@@ -262,6 +265,7 @@ int proxy_run(const proxy_config_t *cfg)
         log_error("--upstream-ca: %s", err);
         goto out;
     }
+    px->up_tls = up_tls;
     up_pool_opts_t popts = { .base = px->base, .dns = px->dns, .tls = up_tls, .h2 = cfg->upstream_h2,
                              .timeout_us = cfg->upstream_timeout_us };
     if ((px->pool = up_pool_new(&popts)) == NULL)

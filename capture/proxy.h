@@ -59,6 +59,9 @@ typedef struct proxy {
     uint64_t refused_clients;    /* outside --allow-clients: closed at once */
     uint64_t refused_connects;   /* CONNECTs answered 403 (--connect-ports) */
     uint64_t tls_failures;       /* client TLS handshakes that failed */
+    uint64_t ws_sessions;        /* WebSocket upgrades relayed (ws.c) */
+    uint64_t upgrades_piped;     /* other upgrades (h2c, ...) piped blind */
+    SSL_CTX *up_tls;             /* origins' TLS (borrowed from the upstream pool's) */
     proxy_link_t links;          /* list head */
     unsigned nlinks;
 } proxy_t;

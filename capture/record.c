@@ -166,6 +166,16 @@ void recx_resp_body(recx_t *x, const void *p, size_t n)
         body_add(x->r->o.max_body, &x->x.resp_body, &x->x.resp_body_len, &x->x.resp_truncated, p, n);
 }
 
+void recx_ws(recx_t *x, const rec_ws_msg_t *m)
+{
+    if (m->dir == REC_WS_UP)
+        x->r->st.bytes_up += m->len;
+    else
+        x->r->st.bytes_down += m->len;
+    if (x->keep && rec_ws_add(&x->x, m) != 0)
+        recx_fail(x, 0, REC_F_INCOMPLETE, "out of memory for WebSocket messages");
+}
+
 void recx_resp_trailers(recx_t *x, const rec_headers_t *trailers)
 {
     if (x->keep) {

@@ -64,6 +64,8 @@ void recx_req_body(recx_t *x, const void *p, size_t n);
 /* Response head; first_byte_us is the wall clock of its first byte. */
 void recx_resp_head(recx_t *x, int status, const rec_headers_t *headers, int64_t first_byte_us);
 void recx_resp_body(recx_t *x, const void *p, size_t n);
+/* One WebSocket message after the 101 (copied; payload already capped). */
+void recx_ws(recx_t *x, const rec_ws_msg_t *m);
 /* Response trailers (HTTP/2), recorded as resp_trailers. */
 void recx_resp_trailers(recx_t *x, const rec_headers_t *trailers);
 /* Marks the exchange failed: status is what the client was answered (502,

@@ -6,6 +6,10 @@
 #include <strings.h>
 
 #include "h1msg.h"
+#include "wsframe.h"
+
+/* WebSocket payload bytes parsed per message (pcx_ws caps what is kept) */
+#define WS_MAX_MESSAGE (1u << 20)
 
 /* client bytes held while an upgrade request waits for its answer */
 #define MAX_HELD (256 * 1024)
@@ -39,7 +43,9 @@ typedef struct side {
 
 /* UP_TUNNEL: a CONNECT was answered 2xx; the rest of the connection is the
  * tunnel's (encrypted) bytes, counted, not parsed. */
-enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER, UP_TUNNEL };
+/* UP_WS: a WebSocket handshake was answered 101; frames are parsed into the
+ * exchange's messages until the connection ends. */
+enum upgrade { UP_NONE, UP_WAIT, UP_H2, UP_OTHER, UP_TUNNEL, UP_WS };
 
 struct h1flow {
     pcaprec_t *rec;
@@ -57,6 +63,11 @@ struct h1flow {
     entry_t *tunnel;    /* the CONNECT whose tunnel the connection now carries */
     uint64_t tunnel_up, tunnel_down;
     int64_t tunnel_last_us;
+    bool ws_asked;      /* the upgrade request asked for websocket */
+    entry_t *ws;        /* the handshake whose WebSocket the connection now carries */
+    wsf_t ws_up, ws_down;
+    int64_t ws_t0_us;   /* the 101's time: messages' time origin */
+    bool ws_lost;       /* a gap or a frame error: later messages are not recorded */
     bool ended;         /* a FIN or RST was seen: the connection's end is in the capture */
 };
 
@@ -120,7 +131,7 @@ static void end_finished(h1flow_t *f)
     size_t k = 0;
     for (size_t i = 0; i < f->qn; i++) {
         entry_t *e = f->q[i];
-        if (e->req_done && e->resp_done && e != f->up_entry && e != f->tunnel) {
+        if (e->req_done && e->resp_done && e != f->up_entry && e != f->tunnel && e != f->ws) {
             if (f->req.e == e) f->req.e = NULL;
             if (f->resp.e == e) f->resp.e = NULL;
             if (e->x != NULL) /* NULL: handed on to HTTP/2 as stream 1 */
@@ -296,6 +307,8 @@ static void request_done(side_t *s, h1msg_t *m)
         f->up_entry = s->e;
         if (asks_h2c(m))
             f->up = UP_H2; /* provisional: confirmed by a 101 */
+        const char *up = rec_headers_get(&m->headers, "Upgrade");
+        f->ws_asked = up != NULL && strcasecmp(up, "websocket") == 0;
     }
 }
 
@@ -327,6 +340,13 @@ static void response_done(side_t *s)
             if (f->up == UP_H2) {
                 f->upgraded = e->x;
                 e->x = NULL;
+            } else if (f->ws_asked) {
+                f->up = UP_WS;
+                f->ws = e;
+                f->ws_t0_us = s->cur_us;
+                f->tunnel_last_us = s->cur_us;
+                wsf_init(&f->ws_up, WS_MAX_MESSAGE);
+                wsf_init(&f->ws_down, WS_MAX_MESSAGE);
             } else {
                 f->up = UP_OTHER;
             }
@@ -421,6 +441,42 @@ static int hold(h1flow_t *f, const uint8_t *p, size_t n)
 
 static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t ts);
 
+typedef struct ws_ctx {
+    h1flow_t *f;
+    uint8_t dir;
+    int64_t ts;
+} ws_ctx_t;
+
+static int ws_message(void *ctx, const wsf_msg_t *m)
+{
+    ws_ctx_t *c = ctx;
+    rec_ws_msg_t r = {
+        .dir = c->dir, .opcode = m->opcode, .t_us = c->ts - c->f->ws_t0_us,
+        .data = (uint8_t *)m->data, .len = m->len, .truncated = m->truncated,
+        .close_code = m->close_code,
+    };
+    if (c->f->ws->x)
+        pcx_ws(c->f->ws->x, &r);
+    return 0;
+}
+
+/* Bytes of the WebSocket after the 101, one direction. */
+static void ws_feed(h1flow_t *f, bool client, const uint8_t *p, size_t n, int64_t ts)
+{
+    f->tunnel_last_us = ts;
+    if (f->ws_lost || n == 0)
+        return;
+    wsf_t *w = client ? &f->ws_up : &f->ws_down;
+    ws_ctx_t c = {f, client ? REC_WS_UP : REC_WS_DOWN, ts};
+    if (wsf_feed(w, p, n, ws_message, &c) != 0) {
+        char why[200];
+        pcx_why(why, sizeof why, PCX_WS_FRAMES, client ? "client" : "server", w->error);
+        if (f->ws->x)
+            pcx_incomplete(f->ws->x, why);
+        f->ws_lost = true;
+    }
+}
+
 /* An upgrade was refused: the held client bytes are HTTP/1 after all. */
 static void release_held(h1flow_t *f, int64_t ts)
 {
@@ -439,6 +495,10 @@ static void release_held(h1flow_t *f, int64_t ts)
 static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t ts)
 {
     s->cur_us = ts;
+    if (f->up == UP_WS) {
+        ws_feed(f, s->client, p, n, ts);
+        return n;
+    }
     if (f->up == UP_TUNNEL) {
         *(s->client ? &f->tunnel_up : &f->tunnel_down) += n;
         f->tunnel_last_us = ts;
@@ -477,6 +537,17 @@ static size_t feed(h1flow_t *f, side_t *s, const uint8_t *p, size_t n, int64_t t
     }
     if (!s->client && f->release_held)
         release_held(f, ts);
+    if (!s->client && f->up == UP_WS) {
+        /* the client's frames sent before the 101 arrived, then the server's after it */
+        uint8_t *b = f->held;
+        size_t hn = f->held_len;
+        f->held = NULL;
+        f->held_len = 0;
+        ws_feed(f, true, b, hn, ts);
+        free(b);
+        ws_feed(f, false, p + used, n - (size_t)used, ts);
+        return n;
+    }
     if (!s->client && f->up == UP_TUNNEL) {
         f->tunnel_down += n - (size_t)used; /* the server's first tunnel bytes after its 2xx */
         if (n > (size_t)used)
@@ -508,6 +579,13 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
     side_t *s = client ? &f->req : &f->resp;
     char why[96];
     pcx_why(why, sizeof why, client ? PCX_GAP_REQUEST : PCX_GAP_RESPONSE, (unsigned long long)n);
+    if (f->up == UP_WS) {
+        /* frames cannot be found again after a hole */
+        if (!f->ws_lost && f->ws->x)
+            pcx_incomplete(f->ws->x, why);
+        f->ws_lost = true;
+        return;
+    }
     if (!client && !s->in_msg)
         f->lost_response = true;
     cut(s, why);
@@ -518,7 +596,7 @@ void h1flow_gap(h1flow_t *f, bool client, uint64_t n)
 void h1flow_reset(h1flow_t *f, int64_t ts_us)
 {
     f->ended = true;
-    if (f->up == UP_TUNNEL)
+    if (f->up == UP_TUNNEL || f->up == UP_WS)
         f->tunnel_last_us = ts_us;
 }
 
@@ -534,7 +612,7 @@ void h1flow_fin(h1flow_t *f, bool client, int64_t ts_us)
     side_t *s = client ? &f->req : &f->resp;
     s->cur_us = ts_us;
     f->ended = true;
-    if (f->up == UP_TUNNEL) {
+    if (f->up == UP_TUNNEL || f->up == UP_WS) {
         f->tunnel_last_us = ts_us;
         return;
     }
@@ -565,6 +643,13 @@ void h1flow_free(h1flow_t *f, int64_t ts_us)
             free(e);
             continue;
         }
+        if (e == f->ws) {
+            if (!f->ended)
+                pcx_incomplete(e->x, pcx_why_format[PCX_WS_CUT]);
+            pcx_end(e->x, f->ended ? f->tunnel_last_us : ts_us);
+            free(e);
+            continue;
+        }
         if (e == f->tunnel) {
             pcx_tunnel(e->x, f->tunnel_up, f->tunnel_down);
             if (!f->ended)
@@ -588,5 +673,9 @@ void h1flow_free(h1flow_t *f, int64_t ts_us)
     h1msg_fini(&f->req.m);
     h1msg_fini(&f->resp.m);
     free(f->held);
+    if (f->ws) {
+        wsf_fini(&f->ws_up);
+        wsf_fini(&f->ws_down);
+    }
     free(f);
 }

@@ -54,6 +54,8 @@ const char *const pcx_why_format[PCX_WHY_N] = {
     [PCX_H2_RESET_CLIENT] = "HTTP/2 stream reset by the client (error code %u)",
     [PCX_H2_RESET_SERVER] = "HTTP/2 stream reset by the server (error code %u)",
     [PCX_H2_RESET_BEFORE_RESPONSE] = "HTTP/2 stream reset by the client (error code %u) before the response",
+    [PCX_WS_FRAMES] = "WebSocket frames from the %s unreadable (%s): later messages not recorded",
+    [PCX_WS_CUT] = "WebSocket cut: the capture ended before the connection did",
 };
 
 const char *const pcaprec_http_versions[] = { "HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", NULL };
@@ -223,6 +225,19 @@ void pcx_resp_body(pcx_t *x, const void *p, size_t n)
 }
 
 bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
+
+void pcx_ws(pcx_t *x, const rec_ws_msg_t *m)
+{
+    if (!x->keep)
+        return;
+    rec_ws_msg_t c = *m;
+    if (c.len > x->r->o.max_body) {
+        c.len = x->r->o.max_body;
+        c.truncated = true;
+    }
+    if (rec_ws_add(&x->x, &c) != 0)
+        pcx_incomplete(x, "out of memory for WebSocket messages");
+}
 
 void pcx_resp_trailers(pcx_t *x, const rec_headers_t *trailers)
 {

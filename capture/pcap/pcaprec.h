@@ -85,6 +85,8 @@ void pcx_req_body(pcx_t *x, const void *p, size_t n);
 void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us);
 void pcx_resp_body(pcx_t *x, const void *p, size_t n);
 bool pcx_has_response(const pcx_t *x);
+/* One WebSocket message after a 101 (payload capped here at max_body). */
+void pcx_ws(pcx_t *x, const rec_ws_msg_t *m);
 /* Response trailers (an h2 header block after the response's), as received. */
 void pcx_resp_trailers(pcx_t *x, const rec_headers_t *trailers);
 /* A CONNECT answered 2xx: a tunnel that carried up bytes from the client and
@@ -107,6 +109,8 @@ enum pcx_why {
     PCX_H2_HPACK,
     PCX_H2_RESET_CLIENT, PCX_H2_RESET_SERVER,       /* error code (%u) */
     PCX_H2_RESET_BEFORE_RESPONSE,                   /* error code (%u) */
+    PCX_WS_FRAMES,                                  /* side (%s), the frame error (%s) */
+    PCX_WS_CUT,
     PCX_WHY_N
 };
 extern const char *const pcx_why_format[PCX_WHY_N];

@@ -2,7 +2,7 @@
 message with bytes that are not UTF-8, and a 70 000-byte text (64-bit frame
 length), checks each echo byte for byte, then closes with 1000. Prints
 "ok <n>" or the mismatch.
-  wsclient.py URL                       python3-websockets, direct or --reverse
+  wsclient.py URL [--no-compression]    python3-websockets, direct or --reverse
   wsclient.py URL --connect PROXY [--ca PEM]
                                         CONNECT through the proxy first (wss: TLS
                                         with the capture's CA), then python3-websockets
@@ -26,6 +26,7 @@ ap.add_argument("url")
 ap.add_argument("--connect")
 ap.add_argument("--ca")
 ap.add_argument("--absolute")
+ap.add_argument("--no-compression", action="store_true")
 a = ap.parse_args()
 u = urlparse(a.url)
 port = u.port or (443 if u.scheme == "wss" else 80)
@@ -37,6 +38,8 @@ async def with_library(sock=None):
     if u.scheme == "wss":
         ctx = ssl.create_default_context(cafile=a.ca)
     kw = {"sock": sock, "server_hostname": u.hostname} if sock and ctx else ({"sock": sock} if sock else {})
+    if a.no_compression:
+        kw["compression"] = None
     async with websockets.connect(a.url, ssl=ctx, max_size=None, **kw) as ws:
         for m in MSGS:
             await ws.send(m)

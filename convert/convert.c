@@ -30,14 +30,17 @@ void conv_opts_init(conv_opts_t *o)
 
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
 {
-    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static;
-    char skipped[200] = "";
+    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static +
+                     s->dropped_upgrade;
+    char skipped[200] = "", upgrade[64] = "";
+    if (s->dropped_upgrade)
+        snprintf(upgrade, sizeof upgrade, ", upgrade %zu", s->dropped_upgrade);
     if (s->skipped)
         snprintf(skipped, sizeof skipped, " (%s)", s->skipped_at);
-    snprintf(buf, len, "%zu read; %zu skipped%s; dropped %zu (error %zu, host %zu, path %zu, static %zu); %zu kept; "
+    snprintf(buf, len, "%zu read; %zu skipped%s; dropped %zu (error %zu, host %zu, path %zu, static %zu%s); %zu kept; "
              "%zu session(s) -> %zu class(es), %zu request(s); %zu correlated, %zu generated, %zu data",
              s->read, s->skipped, skipped, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
-             s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
+             upgrade, s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
     size_t o = strlen(buf);
     if (s->bodies_decoded || s->bodies_undecoded)
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu decoded", s->bodies_decoded);
@@ -255,6 +258,7 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
         case FILTER_DROP_HOST: st->dropped_host++; break;
         case FILTER_DROP_PATH: st->dropped_path++; break;
         case FILTER_DROP_STATIC: st->dropped_static++; break;
+        case FILTER_DROP_UPGRADE: st->dropped_upgrade++; break;
         }
     }
     st->read = xs->n;
@@ -273,8 +277,12 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     st->bodies_limited = bs.limited;
     snprintf(st->undecoded_names, sizeof st->undecoded_names, "%s", bs.names);
     if (st->kept == 0) {
+        char ws[120] = "";
+        if (st->dropped_upgrade)
+            snprintf(ws, sizeof ws, "; %zu WebSocket/upgrade session(s), which the replay cannot run yet",
+                     st->dropped_upgrade);
         snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, %zu skipped, all dropped by "
-                 "the filters or unanswered)", paths[0], n > 1 ? " ..." : "", st->read, st->skipped);
+                 "the filters or unanswered%s)", paths[0], n > 1 ? " ..." : "", st->read, st->skipped, ws);
         return MP_ERR_INVALID;
     }
     return 0;

@@ -53,6 +53,7 @@ typedef struct conv_stats {
     size_t dropped_host;     /* --include-host / --exclude-host */
     size_t dropped_path;     /* --exclude-path */
     size_t dropped_static;   /* --no-static */
+    size_t dropped_upgrade;  /* 101 answers (WebSocket sessions): no ws step yet */
     size_t kept;             /* read minus every drop */
     size_t sessions;
     size_t classes;

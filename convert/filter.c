@@ -113,6 +113,9 @@ filter_verdict_t filter_check(const filter_t *f, const rec_exchange_t *x)
     if ((x->flags & (REC_F_TUNNEL | REC_F_ERROR | REC_F_INCOMPLETE)) || x->status == 0 ||
         !x->method || strcasecmp(x->method, "CONNECT") == 0 || !x->authority || !x->target)
         return FILTER_DROP_ERROR;
+    /* A plain GET would stand for a WebSocket session: counted, not converted. */
+    if (x->status == 101 || x->n_ws)
+        return FILTER_DROP_UPGRADE;
     if (o->n_include_hosts && !any_host(o->include_hosts, o->n_include_hosts, x->authority))
         return FILTER_DROP_HOST;
     if (any_host(o->exclude_hosts, o->n_exclude_hosts, x->authority))

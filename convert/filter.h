@@ -14,6 +14,7 @@ typedef enum filter_verdict {
     FILTER_DROP_HOST,
     FILTER_DROP_PATH,
     FILTER_DROP_STATIC,
+    FILTER_DROP_UPGRADE, /* a 101 (WebSocket or other): the replay has no ws step yet */
 } filter_verdict_t;
 
 typedef struct filter filter_t;

@@ -307,6 +307,14 @@ static int read_url(const har_ctx_t *c, const char *url, rec_exchange_t *x)
         return fail(c, MP_ERR_IO, "request.url", "out of memory");
     for (char *p = x->scheme; *p; p++)
         *p = (char)tolower((unsigned char)*p);
+    /* A WebSocket's handshake is an HTTP request to the same origin. */
+    if (strcmp(x->scheme, "ws") == 0 || strcmp(x->scheme, "wss") == 0) {
+        char *s = strdup(x->scheme[2] ? "https" : "http");
+        if (!s)
+            return fail(c, MP_ERR_IO, "request.url", "out of memory");
+        free(x->scheme);
+        x->scheme = s;
+    }
     return 0;
 }
 
@@ -387,6 +395,60 @@ static int add_cookie_headers(const har_ctx_t *c, const json_t *resp, rec_exchan
     return 0;
 }
 
+/* Chrome's _webSocketMessages, [{type: "send"|"receive", time: epoch seconds,
+ * opcode, data}], become the recording's messages, timed from the request's
+ * start; a binary message's data is base64 (Chrome's encoding). */
+static int read_ws_messages(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
+{
+    json_t *a = json_object_get(e, "_webSocketMessages"), *m;
+    size_t i;
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a))
+        return fail(c, MP_ERR_INVALID, "_webSocketMessages", "expected an array");
+    json_array_foreach(a, i, m) {
+        char f[64];
+        snprintf(f, sizeof f, "_webSocketMessages[%zu]", i);
+        const char *type = json_string_value(json_object_get(m, "type"));
+        if (!json_is_object(m) || !type || (strcmp(type, "send") != 0 && strcmp(type, "receive") != 0))
+            return fail(c, MP_ERR_INVALID, f, "expected an object with type \"send\" or \"receive\"");
+        json_t *op = json_object_get(m, "opcode"), *t = json_object_get(m, "time");
+        double opv = op ? json_number_value(op) : 1;
+        if ((op && !json_is_number(op)) || !(opv >= 0 && opv <= 15) || opv != (double)(int)opv)
+            return fail(c, MP_ERR_INVALID, f, "opcode: expected a whole number 0..15");
+        double tv = t ? json_number_value(t) : 0;
+        if ((t && !json_is_number(t)) || !(tv >= 0 && tv < 1e11))
+            return fail(c, MP_ERR_INVALID, f, "time: expected seconds since the epoch");
+        const char *data;
+        size_t len;
+        if (opt_bytes(c, m, "data", f, &data, &len))
+            return MP_ERR_INVALID;
+        rec_ws_msg_t w = {.dir = type[0] == 's' ? REC_WS_UP : REC_WS_DOWN, .opcode = (uint8_t)opv};
+        int64_t at = (int64_t)(tv * 1e6);
+        w.t_us = t && at > x->t_start_us ? at - x->t_start_us : 0;
+        uint8_t *bin = NULL;
+        if (w.opcode == 2 && data) {
+            if (!(bin = malloc(len + 1)))
+                return fail(c, MP_ERR_IO, f, "out of memory");
+            long n = har_base64_decode(data, len, bin);
+            if (n < 0) {
+                free(bin);
+                return fail(c, MP_ERR_INVALID, f, "data: a binary message's data is base64");
+            }
+            w.data = bin;
+            w.len = (size_t)n;
+        } else {
+            w.data = (uint8_t *)data;
+            w.len = len;
+        }
+        int rc = rec_ws_add(x, &w);
+        free(bin);
+        if (rc != 0)
+            return fail(c, MP_ERR_IO, f, "out of memory");
+    }
+    return 0;
+}
+
 static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
 {
     const char *s;
@@ -419,6 +481,8 @@ static int read_entry(const har_ctx_t *c, const json_t *e, rec_exchange_t *x)
     x->status = (int)status;
     if (resp && (read_headers(c, resp, "response.headers", &x->resp_headers) ||
                  add_cookie_headers(c, resp, x) || read_content(c, resp, x)))
+        return MP_ERR_INVALID;
+    if (read_ws_messages(c, e, x))
         return MP_ERR_INVALID;
     if (x->status == 0) {
         /* Chrome writes status 0 for blocked or cancelled requests. */

@@ -16,6 +16,17 @@ entries() {
 check() {
     local har=$1 name; shift
     name=$(basename "$har" .har)${1:+$1}
+    if python3 -c 'import json,sys; es=json.load(open(sys.argv[1], encoding="utf-8-sig"))["log"]["entries"]
+sys.exit(0 if es and all(e.get("response", {}).get("status") == 101 for e in es) else 1)' "$har"; then
+        # Only WebSocket sessions: the replay has no ws step yet, so no scenario
+        # (exit 2, the sessions counted), never plain GETs standing for them.
+        "$T_CONVERT" "$har" "$@" --json -o "$T_DIR/$name.json" 2>"$T_DIR/$name.log" &&
+            t_fail "$name: only WebSocket sessions, yet a scenario was written"
+        grep -q "WebSocket/upgrade session(s), which the replay cannot run yet" "$T_DIR/$name.log" ||
+            t_fail "$name: $(tail -1 "$T_DIR/$name.log")"
+        t_log "ok: $name: only WebSocket sessions, counted and not converted"
+        return
+    fi
     "$T_CONVERT" "$har" "$@" --json -o "$T_DIR/$name.json" 2>"$T_DIR/$name.log" ||
         t_fail "$name: exit $? ($(tail -1 "$T_DIR/$name.log"))"
     local line want got read dropped skipped

@@ -76,6 +76,48 @@ static void test_entries(void **state)
     free(path);
 }
 
+#define OK_ENTRY_WS "{\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"request\": {\"method\": \"GET\", " \
+                    "\"url\": \"ws://a/\"}, \"response\": {\"status\": 101}, " \
+                    "\"_webSocketMessages\": [{\"type\": \"sideways\"}]}"
+static void expect_skips(const char *text, const char *keep, size_t n_entries, const char *needle);
+
+/* Chrome's WebSocket entry: wss URL, 101, _webSocketMessages (binary as
+ * base64) become the recording's messages, timed from the request's start. */
+static void test_websocket(void **state)
+{
+    (void)state;
+    char *path = write_tmp(
+        "{\"log\": {\"entries\": [{\"startedDateTime\": \"2024-01-02T03:04:05Z\", \"_resourceType\": \"websocket\","
+        " \"request\": {\"method\": \"GET\", \"url\": \"wss://shop.test/live\", \"headers\": []},"
+        " \"response\": {\"status\": 101, \"headers\": []},"
+        " \"_webSocketMessages\": ["
+        "  {\"type\": \"send\", \"time\": 1704164645.5, \"opcode\": 1, \"data\": \"{\\\"sub\\\":1}\"},"
+        "  {\"type\": \"receive\", \"time\": 1704164645.75, \"opcode\": 2, \"data\": \"AP+A\"}]}]}}");
+    xset_t xs;
+    mp_error_t err = {0};
+    xs_init(&xs);
+    assert_int_equal(har_load(path, 0, &xs, &err), 0);
+    assert_int_equal(xs.n, 1);
+    const rec_exchange_t *x = &xs.v[0].x;
+    assert_string_equal(x->scheme, "https");
+    assert_int_equal(x->status, 101);
+    assert_int_equal(x->n_ws, 2);
+    assert_int_equal(x->ws[0].dir, REC_WS_UP);
+    assert_int_equal(x->ws[0].opcode, 1);
+    assert_int_equal(x->ws[0].len, 9);
+    assert_memory_equal(x->ws[0].data, "{\"sub\":1}", 9);
+    assert_int_equal(x->ws[0].t_us, 500000);
+    assert_int_equal(x->ws[1].dir, REC_WS_DOWN);
+    assert_int_equal(x->ws[1].len, 3);
+    assert_memory_equal(x->ws[1].data, "\x00\xff\x80", 3);
+    assert_int_equal(x->ws[1].t_us, 750000);
+    xs_fini(&xs);
+    unlink(path);
+    free(path);
+    /* A broken message names its place; the entry is skipped, not the file. */
+    expect_skips("{\"log\": {\"entries\": [" OK_ENTRY_WS "]}}", "0", 1, "_webSocketMessages[0]");
+}
+
 static void expect_error(const char *text, const char *needle)
 {
     char *path = write_tmp(text);
@@ -342,6 +384,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entries),
+        cmocka_unit_test(test_websocket),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_broken_entries_skipped),
         cmocka_unit_test(test_nul),

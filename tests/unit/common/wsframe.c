@@ -31,7 +31,8 @@ static int on_msg(void *ctx, const wsf_msg_t *m)
     g->full[g->n] = m->full_len;
     g->cut[g->n] = m->truncated;
     g->code[g->n] = m->close_code;
-    memcpy(g->data[g->n], m->data, m->len < 79 ? m->len : 79);
+    if (m->len)
+        memcpy(g->data[g->n], m->data, m->len < 79 ? m->len : 79);
     g->n++;
     return 0;
 }

@@ -46,3 +46,18 @@ sed 's/\["te", "trailers"\]/["te", "gzip"]/' "$AIOTEST_SRC/tests/integration/rep
 r_replay "$T_DIR/bad.json" --host "http://127.0.0.1:$PORT" -u 1 --iterations 1
 t_eq "te: gzip refused" 2 "$R_RC"
 t_check "the error names the header" grep -q "headers\[1\].*te" "$T_DIR/replay.err"
+
+# Over TLS (h2 by ALPN): the same calls reach a TLS server's handlers.
+t_selfsigned grpc
+TPORT=$(t_port)
+t_bg grpctls $PY "$AIOTEST_SRC/tests/integration/replay/grpcserver.py" "$TPORT" "$T_DIR/tls-calls.log" \
+    "$T_DIR/grpc.crt" "$T_DIR/grpc.key"
+t_wait_port "$TPORT" 20
+sed -e "s|\"proto\": \"h2c\"|\"proto\": \"h2\"|" -e "s|http://127.0.0.1:1|https://localhost:1|" "$AIOTEST_SRC/tests/integration/replay/grpc.json" >"$T_DIR/tls.json"
+: >"$T_DIR/tls-calls.log"
+r_replay "$T_DIR/tls.json" --host "https://localhost:$TPORT" --ca "$T_DIR/grpc.crt" -u 2 --iterations 2 \
+    --report "$T_DIR/r3.json"
+t_eq "over TLS: handlers reached" 12 "$(wc -l <"$T_DIR/tls-calls.log")"
+t_eq "over TLS: carried by h2" 12 "$(r_json "$T_DIR/r3.json" 'r["total"]["protocols"].get("h2", 0)')"
+t_eq "over TLS: only the UNAVAILABLE calls fail, as grpc" "4 {'UNAVAILABLE': 4}" \
+    "$(r_json "$T_DIR/r3.json" 'str(r["total"]["failures"]) + " " + str([e for e in r["entries"] if e["name"].endswith("Down")][0]["grpc_status"])')"

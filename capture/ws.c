@@ -187,6 +187,8 @@ static void drained(struct bufferevent *o, void *arg)
 static void closing(ws_t *w, struct bufferevent *ended)
 {
     struct bufferevent *o = ended ? other(w, ended) : NULL;
+    if (ended != NULL && ended == w->client && (w->state == WS_CONNECTING || w->state == WS_HANDSHAKE))
+        recx_fail(w->x, 0, REC_F_INCOMPLETE, "client closed the connection before the Upgrade was answered");
     if (ended != NULL && w->state == WS_OPEN)
         relay(ended, w);
     w->state = WS_CLOSING;
@@ -375,7 +377,10 @@ static void origin_event(struct bufferevent *b, short what, void *arg)
 static void ws_drain(proxy_link_t *l)
 {
     ws_t *w = (ws_t *)l;
-    /* A WebSocket has no exchange boundary to wait for: it closes now. */
+    /* A WebSocket has no exchange boundary to wait for: it closes now, and
+     * the session is recorded as cut (its messages so far are kept). */
+    if (w->state == WS_OPEN)
+        recx_fail(w->x, 0, REC_F_INCOMPLETE, "capture stopped during the session");
     if (w->state != WS_CLOSING)
         closing(w, NULL);
 }

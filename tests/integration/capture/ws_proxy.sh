@@ -111,3 +111,31 @@ t_eq "recorded as a tunnel of 20 bytes each way" "101 tunnel 20 20" \
     "$("$T_CONVERT" --dump "$T_DIR/other.mp" | $PY -c '
 import json,sys; x=json.load(sys.stdin)["exchanges"][0]
 print(x["status"], ",".join(x.get("flags", [])), x.get("tunnel_bytes_up"), x.get("tunnel_bytes_down"))')"
+
+# The capture stops while a session is open: the session ends, its messages so
+# far are written, and the exchange says it was cut.
+RPORT=$(t_port)
+t_bg reverse2 "$T_CAPTURE" --reverse "http://127.0.0.1:$WPORT" --proxy ":$RPORT" -o "$T_DIR/cut.mp"
+RPID=$T_LAST_PID
+t_wait_port "$RPORT"
+t_bg holder $PY -c '
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1], compression=None) as ws:
+        await ws.send("held")
+        print("echo", await ws.recv(), flush=True)
+        try:
+            await asyncio.wait_for(ws.recv(), 20)
+        except Exception as e:
+            print("ended", type(e).__name__, flush=True)
+asyncio.run(main())
+' "ws://127.0.0.1:$RPORT/held"
+HPID=$T_LAST_PID
+for _ in $(seq 100); do grep -q '^echo held' "$T_DIR/holder.log" && break; sleep 0.1; done
+t_check "the held session echoed" grep -q '^echo held' "$T_DIR/holder.log"
+kill -INT "$RPID"; wait "$RPID" || t_fail "capture exit status with a session open"
+wait "$HPID"
+t_check "the client saw its connection end" grep -q '^ended' "$T_DIR/holder.log"
+t_eq "cut session recorded with its messages" "101 2 capture stopped during the session" "$("$T_CONVERT" --dump "$T_DIR/cut.mp" | $PY -c '
+import json,sys; x=json.load(sys.stdin)["exchanges"][0]
+print(x["status"], len(x.get("ws", [])), x.get("error"))')"

@@ -29,11 +29,14 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
         return -1;
     if (x->req_headers.n && !(r->headers = calloc(x->req_headers.n, sizeof *r->headers)))
         return -1;
+    const char *ct = rec_headers_get(&x->req_headers, "content-type");
+    bool grpc = ct && scn_grpc_content_type(ct, strlen(ct));
     for (size_t i = 0; i < x->req_headers.n; i++) {
         const rec_hfield_t *h = &x->req_headers.v[i];
-        /* te: trailers is a gRPC call's own (servers refuse a call without it). */
+        /* te: trailers is a gRPC call's own (servers refuse a call without it);
+         * elsewhere (Firefox sends it on every request) it is the connection's. */
         if (filter_header_dropped(h->name) &&
-            !(strcasecmp(h->name, "te") == 0 && strcasecmp(h->value, "trailers") == 0))
+            !(grpc && strcasecmp(h->name, "te") == 0 && strcasecmp(h->value, "trailers") == 0))
             continue;
         scn_kv_t *kv = &r->headers[r->n_headers];
         kv->name = strdup(h->name);

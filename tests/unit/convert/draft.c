@@ -73,6 +73,13 @@ static void test_grpc(void **state)
     assert_memory_equal(r.body, body, sizeof body);
     scn_request_fini(&r);
     rec_exchange_fini(&x);
+    /* Not gRPC: te: trailers (Firefox sends it everywhere) stays the connection's. */
+    fx_make(&x, "GET", "/page", 0, 1, 200, "text/html", "");
+    rec_headers_add(&x.req_headers, "TE", "trailers");
+    assert_int_equal(draft_from_exchange(&x, "http://shop.test", &r), 0);
+    assert_int_equal(r.n_headers, 0);
+    scn_request_fini(&r);
+    rec_exchange_fini(&x);
 }
 
 static void test_find(void **state)

@@ -36,7 +36,8 @@ struct engine {
     uint64_t own_started;         /* users of this segment started */
     worker_cmd_t **cmds;          /* per worker, batched per tick */
     size_t *n_cmds, *cap_cmds;
-    double rate_sent;
+    double rate_sent, warm_sent;
+    bool warm_needed;             /* some class has on_start: pool users warm up */
     stats_t *total, *interval;
     stats_history_t *history;
     json_t *samples;
@@ -77,6 +78,9 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
         !e->cmds || !e->n_cmds || !e->cap_cmds || !e->total || !e->interval || !e->history ||
         !e->samples)
         goto oom;
+    for (size_t c = 0; c < nc; c++)
+        if (o->plan->classes[c].on_start.n)
+            e->warm_needed = true;
     for (unsigned i = 0; i < nt; i++) {
         worker_cfg_t cfg = {
             .plan = o->plan, .idx = i, .threads = nt, .iterations = o->iterations,
@@ -195,6 +199,42 @@ static void set_rate(engine_t *e, double rate)
         worker_post_rate(e->w[t], rate / e->o.threads / e->o.segments);
 }
 
+/* How far ahead pool users are readied: the longest measured warm-up of any
+ * worker plus a second, at most two minutes. */
+static uint64_t warm_lead_us(const engine_t *e)
+{
+    uint64_t most = 0;
+    for (unsigned t = 0; t < e->o.threads; t++) {
+        uint64_t w = worker_warm_us(e->w[t]);
+        if (w > most)
+            most = w;
+    }
+    most += 1000000;
+    return most < 120000000 ? most : 120000000;
+}
+
+/* The highest arrival rate the shape asks for from t to t + the lead. */
+static double warm_rate_at(const engine_t *e, uint64_t t)
+{
+    uint64_t lead = warm_lead_us(e);
+    double most = 0;
+    for (uint64_t d = 0; d <= lead; d += TICK_US) {
+        shape_point_t p = shape_at(e->o.shape, t + d);
+        if (p.stage < e->o.shape->n && p.kind == SHAPE_RATE && p.rate > most)
+            most = p.rate;
+    }
+    return most;
+}
+
+static void set_warm(engine_t *e, double rate)
+{
+    if (!e->warm_needed || rate == e->warm_sent)
+        return;
+    e->warm_sent = rate;
+    for (unsigned t = 0; t < e->o.threads; t++)
+        worker_post_warm(e->w[t], rate / e->o.threads / e->o.segments);
+}
+
 static void begin_stop(engine_t *e, bool force)
 {
     if (force) {
@@ -236,6 +276,7 @@ static void control(engine_t *e, uint64_t t)
         return;
     }
     e->stage = (int)p.stage + 1;
+    set_warm(e, warm_rate_at(e, t));
     if (p.kind == SHAPE_RATE) {
         memset(e->want, 0, e->n_classes * sizeof *e->want);
         apply_users(e);
@@ -380,6 +421,36 @@ static bool all_finished(const engine_t *e)
     return true;
 }
 
+/* Before the clock starts: when the run opens with an open stage whose classes
+ * have on_start, the first pool users run it now (bounded by the lead plus
+ * 10 s), so the first second starts its iterations like any other. A signal
+ * ends the wait and the run. Returns the signals taken. */
+static int prewarm(engine_t *e, sigset_t *set)
+{
+    double rate = warm_rate_at(e, 0);
+    if (!e->warm_needed || rate <= 0 || e->stopping)
+        return 0;
+    uint64_t deadline = clk_mono_us() + warm_lead_us(e) + 10000000;
+    set_warm(e, rate);
+    log_info("open model: %.0f s of on_start before the clock starts (users log in ahead)",
+             (double)warm_lead_us(e) / 1e6 - 1);
+    for (;;) {
+        bool ready = true;
+        for (unsigned t = 0; t < e->o.threads; t++)
+            if (worker_warm_acks(e->w[t]) == 0 || worker_warming(e->w[t]) > 0)
+                ready = false;
+        if (ready || clk_mono_us() > deadline)
+            return 0;
+        struct timespec ts = {0, 20 * 1000000};
+        if (sigtimedwait(set, NULL, &ts) > 0) {
+            log_info("stopping: users finish their request and run on_stop (signal again "
+                     "to stop at once)");
+            begin_stop(e, false);
+            return 1;
+        }
+    }
+}
+
 int engine_run(engine_t *e)
 {
     sigset_t set, old;
@@ -400,10 +471,20 @@ int engine_run(engine_t *e)
         }
     if (spawned < e->o.threads)
         begin_stop(e, true);
+    int signals = prewarm(e, &set);
+    uint64_t warmed = clk_mono_us();
+    if (warmed > e->t0_us + TICK_US) {
+        /* The clock starts after the warm-up, on a whole number of the
+         * workers' hand-over periods (200 ms) so rows stay out of step with
+         * hand-overs (see worker.c). */
+        uint64_t periods = (warmed - e->t0_us + 199999) / 200000;
+        uint64_t t0 = e->t0_us + periods * 200000;
+        e->wall0_us = clk_wall_us() + (int64_t)(t0 - warmed);
+        e->t0_us = t0;
+    }
 
     uint64_t next_tick = e->t0_us, next_sec = e->t0_us + 1000000;
     uint64_t next_live = e->t0_us + LIVE_US, next_sample = e->t0_us, last_collect = e->t0_us;
-    int signals = 0;
     for (;;) {
         uint64_t now = clk_mono_us();
         if (now < next_tick) {

@@ -282,7 +282,10 @@ static void control(engine_t *e, uint64_t t)
         apply_users(e);
         e->target_users = 0;
         e->target_rate = p.rate;
-        set_rate(e, p.rate);
+        /* A ramp is followed in tick steps, each at the rate of its middle, so
+         * that the iterations of a tick are those of the line. */
+        shape_point_t mid = shape_at(e->o.shape, t + TICK_US / 2);
+        set_rate(e, mid.stage == p.stage ? mid.rate : p.rate);
         return;
     }
     set_rate(e, 0);
@@ -305,6 +308,22 @@ static uint32_t running_total(const engine_t *e)
     return n;
 }
 
+/* Iterations per second the shape asked for from t0 to t1 (µs), on average:
+ * the sum of the open stages' rates over 10 ms steps. */
+static double shape_mean_rate(const shape_t *sh, uint64_t t0, uint64_t t1)
+{
+    if (t1 <= t0)
+        return 0;
+    double sum = 0;
+    uint64_t n = 0;
+    for (uint64_t t = t0 + 5000; t < t1; t += 10000, n++) {
+        shape_point_t p = shape_at(sh, t);
+        if (p.stage < sh->n && p.kind == SHAPE_RATE)
+            sum += p.rate;
+    }
+    return n ? sum / (double)n : 0;
+}
+
 static void collect(engine_t *e, double t, double interval_s)
 {
     stats_reset(e->interval);
@@ -312,6 +331,11 @@ static void collect(engine_t *e, double t, double interval_s)
         worker_collect(e->w[i], e->interval);
     stats_merge(e->total, e->interval);
     stats_history_add(e->history, t, running_total(e), e->target_users, interval_s, e->interval);
+    /* The row's iterations are those handed over up to ~100 ms before t (see
+     * worker.c): the target covers the same window. */
+    double lag = 0.1, t1 = t > lag ? t - lag : 0, t0 = t1 > interval_s ? t1 - interval_s : 0;
+    stats_history_set_rate(e->history, shape_mean_rate(e->o.shape, (uint64_t)(t0 * 1e6),
+                                                       (uint64_t)(t1 * 1e6)) / e->o.segments);
 }
 
 static void live_line(engine_t *e, double t)
@@ -375,7 +399,8 @@ static double planned_requests(const engine_t *e)
         double per_it = 0;
         for (size_t c = 0; c < p->n_classes; c++)
             per_it += p->weights[c] / wsum * steps_requests(&p->classes[c].tasks);
-        n += sh->stages[i].rate * ((double)sh->stages[i].duration_us / 1e6) * per_it;
+        double mean = (sh->stages[i].rate + sh->stages[i].rate_to) / 2;
+        n += mean * ((double)sh->stages[i].duration_us / 1e6) * per_it;
     }
     return n / e->o.segments;
 }

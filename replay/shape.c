@@ -9,7 +9,7 @@
 
 #include "units.h"
 
-#define SHAPE_EXPECTED "expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s>'"
+#define SHAPE_EXPECTED "expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s> [<to iterations/s>]'"
 #define MAX_WORDS 4
 
 /* Splits line in place into up to MAX_WORDS words; returns the count, or
@@ -31,7 +31,7 @@ static int parse_stage(char **w, int n, shape_stage_t *st, const char **why)
     uint64_t users;
     memset(st, 0, sizeof(*st));
     *why = SHAPE_EXPECTED;
-    if (n == 3 && strcmp(w[0], "rate") == 0) {
+    if ((n == 3 || n == 4) && strcmp(w[0], "rate") == 0) {
         st->kind = SHAPE_RATE;
         if (units_parse_duration(w[1], &st->duration_us) < 0 || st->duration_us == 0) {
             *why = "expected a duration > 0 after 'rate' (e.g. 30s, 5m, 1h)";
@@ -39,6 +39,11 @@ static int parse_stage(char **w, int n, shape_stage_t *st, const char **why)
         }
         if (units_parse_double(w[2], &st->rate) < 0) {
             *why = "expected iterations/s as a number >= 0 after the duration";
+            return -1;
+        }
+        st->rate_to = st->rate;
+        if (n == 4 && units_parse_double(w[3], &st->rate_to) < 0) {
+            *why = "expected the iterations/s to ramp to, a number >= 0, after the first rate";
             return -1;
         }
         return 0;
@@ -211,7 +216,9 @@ shape_point_t shape_at(const shape_t *s, uint64_t t_us)
             p.stage = i;
             p.kind = st->kind;
             if (st->kind == SHAPE_RATE) {
-                p.rate = st->rate;
+                /* A ramp moves linearly from rate to rate_to over the stage. */
+                double f = st->duration_us ? (double)(t_us - start) / (double)st->duration_us : 0;
+                p.rate = st->rate + (st->rate_to - st->rate) * f;
             } else {
                 p.users = ramp(users, st, t_us - start);
                 p.target = st->users;

@@ -78,7 +78,7 @@ struct worker {
     double warm_rate;             /* the most iterations/s soon due (engine's look-ahead) */
     uint64_t next_pool_id;
     double rate;                  /* iterations/s on this worker */
-    uint64_t next_due_us;
+    uint64_t next_due_us, last_due_us;
     int64_t *wrr;                 /* smooth weighted round robin over classes */
     ustack_t dead;                /* ended users, freed from the loop */
     uint64_t alive;
@@ -333,6 +333,16 @@ static void start_iteration(worker_t *w, uint64_t due)
     keep_reserve(w);
 }
 
+/* µs between iterations at rate (> 0): at least 1, and at most a day, so that
+ * a tiny rate neither overflows the conversion nor schedules past the clock. */
+static uint64_t interval_us(double rate)
+{
+    double us = 1e6 / rate;
+    if (!(us >= 1))
+        return 1;
+    return us < 86400e6 ? (uint64_t)us : (uint64_t)86400e6;
+}
+
 static void sched_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -340,11 +350,12 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
     worker_t *w = arg;
     if (w->rate <= 0 || w->stopping)
         return;
-    double interval = 1e6 / w->rate;
+    uint64_t interval = interval_us(w->rate);
     uint64_t now = clk_mono_us();
     while (w->next_due_us <= now) {
+        w->last_due_us = w->next_due_us;
         start_iteration(w, w->next_due_us);
-        w->next_due_us += (uint64_t)interval > 0 ? (uint64_t)interval : 1;
+        w->next_due_us += interval;
     }
     uint64_t d = w->next_due_us - now;
     struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
@@ -371,7 +382,18 @@ static void set_rate(worker_t *w, double rate)
     uint64_t now = clk_mono_us();
     if (w->rate <= 0 && rate > 0) {
         /* Workers interleave their schedules instead of starting together. */
-        w->next_due_us = now + (uint64_t)(1e6 / rate * w->cfg.idx / w->cfg.threads);
+        uint64_t iv = interval_us(rate);
+        w->next_due_us = now + iv / w->cfg.threads * w->cfg.idx;
+        /* As if one was due an interval before: a rate change measures from it. */
+        w->last_due_us = w->next_due_us > iv ? w->next_due_us - iv : 0;
+    } else if (rate > 0) {
+        /* A faster rate (a ramp up from a few per second) takes effect now,
+         * not after the slow interval already planned. */
+        uint64_t sooner = w->last_due_us + interval_us(rate);
+        if (sooner < now)
+            sooner = now;
+        if (sooner < w->next_due_us)
+            w->next_due_us = sooner;
     }
     w->rate = rate;
     evtimer_del(&w->ev_sched);

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +58,12 @@ static void test_parse_errors(void **state)
     } bad[] = {
         {"10s 5 1\n30 users 2\n", "f.conf:2: expected a user count"},
         {"# only\n\n", "f.conf:2: no stages"},
-        {"10s 5\n", "f.conf:1: expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s>'"},
+        {"10s 5\n", "f.conf:1: expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s> [<to iterations/s>]'"},
         {"10s 5 1 9\n", "f.conf:1: expected '<duration>"},
         {"\n\n\nrate 10x 5\n", "f.conf:4: expected a duration > 0 after 'rate'"},
         {"rate 10s fast\n", "f.conf:1: expected iterations/s"},
+        {"rate 10s 5 fast\n", "f.conf:1: expected the iterations/s to ramp to"},
+        {"rate 10s 5 6 7\n", "f.conf:1: expected '<duration>"},
         {"0s 5 1\n", "f.conf:1: expected a duration > 0 first"},
         {"10s 5 0\n", "f.conf:1: expected a spawn rate > 0"},
         {"10s 5 -1\n", "f.conf:1: expected a spawn rate > 0"},
@@ -142,6 +145,35 @@ static void test_shape_at_ramps(void **state)
     shape_fini(&s);
 }
 
+static void test_rate_ramps(void **state)
+{
+    (void)state;
+    char err[256];
+    shape_t s;
+    /* 10 -> 90 over 8 s, then a flat 40, then down to 0 over 2 s. */
+    assert_int_equal(shape_parse("rate 8s 10 90\nrate 2s 40\nrate 2s 20 0\n", "r", &s, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(s.n, 3);
+    assert_true(s.stages[0].rate == 10.0 && s.stages[0].rate_to == 90.0);
+    assert_true(s.stages[1].rate == 40.0 && s.stages[1].rate_to == 40.0);
+    static const struct {
+        double t;
+        size_t stage;
+        double rate;
+    } want[] = {
+        {0, 0, 10}, {1, 0, 20}, {4, 0, 50}, {7.5, 0, 85}, {8, 1, 40}, {9.9, 1, 40},
+        {10, 2, 20}, {11, 2, 10}, {11.5, 2, 5},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        shape_point_t p = shape_at(&s, (uint64_t)(want[i].t * 1e6));
+        if (p.stage != want[i].stage || p.kind != SHAPE_RATE || fabs(p.rate - want[i].rate) > 1e-9)
+            fail_msg("t=%.1f: stage %zu rate %g, expected %zu %g", want[i].t, p.stage, p.rate,
+                     want[i].stage, want[i].rate);
+    }
+    assert_int_equal(shape_at(&s, 12000000).stage, s.n);
+    shape_fini(&s);
+}
+
 static void test_distribute(void **state)
 {
     (void)state;
@@ -188,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_shape_at_ramps),
+        cmocka_unit_test(test_rate_ramps),
         cmocka_unit_test(test_distribute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

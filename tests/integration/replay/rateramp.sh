@@ -1,0 +1,45 @@
+# Open model ramps: 'rate DURATION FROM TO' moves the arrival rate linearly
+# within a stage (k6's ramping-arrival-rate), and the report's history carries
+# the target rate of every second beside the iterations actually started.
+. "$AIOTEST_SRC/tests/integration/lib.sh"
+. "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
+t_target --quiet
+SCN="$AIOTEST_SRC/tests/integration/replay/api.json"
+printf 'rate 6s 10 90\nrate 2s 40\n' >"$T_DIR/ramp.conf"
+
+r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/ramp.conf" --report "$T_DIR/r.json"
+t_eq "exit status" 0 "$R_RC"
+# 6 s at a mean of 50/s, then 2 s at 40/s: 380 iterations.
+started=$(r_json "$T_DIR/r.json" 'r["iterations"]["started"]')
+t_check "started the ramp's 300 + 80 iterations ($started)" r_in 342 400 "$started"
+# The target rate of each full row follows the line: it rises through the ramp
+# (10 -> 90 over 6 s: +13.3/s each second) and holds 40 after it.
+targets=$(r_json "$T_DIR/r.json" '" ".join("%.1f" % s["target_rate"] for s in r["history"][:-1])')
+t_check "target rate of the rows rises, then holds 40 ($targets)" python3 -c '
+import sys
+v = [float(x) for x in sys.argv[1:]]
+ramp = v[:6]
+rising = all(b - a > 8 for a, b in zip(ramp, ramp[1:]))
+ok = len(v) >= 8 and rising and 5 <= ramp[0] <= 20 and 70 <= ramp[5] <= 90 and 39 <= v[7] <= 41
+sys.exit(0 if ok else 1)' $targets
+# Started per second against the target, row by row, with the slack of one
+# hand-over of the workers (200 ms of iterations) that may slip to the next row
+# on a busy machine; the rows of the ramp together within 10 %.
+pairs=$(r_json "$T_DIR/r.json" '" ".join("%.1f:%.1f" % (s["iterations_per_s"], s["target_rate"]) for s in r["history"][1:-1])')
+t_check "started follows the target ($pairs)" python3 -c '
+import sys
+p = [tuple(map(float, x.split(":"))) for x in sys.argv[1:]]
+rows = all(abs(a - t) <= 0.3 * t + 2 for a, t in p)
+tot_a, tot_t = sum(a for a, _ in p), sum(t for _, t in p)
+sys.exit(0 if p and rows and abs(tot_a - tot_t) <= 0.1 * tot_t else 1)' $pairs
+
+# A ramp down to 0 is allowed; a ramp with a bad second rate is a usage error.
+printf 'rate 2s 20 0\n' >"$T_DIR/down.conf"
+r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/down.conf" --report "$T_DIR/d.json"
+t_eq "ramp down: exit status" 0 "$R_RC"
+t_check "ramp down: about 20 started" r_in 14 26 "$(r_json "$T_DIR/d.json" 'r["iterations"]["started"]')"
+printf 'rate 2s 20 fast\n' >"$T_DIR/bad.conf"
+r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/bad.conf"
+t_eq "bad ramp: exit status" 2 "$R_RC"
+t_check "bad ramp: the message names line and what was expected" \
+    grep -q "bad.conf:1:.*ramp to" "$T_DIR/replay.err"

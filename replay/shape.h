@@ -27,7 +27,8 @@ typedef struct shape {
     size_t n;
 } shape_t;
 
-/* Parses a stages file. Returns 0, or -1 with err "FILE:LINE: what was expected". */
+/* Parses a stages file. Returns 0, or -1 with err "FILE:LINE:COL: what was expected"
+ * (numbers out of range, hex, signs, inf and nan refused; see docs/shape-file.md). */
 int shape_load(const char *path, shape_t *out, char *err, size_t errlen);
 /* Parses from text (name used in messages). */
 int shape_parse(const char *text, const char *name, shape_t *out, char *err, size_t errlen);

@@ -330,10 +330,17 @@ static void collect(engine_t *e, double t, double interval_s)
     for (unsigned i = 0; i < e->o.threads; i++)
         worker_collect(e->w[i], e->interval);
     stats_merge(e->total, e->interval);
-    stats_history_add(e->history, t, running_total(e), e->target_users, interval_s, e->interval);
-    /* The row's iterations are those handed over up to ~100 ms before t (see
-     * worker.c): the target covers the same window. */
+    /* The row's events are those handed over up to ~100 ms before t (see
+     * worker.c): its targets are those of the same window, so a row at a
+     * stage's boundary is of one kind (a closed stage's target users and an
+     * open stage's target rate never both 0 or both set by a few ms). */
     double lag = 0.1, t1 = t > lag ? t - lag : 0, t0 = t1 > interval_s ? t1 - interval_s : 0;
+    shape_point_t at = shape_at(e->o.shape, (uint64_t)(t1 * 1e6));
+    uint32_t target_users = at.stage < e->o.shape->n && at.kind == SHAPE_USERS ? at.users
+                                                                               : e->target_users;
+    if (at.stage < e->o.shape->n && at.kind == SHAPE_RATE)
+        target_users = 0;
+    stats_history_add(e->history, t, running_total(e), target_users, interval_s, e->interval);
     stats_history_set_rate(e->history, shape_mean_rate(e->o.shape, (uint64_t)(t0 * 1e6),
                                                        (uint64_t)(t1 * 1e6)) / e->o.segments);
 }

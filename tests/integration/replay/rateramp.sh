@@ -43,3 +43,42 @@ r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/bad.conf"
 t_eq "bad ramp: exit status" 2 "$R_RC"
 t_check "bad ramp: the message names line and what was expected" \
     grep -q "bad.conf:1:.*ramp to" "$T_DIR/replay.err"
+
+# The HTML report: an open stage's target and started arrival rate over time
+# (chart-rate), and no "target users 0" in the users chart while the pool's
+# users run (target users are drawn for closed stages only).
+printf 'rate 3s 10 40\n3s 3 100\n' >"$T_DIR/mixed.conf"
+r_replay "$AIOTEST_SRC/tests/integration/replay/shop.json" --host "$TARGET_URL" \
+    --shape "$T_DIR/mixed.conf" --report "$T_DIR/m.json" --html "$T_DIR/m.html"
+t_eq "html: exit status" 0 "$R_RC"
+t_check "html: rate chart and users chart match the history" python3 - "$T_DIR/m.html" "$T_DIR/m.json" <<'PY'
+import json, sys
+from html.parser import HTMLParser
+class Svgs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.svgs = {}
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "svg" and a.get("id", "").startswith("chart-"):
+            self.svgs[a["id"]] = json.loads(a["data-points"])
+p = Svgs()
+p.feed(open(sys.argv[1]).read())
+hist = json.load(open(sys.argv[2]))["history"]
+users = p.svgs["chart-users"]
+def is_open(r):
+    return r["target_rate"] > 0 and r["target_users"] == 0
+open_t = {r["t"] for r in hist if is_open(r)}
+closed = [r for r in hist if not is_open(r)]
+assert [pt[0] for pt in users["users"]] == [r["t"] for r in hist]
+assert not any(pt[0] in open_t for pt in users["target_users"]), users["target_users"]
+assert [pt[0] for pt in users["target_users"]] == [r["t"] for r in closed]
+assert any(r["users"] > 0 for r in hist if is_open(r))
+# The rate chart: target and started iterations/s of the open stages' rows.
+rate = p.svgs["chart-rate"]
+opened = [r for r in hist if is_open(r)]
+assert len(opened) >= 2 and len(closed) >= 2, (len(opened), len(closed))
+for f in ("target_rate", "iterations_per_s"):
+    assert [pt[0] for pt in rate[f]] == [r["t"] for r in opened], f
+    assert all(abs(pt[1] - r[f]) < 1e-6 for pt, r in zip(rate[f], opened)), f
+PY

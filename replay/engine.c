@@ -276,7 +276,8 @@ static void control(engine_t *e, uint64_t t)
         return;
     }
     e->stage = (int)p.stage + 1;
-    set_warm(e, warm_rate_at(e, t));
+    if (e->warm_needed)
+        set_warm(e, warm_rate_at(e, t));
     if (p.kind == SHAPE_RATE) {
         memset(e->want, 0, e->n_classes * sizeof *e->want);
         apply_users(e);
@@ -464,7 +465,7 @@ static int prewarm(engine_t *e, sigset_t *set)
         return 0;
     uint64_t deadline = clk_mono_us() + warm_lead_us(e) + 10000000;
     set_warm(e, rate);
-    log_info("open model: %.0f s of on_start before the clock starts (users log in ahead)",
+    log_info("open model: pool users run on_start before the clock starts (about %.1f s each)",
              (double)warm_lead_us(e) / 1e6 - 1);
     for (;;) {
         bool ready = true;

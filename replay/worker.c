@@ -191,6 +191,7 @@ static void on_user_end(user_t *u, void *arg)
 }
 
 static void warm_done(worker_t *w, uint32_t cls, uint64_t t0);
+static void keep_reserve(worker_t *w);
 
 static void on_user_idle(user_t *u, void *arg)
 {
@@ -202,13 +203,15 @@ static void on_user_idle(user_t *u, void *arg)
     if (w->backlog[cls].n && !w->stopping) {
         /* Latency from the due time: the wait for this user is the iteration's. */
         user_iteration(u, tq_pop(&w->backlog[cls]));
-        return;
-    }
-    if (w->stopping || (w->rate <= 0 && w->warm_rate <= 0)) {
+    } else if (w->stopping || (w->rate <= 0 && w->warm_rate <= 0)) {
         user_stop(u); /* no open stage any more: the pool empties */
         return;
+    } else {
+        ustack_push(&w->free_pool[cls], u);
     }
-    ustack_push(&w->free_pool[cls], u);
+    /* The estimate may have grown: so does the reserve (u is counted again). */
+    if (t0)
+        keep_reserve(w);
 }
 
 /* ---- open model
@@ -240,14 +243,15 @@ static void publish_warm_us(worker_t *w)
     atomic_store(&w->warm_us, (uint64_t)(most * 1e6));
 }
 
-/* A warm-up ended after now - t0: the estimate follows slowly (EWMA), never
- * below the think times alone. */
+/* A warm-up ended after now - t0. The estimate rises at once to a longer
+ * warm-up (a reserve too small makes iterations wait) and falls slowly
+ * (EWMA), never below the think times alone. */
 static void warm_done(worker_t *w, uint32_t cls, uint64_t t0)
 {
     atomic_fetch_sub(&w->n_warming, 1);
     uint64_t now = clk_mono_us();
     double took = now > t0 ? (double)(now - t0) / 1e6 : 0;
-    double est = 0.8 * w->warm_est_s[cls] + 0.2 * took;
+    double est = took > w->warm_est_s[cls] ? took : 0.9 * w->warm_est_s[cls] + 0.1 * took;
     w->warm_est_s[cls] = est > w->static_warm_s[cls] ? est : w->static_warm_s[cls];
     publish_warm_us(w);
 }

@@ -190,13 +190,23 @@ static void apply_users(engine_t *e)
     flush_cmds(e);
 }
 
+/* Worker t's share of the arrival rate: its share of the pool (--max-users
+ * split over the threads), so that a worker with no pool users gets none. */
+static double worker_share(const engine_t *e, unsigned t)
+{
+    unsigned nt = e->o.threads;
+    uint32_t max = e->o.max_users ? e->o.max_users : nt;
+    uint32_t pool = (max + nt - 1 - t) / nt;
+    return (double)pool / (double)max / e->o.segments;
+}
+
 static void set_rate(engine_t *e, double rate)
 {
     if (rate == e->rate_sent)
         return;
     e->rate_sent = rate;
     for (unsigned t = 0; t < e->o.threads; t++)
-        worker_post_rate(e->w[t], rate / e->o.threads / e->o.segments);
+        worker_post_rate(e->w[t], rate * worker_share(e, t));
 }
 
 /* How far ahead pool users are readied: the longest measured warm-up of any
@@ -232,7 +242,7 @@ static void set_warm(engine_t *e, double rate)
         return;
     e->warm_sent = rate;
     for (unsigned t = 0; t < e->o.threads; t++)
-        worker_post_warm(e->w[t], rate / e->o.threads / e->o.segments);
+        worker_post_warm(e->w[t], rate * worker_share(e, t));
 }
 
 static void begin_stop(engine_t *e, bool force)

@@ -366,8 +366,15 @@ static void live_line(engine_t *e, double t)
     char p50[32], p99[32];
     units_fmt_duration(s->p50_us, p50, sizeof p50);
     units_fmt_duration(s->p99_us, p99, sizeof p99);
-    fprintf(stderr, "[%6.1fs] users %u/%u | %.0f req/s | p50 %s p99 %s | failures %llu (%.2f%%)\n",
-            t, s->users, e->target_users, s->rps, p50, p99, (unsigned long long)tot->failures,
+    char load[64];
+    /* An open stage asks for a rate, not users: "users 88/0" would mislead. */
+    if (s->target_rate > 0 && s->target_users == 0)
+        snprintf(load, sizeof load, "users %u | %.0f/%.0f it/s", s->users, s->iterations_per_s,
+                 s->target_rate);
+    else
+        snprintf(load, sizeof load, "users %u/%u", s->users, e->target_users);
+    fprintf(stderr, "[%6.1fs] %s | %.0f req/s | p50 %s p99 %s | failures %llu (%.2f%%)\n", t, load,
+            s->rps, p50, p99, (unsigned long long)tot->failures,
             tot->count ? 100.0 * (double)tot->failures / (double)tot->count : 0.0);
 }
 

@@ -75,6 +75,7 @@ struct worker {
     wlist_t *warming;             /* per class: users in their on_start, no iteration */
     double *warm_est_s;           /* per class: how long a warm-up takes (EWMA) */
     double *static_warm_s;        /* per class: the think times of on_start alone */
+    double *share;                /* per class: its part of the iterations (weight / sum) */
     double warm_rate;             /* the most iterations/s soon due (engine's look-ahead) */
     uint64_t next_pool_id;
     double rate;                  /* iterations/s on this worker */
@@ -225,15 +226,6 @@ static void on_user_idle(user_t *u, void *arg)
  * iteration that still finds no free user waits in the backlog with its due
  * time, and that wait is in its latency. */
 
-static double class_share(const worker_t *w, uint32_t cls)
-{
-    const plan_t *p = w->cfg.plan;
-    double sum = 0;
-    for (size_t i = 0; i < p->n_classes; i++)
-        sum += p->weights[i];
-    return sum > 0 ? p->weights[cls] / sum : 1.0 / (double)p->n_classes;
-}
-
 static void publish_warm_us(worker_t *w)
 {
     double most = 0;
@@ -283,7 +275,7 @@ static void keep_reserve(worker_t *w)
     for (uint32_t c = 0; c < w->cfg.plan->n_classes; c++) {
         if (w->cfg.plan->classes[c].on_start.n == 0)
             continue;
-        double want_d = ceil(rate * class_share(w, c) * w->warm_est_s[c]) + 1;
+        double want_d = ceil(rate * w->share[c] * w->warm_est_s[c]) + 1;
         size_t want = want_d < (double)w->cfg.max_pool ? (size_t)want_d : w->cfg.max_pool;
         while (w->free_pool[c].n + w->warming[c].n < want) {
             user_t *u = new_pool_user(w, c);
@@ -718,10 +710,16 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->warming = calloc(nc, sizeof *w->warming);
     w->warm_est_s = calloc(nc, sizeof *w->warm_est_s);
     w->static_warm_s = calloc(nc, sizeof *w->static_warm_s);
+    w->share = calloc(nc, sizeof *w->share);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0 || !w->base || !w->cur || !w->pub || !w->running || !w->free_pool || !w->backlog || !w->wrr ||
-        !w->warming || !w->warm_est_s || !w->static_warm_s)
+        !w->warming || !w->warm_est_s || !w->static_warm_s || !w->share)
         goto oom;
+    double wsum = 0;
+    for (size_t c = 0; c < nc; c++)
+        wsum += cfg->plan->weights[c];
+    for (size_t c = 0; c < nc; c++)
+        w->share[c] = wsum > 0 ? cfg->plan->weights[c] / wsum : 1.0 / (double)nc;
     for (size_t c = 0; c < nc; c++) {
         /* The think times of on_start are known; its requests are guessed at
          * 50 ms each until warm-ups are measured. */
@@ -798,6 +796,7 @@ void worker_free(worker_t *w)
     free(w->warming);
     free(w->warm_est_s);
     free(w->static_warm_s);
+    free(w->share);
     free(w->free_pool);
     free(w->backlog);
     free(w->all_pool.v);

@@ -582,6 +582,13 @@ int engine_run(engine_t *e)
     for (unsigned i = 0; i < e->o.threads; i++)
         worker_join(e->w[i]);
     e->end_us = clk_mono_us();
+    uint64_t not_started = 0;
+    for (unsigned i = 0; i < e->o.threads; i++)
+        not_started += worker_not_started(e->w[i]);
+    if (not_started)
+        log_warn("open model: %llu scheduled iterations never started: no pooled user was free "
+                 "(--max-users) before the run ended; see \"open_model\" in the report",
+                 (unsigned long long)not_started);
     /* The last partial second. */
     uint64_t t = e->end_us - e->t0_us;
     collect(e, (double)t / 1e6, (double)(e->end_us - last_collect) / 1e6);
@@ -613,7 +620,17 @@ json_t *engine_meta(const engine_t *e)
                                (json_int_t)e->started_per_class[c]));
     char seg[32];
     snprintf(seg, sizeof seg, "%u/%u", e->o.segment, e->o.segments);
-    return json_pack("{s:o, s:i, s:O, s:b, s:s}", "classes", classes, "threads",
-                     (json_int_t)e->o.threads, "user_samples", e->samples, "interrupted",
-                     e->forced, "segment", seg);
+    json_t *meta = json_pack("{s:o, s:i, s:O, s:b, s:s}", "classes", classes, "threads",
+                             (json_int_t)e->o.threads, "user_samples", e->samples, "interrupted",
+                             e->forced, "segment", seg);
+    uint64_t sched = 0, not_started = 0;
+    for (unsigned t = 0; t < e->o.threads; t++) {
+        sched += worker_scheduled(e->w[t]);
+        not_started += worker_not_started(e->w[t]);
+    }
+    if (meta && sched)
+        json_object_set_new(meta, "open_model",
+                            json_pack("{s:I, s:I}", "scheduled", (json_int_t)sched, "not_started",
+                                      (json_int_t)not_started));
+    return meta;
 }

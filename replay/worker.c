@@ -65,6 +65,8 @@ struct worker {
     _Atomic uint64_t warm_us;     /* longest warm-up estimate of the classes */
     _Atomic uint32_t n_warming;   /* users in a warm-up now */
     _Atomic uint64_t warm_acks;   /* warm rates taken from the mailbox */
+    _Atomic uint64_t scheduled;   /* open model: iterations that fell due */
+    _Atomic uint64_t not_started; /* ... and were still waiting for a user at the stop */
 
     /* This thread only. */
     user_t **users;               /* closed-model users by id / threads */
@@ -310,6 +312,7 @@ static uint32_t pick_class(worker_t *w)
 static void start_iteration(worker_t *w, uint64_t due)
 {
     uint32_t cls = pick_class(w);
+    atomic_fetch_add(&w->scheduled, 1);
     ustack_t *fp = &w->free_pool[cls];
     if (fp->n) {
         user_iteration(fp->v[--fp->n], due);
@@ -451,8 +454,11 @@ static void begin_stop(worker_t *w)
     w->stopping = true;
     w->warm_rate = 0;
     set_rate(w, 0);
-    for (size_t c = 0; c < w->cfg.plan->n_classes; c++)
+    /* Iterations that never found a user are counted, then dropped. */
+    for (size_t c = 0; c < w->cfg.plan->n_classes; c++) {
+        atomic_fetch_add(&w->not_started, w->backlog[c].n);
         w->backlog[c].n = 0;
+    }
     struct timeval tv = {(time_t)(w->cfg.stop_timeout_us / 1000000),
                          (suseconds_t)(w->cfg.stop_timeout_us % 1000000)};
     evtimer_add(&w->ev_stop, &tv);
@@ -653,6 +659,8 @@ bool worker_finished(const worker_t *w) { return atomic_load(&w->finished); }
 uint64_t worker_warm_us(const worker_t *w) { return atomic_load(&w->warm_us); }
 uint32_t worker_warming(const worker_t *w) { return atomic_load(&w->n_warming); }
 uint64_t worker_warm_acks(const worker_t *w) { return atomic_load(&w->warm_acks); }
+uint64_t worker_scheduled(const worker_t *w) { return atomic_load(&w->scheduled); }
+uint64_t worker_not_started(const worker_t *w) { return atomic_load(&w->not_started); }
 
 /* ---- thread */
 

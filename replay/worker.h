@@ -63,6 +63,10 @@ uint64_t worker_warm_us(const worker_t *w);
  * (the engine waits for both before the clock of a run starts). */
 uint32_t worker_warming(const worker_t *w);
 uint64_t worker_warm_acks(const worker_t *w);
+/* Open model: iterations that fell due on this worker, and those of them that
+ * never found a free user before the run stopped (queued, then dropped). */
+uint64_t worker_scheduled(const worker_t *w);
+uint64_t worker_not_started(const worker_t *w);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

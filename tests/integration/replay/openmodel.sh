@@ -39,3 +39,11 @@ r_replay "$SCN" --host "$TARGET_URL" --shape "$T_DIR/few.conf" --max-users 1 --t
 t_eq "one user, two threads: exit status" 0 "$R_RC"
 t_check "one user, two threads: every scheduled iteration started" \
     r_in 54 63 "$(r_json "$T_DIR/few.json" 'r["iterations"]["started"]')"
+
+# Iterations that never found a free user are counted, not lost: the queued run
+# above (at most 100 users of 2 s each: 50 it/s of the 200 scheduled) names them.
+sched=$(r_json "$T_DIR/q.json" 'r["open_model"]["scheduled"]')
+t_check "queued: ~600 iterations fell due ($sched)" r_in 540 660 "$sched"
+t_eq "queued: started + not started = scheduled" "$sched" \
+    "$(r_json "$T_DIR/q.json" 'r["iterations"]["started"] + r["open_model"]["not_started"]')"
+t_check "queued: most never started" r_in 300 600 "$(r_json "$T_DIR/q.json" 'r["open_model"]["not_started"]')"

@@ -342,9 +342,9 @@ static void collect(engine_t *e, double t, double interval_s)
         worker_collect(e->w[i], e->interval);
     stats_merge(e->total, e->interval);
     /* The row's events are those handed over up to ~100 ms before t (see
-     * worker.c): its targets are those of the same window, so a row at a
-     * stage's boundary is of one kind (a closed stage's target users and an
-     * open stage's target rate never both 0 or both set by a few ms). */
+     * worker.c): its targets are of the same window, the target rate its mean,
+     * the target users those at its end (0 when the window ends in an open
+     * stage, so a row does not say "target 0" while the pool runs). */
     double lag = 0.1, t1 = t > lag ? t - lag : 0, t0 = t1 > interval_s ? t1 - interval_s : 0;
     shape_point_t at = shape_at(e->o.shape, (uint64_t)(t1 * 1e6));
     uint32_t target_users = at.stage < e->o.shape->n && at.kind == SHAPE_USERS ? at.users

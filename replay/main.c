@@ -117,8 +117,9 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape, const
         const shape_stage_t *st = &shape->stages[i];
         json_array_append_new(
             stages, st->kind == SHAPE_RATE
-                        ? json_pack("{s:s, s:f, s:f}", "kind", "rate", "duration_s",
-                                    (double)st->duration_us / 1e6, "rate", st->rate)
+                        ? json_pack("{s:s, s:f, s:f, s:f}", "kind", "rate", "duration_s",
+                                    (double)st->duration_us / 1e6, "rate", st->rate, "rate_to",
+                                    st->rate_to)
                         : json_pack("{s:s, s:f, s:i, s:f}", "kind", "users", "duration_s",
                                     (double)st->duration_us / 1e6, "users", (json_int_t)st->users,
                                     "spawn_rate", st->spawn_rate));

@@ -343,6 +343,12 @@ void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t ta
     (void)history_push(h, &row);
 }
 
+void stats_history_set_rate(stats_history_t *h, double target_rate)
+{
+    if (h->n)
+        h->rows[h->n - 1].target_rate = target_rate;
+}
+
 size_t stats_history_len(const stats_history_t *h) { return h->n; }
 
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i)
@@ -543,12 +549,13 @@ static json_t *history_json(const stats_history_t *h)
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && h != NULL && i < h->n; i++) {
         const stats_second_t *r = &h->rows[i];
-        json_t *row = json_pack("{s:f, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f}", "t", r->t,
+        json_t *row = json_pack("{s:f, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f, s:f}", "t", r->t,
                                 "users", (json_int_t)r->users, "target_users",
                                 (json_int_t)r->target_users, "rps", r->rps, "fails_per_s",
                                 r->fails_per_s, "p50_us", (json_int_t)r->p50_us, "p95_us",
                                 (json_int_t)r->p95_us, "p99_us", (json_int_t)r->p99_us,
-                                "iterations_per_s", r->iterations_per_s);
+                                "iterations_per_s", r->iterations_per_s, "target_rate",
+                                r->target_rate);
         if (row == NULL || json_array_append_new(a, row) < 0) {
             json_decref(a);
             return NULL;
@@ -693,11 +700,13 @@ static int load_history(const json_t *a, stats_history_t *h, char *err, size_t e
         LOAD_FAIL("report: history: expected an array");
     json_array_foreach(a, i, row) {
         json_int_t users, target, p50, p95, p99;
-        stats_second_t r;
-        if (json_unpack(row, "{s:F, s:I, s:I, s:F, s:F, s:I, s:I, s:I, s:F}", "t", &r.t, "users",
-                        &users, "target_users", &target, "rps", &r.rps, "fails_per_s",
+        stats_second_t r = {0};
+        /* target_rate came later: older reports lack it (0). */
+        if (json_unpack(row, "{s:F, s:I, s:I, s:F, s:F, s:I, s:I, s:I, s:F, s?F}", "t", &r.t,
+                        "users", &users, "target_users", &target, "rps", &r.rps, "fails_per_s",
                         &r.fails_per_s, "p50_us", &p50, "p95_us", &p95, "p99_us", &p99,
-                        "iterations_per_s", &r.iterations_per_s) < 0)
+                        "iterations_per_s", &r.iterations_per_s, "target_rate",
+                        &r.target_rate) < 0)
             LOAD_FAIL("report: history[%zu]: expected {t, users, target_users, rps, fails_per_s, "
                       "p50_us, p95_us, p99_us, iterations_per_s}", i);
         r.users = (uint32_t)users;

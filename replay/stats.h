@@ -121,6 +121,7 @@ typedef struct stats_second {
     double rps, fails_per_s;
     uint64_t p50_us, p95_us, p99_us;
     double iterations_per_s;
+    double target_rate;      /* open stages: iterations/s the shape asked for */
 } stats_second_t;
 
 typedef struct stats_history stats_history_t;
@@ -129,6 +130,8 @@ void stats_history_free(stats_history_t *h);
 /* Appends a row computed from interval (the stats of that second only). */
 void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t target_users,
                        double interval_s, stats_t *interval);
+/* Sets the target arrival rate of the last row (no row: nothing). */
+void stats_history_set_rate(stats_history_t *h, double target_rate);
 size_t stats_history_len(const stats_history_t *h);
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i);
 

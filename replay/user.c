@@ -272,6 +272,12 @@ static bool phase_over(user_t *u)
             enter(u, PH_STOP);
             return true;
         }
+        if (u->pooled && !u->first_of_iter) {
+            /* Warmed ahead of the schedule (user_warm): free for an iteration. */
+            u->phase = PH_IDLE;
+            env->on_idle(u, env->arg);
+            return false;
+        }
         enter(u, PH_TASKS);
         return true;
     case PH_TASKS:
@@ -530,6 +536,10 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
  * request of an open-model iteration. */
 static uint64_t start_time(user_t *u)
 {
+    /* Only a task request: an iteration given to a new user waits for its
+     * on_start (and that step's think time), and the wait is the iteration's. */
+    if (u->phase != PH_TASKS)
+        return clk_mono_us();
     uint64_t t = u->first_of_iter && u->sched_us ? u->sched_us : clk_mono_us();
     u->first_of_iter = false;
     return t;
@@ -841,6 +851,17 @@ void user_iteration(user_t *u, uint64_t sched_us)
         return;
     run(u);
 }
+
+void user_warm(user_t *u)
+{
+    if (u->phase != PH_NEW || !u->pooled)
+        return;
+    u->first_of_iter = false;
+    enter(u, PH_START);
+    run(u);
+}
+
+uint64_t user_iterations(const user_t *u) { return u->iters; }
 
 void user_stop(user_t *u)
 {

@@ -70,8 +70,15 @@ void user_abandon(user_t *u);
 /* Closed model: on_start, then the tasks in a loop. */
 void user_start(user_t *u);
 /* Open model: one pass of the tasks (after on_start the first time); the first
- * request's latency counts from sched_us, the time the iteration was due. */
+ * task request's latency counts from sched_us, the time the iteration was due
+ * (so a wait for this user's on_start is in it). */
 void user_iteration(user_t *u, uint64_t sched_us);
+/* Open model: runs a new pooled user's on_start (and its think times) with no
+ * iteration; then the user is idle (env->on_idle), ready for user_iteration
+ * without a wait. Called on another state: nothing happens. */
+void user_warm(user_t *u);
+/* Iterations (passes of the tasks) this user has finished. */
+uint64_t user_iterations(const user_t *u);
 /* Graceful stop: the request in flight finishes, then on_stop runs. */
 void user_stop(user_t *u);
 

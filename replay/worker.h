@@ -43,6 +43,10 @@ void worker_join(worker_t *w);
 void worker_post(worker_t *w, const worker_cmd_t *cmds, size_t n);
 /* Open model: iterations per second this worker starts (0 = none). */
 void worker_post_rate(worker_t *w, double rate);
+/* Open model: the most iterations per second this worker will start within a
+ * warm-up time from now; pooled users of classes with on_start are readied for
+ * it ahead of the schedule (0 = none soon). */
+void worker_post_warm(worker_t *w, double rate);
 /* Graceful stop (force false) or immediate stop. */
 void worker_post_stop(worker_t *w, bool force);
 
@@ -52,6 +56,17 @@ void worker_collect(worker_t *w, stats_t *into);
 uint32_t worker_running(const worker_t *w, uint32_t cls);
 /* Closed-model users ended (all of them, whatever the reason). */
 uint64_t worker_ended(const worker_t *w);
+/* Open model: how long a new pooled user's on_start takes (the longest class,
+ * measured; think times alone before any was measured), in µs. */
+uint64_t worker_warm_us(const worker_t *w);
+/* Pooled users in their on_start now, and warm rates taken from the mailbox
+ * (the engine waits for both before the clock of a run starts). */
+uint32_t worker_warming(const worker_t *w);
+uint64_t worker_warm_acks(const worker_t *w);
+/* Open model: iterations that fell due on this worker, and those of them that
+ * never found a free user before the run stopped (queued, then dropped). */
+uint64_t worker_scheduled(const worker_t *w);
+uint64_t worker_not_started(const worker_t *w);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

@@ -34,6 +34,7 @@ struct engine {
     uint32_t *peak_per_class;
     uint64_t next_id;             /* global numbering, every segment */
     uint64_t own_started;         /* users of this segment started */
+    uint32_t own_assigned;        /* users of this segment the shape wants now */
     worker_cmd_t **cmds;          /* per worker, batched per tick */
     size_t *n_cmds, *cap_cmds;
     double rate_sent;
@@ -44,8 +45,8 @@ struct engine {
     int64_t wall0_us;
     bool stopping, forced, failed_fast;
     uint64_t stop_deadline_us;
-    uint32_t target_users;
-    double target_rate;
+    uint32_t target_users;        /* this segment's share: the segments' sum is the shape's */
+    double target_rate;           /* this segment's share, likewise */
     int stage;
 };
 
@@ -177,11 +178,16 @@ static void apply_users(engine_t *e)
             if (id % e->o.segments == e->o.segment) {
                 e->started_per_class[c]++;
                 e->own_started++;
+                e->own_assigned++;
             }
             queue_cmd(e, WORKER_START, (uint32_t)c, id);
         }
-        while (s->n > e->want[c])
-            queue_cmd(e, WORKER_STOP, (uint32_t)c, s->v[--s->n]);
+        while (s->n > e->want[c]) {
+            uint64_t id = s->v[--s->n];
+            if (id % e->o.segments == e->o.segment)
+                e->own_assigned--;
+            queue_cmd(e, WORKER_STOP, (uint32_t)c, id);
+        }
     }
     flush_cmds(e);
 }
@@ -240,15 +246,17 @@ static void control(engine_t *e, uint64_t t)
         memset(e->want, 0, e->n_classes * sizeof *e->want);
         apply_users(e);
         e->target_users = 0;
-        e->target_rate = p.rate;
+        e->target_rate = p.rate / e->o.segments;
         set_rate(e, p.rate);
         return;
     }
     set_rate(e, 0);
     e->target_rate = 0;
-    e->target_users = p.users;
     shape_distribute(e->o.plan->weights, e->n_classes, p.users, e->want);
     apply_users(e);
+    /* The users of the global numbering that are this segment's (all of them
+     * without --segment): summed over the segments, the shape's target. */
+    e->target_users = e->own_assigned;
     /* --iterations: over when the ramp is complete and every user has ended. */
     if (e->o.iterations && p.users == p.target && p.target > 0 && ended_total(e) == e->own_started)
         begin_stop(e, false);

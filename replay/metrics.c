@@ -164,7 +164,8 @@ static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const me
         put_label(f, "class", m->classes[c], true);
         fprintf(f, "} %" PRIu32 "\n", st && st->users_per_class ? st->users_per_class[c] : 0);
     }
-    put_head(f, "aiotest_target_users", "gauge", "Users the shape wants now.");
+    put_head(f, "aiotest_target_users", "gauge",
+             "Users the shape wants now, this segment's share (sum over segments: the shape's).");
     fprintf(f, "aiotest_target_users %" PRIu32 "\n", st ? st->target_users : 0);
     put_head(f, "aiotest_iterations_total", "counter",
              "Iterations (one pass of a class's tasks) started and completed.");
@@ -174,7 +175,8 @@ static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const me
             s ? stats_iterations_completed(s) : 0);
     put_head(f, "aiotest_stage", "gauge", "Current stage of the shape, 1-based; 0 after the run.");
     fprintf(f, "aiotest_stage %d\n", st ? st->stage : 0);
-    put_head(f, "aiotest_target_rate", "gauge", "Open model: iterations per second wanted now, else 0.");
+    put_head(f, "aiotest_target_rate", "gauge",
+             "Open model: iterations per second wanted now, this segment's share, else 0.");
     fprintf(f, "aiotest_target_rate %g\n", st ? st->target_rate : 0.0);
     put_head(f, "aiotest_elapsed_seconds", "gauge", "Seconds since the run started.");
     fprintf(f, "aiotest_elapsed_seconds %.3f\n", st ? st->elapsed_s : 0.0);

@@ -25,9 +25,10 @@ unsigned short metrics_port(const metrics_t *m);
 
 typedef struct metrics_state {
     const uint32_t *users_per_class; /* n_classes running users */
-    uint32_t target_users;           /* users the shape wants now */
+    uint32_t target_users;           /* users the shape wants now, this segment's share */
     int stage;                       /* 1-based current stage, 0 after the run */
-    double target_rate;              /* open model: iterations/s wanted now, else 0 */
+    double target_rate;              /* open model: iterations/s wanted now (this
+                                        segment's share), else 0 */
     double elapsed_s;
 } metrics_state_t;
 

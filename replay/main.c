@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "log.h"
+#include "merge.h"
 #include "metrics.h"
 #include "plan.h"
 #include "report.h"
@@ -210,7 +211,26 @@ static bool same_names(const stats_names_t *a, const stats_names_t *b)
     return true;
 }
 
-/* --merge: reports of the same scenario (e.g. --segment runs) added exactly. */
+/* The run-describing parts of the merged report: classes and user samples of
+ * all inputs (the statistics are merged by the caller). NULL on out of memory. */
+static json_t *merge_meta(json_t *const *reports, const double *offset_s, size_t n,
+                          json_t *from, bool paced)
+{
+    json_t *samples = merge_user_samples((const json_t *const *)reports, offset_s, n);
+    json_t *classes = samples ? merge_classes((const json_t *const *)reports, n, samples) : NULL;
+    if (!classes) {
+        json_decref(samples);
+        return NULL;
+    }
+    return json_pack("{s:O, s:b, s:s, s:o, s:o, s:I}", "merged_from", from, "paced", paced,
+                     "pacing", paced ? "every merged report was paced"
+                                     : "not every merged report says it was paced",
+                     "classes", classes, "user_samples", samples, "segments",
+                     (json_int_t)n);
+}
+
+/* --merge: reports of the same scenario (e.g. --segment runs) added exactly;
+ * their per-second histories and user samples aligned on wall-clock time. */
 static int merge_reports(const cli_t *c, const checks_t *k)
 {
     char err[512];
@@ -221,50 +241,68 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     int64_t started = 0;
     int rc = EXIT_USAGE;
     json_t *from = json_array();
+    size_t n = c->n_inputs;
+    json_t **reps = calloc(n, sizeof *reps);
+    stats_history_t **hists = calloc(n, sizeof *hists);
+    int64_t *starts = calloc(n, sizeof *starts);
+    double *offsets = calloc(n, sizeof *offsets);
     bool paced = true; /* the merge is paced when every part was */
-    for (size_t i = 0; i < c->n_inputs; i++) {
+    if (!from || !reps || !hists || !starts || !offsets) {
+        log_error("--merge: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
         json_t *j = stats_report_read(c->inputs[i], err, sizeof err);
-        stats_names_t *n = NULL;
+        stats_names_t *nm = NULL;
         stats_t *s = NULL;
-        stats_history_t *h = NULL;
         double d = 0;
         if (!j) {
             log_error("--merge %s", err);
             goto out;
         }
-        if (stats_report_load(j, &n, &s, &h, &d, err, sizeof err) != 0) {
+        reps[i] = j;
+        if (stats_report_load(j, &nm, &s, &hists[i], &d, err, sizeof err) != 0) {
             log_error("--merge %s: %s", c->inputs[i], err);
-            json_decref(j);
             goto out;
         }
         json_t *su = json_object_get(j, "started_unix_us");
-        int64_t st = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
+        starts[i] = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
         paced = paced && json_is_true(json_object_get(j, "paced"));
-        json_decref(j);
         json_array_append_new(from, json_string(c->inputs[i]));
         if (!total) {
-            names = n, total = s, hist = h, duration = d, started = st;
-            continue;
+            names = nm, total = s;
+        } else {
+            bool same = same_names(names, nm);
+            if (same)
+                stats_merge(total, s);
+            stats_free(s);
+            stats_names_free(nm);
+            if (!same) {
+                log_error("--merge %s: its entries differ from %s (reports of the same scenario "
+                          "merge; others do not)", c->inputs[i], c->inputs[0]);
+                goto out;
+            }
         }
-        bool same = same_names(names, n);
-        if (same)
-            stats_merge(total, s);
-        stats_free(s);
-        stats_history_free(h);
-        stats_names_free(n);
-        if (!same) {
-            log_error("--merge %s: its entries differ from %s (reports of the same scenario "
-                      "merge; others do not)", c->inputs[i], c->inputs[0]);
-            goto out;
-        }
-        if (d > duration)
-            duration = d;
-        if (st && (st < started || !started))
-            started = st;
+        if (starts[i] && (starts[i] < started || !started))
+            started = starts[i];
     }
-    json_t *meta = json_pack("{s:O, s:b, s:s}", "merged_from", from, "paced", paced, "pacing",
-                             paced ? "every merged report was paced"
-                                   : "not every merged report says it was paced");
+    /* One run's duration: from the earliest start to the latest end. */
+    for (size_t i = 0; i < n; i++) {
+        offsets[i] = starts[i] && started ? (double)(starts[i] - started) / 1e6 : 0;
+        double d = json_number_value(json_object_get(reps[i], "duration_s"));
+        if (offsets[i] + d > duration)
+            duration = offsets[i] + d;
+        if (offsets[i] > 2)
+            log_warn("--merge %s: started %.1f s after %s (--start-at starts segments together); "
+                     "its history is placed at that offset", c->inputs[i], offsets[i],
+                     c->inputs[0]);
+    }
+    hist = stats_history_merge((const stats_history_t *const *)hists, offsets, n);
+    json_t *meta = hist ? merge_meta(reps, offsets, n, from, paced) : NULL;
+    if (!meta) {
+        log_error("--merge: the inputs' histories span more than 31 days, or out of memory");
+        goto out;
+    }
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)
@@ -272,6 +310,14 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, names, hist, duration, k);
     json_decref(report);
 out:
+    for (size_t i = 0; reps && hists && i < n; i++) {
+        json_decref(reps[i]);
+        stats_history_free(hists[i]);
+    }
+    free(reps);
+    free(hists);
+    free(starts);
+    free(offsets);
     json_decref(from);
     stats_free(total);
     stats_history_free(hist);

@@ -62,3 +62,47 @@ m_no_sanitizer_report() {
     fi
     return 0
 }
+
+# m_prometheus PORT... : starts a real Prometheus scraping 127.0.0.1:PORT for each
+# PORT every second (extra flags in M_PROM_FLAGS); waits until it is ready and has
+# tried every target once (so it sees a run from its start). Sets PPORT.
+m_prometheus() {
+    PPORT=$(t_port)
+    local targets="" p
+    for p in "$@"; do targets="$targets'127.0.0.1:$p', "; done
+    cat >"$T_DIR/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: aiotest
+    static_configs:
+      - targets: [${targets%, }]
+YML
+    # shellcheck disable=SC2086
+    t_bg prometheus prometheus --config.file="$T_DIR/prometheus.yml" \
+        --web.listen-address="127.0.0.1:$PPORT" --storage.tsdb.path="$T_DIR/tsdb" ${M_PROM_FLAGS:-}
+    t_wait_port "$PPORT" 30
+    local i
+    for i in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null && break
+        sleep 0.2
+    done
+    curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null ||
+        t_fail "prometheus not ready: $(tail -3 "$T_DIR/prometheus.log")"
+    for i in $(seq 1 150); do
+        [ "$(curl -sf "http://127.0.0.1:$PPORT/api/v1/targets" | grep -o '"lastScrape":"[^0]' | wc -l)" -ge $# ] && return 0
+        sleep 0.2
+    done
+    t_fail "prometheus did not scrape its $# targets within 30 s"
+}
+
+# m_promq EXPR [TIME]: the value of an instant query (at Unix TIME when given), as a
+# number with up to 3 decimals ("none" when the result is empty).
+m_promq() {
+    curl -sf "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" \
+        ${2:+--data-urlencode "time=$2"} |
+        python3 -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(("%.3f" % float(r[0]["value"][1])).rstrip("0").rstrip(".") if r else "none")'
+}

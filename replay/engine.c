@@ -474,6 +474,20 @@ const stats_history_t *engine_history(const engine_t *e) { return e->history; }
 int64_t engine_started_wall_us(const engine_t *e) { return e->wall0_us; }
 bool engine_failed_fast(const engine_t *e) { return e->failed_fast; }
 
+bool engine_nothing_planned(const engine_t *e)
+{
+    const shape_t *sh = e->o.shape;
+    if (e->own_started > 0)
+        return false;
+    for (size_t i = 0; i < sh->n; i++) {
+        const shape_stage_t *st = &sh->stages[i];
+        /* users 0..U-1 of a stage's first ramp; a segment at or past U gets none */
+        if (st->kind == SHAPE_RATE ? st->rate > 0 : st->users > e->o.segment)
+            return false;
+    }
+    return true;
+}
+
 double engine_duration_s(const engine_t *e)
 {
     return e->end_us > e->t0_us ? (double)(e->end_us - e->t0_us) / 1e6 : 0.0;

@@ -135,9 +135,11 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape, const
 /* The part of the exit status that failed requests decide (docs/aiotest-replay.md
  * "Exit status"): a run in which nothing succeeded failed, whatever the options;
  * otherwise, without --fail-on, any failed request gives --exit-code-on-error. */
-static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
+static int failures_status(const cli_t *c, stats_t *total, bool thresholds, bool idle)
 {
     const stats_entry_t *t = stats_total(total);
+    if (t->count == 0 && idle)
+        return 0;
     if (t->count == t->failures) {
         if (t->count == 0)
             log_error("no request succeeded: none was made (exit status 1)");
@@ -157,6 +159,7 @@ static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
 /* What the verdicts need, prepared before any load is sent. */
 typedef struct checks {
     const verdict_t *fail_on;     /* NULL: no --fail-on */
+    bool nothing_planned;         /* a --segment without users or rate: no request is ok */
     const verdict_cmp_t *cmp;
     json_t *baseline;             /* read and validated before the run; NULL: none */
 } checks_t;
@@ -194,7 +197,7 @@ static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_na
         log_error("%s", err);
         rc = EXIT_USAGE;
     }
-    int frc = failures_status(c, total, k->fail_on != NULL);
+    int frc = failures_status(c, total, k->fail_on != NULL, k->nothing_planned);
     if (rc == 0 || (rc == EXIT_FAILED && frc == EXIT_FAILED))
         rc = frc;
     return rc;
@@ -440,6 +443,14 @@ static int run(const cli_t *c, const checks_t *k)
     if (wait_start(c) != 0)
         goto out;
     engine_run(eng);
+    checks_t kk = *k;
+    if (engine_nothing_planned(eng)) {
+        /* N pods of an Indexed Job for fewer users: not a failed pod. */
+        log_info("nothing planned for segment %u/%u: the shape gives it no user and no arrival "
+                 "rate (exit status 0)", c->segment, c->segments);
+        kk.nothing_planned = true;
+    }
+    k = &kk;
     stats_t *total = engine_total(eng);
     double dur = engine_duration_s(eng);
     if (!c->quiet)

@@ -54,7 +54,7 @@ static const char usage[] =
     "      --csv PREFIX        PREFIX_stats.csv, PREFIX_failures.csv, PREFIX_stats_history.csv\n"
     "      --html FILE         self-contained HTML report\n"
     "      --metrics ADDR:PORT serve Prometheus /metrics while running (':PORT' = 127.0.0.1)\n"
-    "      --metrics-linger D  keep serving /metrics for D after the run (default 0)\n"
+    "      --metrics-linger D  after the run, serve /metrics until it is scraped, at most D\n"
     "      --fail-on SPEC      thresholds, e.g. 'p99<300ms,errors<1%': exit 1 when one fails\n"
     "                          (they then decide alone; failed requests count in errors)\n"
     "      --exit-code-on-error N  without --fail-on: exit status when any request failed\n"

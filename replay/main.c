@@ -468,12 +468,12 @@ static int run(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
-    if (metrics && c->metrics_linger_us) {
-        struct timespec ts = {(time_t)(c->metrics_linger_us / 1000000),
-                              (long)(c->metrics_linger_us % 1000000) * 1000};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
+    /* Until the run's last page has been scraped: a Job's pod must not take its
+     * last samples with it, nor wait out the whole linger when scraped. */
+    if (metrics && c->metrics_linger_us && !metrics_linger(metrics, c->metrics_linger_us))
+        log_warn("--metrics-linger: no scrape of the final /metrics page within %.1f s; "
+                 "Prometheus may miss the run's last seconds",
+                 (double)c->metrics_linger_us / 1e6);
 out:
     json_decref(report);
     if (metrics)

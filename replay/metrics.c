@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <time.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -20,8 +21,11 @@
 struct metrics {
     struct MHD_Daemon *d;
     pthread_mutex_t lock;
+    pthread_cond_t scraped;   /* signalled when final_sent grows */
     char *page; /* guarded by lock */
     size_t page_len;
+    bool final;               /* guarded by lock: page is the run's last (metrics_linger) */
+    unsigned final_sent;      /* guarded by lock: scrapes of the last page sent completely */
     /* Copies of the names, so the page never reads the engine's tables. */
     char **method, **name;
     size_t n_names;
@@ -266,6 +270,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     pthread_mutex_lock(&m->lock);
     fwrite(m->page, 1, m->page_len, f);
+    if (m->final)
+        *req = m; /* counted in on_completed once the scraper has it all */
     pthread_mutex_unlock(&m->lock);
     render_process(f);
     if (fclose(f) != 0) {
@@ -273,6 +279,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     }
     return answer(c, MHD_HTTP_OK, buf, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* A scrape of the final page counts once its response was sent completely. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req,
+                         enum MHD_RequestTerminationCode toe)
+{
+    metrics_t *m = cls;
+    (void)c;
+    if (*req != m)
+        return;
+    *req = NULL;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->final_sent++;
+    pthread_cond_signal(&m->scraped);
+    pthread_mutex_unlock(&m->lock);
 }
 
 /* ---- lifecycle */
@@ -319,6 +342,11 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
     if (m == NULL)
         goto oom;
     pthread_mutex_init(&m->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->scraped, &ca);
+    pthread_condattr_destroy(&ca);
     m->n_names = stats_names_count(names);
     m->method = copy_strings(m->n_names, name_method, names);
     m->name = copy_strings(m->n_names, name_name, names);
@@ -346,7 +374,7 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
     errno = 0;
     m->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR,
                             ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                            MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
     int e = errno;
     freeaddrinfo(ai);
     if (m->d == NULL) {
@@ -382,12 +410,33 @@ void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *
     free(old);
 }
 
+bool metrics_linger(metrics_t *m, uint64_t timeout_us)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(timeout_us / 1000000);
+    until.tv_nsec += (long)(timeout_us % 1000000) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->final = true;
+    while (m->final_sent == 0)
+        if (pthread_cond_timedwait(&m->scraped, &m->lock, &until) == ETIMEDOUT)
+            break;
+    bool sent = m->final_sent > 0;
+    pthread_mutex_unlock(&m->lock);
+    return sent;
+}
+
 void metrics_stop(metrics_t *m)
 {
     if (m == NULL)
         return;
     if (m->d != NULL)
         MHD_stop_daemon(m->d);
+    pthread_cond_destroy(&m->scraped);
     pthread_mutex_destroy(&m->lock);
     free(m->page);
     free_strings(m->method, m->n_names);

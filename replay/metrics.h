@@ -5,6 +5,7 @@
 #ifndef AIOTEST_METRICS_H
 #define AIOTEST_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,12 @@ typedef struct metrics_state {
  * page has the gauges at 0 and no request series. The page has one series per entry of the names
  * given to metrics_start. */
 void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *st);
+
+/* --metrics-linger: marks the page published last as final and waits until a
+ * scrape of it has been sent completely to a scraper (so the run's last
+ * samples reach Prometheus), at most timeout_us. Returns true when one was, false
+ * at the timeout. Main thread, after the last metrics_publish. */
+bool metrics_linger(metrics_t *m, uint64_t timeout_us);
 
 /* Stops the server (after --metrics-linger, decided by the caller) and frees. */
 void metrics_stop(metrics_t *m);

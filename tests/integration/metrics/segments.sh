@@ -12,7 +12,8 @@ m_scenario shop
 t_target --delay-ms 20 --quiet
 P0=$(t_port)
 P1=$(t_port)
-m_prometheus "$P0" "$P1"
+# Scraped as the pods of an Indexed Job would be, through deploy/kubernetes/scrape-config.yaml.
+m_prometheus_pods r1 "$P0" "$P1"
 # A closed stage of 4 users, then an open stage of 20 iterations/s.
 printf '3s 4 100\nrate 3s 20\n' >"$T_DIR/shape.txt"
 at=$(( $(date +%s) + 2 ))
@@ -37,7 +38,9 @@ t_eq "sum over segments of each one's highest target rate" 20 \
 t_eq "sum(aiotest_target_users) in the closed stage" 4 "$(m_promq 'sum(aiotest_target_users)' $((at + 2)))"
 t_eq "sum(aiotest_target_rate) in the open stage" 20 "$(m_promq 'sum(aiotest_target_rate)' $((at + 5)))"
 t_eq "segment 0's own target users" 2 \
-    "$(m_promq "max_over_time(aiotest_target_users{instance=\"127.0.0.1:$P0\"}[5m])")"
+    "$(m_promq 'max_over_time(aiotest_target_users{run="r1",segment="0"}[5m])')"
+t_eq "series of the run, one per segment (labels from the scrape configuration)" 2 \
+    "$(m_promq 'count(max_over_time(aiotest_stage{run="r1"}[5m]))')"
 
 # (2) The merged report reads as one run.
 m_replay merge.log --merge "$T_DIR/s0.json" "$T_DIR/s1.json" --report "$T_DIR/all.json" \

@@ -163,4 +163,6 @@ sed 's/kubernetes_sd_configs:/file_sd_configs:/; s/- role: pod/- files: [pods.js
     "$D/scrape-config.yaml" >"$T_DIR/scrape-config.yaml"
 promtool check config "$T_DIR/scrape-config.yaml" >"$T_DIR/promtool.txt" 2>&1 ||
     t_fail "promtool rejects deploy/kubernetes/scrape-config.yaml: $(cat "$T_DIR/promtool.txt")"
+promtool check rules "$D/rules.yaml" >"$T_DIR/rules.txt" 2>&1 ||
+    t_fail "promtool rejects deploy/kubernetes/rules.yaml: $(cat "$T_DIR/rules.txt")"
 t_log "ok: manifests valid and consistent (the image and the Job were not run here)"

@@ -84,7 +84,8 @@ YML
 # m_prometheus_pods RUN PORT... : the same with deploy/kubernetes/scrape-config.yaml
 # (its relabelling), every 1 s, each PORT standing for pod K of an Indexed Job of
 # run RUN: file discovery gives the labels Kubernetes discovery would
-# (Debian's Prometheus has no Kubernetes discovery).
+# (Debian's Prometheus has no Kubernetes discovery); with the recording rules of
+# deploy/kubernetes/rules.yaml.
 m_prometheus_pods() {
     local run=$1 k=0 p sep=""
     shift
@@ -107,6 +108,9 @@ m_prometheus_pods() {
         -e "s|- role: pod|- files: ['$T_DIR/pods.json']|" \
         -e 's/scrape_interval: .*/scrape_interval: 1s/' -e 's/scrape_timeout: .*/scrape_timeout: 900ms/' \
         "$AIOTEST_SRC/deploy/kubernetes/scrape-config.yaml" >"$T_DIR/prometheus.yml"
+    # The shipped recording rules, evaluated every second.
+    sed 's/interval: .*/interval: 1s/' "$AIOTEST_SRC/deploy/kubernetes/rules.yaml" >"$T_DIR/rules.yaml"
+    printf 'rule_files: [%s]\n' "'$T_DIR/rules.yaml'" >>"$T_DIR/prometheus.yml"
     m_prometheus_start $#
 }
 

@@ -42,6 +42,17 @@ t_eq "segment 0's own target users" 2 \
 t_eq "series of the run, one per segment (labels from the scrape configuration)" 2 \
     "$(m_promq 'count(max_over_time(aiotest_stage{run="r1"}[5m]))')"
 
+t_eq "recording rule run:aiotest_target_users:sum" 4 \
+    "$(m_promq 'max_over_time(run:aiotest_target_users:sum{run="r1"}[5m])')"
+t_eq "recording rule run:aiotest_target_rate:sum" 20 \
+    "$(m_promq 'max_over_time(run:aiotest_target_rate:sum{run="r1"}[5m])')"
+t_eq "requests over the segments = the reports' sum" \
+    "$(python3 -c 'import json, sys; print(sum(json.load(open(f))["total"]["count"] for f in sys.argv[1:]))' "$T_DIR"/s[01].json)" \
+    "$(m_promq 'sum(max_over_time(aiotest_requests_total{run="r1"}[5m]))')"
+# The cluster p99 from the summed buckets (over the whole run: the counters' last
+# values) is computed after the merge below.
+prom_p99=$(m_promq 'histogram_quantile(0.99, sum by (le) (max_over_time(aiotest_request_duration_seconds_bucket{run="r1"}[5m])))')
+
 # (2) The merged report reads as one run.
 m_replay merge.log --merge "$T_DIR/s0.json" "$T_DIR/s1.json" --report "$T_DIR/all.json" \
     --csv "$T_DIR/all" --html "$T_DIR/all.html" -q
@@ -111,4 +122,16 @@ sys.exit(1 if bad else 0)
 PY
     t_fail "the merged report is not the sum of the segments (above)"
 t_check "merged HTML written" test -s "$T_DIR/all.html"
+# (3) The cluster p99 from Prometheus' summed buckets and the merged report's
+# exact p99 fall in the same bucket or neighbours (the buckets of docs/metrics.md).
+t_check "cluster p99 from summed buckets ($prom_p99 s) within a bucket of the merged report's" \
+    python3 - "$T_DIR/all.json" "$prom_p99" <<'PY'
+import bisect, json, sys
+le = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60]
+p99 = json.load(open(sys.argv[1]))["total"]["p99_ms"] / 1000
+prom = float(sys.argv[2])
+a, b = bisect.bisect_left(le, p99), bisect.bisect_left(le, prom * 0.999)
+print("report p99 %.4f s (bucket %d), prometheus %.4f s (bucket %d)" % (p99, a, prom, b))
+sys.exit(0 if abs(a - b) <= 1 else 1)
+PY
 t_log "ok"

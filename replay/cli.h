@@ -27,6 +27,8 @@ typedef struct cli {
     uint32_t max_conns_per_host;
     const char *report, *csv, *html, *metrics;
     uint64_t metrics_linger_us;
+    const char *remote_write;   /* --remote-write URL: Prometheus remote write receiver */
+    const char *run_id;         /* --run-id: label run= on remote-written series */
     const char *fail_on;
     bool fail_fast;
     const char *baseline;

@@ -21,6 +21,9 @@
 #include "merge.h"
 #include "metrics.h"
 #include "plan.h"
+#ifdef AIOTEST_HAVE_RWRITE
+#include "rwrite.h"
+#endif
 #include "report.h"
 #include "scenario.h"
 #include "secrets.h"
@@ -378,6 +381,55 @@ static int wait_start(const cli_t *c)
     return 0;
 }
 
+#ifdef AIOTEST_HAVE_RWRITE
+/* --remote-write: the sender, its series labelled job, instance (the host name:
+ * a pod's name on Kubernetes), segment (with --segment) and run (--run-id).
+ * NULL with the error logged. */
+static rwrite_t *remote_start(const cli_t *c, metrics_t *m)
+{
+    char host[256] = "localhost", seg[16], err[512];
+    gethostname(host, sizeof host - 1);
+    snprintf(seg, sizeof seg, "%u", c->segment);
+    const char *labels[8] = {"job", "aiotest", "instance", host};
+    size_t n = 2;
+    if (c->segments > 1)
+        labels[2 * n] = "segment", labels[2 * n + 1] = seg, n++;
+    if (c->run_id)
+        labels[2 * n] = "run", labels[2 * n + 1] = c->run_id, n++;
+    rwrite_t *w = rwrite_start(c->remote_write, labels, n, err, sizeof err);
+    if (!w)
+        log_error("--remote-write %s: %s", c->remote_write, err);
+    else
+        metrics_set_remote(m, w);
+    return w;
+}
+
+/* Flushes what is queued (the run's final page included), at most 10 s. */
+static void remote_stop(const cli_t *c, rwrite_t *w)
+{
+    if (!w)
+        return;
+    rwrite_stats_t st;
+    rwrite_stop(w, 10000000, &st);
+    if (st.rejected || st.dropped)
+        log_warn("--remote-write %s: %llu batches sent, %llu refused, %llu lost (last error: %s)",
+                 c->remote_write, (unsigned long long)st.sent, (unsigned long long)st.rejected,
+                 (unsigned long long)st.dropped, st.last_error[0] ? st.last_error : "none");
+    else if (!c->quiet)
+        log_info("--remote-write: %llu batches (%llu samples) sent", (unsigned long long)st.sent,
+                 (unsigned long long)st.samples);
+}
+#else
+static rwrite_t *remote_start(const cli_t *c, metrics_t *m)
+{
+    (void)m;
+    log_error("--remote-write %s: this build has no remote write (snappy and protobuf-c were "
+              "missing when it was built)", c->remote_write);
+    return NULL;
+}
+static void remote_stop(const cli_t *c, rwrite_t *w) { (void)c, (void)w; }
+#endif
+
 static int run(const cli_t *c, const checks_t *k)
 {
     const verdict_t *v = k->fail_on;
@@ -387,6 +439,7 @@ static int run(const cli_t *c, const checks_t *k)
     plan_t *plan = NULL;
     engine_t *eng = NULL;
     metrics_t *metrics = NULL;
+    rwrite_t *rw = NULL;
     json_t *report = NULL;
     secrets_t *secrets = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
@@ -415,17 +468,19 @@ static int run(const cli_t *c, const checks_t *k)
     plan->max_conns_per_host = c->max_conns_per_host;
     if (make_shape(c, &shape) != 0)
         goto out;
-    if (c->metrics) {
+    if (c->metrics || c->remote_write) {
         char **cn = metrics_class_names(plan);
         metrics = cn ? metrics_start(c->metrics, plan->names, (const char *const *)cn,
                                      plan->n_classes, err, sizeof err)
                      : NULL;
         free(cn);
         if (!metrics) {
-            log_error("--metrics %s: %s", c->metrics, err);
+            log_error("--metrics %s: %s", c->metrics ? c->metrics : "", err);
             goto out;
         }
     }
+    if (c->remote_write && !(rw = remote_start(c, metrics)))
+        goto out;
     engine_opts_t eo = {
         .plan = plan, .shape = &shape, .threads = c->threads, .iterations = c->iterations,
         .timeout_us = c->timeout_us, .connect_timeout_us = c->connect_timeout_us,
@@ -468,13 +523,16 @@ static int run(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
+    remote_stop(c, rw);
+    rw = NULL;
     /* Until the run's last page has been scraped: a Job's pod must not take its
      * last samples with it, nor wait out the whole linger when scraped. */
-    if (metrics && c->metrics_linger_us && !metrics_linger(metrics, c->metrics_linger_us))
+    if (c->metrics && c->metrics_linger_us && !metrics_linger(metrics, c->metrics_linger_us))
         log_warn("--metrics-linger: no scrape of the final /metrics page within %.1f s; "
                  "Prometheus may miss the run's last seconds",
                  (double)c->metrics_linger_us / 1e6);
 out:
+    remote_stop(c, rw);
     json_decref(report);
     if (metrics)
         metrics_stop(metrics);

@@ -16,7 +16,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "url.h"
+#ifdef AIOTEST_HAVE_RWRITE
+#include "rwrite.h"
+#endif
 
 struct metrics {
     struct MHD_Daemon *d;
@@ -31,6 +35,7 @@ struct metrics {
     size_t n_names;
     char **classes;
     size_t n_classes;
+    rwrite_t *remote; /* --remote-write: each published page is pushed; not owned */
 };
 
 /* Latency buckets for web requests, in µs, with their label text. */
@@ -335,8 +340,8 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
                          char *err, size_t errlen)
 {
     char host[256];
-    unsigned short port;
-    if (url_parse_listen(listen, "127.0.0.1", host, sizeof(host), &port, err, errlen) < 0)
+    unsigned short port = 0;
+    if (listen && url_parse_listen(listen, "127.0.0.1", host, sizeof(host), &port, err, errlen) < 0)
         return NULL;
     metrics_t *m = calloc(1, sizeof(*m));
     if (m == NULL)
@@ -357,6 +362,8 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
         goto oom;
     if ((m->page = render(m, NULL, NULL, &m->page_len)) == NULL)
         goto oom;
+    if (listen == NULL)
+        return m; /* rendered for --remote-write only */
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -392,8 +399,33 @@ fail:
 
 unsigned short metrics_port(const metrics_t *m)
 {
+    if (m->d == NULL)
+        return 0;
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_BIND_PORT);
     return i ? i->port : 0;
+}
+
+void metrics_set_remote(metrics_t *m, rwrite_t *w) { m->remote = w; }
+
+/* The page as a scrape would get it (run part + process metrics), for remote write. */
+static void push_remote(metrics_t *m, const char *page, size_t len)
+{
+#ifdef AIOTEST_HAVE_RWRITE
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (f == NULL)
+        return;
+    fwrite(page, 1, len, f);
+    render_process(f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return;
+    }
+    rwrite_push(m->remote, buf, n, clk_wall_us() / 1000);
+#else
+    (void)m, (void)page, (void)len;
+#endif
 }
 
 void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *st)
@@ -402,6 +434,8 @@ void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *
     char *page = render(m, total, st, &len);
     if (page == NULL)
         return; /* out of memory: the previous page stays */
+    if (m->remote)
+        push_remote(m, page, len);
     pthread_mutex_lock(&m->lock);
     char *old = m->page;
     m->page = page;

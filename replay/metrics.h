@@ -12,8 +12,14 @@
 #include "stats.h"
 
 typedef struct metrics metrics_t;
+typedef struct rwrite rwrite_t;
 
-/* Starts serving GET /metrics on listen ("ADDR:PORT", or ":PORT" for 127.0.0.1).
+/* --remote-write: every metrics_publish also hands the page (with the process
+ * metrics) to w. w is not owned and must outlive the publishes. */
+void metrics_set_remote(metrics_t *m, rwrite_t *w);
+
+/* Starts serving GET /metrics on listen ("ADDR:PORT", or ":PORT" for 127.0.0.1);
+ * listen NULL renders the page without serving it (for --remote-write alone).
  * names and class_names are copied. Returns NULL with err (bad address, port in
  * use: "cannot listen on 127.0.0.1 port 9646: Address already in use"; the caller
  * adds "--metrics ADDR: "). */

@@ -8,7 +8,7 @@ what=${1:-build}
 
 build_pkgs="build-essential meson ninja-build pkg-config python3 libevent-dev libnghttp2-dev
  libssl-dev libmsgpack-dev libmicrohttpd-dev libpcap-dev libhttp-parser-dev libjansson-dev
- libcmocka-dev curl openssl"
+ libcmocka-dev curl openssl libsnappy-dev libprotobuf-c-dev protobuf-c-compiler"
 test_pkgs="nginx-light nghttp2-server nghttp2-client prometheus chromium tcpdump tshark jq time
  clang libclang-rt-14-dev stress-ng python3-kubernetes"
 bench_pkgs="nginx-light wrk nghttp2-client python3-locust time"

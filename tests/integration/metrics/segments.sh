@@ -121,7 +121,20 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
     t_fail "the merged report is not the sum of the segments (above)"
-t_check "merged HTML written" test -s "$T_DIR/all.html"
+# The merged HTML's charts (their data-points) show the whole run's load.
+python3 - "$T_DIR/all.html" "$T_DIR/all.json" <<'PY' || t_fail "the merged HTML charts do not show the summed history"
+import html, json, re, sys
+page = open(sys.argv[1]).read()
+hm = json.load(open(sys.argv[2]))["history"]
+def points(chart):
+    m = re.search(r'<svg id="%s"[^>]*data-points="([^"]*)"' % chart, page)
+    return json.loads(html.unescape(m.group(1)))
+users, rps = points("chart-users"), points("chart-rps")
+assert max(y for _, y in users["users"]) == max(r["users"] for r in hm) >= 4, users["users"]
+assert max(y for _, y in users["target_users"]) == 4, users["target_users"]
+assert [round(y, 3) for _, y in rps["rps"]] == [round(r["rps"], 3) for r in hm]
+print("HTML: peak users %d, %d seconds of req/s" % (max(y for _, y in users["users"]), len(rps["rps"])))
+PY
 # (3) The cluster p99 from Prometheus' summed buckets and the merged report's
 # exact p99 fall in the same bucket or neighbours (the buckets of docs/metrics.md).
 t_check "cluster p99 from summed buckets ($prom_p99 s) within a bucket of the merged report's" \

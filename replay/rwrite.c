@@ -45,6 +45,7 @@ struct rwrite {
     size_t queued;
     bool stopping;
     uint64_t deadline_us;
+    int64_t last_ts_ms; /* main thread: timestamps strictly increase */
     rwrite_stats_t st;
 };
 
@@ -428,6 +429,11 @@ void rwrite_push(rwrite_t *w, char *page, size_t len, int64_t ts_ms)
         free(page);
         return;
     }
+    /* Two pages within one millisecond (the last periodic one and the final
+     * one) would be a duplicate sample with another value: refused (400). */
+    if (ts_ms <= w->last_ts_ms)
+        ts_ms = w->last_ts_ms + 1;
+    w->last_ts_ms = ts_ms;
     *b = (batch_t){page, len, ts_ms, NULL};
     pthread_mutex_lock(&w->lock);
     if (w->queued >= QUEUE_MAX && w->head && w->head->next) {

@@ -78,7 +78,7 @@ static const char usage[] =
     "\n"
     "Exit status: 0 ok; 1 a threshold or the baseline failed, or (without --fail-on) a\n"
     "request failed (--exit-code-on-error); 1 whatever the options when no request\n"
-    "succeeded; 2 usage or input error.\n";
+    "succeeded (0 for a --segment given no user and no rate); 2 usage or input error.\n";
 
 enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,

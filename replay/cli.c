@@ -68,7 +68,10 @@ static const char usage[] =
     "      --csv PREFIX        PREFIX_stats.csv, PREFIX_failures.csv, PREFIX_stats_history.csv\n"
     "      --html FILE         self-contained HTML report\n"
     "      --metrics ADDR:PORT serve Prometheus /metrics while running (':PORT' = 127.0.0.1)\n"
-    "      --metrics-linger D  keep serving /metrics for D after the run (default 0)\n"
+    "      --metrics-linger D  after the run, serve /metrics until it is scraped, at most D\n"
+    "      --remote-write URL  push the metrics every second to a Prometheus remote write\n"
+    "                          receiver (http://HOST:PORT/api/v1/write), flushed at exit\n"
+    "      --run-id ID         label run=ID on the remote-written series\n"
     "      --fail-on SPEC      thresholds, e.g. 'p99<300ms,errors<1%': exit 1 when one fails\n"
     "                          (they then decide alone; failed requests count in errors)\n"
     "      --exit-code-on-error N  without --fail-on: exit status when any request failed\n"
@@ -89,14 +92,14 @@ static const char usage[] =
     "\n"
     "Exit status: 0 ok; 1 a threshold or the baseline failed, or (without --fail-on) a\n"
     "request failed (--exit-code-on-error); 1 whatever the options when no request\n"
-    "succeeded; 2 usage or input error.\n";
+    "succeeded (0 for a --segment given no user and no rate); 2 usage or input error.\n";
 
 enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
-    O_RESOLVE, O_CHECK, O_MAXBODY,
+    O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +136,8 @@ static const struct option longopts[] = {
     {"html", required_argument, NULL, O_HTML},
     {"metrics", required_argument, NULL, O_METRICS},
     {"metrics-linger", required_argument, NULL, O_LINGER},
+    {"remote-write", required_argument, NULL, O_RWRITE},
+    {"run-id", required_argument, NULL, O_RUNID},
     {"fail-on", required_argument, NULL, O_FAILON},
     {"fail-fast", no_argument, NULL, O_FAILFAST},
     {"exit-code-on-error", required_argument, NULL, O_EXITERR},
@@ -279,6 +284,16 @@ static int one_opt(cli_t *c, int ch, const char *v)
     case O_HTML: c->html = v; return CLI_RUN;
     case O_METRICS: c->metrics = v; return CLI_RUN;
     case O_LINGER: return dur_arg("--metrics-linger", v, &c->metrics_linger_us);
+    case O_RWRITE:
+        if (strncmp(v, "http://", 7) != 0)
+            return bad("--remote-write", v, "an http:// URL (e.g. http://prometheus:9090/api/v1/write)");
+        c->remote_write = v;
+        return CLI_RUN;
+    case O_RUNID:
+        if (!*v || strlen(v) > 63)
+            return bad("--run-id", v, "1 to 63 characters");
+        c->run_id = v;
+        return CLI_RUN;
     case O_FAILON: c->fail_on = v; return CLI_RUN;
     case O_FAILFAST: c->fail_fast = true; return CLI_RUN;
     case O_EXITERR:

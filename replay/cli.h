@@ -28,6 +28,8 @@ typedef struct cli {
     uint64_t max_body;          /* body bytes kept per response for checks and extractors */
     const char *report, *csv, *html, *metrics;
     uint64_t metrics_linger_us;
+    const char *remote_write;   /* --remote-write URL: Prometheus remote write receiver */
+    const char *run_id;         /* --run-id: label run= on remote-written series */
     const char *fail_on;
     bool fail_fast;
     const char *baseline;

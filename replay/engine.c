@@ -34,6 +34,7 @@ struct engine {
     uint32_t *peak_per_class;
     uint64_t next_id;             /* global numbering, every segment */
     uint64_t own_started;         /* users of this segment started */
+    uint32_t own_assigned;        /* users of this segment the shape wants now */
     worker_cmd_t **cmds;          /* per worker, batched per tick */
     size_t *n_cmds, *cap_cmds;
     double rate_sent, warm_sent;
@@ -45,8 +46,8 @@ struct engine {
     int64_t wall0_us;
     bool stopping, forced, failed_fast;
     uint64_t stop_deadline_us;
-    uint32_t target_users;
-    double target_rate;
+    uint32_t target_users;        /* this segment's share: the segments' sum is the shape's */
+    double target_rate;           /* this segment's share, likewise */
     int stage;
 };
 
@@ -181,11 +182,16 @@ static void apply_users(engine_t *e)
             if (id % e->o.segments == e->o.segment) {
                 e->started_per_class[c]++;
                 e->own_started++;
+                e->own_assigned++;
             }
             queue_cmd(e, WORKER_START, (uint32_t)c, id);
         }
-        while (s->n > e->want[c])
-            queue_cmd(e, WORKER_STOP, (uint32_t)c, s->v[--s->n]);
+        while (s->n > e->want[c]) {
+            uint64_t id = s->v[--s->n];
+            if (id % e->o.segments == e->o.segment)
+                e->own_assigned--;
+            queue_cmd(e, WORKER_STOP, (uint32_t)c, id);
+        }
     }
     flush_cmds(e);
 }
@@ -292,7 +298,7 @@ static void control(engine_t *e, uint64_t t)
         memset(e->want, 0, e->n_classes * sizeof *e->want);
         apply_users(e);
         e->target_users = 0;
-        e->target_rate = p.rate;
+        e->target_rate = p.rate / e->o.segments; /* this segment's share (sum() over segments) */
         /* A ramp is followed in tick steps, each at the rate of its middle, so
          * that the iterations of a tick are those of the line. */
         shape_point_t mid = shape_at(e->o.shape, t + TICK_US / 2);
@@ -301,9 +307,11 @@ static void control(engine_t *e, uint64_t t)
     }
     set_rate(e, 0);
     e->target_rate = 0;
-    e->target_users = p.users;
     shape_distribute(e->o.plan->weights, e->n_classes, p.users, e->want);
     apply_users(e);
+    /* The users of the global numbering that are this segment's (all of them
+     * without --segment): summed over the segments, the shape's target. */
+    e->target_users = e->own_assigned;
     /* --iterations: over when the ramp is complete and every user has ended. */
     if (e->o.iterations && p.users == p.target && p.target > 0 && ended_total(e) == e->own_started)
         begin_stop(e, false);
@@ -347,8 +355,11 @@ static void collect(engine_t *e, double t, double interval_s)
      * stage, so a row does not say "target 0" while the pool runs). */
     double lag = 0.1, t1 = t > lag ? t - lag : 0, t0 = t1 > interval_s ? t1 - interval_s : 0;
     shape_point_t at = shape_at(e->o.shape, (uint64_t)(t1 * 1e6));
-    uint32_t target_users = at.stage < e->o.shape->n && at.kind == SHAPE_USERS ? at.users
-                                                                               : e->target_users;
+    /* With --segment the target is this segment's share of the numbered users
+     * (e->target_users, kept by apply_users), which the shape alone cannot give. */
+    uint32_t target_users = e->o.segments == 1 && at.stage < e->o.shape->n && at.kind == SHAPE_USERS
+                                ? at.users
+                                : e->target_users;
     if (at.stage < e->o.shape->n && at.kind == SHAPE_RATE)
         target_users = 0;
     stats_history_add(e->history, t, running_total(e), target_users, interval_s, e->interval);
@@ -603,6 +614,20 @@ stats_t *engine_total(engine_t *e) { return e->total; }
 const stats_history_t *engine_history(const engine_t *e) { return e->history; }
 int64_t engine_started_wall_us(const engine_t *e) { return e->wall0_us; }
 bool engine_failed_fast(const engine_t *e) { return e->failed_fast; }
+
+bool engine_nothing_planned(const engine_t *e)
+{
+    const shape_t *sh = e->o.shape;
+    if (e->own_started > 0)
+        return false;
+    for (size_t i = 0; i < sh->n; i++) {
+        const shape_stage_t *st = &sh->stages[i];
+        /* users 0..U-1 of a stage's first ramp; a segment at or past U gets none */
+        if (st->kind == SHAPE_RATE ? st->rate > 0 : st->users > e->o.segment)
+            return false;
+    }
+    return true;
+}
 
 double engine_duration_s(const engine_t *e)
 {

@@ -18,9 +18,13 @@
 #include "clock.h"
 #include "engine.h"
 #include "log.h"
+#include "merge.h"
 #include "metrics.h"
 #include "origins.h"
 #include "plan.h"
+#ifdef AIOTEST_HAVE_RWRITE
+#include "rwrite.h"
+#endif
 #include "report.h"
 #include "scenario.h"
 #include "secrets.h"
@@ -136,9 +140,11 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape, const
 /* The part of the exit status that failed requests decide (docs/aiotest-replay.md
  * "Exit status"): a run in which nothing succeeded failed, whatever the options;
  * otherwise, without --fail-on, any failed request gives --exit-code-on-error. */
-static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
+static int failures_status(const cli_t *c, stats_t *total, bool thresholds, bool idle)
 {
     const stats_entry_t *t = stats_total(total);
+    if (t->count == 0 && idle)
+        return 0;
     if (t->count == t->failures) {
         if (t->count == 0)
             log_error("no request succeeded: none was made (exit status 1)");
@@ -158,6 +164,7 @@ static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
 /* What the verdicts need, prepared before any load is sent. */
 typedef struct checks {
     const verdict_t *fail_on;     /* NULL: no --fail-on */
+    bool nothing_planned;         /* a --segment without users or rate: no request is ok */
     const verdict_cmp_t *cmp;
     json_t *baseline;             /* read and validated before the run; NULL: none */
 } checks_t;
@@ -195,7 +202,7 @@ static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_na
         log_error("%s", err);
         rc = EXIT_USAGE;
     }
-    int frc = failures_status(c, total, k->fail_on != NULL);
+    int frc = failures_status(c, total, k->fail_on != NULL, k->nothing_planned);
     if (rc == 0 || (rc == EXIT_FAILED && frc == EXIT_FAILED))
         rc = frc;
     return rc;
@@ -212,7 +219,26 @@ static bool same_names(const stats_names_t *a, const stats_names_t *b)
     return true;
 }
 
-/* --merge: reports of the same scenario (e.g. --segment runs) added exactly. */
+/* The run-describing parts of the merged report: classes and user samples of
+ * all inputs (the statistics are merged by the caller). NULL on out of memory. */
+static json_t *merge_meta(json_t *const *reports, const double *offset_s, size_t n,
+                          json_t *from, bool paced)
+{
+    json_t *samples = merge_user_samples((const json_t *const *)reports, offset_s, n);
+    json_t *classes = samples ? merge_classes((const json_t *const *)reports, n, samples) : NULL;
+    if (!classes) {
+        json_decref(samples);
+        return NULL;
+    }
+    return json_pack("{s:O, s:b, s:s, s:o, s:o, s:I}", "merged_from", from, "paced", paced,
+                     "pacing", paced ? "every merged report was paced"
+                                     : "not every merged report says it was paced",
+                     "classes", classes, "user_samples", samples, "segments",
+                     (json_int_t)n);
+}
+
+/* --merge: reports of the same scenario (e.g. --segment runs) added exactly;
+ * their per-second histories and user samples aligned on wall-clock time. */
 static int merge_reports(const cli_t *c, const checks_t *k)
 {
     char err[512];
@@ -223,50 +249,68 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     int64_t started = 0;
     int rc = EXIT_USAGE;
     json_t *from = json_array();
+    size_t n = c->n_inputs;
+    json_t **reps = calloc(n, sizeof *reps);
+    stats_history_t **hists = calloc(n, sizeof *hists);
+    int64_t *starts = calloc(n, sizeof *starts);
+    double *offsets = calloc(n, sizeof *offsets);
     bool paced = true; /* the merge is paced when every part was */
-    for (size_t i = 0; i < c->n_inputs; i++) {
+    if (!from || !reps || !hists || !starts || !offsets) {
+        log_error("--merge: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
         json_t *j = stats_report_read(c->inputs[i], err, sizeof err);
-        stats_names_t *n = NULL;
+        stats_names_t *nm = NULL;
         stats_t *s = NULL;
-        stats_history_t *h = NULL;
         double d = 0;
         if (!j) {
             log_error("--merge %s", err);
             goto out;
         }
-        if (stats_report_load(j, &n, &s, &h, &d, err, sizeof err) != 0) {
+        reps[i] = j;
+        if (stats_report_load(j, &nm, &s, &hists[i], &d, err, sizeof err) != 0) {
             log_error("--merge %s: %s", c->inputs[i], err);
-            json_decref(j);
             goto out;
         }
         json_t *su = json_object_get(j, "started_unix_us");
-        int64_t st = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
+        starts[i] = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
         paced = paced && json_is_true(json_object_get(j, "paced"));
-        json_decref(j);
         json_array_append_new(from, json_string(c->inputs[i]));
         if (!total) {
-            names = n, total = s, hist = h, duration = d, started = st;
-            continue;
+            names = nm, total = s;
+        } else {
+            bool same = same_names(names, nm);
+            if (same)
+                stats_merge(total, s);
+            stats_free(s);
+            stats_names_free(nm);
+            if (!same) {
+                log_error("--merge %s: its entries differ from %s (reports of the same scenario "
+                          "merge; others do not)", c->inputs[i], c->inputs[0]);
+                goto out;
+            }
         }
-        bool same = same_names(names, n);
-        if (same)
-            stats_merge(total, s);
-        stats_free(s);
-        stats_history_free(h);
-        stats_names_free(n);
-        if (!same) {
-            log_error("--merge %s: its entries differ from %s (reports of the same scenario "
-                      "merge; others do not)", c->inputs[i], c->inputs[0]);
-            goto out;
-        }
-        if (d > duration)
-            duration = d;
-        if (st && (st < started || !started))
-            started = st;
+        if (starts[i] && (starts[i] < started || !started))
+            started = starts[i];
     }
-    json_t *meta = json_pack("{s:O, s:b, s:s}", "merged_from", from, "paced", paced, "pacing",
-                             paced ? "every merged report was paced"
-                                   : "not every merged report says it was paced");
+    /* One run's duration: from the earliest start to the latest end. */
+    for (size_t i = 0; i < n; i++) {
+        offsets[i] = starts[i] && started ? (double)(starts[i] - started) / 1e6 : 0;
+        double d = json_number_value(json_object_get(reps[i], "duration_s"));
+        if (offsets[i] + d > duration)
+            duration = offsets[i] + d;
+        if (offsets[i] > 2)
+            log_warn("--merge %s: started %.1f s after %s (--start-at starts segments together); "
+                     "its history is placed at that offset", c->inputs[i], offsets[i],
+                     c->inputs[0]);
+    }
+    hist = stats_history_merge((const stats_history_t *const *)hists, offsets, n);
+    json_t *meta = hist ? merge_meta(reps, offsets, n, from, paced) : NULL;
+    if (!meta) {
+        log_error("--merge: the inputs' histories span more than 31 days, or out of memory");
+        goto out;
+    }
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)
@@ -274,6 +318,14 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, names, hist, duration, k);
     json_decref(report);
 out:
+    for (size_t i = 0; reps && hists && i < n; i++) {
+        json_decref(reps[i]);
+        stats_history_free(hists[i]);
+    }
+    free(reps);
+    free(hists);
+    free(starts);
+    free(offsets);
     json_decref(from);
     stats_free(total);
     stats_history_free(hist);
@@ -380,6 +432,54 @@ static json_t *origins_json(const plan_t *p)
                      (json_int_t)p->n_dropped, "requests_routed_at_run_time",
                      (json_int_t)p->n_runtime, "origins_refused_at_run_time", refused);
 }
+#ifdef AIOTEST_HAVE_RWRITE
+/* --remote-write: the sender, its series labelled job, instance (the host name:
+ * a pod's name on Kubernetes), segment (with --segment) and run (--run-id).
+ * NULL with the error logged. */
+static rwrite_t *remote_start(const cli_t *c, metrics_t *m)
+{
+    char host[256] = "localhost", seg[16], err[512];
+    gethostname(host, sizeof host - 1);
+    snprintf(seg, sizeof seg, "%u", c->segment);
+    const char *labels[8] = {"job", "aiotest", "instance", host};
+    size_t n = 2;
+    if (c->segments > 1)
+        labels[2 * n] = "segment", labels[2 * n + 1] = seg, n++;
+    if (c->run_id)
+        labels[2 * n] = "run", labels[2 * n + 1] = c->run_id, n++;
+    rwrite_t *w = rwrite_start(c->remote_write, labels, n, err, sizeof err);
+    if (!w)
+        log_error("--remote-write %s: %s", c->remote_write, err);
+    else
+        metrics_set_remote(m, w);
+    return w;
+}
+
+/* Flushes what is queued (the run's final page included), at most 10 s. */
+static void remote_stop(const cli_t *c, rwrite_t *w)
+{
+    if (!w)
+        return;
+    rwrite_stats_t st;
+    rwrite_stop(w, 10000000, &st);
+    if (st.rejected || st.dropped)
+        log_warn("--remote-write %s: %llu batches sent, %llu refused, %llu lost (last error: %s)",
+                 c->remote_write, (unsigned long long)st.sent, (unsigned long long)st.rejected,
+                 (unsigned long long)st.dropped, st.last_error[0] ? st.last_error : "none");
+    else if (!c->quiet)
+        log_info("--remote-write: %llu batches (%llu samples) sent", (unsigned long long)st.sent,
+                 (unsigned long long)st.samples);
+}
+#else
+static rwrite_t *remote_start(const cli_t *c, metrics_t *m)
+{
+    (void)m;
+    log_error("--remote-write %s: this build has no remote write (snappy and protobuf-c were "
+              "missing when it was built)", c->remote_write);
+    return NULL;
+}
+static void remote_stop(const cli_t *c, rwrite_t *w) { (void)c, (void)w; }
+#endif
 
 static int run(const cli_t *c, const checks_t *k)
 {
@@ -390,6 +490,7 @@ static int run(const cli_t *c, const checks_t *k)
     plan_t *plan = NULL;
     engine_t *eng = NULL;
     metrics_t *metrics = NULL;
+    rwrite_t *rw = NULL;
     json_t *report = NULL;
     secrets_t *secrets = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
@@ -439,17 +540,19 @@ static int run(const cli_t *c, const checks_t *k)
         rc = 0;
         goto out;
     }
-    if (c->metrics) {
+    if (c->metrics || c->remote_write) {
         char **cn = metrics_class_names(plan);
         metrics = cn ? metrics_start(c->metrics, plan->names, (const char *const *)cn,
                                      plan->n_classes, err, sizeof err)
                      : NULL;
         free(cn);
         if (!metrics) {
-            log_error("--metrics %s: %s", c->metrics, err);
+            log_error("--metrics %s: %s", c->metrics ? c->metrics : "", err);
             goto out;
         }
     }
+    if (c->remote_write && !(rw = remote_start(c, metrics)))
+        goto out;
     engine_opts_t eo = {
         .plan = plan, .shape = &shape, .threads = c->threads, .iterations = c->iterations,
         .timeout_us = c->timeout_us, .connect_timeout_us = c->connect_timeout_us,
@@ -467,6 +570,14 @@ static int run(const cli_t *c, const checks_t *k)
     if (wait_start(c) != 0)
         goto out;
     engine_run(eng);
+    checks_t kk = *k;
+    if (engine_nothing_planned(eng)) {
+        /* N pods of an Indexed Job for fewer users: not a failed pod. */
+        log_info("nothing planned for segment %u/%u: the shape gives it no user and no arrival "
+                 "rate (exit status 0)", c->segment, c->segments);
+        kk.nothing_planned = true;
+    }
+    k = &kk;
     stats_t *total = engine_total(eng);
     double dur = engine_duration_s(eng);
     if (!c->quiet)
@@ -488,13 +599,16 @@ static int run(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
-    if (metrics && c->metrics_linger_us) {
-        struct timespec ts = {(time_t)(c->metrics_linger_us / 1000000),
-                              (long)(c->metrics_linger_us % 1000000) * 1000};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
+    remote_stop(c, rw);
+    rw = NULL;
+    /* Until the run's last page has been scraped: a Job's pod must not take its
+     * last samples with it, nor wait out the whole linger when scraped. */
+    if (c->metrics && c->metrics_linger_us && !metrics_linger(metrics, c->metrics_linger_us))
+        log_warn("--metrics-linger: no scrape of the final /metrics page within %.1f s; "
+                 "Prometheus may miss the run's last seconds",
+                 (double)c->metrics_linger_us / 1e6);
 out:
+    remote_stop(c, rw);
     json_decref(report);
     if (metrics)
         metrics_stop(metrics);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,98 @@ void stats_history_set_rate(stats_history_t *h, double target_rate)
 }
 
 size_t stats_history_len(const stats_history_t *h) { return h->n; }
+
+#define MERGE_SPAN_MAX (31L * 24 * 3600)
+
+/* dst, a row covering dst_s seconds, takes in the next row r of the same
+ * input (covering r_s seconds) that falls into the same second. */
+static void row_join(stats_second_t *dst, double dst_s, const stats_second_t *r, double r_s)
+{
+    double w = dst_s + r_s;
+    dst->rps = (dst->rps * dst_s + r->rps * r_s) / w;
+    dst->fails_per_s = (dst->fails_per_s * dst_s + r->fails_per_s * r_s) / w;
+    dst->iterations_per_s = (dst->iterations_per_s * dst_s + r->iterations_per_s * r_s) / w;
+    dst->t = r->t;
+    dst->users = r->users;
+    dst->target_users = r->target_users;
+    dst->p50_us = r->p50_us > dst->p50_us ? r->p50_us : dst->p50_us;
+    dst->p95_us = r->p95_us > dst->p95_us ? r->p95_us : dst->p95_us;
+    dst->p99_us = r->p99_us > dst->p99_us ? r->p99_us : dst->p99_us;
+}
+
+/* Adds one input's row (its second already joined) into the merged second. */
+static void row_add(stats_second_t *acc, bool *used, const stats_second_t *r, double offset_s)
+{
+    double t = offset_s + r->t;
+    if (!*used || t > acc->t)
+        acc->t = t;
+    *used = true;
+    acc->users += r->users;
+    acc->target_users += r->target_users;
+    acc->rps += r->rps;
+    acc->fails_per_s += r->fails_per_s;
+    acc->iterations_per_s += r->iterations_per_s;
+    acc->p50_us = r->p50_us > acc->p50_us ? r->p50_us : acc->p50_us;
+    acc->p95_us = r->p95_us > acc->p95_us ? r->p95_us : acc->p95_us;
+    acc->p99_us = r->p99_us > acc->p99_us ? r->p99_us : acc->p99_us;
+}
+
+stats_history_t *stats_history_merge(const stats_history_t *const *in, const double *offset_s,
+                                     size_t n)
+{
+    long lo = LONG_MAX, hi = LONG_MIN;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; in[i] != NULL && j < in[i]->n; j++) {
+            double t = offset_s[i] + in[i]->rows[j].t;
+            if (!(t >= 0 && t < (double)MERGE_SPAN_MAX))
+                return NULL;
+            long b = lround(t);
+            lo = b < lo ? b : lo;
+            hi = b > hi ? b : hi;
+        }
+    stats_history_t *out = stats_history_new();
+    if (out == NULL || lo > hi)
+        return out;
+    size_t nb = (size_t)(hi - lo + 1);
+    stats_second_t *acc = calloc(nb, sizeof *acc);
+    bool *used = calloc(nb, sizeof *used);
+    if (acc == NULL || used == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        stats_second_t cur = {0};
+        double cur_s = 0, prev_t = 0;
+        long cur_b = LONG_MIN;
+        for (size_t j = 0; in[i] != NULL && j < in[i]->n; j++) {
+            const stats_second_t *r = &in[i]->rows[j];
+            long b = lround(offset_s[i] + r->t);
+            double len = r->t > prev_t ? r->t - prev_t : 1.0;
+            prev_t = r->t;
+            if (b == cur_b) {
+                row_join(&cur, cur_s, r, len);
+                cur_s += len;
+                continue;
+            }
+            if (cur_b != LONG_MIN)
+                row_add(&acc[cur_b - lo], &used[cur_b - lo], &cur, offset_s[i]);
+            cur = *r;
+            cur_s = len;
+            cur_b = b;
+        }
+        if (cur_b != LONG_MIN)
+            row_add(&acc[cur_b - lo], &used[cur_b - lo], &cur, offset_s[i]);
+    }
+    for (size_t k = 0; k < nb; k++)
+        if (used[k] && history_push(out, &acc[k]) < 0)
+            goto fail;
+    free(acc);
+    free(used);
+    return out;
+fail:
+    free(acc);
+    free(used);
+    stats_history_free(out);
+    return NULL;
+}
 
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i)
 {

@@ -133,6 +133,16 @@ void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t ta
 /* Sets the target arrival rate of the last row (no row: nothing). */
 void stats_history_set_rate(stats_history_t *h, double target_rate);
 size_t stats_history_len(const stats_history_t *h);
+/* The history of runs that ran side by side (--segment copies) as one run's:
+ * in[i] started offset_s[i] >= 0 seconds after the earliest. Rows are aligned on
+ * the whole second since the earliest start (rounded, so a skew below half a
+ * second keeps them in step; more shifts a segment by a second); a second sums
+ * the inputs' users, targets and rates (an input's last, partial row joins its
+ * second weighted by its length); p50/p95/p99 are the highest of the inputs'
+ * (per-second histograms are not in the report: an upper bound). t is seconds
+ * since the earliest start. NULL on out of memory or a span over 31 days. */
+stats_history_t *stats_history_merge(const stats_history_t *const *in, const double *offset_s,
+                                     size_t n);
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i);
 
 /* ---- output. */

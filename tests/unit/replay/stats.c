@@ -144,6 +144,69 @@ static void test_history(void **state)
     stats_history_free(h);
 }
 
+/* A history row of count requests (latency lat_us, one in four failed) over interval_s. */
+static void add_row(stats_history_t *h, const fixture_t *f, double t, uint32_t users,
+                    uint32_t target, int count, double interval_s, uint64_t lat_us)
+{
+    stats_t *iv = stats_new(f->names);
+    for (int i = 0; i < count; i++)
+        stats_record(iv, f->get, STATS_PROTO_H1, i % 4 ? 200 : 500,
+                     i % 4 ? STATS_OK : STATS_FAIL_HTTP, lat_us, 10, 10);
+    stats_history_add(h, t, users, target, interval_s, iv);
+    stats_free(iv);
+}
+
+static bool near(double a, double b) { return a > b - 1e-9 && a < b + 1e-9; }
+
+/* Segments side by side: rows aligned on the whole second since the earliest
+ * start, users/targets/rates summed; an input's last partial second joins its
+ * second weighted by its length. */
+static void test_history_merge(void **state)
+{
+    fixture_t *f = *state;
+    stats_history_t *a = stats_history_new(), *b = stats_history_new();
+    for (int sec = 1; sec <= 3; sec++)
+        add_row(a, f, sec, 2, 2, 10, 1.0, 1000);
+    add_row(b, f, 1.0, 3, 3, 20, 1.0, 5000);
+    add_row(b, f, 2.0, 3, 3, 20, 1.0, 5000);
+    add_row(b, f, 2.1, 1, 3, 4, 0.1, 5000); /* the last, partial second */
+    const stats_history_t *in[] = {a, NULL, b};
+    double off[] = {0, 0, 0.3};
+    stats_history_t *m = stats_history_merge(in, off, 3);
+    assert_non_null(m);
+    assert_int_equal(stats_history_len(m), 3);
+    const stats_second_t *r = stats_history_at(m, 0);
+    assert_true(near(r->t, 1.3));
+    assert_int_equal(r->users, 5);
+    assert_int_equal(r->target_users, 5);
+    assert_true(near(r->rps, 30));
+    assert_true(near(r->fails_per_s, 3 + 5));
+    assert_true(r->p99_us >= 4000); /* the higher of the inputs' (no per-second histograms) */
+    r = stats_history_at(m, 1);
+    assert_true(near(r->t, 2.4));
+    assert_int_equal(r->users, 2 + 1);
+    assert_int_equal(r->target_users, 5);
+    assert_true(near(r->rps, 10 + (20 * 1.0 + 40 * 0.1) / 1.1));
+    r = stats_history_at(m, 2);
+    assert_true(near(r->t, 3));
+    assert_int_equal(r->users, 2);
+    assert_true(near(r->rps, 10));
+    stats_history_free(m);
+
+    /* One input: its history unchanged. */
+    const stats_history_t *one[] = {a};
+    m = stats_history_merge(one, off, 1);
+    assert_int_equal(stats_history_len(m), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_memory_equal(stats_history_at(m, i), stats_history_at(a, i), sizeof(stats_second_t));
+    stats_history_free(m);
+    /* Reports a year apart are not one run. */
+    double far[] = {0, 0, 365.0 * 24 * 3600};
+    assert_null(stats_history_merge(in, far, 3));
+    stats_history_free(a);
+    stats_history_free(b);
+}
+
 static void test_report_round_trip(void **state)
 {
     fixture_t *f = *state;
@@ -337,6 +400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_and_total, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_equals_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),

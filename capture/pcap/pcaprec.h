@@ -46,6 +46,7 @@ typedef struct pcaprec_conn {
     char client[48];   /* client IP address: the client key */
     char server[64];   /* "ip:port" ("[v6]:port"): the authority without Host */
     uint64_t id;       /* 0 until its first exchange takes a connection id */
+    bool tls;          /* decrypted TLS: exchanges are https and flagged TLS */
 } pcaprec_conn_t;
 
 /* A request as read from the wire. */

@@ -115,7 +115,7 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
 static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t *r, pcap_t *p, bool live,
                    const tlsflow_ctx_t *tls)
 {
-    char tlsline[2048];
+    char tlsline[4096];
     tlsflow_report(tls, tlsline, sizeof tlsline);
     tcpflow_stats_t ts;
     pcaprec_stats_t rs;

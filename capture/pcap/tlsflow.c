@@ -74,9 +74,14 @@ static void fail(tlsflow_t *f, int reason, const char *detail, int64_t ts)
         return;
     f->failed = reason + 1;
     tlsflow_stats_t *st = &f->ctx->st;
+    char sni[sizeof f->sni + 8] = "";
+    if (f->sni[0])
+        snprintf(sni, sizeof sni, " (SNI %s)", f->sni);
     if (st->failed[reason]++ == 0)
-        snprintf(st->first[reason], sizeof st->first[reason], "%s%s%s", f->name, *detail ? ", " : "", detail);
-    log_debug("pcap: TLS %s not decrypted: %s%s%s", f->name, reason_text[reason], *detail ? ": " : "", detail);
+        snprintf(st->first[reason], sizeof st->first[reason], "%s%s%s%s", f->name, sni, *detail ? ", " : "",
+                 detail);
+    log_debug("pcap: TLS %s%s not decrypted: %s%s%s", f->name, sni, reason_text[reason], *detail ? ": " : "",
+              detail);
     if (f->plain_out && f->ops->lost)
         f->ops->lost(f->opaque, ts);
 }
@@ -532,9 +537,9 @@ void tlsflow_free(tlsflow_t *f, int64_t ts_us)
         if (get_keys(f, ts_us, true))
             resume(f);
         if (f->waiting) {
-            char detail[96];
-            snprintf(detail, sizeof detail, "client_random %02x%02x%02x%02x...", f->cr[0], f->cr[1], f->cr[2],
-                     f->cr[3]);
+            char detail[96] = "client_random ";
+            for (int i = 0; i < 32; i++)
+                snprintf(detail + 14 + 2 * i, 3, "%02x", f->cr[i]);
             fail(f, TLSFLOW_NO_KEY, detail, ts_us);
         }
     }

@@ -37,7 +37,7 @@ typedef struct tlsflow_stats {
     uint64_t conns;         /* TLS connections seen */
     uint64_t decrypted;     /* read to their end */
     uint64_t failed[TLSFLOW_NREASONS];   /* not (or not completely) decrypted, by reason */
-    char first[TLSFLOW_NREASONS][160];   /* the first such connection, named */
+    char first[TLSFLOW_NREASONS][400];   /* the first such connection, named */
     uint64_t records;       /* records decrypted */
     uint64_t key_updates;
 } tlsflow_stats_t;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct entry {
     bool used;
@@ -202,7 +203,9 @@ void keylog_add_text(keylog_t *k, const char *where, const char *p, size_t n)
 
 size_t keylog_refresh(keylog_t *k)
 {
-    if (k->path == NULL)
+    struct stat sb;
+    /* called for every record that waits for a key: a stat when nothing was added */
+    if (k->path == NULL || stat(k->path, &sb) != 0 || sb.st_size == (off_t)k->offset)
         return 0;
     FILE *fp = fopen(k->path, "rb");
     if (fp == NULL)

@@ -244,21 +244,14 @@ static bool find_keys(tlsflow_t *f)
     return tlscrypt_set12(s, sec[0], f->cr, f->sr, &f->d[1].c, &f->d[0].c) == 0;
 }
 
-/* Looks for the keys, reading the key log again if it is live (at most
- * every REFRESH_US of packet time, and always when forced: at the end). */
-#define REFRESH_US 50000
-static bool get_keys(tlsflow_t *f, int64_t ts, bool force)
+/* Looks for the keys, reading the key log again if it is live and grew. */
+static bool get_keys(tlsflow_t *f)
 {
     if (f->keyed)
         return true;
     tlsflow_ctx_t *c = f->ctx;
-    if (!find_keys(f)) {
-        if (!c->follow || c->keys == NULL || (!force && ts - c->refreshed_us < REFRESH_US && ts >= c->refreshed_us))
-            return false;
-        c->refreshed_us = ts;
-        if (keylog_refresh(c->keys) == 0 || !find_keys(f))
-            return false;
-    }
+    if (!find_keys(f) && !(c->follow && c->keys && keylog_refresh(c->keys) > 0 && find_keys(f)))
+        return false;
     f->keyed = true;
     return true;
 }
@@ -304,8 +297,10 @@ static bool server_hello(tlsflow_t *f, rd_t m, int64_t ts)
         fail(f, TLSFLOW_NO_HANDSHAKE, "ServerHello without ClientHello", ts);
         return true;
     }
-    if (!get_keys(f, ts, false))
+    if (!get_keys(f)) {
         f->waiting = true;
+        f->ctx->st.waited++;
+    }
     return true;
 }
 
@@ -502,7 +497,7 @@ void tlsflow_data(tlsflow_t *f, bool client, const uint8_t *p, size_t n, int64_t
         return;
     if (f->waiting) {
         hold(f, client, p, n, ts_us);
-        if (!f->failed && get_keys(f, ts_us, false))
+        if (!f->failed && get_keys(f))
             resume(f);
         return;
     }
@@ -534,7 +529,7 @@ void tlsflow_free(tlsflow_t *f, int64_t ts_us)
     if (f == NULL)
         return;
     if (!f->failed && f->waiting) {
-        if (get_keys(f, ts_us, true))
+        if (get_keys(f))
             resume(f);
         if (f->waiting) {
             char detail[96] = "client_random ";
@@ -570,9 +565,10 @@ void tlsflow_report(const tlsflow_ctx_t *ctx, char *buf, size_t len)
         failed += st->failed[i];
 #define ADD(...) do { int w_ = snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__); \
                       if (w_ > 0) at += (size_t)w_; } while (0)
-    ADD(", TLS: %llu connections, %llu decrypted (%llu records, %llu key updates), %llu NOT decrypted",
-        (unsigned long long)st->conns, (unsigned long long)st->decrypted, (unsigned long long)st->records,
-        (unsigned long long)st->key_updates, (unsigned long long)failed);
+    ADD(", TLS: %llu connections, %llu decrypted (%llu records, %llu key updates, %llu waited for their keys), "
+        "%llu NOT decrypted", (unsigned long long)st->conns, (unsigned long long)st->decrypted,
+        (unsigned long long)st->records, (unsigned long long)st->key_updates, (unsigned long long)st->waited,
+        (unsigned long long)failed);
     const char *sep = " (";
     for (int i = 0; i < TLSFLOW_NREASONS; i++) {
         if (st->failed[i] == 0)

@@ -40,6 +40,7 @@ typedef struct tlsflow_stats {
     char first[TLSFLOW_NREASONS][400];   /* the first such connection, named */
     uint64_t records;       /* records decrypted */
     uint64_t key_updates;
+    uint64_t waited;        /* connections whose keys were not in the key log at ServerHello */
 } tlsflow_stats_t;
 
 /* What all connections share: the key log (borrowed, may be NULL: then every
@@ -47,7 +48,6 @@ typedef struct tlsflow_stats {
 typedef struct tlsflow_ctx {
     keylog_t *keys;
     bool follow;            /* re-read the key log file when a key is missing */
-    int64_t refreshed_us;   /* packet time of the last re-read */
     tlsflow_stats_t st;
 } tlsflow_ctx_t;
 

@@ -147,6 +147,10 @@ static void add_line(keylog_t *k, const char *where, uint64_t lineno, const char
     for (size_t j = 0; j < sizeof labels / sizeof labels[0]; j++)
         if (strlen(labels[j].name) == fl[0] && memcmp(labels[j].name, f[0], fl[0]) == 0)
             label = labels[j].label;
+    /* the secrets after KeyUpdates (OpenSSL: "CLIENT_TRAFFIC_SECRET_N"): derived here instead */
+    if (label == -2 && ((fl[0] > 22 && memcmp(f[0], "CLIENT_TRAFFIC_SECRET_", 22) == 0) ||
+                        (fl[0] > 22 && memcmp(f[0], "SERVER_TRAFFIC_SECRET_", 22) == 0)))
+        label = -1;
     if (label == -2) {
         bad(k, where, lineno, "unknown label");
         return;

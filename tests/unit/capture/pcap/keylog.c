@@ -42,14 +42,15 @@ static void parses_and_names_bad_lines(void **state)
         "NOT_A_LABEL " CR2 " " S48 "\n"                          /* line 8 */
         "CLIENT_RANDOM zz" CR2 " " S48 "\n"                     /* line 9 */
         "EXPORTER_SECRET " CR1 " " S32 "\n"
+        "CLIENT_TRAFFIC_SECRET_N " CR1 " " S32 "\n"
         "SERVER_HANDSHAKE_TRAFFIC_SECRET " CR1 " " S32;         /* no newline at the end */
     keylog_t *k = keylog_new();
     keylog_add_text(k, "DSB", text, strlen(text));
     keylog_stats_t st;
     keylog_get_stats(k, &st);
-    assert_int_equal(st.lines, 11);
+    assert_int_equal(st.lines, 12);
     assert_int_equal(st.secrets, 4);
-    assert_int_equal(st.ignored, 1);
+    assert_int_equal(st.ignored, 2);
     assert_int_equal(st.malformed, 4);
     assert_string_equal(st.first_bad, "DSB:5: expected LABEL CLIENT_RANDOM SECRET (3 fields)");
 

@@ -264,15 +264,15 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
                 "Linux cooked (SLL, SLL2), BSD loopback, raw IP or NFLOG\n", where, name ? name : "?", dlt);
         goto out;
     }
+    keys = keylog_new();
+    if (keys == NULL || (rc = load_keys(o, live, keys)) != 0)
+        goto out;
+    rc = 2;
     rec = pcaprec_open(&o->rec, err, sizeof err);
     if (rec == NULL) {
         fprintf(stderr, "aiotest-capture: -o: %s\n", err);
         goto out;
     }
-    keys = keylog_new();
-    if (keys == NULL || (rc = load_keys(o, live, keys)) != 0)
-        goto out;
-    rc = 2;
     keylog_stats_t ks;
     keylog_get_stats(keys, &ks);
     tlsflow_ctx_t tls = { .keys = o->keylog || ks.lines > 0 ? keys : NULL, .follow = live && o->keylog };

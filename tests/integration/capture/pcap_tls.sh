@@ -14,6 +14,10 @@
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
 t_need curl tcpdump openssl nginx python3
+# --keylog errors: one line naming the problem, exit 2
+rc=0; "$T_CAPTURE" --keylog "$T_DIR/k.txt" -o "$T_DIR/x.mp" 2>"$T_DIR/err" || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--keylog need --pcap or -i" "$T_DIR/err" || t_fail "--keylog alone: exit $rc: $(cat "$T_DIR/err")"
+t_log "ok: --keylog without --pcap or -i: exit 2"
 [ "$(id -u)" = 0 ] || t_skip "tcpdump on lo needs root"
 t_target
 cap_nginx_tls "ssl_protocols TLSv1.2 TLSv1.3;"
@@ -109,6 +113,10 @@ capture_check() {
         t_fail "$name: the connection without a key is not named: $line"
     t_log "ok: $name: $NX exchanges over $((N - 1)) TLS connections, byte-exact; the one without a key named"
 }
+rc=0; "$T_CAPTURE" --pcap "$T_DIR/f.pcap" --keylog "$T_DIR/missing-keys.txt" -o "$T_DIR/x.mp" 2>"$T_DIR/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "^aiotest-capture: --keylog $T_DIR/missing-keys.txt: No such file" "$T_DIR/err" ||
+    t_fail "a missing key log: exit $rc: $(cat "$T_DIR/err")"
+t_log "ok: a missing key log file: exit 2, named"
 capture_check keylog --pcap "$T_DIR/f.pcap" --keylog "$KEYS"
 t_log "counter line: $line"
 

@@ -244,6 +244,15 @@ static bool find_keys(tlsflow_t *f)
     return tlscrypt_set12(s, sec[0], f->cr, f->sr, &f->d[1].c, &f->d[0].c) == 0;
 }
 
+/* Named by its client_random, to be looked for in the key log. */
+static void no_key(tlsflow_t *f, int64_t ts)
+{
+    char detail[96] = "client_random ";
+    for (int i = 0; i < 32; i++)
+        snprintf(detail + 14 + 2 * i, 3, "%02x", f->cr[i]);
+    fail(f, TLSFLOW_NO_KEY, detail, ts);
+}
+
 /* Looks for the keys, reading the key log again if it is live and grew. */
 static bool get_keys(tlsflow_t *f)
 {
@@ -297,9 +306,14 @@ static bool server_hello(tlsflow_t *f, rd_t m, int64_t ts)
         fail(f, TLSFLOW_NO_HANDSHAKE, "ServerHello without ClientHello", ts);
         return true;
     }
-    if (!get_keys(f)) {
+    if (get_keys(f))
+        return true;
+    if (f->ctx->follow) {
+        /* a live key log may not have them yet */
         f->waiting = true;
         f->ctx->st.waited++;
+    } else {
+        no_key(f, ts);
     }
     return true;
 }
@@ -531,12 +545,8 @@ void tlsflow_free(tlsflow_t *f, int64_t ts_us)
     if (!f->failed && f->waiting) {
         if (get_keys(f))
             resume(f);
-        if (f->waiting) {
-            char detail[96] = "client_random ";
-            for (int i = 0; i < 32; i++)
-                snprintf(detail + 14 + 2 * i, 3, "%02x", f->cr[i]);
-            fail(f, TLSFLOW_NO_KEY, detail, ts_us);
-        }
+        if (f->waiting)
+            no_key(f, ts_us);
     }
     if (!f->failed) {
         if (!f->keyed)

@@ -5,9 +5,10 @@
  * 1.3), keys are derived (tlscrypt.h), and the decrypted application data of
  * each direction is handed on in order, with the time of its record.
  *
- * When the key log has no secrets for the connection yet, its bytes wait
- * (bounded) and the log is read again as new bytes come and at the end: a
- * live capture can be ahead of the program writing the log. A connection that
+ * Live (follow), when the key log has no secrets for the connection yet, its
+ * bytes wait (bounded) and the log is read again as new bytes come and at the
+ * end: a live capture can be ahead of the program writing the log. From a
+ * file, a connection without keys is given up at once. A connection that
  * cannot be decrypted is counted once by its reason, never silently skipped. */
 #ifndef CAPTURE_PCAP_TLSFLOW_H
 #define CAPTURE_PCAP_TLSFLOW_H

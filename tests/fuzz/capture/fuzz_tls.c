@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (k == NULL)
         return 0;
     keylog_add_text(k, "fuzz", (const char *)data, klen);
-    tlsflow_ctx_t ctx = { .keys = k };
+    tlsflow_ctx_t ctx = { .keys = k, .follow = klen % 2 == 1 }; /* odd: the held-bytes path of live capture */
     tlsflow_t *f = tlsflow_new(&ctx, "fuzz", &ops, NULL);
     plain_bytes = 0;
     size_t at = nul ? klen + 1 : size, fed = 0;

@@ -51,8 +51,7 @@ struct tlsflow {
     char name[112];
     uint16_t version;        /* chosen: 0x0303, 0x0304; 0 before ServerHello */
     const tlscrypt_suite_t *suite;
-    uint16_t suite_id;
-    bool have_cr, have_sr, keyed, waiting, plain_out;
+    bool have_cr, keyed, waiting, plain_out;
     int failed;              /* reason + 1, 0 while fine */
     uint8_t cr[32], sr[32];
     char sni[256], alpn[32];
@@ -127,12 +126,13 @@ const char *tlsflow_sni(const tlsflow_t *f) { return f->sni; }
 
 bool tlsflow_record_start(const uint8_t *p, size_t n)
 {
-    return n >= 3 && p[0] >= CT_CCS && p[0] <= CT_DATA && p[1] == 3 && p[2] <= 4;
+    return n >= REC_HDR && p[0] >= CT_CCS && p[0] <= CT_DATA && p[1] == 3 && p[2] <= 4 &&
+           ((size_t)p[3] << 8 | p[4]) <= MAX_RECORD;
 }
 
 bool tlsflow_client_hello(const uint8_t *p, size_t n)
 {
-    return tlsflow_record_start(p, n) && p[0] == CT_HANDSHAKE && (n < 6 || p[5] == HS_CLIENT_HELLO);
+    return tlsflow_record_start(p, n) && p[0] == CT_HANDSHAKE && n >= 6 && p[5] == HS_CLIENT_HELLO;
 }
 
 /* A reader of handshake fields that fails once and stays failed. */
@@ -287,9 +287,7 @@ static bool server_hello(tlsflow_t *f, rd_t m, int64_t ts)
             read_alpn(f, e);
     }
     memcpy(f->sr, random, 32);
-    f->have_sr = true;
     f->version = (uint16_t)version;
-    f->suite_id = (uint16_t)suite;
     char detail[48];
     if (version < 0x0303 || version > 0x0304) {
         snprintf(detail, sizeof detail, "version 0x%04x", version);
@@ -439,7 +437,7 @@ static void records(tlsflow_t *f, bool client)
     while (!f->failed && !f->waiting && d->rec.len - at >= REC_HDR) {
         const uint8_t *h = d->rec.p + at;
         size_t len = (size_t)h[3] << 8 | h[4];
-        if (!tlsflow_record_start(h, REC_HDR) || len > MAX_RECORD) {
+        if (!tlsflow_record_start(h, REC_HDR)) {
             fail(f, TLSFLOW_MALFORMED, client ? "client record header" : "server record header", d->ts);
             break;
         }

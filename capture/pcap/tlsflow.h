@@ -78,9 +78,10 @@ const char *tlsflow_alpn(const tlsflow_t *f);
 /* The server name the client asked for (SNI), or "". */
 const char *tlsflow_sni(const tlsflow_t *f);
 
-/* Whether bytes begin like a TLS record (handshake, alert, CCS or data). */
+/* Whether bytes begin like a TLS record header (handshake, alert, CCS or
+ * data; version 3.x; a length TLS allows). */
 bool tlsflow_record_start(const uint8_t *p, size_t n);
-/* Whether they begin like a ClientHello record. */
+/* Whether they begin like a ClientHello record (at least 6 bytes). */
 bool tlsflow_client_hello(const uint8_t *p, size_t n);
 
 /* Appends ", TLS: ..." counters (and the key log's) to buf; nothing when no

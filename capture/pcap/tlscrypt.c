@@ -5,24 +5,41 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-enum { C_AES128GCM, C_AES256GCM, C_CHACHA };
+enum { C_AES128GCM, C_AES256GCM, C_CHACHA, C_AES128CBC, C_AES256CBC };
 
 static const tlscrypt_suite_t suites[] = {
-    { 0x1301, true, "SHA256", 32, C_AES128GCM, 16, 12 },  /* TLS_AES_128_GCM_SHA256 */
-    { 0x1302, true, "SHA384", 48, C_AES256GCM, 32, 12 },  /* TLS_AES_256_GCM_SHA384 */
-    { 0x1303, true, "SHA256", 32, C_CHACHA, 32, 12 },     /* TLS_CHACHA20_POLY1305_SHA256 */
+    { 0x1301, true, "SHA256", 32, C_AES128GCM, 16, 12, NULL, 0 },  /* TLS_AES_128_GCM_SHA256 */
+    { 0x1302, true, "SHA384", 48, C_AES256GCM, 32, 12, NULL, 0 },  /* TLS_AES_256_GCM_SHA384 */
+    { 0x1303, true, "SHA256", 32, C_CHACHA, 32, 12, NULL, 0 },     /* TLS_CHACHA20_POLY1305_SHA256 */
     /* TLS 1.2 AEAD suites: the key log's master secret serves any key exchange */
-    { 0xC02F, false, "SHA256", 32, C_AES128GCM, 16, 4 },  /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
-    { 0xC030, false, "SHA384", 48, C_AES256GCM, 32, 4 },  /* ECDHE_RSA_WITH_AES_256_GCM_SHA384 */
-    { 0xC02B, false, "SHA256", 32, C_AES128GCM, 16, 4 },  /* ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
-    { 0xC02C, false, "SHA384", 48, C_AES256GCM, 32, 4 },  /* ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 */
-    { 0xCCA8, false, "SHA256", 32, C_CHACHA, 32, 12 },    /* ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
-    { 0xCCA9, false, "SHA256", 32, C_CHACHA, 32, 12 },    /* ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 */
-    { 0xCCAA, false, "SHA256", 32, C_CHACHA, 32, 12 },    /* DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
-    { 0x009E, false, "SHA256", 32, C_AES128GCM, 16, 4 },  /* DHE_RSA_WITH_AES_128_GCM_SHA256 */
-    { 0x009F, false, "SHA384", 48, C_AES256GCM, 32, 4 },  /* DHE_RSA_WITH_AES_256_GCM_SHA384 */
-    { 0x009C, false, "SHA256", 32, C_AES128GCM, 16, 4 },  /* RSA_WITH_AES_128_GCM_SHA256 */
-    { 0x009D, false, "SHA384", 48, C_AES256GCM, 32, 4 },  /* RSA_WITH_AES_256_GCM_SHA384 */
+    { 0xC02F, false, "SHA256", 32, C_AES128GCM, 16, 4, NULL, 0 },  /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+    { 0xC030, false, "SHA384", 48, C_AES256GCM, 32, 4, NULL, 0 },  /* ECDHE_RSA_WITH_AES_256_GCM_SHA384 */
+    { 0xC02B, false, "SHA256", 32, C_AES128GCM, 16, 4, NULL, 0 },  /* ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
+    { 0xC02C, false, "SHA384", 48, C_AES256GCM, 32, 4, NULL, 0 },  /* ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 */
+    { 0xCCA8, false, "SHA256", 32, C_CHACHA, 32, 12, NULL, 0 },    /* ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+    { 0xCCA9, false, "SHA256", 32, C_CHACHA, 32, 12, NULL, 0 },    /* ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 */
+    { 0xCCAA, false, "SHA256", 32, C_CHACHA, 32, 12, NULL, 0 },    /* DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+    { 0x009E, false, "SHA256", 32, C_AES128GCM, 16, 4, NULL, 0 },  /* DHE_RSA_WITH_AES_128_GCM_SHA256 */
+    { 0x009F, false, "SHA384", 48, C_AES256GCM, 32, 4, NULL, 0 },  /* DHE_RSA_WITH_AES_256_GCM_SHA384 */
+    { 0x009C, false, "SHA256", 32, C_AES128GCM, 16, 4, NULL, 0 },  /* RSA_WITH_AES_128_GCM_SHA256 */
+    { 0x009D, false, "SHA384", 48, C_AES256GCM, 32, 4, NULL, 0 },  /* RSA_WITH_AES_256_GCM_SHA384 */
+    /* TLS 1.2 CBC suites: the PRF is SHA-256 unless the suite names SHA-384 */
+    { 0xC013, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA1", 20 },   /* ECDHE_RSA_WITH_AES_128_CBC_SHA */
+    { 0xC014, false, "SHA256", 32, C_AES256CBC, 32, 0, "SHA1", 20 },   /* ECDHE_RSA_WITH_AES_256_CBC_SHA */
+    { 0xC009, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA1", 20 },   /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA */
+    { 0xC00A, false, "SHA256", 32, C_AES256CBC, 32, 0, "SHA1", 20 },   /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA */
+    { 0xC027, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA256", 32 }, /* ECDHE_RSA_WITH_AES_128_CBC_SHA256 */
+    { 0xC028, false, "SHA384", 48, C_AES256CBC, 32, 0, "SHA384", 48 }, /* ECDHE_RSA_WITH_AES_256_CBC_SHA384 */
+    { 0xC023, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA256", 32 }, /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 */
+    { 0xC024, false, "SHA384", 48, C_AES256CBC, 32, 0, "SHA384", 48 }, /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 */
+    { 0x0033, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA1", 20 },   /* DHE_RSA_WITH_AES_128_CBC_SHA */
+    { 0x0039, false, "SHA256", 32, C_AES256CBC, 32, 0, "SHA1", 20 },   /* DHE_RSA_WITH_AES_256_CBC_SHA */
+    { 0x0067, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA256", 32 }, /* DHE_RSA_WITH_AES_128_CBC_SHA256 */
+    { 0x006B, false, "SHA256", 32, C_AES256CBC, 32, 0, "SHA256", 32 }, /* DHE_RSA_WITH_AES_256_CBC_SHA256 */
+    { 0x002F, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA1", 20 },   /* RSA_WITH_AES_128_CBC_SHA */
+    { 0x0035, false, "SHA256", 32, C_AES256CBC, 32, 0, "SHA1", 20 },   /* RSA_WITH_AES_256_CBC_SHA */
+    { 0x003C, false, "SHA256", 32, C_AES128CBC, 16, 0, "SHA256", 32 }, /* RSA_WITH_AES_128_CBC_SHA256 */
+    { 0x003D, false, "SHA256", 32, C_AES256CBC, 32, 0, "SHA256", 32 }, /* RSA_WITH_AES_256_CBC_SHA256 */
 };
 
 const tlscrypt_suite_t *tlscrypt_suite(uint16_t id)
@@ -38,6 +55,8 @@ static const EVP_CIPHER *cipher_of(const tlscrypt_suite_t *s)
     switch (s->cipher) {
     case C_AES128GCM: return EVP_aes_128_gcm();
     case C_AES256GCM: return EVP_aes_256_gcm();
+    case C_AES128CBC: return EVP_aes_128_cbc();
+    case C_AES256CBC: return EVP_aes_256_cbc();
     default: return EVP_chacha20_poly1305();
     }
 }
@@ -110,6 +129,8 @@ static int set_key(tlscrypt_dir_t *d, const tlscrypt_suite_t *s, const uint8_t *
         return -1;
     if (EVP_DecryptInit_ex(d->ctx, cipher_of(s), NULL, key, NULL) != 1)
         return -1;
+    if (s->mac != NULL)
+        EVP_CIPHER_CTX_set_padding(d->ctx, 0); /* TLS padding is checked here, not PKCS#7 */
     d->s = s;
     memcpy(d->iv, iv, s->iv_len);
     d->seq = 0;
@@ -136,21 +157,92 @@ int tlscrypt_update13(tlscrypt_dir_t *d)
     return tlscrypt_set13(d, d->s, next);
 }
 
+static int set_mac(tlscrypt_dir_t *d, const tlscrypt_suite_t *s, const uint8_t *key, bool etm)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL)
+        return -1;
+    EVP_MAC_CTX_free(d->mac);
+    d->mac = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)s->mac, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (d->mac == NULL || EVP_MAC_init(d->mac, key, s->mac_len, p) != 1)
+        return -1;
+    d->etm = etm;
+    return 0;
+}
+
 int tlscrypt_set12(const tlscrypt_suite_t *s, const uint8_t *master, const uint8_t *client_random,
-                   const uint8_t *server_random, tlscrypt_dir_t *client, tlscrypt_dir_t *server)
+                   const uint8_t *server_random, bool etm, tlscrypt_dir_t *client, tlscrypt_dir_t *server)
 {
     /* key_block = PRF(master, "key expansion", server_random + client_random):
-     * client key, server key, client IV, server IV (AEAD suites have no MAC keys) */
-    uint8_t seed[64], block[2 * 32 + 2 * 12];
+     * client MAC key, server MAC key (CBC suites), client key, server key,
+     * client IV, server IV (AEAD suites' implicit part) */
+    uint8_t seed[64], block[2 * 48 + 2 * 32 + 2 * 12];
     memcpy(seed, server_random, 32);
     memcpy(seed + 32, client_random, 32);
-    size_t need = 2 * s->key_len + 2 * s->iv_len;
+    size_t macs = s->mac ? 2 * s->mac_len : 0;
+    size_t need = macs + 2 * s->key_len + 2 * s->iv_len;
     if (tlscrypt_prf(s->digest, master, 48, "key expansion", seed, sizeof seed, block, need) != 0)
         return -1;
-    const uint8_t *ivs = block + 2 * s->key_len;
-    if (set_key(client, s, block, ivs) != 0 || set_key(server, s, block + s->key_len, ivs + s->iv_len) != 0)
+    const uint8_t *keys = block + macs, *ivs = keys + 2 * s->key_len;
+    if (set_key(client, s, keys, ivs) != 0 || set_key(server, s, keys + s->key_len, ivs + s->iv_len) != 0)
+        return -1;
+    if (s->mac && (set_mac(client, s, block, etm) != 0 || set_mac(server, s, block + s->mac_len, etm) != 0))
         return -1;
     return 0;
+}
+
+/* HMAC(seq, type, version, length, data) == tag */
+static bool mac_ok(tlscrypt_dir_t *d, const uint8_t hdr[5], const uint8_t *data, size_t n, const uint8_t *tag)
+{
+    uint8_t head[13], out[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+    for (int i = 0; i < 8; i++)
+        head[i] = (uint8_t)(d->seq >> (56 - 8 * i));
+    head[8] = hdr[0];
+    head[9] = hdr[1];
+    head[10] = hdr[2];
+    head[11] = (uint8_t)(n >> 8);
+    head[12] = (uint8_t)n;
+    return EVP_MAC_init(d->mac, NULL, 0, NULL) == 1 && EVP_MAC_update(d->mac, head, sizeof head) == 1 &&
+           EVP_MAC_update(d->mac, data, n) == 1 && EVP_MAC_final(d->mac, out, &len, sizeof out) == 1 &&
+           len == d->s->mac_len && memcmp(out, tag, len) == 0;
+}
+
+/* TLS 1.2 CBC: explicit IV, then MAC-then-encrypt or encrypt-then-MAC. */
+static long open_cbc(tlscrypt_dir_t *d, const uint8_t hdr[5], const uint8_t *payload, size_t n, uint8_t *out)
+{
+    size_t ml = d->s->mac_len;
+    if (d->etm) {
+        if (n < 16 + 16 + ml || !mac_ok(d, hdr, payload, n - ml, payload + n - ml))
+            return -1;
+        n -= ml;
+    }
+    if (n < 16 + 16 || (n - 16) % 16 != 0)
+        return -1;
+    int len = 0, fin = 0;
+    if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, payload) != 1 ||
+        EVP_DecryptUpdate(d->ctx, out, &len, payload + 16, (int)(n - 16)) != 1 ||
+        EVP_DecryptFinal_ex(d->ctx, out + len, &fin) != 1)
+        return -1;
+    size_t plen = (size_t)len + (size_t)fin, pad = out[plen - 1];
+    if (pad + 1 > plen)
+        return -1;
+    for (size_t i = plen - pad - 1; i < plen; i++)
+        if (out[i] != pad)
+            return -1;
+    plen -= pad + 1;
+    if (!d->etm) {
+        if (plen < ml || !mac_ok(d, hdr, out, plen - ml, out + plen - ml))
+            return -1;
+        plen -= ml;
+    }
+    d->seq++;
+    return (long)plen;
 }
 
 long tlscrypt_open(tlscrypt_dir_t *d, const uint8_t hdr[5], const uint8_t *payload, size_t n, uint8_t *out,
@@ -161,6 +253,10 @@ long tlscrypt_open(tlscrypt_dir_t *d, const uint8_t hdr[5], const uint8_t *paylo
     size_t aad_len;
     if (s == NULL)
         return -1;
+    if (s->mac != NULL) {
+        *type = hdr[0];
+        return open_cbc(d, hdr, payload, n, out);
+    }
     bool explicit_nonce = !s->tls13 && s->iv_len == 4;
     size_t lead = explicit_nonce ? 8 : 0;
     if (n < lead + TLSCRYPT_TAG_LEN)
@@ -213,5 +309,6 @@ long tlscrypt_open(tlscrypt_dir_t *d, const uint8_t hdr[5], const uint8_t *paylo
 void tlscrypt_fini(tlscrypt_dir_t *d)
 {
     EVP_CIPHER_CTX_free(d->ctx);
+    EVP_MAC_CTX_free(d->mac);
     memset(d, 0, sizeof *d);
 }

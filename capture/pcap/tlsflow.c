@@ -52,6 +52,7 @@ struct tlsflow {
     uint16_t version;        /* chosen: 0x0303, 0x0304; 0 before ServerHello */
     const tlscrypt_suite_t *suite;
     bool have_cr, keyed, waiting, plain_out;
+    bool etm;                /* TLS 1.2 encrypt_then_mac accepted by the server */
     int failed;              /* reason + 1, 0 while fine */
     uint8_t cr[32], sr[32];
     char sni[256], alpn[32];
@@ -63,7 +64,7 @@ struct tlsflow {
 
 static const char *reason_text[TLSFLOW_NREASONS] = {
     "no key for its client_random", "unsupported cipher suite", "TLS version below 1.2",
-    "decrypt failure (bad tag)", "handshake not in the capture", "capture gap",
+    "decrypt failure (bad tag or MAC)", "handshake not in the capture", "capture gap",
     "not TLS (malformed record or handshake)", "ended during the handshake",
 };
 
@@ -241,7 +242,7 @@ static bool find_keys(tlsflow_t *f)
     }
     if (keylog_find(k, f->cr, KEYLOG_CLIENT_RANDOM, &sec[0]) != 48)
         return false;
-    return tlscrypt_set12(s, sec[0], f->cr, f->sr, &f->d[1].c, &f->d[0].c) == 0;
+    return tlscrypt_set12(s, sec[0], f->cr, f->sr, f->etm, &f->d[1].c, &f->d[0].c) == 0;
 }
 
 /* Named by its client_random, to be looked for in the key log. */
@@ -285,6 +286,8 @@ static bool server_hello(tlsflow_t *f, rd_t m, int64_t ts)
             version = get(&e, 2);
         else if (type == 16)
             read_alpn(f, e);
+        else if (type == 22)
+            f->etm = true;
     }
     memcpy(f->sr, random, 32);
     f->version = (uint16_t)version;

@@ -2,7 +2,8 @@
 # HTTPS read from a packet capture with a key log: nginx with TLS (1.2 and
 # 1.3, h2 and http/1.1, proxying /api/ to aiotest-target), curl writing
 # SSLKEYLOGFILE with AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305 forced by
-# --tls13-ciphers / --ciphers, tcpdump writing the pcap. aiotest-capture
+# --tls13-ciphers / --ciphers (and TLS 1.2 AES-CBC with HMAC-SHA1/SHA384),
+# tcpdump writing the pcap. aiotest-capture
 # --pcap --keylog must record every request curl made, flagged tls, https,
 # with byte-exact bodies (sha256 of what curl sent and received), as many as
 # tshark decrypts with the same key log; a connection whose key is not in the
@@ -88,6 +89,11 @@ tls_case tls12-aes256-h1 "TLSv1.2 / ECDHE-RSA-AES256-GCM-SHA384" "$KEYS" --http1
     "GET /www/big.bin" "GET /www/small.txt"
 tls_case tls12-chacha-h1 "TLSv1.2 / ECDHE-RSA-CHACHA20-POLY1305" "$KEYS" --http1.1 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305 -- \
     "GET /www/small.txt" "POST /api/cart"
+# CBC suites (OpenSSL negotiates encrypt-then-MAC for them; MAC-then-encrypt is in pcap_tls_openssl.sh)
+tls_case tls12-cbc-sha1-h1 "TLSv1.2 / ECDHE-RSA-AES128-SHA" "$KEYS" --http1.1 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA -- \
+    "GET /www/big.bin" "POST /api/cart"
+tls_case tls12-cbc-sha384-h2 "TLSv1.2 / ECDHE-RSA-AES256-SHA384" "$KEYS" --tls-max 1.2 --ciphers ECDHE-RSA-AES256-SHA384 -- \
+    "GET /www/small.txt" "GET /www/big.bin"
 # its keys go to another file: this connection cannot be decrypted with $KEYS
 tls_case no-key "TLSv1.3" "$T_DIR/other-keys.txt" -- "GET /www/small.txt"
 sleep 0.5
@@ -148,7 +154,7 @@ cmp -s "$KEYS" "$T_DIR/wrong-keys.txt" && t_fail "the wrong key log equals the r
 "$T_CAPTURE" --pcap "$T_DIR/f.pcap" --keylog "$T_DIR/wrong-keys.txt" -o "$T_DIR/wrong.mp" 2>"$T_DIR/wrong.log" ||
     t_fail "wrong keys: exit $?"
 t_eq "wrong keys: exchanges written" 0 "$(cap_dump "$T_DIR/wrong.mp" | wc -l)"
-grep -q "TLS: $N connections, 0 decrypted .*$N NOT decrypted (1 no key for its client_random, .*; $((N - 1)) decrypt failure (bad tag), first: " \
+grep -q "TLS: $N connections, 0 decrypted .*$N NOT decrypted (1 no key for its client_random, .*; $((N - 1)) decrypt failure (bad tag or MAC), first: " \
     "$T_DIR/wrong.log" || t_fail "wrong keys: $(cat "$T_DIR/wrong.log")"
 t_log "ok: wrong secrets: 0 exchanges, $((N - 1)) connections counted as bad tags"
 

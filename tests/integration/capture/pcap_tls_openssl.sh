@@ -7,7 +7,9 @@
 # - HelloRetryRequest: a server that takes only P-384 answers a client whose
 #   key share is X25519 with HRR, then the client says hello again;
 # - resumption: TLS 1.3 PSK and TLS 1.2 session tickets (s_client -sess_out,
-#   then -sess_in: "Reused").
+#   then -sess_in: "Reused");
+# - TLS 1.2 AES-CBC with MAC-then-encrypt (s_client -no_etm; curl's CBC cases
+#   in pcap_tls.sh negotiate encrypt-then-MAC).
 # Every request is recorded with status 200, as tshark decrypts them.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
@@ -48,6 +50,9 @@ grep -q '^Reused, TLSv1.3' "$T_DIR/psk.log" || t_fail "TLS 1.3 session not resum
 client tls12 "$P" /t12a "" -tls1_2 -sess_out "$T_DIR/s12.pem"
 client tls12-resumed "$P" /t12b "" -tls1_2 -sess_in "$T_DIR/s12.pem"
 grep -q '^Reused, TLSv1.2' "$T_DIR/tls12-resumed.log" || t_fail "TLS 1.2 session not resumed"
+client cbc-mte "$P" /mte "" -tls1_2 -cipher ECDHE-RSA-AES128-SHA -no_etm
+grep -q 'Cipher is ECDHE-RSA-AES128-SHA$' "$T_DIR/cbc-mte.log" && grep -q 'Protocol *: TLSv1.2$' "$T_DIR/cbc-mte.log" ||
+    t_fail "cbc-mte: not ECDHE-RSA-AES128-SHA over TLS 1.2"
 sleep 0.3
 kill -INT "$TD_PID"
 wait "$TD_PID" 2>/dev/null
@@ -60,16 +65,16 @@ fi
     t_fail "aiotest-capture: $(cat "$T_DIR/o.log")"
 line=$(grep 'done:' "$T_DIR/o.log")
 t_log "counter line: $line"
-echo "$line" | grep -q "TLS: 5 connections, 5 decrypted ([0-9]* records, 3 key updates" || t_fail "TLS counters: $line"
+echo "$line" | grep -q "TLS: 6 connections, 6 decrypted ([0-9]* records, 3 key updates" || t_fail "TLS counters: $line"
 echo "$line" | grep -q "key log: [0-9]* secrets, 0 lines malformed" || t_fail "OpenSSL's key log lines refused: $line"
 cap_dump "$T_DIR/o.mp" | cut -f1-3,6 | sort >"$T_DIR/o.dump"
 sort "$T_DIR/expected" >"$T_DIR/expected.sorted"
 diff -u "$T_DIR/expected.sorted" "$T_DIR/o.dump" || t_fail "recorded exchanges differ"
-t_log "ok: KeyUpdate, HelloRetryRequest, TLS 1.3 PSK and TLS 1.2 resumption: $(wc -l <"$T_DIR/o.dump") exchanges"
+t_log "ok: KeyUpdate, HelloRetryRequest, TLS 1.3 PSK, TLS 1.2 resumption, CBC MAC-then-encrypt: $(wc -l <"$T_DIR/o.dump") exchanges"
 for len in $(cap_dump "$T_DIR/o.mp" | cut -f14); do
     [ "$len" -gt 500 ] || t_fail "a response body of $len bytes: the page of s_server -www is longer"
 done
 if command -v tshark >/dev/null; then
-    t_eq "tshark decrypts the same requests" 5 \
+    t_eq "tshark decrypts the same requests" 6 \
         "$(tshark -o "tls.keylog_file:$KEYS" -r "$T_DIR/o.pcap" -Y http.request 2>/dev/null | wc -l)"
 fi

@@ -133,7 +133,9 @@ static void suites(void **state)
     assert_false(tlscrypt_suite(0xC02F)->tls13);
     assert_int_equal(tlscrypt_suite(0xC02F)->iv_len, 4);
     assert_int_equal(tlscrypt_suite(0xCCA8)->iv_len, 12);
-    assert_null(tlscrypt_suite(0x002F)); /* CBC: not read */
+    assert_int_equal(tlscrypt_suite(0x002F)->mac_len, 20);  /* AES128-SHA: HMAC-SHA1 */
+    assert_string_equal(tlscrypt_suite(0xC028)->digest, "SHA384");
+    assert_null(tlscrypt_suite(0x000A)); /* 3DES: not read */
     assert_null(tlscrypt_suite(0x1304)); /* AES-CCM: not read */
 }
 

@@ -550,10 +550,14 @@ void tlsflow_free(tlsflow_t *f, int64_t ts_us)
             no_key(f, ts_us);
     }
     if (!f->failed) {
-        if (!f->keyed)
+        if (!f->keyed) {
             fail(f, TLSFLOW_UNFINISHED, "", ts_us);
-        else
+        } else {
             f->ctx->st.decrypted++;
+            log_debug("pcap: TLS %s%s%s decrypted: TLS 1.%d, cipher suite 0x%04x, ALPN %s", f->name,
+                      f->sni[0] ? " SNI " : "", f->sni, f->version == 0x0304 ? 3 : 2, f->suite->id,
+                      f->alpn[0] ? f->alpn : "none");
+        }
     }
     free_waiting(f);
     for (int i = 0; i < 2; i++) {

@@ -211,6 +211,11 @@ size_t keylog_refresh(keylog_t *k)
     /* called for every record that waits for a key: a stat when nothing was added */
     if (k->path == NULL || stat(k->path, &sb) != 0 || sb.st_size == (off_t)k->offset)
         return 0;
+    if (sb.st_size < (off_t)k->offset) {
+        /* truncated or replaced (a browser started again): its secrets are kept, its lines read anew */
+        k->offset = 0;
+        k->file_lines = 0;
+    }
     FILE *fp = fopen(k->path, "rb");
     if (fp == NULL)
         return 0;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define KEYLOG_RANDOM_LEN 32
-#define KEYLOG_MAX_SECRET 64
+#define KEYLOG_MAX_SECRET 48   /* SHA-384 secrets and TLS 1.2 master secrets */
 
 enum keylog_label {
     KEYLOG_CLIENT_RANDOM = 0,      /* TLS 1.2 master secret (48 bytes) */
@@ -44,8 +44,9 @@ void keylog_free(keylog_t *k);
  * when it cannot be opened. */
 int keylog_open(keylog_t *k, const char *path, bool follow, char *err, size_t errlen);
 /* Reads the lines appended to the file since the last read (a line without
- * its newline yet waits; a stat only when the size did not change). Returns
- * how many secrets were added; 0 without a file. */
+ * its newline yet waits; a stat only when the size did not change; a file
+ * that shrank was started anew and is read from its beginning). Returns how
+ * many secrets were added; 0 without a file. */
 size_t keylog_refresh(keylog_t *k);
 /* Adds key log text (complete lines; a last line without a newline counts);
  * where names the source in the malformed-line message. */

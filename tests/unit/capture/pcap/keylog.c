@@ -129,7 +129,19 @@ static void file_grows(void **state)
     keylog_get_stats(k, &st);
     assert_int_equal(st.malformed, 0);
     assert_int_equal(st.lines, 2);
+
+    /* the file started anew (truncated): read from its beginning, old secrets kept */
+    FILE *tr = fopen(path, "w");
+    assert_non_null(tr);
+    fputs("CLIENT_HANDSHAKE_TRAFFIC_SECRET " CR2 " " S32 "\n", tr);
+    fclose(tr);
+    assert_int_equal(keylog_refresh(k), 1);
+    assert_int_equal(keylog_find(k, r2, KEYLOG_CLIENT_HS_TRAFFIC, &sec), 32);
+    assert_int_equal(keylog_find(k, r1, KEYLOG_CLIENT_RANDOM, &sec), 48);
     keylog_free(k);
+    fclose(fp);
+    fp = fopen(path, "a");
+    assert_non_null(fp);
 
     /* not following: the last line is read without its newline */
     fputs("CLIENT_HANDSHAKE_TRAFFIC_SECRET " CR1 " " S32, fp);

@@ -88,6 +88,8 @@ static void fail(tlsflow_t *f, int reason, const char *detail, int64_t ts)
 
 static int buf_add(buf_t *b, const uint8_t *p, size_t n)
 {
+    if (n == 0) /* an empty record: nothing to copy, and b->p may still be NULL */
+        return 0;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n)
@@ -105,6 +107,8 @@ static int buf_add(buf_t *b, const uint8_t *p, size_t n)
 
 static void buf_drop(buf_t *b, size_t n)
 {
+    if (n == 0)
+        return;
     memmove(b->p, b->p + n, b->len - n);
     b->len -= n;
 }

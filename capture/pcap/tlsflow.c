@@ -481,6 +481,7 @@ static void resume(tlsflow_t *f)
         chunk_t *c = f->wait_head;
         f->wait_head = c->next;
         f->wait_bytes -= c->n;
+        f->ctx->waiting_bytes -= c->n;
         if (!f->failed)
             feed(f, c->client, c->p, c->n, c->ts);
         free(c);
@@ -491,8 +492,8 @@ static void resume(tlsflow_t *f)
 
 static void hold(tlsflow_t *f, bool client, const uint8_t *p, size_t n, int64_t ts)
 {
-    if (f->wait_bytes + n > TLSFLOW_MAX_WAITING) {
-        fail(f, TLSFLOW_NO_KEY, "waited for keys too long", ts);
+    if (f->wait_bytes + n > TLSFLOW_MAX_WAITING || f->ctx->waiting_bytes + n > TLSFLOW_MAX_WAITING_ALL) {
+        no_key(f, ts);
         return;
     }
     chunk_t *c = malloc(sizeof *c + n);
@@ -508,6 +509,7 @@ static void hold(tlsflow_t *f, bool client, const uint8_t *p, size_t n, int64_t 
     if (f->wait_tail) f->wait_tail->next = c; else f->wait_head = c;
     f->wait_tail = c;
     f->wait_bytes += n;
+    f->ctx->waiting_bytes += n;
 }
 
 void tlsflow_data(tlsflow_t *f, bool client, const uint8_t *p, size_t n, int64_t ts_us)
@@ -538,6 +540,7 @@ static void free_waiting(tlsflow_t *f)
     while (f->wait_head) {
         chunk_t *c = f->wait_head;
         f->wait_head = c->next;
+        f->ctx->waiting_bytes -= c->n;
         free(c);
     }
     f->wait_tail = NULL;

@@ -19,8 +19,10 @@
 
 #include "keylog.h"
 
-/* bytes of a connection that may wait for its keys */
+/* bytes of a connection, and of all connections, that may wait for their
+ * keys (live); past them the connection is counted "no key" */
 #define TLSFLOW_MAX_WAITING (8u << 20)
+#define TLSFLOW_MAX_WAITING_ALL (256u << 20)
 
 enum tlsflow_reason {
     TLSFLOW_NO_KEY = 0,     /* no secrets for its client_random */
@@ -49,6 +51,7 @@ typedef struct tlsflow_stats {
 typedef struct tlsflow_ctx {
     keylog_t *keys;
     bool follow;            /* re-read the key log file when a key is missing */
+    size_t waiting_bytes;   /* held by all connections waiting for keys */
     tlsflow_stats_t st;
 } tlsflow_ctx_t;
 

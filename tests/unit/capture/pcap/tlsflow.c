@@ -202,6 +202,42 @@ static void keys_arrive_late(void **state)
     unlink(path);
 }
 
+/* Live, without keys: the bytes held are bounded per connection and in all. */
+static void waiting_is_bounded(void **state)
+{
+    (void)state;
+    keylog_t *k = keylog_new();
+    tlsflow_ctx_t ctx = { .keys = k, .follow = true };
+    uint8_t ch[512], shb[256], cr[512];
+    size_t chn = unhex(client_hello, ch), shn = unhex(server_hello, shb), crn = unhex(client_records, cr);
+    tlsflow_t *f = tlsflow_new(&ctx, "c -> s", &ops, NULL);
+    tlsflow_data(f, true, ch, chn, 1);
+    tlsflow_data(f, false, shb, shn, 2);
+    assert_int_equal(ctx.st.waited, 1);
+    size_t held = 0;
+    while (held + crn <= TLSFLOW_MAX_WAITING) {
+        tlsflow_data(f, true, cr, crn, 3);
+        held += crn;
+    }
+    assert_int_equal(ctx.waiting_bytes, held);
+    assert_int_equal(ctx.st.failed[TLSFLOW_NO_KEY], 0);
+    tlsflow_data(f, true, cr, crn, 4); /* one chunk too many */
+    assert_int_equal(ctx.st.failed[TLSFLOW_NO_KEY], 1);
+    tlsflow_free(f, 5);
+    assert_int_equal(ctx.waiting_bytes, 0);
+
+    /* all connections together: another one that would pass the total */
+    ctx.waiting_bytes = TLSFLOW_MAX_WAITING_ALL - 10;
+    f = tlsflow_new(&ctx, "c2 -> s", &ops, NULL);
+    tlsflow_data(f, true, ch, chn, 1);
+    tlsflow_data(f, false, shb, shn, 2);
+    tlsflow_data(f, true, cr, 20, 3);
+    assert_int_equal(ctx.st.failed[TLSFLOW_NO_KEY], 2);
+    tlsflow_free(f, 4);
+    assert_int_equal(ctx.waiting_bytes, TLSFLOW_MAX_WAITING_ALL - 10);
+    keylog_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +245,7 @@ int main(void)
         cmocka_unit_test(failures_counted_by_reason),
         cmocka_unit_test(bad_tag),
         cmocka_unit_test(keys_arrive_late),
+        cmocka_unit_test(waiting_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -247,7 +247,8 @@ static bool tls_bytes(appflow_t *a, int side, const uint8_t *p, size_t n, int64_
             return false;
     }
     tlsflow_data(a->tls, side == a->client, p, n, ts);
-    if (a->tls != NULL && tlsflow_sni(a->tls)[0] != '\0' && a->conn.id == 0)
+    /* the SNI is the authority of requests without Host (until the first exchange took the connection) */
+    if (a->conn.id == 0 && tlsflow_sni(a->tls)[0] != '\0')
         snprintf(a->conn.server, sizeof a->conn.server, "%s:%u", tlsflow_sni(a->tls), a->ends.port[!a->client]);
     return true;
 }

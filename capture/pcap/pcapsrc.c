@@ -8,8 +8,8 @@
 #include <pcap/pcap.h>
 
 #include "appflow.h"
-#include "keylog.h"
 #include "ip.h"
+#include "keylog.h"
 #include "link.h"
 #include "log.h"
 #include "pcapng.h"

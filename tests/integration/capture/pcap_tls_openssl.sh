@@ -8,6 +8,7 @@
 #   key share is X25519 with HRR, then the client says hello again;
 # - resumption: TLS 1.3 PSK and TLS 1.2 session tickets (s_client -sess_out,
 #   then -sess_in: "Reused");
+# - a request without Host: the SNI is its authority;
 # - TLS 1.2 AES-CBC with MAC-then-encrypt (s_client -no_etm; curl's CBC cases
 #   in pcap_tls.sh negotiate encrypt-then-MAC).
 # Every request is recorded with status 200, as tshark decrypts them.
@@ -42,7 +43,9 @@ client() {
     grep -qi 'HTTP/1.0 200' "$T_DIR/$name.log" || t_fail "$name: s_server did not answer: $(tail -5 "$T_DIR/$name.log")"
     printf 'GET\thttps://127.0.0.1:%s%s\t200\ttls\n' "$port" "$path" >>"$T_DIR/expected"
 }
-client keyupdate "$P" /ku "k K" -tls1_3
+# its request has no Host: the SNI (with the port) is the recorded authority
+client keyupdate "$P" /ku "k K" -tls1_3 -servername ku.test
+sed -i "s|https://127.0.0.1:$P/ku|https://ku.test:$P/ku|" "$T_DIR/expected"
 t_eq "s_client sent KeyUpdate twice" 2 "$(grep -c KEYUPDATE "$T_DIR/keyupdate.log")"
 client hrr "$P2" /hrr "" -tls1_3 -groups X25519:P-384 -sess_out "$T_DIR/s13.pem"
 client psk "$P2" /psk "" -tls1_3 -groups P-384 -sess_in "$T_DIR/s13.pem"

@@ -32,7 +32,7 @@ static const struct { const char *name; int label; } labels[] = {
     /* known and not needed here: well-formed, ignored */
     { "EXPORTER_SECRET", -1 },
     { "EARLY_EXPORTER_SECRET", -1 },
-    { "CLIENT_EARLY_TRAFFIC_SECRET", -1 },
+    { "CLIENT_EARLY_TRAFFIC_SECRET", KEYLOG_CLIENT_EARLY_TRAFFIC },
     { "RSA", -1 },
 };
 

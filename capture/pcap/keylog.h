@@ -21,6 +21,7 @@ enum keylog_label {
     KEYLOG_SERVER_HS_TRAFFIC,
     KEYLOG_CLIENT_TRAFFIC_0,       /* TLS 1.3 first application traffic secrets */
     KEYLOG_SERVER_TRAFFIC_0,
+    KEYLOG_CLIENT_EARLY_TRAFFIC,   /* TLS 1.3 0-RTT early data */
     KEYLOG_NLABELS
 };
 

@@ -10,10 +10,17 @@
 #define REC_HDR 5
 #define MAX_RECORD (16384 + 2048)     /* TLS 1.2's ciphertext limit; 1.3's is lower */
 #define MAX_HS_MSG (1u << 20)
+#define MAX_EARLY_STASH (1u << 20)
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_DATA = 23 };
-enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_ENCRYPTED_EXTENSIONS = 8, HS_FINISHED = 20,
-       HS_KEY_UPDATE = 24 };
+enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_END_OF_EARLY_DATA = 5, HS_ENCRYPTED_EXTENSIONS = 8,
+       HS_FINISHED = 20, HS_KEY_UPDATE = 24 };
+enum { EXT_SNI = 0, EXT_ALPN = 16, EXT_ETM = 22, EXT_EARLY_DATA = 42, EXT_VERSIONS = 43 };
+
+/* TLS 1.3 0-RTT: the client's records before the server said whether it
+ * takes early data wait in a stash; then they are read with the early key
+ * (accepted) or skipped (rejected: the server skipped them too). */
+enum early { EARLY_NONE, EARLY_PENDING, EARLY_ON, EARLY_REJECTED, EARLY_DONE };
 
 /* ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3) */
 static const uint8_t hrr_random[32] = {
@@ -53,6 +60,10 @@ struct tlsflow {
     const tlscrypt_suite_t *suite;
     bool have_cr, keyed, waiting, plain_out;
     bool etm;                /* TLS 1.2 encrypt_then_mac accepted by the server */
+    enum early early;
+    bool early_accepted, early_end, early_settled;
+    buf_t early_stash;       /* client records waiting for EncryptedExtensions */
+    tlscrypt_dir_t early_c;  /* the client's early traffic key */
     int failed;              /* reason + 1, 0 while fine */
     uint8_t cr[32], sr[32];
     char sni[256], alpn[32];
@@ -219,8 +230,10 @@ static bool client_hello(tlsflow_t *f, rd_t m)
     while (!exts.bad && exts.n > 0) {
         unsigned type = get(&exts, 2);
         rd_t e = vec(&exts, 2);
-        if (type == 0 && !e.bad)
+        if (type == EXT_SNI && !e.bad)
             read_sni(f, e);
+        else if (type == EXT_EARLY_DATA)
+            f->early = EARLY_PENDING;
     }
     return true;
 }
@@ -286,11 +299,11 @@ static bool server_hello(tlsflow_t *f, rd_t m, int64_t ts)
     while (!exts.bad && exts.n > 0) {
         unsigned type = get(&exts, 2);
         rd_t e = vec(&exts, 2);
-        if (type == 43)
+        if (type == EXT_VERSIONS)
             version = get(&e, 2);
-        else if (type == 16)
+        else if (type == EXT_ALPN)
             read_alpn(f, e);
-        else if (type == 22)
+        else if (type == EXT_ETM)
             f->etm = true;
     }
     memcpy(f->sr, random, 32);
@@ -337,11 +350,18 @@ static bool handshake_msg(tlsflow_t *f, bool client, unsigned type, rd_t body, i
         while (!exts.bad && exts.n > 0) {
             unsigned t = get(&exts, 2);
             rd_t e = vec(&exts, 2);
-            if (t == 16)
+            if (t == EXT_ALPN)
                 read_alpn(f, e);
+            else if (t == EXT_EARLY_DATA)
+                f->early_accepted = true;
         }
+        if (f->early == EARLY_PENDING)
+            f->early = f->early_accepted ? EARLY_ON : EARLY_REJECTED;
         return !exts.bad;
     }
+    case HS_END_OF_EARLY_DATA:
+        f->early_end = client;
+        return true;
     case HS_FINISHED:
         if (f->version == 0x0304)
             d->to_app = true;
@@ -390,11 +410,70 @@ static void after_record(tlsflow_t *f, dir_t *d, bool client)
     }
 }
 
+static void record(tlsflow_t *f, bool client, const uint8_t *hdr, const uint8_t *payload, size_t n, int64_t ts);
+
+/* EncryptedExtensions said whether the server takes early data: the stashed
+ * client records are read (with the early key) or skipped. */
+static void early_decided(tlsflow_t *f, int64_t ts)
+{
+    if (f->early == EARLY_ON) {
+        const uint8_t *sec;
+        if (keylog_find(f->ctx->keys, f->cr, KEYLOG_CLIENT_EARLY_TRAFFIC, &sec) != f->suite->hash_len) {
+            fail(f, TLSFLOW_NO_KEY, "no CLIENT_EARLY_TRAFFIC_SECRET for its 0-RTT data", ts);
+            return;
+        }
+        if (tlscrypt_set13(&f->early_c, f->suite, sec) != 0) {
+            fail(f, TLSFLOW_MALFORMED, "out of memory", ts);
+            return;
+        }
+    }
+    buf_t stash = f->early_stash;
+    f->early_stash = (buf_t){ 0 };
+    for (size_t at = 0; at + REC_HDR <= stash.len && !f->failed;) {
+        size_t len = (size_t)stash.p[at + 3] << 8 | stash.p[at + 4];
+        record(f, true, stash.p + at, stash.p + at + REC_HDR, len, ts);
+        at += REC_HDR + len;
+    }
+    free(stash.p);
+}
+
+/* A client record while 0-RTT is in play; false when it is not (read as usual). */
+static bool early_record(tlsflow_t *f, const uint8_t *hdr, const uint8_t *payload, size_t n, int64_t ts)
+{
+    switch (f->early) {
+    case EARLY_PENDING:
+        /* servers take some kB of early data (max_early_data_size); more is not 0-RTT */
+        if (f->early_stash.len + REC_HDR + n > MAX_EARLY_STASH || buf_add(&f->early_stash, hdr, REC_HDR) != 0 ||
+            buf_add(&f->early_stash, payload, n) != 0)
+            fail(f, TLSFLOW_MALFORMED, "too much data before the server's EncryptedExtensions", ts);
+        return true;
+    case EARLY_REJECTED: {
+        /* early records the server skipped: they do not open with the handshake key */
+        tlscrypt_dir_t *c = &f->d[1].c;
+        uint8_t inner;
+        uint64_t seq = c->seq;
+        if (c->seq == 0 && tlscrypt_open(c, hdr, payload, n, f->out, &inner) < 0) {
+            f->ctx->st.early_skipped++;
+            c->seq = seq;
+            return true;
+        }
+        c->seq = seq;
+        f->early = EARLY_DONE;
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+
 /* One whole record of a direction. */
 static void record(tlsflow_t *f, bool client, const uint8_t *hdr, const uint8_t *payload, size_t n, int64_t ts)
 {
     dir_t *d = &f->d[client];
     uint8_t type = hdr[0];
+    if (client && type == CT_DATA && f->early != EARLY_NONE && f->early != EARLY_DONE &&
+        early_record(f, hdr, payload, n, ts))
+        return;
     bool enc = f->version == 0x0304 ? type == CT_DATA : d->encrypted;
     if (type == CT_CCS && !d->encrypted) {
         if (f->version == 0x0303)
@@ -403,7 +482,7 @@ static void record(tlsflow_t *f, bool client, const uint8_t *hdr, const uint8_t 
     }
     if (!enc) {
         if (type == CT_DATA) {
-            fail(f, TLSFLOW_MALFORMED, f->version == 0 ? "data before ServerHello (0-RTT early data is not read)"
+            fail(f, TLSFLOW_MALFORMED, f->version == 0 ? "application data before ServerHello"
                                                        : "application data before ChangeCipherSpec", ts);
             return;
         }
@@ -416,11 +495,12 @@ static void record(tlsflow_t *f, bool client, const uint8_t *hdr, const uint8_t 
         return;
     }
     uint8_t inner;
-    long m = tlscrypt_open(&d->c, hdr, payload, n, f->out, &inner);
+    tlscrypt_dir_t *c = client && f->early == EARLY_ON ? &f->early_c : &d->c;
+    long m = tlscrypt_open(c, hdr, payload, n, f->out, &inner);
     if (m < 0) {
         char detail[64];
-        snprintf(detail, sizeof detail, "%s record %llu", client ? "client" : "server",
-                 (unsigned long long)d->c.seq + 1);
+        snprintf(detail, sizeof detail, "%s%s record %llu", client ? "client" : "server",
+                 c == &f->early_c ? " early data" : "", (unsigned long long)c->seq + 1);
         fail(f, TLSFLOW_BAD_TAG, detail, ts);
         return;
     }
@@ -434,6 +514,14 @@ static void record(tlsflow_t *f, bool client, const uint8_t *hdr, const uint8_t 
     }
     if (f->version == 0x0304)
         after_record(f, d, client);
+    if (f->early_end) {
+        f->early_end = false;
+        f->early = EARLY_DONE; /* the client's handshake key from the next record */
+    }
+    if (!client && (f->early == EARLY_ON || f->early == EARLY_REJECTED) && !f->early_settled) {
+        f->early_settled = true;
+        early_decided(f, ts);
+    }
 }
 
 /* Cuts whole records from a direction's bytes, until it waits for keys. */
@@ -567,6 +655,8 @@ void tlsflow_free(tlsflow_t *f, int64_t ts_us)
         }
     }
     free_waiting(f);
+    free(f->early_stash.p);
+    tlscrypt_fini(&f->early_c);
     for (int i = 0; i < 2; i++) {
         free(f->d[i].rec.p);
         free(f->d[i].hs.p);
@@ -600,6 +690,8 @@ void tlsflow_report(const tlsflow_ctx_t *ctx, char *buf, size_t len)
     }
     if (failed)
         ADD(")");
+    if (st->early_skipped)
+        ADD(", %llu 0-RTT records the server rejected (skipped, as it did)", (unsigned long long)st->early_skipped);
     if (ctx->keys == NULL) {
         if (st->conns)
             ADD(" (no --keylog given)");

@@ -44,6 +44,7 @@ typedef struct tlsflow_stats {
     uint64_t records;       /* records decrypted */
     uint64_t key_updates;
     uint64_t waited;        /* connections whose keys were not in the key log at ServerHello */
+    uint64_t early_skipped; /* 0-RTT records the server rejected (it skipped them too) */
 } tlsflow_stats_t;
 
 /* What all connections share: the key log (borrowed, may be NULL: then every

@@ -157,8 +157,8 @@ pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
     x->x.conn_id = c->id;
     x->x.stream_id = q->stream_id;
     x->x.t_start_us = q->t_start_us > 0 ? q->t_start_us : 0;
-    x->x.flags = q->stream_id ? REC_F_H2 : 0;
-    x->x.scheme = strdup(q->scheme ? q->scheme : "http");
+    x->x.flags = (q->stream_id ? REC_F_H2 : 0) | (c->tls ? REC_F_TLS : 0);
+    x->x.scheme = strdup(c->tls ? "https" : q->scheme ? q->scheme : "http");
     x->x.authority = strdup(auth);
     x->x.method = strdup(q->method);
     x->x.target = strdup(*q->target ? q->target : "/");

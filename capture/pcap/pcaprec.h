@@ -49,6 +49,7 @@ typedef struct pcaprec_conn {
     char server[64];   /* "ip:port" ("[v6]:port"): the authority without Host */
     uint64_t id;       /* 0 until its first exchange takes a connection id */
     char *last_session; /* the last session key seen on it (owned) */
+    bool tls;          /* decrypted TLS: exchanges are https and flagged TLS */
 } pcaprec_conn_t;
 
 /* A request as read from the wire. */

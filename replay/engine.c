@@ -84,7 +84,7 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
             .stop_timeout_us = o->stop_timeout_us, .think_scale = o->think_scale,
             .max_pool = (o->max_users + nt - 1 - i) / nt, .insecure = o->insecure,
             .ca_file = o->ca_file, .seed = o->seed, .segment = e->o.segment,
-            .segments = e->o.segments,
+            .segments = e->o.segments, .timed = o->timed,
         };
         e->w[i] = worker_new(&cfg, err, errlen);
         if (!e->w[i])
@@ -227,9 +227,24 @@ static uint32_t running_class(const engine_t *e, size_t c)
     return n;
 }
 
+/* Timed replay: the workers keep the schedule; over when all of them ran every
+ * session (or at -t). */
+static void control_timed(engine_t *e, uint64_t t)
+{
+    bool over = true;
+    for (unsigned i = 0; i < e->o.threads && over; i++)
+        over = worker_timed_over(e->w[i]);
+    if (over || (e->o.timed_duration_us && t >= e->o.timed_duration_us))
+        begin_stop(e, false);
+}
+
 /* Follows the shape at time t; decides when the run is over. */
 static void control(engine_t *e, uint64_t t)
 {
+    if (e->o.timed) {
+        control_timed(e, t);
+        return;
+    }
     shape_point_t p = shape_at(e->o.shape, t);
     if (p.stage >= e->o.shape->n) {
         begin_stop(e, false);

@@ -79,12 +79,47 @@ static scn_scenario_t *load_scenario(const char *path)
     return s;
 }
 
+#ifdef AIOTEST_HAVE_CONVERT
+/* --timed: the recording (or HAR) with one class per session and when each step
+ * started; NULL with the error said. */
+static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl)
+{
+    scn_scenario_t *s = NULL;
+    mp_error_t err = {0};
+    int rc = ends_with(c->scenario, ".har") ? MP_KIND_RECORDING : mp_file_kind(c->scenario, &err);
+    if (rc >= 0 && rc != MP_KIND_RECORDING) {
+        log_error("%s: --timed needs a recording or a HAR file (a scenario keeps no recorded "
+                  "times; give the recording it came from)", c->scenario);
+        return NULL;
+    }
+    if (rc >= 0) {
+        conv_opts_t o;
+        conv_opts_init(&o);
+        o.timed_by_connection = c->timed_by_connection;
+        const char *paths[] = {c->scenario};
+        conv_stats_t st;
+        rc = conv_to_timed(paths, 1, &o, &s, tl, &st, &err);
+        if (rc == 0 && !c->quiet) {
+            char line[300];
+            log_info("%s: timed replay: %s", c->scenario, conv_stats_line(&st, line, sizeof line));
+        }
+    }
+    if (rc < 0 || !s) {
+        log_error("%s", err.msg[0] ? err.msg : "cannot load the recording");
+        return NULL;
+    }
+    return s;
+}
+#endif
+
 /* Whether the run's request rate is set by the scenario rather than by how
  * fast the machine turns requests around: an open model (rate stages), or a
  * closed model whose every class waits in each iteration (think times). NULL
  * when not paced; else how. --baseline compares rps only between paced runs. */
 static const char *pacing(const cli_t *c, const plan_t *plan, const shape_t *shape)
 {
+    if (c->timed)
+        return "timed replay";
     bool open = shape->n > 0, closed_paced = c->think_scale > 0;
     for (size_t i = 0; i < shape->n; i++)
         if (shape->stages[i].kind != SHAPE_RATE)
@@ -400,7 +435,23 @@ static int run(const cli_t *c, const checks_t *k)
         secrets_free(secrets);
         return EXIT_USAGE;
     }
+    timed_t timed = {0};
+#ifdef AIOTEST_HAVE_CONVERT
+    conv_timeline_t tl = {0};
+    scn_scenario_t *scn = c->timed ? load_timed(c, &tl) : load_scenario(c->scenario);
+    timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
+                      .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
+                      .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
+                      .limit_rate = c->limit_rate};
+#else
+    if (c->timed) {
+        log_error("--timed: this build has no converter library to read recordings");
+        secrets_free(secrets);
+        origins_free(rules);
+        return EXIT_USAGE;
+    }
     scn_scenario_t *scn = load_scenario(c->scenario);
+#endif
     if (!scn) {
         secrets_free(secrets);
         origins_free(rules);
@@ -429,8 +480,17 @@ static int run(const cli_t *c, const checks_t *k)
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
     plan->max_body = (size_t)c->max_body;
-    if (make_shape(c, &shape) != 0)
+    if (!c->timed && make_shape(c, &shape) != 0)
         goto out;
+    if (c->timed && !c->quiet) {
+        size_t steps = 0;
+        for (size_t i = 0; i < timed.n_sessions; i++)
+            steps += timed.n_steps[i];
+        log_info("timed replay: %zu session(s) x %u cop%s, %zu step(s) each pass; recording %.3f s, "
+                 "at speed %g: %.3f s a pass%s", timed.n_sessions, timed.copies,
+                 timed.copies == 1 ? "y" : "ies", steps * timed.copies, (double)timed.length_us / 1e6,
+                 timed.speed, (double)timed.length_us / 1e6 / timed.speed, timed.loop ? ", looped" : "");
+    }
     if (c->check) {
         printf("%s: ok (%zu class(es), %zu origin(s) to send to, %u request(s) routed at run time, "
                "%u left out; names not resolved, nothing sent)\n", c->scenario, plan->n_classes,
@@ -457,7 +517,10 @@ static int run(const cli_t *c, const checks_t *k)
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
+        .timed = c->timed ? &timed : NULL, .timed_duration_us = c->duration_us,
     };
+    if (c->timed)
+        eo.iterations = 1; /* each user runs its session once */
     eng = engine_new(&eo, err, sizeof err);
     if (!eng) {
         log_error("%s", err);
@@ -502,6 +565,9 @@ out:
     plan_free(plan);
     secrets_free(secrets);
     scn_free(scn);
+#ifdef AIOTEST_HAVE_CONVERT
+    conv_timeline_fini(&tl);
+#endif
     origins_free(rules);
     return rc;
 }

@@ -117,6 +117,8 @@ struct stats {
     stats_entry_t total;
     uint64_t it_started, it_completed;
     uint64_t bodies_cut, bodies_undecoded, body_bytes_dropped;
+    hist_t *lag;         /* timed replay: how late steps started behind their schedule */
+    uint64_t late;       /* of those, more than STATS_LATE_US late */
 };
 
 static inline uint64_t *slot(const stats_t *s, uint32_t i, int proto, int k)
@@ -133,7 +135,8 @@ stats_t *stats_new(const stats_names_t *names)
     s->entries = calloc(s->n ? s->n : 1, sizeof(*s->entries));
     s->responses = calloc((s->n ? s->n : 1) * STATS_PROTO__COUNT * SLOTS, sizeof(uint64_t));
     s->total.latency = hist_new();
-    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL)
+    s->lag = hist_new();
+    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL || s->lag == NULL)
         goto fail;
     for (size_t i = 0; i < s->n; i++)
         if ((s->entries[i].latency = hist_new()) == NULL)
@@ -154,6 +157,7 @@ void stats_free(stats_t *s)
     free(s->entries);
     free(s->responses);
     hist_free(s->total.latency);
+    hist_free(s->lag);
     free(s);
 }
 
@@ -173,6 +177,8 @@ void stats_reset(stats_t *s)
     entry_clear(&s->total);
     s->it_started = s->it_completed = 0;
     s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
+    hist_reset(s->lag);
+    s->late = 0;
 }
 
 void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
@@ -207,6 +213,16 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes)
 uint64_t stats_bodies_cut(const stats_t *s) { return s->bodies_cut; }
 uint64_t stats_bodies_undecoded(const stats_t *s) { return s->bodies_undecoded; }
 uint64_t stats_body_bytes_dropped(const stats_t *s) { return s->body_bytes_dropped; }
+
+void stats_lag(stats_t *s, uint64_t lag_us)
+{
+    hist_record(s->lag, lag_us);
+    if (lag_us > STATS_LATE_US)
+        s->late++;
+}
+
+const hist_t *stats_lag_hist(const stats_t *s) { return s->lag; }
+uint64_t stats_late(const stats_t *s) { return s->late; }
 
 void stats_iteration(stats_t *s, bool completed)
 {
@@ -245,6 +261,8 @@ void stats_merge(stats_t *dst, const stats_t *src)
     dst->bodies_cut += src->bodies_cut;
     dst->bodies_undecoded += src->bodies_undecoded;
     dst->body_bytes_dropped += src->body_bytes_dropped;
+    hist_merge(dst->lag, src->lag);
+    dst->late += src->late;
 }
 
 size_t stats_entries(const stats_t *s) { return s->n; }
@@ -471,6 +489,25 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
         fprintf(out, "Response bodies: %" PRIu64 " cut at --max-body (checks and extractors saw the first bytes; "
                 "%" PRIu64 " bytes more read and dropped), %" PRIu64 " left coded (Content-Encoding not decodable)\n",
                 s->bodies_cut, s->body_bytes_dropped, s->bodies_undecoded);
+    stats_print_lag(out, s);
+}
+
+void stats_print_lag(FILE *out, const stats_t *s)
+{
+    uint64_t n = hist_count(s->lag);
+    if (n == 0)
+        return;
+    char p50[32], p99[32], max[32];
+    fmt_ms(p50, sizeof p50, (double)hist_percentile(s->lag, 50) / 1000.0);
+    fmt_ms(p99, sizeof p99, (double)hist_percentile(s->lag, 99) / 1000.0);
+    fmt_ms(max, sizeof max, (double)hist_max(s->lag) / 1000.0);
+    fprintf(out, "Schedule: %" PRIu64 " step(s) started; lag behind schedule p50 %s ms, p99 %s ms, max %s ms\n",
+            n, p50, p99, max);
+    /* One step in a hundred late by more than STATS_LATE_US: the schedule was not kept. */
+    if (s->late * 100 > n)
+        fprintf(out, "The replay could not keep the schedule: %" PRIu64 " of %" PRIu64 " step(s) started more "
+                "than %u ms late (max %s ms): the target or this machine was too slow\n",
+                s->late, n, STATS_LATE_US / 1000, max);
 }
 
 /* ---- JSON report */
@@ -595,6 +632,16 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
     if (r == NULL || total == NULL || hist == NULL) {
         json_decref(r);
         return NULL;
+    }
+    if (hist_count(s->lag) > 0) {
+        const hist_t *l = s->lag;
+        json_object_set_new(r, "schedule",
+                            json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:b}", "steps", (json_int_t)hist_count(l),
+                                      "late", (json_int_t)s->late, "late_threshold_ms",
+                                      (json_int_t)(STATS_LATE_US / 1000), "lag_p50_ms",
+                                      ms(hist_percentile(l, 50)), "lag_p99_ms", ms(hist_percentile(l, 99)),
+                                      "lag_max_ms", ms(hist_max(l)), "lag_avg_ms", hist_mean(l) / 1000.0,
+                                      "kept", !(s->late * 100 > hist_count(l))));
     }
     if (meta != NULL)
         json_object_update_missing(r, meta);

@@ -93,6 +93,15 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
 uint64_t stats_bodies_cut(const stats_t *s);
 uint64_t stats_bodies_undecoded(const stats_t *s);
 uint64_t stats_body_bytes_dropped(const stats_t *s);
+/* Timed replay: one step started lag_us behind its schedule (0: on time). A step
+ * more than STATS_LATE_US late counts as late; more than 1% late ones mean the
+ * run did not keep the schedule (the summary and the report's "schedule" say so). */
+#define STATS_LATE_US 10000u
+void stats_lag(stats_t *s, uint64_t lag_us);
+const hist_t *stats_lag_hist(const stats_t *s);
+uint64_t stats_late(const stats_t *s);
+/* The schedule lines of the summary (nothing when no step was timed). */
+void stats_print_lag(FILE *out, const stats_t *s);
 /* Iterations (one pass of a class's tasks) started/completed. */
 void stats_iteration(stats_t *s, bool completed);
 

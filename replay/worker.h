@@ -10,6 +10,7 @@
 
 #include "plan.h"
 #include "stats.h"
+#include "timed.h"
 
 typedef struct worker worker_t;
 
@@ -23,6 +24,8 @@ typedef struct worker_cfg {
     const char *ca_file;
     uint64_t seed;
     unsigned segment, segments;   /* --segment K/N: ids with id % N == K run here */
+    const timed_t *timed;         /* timed replay: this worker starts its share of the
+                                     recording's sessions on its own clock; NULL: none */
 } worker_cfg_t;
 
 typedef enum worker_cmd_kind { WORKER_START = 0, WORKER_STOP = 1 } worker_cmd_kind_t;
@@ -52,6 +55,8 @@ void worker_collect(worker_t *w, stats_t *into);
 uint32_t worker_running(const worker_t *w, uint32_t cls);
 /* Closed-model users ended (all of them, whatever the reason). */
 uint64_t worker_ended(const worker_t *w);
+/* Timed replay: every user of the schedule has started and ended (never with --loop). */
+bool worker_timed_over(const worker_t *w);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

@@ -16,6 +16,7 @@
 #define TICK_US 100000
 #define SAMPLE_US 200000
 #define LIVE_US 2000000
+#define TIMED_LEAD_US 20000
 
 /* Closed-model users the controller has started, per class, newest last:
  * ramping down stops the newest first. */
@@ -407,6 +408,10 @@ int engine_run(engine_t *e)
 
     e->t0_us = clk_mono_us();
     e->wall0_us = clk_wall_us();
+    /* One clock for every worker's schedule, a little ahead so that the
+     * threads are running when the first steps are due. */
+    for (unsigned i = 0; e->o.timed && i < e->o.threads; i++)
+        worker_timed_t0(e->w[i], e->t0_us + TIMED_LEAD_US);
     unsigned spawned = 0;
     for (; spawned < e->o.threads; spawned++)
         if (worker_spawn(e->w[spawned]) != 0) {
@@ -489,12 +494,16 @@ double engine_duration_s(const engine_t *e)
 json_t *engine_meta(const engine_t *e)
 {
     json_t *classes = json_array();
-    for (size_t c = 0; c < e->n_classes; c++)
+    for (size_t c = 0; c < e->n_classes; c++) {
+        uint64_t started = e->started_per_class[c];
+        for (unsigned t = 0; e->o.timed && t < e->o.threads; t++)
+            started += worker_timed_started(e->w[t], (uint32_t)c);
         json_array_append_new(
             classes, json_pack("{s:s, s:i, s:i, s:i}", "name", e->o.plan->classes[c].name,
                                "weight", (json_int_t)e->o.plan->weights[c], "users_peak",
                                (json_int_t)e->peak_per_class[c], "users_started",
-                               (json_int_t)e->started_per_class[c]));
+                               (json_int_t)started));
+    }
     char seg[32];
     snprintf(seg, sizeof seg, "%u/%u", e->o.segment, e->o.segments);
     return json_pack("{s:o, s:i, s:O, s:b, s:s}", "classes", classes, "threads",

@@ -39,6 +39,7 @@ struct worker {
     bool pub_steady;              /* ev_pub runs at its 200 ms period */
     struct event ev_mbox, ev_pub, ev_sched, ev_reap, ev_stop, ev_timed;
     timed_iter_t *titer;          /* timed replay's starts (replay/timed.c); NULL: none */
+    uint64_t timed_t0_us;         /* the recording's start on this run's clock, every worker alike */
 
     /* Shared with the main thread, under mu. The main thread wakes the loop
      * through an eventfd: the bases are not made thread-safe (evthread), so
@@ -53,6 +54,7 @@ struct worker {
 
     /* Read by the main thread without a lock. */
     _Atomic uint32_t *running;    /* per class */
+    _Atomic uint64_t *tstarted;   /* per class: timed-replay users started */
     _Atomic uint64_t ended;
     atomic_bool finished, timed_over;
 
@@ -378,6 +380,8 @@ static void start_user(worker_t *w, uint64_t id, uint32_t cls, const timed_start
     atomic_fetch_add(&w->running[cls], 1);
     w->alive++;
     if (ts)
+        atomic_fetch_add(&w->tstarted[cls], 1);
+    if (ts)
         user_timed(u, ts->base_us, w->cfg.timed->step_us[ts->session], w->cfg.timed->speed, ts->copy);
     user_start(u);
 }
@@ -509,6 +513,7 @@ uint32_t worker_running(const worker_t *w, uint32_t cls) { return atomic_load(&w
 uint64_t worker_ended(const worker_t *w) { return atomic_load(&w->ended); }
 bool worker_finished(const worker_t *w) { return atomic_load(&w->finished); }
 bool worker_timed_over(const worker_t *w) { return atomic_load(&w->timed_over); }
+uint64_t worker_timed_started(const worker_t *w, uint32_t cls) { return atomic_load(&w->tstarted[cls]); }
 
 /* ---- thread */
 
@@ -525,7 +530,7 @@ static void *worker_main(void *arg)
     event_add(&w->ev_pub, &first);
     if (w->cfg.timed) {
         w->titer = timed_iter_new(w->cfg.timed, w->cfg.idx, w->cfg.threads, w->cfg.segment,
-                                  w->cfg.segments, clk_mono_us());
+                                  w->cfg.segments, w->timed_t0_us ? w->timed_t0_us : clk_mono_us());
         if (w->titer)
             timed_cb(-1, 0, w);
         else
@@ -537,6 +542,8 @@ static void *worker_main(void *arg)
     atomic_store(&w->finished, true);
     return NULL;
 }
+
+void worker_timed_t0(worker_t *w, uint64_t t0_us) { w->timed_t0_us = t0_us; }
 
 int worker_spawn(worker_t *w)
 {
@@ -579,11 +586,12 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->cur = stats_new(cfg->plan->names);
     w->pub = stats_new(cfg->plan->names);
     w->running = calloc(nc, sizeof *w->running);
+    w->tstarted = calloc(nc, sizeof *w->tstarted);
     w->free_pool = calloc(nc, sizeof *w->free_pool);
     w->backlog = calloc(nc, sizeof *w->backlog);
     w->wrr = calloc(nc, sizeof *w->wrr);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->wake_fd < 0 || !w->base || !w->cur || !w->pub || !w->running || !w->free_pool || !w->backlog || !w->wrr)
+    if (w->wake_fd < 0 || !w->base || !w->cur || !w->pub || !w->running || !w->tstarted || !w->free_pool || !w->backlog || !w->wrr)
         goto oom;
     tls_client_opts_t to = {.insecure = cfg->insecure, .ca_file = cfg->ca_file,
                             .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len};
@@ -659,6 +667,7 @@ void worker_free(worker_t *w)
     free(w->users);
     free(w->wrr);
     free((void *)w->running);
+    free((void *)w->tstarted);
     free(w->mb);
     SSL_CTX_free(w->ssl_ctx);
     if (w->wake_fd >= 0)

@@ -38,6 +38,9 @@ typedef struct worker_cmd {
 /* Returns NULL with err (TLS context, out of memory). */
 worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen);
 void worker_free(worker_t *w);
+/* Timed replay, before worker_spawn: the monotonic time at which the recording
+ * starts, the same for every worker (threads start some ms apart). */
+void worker_timed_t0(worker_t *w, uint64_t t0_us);
 /* Starts the thread. 0 or -1. */
 int worker_spawn(worker_t *w);
 void worker_join(worker_t *w);
@@ -57,6 +60,8 @@ uint32_t worker_running(const worker_t *w, uint32_t cls);
 uint64_t worker_ended(const worker_t *w);
 /* Timed replay: every user of the schedule has started and ended (never with --loop). */
 bool worker_timed_over(const worker_t *w);
+/* Timed replay: users of class cls this worker started. */
+uint64_t worker_timed_started(const worker_t *w, uint32_t cls);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

@@ -115,6 +115,13 @@ reset
 RC=0; "$T_REPLAY" "$T_DIR/one.mp" --timed --speed 4 --report "$T_DIR/one.json" >"$T_DIR/one.out" 2>&1 || RC=$?
 t_eq "one client key: users" 1 "$(jq_ one 'sum(c["users_started"] for c in r["classes"])')"
 
+# ---- --timed-by connection: each session used two connections (the profile its own)
+reset
+RC=0; "$T_REPLAY" "$T_DIR/rec.mp" --timed --timed-by connection --speed 4 --report "$T_DIR/conn.json" >"$T_DIR/conn.out" 2>&1 || RC=$?
+conns=$(cut -f8 "$T_DIR/rec.txt" | sort -u | wc -l)
+t_eq "--timed-by connection: users = recorded connections" "$conns" "$(jq_ conn 'sum(c["users_started"] for c in r["classes"])')"
+t_eq "--timed-by connection: requests" "$made" "$(total)"
+
 # ---- --copies 3: exactly three times the requests, three users per session
 reset
 run copies --speed 2 --copies 3 --copies-spread 300ms

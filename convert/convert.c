@@ -30,7 +30,7 @@ void conv_opts_init(conv_opts_t *o)
 
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
 {
-    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static;
+    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static + s->dropped_rule;
     char skipped[200] = "";
     if (s->skipped)
         snprintf(skipped, sizeof skipped, " (%s)", s->skipped_at);
@@ -39,6 +39,9 @@ char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
              s->read, s->skipped, skipped, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
              s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
     size_t o = strlen(buf);
+    if (s->dropped_rule)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu left out by --include/--exclude",
+                              s->dropped_rule);
     if (s->bodies_decoded || s->bodies_undecoded)
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu decoded", s->bodies_decoded);
     if (s->bodies_undecoded)
@@ -265,7 +268,14 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     }
     for (size_t i = 0; i < xs->n; i++) {
         switch (filter_check(f, &xs->v[i].x)) {
-        case FILTER_KEEP: (*keep)[i] = true; st->kept++; break;
+        case FILTER_KEEP:
+            if (o->keep && !o->keep(o->keep_arg, &xs->v[i].x)) {
+                st->dropped_rule++;
+                break;
+            }
+            (*keep)[i] = true;
+            st->kept++;
+            break;
         case FILTER_DROP_ERROR: st->dropped_error++; break;
         case FILTER_DROP_HOST: st->dropped_host++; break;
         case FILTER_DROP_PATH: st->dropped_path++; break;

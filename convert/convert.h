@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "mp_error.h"
+#include "recording.h"
 #include "scenario.h"
 
 typedef enum conv_think {
@@ -44,6 +45,10 @@ typedef struct conv_opts {
     /* Timed replay (conv_to_timed): every session one class; with timed_by_connection a
      * session is one recorded connection. */
     bool timed_by_connection;
+    /* A caller's rule (aiotest-replay --include/--exclude): exchanges it returns
+     * false for are left out, counted in dropped_rule. NULL: none. */
+    bool (*keep)(void *arg, const rec_exchange_t *x);
+    void *keep_arg;
 } conv_opts_t;
 
 /* Timed replay: when each session's steps started in the recording. Class c of the
@@ -69,6 +74,7 @@ typedef struct conv_stats {
     size_t dropped_host;     /* --include-host / --exclude-host */
     size_t dropped_path;     /* --exclude-path */
     size_t dropped_static;   /* --no-static */
+    size_t dropped_rule;     /* conv_opts_t.keep */
     size_t kept;             /* read minus every drop */
     size_t sessions;
     size_t classes;

@@ -43,6 +43,14 @@ static const char usage[] =
     "      --copies-spread D   copies' starts spread over D (default 1s)\n"
     "      --limit-rate R      start at most R steps per second (later ones wait; lag shows it)\n"
     "\n"
+    "Rewrite and filter (applied once, before the run):\n"
+    "      --set-header 'N: V' replace every header N by 'N: V' (or add it); V is a template\n"
+    "      --drop-header N     remove every header N\n"
+    "      --rewrite-path 'RE=>REPL'  first match of RE in path+query replaced (\\1 = group)\n"
+    "      --include SPEC      keep only requests matching one --include:\n"
+    "                          method:GET[,POST]  host:GLOB  path:REGEX  status:2xx[,404]\n"
+    "      --exclude SPEC      leave out requests matching SPEC (status: the recorded one)\n"
+    "\n"
     "Target and connections:\n"
     "      --host URL          replaces the scenario's first host (and relative URLs)\n"
     "      --map-host FROM=TO  send requests for origins matching FROM (host pattern,\n"
@@ -109,7 +117,7 @@ enum {
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
     O_RESOLVE, O_CHECK, O_MAXBODY, O_TIMED, O_TIMEDBY, O_SPEED, O_LOOP, O_COPIES, O_SPREAD,
-    O_LIMITRATE,
+    O_LIMITRATE, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE, O_EXCLUDE,
 };
 
 static const struct option longopts[] = {
@@ -132,6 +140,11 @@ static const struct option longopts[] = {
     {"copies", required_argument, NULL, O_COPIES},
     {"copies-spread", required_argument, NULL, O_SPREAD},
     {"limit-rate", required_argument, NULL, O_LIMITRATE},
+    {"set-header", required_argument, NULL, O_SETHDR},
+    {"drop-header", required_argument, NULL, O_DROPHDR},
+    {"rewrite-path", required_argument, NULL, O_REWPATH},
+    {"include", required_argument, NULL, O_INCLUDE},
+    {"exclude", required_argument, NULL, O_EXCLUDE},
     {"threads", required_argument, NULL, O_THREADS},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"connect-timeout", required_argument, NULL, O_CTIMEOUT},
@@ -246,6 +259,14 @@ static int one_opt(cli_t *c, int ch, const char *v)
     case O_RESOLVE: c->resolves[c->n_resolves++] = v; return CLI_RUN;
     case O_CHECK: c->check = true; return CLI_RUN;
     case O_TIMED: c->timed = true; return CLI_RUN;
+    case O_SETHDR: c->set_headers[c->n_set_headers++] = v; return CLI_RUN;
+    case O_DROPHDR: c->drop_headers[c->n_drop_headers++] = v; return CLI_RUN;
+    case O_REWPATH: c->rewrite_paths[c->n_rewrite_paths++] = v; return CLI_RUN;
+    case O_INCLUDE:
+    case O_EXCLUDE:
+        c->filter_include[c->n_filters] = ch == O_INCLUDE;
+        c->filters[c->n_filters++] = v;
+        return CLI_RUN;
     case O_TIMEDBY:
         c->timed_opts_set = true;
         if (strcmp(v, "connection") == 0)
@@ -405,7 +426,13 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->allow_hosts = calloc((size_t)argc + 1, sizeof *c->allow_hosts);
     c->only_hosts = calloc((size_t)argc + 1, sizeof *c->only_hosts);
     c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
-    if (!c->inputs || !c->tolerances || !c->map_hosts || !c->allow_hosts || !c->only_hosts || !c->resolves)
+    c->set_headers = calloc((size_t)argc + 1, sizeof *c->set_headers);
+    c->drop_headers = calloc((size_t)argc + 1, sizeof *c->drop_headers);
+    c->rewrite_paths = calloc((size_t)argc + 1, sizeof *c->rewrite_paths);
+    c->filters = calloc((size_t)argc + 1, sizeof *c->filters);
+    c->filter_include = calloc((size_t)argc + 1, sizeof *c->filter_include);
+    if (!c->inputs || !c->tolerances || !c->map_hosts || !c->allow_hosts || !c->only_hosts || !c->resolves ||
+        !c->set_headers || !c->drop_headers || !c->rewrite_paths || !c->filters || !c->filter_include)
         return CLI_USAGE;
     opterr = 0;
     optind = 1;
@@ -442,6 +469,13 @@ void cli_fini(cli_t *c)
     free(c->allow_hosts);
     free(c->only_hosts);
     free(c->resolves);
+    free(c->set_headers);
+    free(c->drop_headers);
+    free(c->rewrite_paths);
+    free(c->filters);
+    free(c->filter_include);
+    c->set_headers = c->drop_headers = c->rewrite_paths = c->filters = NULL;
+    c->filter_include = NULL;
     c->inputs = NULL;
     free(c->tolerances);
     c->tolerances = NULL;

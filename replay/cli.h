@@ -55,6 +55,10 @@ typedef struct cli {
     uint64_t copies_spread_us;  /* --copies-spread (1 s) */
     double limit_rate;          /* --limit-rate: steps started per second; 0: no cap */
     bool timed_opts_set;        /* a timed-only option was given (needs --timed) */
+    /* Rewrite and filter (replay/rewrite.h), repeatable, in command-line order. */
+    const char **set_headers, **drop_headers, **rewrite_paths, **filters;
+    size_t n_set_headers, n_drop_headers, n_rewrite_paths, n_filters;
+    bool *filter_include;       /* per filters[i]: --include (true) or --exclude */
     int argc;
     char **argv;
 } cli_t;

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "origins.h"
 #include "plan.h"
+#include "rewrite.h"
 #include "report.h"
 #include "scenario.h"
 #include "secrets.h"
@@ -41,8 +42,18 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* A scenario (.mp), its JSON view, or a recording converted with defaults. */
-static scn_scenario_t *load_scenario(const char *path)
+#ifdef AIOTEST_HAVE_CONVERT
+/* --include/--exclude on a recorded exchange: method, host, path and its status. */
+static bool keep_exchange(void *arg, const rec_exchange_t *x)
+{
+    return rewrite_keep(arg, x->method, x->authority ? x->authority : "", x->target ? x->target : "/",
+                        x->status);
+}
+#endif
+
+/* A scenario (.mp), its JSON view, or a recording converted with defaults
+ * (rw's filters applied to its exchanges; *recorded set). */
+static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *recorded)
 {
     scn_scenario_t *s = NULL;
     mp_error_t err = {0};
@@ -55,6 +66,11 @@ static scn_scenario_t *load_scenario(const char *path)
 #ifdef AIOTEST_HAVE_CONVERT
             conv_opts_t o;
             conv_opts_init(&o);
+            if (rewrite_has_filters(rw)) {
+                o.keep = keep_exchange;
+                o.keep_arg = rw;
+            }
+            *recorded = true;
             const char *paths[] = {path};
             conv_stats_t st;
             rc = conv_to_scenario(paths, 1, &o, &s, &st, &err);
@@ -82,7 +98,7 @@ static scn_scenario_t *load_scenario(const char *path)
 #ifdef AIOTEST_HAVE_CONVERT
 /* --timed: the recording (or HAR) with one class per session and when each step
  * started; NULL with the error said. */
-static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl)
+static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl, rewrite_t *rw)
 {
     scn_scenario_t *s = NULL;
     mp_error_t err = {0};
@@ -96,6 +112,10 @@ static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl)
         conv_opts_t o;
         conv_opts_init(&o);
         o.timed_by_connection = c->timed_by_connection;
+        if (rewrite_has_filters(rw)) {
+            o.keep = keep_exchange;
+            o.keep_arg = rw;
+        }
         const char *paths[] = {c->scenario};
         conv_stats_t st;
         rc = conv_to_timed(paths, 1, &o, &s, tl, &st, &err);
@@ -393,6 +413,58 @@ bad:
     return NULL;
 }
 
+/* --set-header, --drop-header, --rewrite-path, --include, --exclude. NULL (said) on a bad one. */
+static rewrite_t *make_rewrite(const cli_t *c)
+{
+    char err[512];
+    rewrite_t *rw = rewrite_new();
+    if (!rw) {
+        log_error("out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n_set_headers; i++)
+        if (rewrite_set_header(rw, c->set_headers[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_drop_headers; i++)
+        if (rewrite_drop_header(rw, c->drop_headers[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_rewrite_paths; i++)
+        if (rewrite_path(rw, c->rewrite_paths[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_filters; i++)
+        if (rewrite_filter(rw, c->filter_include[i], c->filters[i], err, sizeof err) != 0)
+            goto bad;
+    return rw;
+bad:
+    log_error("%s", err);
+    rewrite_free(rw);
+    return NULL;
+}
+
+/* The rules on the loaded scenario (filters only when the converter did not
+ * already apply them to the recording). 0, or -1 with the error said. */
+static int apply_rewrite(const cli_t *c, rewrite_t *rw, scn_scenario_t *scn, bool recorded)
+{
+    if (!rewrite_any(rw))
+        return 0;
+    if (!recorded && rewrite_needs_status(rw)) {
+        log_error("%s: --include/--exclude status: needs the recorded responses: give the recording "
+                  "(a scenario keeps no status of its own)", c->scenario);
+        return -1;
+    }
+    rewrite_stats_t st;
+    char err[512];
+    if (rewrite_scenario(rw, scn, !recorded, &st, err, sizeof err) != 0) {
+        log_error("%s: %s", c->scenario, err);
+        return -1;
+    }
+    if (!c->quiet)
+        log_info("rewrite: %zu header(s) set, %zu dropped, %zu path(s) rewritten%s%zu request(s) left out "
+                 "by --include/--exclude%s", st.headers_set, st.headers_dropped, st.paths_rewritten,
+                 recorded ? "; " : ", ", st.excluded, recorded ? " are counted above" : "");
+    return 0;
+}
+
 /* The report's list of the scenario's origins and what the run did with them. */
 static json_t *origins_json(const plan_t *p)
 {
@@ -435,10 +507,17 @@ static int run(const cli_t *c, const checks_t *k)
         secrets_free(secrets);
         return EXIT_USAGE;
     }
+    rewrite_t *rw = make_rewrite(c);
+    if (!rw) {
+        secrets_free(secrets);
+        origins_free(rules);
+        return EXIT_USAGE;
+    }
     timed_t timed = {0};
+    bool recorded = c->timed;
 #ifdef AIOTEST_HAVE_CONVERT
     conv_timeline_t tl = {0};
-    scn_scenario_t *scn = c->timed ? load_timed(c, &tl) : load_scenario(c->scenario);
+    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rw) : load_scenario(c->scenario, rw, &recorded);
     timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
                       .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
                       .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
@@ -448,15 +527,19 @@ static int run(const cli_t *c, const checks_t *k)
         log_error("--timed: this build has no converter library to read recordings");
         secrets_free(secrets);
         origins_free(rules);
+        rewrite_free(rw);
         return EXIT_USAGE;
     }
-    scn_scenario_t *scn = load_scenario(c->scenario);
+    scn_scenario_t *scn = load_scenario(c->scenario, rw, &recorded);
 #endif
     if (!scn) {
         secrets_free(secrets);
         origins_free(rules);
+        rewrite_free(rw);
         return EXIT_USAGE;
     }
+    if (apply_rewrite(c, rw, scn, recorded) != 0)
+        goto out;
     char *dir = strdup(c->scenario);
     if (!dir)
         goto out;
@@ -569,6 +652,7 @@ out:
     conv_timeline_fini(&tl);
 #endif
     origins_free(rules);
+    rewrite_free(rw);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bodies.h"
 #include "classes.h"
@@ -153,7 +154,26 @@ typedef struct timed_out {
     int64_t t0;
     uint64_t *step_us;
     size_t n_steps;
+    conv_recorded_t *recorded;
+    size_t n_recorded;
 } timed_out_t;
+
+static int record_response(const rec_exchange_t *x, conv_recorded_t *r)
+{
+    r->status = x->status;
+    r->truncated = x->resp_truncated;
+    for (size_t i = 0; i < x->resp_headers.n && !r->content_type; i++)
+        if (strcasecmp(x->resp_headers.v[i].name, "content-type") == 0 &&
+            !(r->content_type = strdup(x->resp_headers.v[i].value)))
+            return -1;
+    if (x->resp_body_len) {
+        if (!(r->body = malloc(x->resp_body_len)))
+            return -1;
+        memcpy(r->body, x->resp_body, x->resp_body_len);
+        r->body_len = x->resp_body_len;
+    }
+    return 0;
+}
 
 static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_class_t *out,
                       timed_out_t *timed)
@@ -188,6 +208,13 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
             int64_t t = xs[plan[k].first]->t_start_us - timed->t0;
             timed->step_us[k] = t > 0 ? (uint64_t)t : 0;
         }
+        /* Steps are consecutive ranges of the session: request i is xs[i]. */
+        if (!(timed->recorded = calloc(n ? n : 1, sizeof *timed->recorded)))
+            goto out;
+        timed->n_recorded = n;
+        for (size_t i = 0; i < n; i++)
+            if (record_response(xs[i], &timed->recorded[i]) < 0)
+                goto out;
     }
     if (!(out->name = strdup(c->name)))
         goto out;
@@ -349,7 +376,9 @@ static int make_timed(const build_t *b, const sess_list_t *ss, const bool *keep,
     }
     memset(tl, 0, sizeof *tl);
     if (!(tl->step_us = calloc(ss->n ? ss->n : 1, sizeof *tl->step_us)) ||
-        !(tl->n_steps = calloc(ss->n ? ss->n : 1, sizeof *tl->n_steps)))
+        !(tl->n_steps = calloc(ss->n ? ss->n : 1, sizeof *tl->n_steps)) ||
+        !(tl->recorded = calloc(ss->n ? ss->n : 1, sizeof *tl->recorded)) ||
+        !(tl->n_recorded = calloc(ss->n ? ss->n : 1, sizeof *tl->n_recorded)))
         return -1;
     tl->length_us = t1 > t0 ? (uint64_t)(t1 - t0) : 0;
     for (size_t k = 0; k < ss->n; k++) {
@@ -364,6 +393,8 @@ static int make_timed(const build_t *b, const sess_list_t *ss, const bool *keep,
         free(c.name);
         tl->step_us[k] = to.step_us;
         tl->n_steps[k] = to.n_steps;
+        tl->recorded[k] = to.recorded;
+        tl->n_recorded[k] = to.n_recorded;
         if (rc < 0)
             return -1;
     }
@@ -374,6 +405,15 @@ void conv_timeline_fini(conv_timeline_t *tl)
 {
     for (size_t i = 0; tl->step_us && i < tl->n_classes; i++)
         free(tl->step_us[i]);
+    for (size_t i = 0; tl->recorded && i < tl->n_classes; i++) {
+        for (size_t k = 0; tl->recorded[i] && k < tl->n_recorded[i]; k++) {
+            free(tl->recorded[i][k].content_type);
+            free(tl->recorded[i][k].body);
+        }
+        free(tl->recorded[i]);
+    }
+    free(tl->recorded);
+    free(tl->n_recorded);
     free(tl->step_us);
     free(tl->n_steps);
     memset(tl, 0, sizeof *tl);

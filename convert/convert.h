@@ -55,8 +55,21 @@ typedef struct conv_opts {
  * scenario conv_to_timed returns is session c; all its steps are tasks (no on_start
  * or on_stop), and step k of it started step_us[c][k] µs after the recording's first
  * request. */
+/* A recorded response, for replay's --diff (body decoded of its Content-Encoding
+ * when it could be). */
+typedef struct conv_recorded {
+    int status;
+    char *content_type;           /* the header's value, or NULL */
+    uint8_t *body;
+    size_t body_len;
+    bool truncated;               /* the recording kept a prefix only */
+} conv_recorded_t;
+
 typedef struct conv_timeline {
     uint64_t **step_us;           /* [class][step], owned */
+    conv_recorded_t **recorded;   /* [class][request], the session's requests in order
+                                     (step by step, a step's requests in order) */
+    size_t *n_recorded;           /* [class] */
     size_t *n_steps;              /* [class] */
     size_t n_classes;
     uint64_t length_us;           /* first request's start to the last response's end */

@@ -51,6 +51,13 @@ static const char usage[] =
     "                          method:GET[,POST]  host:GLOB  path:REGEX  status:2xx[,404]\n"
     "      --exclude SPEC      leave out requests matching SPEC (status: the recorded one)\n"
     "\n"
+    "Response diff (with --timed):\n"
+    "      --diff              compare each response with the recorded one: status, content\n"
+    "                          type, JSON shape (key paths and types), other bodies' length;\n"
+    "                          mismatches counted as 'diff KIND' with examples; --fail-on diff<1%\n"
+    "      --diff-values       JSON values must match too\n"
+    "      --diff-length-tolerance P  non-JSON bodies: allowed length change (default 10%)\n"
+    "\n"
     "Target and connections:\n"
     "      --host URL          replaces the scenario's first host (and relative URLs)\n"
     "      --map-host FROM=TO  send requests for origins matching FROM (host pattern,\n"
@@ -117,7 +124,7 @@ enum {
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
     O_RESOLVE, O_CHECK, O_MAXBODY, O_TIMED, O_TIMEDBY, O_SPEED, O_LOOP, O_COPIES, O_SPREAD,
-    O_LIMITRATE, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE, O_EXCLUDE,
+    O_LIMITRATE, O_DIFF, O_DIFFVALUES, O_DIFFTOL, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE, O_EXCLUDE,
 };
 
 static const struct option longopts[] = {
@@ -141,6 +148,9 @@ static const struct option longopts[] = {
     {"copies-spread", required_argument, NULL, O_SPREAD},
     {"limit-rate", required_argument, NULL, O_LIMITRATE},
     {"set-header", required_argument, NULL, O_SETHDR},
+    {"diff", no_argument, NULL, O_DIFF},
+    {"diff-values", no_argument, NULL, O_DIFFVALUES},
+    {"diff-length-tolerance", required_argument, NULL, O_DIFFTOL},
     {"drop-header", required_argument, NULL, O_DROPHDR},
     {"rewrite-path", required_argument, NULL, O_REWPATH},
     {"include", required_argument, NULL, O_INCLUDE},
@@ -259,6 +269,19 @@ static int one_opt(cli_t *c, int ch, const char *v)
     case O_RESOLVE: c->resolves[c->n_resolves++] = v; return CLI_RUN;
     case O_CHECK: c->check = true; return CLI_RUN;
     case O_TIMED: c->timed = true; return CLI_RUN;
+    case O_DIFF: c->diff = true; return CLI_RUN;
+    case O_DIFFVALUES: c->diff = c->diff_values = true; return CLI_RUN;
+    case O_DIFFTOL: {
+        char *end = NULL;
+        double tol = strtod(v, &end);
+        if (end != v && *end == '%')
+            tol /= 100.0, end++;
+        if (end == v || *end || !(tol >= 0) || tol > 100)
+            return bad("--diff-length-tolerance", v, "a fraction or a percentage (0.1, 10%)");
+        c->diff = true;
+        c->diff_length_tolerance = tol;
+        return CLI_RUN;
+    }
     case O_SETHDR: c->set_headers[c->n_set_headers++] = v; return CLI_RUN;
     case O_DROPHDR: c->drop_headers[c->n_drop_headers++] = v; return CLI_RUN;
     case O_REWPATH: c->rewrite_paths[c->n_rewrite_paths++] = v; return CLI_RUN;
@@ -388,6 +411,11 @@ static int check(cli_t *c)
                 "--limit-rate need --timed\n");
         return CLI_USAGE;
     }
+    if (c->diff && !c->timed) {
+        fprintf(stderr, "aiotest-replay: --diff compares with the recorded responses: it needs --timed "
+                "and a recording\n");
+        return CLI_USAGE;
+    }
     if (c->timed && (c->shape_file || c->users_set || c->rate_set || c->iterations)) {
         fprintf(stderr, "aiotest-replay: --timed replays the recording's own timing: --shape, -u, -r and "
                 "--iterations do not apply (use --speed, --copies, --loop and -t)\n");
@@ -418,6 +446,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->speed = 1.0;
     c->copies = 1;
     c->copies_spread_us = 1000000;
+    c->diff_length_tolerance = 0.1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;
     c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);

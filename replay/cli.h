@@ -59,6 +59,9 @@ typedef struct cli {
     const char **set_headers, **drop_headers, **rewrite_paths, **filters;
     size_t n_set_headers, n_drop_headers, n_rewrite_paths, n_filters;
     bool *filter_include;       /* per filters[i]: --include (true) or --exclude */
+    /* --diff (replay/diff.h) */
+    bool diff, diff_values;
+    double diff_length_tolerance; /* fraction (default 0.1) */
     int argc;
     char **argv;
 } cli_t;

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "origins.h"
 #include "plan.h"
+#include "diff.h"
 #include "rewrite.h"
 #include "report.h"
 #include "scenario.h"
@@ -465,6 +466,49 @@ static int apply_rewrite(const cli_t *c, rewrite_t *rw, scn_scenario_t *scn, boo
     return 0;
 }
 
+#ifdef AIOTEST_HAVE_CONVERT
+/* --diff: the recorded response of every request of the timed scenario (class c
+ * is session c; its task steps' requests in order are tl->recorded[c]). NULL
+ * (said) on out of memory. */
+static diff_t *make_diff(const cli_t *c, const scn_scenario_t *scn, const conv_timeline_t *tl)
+{
+    diff_opts_t o = {.values = c->diff_values, .length_tolerance = c->diff_length_tolerance};
+    diff_t *d = diff_new(&o);
+    for (size_t k = 0; d && k < scn->n_classes && k < tl->n_classes; k++) {
+        const scn_steps_t *st = &scn->classes[k].tasks;
+        size_t i = 0;
+        for (size_t s = 0; s < st->n; s++)
+            for (size_t r = 0; r < st->v[s].n_requests && i < tl->n_recorded[k]; r++, i++) {
+                const conv_recorded_t *rec = &tl->recorded[k][i];
+                if (diff_add(d, &st->v[s].requests[r], rec->status, rec->content_type, rec->body,
+                             rec->body_len, rec->truncated) != 0) {
+                    diff_free(d);
+                    d = NULL;
+                    break;
+                }
+            }
+    }
+    if (!d || diff_seal(d) != 0) {
+        log_error("out of memory reading the recorded responses for --diff");
+        diff_free(d);
+        return NULL;
+    }
+    return d;
+}
+#endif
+
+/* Every response's body is kept (up to --max-body) when --diff compares it. */
+static void plan_keep_bodies(plan_t *p)
+{
+    for (size_t c = 0; c < p->n_classes; c++) {
+        plan_steps_t *secs[] = {&p->classes[c].on_start, &p->classes[c].tasks, &p->classes[c].on_stop};
+        for (size_t j = 0; j < 3; j++)
+            for (size_t s = 0; s < secs[j]->n; s++)
+                for (size_t r = 0; r < secs[j]->v[s].n; r++)
+                    secs[j]->v[s].reqs[r].needs_body = true;
+    }
+}
+
 /* The report's list of the scenario's origins and what the run did with them. */
 static json_t *origins_json(const plan_t *p)
 {
@@ -514,6 +558,7 @@ static int run(const cli_t *c, const checks_t *k)
         return EXIT_USAGE;
     }
     timed_t timed = {0};
+    diff_t *diff = NULL;
     bool recorded = c->timed;
 #ifdef AIOTEST_HAVE_CONVERT
     conv_timeline_t tl = {0};
@@ -540,6 +585,11 @@ static int run(const cli_t *c, const checks_t *k)
     }
     if (apply_rewrite(c, rw, scn, recorded) != 0)
         goto out;
+#ifdef AIOTEST_HAVE_CONVERT
+    if (c->diff && !(diff = make_diff(c, scn, &tl)))
+        goto out;
+    timed.diff = diff;
+#endif
     char *dir = strdup(c->scenario);
     if (!dir)
         goto out;
@@ -563,6 +613,8 @@ static int run(const cli_t *c, const checks_t *k)
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
     plan->max_body = (size_t)c->max_body;
+    if (diff)
+        plan_keep_bodies(plan);
     if (!c->timed && make_shape(c, &shape) != 0)
         goto out;
     if (c->timed && !c->quiet) {
@@ -653,6 +705,7 @@ out:
 #endif
     origins_free(rules);
     rewrite_free(rw);
+    diff_free(diff);
     return rc;
 }
 

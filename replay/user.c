@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "cookies.h"
+#include "diff.h"
 #include "log.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
@@ -705,6 +706,12 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         /* One pass over the extractors: a JSON body is parsed once for all. */
         if (r->n_ext && ext_apply_all(r->ext, r->n_ext, resp, u->vars) != 0 && fail == STATS_OK)
             fail = STATS_FAIL_EXTRACT;
+        if (env->diff) {
+            char ex[600];
+            size_t plen;
+            unsigned kinds = diff_compare(env->diff, r->src, f->method, path_of(f, &plen), resp, ex, sizeof ex);
+            stats_diff(env->stats, r->entry, kinds, kinds ? ex : NULL);
+        }
     }
     uint64_t now = clk_mono_us();
     stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,

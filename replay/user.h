@@ -48,6 +48,8 @@ typedef struct user_env {
     /* Timed replay --limit-rate: a step of n requests takes n slots this far apart;
      * the next free slot (this thread's share of the cap). 0: no cap. */
     uint64_t limit_gap_us, limit_next_us;
+    /* --diff: each response compared with the recorded one (replay/diff.h); NULL: none. */
+    const struct diff *diff;
     /* Origins met at run time (templated URLs, redirects), this thread only. */
     plan_origin_t **extra;
     size_t n_extra;

@@ -159,3 +159,8 @@ grep -q 'could not keep the schedule' "$T_DIR/stall.out" ||
     t_fail "no 'could not keep the schedule' line: $(cat "$T_DIR/stall.out")"
 t_eq "stalled: the report says the schedule was not kept" False "$(jq_ stall 'r["schedule"]["kept"]')"
 t_log "ok: a 400 ms stall: p50 $p50 ms, lag p99 $lag ms, and the summary says the schedule was not kept"
+
+# no sanitizer report in any run (UBSan does not change the exit status)
+if grep -lE "runtime error:|Sanitizer" "$T_DIR"/*.err "$T_DIR"/*.out 2>/dev/null; then
+    t_fail "sanitizer report: $(grep -hE -A5 'runtime error:|Sanitizer' "$T_DIR"/*.err | head -20)"
+fi

@@ -551,8 +551,8 @@ static int run(const cli_t *c, const checks_t *k)
         secrets_free(secrets);
         return EXIT_USAGE;
     }
-    rewrite_t *rw = make_rewrite(c);
-    if (!rw) {
+    rewrite_t *rewrites = make_rewrite(c);
+    if (!rewrites) {
         secrets_free(secrets);
         origins_free(rules);
         return EXIT_USAGE;
@@ -562,7 +562,7 @@ static int run(const cli_t *c, const checks_t *k)
     bool recorded = c->timed;
 #ifdef AIOTEST_HAVE_CONVERT
     conv_timeline_t tl = {0};
-    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rw) : load_scenario(c->scenario, rw, &recorded);
+    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rewrites) : load_scenario(c->scenario, rewrites, &recorded);
     timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
                       .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
                       .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
@@ -572,18 +572,18 @@ static int run(const cli_t *c, const checks_t *k)
         log_error("--timed: this build has no converter library to read recordings");
         secrets_free(secrets);
         origins_free(rules);
-        rewrite_free(rw);
+        rewrite_free(rewrites);
         return EXIT_USAGE;
     }
-    scn_scenario_t *scn = load_scenario(c->scenario, rw, &recorded);
+    scn_scenario_t *scn = load_scenario(c->scenario, rewrites, &recorded);
 #endif
     if (!scn) {
         secrets_free(secrets);
         origins_free(rules);
-        rewrite_free(rw);
+        rewrite_free(rewrites);
         return EXIT_USAGE;
     }
-    if (apply_rewrite(c, rw, scn, recorded) != 0)
+    if (apply_rewrite(c, rewrites, scn, recorded) != 0)
         goto out;
 #ifdef AIOTEST_HAVE_CONVERT
     if (c->diff && !(diff = make_diff(c, scn, &tl)))
@@ -704,7 +704,7 @@ out:
     conv_timeline_fini(&tl);
 #endif
     origins_free(rules);
-    rewrite_free(rw);
+    rewrite_free(rewrites);
     diff_free(diff);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "mp_error.h"
+#include "recording.h"
 #include "scenario.h"
 
 typedef enum conv_think {
@@ -41,7 +42,40 @@ typedef struct conv_opts {
     size_t n_exclude_paths;
     bool no_static;               /* drop images, fonts, css, js */
     FILE *report;                 /* correlation lines and the filter summary; NULL: silent */
+    /* Timed replay (conv_to_timed): every session one class; with timed_by_connection a
+     * session is one recorded connection. */
+    bool timed_by_connection;
+    /* A caller's rule (aiotest-replay --include/--exclude): exchanges it returns
+     * false for are left out, counted in dropped_rule. NULL: none. */
+    bool (*keep)(void *arg, const rec_exchange_t *x);
+    void *keep_arg;
 } conv_opts_t;
+
+/* Timed replay: when each session's steps started in the recording. Class c of the
+ * scenario conv_to_timed returns is session c; all its steps are tasks (no on_start
+ * or on_stop), and step k of it started step_us[c][k] µs after the recording's first
+ * request. */
+/* A recorded response, for replay's --diff (body decoded of its Content-Encoding
+ * when it could be). */
+typedef struct conv_recorded {
+    int status;
+    char *content_type;           /* the header's value, or NULL */
+    uint8_t *body;
+    size_t body_len;
+    bool truncated;               /* the recording kept a prefix only */
+} conv_recorded_t;
+
+typedef struct conv_timeline {
+    uint64_t **step_us;           /* [class][step], owned */
+    conv_recorded_t **recorded;   /* [class][request], the session's requests in order
+                                     (step by step, a step's requests in order) */
+    size_t *n_recorded;           /* [class] */
+    size_t *n_steps;              /* [class] */
+    size_t n_classes;
+    uint64_t length_us;           /* first request's start to the last response's end */
+} conv_timeline_t;
+
+void conv_timeline_fini(conv_timeline_t *tl);
 
 /* What the conversion read and dropped (for the summary line and tests). */
 typedef struct conv_stats {
@@ -53,6 +87,7 @@ typedef struct conv_stats {
     size_t dropped_host;     /* --include-host / --exclude-host */
     size_t dropped_path;     /* --exclude-path */
     size_t dropped_static;   /* --no-static */
+    size_t dropped_rule;     /* conv_opts_t.keep */
     size_t kept;             /* read minus every drop */
     size_t sessions;
     size_t classes;
@@ -76,6 +111,14 @@ void conv_opts_init(conv_opts_t *o);
  * entry and field (input errors), or the option at fault. stats may be NULL. */
 int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
                      scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err);
+
+/* Like conv_to_scenario, but every session becomes its own class (weight 1, its
+ * name "session N <client>") with its steps (parallel groups as recorded, correlation
+ * and cookies as usual; no class merging, no on_start/on_stop sections), and tl
+ * receives when each step started. Returns 0 or a negative MP_ERR_* code as
+ * conv_to_scenario; tl is filled only on success (free with conv_timeline_fini). */
+int conv_to_timed(const char *const *paths, size_t n, const conv_opts_t *o,
+                  scn_scenario_t **out, conv_timeline_t *tl, conv_stats_t *stats, mp_error_t *err);
 
 /* One summary line "N read; S skipped (x.har entry 3); dropped D (error E, host
  * H, path P, static S); K kept; ..." without a newline, into buf; when a response

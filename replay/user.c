@@ -2,6 +2,7 @@
 #include "user.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 
 #include "clock.h"
 #include "cookies.h"
+#include "diff.h"
 #include "log.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
@@ -68,6 +70,11 @@ struct user {
     flight_t *group;              /* parallel steps: group_cap flights, n_group in use */
     uint32_t group_cap, n_group, group_left;
     uint32_t group_gen;           /* bumped per parallel step: loops over one step stop at the next */
+    /* Timed replay (user_timed); t_step NULL otherwise. */
+    const uint64_t *t_step;
+    uint64_t t_base, t_due, t_slot;
+    double t_speed;
+    uint32_t t_ready;             /* step + 1 whose due time and slot are set */
 };
 
 static void run(user_t *u);
@@ -206,7 +213,7 @@ static uint64_t scaled(const user_t *u, uint64_t us)
 
 static uint64_t wait_after(user_t *u, const plan_step_t *st, bool last_task)
 {
-    if (u->stopping || (u->pooled && last_task))
+    if (u->stopping || (u->pooled && last_task) || u->t_step)
         return 0;
     const scn_wait_t *w = &u->env->plan->classes[u->cls].wait;
     switch (w->kind) {
@@ -709,6 +716,12 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         /* One pass over the extractors: a JSON body is parsed once for all. */
         if (r->n_ext && ext_apply_all(r->ext, r->n_ext, resp, u->vars) != 0 && fail == STATS_OK)
             fail = STATS_FAIL_EXTRACT;
+        if (env->diff) {
+            char ex[600];
+            size_t plen;
+            unsigned kinds = diff_compare(env->diff, r->src, f->method, path_of(f, &plen), resp, ex, sizeof ex);
+            stats_diff(env->stats, r->entry, kinds, kinds ? ex : NULL);
+        }
     }
     uint64_t now = clk_mono_us();
     stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,
@@ -801,6 +814,49 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Timed replay: whether step st must wait for its time (the timer is then armed).
+ * When it may start, its lag is counted and its requests' latency will count
+ * from the due time (or the later --limit-rate slot). */
+static bool timed_wait(user_t *u, const plan_step_t *st)
+{
+    if (!u->t_step || u->phase != PH_TASKS || u->ireq != 0 || u->stopping)
+        return false;
+    user_env_t *env = u->env;
+    if (u->t_ready != u->step + 1) {
+        u->t_due = u->t_base + (uint64_t)((double)u->t_step[u->step] / u->t_speed);
+        u->t_slot = u->t_due;
+        if (env->limit_gap_us) {
+            if (env->limit_next_us > u->t_slot)
+                u->t_slot = env->limit_next_us;
+            env->limit_next_us = u->t_slot + env->limit_gap_us * st->n;
+        }
+        u->t_ready = u->step + 1;
+    }
+    uint64_t now = clk_mono_us();
+    /* The timer may fire a little early: it is armed again for the rest. */
+    if (now < u->t_slot) {
+        arm(u, W_THINK, u->t_slot - now);
+        return true;
+    }
+    stats_lag(env->stats, now - u->t_due);
+    u->sched_us = u->t_slot;
+    u->first_of_iter = true;
+    return false;
+}
+
+void user_timed(user_t *u, uint64_t base_us, const uint64_t *step_us, double speed, uint32_t copy)
+{
+    u->t_step = step_us;
+    u->t_base = base_us;
+    u->t_speed = speed > 0 ? speed : 1.0;
+    int sym = tpl_symtab_find(u->env->plan->symtab, "copy");
+    if (sym >= 0) {
+        char v[16];
+        int n = snprintf(v, sizeof v, "%u", copy);
+        tpl_vars_set(u->vars, (size_t)sym, v, (size_t)n);
+    }
+}
+
 /* Starts the next request, or waits, or changes phase, until something is armed. */
 static void run(user_t *u)
 {
@@ -811,6 +867,8 @@ static void run(user_t *u)
         if (u->step < steps->n) {
             const plan_step_t *st = &steps->v[u->step];
             if (u->ireq < st->n) {
+                if (timed_wait(u, st))
+                    return;
                 if (st->parallel && st->n > 1)
                     start_group(u, st);
                 else

@@ -393,6 +393,50 @@ static void test_summary(void **state)
     stats_free(s);
 }
 
+/* Timed replay's lag: merged across threads, late steps counted, the report's
+ * "schedule" and the summary's lines (the "could not keep" one past 1% late). */
+static void test_lag(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names), *t = stats_new(f->names);
+    for (int i = 0; i < 99; i++)
+        stats_lag(a, 100 + (uint64_t)i);
+    stats_lag(b, 20000); /* one in a hundred late: still kept */
+    stats_merge(t, a);
+    stats_merge(t, b);
+    assert_int_equal(hist_count(stats_lag_hist(t)), 100);
+    assert_int_equal(stats_late(t), 1);
+    json_t *r = stats_report_json(t, f->names, NULL, 1.0, 0, NULL);
+    json_t *sc = json_object_get(r, "schedule");
+    assert_non_null(sc);
+    assert_int_equal(json_integer_value(json_object_get(sc, "steps")), 100);
+    assert_int_equal(json_integer_value(json_object_get(sc, "late")), 1);
+    assert_true(json_is_true(json_object_get(sc, "kept")));
+    assert_true(json_real_value(json_object_get(sc, "lag_max_ms")) >= 19.9);
+    json_decref(r);
+    char buf[1024] = "";
+    FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+    stats_print_lag(m, t);
+    fclose(m);
+    assert_non_null(strstr(buf, "Schedule: 100 step(s) started"));
+    assert_null(strstr(buf, "could not keep"));
+    stats_lag(t, 50000);
+    m = fmemopen(buf, sizeof buf - 1, "w");
+    stats_print_lag(m, t);
+    fclose(m);
+    assert_non_null(strstr(buf, "could not keep the schedule: 2 of 101"));
+    /* no timed step: no schedule in the report, no line */
+    r = stats_report_json(a, f->names, NULL, 1.0, 0, NULL);
+    stats_reset(a);
+    json_decref(r);
+    r = stats_report_json(a, f->names, NULL, 1.0, 0, NULL);
+    assert_null(json_object_get(r, "schedule"));
+    json_decref(r);
+    stats_free(a);
+    stats_free(b);
+    stats_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lag, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

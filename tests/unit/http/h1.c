@@ -1,4 +1,4 @@
-/* Unit tests of replay/http1.c and the connection slot of replay/conn.c:
+/* Unit tests of http/hc_h1.c and the connection slot of http/hc.c:
  * an in-process server on loopback answers canned bytes; the client side
  * runs on the same event_base. */
 #include <setjmp.h>
@@ -16,28 +16,31 @@
 
 #include <event2/event.h>
 
-#include "conn.h"
-#include "http1.h"
+#include "hc.h"
+#include "hc_h1.h"
 
 #include "loopsrv.h"
+#include "target.h"
 
 /* ---- client side */
 
 typedef struct result {
     int done;
     int status;
-    stats_fail_t fail;
+    hc_fail_t fail;
     char body[1024];
     size_t body_len;
     bool body_nul;
     char header[256];   /* value of X-Test */
+    char trailer[64];   /* "name: value" of the first trailer */
+    size_t n_trailers;
 } result_t;
 
 static result_t g_res;
 static const char *g_request = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 static bool g_head;
 
-static int render(xch_t *x, req_view_t *rv)
+static int render(hc_xch_t *x, hc_req_t *rv)
 {
     (void)x;
     memset(rv, 0, sizeof *rv);
@@ -47,13 +50,19 @@ static int render(xch_t *x, req_view_t *rv)
     return 0;
 }
 
-static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
 {
     (void)x;
     g_res.done++;
     g_res.fail = fail;
     g_res.status = resp ? resp->status : 0;
-    if (resp) {
+    if (resp && resp->n_trailers)
+        snprintf(g_res.trailer, sizeof g_res.trailer, "%.*s: %.*s",
+                 (int)resp->trailers[0].name_len, resp->trailers[0].name,
+                 (int)resp->trailers[0].value_len, resp->trailers[0].value);
+    if (resp)
+        g_res.n_trailers = resp->n_trailers;
+    if (resp && !x->stream) {
         g_res.body_len = resp->body_len;
         if (resp->body_len < sizeof g_res.body)
             memcpy(g_res.body, resp->body ? resp->body : "", resp->body_len);
@@ -67,34 +76,32 @@ static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
 
 typedef struct fixture {
     struct event_base *base;
-    conn_env_t env;
+    hc_env_t env;
     server_t srv;
-    plan_origin_t origin;
-    conn_t *conn;
+    target_t origin;
+    hc_conn_t *conn;
 } fixture_t;
 
 static fixture_t *fx_new(const canned_t *a, size_t n)
 {
     fixture_t *f = calloc(1, sizeof *f);
     f->base = event_base_new();
-    assert_int_equal(conn_env_init(&f->env, f->base), 0);
+    assert_int_equal(hc_env_init(&f->env, f->base), 0);
     f->env.render = render;
     f->env.on_done = on_done;
     f->env.connect_timeout_us = 2000000;
     srv_start(&f->srv, f->base, a, n);
-    char url[64], err[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", f->srv.port);
-    assert_int_equal(plan_origin_init(&f->origin, url, err, sizeof err), 0);
-    f->conn = conn_new(&f->env, &f->origin);
+    target_loopback(&f->origin, f->srv.port, false, HC_WANT_AUTO, false);
+    f->conn = hc_conn_new(&f->env, &f->origin.t);
     assert_non_null(f->conn);
     return f;
 }
 
 static void fx_free(fixture_t *f)
 {
-    conn_free(f->conn);
+    hc_conn_free(f->conn);
     srv_stop(&f->srv);
-    conn_env_fini(&f->env);
+    hc_env_fini(&f->env);
     event_base_free(f->base);
     free(f);
 }
@@ -102,9 +109,9 @@ static void fx_free(fixture_t *f)
 /* Submits one exchange and runs the loop until it ends (2 s at most). */
 static void exchange(fixture_t *f, bool want_body)
 {
-    xch_t x = {.want_body = want_body};
+    hc_xch_t x = {.want_body = want_body};
     memset(&g_res, 0, sizeof g_res);
-    conn_submit(f->conn, &x);
+    hc_conn_submit(f->conn, &x);
     struct timeval step = {0, 10000};
     for (int i = 0; i < 200 && !g_res.done; i++)
         event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
@@ -118,7 +125,7 @@ static void test_content_length(void **state)
         {"HTTP/1.1 200 OK\r\nX-Test: yes\r\nContent-Length: 5\r\n\r\nhello", false}};
     fixture_t *f = fx_new(a, 1);
     exchange(f, true);
-    assert_int_equal(g_res.fail, STATS_OK);
+    assert_int_equal(g_res.fail, HC_OK);
     assert_int_equal(g_res.status, 200);
     assert_int_equal(g_res.body_len, 5);
     assert_memory_equal(g_res.body, "hello", 5);
@@ -158,7 +165,7 @@ static void test_close_delimited(void **state)
     static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", true}};
     fixture_t *f = fx_new(a, 1);
     exchange(f, true);
-    assert_int_equal(g_res.fail, STATS_OK);
+    assert_int_equal(g_res.fail, HC_OK);
     assert_int_equal(g_res.body_len, 13);
     assert_memory_equal(g_res.body, "until the end", 13);
     fx_free(f);
@@ -173,7 +180,7 @@ static void test_head_has_no_body(void **state)
     g_head = true;
     exchange(f, true);
     g_head = false;
-    assert_int_equal(g_res.fail, STATS_OK);
+    assert_int_equal(g_res.fail, HC_OK);
     assert_int_equal(g_res.status, 200);
     exchange(f, true);
     assert_int_equal(g_res.status, 204);
@@ -204,7 +211,7 @@ static void test_garbage_is_protocol_failure(void **state)
     static const canned_t a[] = {{"SMTP ready\r\n\r\n", false}};
     fixture_t *f = fx_new(a, 1);
     exchange(f, true);
-    assert_int_equal(g_res.fail, STATS_FAIL_PROTOCOL);
+    assert_int_equal(g_res.fail, HC_FAIL_PROTOCOL);
     assert_int_equal(g_res.status, 0);
     fx_free(f);
 }
@@ -215,7 +222,7 @@ static void test_reset_mid_response(void **state)
     static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", true}};
     fixture_t *f = fx_new(a, 1);
     exchange(f, true);
-    assert_int_equal(g_res.fail, STATS_FAIL_RESET);
+    assert_int_equal(g_res.fail, HC_FAIL_RESET);
     fx_free(f);
 }
 
@@ -230,20 +237,154 @@ static void test_refused(void **state)
     bind(s, (struct sockaddr *)&sin, sizeof sin);
     getsockname(s, (struct sockaddr *)&sin, &l);
     close(s);
-    char url[64], err[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sin.sin_port));
-    plan_origin_t dead;
-    assert_int_equal(plan_origin_init(&dead, url, err, sizeof err), 0);
-    conn_t *c = conn_new(&f->env, &dead);
-    xch_t x = {0};
+    target_t dead;
+    target_loopback(&dead, ntohs(sin.sin_port), false, HC_WANT_AUTO, false);
+    hc_conn_t *c = hc_conn_new(&f->env, &dead.t);
+    hc_xch_t x = {0};
     memset(&g_res, 0, sizeof g_res);
-    conn_submit(c, &x);
+    hc_conn_submit(c, &x);
     struct timeval step = {0, 10000};
     for (int i = 0; i < 100 && !g_res.done; i++)
         event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
     assert_int_equal(g_res.done, 1);
-    assert_int_equal(g_res.fail, STATS_FAIL_CONNECT);
-    conn_free(c);
+    assert_int_equal(g_res.fail, HC_FAIL_CONNECT);
+    hc_conn_free(c);
+    fx_free(f);
+}
+
+static void test_trailers_apart(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Test: h\r\n\r\n"
+                                  "5\r\nhello\r\n0\r\nX-Sum: 42\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_string_equal(g_res.header, "h");
+    assert_int_equal(g_res.n_trailers, 1);
+    assert_string_equal(g_res.trailer, "X-Sum: 42");
+    assert_memory_equal(g_res.body, "hello", 5);
+    fx_free(f);
+}
+
+/* Streamed: the head first, then the body in pieces, trailers at the end. */
+static char g_streamed[64];
+static size_t g_streamed_len;
+static int g_heads, g_refuse_body;
+
+static int on_head(hc_xch_t *x, const hc_resp_t *resp)
+{
+    (void)x;
+    g_heads++;
+    assert_int_equal(g_streamed_len, 0);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->n_trailers, 0);
+    return 0;
+}
+
+static int on_body(hc_xch_t *x, const char *d, size_t n)
+{
+    (void)x;
+    if (g_refuse_body)
+        return -1;
+    assert_true(g_streamed_len + n < sizeof g_streamed);
+    memcpy(g_streamed + g_streamed_len, d, n);
+    g_streamed_len += n;
+    return 0;
+}
+
+static void test_streamed(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 7\r\n\r\n", false},
+                                 {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", false}};
+    fixture_t *f = fx_new(a, 2);
+    f->env.on_head = on_head;
+    f->env.on_body = on_body;
+    g_heads = 0;
+    g_streamed_len = 0;
+    hc_xch_t x = {.stream = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_heads, 1);
+    assert_int_equal(g_streamed_len, 11);
+    assert_memory_equal(g_streamed, "hello world", 11);
+    assert_string_equal(g_res.trailer, "X-Sum: 7");
+    /* The caller refuses the body: the exchange ends as HC_FAIL_REQUEST and
+     * the half-read socket is not reused. */
+    g_refuse_body = 1;
+    g_streamed_len = 0;
+    hc_xch_t y = {.stream = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &y);
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    g_refuse_body = 0;
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_FAIL_REQUEST);
+    assert_int_not_equal(hc_conn_state(f->conn), HC_CONN_READY);
+    fx_free(f);
+}
+
+/* No answer at all: the first-byte timer ends the exchange. */
+static void test_first_byte_timeout(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(NULL, 0); /* accepts, never answers */
+    f->env.first_byte_timeout_us = 100000;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_TIMEOUT);
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    fx_free(f);
+}
+
+/* Part of a body, then silence: the body timer ends it; a first-byte timer
+ * alone would not (the first byte came). */
+static void test_body_timeout(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", false}};
+    fixture_t *f = fx_new(a, 1);
+    f->env.first_byte_timeout_us = 100000;
+    hc_xch_t x = {.want_body = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 50 && !g_res.done; i++) /* 0.5 s: five first-byte timeouts */
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 0);
+    f->env.body_timeout_us = 100000;
+    hc_conn_cancel(f->conn, &x);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_TIMEOUT);
+    fx_free(f);
+}
+
+/* A target without an address: "localhost" is looked up with evdns (from
+ * /etc/hosts) and the address kept in the target's cache. */
+static void test_resolves_name(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 1);
+    hc_conn_free(f->conn);
+    target_loopback(&f->origin, f->srv.port, false, HC_WANT_AUTO, true);
+    f->conn = hc_conn_new(&f->env, &f->origin.t);
+    assert_int_equal(f->origin.addr_len, 0);
+    exchange(f, true);
+    if (g_res.fail == HC_FAIL_CONNECT && f->origin.addr_len == 0) {
+        fx_free(f);
+        skip(); /* no "localhost" in /etc/hosts here */
+    }
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_true(f->origin.addr_len > 0);
     fx_free(f);
 }
 
@@ -259,6 +400,11 @@ int main(void)
         cmocka_unit_test(test_garbage_is_protocol_failure),
         cmocka_unit_test(test_reset_mid_response),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_trailers_apart),
+        cmocka_unit_test(test_streamed),
+        cmocka_unit_test(test_first_byte_timeout),
+        cmocka_unit_test(test_body_timeout),
+        cmocka_unit_test(test_resolves_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ static int on_headers_complete(http_parser *p)
         if (hc_racc_head_view(&h->resp, env, (int)p->status_code, &head) != 0 ||
             env->on_head(h->x, &head) != 0) {
             h->abandoned = true;
-            return 2; /* http_parser: error, stop here */
+            return -1; /* http_parser: error, stop here (1 and 2 mean "no body") */
         }
     }
     /* 1 tells http_parser that this response has no body (HEAD). */

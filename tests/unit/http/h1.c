@@ -270,12 +270,14 @@ static void test_trailers_apart(void **state)
 /* Streamed: the head first, then the body in pieces, trailers at the end. */
 static char g_streamed[64];
 static size_t g_streamed_len;
-static int g_heads, g_refuse_body;
+static int g_heads, g_refuse_body, g_refuse_head;
 
 static int on_head(hc_xch_t *x, const hc_resp_t *resp)
 {
     (void)x;
     g_heads++;
+    if (g_refuse_head)
+        return -1;
     assert_int_equal(g_streamed_len, 0);
     assert_int_equal(resp->status, 200);
     assert_int_equal(resp->n_trailers, 0);
@@ -329,6 +331,18 @@ static void test_streamed(void **state)
     assert_int_equal(g_res.done, 1);
     assert_int_equal(g_res.fail, HC_FAIL_REQUEST);
     assert_int_not_equal(hc_conn_state(f->conn), HC_CONN_READY);
+    /* Refused at the head: no body piece is handed over. */
+    g_refuse_head = 1;
+    g_streamed_len = 0;
+    hc_xch_t z = {.stream = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &z);
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    g_refuse_head = 0;
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_FAIL_REQUEST);
+    assert_int_equal(g_streamed_len, 0);
     fx_free(f);
 }
 

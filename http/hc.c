@@ -205,6 +205,7 @@ void hc_conn_close(hc_conn_t *c, hc_fail_t why)
     while (x) {
         hc_xch_t *next = x->qnext;
         x->conn = NULL;
+        hc_xch_upload_free(x);
         c->env->on_done(x, NULL, why);
         x = next;
     }
@@ -226,7 +227,68 @@ void hc_conn_free(hc_conn_t *c)
 void hc_conn_done(hc_conn_t *c, hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
 {
     x->conn = NULL;
+    hc_xch_upload_free(x);
     c->env->on_done(x, resp, fail);
+}
+
+void hc_xch_upload_free(hc_xch_t *x)
+{
+    if (x->up) {
+        free(x->up->buf);
+        free(x->up);
+        x->up = NULL;
+    }
+}
+
+int hc_conn_body(hc_xch_t *x, const void *data, size_t len)
+{
+    if (!x->up && !(x->up = calloc(1, sizeof *x->up)))
+        return -1;
+    hc_upload_t *u = x->up;
+    if (u->off == u->len)
+        u->off = u->len = 0;
+    if (u->len + len > u->cap) {
+        size_t cap = u->cap ? u->cap : 16384;
+        while (cap < u->len + len)
+            cap *= 2;
+        char *p = realloc(u->buf, cap);
+        if (!p)
+            return -1;
+        u->buf = p;
+        u->cap = cap;
+    }
+    memcpy(u->buf + u->len, data, len);
+    u->len += len;
+    hc_conn_t *c = x->conn;
+    if (u->with_proto && c && c->state == HC_CONN_READY && c->proto->body &&
+        c->proto->body(c, c->pst, x) != 0) {
+        hc_conn_close(c, HC_FAIL_RESET);
+        return 0;
+    }
+    /* What the protocol took may still wait in the connection's buffer. */
+    size_t pending = (x->up ? x->up->len - x->up->off : 0) +
+                     (c && c->state == HC_CONN_READY ? c->out_len - c->out_off : 0);
+    if (x->up && pending > HC_UPLOAD_HIGH) {
+        x->up->want_drain = true;
+        return 1;
+    }
+    return 0;
+}
+
+void hc_conn_body_end(hc_xch_t *x)
+{
+    if (!x->up && !(x->up = calloc(1, sizeof *x->up)))
+        return; /* out of memory: the exchange times out */
+    x->up->end = true;
+    hc_conn_t *c = x->conn;
+    if (x->up->with_proto && c && c->state == HC_CONN_READY && c->proto->body &&
+        c->proto->body(c, c->pst, x) != 0)
+        hc_conn_close(c, HC_FAIL_RESET);
+}
+
+bool hc_conn_out_pending(const hc_conn_t *c)
+{
+    return c->out_len > c->out_off;
 }
 
 /* The protocol for this connection: h2 when ALPN chose "h2", or over plain
@@ -277,6 +339,7 @@ void hc_conn_retire(hc_conn_t *c, hc_fail_t why)
     while (x) {
         hc_xch_t *next = x->qnext;
         x->conn = NULL;
+        hc_xch_upload_free(x);
         c->env->on_done(x, NULL, why);
         x = next;
     }

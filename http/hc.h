@@ -49,6 +49,15 @@ struct event_base;
 struct evdns_base;
 typedef struct hc_conn hc_conn_t;
 
+/* A streamed request body between hc_conn_body and the protocol. */
+typedef struct hc_upload {
+    char *buf;
+    size_t len, off, cap;   /* bytes [off, len) not yet taken */
+    bool end;               /* hc_conn_body_end called */
+    bool want_drain;        /* hc_conn_body returned 1: on_drain when taken */
+    bool with_proto;        /* the request went out: the protocol takes the bytes */
+} hc_upload_t;
+
 /* Why an exchange failed; HC_OK when it got a whole response. */
 typedef enum hc_fail {
     HC_OK = 0,
@@ -107,6 +116,7 @@ typedef struct hc_xch {
     bool stream;            /* hand head and body pieces over as they come (on_head, on_body) */
     bool head;              /* set from the rendered request */
     bool retryable;         /* failed on a reused connection before any response byte */
+    struct hc_upload *up;   /* streamed request body not yet taken (hc_conn_body) */
 } hc_xch_t;
 
 /* Per-thread environment shared by every connection of a worker. */
@@ -139,6 +149,12 @@ typedef struct hc_env {
      * its connection, if HTTP/1.1, is closed). */
     int (*on_head)(hc_xch_t *x, const hc_resp_t *resp);
     int (*on_body)(hc_xch_t *x, const char *data, size_t len);
+    /* Optional: an interim (1xx, not 101) head before the final one; else
+     * interim heads are dropped. */
+    void (*on_interim)(hc_xch_t *x, const hc_resp_t *resp);
+    /* Streamed request bodies: the body hc_conn_body said was too much has
+     * gone out (optional; without it the caller does not wait). */
+    void (*on_drain)(hc_xch_t *x);
     char *rbuf;                      /* read buffer shared by the thread's connections */
     size_t rbuf_cap;
     char *wbuf;                      /* serialisation buffer for rendered requests */
@@ -191,6 +207,9 @@ typedef struct hc_proto {
     void (*on_close)(hc_conn_t *c, void *st, hc_xch_t **out);
     /* Frees buffers kept between requests (the caller going idle). Optional. */
     void (*trim)(hc_conn_t *c, void *st);
+    /* x's streamed body has new bytes or its end (x->up); optional (NULL:
+     * the protocol takes no streamed bodies). 0, or -1 (the socket failed). */
+    int (*body)(hc_conn_t *c, void *st, hc_xch_t *x);
     /* Whether exchanges wait for response bytes (arms first-byte / body timers). */
     bool (*busy)(hc_conn_t *c, void *st);
     /* Frees everything at hc_conn_free. */
@@ -220,6 +239,19 @@ void hc_conn_cancel(hc_conn_t *c, hc_xch_t *x);
 /* Frees what an idle connection does not need. */
 void hc_conn_trim(hc_conn_t *c);
 
+/* Request bodies above this many bytes not yet sent make hc_conn_body ask
+ * the caller to wait for env->on_drain. */
+#define HC_UPLOAD_HIGH (256 * 1024)
+/* A piece of x's streamed body (hc_req_t.body_streamed), x submitted and not
+ * ended. Copied. Returns 0, 1 when the caller should stop feeding until
+ * env->on_drain(x), or -1 (out of memory: x is not changed). */
+int hc_conn_body(hc_xch_t *x, const void *data, size_t len);
+/* The streamed body of x is complete. */
+void hc_conn_body_end(hc_xch_t *x);
+/* Frees x's upload buffer; the client calls it when x ends (on_done), the
+ * caller only for an exchange it withdrew (hc_conn_cancel). */
+void hc_xch_upload_free(hc_xch_t *x);
+
 /* ---- for protocols. */
 /* Writes bytes now, or copies what the socket does not take and sends it when
  * writable. Returns 0 or -1 (connection failed: the caller returns an error). */
@@ -228,6 +260,8 @@ int hc_conn_write(hc_conn_t *c, const void *data, size_t len);
  * a burst of submits (a parallel step's streams) leaves in one write instead
  * of one per request. No-op unless the connection is ready. */
 void hc_conn_flush_soon(hc_conn_t *c);
+/* Whether written bytes wait for the socket. */
+bool hc_conn_out_pending(const hc_conn_t *c);
 /* Submits queued exchanges as far as can_submit allows (e.g. after an h2
  * stream ended). */
 void hc_conn_pump(hc_conn_t *c);

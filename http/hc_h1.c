@@ -15,6 +15,8 @@ typedef struct h1 {
     hc_xch_t *x;              /* the exchange in flight, NULL when idle */
     bool done;             /* on_message_complete seen */
     bool abandoned;        /* the streaming caller refused the response */
+    bool up_chunked;       /* the streamed request body goes chunked */
+    bool up_done;          /* ... and is all written (or there is none) */
     hc_racc_t resp;           /* headers and (when wanted) body of the response */
 } h1_t;
 
@@ -63,6 +65,16 @@ static int on_body(http_parser *p, const char *at, size_t len)
 static int on_message_complete(http_parser *p)
 {
     h1_t *h = p->data;
+    unsigned st = p->status_code;
+    if (st >= 100 && st < 200 && st != 101) {
+        /* An interim head (100 Continue, 103): the final one follows. */
+        hc_env_t *env = hc_conn_env(h->conn);
+        hc_resp_t head;
+        if (h->x && env->on_interim && hc_racc_head_view(&h->resp, env, (int)st, &head) == 0)
+            env->on_interim(h->x, &head);
+        hc_racc_reset(&h->resp);
+        return 0;
+    }
     h->done = true;
     /* Stop here: whatever follows is not ours (no pipelining). */
     http_parser_pause(p, 1);
@@ -81,7 +93,9 @@ static void h1_complete(hc_conn_t *c, h1_t *h)
 {
     hc_xch_t *x = h->x;
     h->x = NULL;
-    bool keep = http_should_keep_alive(&h->parser);
+    /* An answer before the whole request body went out (413...): the rest
+     * of the body would be read as the next request. */
+    bool keep = http_should_keep_alive(&h->parser) && h->up_done;
     hc_resp_t resp;
     if (hc_racc_view(&h->resp, hc_conn_env(c), (int)h->parser.status_code, &resp) != 0) {
         hc_conn_close(c, HC_OK);
@@ -101,6 +115,8 @@ static bool h1_can_submit(hc_conn_t *c, void *st)
     return ((h1_t *)st)->x == NULL;
 }
 
+static int h1_body(hc_conn_t *c, void *st, hc_xch_t *x);
+
 static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
 {
     h1_t *h = st;
@@ -108,15 +124,16 @@ static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
     h->x = x;
     http_parser_init(&h->parser, HTTP_RESPONSE);
     h->parser.data = h;
-    h->done = h->abandoned = false;
+    h->done = h->abandoned = h->up_chunked = false;
+    h->up_done = !rv->body_streamed;
     hc_racc_reset(&h->resp);
     x->head = rv->head;
     x->proto = HC_PROTO_H1;
-    if (rv->h1_bytes && !rv->cookie) {
+    if (rv->h1_bytes && !rv->cookie && !rv->body_streamed) {
         x->bytes_sent = rv->h1_len;
         return hc_conn_write(c, rv->h1_bytes, rv->h1_len);
     }
-    if (rv->h1_bytes) {
+    if (rv->h1_bytes && !rv->body_streamed) {
         /* The prebuilt request with the Cookie header put in before the blank line. */
         size_t n = rv->h1_len + 8 + rv->cookie_len + 2;
         char *w = hc_env_wbuf(hc_conn_env(c), n), *p = w;
@@ -133,9 +150,18 @@ static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
         return hc_conn_write(c, w, n);
     }
     char clen[48] = "";
-    size_t clen_len = rv->has_body || rv->body_len
-                          ? (size_t)snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", rv->body_len)
-                          : 0;
+    size_t clen_len = 0;
+    if (rv->body_streamed) {
+        if (!x->up && !(x->up = calloc(1, sizeof *x->up)))
+            return -1;
+        h->up_chunked = rv->body_length < 0;
+        clen_len = h->up_chunked
+                       ? (size_t)snprintf(clen, sizeof clen, "Transfer-Encoding: chunked\r\n")
+                       : (size_t)snprintf(clen, sizeof clen, "Content-Length: %lld\r\n",
+                                          (long long)rv->body_length);
+    } else if (rv->has_body || rv->body_len) {
+        clen_len = (size_t)snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", rv->body_len);
+    }
     size_t hlen = 0;
     for (size_t i = 0; i < rv->n_hdrs; i++)
         hlen += rv->hdrs[i].name_len + 2 + rv->hdrs[i].value_len + 2;
@@ -168,7 +194,56 @@ static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
         PUT(rv->body, rv->body_len);
 #undef PUT
     x->bytes_sent = (uint64_t)(p - w);
-    return hc_conn_write(c, w, (size_t)(p - w));
+    if (hc_conn_write(c, w, (size_t)(p - w)) != 0)
+        return -1;
+    if (!rv->body_streamed)
+        return 0;
+    x->up->with_proto = true;
+    return h1_body(c, h, x);
+}
+
+/* Writes what x's streamed body holds (chunk-framed when its length is not
+ * known), and the end when it came. 0 or -1. */
+static int h1_body(hc_conn_t *c, void *st, hc_xch_t *x)
+{
+    h1_t *h = st;
+    hc_upload_t *u = x->up;
+    if (h->x != x || !u || h->up_done)
+        return 0;
+    size_t n = u->len - u->off;
+    if (n) {
+        char hd[24];
+        int hl = h->up_chunked ? snprintf(hd, sizeof hd, "%zx\r\n", n) : 0;
+        if ((hl && hc_conn_write(c, hd, (size_t)hl) != 0) ||
+            hc_conn_write(c, u->buf + u->off, n) != 0 ||
+            (hl && hc_conn_write(c, "\r\n", 2) != 0))
+            return -1;
+        x->bytes_sent += n + (size_t)hl + (hl ? 2 : 0);
+        u->off = u->len = 0;
+    }
+    if (u->end) {
+        h->up_done = true;
+        if (h->up_chunked && hc_conn_write(c, "0\r\n\r\n", 5) != 0)
+            return -1;
+        x->bytes_sent += h->up_chunked ? 5 : 0;
+    }
+    /* The caller waits (it fed a body while the request was queued): tell it
+     * from the loop once the socket took everything (h1_on_writable). */
+    if (u->want_drain)
+        hc_conn_flush_soon(c);
+    return 0;
+}
+
+/* Output drained: a caller that was told to wait may feed the body again. */
+static void h1_on_writable(hc_conn_t *c, void *st)
+{
+    h1_t *h = st;
+    hc_xch_t *x = h->x;
+    if (x && x->up && x->up->want_drain && !hc_conn_out_pending(c)) {
+        x->up->want_drain = false;
+        if (hc_conn_env(c)->on_drain)
+            hc_conn_env(c)->on_drain(x);
+    }
 }
 
 static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
@@ -256,10 +331,11 @@ const hc_proto_t hc_h1_proto = {
     .submit = h1_submit,
     .on_read = h1_on_read,
     .on_eof = h1_on_eof,
-    .on_writable = NULL,
+    .on_writable = h1_on_writable,
     .cancel = h1_cancel,
     .on_close = h1_on_close,
     .trim = h1_trim,
+    .body = h1_body,
     .busy = h1_busy,
     .fini = h1_fini,
 };

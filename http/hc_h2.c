@@ -104,6 +104,8 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
             s->status = st;
             if (st >= 100 && st < 200)
                 hc_racc_reset(&s->resp); /* interim: the final one follows */
+            if (st >= 200)
+                hc_racc_reset(&s->resp); /* a final block after an interim one */
         }
         return 0;
     }
@@ -151,6 +153,14 @@ static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
         h2_stream_t *s = stream_of(sess, f->hd.stream_id);
         if (s && s->x)
             s->x->bytes_received += f->hd.length + 9;
+        if (s && f->hd.type == NGHTTP2_HEADERS && !s->resp.head_done && s->status >= 100 &&
+            s->status < 200 && s->x) {
+            /* An interim head (103 Early Hints...): handed on, then dropped. */
+            hc_env_t *env = hc_conn_env(h->conn);
+            hc_resp_t head;
+            if (env->on_interim && hc_racc_head_view(&s->resp, env, s->status, &head) == 0)
+                env->on_interim(s->x, &head);
+        }
         /* The final header block (after any 1xx) is whole: what follows are trailers. */
         if (s && f->hd.type == NGHTTP2_HEADERS && !s->resp.head_done && s->status >= 200) {
             hc_racc_end_head(&s->resp);
@@ -220,6 +230,30 @@ static ssize_t body_read(nghttp2_session *sess, int32_t id, uint8_t *buf, size_t
     memcpy(buf, s->req_body + s->req_off, n);
     s->req_off += n;
     if (s->req_off == s->req_len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+/* A streamed request body (hc_conn_body): what the caller gave so far;
+ * deferred until more comes (h2_body resumes the stream). */
+static ssize_t upload_read(nghttp2_session *sess, int32_t id, uint8_t *buf, size_t len,
+                           uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+    (void)sess;
+    (void)id;
+    (void)ud;
+    h2_stream_t *s = src->ptr;
+    hc_upload_t *u = s->x ? s->x->up : NULL;
+    if (!u)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* withdrawn: reset the stream */
+    size_t n = u->len - u->off;
+    if (n == 0 && !u->end)
+        return NGHTTP2_ERR_DEFERRED;
+    if (n > len)
+        n = len;
+    memcpy(buf, u->buf + u->off, n);
+    u->off += n;
+    if (u->off == u->len && u->end)
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     return (ssize_t)n;
 }
@@ -342,6 +376,8 @@ static int run(hc_conn_t *c, h2_t *h)
 
 /* ---- the protocol table */
 
+static void drain_uploads(hc_conn_t *c, h2_t *h);
+
 static void session_end(h2_t *h, hc_xch_t **out)
 {
     h->done_head = h->done_tail = NULL;
@@ -458,8 +494,9 @@ static int h2_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
     nva[k++] = MAKE_NV(":authority", 10, rv->authority, rv->authority_len);
     nva[k++] = MAKE_NV(":path", 5, rv->path, rv->path_len);
     char clen[24];
-    if (rv->has_body || rv->body_len) {
-        int l = snprintf(clen, sizeof clen, "%zu", rv->body_len);
+    if (rv->body_streamed ? rv->body_length >= 0 : rv->has_body || rv->body_len) {
+        int l = snprintf(clen, sizeof clen, "%lld",
+                         rv->body_streamed ? (long long)rv->body_length : (long long)rv->body_len);
         nva[k++] = MAKE_NV("content-length", 14, clen, (size_t)l);
     }
     char *lp = lower;
@@ -476,7 +513,17 @@ static int h2_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
     if (rv->cookie && rv->cookie_len)
         nva[k++] = MAKE_NV("cookie", 6, rv->cookie, rv->cookie_len);
     nghttp2_data_provider prd, *pp = NULL;
-    if (rv->body_len) {
+    if (rv->body_streamed) {
+        if (!x->up && !(x->up = calloc(1, sizeof *x->up))) {
+            if (nva != stack_nv)
+                free(nva);
+            return -1;
+        }
+        x->up->with_proto = true;
+        prd.source.ptr = s;
+        prd.read_callback = upload_read;
+        pp = &prd;
+    } else if (rv->body_len) {
         s->req_body = malloc(rv->body_len);
         if (!s->req_body) {
             if (nva != stack_nv)
@@ -519,7 +566,12 @@ static int h2_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
         flush(c, h);
         return -HC_FAIL_H2_PROTOCOL;
     }
-    return run(c, h);
+    uint32_t epoch = h->epoch;
+    int rc = run(c, h);
+    /* A WINDOW_UPDATE may have let a waiting upload go. */
+    if (rc == 0 && h->epoch == epoch && h->sess && !h->delivering)
+        drain_uploads(c, h);
+    return rc;
 }
 
 static void h2_on_eof(hc_conn_t *c, void *st)
@@ -538,12 +590,51 @@ static void h2_on_eof(hc_conn_t *c, void *st)
         hc_conn_retire(c, h->goaway ? HC_FAIL_H2_GOAWAY : HC_FAIL_RESET);
 }
 
+/* Streamed bodies whose caller waits and which nghttp2 has taken down to
+ * half the high-water mark, with the socket drained: on_drain. */
+static void drain_uploads(hc_conn_t *c, h2_t *h)
+{
+    hc_env_t *env = hc_conn_env(c);
+    if (hc_conn_out_pending(c))
+        return;
+    uint32_t epoch = h->epoch;
+    for (h2_stream_t *s = h->streams; s && h->epoch == epoch; s = s->next) {
+        hc_upload_t *u = s->x ? s->x->up : NULL;
+        if (u && u->want_drain && u->len - u->off < HC_UPLOAD_HIGH / 2) {
+            u->want_drain = false;
+            if (env->on_drain)
+                env->on_drain(s->x); /* may submit, cancel or feed: the list is re-checked */
+            break;
+        }
+    }
+}
+
 static void h2_on_writable(hc_conn_t *c, void *st)
 {
     h2_t *h = st;
     int rc;
-    if (h->sess && !h->delivering && (rc = run(c, h)) < 0)
+    if (h->sess && !h->delivering && (rc = run(c, h)) < 0) {
         hc_conn_close(c, (hc_fail_t)-rc);
+        return;
+    }
+    if (h->sess && !h->delivering)
+        drain_uploads(c, h);
+}
+
+/* New bytes or the end of x's streamed body: nghttp2 takes them as the
+ * stream's window allows. */
+static int h2_body(hc_conn_t *c, void *st, hc_xch_t *x)
+{
+    h2_t *h = st;
+    for (h2_stream_t *s = h->streams; s; s = s->next) {
+        if (s->x != x || s->id < 0 || s->finished)
+            continue;
+        nghttp2_session_resume_data(h->sess, s->id);
+        if (!h->delivering)
+            return flush(c, h);
+        return 0;
+    }
+    return 0;
 }
 
 static bool h2_cancel(hc_conn_t *c, void *st, hc_xch_t *x)
@@ -595,5 +686,6 @@ const hc_proto_t hc_h2_proto = {
     .on_close = h2_on_close,
     .trim = NULL,
     .busy = h2_busy,
+    .body = h2_body,
     .fini = h2_fini,
 };

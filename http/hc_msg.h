@@ -36,6 +36,11 @@ typedef struct hc_req {
     const char *body;       /* NULL when none */
     size_t body_len;
     bool has_body;          /* send a length even when body_len == 0 */
+    /* The body follows the request piece by piece (hc_conn_body, then
+     * hc_conn_body_end): body, body_len and h1_bytes are unused; body_length
+     * is its size, or -1 when unknown (HTTP/1.1 then sends it chunked). */
+    bool body_streamed;
+    int64_t body_length;
     bool head;              /* HEAD: the response has no body */
     /* The whole HTTP/1.1 request when nothing in it is dynamic (else NULL):
      * the HTTP/1.1 protocol writes it as is, with no copy, or with the Cookie

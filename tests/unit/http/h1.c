@@ -40,10 +40,18 @@ static result_t g_res;
 static const char *g_request = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 static bool g_head;
 
+static bool g_upload; /* render a PUT /u with a streamed body of 11 bytes */
+
 static int render(hc_xch_t *x, hc_req_t *rv)
 {
     (void)x;
     memset(rv, 0, sizeof *rv);
+    if (g_upload) {
+        *rv = (hc_req_t){.method = "PUT", .method_len = 3, .path = "/u", .path_len = 2,
+                         .authority = "t", .authority_len = 1, .body_streamed = true,
+                         .body_length = 11};
+        return 0;
+    }
     rv->h1_bytes = g_request;
     rv->h1_len = strlen(g_request);
     rv->head = g_head;
@@ -346,6 +354,72 @@ static void test_streamed(void **state)
     fx_free(f);
 }
 
+/* Interim heads (100 Continue, 103) go to on_interim; the final one ends
+ * the exchange. Before, a 100 ended it as the response. */
+static int g_interims, g_interim_status;
+
+static void on_interim(hc_xch_t *x, const hc_resp_t *resp)
+{
+    (void)x;
+    g_interims++;
+    g_interim_status = resp->status;
+}
+
+static void test_interim_heads(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+                                  "Link: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nX-Test: final\r\n"
+                                  "Content-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 1);
+    f->env.on_interim = on_interim;
+    g_interims = 0;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 200);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_string_equal(g_res.header, "final");
+    assert_int_equal(g_interims, 2);
+    assert_int_equal(g_interim_status, 103);
+    /* Without on_interim they are dropped. */
+    f->env.on_interim = NULL;
+    exchange(f, true);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_interims, 2);
+    fx_free(f);
+}
+
+/* A streamed request body of known length goes out with Content-Length,
+ * fed in pieces before and after the connection is ready. */
+static void test_streamed_upload(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    const char *req = g_request;
+    g_request = NULL; /* rendered from parts */
+    hc_xch_t x = {0};
+    memset(&g_res, 0, sizeof g_res);
+    g_upload = true;
+    hc_conn_submit(f->conn, &x);
+    assert_int_equal(hc_conn_body(&x, "hello ", 6), 0); /* queued: the socket connects */
+    struct timeval step = {0, 10000};
+    event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(hc_conn_body(&x, "world", 5), 0);
+    hc_conn_body_end(&x);
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    g_upload = false;
+    g_request = req;
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 201);
+    assert_null(x.up);
+    assert_string_equal(f->srv.last_req, "PUT /u HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n"
+                                         "hello world");
+    fx_free(f);
+}
+
 /* No answer at all: the first-byte timer ends the exchange. */
 static void test_first_byte_timeout(void **state)
 {
@@ -416,6 +490,8 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_trailers_apart),
         cmocka_unit_test(test_streamed),
+        cmocka_unit_test(test_interim_heads),
+        cmocka_unit_test(test_streamed_upload),
         cmocka_unit_test(test_first_byte_timeout),
         cmocka_unit_test(test_body_timeout),
         cmocka_unit_test(test_resolves_name),

@@ -31,6 +31,7 @@ struct hc_conn {
     int fd;
     uint8_t state;
     bool reused;            /* a response completed on this socket */
+    bool read_off;          /* hc_conn_reading(false): rev not armed */
     uint32_t gen;           /* bumped per socket: callbacks may close and reopen */
     SSL *ssl;
     SSL_SESSION *sess;      /* kept across reconnects for resumption */
@@ -54,6 +55,7 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg);
 
 static void wev_cb(evutil_socket_t fd, short what, void *arg);
 static void tev_cb(evutil_socket_t fd, short what, void *arg);
+static void arm_tev(hc_conn_t *c, uint64_t us);
 static void conn_open(hc_conn_t *c);
 
 const char *hc_fail_name(hc_fail_t f)
@@ -186,6 +188,7 @@ static hc_xch_t *teardown(hc_conn_t *c)
         c->fd = -1;
     }
     c->state = HC_CONN_CLOSED;
+    c->read_off = false;
     c->gen++;
     c->reused = false;
     c->out_len = c->out_off = 0;
@@ -284,6 +287,33 @@ void hc_conn_body_end(hc_xch_t *x)
     if (x->up->with_proto && c && c->state == HC_CONN_READY && c->proto->body &&
         c->proto->body(c, c->pst, x) != 0)
         hc_conn_close(c, HC_FAIL_RESET);
+}
+
+void hc_conn_pause(hc_xch_t *x, bool paused)
+{
+    x->paused = paused;
+    hc_conn_t *c = x->conn;
+    if (c && c->state == HC_CONN_READY && c->proto->pause)
+        c->proto->pause(c, c->pst, x, paused);
+}
+
+void hc_conn_reading(hc_conn_t *c, bool on)
+{
+    if (c->state != HC_CONN_READY)
+        return;
+    if (!on) {
+        c->read_off = true;
+        event_del(&c->rev);
+        evtimer_del(&c->tev); /* the silence is the caller's */
+        return;
+    }
+    if (!c->read_off)
+        return;
+    c->read_off = false;
+    event_add(&c->rev, NULL);
+    event_active(&c->rev, EV_READ, 1); /* kept bytes first (rev_cb), from the loop */
+    if (c->env->body_timeout_us && c->proto->busy(c, c->pst))
+        arm_tev(c, c->env->body_timeout_us);
 }
 
 bool hc_conn_out_pending(const hc_conn_t *c)
@@ -766,9 +796,20 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
         tls_step(c);
         return;
     }
-    if (c->state != HC_CONN_READY)
+    if (c->state != HC_CONN_READY || c->read_off)
         return;
     hc_env_t *env = c->env;
+    if (c->proto->resume) {
+        int rc = c->proto->resume(c, c->pst);
+        if (c->gen != gen || c->state != HC_CONN_READY)
+            return;
+        if (rc < 0) {
+            hc_conn_close(c, (hc_fail_t)-rc);
+            return;
+        }
+        if (c->read_off)
+            return; /* paused again by what was handed over */
+    }
     /* A fast server can keep the socket full for as long as a large body
      * lasts: after CONN_READS_PER_WAKE full reads the loop gets control back
      * (timers, request timeouts, other connections) and this callback runs again. */
@@ -799,6 +840,8 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
             hc_conn_close(c, (hc_fail_t)-rc);
             return;
         }
+        if (c->read_off)
+            return; /* the caller paused: the protocol kept the rest */
         tev_after_read(c);
         /* A response ended: the next queued exchange may go (HTTP/1.1). */
         if (c->qhead) {

@@ -117,6 +117,7 @@ typedef struct hc_xch {
     bool head;              /* set from the rendered request */
     bool retryable;         /* failed on a reused connection before any response byte */
     struct hc_upload *up;   /* streamed request body not yet taken (hc_conn_body) */
+    bool paused;            /* hc_conn_pause: the caller takes no response bytes now */
 } hc_xch_t;
 
 /* Per-thread environment shared by every connection of a worker. */
@@ -162,6 +163,9 @@ typedef struct hc_env {
     hc_header_t *hdrs;             /* response header slices handed to on_done */
     size_t hdrs_cap;
     size_t max_body;                 /* body bytes kept per response, decoded too */
+    /* h2 stream window we announce (0: HC_H2_LOCAL_WINDOW); what a paused
+     * stream's sender may still send. The connection's is HC_H2_LOCAL_WINDOW. */
+    uint32_t h2_stream_window;
     bodydec_t dec;                   /* Content-Encoding decoder of wanted bodies (hc_racc.c) */
     /* Optional: c's protocol is now known (after ALPN), before its queue is
      * served; the owner (hc_conn_set_owner) may move queued exchanges to other
@@ -210,6 +214,11 @@ typedef struct hc_proto {
     /* x's streamed body has new bytes or its end (x->up); optional (NULL:
      * the protocol takes no streamed bodies). 0, or -1 (the socket failed). */
     int (*body)(hc_conn_t *c, void *st, hc_xch_t *x);
+    /* hc_conn_pause reached the protocol (optional: no pausing). */
+    void (*pause)(hc_conn_t *c, void *st, hc_xch_t *x, bool paused);
+    /* Reading resumed (hc_conn_reading): hand over bytes kept while paused
+     * (optional). 0, or a negative hc_fail_t to close the connection. */
+    int (*resume)(hc_conn_t *c, void *st);
     /* Whether exchanges wait for response bytes (arms first-byte / body timers). */
     bool (*busy)(hc_conn_t *c, void *st);
     /* Frees everything at hc_conn_free. */
@@ -248,6 +257,13 @@ void hc_conn_trim(hc_conn_t *c);
 int hc_conn_body(hc_xch_t *x, const void *data, size_t len);
 /* The streamed body of x is complete. */
 void hc_conn_body_end(hc_xch_t *x);
+/* Stops (paused) or resumes handing x's response over: the caller's
+ * consumer is slow. HTTP/1.1: the connection stops reading (bytes already
+ * read are kept); h2: x's stream window is not re-opened, other streams go
+ * on. The body timer does not run while paused. Resuming hands kept bytes
+ * over from the event loop, never inside this call. */
+void hc_conn_pause(hc_xch_t *x, bool paused);
+
 /* Frees x's upload buffer; the client calls it when x ends (on_done), the
  * caller only for an exchange it withdrew (hc_conn_cancel). */
 void hc_xch_upload_free(hc_xch_t *x);
@@ -260,6 +276,9 @@ int hc_conn_write(hc_conn_t *c, const void *data, size_t len);
  * a burst of submits (a parallel step's streams) leaves in one write instead
  * of one per request. No-op unless the connection is ready. */
 void hc_conn_flush_soon(hc_conn_t *c);
+/* Stops or resumes reading the socket (HTTP/1.1 pause); resuming runs the
+ * protocol's resume, then reads, from the loop. */
+void hc_conn_reading(hc_conn_t *c, bool on);
 /* Whether written bytes wait for the socket. */
 bool hc_conn_out_pending(const hc_conn_t *c);
 /* Submits queued exchanges as far as can_submit allows (e.g. after an h2

@@ -17,6 +17,8 @@ typedef struct h1 {
     bool abandoned;        /* the streaming caller refused the response */
     bool up_chunked;       /* the streamed request body goes chunked */
     bool up_done;          /* ... and is all written (or there is none) */
+    char *stash;           /* response bytes read but not parsed (paused) */
+    size_t stash_len, stash_cap;
     hc_racc_t resp;           /* headers and (when wanted) body of the response */
 } h1_t;
 
@@ -55,6 +57,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
             h->abandoned = true;
             return -1;
         }
+        if (h->x && h->x->paused)
+            http_parser_pause(p, 1); /* stop after this piece (h1_feed keeps the rest) */
         return 0;
     }
     if (h->x && h->x->want_body)
@@ -125,6 +129,7 @@ static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
     http_parser_init(&h->parser, HTTP_RESPONSE);
     h->parser.data = h;
     h->done = h->abandoned = h->up_chunked = false;
+    h->stash_len = 0;
     h->up_done = !rv->body_streamed;
     hc_racc_reset(&h->resp);
     x->head = rv->head;
@@ -246,13 +251,11 @@ static void h1_on_writable(hc_conn_t *c, void *st)
     }
 }
 
-static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
+/* Parses bytes of the response in flight (not counted again). 0 or a
+ * negative hc_fail_t. */
+static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
 {
-    h1_t *h = st;
-    if (!h->x)
-        return -HC_FAIL_PROTOCOL; /* bytes nobody asked for */
-    h->x->bytes_received += len;
-    http_parser_execute(&h->parser, &h1_settings, data, len);
+    size_t used = http_parser_execute(&h->parser, &h1_settings, data, len);
     if (h->done) {
         h1_complete(c, h);
         return 0;
@@ -265,7 +268,60 @@ static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
         hc_conn_done(c, x, NULL, HC_FAIL_REQUEST);
         return 0;
     }
+    if (HTTP_PARSER_ERRNO(&h->parser) == HPE_PAUSED) {
+        /* The caller paused inside on_body: the rest waits for h1_resume. */
+        size_t n = len - used;
+        if (n > h->stash_cap) {
+            char *p = realloc(h->stash, n);
+            if (!p)
+                return -HC_FAIL_PROTOCOL;
+            h->stash = p;
+            h->stash_cap = n;
+        }
+        if (n)
+            memcpy(h->stash, data + used, n);
+        h->stash_len = n;
+        hc_conn_reading(c, false);
+        return 0;
+    }
     return HTTP_PARSER_ERRNO(&h->parser) == HPE_OK ? 0 : -HC_FAIL_PROTOCOL;
+}
+
+static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
+{
+    h1_t *h = st;
+    if (!h->x)
+        return -HC_FAIL_PROTOCOL; /* bytes nobody asked for */
+    h->x->bytes_received += len;
+    return h1_feed(c, h, data, len);
+}
+
+/* Reading resumed: the bytes kept when the caller paused go first. */
+static int h1_resume(hc_conn_t *c, void *st)
+{
+    h1_t *h = st;
+    if (!h->stash_len || !h->x || h->x->paused)
+        return 0;
+    char *d = h->stash;
+    size_t n = h->stash_len;
+    h->stash = NULL; /* feeding may keep bytes again */
+    h->stash_len = h->stash_cap = 0;
+    int rc = h1_feed(c, h, d, n);
+    free(d);
+    return rc;
+}
+
+static void h1_pause(hc_conn_t *c, void *st, hc_xch_t *x, bool paused)
+{
+    h1_t *h = st;
+    if (h->x != x)
+        return;
+    if (paused) {
+        hc_conn_reading(c, false);
+        return;
+    }
+    http_parser_pause(&h->parser, 0);
+    hc_conn_reading(c, true);
 }
 
 static void h1_on_eof(hc_conn_t *c, void *st)
@@ -292,6 +348,7 @@ static bool h1_cancel(hc_conn_t *c, void *st, hc_xch_t *x)
 static void h1_on_close(hc_conn_t *c, void *st, hc_xch_t **out)
 {
     h1_t *h = st;
+    h->stash_len = 0;
     if (!h->x)
         return;
     /* A kept-alive socket the server closed before answering: safe to resend. */
@@ -314,6 +371,9 @@ static void h1_trim(hc_conn_t *c, void *st)
     if (h->x)
         return;
     hc_racc_fini(&h->resp);
+    free(h->stash);
+    h->stash = NULL;
+    h->stash_len = h->stash_cap = 0;
 }
 
 static void h1_fini(hc_conn_t *c, void *st)
@@ -336,6 +396,8 @@ const hc_proto_t hc_h1_proto = {
     .on_close = h1_on_close,
     .trim = h1_trim,
     .body = h1_body,
+    .pause = h1_pause,
+    .resume = h1_resume,
     .busy = h1_busy,
     .fini = h1_fini,
 };

@@ -20,6 +20,8 @@ typedef struct h2_stream {
     bool refused;                   /* REFUSED_STREAM or above GOAWAY's last id */
     bool reset_by_peer;             /* RST_STREAM received (else nghttp2 reset it) */
     bool abandoned;                 /* the streaming caller refused the response */
+    bool paused;                    /* hc_conn_pause: DATA not acknowledged (no WINDOW_UPDATE) */
+    size_t unconsumed;              /* DATA bytes received while paused */
     uint32_t error;                 /* RST_STREAM code, 0 */
     hc_racc_t resp;                    /* headers, and the body when wanted */
     char *req_body;                 /* copy of the request body */
@@ -120,6 +122,12 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
     (void)flags;
     (void)ud;
     h2_stream_t *s = stream_of(sess, id);
+    /* Windows re-open as the caller takes the bytes: a paused stream's
+     * sender is held back by flow control, the other streams go on. */
+    if (s && s->paused)
+        s->unconsumed += len;
+    else
+        nghttp2_session_consume(sess, id, len);
     if (s && s->x && s->x->stream) {
         if (!s->abandoned && hc_conn_env(((h2_t *)ud)->conn)->on_body(s->x, (const char *)data, len) != 0)
             abandon(sess, s);
@@ -419,13 +427,21 @@ static int h2_on_ready(hc_conn_t *c, void *st)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    int rc = nghttp2_session_client_new(&h->sess, cb, h);
+    nghttp2_option *opt = NULL;
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cb);
+        return -1;
+    }
+    nghttp2_option_set_no_auto_window_update(opt, 1); /* see on_data_chunk */
+    int rc = nghttp2_session_client_new2(&h->sess, cb, h, opt);
+    nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0)
         return -1;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, HC_H2_LOCAL_WINDOW},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+         hc_conn_env(c)->h2_stream_window ? hc_conn_env(c)->h2_stream_window : HC_H2_LOCAL_WINDOW},
     };
     if (nghttp2_submit_settings(h->sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(h->sess, NGHTTP2_FLAG_NONE, 0, HC_H2_LOCAL_WINDOW) != 0)
@@ -471,6 +487,7 @@ static int h2_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
         return -1;
     s->x = x;
     s->id = -1;
+    s->paused = x->paused;
     s->next = h->streams;
     if (h->streams)
         h->streams->prev = s;
@@ -621,6 +638,24 @@ static void h2_on_writable(hc_conn_t *c, void *st)
         drain_uploads(c, h);
 }
 
+/* Stops or resumes acknowledging x's DATA. */
+static void h2_pause(hc_conn_t *c, void *st, hc_xch_t *x, bool paused)
+{
+    h2_t *h = st;
+    for (h2_stream_t *s = h->streams; s; s = s->next) {
+        if (s->x != x)
+            continue;
+        s->paused = paused;
+        if (!paused && s->unconsumed && s->id > 0 && h->sess) {
+            nghttp2_session_consume(h->sess, s->id, s->unconsumed);
+            s->unconsumed = 0;
+            if (!h->delivering)
+                hc_conn_flush_soon(c); /* the WINDOW_UPDATE */
+        }
+        return;
+    }
+}
+
 /* New bytes or the end of x's streamed body: nghttp2 takes them as the
  * stream's window allows. */
 static int h2_body(hc_conn_t *c, void *st, hc_xch_t *x)
@@ -687,5 +722,6 @@ const hc_proto_t hc_h2_proto = {
     .trim = NULL,
     .busy = h2_busy,
     .body = h2_body,
+    .pause = h2_pause,
     .fini = h2_fini,
 };

@@ -420,6 +420,71 @@ static void test_streamed_upload(void **state)
     fx_free(f);
 }
 
+/* A slow consumer: paused inside on_body, nothing more is handed over
+ * (bytes already read are kept) until it resumes, from the loop. */
+static hc_xch_t *g_pause_x;
+static int g_pieces;
+
+static int on_body_pausing(hc_xch_t *x, const char *d, size_t n)
+{
+    assert_true(g_streamed_len + n < sizeof g_streamed);
+    memcpy(g_streamed + g_streamed_len, d, n);
+    g_streamed_len += n;
+    g_pieces++;
+    if (g_pieces == 1)
+        hc_conn_pause(x, true);
+    return 0;
+}
+
+static int on_head_quiet(hc_xch_t *x, const hc_resp_t *resp)
+{
+    (void)x;
+    (void)resp;
+    return 0;
+}
+
+static void test_pause_resume(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "3\r\none\r\n3\r\ntwo\r\n5\r\nthree\r\n0\r\n\r\n", false},
+                                 {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 2);
+    f->env.on_head = on_head_quiet;
+    f->env.on_body = on_body_pausing;
+    f->env.body_timeout_us = 100000; /* does not run while paused */
+    g_streamed_len = 0;
+    g_pieces = 0;
+    hc_xch_t x = {.stream = true};
+    g_pause_x = &x;
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 100 && g_pieces == 0; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    for (int i = 0; i < 30; i++) /* 0.3 s paused: three body timeouts */
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_pieces, 1);
+    assert_int_equal(g_res.done, 0);
+    assert_memory_equal(g_streamed, "one", 3);
+    hc_conn_pause(&x, false);
+    assert_int_equal(g_pieces, 1); /* never inside the call */
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_pieces, 3);
+    assert_int_equal(g_streamed_len, 11);
+    assert_memory_equal(g_streamed, "onetwothree", 11);
+    /* The socket is still good for the next exchange. */
+    f->env.on_body = NULL;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
 /* No answer at all: the first-byte timer ends the exchange. */
 static void test_first_byte_timeout(void **state)
 {
@@ -492,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_streamed),
         cmocka_unit_test(test_interim_heads),
         cmocka_unit_test(test_streamed_upload),
+        cmocka_unit_test(test_pause_resume),
         cmocka_unit_test(test_first_byte_timeout),
         cmocka_unit_test(test_body_timeout),
         cmocka_unit_test(test_resolves_name),

@@ -278,11 +278,14 @@ static int on_head(hc_xch_t *x, const hc_resp_t *resp)
     return 0;
 }
 
+static bool g_pause_first; /* pause x at its first body piece */
+
 static int on_body(hc_xch_t *x, const char *d, size_t n)
 {
-    (void)x;
     g_r.pieces++;
     add_body(d, n);
+    if (g_pause_first && g_r.pieces == 1)
+        hc_conn_pause(x, true);
     return 0;
 }
 
@@ -458,6 +461,51 @@ static void test_upload(void **state)
     g_path = "/f.txt";
 }
 
+/* h2: a paused stream gets no more than the window it was given; resumed,
+ * the rest comes. */
+static void test_pause_h2(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    hc_env_t env;
+    assert_int_equal(hc_env_init(&env, base), 0);
+    env.render = render;
+    env.on_done = on_done;
+    env.on_head = on_head;
+    env.on_body = on_body;
+    env.connect_timeout_us = 10000000;
+    env.h2_stream_window = 65535;
+    target_t t;
+    target_loopback(&t, g_p_nghttpd, false, HC_WANT_H2C, false);
+    char auth[32];
+    snprintf(auth, sizeof auth, "127.0.0.1:%u", g_p_nghttpd);
+    g_authority = auth;
+    hc_conn_t *c = hc_conn_new(&env, &t.t);
+    free(g_r.body);
+    memset(&g_r, 0, sizeof g_r);
+    g_pause_first = true;
+    hc_xch_t x = {.stream = true};
+    hc_conn_submit(c, &x);
+    struct timeval step = {0, 20000};
+    for (int i = 0; i < 500 && g_r.pieces == 0; i++)
+        event_base_loopexit(base, &step), event_base_dispatch(base);
+    for (int i = 0; i < 15; i++) /* 0.3 s paused */
+        event_base_loopexit(base, &step), event_base_dispatch(base);
+    g_pause_first = false;
+    assert_int_equal(g_r.done, 0);
+    assert_true(g_r.body_len > 0 && g_r.body_len <= 65535);
+    hc_conn_pause(&x, false);
+    for (int i = 0; i < 1000 && !g_r.done; i++)
+        event_base_loopexit(base, &step), event_base_dispatch(base);
+    assert_int_equal(g_r.done, 1);
+    assert_int_equal(g_r.fail, HC_OK);
+    assert_int_equal(g_r.body_len, FILE_LEN);
+    assert_memory_equal(g_r.body, g_file, FILE_LEN);
+    hc_conn_free(c);
+    hc_env_fini(&env);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_nginx_h2c),
         cmocka_unit_test(test_nghttpd_h2c),
         cmocka_unit_test(test_upload),
+        cmocka_unit_test(test_pause_h2),
     };
     return cmocka_run_group_tests(tests, peers_up, peers_down);
 }

@@ -20,8 +20,8 @@
 #include <openssl/err.h>
 
 #include "clock.h"
-#include "hc_h2.h"
 #include "hc_h1.h"
+#include "hc_h2.h"
 #include "log.h"
 #include "tls.h"
 

@@ -30,7 +30,11 @@
  *
  * The response body is either accumulated for on_done (want_body; bounded by
  * max_body and decoded of its Content-Encoding) or streamed piece by piece
- * (stream: env->on_head, then env->on_body per piece, trailers in on_done). */
+ * (stream: env->on_head, then env->on_body per piece, trailers in on_done),
+ * and a slow consumer pauses it (hc_conn_pause). Interim 1xx heads go to
+ * env->on_interim. A request body is given whole (hc_req_t.body) or
+ * streamed after the request (hc_conn_body, with env->on_drain as the
+ * backpressure signal). */
 #ifndef AIOTEST_HC_H
 #define AIOTEST_HC_H
 

@@ -26,13 +26,13 @@ enum wait { W_NONE = 0, W_THINK, W_REQUEST };
 typedef struct user_conn {
     const plan_origin_t *origin;
     uint32_t slot;                /* 0; more HTTP/1.1 connections serve parallel steps */
-    conn_t *conn;
+    hc_conn_t *conn;
 } user_conn_t;
 
 /* One request and its redirect chain: the request of a serial step, or one
  * request of a parallel step. */
 typedef struct flight {
-    xch_t x;                      /* x.owner is the flight */
+    hc_xch_t x;                   /* x.owner is the flight */
     user_t *u;
     const plan_req_t *req;        /* NULL when not in flight */
     const plan_origin_t *origin;  /* its origin (a redirect may change it) */
@@ -48,6 +48,7 @@ typedef struct flight {
     bool retried, in_submit;
     bool deferred;                /* ends from the loop (kick) with deferred_fail */
     stats_fail_t deferred_fail;
+    stats_fail_t render_fail;     /* why render refused the request (HC_FAIL_REQUEST) */
 } flight_t;
 
 struct user {
@@ -79,16 +80,20 @@ struct user {
 
 static void run(user_t *u);
 static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
-static int render(xch_t *x, req_view_t *rv);
-static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail);
-static void on_negotiated(conn_t *c, void *owner);
+static int render(hc_xch_t *x, hc_req_t *rv);
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail);
+static void on_negotiated(hc_conn_t *c, void *owner);
 
 int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, stats_t *stats,
                   uint64_t seed)
 {
     memset(env, 0, sizeof *env);
-    if (conn_env_init(&env->conn, base) != 0)
+    if (hc_env_init(&env->conn, base) != 0)
         return -1;
+    env->conn.tls_hint = " (trust the server with --ca FILE, or skip verification with "
+                         "--insecure); counted as 'tls' failures";
+    env->conn.dns_hint = ": counted as 'connect' failures (pin an address with "
+                         "--resolve HOST:PORT:ADDR)";
     env->conn.render = render;
     env->conn.on_done = on_done;
     env->conn.on_negotiated = on_negotiated;
@@ -103,7 +108,7 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
 
 void user_env_fini(user_env_t *env)
 {
-    conn_env_fini(&env->conn);
+    hc_env_fini(&env->conn);
     render_fini(&env->rd);
     for (size_t i = 0; i < env->n_extra; i++)
         free(env->extra[i]);
@@ -168,7 +173,7 @@ void user_free(user_t *u)
     evtimer_del(&u->timer);
     event_del(&u->kick);
     for (size_t i = 0; i < u->n_conns; i++)
-        conn_free(u->conns[i].conn);
+        hc_conn_free(u->conns[i].conn);
     free(u->conns);
     free(u->one.redirect_path);
     free(u->one.url.p);
@@ -184,12 +189,35 @@ void user_free(user_t *u)
     free(u);
 }
 
+/* The client's protocols and failures in replay's stats categories. */
+static stats_proto_t proto_of(const flight_t *f)
+{
+    return f->x.proto == HC_PROTO_H2 ? STATS_PROTO_H2 : STATS_PROTO_H1;
+}
+
+static stats_fail_t fail_of(const flight_t *f, hc_fail_t fail)
+{
+    switch (fail) {
+    case HC_OK: return STATS_OK;
+    case HC_FAIL_CONNECT: return STATS_FAIL_CONNECT;
+    case HC_FAIL_TIMEOUT: return STATS_FAIL_TIMEOUT;
+    case HC_FAIL_RESET: return STATS_FAIL_RESET;
+    case HC_FAIL_TLS: return STATS_FAIL_TLS;
+    case HC_FAIL_H2_RST: return STATS_FAIL_H2_RST;
+    case HC_FAIL_H2_GOAWAY: return STATS_FAIL_H2_GOAWAY;
+    case HC_FAIL_H2_PROTOCOL: return STATS_FAIL_H2_PROTOCOL;
+    case HC_FAIL_REQUEST: return f->render_fail;
+    case HC_FAIL_PROTOCOL:
+    default: return STATS_FAIL_PROTOCOL;
+    }
+}
+
 static void abandon_flight(user_t *u, flight_t *f, uint64_t now)
 {
     if (!f->req)
         return;
     stats_fail_t fail = f->deferred ? f->deferred_fail : STATS_FAIL_UNFINISHED;
-    stats_record(u->env->stats, f->req->entry, f->x.proto, 0, fail,
+    stats_record(u->env->stats, f->req->entry, proto_of(f), 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
@@ -243,7 +271,7 @@ static void think(user_t *u, uint64_t us)
 {
     if (us >= TRIM_AFTER_US)
         for (size_t i = 0; i < u->n_conns; i++)
-            conn_trim(u->conns[i].conn);
+            hc_conn_trim(u->conns[i].conn);
     arm(u, W_THINK, us);
 }
 
@@ -297,7 +325,7 @@ static bool phase_over(user_t *u)
         if (u->pooled) {
             u->phase = PH_IDLE;
             for (size_t i = 0; i < u->n_conns; i++)
-                conn_trim(u->conns[i].conn);
+                hc_conn_trim(u->conns[i].conn);
             env->on_idle(u, env->arg);
             return false;
         }
@@ -312,7 +340,22 @@ static bool phase_over(user_t *u)
     }
 }
 
-static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
+/* What the client needs of a plan origin. The address is the origin's own:
+ * resolved up front for the plan's origins, by the connection (evdns) for
+ * origins met at run time, which belong to this thread (plan.h). */
+static hc_target_t target_of(const plan_origin_t *o)
+{
+    plan_origin_t *w = (plan_origin_t *)o;
+    hc_want_t want = o->proto == SCN_PROTO_H1    ? HC_WANT_H1
+                     : o->proto == SCN_PROTO_H2  ? HC_WANT_H2
+                     : o->proto == SCN_PROTO_H2C ? HC_WANT_H2C
+                                                 : HC_WANT_AUTO;
+    return (hc_target_t){.host = o->url.host, .port = o->url.port, .tls = o->url.tls,
+                         .want = want, .name = o->origin, .addr = &w->addr,
+                         .addr_len = &w->addr_len};
+}
+
+static hc_conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
 {
     for (size_t i = 0; i < u->n_conns; i++)
         if (u->conns[i].origin == o && u->conns[i].slot == slot)
@@ -321,10 +364,11 @@ static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
     if (!v)
         return NULL;
     u->conns = v;
-    conn_t *c = conn_new(&u->env->conn, o);
+    hc_target_t t = target_of(o);
+    hc_conn_t *c = hc_conn_new(&u->env->conn, &t);
     if (!c)
         return NULL;
-    conn_set_owner(c, u);
+    hc_conn_set_owner(c, u);
     u->conns[u->n_conns++] = (user_conn_t){o, slot, c};
     return c;
 }
@@ -332,10 +376,10 @@ static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
 /* The connection for f: slot 0 for serial steps and for h2 (streams of one
  * connection); in a parallel step over HTTP/1.1, the k-th request to an origin
  * takes connection k modulo --max-conns-per-host, as browsers spread a page. */
-static conn_t *conn_of_flight(user_t *u, flight_t *f)
+static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
 {
-    conn_t *c0 = conn_for(u, f->origin, 0);
-    if (f == &u->one || !c0 || conn_multiplexed(c0))
+    hc_conn_t *c0 = conn_for(u, f->origin, 0);
+    if (f == &u->one || !c0 || hc_conn_multiplexed(c0))
         return c0;
     uint32_t k = 0;
     for (flight_t *g = u->group; g < f; g++)
@@ -348,21 +392,21 @@ static conn_t *conn_of_flight(user_t *u, flight_t *f)
 /* A first connection to an https:// origin is expected to be h2, so a parallel
  * step waits on it whole; when ALPN gave HTTP/1.1 instead, the step is
  * spread over the origin's connections before anything was sent. */
-static void on_negotiated(conn_t *c, void *owner)
+static void on_negotiated(hc_conn_t *c, void *owner)
 {
     user_t *u = owner;
-    if (conn_multiplexed(c) || !u->group_left)
+    if (hc_conn_multiplexed(c) || !u->group_left)
         return;
     for (uint32_t i = 0, gen = u->group_gen; i < u->n_group && u->group_gen == gen; i++) {
         flight_t *f = &u->group[i];
         if (!f->req || f->x.conn != c)
             continue;
-        conn_t *t = conn_of_flight(u, f);
+        hc_conn_t *t = conn_of_flight(u, f);
         if (!t || t == c)
             continue;
-        conn_cancel(c, &f->x);
+        hc_conn_cancel(c, &f->x);
         f->in_submit = true;
-        conn_submit(t, &f->x);
+        hc_conn_submit(t, &f->x);
         f->in_submit = false;
     }
 }
@@ -434,7 +478,7 @@ static void warn_refused(const flight_t *f, const char *why)
              "counted without this message)", src->name ? src->name : src->url, why);
 }
 
-static int render(xch_t *x, req_view_t *rv)
+static int render(hc_xch_t *x, hc_req_t *rv)
 {
     flight_t *f = x->owner;
     user_t *u = f->u;
@@ -451,12 +495,14 @@ static int render(xch_t *x, req_view_t *rv)
     int rc = render_request(&u->env->rd, &in, &ctx, rv);
     if (rc == -STATS_FAIL_EXTRACT)
         warn_refused(f, render_why(&u->env->rd));
+    if (rc != 0)
+        f->render_fail = rc < 0 && -rc < STATS_FAIL__COUNT ? (stats_fail_t)-rc : STATS_FAIL_PROTOCOL;
     return rc;
 }
 
 /* ---- requests */
 
-/* f ends from the loop with fail: conn_submit may end an exchange inside the
+/* f ends from the loop with fail: hc_conn_submit may end an exchange inside the
  * call (refused at once), and a dead server would otherwise turn the task
  * loop into recursion. */
 static void defer(flight_t *f, stats_fail_t fail)
@@ -480,7 +526,7 @@ static void arm_timeout(user_t *u)
 static void submit(flight_t *f)
 {
     user_t *u = f->u;
-    conn_t *c = conn_of_flight(u, f);
+    hc_conn_t *c = conn_of_flight(u, f);
     if (!c) {
         defer(f, STATS_FAIL_PROTOCOL);
         return;
@@ -489,7 +535,7 @@ static void submit(flight_t *f)
     if (u->env->timeout_tv && f == &u->one)
         arm_timeout(u);
     f->in_submit = true;
-    conn_submit(c, &f->x);
+    hc_conn_submit(c, &f->x);
     f->in_submit = false;
 }
 
@@ -506,7 +552,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->method = r->src->method;
     f->x.owner = f;
     f->x.want_body = r->needs_body;
-    f->x.proto = STATS_PROTO_H1;
+    f->x.proto = HC_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
     /* Out of memory for the memo: each use of a generator draws anew. */
@@ -724,7 +770,7 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         }
     }
     uint64_t now = clk_mono_us();
-    stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,
+    stats_record(env->stats, r->entry, proto_of(f), resp ? resp->status : 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
@@ -742,14 +788,14 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
     run(u);
 }
 
-static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
 {
     flight_t *f = x->owner;
     if (f->in_submit) {
-        defer(f, fail);
+        defer(f, fail_of(f, fail));
         return;
     }
-    finish(f, resp, fail);
+    finish(f, resp, fail_of(f, fail));
 }
 
 /* Ends the flights deferred so far (new ones re-arm the kick: one round per
@@ -796,14 +842,14 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     case W_REQUEST:
         if (u->one.req) {
             if (u->one.x.conn)
-                conn_cancel(u->one.x.conn, &u->one.x);
+                hc_conn_cancel(u->one.x.conn, &u->one.x);
             finish(&u->one, NULL, STATS_FAIL_TIMEOUT);
             return;
         }
         /* A parallel step timed out: withdraw everything first, then end each. */
         for (uint32_t i = 0; i < u->n_group; i++)
             if (u->group[i].req && u->group[i].x.conn)
-                conn_cancel(u->group[i].x.conn, &u->group[i].x);
+                hc_conn_cancel(u->group[i].x.conn, &u->group[i].x);
         for (uint32_t i = 0, n = u->n_group, gen = u->group_gen;
              i < n && u->group_gen == gen && u->group_left; i++)
             if (u->group[i].req)

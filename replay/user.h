@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "hc.h"
 #include "plan.h"
 #include "render.h"
 #include "stats.h"
@@ -30,7 +30,7 @@ typedef struct user user_t;
 
 /* Per-thread environment of the users of one worker. */
 typedef struct user_env {
-    conn_env_t conn;                 /* shared by every connection of the thread */
+    hc_env_t conn;                   /* shared by every connection of the thread */
     const plan_t *plan;
     stats_t *stats;                  /* this thread's stats (written only here) */
     uint64_t rng;                    /* xorshift state for generators and waits */

@@ -8,6 +8,7 @@
 #include "fwd.h"
 #include "ip.h"
 #include "log.h"
+#include "scn_syntax.h"
 
 struct pcx {
     pcaprec_t *r;
@@ -116,17 +117,6 @@ void pcaprec_conn_fini(pcaprec_conn_t *c)
     c->last_session = NULL;
 }
 
-static bool is_token(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++)
-        if (!(strchr("!#$%&'*+-.^_`|~", *s) || (*s >= '0' && *s <= '9') ||
-              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return false;
-    return true;
-}
-
 /* The same rule as the proxy's record.c: hop-by-hop and pseudo-headers are
  * framing, not content (bodies are stored decoded); redact.c masks secrets
  * when the exchange is written. Names that are not tokens cannot be written (the format refuses
@@ -135,7 +125,7 @@ static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
     for (size_t i = 0; h != NULL && i < h->n; i++) {
         const char *name = h->v[i].name;
-        if (name[0] == ':' || !is_token(name) || fwd_is_hop(h, name))
+        if (name[0] == ':' || !syn_is_token(name) || fwd_is_hop(h, name))
             continue;
         if (rec_headers_add(dst, name, h->v[i].value) != 0)
             return -1;

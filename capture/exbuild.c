@@ -9,8 +9,14 @@
 #include "log.h"
 #include "scn_syntax.h"
 
-rec_writer_t *exb_writer_open(const char *path, const char *source, char *err, size_t errlen)
+void *exb_sink_new(size_t size, const exb_sink_t *tmpl, const char *source, char *err, size_t errlen)
 {
+    exb_sink_t *s = calloc(1, size);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *s = *tmpl;
     char src[16], tool[] = "aiotest-capture " AIOTEST_VERSION;
     snprintf(src, sizeof src, "%s", source);
     rec_header_t h = {
@@ -18,10 +24,20 @@ rec_writer_t *exb_writer_open(const char *path, const char *source, char *err, s
         .created_us = clk_wall_us(), .source = src, .tool = tool,
     };
     mp_error_t e;
-    rec_writer_t *w = rec_writer_open(path, &h, false, &e);
-    if (w == NULL)
+    s->w = rec_writer_open(s->path, &h, false, &e);
+    if (s->w == NULL) {
         snprintf(err, errlen, "%s", e.msg);
-    return w;
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int exb_sink_close(exb_sink_t *s)
+{
+    int rc = s->w == NULL || rec_writer_close(s->w) == 0 ? 0 : -1;
+    s->w = NULL;
+    return rc;
 }
 
 /* Hop-by-hop headers (and those Connection names) and pseudo-headers are
@@ -41,12 +57,12 @@ int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
-int exb_begin(exb_t *b, const filter_t *filter, const session_opts_t *sess, size_t max_body,
-              const exb_req_t *q)
+int exb_begin(exb_t *b, const exb_sink_t *s, const exb_req_t *q)
 {
     memset(b, 0, sizeof *b);
-    b->keep = filter == NULL || filter_records(filter, q->authority ? q->authority : "", q->target ? q->target : "");
-    b->max_body = max_body;
+    b->keep = s->filter == NULL ||
+              filter_records(s->filter, q->authority ? q->authority : "", q->target ? q->target : "");
+    b->max_body = s->max_body;
     b->x.stream_id = q->stream_id;
     b->x.t_start_us = q->t_start_us > 0 ? q->t_start_us : 0;
     b->x.flags = (q->tls ? REC_F_TLS : 0) | (q->stream_id ? REC_F_H2 : 0);
@@ -60,8 +76,8 @@ int exb_begin(exb_t *b, const filter_t *filter, const session_opts_t *sess, size
         exb_fini(b);
         return -1;
     }
-    b->session = session_from_request(sess, q->headers);
-    b->forwarded = session_forwarded_for(sess, q->headers);
+    b->session = session_from_request(&s->session, q->headers);
+    b->forwarded = session_forwarded_for(&s->session, q->headers);
     return 0;
 }
 
@@ -105,7 +121,7 @@ void exb_resp_body(exb_t *b, const void *p, size_t n)
         body_add(b->max_body, &b->x.resp_body, &b->x.resp_body_len, &b->x.resp_truncated, p, n);
 }
 
-void exb_resp_head(exb_t *b, const session_opts_t *sess, int status, const rec_headers_t *headers,
+void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_t *headers,
                    int64_t t_first_byte_us)
 {
     b->x.status = status;
@@ -115,7 +131,7 @@ void exb_resp_head(exb_t *b, const session_opts_t *sess, int status, const rec_h
         exb_copy_headers(&b->x.resp_headers, headers);
     }
     if (b->session == NULL)
-        b->session = session_from_response(sess, headers);
+        b->session = session_from_response(&s->session, headers);
 }
 
 bool exb_flag(exb_t *b, uint32_t flag, const char *reason)
@@ -158,18 +174,18 @@ void exb_end(exb_t *b, int64_t t_end_us, char **last_session, const char *client
     }
 }
 
-exb_written_t exb_write(exb_t *b, rec_writer_t *w, redact_t *redact, const char *path)
+exb_written_t exb_write(exb_t *b, const exb_sink_t *s)
 {
     if (!b->keep)
         return EXB_FILTERED;
     mp_error_t e;
-    if (redact_exchange(redact, &b->x) != 0) {
+    if (redact_exchange(s->redact, &b->x) != 0) {
         /* Half-redacted is worse than absent. */
-        log_error("%s: exchange %s not written: out of memory while redacting", path, b->x.method);
+        log_error("%s: exchange %s not written: out of memory while redacting", s->path, b->x.method);
         return EXB_FAILED;
     }
-    if (rec_writer_write(w, &b->x, &e) != 0) {
-        log_error("%s: exchange %s %s not written: %s", path, b->x.method, b->x.target, e.msg);
+    if (rec_writer_write(s->w, &b->x, &e) != 0) {
+        log_error("%s: exchange %s %s not written: %s", s->path, b->x.method, b->x.target, e.msg);
         return EXB_FAILED;
     }
     return EXB_WRITTEN;

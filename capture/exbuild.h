@@ -23,7 +23,7 @@
 typedef struct exb {
     rec_exchange_t x;   /* what is written; strings and bodies owned */
     bool keep;          /* passes the filter: headers and bodies are copied */
-    size_t max_body;    /* cap of each recorded body */
+    size_t max_body;    /* the sink's */
     char *session;      /* session key of the request, or of the response that set it */
     char *forwarded;    /* --session-forwarded: the original client's address */
 } exb_t;
@@ -37,15 +37,29 @@ typedef struct exb_req {
     int64_t t_start_us;
 } exb_req_t;
 
-/* Opens path and writes a recording header with source ("proxy", "pcap") and
- * the capture's tool name. NULL with a message in err. */
-rec_writer_t *exb_writer_open(const char *path, const char *source, char *err, size_t errlen);
+/* What every exchange of one recording shares: the file and the rules.
+ * Embedded in each recorder; filter, redact and the session names borrowed. */
+typedef struct exb_sink {
+    const char *path;         /* output file */
+    size_t max_body;          /* cap of each recorded body */
+    const filter_t *filter;   /* NULL records everything */
+    redact_t *redact;         /* NULL redacts nothing */
+    session_opts_t session;   /* client keys other than the client's address */
+    rec_writer_t *w;          /* set by exb_sink_open */
+} exb_sink_t;
 
-/* Starts b: the request's strings, its cleaned headers (when filter, which
- * may be NULL, keeps the exchange), flags, and the session key of the
- * request. Returns 0, or -1 when out of memory (b then holds nothing). */
-int exb_begin(exb_t *b, const filter_t *filter, const session_opts_t *sess, size_t max_body,
-              const exb_req_t *q);
+/* A recorder of size bytes, zeroed, whose first member is an exb_sink_t: a
+ * copy of s with s->path opened and a recording header written with source
+ * ("proxy", "pcap") and the capture's tool name. NULL with a message in err.
+ * The recorder frees it after exb_sink_close. */
+void *exb_sink_new(size_t size, const exb_sink_t *s, const char *source, char *err, size_t errlen);
+/* Closes the file. 0, or -1 when the last writes failed. */
+int exb_sink_close(exb_sink_t *s);
+
+/* Starts b for s: the request's strings, its cleaned headers (when s's
+ * filter keeps the exchange), flags, and the session key of the request.
+ * Returns 0, or -1 when out of memory (b then holds nothing). */
+int exb_begin(exb_t *b, const exb_sink_t *s, const exb_req_t *q);
 /* Frees what b holds. */
 void exb_fini(exb_t *b);
 
@@ -59,7 +73,7 @@ void exb_req_body(exb_t *b, const void *p, size_t n);
 void exb_resp_body(exb_t *b, const void *p, size_t n);
 /* Response head: status, cleaned headers, the time of its first byte, and
  * the session key of a response that sets the session cookie. */
-void exb_resp_head(exb_t *b, const session_opts_t *sess, int status, const rec_headers_t *headers,
+void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_t *headers,
                    int64_t t_first_byte_us);
 /* Sets flag and keeps the first reason (later ones are its consequences).
  * Returns true when reason was the first. */
@@ -79,7 +93,7 @@ typedef enum exb_written {
     EXB_FAILED,    /* redaction or the write failed (logged, naming path) */
 } exb_written_t;
 
-/* Redacts (redact may be NULL) and writes an ended b to w. */
-exb_written_t exb_write(exb_t *b, rec_writer_t *w, redact_t *redact, const char *path);
+/* Redacts and writes an ended b to s's file. */
+exb_written_t exb_write(exb_t *b, const exb_sink_t *s);
 
 #endif

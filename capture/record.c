@@ -7,9 +7,7 @@
 #include "exbuild.h"
 
 struct record {
-    rec_writer_t *w;
-    record_opts_t o;
-    session_opts_t sess;
+    exb_sink_t sink;  /* first: made by exb_sink_new */
     record_stats_t st;
     uint64_t next_conn;
 };
@@ -22,26 +20,18 @@ struct recx {
 
 record_t *record_open(const record_opts_t *o, char *err, size_t errlen)
 {
-    record_t *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    r->o = *o;
-    r->sess = (session_opts_t){ .cookie = o->session_cookie, .header = o->session_header };
-    r->w = exb_writer_open(o->path, "proxy", err, errlen);
-    if (r->w == NULL) {
-        free(r);
-        return NULL;
-    }
-    return r;
+    exb_sink_t sink = {
+        .path = o->path, .max_body = o->max_body, .filter = o->filter, .redact = o->redact,
+        .session = { .cookie = o->session_cookie, .header = o->session_header },
+    };
+    return exb_sink_new(sizeof(record_t), &sink, "proxy", err, errlen);
 }
 
 int record_close(record_t *r)
 {
     if (r == NULL)
         return 0;
-    int rc = rec_writer_close(r->w) == 0 ? 0 : -1;
+    int rc = exb_sink_close(&r->sink);
     free(r);
     return rc;
 }
@@ -74,7 +64,7 @@ recx_t *recx_begin(record_t *r, record_conn_t *conn, uint32_t stream_id,
         .http_version = http_version, .headers = req_headers, .stream_id = stream_id,
         .tls = conn->tls, .t_start_us = clk_wall_us(),
     };
-    if (exb_begin(&x->b, r->o.filter, &r->sess, r->o.max_body, &q) != 0) {
+    if (exb_begin(&x->b, &r->sink, &q) != 0) {
         free(x);
         return NULL;
     }
@@ -90,7 +80,7 @@ void recx_req_body(recx_t *x, const void *p, size_t n)
 
 void recx_resp_head(recx_t *x, int status, const rec_headers_t *headers, int64_t first_byte_us)
 {
-    exb_resp_head(&x->b, &x->r->sess, status, headers, first_byte_us);
+    exb_resp_head(&x->b, &x->r->sink, status, headers, first_byte_us);
 }
 
 void recx_resp_body(recx_t *x, const void *p, size_t n)
@@ -120,7 +110,7 @@ void recx_end(recx_t *x)
 {
     record_t *r = x->r;
     exb_end(&x->b, clk_wall_us(), &x->conn->last_session, x->conn->addr);
-    switch (exb_write(&x->b, r->w, r->o.redact, r->o.path)) {
+    switch (exb_write(&x->b, &r->sink)) {
     case EXB_FILTERED: r->st.skipped++; break;
     case EXB_FAILED: r->st.errors++; break;
     case EXB_WRITTEN:

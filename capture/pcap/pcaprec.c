@@ -17,8 +17,7 @@ struct pcx {
 };
 
 struct pcaprec {
-    rec_writer_t *w;
-    pcaprec_opts_t o;
+    exb_sink_t sink;  /* first: made by exb_sink_new */
     pcaprec_stats_t st;
     uint64_t next_conn;
     pcx_t *head, *tail;
@@ -65,18 +64,9 @@ const char *pcx_why(char *buf, size_t len, enum pcx_why why, ...)
 
 pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
 {
-    pcaprec_t *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    r->o = *o;
-    r->w = exb_writer_open(o->path, "pcap", err, errlen);
-    if (r->w == NULL) {
-        free(r);
-        return NULL;
-    }
-    return r;
+    exb_sink_t sink = { .path = o->path, .max_body = o->max_body, .filter = o->filter,
+                        .redact = o->redact, .session = o->session };
+    return exb_sink_new(sizeof(pcaprec_t), &sink, "pcap", err, errlen);
 }
 
 void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st) { *st = r->st; }
@@ -115,7 +105,7 @@ pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
         .http_version = q->http_version, .headers = q->headers,
         .stream_id = q->stream_id, .t_start_us = q->t_start_us,
     };
-    if (exb_begin(&x->b, r->o.filter, &r->o.session, r->o.max_body, &bq) != 0) {
+    if (exb_begin(&x->b, &r->sink, &bq) != 0) {
         free(x);
         return NULL;
     }
@@ -133,7 +123,7 @@ void pcx_req_body(pcx_t *x, const void *p, size_t n) { exb_req_body(&x->b, p, n)
 
 void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us)
 {
-    exb_resp_head(&x->b, &x->r->o.session, status, headers, t_first_byte_us);
+    exb_resp_head(&x->b, &x->r->sink, status, headers, t_first_byte_us);
 }
 
 void pcx_resp_body(pcx_t *x, const void *p, size_t n) { exb_resp_body(&x->b, p, n); }
@@ -152,7 +142,7 @@ void pcx_incomplete(pcx_t *x, const char *reason) { exb_flag(&x->b, REC_F_INCOMP
 
 static void write_one(pcaprec_t *r, pcx_t *x)
 {
-    switch (exb_write(&x->b, r->w, r->o.redact, r->o.path)) {
+    switch (exb_write(&x->b, &r->sink)) {
     case EXB_FILTERED: r->st.filtered++; break;
     case EXB_FAILED: r->st.errors++; break;
     case EXB_WRITTEN:
@@ -218,7 +208,7 @@ int pcaprec_close(pcaprec_t *r)
     flush(r, true);
     while (r->head) /* not ended by its owner: a bug elsewhere, but never lose memory */
         unlink_free(r, NULL, r->head);
-    int rc = rec_writer_close(r->w) == 0 && r->st.errors == 0 ? 0 : -1;
+    int rc = exb_sink_close(&r->sink) == 0 && r->st.errors == 0 ? 0 : -1;
     free(r);
     return rc;
 }

@@ -43,12 +43,12 @@ static void test_rules(void **state)
     (void)state;
     rec_headers_t req = { 0 }, resp = { 0 };
     sample(&req, &resp);
-    session_opts_t sess = { .cookie = "sid" };
+    exb_sink_t sink = { .max_body = 4, .session = { .cookie = "sid" } };
     exb_req_t q = { .scheme = "https", .authority = "shop.example", .method = "GET", .target = "/a",
                     .http_version = "HTTP/2", .headers = &req, .stream_id = 3, .tls = true,
                     .t_start_us = 1000 };
     exb_t b;
-    assert_int_equal(exb_begin(&b, NULL, &sess, 4, &q), 0);
+    assert_int_equal(exb_begin(&b, &sink, &q), 0);
     assert_true(b.keep);
     assert_int_equal(b.x.flags, REC_F_TLS | REC_F_H2);
     assert_int_equal(b.x.req_headers.n, 2);
@@ -58,7 +58,7 @@ static void test_rules(void **state)
     exb_req_body(&b, "45", 2);
     assert_int_equal(b.x.req_body_len, 4);
     assert_true(b.x.req_truncated);
-    exb_resp_head(&b, &sess, 200, &resp, 500); /* before the start: clamped */
+    exb_resp_head(&b, &sink, 200, &resp, 500); /* before the start: clamped */
     assert_int_equal(b.x.t_first_byte_us, 1000);
     assert_int_equal(b.x.resp_headers.n, 1);
     assert_string_equal(b.x.resp_headers.v[0].name, "Content-Type");
@@ -76,13 +76,13 @@ static void test_rules(void **state)
     /* No session in the request: the connection's last one, else the address. */
     rec_headers_t plain = { 0 };
     q.headers = &plain;
-    assert_int_equal(exb_begin(&b, NULL, &sess, 4, &q), 0);
+    assert_int_equal(exb_begin(&b, &sink, &q), 0);
     exb_end(&b, 2000, &last, "10.0.0.1");
     assert_string_equal(b.x.client, last);
     exb_fini(&b);
     free(last);
     last = NULL;
-    assert_int_equal(exb_begin(&b, NULL, &sess, 4, &q), 0);
+    assert_int_equal(exb_begin(&b, &sink, &q), 0);
     exb_end(&b, 0, &last, "10.0.0.1");
     assert_string_equal(b.x.client, "10.0.0.1");
     assert_null(last);
@@ -96,19 +96,20 @@ static void test_forwarded_and_filter(void **state)
     (void)state;
     rec_headers_t req = { 0 };
     rec_headers_add(&req, "X-Forwarded-For", "192.0.2.9, 10.0.0.1");
-    session_opts_t sess = { .forwarded = true };
+    exb_sink_t sink = { .max_body = 64, .session = { .forwarded = true } };
     exb_req_t q = { .authority = "shop.example", .method = "GET", .target = "/skip/me", .headers = &req };
     char err[128];
     filter_t *f = filter_new();
     assert_int_equal(filter_exclude_path(f, "^/skip", err, sizeof err), 0);
+    sink.filter = f;
     exb_t b;
-    assert_int_equal(exb_begin(&b, f, &sess, 64, &q), 0);
+    assert_int_equal(exb_begin(&b, &sink, &q), 0);
     assert_false(b.keep);
     assert_int_equal(b.x.req_headers.n, 0); /* filtered out: nothing copied */
     char *last = NULL;
     exb_end(&b, 5, &last, "10.0.0.1");
     assert_string_equal(b.x.client, "192.0.2.9");
-    assert_int_equal(exb_write(&b, NULL, NULL, "unused"), EXB_FILTERED);
+    assert_int_equal(exb_write(&b, &sink), EXB_FILTERED);
     exb_fini(&b);
     filter_free(f);
     rec_headers_fini(&req);

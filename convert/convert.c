@@ -18,16 +18,6 @@
 #include "steps.h"
 #include "xset.h"
 
-void conv_opts_init(conv_opts_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->parallel_window_us = 50000;
-    o->asset_gap_us = 500000;
-    o->think = CONV_THINK_KEEP;
-    o->think_scale = 1.0;
-    o->correlate = true;
-}
-
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
 {
     size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static;

@@ -7,7 +7,8 @@
 
 #include <stdbool.h>
 
-#include "convert.h"
+#include "mp_error.h"
+#include "opts.h"
 #include "recording.h"
 
 typedef enum pick_verdict {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "convert.h"
+#include "opts.h"
 #include "recording.h"
 
 typedef struct step_plan {

@@ -49,6 +49,7 @@ struct worker {
     double mb_rate;
     bool mb_rate_set, mb_stop, mb_force;
     stats_t *pub;
+    uint64_t mem_users, mem_bytes; /* user_memory() at the publish with the most users */
 
     /* Read by the main thread without a lock. */
     _Atomic uint32_t *running;    /* per class */
@@ -442,12 +443,43 @@ void worker_post_stop(worker_t *w, bool force)
 /* How often this thread hands its counts to the main thread. */
 #define PUB_US 200000
 
+/* What the live users hold (user_memory), so a run reports how much memory
+ * a user costs: at 5 publishes a second over every user, cheap beside the
+ * requests they make. */
+static void user_mem(const worker_t *w, uint64_t *users, uint64_t *bytes)
+{
+    *users = *bytes = 0;
+    for (size_t i = 0; i < w->users_cap; i++)
+        if (w->users[i] != NULL) {
+            ++*users;
+            *bytes += user_memory(w->users[i]);
+        }
+    for (size_t i = 0; i < w->all_pool.n; i++) {
+        ++*users;
+        *bytes += user_memory(w->all_pool.v[i]);
+    }
+}
+
 static void publish(worker_t *w)
 {
+    uint64_t users, bytes;
+    user_mem(w, &users, &bytes);
     pthread_mutex_lock(&w->mu);
     stats_merge(w->pub, w->cur);
+    if (users > 0 && users >= w->mem_users) {
+        w->mem_users = users;
+        w->mem_bytes = bytes;
+    }
     pthread_mutex_unlock(&w->mu);
     stats_reset(w->cur);
+}
+
+void worker_memory(worker_t *w, uint64_t *users, uint64_t *bytes)
+{
+    pthread_mutex_lock(&w->mu);
+    *users = w->mem_users;
+    *bytes = w->mem_bytes;
+    pthread_mutex_unlock(&w->mu);
 }
 
 static void pub_cb(evutil_socket_t fd, short what, void *arg)

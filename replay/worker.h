@@ -52,6 +52,9 @@ void worker_collect(worker_t *w, stats_t *into);
 uint32_t worker_running(const worker_t *w, uint32_t cls);
 /* Closed-model users ended (all of them, whatever the reason). */
 uint64_t worker_ended(const worker_t *w);
+/* The users the worker held at the publish with the most of them, and the
+ * bytes they held then (user_memory); 0, 0 before any user lived. */
+void worker_memory(worker_t *w, uint64_t *users, uint64_t *bytes);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

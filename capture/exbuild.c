@@ -128,7 +128,8 @@ void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_
     b->x.t_first_byte_us = t_first_byte_us < b->x.t_start_us ? b->x.t_start_us : t_first_byte_us;
     if (b->keep) {
         rec_headers_fini(&b->x.resp_headers);
-        exb_copy_headers(&b->x.resp_headers, headers);
+        if (exb_copy_headers(&b->x.resp_headers, headers) != 0)
+            exb_flag(b, REC_F_INCOMPLETE, "out of memory: response headers not all recorded");
     }
     if (b->session == NULL)
         b->session = session_from_response(&s->session, headers);

@@ -71,8 +71,9 @@ int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h);
  * truncated flag is set past it). Not copied when b is filtered out. */
 void exb_req_body(exb_t *b, const void *p, size_t n);
 void exb_resp_body(exb_t *b, const void *p, size_t n);
-/* Response head: status, cleaned headers, the time of its first byte, and
- * the session key of a response that sets the session cookie. */
+/* Response head: status, cleaned headers, the time of its first byte
+ * (clamped to the start), and the session key of a response that sets the
+ * session cookie. Out of memory for the headers flags b incomplete, saying so. */
 void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_t *headers,
                    int64_t t_first_byte_us);
 /* Sets flag and keeps the first reason (later ones are its consequences).

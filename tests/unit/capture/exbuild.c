@@ -15,6 +15,21 @@
 #include "pcaprec.h"
 #include "record.h"
 
+/* strdup whose next strdup_fails calls fail: the builder and the recording
+ * library linked into this program call this one, so out of memory can be
+ * shown without exhausting memory. */
+static int strdup_fails;
+char *strdup(const char *s)
+{
+    if (strdup_fails > 0) {
+        strdup_fails--;
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    return p ? memcpy(p, s, n) : NULL;
+}
+
 static const char *hval(const rec_headers_t *h, const char *name)
 {
     for (size_t i = 0; i < h->n; i++)
@@ -115,6 +130,27 @@ static void test_forwarded_and_filter(void **state)
     rec_headers_fini(&req);
 }
 
+/* Response headers that cannot be copied (out of memory) leave the exchange
+ * flagged incomplete with the reason, not silently short of headers. */
+static void test_resp_headers_oom(void **state)
+{
+    (void)state;
+    rec_headers_t resp = { 0 };
+    rec_headers_add(&resp, "Content-Type", "text/plain");
+    exb_sink_t sink = { .max_body = 64 };
+    exb_req_t q = { .authority = "a", .method = "GET", .target = "/", .t_start_us = 10 };
+    exb_t b;
+    assert_int_equal(exb_begin(&b, &sink, &q), 0);
+    strdup_fails = 1;
+    exb_resp_head(&b, &sink, 200, &resp, 20);
+    strdup_fails = 0;
+    assert_true(b.x.flags & REC_F_INCOMPLETE);
+    assert_non_null(b.x.error);
+    assert_non_null(strstr(b.x.error, "out of memory"));
+    exb_fini(&b);
+    rec_headers_fini(&resp);
+}
+
 /* Reads the one exchange of path into x. */
 static void read_one(const char *path, const char *source, rec_exchange_t *x)
 {
@@ -206,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_forwarded_and_filter),
         cmocka_unit_test(test_both_recorders_agree),
+        cmocka_unit_test(test_resp_headers_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* convert: the library entry, conv_to_scenario, running the stages in order:
- * input -> filter -> session -> classes -> steps -> draft -> params/correlate. */
+ * input -> pick -> session -> classes -> steps -> draft -> params/correlate. */
 #include "convert.h"
 
 #include <limits.h>
@@ -12,22 +12,12 @@
 #include "clock.h"
 #include "correlate.h"
 #include "draft.h"
-#include "filter.h"
+#include "pick.h"
 #include "input.h"
 #include "params.h"
 #include "session.h"
 #include "steps.h"
 #include "xset.h"
-
-void conv_opts_init(conv_opts_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->parallel_window_us = 50000;
-    o->asset_gap_us = 500000;
-    o->think = CONV_THINK_KEEP;
-    o->think_scale = 1.0;
-    o->correlate = true;
-}
 
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
 {
@@ -269,7 +259,7 @@ static void note_skips(const xset_t *xs, const conv_opts_t *o, conv_stats_t *st)
 static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
                        bool **keep, conv_stats_t *st, mp_error_t *err)
 {
-    filter_t *f = filter_new(o, err);  /* first: a bad option is named before any input is read */
+    pick_t *f = pick_new(o, err);  /* first: a bad option is named before any input is read */
     if (!f)
         return MP_ERR_INVALID;
     for (size_t i = 0; i < n; i++) {
@@ -277,7 +267,7 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
         bool damaged;
         int rc = input_load(paths[i], i, xs, &damaged, err);
         if (rc) {
-            filter_free(f);
+            pick_free(f);
             return rc < 0 ? rc : MP_ERR_FORMAT;
         }
         if (damaged) {
@@ -290,12 +280,12 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     }
     note_skips(xs, o, st);
     if (!(*keep = calloc(xs->n ? xs->n : 1, sizeof **keep))) {
-        filter_free(f);
+        pick_free(f);
         return oom(err);
     }
     for (size_t i = 0; i < xs->n; i++) {
-        switch (filter_check(f, &xs->v[i].x)) {
-        case FILTER_KEEP:
+        switch (pick_check(f, &xs->v[i].x)) {
+        case PICK_KEEP:
             if (o->keep && !o->keep(o->keep_arg, &xs->v[i].x)) {
                 st->dropped_rule++;
                 break;
@@ -303,14 +293,14 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
             (*keep)[i] = true;
             st->kept++;
             break;
-        case FILTER_DROP_ERROR: st->dropped_error++; break;
-        case FILTER_DROP_HOST: st->dropped_host++; break;
-        case FILTER_DROP_PATH: st->dropped_path++; break;
-        case FILTER_DROP_STATIC: st->dropped_static++; break;
+        case PICK_DROP_ERROR: st->dropped_error++; break;
+        case PICK_DROP_HOST: st->dropped_host++; break;
+        case PICK_DROP_PATH: st->dropped_path++; break;
+        case PICK_DROP_STATIC: st->dropped_static++; break;
         }
     }
     st->read = xs->n;
-    filter_free(f);
+    pick_free(f);
     if (st->kept == 0 && xs->n_skips && st->read == 0) {
         /* Nothing read at all: the first reason is the error (the others are warnings). */
         snprintf(err->msg, sizeof err->msg, "%s (no entry could be read: %zu skipped)", xs->skips[0].why,

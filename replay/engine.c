@@ -667,11 +667,20 @@ json_t *engine_meta(const engine_t *e)
                                (json_int_t)e->peak_per_class[c], "users_started",
                                (json_int_t)started));
     }
+    uint64_t users = 0, bytes = 0;
+    for (unsigned t = 0; t < e->o.threads; t++) {
+        uint64_t u, b;
+        worker_memory(e->w[t], &u, &b);
+        users += u;
+        bytes += b;
+    }
+    json_t *mem = json_pack("{s:i, s:i, s:i}", "users", (json_int_t)users, "bytes", (json_int_t)bytes,
+                            "bytes_per_user", (json_int_t)(users ? bytes / users : 0));
     char seg[32];
     snprintf(seg, sizeof seg, "%u/%u", e->o.segment, e->o.segments);
-    json_t *meta = json_pack("{s:o, s:i, s:O, s:b, s:s}", "classes", classes, "threads",
+    json_t *meta = json_pack("{s:o, s:i, s:O, s:b, s:s, s:o}", "classes", classes, "threads",
                              (json_int_t)e->o.threads, "user_samples", e->samples, "interrupted",
-                             e->forced, "segment", seg);
+                             e->forced, "segment", seg, "user_memory", mem);
     uint64_t sched = 0, not_started = 0;
     for (unsigned t = 0; t < e->o.threads; t++) {
         sched += worker_scheduled(e->w[t]);

@@ -68,29 +68,33 @@ void stats_names_free(stats_names_t *n)
     free(n);
 }
 
-uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name)
+int stats_names_intern(stats_names_t *n, const char *method, const char *name)
 {
     /* Linear: called once per request of the scenario, before the run. */
     for (size_t i = 0; i < n->n; i++)
         if (strcmp(n->method[i], method) == 0 && strcmp(n->name[i], name) == 0)
-            return (uint32_t)i;
+            return (int)i;
     if (n->n == n->cap) {
         size_t cap = n->cap ? n->cap * 2 : 16;
         char **m = realloc(n->method, cap * sizeof(*m));
         if (m == NULL)
-            abort();
+            return -1;
         n->method = m;
         char **nm = realloc(n->name, cap * sizeof(*nm));
         if (nm == NULL)
-            abort();
+            return -1; /* method grown, cap not: the next call grows again */
         n->name = nm;
         n->cap = cap;
     }
-    n->method[n->n] = strdup(method);
-    n->name[n->n] = strdup(name);
-    if (n->method[n->n] == NULL || n->name[n->n] == NULL)
-        abort();
-    return (uint32_t)n->n++;
+    char *dm = strdup(method), *dn = strdup(name);
+    if (dm == NULL || dn == NULL) {
+        free(dm);
+        free(dn);
+        return -1;
+    }
+    n->method[n->n] = dm;
+    n->name[n->n] = dn;
+    return (int)n->n++;
 }
 
 const char *stats_display_name(const char *method, const char *name)
@@ -986,7 +990,10 @@ int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t *
         const char *n = json_string_value(json_object_get(je, "name"));
         if (m == NULL || n == NULL)
             LOAD_FAIL("report: entries[%zu]: \"method\" and \"name\" must be strings", i);
-        if (stats_names_intern(names, m, n) != i)
+        int at = stats_names_intern(names, m, n);
+        if (at < 0)
+            LOAD_FAIL("report: out of memory");
+        if ((size_t)at != i)
             LOAD_FAIL("report: entries[%zu]: %s %s appears twice", i, m, n);
     }
     if ((s = stats_new(names)) == NULL)

@@ -50,8 +50,9 @@ int stats_proto_from_name(const char *s);
 typedef struct stats_names stats_names_t;
 stats_names_t *stats_names_new(void);
 void stats_names_free(stats_names_t *n);
-/* Index of (method, name), added if new. Not thread-safe: before threads start. */
-uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name);
+/* Index of (method, name), added if new; -1 when out of memory (nothing
+ * added). Not thread-safe: before threads start. */
+int stats_names_intern(stats_names_t *n, const char *method, const char *name);
 size_t stats_names_count(const stats_names_t *n);
 const char *stats_names_method(const stats_names_t *n, uint32_t i);
 const char *stats_names_name(const stats_names_t *n, uint32_t i);

@@ -59,6 +59,7 @@ struct worker {
     double mb_rate, mb_warm;
     bool mb_rate_set, mb_warm_set, mb_stop, mb_force;
     stats_t *pub;
+    uint64_t mem_users, mem_bytes; /* user_memory() at the publish with the most users */
 
     /* Read by the main thread without a lock. */
     _Atomic uint32_t *running;    /* per class */
@@ -88,6 +89,7 @@ struct worker {
     int64_t *wrr;                 /* smooth weighted round robin over classes */
     ustack_t dead;                /* ended users, freed from the loop */
     uint64_t alive;
+    uint64_t pubs;                /* publishes so far */
     bool stopping;
 };
 
@@ -666,12 +668,46 @@ void worker_post_stop(worker_t *w, bool force)
 /* How often this thread hands its counts to the main thread. */
 #define PUB_US 200000
 
+/* What the live users hold (user_memory), so a run reports how much memory
+ * a user costs: a walk over every user, once a second (every
+ * MEM_EVERY-th publish), cheap beside the requests they make. */
+static void user_mem(const worker_t *w, uint64_t *users, uint64_t *bytes)
+{
+    *users = *bytes = 0;
+    for (size_t i = 0; i < w->users_cap; i++)
+        if (w->users[i] != NULL) {
+            ++*users;
+            *bytes += user_memory(w->users[i]);
+        }
+    for (size_t i = 0; i < w->all_pool.n; i++) {
+        ++*users;
+        *bytes += user_memory(w->all_pool.v[i]);
+    }
+}
+
+#define MEM_EVERY 5
+
 static void publish(worker_t *w)
 {
+    uint64_t users = 0, bytes = 0;
+    if (w->pubs++ % MEM_EVERY == 0)
+        user_mem(w, &users, &bytes);
     pthread_mutex_lock(&w->mu);
     stats_merge(w->pub, w->cur);
+    if (users > 0 && users >= w->mem_users) {
+        w->mem_users = users;
+        w->mem_bytes = bytes;
+    }
     pthread_mutex_unlock(&w->mu);
     stats_reset(w->cur);
+}
+
+void worker_memory(worker_t *w, uint64_t *users, uint64_t *bytes)
+{
+    pthread_mutex_lock(&w->mu);
+    *users = w->mem_users;
+    *bytes = w->mem_bytes;
+    pthread_mutex_unlock(&w->mu);
 }
 
 static void pub_cb(evutil_socket_t fd, short what, void *arg)

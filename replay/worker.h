@@ -77,6 +77,9 @@ uint64_t worker_not_started(const worker_t *w);
 bool worker_timed_over(const worker_t *w);
 /* Timed replay: users of class cls this worker started. */
 uint64_t worker_timed_started(const worker_t *w, uint32_t cls);
+/* The users the worker held at the publish with the most of them, and the
+ * bytes they held then (user_memory); 0, 0 before any user lived. */
+void worker_memory(worker_t *w, uint64_t *users, uint64_t *bytes);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

@@ -94,12 +94,14 @@ static int headers_validate(const rec_headers_t *hs, const char *field, mp_error
     if (hs->n && !hs->v)
         return bad(err, field, "count without entries");
     for (size_t i = 0; i < hs->n; i++) {
-        char f[64];
-        snprintf(f, sizeof f, "%s[%zu]", field, i);
-        if (!syn_is_token(hs->v[i].name))
-            return bad(err, f, "header name must be a non-empty token");
-        if (!hs->v[i].value)
-            return bad(err, f, "header value missing");
+        const char *what = !syn_is_token(hs->v[i].name) ? "header name must be a non-empty token"
+                           : !hs->v[i].value        ? "header value missing"
+                                                    : NULL;
+        if (what != NULL) { /* the field's name is only made for an error */
+            char f[64];
+            snprintf(f, sizeof f, "%s[%zu]", field, i);
+            return bad(err, f, what);
+        }
     }
     return 0;
 }

@@ -12,7 +12,7 @@
 #include "filter.h"
 #include "log.h"
 #include "pcapsrc.h"
-#include "proxy.h"
+#include "listener.h"
 #include "redact.h"
 #include "units.h"
 
@@ -40,7 +40,7 @@ static const char usage[] =
     "  --reverse-tls NAME      the same with a certificate for NAME from --ca DIR's CA\n"
     "  -o, --output FILE       the recording to write (required)\n"
     "\n"
-    "passive capture (HTTP/1.x and cleartext HTTP/2 over TCP):\n"
+    "passive capture (HTTP/1.x and HTTP/2 over TCP, TLS with a key log):\n"
     "  --pcap FILE             read a pcap or pcapng file\n"
     "  -i, --interface IFACE   capture live on IFACE (root or CAP_NET_RAW); stop with\n"
     "                          SIGINT/SIGTERM or --duration\n"
@@ -50,6 +50,9 @@ static const char usage[] =
     "  --session-forwarded     client key = the original client of X-Forwarded-For or\n"
     "                          Forwarded (behind a load balancer); --session-cookie and\n"
     "                          --session-header work here too\n"
+    "  --keylog FILE           decrypt TLS 1.2/1.3 with an NSS key log (SSLKEYLOGFILE);\n"
+    "                          live: re-read as it grows. Keys in a pcapng file's\n"
+    "                          Decryption Secrets Blocks (editcap) are read without it\n"
     "\n"
     "TLS:\n"
     "  --init-ca DIR           create DIR/ca.pem and DIR/ca.key (0600), print how to trust it\n"
@@ -92,7 +95,7 @@ static const char usage[] =
     "Durations take units (500ms, 5s, 1m); sizes take KiB/MiB suffixes.\n";
 
 enum {
-    OPT_PROXY = 256, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_NO_UP_H2, OPT_UP_CA,
+    OPT_PROXY = 256, OPT_KEYLOG, OPT_REVERSE, OPT_PCAP, OPT_INIT_CA, OPT_CA, OPT_NO_H2, OPT_NO_UP_H2, OPT_UP_CA,
     OPT_UP_INSECURE, OPT_UP_TIMEOUT, OPT_MAX_BODY, OPT_SESS_COOKIE, OPT_SESS_HEADER,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
     OPT_DURATION, OPT_BUFSIZE, OPT_ALLOW, OPT_CONNECT_PORTS, OPT_REDACT_DEFAULTS, OPT_REDACT_BODY,
@@ -106,6 +109,7 @@ static const struct option longopts[] = {
     { "output", required_argument, NULL, 'o' },
     { "pcap", required_argument, NULL, OPT_PCAP },
     { "filter", required_argument, NULL, OPT_FILTER },
+    { "keylog", required_argument, NULL, OPT_KEYLOG },
     { "interface", required_argument, NULL, 'i' },
     { "duration", required_argument, NULL, OPT_DURATION },
     { "buffer-size", required_argument, NULL, OPT_BUFSIZE },
@@ -259,6 +263,7 @@ int main(int argc, char **argv)
         case OPT_PCAP: po.file = optarg; break;
         case 'i': po.iface = optarg; break;
         case OPT_FILTER: po.filter = optarg; break;
+        case OPT_KEYLOG: po.keylog = optarg; break;
         case OPT_DURATION:
             if (duration("--duration", optarg, &po.duration_us) != 0)
                 goto out;
@@ -369,8 +374,8 @@ int main(int argc, char **argv)
             redact_summary(redact, true, secrets_out);
         goto out;
     }
-    if (po.filter || po.duration_us || po.rec.session.forwarded) {
-        rc = usage_error("--filter, --duration and --session-forwarded need --pcap or -i", NULL);
+    if (po.filter || po.duration_us || po.rec.session.forwarded || po.keylog) {
+        rc = usage_error("--filter, --duration, --session-forwarded and --keylog need --pcap or -i", NULL);
         goto out;
     }
     if (proxy && url_parse_listen(proxy, "127.0.0.1", cfg.listen_host, sizeof cfg.listen_host,
@@ -393,7 +398,7 @@ int main(int argc, char **argv)
         rc = usage_error("--session-cookie and --session-header exclude each other", NULL);
         goto out;
     }
-    rc = proxy_run(&cfg);
+    rc = listener_run(&cfg);
     if (rc != 2)
         redact_summary(redact, false, secrets_out);
 out:

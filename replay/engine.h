@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "shape.h"
 #include "stats.h"
+#include "timed.h"
 #include "verdict.h"
 
 typedef struct engine_opts {
@@ -45,6 +46,10 @@ typedef struct engine_opts {
     const verdict_t *fail_fast;   /* stop as soon as a threshold is lost; NULL: never */
     unsigned segment, segments;   /* --segment K/N: this process runs closed-model users
                                      with id % N == K and 1/N of the arrival rate */
+    const timed_t *timed;         /* timed replay instead of the shape (which is then
+                                     unused): over when every session ran, or at
+                                     timed_duration_us (0: none) */
+    uint64_t timed_duration_us;
 } engine_opts_t;
 
 typedef struct engine engine_t;
@@ -65,6 +70,10 @@ double engine_duration_s(const engine_t *e);
 int64_t engine_started_wall_us(const engine_t *e);
 /* True when --fail-fast ended the run. */
 bool engine_failed_fast(const engine_t *e);
+/* True after a run whose shape gave this segment nothing to do: no user of the
+ * global numbering (more segments than users) and no arrival rate. False when
+ * users were planned but not started (a stop during the ramp). */
+bool engine_nothing_planned(const engine_t *e);
 /* Users by class (peak and started), threads and the user-count samples
  * (every 200 ms: t, target, users, per class), for the report's meta. New reference. */
 json_t *engine_meta(const engine_t *e);

@@ -18,9 +18,15 @@
 #include "clock.h"
 #include "engine.h"
 #include "log.h"
+#include "merge.h"
 #include "metrics.h"
 #include "origins.h"
 #include "plan.h"
+#include "diff.h"
+#include "rewrite.h"
+#ifdef AIOTEST_HAVE_RWRITE
+#include "rwrite.h"
+#endif
 #include "report.h"
 #include "scenario.h"
 #include "secrets.h"
@@ -41,8 +47,18 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* A scenario (.mp), its JSON view, or a recording converted with defaults. */
-static scn_scenario_t *load_scenario(const char *path)
+#ifdef AIOTEST_HAVE_CONVERT
+/* --include/--exclude on a recorded exchange: method, host, path and its status. */
+static bool keep_exchange(void *arg, const rec_exchange_t *x)
+{
+    return rewrite_keep(arg, x->method, x->authority ? x->authority : "", x->target ? x->target : "/",
+                        x->status);
+}
+#endif
+
+/* A scenario (.mp), its JSON view, or a recording converted with defaults
+ * (rw's filters applied to its exchanges; *recorded set). */
+static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *recorded)
 {
     scn_scenario_t *s = NULL;
     mp_error_t err = {0};
@@ -55,6 +71,11 @@ static scn_scenario_t *load_scenario(const char *path)
 #ifdef AIOTEST_HAVE_CONVERT
             conv_opts_t o;
             conv_opts_init(&o);
+            if (rewrite_has_filters(rw)) {
+                o.keep = keep_exchange;
+                o.keep_arg = rw;
+            }
+            *recorded = true;
             const char *paths[] = {path};
             conv_stats_t st;
             rc = conv_to_scenario(paths, 1, &o, &s, &st, &err);
@@ -79,12 +100,51 @@ static scn_scenario_t *load_scenario(const char *path)
     return s;
 }
 
+#ifdef AIOTEST_HAVE_CONVERT
+/* --timed: the recording (or HAR) with one class per session and when each step
+ * started; NULL with the error said. */
+static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl, rewrite_t *rw)
+{
+    scn_scenario_t *s = NULL;
+    mp_error_t err = {0};
+    int rc = ends_with(c->scenario, ".har") ? MP_KIND_RECORDING : mp_file_kind(c->scenario, &err);
+    if (rc >= 0 && rc != MP_KIND_RECORDING) {
+        log_error("%s: --timed needs a recording or a HAR file (a scenario keeps no recorded "
+                  "times; give the recording it came from)", c->scenario);
+        return NULL;
+    }
+    if (rc >= 0) {
+        conv_opts_t o;
+        conv_opts_init(&o);
+        o.timed_by_connection = c->timed_by_connection;
+        if (rewrite_has_filters(rw)) {
+            o.keep = keep_exchange;
+            o.keep_arg = rw;
+        }
+        const char *paths[] = {c->scenario};
+        conv_stats_t st;
+        rc = conv_to_timed(paths, 1, &o, &s, tl, &st, &err);
+        if (rc == 0 && !c->quiet) {
+            char line[300];
+            log_info("%s: timed replay: %s", c->scenario, conv_stats_line(&st, line, sizeof line));
+        }
+    }
+    if (rc < 0 || !s) {
+        log_error("%s", err.msg[0] ? err.msg : "cannot load the recording");
+        return NULL;
+    }
+    return s;
+}
+#endif
+
 /* Whether the run's request rate is set by the scenario rather than by how
  * fast the machine turns requests around: an open model (rate stages), or a
  * closed model whose every class waits in each iteration (think times). NULL
  * when not paced; else how. --baseline compares rps only between paced runs. */
 static const char *pacing(const cli_t *c, const plan_t *plan, const shape_t *shape)
 {
+    if (c->timed)
+        return "timed replay";
     bool open = shape->n > 0, closed_paced = c->think_scale > 0;
     for (size_t i = 0; i < shape->n; i++)
         if (shape->stages[i].kind != SHAPE_RATE)
@@ -117,8 +177,9 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape, const
         const shape_stage_t *st = &shape->stages[i];
         json_array_append_new(
             stages, st->kind == SHAPE_RATE
-                        ? json_pack("{s:s, s:f, s:f}", "kind", "rate", "duration_s",
-                                    (double)st->duration_us / 1e6, "rate", st->rate)
+                        ? json_pack("{s:s, s:f, s:f, s:f}", "kind", "rate", "duration_s",
+                                    (double)st->duration_us / 1e6, "rate", st->rate, "rate_to",
+                                    st->rate_to)
                         : json_pack("{s:s, s:f, s:i, s:f}", "kind", "users", "duration_s",
                                     (double)st->duration_us / 1e6, "users", (json_int_t)st->users,
                                     "spawn_rate", st->spawn_rate));
@@ -135,9 +196,11 @@ static json_t *run_meta(const cli_t *c, engine_t *e, const shape_t *shape, const
 /* The part of the exit status that failed requests decide (docs/aiotest-replay.md
  * "Exit status"): a run in which nothing succeeded failed, whatever the options;
  * otherwise, without --fail-on, any failed request gives --exit-code-on-error. */
-static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
+static int failures_status(const cli_t *c, stats_t *total, bool thresholds, bool idle)
 {
     const stats_entry_t *t = stats_total(total);
+    if (t->count == 0 && idle)
+        return 0;
     if (t->count == t->failures) {
         if (t->count == 0)
             log_error("no request succeeded: none was made (exit status 1)");
@@ -157,6 +220,7 @@ static int failures_status(const cli_t *c, stats_t *total, bool thresholds)
 /* What the verdicts need, prepared before any load is sent. */
 typedef struct checks {
     const verdict_t *fail_on;     /* NULL: no --fail-on */
+    bool nothing_planned;         /* a --segment without users or rate: no request is ok */
     const verdict_cmp_t *cmp;
     json_t *baseline;             /* read and validated before the run; NULL: none */
 } checks_t;
@@ -194,7 +258,7 @@ static int finish(const cli_t *c, json_t *report, stats_t *total, const stats_na
         log_error("%s", err);
         rc = EXIT_USAGE;
     }
-    int frc = failures_status(c, total, k->fail_on != NULL);
+    int frc = failures_status(c, total, k->fail_on != NULL, k->nothing_planned);
     if (rc == 0 || (rc == EXIT_FAILED && frc == EXIT_FAILED))
         rc = frc;
     return rc;
@@ -211,7 +275,26 @@ static bool same_names(const stats_names_t *a, const stats_names_t *b)
     return true;
 }
 
-/* --merge: reports of the same scenario (e.g. --segment runs) added exactly. */
+/* The run-describing parts of the merged report: classes and user samples of
+ * all inputs (the statistics are merged by the caller). NULL on out of memory. */
+static json_t *merge_meta(json_t *const *reports, const double *offset_s, size_t n,
+                          json_t *from, bool paced)
+{
+    json_t *samples = merge_user_samples((const json_t *const *)reports, offset_s, n);
+    json_t *classes = samples ? merge_classes((const json_t *const *)reports, n, samples) : NULL;
+    if (!classes) {
+        json_decref(samples);
+        return NULL;
+    }
+    return json_pack("{s:O, s:b, s:s, s:o, s:o, s:I}", "merged_from", from, "paced", paced,
+                     "pacing", paced ? "every merged report was paced"
+                                     : "not every merged report says it was paced",
+                     "classes", classes, "user_samples", samples, "segments",
+                     (json_int_t)n);
+}
+
+/* --merge: reports of the same scenario (e.g. --segment runs) added exactly;
+ * their per-second histories and user samples aligned on wall-clock time. */
 static int merge_reports(const cli_t *c, const checks_t *k)
 {
     char err[512];
@@ -222,50 +305,68 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     int64_t started = 0;
     int rc = EXIT_USAGE;
     json_t *from = json_array();
+    size_t n = c->n_inputs;
+    json_t **reps = calloc(n, sizeof *reps);
+    stats_history_t **hists = calloc(n, sizeof *hists);
+    int64_t *starts = calloc(n, sizeof *starts);
+    double *offsets = calloc(n, sizeof *offsets);
     bool paced = true; /* the merge is paced when every part was */
-    for (size_t i = 0; i < c->n_inputs; i++) {
+    if (!from || !reps || !hists || !starts || !offsets) {
+        log_error("--merge: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
         json_t *j = stats_report_read(c->inputs[i], err, sizeof err);
-        stats_names_t *n = NULL;
+        stats_names_t *nm = NULL;
         stats_t *s = NULL;
-        stats_history_t *h = NULL;
         double d = 0;
         if (!j) {
             log_error("--merge %s", err);
             goto out;
         }
-        if (stats_report_load(j, &n, &s, &h, &d, err, sizeof err) != 0) {
+        reps[i] = j;
+        if (stats_report_load(j, &nm, &s, &hists[i], &d, err, sizeof err) != 0) {
             log_error("--merge %s: %s", c->inputs[i], err);
-            json_decref(j);
             goto out;
         }
         json_t *su = json_object_get(j, "started_unix_us");
-        int64_t st = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
+        starts[i] = json_is_integer(su) ? (int64_t)json_integer_value(su) : 0;
         paced = paced && json_is_true(json_object_get(j, "paced"));
-        json_decref(j);
         json_array_append_new(from, json_string(c->inputs[i]));
         if (!total) {
-            names = n, total = s, hist = h, duration = d, started = st;
-            continue;
+            names = nm, total = s;
+        } else {
+            bool same = same_names(names, nm);
+            if (same)
+                stats_merge(total, s);
+            stats_free(s);
+            stats_names_free(nm);
+            if (!same) {
+                log_error("--merge %s: its entries differ from %s (reports of the same scenario "
+                          "merge; others do not)", c->inputs[i], c->inputs[0]);
+                goto out;
+            }
         }
-        bool same = same_names(names, n);
-        if (same)
-            stats_merge(total, s);
-        stats_free(s);
-        stats_history_free(h);
-        stats_names_free(n);
-        if (!same) {
-            log_error("--merge %s: its entries differ from %s (reports of the same scenario "
-                      "merge; others do not)", c->inputs[i], c->inputs[0]);
-            goto out;
-        }
-        if (d > duration)
-            duration = d;
-        if (st && (st < started || !started))
-            started = st;
+        if (starts[i] && (starts[i] < started || !started))
+            started = starts[i];
     }
-    json_t *meta = json_pack("{s:O, s:b, s:s}", "merged_from", from, "paced", paced, "pacing",
-                             paced ? "every merged report was paced"
-                                   : "not every merged report says it was paced");
+    /* One run's duration: from the earliest start to the latest end. */
+    for (size_t i = 0; i < n; i++) {
+        offsets[i] = starts[i] && started ? (double)(starts[i] - started) / 1e6 : 0;
+        double d = json_number_value(json_object_get(reps[i], "duration_s"));
+        if (offsets[i] + d > duration)
+            duration = offsets[i] + d;
+        if (offsets[i] > 2)
+            log_warn("--merge %s: started %.1f s after %s (--start-at starts segments together); "
+                     "its history is placed at that offset", c->inputs[i], offsets[i],
+                     c->inputs[0]);
+    }
+    hist = stats_history_merge((const stats_history_t *const *)hists, offsets, n);
+    json_t *meta = hist ? merge_meta(reps, offsets, n, from, paced) : NULL;
+    if (!meta) {
+        log_error("--merge: the inputs' histories span more than 31 days, or out of memory");
+        goto out;
+    }
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)
@@ -273,6 +374,14 @@ static int merge_reports(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, names, hist, duration, k);
     json_decref(report);
 out:
+    for (size_t i = 0; reps && hists && i < n; i++) {
+        json_decref(reps[i]);
+        stats_history_free(hists[i]);
+    }
+    free(reps);
+    free(hists);
+    free(starts);
+    free(offsets);
     json_decref(from);
     stats_free(total);
     stats_history_free(hist);
@@ -358,6 +467,101 @@ bad:
     return NULL;
 }
 
+/* --set-header, --drop-header, --rewrite-path, --include, --exclude. NULL (said) on a bad one. */
+static rewrite_t *make_rewrite(const cli_t *c)
+{
+    char err[512];
+    rewrite_t *rw = rewrite_new();
+    if (!rw) {
+        log_error("out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n_set_headers; i++)
+        if (rewrite_set_header(rw, c->set_headers[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_drop_headers; i++)
+        if (rewrite_drop_header(rw, c->drop_headers[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_rewrite_paths; i++)
+        if (rewrite_path(rw, c->rewrite_paths[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_filters; i++)
+        if (rewrite_filter(rw, c->filter_include[i], c->filters[i], err, sizeof err) != 0)
+            goto bad;
+    return rw;
+bad:
+    log_error("%s", err);
+    rewrite_free(rw);
+    return NULL;
+}
+
+/* The rules on the loaded scenario (filters only when the converter did not
+ * already apply them to the recording). 0, or -1 with the error said. */
+static int apply_rewrite(const cli_t *c, rewrite_t *rw, scn_scenario_t *scn, bool recorded)
+{
+    if (!rewrite_any(rw))
+        return 0;
+    if (!recorded && rewrite_needs_status(rw)) {
+        log_error("%s: --include/--exclude status: needs the recorded responses: give the recording "
+                  "(a scenario keeps no status of its own)", c->scenario);
+        return -1;
+    }
+    rewrite_stats_t st;
+    char err[512];
+    if (rewrite_scenario(rw, scn, !recorded, &st, err, sizeof err) != 0) {
+        log_error("%s: %s", c->scenario, err);
+        return -1;
+    }
+    if (!c->quiet)
+        log_info("rewrite: %zu header(s) set, %zu dropped, %zu path(s) rewritten%s%zu request(s) left out "
+                 "by --include/--exclude%s", st.headers_set, st.headers_dropped, st.paths_rewritten,
+                 recorded ? "; " : ", ", st.excluded, recorded ? " are counted above" : "");
+    return 0;
+}
+
+#ifdef AIOTEST_HAVE_CONVERT
+/* --diff: the recorded response of every request of the timed scenario (class c
+ * is session c; its task steps' requests in order are tl->recorded[c]). NULL
+ * (said) on out of memory. */
+static diff_t *make_diff(const cli_t *c, const scn_scenario_t *scn, const conv_timeline_t *tl)
+{
+    diff_opts_t o = {.values = c->diff_values, .length_tolerance = c->diff_length_tolerance};
+    diff_t *d = diff_new(&o);
+    for (size_t k = 0; d && k < scn->n_classes && k < tl->n_classes; k++) {
+        const scn_steps_t *st = &scn->classes[k].tasks;
+        size_t i = 0;
+        for (size_t s = 0; s < st->n; s++)
+            for (size_t r = 0; r < st->v[s].n_requests && i < tl->n_recorded[k]; r++, i++) {
+                const conv_recorded_t *rec = &tl->recorded[k][i];
+                if (diff_add(d, &st->v[s].requests[r], rec->status, rec->content_type, rec->body,
+                             rec->body_len, rec->truncated) != 0) {
+                    diff_free(d);
+                    d = NULL;
+                    break;
+                }
+            }
+    }
+    if (!d || diff_seal(d) != 0) {
+        log_error("out of memory reading the recorded responses for --diff");
+        diff_free(d);
+        return NULL;
+    }
+    return d;
+}
+#endif
+
+/* Every response's body is kept (up to --max-body) when --diff compares it. */
+static void plan_keep_bodies(plan_t *p)
+{
+    for (size_t c = 0; c < p->n_classes; c++) {
+        plan_steps_t *secs[] = {&p->classes[c].on_start, &p->classes[c].tasks, &p->classes[c].on_stop};
+        for (size_t j = 0; j < 3; j++)
+            for (size_t s = 0; s < secs[j]->n; s++)
+                for (size_t r = 0; r < secs[j]->v[s].n; r++)
+                    secs[j]->v[s].reqs[r].needs_body = true;
+    }
+}
+
 /* The report's list of the scenario's origins and what the run did with them. */
 static json_t *origins_json(const plan_t *p)
 {
@@ -379,6 +583,54 @@ static json_t *origins_json(const plan_t *p)
                      (json_int_t)p->n_dropped, "requests_routed_at_run_time",
                      (json_int_t)p->n_runtime, "origins_refused_at_run_time", refused);
 }
+#ifdef AIOTEST_HAVE_RWRITE
+/* --remote-write: the sender, its series labelled job, instance (the host name:
+ * a pod's name on Kubernetes), segment (with --segment) and run (--run-id).
+ * NULL with the error logged. */
+static rwrite_t *remote_start(const cli_t *c, metrics_t *m)
+{
+    char host[256] = "localhost", seg[16], err[512];
+    gethostname(host, sizeof host - 1);
+    snprintf(seg, sizeof seg, "%u", c->segment);
+    const char *labels[8] = {"job", "aiotest", "instance", host};
+    size_t n = 2;
+    if (c->segments > 1)
+        labels[2 * n] = "segment", labels[2 * n + 1] = seg, n++;
+    if (c->run_id)
+        labels[2 * n] = "run", labels[2 * n + 1] = c->run_id, n++;
+    rwrite_t *w = rwrite_start(c->remote_write, labels, n, err, sizeof err);
+    if (!w)
+        log_error("--remote-write %s: %s", c->remote_write, err);
+    else
+        metrics_set_remote(m, w);
+    return w;
+}
+
+/* Flushes what is queued (the run's final page included), at most 10 s. */
+static void remote_stop(const cli_t *c, rwrite_t *w)
+{
+    if (!w)
+        return;
+    rwrite_stats_t st;
+    rwrite_stop(w, 10000000, &st);
+    if (st.rejected || st.dropped)
+        log_warn("--remote-write %s: %llu batches sent, %llu refused, %llu lost (last error: %s)",
+                 c->remote_write, (unsigned long long)st.sent, (unsigned long long)st.rejected,
+                 (unsigned long long)st.dropped, st.last_error[0] ? st.last_error : "none");
+    else if (!c->quiet)
+        log_info("--remote-write: %llu batches (%llu samples) sent", (unsigned long long)st.sent,
+                 (unsigned long long)st.samples);
+}
+#else
+static rwrite_t *remote_start(const cli_t *c, metrics_t *m)
+{
+    (void)m;
+    log_error("--remote-write %s: this build has no remote write (snappy and protobuf-c were "
+              "missing when it was built)", c->remote_write);
+    return NULL;
+}
+static void remote_stop(const cli_t *c, rwrite_t *w) { (void)c, (void)w; }
+#endif
 
 static int run(const cli_t *c, const checks_t *k)
 {
@@ -389,6 +641,7 @@ static int run(const cli_t *c, const checks_t *k)
     plan_t *plan = NULL;
     engine_t *eng = NULL;
     metrics_t *metrics = NULL;
+    rwrite_t *rw = NULL;
     json_t *report = NULL;
     secrets_t *secrets = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
@@ -400,12 +653,45 @@ static int run(const cli_t *c, const checks_t *k)
         secrets_free(secrets);
         return EXIT_USAGE;
     }
-    scn_scenario_t *scn = load_scenario(c->scenario);
-    if (!scn) {
+    rewrite_t *rewrites = make_rewrite(c);
+    if (!rewrites) {
         secrets_free(secrets);
         origins_free(rules);
         return EXIT_USAGE;
     }
+    timed_t timed = {0};
+    diff_t *diff = NULL;
+    bool recorded = c->timed;
+#ifdef AIOTEST_HAVE_CONVERT
+    conv_timeline_t tl = {0};
+    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rewrites) : load_scenario(c->scenario, rewrites, &recorded);
+    timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
+                      .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
+                      .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
+                      .limit_rate = c->limit_rate};
+#else
+    if (c->timed) {
+        log_error("--timed: this build has no converter library to read recordings");
+        secrets_free(secrets);
+        origins_free(rules);
+        rewrite_free(rewrites);
+        return EXIT_USAGE;
+    }
+    scn_scenario_t *scn = load_scenario(c->scenario, rewrites, &recorded);
+#endif
+    if (!scn) {
+        secrets_free(secrets);
+        origins_free(rules);
+        rewrite_free(rewrites);
+        return EXIT_USAGE;
+    }
+    if (apply_rewrite(c, rewrites, scn, recorded) != 0)
+        goto out;
+#ifdef AIOTEST_HAVE_CONVERT
+    if (c->diff && !(diff = make_diff(c, scn, &tl)))
+        goto out;
+    timed.diff = diff;
+#endif
     char *dir = strdup(c->scenario);
     if (!dir)
         goto out;
@@ -429,8 +715,19 @@ static int run(const cli_t *c, const checks_t *k)
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
     plan->max_body = (size_t)c->max_body;
-    if (make_shape(c, &shape) != 0)
+    if (diff)
+        plan_keep_bodies(plan);
+    if (!c->timed && make_shape(c, &shape) != 0)
         goto out;
+    if (c->timed && !c->quiet) {
+        size_t steps = 0;
+        for (size_t i = 0; i < timed.n_sessions; i++)
+            steps += timed.n_steps[i];
+        log_info("timed replay: %zu session(s) x %u cop%s, %zu step(s) each pass; recording %.3f s, "
+                 "at speed %g: %.3f s a pass%s", timed.n_sessions, timed.copies,
+                 timed.copies == 1 ? "y" : "ies", steps * timed.copies, (double)timed.length_us / 1e6,
+                 timed.speed, (double)timed.length_us / 1e6 / timed.speed, timed.loop ? ", looped" : "");
+    }
     if (c->check) {
         printf("%s: ok (%zu class(es), %zu origin(s) to send to, %u request(s) routed at run time, "
                "%u left out; names not resolved, nothing sent)\n", c->scenario, plan->n_classes,
@@ -438,17 +735,19 @@ static int run(const cli_t *c, const checks_t *k)
         rc = 0;
         goto out;
     }
-    if (c->metrics) {
+    if (c->metrics || c->remote_write) {
         char **cn = metrics_class_names(plan);
         metrics = cn ? metrics_start(c->metrics, plan->names, (const char *const *)cn,
                                      plan->n_classes, err, sizeof err)
                      : NULL;
         free(cn);
         if (!metrics) {
-            log_error("--metrics %s: %s", c->metrics, err);
+            log_error("--metrics %s: %s", c->metrics ? c->metrics : "", err);
             goto out;
         }
     }
+    if (c->remote_write && !(rw = remote_start(c, metrics)))
+        goto out;
     engine_opts_t eo = {
         .plan = plan, .shape = &shape, .threads = c->threads, .iterations = c->iterations,
         .timeout_us = c->timeout_us, .connect_timeout_us = c->connect_timeout_us,
@@ -457,7 +756,10 @@ static int run(const cli_t *c, const checks_t *k)
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
+        .timed = c->timed ? &timed : NULL, .timed_duration_us = c->duration_us,
     };
+    if (c->timed)
+        eo.iterations = 1; /* each user runs its session once */
     eng = engine_new(&eo, err, sizeof err);
     if (!eng) {
         log_error("%s", err);
@@ -466,6 +768,14 @@ static int run(const cli_t *c, const checks_t *k)
     if (wait_start(c) != 0)
         goto out;
     engine_run(eng);
+    checks_t kk = *k;
+    if (engine_nothing_planned(eng)) {
+        /* N pods of an Indexed Job for fewer users: not a failed pod. */
+        log_info("nothing planned for segment %u/%u: the shape gives it no user and no arrival "
+                 "rate (exit status 0)", c->segment, c->segments);
+        kk.nothing_planned = true;
+    }
+    k = &kk;
     stats_t *total = engine_total(eng);
     double dur = engine_duration_s(eng);
     if (!c->quiet)
@@ -487,13 +797,16 @@ static int run(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
-    if (metrics && c->metrics_linger_us) {
-        struct timespec ts = {(time_t)(c->metrics_linger_us / 1000000),
-                              (long)(c->metrics_linger_us % 1000000) * 1000};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
+    remote_stop(c, rw);
+    rw = NULL;
+    /* Until the run's last page has been scraped: a Job's pod must not take its
+     * last samples with it, nor wait out the whole linger when scraped. */
+    if (c->metrics && c->metrics_linger_us && !metrics_linger(metrics, c->metrics_linger_us))
+        log_warn("--metrics-linger: no scrape of the final /metrics page within %.1f s; "
+                 "Prometheus may miss the run's last seconds",
+                 (double)c->metrics_linger_us / 1e6);
 out:
+    remote_stop(c, rw);
     json_decref(report);
     if (metrics)
         metrics_stop(metrics);
@@ -502,7 +815,12 @@ out:
     plan_free(plan);
     secrets_free(secrets);
     scn_free(scn);
+#ifdef AIOTEST_HAVE_CONVERT
+    conv_timeline_fini(&tl);
+#endif
     origins_free(rules);
+    rewrite_free(rewrites);
+    diff_free(diff);
     return rc;
 }
 

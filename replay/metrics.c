@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <time.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -15,18 +16,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "url.h"
+#ifdef AIOTEST_HAVE_RWRITE
+#include "rwrite.h"
+#endif
 
 struct metrics {
     struct MHD_Daemon *d;
     pthread_mutex_t lock;
+    pthread_cond_t scraped;   /* signalled when final_sent grows */
     char *page; /* guarded by lock */
     size_t page_len;
+    bool final;               /* guarded by lock: page is the run's last (metrics_linger) */
+    unsigned final_sent;      /* guarded by lock: scrapes of the last page sent completely */
     /* Copies of the names, so the page never reads the engine's tables. */
     char **method, **name;
     size_t n_names;
     char **classes;
     size_t n_classes;
+    rwrite_t *remote; /* --remote-write: each published page is pushed; not owned */
 };
 
 /* Latency buckets for web requests, in µs, with their label text. */
@@ -164,7 +173,8 @@ static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const me
         put_label(f, "class", m->classes[c], true);
         fprintf(f, "} %" PRIu32 "\n", st && st->users_per_class ? st->users_per_class[c] : 0);
     }
-    put_head(f, "aiotest_target_users", "gauge", "Users the shape wants now.");
+    put_head(f, "aiotest_target_users", "gauge",
+             "Users the shape wants now, this segment's share (sum over segments: the shape's).");
     fprintf(f, "aiotest_target_users %" PRIu32 "\n", st ? st->target_users : 0);
     put_head(f, "aiotest_iterations_total", "counter",
              "Iterations (one pass of a class's tasks) started and completed.");
@@ -174,7 +184,8 @@ static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const me
             s ? stats_iterations_completed(s) : 0);
     put_head(f, "aiotest_stage", "gauge", "Current stage of the shape, 1-based; 0 after the run.");
     fprintf(f, "aiotest_stage %d\n", st ? st->stage : 0);
-    put_head(f, "aiotest_target_rate", "gauge", "Open model: iterations per second wanted now, else 0.");
+    put_head(f, "aiotest_target_rate", "gauge",
+             "Open model: iterations per second wanted now, this segment's share, else 0.");
     fprintf(f, "aiotest_target_rate %g\n", st ? st->target_rate : 0.0);
     put_head(f, "aiotest_elapsed_seconds", "gauge", "Seconds since the run started.");
     fprintf(f, "aiotest_elapsed_seconds %.3f\n", st ? st->elapsed_s : 0.0);
@@ -264,6 +275,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     pthread_mutex_lock(&m->lock);
     fwrite(m->page, 1, m->page_len, f);
+    if (m->final)
+        *req = m; /* counted in on_completed once the scraper has it all */
     pthread_mutex_unlock(&m->lock);
     render_process(f);
     if (fclose(f) != 0) {
@@ -271,6 +284,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     }
     return answer(c, MHD_HTTP_OK, buf, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* A scrape of the final page counts once its response was sent completely. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req,
+                         enum MHD_RequestTerminationCode toe)
+{
+    metrics_t *m = cls;
+    (void)c;
+    if (*req != m)
+        return;
+    *req = NULL;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->final_sent++;
+    pthread_cond_signal(&m->scraped);
+    pthread_mutex_unlock(&m->lock);
 }
 
 /* ---- lifecycle */
@@ -310,13 +340,18 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
                          char *err, size_t errlen)
 {
     char host[256];
-    unsigned short port;
-    if (url_parse_listen(listen, "127.0.0.1", host, sizeof(host), &port, err, errlen) < 0)
+    unsigned short port = 0;
+    if (listen && url_parse_listen(listen, "127.0.0.1", host, sizeof(host), &port, err, errlen) < 0)
         return NULL;
     metrics_t *m = calloc(1, sizeof(*m));
     if (m == NULL)
         goto oom;
     pthread_mutex_init(&m->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->scraped, &ca);
+    pthread_condattr_destroy(&ca);
     m->n_names = stats_names_count(names);
     m->method = copy_strings(m->n_names, name_method, names);
     m->name = copy_strings(m->n_names, name_name, names);
@@ -327,6 +362,8 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
         goto oom;
     if ((m->page = render(m, NULL, NULL, &m->page_len)) == NULL)
         goto oom;
+    if (listen == NULL)
+        return m; /* rendered for --remote-write only */
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -344,7 +381,7 @@ metrics_t *metrics_start(const char *listen, const stats_names_t *names,
     errno = 0;
     m->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR,
                             ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                            MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
     int e = errno;
     freeaddrinfo(ai);
     if (m->d == NULL) {
@@ -362,8 +399,33 @@ fail:
 
 unsigned short metrics_port(const metrics_t *m)
 {
+    if (m->d == NULL)
+        return 0;
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_BIND_PORT);
     return i ? i->port : 0;
+}
+
+void metrics_set_remote(metrics_t *m, rwrite_t *w) { m->remote = w; }
+
+/* The page as a scrape would get it (run part + process metrics), for remote write. */
+static void push_remote(metrics_t *m, const char *page, size_t len)
+{
+#ifdef AIOTEST_HAVE_RWRITE
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (f == NULL)
+        return;
+    fwrite(page, 1, len, f);
+    render_process(f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return;
+    }
+    rwrite_push(m->remote, buf, n, clk_wall_us() / 1000);
+#else
+    (void)m, (void)page, (void)len;
+#endif
 }
 
 void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *st)
@@ -372,6 +434,8 @@ void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *
     char *page = render(m, total, st, &len);
     if (page == NULL)
         return; /* out of memory: the previous page stays */
+    if (m->remote)
+        push_remote(m, page, len);
     pthread_mutex_lock(&m->lock);
     char *old = m->page;
     m->page = page;
@@ -380,12 +444,33 @@ void metrics_publish(metrics_t *m, const stats_t *total, const metrics_state_t *
     free(old);
 }
 
+bool metrics_linger(metrics_t *m, uint64_t timeout_us)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(timeout_us / 1000000);
+    until.tv_nsec += (long)(timeout_us % 1000000) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->final = true;
+    while (m->final_sent == 0)
+        if (pthread_cond_timedwait(&m->scraped, &m->lock, &until) == ETIMEDOUT)
+            break;
+    bool sent = m->final_sent > 0;
+    pthread_mutex_unlock(&m->lock);
+    return sent;
+}
+
 void metrics_stop(metrics_t *m)
 {
     if (m == NULL)
         return;
     if (m->d != NULL)
         MHD_stop_daemon(m->d);
+    pthread_cond_destroy(&m->scraped);
     pthread_mutex_destroy(&m->lock);
     free(m->page);
     free_strings(m->method, m->n_names);

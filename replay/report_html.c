@@ -155,10 +155,30 @@ static void legend(chart_t *c, const char *const *labels, size_t n)
     }
 }
 
-/* Line chart of history fields over t. */
+/* A row of an open stage: the shape asked for an arrival rate and no users
+ * (a row across a boundary from a closed stage has both, and counts as closed). */
+static bool open_row(const json_t *row)
+{
+    return num(row, "target_rate") > 0 && num(row, "target_users") == 0;
+}
+
+/* Which rows a series of a line chart has a point in. */
+enum rows { ROWS_ALL = 0, ROWS_CLOSED, ROWS_OPEN };
+
+static bool skip_row(const enum rows *which, size_t k, const json_t *row)
+{
+    if (which == NULL || which[k] == ROWS_ALL)
+        return false;
+    return open_row(row) != (which[k] == ROWS_OPEN);
+}
+
+/* Line chart of history fields over t. which (NULL: all rows) limits a series
+ * to the rows of closed or of open stages: a "target users 0" while an open
+ * stage's pool users run would be false. Each run of rows a series has is one
+ * polyline. */
 static void line_chart(FILE *f, const json_t *history, const char *id, const char *title,
                        const char *ytitle, const char *const *fields, const char *const *labels,
-                       size_t n, double scale)
+                       size_t n, double scale, const enum rows *which)
 {
     chart_t c = {.f = f};
     json_t *data = json_object();
@@ -169,8 +189,10 @@ static void line_chart(FILE *f, const json_t *history, const char *id, const cha
         json_t *pts = json_array();
         json_array_foreach(history, i, row) {
             double t = num(row, "t"), y = num(row, fields[k]) * scale;
-            json_array_append_new(pts, json_pack("[ff]", t, y));
             tmax = t > tmax ? t : tmax;
+            if (skip_row(which, k, row))
+                continue;
+            json_array_append_new(pts, json_pack("[ff]", t, y));
             ymax = y > ymax ? y : ymax;
         }
         json_object_set_new(data, fields[k], pts);
@@ -182,10 +204,21 @@ static void line_chart(FILE *f, const json_t *history, const char *id, const cha
     if (json_array_size(history) == 0)
         chart_empty(&c, "no per-second history (the run was shorter than a second)");
     for (size_t k = 0; k < n; k++) {
-        fprintf(f, "<polyline class=\"series\" stroke=\"%s\" points=\"", palette[k % 6]);
-        json_array_foreach(history, i, row)
+        bool in_line = false;
+        json_array_foreach(history, i, row) {
+            if (skip_row(which, k, row)) {
+                if (in_line)
+                    fprintf(f, "\"/>\n");
+                in_line = false;
+                continue;
+            }
+            if (!in_line)
+                fprintf(f, "<polyline class=\"series\" stroke=\"%s\" points=\"", palette[k % 6]);
+            in_line = true;
             fprintf(f, "%.1f,%.1f ", px(&c, num(row, "t")), py(&c, num(row, fields[k]) * scale));
-        fprintf(f, "\"/>\n");
+        }
+        if (in_line || json_array_size(history) == 0)
+            fprintf(f, "%s\"/>\n", in_line ? "" : "<polyline class=\"series\" points=\"");
     }
     chart_end(&c);
 }
@@ -336,6 +369,39 @@ static void thresholds_section(FILE *f, const json_t *report)
         put_esc(f, str(l, "threshold"));
         fprintf(f, "</td><td>");
         put_esc(f, str(l, "value"));
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</tbody></table>\n");
+}
+
+/* --diff: how many responses differed from the recording, by kind, and the
+ * first examples (request, recorded against replayed). */
+static void diff_section(FILE *f, const json_t *report)
+{
+    const json_t *d = json_object_get(report, "diff");
+    if (!json_is_object(d))
+        return;
+    fprintf(f, "<h2>Response diff (--diff)</h2>\n<p id=\"diff-summary\" class=\"meta\">%.0f of %.0f "
+               "responses differ from the recording (%.2f%%)</p>\n<table id=\"diff\"><thead><tr>"
+               "<th class=\"l\">kind</th><th>responses</th></tr></thead>\n<tbody>\n",
+            num(d, "mismatched"), num(d, "compared"), num(d, "mismatched_percent"));
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)json_object_get(d, "kinds"), k, v) {
+        fprintf(f, "<tr><td class=\"l\">diff ");
+        put_esc(f, k);
+        fprintf(f, "</td><td>%.0f</td></tr>\n", json_number_value(v));
+    }
+    fprintf(f, "</tbody></table>\n");
+    const json_t *ex = json_object_get(d, "examples");
+    if (json_array_size(ex) == 0)
+        return;
+    fprintf(f, "<table id=\"diff-examples\"><thead><tr><th class=\"l\">first differences: request, "
+               "recorded against replayed</th></tr></thead>\n<tbody>\n");
+    size_t i;
+    json_array_foreach(ex, i, v) {
+        fprintf(f, "<tr><td class=\"l\">");
+        put_esc(f, str(v, "example"));
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</tbody></table>\n");
@@ -594,12 +660,24 @@ static void charts(FILE *f, const json_t *report, const json_t *total)
     const json_t *hist = json_object_get(report, "history");
     static const char *const rps_f[] = {"rps", "fails_per_s"}, *const rps_l[] = {"requests/s", "failures/s"};
     static const char *const usr_f[] = {"users", "target_users"}, *const usr_l[] = {"users", "target users"};
+    static const char *const rate_f[] = {"target_rate", "iterations_per_s"},
+                             *const rate_l[] = {"target iterations/s", "started iterations/s"};
     static const char *const lat_f[] = {"p50_us", "p95_us", "p99_us"}, *const lat_l[] = {"p50", "p95", "p99"};
+    bool open = false;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(hist, i, row)
+        open |= open_row(row);
     fprintf(f, "<h2>Over time</h2>\n<div class=\"charts\">\n");
-    line_chart(f, hist, "chart-rps", "Requests per second", "per second", rps_f, rps_l, 2, 1);
-    line_chart(f, hist, "chart-users", "Users", "users", usr_f, usr_l, 2, 1);
+    static const enum rows usr_w[] = {ROWS_ALL, ROWS_CLOSED}, rate_w[] = {ROWS_OPEN, ROWS_OPEN};
+    line_chart(f, hist, "chart-rps", "Requests per second", "per second", rps_f, rps_l, 2, 1, NULL);
+    line_chart(f, hist, "chart-users", open ? "Users (target: closed stages)" : "Users", "users",
+               usr_f, usr_l, 2, 1, usr_w);
+    if (open)
+        line_chart(f, hist, "chart-rate", "Arrival rate (open stages)", "iterations/s", rate_f,
+                   rate_l, 2, 1, rate_w);
     line_chart(f, hist, "chart-latency", "Latency percentiles per second", "ms", lat_f, lat_l, 3,
-               0.001);
+               0.001, NULL);
     fprintf(f, "</div>\n<h2>Distribution</h2>\n<div class=\"charts\">\n");
     histogram_chart(f, total);
     failures_chart(f, total);
@@ -626,6 +704,7 @@ int report_write_html(const char *path, const json_t *report, char *err, size_t 
     header(f, report, total);
     thresholds_section(f, report);
     baseline_section(f, report);
+    diff_section(f, report);
     summary_table(f, report, total);
     statuses_section(f, report, total);
     charts(f, report, total);

@@ -9,54 +9,120 @@
 
 #include "units.h"
 
-#define SHAPE_EXPECTED "expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s>'"
+#define SHAPE_EXPECTED "expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s> [<to iterations/s>]'"
 #define MAX_WORDS 4
 
 /* Splits line in place into up to MAX_WORDS words; returns the count, or
- * MAX_WORDS + 1 when there are more. */
+ * MAX_WORDS + 1 when there are more (words[MAX_WORDS] is the first extra). */
 static int split_words(char *line, char **words)
 {
     int n = 0;
     for (char *tok = strtok(line, " \t\r"); tok != NULL; tok = strtok(NULL, " \t\r")) {
-        if (n == MAX_WORDS)
-            return MAX_WORDS + 1;
         words[n++] = tok;
+        if (n == MAX_WORDS + 1)
+            return n;
     }
     return n;
 }
 
-/* Fills st from the words of one line. Returns 0, or -1 with the reason in why. */
-static int parse_stage(char **w, int n, shape_stage_t *st, const char **why)
+/* Ranges: a person's numbers, far from where a double or the scheduler's
+ * integer µs lose precision or overflow (a rate of 1e-15 once overflowed the
+ * interval cast and started thousands of iterations). */
+#define MAX_DURATION_US (744ull * 3600 * 1000000) /* 31 days */
+#define MAX_USERS 10000000u
+#define MIN_RATE 0.001
+#define MAX_RATE 1e7
+#define MAX_SPAWN_RATE 1e6
+
+/* A number as a person writes it: digits, an optional fraction and exponent,
+ * then a unit of letters. strtod alone would also take hex (0x10, 0x1p3), a
+ * sign (+5, -0), inf and nan. */
+static bool plain_number(const char *s)
+{
+    const char *p = s;
+    size_t digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (digits == 0)
+        return false;
+    if ((*p == 'e' || *p == 'E') && (p[1] == '-' || p[1] == '+' || (p[1] >= '0' && p[1] <= '9'))) {
+        p += p[1] == '-' || p[1] == '+' ? 2 : 1;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    /* The unit: letters only ("0x10" ends up here with "x10"). */
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            return false;
+    return true;
+}
+
+static bool parse_duration(const char *s, uint64_t *us)
+{
+    return plain_number(s) && units_parse_duration(s, us) == 0 && *us > 0 && *us <= MAX_DURATION_US;
+}
+
+/* An arrival rate: 0, or MIN_RATE..MAX_RATE. */
+static bool parse_rate(const char *s, double *rate)
+{
+    return plain_number(s) && units_parse_double(s, rate) == 0 &&
+           (*rate == 0 || (*rate >= MIN_RATE && *rate <= MAX_RATE));
+}
+
+/* Fills st from the words of one line. Returns 0, or -1 with the reason in
+ * why and the index of the word at fault in bad. */
+static int parse_stage(char **w, int n, shape_stage_t *st, const char **why, int *bad)
 {
     uint64_t users;
     memset(st, 0, sizeof(*st));
     *why = SHAPE_EXPECTED;
-    if (n == 3 && strcmp(w[0], "rate") == 0) {
+    *bad = n > MAX_WORDS ? MAX_WORDS : 0;
+    if ((n == 3 || n == 4) && strcmp(w[0], "rate") == 0) {
         st->kind = SHAPE_RATE;
-        if (units_parse_duration(w[1], &st->duration_us) < 0 || st->duration_us == 0) {
-            *why = "expected a duration > 0 after 'rate' (e.g. 30s, 5m, 1h)";
+        *bad = 1;
+        if (!parse_duration(w[1], &st->duration_us)) {
+            *why = "expected a duration > 0 after 'rate' (e.g. 30s, 5m, 1h; at most 744h)";
             return -1;
         }
-        if (units_parse_double(w[2], &st->rate) < 0) {
-            *why = "expected iterations/s as a number >= 0 after the duration";
+        *bad = 2;
+        if (!parse_rate(w[2], &st->rate)) {
+            *why = "expected iterations/s of 0 or from 0.001 to 10000000 after the duration";
+            return -1;
+        }
+        st->rate_to = st->rate;
+        *bad = 3;
+        if (n == 4 && !parse_rate(w[3], &st->rate_to)) {
+            *why = "expected the iterations/s to ramp to, 0 or from 0.001 to 10000000, after "
+                   "the first rate";
             return -1;
         }
         return 0;
     }
+    if (n == 4 && strcmp(w[0], "rate") != 0)
+        *bad = 3;
     if (n != 3)
         return -1;
     st->kind = SHAPE_USERS;
-    if (units_parse_duration(w[0], &st->duration_us) < 0 || st->duration_us == 0) {
-        *why = "expected a duration > 0 first (e.g. 30s, 5m, 1h)";
+    *bad = 0;
+    if (!parse_duration(w[0], &st->duration_us)) {
+        *why = "expected a duration > 0 first (e.g. 30s, 5m, 1h; at most 744h)";
         return -1;
     }
-    if (units_parse_count(w[1], &users) < 0 || users > UINT32_MAX) {
-        *why = "expected a user count (e.g. 100, 2k) after the duration";
+    *bad = 1;
+    if (!plain_number(w[1]) || units_parse_count(w[1], &users) < 0 || users > MAX_USERS) {
+        *why = "expected a user count (e.g. 100, 2k; at most 10M) after the duration";
         return -1;
     }
     st->users = (uint32_t)users;
-    if (units_parse_double(w[2], &st->spawn_rate) < 0 || st->spawn_rate <= 0) {
-        *why = "expected a spawn rate > 0 (users/s) after the user count";
+    *bad = 2;
+    if (!plain_number(w[2]) || units_parse_double(w[2], &st->spawn_rate) < 0 ||
+        st->spawn_rate < MIN_RATE || st->spawn_rate > MAX_SPAWN_RATE) {
+        *why = "expected a spawn rate from 0.001 to 1000000 (users/s) after the user count";
         return -1;
     }
     return 0;
@@ -87,14 +153,15 @@ int shape_parse(const char *text, const char *name, shape_t *out, char *err, siz
         char *hash = strchr(line, '#');
         if (hash != NULL)
             *hash = '\0';
-        char *words[MAX_WORDS];
+        char *words[MAX_WORDS + 1];
         int nw = split_words(line, words);
         if (nw == 0)
             continue;
         shape_stage_t st;
         const char *why;
-        if (parse_stage(words, nw, &st, &why) < 0) {
-            snprintf(err, errlen, "%s:%d: %s", name, lineno, why);
+        int bad;
+        if (parse_stage(words, nw, &st, &why, &bad) < 0) {
+            snprintf(err, errlen, "%s:%d:%d: %s", name, lineno, (int)(words[bad] - line) + 1, why);
             goto fail;
         }
         st.line = lineno;
@@ -110,7 +177,7 @@ int shape_parse(const char *text, const char *name, shape_t *out, char *err, siz
         stages[n++] = st;
     }
     if (n == 0) {
-        snprintf(err, errlen, "%s:%d: no stages; %s", name, lineno > 0 ? lineno : 1, SHAPE_EXPECTED);
+        snprintf(err, errlen, "%s:%d:1: no stages; %s", name, lineno > 0 ? lineno : 1, SHAPE_EXPECTED);
         goto fail;
     }
     free(copy);
@@ -211,7 +278,9 @@ shape_point_t shape_at(const shape_t *s, uint64_t t_us)
             p.stage = i;
             p.kind = st->kind;
             if (st->kind == SHAPE_RATE) {
-                p.rate = st->rate;
+                /* A ramp moves linearly from rate to rate_to over the stage. */
+                double f = st->duration_us ? (double)(t_us - start) / (double)st->duration_us : 0;
+                p.rate = st->rate + (st->rate_to - st->rate) * f;
             } else {
                 p.users = ramp(users, st, t_us - start);
                 p.target = st->users;

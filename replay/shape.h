@@ -1,6 +1,7 @@
 /* shape: the load shape of stages.conf (docs/aiotest-replay.md, "Shape file").
  *   <duration> <users> <spawn-rate>          closed model: ramp to users at spawn-rate/s
- *   rate <duration> <iterations/s>           open model: iterations start on schedule
+ *   rate <duration> <iterations/s> [<to>]    open model: iterations start on schedule,
+ *                                            ramping linearly to <to>/s when given
  * '#' starts a comment; blank lines are ignored; durations take units (30s, 5m, 1h). */
 #ifndef AIOTEST_SHAPE_H
 #define AIOTEST_SHAPE_H
@@ -16,7 +17,8 @@ typedef struct shape_stage {
     uint64_t duration_us;
     uint32_t users;      /* SHAPE_USERS: target user count */
     double spawn_rate;   /* SHAPE_USERS: users started (or stopped) per second */
-    double rate;         /* SHAPE_RATE: iterations started per second */
+    double rate;         /* SHAPE_RATE: iterations started per second at the start */
+    double rate_to;      /* SHAPE_RATE: at the end (== rate without a ramp) */
     int line;            /* line in the file, for messages */
 } shape_stage_t;
 
@@ -25,7 +27,8 @@ typedef struct shape {
     size_t n;
 } shape_t;
 
-/* Parses a stages file. Returns 0, or -1 with err "FILE:LINE: what was expected". */
+/* Parses a stages file. Returns 0, or -1 with err "FILE:LINE:COL: what was expected"
+ * (numbers out of range, hex, signs, inf and nan refused; see docs/shape-file.md). */
 int shape_load(const char *path, shape_t *out, char *err, size_t errlen);
 /* Parses from text (name used in messages). */
 int shape_parse(const char *text, const char *name, shape_t *out, char *err, size_t errlen);
@@ -37,13 +40,14 @@ uint64_t shape_total_us(const shape_t *s);
 
 /* Where the shape is at time t (µs since start): the stage index (n when the
  * shape is over), and for closed stages the user count to have now, ramping
- * from the previous stage's count at its spawn rate; for open stages the rate. */
+ * from the previous stage's count at its spawn rate; for open stages the rate
+ * at t (a ramp's rate moves linearly over its stage). */
 typedef struct shape_point {
     size_t stage;        /* == s->n when finished */
     shape_kind_t kind;
     uint32_t users;      /* users wanted now */
     uint32_t target;     /* the stage's user target */
-    double rate;         /* iterations/s wanted now (SHAPE_RATE) */
+    double rate;         /* iterations/s wanted at t (SHAPE_RATE) */
 } shape_point_t;
 shape_point_t shape_at(const shape_t *s, uint64_t t_us);
 

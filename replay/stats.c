@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,29 +68,33 @@ void stats_names_free(stats_names_t *n)
     free(n);
 }
 
-uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name)
+int stats_names_intern(stats_names_t *n, const char *method, const char *name)
 {
     /* Linear: called once per request of the scenario, before the run. */
     for (size_t i = 0; i < n->n; i++)
         if (strcmp(n->method[i], method) == 0 && strcmp(n->name[i], name) == 0)
-            return (uint32_t)i;
+            return (int)i;
     if (n->n == n->cap) {
         size_t cap = n->cap ? n->cap * 2 : 16;
         char **m = realloc(n->method, cap * sizeof(*m));
         if (m == NULL)
-            abort();
+            return -1;
         n->method = m;
         char **nm = realloc(n->name, cap * sizeof(*nm));
         if (nm == NULL)
-            abort();
+            return -1; /* method grown, cap not: the next call grows again */
         n->name = nm;
         n->cap = cap;
     }
-    n->method[n->n] = strdup(method);
-    n->name[n->n] = strdup(name);
-    if (n->method[n->n] == NULL || n->name[n->n] == NULL)
-        abort();
-    return (uint32_t)n->n++;
+    char *dm = strdup(method), *dn = strdup(name);
+    if (dm == NULL || dn == NULL) {
+        free(dm);
+        free(dn);
+        return -1;
+    }
+    n->method[n->n] = dm;
+    n->name[n->n] = dn;
+    return (int)n->n++;
 }
 
 const char *stats_display_name(const char *method, const char *name)
@@ -117,6 +122,13 @@ struct stats {
     stats_entry_t total;
     uint64_t it_started, it_completed;
     uint64_t bodies_cut, bodies_undecoded, body_bytes_dropped;
+    hist_t *lag;         /* timed replay: how late steps started behind their schedule */
+    struct {
+        uint32_t entry;
+        char text[640];
+    } examples[STATS_DIFF_EXAMPLES];
+    size_t n_examples;
+    uint64_t late;       /* of those, more than STATS_LATE_US late */
 };
 
 static inline uint64_t *slot(const stats_t *s, uint32_t i, int proto, int k)
@@ -133,7 +145,8 @@ stats_t *stats_new(const stats_names_t *names)
     s->entries = calloc(s->n ? s->n : 1, sizeof(*s->entries));
     s->responses = calloc((s->n ? s->n : 1) * STATS_PROTO__COUNT * SLOTS, sizeof(uint64_t));
     s->total.latency = hist_new();
-    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL)
+    s->lag = hist_new();
+    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL || s->lag == NULL)
         goto fail;
     for (size_t i = 0; i < s->n; i++)
         if ((s->entries[i].latency = hist_new()) == NULL)
@@ -154,6 +167,7 @@ void stats_free(stats_t *s)
     free(s->entries);
     free(s->responses);
     hist_free(s->total.latency);
+    hist_free(s->lag);
     free(s);
 }
 
@@ -173,6 +187,34 @@ void stats_reset(stats_t *s)
     entry_clear(&s->total);
     s->it_started = s->it_completed = 0;
     s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
+    hist_reset(s->lag);
+    s->late = 0;
+    s->n_examples = 0;
+}
+
+const char *stats_diff_name(stats_diff_t d)
+{
+    static const char *const names[] = {"status", "type", "shape", "values", "length"};
+    return (unsigned)d < STATS_DIFF__COUNT ? names[d] : "?";
+}
+
+void stats_diff(stats_t *s, uint32_t entry, unsigned kinds, const char *example)
+{
+    if (entry >= s->n)
+        return;
+    stats_entry_t *e = &s->entries[entry];
+    e->diff_compared++;
+    if (!kinds)
+        return;
+    e->diff_mismatched++;
+    for (int k = 0; k < STATS_DIFF__COUNT; k++)
+        if (kinds & (1u << k))
+            e->diff[k]++;
+    if (example && s->n_examples < STATS_DIFF_EXAMPLES) {
+        s->examples[s->n_examples].entry = entry;
+        snprintf(s->examples[s->n_examples].text, sizeof s->examples[0].text, "%s", example);
+        s->n_examples++;
+    }
 }
 
 void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
@@ -214,6 +256,16 @@ uint64_t stats_bodies_cut(const stats_t *s) { return s->bodies_cut; }
 uint64_t stats_bodies_undecoded(const stats_t *s) { return s->bodies_undecoded; }
 uint64_t stats_body_bytes_dropped(const stats_t *s) { return s->body_bytes_dropped; }
 
+void stats_lag(stats_t *s, uint64_t lag_us)
+{
+    hist_record(s->lag, lag_us);
+    if (lag_us > STATS_LATE_US)
+        s->late++;
+}
+
+const hist_t *stats_lag_hist(const stats_t *s) { return s->lag; }
+uint64_t stats_late(const stats_t *s) { return s->late; }
+
 void stats_iteration(stats_t *s, bool completed)
 {
     if (completed)
@@ -235,13 +287,19 @@ static void entry_add(stats_entry_t *dst, const stats_entry_t *src)
     dst->bytes_sent += src->bytes_sent;
     dst->bytes_received += src->bytes_received;
     hist_merge(dst->latency, src->latency);
+    dst->diff_compared += src->diff_compared;
+    dst->diff_mismatched += src->diff_mismatched;
+    for (int k = 0; k < STATS_DIFF__COUNT; k++)
+        dst->diff[k] += src->diff[k];
 }
 
 void stats_merge(stats_t *dst, const stats_t *src)
 {
     size_t n = dst->n < src->n ? dst->n : src->n;
+    for (size_t i = 0; i < src->n_examples && dst->n_examples < STATS_DIFF_EXAMPLES; i++)
+        dst->examples[dst->n_examples++] = src->examples[i];
     for (size_t i = 0; i < n; i++) {
-        if (src->entries[i].count == 0)
+        if (src->entries[i].count == 0 && src->entries[i].diff_compared == 0)
             continue;
         entry_add(&dst->entries[i], &src->entries[i]);
         for (int p = 0; p < STATS_PROTO__COUNT; p++)
@@ -253,6 +311,8 @@ void stats_merge(stats_t *dst, const stats_t *src)
     dst->bodies_cut += src->bodies_cut;
     dst->bodies_undecoded += src->bodies_undecoded;
     dst->body_bytes_dropped += src->body_bytes_dropped;
+    hist_merge(dst->lag, src->lag);
+    dst->late += src->late;
 }
 
 size_t stats_entries(const stats_t *s) { return s->n; }
@@ -351,7 +411,105 @@ void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t ta
     (void)history_push(h, &row);
 }
 
+void stats_history_set_rate(stats_history_t *h, double target_rate)
+{
+    if (h->n)
+        h->rows[h->n - 1].target_rate = target_rate;
+}
+
 size_t stats_history_len(const stats_history_t *h) { return h->n; }
+
+#define MERGE_SPAN_MAX (31L * 24 * 3600)
+
+/* dst, a row covering dst_s seconds, takes in the next row r of the same
+ * input (covering r_s seconds) that falls into the same second. */
+static void row_join(stats_second_t *dst, double dst_s, const stats_second_t *r, double r_s)
+{
+    double w = dst_s + r_s;
+    dst->rps = (dst->rps * dst_s + r->rps * r_s) / w;
+    dst->fails_per_s = (dst->fails_per_s * dst_s + r->fails_per_s * r_s) / w;
+    dst->iterations_per_s = (dst->iterations_per_s * dst_s + r->iterations_per_s * r_s) / w;
+    dst->t = r->t;
+    dst->users = r->users;
+    dst->target_users = r->target_users;
+    dst->p50_us = r->p50_us > dst->p50_us ? r->p50_us : dst->p50_us;
+    dst->p95_us = r->p95_us > dst->p95_us ? r->p95_us : dst->p95_us;
+    dst->p99_us = r->p99_us > dst->p99_us ? r->p99_us : dst->p99_us;
+}
+
+/* Adds one input's row (its second already joined) into the merged second. */
+static void row_add(stats_second_t *acc, bool *used, const stats_second_t *r, double offset_s)
+{
+    double t = offset_s + r->t;
+    if (!*used || t > acc->t)
+        acc->t = t;
+    *used = true;
+    acc->users += r->users;
+    acc->target_users += r->target_users;
+    acc->rps += r->rps;
+    acc->fails_per_s += r->fails_per_s;
+    acc->iterations_per_s += r->iterations_per_s;
+    acc->p50_us = r->p50_us > acc->p50_us ? r->p50_us : acc->p50_us;
+    acc->p95_us = r->p95_us > acc->p95_us ? r->p95_us : acc->p95_us;
+    acc->p99_us = r->p99_us > acc->p99_us ? r->p99_us : acc->p99_us;
+}
+
+stats_history_t *stats_history_merge(const stats_history_t *const *in, const double *offset_s,
+                                     size_t n)
+{
+    long lo = LONG_MAX, hi = LONG_MIN;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; in[i] != NULL && j < in[i]->n; j++) {
+            double t = offset_s[i] + in[i]->rows[j].t;
+            if (!(t >= 0 && t < (double)MERGE_SPAN_MAX))
+                return NULL;
+            long b = lround(t);
+            lo = b < lo ? b : lo;
+            hi = b > hi ? b : hi;
+        }
+    stats_history_t *out = stats_history_new();
+    if (out == NULL || lo > hi)
+        return out;
+    size_t nb = (size_t)(hi - lo + 1);
+    stats_second_t *acc = calloc(nb, sizeof *acc);
+    bool *used = calloc(nb, sizeof *used);
+    if (acc == NULL || used == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        stats_second_t cur = {0};
+        double cur_s = 0, prev_t = 0;
+        long cur_b = LONG_MIN;
+        for (size_t j = 0; in[i] != NULL && j < in[i]->n; j++) {
+            const stats_second_t *r = &in[i]->rows[j];
+            long b = lround(offset_s[i] + r->t);
+            double len = r->t > prev_t ? r->t - prev_t : 1.0;
+            prev_t = r->t;
+            if (b == cur_b) {
+                row_join(&cur, cur_s, r, len);
+                cur_s += len;
+                continue;
+            }
+            if (cur_b != LONG_MIN)
+                row_add(&acc[cur_b - lo], &used[cur_b - lo], &cur, offset_s[i]);
+            cur = *r;
+            cur_s = len;
+            cur_b = b;
+        }
+        if (cur_b != LONG_MIN)
+            row_add(&acc[cur_b - lo], &used[cur_b - lo], &cur, offset_s[i]);
+    }
+    for (size_t k = 0; k < nb; k++)
+        if (used[k] && history_push(out, &acc[k]) < 0)
+            goto fail;
+    free(acc);
+    free(used);
+    return out;
+fail:
+    free(acc);
+    free(used);
+    stats_history_free(out);
+    return NULL;
+}
 
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i)
 {
@@ -507,6 +665,40 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
         fprintf(out, "Response bodies: %" PRIu64 " cut at --max-body (checks and extractors saw the first bytes; "
                 "%" PRIu64 " bytes more read and dropped), %" PRIu64 " left coded (Content-Encoding not decodable)\n",
                 s->bodies_cut, s->body_bytes_dropped, s->bodies_undecoded);
+    stats_print_lag(out, s);
+    const stats_entry_t *tot = stats_total(s);
+    if (tot->diff_compared) {
+        fprintf(out, "Diff: %" PRIu64 " of %" PRIu64 " response(s) differ from the recording (%.2f%%)",
+                tot->diff_mismatched, tot->diff_compared,
+                100.0 * (double)tot->diff_mismatched / (double)tot->diff_compared);
+        const char *sep = ": ";
+        for (int k = 0; k < STATS_DIFF__COUNT; k++)
+            if (tot->diff[k]) {
+                fprintf(out, "%sdiff %s %" PRIu64, sep, stats_diff_name((stats_diff_t)k), tot->diff[k]);
+                sep = ", ";
+            }
+        fputc('\n', out);
+        for (size_t i = 0; i < s->n_examples; i++)
+            fprintf(out, "  %s\n", s->examples[i].text);
+    }
+}
+
+void stats_print_lag(FILE *out, const stats_t *s)
+{
+    uint64_t n = hist_count(s->lag);
+    if (n == 0)
+        return;
+    char p50[32], p99[32], max[32];
+    fmt_ms(p50, sizeof p50, (double)hist_percentile(s->lag, 50) / 1000.0);
+    fmt_ms(p99, sizeof p99, (double)hist_percentile(s->lag, 99) / 1000.0);
+    fmt_ms(max, sizeof max, (double)hist_max(s->lag) / 1000.0);
+    fprintf(out, "Schedule: %" PRIu64 " step(s) started; lag behind schedule p50 %s ms, p99 %s ms, max %s ms\n",
+            n, p50, p99, max);
+    /* One step in a hundred late by more than STATS_LATE_US: the schedule was not kept. */
+    if (s->late * 100 > n)
+        fprintf(out, "The replay could not keep the schedule: %" PRIu64 " of %" PRIu64 " step(s) started more "
+                "than %u ms late (max %s ms): the target or this machine was too slow\n",
+                s->late, n, STATS_LATE_US / 1000, max);
 }
 
 /* ---- JSON report */
@@ -515,6 +707,10 @@ static double ms(uint64_t us)
 {
     return (double)us / 1000.0;
 }
+
+static json_t *entry_pack(const char *method, const char *name, const stats_entry_t *e, json_t *fail,
+                          json_t *protos, json_t *statuses, json_t *noresp, json_t *lat, const hist_t *h,
+                          double c, double duration_s);
 
 /* The figures of one row; statuses come from the table unless entry < 0 (total). */
 static json_t *entry_json(stats_t *s, long entry, const char *method, const char *name,
@@ -558,7 +754,35 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
     }
     const hist_t *h = e->latency;
     double c = (double)e->count;
-    json_t *row = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f,"
+    json_t *r = entry_pack(method, name, e, fail, protos, statuses, noresp, lat, h, c, duration_s);
+    /* Only entries that saw gRPC responses carry "grpc_status": HTTP reports stay as they were. */
+    if (r != NULL && grpc != NULL)
+        json_object_set_new(r, "grpc_status", grpc);
+    else
+        json_decref(grpc);
+    if (r && e->diff_compared) {
+        json_t *d = json_pack("{s:I, s:I}", "compared", (json_int_t)e->diff_compared, "mismatched",
+                              (json_int_t)e->diff_mismatched);
+        for (int k = 0; d && k < STATS_DIFF__COUNT; k++)
+            if (e->diff[k])
+                json_object_set_new(d, stats_diff_name((stats_diff_t)k), json_integer((json_int_t)e->diff[k]));
+        json_object_set_new(r, "diff", d);
+    }
+    return r;
+fail:
+    json_decref(fail);
+    json_decref(protos);
+    json_decref(statuses);
+    json_decref(noresp);
+    json_decref(lat);
+    return NULL;
+}
+
+static json_t *entry_pack(const char *method, const char *name, const stats_entry_t *e, json_t *fail,
+                          json_t *protos, json_t *statuses, json_t *noresp, json_t *lat, const hist_t *h,
+                          double c, double duration_s)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f,"
                      " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
                      "method", method, "name", name, "count", (json_int_t)e->count,
                      "failures", (json_int_t)e->failures, "fail", fail, "protocols", protos,
@@ -572,17 +796,6 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
                      "p95_ms", ms(hist_percentile(h, 95)), "p99_ms", ms(hist_percentile(h, 99)),
                      "p99.9_ms", ms(hist_percentile(h, 99.9)), "max_ms", ms(hist_max(h)),
                      "latency", lat);
-    /* Only entries that saw gRPC responses carry "grpc_status": HTTP reports stay as they were. */
-    if (row != NULL && grpc != NULL)
-        json_object_set_new(row, "grpc_status", grpc);
-    return row;
-fail:
-    json_decref(fail);
-    json_decref(protos);
-    json_decref(statuses);
-    json_decref(noresp);
-    json_decref(lat);
-    return NULL;
 }
 
 static json_t *history_json(const stats_history_t *h)
@@ -590,12 +803,13 @@ static json_t *history_json(const stats_history_t *h)
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && h != NULL && i < h->n; i++) {
         const stats_second_t *r = &h->rows[i];
-        json_t *row = json_pack("{s:f, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f}", "t", r->t,
+        json_t *row = json_pack("{s:f, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:f, s:f}", "t", r->t,
                                 "users", (json_int_t)r->users, "target_users",
                                 (json_int_t)r->target_users, "rps", r->rps, "fails_per_s",
                                 r->fails_per_s, "p50_us", (json_int_t)r->p50_us, "p95_us",
                                 (json_int_t)r->p95_us, "p99_us", (json_int_t)r->p99_us,
-                                "iterations_per_s", r->iterations_per_s);
+                                "iterations_per_s", r->iterations_per_s, "target_rate",
+                                r->target_rate);
         if (row == NULL || json_array_append_new(a, row) < 0) {
             json_decref(a);
             return NULL;
@@ -643,6 +857,32 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
         json_decref(r);
         return NULL;
     }
+    const stats_entry_t *tot = stats_total(s);
+    if (tot->diff_compared > 0) {
+        json_t *kinds = json_object(), *ex = json_array();
+        for (int k = 0; k < STATS_DIFF__COUNT; k++)
+            json_object_set_new(kinds, stats_diff_name((stats_diff_t)k), json_integer((json_int_t)tot->diff[k]));
+        for (size_t i = 0; i < s->n_examples; i++)
+            json_array_append_new(ex, json_pack("{s:s, s:s, s:s}", "method",
+                                                stats_names_method(names, s->examples[i].entry), "name",
+                                                stats_names_name(names, s->examples[i].entry), "example",
+                                                s->examples[i].text));
+        json_object_set_new(r, "diff",
+                            json_pack("{s:I, s:I, s:f, s:o, s:o}", "compared", (json_int_t)tot->diff_compared,
+                                      "mismatched", (json_int_t)tot->diff_mismatched, "mismatched_percent",
+                                      100.0 * (double)tot->diff_mismatched / (double)tot->diff_compared,
+                                      "kinds", kinds, "examples", ex));
+    }
+    if (hist_count(s->lag) > 0) {
+        const hist_t *l = s->lag;
+        json_object_set_new(r, "schedule",
+                            json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:b}", "steps", (json_int_t)hist_count(l),
+                                      "late", (json_int_t)s->late, "late_threshold_ms",
+                                      (json_int_t)(STATS_LATE_US / 1000), "lag_p50_ms",
+                                      ms(hist_percentile(l, 50)), "lag_p99_ms", ms(hist_percentile(l, 99)),
+                                      "lag_max_ms", ms(hist_max(l)), "lag_avg_ms", hist_mean(l) / 1000.0,
+                                      "kept", !(s->late * 100 > hist_count(l))));
+    }
     if (meta != NULL)
         json_object_update_missing(r, meta);
     return r;
@@ -675,6 +915,16 @@ static int load_entry(stats_t *s, uint32_t i, const json_t *je, char *err, size_
     if (get_count(je, "count", &e->count) < 0 || get_count(je, "bytes_sent", &e->bytes_sent) < 0 ||
         get_count(je, "bytes_received", &e->bytes_received) < 0)
         LOAD_FAIL("report: entries[%u]: count, bytes_sent and bytes_received must be integers >= 0", i);
+    json_t *dj = json_object_get(je, "diff");
+    if (dj) {
+        if (get_count(dj, "compared", &e->diff_compared) < 0 || get_count(dj, "mismatched", &e->diff_mismatched) < 0)
+            LOAD_FAIL("report: entries[%u].diff: compared and mismatched must be integers >= 0", i);
+        for (int k = 0; k < STATS_DIFF__COUNT; k++)
+            if (json_object_get(dj, stats_diff_name((stats_diff_t)k)) &&
+                get_count(dj, stats_diff_name((stats_diff_t)k), &e->diff[k]) < 0)
+                LOAD_FAIL("report: entries[%u].diff.%s: expected an integer >= 0", i,
+                          stats_diff_name((stats_diff_t)k));
+    }
     json_t *fail = json_object_get(je, "fail");
     if (!json_is_object(fail))
         LOAD_FAIL("report: entries[%u].fail: expected an object {category: count}", i);
@@ -749,11 +999,13 @@ static int load_history(const json_t *a, stats_history_t *h, char *err, size_t e
         LOAD_FAIL("report: history: expected an array");
     json_array_foreach(a, i, row) {
         json_int_t users, target, p50, p95, p99;
-        stats_second_t r;
-        if (json_unpack(row, "{s:F, s:I, s:I, s:F, s:F, s:I, s:I, s:I, s:F}", "t", &r.t, "users",
-                        &users, "target_users", &target, "rps", &r.rps, "fails_per_s",
+        stats_second_t r = {0};
+        /* target_rate came later: older reports lack it (0). */
+        if (json_unpack(row, "{s:F, s:I, s:I, s:F, s:F, s:I, s:I, s:I, s:F, s?F}", "t", &r.t,
+                        "users", &users, "target_users", &target, "rps", &r.rps, "fails_per_s",
                         &r.fails_per_s, "p50_us", &p50, "p95_us", &p95, "p99_us", &p99,
-                        "iterations_per_s", &r.iterations_per_s) < 0)
+                        "iterations_per_s", &r.iterations_per_s, "target_rate",
+                        &r.target_rate) < 0)
             LOAD_FAIL("report: history[%zu]: expected {t, users, target_users, rps, fails_per_s, "
                       "p50_us, p95_us, p99_us, iterations_per_s}", i);
         r.users = (uint32_t)users;
@@ -795,7 +1047,10 @@ int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t *
         const char *n = json_string_value(json_object_get(je, "name"));
         if (m == NULL || n == NULL)
             LOAD_FAIL("report: entries[%zu]: \"method\" and \"name\" must be strings", i);
-        if (stats_names_intern(names, m, n) != i)
+        int at = stats_names_intern(names, m, n);
+        if (at < 0)
+            LOAD_FAIL("report: out of memory");
+        if ((size_t)at != i)
             LOAD_FAIL("report: entries[%zu]: %s %s appears twice", i, m, n);
     }
     if ((s = stats_new(names)) == NULL)

@@ -53,8 +53,9 @@ int stats_proto_from_name(const char *s);
 typedef struct stats_names stats_names_t;
 stats_names_t *stats_names_new(void);
 void stats_names_free(stats_names_t *n);
-/* Index of (method, name), added if new. Not thread-safe: before threads start. */
-uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name);
+/* Index of (method, name), added if new; -1 when out of memory (nothing
+ * added). Not thread-safe: before threads start. */
+int stats_names_intern(stats_names_t *n, const char *method, const char *name);
 size_t stats_names_count(const stats_names_t *n);
 const char *stats_names_method(const stats_names_t *n, uint32_t i);
 const char *stats_names_name(const stats_names_t *n, uint32_t i);
@@ -62,6 +63,20 @@ const char *stats_names_name(const stats_names_t *n, uint32_t i);
 /* The name as tables show it beside its method: without a leading "METHOD "
  * (scenario names often repeat it: "GET /api/search"). Points into name. */
 const char *stats_display_name(const char *method, const char *name);
+
+/* Response diff (--diff): what differed between a replayed response and the
+ * recorded one. A response may differ in several ways; each counts. */
+typedef enum stats_diff {
+    STATS_DIFF_STATUS = 0,  /* status code */
+    STATS_DIFF_TYPE,        /* media type of Content-Type */
+    STATS_DIFF_SHAPE,       /* JSON: the set of key paths and value types */
+    STATS_DIFF_VALUES,      /* JSON values (--diff-values) */
+    STATS_DIFF_LENGTH,      /* other bodies: length beyond the tolerance */
+    STATS_DIFF__COUNT
+} stats_diff_t;
+/* "status", "type", "shape", "values", "length". */
+const char *stats_diff_name(stats_diff_t d);
+#define STATS_DIFF_EXAMPLES 5
 
 /* ---- per-entry figures, read through accessors. */
 typedef struct stats_entry {
@@ -72,6 +87,9 @@ typedef struct stats_entry {
     uint64_t bytes_sent, bytes_received;
     hist_t *latency;                       /* all requests, ok and failed, µs */
     uint64_t grpc[GRPC_STATUS__COUNT];     /* gRPC responses by grpc-status (grpc.h) */
+    uint64_t diff_compared;                /* --diff: responses compared with the recording */
+    uint64_t diff_mismatched;              /* of those, differing in any way */
+    uint64_t diff[STATS_DIFF__COUNT];      /* by what differed */
 } stats_entry_t;
 
 /* Status codes are counted per entry for the metrics' status label. */
@@ -100,6 +118,20 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
 uint64_t stats_bodies_cut(const stats_t *s);
 uint64_t stats_bodies_undecoded(const stats_t *s);
 uint64_t stats_body_bytes_dropped(const stats_t *s);
+/* --diff: one response compared; kinds is a mask of 1 << stats_diff_t (0: the
+ * same). example (may be NULL) describes the first difference ("request ...:
+ * recorded ... replayed ..."); the first STATS_DIFF_EXAMPLES are kept, merged
+ * in arrival order, and go to the report's "diff". */
+void stats_diff(stats_t *s, uint32_t entry, unsigned kinds, const char *example);
+/* Timed replay: one step started lag_us behind its schedule (0: on time). A step
+ * more than STATS_LATE_US late counts as late; more than 1% late ones mean the
+ * run did not keep the schedule (the summary and the report's "schedule" say so). */
+#define STATS_LATE_US 10000u
+void stats_lag(stats_t *s, uint64_t lag_us);
+const hist_t *stats_lag_hist(const stats_t *s);
+uint64_t stats_late(const stats_t *s);
+/* The schedule lines of the summary (nothing when no step was timed). */
+void stats_print_lag(FILE *out, const stats_t *s);
 /* Iterations (one pass of a class's tasks) started/completed. */
 void stats_iteration(stats_t *s, bool completed);
 
@@ -128,6 +160,7 @@ typedef struct stats_second {
     double rps, fails_per_s;
     uint64_t p50_us, p95_us, p99_us;
     double iterations_per_s;
+    double target_rate;      /* open stages: iterations/s the shape asked for */
 } stats_second_t;
 
 typedef struct stats_history stats_history_t;
@@ -136,7 +169,19 @@ void stats_history_free(stats_history_t *h);
 /* Appends a row computed from interval (the stats of that second only). */
 void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t target_users,
                        double interval_s, stats_t *interval);
+/* Sets the target arrival rate of the last row (no row: nothing). */
+void stats_history_set_rate(stats_history_t *h, double target_rate);
 size_t stats_history_len(const stats_history_t *h);
+/* The history of runs that ran side by side (--segment copies) as one run's:
+ * in[i] started offset_s[i] >= 0 seconds after the earliest. Rows are aligned on
+ * the whole second since the earliest start (rounded, so a skew below half a
+ * second keeps them in step; more shifts a segment by a second); a second sums
+ * the inputs' users, targets and rates (an input's last, partial row joins its
+ * second weighted by its length); p50/p95/p99 are the highest of the inputs'
+ * (per-second histograms are not in the report: an upper bound). t is seconds
+ * since the earliest start. NULL on out of memory or a span over 31 days. */
+stats_history_t *stats_history_merge(const stats_history_t *const *in, const double *offset_s,
+                                     size_t n);
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i);
 
 /* ---- output. */

@@ -25,6 +25,9 @@ typedef struct appflow {
     int64_t early_us;
     h1flow_t *h1;
     h2flow_t *h2;
+    tlsflow_ctx_t *tls_ctx;
+    tlsflow_t *tls;         /* the connection is TLS: bytes go through it */
+    bool tls_fin[2];        /* FINs wait for the bytes held for keys */
 } appflow_t;
 
 static void *on_open(void *ctx, const tcpflow_ends_t *ends)
@@ -32,7 +35,9 @@ static void *on_open(void *ctx, const tcpflow_ends_t *ends)
     appflow_t *a = calloc(1, sizeof *a);
     if (a == NULL)
         return NULL;
-    a->rec = ctx;
+    const appflow_ctx_t *c = ctx;
+    a->rec = c->rec;
+    a->tls_ctx = c->tls;
     a->ends = *ends;
     a->client = ends->syn ? 0 : -1;
     return a;
@@ -187,9 +192,74 @@ static void server_bytes(appflow_t *a, const uint8_t *p, size_t n, int64_t ts)
     a->early_len += n;
 }
 
+static void tls_plain(void *opaque, bool client, const uint8_t *p, size_t n, int64_t ts)
+{
+    appflow_t *a = opaque;
+    if (a->proto == P_UNKNOWN && strcmp(tlsflow_alpn(a->tls), "h2") == 0)
+        start(a, P_H2, false, ts);
+    if (client)
+        client_bytes(a, p, n, ts);
+    else
+        server_bytes(a, p, n, ts);
+}
+
+/* Decryption stopped midway: the open exchanges are cut. */
+static void tls_lost(void *opaque, int64_t ts)
+{
+    appflow_t *a = opaque;
+    if (a->proto == P_H1) {
+        h1flow_gap(a->h1, true, 1);
+        h1flow_gap(a->h1, false, 1);
+    } else if (a->proto == P_H2) {
+        h2flow_gap(a->h2, true, 1, ts);
+    }
+    a->proto = P_NONE;
+}
+
+static const tlsflow_ops_t tls_ops = { tls_plain, tls_lost };
+
+/* A TLS connection; handshake: whether its ClientHello is in the capture. */
+static bool start_tls(appflow_t *a, bool handshake)
+{
+    char name[160];
+    snprintf(name, sizeof name, "%s:%u -> %s", a->conn.client, a->ends.port[a->client], a->conn.server);
+    a->tls = tlsflow_new(a->tls_ctx, name, &tls_ops, a);
+    if (a->tls == NULL)
+        return false;
+    a->conn.tls = true;
+    if (!handshake)
+        tlsflow_no_handshake(a->tls);
+    return true;
+}
+
+/* TLS bytes, or the first bytes of a TLS connection: true when taken. */
+static bool tls_bytes(appflow_t *a, int side, const uint8_t *p, size_t n, int64_t ts)
+{
+    if (a->tls == NULL) {
+        if (a->tls_ctx == NULL || a->proto != P_UNKNOWN || a->pre_len > 0 || !tlsflow_record_start(p, n))
+            return false;
+        bool hello = tlsflow_client_hello(p, n);
+        if (a->client < 0)
+            set_client(a, hello ? side : !side);
+        else if (hello && side != a->client)
+            return false;
+        if (!start_tls(a, hello && side == a->client))
+            return false;
+    }
+    tlsflow_data(a->tls, side == a->client, p, n, ts);
+    /* the SNI is the authority of requests without Host (until the first exchange took the connection) */
+    if (a->conn.id == 0 && tlsflow_sni(a->tls)[0] != '\0')
+        snprintf(a->conn.server, sizeof a->conn.server, "%s:%u", tlsflow_sni(a->tls), a->ends.port[!a->client]);
+    return true;
+}
+
 static void on_data(void *flow, int side, const uint8_t *p, size_t n, int64_t ts)
 {
     appflow_t *a = flow;
+    if (a->client >= 0 && a->conn.client[0] == '\0')
+        set_client(a, a->client);
+    if (tls_bytes(a, side, p, n, ts))
+        return;
     if (a->client < 0) {
         /* no handshake: the side that sends a request line (or the preface) is the client */
         if (h1flow_request_start(p, n) || (n >= 4 && memcmp(p, "PRI ", 4) == 0)) {
@@ -220,6 +290,10 @@ static void on_gap(void *flow, int side, uint64_t n, int64_t ts)
     appflow_t *a = flow;
     bool client = side == a->client;
     pcaprec_skipped(a->rec, 0, n);
+    if (a->tls != NULL) {
+        tlsflow_gap(a->tls, client, ts);
+        return;
+    }
     if (a->proto == P_H1)
         h1flow_gap(a->h1, client, n);
     else if (a->proto == P_H2)
@@ -247,13 +321,21 @@ static void on_reset(void *flow, int side, int64_t ts)
 static void on_fin(void *flow, int side, int64_t ts)
 {
     appflow_t *a = flow;
-    if (a->proto == P_H1)
+    if (a->tls != NULL)
+        a->tls_fin[side == a->client] = true;
+    else if (a->proto == P_H1)
         h1flow_fin(a->h1, side == a->client, ts);
 }
 
 static void on_close(void *flow, int64_t ts)
 {
     appflow_t *a = flow;
+    if (a->tls != NULL) {
+        tlsflow_free(a->tls, ts); /* its last bytes may still come out */
+        for (int c = 0; c < 2; c++)
+            if (a->tls_fin[c] && a->proto == P_H1)
+                h1flow_fin(a->h1, c, ts);
+    }
     if (a->proto == P_UNKNOWN && a->early_len > 0)
         pcaprec_skipped(a->rec, 0, a->early_len);
     h1flow_free(a->h1, ts);

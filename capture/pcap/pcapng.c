@@ -11,6 +11,7 @@
 #define BT_OPB 2u   /* obsolete Packet Block */
 #define BT_SPB 3u
 #define BT_EPB 6u
+#define BT_DSB 10u  /* Decryption Secrets Block */
 #define BOM 0x1A2B3C4Du
 #define OPT_TSRESOL 9
 #define MAX_BLOCK (64u << 20)
@@ -30,7 +31,15 @@ struct pcapng {
     uint8_t *block;
     size_t cap;
     long offset;        /* of the block being read */
+    pcapng_secrets_fn *on_secrets;
+    void *secrets_ctx;
 };
+
+void pcapng_on_secrets(pcapng_t *r, pcapng_secrets_fn *fn, void *ctx)
+{
+    r->on_secrets = fn;
+    r->secrets_ctx = ctx;
+}
 
 static uint32_t get32(const pcapng_t *r, const uint8_t *p)
 {
@@ -196,6 +205,10 @@ int pcapng_next(pcapng_t *r, pcapng_pkt_t *pkt, char *err, size_t errlen)
             if (pkt->caplen > len - 32)
                 pkt->caplen = len - 32;
             return 1;
+        } else if (type == BT_DSB) {
+            uint32_t slen = len >= 20 ? get32(r, b + 12) : 0;
+            if (r->on_secrets && len >= 20 && slen <= len - 20)
+                r->on_secrets(r->secrets_ctx, get32(r, b + 8), b + 16, slen, r->offset);
         } else if (type == BT_SPB) {
             if (r->nifs == 0 || len < 16)
                 continue;

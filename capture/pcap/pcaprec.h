@@ -49,6 +49,7 @@ typedef struct pcaprec_conn {
     char server[64];   /* "ip:port" ("[v6]:port"): the authority without Host */
     uint64_t id;       /* 0 until its first exchange takes a connection id */
     char *last_session; /* the last session key seen on it (owned) */
+    bool tls;          /* decrypted TLS: exchanges are https and flagged TLS */
 } pcaprec_conn_t;
 
 /* A request as read from the wire. */
@@ -56,7 +57,7 @@ typedef struct pcx_req {
     const char *scheme;         /* NULL: "http" */
     const char *authority;      /* NULL or "": the connection's server */
     const char *method, *target, *http_version;
-    const rec_headers_t *headers;  /* as received; copied without hop-by-hop and pseudo-headers */
+    const rec_headers_t *headers;  /* as received; cleaned as exbuild.h says */
     uint32_t stream_id;         /* 0 for HTTP/1 */
     int64_t t_start_us;
 } pcx_req_t;

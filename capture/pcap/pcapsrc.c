@@ -10,6 +10,7 @@
 
 #include "appflow.h"
 #include "ip.h"
+#include "keylog.h"
 #include "link.h"
 #include "log.h"
 #include "pcapng.h"
@@ -184,8 +185,11 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     }
 }
 
-static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t *r, pcap_t *p, bool live)
+static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t *r, pcap_t *p, bool live,
+                   const tlsflow_ctx_t *tls)
 {
+    char tlsline[4096];
+    tlsflow_report(tls, tlsline, sizeof tlsline);
     tcpflow_stats_t ts;
     pcaprec_stats_t rs;
     tcpflow_get_stats(t, &ts);
@@ -199,7 +203,7 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             "(%llu incomplete), %llu skipped (%llu messages not recorded, %llu bytes not HTTP, "
             "%llu non-IP, %llu non-TCP, %llu fragments, %llu malformed, %llu cut by the snap length), "
             "%llu retransmissions, %llu conflicting (first seen kept), %llu gaps (%llu bytes, %llu over the memory limit), %llu filtered out, "
-            "%llu written out of order%s\n",
+            "%llu written out of order%s%s\n",
             (unsigned long long)c->packets, (unsigned long long)ts.flows, (unsigned long long)rs.exchanges,
             (unsigned long long)rs.incomplete,
             (unsigned long long)(rs.skipped + c->not_ip + c->not_tcp + c->fragments + c->malformed + c->snapped),
@@ -208,7 +212,7 @@ static void report(const counts_t *c, const tcpflow_table_t *t, const pcaprec_t 
             (unsigned long long)c->snapped, (unsigned long long)ts.retrans, (unsigned long long)ts.conflicts,
             (unsigned long long)ts.gaps,
             (unsigned long long)ts.gap_bytes, (unsigned long long)ts.over_limit, (unsigned long long)rs.filtered,
-            (unsigned long long)rs.out_of_order, drops);
+            (unsigned long long)rs.out_of_order, drops, tlsline);
     if (c->bad_time > 0)
         fprintf(stderr, "aiotest-capture: %llu packets have a time out of range (clamped)\n",
                 (unsigned long long)c->bad_time);
@@ -299,6 +303,37 @@ static int read_mixed_pcapng(const pcapsrc_opts_t *o, tcpflow_table_t *t, counts
     return rc;
 }
 
+static void dsb_secrets(void *ctx, uint32_t type, const uint8_t *data, size_t len, long offset)
+{
+    char where[64];
+    if (type != 0x544c534bu) /* "TLSK"; WireGuard and others are not read here */
+        return;
+    snprintf(where, sizeof where, "Decryption Secrets Block at byte %ld", offset);
+    keylog_add_text(ctx, where, (const char *)data, len);
+}
+
+/* The key log: --keylog FILE (re-read as it grows when live), and a pcapng
+ * file's Decryption Secrets Blocks. Returns 0, or 2 naming what failed. */
+static int load_keys(const pcapsrc_opts_t *o, bool live, keylog_t *k)
+{
+    char err[512];
+    if (o->keylog && keylog_open(k, o->keylog, live, err, sizeof err) != 0) {
+        fprintf(stderr, "aiotest-capture: --keylog %s\n", err);
+        return 2;
+    }
+    if (live)
+        return 0;
+    pcapng_t *ng = pcapng_open(o->file, err, sizeof err);
+    if (ng == NULL)
+        return 0; /* a pcap file: libpcap names its problems */
+    pcapng_on_secrets(ng, dsb_secrets, k);
+    pcapng_pkt_t pkt;
+    while (pcapng_next(ng, &pkt, err, sizeof err) == 1)
+        ;
+    pcapng_close(ng);
+    return 0;
+}
+
 int pcapsrc_run(const pcapsrc_opts_t *o)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "", err[512];
@@ -307,6 +342,7 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
     int rc = 2;
     pcaprec_t *rec = NULL;
     tcpflow_table_t *t = NULL;
+    keylog_t *keys = NULL;
     pcap_t *p = live ? open_live(o, errbuf)
                      : pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (p == NULL) {
@@ -323,12 +359,20 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
                 "(plain, radiotap, AVS, Prism)\n", where, name ? name : "?", dlt);
         goto out;
     }
+    keys = keylog_new();
+    if (keys == NULL || (rc = load_keys(o, live, keys)) != 0)
+        goto out;
+    rc = 2;
     rec = pcaprec_open(&o->rec, err, sizeof err);
     if (rec == NULL) {
         fprintf(stderr, "aiotest-capture: -o: %s\n", err);
         goto out;
     }
-    t = tcpflow_new(&appflow_ops, rec, o->max_flow, o->max_total);
+    keylog_stats_t ks;
+    keylog_get_stats(keys, &ks);
+    tlsflow_ctx_t tls = { .keys = o->keylog || ks.lines > 0 ? keys : NULL, .follow = live && o->keylog };
+    appflow_ctx_t actx = { rec, &tls };
+    t = tcpflow_new(&appflow_ops, &actx, o->max_flow, o->max_total);
     if (t == NULL)
         goto out;
     if (live) {
@@ -365,9 +409,10 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
     if (live && stop_signal)
         drain_ring(p, t, dlt, &c, &last_us);
     tcpflow_end_all(t, last_us);
-    report(&c, t, rec, p, live);
+    report(&c, t, rec, p, live, &tls);
 out:
     tcpflow_free(t, 0);
+    keylog_free(keys);
     if (rec != NULL && pcaprec_close(rec) != 0) {
         fprintf(stderr, "aiotest-capture: %s: the recording could not be written completely\n", o->rec.path);
         rc = 2;

@@ -36,7 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pcaprec_t *rec = pcaprec_open(&o, err, sizeof err);
     if (rec == NULL)
         abort();
-    tcpflow_table_t *t = tcpflow_new(&appflow_ops, rec, 64 * 1024, 256 * 1024);
+    tlsflow_ctx_t tls = { 0 }; /* TLS is recognised and counted, with no keys */
+    appflow_ctx_t actx = { rec, &tls };
+    tcpflow_table_t *t = tcpflow_new(&appflow_ops, &actx, 64 * 1024, 256 * 1024);
     uint32_t next[2] = { 1000, 900000 };
     int64_t ts = 1700000000000000;
     if (data[0] & 1) {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include <jansson.h>
@@ -148,12 +149,33 @@ static void test_open_model_rate(void **state)
     run_free(&r);
 }
 
+/* A rate far below one a run (the shape file refuses it; a segment's share of
+ * a small rate over many threads comes near): the interval between iterations
+ * overflowed its double -> integer conversion, became 1 us, and 'rate 2s
+ * 1e-15' started 20 552 iterations. Now worker 0 starts the first iteration
+ * of its schedule at once and nothing else is due for ages. */
+static void test_open_model_tiny_rate(void **state)
+{
+    (void)state;
+    run_t r;
+    shape_t sh = {.stages = calloc(1, sizeof(shape_stage_t)), .n = 1};
+    assert_non_null(sh.stages);
+    sh.stages[0] = (shape_stage_t){.kind = SHAPE_RATE, .duration_us = 1000000, .rate = 1e-15,
+                                   .rate_to = 1e-15};
+    run_it(&r, sh, "{\"kind\": \"none\"}", (engine_opts_t){0});
+    uint64_t started = stats_iterations_started(engine_total(r.eng));
+    if (started > 1)
+        fail_msg("a rate of 1e-15/s started %llu iterations in 1 s", (unsigned long long)started);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iterations_closed_model),
         cmocka_unit_test(test_graceful_stop_of_thinking_users),
         cmocka_unit_test(test_open_model_rate),
+        cmocka_unit_test(test_open_model_tiny_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,15 +56,17 @@ static void test_parse_errors(void **state)
     static const struct {
         const char *text, *msg;
     } bad[] = {
-        {"10s 5 1\n30 users 2\n", "f.conf:2: expected a user count"},
-        {"# only\n\n", "f.conf:2: no stages"},
-        {"10s 5\n", "f.conf:1: expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s>'"},
-        {"10s 5 1 9\n", "f.conf:1: expected '<duration>"},
-        {"\n\n\nrate 10x 5\n", "f.conf:4: expected a duration > 0 after 'rate'"},
-        {"rate 10s fast\n", "f.conf:1: expected iterations/s"},
-        {"0s 5 1\n", "f.conf:1: expected a duration > 0 first"},
-        {"10s 5 0\n", "f.conf:1: expected a spawn rate > 0"},
-        {"10s 5 -1\n", "f.conf:1: expected a spawn rate > 0"},
+        {"10s 5 1\n30 users 2\n", "f.conf:2:4: expected a user count"},
+        {"# only\n\n", "f.conf:2:1: no stages"},
+        {"10s 5\n", "f.conf:1:1: expected '<duration> <users> <spawn-rate>' or 'rate <duration> <iterations/s> [<to iterations/s>]'"},
+        {"10s 5 1 9\n", "f.conf:1:9: expected '<duration>"},
+        {"\n\n\nrate 10x 5\n", "f.conf:4:6: expected a duration > 0 after 'rate'"},
+        {"rate 10s fast\n", "f.conf:1:10: expected iterations/s"},
+        {"rate 10s 5 fast\n", "f.conf:1:12: expected the iterations/s to ramp to"},
+        {"rate 10s 5 6 7\n", "f.conf:1:14: expected '<duration>"},
+        {"0s 5 1\n", "f.conf:1:1: expected a duration > 0 first"},
+        {"10s 5 0\n", "f.conf:1:7: expected a spawn rate"},
+        {"10s 5 -1\n", "f.conf:1:7: expected a spawn rate"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char err[256] = "";
@@ -71,6 +74,61 @@ static void test_parse_errors(void **state)
         assert_int_equal(shape_parse(bad[i].text, "f.conf", &s, err, sizeof(err)), -1);
         if (strstr(err, bad[i].msg) == NULL)
             fail_msg("case %zu: message '%s' lacks '%s'", i, err, bad[i].msg);
+    }
+}
+
+/* Numbers a shape file refuses (issue 21): out of range (a tiny rate overflowed
+ * the scheduler's interval cast and started 20 552 iterations in 2 s), and
+ * spellings strtod takes but a person does not mean (hex, +5, -0). Each error
+ * names line:column of the bad word. */
+static void test_parse_numbers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"rate 2s 1e-15\n", "f.conf:1:9: expected iterations/s of 0 or from 0.001 to 10000000"},
+        {"rate 2s 1e300\n", "f.conf:1:9: expected iterations/s of 0 or from 0.001 to 10000000"},
+        {"rate 2s 5 1e-9\n", "f.conf:1:11: expected the iterations/s to ramp to"},
+        {"rate 2s 5 2e7\n", "f.conf:1:11: expected the iterations/s to ramp to"},
+        {"rate 2s 0x10\n", "f.conf:1:9: expected iterations/s"},
+        {"rate 2s +5\n", "f.conf:1:9: expected iterations/s"},
+        {"rate 2s -0\n", "f.conf:1:9: expected iterations/s"},
+        {"rate 0x2s 5\n", "f.conf:1:6: expected a duration > 0 after 'rate'"},
+        {"rate 1e300s 5\n", "f.conf:1:6: expected a duration > 0 after 'rate'"},
+        {"rate 745h 5\n", "f.conf:1:6: expected a duration > 0 after 'rate'"},
+        {"  +10s 5 1\n", "f.conf:1:3: expected a duration > 0 first"},
+        {"10s 0x5 1\n", "f.conf:1:5: expected a user count"},
+        {"10s +5 1\n", "f.conf:1:5: expected a user count"},
+        {"10s -0 1\n", "f.conf:1:5: expected a user count"},
+        {"10s 20M 1\n", "f.conf:1:5: expected a user count"},
+        {"10s 5 -0\n", "f.conf:1:7: expected a spawn rate"},
+        {"10s 5 0x1p3\n", "f.conf:1:7: expected a spawn rate"},
+        {"10s 5 1e-300\n", "f.conf:1:7: expected a spawn rate"},
+        {"10s 5 inf\n", "f.conf:1:7: expected a spawn rate"},
+        {"10s 5 nan\n", "f.conf:1:7: expected a spawn rate"},
+        {"\t10s\t5\t1\t2\n", "f.conf:1:10: expected '<duration>"},
+        {"# none\n", "f.conf:1:1: no stages"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        shape_t s;
+        assert_int_equal(shape_parse(bad[i].text, "f.conf", &s, err, sizeof(err)), -1);
+        if (strstr(err, bad[i].msg) == NULL)
+            fail_msg("case %zu: message '%s' lacks '%s'", i, err, bad[i].msg);
+    }
+    /* The edges of the ranges, and the spellings that stay. */
+    static const char *const good[] = {
+        "rate 2s 0\n", "rate 2s 0.001\n", "rate 2s 1e7\n", "rate 2s 0 10000000\n",
+        "rate 744h 5\n", "10s 10M 1\n", "10s 5 0.001\n", "10s 5 1e6\n", "10s 2.5k 1.5\n",
+        "rate .5s 1.\n", "10s 5 1E2\n",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char err[256] = "";
+        shape_t s;
+        if (shape_parse(good[i], "f.conf", &s, err, sizeof(err)) != 0)
+            fail_msg("'%s' refused: %s", good[i], err);
+        shape_fini(&s);
     }
 }
 
@@ -142,6 +200,35 @@ static void test_shape_at_ramps(void **state)
     shape_fini(&s);
 }
 
+static void test_rate_ramps(void **state)
+{
+    (void)state;
+    char err[256];
+    shape_t s;
+    /* 10 -> 90 over 8 s, then a flat 40, then down to 0 over 2 s. */
+    assert_int_equal(shape_parse("rate 8s 10 90\nrate 2s 40\nrate 2s 20 0\n", "r", &s, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(s.n, 3);
+    assert_true(s.stages[0].rate == 10.0 && s.stages[0].rate_to == 90.0);
+    assert_true(s.stages[1].rate == 40.0 && s.stages[1].rate_to == 40.0);
+    static const struct {
+        double t;
+        size_t stage;
+        double rate;
+    } want[] = {
+        {0, 0, 10}, {1, 0, 20}, {4, 0, 50}, {7.5, 0, 85}, {8, 1, 40}, {9.9, 1, 40},
+        {10, 2, 20}, {11, 2, 10}, {11.5, 2, 5},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        shape_point_t p = shape_at(&s, (uint64_t)(want[i].t * 1e6));
+        if (p.stage != want[i].stage || p.kind != SHAPE_RATE || fabs(p.rate - want[i].rate) > 1e-9)
+            fail_msg("t=%.1f: stage %zu rate %g, expected %zu %g", want[i].t, p.stage, p.rate,
+                     want[i].stage, want[i].rate);
+    }
+    assert_int_equal(shape_at(&s, 12000000).stage, s.n);
+    shape_fini(&s);
+}
+
 static void test_distribute(void **state)
 {
     (void)state;
@@ -186,8 +273,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_ok),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_shape_at_ramps),
+        cmocka_unit_test(test_rate_ramps),
         cmocka_unit_test(test_distribute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

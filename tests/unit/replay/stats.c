@@ -11,6 +11,18 @@
 
 #include "stats.h"
 
+/* strdup that fails on demand: replay/stats.c (linked into this program)
+ * calls this one, so out of memory can be shown without exhausting memory. */
+static int strdup_fails;
+char *strdup(const char *s)
+{
+    if (strdup_fails)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    return p ? memcpy(p, s, n) : NULL;
+}
+
 typedef struct fixture {
     stats_names_t *names;
     uint32_t get, post;
@@ -50,6 +62,21 @@ static void record_mix(stats_t *s, const fixture_t *f, int n, int seed)
         if (k % 9 == 0 || k % 11 == 0)
             stats_body(s, k % 9 == 0, k % 11 == 0, k % 9 == 0 ? 1000 : 0);
     }
+}
+
+/* Out of memory while naming an entry is an error the caller reports, not an
+ * abort of the program (it aborted before). */
+static void test_names_oom(void **state)
+{
+    fixture_t *f = *state;
+    strdup_fails = 1;
+    int r = stats_names_intern(f->names, "GET", "/new");
+    strdup_fails = 0;
+    assert_int_equal(r, -1);
+    assert_int_equal(stats_names_count(f->names), 2);
+    /* Nothing half-added: the same name interns cleanly afterwards. */
+    assert_int_equal(stats_names_intern(f->names, "GET", "/new"), 2);
+    assert_int_equal(stats_names_intern(f->names, "GET", "/item/{id}"), f->get);
 }
 
 static void test_names(void **state)
@@ -142,6 +169,69 @@ static void test_history(void **state)
     assert_null(stats_history_at(h, 3));
     stats_free(iv);
     stats_history_free(h);
+}
+
+/* A history row of count requests (latency lat_us, one in four failed) over interval_s. */
+static void add_row(stats_history_t *h, const fixture_t *f, double t, uint32_t users,
+                    uint32_t target, int count, double interval_s, uint64_t lat_us)
+{
+    stats_t *iv = stats_new(f->names);
+    for (int i = 0; i < count; i++)
+        stats_record(iv, f->get, STATS_PROTO_H1, i % 4 ? 200 : 500,
+                     i % 4 ? STATS_OK : STATS_FAIL_HTTP, lat_us, 10, 10);
+    stats_history_add(h, t, users, target, interval_s, iv);
+    stats_free(iv);
+}
+
+static bool near(double a, double b) { return a > b - 1e-9 && a < b + 1e-9; }
+
+/* Segments side by side: rows aligned on the whole second since the earliest
+ * start, users/targets/rates summed; an input's last partial second joins its
+ * second weighted by its length. */
+static void test_history_merge(void **state)
+{
+    fixture_t *f = *state;
+    stats_history_t *a = stats_history_new(), *b = stats_history_new();
+    for (int sec = 1; sec <= 3; sec++)
+        add_row(a, f, sec, 2, 2, 10, 1.0, 1000);
+    add_row(b, f, 1.0, 3, 3, 20, 1.0, 5000);
+    add_row(b, f, 2.0, 3, 3, 20, 1.0, 5000);
+    add_row(b, f, 2.1, 1, 3, 4, 0.1, 5000); /* the last, partial second */
+    const stats_history_t *in[] = {a, NULL, b};
+    double off[] = {0, 0, 0.3};
+    stats_history_t *m = stats_history_merge(in, off, 3);
+    assert_non_null(m);
+    assert_int_equal(stats_history_len(m), 3);
+    const stats_second_t *r = stats_history_at(m, 0);
+    assert_true(near(r->t, 1.3));
+    assert_int_equal(r->users, 5);
+    assert_int_equal(r->target_users, 5);
+    assert_true(near(r->rps, 30));
+    assert_true(near(r->fails_per_s, 3 + 5));
+    assert_true(r->p99_us >= 4000); /* the higher of the inputs' (no per-second histograms) */
+    r = stats_history_at(m, 1);
+    assert_true(near(r->t, 2.4));
+    assert_int_equal(r->users, 2 + 1);
+    assert_int_equal(r->target_users, 5);
+    assert_true(near(r->rps, 10 + (20 * 1.0 + 40 * 0.1) / 1.1));
+    r = stats_history_at(m, 2);
+    assert_true(near(r->t, 3));
+    assert_int_equal(r->users, 2);
+    assert_true(near(r->rps, 10));
+    stats_history_free(m);
+
+    /* One input: its history unchanged. */
+    const stats_history_t *one[] = {a};
+    m = stats_history_merge(one, off, 1);
+    assert_int_equal(stats_history_len(m), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_memory_equal(stats_history_at(m, i), stats_history_at(a, i), sizeof(stats_second_t));
+    stats_history_free(m);
+    /* Reports a year apart are not one run. */
+    double far[] = {0, 0, 365.0 * 24 * 3600};
+    assert_null(stats_history_merge(in, far, 3));
+    stats_history_free(a);
+    stats_history_free(b);
 }
 
 static void test_report_round_trip(void **state)
@@ -330,6 +420,50 @@ static void test_summary(void **state)
     stats_free(s);
 }
 
+/* Timed replay's lag: merged across threads, late steps counted, the report's
+ * "schedule" and the summary's lines (the "could not keep" one past 1% late). */
+static void test_lag(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names), *t = stats_new(f->names);
+    for (int i = 0; i < 99; i++)
+        stats_lag(a, 100 + (uint64_t)i);
+    stats_lag(b, 20000); /* one in a hundred late: still kept */
+    stats_merge(t, a);
+    stats_merge(t, b);
+    assert_int_equal(hist_count(stats_lag_hist(t)), 100);
+    assert_int_equal(stats_late(t), 1);
+    json_t *r = stats_report_json(t, f->names, NULL, 1.0, 0, NULL);
+    json_t *sc = json_object_get(r, "schedule");
+    assert_non_null(sc);
+    assert_int_equal(json_integer_value(json_object_get(sc, "steps")), 100);
+    assert_int_equal(json_integer_value(json_object_get(sc, "late")), 1);
+    assert_true(json_is_true(json_object_get(sc, "kept")));
+    assert_true(json_real_value(json_object_get(sc, "lag_max_ms")) >= 19.9);
+    json_decref(r);
+    char buf[1024] = "";
+    FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+    stats_print_lag(m, t);
+    fclose(m);
+    assert_non_null(strstr(buf, "Schedule: 100 step(s) started"));
+    assert_null(strstr(buf, "could not keep"));
+    stats_lag(t, 50000);
+    m = fmemopen(buf, sizeof buf - 1, "w");
+    stats_print_lag(m, t);
+    fclose(m);
+    assert_non_null(strstr(buf, "could not keep the schedule: 2 of 101"));
+    /* no timed step: no schedule in the report, no line */
+    r = stats_report_json(a, f->names, NULL, 1.0, 0, NULL);
+    stats_reset(a);
+    json_decref(r);
+    r = stats_report_json(a, f->names, NULL, 1.0, 0, NULL);
+    assert_null(json_object_get(r, "schedule"));
+    json_decref(r);
+    stats_free(a);
+    stats_free(b);
+    stats_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,11 +471,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_and_total, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_equals_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_oom, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,8 @@ static const char usage[] =
     "      --seed N            random seed for generators and waits (default: from the clock)\n"
     "      --secrets FILE      values of the {{secret.*}} variables that capture's redaction\n"
     "                          left in the scenario (aiotest-capture --secrets-out FILE)\n"
+    "      --script FILE       Lua hooks (setup, on_start, request, response, on_stop, done),\n"
+    "                          one Lua state per thread; see docs/aiotest-replay.md \"Lua hooks\"\n"
     "\n"
     "Results:\n"
     "      --report FILE       JSON report (histograms included; input of --merge and --baseline)\n"
@@ -99,7 +101,7 @@ enum {
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
-    O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID,
+    O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID, O_SCRIPT,
 };
 
 static const struct option longopts[] = {
@@ -129,6 +131,7 @@ static const struct option longopts[] = {
     {"max-body", required_argument, NULL, O_MAXBODY},
     {"seed", required_argument, NULL, O_SEED},
     {"secrets", required_argument, NULL, O_SECRETS},
+    {"script", required_argument, NULL, O_SCRIPT},
     {"segment", required_argument, NULL, O_SEGMENT},
     {"start-at", required_argument, NULL, O_STARTAT},
     {"report", required_argument, NULL, O_REPORT},
@@ -272,6 +275,7 @@ static int one_opt(cli_t *c, int ch, const char *v)
             return bad("--max-body", v, "a size from 1 byte to 1GiB (e.g. 64KiB, 4MiB)");
         return CLI_RUN;
     case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
+    case O_SCRIPT: c->script = v; return CLI_RUN;
     case O_SECRETS:
         if (access(v, R_OK) != 0)
             return bad("--secrets", v, "a readable file (aiotest-capture --secrets-out)");

@@ -27,6 +27,7 @@
 #endif
 #include "report.h"
 #include "scenario.h"
+#include "script.h"
 #include "secrets.h"
 #include "shape.h"
 #include "stats.h"
@@ -493,6 +494,7 @@ static int run(const cli_t *c, const checks_t *k)
     rwrite_t *rw = NULL;
     json_t *report = NULL;
     secrets_t *secrets = NULL;
+    scr_t *script = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
         log_error("%s", err);
         return EXIT_USAGE;
@@ -533,6 +535,11 @@ static int run(const cli_t *c, const checks_t *k)
     plan->max_body = (size_t)c->max_body;
     if (make_shape(c, &shape) != 0)
         goto out;
+    /* Checked (syntax: FILE:LINE) before anything is sent; kept for done(). */
+    if (c->script && !(script = scr_open(c->script, -1, c->threads, err, sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
     if (c->check) {
         printf("%s: ok (%zu class(es), %zu origin(s) to send to, %u request(s) routed at run time, "
                "%u left out; names not resolved, nothing sent)\n", c->scenario, plan->n_classes,
@@ -561,6 +568,7 @@ static int run(const cli_t *c, const checks_t *k)
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
+        .script = c->script,
     };
     eng = engine_new(&eo, err, sizeof err);
     if (!eng) {
@@ -599,6 +607,7 @@ static int run(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
+    rc = scr_done(script, total, plan->names, dur, rc);
     remote_stop(c, rw);
     rw = NULL;
     /* Until the run's last page has been scraped: a Job's pod must not take its
@@ -613,6 +622,7 @@ out:
     if (metrics)
         metrics_stop(metrics);
     engine_free(eng);
+    scr_free(script);
     shape_fini(&shape);
     plan_free(plan);
     secrets_free(secrets);

@@ -13,7 +13,7 @@
 
 static const char *const fail_names[STATS_FAIL__COUNT] = {
     "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
-    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin",
+    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "script",
 };
 static const char *const proto_names[STATS_PROTO__COUNT] = {"http/1.1", "h2"};
 

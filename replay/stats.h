@@ -31,6 +31,7 @@ typedef enum stats_fail {
     STATS_FAIL_UNFINISHED,  /* still in flight when the run ended (duration, stop
                                timeout, signal): never answered */
     STATS_FAIL_ORIGIN,      /* origin met at run time that the rules do not allow: not sent */
+    STATS_FAIL_SCRIPT,      /* a Lua hook failed it (returned false, or raised an error) */
     STATS_FAIL__COUNT
 } stats_fail_t;
 
@@ -38,7 +39,7 @@ typedef enum stats_proto { STATS_PROTO_H1 = 0, STATS_PROTO_H2 = 1, STATS_PROTO__
 
 /* Stable short names used in reports, CSV and metric labels:
  * "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
- * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin"; "http/1.1", "h2". */
+ * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "script"; "http/1.1", "h2". */
 const char *stats_fail_name(stats_fail_t f);
 const char *stats_proto_name(stats_proto_t p);
 /* Inverse of stats_fail_name; -1 when unknown. */

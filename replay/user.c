@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cookies.h"
 #include "log.h"
+#include "script.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
 /* What the user's timer is armed for. */
@@ -98,6 +99,7 @@ void user_env_fini(user_env_t *env)
 {
     conn_env_fini(&env->conn);
     render_fini(&env->rd);
+    scr_free(env->scr);
     for (size_t i = 0; i < env->n_extra; i++)
         free(env->extra[i]);
     free(env->extra);
@@ -119,6 +121,12 @@ size_t user_memory(const user_t *u)
         n += cookie_jar_size(u->jar);
     return n;
 }
+
+/* u as the Lua hooks see it (a compound literal of the calling block). */
+#define SCR_USER(u) (&(scr_user_t){(u), (u)->id, (u)->env->plan->classes[(u)->cls].name, \
+                                   (u)->vars, (u)->env->plan->symtab})
+/* The request's name as the stats show it. */
+#define REQ_NAME(r) ((r)->src->name ? (r)->src->name : (r)->src->url)
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void kick_cb(evutil_socket_t fd, short what, void *arg);
@@ -160,6 +168,7 @@ void user_free(user_t *u)
         return;
     evtimer_del(&u->timer);
     event_del(&u->kick);
+    scr_user_free(u->env->scr, u);
     for (size_t i = 0; i < u->n_conns; i++)
         conn_free(u->conns[i].conn);
     free(u->conns);
@@ -259,6 +268,8 @@ static void enter(user_t *u, enum phase ph)
     u->step = u->ireq = 0;
     if (ph == PH_TASKS)
         stats_iteration(u->env->stats, false);
+    if (ph == PH_START && u->env->scr)
+        scr_user_start(u->env->scr, SCR_USER(u));
 }
 
 /* The phase's steps are over: move on. Returns false when the user stops
@@ -298,6 +309,8 @@ static bool phase_over(user_t *u)
         return true;
     case PH_STOP:
         u->phase = PH_DONE;
+        if (env->scr)
+            scr_user_stop(env->scr, SCR_USER(u));
         env->on_end(u, env->arg);
         return false;
     default:
@@ -442,6 +455,8 @@ static int render(xch_t *x, req_view_t *rv)
     in.path = path_of(f, &in.path_len);
     tpl_ctx_t ctx = ctx_of(f);
     int rc = render_request(&u->env->rd, &in, &ctx, rv);
+    if (rc == 0 && u->env->scr)
+        rc = scr_request(u->env->scr, SCR_USER(u), REQ_NAME(f->req), rv);
     if (rc == -STATS_FAIL_EXTRACT)
         warn_refused(f, render_why(&u->env->rd));
     return rc;
@@ -498,7 +513,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->redirect_path = NULL;
     f->method = r->src->method;
     f->x.owner = f;
-    f->x.want_body = r->needs_body;
+    f->x.want_body = r->needs_body || scr_has(env->scr, SCR_RESPONSE);
     f->x.proto = STATS_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
@@ -709,6 +724,8 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         /* One pass over the extractors: a JSON body is parsed once for all. */
         if (r->n_ext && ext_apply_all(r->ext, r->n_ext, resp, u->vars) != 0 && fail == STATS_OK)
             fail = STATS_FAIL_EXTRACT;
+        if (env->scr)
+            fail = scr_response(env->scr, SCR_USER(u), REQ_NAME(r), f->method, f->path, resp, fail);
     }
     uint64_t now = clk_mono_us();
     stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,

@@ -14,6 +14,7 @@
 #include <event2/event_struct.h>
 
 #include "clock.h"
+#include "script.h"
 #include "tls.h"
 #include "user.h"
 
@@ -758,6 +759,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->env.on_end = on_user_end;
     w->env.on_idle = on_user_idle;
     w->env.arg = w;
+    if (cfg->script && !(w->env.scr = scr_open(cfg->script, (int)cfg->idx, cfg->threads, err, errlen)))
+        goto fail;
     if (cfg->timeout_us) {
         /* One common timeout: O(1) add/remove per request instead of a heap. */
         struct timeval tv = {(time_t)(cfg->timeout_us / 1000000),

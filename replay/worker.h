@@ -23,6 +23,7 @@ typedef struct worker_cfg {
     const char *ca_file;
     uint64_t seed;
     unsigned segment, segments;   /* --segment K/N: ids with id % N == K run here */
+    const char *script;           /* Lua hooks (script.h): this worker's own state; NULL: none */
 } worker_cfg_t;
 
 typedef enum worker_cmd_kind { WORKER_START = 0, WORKER_STOP = 1 } worker_cmd_kind_t;

@@ -1,0 +1,99 @@
+/* script: Lua hooks of aiotest-replay (--script FILE).
+ *
+ * One scr_t (one lua_State) per worker thread, made with the worker and freed
+ * with it, used only by that thread: no lock anywhere. The main thread has one
+ * more, which checks the file before the run (a syntax error is a usage error)
+ * and calls done(summary) after it. Every state runs the file's top level and
+ * setup(run) once (run.thread tells which state it is: 0..threads-1 for the
+ * workers, -1 for the main thread's).
+ *
+ * Per-user state: a Lua table per user, made the first time a hook of that
+ * user runs and dropped by scr_user_free; its fields are the script's own plus
+ * id, class and vars (a view of the user's template variables: reading gives
+ * the current value, writing sets it for later templates).
+ *
+ * Hooks that are not defined cost nothing: user.c asks scr_has() before it
+ * builds anything. A hook that raises an error, or returns false, fails its
+ * request as STATS_FAIL_SCRIPT with the message (file:line: ...); the first
+ * message of each kind is printed on stderr, every one is counted. The run
+ * goes on.
+ *
+ * Built without Lua (-Dlua=none): scr_new fails with "this build has no Lua". */
+#ifndef AIOTEST_SCRIPT_H
+#define AIOTEST_SCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "extract.h"
+#include "stats.h"
+#include "template.h"
+
+typedef struct scr scr_t;
+
+typedef enum scr_hook {
+    SCR_SETUP = 0, SCR_DONE, SCR_ON_START, SCR_ON_STOP, SCR_REQUEST, SCR_RESPONSE, SCR__COUNT
+} scr_hook_t;
+
+/* The user a hook runs for (user.c fills it; key identifies the user). */
+typedef struct scr_user {
+    const void *key;
+    uint64_t id;
+    const char *cls;
+    tpl_vars_t *vars;
+    const tpl_symtab_t *symtab;
+} scr_user_t;
+
+/* True when this build has Lua ("LuaJIT 2.1.0-beta3" / "Lua 5.4" in *name). */
+bool scr_available(const char **name);
+
+/* Loads path into a new state and runs its top level. NULL with err
+ * "FILE:LINE: message" (syntax or runtime error at load, unreadable file, no
+ * Lua in this build). */
+scr_t *scr_new(const char *path, char *err, size_t errlen);
+void scr_free(scr_t *s);
+/* scr_new, then scr_setup(thread, threads): a worker's state in one call. */
+scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen);
+
+/* Whether the script defines hook h (a global function of its name). */
+bool scr_has(const scr_t *s, scr_hook_t h);
+
+/* setup(run) with run = {thread = thread, threads = threads, script = path}.
+ * 0, or -1 with err (the error it raised). Not defined: 0. */
+int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen);
+
+/* on_start(user) / on_stop(user). An error is printed once and counted in
+ * scr_errors; the user goes on. */
+void scr_user_start(scr_t *s, const scr_user_t *u);
+void scr_user_stop(scr_t *s, const scr_user_t *u);
+/* Drops u's table (no hook runs). */
+void scr_user_free(scr_t *s, const void *key);
+/* Bytes the Lua state holds now (all its users' tables together). */
+size_t scr_memory(const scr_t *s);
+/* Hook errors outside requests (on_start, on_stop) so far. */
+uint64_t scr_errors(const scr_t *s);
+
+/* request(user, req), req = {name, method, url, headers = {name = value},
+ * body}: the hook may change method, url, headers and body; rv is then
+ * rebuilt from them (its slices point into s, valid until the next call).
+ * Returns 0 (sent, changed or not), or -STATS_FAIL_SCRIPT (returned false, or
+ * an error, or a header or URL with CR/LF: not sent). */
+int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv);
+
+/* response(user, req, resp), req = {name, method, url}, resp = {status,
+ * headers (lower-case names), body, header(name), json()} (valid during the
+ * call only). Returns fail unchanged, or STATS_FAIL_SCRIPT when the hook
+ * returned false (reason: its second value) or raised an error. */
+stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const char *method,
+                          const char *url, const resp_view_t *resp, stats_fail_t fail);
+
+/* done(summary) in the main thread's state: summary = {duration, requests,
+ * failures, rps, failures_by = {category = n}, entries = {{method, name,
+ * count, failures, rps, min_ms, avg_ms, p50_ms, p90_ms, p95_ms, p99_ms,
+ * max_ms, failures_by}...}, exit_code = rc}. Returns the integer it returned
+ * (0..255), else rc. An error: printed, rc. */
+int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double duration_s, int rc);
+
+#endif

@@ -10,6 +10,7 @@
 
 #include "plan.h"
 #include "scenario.h"
+#include "script.h"
 #include "units.h"
 
 static const char usage[] =
@@ -377,7 +378,9 @@ int cli_parse(cli_t *c, int argc, char **argv)
             return CLI_EXIT_OK;
         }
         if (ch == 'V') {
-            printf("aiotest-replay %s\n", AIOTEST_VERSION);
+            const char *lua;
+            printf("aiotest-replay %s (Lua: %s)\n", AIOTEST_VERSION,
+                   scr_available(&lua) ? lua : "none");
             return CLI_EXIT_OK;
         }
         if (ch == '?' || ch == ':') {

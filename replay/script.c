@@ -63,6 +63,9 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#ifdef LUA_JITLIBNAME
+#include <luajit.h>
+#endif
 
 #include "hist.h"
 

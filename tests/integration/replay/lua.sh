@@ -1,0 +1,61 @@
+# --script: Lua hooks against real peers. aiotest-target: a response hook
+# fails requests whose JSON id differs (category script), user.vars set in
+# on_start reach later templates, an error in a hook fails that request only,
+# on_start/on_stop run once per user, done() decides the exit status. A python3
+# server checks the signature header a request hook adds. A syntax error in the
+# script is a usage error naming FILE:LINE before anything is sent.
+. "$AIOTEST_SRC/tests/integration/lib.sh"
+. "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
+D="$AIOTEST_SRC/tests/integration/replay/lua"
+if ! "$T_REPLAY" --version 2>&1 | grep -qi "lua"; then
+    # A -Dlua=none build: --script says so, exit 2.
+    r_replay "$D/items.json" --check --script "$D/check.lua"
+    t_eq "no Lua: usage error" 2 "$R_RC"
+    grep -q "no Lua" "$T_DIR/replay.err" || t_fail "no Lua: message"
+    t_skip "this build has no Lua"
+fi
+t_target --quiet
+
+# ---- response hook, vars, runtime error, on_start/on_stop, done()
+export LUA_TEST_LOG="$T_DIR/hooks.log" LUA_TEST_DONE="$T_DIR/done.txt"
+r_replay "$D/items.json" --host "$TARGET_URL" -u 4 --iterations 3 --threads 2 \
+    --script "$D/check.lua" --report "$T_DIR/r.json"
+t_eq "done() returned 3" 3 "$R_RC"
+t_eq "good: no failure" 0 "$(r_entry "$T_DIR/r.json" 'GET good' failures)"
+t_eq "bad: every one failed as script" 12 \
+    "$(r_json "$T_DIR/r.json" '[e for e in r["entries"] if e["name"]=="bad"][0]["fail"].get("script")')"
+t_eq "var: user.vars from on_start applied" 0 "$(r_entry "$T_DIR/r.json" 'GET var' failures)"
+t_eq "boom: runtime error counted as script" 12 \
+    "$(r_json "$T_DIR/r.json" '[e for e in r["entries"] if e["name"]=="boom"][0]["fail"].get("script")')"
+t_eq "boom: run went on (all sent)" 12 "$(r_entry "$T_DIR/r.json" 'GET boom' count)"
+grep -q "check.lua:[0-9]*: boom on purpose" "$T_DIR/replay.err" || t_fail "runtime error not printed with file:line"
+grep -q "id != 123456" "$T_DIR/replay.err" || t_fail "reason of the failed response not printed"
+t_eq "on_start once per user" 4 "$(grep -c '^start ' "$T_DIR/hooks.log")"
+t_eq "on_stop once per user, same table" 4 "$(grep -c '^stop [0-9]* true$' "$T_DIR/hooks.log")"
+t_eq "done() saw the run's figures" "48 24 12" "$(cat "$T_DIR/done.txt")"
+# The server served what was sent: the item ids of "var" are 1000 + user id.
+t_eq "target served every request" 48 "$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
+
+# ---- request hook: signature header checked by a python3 server; skip counted
+P=$(t_port)
+t_bg sigsrv /usr/bin/python3 "$AIOTEST_SRC/tests/integration/replay/sigsrv.py" "$P" "$T_DIR/sig.log"
+t_wait_port "$P"
+r_replay "$D/sig.json" --host "http://127.0.0.1:$P" -u 2 --iterations 5 --threads 1 \
+    --script "$D/sign.lua" --report "$T_DIR/s.json"
+t_eq "signed run: exit 1 (skipped ones are failures)" 1 "$R_RC"
+t_eq "server saw 20 requests" 20 "$(wc -l <"$T_DIR/sig.log")"
+t_eq "every signature good" 20 "$(grep -c $'\tgood$' "$T_DIR/sig.log")"
+t_eq "url rewritten by the hook" 20 "$(grep -c $'\\?u=[0-9]*\t' "$T_DIR/sig.log")"
+t_eq "never sent: skipped" 0 "$(grep -c /never "$T_DIR/sig.log")"
+t_eq "skip counted as script" 10 \
+    "$(r_json "$T_DIR/s.json" '[e for e in r["entries"] if e["name"]=="skip"][0]["fail"].get("script")')"
+t_eq "get/post: no failure" 0 "$(( $(r_entry "$T_DIR/s.json" 'GET get' failures) + $(r_entry "$T_DIR/s.json" 'POST post' failures) ))"
+
+# ---- syntax error: exit 2, FILE:LINE, nothing sent
+before=$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+r_replay "$D/items.json" --host "$TARGET_URL" -u 1 --iterations 1 --script "$D/syntax.lua"
+t_eq "syntax error: exit 2" 2 "$R_RC"
+grep -q "syntax.lua:[0-9]*:" "$T_DIR/replay.err" || t_fail "syntax error does not name file:line: $(cat "$T_DIR/replay.err")"
+t_eq "syntax error: nothing sent" "$before" "$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
+r_replay "$D/items.json" --host "$TARGET_URL" -u 1 --iterations 1 --script "$T_DIR/absent.lua"
+t_eq "unreadable script: exit 2" 2 "$R_RC"

@@ -495,6 +495,7 @@ static int run(const cli_t *c, const checks_t *k)
     json_t *report = NULL;
     secrets_t *secrets = NULL;
     scr_t *script = NULL;
+    char *script_path = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
         log_error("%s", err);
         return EXIT_USAGE;
@@ -536,8 +537,10 @@ static int run(const cli_t *c, const checks_t *k)
     if (make_shape(c, &shape) != 0)
         goto out;
     /* Checked (syntax: FILE:LINE) before anything is sent; kept for done(). */
-    if (c->script && !(script = scr_open(c->script, -1, c->threads, err, sizeof err))) {
-        log_error("%s", err);
+    bool oom;
+    script_path = scr_path(c->script, c->scenario, scn->script, &oom);
+    if (oom || (script_path && !(script = scr_open(script_path, -1, c->threads, err, sizeof err)))) {
+        log_error("%s", oom ? "out of memory" : err);
         goto out;
     }
     if (c->check) {
@@ -568,7 +571,7 @@ static int run(const cli_t *c, const checks_t *k)
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
-        .script = c->script,
+        .script = script_path,
     };
     eng = engine_new(&eo, err, sizeof err);
     if (!eng) {
@@ -623,6 +626,7 @@ out:
         metrics_stop(metrics);
     engine_free(eng);
     scr_free(script);
+    free(script_path);
     shape_fini(&shape);
     plan_free(plan);
     secrets_free(secrets);

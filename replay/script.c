@@ -9,6 +9,24 @@
 
 #include "log.h"
 
+char *scr_path(const char *cli, const char *scenario_file, const char *field, bool *oom)
+{
+    *oom = false;
+    if (!cli && !field)
+        return NULL;
+    char *p = NULL;
+    if (cli || field[0] == '/') {
+        p = strdup(cli ? cli : field);
+    } else {
+        const char *slash = strrchr(scenario_file, '/');
+        int dl = slash ? (int)(slash - scenario_file) : 1;
+        if (asprintf(&p, "%.*s/%s", dl, slash ? scenario_file : ".", field) < 0)
+            p = NULL;
+    }
+    *oom = p == NULL;
+    return p;
+}
+
 #ifndef AIOTEST_HAVE_LUA
 
 bool scr_available(const char **name)

@@ -49,6 +49,11 @@ typedef struct scr_user {
 /* True when this build has Lua ("LuaJIT 2.1.0-beta3" / "Lua 5.4" in *name). */
 bool scr_available(const char **name);
 
+/* The script to run: cli (--script, as given) when set, else the scenario's
+ * script field resolved against the scenario file's folder; NULL when neither
+ * (or out of memory: *oom set). Free the result. */
+char *scr_path(const char *cli, const char *scenario_file, const char *field, bool *oom);
+
 /* Loads path into a new state and runs its top level. NULL with err
  * "FILE:LINE: message" (syntax or runtime error at load, unreadable file, no
  * Lua in this build). */

@@ -88,6 +88,7 @@ void scn_free(scn_scenario_t *s)
     if (!s)
         return;
     free(s->tool);
+    free(s->script);
     for (size_t i = 0; i < s->n_hosts; i++)
         free(s->hosts[i].base_url);
     free(s->hosts);

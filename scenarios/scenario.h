@@ -117,6 +117,7 @@ typedef struct scn_scenario {
     int version_major, version_minor;
     int64_t created_us;
     char *tool;
+    char *script;          /* Lua hooks for aiotest-replay, relative to the scenario file; NULL: none */
     scn_host_t *hosts;
     size_t n_hosts;
     scn_kv_t *vars;        /* initial values of variables, for every user */

@@ -228,6 +228,7 @@ static int unpack_header(const mpr_ctx_t *c, const msgpack_object *o, scn_scenar
     int rc = mpr_header_version(c, o, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
     if (rc == 0) rc = mpr_int(c, o, "created_us", false, &s->created_us);
     if (rc == 0) rc = mpr_str(c, o, "tool", false, &s->tool);
+    if (rc == 0) rc = mpr_str(c, o, "script", false, &s->script);
     if (rc == 0) rc = mpr_uint(c, o, "classes", false, classes);
     const msgpack_object *a;
     size_t n = 0;

@@ -24,7 +24,7 @@ static void pack_strs(mpw_t *w, char *const *v, size_t n)
 
 static void pack_header(mpw_t *w, const scn_scenario_t *s)
 {
-    mpw_map(w, s->tool ? 8 : 7);
+    mpw_map(w, 7 + (s->tool != NULL) + (s->script != NULL));
     mpw_str(w, "format");
     mpw_str(w, SCN_FORMAT);
     mpw_str(w, "version");
@@ -36,6 +36,10 @@ static void pack_header(mpw_t *w, const scn_scenario_t *s)
     if (s->tool) {
         mpw_str(w, "tool");
         mpw_str(w, s->tool);
+    }
+    if (s->script) {
+        mpw_str(w, "script");
+        mpw_str(w, s->script);
     }
     mpw_str(w, "hosts");
     mpw_array(w, s->n_hosts);

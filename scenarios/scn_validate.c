@@ -222,6 +222,8 @@ static int check_header(vctx_t *v, const scn_scenario_t *s)
         }
     }
     v->path[0] = 0;
+    if (s->script && !s->script[0])
+        return fail(v, "script", "empty (a Lua file, relative to the scenario, or leave it out)");
     if (s->n_classes == 0)
         return fail(v, "classes", "at least one user class is needed");
     return 0;

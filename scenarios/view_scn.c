@@ -142,6 +142,8 @@ json_t *view_scenario_to_json(const scn_scenario_t *s)
             rc |= vj_set(o, "created_us", json_integer(s->created_us));
         if (s->tool)
             rc |= vj_set(o, "tool", vj_str(s->tool));
+        if (s->script)
+            rc |= vj_set(o, "script", vj_str(s->script));
         json_t *hosts = json_array();
         for (size_t i = 0; hosts && i < s->n_hosts; i++) {
             json_t *h = json_object();

@@ -191,6 +191,7 @@ static int header_from_json(const vj_ctx_t *c, const json_t *j, scn_scenario_t *
     int rc = vj_header_version(c, j, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
     if (rc == 0) rc = vj_get_int(c, j, "created_us", false, &s->created_us);
     if (rc == 0) rc = vj_get_str(c, j, "tool", false, &s->tool);
+    if (rc == 0) rc = vj_get_str(c, j, "script", false, &s->script);
     const json_t *a = NULL;
     if (rc == 0) rc = vj_get_array(c, j, "hosts", false, &a);
     size_t n = a ? json_array_size(a) : 0;

@@ -114,6 +114,7 @@ static void m_onstop(scn_scenario_t *s)
 }
 static void m_var(scn_scenario_t *s) { replace(&s->vars[1].name, "password"); }
 static void m_data(scn_scenario_t *s) { replace(&s->data[0].vars[1], "1x"); }
+static void m_script(scn_scenario_t *s) { replace(&s->script, ""); }
 
 static void test_validation_names_the_place(void **state)
 {
@@ -145,6 +146,7 @@ static void test_validation_names_the_place(void **state)
     expect_invalid(m_onstop, "class 'buy' on_stop[1].requests[2].body: unterminated {{ at byte 6: expected }}", 2);
     expect_invalid(m_var, "vars[1]: variable 'password' set twice", 0);
     expect_invalid(m_data, "data[0].vars: entry 1: expected a variable name", 0);
+    expect_invalid(m_script, "script: empty (a Lua file, relative to the scenario, or leave it out)", 0);
 }
 
 /* Templates the replay accepts are accepted here. */

@@ -74,6 +74,23 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
     (void)s, (void)total, (void)names, (void)duration_s;
     return rc;
 }
+void scr_step_begin(scr_t *s, const scr_user_t *u, const char *fn, scr_step_t *out)
+{
+    (void)s, (void)u, (void)fn;
+    *out = (scr_step_t){.kind = SCR_STEP_ERROR, .error = "this build has no Lua"};
+}
+void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, stats_fail_t fail,
+                     scr_step_t *out)
+{
+    (void)s, (void)u, (void)resp, (void)fail;
+    *out = (scr_step_t){.kind = SCR_STEP_ERROR, .error = "this build has no Lua"};
+}
+int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv)
+{
+    (void)s, (void)u, (void)rv;
+    return -STATS_FAIL_SCRIPT;
+}
+void scr_step_abort(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 
 #else
 
@@ -102,6 +119,10 @@ struct scr {
     int users;                    /* registry ref: key (light userdata) -> user table */
     int resp;                     /* registry ref: the one resp userdata, reused */
     uint64_t errors;
+    lua_State *running;           /* the step coroutine being resumed, NULL: none */
+    scr_step_kind_t yielded;      /* what user:request / user:sleep asked for */
+    uint64_t sleep_us;
+    char errbuf[400];
     /* request(): the rebuilt request (rv's slices point here) */
     char *buf;
     size_t buf_len, buf_cap;
@@ -110,7 +131,7 @@ struct scr {
 };
 
 /* Keys of the vars view's hidden fields (addresses, never strings). */
-static char key_vars, key_symtab;
+static char key_vars, key_symtab, key_co, key_pend;
 
 typedef struct resp_ud {
     const resp_view_t *r;
@@ -118,6 +139,12 @@ typedef struct resp_ud {
 
 #define RESP_MT "aiotest.resp"
 #define VARS_MT "aiotest.vars"
+#define USER_MT "aiotest.user"
+#define RESPT_MT "aiotest.resp_table"
+
+static int l_user_request(lua_State *L);
+static int l_user_sleep(lua_State *L);
+static int respt_json(lua_State *L);
 
 /* First message per hook kind, for the whole process. */
 static atomic_flag said[SCR__COUNT];
@@ -338,6 +365,8 @@ static void push_user(scr_t *s, const scr_user_t *u)
     luaL_getmetatable(L, VARS_MT);
     lua_setmetatable(L, -2);
     lua_setfield(L, -2, "vars");
+    luaL_getmetatable(L, USER_MT);
+    lua_setmetatable(L, -2);
     lua_pushlightuserdata(L, (void *)u->key);
     lua_pushvalue(L, -2);
     lua_rawset(L, -4);
@@ -423,6 +452,22 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, vars_newindex);
     lua_setfield(L, -2, "__newindex");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, USER_MT);
+    lua_newtable(L);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_user_request, 1);
+    lua_setfield(L, -2, "request");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_user_sleep, 1);
+    lua_setfield(L, -2, "sleep");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, RESPT_MT);
+    lua_newtable(L);
+    lua_pushcfunction(L, respt_json);
+    lua_setfield(L, -2, "json");
+    lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     lua_newtable(L);
     s->users = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -581,8 +626,9 @@ static int hdr_slot(scr_t *s, size_t n)
     return 0;
 }
 
-/* Reads req (at idx) back into rv. NULL, or what is wrong. */
-static const char *rebuild(scr_t *s, int idx, req_view_t *rv)
+/* Reads req (at idx) back into rv (its url too unless keep_path). NULL, or
+ * what is wrong. */
+static const char *rebuild(scr_t *s, int idx, req_view_t *rv, bool keep_path)
 {
     lua_State *L = s->L;
     /* Offsets first (the buffer may move), pointers at the end. */
@@ -590,6 +636,10 @@ static const char *rebuild(scr_t *s, int idx, req_view_t *rv)
     s->buf_len = 0;
     static const char *const fields[] = {"method", "url", "body"};
     for (int i = 0; i < 3; i++) {
+        if (i == 1 && keep_path) {
+            offs[1][0] = (size_t)-3;
+            continue;
+        }
         lua_getfield(L, idx, fields[i]);
         size_t n = 0;
         const char *p = lua_isnil(L, -1) ? NULL : lua_tolstring(L, -1, &n);
@@ -667,8 +717,10 @@ static const char *rebuild(scr_t *s, int idx, req_view_t *rv)
     }
     rv->method = s->buf + offs[0][0];
     rv->method_len = offs[0][1];
-    rv->path = s->buf + offs[1][0];
-    rv->path_len = offs[1][1];
+    if (!keep_path) {
+        rv->path = s->buf + offs[1][0];
+        rv->path_len = offs[1][1];
+    }
     rv->hdrs = s->hdrs;
     rv->n_hdrs = nh;
     rv->head = rv->method_len == 4 && strncasecmp(rv->method, "HEAD", 4) == 0;
@@ -723,7 +775,7 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
     } else if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
         rc = -STATS_FAIL_SCRIPT; /* skipped by the hook */
     } else {
-        const char *why = rebuild(s, req, rv);
+        const char *why = rebuild(s, req, rv, false);
         if (why) {
             s->errors++;
             say_once(SCR_REQUEST, why);
@@ -768,6 +820,228 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
     ud->r = NULL;
     lua_settop(L, top);
     return fail;
+}
+
+/* ---- custom steps */
+
+static scr_t *step_owner(lua_State *L)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    if (!s || s->running != L)
+        luaL_error(L, "user:request and user:sleep run only inside a custom step ({\"lua\": ...})");
+    return s;
+}
+
+static int l_user_request(lua_State *L)
+{
+    scr_t *s = step_owner(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "url");
+    if (lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "user:request: url must be a string (a path or http(s)://...)");
+    lua_getfield(L, 2, "method");
+    if (lua_isnil(L, -1)) {
+        lua_pushstring(L, "GET");
+        lua_setfield(L, 2, "method");
+    } else if (lua_type(L, -1) != LUA_TSTRING) {
+        return luaL_error(L, "user:request: method must be a string");
+    }
+    lua_pop(L, 2);
+    lua_pushlightuserdata(L, &key_pend);
+    lua_pushvalue(L, 2);
+    lua_rawset(L, 1);
+    s->yielded = SCR_STEP_REQUEST;
+    return lua_yield(L, 0);
+}
+
+static int l_user_sleep(lua_State *L)
+{
+    scr_t *s = step_owner(L);
+    lua_Number sec = luaL_checknumber(L, 2);
+    if (!(sec >= 0 && sec <= 86400))
+        return luaL_error(L, "user:sleep: seconds must be between 0 and 86400");
+    s->yielded = SCR_STEP_SLEEP;
+    s->sleep_us = (uint64_t)(sec * 1e6);
+    return lua_yield(L, 0);
+}
+
+static int respt_json(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "body");
+    size_t n = 0;
+    const char *b = lua_tolstring(L, -1, &n);
+    json_error_t je;
+    json_t *j = json_loadb(b ? b : "", b ? n : 0, JSON_DECODE_ANY, &je);
+    if (!j) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "body is not JSON: %s (line %d)", je.text, je.line);
+        return 2;
+    }
+    push_json(L, j, 0);
+    json_decref(j);
+    return 1;
+}
+
+static void step_clear(lua_State *L, int user)
+{
+    lua_pushlightuserdata(L, &key_co);
+    lua_pushnil(L);
+    lua_rawset(L, user);
+    lua_pushlightuserdata(L, &key_pend);
+    lua_pushnil(L);
+    lua_rawset(L, user);
+}
+
+static int co_resume(lua_State *co, lua_State *from, int nargs)
+{
+#if LUA_VERSION_NUM >= 504
+    int nres;
+    return lua_resume(co, from, nargs, &nres);
+#else
+    (void)from;
+    return lua_resume(co, nargs);
+#endif
+}
+
+/* Resumes co (nargs on its stack); the user's table is at user on s->L. */
+static void step_run(scr_t *s, int user, lua_State *co, int nargs, scr_step_t *out)
+{
+    lua_State *L = s->L;
+    s->running = co;
+    s->yielded = SCR_STEP_DONE;
+    int rc = co_resume(co, L, nargs);
+    s->running = NULL;
+    *out = (scr_step_t){.kind = SCR_STEP_DONE};
+    if (rc == LUA_YIELD && s->yielded == SCR_STEP_REQUEST) {
+        lua_pushlightuserdata(L, &key_pend);
+        lua_rawget(L, user);
+        lua_getfield(L, -1, "url");
+        out->kind = SCR_STEP_REQUEST;
+        out->url = lua_tostring(L, -1); /* a string of the pending table: stays put */
+        lua_pop(L, 2);
+    } else if (rc == LUA_YIELD && s->yielded == SCR_STEP_SLEEP) {
+        out->kind = SCR_STEP_SLEEP;
+        out->sleep_us = s->sleep_us;
+    } else if (rc == LUA_YIELD) {
+        snprintf(s->errbuf, sizeof s->errbuf, "a custom step yielded outside user:request/user:sleep");
+        out->kind = SCR_STEP_ERROR;
+    } else if (rc != 0) {
+        const char *m = lua_tostring(co, -1);
+        snprintf(s->errbuf, sizeof s->errbuf, "%s", m ? m : "error object is not a string");
+        out->kind = SCR_STEP_ERROR;
+    }
+    if (out->kind == SCR_STEP_ERROR) {
+        s->errors++;
+        out->error = s->errbuf;
+    }
+    if (out->kind == SCR_STEP_DONE || out->kind == SCR_STEP_ERROR)
+        step_clear(L, user);
+    else
+        lua_settop(co, 0);
+}
+
+void scr_step_begin(scr_t *s, const scr_user_t *u, const char *fn, scr_step_t *out)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    push_user(s, u);
+    int user = lua_gettop(L);
+    lua_getglobal(L, fn);
+    if (!lua_isfunction(L, -1)) {
+        snprintf(s->errbuf, sizeof s->errbuf, "custom step: the script defines no function '%s'", fn);
+        s->errors++;
+        *out = (scr_step_t){.kind = SCR_STEP_ERROR, .error = s->errbuf};
+        lua_settop(L, top);
+        return;
+    }
+    lua_State *co = lua_newthread(L);
+    lua_pushlightuserdata(L, &key_co);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, user); /* keeps the coroutine alive while it waits */
+    lua_pushvalue(L, user + 1);
+    lua_pushvalue(L, user);
+    lua_xmove(L, co, 2);
+    step_run(s, user, co, 1, out);
+    lua_settop(L, top);
+}
+
+void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, stats_fail_t fail,
+                     scr_step_t *out)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    push_user(s, u);
+    int user = lua_gettop(L);
+    lua_pushlightuserdata(L, &key_co);
+    lua_rawget(L, user);
+    lua_State *co = lua_tothread(L, -1);
+    if (!co) {
+        snprintf(s->errbuf, sizeof s->errbuf, "custom step: no step to resume");
+        *out = (scr_step_t){.kind = SCR_STEP_ERROR, .error = s->errbuf};
+        lua_settop(L, top);
+        return;
+    }
+    int nargs = 0;
+    if (resp || fail != STATS_OK) {
+        nargs = 1;
+        lua_createtable(co, 0, 5);
+        lua_pushinteger(co, resp ? resp->status : 0);
+        lua_setfield(co, -2, "status");
+        if (fail != STATS_OK) {
+            lua_pushstring(co, stats_fail_name(fail));
+            lua_setfield(co, -2, "fail");
+        }
+        if (resp) {
+            lua_pushlstring(co, resp->body ? resp->body : "", resp->body ? resp->body_len : 0);
+            lua_setfield(co, -2, "body");
+            lua_createtable(co, 0, (int)resp->n_headers);
+            for (size_t i = 0; i < resp->n_headers; i++) {
+                char name[256];
+                size_t n = resp->headers[i].name_len < sizeof name ? resp->headers[i].name_len
+                                                                   : sizeof name - 1;
+                for (size_t k = 0; k < n; k++) {
+                    char ch = resp->headers[i].name[k];
+                    name[k] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+                }
+                lua_pushlstring(co, name, n);
+                lua_pushlstring(co, resp->headers[i].value, resp->headers[i].value_len);
+                lua_rawset(co, -3);
+            }
+            lua_setfield(co, -2, "headers");
+        }
+        luaL_getmetatable(co, RESPT_MT);
+        lua_setmetatable(co, -2);
+    }
+    step_run(s, user, co, nargs, out);
+    lua_settop(L, top);
+}
+
+int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    push_user(s, u);
+    lua_pushlightuserdata(L, &key_pend);
+    lua_rawget(L, -2);
+    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, true) : "no request pending";
+    lua_settop(L, top);
+    if (why) {
+        s->errors++;
+        say_once(SCR_REQUEST, why);
+        return -STATS_FAIL_SCRIPT;
+    }
+    return 0;
+}
+
+void scr_step_abort(scr_t *s, const scr_user_t *u)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    push_user(s, u);
+    step_clear(L, lua_gettop(L));
+    lua_settop(L, top);
 }
 
 /* ---- done */

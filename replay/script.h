@@ -94,6 +94,36 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
 stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const char *method,
                           const char *url, const resp_view_t *resp, stats_fail_t fail);
 
+/* ---- custom steps: a scenario step {"lua": "fn"} runs fn(user) as a
+ * coroutine of u. user:request{method=, url=, headers=, body=} yields a
+ * REQUEST (the user sends it and resumes the step with the response table);
+ * user:sleep(seconds) yields a SLEEP (the user's timer resumes it). Nothing
+ * blocks the event loop. */
+typedef enum scr_step_kind {
+    SCR_STEP_DONE = 0, SCR_STEP_REQUEST, SCR_STEP_SLEEP, SCR_STEP_ERROR
+} scr_step_kind_t;
+typedef struct scr_step {
+    scr_step_kind_t kind;
+    uint64_t sleep_us;        /* SLEEP */
+    const char *url;          /* REQUEST: a path or an absolute URL, NUL-terminated,
+                               * valid until u's next step action */
+    const char *error;        /* ERROR: "FILE:LINE: message", valid until the next call on s */
+} scr_step_t;
+
+/* Starts fn(user); *out says what the step wants next. */
+void scr_step_begin(scr_t *s, const scr_user_t *u, const char *fn, scr_step_t *out);
+/* Resumes u's step. After a REQUEST: resp (NULL when there was none) and its
+ * fail category become user:request's result {status, headers, body, fail,
+ * json()}; after a SLEEP: resp NULL and fail STATS_OK. */
+void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, stats_fail_t fail,
+                     scr_step_t *out);
+/* rv, rendered for the step's request (authority, path, cookies), takes the
+ * pending user:request's method, headers and body (slices into s, valid until
+ * the next call). 0, or -STATS_FAIL_SCRIPT (bad method, header or body). */
+int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv);
+/* Drops u's step (the user stops in the middle of it). */
+void scr_step_abort(scr_t *s, const scr_user_t *u);
+
 /* done(summary) in the main thread's state: summary = {duration, requests,
  * failures, rps, failures_by = {category = n}, entries = {{method, name,
  * count, failures, rps, min_ms, avg_ms, p50_ms, p90_ms, p95_ms, p99_ms,

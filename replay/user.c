@@ -45,6 +45,7 @@ typedef struct flight {
     uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
     uint8_t redirects;
     bool retried, in_submit;
+    bool lua;                     /* a custom step's user:request (script.h) */
     bool deferred;                /* ends from the loop (kick) with deferred_fail */
     stats_fail_t deferred_fail;
 } flight_t;
@@ -69,9 +70,13 @@ struct user {
     flight_t *group;              /* parallel steps: group_cap flights, n_group in use */
     uint32_t group_cap, n_group, group_left;
     uint32_t group_gen;           /* bumped per parallel step: loops over one step stop at the next */
+    bool lua_step;                /* a custom step is running (its coroutine waits) */
+    bool lua_sleep;               /* W_THINK is its user:sleep */
+    const char *lua_url;          /* its pending user:request's URL (script.h) */
 };
 
 static void run(user_t *u);
+static void lua_act(user_t *u, const scr_step_t *a);
 static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
 static int render(xch_t *x, req_view_t *rv);
 static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail);
@@ -266,6 +271,11 @@ static void enter(user_t *u, enum phase ph)
 {
     u->phase = (uint8_t)ph;
     u->step = u->ireq = 0;
+    u->lua_sleep = false;
+    if (u->lua_step) { /* stopped in the middle of a custom step */
+        scr_step_abort(u->env->scr, SCR_USER(u));
+        u->lua_step = false;
+    }
     if (ph == PH_TASKS)
         stats_iteration(u->env->stats, false);
     if (ph == PH_START && u->env->scr)
@@ -455,7 +465,9 @@ static int render(xch_t *x, req_view_t *rv)
     in.path = path_of(f, &in.path_len);
     tpl_ctx_t ctx = ctx_of(f);
     int rc = render_request(&u->env->rd, &in, &ctx, rv);
-    if (rc == 0 && u->env->scr)
+    if (rc == 0 && f->lua)
+        rc = scr_step_fill(u->env->scr, SCR_USER(u), rv);
+    else if (rc == 0 && u->env->scr)
         rc = scr_request(u->env->scr, SCR_USER(u), REQ_NAME(f->req), rv);
     if (rc == -STATS_FAIL_EXTRACT)
         warn_refused(f, render_why(&u->env->rd));
@@ -518,14 +530,18 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
     /* Out of memory for the memo: each use of a generator draws anew. */
-    if (!f->memo && render_draws(r))
+    if (!f->memo && !f->lua && render_draws(r))
         f->memo = malloc(sizeof *f->memo);
     if (f->memo)
         tpl_memo_clear(f->memo);
     tpl_ctx_t ctx = ctx_of(f);
     const char *url;
     size_t url_len;
-    int rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
+    int rc = 0;
+    if (f->lua)
+        url = u->lua_url; /* a custom step's, kept by the script until its next action */
+    else
+        rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
     if (rc != 0) {
         if (rc == -STATS_FAIL_EXTRACT)
             warn_refused(f, render_why(&env->rd));
@@ -732,7 +748,16 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
-    if (serial) {
+    if (f->lua) {
+        /* The custom step goes on with the response (or stops with the user). */
+        f->lua = false;
+        if (!u->stopping) {
+            scr_step_t a;
+            scr_step_resume(env->scr, SCR_USER(u), resp, fail, &a);
+            lua_act(u, &a);
+            return;
+        }
+    } else if (serial) {
         u->ireq++;
     } else {
         if (--u->group_left)
@@ -795,6 +820,13 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     u->wait = W_NONE;
     switch (w) {
     case W_THINK:
+        if (u->lua_sleep) {
+            u->lua_sleep = false;
+            scr_step_t a;
+            scr_step_resume(u->env->scr, SCR_USER(u), NULL, STATS_OK, &a);
+            lua_act(u, &a);
+            return;
+        }
         run(u);
         return;
     case W_REQUEST:
@@ -818,6 +850,38 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* What a custom step asked for: a request, a sleep, or its end (an error is
+ * counted as a script failure of the step's entry). The end moves on from the
+ * loop (kick), so a step that never yields cannot recurse into the next. */
+static void lua_act(user_t *u, const scr_step_t *a)
+{
+    const plan_step_t *st = &phase_steps(u)->v[u->step];
+    switch (a->kind) {
+    case SCR_STEP_REQUEST:
+        u->lua_url = a->url;
+        u->one.lua = true;
+        start_request(&u->one, &st->reqs[0], start_time(u));
+        return;
+    case SCR_STEP_SLEEP:
+        u->lua_sleep = true;
+        arm(u, W_THINK, a->sleep_us);
+        return;
+    case SCR_STEP_ERROR: {
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&said))
+            log_warn("script: custom step '%s': %s (counted as category script; further errors "
+                     "are counted without this message)", st->lua, a->error);
+        stats_record(u->env->stats, st->reqs[0].entry, STATS_PROTO_H1, 0, STATS_FAIL_SCRIPT, 0, 0, 0);
+    }
+        /* fall through */
+    case SCR_STEP_DONE:
+        u->lua_step = false;
+        u->ireq = (uint32_t)st->n;
+        event_active(&u->kick, EV_TIMEOUT, 1);
+        return;
+    }
+}
+
 /* Starts the next request, or waits, or changes phase, until something is armed. */
 static void run(user_t *u)
 {
@@ -828,6 +892,17 @@ static void run(user_t *u)
         if (u->step < steps->n) {
             const plan_step_t *st = &steps->v[u->step];
             if (u->ireq < st->n) {
+                if (st->lua) {
+                    scr_step_t a;
+                    if (u->env->scr)
+                        scr_step_begin(u->env->scr, SCR_USER(u), st->lua, &a);
+                    else
+                        a = (scr_step_t){.kind = SCR_STEP_ERROR,
+                                         .error = "a custom step needs --script (or the scenario's script)"};
+                    u->lua_step = true;
+                    lua_act(u, &a);
+                    return;
+                }
                 if (st->parallel && st->n > 1)
                     start_group(u, st);
                 else

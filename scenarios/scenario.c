@@ -59,6 +59,7 @@ void scn_step_fini(scn_step_t *st)
     for (size_t i = 0; i < st->n_requests; i++)
         scn_request_fini(&st->requests[i]);
     free(st->requests);
+    free(st->lua);
     memset(st, 0, sizeof *st);
 }
 

@@ -85,6 +85,7 @@ typedef struct scn_step {
     size_t n_requests;
     bool parallel;           /* requests start together */
     uint64_t think_us;       /* recorded pause after the step (used with SCN_WAIT_RECORDED) */
+    char *lua;               /* a custom step: the Lua function that runs it (no requests); NULL: none */
 } scn_step_t;
 
 typedef enum scn_wait_kind {

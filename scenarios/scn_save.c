@@ -119,7 +119,11 @@ static void pack_steps(mpw_t *w, const scn_steps_t *st)
     mpw_array(w, st->n);
     for (size_t i = 0; i < st->n; i++) {
         const scn_step_t *s = &st->v[i];
-        mpw_map(w, 3);
+        mpw_map(w, s->lua ? 4 : 3);
+        if (s->lua) {
+            mpw_str(w, "lua");
+            mpw_str(w, s->lua);
+        }
         mpw_str(w, "requests");
         mpw_array(w, s->n_requests);
         for (size_t j = 0; j < s->n_requests; j++)

@@ -134,7 +134,9 @@ static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
     const json_t *a = NULL;
     rc = vj_get_bool(c, o, "parallel", &s->parallel);
     if (rc == 0) rc = vj_get_uint(c, o, "think_us", false, UINT64_MAX, &s->think_us);
-    if (rc == 0) rc = vj_get_array(c, o, "requests", true, &a);
+    if (rc == 0) rc = vj_get_str(c, o, "lua", false, &s->lua);
+    /* A custom step (lua) has no requests. */
+    if (rc == 0) rc = vj_get_array(c, o, "requests", s->lua == NULL, &a);
     size_t n = a ? json_array_size(a) : 0;
     if (rc != 0)
         return rc;

@@ -57,6 +57,32 @@ t_eq "skip counted as script" 10 \
     "$(r_json "$T_DIR/s.json" '[e for e in r["entries"] if e["name"]=="skip"][0]["fail"].get("script")')"
 t_eq "get/post: no failure" 0 "$(( $(r_entry "$T_DIR/s.json" 'GET get' failures) + $(r_entry "$T_DIR/s.json" 'POST post' failures) ))"
 
+# ---- custom steps: user:request and user:sleep from a coroutine of the user.
+# 6 users on one thread, two iterations each with a 0.3 s user:sleep: 0.6 s per
+# user when sleeps yield to the loop, 3.6 s if a sleep blocked it.
+: >"$T_DIR/hooks.log"
+r_replay "$D/step.json" --host "$TARGET_URL" -u 6 --iterations 2 --threads 1 --report "$T_DIR/st.json"
+t_eq "custom steps: exit 1 (broken and missing fail)" 1 "$R_RC"
+t_eq "step requests counted under LUA login_and_view (6 users x 2 x 2)" 24 "$(r_entry "$T_DIR/st.json" 'LUA login_and_view' count)"
+t_eq "step requests: no failure" 0 "$(r_entry "$T_DIR/st.json" 'LUA login_and_view' failures)"
+t_eq "step saw the profile answer (token from the first response)" 12 "$(grep -c '^step [0-9]* 200 nil$' "$T_DIR/hooks.log")"
+t_eq "error in a step: counted as script" 12 "$(r_entry "$T_DIR/st.json" 'LUA broken' failures)"
+t_eq "missing function: counted as script" 12 "$(r_entry "$T_DIR/st.json" 'LUA missing' failures)"
+grep -q "step.lua:[0-9]*: broken on purpose" "$T_DIR/replay.err" || t_fail "step error not printed with file:line"
+dur=$(r_json "$T_DIR/st.json" 'r["duration_s"]')
+t_log "custom steps: run took $dur s"
+r_in 0.55 2.5 "$dur" || t_fail "6 users x 2 sleeps of 0.3 s took $dur s: expected them to overlap (0.6 s), not wait in turn (3.6 s)"
+t_eq "target: logins from the steps" 12 "$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["POST /api/login"])')"
+
+# The custom step and the script field survive the JSON view <-> .mp round trip.
+if [ -x "$T_CONVERT" ]; then
+    "$T_CONVERT" --from-json "$D/step.json" -o "$T_DIR/step.mp" || t_fail "--from-json step.json"
+    "$T_CONVERT" --dump "$T_DIR/step.mp" >"$T_DIR/step.dump.json" || t_fail "--dump step.mp"
+    t_eq "round trip: lua steps" "login_and_view broken missing step.lua" "$(python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))
+print(" ".join(s["lua"] for s in r["classes"][0]["tasks"] if "lua" in s), r.get("script"))' "$T_DIR/step.dump.json")"
+fi
+
 # ---- syntax error: exit 2, FILE:LINE, nothing sent
 before=$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 r_replay "$D/items.json" --host "$TARGET_URL" -u 1 --iterations 1 --script "$D/syntax.lua"

@@ -91,6 +91,7 @@ int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv)
     return -STATS_FAIL_SCRIPT;
 }
 void scr_step_abort(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
+const char *scr_why(const scr_t *s) { (void)s; return NULL; }
 
 #else
 
@@ -123,6 +124,9 @@ struct scr {
     scr_step_kind_t yielded;      /* what user:request / user:sleep asked for */
     uint64_t sleep_us;
     char errbuf[400];
+    char *whys[64];               /* distinct failure reasons, kept until scr_free */
+    size_t n_whys;
+    const char *why;              /* the last one */
     /* request(): the rebuilt request (rv's slices point here) */
     char *buf;
     size_t buf_len, buf_cap;
@@ -499,11 +503,32 @@ void scr_free(scr_t *s)
         return;
     if (s->L)
         lua_close(s->L);
+    for (size_t i = 0; i < s->n_whys; i++)
+        free(s->whys[i]);
     free(s->path);
     free(s->buf);
     free(s->hdrs);
     free(s);
 }
+
+/* Sets s->why to text, kept once. */
+static void set_why(scr_t *s, const char *text)
+{
+    for (size_t i = 0; i < s->n_whys; i++)
+        if (strcmp(s->whys[i], text) == 0) {
+            s->why = s->whys[i];
+            return;
+        }
+    char *c = s->n_whys < sizeof s->whys / sizeof *s->whys ? strdup(text) : NULL;
+    if (!c) {
+        s->why = "(other reasons)";
+        return;
+    }
+    s->whys[s->n_whys++] = c;
+    s->why = c;
+}
+
+const char *scr_why(const scr_t *s) { return s ? s->why : NULL; }
 
 bool scr_has(const scr_t *s, scr_hook_t h)
 {
@@ -771,14 +796,17 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
     if (call(L, 2, 1) != 0) {
         s->errors++;
         say_once(SCR_REQUEST, lua_tostring(L, -1));
+        set_why(s, lua_tostring(L, -1));
         rc = -STATS_FAIL_SCRIPT;
     } else if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+        set_why(s, "not sent: request hook returned false");
         rc = -STATS_FAIL_SCRIPT; /* skipped by the hook */
     } else {
         const char *why = rebuild(s, req, rv, false);
         if (why) {
             s->errors++;
             say_once(SCR_REQUEST, why);
+            set_why(s, why);
             rc = -STATS_FAIL_SCRIPT;
         }
     }
@@ -808,8 +836,10 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
     if (call(L, 3, 2) != 0) {
         s->errors++;
         say_once(SCR_RESPONSE, lua_tostring(L, -1));
+        set_why(s, lua_tostring(L, -1));
         fail = STATS_FAIL_SCRIPT;
     } else if (lua_isboolean(L, -2) && !lua_toboolean(L, -2)) {
+        set_why(s, lua_isstring(L, -1) ? lua_tostring(L, -1) : "response hook returned false");
         static atomic_flag said_false = ATOMIC_FLAG_INIT;
         if (!atomic_flag_test_and_set(&said_false))
             log_warn("script: response failed '%s': %s (counted as category script; further "
@@ -1030,6 +1060,7 @@ int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv)
     if (why) {
         s->errors++;
         say_once(SCR_REQUEST, why);
+        set_why(s, why);
         return -STATS_FAIL_SCRIPT;
     }
     return 0;

@@ -94,6 +94,12 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
 stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const char *method,
                           const char *url, const resp_view_t *resp, stats_fail_t fail);
 
+/* The reason of the last STATS_FAIL_SCRIPT that scr_request, scr_response or
+ * scr_step_fill gave ("id != 123456", "FILE:LINE: message"): a string owned
+ * by s that stays valid until scr_free (distinct reasons are kept once; past
+ * 64 of them, "(other reasons)"). NULL before any. */
+const char *scr_why(const scr_t *s);
+
 /* ---- custom steps: a scenario step {"lua": "fn"} runs fn(user) as a
  * coroutine of u. user:request{method=, url=, headers=, body=} yields a
  * REQUEST (the user sends it and resumes the step with the response table);

@@ -94,6 +94,17 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
 uint64_t stats_bodies_cut(const stats_t *s);
 uint64_t stats_bodies_undecoded(const stats_t *s);
 uint64_t stats_body_bytes_dropped(const stats_t *s);
+/* The reason of a failure that has one (category script: what the Lua hook
+ * said). Counted per (entry, reason), up to STATS_REASONS_MAX pairs per stats_t
+ * (text cut at STATS_REASON_LEN - 1 bytes); further pairs are counted in
+ * stats_reasons_other. Call beside the stats_record of that failure. */
+#define STATS_REASONS_MAX 32
+#define STATS_REASON_LEN 120
+void stats_reason(stats_t *s, uint32_t entry, const char *text);
+size_t stats_reasons(const stats_t *s);
+/* Pair i: its entry, text and count. NULL when i is out of range. */
+const char *stats_reason_at(const stats_t *s, size_t i, uint32_t *entry, uint64_t *n);
+uint64_t stats_reasons_other(const stats_t *s);
 /* Iterations (one pass of a class's tasks) started/completed. */
 void stats_iteration(stats_t *s, bool completed);
 

@@ -46,6 +46,7 @@ typedef struct flight {
     uint8_t redirects;
     bool retried, in_submit;
     bool lua;                     /* a custom step's user:request (script.h) */
+    const char *why;              /* reason of a script failure (scr_why: lives with the script) */
     bool deferred;                /* ends from the loop (kick) with deferred_fail */
     stats_fail_t deferred_fail;
 } flight_t;
@@ -471,6 +472,8 @@ static int render(xch_t *x, req_view_t *rv)
         rc = scr_request(u->env->scr, SCR_USER(u), REQ_NAME(f->req), rv);
     if (rc == -STATS_FAIL_EXTRACT)
         warn_refused(f, render_why(&u->env->rd));
+    if (rc == -STATS_FAIL_SCRIPT)
+        f->why = scr_why(u->env->scr);
     return rc;
 }
 
@@ -519,6 +522,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     user_env_t *env = u->env;
     f->req = r;
     f->retried = f->deferred = false;
+    f->why = NULL;
     f->redirects = 0;
     f->acc_sent = f->acc_recv = 0;
     free(f->redirect_path);
@@ -742,7 +746,11 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
             fail = STATS_FAIL_EXTRACT;
         if (env->scr)
             fail = scr_response(env->scr, SCR_USER(u), REQ_NAME(r), f->method, f->path, resp, fail);
+        if (fail == STATS_FAIL_SCRIPT)
+            f->why = scr_why(env->scr);
     }
+    if (fail == STATS_FAIL_SCRIPT)
+        stats_reason(env->stats, r->entry, f->why ? f->why : "script");
     uint64_t now = clk_mono_us();
     stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
@@ -872,6 +880,7 @@ static void lua_act(user_t *u, const scr_step_t *a)
             log_warn("script: custom step '%s': %s (counted as category script; further errors "
                      "are counted without this message)", st->lua, a->error);
         stats_record(u->env->stats, st->reqs[0].entry, STATS_PROTO_H1, 0, STATS_FAIL_SCRIPT, 0, 0, 0);
+        stats_reason(u->env->stats, st->reqs[0].entry, a->error);
     }
         /* fall through */
     case SCR_STEP_DONE:

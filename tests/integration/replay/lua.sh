@@ -30,6 +30,11 @@ t_eq "boom: runtime error counted as script" 12 \
 t_eq "boom: run went on (all sent)" 12 "$(r_entry "$T_DIR/r.json" 'GET boom' count)"
 grep -q "check.lua:[0-9]*: boom on purpose" "$T_DIR/replay.err" || t_fail "runtime error not printed with file:line"
 grep -q "id != 123456" "$T_DIR/replay.err" || t_fail "reason of the failed response not printed"
+reasons() { python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))
+print(";".join("%s|%s|%d" % (x["name"], x["reason"].split("/")[-1], x["count"]) for x in sorted(r.get("failure_reasons", []), key=lambda x: x["name"])))' "$1"; }
+t_eq "reasons in the report" "bad|id != 123456|12;boom|check.lua:21: boom on purpose|12" "$(reasons "$T_DIR/r.json")"
+grep -q "Failure reasons (script)" "$T_DIR/replay.out" || t_fail "no reasons table in the summary"
 t_eq "on_start once per user" 4 "$(grep -c '^start ' "$T_DIR/hooks.log")"
 t_eq "on_stop once per user, same table" 4 "$(grep -c '^stop [0-9]* true$' "$T_DIR/hooks.log")"
 t_eq "done() saw the run's figures" "48 24 12" "$(cat "$T_DIR/done.txt")"
@@ -55,6 +60,7 @@ t_eq "url rewritten by the hook" 20 "$(grep -c $'\\?u=[0-9]*\t' "$T_DIR/sig.log"
 t_eq "never sent: skipped" 0 "$(grep -c /never "$T_DIR/sig.log")"
 t_eq "skip counted as script" 10 \
     "$(r_json "$T_DIR/s.json" '[e for e in r["entries"] if e["name"]=="skip"][0]["fail"].get("script")')"
+t_eq "skip reason in the report" "skip|not sent: request hook returned false|10" "$(reasons "$T_DIR/s.json")"
 t_eq "get/post: no failure" 0 "$(( $(r_entry "$T_DIR/s.json" 'GET get' failures) + $(r_entry "$T_DIR/s.json" 'POST post' failures) ))"
 
 # ---- custom steps: user:request and user:sleep from a coroutine of the user.

@@ -412,6 +412,23 @@ static int traceback_free_handler(lua_State *L)
     return 1;
 }
 
+/* A hook that runs this many VM instructions in one call is cut (an error,
+ * counted like any other): a busy loop must not stop the worker's users. */
+#define SCR_INSN_LIMIT 10000000
+
+static void insn_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    luaL_error(L, "cut after %d Lua instructions (a hook must return; use user:sleep to wait)",
+               SCR_INSN_LIMIT);
+}
+
+/* Arms the limit for one call on L (a fresh count each time). */
+static void limit(lua_State *L)
+{
+    lua_sethook(L, insn_hook, LUA_MASKCOUNT, SCR_INSN_LIMIT);
+}
+
 /* Calls the function under nargs arguments with nres results, with the error
  * handler. 0, or -1 with the message on top of the stack. */
 static int call(lua_State *L, int nargs, int nres)
@@ -447,6 +464,11 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
         s->ref[h] = LUA_NOREF;
     lua_State *L = s->L;
     luaL_openlibs(L);
+#ifdef LUA_JITLIBNAME
+    /* Compiled traces never call debug hooks, so the instruction limit could
+     * not cut a loop: LuaJIT runs its (fast) interpreter only. */
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+#endif
     luaL_newmetatable(L, RESP_MT);
     lua_pushcfunction(L, resp_index);
     lua_setfield(L, -2, "__index");
@@ -573,6 +595,7 @@ static void user_hook(scr_t *s, scr_hook_t h, const scr_user_t *u)
     lua_State *L = s->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[h]);
     push_user(s, u);
+    limit(L);
     if (call(L, 1, 0) != 0) {
         s->errors++;
         say_once(h, lua_tostring(L, -1));
@@ -651,6 +674,27 @@ static int hdr_slot(scr_t *s, size_t n)
     return 0;
 }
 
+/* Appends header k with the value on top of L's stack (left there). NULL, or
+ * what is wrong. */
+static const char *emit_header(scr_t *s, lua_State *L, size_t *nh, const char *k, size_t kn)
+{
+    size_t vn;
+    const char *v = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+                        ? lua_tolstring(L, -1, &vn) : NULL;
+    if (!v)
+        return "req.headers: values must be strings";
+    if (!token(k, kn) || !clean(v, vn, false))
+        return "req.headers: a name is not a token or a value holds CR, LF or NUL";
+    if (hdr_slot(s, *nh) != 0)
+        return "out of memory";
+    size_t ko = put(s, k, kn), vo = put(s, v, vn);
+    if (ko == (size_t)-1 || vo == (size_t)-1)
+        return "out of memory";
+    /* offsets now; turned into pointers by rebuild */
+    s->hdrs[(*nh)++] = (req_header_t){(const char *)(uintptr_t)ko, kn, (const char *)(uintptr_t)vo, vn};
+    return NULL;
+}
+
 /* Reads req (at idx) back into rv (its url too unless keep_path). NULL, or
  * what is wrong. */
 static const char *rebuild(scr_t *s, int idx, req_view_t *rv, bool keep_path)
@@ -690,49 +734,43 @@ static const char *rebuild(scr_t *s, int idx, req_view_t *rv, bool keep_path)
     lua_getfield(L, idx, "headers");
     if (lua_istable(L, -1)) {
         int ht = lua_gettop(L);
-        /* The request's own headers in their order, then the new ones. */
+        /* The request's own headers in their order (a name given twice
+         * once, with the table's value), then the names the hook added. */
         const req_header_t *orig = rv->hdrs;
         size_t norig = rv->n_hdrs;
-        for (int pass = 0; pass < 2; pass++) {
-            lua_pushnil(L);
-            while (lua_next(L, ht)) {
-                if (lua_type(L, -2) != LUA_TSTRING) {
-                    lua_pop(L, 3);
-                    return "req.headers: names must be strings";
-                }
-                size_t kn, vn;
-                const char *k = lua_tolstring(L, -2, &kn);
-                bool known = false;
-                for (size_t i = 0; i < norig && !known; i++)
-                    known = orig[i].name_len == kn && memcmp(orig[i].name, k, kn) == 0;
-                if (known != (pass == 0)) {
-                    lua_pop(L, 1);
-                    continue;
-                }
-                const char *v = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
-                                    ? lua_tolstring(L, -1, &vn) : NULL;
-                if (!v) {
-                    lua_pop(L, 3);
-                    return "req.headers: values must be strings";
-                }
-                if (!token(k, kn) || !clean(v, vn, false)) {
-                    lua_pop(L, 3);
-                    return "req.headers: a name is not a token or a value holds CR, LF or NUL";
-                }
-                if (hdr_slot(s, nh) != 0) {
-                    lua_pop(L, 3);
-                    return "out of memory";
-                }
-                size_t ko = put(s, k, kn), vo = put(s, v, vn);
-                if (ko == (size_t)-1 || vo == (size_t)-1) {
-                    lua_pop(L, 3);
-                    return "out of memory";
-                }
-                /* offsets now; turned into pointers below */
-                s->hdrs[nh++] = (req_header_t){(const char *)(uintptr_t)ko, kn,
-                                               (const char *)(uintptr_t)vo, vn};
+        for (size_t i = 0; i < norig; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < i && !dup; j++)
+                dup = orig[j].name_len == orig[i].name_len &&
+                      memcmp(orig[j].name, orig[i].name, orig[i].name_len) == 0;
+            if (dup)
+                continue;
+            lua_pushlstring(L, orig[i].name, orig[i].name_len);
+            lua_rawget(L, ht);
+            const char *why = lua_isnil(L, -1) ? NULL : emit_header(s, L, &nh, orig[i].name, orig[i].name_len);
+            lua_pop(L, 1);
+            if (why) {
                 lua_pop(L, 1);
+                return why;
             }
+        }
+        lua_pushnil(L);
+        while (lua_next(L, ht)) {
+            if (lua_type(L, -2) != LUA_TSTRING) {
+                lua_pop(L, 3);
+                return "req.headers: names must be strings";
+            }
+            size_t kn;
+            const char *k = lua_tolstring(L, -2, &kn);
+            bool known = false;
+            for (size_t i = 0; i < norig && !known; i++)
+                known = orig[i].name_len == kn && memcmp(orig[i].name, k, kn) == 0;
+            const char *why = known ? NULL : emit_header(s, L, &nh, k, kn);
+            if (why) {
+                lua_pop(L, 3);
+                return why;
+            }
+            lua_pop(L, 1);
         }
     }
     lua_pop(L, 1);
@@ -785,7 +823,18 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
     lua_createtable(L, 0, (int)rv->n_hdrs);
     for (size_t i = 0; i < rv->n_hdrs; i++) {
         lua_pushlstring(L, rv->hdrs[i].name, rv->hdrs[i].name_len);
-        lua_pushlstring(L, rv->hdrs[i].value, rv->hdrs[i].value_len);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushlstring(L, rv->hdrs[i].value, rv->hdrs[i].value_len);
+        } else {
+            /* A name given twice is one field with the values joined
+             * (RFC 9110 5.3), so the table loses nothing. */
+            lua_pushliteral(L, ", ");
+            lua_pushlstring(L, rv->hdrs[i].value, rv->hdrs[i].value_len);
+            lua_concat(L, 3);
+        }
         lua_rawset(L, -3);
     }
     lua_setfield(L, -2, "headers");
@@ -793,6 +842,7 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
     lua_insert(L, top + 1); /* a copy of req, kept under the call */
     int req = top + 1;
     int rc = 0;
+    limit(L);
     if (call(L, 2, 1) != 0) {
         s->errors++;
         say_once(SCR_REQUEST, lua_tostring(L, -1));
@@ -833,6 +883,7 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->resp);
     resp_ud_t *ud = lua_touserdata(L, -1);
     ud->r = resp;
+    limit(L);
     if (call(L, 3, 2) != 0) {
         s->errors++;
         say_once(SCR_RESPONSE, lua_tostring(L, -1));
@@ -941,6 +992,7 @@ static void step_run(scr_t *s, int user, lua_State *co, int nargs, scr_step_t *o
     lua_State *L = s->L;
     s->running = co;
     s->yielded = SCR_STEP_DONE;
+    limit(co);
     int rc = co_resume(co, L, nargs);
     s->running = NULL;
     *out = (scr_step_t){.kind = SCR_STEP_DONE};
@@ -1113,6 +1165,7 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
         return rc;
     lua_State *L = s->L;
     int top = lua_gettop(L);
+    lua_sethook(L, NULL, 0, 0); /* done may take its time */
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_DONE]);
     lua_newtable(L);
     set_num(L, "duration", duration_s);

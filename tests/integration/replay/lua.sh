@@ -89,6 +89,13 @@ import json,sys; r=json.load(open(sys.argv[1]))
 print(" ".join(s["lua"] for s in r["classes"][0]["tasks"] if "lua" in s), r.get("script"))' "$T_DIR/step.dump.json")"
 fi
 
+# ---- a busy loop in a hook is cut by the instruction limit and counted
+r_replay "$D/items.json" --host "$TARGET_URL" -u 2 --iterations 2 --threads 1 --script "$D/loop.lua" --report "$T_DIR/loop.json"
+t_eq "busy loop: exit 1 (failures)" 1 "$R_RC"
+t_eq "busy loop: every looping response cut and counted" 4 "$(r_entry "$T_DIR/loop.json" 'GET bad' failures)"
+t_eq "busy loop: the rest ran" 16 "$(r_json "$T_DIR/loop.json" 'r["total"]["count"]')"
+grep -q "cut after" "$T_DIR/replay.err" || t_fail "busy loop: no message"
+
 # ---- syntax error: exit 2, FILE:LINE, nothing sent
 before=$(curl -s "$TARGET_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 r_replay "$D/items.json" --host "$TARGET_URL" -u 1 --iterations 1 --script "$D/syntax.lua"

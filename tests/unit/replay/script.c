@@ -155,6 +155,7 @@ static void test_request_rewrites(void **state)
                      "  req.headers['A'] = nil\n"
                      "  req.headers['X-Thread'] = t\n"
                      "  req.body = req.body .. user.class\n"
+                     "  if req.name == 'dup' then req.body = req.headers['D'] end\n"
                      "end\n");
     char err[256];
     assert_int_equal(scr_setup(f->s, 1, 2, err, sizeof err), 0);
@@ -180,6 +181,16 @@ static void test_request_rewrites(void **state)
     assert_null(rv.h1_bytes);
     assert_memory_equal(rv.authority, "x", 1);
 
+    /* A name given twice reaches the hook (and the wire) as one joined field. */
+    req_header_t hd[] = {{"D", 1, "x", 1}, {"E", 1, "y", 1}, {"D", 1, "z", 1}};
+    req_view_t rvd = view(hd, 3);
+    assert_int_equal(scr_request(f->s, &f->u, "dup", &rvd), 0);
+    assert_int_equal(rvd.n_hdrs, 4); /* D, E, then B and X-Thread added */
+    assert_memory_equal(rvd.hdrs[0].name, "D", 1);
+    assert_int_equal(rvd.hdrs[0].value_len, 4);
+    assert_memory_equal(rvd.hdrs[0].value, "x, z", 4);
+    assert_memory_equal(rvd.hdrs[1].name, "E", 1);
+    assert_int_equal(rvd.body_len, 4);
     req_view_t rv2 = view(h, 3);
     assert_int_equal(scr_request(f->s, &f->u, "skip", &rv2), -STATS_FAIL_SCRIPT);
     rv2 = view(h, 3);
@@ -240,6 +251,81 @@ static void test_response_and_vars(void **state)
     fx_free(f);
 }
 
+/* A hook that never returns is cut by the instruction limit, counted as a
+ * script failure with the reason, and the state stays usable. */
+static void test_busy_loop_is_cut(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    fx_t *f = fx_new("function response(user, req, resp)\n"
+                     "  if req.name == 'loop' then while true do end end\n"
+                     "  return false, 'fine'\n"
+                     "end\n"
+                     "function step(user) local i = 0 while true do i = i + 1 end end\n");
+    resp_view_t r = {.status = 200};
+    assert_int_equal(scr_response(f->s, &f->u, "loop", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(f->s), "cut after"));
+    assert_int_equal(scr_response(f->s, &f->u, "x", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_string_equal(scr_why(f->s), "fine");
+    scr_step_t a;
+    scr_step_begin(f->s, &f->u, "step", &a);
+    assert_int_equal(a.kind, SCR_STEP_ERROR);
+    assert_non_null(strstr(a.error, "cut after"));
+    fx_free(f);
+}
+
+/* A custom step yields a request, gets its response, sleeps, ends; its
+ * request's method, headers and body fill the rendered view. */
+static void test_custom_step(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    fx_t *f = fx_new("seen = nil\n"
+                     "function step(user)\n"
+                     "  local r = user:request{method = 'PUT', url = '/x/' .. user.id,\n"
+                     "                         headers = {A = '1'}, body = 'b'}\n"
+                     "  seen = r.status .. ' ' .. r:json().v .. ' ' .. tostring(r.fail)\n"
+                     "  user:sleep(0.25)\n"
+                     "  user.vars.token = seen\n"
+                     "end\n"
+                     "function response(user, req, resp) user:sleep(1) end\n");
+    scr_step_t a;
+    scr_step_begin(f->s, &f->u, "step", &a);
+    assert_int_equal(a.kind, SCR_STEP_REQUEST);
+    assert_string_equal(a.url, "/x/7");
+    req_view_t rv = {.method = "LUA", .method_len = 3, .path = "/x/7", .path_len = 4,
+                     .authority = "h", .authority_len = 1};
+    assert_int_equal(scr_step_fill(f->s, &f->u, &rv), 0);
+    assert_memory_equal(rv.method, "PUT", 3);
+    assert_int_equal(rv.n_hdrs, 1);
+    assert_memory_equal(rv.hdrs[0].name, "A", 1);
+    assert_int_equal(rv.body_len, 1);
+    assert_true(rv.has_body);
+    assert_memory_equal(rv.path, "/x/7", 4);
+    resp_view_t r = {.status = 201, .body = "{\"v\":5}", .body_len = 7};
+    scr_step_resume(f->s, &f->u, &r, STATS_FAIL_HTTP, &a);
+    assert_int_equal(a.kind, SCR_STEP_SLEEP);
+    assert_int_equal(a.sleep_us, 250000);
+    scr_step_resume(f->s, &f->u, NULL, STATS_OK, &a);
+    assert_int_equal(a.kind, SCR_STEP_DONE);
+    size_t len;
+    const char *v = tpl_vars_get(f->vars, 0, &len);
+    assert_int_equal(len, 10);
+    assert_memory_equal(v, "201 5 http", 10);
+    /* Nothing left to resume; user:sleep outside a step is an error. */
+    scr_step_resume(f->s, &f->u, NULL, STATS_OK, &a);
+    assert_int_equal(a.kind, SCR_STEP_ERROR);
+    assert_int_equal(scr_response(f->s, &f->u, "x", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(f->s), "only inside a custom step"));
+    /* Aborted in the middle: the next begin starts afresh. */
+    scr_step_begin(f->s, &f->u, "step", &a);
+    assert_int_equal(a.kind, SCR_STEP_REQUEST);
+    scr_step_abort(f->s, &f->u);
+    scr_step_resume(f->s, &f->u, NULL, STATS_OK, &a);
+    assert_int_equal(a.kind, SCR_STEP_ERROR);
+    fx_free(f);
+}
+
 static void test_done_decides_exit(void **state)
 {
     (void)state;
@@ -276,6 +362,8 @@ int main(void)
         cmocka_unit_test(test_no_hooks_cost_nothing),
         cmocka_unit_test(test_request_rewrites),
         cmocka_unit_test(test_response_and_vars),
+        cmocka_unit_test(test_busy_loop_is_cut),
+        cmocka_unit_test(test_custom_step),
         cmocka_unit_test(test_done_decides_exit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,6 +119,7 @@ struct scr {
     int ref[SCR__COUNT];          /* the hook functions (LUA_NOREF: not defined) */
     int users;                    /* registry ref: key (light userdata) -> user table */
     int resp;                     /* registry ref: the one resp userdata, reused */
+    int reqt;                     /* registry ref: response()'s req table, reused */
     uint64_t errors;
     lua_State *running;           /* the step coroutine being resumed, NULL: none */
     scr_step_kind_t yielded;      /* what user:request / user:sleep asked for */
@@ -283,9 +284,9 @@ static int resp_index(lua_State *L)
             lua_rawset(L, -3);
         }
     } else if (strcmp(k, "json") == 0) {
-        lua_pushcfunction(L, resp_json);
+        lua_pushvalue(L, lua_upvalueindex(1));
     } else if (strcmp(k, "header") == 0) {
-        lua_pushcfunction(L, resp_header);
+        lua_pushvalue(L, lua_upvalueindex(2));
     } else if (strcmp(k, "body_cut") == 0) {
         lua_pushboolean(L, r->body_cut);
     } else {
@@ -433,12 +434,9 @@ static void limit(lua_State *L)
  * handler. 0, or -1 with the message on top of the stack. */
 static int call(lua_State *L, int nargs, int nres)
 {
-    int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, traceback_free_handler);
-    lua_insert(L, base);
-    int rc = lua_pcall(L, nargs, nres, base);
-    lua_remove(L, base);
-    return rc == 0 ? 0 : -1;
+    /* The handler sits at index 1 of the state's stack for its whole life
+     * (scr_new): no closure made per call. */
+    return lua_pcall(L, nargs, nres, 1) == 0 ? 0 : -1;
 }
 
 static void resolve_hooks(scr_t *s)
@@ -463,6 +461,7 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     for (int h = 0; h < SCR__COUNT; h++)
         s->ref[h] = LUA_NOREF;
     lua_State *L = s->L;
+    lua_pushcfunction(L, traceback_free_handler); /* stays at index 1: call() */
     luaL_openlibs(L);
 #ifdef LUA_JITLIBNAME
     /* Compiled traces never call debug hooks, so the instruction limit could
@@ -470,7 +469,9 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
 #endif
     luaL_newmetatable(L, RESP_MT);
-    lua_pushcfunction(L, resp_index);
+    lua_pushcfunction(L, resp_json);
+    lua_pushcfunction(L, resp_header);
+    lua_pushcclosure(L, resp_index, 2); /* resp.json / resp.header without a closure per use */
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, VARS_MT);
@@ -502,6 +503,8 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     luaL_getmetatable(L, RESP_MT);
     lua_setmetatable(L, -2);
     s->resp = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 0, 3);
+    s->reqt = luaL_ref(L, LUA_REGISTRYINDEX);
     int rc = luaL_loadfile(L, path);
     if (rc != 0) {
         /* The message is "FILE:LINE: what" for a syntax error, "cannot open
@@ -873,7 +876,7 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
     int top = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_RESPONSE]);
     push_user(s, u);
-    lua_createtable(L, 0, 3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->reqt); /* valid during the call, like resp */
     lua_pushstring(L, name);
     lua_setfield(L, -2, "name");
     lua_pushstring(L, method);

@@ -85,10 +85,20 @@ void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, sta
     (void)s, (void)u, (void)resp, (void)fail;
     *out = (scr_step_t){.kind = SCR_STEP_ERROR, .error = "this build has no Lua"};
 }
-int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv)
+int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, req_view_t *rv)
 {
-    (void)s, (void)u, (void)rv;
+    (void)s, (void)u, (void)idx, (void)rv;
     return -STATS_FAIL_SCRIPT;
+}
+const char *scr_step_url(scr_t *s, const scr_user_t *u, size_t i)
+{
+    (void)s, (void)u, (void)i;
+    return NULL;
+}
+void scr_step_result(scr_t *s, const scr_user_t *u, size_t i, const resp_view_t *resp,
+                     stats_fail_t fail)
+{
+    (void)s, (void)u, (void)i, (void)resp, (void)fail;
 }
 void scr_step_abort(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 const char *scr_why(const scr_t *s) { (void)s; return NULL; }
@@ -124,6 +134,7 @@ struct scr {
     lua_State *running;           /* the step coroutine being resumed, NULL: none */
     scr_step_kind_t yielded;      /* what user:request / user:sleep asked for */
     uint64_t sleep_us;
+    size_t n_par;
     char errbuf[400];
     char *whys[64];               /* distinct failure reasons, kept until scr_free */
     size_t n_whys;
@@ -136,7 +147,7 @@ struct scr {
 };
 
 /* Keys of the vars view's hidden fields (addresses, never strings). */
-static char key_vars, key_symtab, key_co, key_pend;
+static char key_vars, key_symtab, key_co, key_pend, key_res;
 
 typedef struct resp_ud {
     const resp_view_t *r;
@@ -148,6 +159,8 @@ typedef struct resp_ud {
 #define RESPT_MT "aiotest.resp_table"
 
 static int l_user_request(lua_State *L);
+static int l_user_parallel(lua_State *L);
+static void push_result(lua_State *co, const resp_view_t *resp, stats_fail_t fail);
 static int l_user_sleep(lua_State *L);
 static int respt_json(lua_State *L);
 
@@ -488,6 +501,9 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     lua_pushlightuserdata(L, s);
     lua_pushcclosure(L, l_user_sleep, 1);
     lua_setfield(L, -2, "sleep");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_user_parallel, 1);
+    lua_setfield(L, -2, "parallel");
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, RESPT_MT);
@@ -916,22 +932,53 @@ static scr_t *step_owner(lua_State *L)
     return s;
 }
 
-static int l_user_request(lua_State *L)
+/* Checks the request table at idx (url a string, method a string, default GET). */
+static void check_req(lua_State *L, int idx, const char *what)
+{
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: a request table {method=, url=, headers=, body=} is wanted", what);
+    lua_getfield(L, idx, "url");
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "%s: url must be a string (a path or http(s)://...)", what);
+    lua_getfield(L, idx, "method");
+    if (lua_isnil(L, -1)) {
+        lua_pushstring(L, "GET");
+        lua_setfield(L, idx, "method");
+    } else if (lua_type(L, -1) != LUA_TSTRING) {
+        luaL_error(L, "%s: method must be a string", what);
+    }
+    lua_pop(L, 2);
+}
+
+static int l_user_parallel(lua_State *L)
 {
     scr_t *s = step_owner(L);
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_getfield(L, 2, "url");
-    if (lua_type(L, -1) != LUA_TSTRING)
-        return luaL_error(L, "user:request: url must be a string (a path or http(s)://...)");
-    lua_getfield(L, 2, "method");
-    if (lua_isnil(L, -1)) {
-        lua_pushstring(L, "GET");
-        lua_setfield(L, 2, "method");
-    } else if (lua_type(L, -1) != LUA_TSTRING) {
-        return luaL_error(L, "user:request: method must be a string");
+    size_t n = lua_rawlen(L, 2);
+    if (n == 0 || n > 64)
+        return luaL_error(L, "user:parallel: 1 to 64 request tables are wanted, got %d", (int)n);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, (int)i);
+        check_req(L, lua_gettop(L), "user:parallel");
+        lua_pop(L, 1);
     }
-    lua_pop(L, 2);
+    lua_pushlightuserdata(L, &key_pend);
+    lua_pushvalue(L, 2);
+    lua_rawset(L, 1);
+    lua_pushlightuserdata(L, &key_res);
+    lua_createtable(L, (int)n, 0);
+    lua_rawset(L, 1);
+    s->yielded = SCR_STEP_PARALLEL;
+    s->n_par = n;
+    return lua_yield(L, 0);
+}
+
+static int l_user_request(lua_State *L)
+{
+    scr_t *s = step_owner(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_req(L, 2, "user:request");
     lua_pushlightuserdata(L, &key_pend);
     lua_pushvalue(L, 2);
     lua_rawset(L, 1);
@@ -976,6 +1023,9 @@ static void step_clear(lua_State *L, int user)
     lua_pushlightuserdata(L, &key_pend);
     lua_pushnil(L);
     lua_rawset(L, user);
+    lua_pushlightuserdata(L, &key_res);
+    lua_pushnil(L);
+    lua_rawset(L, user);
 }
 
 static int co_resume(lua_State *co, lua_State *from, int nargs)
@@ -1006,6 +1056,9 @@ static void step_run(scr_t *s, int user, lua_State *co, int nargs, scr_step_t *o
         out->kind = SCR_STEP_REQUEST;
         out->url = lua_tostring(L, -1); /* a string of the pending table: stays put */
         lua_pop(L, 2);
+    } else if (rc == LUA_YIELD && s->yielded == SCR_STEP_PARALLEL) {
+        out->kind = SCR_STEP_PARALLEL;
+        out->n = s->n_par;
     } else if (rc == LUA_YIELD && s->yielded == SCR_STEP_SLEEP) {
         out->kind = SCR_STEP_SLEEP;
         out->sleep_us = s->sleep_us;
@@ -1069,8 +1122,29 @@ void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, sta
         return;
     }
     int nargs = 0;
-    if (resp || fail != STATS_OK) {
+    lua_pushlightuserdata(L, &key_res);
+    lua_rawget(L, user);
+    if (lua_istable(L, -1)) {
+        /* after user:parallel: the responses, in order */
         nargs = 1;
+        lua_pushlightuserdata(L, &key_res);
+        lua_pushnil(L);
+        lua_rawset(L, user);
+        lua_xmove(L, co, 1);
+    } else if (resp || fail != STATS_OK) {
+        lua_pop(L, 1);
+        nargs = 1;
+        push_result(co, resp, fail);
+    } else {
+        lua_pop(L, 1);
+    }
+    step_run(s, user, co, nargs, out);
+    lua_settop(L, top);
+}
+
+static void push_result(lua_State *co, const resp_view_t *resp, stats_fail_t fail)
+{
+    {
         lua_createtable(co, 0, 5);
         lua_pushinteger(co, resp ? resp->status : 0);
         lua_setfield(co, -2, "status");
@@ -1099,17 +1173,51 @@ void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, sta
         luaL_getmetatable(co, RESPT_MT);
         lua_setmetatable(co, -2);
     }
-    step_run(s, user, co, nargs, out);
+}
+
+void scr_step_result(scr_t *s, const scr_user_t *u, size_t i, const resp_view_t *resp,
+                     stats_fail_t fail)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    push_user(s, u);
+    lua_pushlightuserdata(L, &key_res);
+    lua_rawget(L, -2);
+    if (lua_istable(L, -1)) {
+        push_result(L, resp, fail);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
     lua_settop(L, top);
 }
 
-int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv)
+const char *scr_step_url(scr_t *s, const scr_user_t *u, size_t i)
 {
     lua_State *L = s->L;
     int top = lua_gettop(L);
     push_user(s, u);
     lua_pushlightuserdata(L, &key_pend);
     lua_rawget(L, -2);
+    const char *url = NULL;
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, (int)i + 1);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "url");
+            url = lua_tostring(L, -1); /* checked a string: held by the pending table */
+        }
+    }
+    lua_settop(L, top);
+    return url;
+}
+
+int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, req_view_t *rv)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    push_user(s, u);
+    lua_pushlightuserdata(L, &key_pend);
+    lua_rawget(L, -2);
+    if (idx >= 0 && lua_istable(L, -1))
+        lua_rawgeti(L, -1, idx + 1);
     const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, true) : "no request pending";
     lua_settop(L, top);
     if (why) {

@@ -106,11 +106,12 @@ const char *scr_why(const scr_t *s);
  * user:sleep(seconds) yields a SLEEP (the user's timer resumes it). Nothing
  * blocks the event loop. */
 typedef enum scr_step_kind {
-    SCR_STEP_DONE = 0, SCR_STEP_REQUEST, SCR_STEP_SLEEP, SCR_STEP_ERROR
+    SCR_STEP_DONE = 0, SCR_STEP_REQUEST, SCR_STEP_SLEEP, SCR_STEP_ERROR, SCR_STEP_PARALLEL
 } scr_step_kind_t;
 typedef struct scr_step {
     scr_step_kind_t kind;
     uint64_t sleep_us;        /* SLEEP */
+    size_t n;                 /* PARALLEL: requests (their URLs: scr_step_url) */
     const char *url;          /* REQUEST: a path or an absolute URL, NUL-terminated,
                                * valid until u's next step action */
     const char *error;        /* ERROR: "FILE:LINE: message", valid until the next call on s */
@@ -123,10 +124,18 @@ void scr_step_begin(scr_t *s, const scr_user_t *u, const char *fn, scr_step_t *o
  * json()}; after a SLEEP: resp NULL and fail STATS_OK. */
 void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, stats_fail_t fail,
                      scr_step_t *out);
+/* user:parallel{{...}, {...}} yields PARALLEL: request i (0..n-1) has URL
+ * scr_step_url(i) (valid like a REQUEST's url); each one's end goes to
+ * scr_step_result, then scr_step_resume(NULL, STATS_OK) gives the step the
+ * array of responses, in the order of the requests. */
+const char *scr_step_url(scr_t *s, const scr_user_t *u, size_t i);
+void scr_step_result(scr_t *s, const scr_user_t *u, size_t i, const resp_view_t *resp,
+                     stats_fail_t fail);
 /* rv, rendered for the step's request (authority, path, cookies), takes the
- * pending user:request's method, headers and body (slices into s, valid until
- * the next call). 0, or -STATS_FAIL_SCRIPT (bad method, header or body). */
-int scr_step_fill(scr_t *s, const scr_user_t *u, req_view_t *rv);
+ * pending user:request's (idx -1) or user:parallel's request idx's method,
+ * headers and body (slices into s, valid until the next call). 0, or
+ * -STATS_FAIL_SCRIPT (bad method, header or body). */
+int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, req_view_t *rv);
 /* Drops u's step (the user stops in the middle of it). */
 void scr_step_abort(scr_t *s, const scr_user_t *u);
 

@@ -45,7 +45,9 @@ typedef struct flight {
     uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
     uint8_t redirects;
     bool retried, in_submit;
-    bool lua;                     /* a custom step's user:request (script.h) */
+    bool lua;                     /* a custom step's user:request or user:parallel (script.h) */
+    int16_t lua_idx;              /* user:parallel's request index; -1: user:request */
+    const char *lua_url;          /* its URL, kept by the script until the step's next action */
     const char *why;              /* reason of a script failure (scr_why: lives with the script) */
     bool deferred;                /* ends from the loop (kick) with deferred_fail */
     stats_fail_t deferred_fail;
@@ -73,7 +75,6 @@ struct user {
     uint32_t group_gen;           /* bumped per parallel step: loops over one step stop at the next */
     bool lua_step;                /* a custom step is running (its coroutine waits) */
     bool lua_sleep;               /* W_THINK is its user:sleep */
-    const char *lua_url;          /* its pending user:request's URL (script.h) */
 };
 
 static void run(user_t *u);
@@ -467,7 +468,7 @@ static int render(xch_t *x, req_view_t *rv)
     tpl_ctx_t ctx = ctx_of(f);
     int rc = render_request(&u->env->rd, &in, &ctx, rv);
     if (rc == 0 && f->lua)
-        rc = scr_step_fill(u->env->scr, SCR_USER(u), rv);
+        rc = scr_step_fill(u->env->scr, SCR_USER(u), f->lua_idx, rv);
     else if (rc == 0 && u->env->scr)
         rc = scr_request(u->env->scr, SCR_USER(u), REQ_NAME(f->req), rv);
     if (rc == -STATS_FAIL_EXTRACT)
@@ -543,7 +544,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     size_t url_len;
     int rc = 0;
     if (f->lua)
-        url = u->lua_url; /* a custom step's, kept by the script until its next action */
+        url = f->lua_url ? f->lua_url : "";
     else
         rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
     if (rc != 0) {
@@ -580,23 +581,31 @@ static uint64_t start_time(user_t *u)
     return t;
 }
 
-/* A parallel step: every request starts now; the step ends when all ended. */
-static void start_group(user_t *u, const plan_step_t *st)
+/* Room for n flights of a parallel step. 0 or -1 (out of memory). */
+static int group_reserve(user_t *u, size_t n)
 {
-    if (st->n > u->group_cap) {
-        flight_t *v = realloc(u->group, st->n * sizeof *v);
-        if (!v) {
-            u->ireq = (uint32_t)st->n; /* skipped: counted nowhere, but the user goes on */
-            event_active(&u->kick, EV_TIMEOUT, 1);
-            return;
-        }
-        memset(v + u->group_cap, 0, (st->n - u->group_cap) * sizeof *v);
+    if (n > u->group_cap) {
+        flight_t *v = realloc(u->group, n * sizeof *v);
+        if (!v)
+            return -1;
+        memset(v + u->group_cap, 0, (n - u->group_cap) * sizeof *v);
         u->group = v;
-        u->group_cap = (uint32_t)st->n;
+        u->group_cap = (uint32_t)n;
         for (uint32_t i = 0; i < u->group_cap; i++) {
             u->group[i].u = u;
             u->group[i].x.owner = &u->group[i];
         }
+    }
+    return 0;
+}
+
+/* A parallel step: every request starts now; the step ends when all ended. */
+static void start_group(user_t *u, const plan_step_t *st)
+{
+    if (group_reserve(u, st->n) != 0) {
+        u->ireq = (uint32_t)st->n; /* skipped: counted nowhere, but the user goes on */
+        event_active(&u->kick, EV_TIMEOUT, 1);
+        return;
     }
     u->n_group = u->group_left = (uint32_t)st->n;
     u->ireq = (uint32_t)st->n;
@@ -757,11 +766,21 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
     if (f->lua) {
-        /* The custom step goes on with the response (or stops with the user). */
+        /* The custom step goes on with the response (user:parallel: with all
+         * of them, once the last one ended), or stops with the user. */
         f->lua = false;
+        if (!serial) {
+            if (!u->stopping)
+                scr_step_result(env->scr, SCR_USER(u), (size_t)f->lua_idx, resp, fail);
+            if (--u->group_left)
+                return;
+            if (u->wait == W_REQUEST)
+                evtimer_del(&u->timer);
+            u->wait = W_NONE;
+        }
         if (!u->stopping) {
             scr_step_t a;
-            scr_step_resume(env->scr, SCR_USER(u), resp, fail, &a);
+            scr_step_resume(env->scr, SCR_USER(u), serial ? resp : NULL, serial ? fail : STATS_OK, &a);
             lua_act(u, &a);
             return;
         }
@@ -866,10 +885,31 @@ static void lua_act(user_t *u, const scr_step_t *a)
     const plan_step_t *st = &phase_steps(u)->v[u->step];
     switch (a->kind) {
     case SCR_STEP_REQUEST:
-        u->lua_url = a->url;
+        u->one.lua_url = a->url;
+        u->one.lua_idx = -1;
         u->one.lua = true;
         start_request(&u->one, &st->reqs[0], start_time(u));
         return;
+    case SCR_STEP_PARALLEL: {
+        if (group_reserve(u, a->n) == 0) {
+            u->n_group = u->group_left = (uint32_t)a->n;
+            u->group_gen++;
+            if (u->env->timeout_tv)
+                arm_timeout(u);
+            uint64_t t = start_time(u);
+            for (uint32_t i = 0; i < a->n; i++) {
+                flight_t *g = &u->group[i];
+                g->lua = true;
+                g->lua_idx = (int16_t)i;
+                g->lua_url = scr_step_url(u->env->scr, SCR_USER(u), i);
+                start_request(g, &st->reqs[0], t);
+            }
+            return;
+        }
+        const scr_step_t oom = {.kind = SCR_STEP_ERROR, .error = "user:parallel: out of memory"};
+        lua_act(u, &oom);
+        return;
+    }
     case SCR_STEP_SLEEP:
         u->lua_sleep = true;
         arm(u, W_THINK, a->sleep_us);

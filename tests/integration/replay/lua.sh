@@ -89,6 +89,20 @@ import json,sys; r=json.load(open(sys.argv[1]))
 print(" ".join(s["lua"] for s in r["classes"][0]["tasks"] if "lua" in s), r.get("script"))' "$T_DIR/step.dump.json")"
 fi
 
+# ---- user:parallel overlaps its requests: 4 requests to a target that
+# delays each by 400 ms take one delay per pass (0.4 s), not four (1.6 s).
+PT=$(t_port)
+t_bg target-delay "$T_TARGET" --port "$PT" --delay-ms 400 --quiet
+t_wait_port "$PT"
+: >"$T_DIR/hooks.log"
+r_replay "$D/par.json" --host "http://127.0.0.1:$PT" -u 1 --iterations 2 --threads 1 --report "$T_DIR/par.json"
+t_eq "parallel: exit 0" 0 "$R_RC"
+t_eq "parallel: 2 passes x 4 requests" 8 "$(r_entry "$T_DIR/par.json" 'LUA fan_out' count)"
+t_eq "parallel: answers in request order" "par 1,2,3,4 par 1,2,3,4" "$(tr '\n' ' ' <"$T_DIR/hooks.log" | sed 's/ $//')"
+pdur=$(r_json "$T_DIR/par.json" 'r["duration_s"]')
+t_log "parallel: 2 passes of 4 delayed requests took $pdur s"
+r_in 0.75 2.4 "$pdur" || t_fail "user:parallel took $pdur s: expected ~0.8 s (overlapped), not 3.2 s (one after another)"
+
 # ---- a busy loop in a hook is cut by the instruction limit and counted
 r_replay "$D/items.json" --host "$TARGET_URL" -u 2 --iterations 2 --threads 1 --script "$D/loop.lua" --report "$T_DIR/loop.json"
 t_eq "busy loop: exit 1 (failures)" 1 "$R_RC"

@@ -295,7 +295,7 @@ static void test_custom_step(void **state)
     assert_string_equal(a.url, "/x/7");
     req_view_t rv = {.method = "LUA", .method_len = 3, .path = "/x/7", .path_len = 4,
                      .authority = "h", .authority_len = 1};
-    assert_int_equal(scr_step_fill(f->s, &f->u, &rv), 0);
+    assert_int_equal(scr_step_fill(f->s, &f->u, -1, &rv), 0);
     assert_memory_equal(rv.method, "PUT", 3);
     assert_int_equal(rv.n_hdrs, 1);
     assert_memory_equal(rv.hdrs[0].name, "A", 1);
@@ -323,6 +323,43 @@ static void test_custom_step(void **state)
     scr_step_abort(f->s, &f->u);
     scr_step_resume(f->s, &f->u, NULL, STATS_OK, &a);
     assert_int_equal(a.kind, SCR_STEP_ERROR);
+    fx_free(f);
+}
+
+/* user:parallel yields all its requests at once; results come back in
+ * request order whatever order they ended in. */
+static void test_parallel(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    fx_t *f = fx_new("function step(user)\n"
+                     "  local rs = user:parallel{{url = '/a'}, {method = 'POST', url = '/b', body = 'x'}}\n"
+                     "  user.vars.token = rs[1].status .. ' ' .. rs[2].status .. ' ' .. tostring(rs[2].fail)\n"
+                     "end\n"
+                     "function bad(user) user:parallel{} end\n");
+    scr_step_t a;
+    scr_step_begin(f->s, &f->u, "step", &a);
+    assert_int_equal(a.kind, SCR_STEP_PARALLEL);
+    assert_int_equal(a.n, 2);
+    assert_string_equal(scr_step_url(f->s, &f->u, 0), "/a");
+    assert_string_equal(scr_step_url(f->s, &f->u, 1), "/b");
+    assert_null(scr_step_url(f->s, &f->u, 2));
+    req_view_t rv = {.method = "LUA", .method_len = 3, .path = "/b", .path_len = 2};
+    assert_int_equal(scr_step_fill(f->s, &f->u, 1, &rv), 0);
+    assert_memory_equal(rv.method, "POST", 4);
+    assert_int_equal(rv.body_len, 1);
+    resp_view_t r2 = {.status = 503}, r1 = {.status = 200};
+    scr_step_result(f->s, &f->u, 1, &r2, STATS_FAIL_HTTP); /* the second ends first */
+    scr_step_result(f->s, &f->u, 0, &r1, STATS_OK);
+    scr_step_resume(f->s, &f->u, NULL, STATS_OK, &a);
+    assert_int_equal(a.kind, SCR_STEP_DONE);
+    size_t len;
+    const char *v = tpl_vars_get(f->vars, 0, &len);
+    assert_int_equal(len, 12);
+    assert_memory_equal(v, "200 503 http", 12);
+    scr_step_begin(f->s, &f->u, "bad", &a);
+    assert_int_equal(a.kind, SCR_STEP_ERROR);
+    assert_non_null(strstr(a.error, "1 to 64"));
     fx_free(f);
 }
 
@@ -364,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_response_and_vars),
         cmocka_unit_test(test_busy_loop_is_cut),
         cmocka_unit_test(test_custom_step),
+        cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_done_decides_exit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,7 @@ void scr_user_start(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 void scr_user_stop(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 void scr_user_free(scr_t *s, const void *key) { (void)s, (void)key; }
 size_t scr_memory(const scr_t *s) { (void)s; return 0; }
+size_t scr_user_memory(scr_t *s, const void *key) { (void)s, (void)key; return 0; }
 uint64_t scr_errors(const scr_t *s) { (void)s; return 0; }
 int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
 {
@@ -147,7 +148,7 @@ struct scr {
 };
 
 /* Keys of the vars view's hidden fields (addresses, never strings). */
-static char key_vars, key_symtab, key_co, key_pend, key_res;
+static char key_vars, key_symtab, key_co, key_pend, key_res, key_mem;
 
 typedef struct resp_ud {
     const resp_view_t *r;
@@ -368,6 +369,7 @@ static void push_user(scr_t *s, const scr_user_t *u)
         return;
     }
     lua_pop(L, 1);
+    size_t before = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
     lua_createtable(L, 0, 4);
     lua_pushinteger(L, (lua_Integer)u->id);
     lua_setfield(L, -2, "id");
@@ -385,6 +387,10 @@ static void push_user(scr_t *s, const scr_user_t *u)
     lua_setfield(L, -2, "vars");
     luaL_getmetatable(L, USER_MT);
     lua_setmetatable(L, -2);
+    size_t after = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_pushlightuserdata(L, &key_mem);
+    lua_pushinteger(L, (lua_Integer)(after > before ? after - before : 0));
+    lua_rawset(L, -3);
     lua_pushlightuserdata(L, (void *)u->key);
     lua_pushvalue(L, -2);
     lua_rawset(L, -4);
@@ -584,6 +590,25 @@ size_t scr_memory(const scr_t *s)
 }
 
 uint64_t scr_errors(const scr_t *s) { return s ? s->errors : 0; }
+
+size_t scr_user_memory(scr_t *s, const void *key)
+{
+    if (!s)
+        return 0;
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->users);
+    lua_pushlightuserdata(L, (void *)key);
+    lua_rawget(L, -2);
+    size_t n = 0;
+    if (lua_istable(L, -1)) {
+        lua_pushlightuserdata(L, &key_mem);
+        lua_rawget(L, -2);
+        n = (size_t)lua_tointeger(L, -1);
+    }
+    lua_settop(L, top);
+    return n;
+}
 
 int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen)
 {

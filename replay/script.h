@@ -75,6 +75,9 @@ void scr_user_start(scr_t *s, const scr_user_t *u);
 void scr_user_stop(scr_t *s, const scr_user_t *u);
 /* Drops u's table (no hook runs). */
 void scr_user_free(scr_t *s, const void *key);
+/* Bytes u's table took when it was made (fields the script adds later are
+ * not in it); 0 when u has none. */
+size_t scr_user_memory(scr_t *s, const void *key);
 /* Bytes the Lua state holds now (all its users' tables together). */
 size_t scr_memory(const scr_t *s);
 /* Hook errors outside requests (on_start, on_stop) so far. */

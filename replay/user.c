@@ -126,6 +126,7 @@ size_t user_memory(const user_t *u)
     n += tpl_vars_size(u->vars);
     if (u->jar)
         n += cookie_jar_size(u->jar);
+    n += scr_user_memory(u->env->scr, u);
     return n;
 }
 

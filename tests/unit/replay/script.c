@@ -219,10 +219,14 @@ static void test_response_and_vars(void **state)
                      "  if d.id ~= 123456 then return false, 'id != 123456' end\n"
                      "  if user.n > 1 and user.vars.other ~= 'lua only' then error('lost') end\n"
                      "end\n");
+    assert_int_equal(scr_user_memory(f->s, &f->key), 0); /* no table before a hook ran */
     resp_header_t rh[] = {{"X-Id", 4, "1", 1}};
     resp_view_t r = {.status = 200, .headers = rh, .n_headers = 1,
                      .body = "{\"id\":123456,\"token\":\"abc\"}", .body_len = 27};
     assert_int_equal(scr_response(f->s, &f->u, "ok", "GET", "/", &r, STATS_OK), STATS_OK);
+    size_t um = scr_user_memory(f->s, &f->key);
+    if (um < 64 || um > 4096)
+        fail_msg("user table: %zu bytes", um);
     size_t len;
     const char *tok = tpl_vars_get(f->vars, 0, &len);
     assert_non_null(tok);

@@ -59,7 +59,7 @@ void scr_user_free(scr_t *s, const void *key) { (void)s, (void)key; }
 size_t scr_memory(const scr_t *s) { (void)s; return 0; }
 size_t scr_user_memory(scr_t *s, const void *key) { (void)s, (void)key; return 0; }
 uint64_t scr_errors(const scr_t *s) { (void)s; return 0; }
-int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
+int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
 {
     (void)s, (void)u, (void)name, (void)rv;
     return 0;
@@ -86,7 +86,7 @@ void scr_step_resume(scr_t *s, const scr_user_t *u, const resp_view_t *resp, sta
     (void)s, (void)u, (void)resp, (void)fail;
     *out = (scr_step_t){.kind = SCR_STEP_ERROR, .error = "this build has no Lua"};
 }
-int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, req_view_t *rv)
+int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, scr_req_t *rv)
 {
     (void)s, (void)u, (void)idx, (void)rv;
     return -STATS_FAIL_SCRIPT;
@@ -143,7 +143,7 @@ struct scr {
     /* request(): the rebuilt request (rv's slices point here) */
     char *buf;
     size_t buf_len, buf_cap;
-    req_header_t *hdrs;
+    scr_header_t *hdrs;
     size_t hdrs_cap;
 };
 
@@ -710,7 +710,7 @@ static int hdr_slot(scr_t *s, size_t n)
     if (n < s->hdrs_cap)
         return 0;
     size_t cap = s->hdrs_cap ? s->hdrs_cap * 2 : 16;
-    req_header_t *h = realloc(s->hdrs, cap * sizeof *h);
+    scr_header_t *h = realloc(s->hdrs, cap * sizeof *h);
     if (!h)
         return -1;
     s->hdrs = h;
@@ -735,13 +735,13 @@ static const char *emit_header(scr_t *s, lua_State *L, size_t *nh, const char *k
     if (ko == (size_t)-1 || vo == (size_t)-1)
         return "out of memory";
     /* offsets now; turned into pointers by rebuild */
-    s->hdrs[(*nh)++] = (req_header_t){(const char *)(uintptr_t)ko, kn, (const char *)(uintptr_t)vo, vn};
+    s->hdrs[(*nh)++] = (scr_header_t){(const char *)(uintptr_t)ko, kn, (const char *)(uintptr_t)vo, vn};
     return NULL;
 }
 
 /* Reads req (at idx) back into rv (its url too unless keep_path). NULL, or
  * what is wrong. */
-static const char *rebuild(scr_t *s, int idx, req_view_t *rv, bool keep_path)
+static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
 {
     lua_State *L = s->L;
     /* Offsets first (the buffer may move), pointers at the end. */
@@ -780,7 +780,7 @@ static const char *rebuild(scr_t *s, int idx, req_view_t *rv, bool keep_path)
         int ht = lua_gettop(L);
         /* The request's own headers in their order (a name given twice
          * once, with the table's value), then the names the hook added. */
-        const req_header_t *orig = rv->hdrs;
+        const scr_header_t *orig = rv->hdrs;
         size_t norig = rv->n_hdrs;
         for (size_t i = 0; i < norig; i++) {
             bool dup = false;
@@ -845,7 +845,7 @@ static const char *rebuild(scr_t *s, int idx, req_view_t *rv, bool keep_path)
     return NULL;
 }
 
-int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv)
+int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
 {
     if (!scr_has(s, SCR_REQUEST))
         return 0;
@@ -1234,7 +1234,7 @@ const char *scr_step_url(scr_t *s, const scr_user_t *u, size_t i)
     return url;
 }
 
-int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, req_view_t *rv)
+int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, scr_req_t *rv)
 {
     lua_State *L = s->L;
     int top = lua_gettop(L);

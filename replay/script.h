@@ -33,6 +33,11 @@
 
 typedef struct scr scr_t;
 
+/* The request view and header pair of the connection layer, under the names
+ * this module uses (one place to change when that layer renames them). */
+typedef req_view_t scr_req_t;
+typedef req_header_t scr_header_t;
+
 typedef enum scr_hook {
     SCR_SETUP = 0, SCR_DONE, SCR_ON_START, SCR_ON_STOP, SCR_REQUEST, SCR_RESPONSE, SCR__COUNT
 } scr_hook_t;
@@ -88,7 +93,7 @@ uint64_t scr_errors(const scr_t *s);
  * rebuilt from them (its slices point into s, valid until the next call).
  * Returns 0 (sent, changed or not), or -STATS_FAIL_SCRIPT (returned false, or
  * an error, or a header or URL with CR/LF: not sent). */
-int scr_request(scr_t *s, const scr_user_t *u, const char *name, req_view_t *rv);
+int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv);
 
 /* response(user, req, resp), req = {name, method, url}, resp = {status,
  * headers (lower-case names), body, header(name), json()} (valid during the
@@ -138,7 +143,7 @@ void scr_step_result(scr_t *s, const scr_user_t *u, size_t i, const resp_view_t 
  * pending user:request's (idx -1) or user:parallel's request idx's method,
  * headers and body (slices into s, valid until the next call). 0, or
  * -STATS_FAIL_SCRIPT (bad method, header or body). */
-int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, req_view_t *rv);
+int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, scr_req_t *rv);
 /* Drops u's step (the user stops in the middle of it). */
 void scr_step_abort(scr_t *s, const scr_user_t *u);
 

@@ -116,9 +116,9 @@ static void fx_free(fx_t *f)
     free(f);
 }
 
-static req_view_t view(const req_header_t *h, size_t n)
+static scr_req_t view(const scr_header_t *h, size_t n)
 {
-    return (req_view_t){.method = "POST", .method_len = 4, .path = "/a", .path_len = 2,
+    return (scr_req_t){.method = "POST", .method_len = 4, .path = "/a", .path_len = 2,
                         .authority = "x", .authority_len = 1, .hdrs = h, .n_hdrs = n,
                         .body = "{}", .body_len = 2, .has_body = true,
                         .h1_bytes = "prebuilt", .h1_len = 8, .h1_head_len = 6};
@@ -131,8 +131,8 @@ static void test_no_hooks_cost_nothing(void **state)
     fx_t *f = fx_new("x = 1\n");
     for (int h = 0; h < SCR__COUNT; h++)
         assert_false(scr_has(f->s, (scr_hook_t)h));
-    req_header_t h[] = {{"A", 1, "1", 1}};
-    req_view_t rv = view(h, 1);
+    scr_header_t h[] = {{"A", 1, "1", 1}};
+    scr_req_t rv = view(h, 1);
     assert_int_equal(scr_request(f->s, &f->u, "r", &rv), 0);
     assert_ptr_equal(rv.h1_bytes, "prebuilt");
     assert_int_equal(scr_done(f->s, NULL, NULL, 1.0, 4), 4);
@@ -160,8 +160,8 @@ static void test_request_rewrites(void **state)
     char err[256];
     assert_int_equal(scr_setup(f->s, 1, 2, err, sizeof err), 0);
     assert_true(scr_has(f->s, SCR_REQUEST));
-    req_header_t h[] = {{"A", 1, "1", 1}, {"B", 1, "2", 1}, {"C", 1, "3", 1}};
-    req_view_t rv = view(h, 3);
+    scr_header_t h[] = {{"A", 1, "1", 1}, {"B", 1, "2", 1}, {"C", 1, "3", 1}};
+    scr_req_t rv = view(h, 3);
     assert_int_equal(scr_request(f->s, &f->u, "r", &rv), 0);
     assert_int_equal(rv.method_len, 3);
     assert_memory_equal(rv.method, "PUT", 3);
@@ -182,8 +182,8 @@ static void test_request_rewrites(void **state)
     assert_memory_equal(rv.authority, "x", 1);
 
     /* A name given twice reaches the hook (and the wire) as one joined field. */
-    req_header_t hd[] = {{"D", 1, "x", 1}, {"E", 1, "y", 1}, {"D", 1, "z", 1}};
-    req_view_t rvd = view(hd, 3);
+    scr_header_t hd[] = {{"D", 1, "x", 1}, {"E", 1, "y", 1}, {"D", 1, "z", 1}};
+    scr_req_t rvd = view(hd, 3);
     assert_int_equal(scr_request(f->s, &f->u, "dup", &rvd), 0);
     assert_int_equal(rvd.n_hdrs, 4); /* D, E, then B and X-Thread added */
     assert_memory_equal(rvd.hdrs[0].name, "D", 1);
@@ -191,7 +191,7 @@ static void test_request_rewrites(void **state)
     assert_memory_equal(rvd.hdrs[0].value, "x, z", 4);
     assert_memory_equal(rvd.hdrs[1].name, "E", 1);
     assert_int_equal(rvd.body_len, 4);
-    req_view_t rv2 = view(h, 3);
+    scr_req_t rv2 = view(h, 3);
     assert_int_equal(scr_request(f->s, &f->u, "skip", &rv2), -STATS_FAIL_SCRIPT);
     rv2 = view(h, 3);
     assert_int_equal(scr_request(f->s, &f->u, "crlf", &rv2), -STATS_FAIL_SCRIPT);
@@ -297,7 +297,7 @@ static void test_custom_step(void **state)
     scr_step_begin(f->s, &f->u, "step", &a);
     assert_int_equal(a.kind, SCR_STEP_REQUEST);
     assert_string_equal(a.url, "/x/7");
-    req_view_t rv = {.method = "LUA", .method_len = 3, .path = "/x/7", .path_len = 4,
+    scr_req_t rv = {.method = "LUA", .method_len = 3, .path = "/x/7", .path_len = 4,
                      .authority = "h", .authority_len = 1};
     assert_int_equal(scr_step_fill(f->s, &f->u, -1, &rv), 0);
     assert_memory_equal(rv.method, "PUT", 3);
@@ -348,7 +348,7 @@ static void test_parallel(void **state)
     assert_string_equal(scr_step_url(f->s, &f->u, 0), "/a");
     assert_string_equal(scr_step_url(f->s, &f->u, 1), "/b");
     assert_null(scr_step_url(f->s, &f->u, 2));
-    req_view_t rv = {.method = "LUA", .method_len = 3, .path = "/b", .path_len = 2};
+    scr_req_t rv = {.method = "LUA", .method_len = 3, .path = "/b", .path_len = 2};
     assert_int_equal(scr_step_fill(f->s, &f->u, 1, &rv), 0);
     assert_memory_equal(rv.method, "POST", 4);
     assert_int_equal(rv.body_len, 1);

@@ -201,6 +201,9 @@ def parse_aiotest(rundir, rec):
             protos.update(k for k, v in pr.items() if v)
     if protos:
         rec["protocol"] = ",".join(sorted(protos))
+    mem = rep.get("user_memory") or {}
+    if isinstance(mem, dict) and isinstance(mem.get("bytes_per_user"), (int, float)):
+        rec["user_mem_bytes"] = mem["bytes_per_user"]  # user_memory(): what the program counts
     it = rep.get("iterations") or {}
     if isinstance(it, dict):
         rec["iterations_started"] = pick(it, "started", "it_started")

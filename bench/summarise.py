@@ -152,18 +152,21 @@ def idle_table(rows, n):
             err = (first_error(rows, "idle-%d" % n, tool) or first_error(rows, "idle-1", tool)
                    or first_error(rows, "idle", tool))
             if err or runs(rows, "idle", tool):
-                lines.append("| %s | %s |  |  |  |  |" % (PEER_NAME[tool], err or "no run"))
+                lines.append("| %s | %s |  |  |  |  |  |" % (PEER_NAME[tool], err or "no run"))
             continue
         a, b = med(r1, "rss_kib"), med(rn, "rss_kib")
         conns = med([dict(c=r["meta"].get("conns")) for r in rn], "c")
         per = (b - a) / (n - 1)
         res[tool] = per
-        lines.append("| %s | %s | %s | %s | %s | %.2f |" % (
-            PEER_NAME[tool], what, fmt(a / 1024, "%.1f"), fmt(b / 1024, "%.1f"), fmt(conns, "%.0f"), per))
+        counted = med(rn, "user_mem_bytes")  # aiotest's report: user_memory() per user
+        lines.append("| %s | %s | %s | %s | %s | %.2f | %s |" % (
+            PEER_NAME[tool], what, fmt(a / 1024, "%.1f"), fmt(b / 1024, "%.1f"), fmt(conns, "%.0f"), per,
+            fmt(counted / 1024 if counted else None, "%.2f")))
     if lines:
         out += ["", "Idle users: %d users vs 1, peak RSS (median), marginal RSS per user = (RSS(N) - RSS(1)) / (N - 1)." % n,
-                "", "| generator | what | RSS(1) MiB | RSS(N) MiB | connections seen open | KiB per user |",
-                "| --- | --- | ---: | ---: | ---: | ---: |"] + lines
+                "", "| generator | what | RSS(1) MiB | RSS(N) MiB | connections seen open | KiB per user |"
+                " KiB per user counted (report `user_memory`) |",
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: |"] + lines
         if "aiotest" in res:
             out.append("")
             out.append("At that rate 100 000 users would take %.0f MiB above the base (computed; ulimit -n %s "

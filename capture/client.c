@@ -22,7 +22,17 @@
 /* A keep-alive client that sends nothing for this long is closed. */
 #define CLIENT_IDLE_SECONDS 120
 
-enum client_state { CL_HEAD, CL_EXCHANGE, CL_CONNECTED, CL_HANDSHAKE, CL_CLOSING };
+/* The states of client.h's picture; the callback armed in each is named. */
+enum client_state {
+    CL_PREFACE,     /* cleartext reverse with h2: the first bytes may be the h2c preface (client_read) */
+    CL_HEAD,        /* waiting for a request head (client_read -> parser) */
+    CL_CONNECT,     /* a CONNECT head read, its answer not yet decided (parse_input) */
+    CL_EXCHANGE,    /* a request in flight: its body read, the response relayed (up_* callbacks) */
+    CL_HALF_CLOSED, /* the same after the client's FIN (cleartext only: TLS has no half-close) */
+    CL_CONNECTED,   /* "200 Connection established" being written (client_write -> start_tls) */
+    CL_HANDSHAKE,   /* TLS handshake with the client (handshake_event) */
+    CL_CLOSING,     /* last bytes being flushed, then freed (client_write) */
+};
 
 typedef struct client {
     proxy_link_t link;        /* first: the drain finds us by it */
@@ -31,19 +41,19 @@ typedef struct client {
     struct bufferevent *bev;
     record_conn_t conn;
     h1msg_t msg;
-    bool have_origin;         /* origin-form requests go to origin */
-    url_t origin;
-    char origin_authority[300];
-    /* the exchange in flight */
+    url_t origin;             /* where origin-form requests go, once origin_authority is set */
+    char origin_authority[300]; /* "": a forward proxy, origin-form refused */
+    /* the exchange in flight (CL_EXCHANGE, CL_HALF_CLOSED) */
     recx_t *x;
     up_conn_t *up;
     enum fwd_framing resp_framing;
-    bool req_done, resp_started, keep_alive, http11;
+    bool req_done;            /* progress: the whole request read */
+    bool resp_started;        /* progress: the response head went out */
+    bool keep_alive, http11;  /* the request's options */
+    /* backpressure, each the reason one direction is stopped */
     bool parser_paused;       /* a complete request waits for its response */
     bool up_full;             /* the origin has enough request body queued */
     bool resp_paused;         /* the client has enough response queued */
-    bool draining, connect_pending, eof;
-    bool h2c_check;           /* cleartext reverse: the first bytes may be the h2 preface */
     int busy;                 /* > 0 inside the parser: freeing waits */
 } client_t;
 
@@ -106,7 +116,7 @@ static void exchange_end(client_t *c)
         recx_end(c->x);
     c->x = NULL;
     c->up = NULL;
-    if (!c->req_done || !c->keep_alive || c->draining || c->eof) {
+    if (!c->req_done || !c->keep_alive || c->px->draining || c->state == CL_HALF_CLOSED) {
         /* An unread rest of the request body cannot be told from the next request. */
         start_closing(c);
         maybe_free(c);
@@ -140,7 +150,7 @@ static void up_head(void *arg, const up_resp_t *r)
     recx_resp_head(c->x, r->status, r->headers, r->first_byte_us);
     c->resp_started = true;
     c->resp_framing = fwd_framing_for(r->has_body, r->content_length, c->http11);
-    if (c->resp_framing == FWD_CLOSE || c->draining)
+    if (c->resp_framing == FWD_CLOSE || c->px->draining)
         c->keep_alive = false;
     fwd_response_head(bufferevent_get_output(c->bev), r->status, r->headers, c->resp_framing,
                       !c->keep_alive);
@@ -218,7 +228,7 @@ static int route(client_t *c, h1msg_t *m, url_t *origin, const char **path, cons
         *host = authority;
         return 0;
     }
-    if (!c->have_origin) {
+    if (c->origin_authority[0] == '\0') {
         snprintf(why, wlen, "'%s': a forward proxy needs an absolute URI (http://host/path)", m->url);
         return -1;
     }
@@ -244,7 +254,7 @@ static int on_req_head(void *arg, h1msg_t *m)
     c->http11 = m->parser.http_major == 1 && m->parser.http_minor >= 1;
     c->keep_alive = h1msg_keep_alive(m);
     if (m->parser.method == HTTP_CONNECT) {
-        c->connect_pending = true;
+        c->state = CL_CONNECT;
         return 0;
     }
     set_idle_timeout(c, false);
@@ -289,7 +299,7 @@ static int on_req_body(void *arg, const char *p, size_t n)
 static int on_req_done(void *arg, h1msg_t *m)
 {
     client_t *c = arg;
-    if (c->connect_pending)
+    if (c->state == CL_CONNECT)
         return 0;
     c->req_done = true;
     if (c->up != NULL)
@@ -347,7 +357,6 @@ static void start_tls(client_t *c)
 static void start_interception(client_t *c, const url_t *origin, const char *authority)
 {
     static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-    c->have_origin = true;
     c->origin = *origin;
     c->origin.path = "/";
     snprintf(c->origin_authority, sizeof c->origin_authority, "%s", authority);
@@ -418,13 +427,13 @@ static void handle_connect(client_t *c)
 {
     char url[300], why[400];
     url_t origin;
-    c->connect_pending = false;
+    c->state = CL_HEAD; /* each way out below sets its own */
     if (strlen(c->msg.url) > 270) {
         send_local(c, 400, "CONNECT: authority too long");
         return;
     }
     snprintf(url, sizeof url, "https://%.270s", c->msg.url);
-    if (c->draining) {
+    if (c->px->draining) {
         send_local(c, 503, "the capture is stopping");
         return;
     }
@@ -462,7 +471,8 @@ static void parse_input(client_t *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     c->busy++;
-    while ((c->state == CL_HEAD || c->state == CL_EXCHANGE) && !c->parser_paused && !c->up_full &&
+    while ((c->state == CL_HEAD || c->state == CL_CONNECT || c->state == CL_EXCHANGE) &&
+           !c->parser_paused && !c->up_full &&
            evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -480,7 +490,7 @@ static void parse_input(client_t *c)
             break;
         }
         evbuffer_drain(in, (size_t)n);
-        if (c->connect_pending && c->msg.parser.upgrade) {
+        if (c->state == CL_CONNECT && c->msg.parser.upgrade) {
             handle_connect(c);
             break;
         }
@@ -514,12 +524,11 @@ static bool h2c_prior_knowledge(client_t *c)
     char head[sizeof h2_preface];
     size_t n = have < want ? have : want;
     if (evbuffer_copyout(in, head, n) != (ev_ssize_t)n || memcmp(head, h2_preface, n) != 0) {
-        c->h2c_check = false;
+        c->state = CL_HEAD;
         return false;
     }
     if (n < want)
         return true;
-    c->h2c_check = false;
     if (h2s_start(c->px, c->bev, &c->conn, &c->origin) != 0) {
         client_free(c, false);
         return true;
@@ -533,7 +542,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
     client_t *c = arg;
     (void)bev;
-    if (c->h2c_check && h2c_prior_knowledge(c))
+    if (c->state == CL_PREFACE && h2c_prior_knowledge(c))
         return;
     parse_input(c);
 }
@@ -564,7 +573,7 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
     if ((what & BEV_EVENT_EOF) && c->state == CL_EXCHANGE && c->req_done && !c->conn.tls) {
         /* Half-closed after a whole request: the response still goes out.
          * (TLS has no half-close: there, EOF is the client leaving.) */
-        c->eof = true;
+        c->state = CL_HALF_CLOSED;
         bufferevent_disable(c->bev, EV_READ);
         return;
     }
@@ -580,8 +589,9 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 static void client_drain(proxy_link_t *l)
 {
     client_t *c = (client_t *)l;
-    c->draining = true;
-    if (c->state == CL_HANDSHAKE || c->state == CL_CONNECTED || (c->state == CL_HEAD && c->x == NULL)) {
+    /* px->draining is set: an exchange in flight ends the connection. */
+    if (c->state == CL_HANDSHAKE || c->state == CL_CONNECTED || c->state == CL_PREFACE ||
+        c->state == CL_CONNECT || (c->state == CL_HEAD && c->x == NULL)) {
         start_closing(c);
         maybe_free(c);
     }
@@ -616,10 +626,10 @@ int client_start(proxy_t *px, evutil_socket_t fd, const struct sockaddr *addr)
     else
         inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, c->conn.addr, sizeof c->conn.addr);
     if (px->cfg->reverse) {
-        c->have_origin = true;
         c->origin = px->cfg->reverse_url;
         url_host_header(&c->origin, c->origin_authority, sizeof c->origin_authority);
-        c->h2c_check = px->reverse_tls == NULL && px->cfg->h2;
+        if (px->reverse_tls == NULL && px->cfg->h2)
+            c->state = CL_PREFACE;
     }
     h1msg_init(&c->msg, HTTP_REQUEST, &req_ops, c);
     c->link.on_drain = client_drain;

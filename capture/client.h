@@ -1,9 +1,12 @@
 /* client: one client connection speaking HTTP/1.1 to the proxy, as a state
- * machine:
+ * machine (every state is a value of client.c's enum client_state):
  *
+ *  [PREFACE: cleartext reverse with h2, h2c preface? ─yes─► h2server.c]
+ *     │ no
  *   HEAD ──request head──► EXCHANGE ──response done, keep-alive──► HEAD
+ *     │                      ├──client FIN after the request──► HALF_CLOSED ──response done──► CLOSING
  *     │                      └──close / error / drain──► CLOSING (flush, free)
- *     └─CONNECT─► tunnel.c (no CA)
+ *     └─CONNECT head─► CONNECT ─► tunnel.c (no CA)
  *              or CONNECTED (200 being written) ─► HANDSHAKE (TLS, leaf cert)
  *                                                   ├─ALPN h2─► h2server.c
  *                                                   └─else────► HEAD (https)

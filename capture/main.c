@@ -12,7 +12,7 @@
 #include "filter.h"
 #include "log.h"
 #include "pcapsrc.h"
-#include "proxy.h"
+#include "listener.h"
 #include "redact.h"
 #include "units.h"
 
@@ -398,7 +398,7 @@ int main(int argc, char **argv)
         rc = usage_error("--session-cookie and --session-header exclude each other", NULL);
         goto out;
     }
-    rc = proxy_run(&cfg);
+    rc = listener_run(&cfg);
     if (rc != 2)
         redact_summary(redact, false, secrets_out);
 out:

@@ -1,7 +1,9 @@
-/* proxy: what every connection of the capture shares (event base, resolver,
- * upstream pool, recording, CA, mode), the listener, and the drain on
- * SIGINT/SIGTERM: stop accepting, let exchanges in flight finish within
- * --drain-timeout, cut what is left (recorded as incomplete), stop. */
+/* proxy: what every connection of the capture proxy shares (event base,
+ * resolver, upstream pool, recording, CA, mode, counters) and the list of live
+ * connections the drain reaches. The listener that creates it and accepts
+ * connections is listener.c; the connections (client.c, h2server.c,
+ * tunnel.c) include this header only, so no connection module depends on
+ * the listener that starts it. */
 #ifndef CAPTURE_PROXY_H
 #define CAPTURE_PROXY_H
 
@@ -62,10 +64,6 @@ typedef struct proxy {
     proxy_link_t links;          /* list head */
     unsigned nlinks;
 } proxy_t;
-
-/* Runs the proxy until a signal and the drain end it. Returns the exit code:
- * 0, or 2 when the setup failed (message already printed). */
-int proxy_run(const proxy_config_t *cfg);
 
 /* Every connection joins on creation and leaves when freed. */
 void proxy_link_add(proxy_t *px, proxy_link_t *l);

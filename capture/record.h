@@ -53,7 +53,7 @@ uint64_t record_next_conn_id(record_t *r);
 void record_conn_fini(record_conn_t *c);
 
 /* Starts an exchange at the time of the call. req_headers are the headers as
- * received (hop-by-hop and pseudo-headers are left out of the copy; the
+ * received (cleaned by exbuild.h: hop-by-hop, pseudo-headers, non-tokens; the
  * redaction rules apply when the exchange is written). stream_id is 0 for HTTP/1. Returns NULL when out of memory. */
 recx_t *recx_begin(record_t *r, record_conn_t *conn, uint32_t stream_id,
                    const char *scheme, const char *authority, const char *method,

@@ -1,36 +1,27 @@
 /* convert: the library entry, conv_to_scenario, running the stages in order:
- * input -> filter -> session -> classes -> steps -> draft -> params/correlate. */
+ * input -> pick -> session -> classes -> steps -> draft -> params/correlate. */
 #include "convert.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bodies.h"
 #include "classes.h"
 #include "clock.h"
 #include "correlate.h"
 #include "draft.h"
-#include "filter.h"
+#include "pick.h"
 #include "input.h"
 #include "params.h"
 #include "session.h"
 #include "steps.h"
 #include "xset.h"
 
-void conv_opts_init(conv_opts_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->parallel_window_us = 50000;
-    o->asset_gap_us = 500000;
-    o->think = CONV_THINK_KEEP;
-    o->think_scale = 1.0;
-    o->correlate = true;
-}
-
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
 {
-    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static;
+    size_t dropped = s->dropped_error + s->dropped_host + s->dropped_path + s->dropped_static + s->dropped_rule;
     char skipped[200] = "";
     if (s->skipped)
         snprintf(skipped, sizeof skipped, " (%s)", s->skipped_at);
@@ -39,6 +30,9 @@ char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
              s->read, s->skipped, skipped, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
              s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
     size_t o = strlen(buf);
+    if (s->dropped_rule)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu left out by --include/--exclude",
+                              s->dropped_rule);
     if (s->bodies_decoded || s->bodies_undecoded)
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu decoded", s->bodies_decoded);
     if (s->bodies_undecoded)
@@ -144,7 +138,35 @@ static int make_requests(const build_t *b, const rec_exchange_t *const *xs, scn_
     return params_generators(xs, reqs, n, who, b->o->report, &b->st->generated);
 }
 
-static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_class_t *out)
+/* timed: all steps are tasks, and *step_us (caller frees) gets when each started
+ * after t0 (the recording's first request). NULL timed: the usual sections. */
+typedef struct timed_out {
+    int64_t t0;
+    uint64_t *step_us;
+    size_t n_steps;
+    conv_recorded_t *recorded;
+    size_t n_recorded;
+} timed_out_t;
+
+static int record_response(const rec_exchange_t *x, conv_recorded_t *r)
+{
+    r->status = x->status;
+    r->truncated = x->resp_truncated;
+    for (size_t i = 0; i < x->resp_headers.n && !r->content_type; i++)
+        if (strcasecmp(x->resp_headers.v[i].name, "content-type") == 0 &&
+            !(r->content_type = strdup(x->resp_headers.v[i].value)))
+            return -1;
+    if (x->resp_body_len) {
+        if (!(r->body = malloc(x->resp_body_len)))
+            return -1;
+        memcpy(r->body, x->resp_body, x->resp_body_len);
+        r->body_len = x->resp_body_len;
+    }
+    return 0;
+}
+
+static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_class_t *out,
+                      timed_out_t *timed)
 {
     size_t n = se->n, n_steps = 0;
     const rec_exchange_t **xs = calloc(n, sizeof *xs);
@@ -165,6 +187,25 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
     if (make_requests(b, xs, reqs, step_of, n, who) < 0)
         goto out;
     step_sections_t sec = steps_sections(xs, plan, n_steps);
+    if (timed) {
+        /* The schedule is the recording's: every step runs once, in order, at its time. */
+        sec.start_end = 0;
+        sec.stop_begin = n_steps;
+        if (!(timed->step_us = calloc(n_steps ? n_steps : 1, sizeof *timed->step_us)))
+            goto out;
+        timed->n_steps = n_steps;
+        for (size_t k = 0; k < n_steps; k++) {
+            int64_t t = xs[plan[k].first]->t_start_us - timed->t0;
+            timed->step_us[k] = t > 0 ? (uint64_t)t : 0;
+        }
+        /* Steps are consecutive ranges of the session: request i is xs[i]. */
+        if (!(timed->recorded = calloc(n ? n : 1, sizeof *timed->recorded)))
+            goto out;
+        timed->n_recorded = n;
+        for (size_t i = 0; i < n; i++)
+            if (record_response(xs[i], &timed->recorded[i]) < 0)
+                goto out;
+    }
     if (!(out->name = strdup(c->name)))
         goto out;
     out->weight = c->weight;
@@ -218,7 +259,7 @@ static void note_skips(const xset_t *xs, const conv_opts_t *o, conv_stats_t *st)
 static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
                        bool **keep, conv_stats_t *st, mp_error_t *err)
 {
-    filter_t *f = filter_new(o, err);  /* first: a bad option is named before any input is read */
+    pick_t *f = pick_new(o, err);  /* first: a bad option is named before any input is read */
     if (!f)
         return MP_ERR_INVALID;
     for (size_t i = 0; i < n; i++) {
@@ -226,7 +267,7 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
         bool damaged;
         int rc = input_load(paths[i], i, xs, &damaged, err);
         if (rc) {
-            filter_free(f);
+            pick_free(f);
             return rc < 0 ? rc : MP_ERR_FORMAT;
         }
         if (damaged) {
@@ -239,20 +280,27 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     }
     note_skips(xs, o, st);
     if (!(*keep = calloc(xs->n ? xs->n : 1, sizeof **keep))) {
-        filter_free(f);
+        pick_free(f);
         return oom(err);
     }
     for (size_t i = 0; i < xs->n; i++) {
-        switch (filter_check(f, &xs->v[i].x)) {
-        case FILTER_KEEP: (*keep)[i] = true; st->kept++; break;
-        case FILTER_DROP_ERROR: st->dropped_error++; break;
-        case FILTER_DROP_HOST: st->dropped_host++; break;
-        case FILTER_DROP_PATH: st->dropped_path++; break;
-        case FILTER_DROP_STATIC: st->dropped_static++; break;
+        switch (pick_check(f, &xs->v[i].x)) {
+        case PICK_KEEP:
+            if (o->keep && !o->keep(o->keep_arg, &xs->v[i].x)) {
+                st->dropped_rule++;
+                break;
+            }
+            (*keep)[i] = true;
+            st->kept++;
+            break;
+        case PICK_DROP_ERROR: st->dropped_error++; break;
+        case PICK_DROP_HOST: st->dropped_host++; break;
+        case PICK_DROP_PATH: st->dropped_path++; break;
+        case PICK_DROP_STATIC: st->dropped_static++; break;
         }
     }
     st->read = xs->n;
-    filter_free(f);
+    pick_free(f);
     if (st->kept == 0 && xs->n_skips && st->read == 0) {
         /* Nothing read at all: the first reason is the error (the others are warnings). */
         snprintf(err->msg, sizeof err->msg, "%s (no entry could be read: %zu skipped)", xs->skips[0].why,
@@ -287,10 +335,85 @@ static int add_data(const conv_opts_t *o, scn_scenario_t *s, mp_error_t *err)
     return 0;
 }
 
-int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
-                     scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err)
+/* timed_by_connection: the session key becomes the client and the connection. */
+static int key_by_connection(xset_t *xs)
+{
+    for (size_t i = 0; i < xs->n; i++) {
+        char *k = NULL;
+        if (asprintf(&k, "%s|conn %llu", xs->v[i].key, (unsigned long long)xs->v[i].x.conn_id) < 0)
+            return -1;
+        free(xs->v[i].key);
+        xs->v[i].key = k;
+    }
+    return 0;
+}
+
+/* Timed replay: one class per session, named after its number and client. */
+static int make_timed(const build_t *b, const sess_list_t *ss, const bool *keep, scn_scenario_t *s,
+                      conv_timeline_t *tl)
+{
+    const xset_t *xs = b->xs;
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+    for (size_t i = 0; i < xs->n; i++) {
+        if (!keep[i])
+            continue;
+        const rec_exchange_t *x = &xs->v[i].x;
+        if (x->t_start_us < t0)
+            t0 = x->t_start_us;
+        int64_t end = x->t_end_us > x->t_start_us ? x->t_end_us : x->t_start_us;
+        if (end > t1)
+            t1 = end;
+    }
+    memset(tl, 0, sizeof *tl);
+    if (!(tl->step_us = calloc(ss->n ? ss->n : 1, sizeof *tl->step_us)) ||
+        !(tl->n_steps = calloc(ss->n ? ss->n : 1, sizeof *tl->n_steps)) ||
+        !(tl->recorded = calloc(ss->n ? ss->n : 1, sizeof *tl->recorded)) ||
+        !(tl->n_recorded = calloc(ss->n ? ss->n : 1, sizeof *tl->n_recorded)))
+        return -1;
+    tl->length_us = t1 > t0 ? (uint64_t)(t1 - t0) : 0;
+    for (size_t k = 0; k < ss->n; k++) {
+        const rec_exchange_t *first = &xs->v[ss->v[k].idx[0]].x;
+        cls_t c = {.weight = 1};
+        if (asprintf(&c.name, "session %zu %s", k + 1, first->client ? first->client : "-") < 0)
+            return -1;
+        timed_out_t to = {.t0 = t0};
+        s->n_classes++;
+        tl->n_classes++;
+        int rc = make_class(b, &c, &ss->v[k], &s->classes[k], &to);
+        free(c.name);
+        tl->step_us[k] = to.step_us;
+        tl->n_steps[k] = to.n_steps;
+        tl->recorded[k] = to.recorded;
+        tl->n_recorded[k] = to.n_recorded;
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void conv_timeline_fini(conv_timeline_t *tl)
+{
+    for (size_t i = 0; tl->step_us && i < tl->n_classes; i++)
+        free(tl->step_us[i]);
+    for (size_t i = 0; tl->recorded && i < tl->n_classes; i++) {
+        for (size_t k = 0; tl->recorded[i] && k < tl->n_recorded[i]; k++) {
+            free(tl->recorded[i][k].content_type);
+            free(tl->recorded[i][k].body);
+        }
+        free(tl->recorded[i]);
+    }
+    free(tl->recorded);
+    free(tl->n_recorded);
+    free(tl->step_us);
+    free(tl->n_steps);
+    memset(tl, 0, sizeof *tl);
+}
+
+static int convert(const char *const *paths, size_t n, const conv_opts_t *o, scn_scenario_t **out,
+                   conv_timeline_t *tl, conv_stats_t *stats, mp_error_t *err)
 {
     conv_stats_t st = {0};
+    conv_timeline_t tline = {0};
     xset_t xs;
     bool *keep = NULL;
     sess_list_t ss = {0};
@@ -311,20 +434,30 @@ int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
     if (o->data_csv && (rc = params_load_csv(o->data_csv, &row, err)))
         goto out;
     rc = oom(err);
-    if (sess_split(&xs, keep, o->session_gap_us, &ss) < 0 || cls_build(&xs, &ss, o->max_classes, &cl) < 0)
+    if (tl && o->timed_by_connection && key_by_connection(&xs) < 0)
         goto out;
+    if (sess_split(&xs, keep, o->session_gap_us, &ss) < 0 ||
+        (!tl && cls_build(&xs, &ss, o->max_classes, &cl) < 0))
+        goto out;
+    size_t n_classes = tl ? ss.n : cl.n;
     st.sessions = ss.n;
-    st.classes = cl.n;
+    st.classes = n_classes;
     if (!(s = scn_new()) || !(s->tool = strdup("aiotest-convert " AIOTEST_VERSION)) ||
-        make_hosts(&xs, keep, s) < 0 || !(s->classes = calloc(cl.n, sizeof *s->classes)))
+        make_hosts(&xs, keep, s) < 0 || !(s->classes = calloc(n_classes ? n_classes : 1, sizeof *s->classes)))
         goto out;
     s->created_us = clk_wall_us();
     if (o->data_csv && (rc = add_data(o, s, err)))
         goto out;
     build_t b = {.o = o, .xs = &xs, .origin = s->hosts[0].base_url, .row = o->data_csv ? &row : NULL, .st = &st};
-    for (size_t c = 0; c < cl.n; c++) {
+    if (tl) {
+        if (make_timed(&b, &ss, keep, s, &tline) < 0) {
+            rc = oom(err);
+            goto out;
+        }
+    }
+    for (size_t c = 0; !tl && c < cl.n; c++) {
         s->n_classes++;
-        if (make_class(&b, &cl.v[c], &ss.v[cl.v[c].rep], &s->classes[c]) < 0) {
+        if (make_class(&b, &cl.v[c], &ss.v[cl.v[c].rep], &s->classes[c], NULL) < 0) {
             rc = oom(err);
             goto out;
         }
@@ -337,8 +470,13 @@ int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
     }
     *out = s;
     s = NULL;
+    if (tl) {
+        *tl = tline;
+        memset(&tline, 0, sizeof tline);
+    }
     rc = 0;
 out:
+    conv_timeline_fini(&tline);
     scn_free(s);
     params_row_fini(&row);
     cls_list_fini(&cl);
@@ -348,4 +486,16 @@ out:
     if (stats)
         *stats = st;
     return rc;
+}
+
+int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
+                     scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err)
+{
+    return convert(paths, n, o, out, NULL, stats, err);
+}
+
+int conv_to_timed(const char *const *paths, size_t n, const conv_opts_t *o,
+                  scn_scenario_t **out, conv_timeline_t *tl, conv_stats_t *stats, mp_error_t *err)
+{
+    return convert(paths, n, o, out, tl, stats, err);
 }

@@ -14,34 +14,35 @@
 #include <stdio.h>
 
 #include "mp_error.h"
+#include "opts.h"
+#include "recording.h"
 #include "scenario.h"
 
-typedef enum conv_think {
-    CONV_THINK_KEEP = 0,  /* recorded gaps as they were */
-    CONV_THINK_SCALE = 1, /* recorded gaps times think_scale */
-    CONV_THINK_NONE = 2,  /* no pauses (class wait SCN_WAIT_NONE) */
-    CONV_THINK_MAX = 3,   /* recorded gaps capped at think_max_us */
-} conv_think_t;
+/* Timed replay: when each session's steps started in the recording. Class c of the
+ * scenario conv_to_timed returns is session c; all its steps are tasks (no on_start
+ * or on_stop), and step k of it started step_us[c][k] µs after the recording's first
+ * request. */
+/* A recorded response, for replay's --diff (body decoded of its Content-Encoding
+ * when it could be). */
+typedef struct conv_recorded {
+    int status;
+    char *content_type;           /* the header's value, or NULL */
+    uint8_t *body;
+    size_t body_len;
+    bool truncated;               /* the recording kept a prefix only */
+} conv_recorded_t;
 
-typedef struct conv_opts {
-    uint64_t session_gap_us;      /* 0: a client key is one session; else a pause this long starts a new visit */
-    uint64_t parallel_window_us;  /* default 50 ms */
-    uint64_t asset_gap_us;        /* a page's asset starting this soon after its group ends joins it (500 ms; 0: off) */
-    conv_think_t think;
-    double think_scale;           /* CONV_THINK_SCALE */
-    uint64_t think_max_us;        /* CONV_THINK_MAX */
-    size_t max_classes;           /* 0: no limit; else the rarest classes merge into the nearest */
-    bool correlate;               /* default true */
-    const char *data_csv;         /* --data: CSV whose header row names variables, or NULL */
-    const char *const *include_hosts; /* only these hosts (NULL/0: all) */
-    size_t n_include_hosts;
-    const char *const *exclude_hosts;
-    size_t n_exclude_hosts;
-    const char *const *exclude_paths; /* POSIX extended regexes on the request target */
-    size_t n_exclude_paths;
-    bool no_static;               /* drop images, fonts, css, js */
-    FILE *report;                 /* correlation lines and the filter summary; NULL: silent */
-} conv_opts_t;
+typedef struct conv_timeline {
+    uint64_t **step_us;           /* [class][step], owned */
+    conv_recorded_t **recorded;   /* [class][request], the session's requests in order
+                                     (step by step, a step's requests in order) */
+    size_t *n_recorded;           /* [class] */
+    size_t *n_steps;              /* [class] */
+    size_t n_classes;
+    uint64_t length_us;           /* first request's start to the last response's end */
+} conv_timeline_t;
+
+void conv_timeline_fini(conv_timeline_t *tl);
 
 /* What the conversion read and dropped (for the summary line and tests). */
 typedef struct conv_stats {
@@ -53,6 +54,7 @@ typedef struct conv_stats {
     size_t dropped_host;     /* --include-host / --exclude-host */
     size_t dropped_path;     /* --exclude-path */
     size_t dropped_static;   /* --no-static */
+    size_t dropped_rule;     /* conv_opts_t.keep */
     size_t kept;             /* read minus every drop */
     size_t sessions;
     size_t classes;
@@ -66,16 +68,20 @@ typedef struct conv_stats {
     char undecoded_names[160]; /* "compress 6, bad br 1" */
 } conv_stats_t;
 
-/* Defaults: no session gap, 50 ms parallel window, 500 ms asset gap, think keep, no class
- * limit, correlation on, no filters, report NULL. */
-void conv_opts_init(conv_opts_t *o);
-
 /* Converts the inputs (recordings and HAR files, mixed; the kind is read from
  * the content) into a new validated scenario. Returns 0 and *out (caller frees
  * with scn_free), or a negative MP_ERR_* code with err naming file, record or
  * entry and field (input errors), or the option at fault. stats may be NULL. */
 int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
                      scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err);
+
+/* Like conv_to_scenario, but every session becomes its own class (weight 1, its
+ * name "session N <client>") with its steps (parallel groups as recorded, correlation
+ * and cookies as usual; no class merging, no on_start/on_stop sections), and tl
+ * receives when each step started. Returns 0 or a negative MP_ERR_* code as
+ * conv_to_scenario; tl is filled only on success (free with conv_timeline_fini). */
+int conv_to_timed(const char *const *paths, size_t n, const conv_opts_t *o,
+                  scn_scenario_t **out, conv_timeline_t *tl, conv_stats_t *stats, mp_error_t *err);
 
 /* One summary line "N read; S skipped (x.har entry 3); dropped D (error E, host
  * H, path P, static S); K kept; ..." without a newline, into buf; when a response

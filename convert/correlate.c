@@ -52,17 +52,6 @@ static int name_make(names_t *ns, const char *base, char *name, size_t cap)
     return 0;
 }
 
-static const char *kind_name(scn_ext_kind_t k)
-{
-    switch (k) {
-    case SCN_EXT_HEADER: return "header";
-    case SCN_EXT_COOKIE: return "cookie";
-    case SCN_EXT_JSON: return "json";
-    case SCN_EXT_REGEX: return "regex";
-    }
-    return "?";
-}
-
 /* True when request j goes to exactly the URL v (a redirect followed). */
 static bool goes_to(const rec_exchange_t *x, const scn_request_t *r, const char *v)
 {
@@ -337,7 +326,7 @@ static int correlate_one(session_t *s, const cand_t *c, const plist_t *js)
     s->made++;
     if (s->report)
         fprintf(s->report, "aiotest-convert: %s: {{%s}} <- %s %s of '%s'; sent back %zu time(s): %s\n",
-                s->who, var, kind_name(k->kind), k->expr, s->reqs[i].name, uses, firsts);
+                s->who, var, scn_ext_kind_name(k->kind), k->expr, s->reqs[i].name, uses, firsts);
     return 0;
 }
 

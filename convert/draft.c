@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "filter.h"
+#include "pick.h"
 #include "normalise.h"
 
 char *draft_origin(const rec_exchange_t *x, char *buf, size_t len)
@@ -19,7 +19,7 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
 {
     char origin[512], host[256];
     bool local = strcmp(draft_origin(x, origin, sizeof origin), default_origin) == 0;
-    r->name = norm_name(x->method, local ? NULL : filter_host(x->authority, host, sizeof host), x->target);
+    r->name = norm_name(x->method, local ? NULL : pick_host(x->authority, host, sizeof host), x->target);
     r->method = strdup(x->method);
     if (local)
         r->url = strdup(x->target);
@@ -31,7 +31,7 @@ int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn
         return -1;
     for (size_t i = 0; i < x->req_headers.n; i++) {
         const rec_hfield_t *h = &x->req_headers.v[i];
-        if (filter_header_dropped(h->name))
+        if (pick_header_dropped(h->name))
             continue;
         scn_kv_t *kv = &r->headers[r->n_headers];
         kv->name = strdup(h->name);

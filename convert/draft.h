@@ -12,7 +12,7 @@
 
 /* Fills r (zeroed by the caller) from x: stats name, method, url (a path when
  * x's origin is default_origin, else absolute), the headers the replay may
- * send as recorded (filter_header_dropped), the body, and a status check when
+ * send as recorded (pick_header_dropped), the body, and a status check when
  * the recorded answer was an error (so the replay expects the same).
  * Returns 0 or -1 (out of memory; r is then for scn_request_fini). */
 int draft_from_exchange(const rec_exchange_t *x, const char *default_origin, scn_request_t *r);

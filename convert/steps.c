@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "filter.h"
+#include "pick.h"
 
 uint64_t steps_think(uint64_t gap_us, const conv_opts_t *o)
 {
@@ -45,7 +45,7 @@ const char *steps_asset_page(const rec_exchange_t *x)
     const char *dest = rec_headers_get(&x->req_headers, "sec-fetch-dest");
     if (dest)
         return subresource_dest(dest) ? ref : NULL;
-    return filter_is_static(x) ? ref : NULL;
+    return pick_is_static(x) ? ref : NULL;
 }
 
 static int64_t end_of(const rec_exchange_t *x)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "convert.h"
+#include "opts.h"
 #include "recording.h"
 
 typedef struct step_plan {
@@ -34,7 +34,7 @@ int steps_plan(const rec_exchange_t *const *xs, size_t n, const conv_opts_t *o,
 
 /* The page x is an asset of: its Referer, when x is a subresource
  * (Sec-Fetch-Dest image, script, style, font ...; without that header, a
- * static type by filter_is_static). NULL otherwise (a document, a fetch/XHR,
+ * static type by pick_is_static). NULL otherwise (a document, a fetch/XHR,
  * no Referer). */
 const char *steps_asset_page(const rec_exchange_t *x);
 

@@ -11,6 +11,7 @@
 #include "plan.h"
 #include "scenario.h"
 #include "script.h"
+#include "timed.h"
 #include "units.h"
 
 static const char usage[] =
@@ -31,6 +32,32 @@ static const char usage[] =
     "      --segment K/N       run share K (0..N-1) of N: users with number % N == K and\n"
     "                          1/N of the arrival rate, for N copies of the same run\n"
     "      --start-at TIME     wait until TIME (Unix seconds, or YYYY-MM-DDTHH:MM:SSZ) to start\n"
+    "\n"
+    "Timed replay (SCENARIO a recording; replaces -u/-r/--shape/--iterations):\n"
+    "      --timed             every recorded session is one user sending its requests at\n"
+    "                          their recorded offsets (latency counts from the offset; the\n"
+    "                          summary shows the lag behind schedule)\n"
+    "      --timed-by KEY      session (default: the capture's session key) or connection\n"
+    "      --speed F           replay F times as fast: 2, 10x, 50% (default 1)\n"
+    "      --loop              start again when the recording ends (until -t or Ctrl-C)\n"
+    "      --copies N          N independent users per session ({{copy}} = 0..N-1)\n"
+    "      --copies-spread D   copies' starts spread over D (default 1s)\n"
+    "      --limit-rate R      start at most R steps per second (later ones wait; lag shows it)\n"
+    "\n"
+    "Rewrite and filter (applied once, before the run):\n"
+    "      --set-header 'N: V' replace every header N by 'N: V' (or add it); V is a template\n"
+    "      --drop-header N     remove every header N\n"
+    "      --rewrite-path 'RE=>REPL'  first match of RE in path+query replaced (\\1 = group)\n"
+    "      --include SPEC      keep only requests matching one --include:\n"
+    "                          method:GET[,POST]  host:GLOB  path:REGEX  status:2xx[,404]\n"
+    "      --exclude SPEC      leave out requests matching SPEC (status: the recorded one)\n"
+    "\n"
+    "Response diff (with --timed):\n"
+    "      --diff              compare each response with the recorded one: status, content\n"
+    "                          type, JSON shape (key paths and types), other bodies' length;\n"
+    "                          mismatches counted as 'diff KIND' with examples; --fail-on diff<1%\n"
+    "      --diff-values       JSON values must match too\n"
+    "      --diff-length-tolerance P  non-JSON bodies: allowed length change (default 10%)\n"
     "\n"
     "Target and connections:\n"
     "      --host URL          replaces the scenario's first host (and relative URLs)\n"
@@ -102,7 +129,9 @@ enum {
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
-    O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID, O_SCRIPT,
+    O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID, O_TIMED, O_TIMEDBY, O_SPEED, O_LOOP, O_COPIES,
+    O_SPREAD, O_LIMITRATE, O_DIFF, O_DIFFVALUES, O_DIFFTOL, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE,
+    O_EXCLUDE, O_SCRIPT,
 };
 
 static const struct option longopts[] = {
@@ -118,6 +147,21 @@ static const struct option longopts[] = {
     {"only-host", required_argument, NULL, O_ONLYHOST},
     {"resolve", required_argument, NULL, O_RESOLVE},
     {"check", no_argument, NULL, O_CHECK},
+    {"timed", no_argument, NULL, O_TIMED},
+    {"timed-by", required_argument, NULL, O_TIMEDBY},
+    {"speed", required_argument, NULL, O_SPEED},
+    {"loop", no_argument, NULL, O_LOOP},
+    {"copies", required_argument, NULL, O_COPIES},
+    {"copies-spread", required_argument, NULL, O_SPREAD},
+    {"limit-rate", required_argument, NULL, O_LIMITRATE},
+    {"set-header", required_argument, NULL, O_SETHDR},
+    {"diff", no_argument, NULL, O_DIFF},
+    {"diff-values", no_argument, NULL, O_DIFFVALUES},
+    {"diff-length-tolerance", required_argument, NULL, O_DIFFTOL},
+    {"drop-header", required_argument, NULL, O_DROPHDR},
+    {"rewrite-path", required_argument, NULL, O_REWPATH},
+    {"include", required_argument, NULL, O_INCLUDE},
+    {"exclude", required_argument, NULL, O_EXCLUDE},
     {"threads", required_argument, NULL, O_THREADS},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"connect-timeout", required_argument, NULL, O_CTIMEOUT},
@@ -234,6 +278,54 @@ static int one_opt(cli_t *c, int ch, const char *v)
     case O_ONLYHOST: c->only_hosts[c->n_only_hosts++] = v; return CLI_RUN;
     case O_RESOLVE: c->resolves[c->n_resolves++] = v; return CLI_RUN;
     case O_CHECK: c->check = true; return CLI_RUN;
+    case O_TIMED: c->timed = true; return CLI_RUN;
+    case O_DIFF: c->diff = true; return CLI_RUN;
+    case O_DIFFVALUES: c->diff = c->diff_values = true; return CLI_RUN;
+    case O_DIFFTOL: {
+        char *end = NULL;
+        double tol = strtod(v, &end);
+        if (end != v && *end == '%')
+            tol /= 100.0, end++;
+        if (end == v || *end || !(tol >= 0) || tol > 100)
+            return bad("--diff-length-tolerance", v, "a fraction or a percentage (0.1, 10%)");
+        c->diff = true;
+        c->diff_length_tolerance = tol;
+        return CLI_RUN;
+    }
+    case O_SETHDR: c->set_headers[c->n_set_headers++] = v; return CLI_RUN;
+    case O_DROPHDR: c->drop_headers[c->n_drop_headers++] = v; return CLI_RUN;
+    case O_REWPATH: c->rewrite_paths[c->n_rewrite_paths++] = v; return CLI_RUN;
+    case O_INCLUDE:
+    case O_EXCLUDE:
+        c->filter_include[c->n_filters] = ch == O_INCLUDE;
+        c->filters[c->n_filters++] = v;
+        return CLI_RUN;
+    case O_TIMEDBY:
+        c->timed_opts_set = true;
+        if (strcmp(v, "connection") == 0)
+            c->timed_by_connection = true;
+        else if (strcmp(v, "session") == 0)
+            c->timed_by_connection = false;
+        else
+            return bad("--timed-by", v, "session or connection");
+        return CLI_RUN;
+    case O_SPEED:
+        c->timed_opts_set = true;
+        return timed_parse_speed(v, &c->speed) == 0 ? CLI_RUN
+                                                     : bad("--speed", v, "a factor > 0 (2, 10x, 50%)");
+    case O_LOOP: c->loop = c->timed_opts_set = true; return CLI_RUN;
+    case O_COPIES:
+        c->timed_opts_set = true;
+        if ((rc = count_arg("--copies", v, 1000000, &n)) == CLI_RUN && n == 0)
+            return bad("--copies", v, "at least 1");
+        c->copies = (uint32_t)n;
+        return rc;
+    case O_SPREAD: c->timed_opts_set = true; return dur_arg("--copies-spread", v, &c->copies_spread_us);
+    case O_LIMITRATE:
+        c->timed_opts_set = true;
+        if (units_parse_double(v, &c->limit_rate) != 0 || !(c->limit_rate > 0))
+            return bad("--limit-rate", v, "steps per second > 0");
+        return CLI_RUN;
     case O_THREADS:
         if ((rc = count_arg("--threads", v, 1024, &n)) == CLI_RUN && n == 0)
             return bad("--threads", v, "1 to 1024");
@@ -335,6 +427,21 @@ static int check(cli_t *c)
         fprintf(stderr, "aiotest-replay: --shape replaces -u/-r/-t: give one or the other\n");
         return CLI_USAGE;
     }
+    if (c->timed_opts_set && !c->timed) {
+        fprintf(stderr, "aiotest-replay: --timed-by, --speed, --loop, --copies, --copies-spread and "
+                "--limit-rate need --timed\n");
+        return CLI_USAGE;
+    }
+    if (c->diff && !c->timed) {
+        fprintf(stderr, "aiotest-replay: --diff compares with the recorded responses: it needs --timed "
+                "and a recording\n");
+        return CLI_USAGE;
+    }
+    if (c->timed && (c->shape_file || c->users_set || c->rate_set || c->iterations)) {
+        fprintf(stderr, "aiotest-replay: --timed replays the recording's own timing: --shape, -u, -r and "
+                "--iterations do not apply (use --speed, --copies, --loop and -t)\n");
+        return CLI_USAGE;
+    }
     if (c->fail_fast && !c->fail_on) {
         fprintf(stderr, "aiotest-replay: --fail-fast needs --fail-on\n");
         return CLI_USAGE;
@@ -357,6 +464,10 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->max_conns_per_host = 6;
     c->exit_code_on_error = 1;
     c->max_body = PLAN_MAX_BODY_DEFAULT;
+    c->speed = 1.0;
+    c->copies = 1;
+    c->copies_spread_us = 1000000;
+    c->diff_length_tolerance = 0.1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;
     c->inputs = calloc((size_t)argc + 1, sizeof *c->inputs);
@@ -365,7 +476,13 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->allow_hosts = calloc((size_t)argc + 1, sizeof *c->allow_hosts);
     c->only_hosts = calloc((size_t)argc + 1, sizeof *c->only_hosts);
     c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
-    if (!c->inputs || !c->tolerances || !c->map_hosts || !c->allow_hosts || !c->only_hosts || !c->resolves)
+    c->set_headers = calloc((size_t)argc + 1, sizeof *c->set_headers);
+    c->drop_headers = calloc((size_t)argc + 1, sizeof *c->drop_headers);
+    c->rewrite_paths = calloc((size_t)argc + 1, sizeof *c->rewrite_paths);
+    c->filters = calloc((size_t)argc + 1, sizeof *c->filters);
+    c->filter_include = calloc((size_t)argc + 1, sizeof *c->filter_include);
+    if (!c->inputs || !c->tolerances || !c->map_hosts || !c->allow_hosts || !c->only_hosts || !c->resolves ||
+        !c->set_headers || !c->drop_headers || !c->rewrite_paths || !c->filters || !c->filter_include)
         return CLI_USAGE;
     opterr = 0;
     optind = 1;
@@ -404,6 +521,13 @@ void cli_fini(cli_t *c)
     free(c->allow_hosts);
     free(c->only_hosts);
     free(c->resolves);
+    free(c->set_headers);
+    free(c->drop_headers);
+    free(c->rewrite_paths);
+    free(c->filters);
+    free(c->filter_include);
+    c->set_headers = c->drop_headers = c->rewrite_paths = c->filters = NULL;
+    c->filter_include = NULL;
     c->inputs = NULL;
     free(c->tolerances);
     c->tolerances = NULL;

@@ -49,6 +49,22 @@ typedef struct cli {
     const char **map_hosts, **allow_hosts, **only_hosts, **resolves;
     size_t n_map_hosts, n_allow_hosts, n_only_hosts, n_resolves;
     bool check;                 /* --check: load, compile and validate; send nothing */
+    /* Timed replay (docs/aiotest-replay.md "Timed replay"). */
+    bool timed;
+    bool timed_by_connection;   /* --timed-by connection (default: session) */
+    double speed;               /* --speed (1) */
+    bool loop;
+    uint32_t copies;            /* --copies (1) */
+    uint64_t copies_spread_us;  /* --copies-spread (1 s) */
+    double limit_rate;          /* --limit-rate: steps started per second; 0: no cap */
+    bool timed_opts_set;        /* a timed-only option was given (needs --timed) */
+    /* Rewrite and filter (replay/rewrite.h), repeatable, in command-line order. */
+    const char **set_headers, **drop_headers, **rewrite_paths, **filters;
+    size_t n_set_headers, n_drop_headers, n_rewrite_paths, n_filters;
+    bool *filter_include;       /* per filters[i]: --include (true) or --exclude */
+    /* --diff (replay/diff.h) */
+    bool diff, diff_values;
+    double diff_length_tolerance; /* fraction (default 0.1) */
     int argc;
     char **argv;
 } cli_t;

@@ -16,6 +16,7 @@
 #define TICK_US 100000
 #define SAMPLE_US 200000
 #define LIVE_US 2000000
+#define TIMED_LEAD_US 20000
 
 /* Closed-model users the controller has started, per class, newest last:
  * ramping down stops the newest first. */
@@ -89,7 +90,7 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
             .stop_timeout_us = o->stop_timeout_us, .think_scale = o->think_scale,
             .max_pool = (o->max_users + nt - 1 - i) / nt, .insecure = o->insecure,
             .ca_file = o->ca_file, .seed = o->seed, .segment = e->o.segment,
-            .segments = e->o.segments, .script = o->script,
+            .segments = e->o.segments, .timed = o->timed, .script = o->script,
         };
         e->w[i] = worker_new(&cfg, err, errlen);
         if (!e->w[i])
@@ -283,9 +284,24 @@ static uint32_t running_class(const engine_t *e, size_t c)
     return n;
 }
 
+/* Timed replay: the workers keep the schedule; over when all of them ran every
+ * session (or at -t). */
+static void control_timed(engine_t *e, uint64_t t)
+{
+    bool over = true;
+    for (unsigned i = 0; i < e->o.threads && over; i++)
+        over = worker_timed_over(e->w[i]);
+    if (over || (e->o.timed_duration_us && t >= e->o.timed_duration_us))
+        begin_stop(e, false);
+}
+
 /* Follows the shape at time t; decides when the run is over. */
 static void control(engine_t *e, uint64_t t)
 {
+    if (e->o.timed) {
+        control_timed(e, t);
+        return;
+    }
     shape_point_t p = shape_at(e->o.shape, t);
     if (p.stage >= e->o.shape->n) {
         begin_stop(e, false);
@@ -524,6 +540,10 @@ int engine_run(engine_t *e)
 
     e->t0_us = clk_mono_us();
     e->wall0_us = clk_wall_us();
+    /* One clock for every worker's schedule, a little ahead so that the
+     * threads are running when the first steps are due. */
+    for (unsigned i = 0; e->o.timed && i < e->o.threads; i++)
+        worker_timed_t0(e->w[i], e->t0_us + TIMED_LEAD_US);
     unsigned spawned = 0;
     for (; spawned < e->o.threads; spawned++)
         if (worker_spawn(e->w[spawned]) != 0) {
@@ -637,17 +657,30 @@ double engine_duration_s(const engine_t *e)
 json_t *engine_meta(const engine_t *e)
 {
     json_t *classes = json_array();
-    for (size_t c = 0; c < e->n_classes; c++)
+    for (size_t c = 0; c < e->n_classes; c++) {
+        uint64_t started = e->started_per_class[c];
+        for (unsigned t = 0; e->o.timed && t < e->o.threads; t++)
+            started += worker_timed_started(e->w[t], (uint32_t)c);
         json_array_append_new(
             classes, json_pack("{s:s, s:i, s:i, s:i}", "name", e->o.plan->classes[c].name,
                                "weight", (json_int_t)e->o.plan->weights[c], "users_peak",
                                (json_int_t)e->peak_per_class[c], "users_started",
-                               (json_int_t)e->started_per_class[c]));
+                               (json_int_t)started));
+    }
+    uint64_t users = 0, bytes = 0;
+    for (unsigned t = 0; t < e->o.threads; t++) {
+        uint64_t u, b;
+        worker_memory(e->w[t], &u, &b);
+        users += u;
+        bytes += b;
+    }
+    json_t *mem = json_pack("{s:i, s:i, s:i}", "users", (json_int_t)users, "bytes", (json_int_t)bytes,
+                            "bytes_per_user", (json_int_t)(users ? bytes / users : 0));
     char seg[32];
     snprintf(seg, sizeof seg, "%u/%u", e->o.segment, e->o.segments);
-    json_t *meta = json_pack("{s:o, s:i, s:O, s:b, s:s}", "classes", classes, "threads",
+    json_t *meta = json_pack("{s:o, s:i, s:O, s:b, s:s, s:o}", "classes", classes, "threads",
                              (json_int_t)e->o.threads, "user_samples", e->samples, "interrupted",
-                             e->forced, "segment", seg);
+                             e->forced, "segment", seg, "user_memory", mem);
     uint64_t sched = 0, not_started = 0;
     for (unsigned t = 0; t < e->o.threads; t++) {
         sched += worker_scheduled(e->w[t]);

@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "shape.h"
 #include "stats.h"
+#include "timed.h"
 #include "verdict.h"
 
 typedef struct engine_opts {
@@ -46,6 +47,10 @@ typedef struct engine_opts {
     const char *script;           /* --script: Lua hooks, one state per worker; NULL: none */
     unsigned segment, segments;   /* --segment K/N: this process runs closed-model users
                                      with id % N == K and 1/N of the arrival rate */
+    const timed_t *timed;         /* timed replay instead of the shape (which is then
+                                     unused): over when every session ran, or at
+                                     timed_duration_us (0: none) */
+    uint64_t timed_duration_us;
 } engine_opts_t;
 
 typedef struct engine engine_t;

@@ -29,17 +29,6 @@ struct ext {
     int group;
 };
 
-static const char *kind_name(scn_ext_kind_t k)
-{
-    switch (k) {
-    case SCN_EXT_HEADER: return "header";
-    case SCN_EXT_COOKIE: return "cookie";
-    case SCN_EXT_JSON: return "json";
-    case SCN_EXT_REGEX: return "regex";
-    }
-    return "?";
-}
-
 static int compile_regex(ext_t *x, const scn_extractor_t *e, char *err, size_t errlen)
 {
     int rc = regcomp(&x->re, e->expr, REG_EXTENDED);
@@ -66,13 +55,14 @@ ext_t *ext_compile(const scn_extractor_t *e, tpl_symtab_t *st, char *err, size_t
     if (!x)
         goto oom;
     x->kind = e->kind;
+    const char *kind = scn_ext_kind_name(e->kind) ? scn_ext_kind_name(e->kind) : "?"; /* not validated yet */
     if (!e->var || !*e->var) {
-        snprintf(err, errlen, "%s extractor: expected a variable name", kind_name(e->kind));
+        snprintf(err, errlen, "%s extractor: expected a variable name", kind);
         goto fail;
     }
     if (!e->expr || !*e->expr) {
         snprintf(err, errlen, "%s extractor for \"%s\": expected a non-empty expression",
-                 kind_name(e->kind), e->var);
+                 kind, e->var);
         goto fail;
     }
     int var = tpl_symtab_intern(st, e->var, strlen(e->var));

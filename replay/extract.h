@@ -12,32 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hc_msg.h"
 #include "scenario.h"
 #include "stats.h"
 #include "template.h"
 
-/* A response as the connection layer hands it over: slices into its buffers,
- * valid only during the call. */
-typedef struct resp_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-} resp_header_t;
-
-typedef struct resp_view {
-    int status;
-    const resp_header_t *headers;
-    size_t n_headers;
-    /* The body as checks and extractors see it: decoded of its transfer
-     * coding (chunked) and of its Content-Encoding (gzip, br...), at most
-     * --max-body bytes (respacc.h). */
-    const char *body;
-    size_t body_len;
-    bool body_cut;          /* longer than --max-body (received or decoded): body is its first bytes */
-    bool body_undecoded;    /* a Content-Encoding that could not be undone: body as received */
-    uint64_t body_dropped;  /* bytes received past --max-body, read and discarded */
-} resp_view_t;
+/* A response as the HTTP client hands it over (hc_msg.h): slices into its
+ * buffers, valid only during the call; the body decoded and bounded by
+ * --max-body. */
+typedef hc_header_t resp_header_t;
+typedef hc_resp_t resp_view_t;
 
 typedef struct ext ext_t;
 

@@ -22,6 +22,8 @@
 #include "metrics.h"
 #include "origins.h"
 #include "plan.h"
+#include "diff.h"
+#include "rewrite.h"
 #ifdef AIOTEST_HAVE_RWRITE
 #include "rwrite.h"
 #endif
@@ -46,8 +48,18 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* A scenario (.mp), its JSON view, or a recording converted with defaults. */
-static scn_scenario_t *load_scenario(const char *path)
+#ifdef AIOTEST_HAVE_CONVERT
+/* --include/--exclude on a recorded exchange: method, host, path and its status. */
+static bool keep_exchange(void *arg, const rec_exchange_t *x)
+{
+    return rewrite_keep(arg, x->method, x->authority ? x->authority : "", x->target ? x->target : "/",
+                        x->status);
+}
+#endif
+
+/* A scenario (.mp), its JSON view, or a recording converted with defaults
+ * (rw's filters applied to its exchanges; *recorded set). */
+static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *recorded)
 {
     scn_scenario_t *s = NULL;
     mp_error_t err = {0};
@@ -60,6 +72,11 @@ static scn_scenario_t *load_scenario(const char *path)
 #ifdef AIOTEST_HAVE_CONVERT
             conv_opts_t o;
             conv_opts_init(&o);
+            if (rewrite_has_filters(rw)) {
+                o.keep = keep_exchange;
+                o.keep_arg = rw;
+            }
+            *recorded = true;
             const char *paths[] = {path};
             conv_stats_t st;
             rc = conv_to_scenario(paths, 1, &o, &s, &st, &err);
@@ -84,12 +101,51 @@ static scn_scenario_t *load_scenario(const char *path)
     return s;
 }
 
+#ifdef AIOTEST_HAVE_CONVERT
+/* --timed: the recording (or HAR) with one class per session and when each step
+ * started; NULL with the error said. */
+static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl, rewrite_t *rw)
+{
+    scn_scenario_t *s = NULL;
+    mp_error_t err = {0};
+    int rc = ends_with(c->scenario, ".har") ? MP_KIND_RECORDING : mp_file_kind(c->scenario, &err);
+    if (rc >= 0 && rc != MP_KIND_RECORDING) {
+        log_error("%s: --timed needs a recording or a HAR file (a scenario keeps no recorded "
+                  "times; give the recording it came from)", c->scenario);
+        return NULL;
+    }
+    if (rc >= 0) {
+        conv_opts_t o;
+        conv_opts_init(&o);
+        o.timed_by_connection = c->timed_by_connection;
+        if (rewrite_has_filters(rw)) {
+            o.keep = keep_exchange;
+            o.keep_arg = rw;
+        }
+        const char *paths[] = {c->scenario};
+        conv_stats_t st;
+        rc = conv_to_timed(paths, 1, &o, &s, tl, &st, &err);
+        if (rc == 0 && !c->quiet) {
+            char line[300];
+            log_info("%s: timed replay: %s", c->scenario, conv_stats_line(&st, line, sizeof line));
+        }
+    }
+    if (rc < 0 || !s) {
+        log_error("%s", err.msg[0] ? err.msg : "cannot load the recording");
+        return NULL;
+    }
+    return s;
+}
+#endif
+
 /* Whether the run's request rate is set by the scenario rather than by how
  * fast the machine turns requests around: an open model (rate stages), or a
  * closed model whose every class waits in each iteration (think times). NULL
  * when not paced; else how. --baseline compares rps only between paced runs. */
 static const char *pacing(const cli_t *c, const plan_t *plan, const shape_t *shape)
 {
+    if (c->timed)
+        return "timed replay";
     bool open = shape->n > 0, closed_paced = c->think_scale > 0;
     for (size_t i = 0; i < shape->n; i++)
         if (shape->stages[i].kind != SHAPE_RATE)
@@ -412,6 +468,101 @@ bad:
     return NULL;
 }
 
+/* --set-header, --drop-header, --rewrite-path, --include, --exclude. NULL (said) on a bad one. */
+static rewrite_t *make_rewrite(const cli_t *c)
+{
+    char err[512];
+    rewrite_t *rw = rewrite_new();
+    if (!rw) {
+        log_error("out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n_set_headers; i++)
+        if (rewrite_set_header(rw, c->set_headers[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_drop_headers; i++)
+        if (rewrite_drop_header(rw, c->drop_headers[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_rewrite_paths; i++)
+        if (rewrite_path(rw, c->rewrite_paths[i], err, sizeof err) != 0)
+            goto bad;
+    for (size_t i = 0; i < c->n_filters; i++)
+        if (rewrite_filter(rw, c->filter_include[i], c->filters[i], err, sizeof err) != 0)
+            goto bad;
+    return rw;
+bad:
+    log_error("%s", err);
+    rewrite_free(rw);
+    return NULL;
+}
+
+/* The rules on the loaded scenario (filters only when the converter did not
+ * already apply them to the recording). 0, or -1 with the error said. */
+static int apply_rewrite(const cli_t *c, rewrite_t *rw, scn_scenario_t *scn, bool recorded)
+{
+    if (!rewrite_any(rw))
+        return 0;
+    if (!recorded && rewrite_needs_status(rw)) {
+        log_error("%s: --include/--exclude status: needs the recorded responses: give the recording "
+                  "(a scenario keeps no status of its own)", c->scenario);
+        return -1;
+    }
+    rewrite_stats_t st;
+    char err[512];
+    if (rewrite_scenario(rw, scn, !recorded, &st, err, sizeof err) != 0) {
+        log_error("%s: %s", c->scenario, err);
+        return -1;
+    }
+    if (!c->quiet)
+        log_info("rewrite: %zu header(s) set, %zu dropped, %zu path(s) rewritten%s%zu request(s) left out "
+                 "by --include/--exclude%s", st.headers_set, st.headers_dropped, st.paths_rewritten,
+                 recorded ? "; " : ", ", st.excluded, recorded ? " are counted above" : "");
+    return 0;
+}
+
+#ifdef AIOTEST_HAVE_CONVERT
+/* --diff: the recorded response of every request of the timed scenario (class c
+ * is session c; its task steps' requests in order are tl->recorded[c]). NULL
+ * (said) on out of memory. */
+static diff_t *make_diff(const cli_t *c, const scn_scenario_t *scn, const conv_timeline_t *tl)
+{
+    diff_opts_t o = {.values = c->diff_values, .length_tolerance = c->diff_length_tolerance};
+    diff_t *d = diff_new(&o);
+    for (size_t k = 0; d && k < scn->n_classes && k < tl->n_classes; k++) {
+        const scn_steps_t *st = &scn->classes[k].tasks;
+        size_t i = 0;
+        for (size_t s = 0; s < st->n; s++)
+            for (size_t r = 0; r < st->v[s].n_requests && i < tl->n_recorded[k]; r++, i++) {
+                const conv_recorded_t *rec = &tl->recorded[k][i];
+                if (diff_add(d, &st->v[s].requests[r], rec->status, rec->content_type, rec->body,
+                             rec->body_len, rec->truncated) != 0) {
+                    diff_free(d);
+                    d = NULL;
+                    break;
+                }
+            }
+    }
+    if (!d || diff_seal(d) != 0) {
+        log_error("out of memory reading the recorded responses for --diff");
+        diff_free(d);
+        return NULL;
+    }
+    return d;
+}
+#endif
+
+/* Every response's body is kept (up to --max-body) when --diff compares it. */
+static void plan_keep_bodies(plan_t *p)
+{
+    for (size_t c = 0; c < p->n_classes; c++) {
+        plan_steps_t *secs[] = {&p->classes[c].on_start, &p->classes[c].tasks, &p->classes[c].on_stop};
+        for (size_t j = 0; j < 3; j++)
+            for (size_t s = 0; s < secs[j]->n; s++)
+                for (size_t r = 0; r < secs[j]->v[s].n; r++)
+                    secs[j]->v[s].reqs[r].needs_body = true;
+    }
+}
+
 /* The report's list of the scenario's origins and what the run did with them. */
 static json_t *origins_json(const plan_t *p)
 {
@@ -505,12 +656,45 @@ static int run(const cli_t *c, const checks_t *k)
         secrets_free(secrets);
         return EXIT_USAGE;
     }
-    scn_scenario_t *scn = load_scenario(c->scenario);
-    if (!scn) {
+    rewrite_t *rewrites = make_rewrite(c);
+    if (!rewrites) {
         secrets_free(secrets);
         origins_free(rules);
         return EXIT_USAGE;
     }
+    timed_t timed = {0};
+    diff_t *diff = NULL;
+    bool recorded = c->timed;
+#ifdef AIOTEST_HAVE_CONVERT
+    conv_timeline_t tl = {0};
+    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rewrites) : load_scenario(c->scenario, rewrites, &recorded);
+    timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
+                      .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
+                      .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
+                      .limit_rate = c->limit_rate};
+#else
+    if (c->timed) {
+        log_error("--timed: this build has no converter library to read recordings");
+        secrets_free(secrets);
+        origins_free(rules);
+        rewrite_free(rewrites);
+        return EXIT_USAGE;
+    }
+    scn_scenario_t *scn = load_scenario(c->scenario, rewrites, &recorded);
+#endif
+    if (!scn) {
+        secrets_free(secrets);
+        origins_free(rules);
+        rewrite_free(rewrites);
+        return EXIT_USAGE;
+    }
+    if (apply_rewrite(c, rewrites, scn, recorded) != 0)
+        goto out;
+#ifdef AIOTEST_HAVE_CONVERT
+    if (c->diff && !(diff = make_diff(c, scn, &tl)))
+        goto out;
+    timed.diff = diff;
+#endif
     char *dir = strdup(c->scenario);
     if (!dir)
         goto out;
@@ -534,7 +718,9 @@ static int run(const cli_t *c, const checks_t *k)
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
     plan->max_body = (size_t)c->max_body;
-    if (make_shape(c, &shape) != 0)
+    if (diff)
+        plan_keep_bodies(plan);
+    if (!c->timed && make_shape(c, &shape) != 0)
         goto out;
     /* Checked (syntax: FILE:LINE) before anything is sent; kept for done(). */
     bool oom;
@@ -542,6 +728,15 @@ static int run(const cli_t *c, const checks_t *k)
     if (oom || (script_path && !(script = scr_open(script_path, -1, c->threads, err, sizeof err)))) {
         log_error("%s", oom ? "out of memory" : err);
         goto out;
+    }
+    if (c->timed && !c->quiet) {
+        size_t steps = 0;
+        for (size_t i = 0; i < timed.n_sessions; i++)
+            steps += timed.n_steps[i];
+        log_info("timed replay: %zu session(s) x %u cop%s, %zu step(s) each pass; recording %.3f s, "
+                 "at speed %g: %.3f s a pass%s", timed.n_sessions, timed.copies,
+                 timed.copies == 1 ? "y" : "ies", steps * timed.copies, (double)timed.length_us / 1e6,
+                 timed.speed, (double)timed.length_us / 1e6 / timed.speed, timed.loop ? ", looped" : "");
     }
     if (c->check) {
         printf("%s: ok (%zu class(es), %zu origin(s) to send to, %u request(s) routed at run time, "
@@ -572,7 +767,10 @@ static int run(const cli_t *c, const checks_t *k)
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
         .script = script_path,
+        .timed = c->timed ? &timed : NULL, .timed_duration_us = c->duration_us,
     };
+    if (c->timed)
+        eo.iterations = 1; /* each user runs its session once */
     eng = engine_new(&eo, err, sizeof err);
     if (!eng) {
         log_error("%s", err);
@@ -631,7 +829,12 @@ out:
     plan_free(plan);
     secrets_free(secrets);
     scn_free(scn);
+#ifdef AIOTEST_HAVE_CONVERT
+    conv_timeline_fini(&tl);
+#endif
     origins_free(rules);
+    rewrite_free(rewrites);
+    diff_free(diff);
     return rc;
 }
 

@@ -632,8 +632,11 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
         name = dflt = scn_default_name(src->method, src->url);
     if (!name)
         return fail_at(cc, "out of memory");
-    r->entry = stats_names_intern(p->names, src->method, name);
+    int entry = stats_names_intern(p->names, src->method, name);
     free(dflt);
+    if (entry < 0)
+        return fail_at(cc, "out of memory");
+    r->entry = (uint32_t)entry;
 
     if (src->n_headers && !(r->hdrs = calloc(src->n_headers, sizeof *r->hdrs)))
         return fail_at(cc, "out of memory");

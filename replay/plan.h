@@ -28,7 +28,7 @@ typedef struct plan_origin {
     size_t host_hdr_len;
     struct sockaddr_storage addr;
     socklen_t addr_len;             /* 0: not resolved yet; the connection resolves it
-                                     * without blocking (conn.c, evdns) and stores it here
+                                     * without blocking (http/hc.c, evdns) and stores it here
                                      * (run-time origins only, owned by one thread) */
     scn_proto_t proto;
     url_t from;                     /* the origin as the scenario or a response named it */

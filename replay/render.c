@@ -102,7 +102,7 @@ static int reserve(render_t *rd, size_t n_hdrs)
         return 0;
     if (n_hdrs == 0)
         n_hdrs = 1;
-    req_header_t *v = realloc(rd->hdrs, n_hdrs * sizeof *v);
+    hc_header_t *v = realloc(rd->hdrs, n_hdrs * sizeof *v);
     if (!v)
         return -1;
     rd->hdrs = v;
@@ -119,7 +119,7 @@ static int reserve(render_t *rd, size_t n_hdrs)
 static int resolve_headers(render_t *rd, const plan_req_t *r)
 {
     for (size_t i = 0; i < r->n_hdrs; i++) {
-        req_header_t *h = &rd->hdrs[i];
+        hc_header_t *h = &rd->hdrs[i];
         h->name = slot_ptr(rd, &rd->slots[2 * i]);
         h->name_len = rd->slots[2 * i].len;
         h->value = slot_ptr(rd, &rd->slots[2 * i + 1]);
@@ -143,7 +143,7 @@ static int resolve_headers(render_t *rd, const plan_req_t *r)
 
 /* The Cookie header for the request's origin and path (the jar ignores the
  * query) into rd->cookie. */
-static int render_cookie(render_t *rd, const render_in_t *in, req_view_t *rv)
+static int render_cookie(render_t *rd, const render_in_t *in, hc_req_t *rv)
 {
     const plan_origin_t *o = in->origin;
     size_t n = cookie_jar_header(in->jar, o->url.host, in->path, o->url.tls, in->now_s,
@@ -165,7 +165,7 @@ static int render_cookie(render_t *rd, const render_in_t *in, req_view_t *rv)
     return 0;
 }
 
-int render_request(render_t *rd, const render_in_t *in, const tpl_ctx_t *ctx, req_view_t *rv)
+int render_request(render_t *rd, const render_in_t *in, const tpl_ctx_t *ctx, hc_req_t *rv)
 {
     const plan_req_t *r = in->req;
     bool same_method = in->method == r->src->method;

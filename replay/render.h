@@ -1,5 +1,5 @@
 /* render: a compiled request (plan_req_t) plus a user's variables -> the
- * request as the protocols take it (req_view_t).
+ * request as the protocols take it (hc_req_t).
  *
  * Every template of a request is expanded once, into one growable per-thread
  * buffer; generators are drawn once per request (tpl_memo_t), so the same
@@ -20,8 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conn.h"
 #include "cookies.h"
+#include "hc_msg.h"
 #include "plan.h"
 #include "template.h"
 
@@ -30,7 +30,7 @@
 typedef struct render {
     tpl_buf_t buf;            /* header values and body of the current request */
     tpl_buf_t cookie;         /* Cookie header value */
-    req_header_t *hdrs;
+    hc_header_t *hdrs;
     struct render_slot *slots;  /* 2 per header + the body */
     size_t hdrs_cap;
     char why[200];            /* reason of the last refused request */
@@ -68,7 +68,7 @@ typedef struct render_in {
  * stats_fail_t (-STATS_FAIL_EXTRACT: a template gave a bad header name or
  * value, why in rd; -STATS_FAIL_PROTOCOL: out of memory, or a redirect's
  * target with a control byte or space). */
-int render_request(render_t *rd, const render_in_t *in, const tpl_ctx_t *ctx, req_view_t *rv);
+int render_request(render_t *rd, const render_in_t *in, const tpl_ctx_t *ctx, hc_req_t *rv);
 
 /* The reason of the last refusal ("header 'Authorization': value holds CR"). */
 const char *render_why(const render_t *rd);

@@ -374,6 +374,39 @@ static void thresholds_section(FILE *f, const json_t *report)
     fprintf(f, "</tbody></table>\n");
 }
 
+/* --diff: how many responses differed from the recording, by kind, and the
+ * first examples (request, recorded against replayed). */
+static void diff_section(FILE *f, const json_t *report)
+{
+    const json_t *d = json_object_get(report, "diff");
+    if (!json_is_object(d))
+        return;
+    fprintf(f, "<h2>Response diff (--diff)</h2>\n<p id=\"diff-summary\" class=\"meta\">%.0f of %.0f "
+               "responses differ from the recording (%.2f%%)</p>\n<table id=\"diff\"><thead><tr>"
+               "<th class=\"l\">kind</th><th>responses</th></tr></thead>\n<tbody>\n",
+            num(d, "mismatched"), num(d, "compared"), num(d, "mismatched_percent"));
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)json_object_get(d, "kinds"), k, v) {
+        fprintf(f, "<tr><td class=\"l\">diff ");
+        put_esc(f, k);
+        fprintf(f, "</td><td>%.0f</td></tr>\n", json_number_value(v));
+    }
+    fprintf(f, "</tbody></table>\n");
+    const json_t *ex = json_object_get(d, "examples");
+    if (json_array_size(ex) == 0)
+        return;
+    fprintf(f, "<table id=\"diff-examples\"><thead><tr><th class=\"l\">first differences: request, "
+               "recorded against replayed</th></tr></thead>\n<tbody>\n");
+    size_t i;
+    json_array_foreach(ex, i, v) {
+        fprintf(f, "<tr><td class=\"l\">");
+        put_esc(f, str(v, "example"));
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</tbody></table>\n");
+}
+
 static void baseline_value(FILE *f, const json_t *row, const char *key)
 {
     const char *unit = str(row, "unit");
@@ -671,6 +704,7 @@ int report_write_html(const char *path, const json_t *report, char *err, size_t 
     header(f, report, total);
     thresholds_section(f, report);
     baseline_section(f, report);
+    diff_section(f, report);
     summary_table(f, report, total);
     statuses_section(f, report, total);
     charts(f, report, total);

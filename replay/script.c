@@ -749,8 +749,8 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
     s->buf_len = 0;
     static const char *const fields[] = {"method", "url", "body"};
     for (int i = 0; i < 3; i++) {
-        if (i == 1 && keep_path) {
-            offs[1][0] = (size_t)-3;
+        if ((i == 1 && keep_path) || (i == 2 && rv->body_streamed)) {
+            offs[i][0] = (size_t)-3; /* left as it is */
             continue;
         }
         lua_getfield(L, idx, fields[i]);
@@ -831,7 +831,9 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
     rv->hdrs = s->hdrs;
     rv->n_hdrs = nh;
     rv->head = rv->method_len == 4 && strncasecmp(rv->method, "HEAD", 4) == 0;
-    if (offs[2][0] == (size_t)-2) {
+    if (offs[2][0] == (size_t)-3) {
+        /* A streamed body follows the request piece by piece: not the hook's. */
+    } else if (offs[2][0] == (size_t)-2) {
         rv->body = NULL;
         rv->body_len = 0;
         rv->has_body = false;
@@ -860,7 +862,7 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
     lua_setfield(L, -2, "method");
     lua_pushlstring(L, rv->path, rv->path_len);
     lua_setfield(L, -2, "url");
-    if (rv->body || rv->has_body) {
+    if (!rv->body_streamed && (rv->body || rv->has_body)) {
         lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
         lua_setfield(L, -2, "body");
     }

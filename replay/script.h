@@ -26,17 +26,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
 #include "extract.h"
+#include "hc_msg.h"
 #include "stats.h"
 #include "template.h"
 
 typedef struct scr scr_t;
 
-/* The request view and header pair of the connection layer, under the names
+/* The request and header pair of the HTTP client (hc_msg.h), under the names
  * this module uses (one place to change when that layer renames them). */
-typedef req_view_t scr_req_t;
-typedef req_header_t scr_header_t;
+typedef hc_req_t scr_req_t;
+typedef hc_header_t scr_header_t;
 
 typedef enum scr_hook {
     SCR_SETUP = 0, SCR_DONE, SCR_ON_START, SCR_ON_STOP, SCR_REQUEST, SCR_RESPONSE, SCR__COUNT

@@ -68,29 +68,33 @@ void stats_names_free(stats_names_t *n)
     free(n);
 }
 
-uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name)
+int stats_names_intern(stats_names_t *n, const char *method, const char *name)
 {
     /* Linear: called once per request of the scenario, before the run. */
     for (size_t i = 0; i < n->n; i++)
         if (strcmp(n->method[i], method) == 0 && strcmp(n->name[i], name) == 0)
-            return (uint32_t)i;
+            return (int)i;
     if (n->n == n->cap) {
         size_t cap = n->cap ? n->cap * 2 : 16;
         char **m = realloc(n->method, cap * sizeof(*m));
         if (m == NULL)
-            abort();
+            return -1;
         n->method = m;
         char **nm = realloc(n->name, cap * sizeof(*nm));
         if (nm == NULL)
-            abort();
+            return -1; /* method grown, cap not: the next call grows again */
         n->name = nm;
         n->cap = cap;
     }
-    n->method[n->n] = strdup(method);
-    n->name[n->n] = strdup(name);
-    if (n->method[n->n] == NULL || n->name[n->n] == NULL)
-        abort();
-    return (uint32_t)n->n++;
+    char *dm = strdup(method), *dn = strdup(name);
+    if (dm == NULL || dn == NULL) {
+        free(dm);
+        free(dn);
+        return -1;
+    }
+    n->method[n->n] = dm;
+    n->name[n->n] = dn;
+    return (int)n->n++;
 }
 
 const char *stats_display_name(const char *method, const char *name)
@@ -125,6 +129,13 @@ struct stats {
     } reasons[STATS_REASONS_MAX];
     size_t n_reasons;
     uint64_t reasons_other;
+    hist_t *lag;         /* timed replay: how late steps started behind their schedule */
+    struct {
+        uint32_t entry;
+        char text[640];
+    } examples[STATS_DIFF_EXAMPLES];
+    size_t n_examples;
+    uint64_t late;       /* of those, more than STATS_LATE_US late */
 };
 
 static inline uint64_t *slot(const stats_t *s, uint32_t i, int proto, int k)
@@ -141,7 +152,8 @@ stats_t *stats_new(const stats_names_t *names)
     s->entries = calloc(s->n ? s->n : 1, sizeof(*s->entries));
     s->responses = calloc((s->n ? s->n : 1) * STATS_PROTO__COUNT * SLOTS, sizeof(uint64_t));
     s->total.latency = hist_new();
-    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL)
+    s->lag = hist_new();
+    if (s->entries == NULL || s->responses == NULL || s->total.latency == NULL || s->lag == NULL)
         goto fail;
     for (size_t i = 0; i < s->n; i++)
         if ((s->entries[i].latency = hist_new()) == NULL)
@@ -162,6 +174,7 @@ void stats_free(stats_t *s)
     free(s->entries);
     free(s->responses);
     hist_free(s->total.latency);
+    hist_free(s->lag);
     free(s);
 }
 
@@ -183,6 +196,34 @@ void stats_reset(stats_t *s)
     s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
     s->n_reasons = 0;
     s->reasons_other = 0;
+    hist_reset(s->lag);
+    s->late = 0;
+    s->n_examples = 0;
+}
+
+const char *stats_diff_name(stats_diff_t d)
+{
+    static const char *const names[] = {"status", "type", "shape", "values", "length"};
+    return (unsigned)d < STATS_DIFF__COUNT ? names[d] : "?";
+}
+
+void stats_diff(stats_t *s, uint32_t entry, unsigned kinds, const char *example)
+{
+    if (entry >= s->n)
+        return;
+    stats_entry_t *e = &s->entries[entry];
+    e->diff_compared++;
+    if (!kinds)
+        return;
+    e->diff_mismatched++;
+    for (int k = 0; k < STATS_DIFF__COUNT; k++)
+        if (kinds & (1u << k))
+            e->diff[k]++;
+    if (example && s->n_examples < STATS_DIFF_EXAMPLES) {
+        s->examples[s->n_examples].entry = entry;
+        snprintf(s->examples[s->n_examples].text, sizeof s->examples[0].text, "%s", example);
+        s->n_examples++;
+    }
 }
 
 static void reason_add(stats_t *s, uint32_t entry, const char *text, uint64_t n)
@@ -254,6 +295,16 @@ uint64_t stats_bodies_cut(const stats_t *s) { return s->bodies_cut; }
 uint64_t stats_bodies_undecoded(const stats_t *s) { return s->bodies_undecoded; }
 uint64_t stats_body_bytes_dropped(const stats_t *s) { return s->body_bytes_dropped; }
 
+void stats_lag(stats_t *s, uint64_t lag_us)
+{
+    hist_record(s->lag, lag_us);
+    if (lag_us > STATS_LATE_US)
+        s->late++;
+}
+
+const hist_t *stats_lag_hist(const stats_t *s) { return s->lag; }
+uint64_t stats_late(const stats_t *s) { return s->late; }
+
 void stats_iteration(stats_t *s, bool completed)
 {
     if (completed)
@@ -273,13 +324,19 @@ static void entry_add(stats_entry_t *dst, const stats_entry_t *src)
     dst->bytes_sent += src->bytes_sent;
     dst->bytes_received += src->bytes_received;
     hist_merge(dst->latency, src->latency);
+    dst->diff_compared += src->diff_compared;
+    dst->diff_mismatched += src->diff_mismatched;
+    for (int k = 0; k < STATS_DIFF__COUNT; k++)
+        dst->diff[k] += src->diff[k];
 }
 
 void stats_merge(stats_t *dst, const stats_t *src)
 {
     size_t n = dst->n < src->n ? dst->n : src->n;
+    for (size_t i = 0; i < src->n_examples && dst->n_examples < STATS_DIFF_EXAMPLES; i++)
+        dst->examples[dst->n_examples++] = src->examples[i];
     for (size_t i = 0; i < n; i++) {
-        if (src->entries[i].count == 0)
+        if (src->entries[i].count == 0 && src->entries[i].diff_compared == 0)
             continue;
         entry_add(&dst->entries[i], &src->entries[i]);
         for (int p = 0; p < STATS_PROTO__COUNT; p++)
@@ -294,6 +351,8 @@ void stats_merge(stats_t *dst, const stats_t *src)
     for (size_t i = 0; i < src->n_reasons; i++)
         reason_add(dst, src->reasons[i].entry, src->reasons[i].text, src->reasons[i].n);
     dst->reasons_other += src->reasons_other;
+    hist_merge(dst->lag, src->lag);
+    dst->late += src->late;
 }
 
 size_t stats_entries(const stats_t *s) { return s->n; }
@@ -632,6 +691,40 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
         fprintf(out, "Response bodies: %" PRIu64 " cut at --max-body (checks and extractors saw the first bytes; "
                 "%" PRIu64 " bytes more read and dropped), %" PRIu64 " left coded (Content-Encoding not decodable)\n",
                 s->bodies_cut, s->body_bytes_dropped, s->bodies_undecoded);
+    stats_print_lag(out, s);
+    const stats_entry_t *tot = stats_total(s);
+    if (tot->diff_compared) {
+        fprintf(out, "Diff: %" PRIu64 " of %" PRIu64 " response(s) differ from the recording (%.2f%%)",
+                tot->diff_mismatched, tot->diff_compared,
+                100.0 * (double)tot->diff_mismatched / (double)tot->diff_compared);
+        const char *sep = ": ";
+        for (int k = 0; k < STATS_DIFF__COUNT; k++)
+            if (tot->diff[k]) {
+                fprintf(out, "%sdiff %s %" PRIu64, sep, stats_diff_name((stats_diff_t)k), tot->diff[k]);
+                sep = ", ";
+            }
+        fputc('\n', out);
+        for (size_t i = 0; i < s->n_examples; i++)
+            fprintf(out, "  %s\n", s->examples[i].text);
+    }
+}
+
+void stats_print_lag(FILE *out, const stats_t *s)
+{
+    uint64_t n = hist_count(s->lag);
+    if (n == 0)
+        return;
+    char p50[32], p99[32], max[32];
+    fmt_ms(p50, sizeof p50, (double)hist_percentile(s->lag, 50) / 1000.0);
+    fmt_ms(p99, sizeof p99, (double)hist_percentile(s->lag, 99) / 1000.0);
+    fmt_ms(max, sizeof max, (double)hist_max(s->lag) / 1000.0);
+    fprintf(out, "Schedule: %" PRIu64 " step(s) started; lag behind schedule p50 %s ms, p99 %s ms, max %s ms\n",
+            n, p50, p99, max);
+    /* One step in a hundred late by more than STATS_LATE_US: the schedule was not kept. */
+    if (s->late * 100 > n)
+        fprintf(out, "The replay could not keep the schedule: %" PRIu64 " of %" PRIu64 " step(s) started more "
+                "than %u ms late (max %s ms): the target or this machine was too slow\n",
+                s->late, n, STATS_LATE_US / 1000, max);
 }
 
 /* ---- JSON report */
@@ -640,6 +733,10 @@ static double ms(uint64_t us)
 {
     return (double)us / 1000.0;
 }
+
+static json_t *entry_pack(const char *method, const char *name, const stats_entry_t *e, json_t *fail,
+                          json_t *protos, json_t *statuses, json_t *noresp, json_t *lat, const hist_t *h,
+                          double c, double duration_s);
 
 /* The figures of one row; statuses come from the table unless entry < 0 (total). */
 static json_t *entry_json(stats_t *s, long entry, const char *method, const char *name,
@@ -676,6 +773,29 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
     }
     const hist_t *h = e->latency;
     double c = (double)e->count;
+    json_t *r = entry_pack(method, name, e, fail, protos, statuses, noresp, lat, h, c, duration_s);
+    if (r && e->diff_compared) {
+        json_t *d = json_pack("{s:I, s:I}", "compared", (json_int_t)e->diff_compared, "mismatched",
+                              (json_int_t)e->diff_mismatched);
+        for (int k = 0; d && k < STATS_DIFF__COUNT; k++)
+            if (e->diff[k])
+                json_object_set_new(d, stats_diff_name((stats_diff_t)k), json_integer((json_int_t)e->diff[k]));
+        json_object_set_new(r, "diff", d);
+    }
+    return r;
+fail:
+    json_decref(fail);
+    json_decref(protos);
+    json_decref(statuses);
+    json_decref(noresp);
+    json_decref(lat);
+    return NULL;
+}
+
+static json_t *entry_pack(const char *method, const char *name, const stats_entry_t *e, json_t *fail,
+                          json_t *protos, json_t *statuses, json_t *noresp, json_t *lat, const hist_t *h,
+                          double c, double duration_s)
+{
     return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f,"
                      " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
                      "method", method, "name", name, "count", (json_int_t)e->count,
@@ -690,13 +810,6 @@ static json_t *entry_json(stats_t *s, long entry, const char *method, const char
                      "p95_ms", ms(hist_percentile(h, 95)), "p99_ms", ms(hist_percentile(h, 99)),
                      "p99.9_ms", ms(hist_percentile(h, 99.9)), "max_ms", ms(hist_max(h)),
                      "latency", lat);
-fail:
-    json_decref(fail);
-    json_decref(protos);
-    json_decref(statuses);
-    json_decref(noresp);
-    json_decref(lat);
-    return NULL;
 }
 
 static json_t *history_json(const stats_history_t *h)
@@ -770,6 +883,32 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
         if (s->reasons_other)
             json_object_set_new(r, "failure_reasons_other", json_integer((json_int_t)s->reasons_other));
     }
+    const stats_entry_t *tot = stats_total(s);
+    if (tot->diff_compared > 0) {
+        json_t *kinds = json_object(), *ex = json_array();
+        for (int k = 0; k < STATS_DIFF__COUNT; k++)
+            json_object_set_new(kinds, stats_diff_name((stats_diff_t)k), json_integer((json_int_t)tot->diff[k]));
+        for (size_t i = 0; i < s->n_examples; i++)
+            json_array_append_new(ex, json_pack("{s:s, s:s, s:s}", "method",
+                                                stats_names_method(names, s->examples[i].entry), "name",
+                                                stats_names_name(names, s->examples[i].entry), "example",
+                                                s->examples[i].text));
+        json_object_set_new(r, "diff",
+                            json_pack("{s:I, s:I, s:f, s:o, s:o}", "compared", (json_int_t)tot->diff_compared,
+                                      "mismatched", (json_int_t)tot->diff_mismatched, "mismatched_percent",
+                                      100.0 * (double)tot->diff_mismatched / (double)tot->diff_compared,
+                                      "kinds", kinds, "examples", ex));
+    }
+    if (hist_count(s->lag) > 0) {
+        const hist_t *l = s->lag;
+        json_object_set_new(r, "schedule",
+                            json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:b}", "steps", (json_int_t)hist_count(l),
+                                      "late", (json_int_t)s->late, "late_threshold_ms",
+                                      (json_int_t)(STATS_LATE_US / 1000), "lag_p50_ms",
+                                      ms(hist_percentile(l, 50)), "lag_p99_ms", ms(hist_percentile(l, 99)),
+                                      "lag_max_ms", ms(hist_max(l)), "lag_avg_ms", hist_mean(l) / 1000.0,
+                                      "kept", !(s->late * 100 > hist_count(l))));
+    }
     if (meta != NULL)
         json_object_update_missing(r, meta);
     return r;
@@ -802,6 +941,16 @@ static int load_entry(stats_t *s, uint32_t i, const json_t *je, char *err, size_
     if (get_count(je, "count", &e->count) < 0 || get_count(je, "bytes_sent", &e->bytes_sent) < 0 ||
         get_count(je, "bytes_received", &e->bytes_received) < 0)
         LOAD_FAIL("report: entries[%u]: count, bytes_sent and bytes_received must be integers >= 0", i);
+    json_t *dj = json_object_get(je, "diff");
+    if (dj) {
+        if (get_count(dj, "compared", &e->diff_compared) < 0 || get_count(dj, "mismatched", &e->diff_mismatched) < 0)
+            LOAD_FAIL("report: entries[%u].diff: compared and mismatched must be integers >= 0", i);
+        for (int k = 0; k < STATS_DIFF__COUNT; k++)
+            if (json_object_get(dj, stats_diff_name((stats_diff_t)k)) &&
+                get_count(dj, stats_diff_name((stats_diff_t)k), &e->diff[k]) < 0)
+                LOAD_FAIL("report: entries[%u].diff.%s: expected an integer >= 0", i,
+                          stats_diff_name((stats_diff_t)k));
+    }
     json_t *fail = json_object_get(je, "fail");
     if (!json_is_object(fail))
         LOAD_FAIL("report: entries[%u].fail: expected an object {category: count}", i);
@@ -915,7 +1064,10 @@ int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t *
         const char *n = json_string_value(json_object_get(je, "name"));
         if (m == NULL || n == NULL)
             LOAD_FAIL("report: entries[%zu]: \"method\" and \"name\" must be strings", i);
-        if (stats_names_intern(names, m, n) != i)
+        int at = stats_names_intern(names, m, n);
+        if (at < 0)
+            LOAD_FAIL("report: out of memory");
+        if ((size_t)at != i)
             LOAD_FAIL("report: entries[%zu]: %s %s appears twice", i, m, n);
     }
     if ((s = stats_new(names)) == NULL)

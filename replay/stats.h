@@ -51,8 +51,9 @@ int stats_proto_from_name(const char *s);
 typedef struct stats_names stats_names_t;
 stats_names_t *stats_names_new(void);
 void stats_names_free(stats_names_t *n);
-/* Index of (method, name), added if new. Not thread-safe: before threads start. */
-uint32_t stats_names_intern(stats_names_t *n, const char *method, const char *name);
+/* Index of (method, name), added if new; -1 when out of memory (nothing
+ * added). Not thread-safe: before threads start. */
+int stats_names_intern(stats_names_t *n, const char *method, const char *name);
 size_t stats_names_count(const stats_names_t *n);
 const char *stats_names_method(const stats_names_t *n, uint32_t i);
 const char *stats_names_name(const stats_names_t *n, uint32_t i);
@@ -60,6 +61,20 @@ const char *stats_names_name(const stats_names_t *n, uint32_t i);
 /* The name as tables show it beside its method: without a leading "METHOD "
  * (scenario names often repeat it: "GET /api/search"). Points into name. */
 const char *stats_display_name(const char *method, const char *name);
+
+/* Response diff (--diff): what differed between a replayed response and the
+ * recorded one. A response may differ in several ways; each counts. */
+typedef enum stats_diff {
+    STATS_DIFF_STATUS = 0,  /* status code */
+    STATS_DIFF_TYPE,        /* media type of Content-Type */
+    STATS_DIFF_SHAPE,       /* JSON: the set of key paths and value types */
+    STATS_DIFF_VALUES,      /* JSON values (--diff-values) */
+    STATS_DIFF_LENGTH,      /* other bodies: length beyond the tolerance */
+    STATS_DIFF__COUNT
+} stats_diff_t;
+/* "status", "type", "shape", "values", "length". */
+const char *stats_diff_name(stats_diff_t d);
+#define STATS_DIFF_EXAMPLES 5
 
 /* ---- per-entry figures, read through accessors. */
 typedef struct stats_entry {
@@ -69,6 +84,9 @@ typedef struct stats_entry {
     uint64_t by_proto[STATS_PROTO__COUNT]; /* requests per protocol */
     uint64_t bytes_sent, bytes_received;
     hist_t *latency;                       /* all requests, ok and failed, µs */
+    uint64_t diff_compared;                /* --diff: responses compared with the recording */
+    uint64_t diff_mismatched;              /* of those, differing in any way */
+    uint64_t diff[STATS_DIFF__COUNT];      /* by what differed */
 } stats_entry_t;
 
 /* Status codes are counted per entry for the metrics' status label. */
@@ -105,6 +123,20 @@ size_t stats_reasons(const stats_t *s);
 /* Pair i: its entry, text and count. NULL when i is out of range. */
 const char *stats_reason_at(const stats_t *s, size_t i, uint32_t *entry, uint64_t *n);
 uint64_t stats_reasons_other(const stats_t *s);
+/* --diff: one response compared; kinds is a mask of 1 << stats_diff_t (0: the
+ * same). example (may be NULL) describes the first difference ("request ...:
+ * recorded ... replayed ..."); the first STATS_DIFF_EXAMPLES are kept, merged
+ * in arrival order, and go to the report's "diff". */
+void stats_diff(stats_t *s, uint32_t entry, unsigned kinds, const char *example);
+/* Timed replay: one step started lag_us behind its schedule (0: on time). A step
+ * more than STATS_LATE_US late counts as late; more than 1% late ones mean the
+ * run did not keep the schedule (the summary and the report's "schedule" say so). */
+#define STATS_LATE_US 10000u
+void stats_lag(stats_t *s, uint64_t lag_us);
+const hist_t *stats_lag_hist(const stats_t *s);
+uint64_t stats_late(const stats_t *s);
+/* The schedule lines of the summary (nothing when no step was timed). */
+void stats_print_lag(FILE *out, const stats_t *s);
 /* Iterations (one pass of a class's tasks) started/completed. */
 void stats_iteration(stats_t *s, bool completed);
 

@@ -1,7 +1,6 @@
-/* template: compile {{...}} once into parts, expand them per request. */
+/* template: templates compiled once into parts (the grammar is scenarios/scn_syntax.c's), expanded per request. */
 #include "template.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,122 +177,6 @@ struct tpl {
 /* Longest rendering of a generator: a UUID (36) or an int64 (20). */
 #define GEN_MAX 40
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
-}
-
-/* Splits s[0..len) into whitespace-separated words; returns how many (up to max). */
-static size_t split_words(const char *s, size_t len, const char **w, size_t *wl, size_t max)
-{
-    size_t n = 0, i = 0;
-    while (i < len) {
-        while (i < len && is_space(s[i]))
-            i++;
-        if (i == len)
-            break;
-        size_t start = i;
-        while (i < len && !is_space(s[i]))
-            i++;
-        if (n < max) {
-            w[n] = s + start;
-            wl[n] = i - start;
-        }
-        n++;
-    }
-    return n;
-}
-
-static bool word_is(const char *w, size_t wl, const char *lit)
-{
-    return wl == strlen(lit) && memcmp(w, lit, wl) == 0;
-}
-
-static bool parse_i64(const char *w, size_t wl, int64_t *out)
-{
-    char buf[32];
-    if (wl == 0 || wl >= sizeof(buf))
-        return false;
-    memcpy(buf, w, wl);
-    buf[wl] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (errno || *end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Turns the inside of one {{ }} into a part. Returns 0 or -1 with err. */
-static int compile_expr(tpl_symtab_t *st, const char *s, size_t len, size_t at, part_t *p,
-                        char *err, size_t errlen)
-{
-    const char *w[4];
-    size_t wl[4];
-    size_t n = split_words(s, len, w, wl, 4);
-    if (n == 0) {
-        snprintf(err, errlen, "empty {{}} at byte %zu", at);
-        return -1;
-    }
-    if (word_is(w[0], wl[0], "random_int")) {
-        if (n != 3 || !parse_i64(w[1], wl[1], &p->u.range.lo) ||
-            !parse_i64(w[2], wl[2], &p->u.range.hi)) {
-            snprintf(err, errlen, "random_int needs two integers (at byte %zu)", at);
-            return -1;
-        }
-        if (p->u.range.lo > p->u.range.hi) {
-            snprintf(err, errlen, "random_int needs two integers A <= B (at byte %zu)", at);
-            return -1;
-        }
-        p->kind = PART_RANDOM_INT;
-        return 0;
-    }
-    char why[120];
-    int tr = syn_now(w, wl, n < 4 ? n : 4, &p->u.now, why, sizeof why);
-    if (tr < 0) {
-        snprintf(err, errlen, "%s (at byte %zu)", why, at);
-        return -1;
-    }
-    if (tr > 0) {
-        p->kind = PART_NOW;
-        return 0;
-    }
-    if (n > 1) {
-        snprintf(err, errlen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at);
-        return -1;
-    }
-    if (word_is(w[0], wl[0], "uuid")) {
-        p->kind = PART_UUID;
-        return 0;
-    }
-    if (word_is(w[0], wl[0], "user_id")) {
-        p->kind = PART_USER_ID;
-        return 0;
-    }
-    for (size_t i = 0; i < wl[0]; i++) {
-        if (!is_name_char(w[0][i])) {
-            snprintf(err, errlen, "bad variable name \"%.*s\" (at byte %zu): expected letters, digits, _ - .",
-                     (int)wl[0], w[0], at);
-            return -1;
-        }
-    }
-    int idx = tpl_symtab_intern(st, w[0], wl[0]);
-    if (idx < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    p->kind = PART_VAR;
-    p->u.var = (size_t)idx;
-    return 0;
-}
-
 static int push_part(tpl_t *t, size_t *cap, const part_t *p)
 {
     if (t->n_parts == *cap) {
@@ -308,10 +191,53 @@ static int push_part(tpl_t *t, size_t *cap, const part_t *p)
     return 0;
 }
 
+typedef struct compile_ctx {
+    tpl_t *t;
+    tpl_symtab_t *st;
+    size_t cap;
+} compile_ctx_t;
+
+/* One part parsed by scenarios/ (the grammar's owner) into its compiled form.
+ * 1 on out of memory. */
+static int add_part(const syn_part_t *sp, void *arg)
+{
+    compile_ctx_t *c = arg;
+    part_t p = {0};
+    switch (sp->kind) {
+    case SYN_PART_LIT:
+        p.kind = PART_LIT;
+        p.u.lit.off = sp->off;
+        p.u.lit.len = sp->len;
+        break;
+    case SYN_PART_VAR: {
+        int idx = tpl_symtab_intern(c->st, c->t->text + sp->off, sp->len);
+        if (idx < 0)
+            return 1;
+        p.kind = PART_VAR;
+        p.u.var = (size_t)idx;
+        break;
+    }
+    case SYN_PART_UUID: p.kind = PART_UUID; break;
+    case SYN_PART_USER_ID: p.kind = PART_USER_ID; break;
+    case SYN_PART_NOW:
+        p.kind = PART_NOW;
+        p.u.now = sp->now;
+        break;
+    case SYN_PART_RANDOM_INT:
+        p.kind = PART_RANDOM_INT;
+        p.u.range.lo = sp->lo;
+        p.u.range.hi = sp->hi;
+        break;
+    }
+    if (push_part(c->t, &c->cap, &p) < 0)
+        return 1;
+    c->t->draws |= p.kind == PART_UUID || p.kind == PART_RANDOM_INT || p.kind == PART_NOW;
+    return 0;
+}
+
 tpl_t *tpl_compile(tpl_symtab_t *st, const char *text, size_t len, char *err, size_t errlen)
 {
     tpl_t *t = calloc(1, sizeof(*t));
-    size_t cap = 0;
     if (!t)
         goto oom;
     t->text = malloc(len + 1);
@@ -321,43 +247,12 @@ tpl_t *tpl_compile(tpl_symtab_t *st, const char *text, size_t len, char *err, si
         memcpy(t->text, text, len);
     t->text[len] = '\0';
     t->len = len;
-
-    size_t i = 0, lit_start = 0;
-    while (i + 1 < len) {
-        /* In "{{{x}}}" the template starts at the last '{' of the run. */
-        if (text[i] != '{' || text[i + 1] != '{' || (i + 2 < len && text[i + 2] == '{')) {
-            i++;
-            continue;
-        }
-        const char *close = memmem(text + i + 2, len - i - 2, "}}", 2);
-        if (!close) {
-            snprintf(err, errlen, "unterminated {{ at byte %zu: expected }}", i);
-            goto fail;
-        }
-        if (i > lit_start) {
-            part_t lit = { .kind = PART_LIT, .u.lit = { lit_start, i - lit_start } };
-            if (push_part(t, &cap, &lit) < 0)
-                goto oom;
-        }
-        part_t p;
-        size_t inner = (size_t)(close - (text + i + 2));
-        if (memchr(text + i + 2, '{', inner)) {
-            snprintf(err, errlen, "unterminated {{ at byte %zu: expected }} before the next {", i);
-            goto fail;
-        }
-        if (compile_expr(st, text + i + 2, inner, i, &p, err, errlen) < 0)
-            goto fail;
-        if (push_part(t, &cap, &p) < 0)
-            goto oom;
-        t->draws |= p.kind == PART_UUID || p.kind == PART_RANDOM_INT || p.kind == PART_NOW;
-        i = (size_t)(close - text) + 2;
-        lit_start = i;
-    }
-    if (len > lit_start) {
-        part_t lit = { .kind = PART_LIT, .u.lit = { lit_start, len - lit_start } };
-        if (push_part(t, &cap, &lit) < 0)
-            goto oom;
-    }
+    compile_ctx_t c = { .t = t, .st = st };
+    int rc = syn_template_parts(t->text, len, add_part, &c, err, errlen);
+    if (rc > 0)
+        goto oom;
+    if (rc < 0)
+        goto fail;
     return t;
 oom:
     snprintf(err, errlen, "out of memory");

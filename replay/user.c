@@ -2,6 +2,7 @@
 #include "user.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +12,7 @@
 
 #include "clock.h"
 #include "cookies.h"
+#include "diff.h"
 #include "log.h"
 #include "script.h"
 
@@ -25,13 +27,13 @@ enum wait { W_NONE = 0, W_THINK, W_REQUEST };
 typedef struct user_conn {
     const plan_origin_t *origin;
     uint32_t slot;                /* 0; more HTTP/1.1 connections serve parallel steps */
-    conn_t *conn;
+    hc_conn_t *conn;
 } user_conn_t;
 
 /* One request and its redirect chain: the request of a serial step, or one
  * request of a parallel step. */
 typedef struct flight {
-    xch_t x;                      /* x.owner is the flight */
+    hc_xch_t x;                   /* x.owner is the flight */
     user_t *u;
     const plan_req_t *req;        /* NULL when not in flight */
     const plan_origin_t *origin;  /* its origin (a redirect may change it) */
@@ -51,6 +53,7 @@ typedef struct flight {
     const char *why;              /* reason of a script failure (scr_why: lives with the script) */
     bool deferred;                /* ends from the loop (kick) with deferred_fail */
     stats_fail_t deferred_fail;
+    stats_fail_t render_fail;     /* why render refused the request (HC_FAIL_REQUEST) */
 } flight_t;
 
 struct user {
@@ -75,21 +78,30 @@ struct user {
     uint32_t group_gen;           /* bumped per parallel step: loops over one step stop at the next */
     bool lua_step;                /* a custom step is running (its coroutine waits) */
     bool lua_sleep;               /* W_THINK is its user:sleep */
+    /* Timed replay (user_timed); t_step NULL otherwise. */
+    const uint64_t *t_step;
+    uint64_t t_base, t_due, t_slot;
+    double t_speed;
+    uint32_t t_ready;             /* step + 1 whose due time and slot are set */
 };
 
 static void run(user_t *u);
 static void lua_act(user_t *u, const scr_step_t *a);
 static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
-static int render(xch_t *x, req_view_t *rv);
-static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail);
-static void on_negotiated(conn_t *c, void *owner);
+static int render(hc_xch_t *x, hc_req_t *rv);
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail);
+static void on_negotiated(hc_conn_t *c, void *owner);
 
 int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, stats_t *stats,
                   uint64_t seed)
 {
     memset(env, 0, sizeof *env);
-    if (conn_env_init(&env->conn, base) != 0)
+    if (hc_env_init(&env->conn, base) != 0)
         return -1;
+    env->conn.tls_hint = " (trust the server with --ca FILE, or skip verification with "
+                         "--insecure); counted as 'tls' failures";
+    env->conn.dns_hint = ": counted as 'connect' failures (pin an address with "
+                         "--resolve HOST:PORT:ADDR)";
     env->conn.render = render;
     env->conn.on_done = on_done;
     env->conn.on_negotiated = on_negotiated;
@@ -104,7 +116,7 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
 
 void user_env_fini(user_env_t *env)
 {
-    conn_env_fini(&env->conn);
+    hc_env_fini(&env->conn);
     render_fini(&env->rd);
     scr_free(env->scr);
     for (size_t i = 0; i < env->n_extra; i++)
@@ -178,7 +190,7 @@ void user_free(user_t *u)
     event_del(&u->kick);
     scr_user_free(u->env->scr, u);
     for (size_t i = 0; i < u->n_conns; i++)
-        conn_free(u->conns[i].conn);
+        hc_conn_free(u->conns[i].conn);
     free(u->conns);
     free(u->one.redirect_path);
     free(u->one.url.p);
@@ -194,12 +206,35 @@ void user_free(user_t *u)
     free(u);
 }
 
+/* The client's protocols and failures in replay's stats categories. */
+static stats_proto_t proto_of(const flight_t *f)
+{
+    return f->x.proto == HC_PROTO_H2 ? STATS_PROTO_H2 : STATS_PROTO_H1;
+}
+
+static stats_fail_t fail_of(const flight_t *f, hc_fail_t fail)
+{
+    switch (fail) {
+    case HC_OK: return STATS_OK;
+    case HC_FAIL_CONNECT: return STATS_FAIL_CONNECT;
+    case HC_FAIL_TIMEOUT: return STATS_FAIL_TIMEOUT;
+    case HC_FAIL_RESET: return STATS_FAIL_RESET;
+    case HC_FAIL_TLS: return STATS_FAIL_TLS;
+    case HC_FAIL_H2_RST: return STATS_FAIL_H2_RST;
+    case HC_FAIL_H2_GOAWAY: return STATS_FAIL_H2_GOAWAY;
+    case HC_FAIL_H2_PROTOCOL: return STATS_FAIL_H2_PROTOCOL;
+    case HC_FAIL_REQUEST: return f->render_fail;
+    case HC_FAIL_PROTOCOL:
+    default: return STATS_FAIL_PROTOCOL;
+    }
+}
+
 static void abandon_flight(user_t *u, flight_t *f, uint64_t now)
 {
     if (!f->req)
         return;
     stats_fail_t fail = f->deferred ? f->deferred_fail : STATS_FAIL_UNFINISHED;
-    stats_record(u->env->stats, f->req->entry, f->x.proto, 0, fail,
+    stats_record(u->env->stats, f->req->entry, proto_of(f), 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
@@ -223,7 +258,7 @@ static uint64_t scaled(const user_t *u, uint64_t us)
 
 static uint64_t wait_after(user_t *u, const plan_step_t *st, bool last_task)
 {
-    if (u->stopping || (u->pooled && last_task))
+    if (u->stopping || (u->pooled && last_task) || u->t_step)
         return 0;
     const scn_wait_t *w = &u->env->plan->classes[u->cls].wait;
     switch (w->kind) {
@@ -253,7 +288,7 @@ static void think(user_t *u, uint64_t us)
 {
     if (us >= TRIM_AFTER_US)
         for (size_t i = 0; i < u->n_conns; i++)
-            conn_trim(u->conns[i].conn);
+            hc_conn_trim(u->conns[i].conn);
     arm(u, W_THINK, us);
 }
 
@@ -314,7 +349,7 @@ static bool phase_over(user_t *u)
         if (u->pooled) {
             u->phase = PH_IDLE;
             for (size_t i = 0; i < u->n_conns; i++)
-                conn_trim(u->conns[i].conn);
+                hc_conn_trim(u->conns[i].conn);
             env->on_idle(u, env->arg);
             return false;
         }
@@ -331,7 +366,22 @@ static bool phase_over(user_t *u)
     }
 }
 
-static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
+/* What the client needs of a plan origin. The address is the origin's own:
+ * resolved up front for the plan's origins, by the connection (evdns) for
+ * origins met at run time, which belong to this thread (plan.h). */
+static hc_target_t target_of(const plan_origin_t *o)
+{
+    plan_origin_t *w = (plan_origin_t *)o;
+    hc_want_t want = o->proto == SCN_PROTO_H1    ? HC_WANT_H1
+                     : o->proto == SCN_PROTO_H2  ? HC_WANT_H2
+                     : o->proto == SCN_PROTO_H2C ? HC_WANT_H2C
+                                                 : HC_WANT_AUTO;
+    return (hc_target_t){.host = o->url.host, .port = o->url.port, .tls = o->url.tls,
+                         .want = want, .name = o->origin, .addr = &w->addr,
+                         .addr_len = &w->addr_len};
+}
+
+static hc_conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
 {
     for (size_t i = 0; i < u->n_conns; i++)
         if (u->conns[i].origin == o && u->conns[i].slot == slot)
@@ -340,10 +390,11 @@ static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
     if (!v)
         return NULL;
     u->conns = v;
-    conn_t *c = conn_new(&u->env->conn, o);
+    hc_target_t t = target_of(o);
+    hc_conn_t *c = hc_conn_new(&u->env->conn, &t);
     if (!c)
         return NULL;
-    conn_set_owner(c, u);
+    hc_conn_set_owner(c, u);
     u->conns[u->n_conns++] = (user_conn_t){o, slot, c};
     return c;
 }
@@ -351,10 +402,10 @@ static conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
 /* The connection for f: slot 0 for serial steps and for h2 (streams of one
  * connection); in a parallel step over HTTP/1.1, the k-th request to an origin
  * takes connection k modulo --max-conns-per-host, as browsers spread a page. */
-static conn_t *conn_of_flight(user_t *u, flight_t *f)
+static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
 {
-    conn_t *c0 = conn_for(u, f->origin, 0);
-    if (f == &u->one || !c0 || conn_multiplexed(c0))
+    hc_conn_t *c0 = conn_for(u, f->origin, 0);
+    if (f == &u->one || !c0 || hc_conn_multiplexed(c0))
         return c0;
     uint32_t k = 0;
     for (flight_t *g = u->group; g < f; g++)
@@ -367,21 +418,21 @@ static conn_t *conn_of_flight(user_t *u, flight_t *f)
 /* A first connection to an https:// origin is expected to be h2, so a parallel
  * step waits on it whole; when ALPN gave HTTP/1.1 instead, the step is
  * spread over the origin's connections before anything was sent. */
-static void on_negotiated(conn_t *c, void *owner)
+static void on_negotiated(hc_conn_t *c, void *owner)
 {
     user_t *u = owner;
-    if (conn_multiplexed(c) || !u->group_left)
+    if (hc_conn_multiplexed(c) || !u->group_left)
         return;
     for (uint32_t i = 0, gen = u->group_gen; i < u->n_group && u->group_gen == gen; i++) {
         flight_t *f = &u->group[i];
         if (!f->req || f->x.conn != c)
             continue;
-        conn_t *t = conn_of_flight(u, f);
+        hc_conn_t *t = conn_of_flight(u, f);
         if (!t || t == c)
             continue;
-        conn_cancel(c, &f->x);
+        hc_conn_cancel(c, &f->x);
         f->in_submit = true;
-        conn_submit(t, &f->x);
+        hc_conn_submit(t, &f->x);
         f->in_submit = false;
     }
 }
@@ -453,7 +504,7 @@ static void warn_refused(const flight_t *f, const char *why)
              "counted without this message)", src->name ? src->name : src->url, why);
 }
 
-static int render(xch_t *x, req_view_t *rv)
+static int render(hc_xch_t *x, hc_req_t *rv)
 {
     flight_t *f = x->owner;
     user_t *u = f->u;
@@ -476,12 +527,14 @@ static int render(xch_t *x, req_view_t *rv)
         warn_refused(f, render_why(&u->env->rd));
     if (rc == -STATS_FAIL_SCRIPT)
         f->why = scr_why(u->env->scr);
+    if (rc != 0)
+        f->render_fail = rc < 0 && -rc < STATS_FAIL__COUNT ? (stats_fail_t)-rc : STATS_FAIL_PROTOCOL;
     return rc;
 }
 
 /* ---- requests */
 
-/* f ends from the loop with fail: conn_submit may end an exchange inside the
+/* f ends from the loop with fail: hc_conn_submit may end an exchange inside the
  * call (refused at once), and a dead server would otherwise turn the task
  * loop into recursion. */
 static void defer(flight_t *f, stats_fail_t fail)
@@ -505,7 +558,7 @@ static void arm_timeout(user_t *u)
 static void submit(flight_t *f)
 {
     user_t *u = f->u;
-    conn_t *c = conn_of_flight(u, f);
+    hc_conn_t *c = conn_of_flight(u, f);
     if (!c) {
         defer(f, STATS_FAIL_PROTOCOL);
         return;
@@ -514,7 +567,7 @@ static void submit(flight_t *f)
     if (u->env->timeout_tv && f == &u->one)
         arm_timeout(u);
     f->in_submit = true;
-    conn_submit(c, &f->x);
+    hc_conn_submit(c, &f->x);
     f->in_submit = false;
 }
 
@@ -532,7 +585,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->method = r->src->method;
     f->x.owner = f;
     f->x.want_body = r->needs_body || scr_has(env->scr, SCR_RESPONSE);
-    f->x.proto = STATS_PROTO_H1;
+    f->x.proto = HC_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
     /* Out of memory for the memo: each use of a generator draws anew. */
@@ -758,11 +811,17 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
             fail = scr_response(env->scr, SCR_USER(u), REQ_NAME(r), f->method, f->path, resp, fail);
         if (fail == STATS_FAIL_SCRIPT)
             f->why = scr_why(env->scr);
+        if (env->diff) {
+            char ex[600];
+            size_t plen;
+            unsigned kinds = diff_compare(env->diff, r->src, f->method, path_of(f, &plen), resp, ex, sizeof ex);
+            stats_diff(env->stats, r->entry, kinds, kinds ? ex : NULL);
+        }
     }
     if (fail == STATS_FAIL_SCRIPT)
         stats_reason(env->stats, r->entry, f->why ? f->why : "script");
     uint64_t now = clk_mono_us();
-    stats_record(env->stats, r->entry, f->x.proto, resp ? resp->status : 0, fail,
+    stats_record(env->stats, r->entry, proto_of(f), resp ? resp->status : 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
@@ -799,14 +858,14 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
     run(u);
 }
 
-static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
 {
     flight_t *f = x->owner;
     if (f->in_submit) {
-        defer(f, fail);
+        defer(f, fail_of(f, fail));
         return;
     }
-    finish(f, resp, fail);
+    finish(f, resp, fail_of(f, fail));
 }
 
 /* Ends the flights deferred so far (new ones re-arm the kick: one round per
@@ -860,14 +919,14 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     case W_REQUEST:
         if (u->one.req) {
             if (u->one.x.conn)
-                conn_cancel(u->one.x.conn, &u->one.x);
+                hc_conn_cancel(u->one.x.conn, &u->one.x);
             finish(&u->one, NULL, STATS_FAIL_TIMEOUT);
             return;
         }
         /* A parallel step timed out: withdraw everything first, then end each. */
         for (uint32_t i = 0; i < u->n_group; i++)
             if (u->group[i].req && u->group[i].x.conn)
-                conn_cancel(u->group[i].x.conn, &u->group[i].x);
+                hc_conn_cancel(u->group[i].x.conn, &u->group[i].x);
         for (uint32_t i = 0, n = u->n_group, gen = u->group_gen;
              i < n && u->group_gen == gen && u->group_left; i++)
             if (u->group[i].req)
@@ -932,6 +991,49 @@ static void lua_act(user_t *u, const scr_step_t *a)
     }
 }
 
+/* Timed replay: whether step st must wait for its time (the timer is then armed).
+ * When it may start, its lag is counted and its requests' latency will count
+ * from the due time (or the later --limit-rate slot). */
+static bool timed_wait(user_t *u, const plan_step_t *st)
+{
+    if (!u->t_step || u->phase != PH_TASKS || u->ireq != 0 || u->stopping)
+        return false;
+    user_env_t *env = u->env;
+    if (u->t_ready != u->step + 1) {
+        u->t_due = u->t_base + (uint64_t)((double)u->t_step[u->step] / u->t_speed);
+        u->t_slot = u->t_due;
+        if (env->limit_gap_us) {
+            if (env->limit_next_us > u->t_slot)
+                u->t_slot = env->limit_next_us;
+            env->limit_next_us = u->t_slot + env->limit_gap_us * st->n;
+        }
+        u->t_ready = u->step + 1;
+    }
+    uint64_t now = clk_mono_us();
+    /* The timer may fire a little early: it is armed again for the rest. */
+    if (now < u->t_slot) {
+        arm(u, W_THINK, u->t_slot - now);
+        return true;
+    }
+    stats_lag(env->stats, now - u->t_due);
+    u->sched_us = u->t_slot;
+    u->first_of_iter = true;
+    return false;
+}
+
+void user_timed(user_t *u, uint64_t base_us, const uint64_t *step_us, double speed, uint32_t copy)
+{
+    u->t_step = step_us;
+    u->t_base = base_us;
+    u->t_speed = speed > 0 ? speed : 1.0;
+    int sym = tpl_symtab_find(u->env->plan->symtab, "copy");
+    if (sym >= 0) {
+        char v[16];
+        int n = snprintf(v, sizeof v, "%u", copy);
+        tpl_vars_set(u->vars, (size_t)sym, v, (size_t)n);
+    }
+}
+
 /* Starts the next request, or waits, or changes phase, until something is armed. */
 static void run(user_t *u)
 {
@@ -942,6 +1044,8 @@ static void run(user_t *u)
         if (u->step < steps->n) {
             const plan_step_t *st = &steps->v[u->step];
             if (u->ireq < st->n) {
+                if (timed_wait(u, st))
+                    return;
                 if (st->lua) {
                     scr_step_t a;
                     if (u->env->scr)

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "hc.h"
 #include "plan.h"
 #include "render.h"
 #include "stats.h"
@@ -30,7 +30,7 @@ typedef struct user user_t;
 
 /* Per-thread environment of the users of one worker. */
 typedef struct user_env {
-    conn_env_t conn;                 /* shared by every connection of the thread */
+    hc_env_t conn;                   /* shared by every connection of the thread */
     const plan_t *plan;
     stats_t *stats;                  /* this thread's stats (written only here) */
     uint64_t rng;                    /* xorshift state for generators and waits */
@@ -45,6 +45,11 @@ typedef struct user_env {
     void (*on_idle)(user_t *u, void *arg);
     void *arg;
     render_t rd;                     /* per-thread request rendering */
+    /* Timed replay --limit-rate: a step of n requests takes n slots this far apart;
+     * the next free slot (this thread's share of the cap). 0: no cap. */
+    uint64_t limit_gap_us, limit_next_us;
+    /* --diff: each response compared with the recorded one (replay/diff.h); NULL: none. */
+    const struct diff *diff;
     /* Origins met at run time (templated URLs, redirects), this thread only. */
     plan_origin_t **extra;
     size_t n_extra;
@@ -80,6 +85,13 @@ void user_iteration(user_t *u, uint64_t sched_us);
 void user_warm(user_t *u);
 /* Iterations (passes of the tasks) this user has finished. */
 uint64_t user_iterations(const user_t *u);
+/* Timed replay (before user_start): task step k is due at base_us + step_us[k] /
+ * speed (monotonic µs; step_us has one value per task step and must outlive u).
+ * The user waits for each step's time instead of think times, runs its tasks
+ * once, counts each step's lag behind schedule (stats_lag) and measures the
+ * latency of its requests from the step's due time (or the --limit-rate slot
+ * when later). copy is set as the variable {{copy}} when templates use it. */
+void user_timed(user_t *u, uint64_t base_us, const uint64_t *step_us, double speed, uint32_t copy);
 /* Graceful stop: the request in flight finishes, then on_stop runs. */
 void user_stop(user_t *u);
 

@@ -24,10 +24,10 @@ static const metric_t metrics[] = {
     {"p99", "p99_ms", K_DURATION},     {"avg", "avg_ms", K_DURATION},
     {"max", "max_ms", K_DURATION},     {"min", "min_ms", K_DURATION},
     {"errors", NULL, K_PERCENT},       {"rps", NULL, K_RATE},
-    {"count", NULL, K_COUNT},
+    {"count", NULL, K_COUNT},          {"diff", "diff", K_PERCENT},
 };
 #define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
-#define METRIC_LIST "p50 p90 p95 p99 p99.9 avg min max errors rps count"
+#define METRIC_LIST "p50 p90 p95 p99 p99.9 avg min max errors rps count diff"
 
 
 typedef struct threshold {
@@ -259,6 +259,11 @@ static double value_of(const threshold_t *t, const json_t *report, const json_t 
     case K_DURATION:
         return num(e, t->m->field);
     case K_PERCENT:
+        if (t->m->field) { /* diff: responses that differ from the recording, of those compared */
+            const json_t *d = json_object_get(e, t->m->field);
+            double n = num(d, "compared");
+            return n > 0 ? 100.0 * num(d, "mismatched") / n : 0.0;
+        }
         return count > 0 ? 100.0 * num(e, "failures") / count : 0.0;
     case K_RATE: {
         double d = num(report, "duration_s");
@@ -348,7 +353,7 @@ bool verdict_lost(const verdict_t *v, const json_t *report_so_far)
             return true;
         if (!upper && strcmp(name, "min") == 0 && !holds(t->op, value_of(t, report_so_far, e), t->limit))
             return true;
-        if (upper && t->m->kind == K_PERCENT && planned > 0) {
+        if (upper && t->m->kind == K_PERCENT && !t->m->field && planned > 0) {
             double best = 100.0 * num(e, "failures") / (planned > count ? planned : count);
             if (!holds(t->op, best, t->limit))
                 return true;

@@ -2,7 +2,8 @@
  *   --fail-on 'p99<300ms,p95[GET /api/search]<100ms,errors<1%,rps>500'
  *   --baseline previous.json --tolerance 10%,2ms --tolerance p99=20%,5ms --compare p50,p99
  * A threshold is METRIC[SELECTOR] OP VALUE; METRIC one of p50 p90 p95 p99 p99.9
- * avg max min (durations), errors (percent of failed requests), rps, count;
+ * avg max min (durations), errors (percent of failed requests), rps, count,
+ * diff (percent of the responses compared by --diff that differ from the recording);
  * SELECTOR "METHOD NAME" of one entry (default: the total), or an entry's whole
  * name (names often begin with the method: "GET /api/search"); OP < <= > >=. */
 #ifndef AIOTEST_VERDICT_H

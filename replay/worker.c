@@ -46,7 +46,9 @@ struct worker {
     user_env_t env;
     stats_t *cur;                 /* hot: written by this thread only */
     bool pub_steady;              /* ev_pub runs at its 200 ms period */
-    struct event ev_mbox, ev_pub, ev_sched, ev_reap, ev_stop;
+    struct event ev_mbox, ev_pub, ev_sched, ev_reap, ev_stop, ev_timed;
+    timed_iter_t *titer;          /* timed replay's starts (replay/timed.c); NULL: none */
+    uint64_t timed_t0_us;         /* the recording's start on this run's clock, every worker alike */
 
     /* Shared with the main thread, under mu. The main thread wakes the loop
      * through an eventfd: the bases are not made thread-safe (evthread), so
@@ -58,11 +60,13 @@ struct worker {
     double mb_rate, mb_warm;
     bool mb_rate_set, mb_warm_set, mb_stop, mb_force;
     stats_t *pub;
+    uint64_t mem_users, mem_bytes; /* user_memory() at the publish with the most users */
 
     /* Read by the main thread without a lock. */
     _Atomic uint32_t *running;    /* per class */
+    _Atomic uint64_t *tstarted;   /* per class: timed-replay users started */
     _Atomic uint64_t ended;
-    atomic_bool finished;
+    atomic_bool finished, timed_over;
     _Atomic uint64_t warm_us;     /* longest warm-up estimate of the classes */
     _Atomic uint32_t n_warming;   /* users in a warm-up now */
     _Atomic uint64_t warm_acks;   /* warm rates taken from the mailbox */
@@ -86,6 +90,7 @@ struct worker {
     int64_t *wrr;                 /* smooth weighted round robin over classes */
     ustack_t dead;                /* ended users, freed from the loop */
     uint64_t alive;
+    uint64_t pubs;                /* publishes so far */
     bool stopping;
 };
 
@@ -490,13 +495,44 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < w->dead.n; i++)
         user_free(w->dead.v[i]);
     w->dead.n = 0;
+    if (w->titer && w->alive == 0 && timed_iter_due(w->titer) == UINT64_MAX)
+        atomic_store(&w->timed_over, true);
     if (w->stopping && w->alive == 0)
         event_base_loopbreak(w->base);
 }
 
+/* ---- timed replay */
+
+static void start_user(worker_t *w, uint64_t id, uint32_t cls, const timed_start_t *ts);
+
+/* Starts the users whose first step is due, and sleeps until the next one. */
+static void timed_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker_t *w = arg;
+    if (w->stopping)
+        return;
+    timed_start_t ts;
+    uint64_t now = clk_mono_us();
+    while (timed_iter_next(w->titer, now, &ts)) {
+        /* Ids as start_user numbers this worker's users (slot = local). */
+        uint64_t local = w->cfg.idx + (uint64_t)w->cfg.threads * ts.local;
+        start_user(w, w->cfg.segment + (uint64_t)w->cfg.segments * local, ts.session, &ts);
+    }
+    uint64_t due = timed_iter_due(w->titer);
+    if (due == UINT64_MAX) {
+        event_active(&w->ev_reap, EV_TIMEOUT, 1); /* says timed_over once all have ended */
+        return;
+    }
+    uint64_t d = due > now ? due - now : 0;
+    struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
+    evtimer_add(&w->ev_timed, &tv);
+}
+
 /* ---- mailbox */
 
-static void start_user(worker_t *w, uint64_t id, uint32_t cls)
+static void start_user(worker_t *w, uint64_t id, uint32_t cls, const timed_start_t *ts)
 {
     uint64_t slot = slot_of(w, id);
     if (slot >= w->users_cap) {
@@ -518,6 +554,10 @@ static void start_user(worker_t *w, uint64_t id, uint32_t cls)
     w->users[slot] = u;
     atomic_fetch_add(&w->running[cls], 1);
     w->alive++;
+    if (ts)
+        atomic_fetch_add(&w->tstarted[cls], 1);
+    if (ts)
+        user_timed(u, ts->base_us, w->cfg.timed->step_us[ts->session], w->cfg.timed->speed, ts->copy);
     user_start(u);
 }
 
@@ -548,7 +588,7 @@ static void mbox_cb(evutil_socket_t fd, short what, void *arg)
     }
     for (size_t i = 0; i < n && !w->stopping; i++) {
         if (cmds[i].kind == WORKER_START) {
-            start_user(w, cmds[i].id, cmds[i].cls);
+            start_user(w, cmds[i].id, cmds[i].cls, NULL);
         } else {
             uint64_t slot = slot_of(w, cmds[i].id);
             if (slot < w->users_cap && w->users[slot])
@@ -629,12 +669,46 @@ void worker_post_stop(worker_t *w, bool force)
 /* How often this thread hands its counts to the main thread. */
 #define PUB_US 200000
 
+/* What the live users hold (user_memory), so a run reports how much memory
+ * a user costs: a walk over every user, once a second (every
+ * MEM_EVERY-th publish), cheap beside the requests they make. */
+static void user_mem(const worker_t *w, uint64_t *users, uint64_t *bytes)
+{
+    *users = *bytes = 0;
+    for (size_t i = 0; i < w->users_cap; i++)
+        if (w->users[i] != NULL) {
+            ++*users;
+            *bytes += user_memory(w->users[i]);
+        }
+    for (size_t i = 0; i < w->all_pool.n; i++) {
+        ++*users;
+        *bytes += user_memory(w->all_pool.v[i]);
+    }
+}
+
+#define MEM_EVERY 5
+
 static void publish(worker_t *w)
 {
+    uint64_t users = 0, bytes = 0;
+    if (w->pubs++ % MEM_EVERY == 0)
+        user_mem(w, &users, &bytes);
     pthread_mutex_lock(&w->mu);
     stats_merge(w->pub, w->cur);
+    if (users > 0 && users >= w->mem_users) {
+        w->mem_users = users;
+        w->mem_bytes = bytes;
+    }
     pthread_mutex_unlock(&w->mu);
     stats_reset(w->cur);
+}
+
+void worker_memory(worker_t *w, uint64_t *users, uint64_t *bytes)
+{
+    pthread_mutex_lock(&w->mu);
+    *users = w->mem_users;
+    *bytes = w->mem_bytes;
+    pthread_mutex_unlock(&w->mu);
 }
 
 static void pub_cb(evutil_socket_t fd, short what, void *arg)
@@ -666,6 +740,8 @@ uint32_t worker_warming(const worker_t *w) { return atomic_load(&w->n_warming); 
 uint64_t worker_warm_acks(const worker_t *w) { return atomic_load(&w->warm_acks); }
 uint64_t worker_scheduled(const worker_t *w) { return atomic_load(&w->scheduled); }
 uint64_t worker_not_started(const worker_t *w) { return atomic_load(&w->not_started); }
+bool worker_timed_over(const worker_t *w) { return atomic_load(&w->timed_over); }
+uint64_t worker_timed_started(const worker_t *w, uint32_t cls) { return atomic_load(&w->tstarted[cls]); }
 
 /* ---- thread */
 
@@ -680,12 +756,22 @@ static void *worker_main(void *arg)
      * 2 400 where 2 000 had started in each. Rows now lag the truth by ~100 ms. */
     struct timeval first = {0, PUB_US / 2};
     event_add(&w->ev_pub, &first);
+    if (w->cfg.timed) {
+        w->titer = timed_iter_new(w->cfg.timed, w->cfg.idx, w->cfg.threads, w->cfg.segment,
+                                  w->cfg.segments, w->timed_t0_us ? w->timed_t0_us : clk_mono_us());
+        if (w->titer)
+            timed_cb(-1, 0, w);
+        else
+            atomic_store(&w->timed_over, true); /* out of memory: nothing to run here */
+    }
     event_base_dispatch(w->base);
     free_all_users(w);
     publish(w);
     atomic_store(&w->finished, true);
     return NULL;
 }
+
+void worker_timed_t0(worker_t *w, uint64_t t0_us) { w->timed_t0_us = t0_us; }
 
 int worker_spawn(worker_t *w)
 {
@@ -713,10 +799,22 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         w->cfg.segments = 1;
     w->wake_fd = -1;
     pthread_mutex_init(&w->mu, NULL);
-    w->base = event_base_new();
+    if (cfg->timed) {
+        /* Steps are due to the µs: timers from the precise clock (a timerfd under
+         * epoll) rather than the coarse one, which fires up to a tick late. */
+        struct event_config *ec = event_config_new();
+        if (ec) {
+            event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+            w->base = event_base_new_with_config(ec);
+            event_config_free(ec);
+        }
+    } else {
+        w->base = event_base_new();
+    }
     w->cur = stats_new(cfg->plan->names);
     w->pub = stats_new(cfg->plan->names);
     w->running = calloc(nc, sizeof *w->running);
+    w->tstarted = calloc(nc, sizeof *w->tstarted);
     w->free_pool = calloc(nc, sizeof *w->free_pool);
     w->backlog = calloc(nc, sizeof *w->backlog);
     w->wrr = calloc(nc, sizeof *w->wrr);
@@ -725,8 +823,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->static_warm_s = calloc(nc, sizeof *w->static_warm_s);
     w->share = calloc(nc, sizeof *w->share);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->wake_fd < 0 || !w->base || !w->cur || !w->pub || !w->running || !w->free_pool || !w->backlog || !w->wrr ||
-        !w->warming || !w->warm_est_s || !w->static_warm_s || !w->share)
+    if (w->wake_fd < 0 || !w->base || !w->cur || !w->pub || !w->running || !w->tstarted || !w->free_pool ||
+        !w->backlog || !w->wrr || !w->warming || !w->warm_est_s || !w->static_warm_s || !w->share)
         goto oom;
     double wsum = 0;
     for (size_t c = 0; c < nc; c++)
@@ -759,6 +857,12 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->env.on_end = on_user_end;
     w->env.on_idle = on_user_idle;
     w->env.arg = w;
+    if (cfg->timed)
+        w->env.diff = cfg->timed->diff;
+    if (cfg->timed && cfg->timed->limit_rate > 0) {
+        double per_worker = cfg->timed->limit_rate / cfg->threads / (cfg->segments ? cfg->segments : 1);
+        w->env.limit_gap_us = (uint64_t)(1e6 / per_worker) ? (uint64_t)(1e6 / per_worker) : 1;
+    }
     if (cfg->script && !(w->env.scr = scr_open(cfg->script, (int)cfg->idx, cfg->threads, err, errlen)))
         goto fail;
     if (cfg->timeout_us) {
@@ -774,6 +878,7 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     evtimer_assign(&w->ev_sched, w->base, sched_cb, w);
     event_assign(&w->ev_reap, w->base, -1, 0, reap_cb, w);
     evtimer_assign(&w->ev_stop, w->base, stop_timeout_cb, w);
+    evtimer_assign(&w->ev_timed, w->base, timed_cb, w);
     w->events = true;
     return w;
 oom:
@@ -798,7 +903,9 @@ void worker_free(worker_t *w)
         event_del(&w->ev_sched);
         event_del(&w->ev_reap);
         event_del(&w->ev_stop);
+        event_del(&w->ev_timed);
     }
+    timed_iter_free(w->titer);
     if (w->base)
         event_base_free(w->base);
     size_t nc = w->cfg.plan ? w->cfg.plan->n_classes : 0;
@@ -819,6 +926,7 @@ void worker_free(worker_t *w)
     free(w->users);
     free(w->wrr);
     free((void *)w->running);
+    free((void *)w->tstarted);
     free(w->mb);
     SSL_CTX_free(w->ssl_ctx);
     if (w->wake_fd >= 0)

@@ -10,6 +10,7 @@
 
 #include "plan.h"
 #include "stats.h"
+#include "timed.h"
 
 typedef struct worker worker_t;
 
@@ -24,6 +25,8 @@ typedef struct worker_cfg {
     uint64_t seed;
     unsigned segment, segments;   /* --segment K/N: ids with id % N == K run here */
     const char *script;           /* Lua hooks (script.h): this worker's own state; NULL: none */
+    const timed_t *timed;         /* timed replay: this worker starts its share of the
+                                     recording's sessions on its own clock; NULL: none */
 } worker_cfg_t;
 
 typedef enum worker_cmd_kind { WORKER_START = 0, WORKER_STOP = 1 } worker_cmd_kind_t;
@@ -36,6 +39,9 @@ typedef struct worker_cmd {
 /* Returns NULL with err (TLS context, out of memory). */
 worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen);
 void worker_free(worker_t *w);
+/* Timed replay, before worker_spawn: the monotonic time at which the recording
+ * starts, the same for every worker (threads start some ms apart). */
+void worker_timed_t0(worker_t *w, uint64_t t0_us);
 /* Starts the thread. 0 or -1. */
 int worker_spawn(worker_t *w);
 void worker_join(worker_t *w);
@@ -68,6 +74,13 @@ uint64_t worker_warm_acks(const worker_t *w);
  * never found a free user before the run stopped (queued, then dropped). */
 uint64_t worker_scheduled(const worker_t *w);
 uint64_t worker_not_started(const worker_t *w);
+/* Timed replay: every user of the schedule has started and ended (never with --loop). */
+bool worker_timed_over(const worker_t *w);
+/* Timed replay: users of class cls this worker started. */
+uint64_t worker_timed_started(const worker_t *w, uint32_t cls);
+/* The users the worker held at the publish with the most of them, and the
+ * bytes they held then (user_memory); 0, 0 before any user lived. */
+void worker_memory(worker_t *w, uint64_t *users, uint64_t *bytes);
 /* The loop has exited and the final stats are published. */
 bool worker_finished(const worker_t *w);
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "mpread.h"
+#include "scn_syntax.h"
 
 void rec_header_fini(rec_header_t *h)
 {
@@ -88,29 +89,19 @@ static int bad(mp_error_t *err, const char *field, const char *what)
     return mp_error_set(err, MP_ERR_INVALID, -1, -1, "field '%s': %s", field, what);
 }
 
-/* RFC 9110 token characters: what a method or header name may hold. */
-static bool is_token(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (; *s; s++)
-        if (!(strchr("!#$%&'*+-.^_`|~", *s) || (*s >= '0' && *s <= '9') ||
-              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return false;
-    return true;
-}
-
 static int headers_validate(const rec_headers_t *hs, const char *field, mp_error_t *err)
 {
     if (hs->n && !hs->v)
         return bad(err, field, "count without entries");
     for (size_t i = 0; i < hs->n; i++) {
-        char f[64];
-        snprintf(f, sizeof f, "%s[%zu]", field, i);
-        if (!is_token(hs->v[i].name))
-            return bad(err, f, "header name must be a non-empty token");
-        if (!hs->v[i].value)
-            return bad(err, f, "header value missing");
+        const char *what = !syn_is_token(hs->v[i].name) ? "header name must be a non-empty token"
+                           : !hs->v[i].value        ? "header value missing"
+                                                    : NULL;
+        if (what != NULL) { /* the field's name is only made for an error */
+            char f[64];
+            snprintf(f, sizeof f, "%s[%zu]", field, i);
+            return bad(err, f, what);
+        }
     }
     return 0;
 }
@@ -123,7 +114,7 @@ int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err)
         return bad(err, "scheme", "expected \"http\" or \"https\"");
     if (!x->authority || !*x->authority)
         return bad(err, "authority", "missing or empty");
-    if (!is_token(x->method))
+    if (!syn_is_token(x->method))
         return bad(err, "method", "must be a non-empty token such as GET");
     if (!x->target || !*x->target)
         return bad(err, "target", "missing or empty");

@@ -1,6 +1,7 @@
-/* scn_syntax: well-formedness of templates, JSON paths and regexes
- * (scn_syntax.h). Kept in step with replay/template.c and replay/jsonpath.c:
- * what loads here must compile there. */
+/* scn_syntax: the grammars of templates, tokens, JSON paths and regexes
+ * (scn_syntax.h). replay/template.c compiles templates through
+ * syn_template_parts and scenarios/jsonpath.c owns JSON paths, so what loads
+ * here compiles there by construction. */
 #include "scn_syntax.h"
 
 #include <errno.h>
@@ -102,8 +103,8 @@ int syn_now(const char *const *w, const size_t *wl, size_t n, syn_now_t *out, ch
     return 1;
 }
 
-/* The inside of one {{ }} starting at byte at. */
-static int check_expr(const char *s, size_t len, size_t at, char *why, size_t whylen)
+/* The inside of one {{ }} starting at byte at, into p. */
+static int parse_expr(const char *s, size_t len, size_t at, syn_part_t *p, char *why, size_t whylen)
 {
     const char *w[4];
     size_t wl[4], n = 0;
@@ -124,31 +125,43 @@ static int check_expr(const char *s, size_t len, size_t at, char *why, size_t wh
     if (n == 0)
         return snprintf(why, whylen, "empty {{}} at byte %zu", at), -1;
     if (word_is(w[0], wl[0], "random_int")) {
-        long long a, b;
-        if (n != 3 || !parse_i64(w[1], wl[1], &a) || !parse_i64(w[2], wl[2], &b) || a > b)
+        if (n != 3 || !parse_i64(w[1], wl[1], &p->lo) || !parse_i64(w[2], wl[2], &p->hi) || p->lo > p->hi)
             return snprintf(why, whylen, "random_int needs two integers A <= B (at byte %zu)", at), -1;
+        p->kind = SYN_PART_RANDOM_INT;
         return 0;
     }
-    syn_now_t now;
     char nwhy[120];
-    int tr = syn_now(w, wl, n < 4 ? n : 4, &now, nwhy, sizeof nwhy);
+    int tr = syn_now(w, wl, n < 4 ? n : 4, &p->now, nwhy, sizeof nwhy);
     if (tr < 0)
         return snprintf(why, whylen, "%s (at byte %zu)", nwhy, at), -1;
-    if (tr > 0)
+    if (tr > 0) {
+        p->kind = SYN_PART_NOW;
         return 0;
+    }
     if (n > 1)
         return snprintf(why, whylen, "unknown generator \"%.*s\" (at byte %zu)", (int)wl[0], w[0], at), -1;
-    if (word_is(w[0], wl[0], "uuid") || word_is(w[0], wl[0], "now_ms") || word_is(w[0], wl[0], "user_id"))
+    if (word_is(w[0], wl[0], "uuid")) {
+        p->kind = SYN_PART_UUID;
         return 0;
+    }
+    if (word_is(w[0], wl[0], "user_id")) {
+        p->kind = SYN_PART_USER_ID;
+        return 0;
+    }
     if (!syn_var_name(w[0], wl[0]))
         return snprintf(why, whylen, "bad variable name \"%.*s\" (at byte %zu): expected [A-Za-z_][A-Za-z0-9_.-]*",
                         (int)(wl[0] > 40 ? 40 : wl[0]), w[0], at), -1;
+    p->kind = SYN_PART_VAR;
+    p->off = (size_t)(w[0] - s) + at + 2;
+    p->len = wl[0];
     return 0;
 }
 
-int syn_template(const char *text, size_t len, char *why, size_t whylen)
+int syn_template_parts(const char *text, size_t len, syn_part_fn each, void *arg, char *why,
+                       size_t whylen)
 {
-    size_t i = 0;
+    size_t i = 0, lit = 0;
+    int rc;
     while (i + 1 < len) {
         /* In "{{{x}}}" the template starts at the last '{' of the run. */
         if (text[i] != '{' || text[i + 1] != '{' || (i + 2 < len && text[i + 2] == '{')) {
@@ -161,11 +174,26 @@ int syn_template(const char *text, size_t len, char *why, size_t whylen)
         size_t inner = (size_t)(close - (text + i + 2));
         if (memchr(text + i + 2, '{', inner))
             return snprintf(why, whylen, "unterminated {{ at byte %zu: expected }} before the next {", i), -1;
-        if (check_expr(text + i + 2, inner, i, why, whylen) != 0)
+        syn_part_t p = { .kind = SYN_PART_LIT, .off = lit, .len = i - lit, .at = lit };
+        if (i > lit && each != NULL && (rc = each(&p, arg)) != 0)
+            return rc;
+        p = (syn_part_t){ .at = i };
+        if (parse_expr(text + i + 2, inner, i, &p, why, whylen) != 0)
             return -1;
+        if (each != NULL && (rc = each(&p, arg)) != 0)
+            return rc;
         i = (size_t)(close - text) + 2;
+        lit = i;
     }
+    syn_part_t p = { .kind = SYN_PART_LIT, .off = lit, .len = len - lit, .at = lit };
+    if (len > lit && each != NULL && (rc = each(&p, arg)) != 0)
+        return rc;
     return 0;
+}
+
+int syn_template(const char *text, size_t len, char *why, size_t whylen)
+{
+    return syn_template_parts(text, len, NULL, NULL, why, whylen);
 }
 
 static bool is_tchar(unsigned char c)
@@ -183,6 +211,8 @@ bool syn_token(const char *s, size_t len)
             return false;
     return true;
 }
+
+bool syn_is_token(const char *s) { return s != NULL && syn_token(s, strlen(s)); }
 
 static bool bad_in_value(unsigned char c)
 {

@@ -27,17 +27,6 @@ static int fail(const vctx_t *v, const char *field, const char *fmt, ...)
     return mp_error_set(v->err, MP_ERR_INVALID, v->record, -1, "%s%s%s: %s", v->path, sep, field, what);
 }
 
-static bool is_token(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (; *s; s++)
-        if (!(strchr("!#$%&'*+-.^_`|~", *s) || (*s >= '0' && *s <= '9') ||
-              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return false;
-    return true;
-}
-
 static int check_template(const vctx_t *v, const char *field, const char *text, size_t len)
 {
     char why[200];
@@ -90,7 +79,7 @@ static int check_request(vctx_t *v, const scn_request_t *r)
 {
     if (!r->name || !r->name[0])
         return fail(v, "name", "missing or empty");
-    if (!is_token(r->method))
+    if (!syn_is_token(r->method))
         return fail(v, "method", "expected a token such as GET or POST");
     if (!r->url || !r->url[0])
         return fail(v, "url", "missing or empty");

@@ -2,6 +2,7 @@
  * server and waits for SIGINT or SIGTERM. */
 #include "faults.h"
 #include "server.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +38,10 @@ static void usage(FILE *out)
         "                       accept it, with the first coding of LIST (gzip, br,\n"
         "                       zstd, deflate; comma-separated, in order of preference)\n"
         "                       the client's Accept-Encoding allows (default off)\n"
+        "  --require-header 'N: V'  answer 403 to every request without header N equal\n"
+        "                       to V (a staging gate, for rewrite tests)\n"
+        "  --rename-field A=B   write the key A of every JSON answer as B (a changed\n"
+        "                       API, for response-diff tests)\n"
         "  --max-conns N        open connections at most (default 20000)\n"
         "  --max-sessions N     logged-in sessions kept, oldest evicted (default 131072)\n"
         "  --quiet              no libmicrohttpd messages on stderr\n"
@@ -97,7 +102,7 @@ static void raise_fd_limit(void)
 }
 
 enum { OPT_PORT = 256, OPT_BIND, OPT_THREADS, OPT_DELAY, OPT_FAIL, OPT_TLS, OPT_MAXCONNS,
-       OPT_MAXSESS, OPT_QUIET, OPT_COMPRESS, OPT_HELP, OPT_VERSION };
+       OPT_MAXSESS, OPT_QUIET, OPT_COMPRESS, OPT_HELP, OPT_VERSION, OPT_REQUIRE, OPT_RENAME };
 
 static void parse_args(int argc, char **argv, struct server_config *cfg, char **cert, char **key)
 {
@@ -112,6 +117,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, char **
         {"max-sessions", required_argument, NULL, OPT_MAXSESS},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"compress", required_argument, NULL, OPT_COMPRESS},
+        {"require-header", required_argument, NULL, OPT_REQUIRE},
+        {"rename-field", required_argument, NULL, OPT_RENAME},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -164,6 +171,26 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, char **
                 die_usage("--compress", "codings from gzip,br,zstd,deflate (each once, comma-separated) or off",
                           optarg);
             break;
+        case OPT_REQUIRE: {
+            char *colon = strchr(optarg, ':');
+            if (!colon || colon == optarg)
+                die_usage("--require-header", "'Name: value'", optarg);
+            *colon = '\0';
+            char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            cfg->require_name = optarg;
+            cfg->require_value = v;
+            break;
+        }
+        case OPT_RENAME: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1])
+                die_usage("--rename-field", "FROM=TO", optarg);
+            *eq = '\0';
+            web_set_rename(optarg, eq + 1);
+            break;
+        }
         case OPT_HELP:
             usage(stdout);
             exit(0);

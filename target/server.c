@@ -59,6 +59,7 @@ struct server {
     size_t counter_of[N_ROUTES]; /* route -> counter index; SIZE_MAX: not counted */
     size_t other;                /* counter of unrouted requests (404, 405) */
     compress_set_t compress;
+    const char *require_name, *require_value;
 };
 
 /* Per request, from the first call of the access handler to completion. */
@@ -163,6 +164,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r)
         return on_unrouted(s, conn, path_known);
     size_t counter = s->counter_of[r - routes];
+    if (s->require_name && counter != SIZE_MAX) { /* /stats and /_control stay open */
+        const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, s->require_name);
+        if (!v || strcmp(v, s->require_value) != 0)
+            return respond(s, conn, counter, MHD_HTTP_FORBIDDEN,
+                           web_error("missing or wrong required header (--require-header)"));
+    }
 
     if (r->faulty && !st->waited) {
         uint64_t delay = faults_pick_delay_us(s->app.faults);
@@ -312,6 +319,8 @@ struct server *server_start(const struct server_config *cfg, char *err, size_t e
         goto oom;
     faults_set_delay(s->app.faults, cfg->delay_min_ms, cfg->delay_max_ms);
     faults_set_fail_rate(s->app.faults, cfg->fail_rate);
+    s->require_name = cfg->require_name;
+    s->require_value = cfg->require_value;
     s->daemon = start_daemon(s, cfg, err, errlen);
     if (!s->daemon)
         goto fail;

@@ -22,6 +22,8 @@ struct server_config {
     const char *tls_key_pem;
     bool quiet;                /* no libmicrohttpd messages on stderr */
     compress_set_t compress;   /* codings of /api/ and /checkout answers (n 0: none) */
+    const char *require_name;  /* --require-header: requests without this header with */
+    const char *require_value; /* this value are answered 403; NULL: none */
 };
 
 struct server;

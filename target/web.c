@@ -55,10 +55,40 @@ struct MHD_Response *web_owned(char *data, size_t len, const char *type)
     return with_type(r, type);
 }
 
+static const char *rename_from, *rename_to;
+
+void web_set_rename(const char *from, const char *to)
+{
+    rename_from = from;
+    rename_to = to;
+}
+
+static void rename_keys(json_t *v)
+{
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            rename_keys(json_array_get(v, i));
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    json_t *was = json_object_get(v, rename_from);
+    if (was) {
+        json_object_set(v, rename_to, was);
+        json_object_del(v, rename_from);
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x)
+        rename_keys(x);
+}
+
 struct MHD_Response *web_json(json_t *v)
 {
     if (!v)
         return NULL;
+    if (rename_from)
+        rename_keys(v);
     char *text = json_dumps(v, JSON_COMPACT);
     json_decref(v);
     if (!text)

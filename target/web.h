@@ -28,6 +28,10 @@ typedef unsigned (*web_handler)(const struct web_req *req, struct MHD_Response *
 
 /* JSON body; takes the reference to v (NULL is accepted and gives NULL). */
 struct MHD_Response *web_json(json_t *v);
+/* --rename-field FROM=TO: every JSON answer's object keys FROM are written as TO
+ * (at any depth), so a test can play a server whose answers changed shape. Set
+ * once before serving; the strings must outlive the server. */
+void web_set_rename(const char *from, const char *to);
 /* {"error": msg} */
 struct MHD_Response *web_error(const char *msg);
 /* Bytes that outlive the response (static data), with this Content-Type. */

@@ -199,7 +199,14 @@ static int request_head(side_t *s, h1msg_t *m)
 {
     h1flow_t *f = s->f;
     char version[32], auth[256] = "";
-    snprintf(version, sizeof version, "HTTP/%u.%u", m->parser.http_major, m->parser.http_minor);
+    if (m->parser.http_major <= 9 && m->parser.http_minor <= 9) {
+        /* every request takes this: no snprintf per exchange (issue 20) */
+        memcpy(version, "HTTP/x.y", 9);
+        version[5] = (char)('0' + m->parser.http_major);
+        version[7] = (char)('0' + m->parser.http_minor);
+    } else {
+        snprintf(version, sizeof version, "HTTP/%u.%u", m->parser.http_major, m->parser.http_minor);
+    }
     bool known = false;
     for (size_t i = 0; pcaprec_http_versions[i]; i++)
         known = known || strcmp(version, pcaprec_http_versions[i]) == 0;

@@ -5,24 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fwd.h"
+#include "exbuild.h"
 #include "ip.h"
-#include "log.h"
 
 struct pcx {
     pcaprec_t *r;
     pcx_t *next;       /* in the order requests started */
     bool done;
-    bool keep;         /* passes the filter */
     pcaprec_conn_t *conn;
-    char *session;     /* from the request or the response that set the cookie */
-    char *forwarded;   /* X-Forwarded-For / Forwarded client address */
-    rec_exchange_t x;
+    exb_t b;
 };
 
 struct pcaprec {
-    rec_writer_t *w;
-    pcaprec_opts_t o;
+    exb_sink_t sink;  /* first: made by exb_sink_new */
     pcaprec_stats_t st;
     uint64_t next_conn;
     pcx_t *head, *tail;
@@ -69,27 +64,9 @@ const char *pcx_why(char *buf, size_t len, enum pcx_why why, ...)
 
 pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
 {
-    pcaprec_t *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    r->o = *o;
-    char source[] = "pcap", tool[] = "aiotest-capture " AIOTEST_VERSION;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    rec_header_t h = {
-        .version_major = REC_VERSION_MAJOR, .version_minor = REC_VERSION_MINOR,
-        .created_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, .source = source, .tool = tool,
-    };
-    mp_error_t e;
-    r->w = rec_writer_open(o->path, &h, false, &e);
-    if (r->w == NULL) {
-        snprintf(err, errlen, "%s", e.msg);
-        free(r);
-        return NULL;
-    }
-    return r;
+    exb_sink_t sink = { .path = o->path, .max_body = o->max_body, .filter = o->filter,
+                        .redact = o->redact, .session = o->session };
+    return exb_sink_new(sizeof(pcaprec_t), &sink, "pcap", err, errlen);
 }
 
 void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st) { *st = r->st; }
@@ -116,156 +93,67 @@ void pcaprec_conn_fini(pcaprec_conn_t *c)
     c->last_session = NULL;
 }
 
-static bool is_token(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++)
-        if (!(strchr("!#$%&'*+-.^_`|~", *s) || (*s >= '0' && *s <= '9') ||
-              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return false;
-    return true;
-}
-
-/* The same rule as the proxy's record.c: hop-by-hop and pseudo-headers are
- * framing, not content (bodies are stored decoded); redact.c masks secrets
- * when the exchange is written. Names that are not tokens cannot be written (the format refuses
- * them) and are left out. */
-static int copy_headers(rec_headers_t *dst, const rec_headers_t *h)
-{
-    for (size_t i = 0; h != NULL && i < h->n; i++) {
-        const char *name = h->v[i].name;
-        if (name[0] == ':' || !is_token(name) || fwd_is_hop(h, name))
-            continue;
-        if (rec_headers_add(dst, name, h->v[i].value) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 pcx_t *pcx_begin(pcaprec_t *r, pcaprec_conn_t *c, const pcx_req_t *q)
 {
     pcx_t *x = calloc(1, sizeof *x);
     if (x == NULL)
         return NULL;
-    if (c->id == 0)
-        c->id = ++r->next_conn;
-    const char *auth = q->authority && *q->authority ? q->authority : c->server;
-    x->r = r;
-    x->keep = r->o.filter == NULL || filter_records(r->o.filter, auth, q->target);
-    x->x.client = strdup(c->client);
-    x->x.conn_id = c->id;
-    x->x.stream_id = q->stream_id;
-    x->x.t_start_us = q->t_start_us > 0 ? q->t_start_us : 0;
-    x->x.flags = (q->stream_id ? REC_F_H2 : 0) | (c->tls ? REC_F_TLS : 0);
-    x->x.scheme = strdup(c->tls ? "https" : q->scheme ? q->scheme : "http");
-    x->x.authority = strdup(auth);
-    x->x.method = strdup(q->method);
-    x->x.target = strdup(*q->target ? q->target : "/");
-    x->x.http_version = strdup(q->http_version);
-    if (!x->x.client || !x->x.scheme || !x->x.authority || !x->x.method || !x->x.target ||
-        !x->x.http_version || (x->keep && copy_headers(&x->x.req_headers, q->headers) != 0)) {
-        rec_exchange_fini(&x->x);
+    exb_req_t bq = {
+        .scheme = c->tls ? "https" : q->scheme ? q->scheme : "http",
+        .authority = q->authority && *q->authority ? q->authority : c->server,
+        .method = q->method, .target = *q->target ? q->target : "/",
+        .http_version = q->http_version, .headers = q->headers,
+        .stream_id = q->stream_id, .tls = c->tls, .t_start_us = q->t_start_us,
+    };
+    if (exb_begin(&x->b, &r->sink, &bq) != 0) {
         free(x);
         return NULL;
     }
+    if (c->id == 0)
+        c->id = ++r->next_conn;
+    x->b.x.conn_id = c->id;
+    x->r = r;
     x->conn = c;
-    x->session = session_from_request(&r->o.session, q->headers);
-    x->forwarded = session_forwarded_for(&r->o.session, q->headers);
     if (r->tail) r->tail->next = x; else r->head = x;
     r->tail = x;
     return x;
 }
 
-/* Appends to a recorded body up to the cap; sets *truncated past it. */
-static void body_add(size_t cap, uint8_t **buf, size_t *len, bool *truncated, const void *p, size_t n)
-{
-    if (n == 0)
-        return;
-    size_t take = *len >= cap ? 0 : (n < cap - *len ? n : cap - *len);
-    if (take < n)
-        *truncated = true;
-    if (take == 0)
-        return;
-    uint8_t *b = realloc(*buf, *len + take);
-    if (b == NULL) {
-        *truncated = true;
-        return;
-    }
-    memcpy(b + *len, p, take);
-    *len += take;
-    *buf = b;
-}
-
-void pcx_req_body(pcx_t *x, const void *p, size_t n)
-{
-    if (x->keep)
-        body_add(x->r->o.max_body, &x->x.req_body, &x->x.req_body_len, &x->x.req_truncated, p, n);
-}
+void pcx_req_body(pcx_t *x, const void *p, size_t n) { exb_req_body(&x->b, p, n); }
 
 void pcx_resp_head(pcx_t *x, int status, const rec_headers_t *headers, int64_t t_first_byte_us)
 {
-    x->x.status = status;
-    x->x.t_first_byte_us = t_first_byte_us < x->x.t_start_us ? x->x.t_start_us : t_first_byte_us;
-    if (x->keep) {
-        rec_headers_fini(&x->x.resp_headers);
-        copy_headers(&x->x.resp_headers, headers);
-    }
-    if (x->session == NULL)
-        x->session = session_from_response(&x->r->o.session, headers);
+    exb_resp_head(&x->b, &x->r->sink, status, headers, t_first_byte_us);
 }
 
-void pcx_resp_body(pcx_t *x, const void *p, size_t n)
-{
-    if (x->keep)
-        body_add(x->r->o.max_body, &x->x.resp_body, &x->x.resp_body_len, &x->x.resp_truncated, p, n);
-}
+void pcx_resp_body(pcx_t *x, const void *p, size_t n) { exb_resp_body(&x->b, p, n); }
 
-bool pcx_has_response(const pcx_t *x) { return x->x.status != 0; }
+bool pcx_has_response(const pcx_t *x) { return x->b.x.status != 0; }
 
-void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down)
-{
-    x->x.flags |= REC_F_TUNNEL;
-    x->x.tunnel_bytes_up = up;
-    x->x.tunnel_bytes_down = down;
-}
+void pcx_tunnel(pcx_t *x, uint64_t up, uint64_t down) { exb_tunnel(&x->b, up, down); }
 
 void pcx_set_h2_stream(pcx_t *x, uint32_t stream_id)
 {
-    x->x.stream_id = stream_id;
-    x->x.flags |= REC_F_H2;
+    x->b.x.stream_id = stream_id;
+    x->b.x.flags |= REC_F_H2;
 }
 
-void pcx_incomplete(pcx_t *x, const char *reason)
-{
-    x->x.flags |= REC_F_INCOMPLETE;
-    if (x->x.error == NULL)
-        x->x.error = strdup(reason);
-}
+void pcx_incomplete(pcx_t *x, const char *reason) { exb_flag(&x->b, REC_F_INCOMPLETE, reason); }
 
 static void write_one(pcaprec_t *r, pcx_t *x)
 {
-    if (!x->keep) {
-        r->st.filtered++;
-        return;
+    switch (exb_write(&x->b, &r->sink)) {
+    case EXB_FILTERED: r->st.filtered++; break;
+    case EXB_FAILED: r->st.errors++; break;
+    case EXB_WRITTEN:
+        r->st.exchanges++;
+        if (x->b.x.flags & REC_F_INCOMPLETE)
+            r->st.incomplete++;
+        break;
     }
-    mp_error_t e;
-    if (redact_exchange(r->o.redact, &x->x) != 0) {
-        r->st.errors++;
-        log_error("%s: exchange %s not written: out of memory while redacting", r->o.path, x->x.method);
-        return;
-    }
-    if (rec_writer_write(r->w, &x->x, &e) != 0) {
-        r->st.errors++;
-        log_error("%s: exchange %s %s not written: %s", r->o.path, x->x.method, x->x.target, e.msg);
-        return;
-    }
-    r->st.exchanges++;
-    if (x->x.flags & REC_F_INCOMPLETE)
-        r->st.incomplete++;
 }
 
-static size_t body_bytes(const pcx_t *x) { return x->x.req_body_len + x->x.resp_body_len; }
+static size_t body_bytes(const pcx_t *x) { return x->b.x.req_body_len + x->b.x.resp_body_len; }
 
 static void unlink_free(pcaprec_t *r, pcx_t *prev, pcx_t *x)
 {
@@ -276,9 +164,7 @@ static void unlink_free(pcaprec_t *r, pcx_t *prev, pcx_t *x)
     if (prev) prev->next = x->next; else r->head = x->next;
     if (r->tail == x)
         r->tail = prev;
-    rec_exchange_fini(&x->x);
-    free(x->session);
-    free(x->forwarded);
+    exb_fini(&x->b);
     free(x);
 }
 
@@ -307,27 +193,7 @@ static void flush(pcaprec_t *r, bool all_ended)
 void pcx_end(pcx_t *x, int64_t t_end_us)
 {
     pcaprec_t *r = x->r;
-    if (t_end_us != 0 && t_end_us < x->x.t_start_us)
-        t_end_us = x->x.t_start_us;
-    if (x->x.t_first_byte_us > t_end_us && t_end_us != 0)
-        x->x.t_first_byte_us = t_end_us;
-    x->x.t_end_us = t_end_us;
-    const char *key = x->session;
-    if (key != NULL) {
-        free(x->conn->last_session);
-        x->conn->last_session = strdup(key);
-    } else if (x->forwarded != NULL) {
-        key = x->forwarded; /* behind a balancer one connection carries many users */
-    } else if (x->conn->last_session != NULL) {
-        key = x->conn->last_session;
-    }
-    if (key != NULL) {
-        char *k = strdup(key);
-        if (k != NULL) {
-            free(x->x.client);
-            x->x.client = k;
-        }
-    }
+    exb_end(&x->b, t_end_us, &x->conn->last_session, x->conn->client);
     x->conn = NULL;
     x->done = true;
     r->waiting++;
@@ -342,7 +208,7 @@ int pcaprec_close(pcaprec_t *r)
     flush(r, true);
     while (r->head) /* not ended by its owner: a bug elsewhere, but never lose memory */
         unlink_free(r, NULL, r->head);
-    int rc = rec_writer_close(r->w) == 0 && r->st.errors == 0 ? 0 : -1;
+    int rc = exb_sink_close(&r->sink) == 0 && r->st.errors == 0 ? 0 : -1;
     free(r);
     return rc;
 }

@@ -57,7 +57,7 @@ typedef struct pcx_req {
     const char *scheme;         /* NULL: "http" */
     const char *authority;      /* NULL or "": the connection's server */
     const char *method, *target, *http_version;
-    const rec_headers_t *headers;  /* as received; copied without hop-by-hop and pseudo-headers */
+    const rec_headers_t *headers;  /* as received; cleaned as exbuild.h says */
     uint32_t stream_id;         /* 0 for HTTP/1 */
     int64_t t_start_us;
 } pcx_req_t;

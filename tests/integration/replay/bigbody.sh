@@ -73,10 +73,17 @@ scenario "/download?bytes=1073741824" ', "extract": [{"var": "first", "kind": "r
 # fast idle machine not all) of them time out; none may end late.
 r_replay "$T_DIR/huge.json" --host "$TARGET_URL" -u 6 --iterations 1 --timeout 2s --report "$T_DIR/huge-report.json" -q
 t_eq "fast 1 GiB bodies: 6 requests, failures only timeouts" "6 True" \
-    "$(r_json "$T_DIR/huge-report.json" 'r["total"]["count"], set(r["total"]["fail"]) <= {"timeout"} and r["total"]["failures"] >= 1' | tr -d '(),')"
+    "$(r_json "$T_DIR/huge-report.json" 'r["total"]["count"], set(r["total"]["fail"]) <= {"timeout"}' | tr -d '(),')"
 max=$(r_json "$T_DIR/huge-report.json" 'r["total"]["max_ms"]')
-t_log "fast 1 GiB bodies, --timeout 2s: slowest request ended after $max ms"
-r_in 1900 3000 "$max" || t_fail "--timeout 2s ended a request after $max ms"
+timeouts=$(r_json "$T_DIR/huge-report.json" 'r["total"]["failures"]')
+t_log "fast 1 GiB bodies, --timeout 2s: $timeouts timed out, slowest request ended after $max ms"
+# A request that timed out ended at 2 s (within a loaded machine's margin); when
+# the machine carried all 6 GiB in time (seen at 3.8 GB/s), none ended past 2 s.
+if [ "$timeouts" -ge 1 ]; then
+    r_in 1900 3000 "$max" || t_fail "--timeout 2s ended a request after $max ms"
+else
+    r_in 0 2000 "$max" || t_fail "no timeout, yet a request took $max ms with --timeout 2s"
+fi
 
 # ---- --timeout while a slow server trickles a large body.
 SP=$(t_port)

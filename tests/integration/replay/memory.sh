@@ -19,3 +19,11 @@ t_eq "and holds its connection without failure" 0 "$(r_json "$T_DIR/m5000.json" 
 per=$(( (big - base) * 1024 / 4999 ))
 t_log "RSS: 1 user ${base} KiB, 5000 users ${big} KiB: $per bytes per idle user"
 t_check "an idle user costs under 4 KiB ($per bytes)" r_in 0 4096 "$per"
+# The report counts the same users' memory as the program sees it
+# (user_memory: the user, its connections, buffers, variables, cookies).
+t_eq "report: user_memory counts every user" 5000 "$(r_json "$T_DIR/m5000.json" 'r["user_memory"]["users"]')"
+counted=$(r_json "$T_DIR/m5000.json" 'r["user_memory"]["bytes_per_user"]')
+t_log "report: user_memory ${counted} bytes per user (RSS says $per)"
+t_check "report: bytes per user plausible ($counted)" r_in 256 16384 "$counted"
+t_eq "report: bytes = users x bytes_per_user (integer division)" 1 \
+    "$(r_json "$T_DIR/m5000.json" 'int(r["user_memory"]["bytes"] // 5000 == r["user_memory"]["bytes_per_user"])')"

@@ -85,7 +85,7 @@ static void set_var(fx_t *f, const char *name, const char *value)
 }
 
 /* Renders the request as the engine does: URL first, then the rest. */
-static int render(fx_t *f, const cookie_jar_t *jar, req_view_t *rv)
+static int render(fx_t *f, const cookie_jar_t *jar, hc_req_t *rv)
 {
     const plan_req_t *r = req_of(f);
     tpl_memo_clear(&f->memo);
@@ -146,7 +146,7 @@ static void test_generators_drawn_once(void **state)
             continue;
         tried++;
         f->rng = seed;
-        req_view_t rv;
+        hc_req_t rv;
         assert_int_equal(render(f, NULL, &rv), 0);
         char in_url[64], in_body[64], uu[64], ub[64];
         size_t n = value_after(rv.path, rv.path_len, "r=", "&", in_url, sizeof in_url);
@@ -173,7 +173,7 @@ static void test_new_request_new_values(void **state)
     fx_t *f = fx_new("/u/{{uuid}}", "X-A", "b", NULL);
     assert_true(render_draws(req_of(f)));
     f->rng = 99;
-    req_view_t rv;
+    hc_req_t rv;
     assert_int_equal(render(f, NULL, &rv), 0);
     char first[64];
     snprintf(first, sizeof first, "%.*s", (int)rv.path_len, rv.path);
@@ -193,7 +193,7 @@ static void test_growth_keeps_slices(void **state)
     memset(big, 'v', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     set_var(f, "long", big);
-    req_view_t rv;
+    hc_req_t rv;
     assert_int_equal(render(f, NULL, &rv), 0);
     assert_int_equal(rv.hdrs[0].value_len, sizeof big - 1);
     assert_memory_equal(rv.hdrs[0].value, big, sizeof big - 1);
@@ -210,7 +210,7 @@ static void test_injected_value_refused(void **state)
 {
     (void)state;
     fx_t *f = fx_new("/a", "Authorization", "Bearer {{token}}", NULL);
-    req_view_t rv;
+    hc_req_t rv;
     set_var(f, "token", "abc\r\nX-Injected: evil");
     assert_int_equal(render(f, NULL, &rv), -STATS_FAIL_EXTRACT);
     assert_non_null(strstr(render_why(&f->rd), "Authorization"));
@@ -227,7 +227,7 @@ static void test_injected_name_refused(void **state)
 {
     (void)state;
     fx_t *f = fx_new("/a", "X-{{n}}", "v", NULL);
-    req_view_t rv;
+    hc_req_t rv;
     set_var(f, "n", "A: b\r\nX-Injected");
     assert_int_equal(render(f, NULL, &rv), -STATS_FAIL_EXTRACT);
     assert_non_null(strstr(render_why(&f->rd), "not a token"));
@@ -242,7 +242,7 @@ static void test_injected_target_refused(void **state)
 {
     (void)state;
     fx_t *f = fx_new("/q?t={{t}}", "X-A", "v", NULL);
-    req_view_t rv;
+    hc_req_t rv;
     set_var(f, "t", "x HTTP/1.1\r\nX-Injected: evil\r\n\r\nGET /");
     assert_int_equal(render(f, NULL, &rv), -STATS_FAIL_EXTRACT);
     assert_non_null(strstr(render_why(&f->rd), "URL"));
@@ -261,7 +261,7 @@ static void test_prebuilt_kept_with_cookies(void **state)
     (void)state;
     fx_t *f = fx_new("/shop/cart?x=1", "Accept", "*/*", "{}");
     assert_false(render_draws(req_of(f)));
-    req_view_t rv;
+    hc_req_t rv;
     assert_int_equal(render(f, NULL, &rv), 0);
     assert_non_null(rv.h1_bytes);
     assert_null(rv.cookie);
@@ -287,7 +287,7 @@ static void test_redirect_hop(void **state)
 {
     (void)state;
     fx_t *f = fx_new("/a", "Accept", "*/*", "{}");
-    req_view_t rv;
+    hc_req_t rv;
     render_in_t in = {.req = req_of(f), .method = "GET", .origin = &f->plan->origins[0],
                       .path = "/b", .path_len = 2, .redirected = true};
     assert_int_equal(render_request(&f->rd, &in, &f->ctx, &rv), 0);

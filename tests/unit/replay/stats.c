@@ -11,6 +11,18 @@
 
 #include "stats.h"
 
+/* strdup that fails on demand: replay/stats.c (linked into this program)
+ * calls this one, so out of memory can be shown without exhausting memory. */
+static int strdup_fails;
+char *strdup(const char *s)
+{
+    if (strdup_fails)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    return p ? memcpy(p, s, n) : NULL;
+}
+
 typedef struct fixture {
     stats_names_t *names;
     uint32_t get, post;
@@ -50,6 +62,21 @@ static void record_mix(stats_t *s, const fixture_t *f, int n, int seed)
         if (k % 9 == 0 || k % 11 == 0)
             stats_body(s, k % 9 == 0, k % 11 == 0, k % 9 == 0 ? 1000 : 0);
     }
+}
+
+/* Out of memory while naming an entry is an error the caller reports, not an
+ * abort of the program (it aborted before). */
+static void test_names_oom(void **state)
+{
+    fixture_t *f = *state;
+    strdup_fails = 1;
+    int r = stats_names_intern(f->names, "GET", "/new");
+    strdup_fails = 0;
+    assert_int_equal(r, -1);
+    assert_int_equal(stats_names_count(f->names), 2);
+    /* Nothing half-added: the same name interns cleanly afterwards. */
+    assert_int_equal(stats_names_intern(f->names, "GET", "/new"), 2);
+    assert_int_equal(stats_names_intern(f->names, "GET", "/item/{id}"), f->get);
 }
 
 static void test_names(void **state)
@@ -440,6 +467,50 @@ static void test_reasons(void **state)
     stats_free(b);
 }
 
+/* Timed replay's lag: merged across threads, late steps counted, the report's
+ * "schedule" and the summary's lines (the "could not keep" one past 1% late). */
+static void test_lag(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names), *t = stats_new(f->names);
+    for (int i = 0; i < 99; i++)
+        stats_lag(a, 100 + (uint64_t)i);
+    stats_lag(b, 20000); /* one in a hundred late: still kept */
+    stats_merge(t, a);
+    stats_merge(t, b);
+    assert_int_equal(hist_count(stats_lag_hist(t)), 100);
+    assert_int_equal(stats_late(t), 1);
+    json_t *r = stats_report_json(t, f->names, NULL, 1.0, 0, NULL);
+    json_t *sc = json_object_get(r, "schedule");
+    assert_non_null(sc);
+    assert_int_equal(json_integer_value(json_object_get(sc, "steps")), 100);
+    assert_int_equal(json_integer_value(json_object_get(sc, "late")), 1);
+    assert_true(json_is_true(json_object_get(sc, "kept")));
+    assert_true(json_real_value(json_object_get(sc, "lag_max_ms")) >= 19.9);
+    json_decref(r);
+    char buf[1024] = "";
+    FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+    stats_print_lag(m, t);
+    fclose(m);
+    assert_non_null(strstr(buf, "Schedule: 100 step(s) started"));
+    assert_null(strstr(buf, "could not keep"));
+    stats_lag(t, 50000);
+    m = fmemopen(buf, sizeof buf - 1, "w");
+    stats_print_lag(m, t);
+    fclose(m);
+    assert_non_null(strstr(buf, "could not keep the schedule: 2 of 101"));
+    /* no timed step: no schedule in the report, no line */
+    r = stats_report_json(a, f->names, NULL, 1.0, 0, NULL);
+    stats_reset(a);
+    json_decref(r);
+    r = stats_report_json(a, f->names, NULL, 1.0, 0, NULL);
+    assert_null(json_object_get(r, "schedule"));
+    json_decref(r);
+    stats_free(a);
+    stats_free(b);
+    stats_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +525,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_oom, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -494,6 +494,58 @@ static void test_writer_refuses_invalid(void **state)
     free(path);
 }
 
+/* The token check (a table since issue 20) accepts exactly RFC 9110's
+ * tchar in methods and header names, and names the header it refuses. */
+static void test_token_characters(void **state)
+{
+    (void)state;
+    const char *punct = "!#$%&'*+-.^_`|~";
+    mp_error_t err;
+    for (int c = 1; c < 256; c++) {
+        rec_exchange_t x;
+        fx_exchange(0, &x);
+        assert_true(x.resp_headers.n >= 1);
+        char name[4] = { 'X', (char)c, 'Y', 0 };
+        free(x.resp_headers.v[x.resp_headers.n - 1].name);
+        x.resp_headers.v[x.resp_headers.n - 1].name = strdup(name);
+        bool tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     strchr(punct, c) != NULL;
+        int rc = rec_exchange_validate(&x, &err);
+        if (tchar) {
+            assert_int_equal(rc, 0);
+        } else {
+            char want[96];
+            snprintf(want, sizeof want, "field 'resp_headers[%zu]': header name must be a non-empty token",
+                     x.resp_headers.n - 1);
+            assert_int_equal(rc, MP_ERR_INVALID);
+            assert_string_equal(err.msg, want);
+        }
+        free(x.method);
+        x.method = strdup(name);
+        rc = rec_exchange_validate(&x, &err);
+        if (tchar) {
+            assert_int_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, MP_ERR_INVALID);
+            assert_string_equal(err.msg, "field 'method': must be a non-empty token such as GET");
+        }
+        rec_exchange_fini(&x);
+    }
+    rec_exchange_t x;
+    fx_exchange(0, &x);
+    free(x.req_headers.v[0].name);
+    x.req_headers.v[0].name = strdup("");
+    assert_int_equal(rec_exchange_validate(&x, &err), MP_ERR_INVALID);
+    assert_string_equal(err.msg, "field 'req_headers[0]': header name must be a non-empty token");
+    free(x.req_headers.v[0].name);
+    x.req_headers.v[0].name = strdup("Accept");
+    free(x.req_headers.v[0].value);
+    x.req_headers.v[0].value = NULL;
+    assert_int_equal(rec_exchange_validate(&x, &err), MP_ERR_INVALID);
+    assert_string_equal(err.msg, "field 'req_headers[0]': header value missing");
+    rec_exchange_fini(&x);
+}
+
 static void test_headers_helpers(void **state)
 {
     (void)state;
@@ -521,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_append_continues_after_a_cut),
         cmocka_unit_test(test_append_refuses_damaged),
         cmocka_unit_test(test_writer_refuses_invalid),
+        cmocka_unit_test(test_token_characters),
         cmocka_unit_test(test_headers_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,7 +118,7 @@ static void file_grows(void **state)
     assert_int_equal(keylog_find(k, r2, KEYLOG_CLIENT_RANDOM, &sec), 0);
     assert_int_equal(keylog_refresh(k), 0);
 
-    fputs(S48 + 4, fp); /* the rest of the line, its newline still missing */
+    fputs(&S48[4], fp); /* the rest of the line, its newline still missing */
     fflush(fp);
     assert_int_equal(keylog_refresh(k), 0);
     fputs("\n", fp);

@@ -1,4 +1,4 @@
-/* Unit tests of convert/filter.c: hosts, path regexes, static assets, broken
+/* Unit tests of convert/pick.c: hosts, path regexes, static assets, broken
  * records, and the headers left to the replay. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "filter.h"
+#include "pick.h"
 #include "fixture.h"
 
 static void test_verdicts(void **state)
@@ -28,11 +28,11 @@ static void test_verdicts(void **state)
     conv_opts_t o;
     conv_opts_init(&o);
     mp_error_t err = {0};
-    filter_t *f = filter_new(&o, &err);
-    assert_int_equal(filter_check(f, &api), FILTER_KEEP);
-    assert_int_equal(filter_check(f, &js), FILTER_KEEP);
-    assert_int_equal(filter_check(f, &tunnel), FILTER_DROP_ERROR);
-    filter_free(f);
+    pick_t *f = pick_new(&o, &err);
+    assert_int_equal(pick_check(f, &api), PICK_KEEP);
+    assert_int_equal(pick_check(f, &js), PICK_KEEP);
+    assert_int_equal(pick_check(f, &tunnel), PICK_DROP_ERROR);
+    pick_free(f);
 
     const char *paths[] = {"^/api/sea"};
     const char *exc[] = {".cdn.test"};
@@ -41,26 +41,26 @@ static void test_verdicts(void **state)
     o.n_exclude_paths = 1;
     o.exclude_hosts = exc;
     o.n_exclude_hosts = 1;
-    f = filter_new(&o, &err);
-    assert_int_equal(filter_check(f, &api), FILTER_DROP_PATH);
-    assert_int_equal(filter_check(f, &js), FILTER_DROP_STATIC);
-    assert_int_equal(filter_check(f, &png), FILTER_DROP_STATIC);
-    assert_int_equal(filter_check(f, &cdn), FILTER_DROP_HOST);
-    filter_free(f);
+    f = pick_new(&o, &err);
+    assert_int_equal(pick_check(f, &api), PICK_DROP_PATH);
+    assert_int_equal(pick_check(f, &js), PICK_DROP_STATIC);
+    assert_int_equal(pick_check(f, &png), PICK_DROP_STATIC);
+    assert_int_equal(pick_check(f, &cdn), PICK_DROP_HOST);
+    pick_free(f);
 
     const char *inc[] = {"img.cdn.test"};
     conv_opts_init(&o);
     o.include_hosts = inc;
     o.n_include_hosts = 1;
-    f = filter_new(&o, &err);
-    assert_int_equal(filter_check(f, &cdn), FILTER_KEEP);
-    assert_int_equal(filter_check(f, &api), FILTER_DROP_HOST);
-    filter_free(f);
+    f = pick_new(&o, &err);
+    assert_int_equal(pick_check(f, &cdn), PICK_KEEP);
+    assert_int_equal(pick_check(f, &api), PICK_DROP_HOST);
+    pick_free(f);
 
     const char *badre[] = {"(unclosed"};
     o.exclude_paths = badre;
     o.n_exclude_paths = 1;
-    assert_null(filter_new(&o, &err));
+    assert_null(pick_new(&o, &err));
     assert_non_null(strstr(err.msg, "--exclude-path '(unclosed'"));
 
     rec_exchange_fini(&api);
@@ -77,12 +77,12 @@ static void test_headers(void **state)
                              "Proxy-Authorization", "TE", "Upgrade", ":authority", ":path", "Cookie"};
     const char *kept[] = {"Authorization", "Accept", "User-Agent", "Content-Type", "X-CSRFToken"};
     for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
-        assert_true(filter_header_dropped(dropped[i]));
+        assert_true(pick_header_dropped(dropped[i]));
     for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
-        assert_false(filter_header_dropped(kept[i]));
+        assert_false(pick_header_dropped(kept[i]));
     char host[64];
-    assert_string_equal(filter_host("[::1]:8080", host, sizeof host), "::1");
-    assert_string_equal(filter_host("shop.test:80", host, sizeof host), "shop.test");
+    assert_string_equal(pick_host("[::1]:8080", host, sizeof host), "::1");
+    assert_string_equal(pick_host("shop.test:80", host, sizeof host), "shop.test");
 }
 
 int main(void)

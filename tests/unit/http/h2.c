@@ -1,4 +1,4 @@
-/* Unit tests of replay/h2.c through the connection slot (replay/conn.c): an
+/* Unit tests of http/hc_h2.c through the connection slot (http/hc.c): an
  * nghttp2 server on loopback, on the test's own event_base, answers h2c with
  * prior knowledge in scripted ways (limits, RST_STREAM, GOAWAY, garbage, a
  * large body) and the exchanges' outcomes are checked. */
@@ -21,8 +21,9 @@
 #include <nghttp2/nghttp2.h>
 
 #include "clock.h"
-#include "conn.h"
-#include "h2.h"
+#include "hc.h"
+#include "hc_h2.h"
+#include "target.h"
 
 /* ---- the server */
 
@@ -348,20 +349,20 @@ static void srv_stop(srv_t *s)
 /* ---- the client side */
 
 typedef struct req {
-    xch_t x;
+    hc_xch_t x;
     const char *path;
     int done;
     int status;
-    stats_fail_t fail;
+    hc_fail_t fail;
     bool retryable, retried;
     char body[16];
     size_t body_len;
     bool x_test;
 } req_t;
 
-static conn_t *g_conn;
+static hc_conn_t *g_conn;
 
-static int render(xch_t *x, req_view_t *rv)
+static int render(hc_xch_t *x, hc_req_t *rv)
 {
     req_t *r = x->owner;
     memset(rv, 0, sizeof *rv);
@@ -371,20 +372,20 @@ static int render(xch_t *x, req_view_t *rv)
     rv->path_len = strlen(r->path);
     rv->authority = "t";
     rv->authority_len = 1;
-    static const req_header_t hdrs[] = {{"Accept", 6, "*/*", 3}, {"Connection", 10, "keep-alive", 10}};
+    static const hc_header_t hdrs[] = {{"Accept", 6, "*/*", 3}, {"Connection", 10, "keep-alive", 10}};
     rv->hdrs = hdrs;
     rv->n_hdrs = 2;
     return 0;
 }
 
-static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
 {
     req_t *r = x->owner;
     /* As the user does: a request the server did not process goes again, once. */
     if (!resp && x->retryable && !r->retried) {
         r->retried = true;
         r->retryable = true;
-        conn_submit(g_conn, x);
+        hc_conn_submit(g_conn, x);
         return;
     }
     r->done++;
@@ -402,35 +403,32 @@ static void on_done(xch_t *x, const resp_view_t *resp, stats_fail_t fail)
 
 typedef struct fixture {
     struct event_base *base;
-    conn_env_t env;
+    hc_env_t env;
     srv_t srv;
-    plan_origin_t origin;
-    conn_t *conn;
+    target_t origin;
+    hc_conn_t *conn;
 } fixture_t;
 
 static fixture_t *fx_new(enum mode mode, uint32_t max_streams)
 {
     fixture_t *f = calloc(1, sizeof *f);
     f->base = event_base_new();
-    assert_int_equal(conn_env_init(&f->env, f->base), 0);
+    assert_int_equal(hc_env_init(&f->env, f->base), 0);
     f->env.render = render;
     f->env.on_done = on_done;
     f->env.connect_timeout_us = 2000000;
     srv_start(&f->srv, f->base, mode, max_streams);
-    char url[64], err[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", f->srv.port);
-    assert_int_equal(plan_origin_init(&f->origin, url, err, sizeof err), 0);
-    f->origin.proto = SCN_PROTO_H2C;
-    f->conn = g_conn = conn_new(&f->env, &f->origin);
+    target_loopback(&f->origin, f->srv.port, false, HC_WANT_H2C, false);
+    f->conn = g_conn = hc_conn_new(&f->env, &f->origin.t);
     assert_non_null(f->conn);
     return f;
 }
 
 static void fx_free(fixture_t *f)
 {
-    conn_free(f->conn);
+    hc_conn_free(f->conn);
     srv_stop(&f->srv);
-    conn_env_fini(&f->env);
+    hc_env_fini(&f->env);
     event_base_free(f->base);
     free(f);
 }
@@ -441,7 +439,7 @@ static void submit(fixture_t *f, req_t *r, const char *path, bool want_body)
     r->x.owner = r;
     r->x.want_body = want_body;
     r->path = path;
-    conn_submit(f->conn, &r->x);
+    hc_conn_submit(f->conn, &r->x);
 }
 
 /* Runs the loop until n requests are done (or 5 s passed). */
@@ -468,21 +466,21 @@ static void test_streams(void **state)
     run_until(f, r, 4);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(r[i].done, 1);
-        assert_int_equal(r[i].fail, STATS_OK);
+        assert_int_equal(r[i].fail, HC_OK);
         assert_int_equal(r[i].status, 200);
         assert_int_equal(r[i].body_len, 5);
         assert_memory_equal(r[i].body, "hello", 5);
         assert_true(r[i].x_test);
-        assert_int_equal(r[i].x.proto, STATS_PROTO_H2);
+        assert_int_equal(r[i].x.proto, HC_PROTO_H2);
         assert_true(r[i].x.bytes_sent > 0);
         assert_true(r[i].x.bytes_received > 5);
     }
     assert_int_equal(f->srv.accepts, 1); /* one connection, four streams */
-    assert_true(conn_multiplexed(f->conn));
+    assert_true(hc_conn_multiplexed(f->conn));
     /* Later requests reuse it. */
     submit(f, &r[0], "/y", false);
     run_until(f, r, 1);
-    assert_int_equal(r[0].fail, STATS_OK);
+    assert_int_equal(r[0].fail, HC_OK);
     assert_int_equal(r[0].body_len, 0); /* not buffered when not wanted */
     assert_int_equal(f->srv.accepts, 1);
     fx_free(f);
@@ -498,7 +496,7 @@ static void test_max_concurrent_streams(void **state)
     run_until(f, r, 7);
     for (int i = 0; i < 7; i++) {
         assert_int_equal(r[i].done, 1);
-        assert_int_equal(r[i].fail, STATS_OK);
+        assert_int_equal(r[i].fail, HC_OK);
     }
     assert_int_equal(f->srv.requests, 7);
     assert_int_equal(f->srv.max_open, 2); /* queued, never refused */
@@ -515,10 +513,10 @@ static void test_rst_stream(void **state)
     submit(f, &r[1], "/rst", false);
     submit(f, &r[2], "/b", false);
     run_until(f, r, 3);
-    assert_int_equal(r[0].fail, STATS_OK);
-    assert_int_equal(r[1].fail, STATS_FAIL_H2_RST);
+    assert_int_equal(r[0].fail, HC_OK);
+    assert_int_equal(r[1].fail, HC_FAIL_H2_RST);
     assert_false(r[1].retried); /* INTERNAL_ERROR: processed, not resent */
-    assert_int_equal(r[2].fail, STATS_OK);
+    assert_int_equal(r[2].fail, HC_OK);
     assert_int_equal(f->srv.accepts, 1);
     fx_free(f);
 }
@@ -535,7 +533,7 @@ static void test_goaway(void **state)
      * id were resent on a new connection and answered there. */
     for (int i = 0; i < 3; i++) {
         assert_int_equal(r[i].done, 1);
-        assert_int_equal(r[i].fail, STATS_OK);
+        assert_int_equal(r[i].fail, HC_OK);
     }
     assert_false(r[0].retried);
     assert_true(r[1].retried);
@@ -556,7 +554,7 @@ static void test_cancel(void **state)
     while (f->srv.requests < 2 && clk_mono_us() < end)
         event_base_loop(f->base, EVLOOP_ONCE);
     assert_int_equal(f->srv.requests, 2);
-    conn_cancel(f->conn, &r[0].x);
+    hc_conn_cancel(f->conn, &r[0].x);
     srv_answer_all(&f->srv);
     run_until(f, &r[1], 1);
     end = clk_mono_us() + 200000;
@@ -564,7 +562,7 @@ static void test_cancel(void **state)
         event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
     assert_int_equal(r[0].done, 0); /* withdrawn: no callback */
     assert_int_equal(r[1].done, 1);
-    assert_int_equal(r[1].fail, STATS_OK);
+    assert_int_equal(r[1].fail, HC_OK);
     assert_int_equal(f->srv.cancels, 1);
     assert_int_equal(f->srv.accepts, 1); /* the connection stays */
     fx_free(f);
@@ -578,8 +576,8 @@ static void test_protocol_error(void **state)
     submit(f, &r[0], "/x", false);
     submit(f, &r[1], "/y", false);
     run_until(f, r, 2);
-    assert_int_equal(r[0].fail, STATS_FAIL_H2_PROTOCOL);
-    assert_int_equal(r[1].fail, STATS_FAIL_H2_PROTOCOL);
+    assert_int_equal(r[0].fail, HC_FAIL_H2_PROTOCOL);
+    assert_int_equal(r[1].fail, HC_FAIL_H2_PROTOCOL);
     fx_free(f);
 }
 
@@ -592,7 +590,7 @@ static void test_large_download(void **state)
     submit(f, &r[0], "/big", false);
     run_until(f, r, 1);
     assert_int_equal(r[0].done, 1);
-    assert_int_equal(r[0].fail, STATS_OK);
+    assert_int_equal(r[0].fail, HC_OK);
     assert_int_equal(big_sent, BIG_LEN);
     assert_true(r[0].x.bytes_received >= BIG_LEN);
     fx_free(f);

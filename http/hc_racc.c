@@ -1,5 +1,5 @@
-/* respacc: response headers and body as slices (see respacc.h). */
-#include "respacc.h"
+/* hc_racc: response headers, trailers and body as slices (see hc_racc.h). */
+#include "hc_racc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@ static int grow(char **p, size_t len, size_t *cap, size_t n)
     return 0;
 }
 
-static int hb_add(racc_t *a, const char *d, size_t n)
+static int hb_add(hc_racc_t *a, const char *d, size_t n)
 {
     if (grow(&a->hb, a->hb_len, &a->hb_cap, n) != 0)
         return -1;
@@ -33,37 +33,38 @@ static int hb_add(racc_t *a, const char *d, size_t n)
     return 0;
 }
 
-static racc_hdr_t *new_header(racc_t *a)
+static hc_racc_hdr_t *new_header(hc_racc_t *a)
 {
     if (a->n_hdrs == a->hdrs_cap) {
         size_t cap = a->hdrs_cap ? a->hdrs_cap * 2 : 16;
-        racc_hdr_t *v = realloc(a->hdrs, cap * sizeof *v);
+        hc_racc_hdr_t *v = realloc(a->hdrs, cap * sizeof *v);
         if (!v)
             return NULL;
         a->hdrs = v;
         a->hdrs_cap = cap;
     }
-    racc_hdr_t *e = &a->hdrs[a->n_hdrs++];
-    *e = (racc_hdr_t){(uint32_t)a->hb_len, 0, (uint32_t)a->hb_len, 0};
+    hc_racc_hdr_t *e = &a->hdrs[a->n_hdrs++];
+    *e = (hc_racc_hdr_t){(uint32_t)a->hb_len, 0, (uint32_t)a->hb_len, 0};
     return e;
 }
 
-void racc_reset(racc_t *a)
+void hc_racc_reset(hc_racc_t *a)
 {
     a->hb_len = a->body_len = a->n_hdrs = 0;
     a->body_dropped = 0;
-    a->in_value = false;
+    a->n_head = 0;
+    a->head_done = a->in_value = false;
 }
 
-void racc_fini(racc_t *a)
+void hc_racc_fini(hc_racc_t *a)
 {
     free(a->hb);
     free(a->hdrs);
     free(a->body);
-    *a = (racc_t){0};
+    *a = (hc_racc_t){0};
 }
 
-int racc_field(racc_t *a, const char *d, size_t n)
+int hc_racc_field(hc_racc_t *a, const char *d, size_t n)
 {
     if (a->n_hdrs == 0 || a->in_value) {
         if (!new_header(a))
@@ -74,11 +75,11 @@ int racc_field(racc_t *a, const char *d, size_t n)
     return hb_add(a, d, n);
 }
 
-int racc_value(racc_t *a, const char *d, size_t n)
+int hc_racc_value(hc_racc_t *a, const char *d, size_t n)
 {
     if (a->n_hdrs == 0)
         return -1;
-    racc_hdr_t *e = &a->hdrs[a->n_hdrs - 1];
+    hc_racc_hdr_t *e = &a->hdrs[a->n_hdrs - 1];
     if (!a->in_value) {
         e->value_off = (uint32_t)a->hb_len;
         a->in_value = true;
@@ -87,9 +88,9 @@ int racc_value(racc_t *a, const char *d, size_t n)
     return hb_add(a, d, n);
 }
 
-int racc_header(racc_t *a, const char *name, size_t nl, const char *value, size_t vl)
+int hc_racc_header(hc_racc_t *a, const char *name, size_t nl, const char *value, size_t vl)
 {
-    racc_hdr_t *e = new_header(a);
+    hc_racc_hdr_t *e = new_header(a);
     if (!e || hb_add(a, name, nl) != 0 || hb_add(a, value, vl) != 0) {
         if (e)
             a->n_hdrs--;
@@ -102,7 +103,7 @@ int racc_header(racc_t *a, const char *name, size_t nl, const char *value, size_
     return 0;
 }
 
-int racc_body(racc_t *a, const void *d, size_t n, size_t max)
+int hc_racc_body(hc_racc_t *a, const void *d, size_t n, size_t max)
 {
     size_t room = a->body_len < max ? max - a->body_len : 0;
     if (n > room) {
@@ -118,12 +119,13 @@ int racc_body(racc_t *a, const void *d, size_t n, size_t max)
 }
 
 /* Undoes the body's Content-Encoding (all such headers, in order). */
-static void decode(const racc_t *a, conn_env_t *env, resp_view_t *out)
+static void decode(const hc_racc_t *a, hc_env_t *env, hc_resp_t *out)
 {
     const char *enc = NULL;
     size_t enc_len = 0, n_enc = 0;
-    for (size_t i = 0; i < a->n_hdrs; i++) {
-        const racc_hdr_t *e = &a->hdrs[i];
+    size_t n_head = a->head_done ? a->n_head : a->n_hdrs; /* trailers do not count */
+    for (size_t i = 0; i < n_head; i++) {
+        const hc_racc_hdr_t *e = &a->hdrs[i];
         if (e->name_len == 16 && strncasecmp(a->hb + e->name_off, "content-encoding", 16) == 0) {
             enc = a->hb + e->value_off;
             enc_len = e->value_len;
@@ -152,7 +154,7 @@ static void decode(const racc_t *a, conn_env_t *env, resp_view_t *out)
         out->body_cut = true;
         break;
     case BODYDEC_TRUNCATED:
-        /* Cut at --max-body as received: already body_cut. Else the server
+        /* Cut at max_body as received: already body_cut. Else the server
          * sent a broken stream: what it decoded to is all there is. */
         if (!out->body_cut)
             out->body_undecoded = true;
@@ -164,26 +166,58 @@ static void decode(const racc_t *a, conn_env_t *env, resp_view_t *out)
     out->body_len = len;
 }
 
-int racc_view(racc_t *a, conn_env_t *env, int status, resp_view_t *out)
+void hc_racc_end_head(hc_racc_t *a)
 {
+    if (!a->head_done) {
+        a->n_head = a->n_hdrs;
+        a->head_done = true;
+    }
+    /* A trailer field starts a new header even right after a value. */
+    a->in_value = true;
+}
+
+int hc_racc_head_view(hc_racc_t *a, hc_env_t *env, int status, hc_resp_t *out)
+{
+    size_t n_head = a->head_done ? a->n_head : a->n_hdrs;
+    if (n_head > env->hdrs_cap) {
+        hc_header_t *v = realloc(env->hdrs, n_head * sizeof *v);
+        if (!v)
+            return -1;
+        env->hdrs = v;
+        env->hdrs_cap = n_head;
+    }
+    for (size_t i = 0; i < n_head; i++) {
+        const hc_racc_hdr_t *e = &a->hdrs[i];
+        env->hdrs[i] = (hc_header_t){a->hb + e->name_off, e->name_len, a->hb + e->value_off,
+                                     e->value_len};
+    }
+    *out = (hc_resp_t){.status = status, .headers = env->hdrs, .n_headers = n_head};
+    return 0;
+}
+
+int hc_racc_view(hc_racc_t *a, hc_env_t *env, int status, hc_resp_t *out)
+{
+    size_t n_head = a->head_done ? a->n_head : a->n_hdrs;
     if (a->n_hdrs > env->hdrs_cap) {
-        resp_header_t *v = realloc(env->hdrs, a->n_hdrs * sizeof *v);
+        hc_header_t *v = realloc(env->hdrs, a->n_hdrs * sizeof *v);
         if (!v)
             return -1;
         env->hdrs = v;
         env->hdrs_cap = a->n_hdrs;
     }
     for (size_t i = 0; i < a->n_hdrs; i++) {
-        const racc_hdr_t *e = &a->hdrs[i];
-        env->hdrs[i] = (resp_header_t){a->hb + e->name_off, e->name_len, a->hb + e->value_off,
+        const hc_racc_hdr_t *e = &a->hdrs[i];
+        env->hdrs[i] = (hc_header_t){a->hb + e->name_off, e->name_len, a->hb + e->value_off,
                                        e->value_len};
     }
     if (a->body_len && grow(&a->body, a->body_len, &a->body_cap, 1) == 0)
         a->body[a->body_len] = '\0';
-    *out = (resp_view_t){
+    *out = (hc_resp_t){
         .status = status,
         .headers = env->hdrs,
-        .n_headers = a->n_hdrs,
+        .n_headers = n_head,
+        .trailers = env->hdrs + n_head,
+        .n_trailers = a->n_hdrs - n_head,
         .body = a->body,
         .body_len = a->body_len,
         .body_cut = a->body_dropped > 0,

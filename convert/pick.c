@@ -1,4 +1,4 @@
-#include "filter.h"
+#include "pick.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -6,15 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
-struct filter {
+struct pick {
     const conv_opts_t *o;
     regex_t *paths;
     size_t n_paths;
 };
 
-filter_t *filter_new(const conv_opts_t *o, mp_error_t *err)
+pick_t *pick_new(const conv_opts_t *o, mp_error_t *err)
 {
-    filter_t *f = calloc(1, sizeof *f);
+    pick_t *f = calloc(1, sizeof *f);
     if (!f)
         goto oom;
     f->o = o;
@@ -27,7 +27,7 @@ filter_t *filter_new(const conv_opts_t *o, mp_error_t *err)
             regerror(rc, &f->paths[f->n_paths], why, sizeof why);
             snprintf(err->msg, sizeof err->msg, "--exclude-path '%s': %s (expected a POSIX extended regex)",
                      o->exclude_paths[f->n_paths], why);
-            filter_free(f);
+            pick_free(f);
             return NULL;
         }
     }
@@ -38,7 +38,7 @@ oom:
     return NULL;
 }
 
-void filter_free(filter_t *f)
+void pick_free(pick_t *f)
 {
     if (!f)
         return;
@@ -48,7 +48,7 @@ void filter_free(filter_t *f)
     free(f);
 }
 
-char *filter_host(const char *authority, char *buf, size_t len)
+char *pick_host(const char *authority, char *buf, size_t len)
 {
     const char *a = authority ? authority : "";
     size_t n;
@@ -67,7 +67,7 @@ char *filter_host(const char *authority, char *buf, size_t len)
 static bool host_matches(const char *pattern, const char *authority)
 {
     char host[256];
-    filter_host(authority, host, sizeof host);
+    pick_host(authority, host, sizeof host);
     if (strcasecmp(pattern, host) == 0 || strcasecmp(pattern, authority) == 0)
         return true;
     if (pattern[0] == '*')
@@ -86,7 +86,7 @@ static bool any_host(const char *const *v, size_t n, const char *authority)
     return false;
 }
 
-bool filter_is_static(const rec_exchange_t *x)
+bool pick_is_static(const rec_exchange_t *x)
 {
     static const char *const types[] = {"image/", "font/", "text/css", "javascript", "ecmascript",
                                         "application/font", "application/x-font", "application/vnd.ms-fontobject"};
@@ -107,25 +107,25 @@ bool filter_is_static(const rec_exchange_t *x)
     return false;
 }
 
-filter_verdict_t filter_check(const filter_t *f, const rec_exchange_t *x)
+pick_verdict_t pick_check(const pick_t *f, const rec_exchange_t *x)
 {
     const conv_opts_t *o = f->o;
     if ((x->flags & (REC_F_TUNNEL | REC_F_ERROR | REC_F_INCOMPLETE)) || x->status == 0 ||
         !x->method || strcasecmp(x->method, "CONNECT") == 0 || !x->authority || !x->target)
-        return FILTER_DROP_ERROR;
+        return PICK_DROP_ERROR;
     if (o->n_include_hosts && !any_host(o->include_hosts, o->n_include_hosts, x->authority))
-        return FILTER_DROP_HOST;
+        return PICK_DROP_HOST;
     if (any_host(o->exclude_hosts, o->n_exclude_hosts, x->authority))
-        return FILTER_DROP_HOST;
+        return PICK_DROP_HOST;
     for (size_t i = 0; i < f->n_paths; i++)
         if (regexec(&f->paths[i], x->target, 0, NULL, 0) == 0)
-            return FILTER_DROP_PATH;
-    if (o->no_static && filter_is_static(x))
-        return FILTER_DROP_STATIC;
-    return FILTER_KEEP;
+            return PICK_DROP_PATH;
+    if (o->no_static && pick_is_static(x))
+        return PICK_DROP_STATIC;
+    return PICK_KEEP;
 }
 
-bool filter_header_dropped(const char *name)
+bool pick_header_dropped(const char *name)
 {
     static const char *const hop[] = {"connection", "keep-alive", "transfer-encoding", "content-length",
                                       "host", "te", "trailer", "upgrade", "cookie", "http2-settings"};

@@ -1,8 +1,8 @@
-/* conn: sockets, TLS and the protocol table (see conn.h). Plain nonblocking
+/* hc: sockets, TLS, name lookup, phase timers and the protocol table (see hc.h). Plain nonblocking
  * sockets with event_new-style embedded events rather than bufferevents: a
  * request is one write() straight from the rendered (or prebuilt) bytes and a
  * response one read() into the thread's buffer, with no copy in between. */
-#include "conn.h"
+#include "hc.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,33 +20,33 @@
 #include <openssl/err.h>
 
 #include "clock.h"
-#include "h2.h"
-#include "http1.h"
+#include "hc_h1.h"
+#include "hc_h2.h"
 #include "log.h"
 #include "tls.h"
 
-enum conn_state { CONN_CLOSED = 0, CONN_RESOLVING, CONN_CONNECTING, CONN_TLS, CONN_READY };
-
-struct conn {
-    conn_env_t *env;
-    const plan_origin_t *origin;
+struct hc_conn {
+    hc_env_t *env;
+    hc_target_t t;
     int fd;
     uint8_t state;
     bool reused;            /* a response completed on this socket */
+    bool read_off;          /* hc_conn_reading(false): rev not armed */
     uint32_t gen;           /* bumped per socket: callbacks may close and reopen */
     SSL *ssl;
     SSL_SESSION *sess;      /* kept across reconnects for resumption */
-    uint64_t deadline_us;   /* end of the connect phase (TCP + TLS) */
+    uint64_t deadline_us;   /* end of the connect (or TLS) phase */
     struct event rev;       /* EV_READ|EV_PERSIST on fd while the socket lives */
     struct event wev;       /* EV_WRITE when output is pending; a timer while connecting */
+    struct event tev;       /* HC_CONN_READY: first-byte / body timer while busy */
     char *out;              /* output the socket did not take yet */
     size_t out_len, out_off, out_cap;
-    const conn_proto_t *proto;
+    const hc_proto_t *proto;
     void *pst;              /* protocol state */
     size_t pst_size;
-    xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
+    hc_xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
     void *owner;            /* for env->on_negotiated */
-    struct evdns_getaddrinfo_request *dns; /* CONN_RESOLVING: the lookup in flight */
+    struct evdns_getaddrinfo_request *dns; /* HC_CONN_RESOLVING: the lookup in flight */
 };
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
@@ -54,14 +54,24 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg);
 #define CONN_READS_PER_WAKE 16
 
 static void wev_cb(evutil_socket_t fd, short what, void *arg);
-static void conn_open(conn_t *c);
+static void tev_cb(evutil_socket_t fd, short what, void *arg);
+static void arm_tev(hc_conn_t *c, uint64_t us);
+static void conn_open(hc_conn_t *c);
 
-int conn_env_init(conn_env_t *env, struct event_base *base)
+const char *hc_fail_name(hc_fail_t f)
+{
+    static const char *const names[HC_FAIL__COUNT] = {
+        "ok", "connect", "timeout", "reset", "tls", "protocol", "h2_rst", "h2_goaway",
+        "h2_protocol", "request"};
+    return (unsigned)f < HC_FAIL__COUNT ? names[f] : "?";
+}
+
+int hc_env_init(hc_env_t *env, struct event_base *base)
 {
     memset(env, 0, sizeof *env);
     env->base = base;
     env->rbuf_cap = 64 * 1024;
-    env->max_body = PLAN_MAX_BODY_DEFAULT;
+    env->max_body = HC_MAX_BODY_DEFAULT;
     bodydec_init(&env->dec);
     env->rbuf = malloc(env->rbuf_cap);
     env->hdrs_cap = 64;
@@ -69,7 +79,7 @@ int conn_env_init(conn_env_t *env, struct event_base *base)
     return env->rbuf && env->hdrs ? 0 : -1;
 }
 
-void conn_env_fini(conn_env_t *env)
+void hc_env_fini(hc_env_t *env)
 {
     if (env->dns)
         evdns_base_free(env->dns, 1);
@@ -82,7 +92,7 @@ void conn_env_fini(conn_env_t *env)
     env->hdrs = NULL;
 }
 
-char *conn_env_wbuf(conn_env_t *env, size_t n)
+char *hc_env_wbuf(hc_env_t *env, size_t n)
 {
     if (n > env->wbuf_cap) {
         size_t cap = env->wbuf_cap ? env->wbuf_cap : 4096;
@@ -97,27 +107,30 @@ char *conn_env_wbuf(conn_env_t *env, size_t n)
     return env->wbuf;
 }
 
-conn_t *conn_new(conn_env_t *env, const plan_origin_t *origin)
+hc_conn_t *hc_conn_new(hc_env_t *env, const hc_target_t *target)
 {
-    conn_t *c = calloc(1, sizeof *c);
+    hc_conn_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->env = env;
-    c->origin = origin;
+    c->t = *target;
     c->fd = -1;
     /* Assigned once so that event_del is always legal; re-assigned per socket. */
     event_assign(&c->rev, env->base, -1, 0, rev_cb, c);
     event_assign(&c->wev, env->base, -1, 0, wev_cb, c);
+    evtimer_assign(&c->tev, env->base, tev_cb, c);
     return c;
 }
 
-const plan_origin_t *conn_origin(const conn_t *c) { return c->origin; }
-conn_env_t *conn_env(conn_t *c) { return c->env; }
-bool conn_reused(const conn_t *c) { return c->reused; }
-void conn_mark_reused(conn_t *c) { c->reused = true; }
-void conn_set_owner(conn_t *c, void *owner) { c->owner = owner; }
+const hc_target_t *hc_conn_target(const hc_conn_t *c) { return &c->t; }
+hc_conn_state_t hc_conn_state(const hc_conn_t *c) { return (hc_conn_state_t)c->state; }
+const hc_proto_t *hc_conn_proto(const hc_conn_t *c) { return c->proto; }
+hc_env_t *hc_conn_env(hc_conn_t *c) { return c->env; }
+bool hc_conn_reused(const hc_conn_t *c) { return c->reused; }
+void hc_conn_mark_reused(hc_conn_t *c) { c->reused = true; }
+void hc_conn_set_owner(hc_conn_t *c, void *owner) { c->owner = owner; }
 
-static void arm_wev(conn_t *c, bool on_fd, uint64_t timeout_us)
+static void arm_wev(hc_conn_t *c, bool on_fd, uint64_t timeout_us)
 {
     event_del(&c->wev);
     event_assign(&c->wev, c->env->base, on_fd ? c->fd : -1, on_fd ? EV_WRITE : 0, wev_cb, c);
@@ -129,30 +142,31 @@ static void arm_wev(conn_t *c, bool on_fd, uint64_t timeout_us)
     }
 }
 
-static uint64_t connect_left(const conn_t *c)
+static uint64_t connect_left(const hc_conn_t *c)
 {
     uint64_t now = clk_mono_us();
     return c->deadline_us > now ? c->deadline_us - now : 1;
 }
 
 /* Closes the socket and resets the slot; hands back every exchange held. */
-static xch_t *teardown(conn_t *c)
+static hc_xch_t *teardown(hc_conn_t *c)
 {
-    xch_t *list = NULL;
-    if (c->proto && c->state == CONN_READY)
+    hc_xch_t *list = NULL;
+    if (c->proto && c->state == HC_CONN_READY)
         c->proto->on_close(c, c->pst, &list);
     if (c->dns) {
         struct evdns_getaddrinfo_request *r = c->dns;
         c->dns = NULL;
         evdns_getaddrinfo_cancel(r); /* its callback sees EVUTIL_EAI_CANCEL and returns */
     }
-    if (c->state == CONN_RESOLVING)
+    if (c->state == HC_CONN_RESOLVING)
         event_del(&c->wev);
     if (c->qhead) {
         c->qtail->qnext = list;
         list = c->qhead;
         c->qhead = c->qtail = NULL;
     }
+    evtimer_del(&c->tev);
     if (c->fd >= 0) {
         event_del(&c->rev);
         event_del(&c->wev);
@@ -173,32 +187,34 @@ static xch_t *teardown(conn_t *c)
         close(c->fd);
         c->fd = -1;
     }
-    c->state = CONN_CLOSED;
+    c->state = HC_CONN_CLOSED;
+    c->read_off = false;
     c->gen++;
     c->reused = false;
     c->out_len = c->out_off = 0;
     return list;
 }
 
-void conn_close(conn_t *c, stats_fail_t why)
+void hc_conn_close(hc_conn_t *c, hc_fail_t why)
 {
-    if (why == STATS_OK) {
+    if (why == HC_OK) {
         /* A clean close ("Connection: close"): what is queued behind goes on
          * a new socket (parallel steps queue on HTTP/1.1 connections). */
-        conn_retire(c, STATS_FAIL_RESET);
+        hc_conn_retire(c, HC_FAIL_RESET);
         return;
     }
-    xch_t *x = teardown(c);
+    hc_xch_t *x = teardown(c);
     /* Callbacks last: on_done may submit on this very slot, which reconnects. */
     while (x) {
-        xch_t *next = x->qnext;
+        hc_xch_t *next = x->qnext;
         x->conn = NULL;
+        hc_xch_upload_free(x);
         c->env->on_done(x, NULL, why);
         x = next;
     }
 }
 
-void conn_free(conn_t *c)
+void hc_conn_free(hc_conn_t *c)
 {
     if (!c)
         return;
@@ -211,69 +227,186 @@ void conn_free(conn_t *c)
     free(c);
 }
 
-void conn_done(conn_t *c, xch_t *x, const resp_view_t *resp, stats_fail_t fail)
+void hc_conn_done(hc_conn_t *c, hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
 {
     x->conn = NULL;
+    hc_xch_upload_free(x);
     c->env->on_done(x, resp, fail);
+}
+
+void hc_xch_upload_free(hc_xch_t *x)
+{
+    if (x->up) {
+        free(x->up->buf);
+        free(x->up);
+        x->up = NULL;
+    }
+}
+
+int hc_conn_body(hc_xch_t *x, const void *data, size_t len)
+{
+    if (!x->up && !(x->up = calloc(1, sizeof *x->up)))
+        return -1;
+    hc_upload_t *u = x->up;
+    if (u->off == u->len)
+        u->off = u->len = 0;
+    if (u->len + len > u->cap) {
+        size_t cap = u->cap ? u->cap : 16384;
+        while (cap < u->len + len)
+            cap *= 2;
+        char *p = realloc(u->buf, cap);
+        if (!p)
+            return -1;
+        u->buf = p;
+        u->cap = cap;
+    }
+    memcpy(u->buf + u->len, data, len);
+    u->len += len;
+    hc_conn_t *c = x->conn;
+    if (u->with_proto && c && c->state == HC_CONN_READY && c->proto->body &&
+        c->proto->body(c, c->pst, x) != 0) {
+        hc_conn_close(c, HC_FAIL_RESET);
+        return 0;
+    }
+    /* What the protocol took may still wait in the connection's buffer. */
+    size_t pending = (x->up ? x->up->len - x->up->off : 0) +
+                     (c && c->state == HC_CONN_READY ? c->out_len - c->out_off : 0);
+    if (x->up && pending > HC_UPLOAD_HIGH) {
+        x->up->want_drain = true;
+        return 1;
+    }
+    return 0;
+}
+
+void hc_conn_body_end(hc_xch_t *x)
+{
+    if (!x->up && !(x->up = calloc(1, sizeof *x->up)))
+        return; /* out of memory: the exchange times out */
+    x->up->end = true;
+    hc_conn_t *c = x->conn;
+    if (x->up->with_proto && c && c->state == HC_CONN_READY && c->proto->body &&
+        c->proto->body(c, c->pst, x) != 0)
+        hc_conn_close(c, HC_FAIL_RESET);
+}
+
+void hc_conn_pause(hc_xch_t *x, bool paused)
+{
+    x->paused = paused;
+    hc_conn_t *c = x->conn;
+    if (c && c->state == HC_CONN_READY && c->proto->pause)
+        c->proto->pause(c, c->pst, x, paused);
+}
+
+void hc_conn_reading(hc_conn_t *c, bool on)
+{
+    if (c->state != HC_CONN_READY)
+        return;
+    if (!on) {
+        c->read_off = true;
+        event_del(&c->rev);
+        evtimer_del(&c->tev); /* the silence is the caller's */
+        return;
+    }
+    if (!c->read_off)
+        return;
+    c->read_off = false;
+    event_add(&c->rev, NULL);
+    event_active(&c->rev, EV_READ, 1); /* kept bytes first (rev_cb), from the loop */
+    if (c->env->body_timeout_us && c->proto->busy(c, c->pst))
+        arm_tev(c, c->env->body_timeout_us);
+}
+
+bool hc_conn_out_pending(const hc_conn_t *c)
+{
+    return c->out_len > c->out_off;
 }
 
 /* The protocol for this connection: h2 when ALPN chose "h2", or over plain
  * TCP when the origin says h2c (prior knowledge); HTTP/1.1 otherwise. */
-static const conn_proto_t *choose_proto(conn_t *c)
+static const hc_proto_t *choose_proto(hc_conn_t *c)
 {
     if (c->ssl) {
         const unsigned char *p = NULL;
         unsigned n = 0;
         SSL_get0_alpn_selected(c->ssl, &p, &n);
-        return n == 2 && memcmp(p, "h2", 2) == 0 ? &h2_proto : &h1_proto;
+        return n == 2 && memcmp(p, "h2", 2) == 0 ? &hc_h2_proto : &hc_h1_proto;
     }
-    scn_proto_t pr = c->origin->proto;
-    return pr == SCN_PROTO_H2C || pr == SCN_PROTO_H2 ? &h2_proto : &h1_proto;
+    return c->t.want == HC_WANT_H2C || c->t.want == HC_WANT_H2 ? &hc_h2_proto : &hc_h1_proto;
 }
 
 /* ALPN offer per origin: h1 only, h2 only, or h2 then http/1.1 (AUTO). */
-static int set_alpn(conn_t *c)
+static int set_alpn(hc_conn_t *c)
 {
     static const unsigned char h2_only[] = "\x02h2";
-    switch (c->origin->proto) {
-    case SCN_PROTO_H1:
+    switch (c->t.want) {
+    case HC_WANT_H1:
         return SSL_set_alpn_protos(c->ssl, tls_alpn_http11, (unsigned)tls_alpn_http11_len);
-    case SCN_PROTO_H2:
+    case HC_WANT_H2:
         return SSL_set_alpn_protos(c->ssl, h2_only, (unsigned)sizeof h2_only - 1);
     default:
         return SSL_set_alpn_protos(c->ssl, tls_alpn_h2_http11, (unsigned)tls_alpn_h2_http11_len);
     }
 }
 
-bool conn_multiplexed(const conn_t *c)
+bool hc_conn_multiplexed(const hc_conn_t *c)
 {
     if (c->proto)
-        return c->proto == &h2_proto; /* as last negotiated */
+        return c->proto == &hc_h2_proto; /* as last negotiated */
     /* Not connected yet: what the origin asks for (over TLS, h2 is expected). */
-    return c->origin->proto != SCN_PROTO_H1 && (c->origin->url.tls || c->origin->proto != SCN_PROTO_AUTO);
+    return c->t.want != HC_WANT_H1 && (c->t.tls || c->t.want != HC_WANT_AUTO);
 }
 
-void conn_retire(conn_t *c, stats_fail_t why)
+void hc_conn_retire(hc_conn_t *c, hc_fail_t why)
 {
-    xch_t *q = c->qhead, *qt = c->qtail;
+    hc_xch_t *q = c->qhead, *qt = c->qtail;
     c->qhead = c->qtail = NULL;
-    xch_t *x = teardown(c);
+    hc_xch_t *x = teardown(c);
     c->qhead = q;
     c->qtail = qt;
     /* Reconnect before the callbacks: what they resend joins the queue. */
     if (c->qhead)
         conn_open(c);
     while (x) {
-        xch_t *next = x->qnext;
+        hc_xch_t *next = x->qnext;
         x->conn = NULL;
+        hc_xch_upload_free(x);
         c->env->on_done(x, NULL, why);
         x = next;
     }
 }
 
-static void become_ready(conn_t *c)
+static void arm_tev(hc_conn_t *c, uint64_t us)
 {
-    const conn_proto_t *p = choose_proto(c);
+    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    evtimer_add(&c->tev, &tv);
+}
+
+/* Bytes arrived: while a response is incomplete the body timer runs, else
+ * no timer (the first-byte one is over). */
+static void tev_after_read(hc_conn_t *c)
+{
+    const hc_env_t *env = c->env;
+    if (!env->first_byte_timeout_us && !env->body_timeout_us)
+        return;
+    if (env->body_timeout_us && c->proto->busy(c, c->pst))
+        arm_tev(c, env->body_timeout_us);
+    else
+        evtimer_del(&c->tev);
+}
+
+/* The first byte or the next body bytes did not come in time. */
+static void tev_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    hc_conn_t *c = arg;
+    if (c->state == HC_CONN_READY && c->proto->busy(c, c->pst))
+        hc_conn_close(c, HC_FAIL_TIMEOUT);
+}
+
+static void become_ready(hc_conn_t *c)
+{
+    const hc_proto_t *p = choose_proto(c);
     if (c->proto != p || !c->pst) {
         if (c->proto && c->proto->fini)
             c->proto->fini(c, c->pst);
@@ -282,41 +415,40 @@ static void become_ready(conn_t *c)
         c->pst_size = p->state_size;
         c->proto = p;
         if (!c->pst) {
-            conn_close(c, STATS_FAIL_PROTOCOL);
+            hc_conn_close(c, HC_FAIL_PROTOCOL);
             return;
         }
     }
-    c->state = CONN_READY;
+    c->state = HC_CONN_READY;
     event_del(&c->wev);
     event_assign(&c->wev, c->env->base, c->fd, EV_WRITE, wev_cb, c);
     if (p->on_ready && p->on_ready(c, c->pst) != 0) {
-        conn_close(c, STATS_FAIL_PROTOCOL);
+        hc_conn_close(c, HC_FAIL_PROTOCOL);
         return;
     }
     if (c->env->on_negotiated && c->owner) {
         uint32_t gen = c->gen;
         c->env->on_negotiated(c, c->owner);
-        if (c->gen != gen || c->state != CONN_READY)
+        if (c->gen != gen || c->state != HC_CONN_READY)
             return;
     }
-    conn_pump(c);
+    hc_conn_pump(c);
 }
 
-static void tls_fail(conn_t *c)
+static void tls_fail(hc_conn_t *c)
 {
     /* Said once per run: the report counts every failure, the log says why. */
     static atomic_bool said;
     if (!atomic_exchange(&said, true)) {
         char why[256];
         tls_error_string(c->ssl, why, sizeof why);
-        log_error("TLS handshake with %s failed: %s (trust the server with --ca FILE, or "
-                  "skip verification with --insecure); counted as 'tls' failures",
-                  c->origin->origin, why);
+        log_error("TLS handshake with %s failed: %s%s", c->t.name, why,
+                  c->env->tls_hint ? c->env->tls_hint : "");
     }
-    conn_close(c, STATS_FAIL_TLS);
+    hc_conn_close(c, HC_FAIL_TLS);
 }
 
-static void tls_step(conn_t *c)
+static void tls_step(hc_conn_t *c)
 {
     ERR_clear_error();
     int rc = SSL_connect(c->ssl);
@@ -340,16 +472,16 @@ static void tls_step(conn_t *c)
     }
 }
 
-static void tcp_connected(conn_t *c)
+static void tcp_connected(hc_conn_t *c)
 {
     event_assign(&c->rev, c->env->base, c->fd, EV_READ | EV_PERSIST, rev_cb, c);
     event_add(&c->rev, NULL);
-    if (!c->origin->url.tls) {
+    if (!c->t.tls) {
         become_ready(c);
         return;
     }
     c->ssl = c->env->ssl_ctx ? SSL_new(c->env->ssl_ctx) : NULL;
-    if (!c->ssl || tls_client_prepare(c->ssl, c->origin->url.host) != 0 ||
+    if (!c->ssl || tls_client_prepare(c->ssl, c->t.host) != 0 ||
         set_alpn(c) != 0 || SSL_set_fd(c->ssl, c->fd) != 1) {
         tls_fail(c);
         return;
@@ -360,7 +492,9 @@ static void tcp_connected(conn_t *c)
     SSL_set_read_ahead(c->ssl, 1);
     if (c->sess)
         SSL_set_session(c->ssl, c->sess);
-    c->state = CONN_TLS;
+    c->state = HC_CONN_TLS;
+    if (c->env->tls_timeout_us)
+        c->deadline_us = clk_mono_us() + c->env->tls_timeout_us;
     tls_step(c);
 }
 
@@ -372,85 +506,81 @@ static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
             evutil_freeaddrinfo(res);
         return;
     }
-    conn_t *c = arg;
+    hc_conn_t *c = arg;
     c->dns = NULL;
     if (result != 0 || !res) {
         static atomic_bool said;
         if (!atomic_exchange(&said, true))
-            log_error("cannot resolve host '%s' (%s): counted as 'connect' failures (pin an "
-                      "address with --resolve %s:%u:ADDR)", c->origin->url.host,
-                      evutil_gai_strerror(result), c->origin->url.host, c->origin->url.port);
+            log_error("cannot resolve host '%s' (%s)%s", c->t.host, evutil_gai_strerror(result),
+                      c->env->dns_hint ? c->env->dns_hint : "");
         if (res)
             evutil_freeaddrinfo(res);
-        conn_close(c, STATS_FAIL_CONNECT);
+        hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
-    /* Kept in the origin for the next connections: an origin without an address
-     * is one met at run time, owned by this thread (plan.h). */
-    plan_origin_t *o = (plan_origin_t *)c->origin;
-    memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
-    o->addr_len = (socklen_t)res->ai_addrlen;
+    /* Kept in the target's cache for the next connections (hc_target_t). */
+    memcpy(c->t.addr, res->ai_addr, res->ai_addrlen);
+    *c->t.addr_len = (socklen_t)res->ai_addrlen;
     evutil_freeaddrinfo(res);
     event_del(&c->wev);
-    c->state = CONN_CLOSED;
+    c->state = HC_CONN_CLOSED;
     conn_open(c);
 }
 
 /* A name lookup on the thread's event loop (evdns), never a blocking
- * getaddrinfo: the loop keeps serving every other user meanwhile. */
-static void conn_resolve(conn_t *c)
+ * getaddrinfo: the loop keeps serving every other connection meanwhile. */
+static void conn_resolve(hc_conn_t *c)
 {
-    conn_env_t *env = c->env;
+    hc_env_t *env = c->env;
     if (!env->dns)
         env->dns = evdns_base_new(env->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     if (!env->dns) {
-        conn_close(c, STATS_FAIL_CONNECT);
+        hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
-    c->state = CONN_RESOLVING;
+    c->state = HC_CONN_RESOLVING;
     c->deadline_us = clk_mono_us() + env->connect_timeout_us;
     arm_wev(c, false, env->connect_timeout_us); /* fd -1: the lookup's time limit */
     char port[8];
-    snprintf(port, sizeof port, "%u", c->origin->url.port);
+    snprintf(port, sizeof port, "%u", c->t.port);
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                                     .ai_protocol = IPPROTO_TCP};
     uint32_t gen = c->gen;
     struct evdns_getaddrinfo_request *r =
-        evdns_getaddrinfo(env->dns, c->origin->url.host, port, &hints, dns_cb, c);
+        evdns_getaddrinfo(env->dns, c->t.host, port, &hints, dns_cb, c);
     /* The answer may have come inside the call (a numeric host, /etc/hosts). */
-    if (r && c->gen == gen && c->state == CONN_RESOLVING)
+    if (r && c->gen == gen && c->state == HC_CONN_RESOLVING)
         c->dns = r;
 }
 
-static void conn_open(conn_t *c)
+static void conn_open(hc_conn_t *c)
 {
-    const plan_origin_t *o = c->origin;
-    if (o->addr_len == 0) {
+    if (*c->t.addr_len == 0) {
         conn_resolve(c);
         return;
     }
-    c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(c->t.addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
-        conn_close(c, STATS_FAIL_CONNECT);
+        hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->deadline_us = clk_mono_us() + c->env->connect_timeout_us;
-    if (connect(c->fd, (const struct sockaddr *)&o->addr, o->addr_len) == 0) {
+    if (connect(c->fd, (const struct sockaddr *)c->t.addr, *c->t.addr_len) == 0) {
         tcp_connected(c);
         return;
     }
     if (errno != EINPROGRESS) {
-        conn_close(c, STATS_FAIL_CONNECT);
+        hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
-    c->state = CONN_CONNECTING;
+    c->state = HC_CONN_CONNECTING;
     arm_wev(c, true, c->env->connect_timeout_us);
 }
 
-void conn_submit(conn_t *c, xch_t *x)
+void hc_conn_submit(hc_conn_t *c, hc_xch_t *x)
 {
     x->conn = c;
     x->qnext = NULL;
@@ -461,40 +591,40 @@ void conn_submit(conn_t *c, xch_t *x)
     else
         c->qhead = x;
     c->qtail = x;
-    if (c->state == CONN_CLOSED)
+    if (c->state == HC_CONN_CLOSED)
         conn_open(c);
-    else if (c->state == CONN_READY)
-        conn_pump(c);
+    else if (c->state == HC_CONN_READY)
+        hc_conn_pump(c);
 }
 
-void conn_pump(conn_t *c)
+void hc_conn_pump(hc_conn_t *c)
 {
-    while (c->qhead && c->state == CONN_READY && c->proto->can_submit(c, c->pst)) {
-        xch_t *x = c->qhead;
+    while (c->qhead && c->state == HC_CONN_READY && c->proto->can_submit(c, c->pst)) {
+        hc_xch_t *x = c->qhead;
         c->qhead = x->qnext;
         if (!c->qhead)
             c->qtail = NULL;
         x->qnext = NULL;
-        req_view_t rv;
-        int rc = c->env->render(x, &rv);
-        if (rc != 0) {
-            conn_done(c, x, NULL, rc < 0 && -rc < STATS_FAIL__COUNT ? (stats_fail_t)-rc
-                                                                      : STATS_FAIL_PROTOCOL);
+        hc_req_t rv;
+        if (c->env->render(x, &rv) != 0) {
+            hc_conn_done(c, x, NULL, HC_FAIL_REQUEST);
             continue;
         }
         uint32_t gen = c->gen;
         if (c->proto->submit(c, c->pst, x, &rv) != 0) {
             /* The write failed: the socket is dead for every exchange on it. */
-            if (c->gen == gen && c->state == CONN_READY)
-                conn_close(c, STATS_FAIL_RESET);
+            if (c->gen == gen && c->state == HC_CONN_READY)
+                hc_conn_close(c, HC_FAIL_RESET);
             return;
         }
+        if (c->env->first_byte_timeout_us)
+            arm_tev(c, c->env->first_byte_timeout_us);
     }
 }
 
-void conn_cancel(conn_t *c, xch_t *x)
+void hc_conn_cancel(hc_conn_t *c, hc_xch_t *x)
 {
-    for (xch_t **pp = &c->qhead, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->qnext) {
+    for (hc_xch_t **pp = &c->qhead, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->qnext) {
         if (*pp == x) {
             *pp = x->qnext;
             if (c->qtail == x)
@@ -503,14 +633,14 @@ void conn_cancel(conn_t *c, xch_t *x)
             return;
         }
     }
-    bool must_close = c->state == CONN_READY && c->proto->cancel(c, c->pst, x);
+    bool must_close = c->state == HC_CONN_READY && c->proto->cancel(c, c->pst, x);
     x->conn = NULL;
-    if (must_close || c->state == CONN_RESOLVING || c->state == CONN_CONNECTING ||
-        c->state == CONN_TLS)
-        conn_close(c, STATS_FAIL_TIMEOUT);
+    if (must_close || c->state == HC_CONN_RESOLVING || c->state == HC_CONN_CONNECTING ||
+        c->state == HC_CONN_TLS)
+        hc_conn_close(c, HC_FAIL_TIMEOUT);
 }
 
-void conn_trim(conn_t *c)
+void hc_conn_trim(hc_conn_t *c)
 {
     if (c->proto && c->proto->trim)
         c->proto->trim(c, c->pst);
@@ -521,7 +651,7 @@ void conn_trim(conn_t *c)
     }
 }
 
-static int out_append(conn_t *c, const char *d, size_t n)
+static int out_append(hc_conn_t *c, const char *d, size_t n)
 {
     if (c->out_off && c->out_off == c->out_len)
         c->out_off = c->out_len = 0;
@@ -541,7 +671,7 @@ static int out_append(conn_t *c, const char *d, size_t n)
 }
 
 /* One write attempt: bytes taken, 0 for "try again when writable", -1 on error. */
-static ssize_t raw_write(conn_t *c, const char *d, size_t n)
+static ssize_t raw_write(hc_conn_t *c, const char *d, size_t n)
 {
     if (!c->ssl) {
         ssize_t w = send(c->fd, d, n, MSG_NOSIGNAL);
@@ -557,10 +687,10 @@ static ssize_t raw_write(conn_t *c, const char *d, size_t n)
     return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
 }
 
-int conn_write(conn_t *c, const void *data, size_t len)
+int hc_conn_write(hc_conn_t *c, const void *data, size_t len)
 {
     const char *d = data;
-    if (c->state != CONN_READY || c->out_len > c->out_off)
+    if (c->state != HC_CONN_READY || c->out_len > c->out_off)
         return out_append(c, d, len);
     ssize_t w = raw_write(c, d, len);
     if (w < 0)
@@ -573,20 +703,20 @@ int conn_write(conn_t *c, const void *data, size_t len)
     return 0;
 }
 
-void conn_flush_soon(conn_t *c)
+void hc_conn_flush_soon(hc_conn_t *c)
 {
     /* An active event runs in this loop iteration, after the current
      * callbacks; teardown's event_del drops it if the socket goes first. */
-    if (c->state == CONN_READY)
+    if (c->state == HC_CONN_READY)
         event_active(&c->wev, EV_WRITE, 1);
 }
 
-static void flush_out(conn_t *c)
+static void flush_out(hc_conn_t *c)
 {
     while (c->out_off < c->out_len) {
         ssize_t w = raw_write(c, c->out + c->out_off, c->out_len - c->out_off);
         if (w < 0) {
-            conn_close(c, STATS_FAIL_RESET);
+            hc_conn_close(c, HC_FAIL_RESET);
             return;
         }
         if (w == 0) {
@@ -603,28 +733,28 @@ static void flush_out(conn_t *c)
 static void wev_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    conn_t *c = arg;
+    hc_conn_t *c = arg;
     if (what & EV_TIMEOUT) {
-        conn_close(c, STATS_FAIL_TIMEOUT); /* connect or handshake took too long */
+        hc_conn_close(c, HC_FAIL_TIMEOUT); /* connect or handshake took too long */
         return;
     }
     switch (c->state) {
-    case CONN_RESOLVING:
+    case HC_CONN_RESOLVING:
         return;
-    case CONN_CONNECTING: {
+    case HC_CONN_CONNECTING: {
         int err = 0;
         socklen_t l = sizeof err;
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0 || err != 0) {
-            conn_close(c, STATS_FAIL_CONNECT);
+            hc_conn_close(c, HC_FAIL_CONNECT);
             return;
         }
         tcp_connected(c);
         return;
     }
-    case CONN_TLS:
+    case HC_CONN_TLS:
         tls_step(c);
         return;
-    case CONN_READY:
+    case HC_CONN_READY:
         flush_out(c);
         return;
     default:
@@ -633,7 +763,7 @@ static void wev_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* One read: bytes read, 0 at EOF, -1 for "nothing now", -2 on error. */
-static ssize_t raw_read(conn_t *c, char *buf, size_t cap)
+static ssize_t raw_read(hc_conn_t *c, char *buf, size_t cap)
 {
     if (!c->ssl) {
         ssize_t n = read(c->fd, buf, cap);
@@ -660,18 +790,29 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    conn_t *c = arg;
+    hc_conn_t *c = arg;
     uint32_t gen = c->gen;
-    if (c->state == CONN_TLS) {
+    if (c->state == HC_CONN_TLS) {
         tls_step(c);
         return;
     }
-    if (c->state != CONN_READY)
+    if (c->state != HC_CONN_READY || c->read_off)
         return;
-    conn_env_t *env = c->env;
+    hc_env_t *env = c->env;
+    if (c->proto->resume) {
+        int rc = c->proto->resume(c, c->pst);
+        if (c->gen != gen || c->state != HC_CONN_READY)
+            return;
+        if (rc < 0) {
+            hc_conn_close(c, (hc_fail_t)-rc);
+            return;
+        }
+        if (c->read_off)
+            return; /* paused again by what was handed over */
+    }
     /* A fast server can keep the socket full for as long as a large body
      * lasts: after CONN_READS_PER_WAKE full reads the loop gets control back
-     * (timers, --timeout, other connections) and this callback runs again. */
+     * (timers, request timeouts, other connections) and this callback runs again. */
     for (int reads = 0;; reads++) {
         if (reads == CONN_READS_PER_WAKE) {
             if (c->ssl && SSL_has_pending(c->ssl))
@@ -682,27 +823,30 @@ static void rev_cb(evutil_socket_t fd, short what, void *arg)
         if (n == -1)
             return;
         if (n == -2) {
-            conn_close(c, STATS_FAIL_RESET);
+            hc_conn_close(c, HC_FAIL_RESET);
             return;
         }
         if (n == 0) {
             c->proto->on_eof(c, c->pst);
-            if (c->gen == gen && c->state == CONN_READY)
-                conn_close(c, STATS_FAIL_RESET);
+            if (c->gen == gen && c->state == HC_CONN_READY)
+                hc_conn_close(c, HC_FAIL_RESET);
             return;
         }
         int rc = c->proto->on_read(c, c->pst, env->rbuf, (size_t)n);
         /* The callbacks may have closed this socket, or closed it and opened another. */
-        if (c->gen != gen || c->state != CONN_READY)
+        if (c->gen != gen || c->state != HC_CONN_READY)
             return;
         if (rc < 0) {
-            conn_close(c, (stats_fail_t)-rc);
+            hc_conn_close(c, (hc_fail_t)-rc);
             return;
         }
+        if (c->read_off)
+            return; /* the caller paused: the protocol kept the rest */
+        tev_after_read(c);
         /* A response ended: the next queued exchange may go (HTTP/1.1). */
         if (c->qhead) {
-            conn_pump(c);
-            if (c->gen != gen || c->state != CONN_READY)
+            hc_conn_pump(c);
+            if (c->gen != gen || c->state != HC_CONN_READY)
                 return;
         }
         /* A short read drained the socket (the event is level-triggered: bytes

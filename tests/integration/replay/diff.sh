@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Response diff (docs/aiotest-replay.md "Response diff"): a session recorded
+# through aiotest-capture's proxy (login, profile with the token, search, a
+# static file) replayed with --timed --diff against the same aiotest-target
+# differs in nothing; against one whose JSON answers renamed the field "user"
+# (--rename-field user=login) the login and profile answers differ in shape,
+# with examples in the JSON and HTML reports, and --fail-on 'diff<1%' fails the
+# run; --diff-values sees the new login token; --diff without --timed is refused.
+. "$AIOTEST_SRC/tests/integration/lib.sh"
+. "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
+. "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
+t_need curl
+t_target --quiet
+PROD=$TARGET_URL
+cap_start -o "$T_DIR/rec.mp"
+X=(-sS -x "$CAP_PROXY")
+token=$(curl "${X[@]}" -H 'Content-Type: application/json' --data '{"user": "ann", "password": "pw"}' \
+    "$PROD/api/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') || t_fail "login"
+curl "${X[@]}" -o /dev/null -H "Authorization: Bearer $token" "$PROD/api/profile" || t_fail "profile"
+curl "${X[@]}" -o /dev/null "$PROD/api/search?q=shoes" || t_fail "search"
+curl "${X[@]}" -o /dev/null "$PROD/static/style.css" || t_fail "static"
+cap_stop
+
+# unchanged target: nothing differs
+r_replay "$T_DIR/rec.mp" --timed --speed 10 --diff --fail-on 'diff<1%' --report "$T_DIR/same.json"
+t_eq "same target: exit" 0 "$R_RC"
+t_eq "same target: compared" 4 "$(r_json "$T_DIR/same.json" 'r["diff"]["compared"]')"
+t_eq "same target: mismatched" 0 "$(r_json "$T_DIR/same.json" 'r["diff"]["mismatched"]')"
+grep -q '^Diff: 0 of 4 response(s) differ' "$T_DIR/replay.out" || t_fail "summary line: $(cat "$T_DIR/replay.out")"
+
+# --diff-values: the login answers a new token
+r_replay "$T_DIR/rec.mp" --timed --speed 10 --diff-values --report "$T_DIR/values.json"
+t_eq "--diff-values: values differ (the token)" 1 "$(r_json "$T_DIR/values.json" 'r["diff"]["kinds"]["values"]')"
+t_eq "--diff-values: shape the same" 0 "$(r_json "$T_DIR/values.json" 'r["diff"]["kinds"]["shape"]')"
+
+# a changed API: "user" renamed "login" in every JSON answer
+t_target --quiet --rename-field user=login
+r_replay "$T_DIR/rec.mp" --timed --speed 10 --host "$TARGET_URL" --diff --fail-on 'diff<1%' \
+    --report "$T_DIR/changed.json" --html "$T_DIR/changed.html"
+t_eq "renamed field: exit (diff<1% fails)" 1 "$R_RC"
+t_eq "renamed field: diff shape (login and profile)" 2 "$(r_json "$T_DIR/changed.json" 'r["diff"]["kinds"]["shape"]')"
+t_eq "renamed field: no diff status" 0 "$(r_json "$T_DIR/changed.json" 'r["diff"]["kinds"]["status"]')"
+t_eq "renamed field: requests still succeed" 0 "$(r_json "$T_DIR/changed.json" 'r["total"]["failures"]')"
+ex=$(r_json "$T_DIR/changed.json" 'r["diff"]["examples"][0]["example"]')
+case "$ex" in
+    *"shape: recorded has \$.user:string, replayed has \$.login:string"*) t_log "ok: example: $ex" ;;
+    *) t_fail "first example: $ex" ;;
+esac
+t_eq "per-entry diff (POST /api/login)" 1 \
+    "$(r_json "$T_DIR/changed.json" '[e for e in r["entries"] if e["method"] == "POST"][0]["diff"]["shape"]')"
+grep -q 'FAIL diff<1%' "$T_DIR/replay.out" || t_fail "threshold line: $(grep -i diff "$T_DIR/replay.out")"
+grep -q 'id="diff-examples"' "$T_DIR/changed.html" && grep -q 'replayed has $.login:string' "$T_DIR/changed.html" ||
+    t_fail "HTML report: no diff examples"
+t_log "ok: the HTML report lists the examples"
+
+# --diff needs the recording's timing and responses
+r_replay "$T_DIR/rec.mp" --diff -u 1 --iterations 1
+t_eq "--diff without --timed: exit" 2 "$R_RC"
+grep -q -- '--diff compares with the recorded responses' "$T_DIR/replay.err" || t_fail "message: $(cat "$T_DIR/replay.err")"

@@ -1,0 +1,566 @@
+/* Unit tests of http/hc_h1.c and the connection slot of http/hc.c:
+ * an in-process server on loopback answers canned bytes; the client side
+ * runs on the same event_base. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "hc.h"
+#include "hc_h1.h"
+
+#include "loopsrv.h"
+#include "target.h"
+
+/* ---- client side */
+
+typedef struct result {
+    int done;
+    int status;
+    hc_fail_t fail;
+    char body[1024];
+    size_t body_len;
+    bool body_nul;
+    char header[256];   /* value of X-Test */
+    char trailer[64];   /* "name: value" of the first trailer */
+    size_t n_trailers;
+} result_t;
+
+static result_t g_res;
+static const char *g_request = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+static bool g_head;
+
+static bool g_upload; /* render a PUT /u with a streamed body of 11 bytes */
+
+static int render(hc_xch_t *x, hc_req_t *rv)
+{
+    (void)x;
+    memset(rv, 0, sizeof *rv);
+    if (g_upload) {
+        *rv = (hc_req_t){.method = "PUT", .method_len = 3, .path = "/u", .path_len = 2,
+                         .authority = "t", .authority_len = 1, .body_streamed = true,
+                         .body_length = 11};
+        return 0;
+    }
+    rv->h1_bytes = g_request;
+    rv->h1_len = strlen(g_request);
+    rv->head = g_head;
+    return 0;
+}
+
+static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
+{
+    (void)x;
+    g_res.done++;
+    g_res.fail = fail;
+    g_res.status = resp ? resp->status : 0;
+    if (resp && resp->n_trailers)
+        snprintf(g_res.trailer, sizeof g_res.trailer, "%.*s: %.*s",
+                 (int)resp->trailers[0].name_len, resp->trailers[0].name,
+                 (int)resp->trailers[0].value_len, resp->trailers[0].value);
+    if (resp)
+        g_res.n_trailers = resp->n_trailers;
+    if (resp && !x->stream) {
+        g_res.body_len = resp->body_len;
+        if (resp->body_len < sizeof g_res.body)
+            memcpy(g_res.body, resp->body ? resp->body : "", resp->body_len);
+        g_res.body_nul = resp->body && resp->body[resp->body_len] == '\0';
+        for (size_t i = 0; i < resp->n_headers; i++)
+            if (resp->headers[i].name_len == 6 && memcmp(resp->headers[i].name, "X-Test", 6) == 0)
+                snprintf(g_res.header, sizeof g_res.header, "%.*s", (int)resp->headers[i].value_len,
+                         resp->headers[i].value);
+    }
+}
+
+typedef struct fixture {
+    struct event_base *base;
+    hc_env_t env;
+    server_t srv;
+    target_t origin;
+    hc_conn_t *conn;
+} fixture_t;
+
+static fixture_t *fx_new(const canned_t *a, size_t n)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    f->base = event_base_new();
+    assert_int_equal(hc_env_init(&f->env, f->base), 0);
+    f->env.render = render;
+    f->env.on_done = on_done;
+    f->env.connect_timeout_us = 2000000;
+    srv_start(&f->srv, f->base, a, n);
+    target_loopback(&f->origin, f->srv.port, false, HC_WANT_AUTO, false);
+    f->conn = hc_conn_new(&f->env, &f->origin.t);
+    assert_non_null(f->conn);
+    return f;
+}
+
+static void fx_free(fixture_t *f)
+{
+    hc_conn_free(f->conn);
+    srv_stop(&f->srv);
+    hc_env_fini(&f->env);
+    event_base_free(f->base);
+    free(f);
+}
+
+/* Submits one exchange and runs the loop until it ends (2 s at most). */
+static void exchange(fixture_t *f, bool want_body)
+{
+    hc_xch_t x = {.want_body = want_body};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+}
+
+static void test_content_length(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {
+        {"HTTP/1.1 200 OK\r\nX-Test: yes\r\nContent-Length: 5\r\n\r\nhello", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_res.body_len, 5);
+    assert_memory_equal(g_res.body, "hello", 5);
+    assert_true(g_res.body_nul);
+    assert_string_equal(g_res.header, "yes");
+    assert_string_equal(f->srv.last_req, g_request);
+    fx_free(f);
+}
+
+static void test_body_not_buffered_unless_wanted(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, false);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_res.body_len, 0);
+    fx_free(f);
+}
+
+static void test_chunked(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.status, 201);
+    assert_int_equal(g_res.body_len, 11);
+    assert_memory_equal(g_res.body, "hello world", 11);
+    fx_free(f);
+}
+
+static void test_close_delimited(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", true}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.body_len, 13);
+    assert_memory_equal(g_res.body, "until the end", 13);
+    fx_free(f);
+}
+
+static void test_head_has_no_body(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false},
+                                 {"HTTP/1.1 204 No Content\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 2);
+    g_head = true;
+    exchange(f, true);
+    g_head = false;
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 200);
+    exchange(f, true);
+    assert_int_equal(g_res.status, 204);
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
+static void test_keep_alive_and_close(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", false},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb", false},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc", false}};
+    fixture_t *f = fx_new(a, 3);
+    exchange(f, true);
+    exchange(f, true);
+    assert_int_equal(f->srv.accepts, 1); /* the second request reused the socket */
+    exchange(f, true);
+    assert_memory_equal(g_res.body, "c", 1);
+    assert_int_equal(f->srv.accepts, 2); /* "Connection: close" was honoured */
+    fx_free(f);
+}
+
+static void test_garbage_is_protocol_failure(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"SMTP ready\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_PROTOCOL);
+    assert_int_equal(g_res.status, 0);
+    fx_free(f);
+}
+
+static void test_reset_mid_response(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", true}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_RESET);
+    fx_free(f);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(NULL, 0);
+    /* A port that was just free: bind one, close it, aim there. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof sin;
+    bind(s, (struct sockaddr *)&sin, sizeof sin);
+    getsockname(s, (struct sockaddr *)&sin, &l);
+    close(s);
+    target_t dead;
+    target_loopback(&dead, ntohs(sin.sin_port), false, HC_WANT_AUTO, false);
+    hc_conn_t *c = hc_conn_new(&f->env, &dead.t);
+    hc_xch_t x = {0};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(c, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 100 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_FAIL_CONNECT);
+    hc_conn_free(c);
+    fx_free(f);
+}
+
+static void test_trailers_apart(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Test: h\r\n\r\n"
+                                  "5\r\nhello\r\n0\r\nX-Sum: 42\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_string_equal(g_res.header, "h");
+    assert_int_equal(g_res.n_trailers, 1);
+    assert_string_equal(g_res.trailer, "X-Sum: 42");
+    assert_memory_equal(g_res.body, "hello", 5);
+    fx_free(f);
+}
+
+/* Streamed: the head first, then the body in pieces, trailers at the end. */
+static char g_streamed[64];
+static size_t g_streamed_len;
+static int g_heads, g_refuse_body, g_refuse_head;
+
+static int on_head(hc_xch_t *x, const hc_resp_t *resp)
+{
+    (void)x;
+    g_heads++;
+    if (g_refuse_head)
+        return -1;
+    assert_int_equal(g_streamed_len, 0);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->n_trailers, 0);
+    return 0;
+}
+
+static int on_body(hc_xch_t *x, const char *d, size_t n)
+{
+    (void)x;
+    if (g_refuse_body)
+        return -1;
+    assert_true(g_streamed_len + n < sizeof g_streamed);
+    memcpy(g_streamed + g_streamed_len, d, n);
+    g_streamed_len += n;
+    return 0;
+}
+
+static void test_streamed(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 7\r\n\r\n", false},
+                                 {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", false}};
+    fixture_t *f = fx_new(a, 2);
+    f->env.on_head = on_head;
+    f->env.on_body = on_body;
+    g_heads = 0;
+    g_streamed_len = 0;
+    hc_xch_t x = {.stream = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_heads, 1);
+    assert_int_equal(g_streamed_len, 11);
+    assert_memory_equal(g_streamed, "hello world", 11);
+    assert_string_equal(g_res.trailer, "X-Sum: 7");
+    /* The caller refuses the body: the exchange ends as HC_FAIL_REQUEST and
+     * the half-read socket is not reused. */
+    g_refuse_body = 1;
+    g_streamed_len = 0;
+    hc_xch_t y = {.stream = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &y);
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    g_refuse_body = 0;
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_FAIL_REQUEST);
+    assert_int_not_equal(hc_conn_state(f->conn), HC_CONN_READY);
+    /* Refused at the head: no body piece is handed over. */
+    g_refuse_head = 1;
+    g_streamed_len = 0;
+    hc_xch_t z = {.stream = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &z);
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    g_refuse_head = 0;
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_FAIL_REQUEST);
+    assert_int_equal(g_streamed_len, 0);
+    fx_free(f);
+}
+
+/* Interim heads (100 Continue, 103) go to on_interim; the final one ends
+ * the exchange. Before, a 100 ended it as the response. */
+static int g_interims, g_interim_status;
+
+static void on_interim(hc_xch_t *x, const hc_resp_t *resp)
+{
+    (void)x;
+    g_interims++;
+    g_interim_status = resp->status;
+}
+
+static void test_interim_heads(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+                                  "Link: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nX-Test: final\r\n"
+                                  "Content-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 1);
+    f->env.on_interim = on_interim;
+    g_interims = 0;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 200);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_string_equal(g_res.header, "final");
+    assert_int_equal(g_interims, 2);
+    assert_int_equal(g_interim_status, 103);
+    /* Without on_interim they are dropped. */
+    f->env.on_interim = NULL;
+    exchange(f, true);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_interims, 2);
+    fx_free(f);
+}
+
+/* A streamed request body of known length goes out with Content-Length,
+ * fed in pieces before and after the connection is ready. */
+static void test_streamed_upload(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", false}};
+    fixture_t *f = fx_new(a, 1);
+    const char *req = g_request;
+    g_request = NULL; /* rendered from parts */
+    hc_xch_t x = {0};
+    memset(&g_res, 0, sizeof g_res);
+    g_upload = true;
+    hc_conn_submit(f->conn, &x);
+    assert_int_equal(hc_conn_body(&x, "hello ", 6), 0); /* queued: the socket connects */
+    struct timeval step = {0, 10000};
+    event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(hc_conn_body(&x, "world", 5), 0);
+    hc_conn_body_end(&x);
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    g_upload = false;
+    g_request = req;
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 201);
+    assert_null(x.up);
+    assert_string_equal(f->srv.last_req, "PUT /u HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n"
+                                         "hello world");
+    fx_free(f);
+}
+
+/* A slow consumer: paused inside on_body, nothing more is handed over
+ * (bytes already read are kept) until it resumes, from the loop. */
+static hc_xch_t *g_pause_x;
+static int g_pieces;
+
+static int on_body_pausing(hc_xch_t *x, const char *d, size_t n)
+{
+    assert_true(g_streamed_len + n < sizeof g_streamed);
+    memcpy(g_streamed + g_streamed_len, d, n);
+    g_streamed_len += n;
+    g_pieces++;
+    if (g_pieces == 1)
+        hc_conn_pause(x, true);
+    return 0;
+}
+
+static int on_head_quiet(hc_xch_t *x, const hc_resp_t *resp)
+{
+    (void)x;
+    (void)resp;
+    return 0;
+}
+
+static void test_pause_resume(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "3\r\none\r\n3\r\ntwo\r\n5\r\nthree\r\n0\r\n\r\n", false},
+                                 {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 2);
+    f->env.on_head = on_head_quiet;
+    f->env.on_body = on_body_pausing;
+    f->env.body_timeout_us = 100000; /* does not run while paused */
+    g_streamed_len = 0;
+    g_pieces = 0;
+    hc_xch_t x = {.stream = true};
+    g_pause_x = &x;
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 100 && g_pieces == 0; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    for (int i = 0; i < 30; i++) /* 0.3 s paused: three body timeouts */
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_pieces, 1);
+    assert_int_equal(g_res.done, 0);
+    assert_memory_equal(g_streamed, "one", 3);
+    hc_conn_pause(&x, false);
+    assert_int_equal(g_pieces, 1); /* never inside the call */
+    for (int i = 0; i < 200 && !g_res.done; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 1);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_pieces, 3);
+    assert_int_equal(g_streamed_len, 11);
+    assert_memory_equal(g_streamed, "onetwothree", 11);
+    /* The socket is still good for the next exchange. */
+    f->env.on_body = NULL;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
+/* No answer at all: the first-byte timer ends the exchange. */
+static void test_first_byte_timeout(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(NULL, 0); /* accepts, never answers */
+    f->env.first_byte_timeout_us = 100000;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_TIMEOUT);
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    fx_free(f);
+}
+
+/* Part of a body, then silence: the body timer ends it; a first-byte timer
+ * alone would not (the first byte came). */
+static void test_body_timeout(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", false}};
+    fixture_t *f = fx_new(a, 1);
+    f->env.first_byte_timeout_us = 100000;
+    hc_xch_t x = {.want_body = true};
+    memset(&g_res, 0, sizeof g_res);
+    hc_conn_submit(f->conn, &x);
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 50 && !g_res.done; i++) /* 0.5 s: five first-byte timeouts */
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_res.done, 0);
+    f->env.body_timeout_us = 100000;
+    hc_conn_cancel(f->conn, &x);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_TIMEOUT);
+    fx_free(f);
+}
+
+/* A target without an address: "localhost" is looked up with evdns (from
+ * /etc/hosts) and the address kept in the target's cache. */
+static void test_resolves_name(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 1);
+    hc_conn_free(f->conn);
+    target_loopback(&f->origin, f->srv.port, false, HC_WANT_AUTO, true);
+    f->conn = hc_conn_new(&f->env, &f->origin.t);
+    assert_int_equal(f->origin.addr_len, 0);
+    exchange(f, true);
+    if (g_res.fail == HC_FAIL_CONNECT && f->origin.addr_len == 0) {
+        fx_free(f);
+        skip(); /* no "localhost" in /etc/hosts here */
+    }
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_true(f->origin.addr_len > 0);
+    fx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_content_length),
+        cmocka_unit_test(test_body_not_buffered_unless_wanted),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_close_delimited),
+        cmocka_unit_test(test_head_has_no_body),
+        cmocka_unit_test(test_keep_alive_and_close),
+        cmocka_unit_test(test_garbage_is_protocol_failure),
+        cmocka_unit_test(test_reset_mid_response),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_trailers_apart),
+        cmocka_unit_test(test_streamed),
+        cmocka_unit_test(test_interim_heads),
+        cmocka_unit_test(test_streamed_upload),
+        cmocka_unit_test(test_pause_resume),
+        cmocka_unit_test(test_first_byte_timeout),
+        cmocka_unit_test(test_body_timeout),
+        cmocka_unit_test(test_resolves_name),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -10,6 +10,7 @@
 
 #include "plan.h"
 #include "scenario.h"
+#include "script.h"
 #include "timed.h"
 #include "units.h"
 
@@ -89,6 +90,8 @@ static const char usage[] =
     "      --seed N            random seed for generators and waits (default: from the clock)\n"
     "      --secrets FILE      values of the {{secret.*}} variables that capture's redaction\n"
     "                          left in the scenario (aiotest-capture --secrets-out FILE)\n"
+    "      --script FILE       Lua hooks (setup, on_start, request, response, on_stop, done),\n"
+    "                          one Lua state per thread; see docs/aiotest-replay.md \"Lua hooks\"\n"
     "\n"
     "Results:\n"
     "      --report FILE       JSON report (histograms included; input of --merge and --baseline)\n"
@@ -128,7 +131,7 @@ enum {
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
     O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID, O_TIMED, O_TIMEDBY, O_SPEED, O_LOOP, O_COPIES,
     O_SPREAD, O_LIMITRATE, O_DIFF, O_DIFFVALUES, O_DIFFTOL, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE,
-    O_EXCLUDE,
+    O_EXCLUDE, O_SCRIPT,
 };
 
 static const struct option longopts[] = {
@@ -173,6 +176,7 @@ static const struct option longopts[] = {
     {"max-body", required_argument, NULL, O_MAXBODY},
     {"seed", required_argument, NULL, O_SEED},
     {"secrets", required_argument, NULL, O_SECRETS},
+    {"script", required_argument, NULL, O_SCRIPT},
     {"segment", required_argument, NULL, O_SEGMENT},
     {"start-at", required_argument, NULL, O_STARTAT},
     {"report", required_argument, NULL, O_REPORT},
@@ -364,6 +368,7 @@ static int one_opt(cli_t *c, int ch, const char *v)
             return bad("--max-body", v, "a size from 1 byte to 1GiB (e.g. 64KiB, 4MiB)");
         return CLI_RUN;
     case O_SEED: return count_arg("--seed", v, UINT64_MAX, &c->seed);
+    case O_SCRIPT: c->script = v; return CLI_RUN;
     case O_SECRETS:
         if (access(v, R_OK) != 0)
             return bad("--secrets", v, "a readable file (aiotest-capture --secrets-out)");
@@ -490,7 +495,9 @@ int cli_parse(cli_t *c, int argc, char **argv)
             return CLI_EXIT_OK;
         }
         if (ch == 'V') {
-            printf("aiotest-replay %s\n", AIOTEST_VERSION);
+            const char *lua;
+            printf("aiotest-replay %s (Lua: %s)\n", AIOTEST_VERSION,
+                   scr_available(&lua) ? lua : "none");
             return CLI_EXIT_OK;
         }
         if (ch == '?' || ch == ':') {

@@ -23,6 +23,7 @@ typedef struct cli {
     bool insecure;
     const char *ca_file;
     const char *secrets;        /* --secrets FILE: values of {{secret.*}} */
+    const char *script;         /* --script FILE: Lua hooks (script.h) */
     int force_proto;            /* scn_proto_t: --http1, --http2, --h2c; 0 = per origin */
     uint32_t max_conns_per_host;
     uint64_t max_body;          /* body bytes kept per response for checks and extractors */

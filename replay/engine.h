@@ -44,6 +44,7 @@ typedef struct engine_opts {
     bool live;                    /* live line on stderr every 2 s */
     metrics_t *metrics;           /* NULL: none */
     const verdict_t *fail_fast;   /* stop as soon as a threshold is lost; NULL: never */
+    const char *script;           /* --script: Lua hooks, one state per worker; NULL: none */
     unsigned segment, segments;   /* --segment K/N: this process runs closed-model users
                                      with id % N == K and 1/N of the arrival rate */
     const timed_t *timed;         /* timed replay instead of the shape (which is then

@@ -29,6 +29,7 @@
 #endif
 #include "report.h"
 #include "scenario.h"
+#include "script.h"
 #include "secrets.h"
 #include "shape.h"
 #include "stats.h"
@@ -644,6 +645,8 @@ static int run(const cli_t *c, const checks_t *k)
     rwrite_t *rw = NULL;
     json_t *report = NULL;
     secrets_t *secrets = NULL;
+    scr_t *script = NULL;
+    char *script_path = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
         log_error("%s", err);
         return EXIT_USAGE;
@@ -719,6 +722,13 @@ static int run(const cli_t *c, const checks_t *k)
         plan_keep_bodies(plan);
     if (!c->timed && make_shape(c, &shape) != 0)
         goto out;
+    /* Checked (syntax: FILE:LINE) before anything is sent; kept for done(). */
+    bool oom;
+    script_path = scr_path(c->script, c->scenario, scn->script, &oom);
+    if (oom || (script_path && !(script = scr_open(script_path, -1, c->threads, err, sizeof err)))) {
+        log_error("%s", oom ? "out of memory" : err);
+        goto out;
+    }
     if (c->timed && !c->quiet) {
         size_t steps = 0;
         for (size_t i = 0; i < timed.n_sessions; i++)
@@ -756,6 +766,7 @@ static int run(const cli_t *c, const checks_t *k)
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
+        .script = script_path,
         .timed = c->timed ? &timed : NULL, .timed_duration_us = c->duration_us,
     };
     if (c->timed)
@@ -797,6 +808,7 @@ static int run(const cli_t *c, const checks_t *k)
     rc = finish(c, report, total, plan->names, engine_history(eng), dur, k);
     if (rc == 0 && engine_failed_fast(eng))
         rc = EXIT_FAILED;
+    rc = scr_done(script, total, plan->names, dur, rc);
     remote_stop(c, rw);
     rw = NULL;
     /* Until the run's last page has been scraped: a Job's pod must not take its
@@ -811,6 +823,8 @@ out:
     if (metrics)
         metrics_stop(metrics);
     engine_free(eng);
+    scr_free(script);
+    free(script_path);
     shape_fini(&shape);
     plan_free(plan);
     secrets_free(secrets);

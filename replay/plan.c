@@ -704,6 +704,22 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
         cc->at.step = s;
         ps->parallel = st->parallel;
         ps->think_us = st->think_us;
+        if (st->lua) {
+            ps->lua = st->lua;
+            ps->lua_src = calloc(1, sizeof *ps->lua_src);
+            ps->reqs = calloc(1, sizeof *ps->reqs);
+            if (!ps->lua_src || !ps->reqs)
+                return fail_at(cc, "out of memory");
+            ps->lua_src->name = st->lua;
+            ps->lua_src->method = (char *)"LUA";
+            ps->lua_src->url = (char *)"/";
+            ps->n = 1;
+            ps->reqs[0].src = ps->lua_src;
+            ps->reqs[0].needs_body = true;
+            ps->reqs[0].origin = -1; /* each user:request names its URL */
+            ps->reqs[0].entry = stats_names_intern(cc->p->names, "LUA", st->lua);
+            continue;
+        }
         if (st->n_requests == 0)
             continue;
         ps->reqs = calloc(st->n_requests, sizeof *ps->reqs);
@@ -854,6 +870,7 @@ static void free_steps(plan_steps_t *st)
             free(r->ext);
         }
         free(st->v[s].reqs);
+        free(st->v[s].lua_src);
     }
     free(st->v);
 }

@@ -98,6 +98,11 @@ typedef struct plan_step {
     size_t n;
     bool parallel;
     uint64_t think_us;
+    /* A custom step: the Lua function (the scenario's string) that runs it;
+     * reqs[0] (n = 1) is what its user:request calls are sent and counted as
+     * ("LUA", function), its src the plan's own (lua_src). NULL: none. */
+    const char *lua;
+    scn_request_t *lua_src;
 } plan_step_t;
 
 typedef struct plan_steps {

@@ -13,7 +13,7 @@
 
 static const char *const fail_names[STATS_FAIL__COUNT] = {
     "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
-    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc",
+    "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc", "script",
 };
 static const char *const proto_names[STATS_PROTO__COUNT] = {"http/1.1", "h2"};
 
@@ -122,6 +122,13 @@ struct stats {
     stats_entry_t total;
     uint64_t it_started, it_completed;
     uint64_t bodies_cut, bodies_undecoded, body_bytes_dropped;
+    struct {
+        uint32_t entry;
+        uint64_t n;
+        char text[STATS_REASON_LEN];
+    } reasons[STATS_REASONS_MAX];
+    size_t n_reasons;
+    uint64_t reasons_other;
     hist_t *lag;         /* timed replay: how late steps started behind their schedule */
     struct {
         uint32_t entry;
@@ -187,6 +194,8 @@ void stats_reset(stats_t *s)
     entry_clear(&s->total);
     s->it_started = s->it_completed = 0;
     s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
+    s->n_reasons = 0;
+    s->reasons_other = 0;
     hist_reset(s->lag);
     s->late = 0;
     s->n_examples = 0;
@@ -215,6 +224,42 @@ void stats_diff(stats_t *s, uint32_t entry, unsigned kinds, const char *example)
         snprintf(s->examples[s->n_examples].text, sizeof s->examples[0].text, "%s", example);
         s->n_examples++;
     }
+}
+
+static void reason_add(stats_t *s, uint32_t entry, const char *text, uint64_t n)
+{
+    for (size_t i = 0; i < s->n_reasons; i++)
+        if (s->reasons[i].entry == entry &&
+            strncmp(s->reasons[i].text, text, STATS_REASON_LEN - 1) == 0) {
+            s->reasons[i].n += n;
+            return;
+        }
+    if (s->n_reasons == STATS_REASONS_MAX) {
+        s->reasons_other += n;
+        return;
+    }
+    s->reasons[s->n_reasons].entry = entry;
+    s->reasons[s->n_reasons].n = n;
+    snprintf(s->reasons[s->n_reasons].text, STATS_REASON_LEN, "%s", text);
+    s->n_reasons++;
+}
+
+void stats_reason(stats_t *s, uint32_t entry, const char *text)
+{
+    if (entry < s->n && text)
+        reason_add(s, entry, text, 1);
+}
+
+size_t stats_reasons(const stats_t *s) { return s->n_reasons; }
+uint64_t stats_reasons_other(const stats_t *s) { return s->reasons_other; }
+
+const char *stats_reason_at(const stats_t *s, size_t i, uint32_t *entry, uint64_t *n)
+{
+    if (i >= s->n_reasons)
+        return NULL;
+    *entry = s->reasons[i].entry;
+    *n = s->reasons[i].n;
+    return s->reasons[i].text;
 }
 
 void stats_record(stats_t *s, uint32_t entry, stats_proto_t proto, int status,
@@ -311,6 +356,9 @@ void stats_merge(stats_t *dst, const stats_t *src)
     dst->bodies_cut += src->bodies_cut;
     dst->bodies_undecoded += src->bodies_undecoded;
     dst->body_bytes_dropped += src->body_bytes_dropped;
+    for (size_t i = 0; i < src->n_reasons; i++)
+        reason_add(dst, src->reasons[i].entry, src->reasons[i].text, src->reasons[i].n);
+    dst->reasons_other += src->reasons_other;
     hist_merge(dst->lag, src->lag);
     dst->late += src->late;
 }
@@ -634,6 +682,20 @@ static void print_failures(FILE *out, stats_t *s, const stats_names_t *names, in
                 rows[r].sub >= 0 ? grpc_status_name(rows[r].sub) : "");
     }
     free(rows);
+    if (s->n_reasons || s->reasons_other) {
+        fprintf(out, "\nFailure reasons (script)\n%12s %-*s %-*s %s\n", "# occurrences", tw, "Type",
+                nw, "Name", "Reason");
+        print_rule(out, 14 + tw + 1 + nw + 1 + 40);
+        for (size_t r = 0; r < s->n_reasons; r++) {
+            const char *method = stats_names_method(names, s->reasons[r].entry);
+            fprintf(out, "%13" PRIu64 " %-*s %-*.*s %s\n", s->reasons[r].n, tw, method, nw, nw,
+                    stats_display_name(method, stats_names_name(names, s->reasons[r].entry)),
+                    s->reasons[r].text);
+        }
+        if (s->reasons_other)
+            fprintf(out, "%13" PRIu64 " (other reasons: more than %d distinct)\n", s->reasons_other,
+                    STATS_REASONS_MAX);
+    }
 }
 
 void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, double duration_s)
@@ -856,6 +918,18 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
     if (r == NULL || total == NULL || hist == NULL) {
         json_decref(r);
         return NULL;
+    }
+    if (s->n_reasons || s->reasons_other) {
+        json_t *fr = json_array();
+        for (size_t i = 0; fr && i < s->n_reasons; i++)
+            json_array_append_new(fr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "method",
+                stats_names_method(names, s->reasons[i].entry), "name",
+                stats_names_name(names, s->reasons[i].entry), "category", "script", "reason",
+                s->reasons[i].text, "count", (json_int_t)s->reasons[i].n));
+        if (fr)
+            json_object_set_new(r, "failure_reasons", fr);
+        if (s->reasons_other)
+            json_object_set_new(r, "failure_reasons_other", json_integer((json_int_t)s->reasons_other));
     }
     const stats_entry_t *tot = stats_total(s);
     if (tot->diff_compared > 0) {

@@ -33,6 +33,7 @@ typedef enum stats_fail {
                                timeout, signal): never answered */
     STATS_FAIL_ORIGIN,      /* origin met at run time that the rules do not allow: not sent */
     STATS_FAIL_GRPC,        /* a gRPC response whose grpc-status is not 0 (OK), or absent */
+    STATS_FAIL_SCRIPT,      /* a Lua hook failed it (returned false, or raised an error) */
     STATS_FAIL__COUNT
 } stats_fail_t;
 
@@ -40,8 +41,8 @@ typedef enum stats_proto { STATS_PROTO_H1 = 0, STATS_PROTO_H2 = 1, STATS_PROTO__
 
 /* Stable short names used in reports, CSV and metric labels:
  * "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
- * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc";
- * "http/1.1", "h2". */
+ * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc",
+ * "script"; "http/1.1", "h2". */
 const char *stats_fail_name(stats_fail_t f);
 const char *stats_proto_name(stats_proto_t p);
 /* Inverse of stats_fail_name; -1 when unknown. */
@@ -118,6 +119,17 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
 uint64_t stats_bodies_cut(const stats_t *s);
 uint64_t stats_bodies_undecoded(const stats_t *s);
 uint64_t stats_body_bytes_dropped(const stats_t *s);
+/* The reason of a failure that has one (category script: what the Lua hook
+ * said). Counted per (entry, reason), up to STATS_REASONS_MAX pairs per stats_t
+ * (text cut at STATS_REASON_LEN - 1 bytes); further pairs are counted in
+ * stats_reasons_other. Call beside the stats_record of that failure. */
+#define STATS_REASONS_MAX 32
+#define STATS_REASON_LEN 120
+void stats_reason(stats_t *s, uint32_t entry, const char *text);
+size_t stats_reasons(const stats_t *s);
+/* Pair i: its entry, text and count. NULL when i is out of range. */
+const char *stats_reason_at(const stats_t *s, size_t i, uint32_t *entry, uint64_t *n);
+uint64_t stats_reasons_other(const stats_t *s);
 /* --diff: one response compared; kinds is a mask of 1 << stats_diff_t (0: the
  * same). example (may be NULL) describes the first difference ("request ...:
  * recorded ... replayed ..."); the first STATS_DIFF_EXAMPLES are kept, merged

@@ -15,6 +15,7 @@
 #include "diff.h"
 #include "grpc.h"
 #include "log.h"
+#include "script.h"
 
 enum phase { PH_NEW = 0, PH_START, PH_TASKS, PH_IDLE, PH_STOP, PH_DONE };
 /* What the user's timer is armed for. */
@@ -47,6 +48,10 @@ typedef struct flight {
     uint64_t acc_sent, acc_recv;  /* bytes of earlier hops of a redirect chain */
     uint8_t redirects;
     bool retried, in_submit;
+    bool lua;                     /* a custom step's user:request or user:parallel (script.h) */
+    int16_t lua_idx;              /* user:parallel's request index; -1: user:request */
+    const char *lua_url;          /* its URL, kept by the script until the step's next action */
+    const char *why;              /* reason of a script failure (scr_why: lives with the script) */
     bool deferred;                /* ends from the loop (kick) with deferred_fail */
     stats_fail_t deferred_fail;
     stats_fail_t render_fail;     /* why render refused the request (HC_FAIL_REQUEST) */
@@ -72,6 +77,8 @@ struct user {
     flight_t *group;              /* parallel steps: group_cap flights, n_group in use */
     uint32_t group_cap, n_group, group_left;
     uint32_t group_gen;           /* bumped per parallel step: loops over one step stop at the next */
+    bool lua_step;                /* a custom step is running (its coroutine waits) */
+    bool lua_sleep;               /* W_THINK is its user:sleep */
     /* Timed replay (user_timed); t_step NULL otherwise. */
     const uint64_t *t_step;
     uint64_t t_base, t_due, t_slot;
@@ -80,6 +87,7 @@ struct user {
 };
 
 static void run(user_t *u);
+static void lua_act(user_t *u, const scr_step_t *a);
 static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
 static int render(hc_xch_t *x, hc_req_t *rv);
 static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail);
@@ -112,6 +120,7 @@ void user_env_fini(user_env_t *env)
     hc_env_fini(&env->conn);
     render_fini(&env->rd);
     free(env->grpc_hdrs);
+    scr_free(env->scr);
     for (size_t i = 0; i < env->n_extra; i++)
         free(env->extra[i]);
     free(env->extra);
@@ -131,8 +140,15 @@ size_t user_memory(const user_t *u)
     n += tpl_vars_size(u->vars);
     if (u->jar)
         n += cookie_jar_size(u->jar);
+    n += scr_user_memory(u->env->scr, u);
     return n;
 }
+
+/* u as the Lua hooks see it (a compound literal of the calling block). */
+#define SCR_USER(u) (&(scr_user_t){(u), (u)->id, (u)->env->plan->classes[(u)->cls].name, \
+                                   (u)->vars, (u)->env->plan->symtab})
+/* The request's name as the stats show it. */
+#define REQ_NAME(r) ((r)->src->name ? (r)->src->name : (r)->src->url)
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void kick_cb(evutil_socket_t fd, short what, void *arg);
@@ -174,6 +190,7 @@ void user_free(user_t *u)
         return;
     evtimer_del(&u->timer);
     event_del(&u->kick);
+    scr_user_free(u->env->scr, u);
     for (size_t i = 0; i < u->n_conns; i++)
         hc_conn_free(u->conns[i].conn);
     free(u->conns);
@@ -294,8 +311,15 @@ static void enter(user_t *u, enum phase ph)
 {
     u->phase = (uint8_t)ph;
     u->step = u->ireq = 0;
+    u->lua_sleep = false;
+    if (u->lua_step) { /* stopped in the middle of a custom step */
+        scr_step_abort(u->env->scr, SCR_USER(u));
+        u->lua_step = false;
+    }
     if (ph == PH_TASKS)
         stats_iteration(u->env->stats, false);
+    if (ph == PH_START && u->env->scr)
+        scr_user_start(u->env->scr, SCR_USER(u));
 }
 
 /* The phase's steps are over: move on. Returns false when the user stops
@@ -335,6 +359,8 @@ static bool phase_over(user_t *u)
         return true;
     case PH_STOP:
         u->phase = PH_DONE;
+        if (env->scr)
+            scr_user_stop(env->scr, SCR_USER(u));
         env->on_end(u, env->arg);
         return false;
     default:
@@ -525,8 +551,14 @@ static int render(hc_xch_t *x, hc_req_t *rv)
     in.path = path_of(f, &in.path_len);
     tpl_ctx_t ctx = ctx_of(f);
     int rc = render_request(&u->env->rd, &in, &ctx, rv);
+    if (rc == 0 && f->lua)
+        rc = scr_step_fill(u->env->scr, SCR_USER(u), f->lua_idx, rv);
+    else if (rc == 0 && u->env->scr)
+        rc = scr_request(u->env->scr, SCR_USER(u), REQ_NAME(f->req), rv);
     if (rc == -STATS_FAIL_EXTRACT)
         warn_refused(f, render_why(&u->env->rd));
+    if (rc == -STATS_FAIL_SCRIPT)
+        f->why = scr_why(u->env->scr);
     if (rc == 0 && f->req->grpc)
         rc = grpc_headers(f, rv);
     if (rc != 0)
@@ -579,25 +611,30 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     user_env_t *env = u->env;
     f->req = r;
     f->retried = f->deferred = false;
+    f->why = NULL;
     f->redirects = 0;
     f->acc_sent = f->acc_recv = 0;
     free(f->redirect_path);
     f->redirect_path = NULL;
     f->method = r->src->method;
     f->x.owner = f;
-    f->x.want_body = r->needs_body;
+    f->x.want_body = r->needs_body || scr_has(env->scr, SCR_RESPONSE);
     f->x.proto = HC_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
     f->x.start_us = start_us;
     /* Out of memory for the memo: each use of a generator draws anew. */
-    if (!f->memo && render_draws(r))
+    if (!f->memo && !f->lua && render_draws(r))
         f->memo = malloc(sizeof *f->memo);
     if (f->memo)
         tpl_memo_clear(f->memo);
     tpl_ctx_t ctx = ctx_of(f);
     const char *url;
     size_t url_len;
-    int rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
+    int rc = 0;
+    if (f->lua)
+        url = f->lua_url ? f->lua_url : "";
+    else
+        rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
     if (rc != 0) {
         if (rc == -STATS_FAIL_EXTRACT)
             warn_refused(f, render_why(&env->rd));
@@ -632,23 +669,31 @@ static uint64_t start_time(user_t *u)
     return t;
 }
 
-/* A parallel step: every request starts now; the step ends when all ended. */
-static void start_group(user_t *u, const plan_step_t *st)
+/* Room for n flights of a parallel step. 0 or -1 (out of memory). */
+static int group_reserve(user_t *u, size_t n)
 {
-    if (st->n > u->group_cap) {
-        flight_t *v = realloc(u->group, st->n * sizeof *v);
-        if (!v) {
-            u->ireq = (uint32_t)st->n; /* skipped: counted nowhere, but the user goes on */
-            event_active(&u->kick, EV_TIMEOUT, 1);
-            return;
-        }
-        memset(v + u->group_cap, 0, (st->n - u->group_cap) * sizeof *v);
+    if (n > u->group_cap) {
+        flight_t *v = realloc(u->group, n * sizeof *v);
+        if (!v)
+            return -1;
+        memset(v + u->group_cap, 0, (n - u->group_cap) * sizeof *v);
         u->group = v;
-        u->group_cap = (uint32_t)st->n;
+        u->group_cap = (uint32_t)n;
         for (uint32_t i = 0; i < u->group_cap; i++) {
             u->group[i].u = u;
             u->group[i].x.owner = &u->group[i];
         }
+    }
+    return 0;
+}
+
+/* A parallel step: every request starts now; the step ends when all ended. */
+static void start_group(user_t *u, const plan_step_t *st)
+{
+    if (group_reserve(u, st->n) != 0) {
+        u->ireq = (uint32_t)st->n; /* skipped: counted nowhere, but the user goes on */
+        event_active(&u->kick, EV_TIMEOUT, 1);
+        return;
     }
     u->n_group = u->group_left = (uint32_t)st->n;
     u->ireq = (uint32_t)st->n;
@@ -826,6 +871,10 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
         /* One pass over the extractors: a JSON body is parsed once for all. */
         if (r->n_ext && ext_apply_all(r->ext, r->n_ext, resp, u->vars) != 0 && fail == STATS_OK)
             fail = STATS_FAIL_EXTRACT;
+        if (env->scr)
+            fail = scr_response(env->scr, SCR_USER(u), REQ_NAME(r), f->method, f->path, resp, fail);
+        if (fail == STATS_FAIL_SCRIPT)
+            f->why = scr_why(env->scr);
         if (env->diff) {
             char ex[600];
             size_t plen;
@@ -833,12 +882,33 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
             stats_diff(env->stats, r->entry, kinds, kinds ? ex : NULL);
         }
     }
+    if (fail == STATS_FAIL_SCRIPT)
+        stats_reason(env->stats, r->entry, f->why ? f->why : "script");
     uint64_t now = clk_mono_us();
     stats_record(env->stats, r->entry, proto_of(f), resp ? resp->status : 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);
     f->req = NULL;
-    if (serial) {
+    if (f->lua) {
+        /* The custom step goes on with the response (user:parallel: with all
+         * of them, once the last one ended), or stops with the user. */
+        f->lua = false;
+        if (!serial) {
+            if (!u->stopping)
+                scr_step_result(env->scr, SCR_USER(u), (size_t)f->lua_idx, resp, fail);
+            if (--u->group_left)
+                return;
+            if (u->wait == W_REQUEST)
+                evtimer_del(&u->timer);
+            u->wait = W_NONE;
+        }
+        if (!u->stopping) {
+            scr_step_t a;
+            scr_step_resume(env->scr, SCR_USER(u), serial ? resp : NULL, serial ? fail : STATS_OK, &a);
+            lua_act(u, &a);
+            return;
+        }
+    } else if (serial) {
         u->ireq++;
     } else {
         if (--u->group_left)
@@ -901,6 +971,13 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     u->wait = W_NONE;
     switch (w) {
     case W_THINK:
+        if (u->lua_sleep) {
+            u->lua_sleep = false;
+            scr_step_t a;
+            scr_step_resume(u->env->scr, SCR_USER(u), NULL, STATS_OK, &a);
+            lua_act(u, &a);
+            return;
+        }
         run(u);
         return;
     case W_REQUEST:
@@ -920,6 +997,60 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
                 finish(&u->group[i], NULL, STATS_FAIL_TIMEOUT);
         return;
     default:
+        return;
+    }
+}
+
+/* What a custom step asked for: a request, a sleep, or its end (an error is
+ * counted as a script failure of the step's entry). The end moves on from the
+ * loop (kick), so a step that never yields cannot recurse into the next. */
+static void lua_act(user_t *u, const scr_step_t *a)
+{
+    const plan_step_t *st = &phase_steps(u)->v[u->step];
+    switch (a->kind) {
+    case SCR_STEP_REQUEST:
+        u->one.lua_url = a->url;
+        u->one.lua_idx = -1;
+        u->one.lua = true;
+        start_request(&u->one, &st->reqs[0], start_time(u));
+        return;
+    case SCR_STEP_PARALLEL: {
+        if (group_reserve(u, a->n) == 0) {
+            u->n_group = u->group_left = (uint32_t)a->n;
+            u->group_gen++;
+            if (u->env->timeout_tv)
+                arm_timeout(u);
+            uint64_t t = start_time(u);
+            for (uint32_t i = 0; i < a->n; i++) {
+                flight_t *g = &u->group[i];
+                g->lua = true;
+                g->lua_idx = (int16_t)i;
+                g->lua_url = scr_step_url(u->env->scr, SCR_USER(u), i);
+                start_request(g, &st->reqs[0], t);
+            }
+            return;
+        }
+        const scr_step_t oom = {.kind = SCR_STEP_ERROR, .error = "user:parallel: out of memory"};
+        lua_act(u, &oom);
+        return;
+    }
+    case SCR_STEP_SLEEP:
+        u->lua_sleep = true;
+        arm(u, W_THINK, a->sleep_us);
+        return;
+    case SCR_STEP_ERROR: {
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&said))
+            log_warn("script: custom step '%s': %s (counted as category script; further errors "
+                     "are counted without this message)", st->lua, a->error);
+        stats_record(u->env->stats, st->reqs[0].entry, STATS_PROTO_H1, 0, STATS_FAIL_SCRIPT, 0, 0, 0);
+        stats_reason(u->env->stats, st->reqs[0].entry, a->error);
+    }
+        /* fall through */
+    case SCR_STEP_DONE:
+        u->lua_step = false;
+        u->ireq = (uint32_t)st->n;
+        event_active(&u->kick, EV_TIMEOUT, 1);
         return;
     }
 }
@@ -979,6 +1110,17 @@ static void run(user_t *u)
             if (u->ireq < st->n) {
                 if (timed_wait(u, st))
                     return;
+                if (st->lua) {
+                    scr_step_t a;
+                    if (u->env->scr)
+                        scr_step_begin(u->env->scr, SCR_USER(u), st->lua, &a);
+                    else
+                        a = (scr_step_t){.kind = SCR_STEP_ERROR,
+                                         .error = "a custom step needs --script (or the scenario's script)"};
+                    u->lua_step = true;
+                    lua_act(u, &a);
+                    return;
+                }
                 if (st->parallel && st->n > 1)
                     start_group(u, st);
                 else

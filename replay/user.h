@@ -56,6 +56,7 @@ typedef struct user_env {
     /* Origins met at run time (templated URLs, redirects), this thread only. */
     plan_origin_t **extra;
     size_t n_extra;
+    struct scr *scr;                 /* this thread's Lua hooks (script.h), NULL: none */
 } user_env_t;
 
 /* Sets env up for plan over base (conn callbacks, buffers). 0 or -1 (out of memory). */

@@ -14,6 +14,7 @@
 #include <event2/event_struct.h>
 
 #include "clock.h"
+#include "script.h"
 #include "tls.h"
 #include "user.h"
 
@@ -862,6 +863,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         double per_worker = cfg->timed->limit_rate / cfg->threads / (cfg->segments ? cfg->segments : 1);
         w->env.limit_gap_us = (uint64_t)(1e6 / per_worker) ? (uint64_t)(1e6 / per_worker) : 1;
     }
+    if (cfg->script && !(w->env.scr = scr_open(cfg->script, (int)cfg->idx, cfg->threads, err, errlen)))
+        goto fail;
     if (cfg->timeout_us) {
         /* One common timeout: O(1) add/remove per request instead of a heap. */
         struct timeval tv = {(time_t)(cfg->timeout_us / 1000000),

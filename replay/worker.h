@@ -24,6 +24,7 @@ typedef struct worker_cfg {
     const char *ca_file;
     uint64_t seed;
     unsigned segment, segments;   /* --segment K/N: ids with id % N == K run here */
+    const char *script;           /* Lua hooks (script.h): this worker's own state; NULL: none */
     const timed_t *timed;         /* timed replay: this worker starts its share of the
                                      recording's sessions on its own clock; NULL: none */
 } worker_cfg_t;

@@ -60,6 +60,7 @@ void scn_step_fini(scn_step_t *st)
     for (size_t i = 0; i < st->n_requests; i++)
         scn_request_fini(&st->requests[i]);
     free(st->requests);
+    free(st->lua);
     memset(st, 0, sizeof *st);
 }
 
@@ -89,6 +90,7 @@ void scn_free(scn_scenario_t *s)
     if (!s)
         return;
     free(s->tool);
+    free(s->script);
     for (size_t i = 0; i < s->n_hosts; i++)
         free(s->hosts[i].base_url);
     free(s->hosts);

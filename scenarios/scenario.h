@@ -85,6 +85,7 @@ typedef struct scn_step {
     size_t n_requests;
     bool parallel;           /* requests start together */
     uint64_t think_us;       /* recorded pause after the step (used with SCN_WAIT_RECORDED) */
+    char *lua;               /* a custom step: the Lua function that runs it (no requests); NULL: none */
 } scn_step_t;
 
 typedef enum scn_wait_kind {
@@ -117,6 +118,7 @@ typedef struct scn_scenario {
     int version_major, version_minor;
     int64_t created_us;
     char *tool;
+    char *script;          /* Lua hooks for aiotest-replay, relative to the scenario file; NULL: none */
     scn_host_t *hosts;
     size_t n_hosts;
     scn_kv_t *vars;        /* initial values of variables, for every user */

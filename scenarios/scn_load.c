@@ -163,7 +163,11 @@ static int unpack_step(const mpr_ctx_t *c, const msgpack_object *o, scn_step_t *
     size_t n;
     int rc = mpr_bool(c, o, "parallel", &s->parallel);
     if (rc == 0) rc = mpr_uint(c, o, "think_us", false, &s->think_us);
-    if (rc == 0) rc = mpr_array(c, o, "requests", true, &a, &n);
+    if (rc == 0) rc = mpr_str(c, o, "lua", false, &s->lua);
+    a = NULL;
+    n = 0;
+    /* A custom step (lua) has no requests. */
+    if (rc == 0) rc = mpr_array(c, o, "requests", s->lua == NULL, &a, &n);
     if (rc != 0)
         return rc;
     ALLOC_OR_FAIL(c, s->requests, n, "requests");
@@ -228,6 +232,7 @@ static int unpack_header(const mpr_ctx_t *c, const msgpack_object *o, scn_scenar
     int rc = mpr_header_version(c, o, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
     if (rc == 0) rc = mpr_int(c, o, "created_us", false, &s->created_us);
     if (rc == 0) rc = mpr_str(c, o, "tool", false, &s->tool);
+    if (rc == 0) rc = mpr_str(c, o, "script", false, &s->script);
     if (rc == 0) rc = mpr_uint(c, o, "classes", false, classes);
     const msgpack_object *a;
     size_t n = 0;

@@ -24,7 +24,7 @@ static void pack_strs(mpw_t *w, char *const *v, size_t n)
 
 static void pack_header(mpw_t *w, const scn_scenario_t *s)
 {
-    mpw_map(w, s->tool ? 8 : 7);
+    mpw_map(w, 7 + (s->tool != NULL) + (s->script != NULL));
     mpw_str(w, "format");
     mpw_str(w, SCN_FORMAT);
     mpw_str(w, "version");
@@ -36,6 +36,10 @@ static void pack_header(mpw_t *w, const scn_scenario_t *s)
     if (s->tool) {
         mpw_str(w, "tool");
         mpw_str(w, s->tool);
+    }
+    if (s->script) {
+        mpw_str(w, "script");
+        mpw_str(w, s->script);
     }
     mpw_str(w, "hosts");
     mpw_array(w, s->n_hosts);
@@ -115,7 +119,11 @@ static void pack_steps(mpw_t *w, const scn_steps_t *st)
     mpw_array(w, st->n);
     for (size_t i = 0; i < st->n; i++) {
         const scn_step_t *s = &st->v[i];
-        mpw_map(w, 3);
+        mpw_map(w, s->lua ? 4 : 3);
+        if (s->lua) {
+            mpw_str(w, "lua");
+            mpw_str(w, s->lua);
+        }
         mpw_str(w, "requests");
         mpw_array(w, s->n_requests);
         for (size_t j = 0; j < s->n_requests; j++)

@@ -130,6 +130,20 @@ static int check_steps(vctx_t *v, const char *section, const scn_steps_t *st)
     for (size_t i = 0; rc == 0 && i < st->n; i++) {
         const scn_step_t *s = &st->v[i];
         snprintf(v->path + base, sizeof v->path - base, " %s[%zu]", section, i);
+        if (s->lua) {
+            bool ok = (s->lua[0] >= 'A' && s->lua[0] <= 'Z') || (s->lua[0] >= 'a' && s->lua[0] <= 'z') ||
+                      s->lua[0] == '_';
+            for (const char *p = s->lua; ok && *p; p++)
+                ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                     *p == '_';
+            if (!ok)
+                rc = fail(v, "lua", "expected the name of a Lua function [A-Za-z_][A-Za-z0-9_]*");
+            else if (s->n_requests)
+                rc = fail(v, "lua", "a custom step has no requests (it makes them: user:request{...})");
+            if (rc)
+                break;
+            continue;
+        }
         if (s->n_requests == 0) {
             rc = fail(v, "requests", "a step needs at least one request");
             break;
@@ -215,6 +229,8 @@ static int check_header(vctx_t *v, const scn_scenario_t *s)
         }
     }
     v->path[0] = 0;
+    if (s->script && !s->script[0])
+        return fail(v, "script", "empty (a Lua file, relative to the scenario, or leave it out)");
     if (s->n_classes == 0)
         return fail(v, "classes", "at least one user class is needed");
     return 0;

@@ -88,7 +88,12 @@ static json_t *steps_to_json(const scn_steps_t *st)
         json_t *o = json_object(), *rq = json_array();
         for (size_t j = 0; rq && j < s->n_requests; j++)
             rc |= json_array_append_new(rq, request_to_json(&s->requests[j]));
-        rc |= o ? vj_set(o, "requests", rq) : -1;
+        if (o && s->lua) {
+            rc |= vj_set(o, "lua", vj_str(s->lua));
+            json_decref(rq);
+        } else {
+            rc |= o ? vj_set(o, "requests", rq) : -1;
+        }
         if (o && s->parallel)
             rc |= vj_set(o, "parallel", json_true());
         if (o && s->think_us)
@@ -142,6 +147,8 @@ json_t *view_scenario_to_json(const scn_scenario_t *s)
             rc |= vj_set(o, "created_us", json_integer(s->created_us));
         if (s->tool)
             rc |= vj_set(o, "tool", vj_str(s->tool));
+        if (s->script)
+            rc |= vj_set(o, "script", vj_str(s->script));
         json_t *hosts = json_array();
         for (size_t i = 0; hosts && i < s->n_hosts; i++) {
             json_t *h = json_object();

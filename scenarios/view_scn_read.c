@@ -134,7 +134,9 @@ static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
     const json_t *a = NULL;
     rc = vj_get_bool(c, o, "parallel", &s->parallel);
     if (rc == 0) rc = vj_get_uint(c, o, "think_us", false, UINT64_MAX, &s->think_us);
-    if (rc == 0) rc = vj_get_array(c, o, "requests", true, &a);
+    if (rc == 0) rc = vj_get_str(c, o, "lua", false, &s->lua);
+    /* A custom step (lua) has no requests. */
+    if (rc == 0) rc = vj_get_array(c, o, "requests", s->lua == NULL, &a);
     size_t n = a ? json_array_size(a) : 0;
     if (rc != 0)
         return rc;
@@ -191,6 +193,7 @@ static int header_from_json(const vj_ctx_t *c, const json_t *j, scn_scenario_t *
     int rc = vj_header_version(c, j, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
     if (rc == 0) rc = vj_get_int(c, j, "created_us", false, &s->created_us);
     if (rc == 0) rc = vj_get_str(c, j, "tool", false, &s->tool);
+    if (rc == 0) rc = vj_get_str(c, j, "script", false, &s->script);
     const json_t *a = NULL;
     if (rc == 0) rc = vj_get_array(c, j, "hosts", false, &a);
     size_t n = a ? json_array_size(a) : 0;

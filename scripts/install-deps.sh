@@ -9,7 +9,7 @@ what=${1:-build}
 build_pkgs="build-essential meson ninja-build pkg-config python3 libevent-dev libnghttp2-dev
  libssl-dev libmsgpack-dev libmicrohttpd-dev libpcap-dev libhttp-parser-dev libjansson-dev
  libcmocka-dev curl openssl zlib1g-dev libbrotli-dev libzstd-dev libsnappy-dev libprotobuf-c-dev
- protobuf-c-compiler"
+ protobuf-c-compiler libluajit-5.1-dev liblua5.4-dev"
 test_pkgs="nginx-light libnginx-mod-http-brotli-filter nghttp2-server nghttp2-client prometheus chromium
  tcpdump tshark jq time clang libclang-rt-14-dev stress-ng python3-scapy python3-kubernetes python3-grpcio python3-websockets"
 bench_pkgs="nginx-light wrk nghttp2-client python3-locust time"

@@ -19,7 +19,9 @@ t_eq "fail rate: only http failures" "$(r_json "$T_DIR/rate.json" 'r["total"]["f
 
 # --fail-fast: 10 % errors can no longer stay under 1 % of the planned requests.
 start=$SECONDS
-r_replay "$SCN" --host "$TARGET_URL" -u 2 --iterations 100000 -t 60s --fail-on 'errors<1%' --fail-fast \
+# Enough iterations that no machine finishes them before the first check (once a
+# second): 200 000 took 1.1 s on an idle machine here, and the run ended before it.
+r_replay "$SCN" --host "$TARGET_URL" -u 2 --iterations 10000000 -t 60s --fail-on 'errors<1%' --fail-fast \
     --report "$T_DIR/ff.json"
 t_eq "fail-fast: exit status 1" 1 "$R_RC"
 t_check "fail-fast: stopped early" r_in 0 15 $((SECONDS - start))

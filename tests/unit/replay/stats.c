@@ -420,6 +420,53 @@ static void test_summary(void **state)
     stats_free(s);
 }
 
+/* Script failure reasons: counted per (entry, reason), merged by text,
+ * capped with the rest counted, cleared by reset, in the JSON report. */
+static void test_reasons(void **state)
+{
+    fixture_t *f = *state;
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names);
+    stats_reason(a, f->get, "id != 123456");
+    stats_reason(a, f->get, "id != 123456");
+    stats_reason(a, f->post, "id != 123456");
+    stats_reason(b, f->get, "id != 123456");
+    stats_reason(b, f->get, "other");
+    stats_reason(b, 99, "no such entry"); /* ignored */
+    stats_merge(a, b);
+    assert_int_equal(stats_reasons(a), 3);
+    uint32_t e;
+    uint64_t n;
+    assert_string_equal(stats_reason_at(a, 0, &e, &n), "id != 123456");
+    assert_int_equal(e, f->get);
+    assert_int_equal(n, 3);
+    assert_string_equal(stats_reason_at(a, 2, &e, &n), "other");
+    assert_null(stats_reason_at(a, 3, &e, &n));
+    for (int i = 0; i < STATS_REASONS_MAX + 5; i++) {
+        char t[32];
+        snprintf(t, sizeof t, "r%d", i);
+        stats_reason(b, f->post, t);
+    }
+    assert_int_equal(stats_reasons(b), STATS_REASONS_MAX);
+    assert_int_equal(stats_reasons_other(b), 7); /* 2 + 35 pairs, 32 kept */
+    stats_history_t *h = stats_history_new();
+    json_t *r = stats_report_json(a, f->names, h, 1.0, 0, NULL);
+    assert_non_null(r);
+    {
+        json_t *fr = json_object_get(r, "failure_reasons");
+        assert_int_equal(json_array_size(fr), 3);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(fr, 0), "reason")),
+                            "id != 123456");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(fr, 0), "count")), 3);
+        json_decref(r);
+    }
+    stats_history_free(h);
+    stats_reset(b);
+    assert_int_equal(stats_reasons(b), 0);
+    assert_int_equal(stats_reasons_other(b), 0);
+    stats_free(a);
+    stats_free(b);
+}
+
 /* Timed replay's lag: merged across threads, late steps counted, the report's
  * "schedule" and the summary's lines (the "could not keep" one past 1% late). */
 static void test_lag(void **state)
@@ -477,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_oom, setup, teardown),
     };

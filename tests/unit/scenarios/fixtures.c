@@ -277,6 +277,7 @@ scn_scenario_t *fx_scenario(void)
     assert_non_null(s);
     s->created_us = 1764077400999999;
     s->tool = dupf("aiotest-convert 0.1.0");
+    s->script = dupf("hooks/check.lua");
     s->n_hosts = 3;
     s->hosts = calloc(3, sizeof *s->hosts);
     assert_non_null(s->hosts);
@@ -363,6 +364,7 @@ void fx_assert_scenario_equal(const scn_scenario_t *a, const scn_scenario_t *b)
     assert_int_equal(a->version_minor, b->version_minor);
     assert_int_equal(a->created_us, b->created_us);
     assert_str_eq_null(a->tool, b->tool);
+    assert_str_eq_null(a->script, b->script);
     assert_int_equal(a->n_hosts, b->n_hosts);
     for (size_t i = 0; i < a->n_hosts; i++) {
         assert_string_equal(a->hosts[i].base_url, b->hosts[i].base_url);

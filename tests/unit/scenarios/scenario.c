@@ -119,6 +119,15 @@ static void m_onstop(scn_scenario_t *s)
 }
 static void m_var(scn_scenario_t *s) { replace(&s->vars[1].name, "password"); }
 static void m_data(scn_scenario_t *s) { replace(&s->data[0].vars[1], "1x"); }
+static void m_script(scn_scenario_t *s) { replace(&s->script, ""); }
+static void m_lua_name(scn_scenario_t *s) { replace(&s->classes[0].tasks.v[0].lua, "my-step"); }
+static void m_lua_reqs(scn_scenario_t *s) { replace(&s->classes[0].tasks.v[0].lua, "step1"); }
+static void m_lua_ok(scn_scenario_t *s)
+{
+    scn_step_t *st = &s->classes[0].tasks.v[0];
+    scn_step_fini(st);
+    replace(&st->lua, "step1");
+}
 
 static void test_validation_names_the_place(void **state)
 {
@@ -151,6 +160,25 @@ static void test_validation_names_the_place(void **state)
     expect_invalid(m_onstop, "class 'buy' on_stop[1].requests[2].body: unterminated {{ at byte 6: expected }}", 2);
     expect_invalid(m_var, "vars[1]: variable 'password' set twice", 0);
     expect_invalid(m_data, "data[0].vars: entry 1: expected a variable name", 0);
+    expect_invalid(m_script, "script: empty (a Lua file, relative to the scenario, or leave it out)", 0);
+    expect_invalid(m_lua_name, "class 'browse' tasks[0].lua: expected the name of a Lua function [A-Za-z_][A-Za-z0-9_]*", 1);
+    expect_invalid(m_lua_reqs, "class 'browse' tasks[0].lua: a custom step has no requests (it makes them: user:request{...})", 1);
+    /* A custom step alone is valid, and survives the file. */
+    scn_scenario_t *s = fx_scenario();
+    m_lua_ok(s);
+    mp_error_t err;
+    if (scn_validate(s, &err) != 0)
+        fail_msg("custom step refused: %s", err.msg);
+    char *path = fx_tmp(".scn.mp");
+    assert_int_equal(scn_save(path, s, &err), 0);
+    scn_scenario_t *back;
+    assert_int_equal(scn_load(path, &back, &err), 0);
+    assert_string_equal(back->classes[0].tasks.v[0].lua, "step1");
+    assert_int_equal(back->classes[0].tasks.v[0].n_requests, 0);
+    scn_free(back);
+    scn_free(s);
+    unlink(path);
+    free(path);
 }
 
 /* te: trailers (gRPC) is a request's own header: accepted, any case. */

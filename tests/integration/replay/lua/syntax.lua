@@ -1,0 +1,4 @@
+function response(user, req, resp)
+  if resp.status == 200 then
+    return false
+  -- missing end

@@ -35,6 +35,10 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 static int on_headers_complete(http_parser *p)
 {
     h1_t *h = p->data;
+    /* http_parser takes 1 to 3 digits; a status-code is three (RFC 9110 15),
+     * so "20" or "000" is no response to hand over as a success. */
+    if (p->status_code < 100)
+        return -1; /* http_parser: error (HPE_CB_headers_complete) */
     hc_racc_end_head(&h->resp);
     if (h->x && h->x->stream && p->status_code >= 200) {
         hc_env_t *env = hc_conn_env(h->conn);

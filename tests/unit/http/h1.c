@@ -154,6 +154,19 @@ static void test_body_not_buffered_unless_wanted(void **state)
     fx_free(f);
 }
 
+/* http_parser takes any 1-3 digit status ("20", "0"); the status-code is
+ * three digits from 100 up (RFC 9110 15), so the client calls it unparsable
+ * rather than a success with status 20 (found by fuzz-http-h1resp). */
+static void test_status_below_100_is_protocol(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nhi", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_PROTOCOL);
+    fx_free(f);
+}
+
 static void test_chunked(void **state)
 {
     (void)state;
@@ -547,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_content_length),
         cmocka_unit_test(test_body_not_buffered_unless_wanted),
         cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_status_below_100_is_protocol),
         cmocka_unit_test(test_close_delimited),
         cmocka_unit_test(test_head_has_no_body),
         cmocka_unit_test(test_keep_alive_and_close),

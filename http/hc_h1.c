@@ -49,8 +49,12 @@ static int on_headers_complete(http_parser *p)
             return -1; /* http_parser: error, stop here (1 and 2 mean "no body") */
         }
     }
-    /* 1 tells http_parser that this response has no body (HEAD). */
-    return h->x && h->x->head ? 1 : 0;
+    /* 1 tells http_parser that this response has no body: HEAD, and 204 /
+     * 304, which have none whatever their Content-Length says (RFC 9110
+     * 6.4.1; a 304 may carry the representation's length), where
+     * http_parser 2.9 would wait for that many bytes. */
+    unsigned st = p->status_code;
+    return (h->x && h->x->head) || st == 204 || st == 304 ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)

@@ -40,6 +40,7 @@ static struct {
     hc_xch_t xch[MAX_XCH];
     int done[MAX_XCH];
     int n_done;
+    bool verbose;               /* FUZZPEER_VERBOSE set: each outcome on stderr */
 } g;
 
 static void fail(const char *what)
@@ -72,6 +73,9 @@ static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t f)
     if (++g.done[i] != 1)
         fail("on_done called twice for one exchange");
     g.n_done++;
+    if (g.verbose)
+        fprintf(stderr, "fuzzpeer: exchange %d: %s status %d body %zu\n", (int)i, hc_fail_name(f),
+                resp ? resp->status : 0, resp ? resp->body_len : 0);
     if ((unsigned)f >= HC_FAIL__COUNT)
         fail("failure code out of range");
     if (f == HC_OK && !resp)
@@ -117,6 +121,7 @@ static void on_interim(hc_xch_t *x, const hc_resp_t *resp)
 static void setup(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    g.verbose = getenv("FUZZPEER_VERBOSE") != NULL;
     g.base = event_base_new();
     if (!g.base || hc_env_init(&g.env, g.base) != 0)
         fail("setup");

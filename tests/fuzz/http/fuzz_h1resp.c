@@ -11,6 +11,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzzpeer_run(HC_WANT_H1, 1, NULL, 0, data, size);
+    fuzzpeer_run(HC_WANT_H1, 1, 0, NULL, 0, data, size);
     return 0;
 }

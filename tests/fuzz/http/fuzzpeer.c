@@ -24,6 +24,14 @@ typedef struct peer {
     struct event *ev;
     size_t off;                 /* bytes of pre + data sent */
     bool shut;                  /* sending side closed */
+    /* h2 gate: data waits until the client's stream has shown wait_headers
+     * HEADERS frames (every exchange became a stream), so that the input
+     * meets streams that exist rather than idle ones. */
+    bool gated;
+    size_t skip;                /* client bytes to skip: magic, frame payload */
+    uint8_t fh[9];              /* a client frame header being read */
+    size_t fh_len;
+    int n_headers;
 } peer_t;
 
 static struct {
@@ -40,6 +48,7 @@ static struct {
     hc_xch_t xch[MAX_XCH];
     int done[MAX_XCH];
     int n_done;
+    int wait_headers;           /* h2: client HEADERS frames before data (0: none) */
     bool verbose;               /* FUZZPEER_VERBOSE set: each outcome on stderr */
 } g;
 
@@ -78,6 +87,9 @@ static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t f)
                 resp ? resp->status : 0, resp ? resp->body_len : 0);
     if ((unsigned)f >= HC_FAIL__COUNT)
         fail("failure code out of range");
+    /* the peer always answers and closes: waiting out a timer is a hang */
+    if (f == HC_FAIL_TIMEOUT)
+        fail("an exchange timed out: a hang");
     if (f == HC_OK && !resp)
         fail("success without a response");
     if (!resp)
@@ -143,6 +155,8 @@ static void setup(void)
         fail("listener");
 }
 
+static void peer_cb(evutil_socket_t fd, short what, void *arg);
+
 static void peer_close(peer_t *p)
 {
     if (p->ev)
@@ -153,39 +167,75 @@ static void peer_close(peer_t *p)
     p->fd = -1;
 }
 
-/* Reads and drops the request bytes; sends the answer as the socket takes
- * it, then closes the sending side. */
+/* Counts the client's HEADERS frames in bytes it sent (h2 gate). */
+static void peer_scan(peer_t *p, const uint8_t *d, size_t n)
+{
+    while (n) {
+        if (p->skip) {
+            size_t k = n < p->skip ? n : p->skip;
+            p->skip -= k, d += k, n -= k;
+            continue;
+        }
+        p->fh[p->fh_len++] = *d++, n--;
+        if (p->fh_len < 9)
+            continue;
+        p->fh_len = 0;
+        p->skip = ((size_t)p->fh[0] << 16) | ((size_t)p->fh[1] << 8) | p->fh[2];
+        if (p->fh[3] == 1 && ++p->n_headers >= g.wait_headers)
+            p->gated = false;
+    }
+}
+
+/* Sends what the gate allows as the socket takes it; once all of it went,
+ * closes the sending side. Leaves the event armed for writing only while
+ * there is something to send. */
+static void peer_send(peer_t *p)
+{
+    size_t total = g.pre_len + g.size, limit = p->gated ? g.pre_len : total;
+    while (p->off < limit) {
+        const uint8_t *d = p->off < g.pre_len ? g.pre + p->off : g.data + (p->off - g.pre_len);
+        size_t n = p->off < g.pre_len ? g.pre_len - p->off : total - p->off;
+        ssize_t w = send(p->fd, d, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return; /* still armed for writing */
+            peer_close(p);  /* the client closed */
+            return;
+        }
+        p->off += (size_t)w;
+    }
+    if (p->off == total && !p->shut) {
+        shutdown(p->fd, SHUT_WR);
+        p->shut = true;
+    }
+    event_del(p->ev);
+    event_assign(p->ev, g.base, p->fd, EV_READ | EV_PERSIST, peer_cb, p);
+    event_add(p->ev, NULL);
+}
+
+/* Reads the request bytes (dropped, scanned for the h2 gate); writes. */
 static void peer_cb(evutil_socket_t fd, short what, void *arg)
 {
     peer_t *p = arg;
     if (what & EV_READ) {
-        char buf[4096];
+        uint8_t buf[4096];
         ssize_t r = recv(fd, buf, sizeof buf, 0);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
             peer_close(p);
             return;
         }
-    }
-    if ((what & EV_WRITE) && !p->shut) {
-        size_t total = g.pre_len + g.size;
-        while (p->off < total) {
-            const uint8_t *d = p->off < g.pre_len ? g.pre + p->off : g.data + (p->off - g.pre_len);
-            size_t n = p->off < g.pre_len ? g.pre_len - p->off : total - p->off;
-            ssize_t w = send(fd, d, n, MSG_NOSIGNAL);
-            if (w < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                    return;
-                peer_close(p);  /* the client closed */
+        if (r > 0 && p->gated) {
+            peer_scan(p, buf, (size_t)r);
+            if (!p->gated) {
+                event_del(p->ev);
+                event_assign(p->ev, g.base, fd, EV_READ | EV_WRITE | EV_PERSIST, peer_cb, p);
+                event_add(p->ev, NULL);
                 return;
             }
-            p->off += (size_t)w;
         }
-        shutdown(fd, SHUT_WR);
-        p->shut = true;
-        event_del(p->ev);
-        event_assign(p->ev, g.base, fd, EV_READ | EV_PERSIST, peer_cb, p);
-        event_add(p->ev, NULL);
     }
+    if ((what & EV_WRITE) && !p->shut)
+        peer_send(p);
 }
 
 static void accept_all(void)
@@ -199,7 +249,8 @@ static void accept_all(void)
             continue;
         }
         peer_t *p = &g.peers[g.n_peers++];
-        *p = (peer_t){.fd = fd};
+        /* only the first connection waits: a reconnect carries fewer streams */
+        *p = (peer_t){.fd = fd, .gated = g.wait_headers > 0 && g.n_peers == 1, .skip = 24};
         p->ev = event_new(g.base, fd, EV_READ | EV_WRITE | EV_PERSIST, peer_cb, p);
         if (!p->ev || event_add(p->ev, NULL) != 0)
             fail("peer event");
@@ -212,14 +263,15 @@ static void listen_cb(evutil_socket_t fd, short what, void *arg)
     accept_all();
 }
 
-void fuzzpeer_run(hc_want_t want, int n_xch, const uint8_t *pre, size_t pre_len,
-                  const uint8_t *data, size_t size)
+void fuzzpeer_run(hc_want_t want, int n_xch, int wait_headers, const uint8_t *pre,
+                  size_t pre_len, const uint8_t *data, size_t size)
 {
     if (!g.base)
         setup();
     g.pre = pre, g.pre_len = pre_len, g.data = data, g.size = size;
     g.n_peers = 0;
     g.n_done = 0;
+    g.wait_headers = wait_headers;
     memset(g.xch, 0, sizeof g.xch);
     memset(g.done, 0, sizeof g.done);
 

@@ -5,7 +5,7 @@
  * then closes its sending side. Checks the client's contract on every
  * exchange and abort()s when it is broken, so libFuzzer reports it:
  *  - each submitted exchange ends exactly once (env->on_done), within a
- *    bounded number of loop iterations;
+ *    bounded number of loop iterations and never by a timeout;
  *  - a success has a status in 100..999 and a response;
  *  - the body handed over is at most max_body bytes, and without a
  *    Content-Encoding at most the bytes the peer sent. */
@@ -17,8 +17,10 @@
 
 #include "hc.h"
 
-/* Runs n_xch (1..4) GET exchanges on one connection speaking want. */
-void fuzzpeer_run(hc_want_t want, int n_xch, const uint8_t *pre, size_t pre_len,
-                  const uint8_t *data, size_t size);
+/* Runs n_xch (1..4) GET exchanges on one connection speaking want. The
+ * peer sends pre at once, and data too unless wait_headers > 0 (h2): then
+ * only after the client sent that many HEADERS frames on the connection. */
+void fuzzpeer_run(hc_want_t want, int n_xch, int wait_headers, const uint8_t *pre,
+                  size_t pre_len, const uint8_t *data, size_t size);
 
 #endif

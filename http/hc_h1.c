@@ -35,6 +35,10 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 static int on_headers_complete(http_parser *p)
 {
     h1_t *h = p->data;
+    /* http_parser takes 1 to 3 digits; a status-code is three (RFC 9110 15),
+     * so "20" or "000" is no response to hand over as a success. */
+    if (p->status_code < 100)
+        return -1; /* http_parser: error (HPE_CB_headers_complete) */
     hc_racc_end_head(&h->resp);
     if (h->x && h->x->stream && p->status_code >= 200) {
         hc_env_t *env = hc_conn_env(h->conn);
@@ -45,8 +49,12 @@ static int on_headers_complete(http_parser *p)
             return -1; /* http_parser: error, stop here (1 and 2 mean "no body") */
         }
     }
-    /* 1 tells http_parser that this response has no body (HEAD). */
-    return h->x && h->x->head ? 1 : 0;
+    /* 1 tells http_parser that this response has no body: HEAD, and 204 /
+     * 304, which have none whatever their Content-Length says (RFC 9110
+     * 6.4.1; a 304 may carry the representation's length), where
+     * http_parser 2.9 would wait for that many bytes. */
+    unsigned st = p->status_code;
+    return (h->x && h->x->head) || st == 204 || st == 304 ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)

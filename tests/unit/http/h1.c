@@ -154,6 +154,45 @@ static void test_body_not_buffered_unless_wanted(void **state)
     fx_free(f);
 }
 
+/* http_parser takes any 1-3 digit status ("20", "0"); the status-code is
+ * three digits from 100 up (RFC 9110 15), so the client calls it unparsable
+ * rather than a success with status 20 (found by fuzz-http-h1resp). */
+static void test_status_below_100_is_protocol(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nhi", false}};
+    fixture_t *f = fx_new(a, 1);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_FAIL_PROTOCOL);
+    fx_free(f);
+}
+
+/* A 304 (or 204) has no content whatever its Content-Length says (RFC 9110
+ * 6.4.1, 8.6: a 304 may carry the length of the representation); http_parser
+ * 2.9 waits for that many bytes, so a keep-alive server's answer to a
+ * conditional request hung until the body timeout (found by fuzz-http-h1resp).
+ * The second exchange shows the connection is still in step. */
+static void test_304_with_length_has_no_body(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{"HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n", false},
+                                 {"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", false},
+                                 {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 3);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 304);
+    assert_int_equal(g_res.body_len, 0);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.status, 204);
+    exchange(f, true);
+    assert_int_equal(g_res.status, 200);
+    assert_int_equal(g_res.body_len, 2);
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
 static void test_chunked(void **state)
 {
     (void)state;
@@ -547,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_content_length),
         cmocka_unit_test(test_body_not_buffered_unless_wanted),
         cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_status_below_100_is_protocol),
+        cmocka_unit_test(test_304_with_length_has_no_body),
         cmocka_unit_test(test_close_delimited),
         cmocka_unit_test(test_head_has_no_body),
         cmocka_unit_test(test_keep_alive_and_close),

@@ -216,7 +216,7 @@ int hc_racc_view(hc_racc_t *a, hc_env_t *env, int status, hc_resp_t *out)
         .status = status,
         .headers = env->hdrs,
         .n_headers = n_head,
-        .trailers = env->hdrs + n_head,
+        .trailers = env->hdrs ? env->hdrs + n_head : NULL, /* no header at all: NULL + 0 is UB */
         .n_trailers = a->n_hdrs - n_head,
         .body = a->body,
         .body_len = a->body_len,

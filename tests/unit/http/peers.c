@@ -262,6 +262,8 @@ static void find(const hc_header_t *h, size_t n, const char *name, char *out, si
 
 static void add_body(const char *d, size_t n)
 {
+    if (n == 0)
+        return; /* d may be NULL then, which memcpy may not see */
     g_r.body = realloc(g_r.body, g_r.body_len + n + 1);
     memcpy(g_r.body + g_r.body_len, d, n);
     g_r.body_len += n;

@@ -81,6 +81,6 @@ t_log "ok: --pcap on tcpdump's capture of the same traffic gives the same $n exc
 start=$SECONDS
 "$T_CAPTURE" -i lo --filter "tcp port $P and host 10.9.9.9" --duration 1s -o "$T_DIR/idle.mp" 2>"$T_DIR/idle.log" ||
     t_fail "--duration run: $(cat "$T_DIR/idle.log")"
-[ $((SECONDS - start)) -le 5 ] || t_fail "--duration 1s took $((SECONDS - start))s"
+[ $((SECONDS - start)) -le 20 ] || t_fail "--duration 1s took $((SECONDS - start))s"
 grep -q 'done: 0 packets.*kernel drops 0' "$T_DIR/idle.log" || t_fail "--duration: $(cat "$T_DIR/idle.log")"
 t_log "ok: --duration 1s stops an idle live capture"

@@ -28,54 +28,58 @@ parallel() {
 }
 
 # A fixed delay; one server thread, so a sleeping thread would serialise everything.
+# Upper bounds are wide (a loaded CI runner stalls curl too); what they tell
+# apart is a delay served concurrently from one served in turn (10 s, 300 s).
 target_start --quiet --threads 1 --delay-ms 50
 for i in 1 2 3; do
-    t_check "delay 50 ms: API request $i took $(time_of /api/item/$i) s (0.045-1)" \
-        within 0.045 1 "$(time_of /api/item/$i)"
+    t_check "delay 50 ms: API request $i took $(time_of /api/item/$i) s (0.045-5)" \
+        within 0.045 5 "$(time_of /api/item/$i)"
 done
-t_check "delay 50 ms: /checkout is delayed too" within 0.045 1 "$(time_of /checkout)"
-t_check "delay 50 ms: a POST is delayed too" within 0.045 1 \
+t_check "delay 50 ms: /checkout is delayed too" within 0.045 5 "$(time_of /checkout)"
+t_check "delay 50 ms: a POST is delayed too" within 0.045 5 \
     "$(curl -s -o /dev/null -w '%{time_total}' -X POST -d '{}' "$TARGET_URL/api/login")"
 target_stop
 
 target_start --quiet --threads 1 --delay-ms 200
 parallel 50 /api/search?q=x
-t_check "50 concurrent requests delayed 200 ms finish in < 1 s on one thread ($WALL s)" \
-    within 0 1 "$WALL"
+t_check "50 concurrent requests delayed 200 ms finish in < 5 s on one thread, not 10 s ($WALL s)" \
+    within 0 5 "$WALL"
 t_check "each of them took >= 0.195 s" \
     awk '$2 < 0.195 { exit 1 }' "$T_DIR/parallel"
 target_stop
 
 target_start --quiet --threads 1 --delay-ms 1000
 parallel 300 /api/item/1
-t_check "300 concurrent requests delayed 1 s finish in < 2.5 s ($WALL s)" within 0 2.5 "$WALL"
+t_check "300 concurrent requests delayed 1 s finish in < 30 s, not 300 s ($WALL s)" within 0 30 "$WALL"
 # While API requests sleep, other requests are answered at once.
+curl -s -X POST "$TARGET_URL/_control?delay_ms=20000" >/dev/null
 curl -s -o /dev/null "$TARGET_URL/api/item/2" &
 SLOW=$!
-sleep 0.2
+T_PIDS+=("$SLOW")
+sleep 0.5
 H=$(time_of /health)
-t_check "/health answered in < 0.5 s while an API request is delayed 1 s ($H s)" within 0 0.5 "$H"
-wait "$SLOW"
+t_check "/health answered in < 10 s while an API request is delayed 20 s ($H s)" within 0 10 "$H"
+kill "$SLOW" 2>/dev/null; wait "$SLOW" 2>/dev/null
 target_stop
 
 # A range: every delay inside it, and not all the same.
 target_start --quiet --delay-ms 100-300
 for i in $(seq 20); do time_of /api/search?q=r; echo; done >"$T_DIR/range"
-t_check "delay 100-300 ms: every request took 0.095-1.5 s" \
-    awk '$1 < 0.095 || $1 > 1.5 { exit 1 }' "$T_DIR/range"
+t_check "delay 100-300 ms: every request took 0.095-5 s" \
+    awk '$1 < 0.095 || $1 > 5 { exit 1 }' "$T_DIR/range"
 SPREAD=$(sort -n "$T_DIR/range" | sed -n '1p;$p' | paste -sd' ' | awk '{ print $2 - $1 }')
 t_check "delay 100-300 ms: delays vary (spread $SPREAD s > 0.05)" within 0.05 10 "$SPREAD"
 target_stop
 
 # /_control changes the delay of a running server; it is not counted.
 target_start --quiet
-t_check "no delay at start" within 0 0.2 "$(time_of /api/item/1)"
-req - POST "/_control?delay_ms=300"
-expect "_control delay_ms=300" 200
-t_eq "_control answers the delay" '{"min": 300, "max": 300}' "$(jget "$BODY" 'v["delay_ms"]')"
-t_check "after /_control delay_ms=300: >= 0.29 s" within 0.29 2 "$(time_of /api/item/1)"
+t_check "no delay at start" within 0 2 "$(time_of /api/item/1)"
+req - POST "/_control?delay_ms=3000"
+expect "_control delay_ms=3000" 200
+t_eq "_control answers the delay" '{"min": 3000, "max": 3000}' "$(jget "$BODY" 'v["delay_ms"]')"
+t_check "after /_control delay_ms=3000: >= 2.99 s" within 2.99 20 "$(time_of /api/item/1)"
 req - POST "/_control?delay_ms=0-0"
-t_check "after /_control delay_ms=0-0: < 0.25 s" within 0 0.25 "$(time_of /api/item/1)"
+t_check "after /_control delay_ms=0-0: < 2 s" within 0 2 "$(time_of /api/item/1)"
 req - POST "/_control?delay_ms=9-3"
 expect "_control with a reversed range" 400
 t_check "the error names delay_ms" grep -q delay_ms <<<"$BODY"

@@ -145,7 +145,7 @@ static void test_stop_while_thinking_runs_on_stop_at_once(void **state)
     uint64_t t0 = clk_mono_us();
     user_stop(u);
     run_until(f, &f->ended, 1);
-    assert_true(clk_mono_us() - t0 < 1000000);
+    assert_true(clk_mono_us() - t0 < 8000000); /* not the 10 s think; wide for a loaded runner */
     assert_string_equal(f->srv.lines, "POST /login|GET /a|POST /logout");
     assert_int_equal(stats_iterations_completed(f->stats), 0);
     user_free(u);

@@ -8,7 +8,7 @@ function login_and_view(user)
                          body = string.format('{"user":"u%d","password":"pw"}', user.id)}
   assert(r.status == 200, "login status " .. tostring(r.status))
   local token = r:json().token
-  user:sleep(0.3)
+  user:sleep(1)
   local p = user:request{url = "/api/profile", headers = {Authorization = "Bearer " .. token}}
   log:write(string.format("step %d %d %s\n", user.id, p.status, tostring(p.fail)))
   user.steps = (user.steps or 0) + 1

@@ -59,8 +59,8 @@ t=$(fails "$T_DIR/silent.json" timeout)
 t_check "silent server: timeouts ($t)" r_in 3 1e12 "$t"
 t_eq "silent server: every request timed out" "$(r_json "$T_DIR/silent.json" 'r["total"]["count"]')" "$t"
 p50=$(r_entry "$T_DIR/silent.json" "GET GET /api/item/{id}" p50_ms)
-t_check "silent server: latency is the timeout ($p50)" \
-    r_in 500 700 "$p50"
+t_check "silent server: latency is the timeout ($p50; a loaded runner fires timers late)" \
+    r_in 500 1500 "$p50"
 
 # HTTPS with a certificate nobody trusts: TLS failures, said clearly once.
 t_selfsigned bad

@@ -18,7 +18,10 @@ rows=$(r_json "$T_DIR/r.json" '" ".join("%.0f" % s["iterations_per_s"] for s in 
 t_check "history rows ~200 started/s each ($rows)" \
     python3 -c 'import sys; v=[float(x) for x in sys.argv[1:]]; sys.exit(0 if v and all(180 <= x <= 220 for x in v) else 1)' $rows
 t_eq "every started iteration answered" "$started" "$(r_json "$T_DIR/r.json" 'r["total"]["count"]')"
-t_check "latency is the server's 2 s" r_in 2000 2500 "$(r_entry "$T_DIR/r.json" "GET GET /api/item/{id}" p50_ms)"
+# At least the server's 2 s; above it by whatever a loaded runner adds to a
+# start (latency counts from the schedule), far below the queued case's 3-10 s p90.
+p50=$(r_entry "$T_DIR/r.json" "GET GET /api/item/{id}" p50_ms)
+t_check "latency is the server's 2 s ($p50 ms)" r_in 2000 3500 "$p50"
 t_check "users in flight reached ~400" r_in 360 520 "$(r_json "$T_DIR/r.json" 'max(s["users"] for s in r["user_samples"])')"
 
 # With at most 100 users only 50 it/s can run: the rest queue, and the queueing

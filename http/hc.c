@@ -81,6 +81,9 @@ int hc_env_init(hc_env_t *env, struct event_base *base)
 
 void hc_env_fini(hc_env_t *env)
 {
+    if (env->dns_cancelled)
+        event_base_loop(env->base, EVLOOP_NONBLOCK);
+    env->dns_cancelled = 0;
     if (env->dns)
         evdns_base_free(env->dns, 1);
     env->dns = NULL;
@@ -158,6 +161,7 @@ static hc_xch_t *teardown(hc_conn_t *c)
         struct evdns_getaddrinfo_request *r = c->dns;
         c->dns = NULL;
         evdns_getaddrinfo_cancel(r); /* its callback sees EVUTIL_EAI_CANCEL and returns */
+        c->env->dns_cancelled++;
     }
     if (c->state == HC_CONN_RESOLVING)
         event_del(&c->wev);

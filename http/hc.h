@@ -177,6 +177,7 @@ typedef struct hc_env {
      * connection in the hope of h2 that got HTTP/1.1). */
     void (*on_negotiated)(hc_conn_t *c, void *owner);
     struct evdns_base *dns;          /* made on the first lookup; freed by hc_env_fini */
+    unsigned dns_cancelled;          /* lookups cancelled: libevent frees them from a deferred callback */
 } hc_env_t;
 
 /* Body bytes kept per response when max_body is not set otherwise. */
@@ -185,6 +186,10 @@ typedef struct hc_env {
 /* Sets up the shared buffers (timeouts 0, max_body HC_MAX_BODY_DEFAULT).
  * Returns 0 or -1 (out of memory). */
 int hc_env_init(hc_env_t *env, struct event_base *base);
+/* Frees what hc_env_init made. Call it after every connection is closed and
+ * the caller's own events are deleted: when lookups were cancelled it runs one
+ * non-blocking pass of the base's loop, so that libevent's deferred callbacks
+ * free them (a lookup cut short by the end of a run leaked otherwise). */
 void hc_env_fini(hc_env_t *env);
 /* Grows env->wbuf to at least n bytes. Returns it or NULL. */
 char *hc_env_wbuf(hc_env_t *env, size_t n);

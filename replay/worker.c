@@ -893,10 +893,8 @@ void worker_free(worker_t *w)
     if (!w)
         return;
     worker_join(w);
-    if (w->env.plan) {
-        free_all_users(w);
-        user_env_fini(&w->env);
-    }
+    /* The worker's own events go first: user_env_fini may run the loop once
+     * (hc_env_fini) and nothing of the worker's may fire then. */
     if (w->events) {
         event_del(&w->ev_mbox);
         event_del(&w->ev_pub);
@@ -904,6 +902,10 @@ void worker_free(worker_t *w)
         event_del(&w->ev_reap);
         event_del(&w->ev_stop);
         event_del(&w->ev_timed);
+    }
+    if (w->env.plan) {
+        free_all_users(w);
+        user_env_fini(&w->env);
     }
     timed_iter_free(w->titer);
     if (w->base)

@@ -30,9 +30,22 @@ CA="$T_DIR/ca"
 SPKI=$(openssl x509 -in "$CA/ca.pem" -noout -pubkey | openssl pkey -pubin -outform der |
     openssl dgst -sha256 -binary | openssl enc -base64 -A)
 
-# load NAME PATH [capture options]: one page load through a fresh capture into NAME.mp.
+# load NAME PATH [capture options]: one page load through a fresh capture into
+# NAME.mp. On a loaded runner chromium sometimes ends the page (its virtual time
+# budget spent) while assets are still downloading: those are recorded as
+# incomplete and are not the page's burst, so such a load is made again (3 tries).
 load() {
+    local try
+    for try in 1 2 3; do
+        load_once "$@"
+        local cut; cut=$(awk -F'\t' '$6 ~ /incomplete/' "$T_DIR/$1.dump" | wc -l)
+        [ "$cut" = 0 ] && return
+        t_log "$1: chromium cut $cut download(s) short (try $try)"
+    done
+}
+load_once() {
     local name=$1 path=$2; shift 2
+    rm -rf "$T_DIR/chromium-$name"
     cap_start -o "$T_DIR/$name.mp" --connect-ports "$NG_PORT" --ca "$CA" --upstream-ca "$T_DIR/nginx.crt" "$@"
     timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \

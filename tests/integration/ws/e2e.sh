@@ -46,6 +46,7 @@ PY
 # ---- convert
 : >"$T_DIR/counts"
 "$T_CONVERT" "$T_DIR/rec.mp" -o "$T_DIR/scn.mp" 2>"$T_DIR/convert.log" || t_fail "convert: $(cat "$T_DIR/convert.log")"
+r_clean "$T_DIR/convert.log"
 t_check "the summary counts the session" grep -q '1 WebSocket session(s) -> ws steps, 3 message(s)' "$T_DIR/convert.log"
 "$T_CONVERT" --dump "$T_DIR/scn.mp" >"$T_DIR/scn.json" || t_fail "--dump scenario"
 t_eq "one ws step: the URL, the subprotocol, the awaits (presence + joined, said, the echo)" \
@@ -79,6 +80,7 @@ for _ in $(seq 400); do [ "$(grep -c join "$T_DIR/counts")" -ge 5 ] && break; sl
 [ "$(grep -c join "$T_DIR/counts")" -ge 5 ] || t_fail "the replay did not start sessions: $(cat "$T_DIR/replay2.log")"
 kill -9 "$SRV"
 rc=0; wait "$RP" || rc=$?
+r_clean "$T_DIR/replay2.log"
 t_eq "the run completes and its gate fails" 1 "$rc"
 t_check "the summary was printed" grep -q 'Aggregated' "$T_DIR/replay2.log"
 t_check "sessions cut by the server count as ws_closed" \

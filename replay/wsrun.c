@@ -1,6 +1,7 @@
 /* wsrun: a user's WebSocket session (see wsrun.h). */
 #include "wsrun.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include "clock.h"
 #include "extract.h"
 #include "jsonpath.h"
+#include "log.h"
 #include "wsframe.h"
 
 /* Without --timeout a closing handshake still ends: the server's close frame
@@ -42,6 +44,7 @@ struct wsr {
     uint8_t state;
     bool stopping, in_submit, piped;
     hc_fail_t deferred;       /* the failure kick reports */
+    stats_fail_t render_fail; /* why hs_render refused the handshake (HC_FAIL_REQUEST) */
     char key[25];
     char accept[29];
     size_t i;                 /* the message being sent or awaited */
@@ -116,9 +119,7 @@ static int send_frame(wsr_t *w, uint8_t op, const void *data, size_t len)
     size_t n = wsf_frame_size(len, true);
     uint8_t *out = (uint8_t *)hc_env_wbuf(w->env->hc, n);
     if (!out)
-        return -1;
-    if (data == out)
-        return -1; /* never: payloads live in env->buf or the plan */
+        return -1; /* payloads live in env->buf, the plan or the parser, never in wbuf */
     wsf_frame(out, op, data, len, true, mask);
     w->sent += n;
     return hc_conn_write(w->conn, out, n);
@@ -306,13 +307,18 @@ static int hs_render(hc_xch_t *x, hc_req_t *rv)
     };
     tpl_ctx_t ctx = {.vars = w->vars, .user_id = w->user_id, .rng = env->rng};
     int rc = render_request(env->rd, &in, &ctx, rv);
-    if (rc != 0)
+    if (rc != 0) {
+        /* A template gave a bad header value: an extract failure, as for requests. */
+        w->render_fail = rc < 0 && -rc < STATS_FAIL__COUNT ? (stats_fail_t)-rc : STATS_FAIL_PROTOCOL;
         return rc;
+    }
     size_t need = rv->n_hdrs + 5;
     if (env->hdrs_cap < need) {
         hc_header_t *h = realloc(env->hdrs, need * sizeof *h);
-        if (!h)
+        if (!h) {
+            w->render_fail = STATS_FAIL_PROTOCOL;
             return -1;
+        }
         env->hdrs = h;
         env->hdrs_cap = need;
     }
@@ -380,6 +386,15 @@ static void hs_end(wsr_t *w, const hc_resp_t *resp, hc_fail_t fail)
     const plan_req_t *r = hs_req(w);
     w->sent += w->x.bytes_sent;
     w->recv += w->x.bytes_received;
+    if (fail == HC_FAIL_REQUEST && w->render_fail != STATS_OK) {
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (w->render_fail == STATS_FAIL_EXTRACT && !atomic_flag_test_and_set(&said))
+            log_warn("WebSocket step '%s': not connected: %s; counted as an extract failure (further "
+                     "ones are counted without this message)", w->ws->src->name, render_why(w->env->rd));
+        record(w, r->entry, 0, w->render_fail, w->x.start_us); /* nothing was sent */
+        end(w);
+        return;
+    }
     if (fail != HC_OK || !resp || resp->status != 101 || !hs_ok(w, resp)) {
         record(w, r->entry, resp ? resp->status : 0, STATS_FAIL_WS_HANDSHAKE, w->x.start_us);
         end(w);

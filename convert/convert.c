@@ -324,6 +324,7 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
     b->st->ws_messages += wst.messages;
     b->st->ws_cut += wst.cut;
     b->st->ws_braces += wst.braces;
+    b->st->correlated += wst.correlated;
     rc = 0;
 out:
     for (size_t i = 0; reqs && i < n; i++)

@@ -3,7 +3,10 @@
  * URL, headers and subprotocol; each client data message with its recorded
  * gap, awaiting the count of server data messages that followed it before the
  * client's next one; the gap before the close. Control frames are the
- * connection's (pings answered by the replay), not the scenario's. */
+ * connection's (pings answered by the replay), not the scenario's. With
+ * correlation on (conv_opts_t.correlate), a value an awaited server message
+ * offers that a later client message sends back becomes an extractor and a
+ * {{ws_<field>}} template. */
 #ifndef AIOTEST_CONV_WSSTEP_H
 #define AIOTEST_CONV_WSSTEP_H
 
@@ -20,6 +23,7 @@ typedef struct wsstep_stats {
     size_t cut;          /* of them, recorded cut at --max-body: the prefix is sent */
     size_t braces;       /* text messages left out: they hold "{{", which the
                           * replay would read as a template (there is no escape) */
+    size_t correlated;   /* extractors made (a server value sent back later) */
 } wsstep_stats_t;
 
 /* The ws step of x (pick_is_websocket), gaps under o's --think rule. Returns a

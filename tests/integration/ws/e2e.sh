@@ -3,7 +3,9 @@
 # and TLS interception: wss) and the recording holds every message both ways,
 # byte for byte; aiotest-convert makes it a ws step; aiotest-replay runs it
 # with 5 users over wss and the server counts, per connection, the messages
-# the recorded session sent, with 0 failures. Then the server is killed in the
+# the recorded session sent, with 0 failures; the session id the server gives
+# each connection comes back in that connection's "say" (correlated by the
+# converter: an extractor on the join, a template in the say). Then the server is killed in the
 # middle of a run: the sessions it cut count as ws_closed, the reconnects that
 # follow as ws_handshake, the run completes and its gate fails (exit 1).
 . "$AIOTEST_SRC/tests/integration/lib.sh"
@@ -48,6 +50,7 @@ PY
 "$T_CONVERT" "$T_DIR/rec.mp" -o "$T_DIR/scn.mp" 2>"$T_DIR/convert.log" || t_fail "convert: $(cat "$T_DIR/convert.log")"
 r_clean "$T_DIR/convert.log"
 t_check "the summary counts the session" grep -q '1 WebSocket session(s) -> ws steps, 3 message(s)' "$T_DIR/convert.log"
+t_check "the session id is correlated" grep -q ' 1 correlated' "$T_DIR/convert.log"
 "$T_CONVERT" --dump "$T_DIR/scn.mp" >"$T_DIR/scn.json" || t_fail "--dump scenario"
 t_eq "one ws step: the URL, the subprotocol, the awaits (presence + joined, said, the echo)" \
     "$URL chat.v1 2,1,1" "$($PY -c '
@@ -58,7 +61,7 @@ print(w["url"], w["subprotocol"], ",".join(str(m["await"]["count"]) for m in w["
 # ---- replay: 5 users, 2 iterations each
 r_replay "$T_DIR/scn.mp" -u 5 --iterations 2 --ca "$T_DIR/ws.crt" --timeout 10s --report "$T_DIR/r.json"
 t_eq "replay exit status" 0 "$R_RC"
-t_eq "the server saw 10 sessions, each with join, say and the binary message" "10 join say binary" \
+t_eq "the server saw 10 sessions, each with join, say (with its own sid) and the binary message" "10 join say binary" \
     "$($PY -c '
 import collections, sys
 c = collections.defaultdict(list)

@@ -119,6 +119,46 @@ static void test_step_from_session(void **state)
     rec_exchange_fini(&x);
 }
 
+/* A session id the server hands out and the client sends back: an extractor
+ * on the message whose answer carried it, a template in the later ones; a
+ * value the client sent first (its room) is the client's, not correlated. */
+static void test_correlation(void **state)
+{
+    (void)state;
+    conv_opts_t o;
+    conv_opts_init(&o);
+    rec_exchange_t x;
+    fx_make(&x, "GET", "/chat", 0, 5, 101, NULL, NULL);
+    rec_headers_add(&x.req_headers, "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+    add_msg(&x, REC_WS_UP, 1, 10, "{\"op\":\"join\",\"room\":\"room-4711\"}");
+    add_msg(&x, REC_WS_DOWN, 1, 12, "{\"op\":\"joined\",\"room\":\"room-4711\",\"sid\":\"a81f0c2e\"}");
+    add_msg(&x, REC_WS_UP, 1, 20, "{\"op\":\"say\",\"sid\":\"a81f0c2e\",\"room\":\"room-4711\"}");
+    add_msg(&x, REC_WS_UP, 1, 30, "bye a81f0c2e!");
+    wsstep_stats_t st = {0};
+    scn_ws_t *w = wsstep_from_exchange(&x, &o, &st);
+    assert_non_null(w);
+    assert_int_equal(st.correlated, 1);
+    assert_int_equal(w->msgs[0].n_extractors, 1);
+    assert_string_equal(w->msgs[0].extractors[0].var, "ws_sid");
+    assert_int_equal(w->msgs[0].extractors[0].kind, SCN_EXT_JSON);
+    assert_string_equal(w->msgs[0].extractors[0].expr, "$.sid");
+    const char *say = "{\"op\":\"say\",\"sid\":\"{{ws_sid}}\",\"room\":\"room-4711\"}";
+    assert_int_equal(w->msgs[1].len, strlen(say));
+    assert_memory_equal(w->msgs[1].data, say, strlen(say));
+    assert_int_equal(w->msgs[2].len, strlen("bye {{ws_sid}}!"));
+    assert_memory_equal(w->msgs[2].data, "bye {{ws_sid}}!", w->msgs[2].len);
+    scn_ws_free(w);
+    /* Without correlation the messages stay as recorded. */
+    o.correlate = false;
+    st = (wsstep_stats_t){0};
+    w = wsstep_from_exchange(&x, &o, &st);
+    assert_int_equal(st.correlated, 0);
+    assert_int_equal(w->msgs[0].n_extractors, 0);
+    assert_non_null(memmem(w->msgs[1].data, w->msgs[1].len, "a81f0c2e", 8));
+    scn_ws_free(w);
+    rec_exchange_fini(&x);
+}
+
 /* Whole conversion: GET /, then the session, then GET /bye: the ws step sits
  * between them in the tasks, the summary counts it, the scenario validates. */
 static void test_convert_places_the_step(void **state)
@@ -179,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pick_verdicts),
         cmocka_unit_test(test_step_from_session),
+        cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_convert_places_the_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

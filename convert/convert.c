@@ -37,6 +37,8 @@ char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
     if (s->ws_steps)
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu WebSocket session(s) -> ws steps, "
                               "%zu message(s)", s->ws_steps, s->ws_messages);
+    if (s->ws_background)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, ", %zu in the background", s->ws_background);
     if (s->ws_cut)
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, ", %zu cut at --max-body (prefix sent)", s->ws_cut);
     if (s->ws_braces)
@@ -145,9 +147,17 @@ static int make_steps(scn_request_t *reqs, const step_plan_t *p, const item_t *i
             continue;
         scn_step_t *st = &out->v[out->n++];
         const item_t *next = i + 1 < n_it ? &it[i + 1] : NULL;
+        int64_t from = it[i].t1;
         if (it[i].ws) {
             if (!(st->ws = wsstep_from_exchange(it[i].ws, o, wst)))
                 return -1;
+            /* The next step started while the session was open: the session
+             * runs beside the steps, and the pause counts from its connect. */
+            if (next && next->sec == sec && next->t0 < it[i].t1) {
+                st->ws->background = true;
+                wst->background++;
+                from = it[i].t0;
+            }
         } else {
             const step_plan_t *pk = &p[it[i].k];
             if (!(st->requests = calloc(pk->n, sizeof *st->requests)))
@@ -161,7 +171,7 @@ static int make_steps(scn_request_t *reqs, const step_plan_t *p, const item_t *i
                 continue;
             }
         }
-        int64_t gap = next ? next->t0 - it[i].t1 : 0;
+        int64_t gap = next ? next->t0 - from : 0;
         st->think_us = gap > 0 ? steps_think((uint64_t)gap, o) : 0;
     }
     return 0;
@@ -325,6 +335,7 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
     b->st->ws_cut += wst.cut;
     b->st->ws_braces += wst.braces;
     b->st->correlated += wst.correlated;
+    b->st->ws_background += wst.background;
     rc = 0;
 out:
     for (size_t i = 0; reqs && i < n; i++)

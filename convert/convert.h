@@ -65,6 +65,7 @@ typedef struct conv_stats {
     size_t ws_messages;      /* client messages in them */
     size_t ws_cut;           /* of them, recorded cut at --max-body (the prefix is sent) */
     size_t ws_braces;        /* text messages left out: they hold "{{" (no escape) */
+    size_t ws_background;    /* of ws_steps, sessions that stayed open while later steps ran */
     size_t correlated;       /* extractors made */
     size_t generated;        /* client-made values templated ({{uuid}}, {{now_ms}}) */
     size_t data_values;      /* literals replaced by --data columns */

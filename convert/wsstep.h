@@ -24,6 +24,7 @@ typedef struct wsstep_stats {
     size_t braces;       /* text messages left out: they hold "{{", which the
                           * replay would read as a template (there is no escape) */
     size_t correlated;   /* extractors made (a server value sent back later) */
+    size_t background;   /* steps made background (convert.c: later steps ran while open) */
 } wsstep_stats_t;
 
 /* The ws step of x (pick_is_websocket), gaps under o's --think rule. Returns a

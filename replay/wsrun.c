@@ -234,6 +234,8 @@ static int on_msg(void *ctx, const wsf_msg_t *msg)
     wsr_t *w = ctx;
     switch (msg->opcode) {
     case WSF_PING:
+        if (w->state == S_CLOSING)
+            return 0; /* our close went out: nothing follows it */
         if (send_frame(w, WSF_PONG, msg->data, msg->len) != 0) {
             fail_session(w, STATS_FAIL_WS_CLOSED);
             return 1;

@@ -111,6 +111,10 @@ typedef struct scn_ws {
     scn_ws_msg_t *msgs;
     size_t n_msgs;
     uint64_t close_gap_us; /* recorded pause between the last message and the close */
+    /* The session runs beside the steps that follow (the recording kept it open
+     * while they ran): the user goes on after the step's think time, and the
+     * phase (on_start, an iteration, on_stop) ends when the session ended too. */
+    bool background;
 } scn_ws_t;
 
 typedef struct scn_step {

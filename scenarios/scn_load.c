@@ -205,6 +205,7 @@ static int unpack_ws(const mpr_ctx_t *c0, const msgpack_object *o, scn_ws_t **ou
     if (rc == 0) rc = unpack_kvs(&c, o, "headers", &w->headers, &w->n_headers);
     if (rc == 0) rc = mpr_str(&c, o, "subprotocol", false, &w->subprotocol);
     if (rc == 0) rc = mpr_uint(&c, o, "close_gap_us", false, &w->close_gap_us);
+    if (rc == 0) rc = mpr_bool(&c, o, "background", &w->background);
     const msgpack_object *a;
     size_t n = 0;
     if (rc == 0) rc = mpr_array(&c, o, "messages", false, &a, &n);

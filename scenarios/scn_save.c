@@ -123,7 +123,7 @@ static void pack_extractors(mpw_t *w, const scn_extractor_t *v, size_t n)
 
 static void pack_ws(mpw_t *w, const scn_ws_t *ws)
 {
-    mpw_map(w, 5 + (ws->subprotocol != NULL));
+    mpw_map(w, 6 + (ws->subprotocol != NULL));
     mpw_str(w, "name");
     mpw_str(w, ws->name);
     mpw_str(w, "url");
@@ -136,6 +136,8 @@ static void pack_ws(mpw_t *w, const scn_ws_t *ws)
     }
     mpw_str(w, "close_gap_us");
     mpw_uint(w, ws->close_gap_us);
+    mpw_str(w, "background");
+    mpw_bool(w, ws->background);
     mpw_str(w, "messages");
     mpw_array(w, ws->n_msgs);
     for (size_t i = 0; i < ws->n_msgs; i++) {

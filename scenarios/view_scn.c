@@ -69,6 +69,8 @@ static json_t *ws_to_json(const scn_ws_t *w)
         rc |= vj_set(o, "subprotocol", vj_str(w->subprotocol));
     if (w->close_gap_us)
         rc |= vj_set(o, "close_gap_us", vj_uint(w->close_gap_us));
+    if (w->background)
+        rc |= vj_set(o, "background", json_true());
     json_t *a = json_array();
     for (size_t i = 0; a && i < w->n_msgs; i++) {
         const scn_ws_msg_t *m = &w->msgs[i];

@@ -188,6 +188,7 @@ static int ws_from_json(const vj_ctx_t *c0, const json_t *o, scn_ws_t **out)
     if (rc == 0) rc = kvs_from_json(&c, o, "headers", &w->headers, &w->n_headers);
     if (rc == 0) rc = vj_get_str(&c, o, "subprotocol", false, &w->subprotocol);
     if (rc == 0) rc = vj_get_uint(&c, o, "close_gap_us", false, UINT64_MAX, &w->close_gap_us);
+    if (rc == 0) rc = vj_get_bool(&c, o, "background", &w->background);
     const json_t *a = NULL;
     if (rc == 0) rc = vj_get_array(&c, o, "messages", false, &a);
     size_t n = a ? json_array_size(a) : 0;

@@ -214,6 +214,49 @@ static void test_convert_places_the_step(void **state)
     unlink(path);
 }
 
+/* A session that stayed open while the user went on (a single-page app's live
+ * updates): a background ws step, the next step due from its connect. */
+static void test_convert_background(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/aiotest-wsbg-%d.mp", (int)getpid());
+    rec_header_t h = {.version_major = REC_VERSION_MAJOR, .version_minor = REC_VERSION_MINOR,
+                      .source = "proxy", .tool = "test"};
+    mp_error_t err;
+    rec_writer_t *wr = rec_writer_open(path, &h, false, &err);
+    assert_non_null(wr);
+    rec_exchange_t a, ws, b;
+    fx_make(&a, "GET", "/", 0, 10, 200, "text/html", "<html></html>");
+    make_ws(&ws, 100);                 /* open from 100 ms to 1005 ms */
+    fx_make(&b, "GET", "/api/news", 600, 610, 200, "application/json", "[]");
+    assert_int_equal(rec_writer_write(wr, &a, &err), 0);
+    assert_int_equal(rec_writer_write(wr, &ws, &err), 0);
+    assert_int_equal(rec_writer_write(wr, &b, &err), 0);
+    assert_int_equal(rec_writer_close(wr), 0);
+    conv_opts_t o;
+    conv_opts_init(&o);
+    const char *paths[] = {path};
+    scn_scenario_t *s = NULL;
+    conv_stats_t st;
+    if (conv_to_scenario(paths, 1, &o, &s, &st, &err) != 0)
+        fail_msg("%s", err.msg);
+    const scn_steps_t *t = &s->classes[0].tasks;
+    assert_int_equal(t->n, 3);
+    assert_non_null(t->v[1].ws);
+    assert_true(t->v[1].ws->background);
+    assert_int_equal(t->v[1].think_us, 500000); /* /api/news 500 ms after the connect */
+    assert_string_equal(t->v[2].requests[0].url, "/api/news");
+    assert_int_equal(st.ws_background, 1);
+    char line[768];
+    assert_non_null(strstr(conv_stats_line(&st, line, sizeof line), "2 message(s), 1 in the background"));
+    scn_free(s);
+    rec_exchange_fini(&a);
+    rec_exchange_fini(&ws);
+    rec_exchange_fini(&b);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_step_from_session),
         cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_convert_places_the_step),
+        cmocka_unit_test(test_convert_background),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -284,6 +284,7 @@ static scn_ws_t *ws_session(void)
     w->headers[0] = (scn_kv_t){ dupf("Origin"), dupf("https://shop.test") };
     w->subprotocol = dupf("chat.v1");
     w->close_gap_us = 250000;
+    w->background = true;
     w->n_msgs = 3;
     w->msgs = calloc(3, sizeof *w->msgs);
     assert_non_null(w->msgs);
@@ -408,6 +409,7 @@ static void assert_ws_equal(const scn_ws_t *a, const scn_ws_t *b)
     }
     assert_str_eq_null(a->subprotocol, b->subprotocol);
     assert_int_equal(a->close_gap_us, b->close_gap_us);
+    assert_int_equal(a->background, b->background);
     assert_int_equal(a->n_msgs, b->n_msgs);
     for (size_t i = 0; i < a->n_msgs; i++) {
         const scn_ws_msg_t *x = &a->msgs[i], *y = &b->msgs[i];

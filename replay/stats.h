@@ -37,7 +37,7 @@ typedef enum stats_fail {
     STATS_FAIL_WS_HANDSHAKE,/* WebSocket connect: refused, not 101, or a bad Sec-WebSocket-Accept */
     STATS_FAIL_WS_CLOSED,   /* WebSocket: the server closed (close frame or socket) mid-session */
     STATS_FAIL_WS_TIMEOUT,  /* WebSocket: the awaited server message did not come in --timeout */
-    STATS_FAIL_WS_PROTOCOL, /* WebSocket: a frame that breaks RFC 6455 */
+    STATS_FAIL_WS_PROTOCOL, /* WebSocket: a server frame that breaks RFC 6455 (common/wsframe refuses it) */
     STATS_FAIL__COUNT
 } stats_fail_t;
 

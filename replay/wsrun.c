@@ -270,7 +270,12 @@ static void pipe_data(hc_conn_t *c, void *arg, const char *data, size_t len)
         return;
     w->recv += len;
     if (wsf_feed(&w->parser, (const uint8_t *)data, len, on_msg, w) != 0 && w->state != S_DONE) {
-        /* Broke RFC 6455: nothing more can be read on this connection. */
+        /* Broke RFC 6455: nothing more can be read on this connection. Why is
+         * said once; every case is counted. */
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&said))
+            log_warn("WebSocket step '%s': the server broke the protocol: %s; counted as ws_protocol "
+                     "(further cases are counted without this message)", w->ws->src->name, w->parser.error);
         fail_session(w, STATS_FAIL_WS_PROTOCOL);
     }
 }

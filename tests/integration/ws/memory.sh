@@ -18,7 +18,7 @@ cat >"$T_DIR/idle.json" <<JSON
                 {"name": "say", "data": "{\"op\":\"say\"}", "gap_us": 120000000}]}}]}]}
 JSON
 "$T_CONVERT" --from-json "$T_DIR/idle.json" -o "$T_DIR/idle.mp" || t_fail "--from-json"
-rss() { # rss USERS: resident KiB of aiotest-replay once every user joined and waits
+rss() { # rss USERS: RSS= resident KiB of aiotest-replay once every user joined and waits
     : >"$T_DIR/counts"
     "$T_REPLAY" "$T_DIR/idle.mp" -u "$1" -r 1000 --threads 1 -t 60s -q --report "$T_DIR/m$1.json" &
     local pid=$! i
@@ -26,12 +26,14 @@ rss() { # rss USERS: resident KiB of aiotest-replay once every user joined and w
     for i in $(seq 600); do [ "$(grep -c join "$T_DIR/counts")" -ge "$1" ] && break; sleep 0.05; done
     [ "$(grep -c join "$T_DIR/counts")" -ge "$1" ] || t_fail "$1 users did not all join"
     sleep 1
-    awk '/^VmRSS/ {print $2}' "/proc/$pid/status"
+    RSS=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
     kill -INT "$pid"
     wait "$pid"
 }
-base=$(rss 1)
-big=$(rss 1000)
+rss 1
+base=$RSS
+rss 1000
+big=$RSS
 t_eq "every user joined without failure" "1000 0" \
     "$(r_json "$T_DIR/m1000.json" '"%d %d" % ([e["count"] for e in r["entries"] if e["name"] == "chat join"][0], r["total"]["failures"])')"
 per=$(( (big - base) * 1024 / 999 ))

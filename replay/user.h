@@ -14,8 +14,10 @@
  * request timeout (one for a whole parallel step). user_stop lets the request in
  * flight finish, then runs on_stop; a thinking or idle user goes to on_stop at
  * once. A WebSocket step (wsrun.h) runs as one session on a connection of its
- * own, allocated while the step runs; user_stop lets it finish the await in
- * flight, then close. Every transition happens on the user's worker thread. */
+ * own, allocated while the step runs; a background one runs beside the steps
+ * that follow and the phase ends when it closed too; user_stop lets each
+ * finish the await in flight, then close. Every transition happens on the
+ * user's worker thread. */
 #ifndef AIOTEST_USER_H
 #define AIOTEST_USER_H
 

@@ -17,6 +17,7 @@
 #include "params.h"
 #include "session.h"
 #include "steps.h"
+#include "wsstep.h"
 #include "xset.h"
 
 char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
@@ -33,6 +34,15 @@ char *conv_stats_line(const conv_stats_t *s, char *buf, size_t len)
              s->read, s->skipped, skipped, dropped, s->dropped_error, s->dropped_host, s->dropped_path, s->dropped_static,
              upgrade, s->kept, s->sessions, s->classes, s->requests, s->correlated, s->generated, s->data_values);
     size_t o = strlen(buf);
+    if (s->ws_steps)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu WebSocket session(s) -> ws steps, "
+                              "%zu message(s)", s->ws_steps, s->ws_messages);
+    if (s->ws_background)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, ", %zu in the background", s->ws_background);
+    if (s->ws_cut)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, ", %zu cut at --max-body (prefix sent)", s->ws_cut);
+    if (s->ws_braces)
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, ", %zu left out (text holding '{{')", s->ws_braces);
     if (s->dropped_rule)
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "; %zu left out by --include/--exclude",
                               s->dropped_rule);
@@ -100,22 +110,69 @@ static int make_hosts(const xset_t *xs, const bool *keep, scn_scenario_t *s)
     return 0;
 }
 
-/* Moves reqs[p.first .. p.first + p.n) into a step. */
-static int make_steps(scn_request_t *reqs, const step_plan_t *p, size_t from, size_t to, scn_steps_t *out)
+/* One step of a session in time order: an HTTP step of the plan, or a
+ * WebSocket session (ws != NULL). */
+typedef struct item {
+    int64_t t0, t1;           /* start; end of its last response (or the close) */
+    size_t k;                 /* plan step (HTTP) */
+    const rec_exchange_t *ws;
+    int sec;                  /* 0 on_start, 1 tasks, 2 on_stop */
+} item_t;
+
+static int item_cmp(const void *a, const void *b)
 {
-    if (to <= from)
+    const item_t *x = a, *y = b;
+    if (x->t0 != y->t0)
+        return x->t0 < y->t0 ? -1 : 1;
+    if ((x->ws != NULL) != (y->ws != NULL))
+        return x->ws ? -1 : 1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Moves the items of section sec into out: an HTTP step takes its requests
+ * out of reqs, a ws step is made from its exchange. A step's think time is the
+ * plan's when the next step is the plan's next, else the gap to the next one. */
+static int make_steps(scn_request_t *reqs, const step_plan_t *p, const item_t *it, size_t n_it, int sec,
+                      const conv_opts_t *o, wsstep_stats_t *wst, scn_steps_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_it; i++)
+        n += it[i].sec == sec;
+    if (n == 0)
         return 0;
-    if (!(out->v = calloc(to - from, sizeof *out->v)))
+    if (!(out->v = calloc(n, sizeof *out->v)))
         return -1;
-    for (size_t k = from; k < to; k++) {
+    for (size_t i = 0; i < n_it; i++) {
+        if (it[i].sec != sec)
+            continue;
         scn_step_t *st = &out->v[out->n++];
-        if (!(st->requests = calloc(p[k].n, sizeof *st->requests)))
-            return -1;
-        memcpy(st->requests, &reqs[p[k].first], p[k].n * sizeof *st->requests);
-        memset(&reqs[p[k].first], 0, p[k].n * sizeof *st->requests);
-        st->n_requests = p[k].n;
-        st->parallel = p[k].n > 1;
-        st->think_us = p[k].think_us;
+        const item_t *next = i + 1 < n_it ? &it[i + 1] : NULL;
+        int64_t from = it[i].t1;
+        if (it[i].ws) {
+            if (!(st->ws = wsstep_from_exchange(it[i].ws, o, wst)))
+                return -1;
+            /* The next step started while the session was open: the session
+             * runs beside the steps, and the pause counts from its connect. */
+            if (next && next->sec == sec && next->t0 < it[i].t1) {
+                st->ws->background = true;
+                wst->background++;
+                from = it[i].t0;
+            }
+        } else {
+            const step_plan_t *pk = &p[it[i].k];
+            if (!(st->requests = calloc(pk->n, sizeof *st->requests)))
+                return -1;
+            memcpy(st->requests, &reqs[pk->first], pk->n * sizeof *st->requests);
+            memset(&reqs[pk->first], 0, pk->n * sizeof *st->requests);
+            st->n_requests = pk->n;
+            st->parallel = pk->n > 1;
+            if (!next || (!next->ws && next->k == it[i].k + 1)) {
+                st->think_us = pk->think_us;
+                continue;
+            }
+        }
+        int64_t gap = next ? next->t0 - from : 0;
+        st->think_us = gap > 0 ? steps_think((uint64_t)gap, o) : 0;
     }
     return 0;
 }
@@ -174,28 +231,74 @@ static int record_response(const rec_exchange_t *x, conv_recorded_t *r)
     return 0;
 }
 
+/* The session's steps in time order with their sections: HTTP steps as
+ * steps_sections says; a WebSocket session in the section of the HTTP step it
+ * comes before (after the last one: the last step's section), tasks when
+ * the session has no HTTP step. */
+static item_t *order_items(const rec_exchange_t *const *xs, const step_plan_t *plan, size_t n_steps,
+                           step_sections_t sec, const rec_exchange_t *const *ws, size_t n_ws)
+{
+    item_t *it = calloc(n_steps + n_ws ? n_steps + n_ws : 1, sizeof *it);
+    if (!it)
+        return NULL;
+    for (size_t k = 0; k < n_steps; k++) {
+        item_t *t = &it[k];
+        t->k = k;
+        t->t0 = xs[plan[k].first]->t_start_us;
+        t->t1 = t->t0;
+        for (size_t i = plan[k].first; i < plan[k].first + plan[k].n; i++)
+            if (xs[i]->t_end_us > t->t1)
+                t->t1 = xs[i]->t_end_us;
+        t->sec = k < sec.start_end ? 0 : k < sec.stop_begin ? 1 : 2;
+    }
+    for (size_t j = 0; j < n_ws; j++) {
+        item_t *t = &it[n_steps + j];
+        t->ws = ws[j];
+        t->t0 = ws[j]->t_start_us;
+        t->t1 = ws[j]->t_end_us > t->t0 ? ws[j]->t_end_us : t->t0;
+        size_t p = 0;
+        while (p < n_steps && it[p].t0 < t->t0)
+            p++;
+        t->k = p;
+        t->sec = n_steps == 0 ? 1 : p < n_steps ? it[p].sec : it[n_steps - 1].sec;
+        if (p > 0 && p < n_steps && it[p - 1].sec == 1)
+            t->sec = 1; /* between a task and an on_stop step: still a task */
+    }
+    qsort(it, n_steps + n_ws, sizeof *it, item_cmp);
+    return it;
+}
+
 static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_class_t *out,
                       timed_out_t *timed)
 {
-    size_t n = se->n, n_steps = 0;
-    const rec_exchange_t **xs = calloc(n, sizeof *xs);
-    scn_request_t *reqs = calloc(n, sizeof *reqs);
-    size_t *step_of = calloc(n, sizeof *step_of);
+    size_t n = 0, n_ws = 0, n_steps = 0;
+    const rec_exchange_t **xs = calloc(se->n ? se->n : 1, sizeof *xs);
+    const rec_exchange_t **ws = calloc(se->n ? se->n : 1, sizeof *ws);
+    scn_request_t *reqs = calloc(se->n ? se->n : 1, sizeof *reqs);
+    size_t *step_of = calloc(se->n ? se->n : 1, sizeof *step_of);
     step_plan_t *plan = NULL;
+    item_t *items = NULL;
     char *who = NULL;
     int rc = -1;
-    if (!xs || !reqs || !step_of || asprintf(&who, "class '%s'", c->name) < 0)
+    if (!xs || !ws || !reqs || !step_of || asprintf(&who, "class '%s'", c->name) < 0)
         goto out;
-    for (size_t i = 0; i < n; i++)
-        xs[i] = &b->xs->v[se->idx[i]].x;
-    if (steps_plan(xs, n, b->o, &plan, &n_steps) < 0)
+    /* WebSocket sessions become ws steps beside the HTTP steps (a timed
+     * conversion keeps none: read_inputs dropped them). */
+    for (size_t i = 0; i < se->n; i++) {
+        const rec_exchange_t *x = &b->xs->v[se->idx[i]].x;
+        if (pick_is_websocket(x))
+            ws[n_ws++] = x;
+        else
+            xs[n++] = x;
+    }
+    if (n && steps_plan(xs, n, b->o, &plan, &n_steps) < 0)
         goto out;
     for (size_t k = 0; k < n_steps; k++)
         for (size_t i = plan[k].first; i < plan[k].first + plan[k].n; i++)
             step_of[i] = k;
     if (make_requests(b, xs, reqs, step_of, n, who) < 0)
         goto out;
-    step_sections_t sec = steps_sections(xs, plan, n_steps);
+    step_sections_t sec = n_steps ? steps_sections(xs, plan, n_steps) : (step_sections_t){0, 0};
     if (timed) {
         /* The schedule is the recording's: every step runs once, in order, at its time. */
         sec.start_end = 0;
@@ -215,23 +318,34 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
             if (record_response(xs[i], &timed->recorded[i]) < 0)
                 goto out;
     }
+    if (!(items = order_items(xs, plan, n_steps, sec, ws, n_ws)))
+        goto out;
     if (!(out->name = strdup(c->name)))
         goto out;
     out->weight = c->weight;
     out->wait.kind = b->o->think == CONV_THINK_NONE ? SCN_WAIT_NONE : SCN_WAIT_RECORDED;
-    if (make_steps(reqs, plan, 0, sec.start_end, &out->on_start) < 0 ||
-        make_steps(reqs, plan, sec.start_end, sec.stop_begin, &out->tasks) < 0 ||
-        make_steps(reqs, plan, sec.stop_begin, n_steps, &out->on_stop) < 0)
+    wsstep_stats_t wst = {0};
+    if (make_steps(reqs, plan, items, n_steps + n_ws, 0, b->o, &wst, &out->on_start) < 0 ||
+        make_steps(reqs, plan, items, n_steps + n_ws, 1, b->o, &wst, &out->tasks) < 0 ||
+        make_steps(reqs, plan, items, n_steps + n_ws, 2, b->o, &wst, &out->on_stop) < 0)
         goto out;
     b->st->requests += n;
+    b->st->ws_steps += n_ws;
+    b->st->ws_messages += wst.messages;
+    b->st->ws_cut += wst.cut;
+    b->st->ws_braces += wst.braces;
+    b->st->correlated += wst.correlated;
+    b->st->ws_background += wst.background;
     rc = 0;
 out:
     for (size_t i = 0; reqs && i < n; i++)
         scn_request_fini(&reqs[i]);
     free(reqs);
     free(xs);
+    free(ws);
     free(step_of);
     free(plan);
+    free(items);
     free(who);
     return rc;
 }
@@ -265,7 +379,7 @@ static void note_skips(const xset_t *xs, const conv_opts_t *o, conv_stats_t *st)
 }
 
 /* Reads every input and decides which exchanges become requests. */
-static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
+static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, bool timed, xset_t *xs,
                        bool **keep, conv_stats_t *st, mp_error_t *err)
 {
     pick_t *f = pick_new(o, err);  /* first: a bad option is named before any input is read */
@@ -293,7 +407,11 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
         return oom(err);
     }
     for (size_t i = 0; i < xs->n; i++) {
-        switch (pick_check(f, &xs->v[i].x)) {
+        pick_verdict_t v = pick_check(f, &xs->v[i].x);
+        if (v == PICK_KEEP_WS && timed)
+            v = PICK_DROP_UPGRADE; /* a timed replay has no ws step */
+        switch (v) {
+        case PICK_KEEP_WS:
         case PICK_KEEP:
             if (o->keep && !o->keep(o->keep_arg, &xs->v[i].x)) {
                 st->dropped_rule++;
@@ -325,10 +443,10 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     st->bodies_limited = bs.limited;
     snprintf(st->undecoded_names, sizeof st->undecoded_names, "%s", bs.names);
     if (st->kept == 0) {
-        char ws[120] = "";
+        char ws[200] = "";
         if (st->dropped_upgrade)
-            snprintf(ws, sizeof ws, "; %zu WebSocket/upgrade session(s), which the replay cannot run yet",
-                     st->dropped_upgrade);
+            snprintf(ws, sizeof ws, "; %zu upgraded connection(s) (h2c, tcp, or WebSocket in a timed "
+                     "conversion), which the replay cannot run", st->dropped_upgrade);
         snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, %zu skipped, all dropped by "
                  "the filters or unanswered%s)", paths[0], n > 1 ? " ..." : "", st->read, st->skipped, ws);
         return MP_ERR_INVALID;
@@ -443,7 +561,7 @@ static int convert(const char *const *paths, size_t n, const conv_opts_t *o, scn
         snprintf(err->msg, sizeof err->msg, "no input file (expected recordings or HAR files)");
         return MP_ERR_INVALID;
     }
-    if ((rc = read_inputs(paths, n, o, &xs, &keep, &st, err)))
+    if ((rc = read_inputs(paths, n, o, tl != NULL, &xs, &keep, &st, err)))
         goto out;
     if (o->data_csv && (rc = params_load_csv(o->data_csv, &row, err)))
         goto out;

@@ -54,12 +54,18 @@ typedef struct conv_stats {
     size_t dropped_host;     /* --include-host / --exclude-host */
     size_t dropped_path;     /* --exclude-path */
     size_t dropped_static;   /* --no-static */
-    size_t dropped_upgrade;  /* 101 answers (WebSocket sessions): no ws step yet */
+    size_t dropped_upgrade;  /* 101 answers to other upgrades (h2c, tcp), and WebSocket
+                              * sessions in a timed conversion (no ws step there) */
     size_t dropped_rule;     /* conv_opts_t.keep */
     size_t kept;             /* read minus every drop */
     size_t sessions;
     size_t classes;
     size_t requests;         /* requests in the scenario (every class, every section) */
+    size_t ws_steps;         /* WebSocket sessions made ws steps (every class) */
+    size_t ws_messages;      /* client messages in them */
+    size_t ws_cut;           /* of them, recorded cut at --max-body (the prefix is sent) */
+    size_t ws_braces;        /* text messages left out: they hold "{{" (no escape) */
+    size_t ws_background;    /* of ws_steps, sessions that stayed open while later steps ran */
     size_t correlated;       /* extractors made */
     size_t generated;        /* client-made values templated ({{uuid}}, {{now_ms}}) */
     size_t data_values;      /* literals replaced by --data columns */

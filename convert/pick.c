@@ -113,8 +113,9 @@ pick_verdict_t pick_check(const pick_t *f, const rec_exchange_t *x)
     if ((x->flags & (REC_F_TUNNEL | REC_F_ERROR | REC_F_INCOMPLETE)) || x->status == 0 ||
         !x->method || strcasecmp(x->method, "CONNECT") == 0 || !x->authority || !x->target)
         return PICK_DROP_ERROR;
-    /* A plain GET would stand for a WebSocket session: counted, not converted. */
-    if (x->status == 101 || x->n_ws)
+    /* A plain GET would stand for an upgraded connection: a WebSocket session
+     * becomes a ws step, any other upgrade is counted, not converted. */
+    if ((x->status == 101 || x->n_ws) && !pick_is_websocket(x))
         return PICK_DROP_UPGRADE;
     if (o->n_include_hosts && !any_host(o->include_hosts, o->n_include_hosts, x->authority))
         return PICK_DROP_HOST;
@@ -123,9 +124,22 @@ pick_verdict_t pick_check(const pick_t *f, const rec_exchange_t *x)
     for (size_t i = 0; i < f->n_paths; i++)
         if (regexec(&f->paths[i], x->target, 0, NULL, 0) == 0)
             return PICK_DROP_PATH;
+    if (pick_is_websocket(x))
+        return PICK_KEEP_WS;
     if (o->no_static && pick_is_static(x))
         return PICK_DROP_STATIC;
     return PICK_KEEP;
+}
+
+bool pick_is_websocket(const rec_exchange_t *x)
+{
+    /* The capture keeps no hop-by-hop header (Upgrade, Connection): the
+     * handshake's own headers or the messages say it. */
+    const char *up = rec_headers_get(&x->req_headers, "upgrade");
+    return x->status == 101 && !(x->flags & REC_F_TUNNEL) &&
+           ((up && strcasecmp(up, "websocket") == 0) || x->n_ws ||
+            rec_headers_get(&x->req_headers, "sec-websocket-key") ||
+            rec_headers_get(&x->resp_headers, "sec-websocket-accept"));
 }
 
 bool pick_header_dropped(const char *name)

@@ -17,7 +17,8 @@ typedef enum pick_verdict {
     PICK_DROP_HOST,
     PICK_DROP_PATH,
     PICK_DROP_STATIC,
-    PICK_DROP_UPGRADE, /* a 101 (WebSocket or other): the replay has no ws step yet */
+    PICK_DROP_UPGRADE, /* a 101 to another upgrade (h2c, tcp...): nothing to replay it with */
+    PICK_KEEP_WS,      /* a WebSocket session (pick_is_websocket): a ws step */
 } pick_verdict_t;
 
 typedef struct pick pick_t;
@@ -32,6 +33,10 @@ pick_verdict_t pick_check(const pick_t *f, const rec_exchange_t *x);
 /* True for a static asset: image, font, css or js by response Content-Type
  * or by the extension of the path. */
 bool pick_is_static(const rec_exchange_t *x);
+/* True when x is a WebSocket session: a 101 answer to an Upgrade: websocket
+ * request (Upgrade recorded, or Sec-WebSocket-Key/-Accept, or messages), not
+ * a blind tunnel. */
+bool pick_is_websocket(const rec_exchange_t *x);
 
 /* True for headers the replay must not send as recorded: hop-by-hop and
  * length headers (recomputed), Host, Proxy-*, HTTP/2 pseudo-headers, and

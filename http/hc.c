@@ -47,7 +47,48 @@ struct hc_conn {
     hc_xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
     void *owner;            /* for env->on_negotiated */
     struct evdns_getaddrinfo_request *dns; /* HC_CONN_RESOLVING: the lookup in flight */
+    const hc_pipe_ops_t *pipe;  /* the socket is a byte pipe (after a 101); NULL: HTTP */
+    void *pipe_arg;
+    bool may_pipe;              /* inside on_done of a 101 (hc_conn_upgraded) */
 };
+
+/* The protocol of a pipe: bytes to the caller, nothing to submit. */
+static int raw_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
+{
+    (void)st;
+    if (c->pipe)
+        c->pipe->on_data(c, c->pipe_arg, data, len);
+    return 0;
+}
+static void raw_on_eof(hc_conn_t *c, void *st) { (void)c; (void)st; }
+static bool raw_no(hc_conn_t *c, void *st) { (void)c; (void)st; return false; }
+static int raw_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
+{
+    (void)c; (void)st; (void)x; (void)rv;
+    return -1;
+}
+static bool raw_cancel(hc_conn_t *c, void *st, hc_xch_t *x) { (void)c; (void)st; (void)x; return false; }
+static void raw_on_close(hc_conn_t *c, void *st, hc_xch_t **out) { (void)c; (void)st; (void)out; }
+static const hc_proto_t raw_proto = {
+    .name = "pipe", .proto_id = HC_PROTO_H1, .state_size = 1,
+    .can_submit = raw_no, .submit = raw_submit, .on_read = raw_on_read, .on_eof = raw_on_eof,
+    .cancel = raw_cancel, .on_close = raw_on_close, .busy = raw_no,
+};
+
+static void xch_done(hc_env_t *env, hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
+{
+    if (x->ops)
+        x->ops->on_done(x, resp, fail);
+    else
+        env->on_done(x, resp, fail);
+}
+
+/* A pipe's socket went away: tell its owner once. */
+static void pipe_closed(hc_conn_t *c, const hc_pipe_ops_t *p, void *arg, hc_fail_t why)
+{
+    if (p)
+        p->on_close(c, arg, why);
+}
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
 /* Full reads of the read buffer (64 KiB) per read event: 1 MiB. */
@@ -201,6 +242,14 @@ static hc_xch_t *teardown(hc_conn_t *c)
 
 void hc_conn_close(hc_conn_t *c, hc_fail_t why)
 {
+    const hc_pipe_ops_t *pipe = c->pipe;
+    void *parg = c->pipe_arg;
+    c->pipe = NULL;
+    if (pipe) {
+        teardown(c);
+        pipe_closed(c, pipe, parg, why == HC_OK ? HC_FAIL_RESET : why);
+        return;
+    }
     if (why == HC_OK) {
         /* A clean close ("Connection: close"): what is queued behind goes on
          * a new socket (parallel steps queue on HTTP/1.1 connections). */
@@ -213,15 +262,59 @@ void hc_conn_close(hc_conn_t *c, hc_fail_t why)
         hc_xch_t *next = x->qnext;
         x->conn = NULL;
         hc_xch_upload_free(x);
-        c->env->on_done(x, NULL, why);
+        xch_done(c->env, x, NULL, why);
         x = next;
     }
+}
+
+int hc_conn_pipe(hc_conn_t *c, const hc_pipe_ops_t *ops, void *arg)
+{
+    if (!c->may_pipe)
+        return -1;
+    c->pipe = ops;
+    c->pipe_arg = arg;
+    return 0;
+}
+
+void hc_conn_pipe_close(hc_conn_t *c)
+{
+    c->pipe = NULL;
+    teardown(c);
+}
+
+void hc_conn_upgraded(hc_conn_t *c, hc_xch_t *x, const hc_resp_t *resp, const char *rest, size_t len)
+{
+    uint32_t gen = c->gen;
+    c->pipe = NULL;
+    c->may_pipe = true;
+    hc_conn_done(c, x, resp, HC_OK);
+    c->may_pipe = false;
+    if (c->gen != gen || c->state != HC_CONN_READY)
+        return; /* closed inside on_done */
+    if (!c->pipe) {
+        hc_conn_close(c, HC_FAIL_PROTOCOL); /* nobody took it: no HTTP after a 101 */
+        return;
+    }
+    if (c->proto->fini)
+        c->proto->fini(c, c->pst);
+    free(c->pst);
+    c->proto = &raw_proto;
+    c->pst = calloc(1, raw_proto.state_size);
+    c->pst_size = raw_proto.state_size;
+    evtimer_del(&c->tev);
+    if (!c->pst) {
+        hc_conn_close(c, HC_FAIL_PROTOCOL);
+        return;
+    }
+    if (len)
+        c->pipe->on_data(c, c->pipe_arg, rest, len);
 }
 
 void hc_conn_free(hc_conn_t *c)
 {
     if (!c)
         return;
+    c->pipe = NULL;
     teardown(c);
     if (c->proto && c->proto->fini)
         c->proto->fini(c, c->pst);
@@ -235,7 +328,7 @@ void hc_conn_done(hc_conn_t *c, hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fa
 {
     x->conn = NULL;
     hc_xch_upload_free(x);
-    c->env->on_done(x, resp, fail);
+    xch_done(c->env, x, resp, fail);
 }
 
 void hc_xch_upload_free(hc_xch_t *x)
@@ -362,6 +455,10 @@ bool hc_conn_multiplexed(const hc_conn_t *c)
 
 void hc_conn_retire(hc_conn_t *c, hc_fail_t why)
 {
+    if (c->pipe) {
+        hc_conn_close(c, why);
+        return;
+    }
     hc_xch_t *q = c->qhead, *qt = c->qtail;
     c->qhead = c->qtail = NULL;
     hc_xch_t *x = teardown(c);
@@ -374,7 +471,7 @@ void hc_conn_retire(hc_conn_t *c, hc_fail_t why)
         hc_xch_t *next = x->qnext;
         x->conn = NULL;
         hc_xch_upload_free(x);
-        c->env->on_done(x, NULL, why);
+        xch_done(c->env, x, NULL, why);
         x = next;
     }
 }
@@ -610,7 +707,7 @@ void hc_conn_pump(hc_conn_t *c)
             c->qtail = NULL;
         x->qnext = NULL;
         hc_req_t rv;
-        if (c->env->render(x, &rv) != 0) {
+        if ((x->ops ? x->ops->render(x, &rv) : c->env->render(x, &rv)) != 0) {
             hc_conn_done(c, x, NULL, HC_FAIL_REQUEST);
             continue;
         }

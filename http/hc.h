@@ -107,10 +107,28 @@ typedef struct hc_target {
     socklen_t *addr_len;
 } hc_target_t;
 
-/* One request in flight. The caller fills owner, want_body, stream and
- * start_us (the client never reads start_us); the client fills the rest. */
+struct hc_xch;
+
+/* Per-exchange callbacks: an exchange with ops set is rendered and ended
+ * through them instead of env->render and env->on_done (a protocol on top of
+ * the client, such as replay's WebSocket sessions, beside the HTTP requests
+ * of the same thread). Same contracts as env's. */
+typedef struct hc_xch_ops {
+    int (*render)(struct hc_xch *x, hc_req_t *rv);
+    void (*on_done)(struct hc_xch *x, const hc_resp_t *resp, hc_fail_t fail);
+} hc_xch_ops_t;
+
+/* One request in flight. The caller fills owner, want_body, stream,
+ * start_us (the client never reads start_us), ops and upgrade; the client
+ * fills the rest. */
 typedef struct hc_xch {
     void *owner;
+    const hc_xch_ops_t *ops;  /* NULL: env's render and on_done */
+    /* The request asks to switch protocols (its headers carry Upgrade and
+     * Connection: Upgrade; HTTP/1.1 only). A 101 answer ends it with HC_OK,
+     * and inside that on_done the caller may take the connection as a byte
+     * pipe (hc_conn_pipe); else the connection is closed after it. */
+    bool upgrade;
     hc_conn_t *conn;        /* set while submitted */
     struct hc_xch *qnext;   /* queue link inside the connection */
     uint64_t start_us;      /* the caller's (replay: latency origin) */
@@ -277,6 +295,26 @@ void hc_conn_pause(hc_xch_t *x, bool paused);
  * caller only for an exchange it withdrew (hc_conn_cancel). */
 void hc_xch_upload_free(hc_xch_t *x);
 
+/* ---- byte pipes: a connection after a 101 (hc_xch_t.upgrade). */
+typedef struct hc_pipe_ops {
+    /* Bytes from the peer (the first call may hold bytes that came with the
+     * 101), valid during the call. */
+    void (*on_data)(hc_conn_t *c, void *arg, const char *data, size_t len);
+    /* The socket closed: the peer (HC_FAIL_RESET, also for a clean EOF), a
+     * write error, a timeout. Called once, after the socket is gone; never
+     * for hc_conn_free or hc_conn_pipe_close. */
+    void (*on_close)(hc_conn_t *c, void *arg, hc_fail_t why);
+} hc_pipe_ops_t;
+
+/* Takes c as a pipe (from on_done of an exchange answered 101 on it):
+ * hc_conn_write sends bytes as they are, ops->on_data gets what is read, no
+ * request can be submitted until the pipe closes (the slot then speaks HTTP
+ * again on its next connection). ops must outlive the pipe. Returns 0, or -1
+ * when c is not in such an on_done. */
+int hc_conn_pipe(hc_conn_t *c, const hc_pipe_ops_t *ops, void *arg);
+/* Closes the pipe's socket without calling on_close (the caller ends it). */
+void hc_conn_pipe_close(hc_conn_t *c);
+
 /* ---- for protocols. */
 /* Writes bytes now, or copies what the socket does not take and sends it when
  * writable. Returns 0 or -1 (connection failed: the caller returns an error). */
@@ -293,8 +331,13 @@ bool hc_conn_out_pending(const hc_conn_t *c);
 /* Submits queued exchanges as far as can_submit allows (e.g. after an h2
  * stream ended). */
 void hc_conn_pump(hc_conn_t *c);
-/* Ends x: calls env->on_done. For protocols, after detaching x. */
+/* Ends x: calls env->on_done (or x->ops'). For protocols, after detaching x. */
 void hc_conn_done(hc_conn_t *c, hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail);
+/* x (upgrade set) got its 101 (resp): ends x, then turns c into a pipe when
+ * the caller took it (hc_conn_pipe), handing over the len bytes at rest that
+ * came after the head; closes c otherwise. The protocol's state is freed:
+ * the caller (HTTP/1.1) returns at once without touching it. */
+void hc_conn_upgraded(hc_conn_t *c, hc_xch_t *x, const hc_resp_t *resp, const char *rest, size_t len);
 /* Closes the socket now (e.g. "Connection: close") and fails anything still
  * held with why; the slot may reconnect later. */
 void hc_conn_close(hc_conn_t *c, hc_fail_t why);

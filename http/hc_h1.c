@@ -264,6 +264,20 @@ static void h1_on_writable(hc_conn_t *c, void *st)
 static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
 {
     size_t used = http_parser_execute(&h->parser, &h1_settings, data, len);
+    if (h->done && h->parser.status_code == 101 && h->x && h->x->upgrade) {
+        /* Switched: what follows the head is the new protocol's, and the
+         * connection is the caller's from here (h is freed inside). */
+        hc_xch_t *x = h->x;
+        h->x = NULL;
+        hc_resp_t resp;
+        if (hc_racc_view(&h->resp, hc_conn_env(c), 101, &resp) != 0) {
+            hc_conn_close(c, HC_OK);
+            hc_conn_done(c, x, NULL, HC_FAIL_PROTOCOL);
+            return 0;
+        }
+        hc_conn_upgraded(c, x, &resp, data + used, len - used);
+        return 0;
+    }
     if (h->done) {
         h1_complete(c, h);
         return 0;

@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include "grpc.h"
+#include "jsonpath.h"
 
 #include "log.h"
 
@@ -263,33 +264,61 @@ static int listing_intern(compile_t *cc, const char *t, size_t n, char *err, siz
     return (int)p->n_listing++;
 }
 
+char *plan_ws_http_url(const char *ws_url)
+{
+    char *u = NULL;
+    if (strncmp(ws_url, "ws://", 5) == 0) {
+        if (asprintf(&u, "http://%s", ws_url + 5) < 0)
+            u = NULL;
+    } else if (strncmp(ws_url, "wss://", 6) == 0) {
+        if (asprintf(&u, "https://%s", ws_url + 6) < 0)
+            u = NULL;
+    } else {
+        u = strdup(ws_url);
+    }
+    return u;
+}
+
 static int survey_steps(compile_t *cc, const scn_steps_t *in, const char *section)
 {
     cc->at.section = section;
     for (size_t s = 0; s < in->n; s++) {
         cc->at.step = s;
-        for (size_t i = 0; i < in->v[s].n_requests; i++) {
-            const char *url = in->v[s].requests[i].url;
+        const scn_step_t *step = &in->v[s];
+        char *ws_url = step->ws ? plan_ws_http_url(step->ws->url) : NULL;
+        if (step->ws && !ws_url)
+            return fail_at(cc, "out of memory");
+        size_t n_urls = step->ws ? 1 : step->n_requests;
+        for (size_t i = 0; i < n_urls; i++) {
+            const char *url = ws_url ? ws_url : step->requests[i].url;
             cc->at.req = i;
             int l;
             size_t n = origin_len(url);
             if (url[0] == '/') {
-                if (cc->dflt_listing < 0)
-                    return fail_at(cc, "url '%s' is relative but the scenario has no host: give --host", url);
+                if (cc->dflt_listing < 0) {
+                    fail_at(cc, "url '%s' is relative but the scenario has no host: give --host", url);
+                    free(ws_url);
+                    return -1;
+                }
                 l = cc->dflt_listing;
             } else if (n) {
                 char err[300];
-                if ((l = listing_intern(cc, url, n, err, sizeof err)) < 0)
-                    return fail_at(cc, "url: %s", err);
+                if ((l = listing_intern(cc, url, n, err, sizeof err)) < 0) {
+                    fail_at(cc, "url: %s", err);
+                    free(ws_url);
+                    return -1;
+                }
             } else if (url[0] == '{' || (strstr(url, "://") && !n)) {
                 cc->p->n_runtime++; /* decided per request at run time */
                 continue;
             } else {
+                free(ws_url);
                 return fail_at(cc, "url '%s': expected http(s)://..., a path starting with /, "
                                "or a {{template}}", url);
             }
             cc->p->listing[l].requests++;
         }
+        free(ws_url);
     }
     return 0;
 }
@@ -688,6 +717,75 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
     return 0;
 }
 
+static void free_ws(plan_ws_t *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_msgs; i++) {
+        plan_ws_msg_t *m = &w->msgs[i];
+        tpl_free(m->data);
+        jpath_free(m->match);
+        for (size_t e = 0; e < m->n_ext; e++)
+            ext_free(m->ext[e]);
+        free(m->ext);
+    }
+    free(w->msgs);
+    free(w->hs_src.url);
+    free(w->hs_src.name);
+    free(w);
+}
+
+/* A WebSocket step: the handshake as reqs[0], each message's entry, payload
+ * template, match rule and extractors. 0, 1 when left out (--only-host), -1. */
+static int compile_ws(compile_t *cc, plan_step_t *ps, const scn_ws_t *src)
+{
+    plan_ws_t *w = ps->ws = calloc(1, sizeof *ps->ws);
+    if (!w || !(ps->reqs = calloc(1, sizeof *ps->reqs)))
+        return fail_at(cc, "out of memory");
+    w->src = src;
+    w->hs_src.method = (char *)"WS";
+    w->hs_src.url = plan_ws_http_url(src->url);
+    if (!w->hs_src.url || asprintf(&w->hs_src.name, "%s connect", src->name) < 0) {
+        w->hs_src.name = NULL;
+        return fail_at(cc, "out of memory");
+    }
+    w->hs_src.headers = src->headers;
+    w->hs_src.n_headers = src->n_headers;
+    ps->n = 1;
+    int rc = compile_req(cc, &ps->reqs[0], &w->hs_src);
+    if (rc != 0)
+        return rc;
+    ps->reqs[0].needs_body = false;
+    if (src->n_msgs && !(w->msgs = calloc(src->n_msgs, sizeof *w->msgs)))
+        return fail_at(cc, "out of memory");
+    for (size_t i = 0; i < src->n_msgs; i++) {
+        const scn_ws_msg_t *m = &src->msgs[i];
+        plan_ws_msg_t *pm = &w->msgs[w->n_msgs++];
+        pm->src = m;
+        char *name = NULL;
+        if (asprintf(&name, "%s %s", src->name, m->name) < 0)
+            return fail_at(cc, "out of memory");
+        int e = stats_names_intern(cc->p->names, "WS", name);
+        free(name);
+        if (e < 0)
+            return fail_at(cc, "out of memory");
+        pm->entry = (uint32_t)e;
+        if (!m->binary && !(pm->data = compile_tpl(cc, "data", m->len ? (const char *)m->data : "", m->len)))
+            return -1;
+        char err[200];
+        if (m->await_json && !(pm->match = jpath_compile(m->await_json, err, sizeof err)))
+            return fail_at(cc, "message %zu: await.json: %s", i, err);
+        if (m->n_extractors && !(pm->ext = calloc(m->n_extractors, sizeof *pm->ext)))
+            return fail_at(cc, "out of memory");
+        for (size_t k = 0; k < m->n_extractors; k++) {
+            if (!(pm->ext[k] = ext_compile(&m->extractors[k], cc->p->symtab, err, sizeof err)))
+                return fail_at(cc, "message %zu: extractor %zu: %s", i, k, err);
+            pm->n_ext++;
+        }
+    }
+    return 0;
+}
+
 static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in,
                          const char *section)
 {
@@ -718,6 +816,21 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
             ps->reqs[0].needs_body = true;
             ps->reqs[0].origin = -1; /* each user:request names its URL */
             ps->reqs[0].entry = stats_names_intern(cc->p->names, "LUA", st->lua);
+            continue;
+        }
+        if (st->ws) {
+            cc->at.req = 0;
+            int rc = compile_ws(cc, ps, st->ws);
+            if (rc < 0)
+                return -1;
+            if (rc == 1) {
+                /* Left out (--only-host): the step does nothing. */
+                free_ws(ps->ws);
+                ps->ws = NULL;
+                ps->n = 0;
+                memset(&ps->reqs[0], 0, sizeof ps->reqs[0]);
+                cc->p->n_dropped++;
+            }
             continue;
         }
         if (st->n_requests == 0)
@@ -871,6 +984,7 @@ static void free_steps(plan_steps_t *st)
         }
         free(st->v[s].reqs);
         free(st->v[s].lua_src);
+        free_ws(st->v[s].ws);
     }
     free(st->v);
 }

@@ -93,6 +93,26 @@ typedef struct plan_req {
     size_t n_ext;
 } plan_req_t;
 
+/* A WebSocket step's client message, compiled. */
+typedef struct plan_ws_msg {
+    const scn_ws_msg_t *src;
+    uint32_t entry;                 /* stats entry ("WS", "<step name> <message name>") */
+    tpl_t *data;                    /* text payload template; NULL: binary, src->data as is */
+    struct jpath *match;            /* src->await_json compiled; NULL: none */
+    ext_t **ext;
+    size_t n_ext;
+} plan_ws_msg_t;
+
+/* A WebSocket step (replay/wsrun.h runs it). Its handshake is the step's
+ * reqs[0]: a GET to the ws URL's http(s) origin (routed by the origin rules
+ * like any request), headers compiled, stats entry ("WS", "<name> connect"). */
+typedef struct plan_ws {
+    const scn_ws_t *src;
+    scn_request_t hs_src;           /* reqs[0].src: method "WS", the http(s) URL */
+    plan_ws_msg_t *msgs;
+    size_t n_msgs;
+} plan_ws_t;
+
 typedef struct plan_step {
     plan_req_t *reqs;
     size_t n;
@@ -103,6 +123,7 @@ typedef struct plan_step {
      * ("LUA", function), its src the plan's own (lua_src). NULL: none. */
     const char *lua;
     scn_request_t *lua_src;
+    plan_ws_t *ws;                  /* a WebSocket step (reqs[0] its handshake); NULL: none */
 } plan_step_t;
 
 typedef struct plan_steps {
@@ -151,6 +172,10 @@ typedef struct plan {
 
 /* Body bytes kept per response when --max-body is not given. */
 #define PLAN_MAX_BODY_DEFAULT (4u << 20)
+
+/* The http(s) URL of a ws(s) URL ("ws://h/p" -> "http://h/p"; a template
+ * is kept as is). Heap string, NULL on out of memory. */
+char *plan_ws_http_url(const char *ws_url);
 
 /* Compiles scn. host (may be NULL) replaces the origin of hosts[0] and of
  * relative URLs; base_dir resolves CSV paths. Returns NULL with err naming the

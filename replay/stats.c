@@ -14,6 +14,7 @@
 static const char *const fail_names[STATS_FAIL__COUNT] = {
     "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
     "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc", "script",
+    "ws_handshake", "ws_closed", "ws_timeout", "ws_protocol",
 };
 static const char *const proto_names[STATS_PROTO__COUNT] = {"http/1.1", "h2"};
 

@@ -34,6 +34,10 @@ typedef enum stats_fail {
     STATS_FAIL_ORIGIN,      /* origin met at run time that the rules do not allow: not sent */
     STATS_FAIL_GRPC,        /* a gRPC response whose grpc-status is not 0 (OK), or absent */
     STATS_FAIL_SCRIPT,      /* a Lua hook failed it (returned false, or raised an error) */
+    STATS_FAIL_WS_HANDSHAKE,/* WebSocket connect: refused, not 101, or a bad Sec-WebSocket-Accept */
+    STATS_FAIL_WS_CLOSED,   /* WebSocket: the server closed (close frame or socket) mid-session */
+    STATS_FAIL_WS_TIMEOUT,  /* WebSocket: the awaited server message did not come in --timeout */
+    STATS_FAIL_WS_PROTOCOL, /* WebSocket: a server frame that breaks RFC 6455 (common/wsframe refuses it) */
     STATS_FAIL__COUNT
 } stats_fail_t;
 
@@ -42,7 +46,7 @@ typedef enum stats_proto { STATS_PROTO_H1 = 0, STATS_PROTO_H2 = 1, STATS_PROTO__
 /* Stable short names used in reports, CSV and metric labels:
  * "ok", "connect", "timeout", "reset", "tls", "http", "check", "extract",
  * "protocol", "h2_rst", "h2_goaway", "h2_protocol", "unfinished", "origin", "grpc",
- * "script"; "http/1.1", "h2". */
+ * "script", "ws_handshake", "ws_closed", "ws_timeout", "ws_protocol"; "http/1.1", "h2". */
 const char *stats_fail_name(stats_fail_t f);
 const char *stats_proto_name(stats_proto_t p);
 /* Inverse of stats_fail_name; -1 when unknown. */

@@ -84,6 +84,16 @@ struct user {
     uint64_t t_base, t_due, t_slot;
     double t_speed;
     uint32_t t_ready;             /* step + 1 whose due time and slot are set */
+    wsr_t *ws;                    /* the WebSocket step running (wsrun.h); NULL: none */
+    bool ws_ended;                /* ... and it ended: freed from the kick */
+    /* Background WebSocket sessions (scn_ws_t.background) of this phase: they
+     * run beside the steps; the phase ends once every one ended (bg_wait). */
+    struct bgws {
+        wsr_t *w;
+        bool ended;
+    } *bg;
+    uint32_t n_bg, bg_cap;
+    bool bg_wait;
 };
 
 static void run(user_t *u);
@@ -112,6 +122,12 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
     env->stats = stats;
     env->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
     env->think_scale = 1.0;
+    env->ws.hc = &env->conn;
+    env->ws.stats = stats;
+    env->ws.rd = &env->rd;
+    env->ws.rng = &env->rng;
+    env->ws.think_scale = 1.0;
+    env->ws.max_msg = env->conn.max_body;
     return 0;
 }
 
@@ -119,6 +135,7 @@ void user_env_fini(user_env_t *env)
 {
     hc_env_fini(&env->conn);
     render_fini(&env->rd);
+    wsr_env_fini(&env->ws);
     free(env->grpc_hdrs);
     scr_free(env->scr);
     for (size_t i = 0; i < env->n_extra; i++)
@@ -141,6 +158,9 @@ size_t user_memory(const user_t *u)
     if (u->jar)
         n += cookie_jar_size(u->jar);
     n += scr_user_memory(u->env->scr, u);
+    n += wsr_memory(u->ws) + u->bg_cap * sizeof *u->bg;
+    for (uint32_t i = 0; i < u->n_bg; i++)
+        n += wsr_memory(u->bg[i].w);
     return n;
 }
 
@@ -191,6 +211,10 @@ void user_free(user_t *u)
     evtimer_del(&u->timer);
     event_del(&u->kick);
     scr_user_free(u->env->scr, u);
+    wsr_free(u->ws);
+    for (uint32_t i = 0; i < u->n_bg; i++)
+        wsr_free(u->bg[i].w);
+    free(u->bg);
     for (size_t i = 0; i < u->n_conns; i++)
         hc_conn_free(u->conns[i].conn);
     free(u->conns);
@@ -245,6 +269,11 @@ static void abandon_flight(user_t *u, flight_t *f, uint64_t now)
 void user_abandon(user_t *u)
 {
     uint64_t now = clk_mono_us();
+    if (u->ws && !u->ws_ended)
+        wsr_abandon(u->ws);
+    for (uint32_t i = 0; i < u->n_bg; i++)
+        if (!u->bg[i].ended)
+            wsr_abandon(u->bg[i].w);
     abandon_flight(u, &u->one, now);
     for (uint32_t i = 0; i < u->n_group && u->group_left; i++)
         abandon_flight(u, &u->group[i], now);
@@ -311,6 +340,7 @@ static void enter(user_t *u, enum phase ph)
 {
     u->phase = (uint8_t)ph;
     u->step = u->ireq = 0;
+    u->bg_wait = false;
     u->lua_sleep = false;
     if (u->lua_step) { /* stopped in the middle of a custom step */
         scr_step_abort(u->env->scr, SCR_USER(u));
@@ -808,7 +838,7 @@ static bool follow(flight_t *f, const resp_view_t *resp)
 
 static bool in_flight(const user_t *u)
 {
-    return u->one.req || u->group_left;
+    return u->one.req || u->group_left || u->ws;
 }
 
 /* -1 when neither the request nor the response is gRPC; else the response's
@@ -939,6 +969,33 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     user_t *u = arg;
+    /* Background WebSocket sessions that ended are freed here, outside their callbacks. */
+    bool reaped = false;
+    for (uint32_t i = 0; i < u->n_bg;) {
+        if (u->bg[i].ended) {
+            wsr_free(u->bg[i].w);
+            u->bg[i] = u->bg[--u->n_bg];
+            reaped = true;
+        } else {
+            i++;
+        }
+    }
+    if (reaped && u->bg_wait && u->n_bg == 0 && !u->ws) {
+        u->bg_wait = false;
+        run(u); /* the phase waited for them */
+        return;
+    }
+    if (u->ws && u->ws_ended) {
+        /* The WebSocket step ended: its session is freed here, outside its callbacks. */
+        wsr_free(u->ws);
+        u->ws = NULL;
+        u->ws_ended = false;
+        u->ireq = (uint32_t)phase_steps(u)->v[u->step].n;
+        if (u->stopping && (u->phase == PH_START || u->phase == PH_TASKS))
+            enter(u, PH_STOP);
+        run(u);
+        return;
+    }
     if (u->one.deferred && u->one.req) {
         finish(&u->one, NULL, u->one.deferred_fail);
         return;
@@ -1098,6 +1155,86 @@ void user_timed(user_t *u, uint64_t base_us, const uint64_t *step_us, double spe
     }
 }
 
+static void ws_done(wsr_t *w, void *arg)
+{
+    user_t *u = arg;
+    if (w == u->ws)
+        u->ws_ended = true;
+    for (uint32_t i = 0; i < u->n_bg; i++)
+        if (u->bg[i].w == w)
+            u->bg[i].ended = true;
+    event_active(&u->kick, EV_TIMEOUT, 1);
+}
+
+/* Keeps a background session. false when out of memory. */
+static bool bg_add(user_t *u, wsr_t *w)
+{
+    if (u->n_bg == u->bg_cap) {
+        uint32_t cap = u->bg_cap ? u->bg_cap * 2 : 2;
+        struct bgws *v = realloc(u->bg, cap * sizeof *v);
+        if (!v)
+            return false;
+        u->bg = v;
+        u->bg_cap = cap;
+    }
+    u->bg[u->n_bg++] = (struct bgws){w, false};
+    return true;
+}
+
+/* A WebSocket step: its handshake URL rendered and routed like a request's,
+ * then the session runs on its own (wsrun.h) until ws_done. Returns true when
+ * the user waits (the session, or a failure ended from the loop), false when
+ * it goes on at once (a background session started). */
+static bool ws_begin(user_t *u, const plan_step_t *st)
+{
+    user_env_t *env = u->env;
+    const plan_req_t *r = &st->reqs[0];
+    flight_t *f = &u->one; /* its URL buffer; no request is in flight */
+    tpl_ctx_t ctx = {.vars = u->vars, .user_id = u->id, .rng = &env->rng};
+    const char *url = NULL, *path = NULL;
+    size_t url_len = 0;
+    uint64_t t0 = start_time(u);
+    int rc = render_url(&env->rd, r, &ctx, &f->url, &url, &url_len);
+    const plan_origin_t *o = NULL;
+    if (rc == 0) {
+        if (r->origin >= 0) {
+            o = &env->plan->origins[r->origin];
+            path = url;
+        } else {
+            o = origin_of_url(env, url, &path);
+        }
+    }
+    stats_fail_t fail = rc != 0 ? (stats_fail_t)-rc : !o ? STATS_FAIL_WS_HANDSHAKE
+                                                    : o->refused ? STATS_FAIL_ORIGIN : STATS_OK;
+    if (fail == STATS_OK) {
+        /* The run's options, as the worker set them after user_env_init. */
+        env->ws.timeout_us = env->timeout_tv ? env->timeout_us : 0;
+        env->ws.think_scale = env->think_scale;
+        env->ws.max_msg = env->conn.max_body;
+        wsr_in_t in = {.step = st, .origin = o, .path = path, .path_len = strlen(path), .vars = u->vars,
+                       .jar = u->jar, .user_id = u->id, .start_us = t0, .done = ws_done, .arg = u};
+        wsr_t *w = wsr_start(&env->ws, &in);
+        if (w && st->ws->src->background && bg_add(u, w)) {
+            u->ireq = (uint32_t)st->n;
+            return false;
+        }
+        if ((u->ws = w) != NULL)
+            return true; /* background without room to keep it: runs in the foreground */
+        fail = STATS_FAIL_PROTOCOL; /* out of memory */
+    }
+    /* Not started: counted on the connect entry; the user goes on from the loop. */
+    if (fail == STATS_FAIL_EXTRACT) {
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&said))
+            log_warn("WebSocket step '%s': not connected: %s; counted as an extract failure (further "
+                     "ones are counted without this message)", st->ws->src->name, render_why(&env->rd));
+    }
+    stats_record(env->stats, r->entry, STATS_PROTO_H1, 0, fail, 0, 0, 0);
+    u->ireq = (uint32_t)st->n;
+    event_active(&u->kick, EV_TIMEOUT, 1);
+    return true;
+}
+
 /* Starts the next request, or waits, or changes phase, until something is armed. */
 static void run(user_t *u)
 {
@@ -1121,6 +1258,11 @@ static void run(user_t *u)
                     lua_act(u, &a);
                     return;
                 }
+                if (st->ws) {
+                    if (ws_begin(u, st))
+                        return;
+                    continue;
+                }
                 if (st->parallel && st->n > 1)
                     start_group(u, st);
                 else
@@ -1135,6 +1277,10 @@ static void run(user_t *u)
                 return;
             }
             continue;
+        }
+        if (u->n_bg) {
+            u->bg_wait = true; /* the phase ends with its background sessions */
+            return;
         }
         if (!phase_over(u))
             return;
@@ -1184,6 +1330,11 @@ void user_stop(user_t *u)
         u->env->on_end(u, u->env->arg);
         return;
     }
+    if (u->ws && !u->ws_ended)
+        wsr_stop(u->ws); /* the await in flight ends, then the session closes */
+    for (uint32_t i = 0; i < u->n_bg; i++)
+        if (!u->bg[i].ended)
+            wsr_stop(u->bg[i].w);
     if (in_flight(u))
         return; /* the requests in flight finish first (finish() moves on) */
     if (u->wait == W_THINK)

@@ -13,7 +13,11 @@
  * time) on its timer. While requests are in flight the same timer is the
  * request timeout (one for a whole parallel step). user_stop lets the request in
  * flight finish, then runs on_stop; a thinking or idle user goes to on_stop at
- * once. Every transition happens on the user's worker thread. */
+ * once. A WebSocket step (wsrun.h) runs as one session on a connection of its
+ * own, allocated while the step runs; a background one runs beside the steps
+ * that follow and the phase ends when it closed too; user_stop lets each
+ * finish the await in flight, then close. Every transition happens on the
+ * user's worker thread. */
 #ifndef AIOTEST_USER_H
 #define AIOTEST_USER_H
 
@@ -25,6 +29,7 @@
 #include "plan.h"
 #include "render.h"
 #include "stats.h"
+#include "wsrun.h"
 
 typedef struct user user_t;
 
@@ -57,6 +62,7 @@ typedef struct user_env {
     plan_origin_t **extra;
     size_t n_extra;
     struct scr *scr;                 /* this thread's Lua hooks (script.h), NULL: none */
+    wsr_env_t ws;                    /* WebSocket steps (wsrun.h) */
 } user_env_t;
 
 /* Sets env up for plan over base (conn callbacks, buffers). 0 or -1 (out of memory). */

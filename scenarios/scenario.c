@@ -33,6 +33,8 @@ static void strs_free(char **v, size_t n)
     free(v);
 }
 
+static void extractors_free(scn_extractor_t *e, size_t n);
+
 void scn_request_fini(scn_request_t *r)
 {
     if (!r)
@@ -42,15 +44,41 @@ void scn_request_fini(scn_request_t *r)
     free(r->url);
     kvs_free(r->headers, r->n_headers);
     free(r->body);
-    for (size_t i = 0; i < r->n_extractors; i++) {
-        free(r->extractors[i].var);
-        free(r->extractors[i].expr);
-        free(r->extractors[i].default_value);
-    }
-    free(r->extractors);
+    extractors_free(r->extractors, r->n_extractors);
     free(r->check.statuses);
     strs_free(r->check.body_contains, r->check.n_body_contains);
     memset(r, 0, sizeof *r);
+}
+
+static void extractors_free(scn_extractor_t *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(e[i].var);
+        free(e[i].expr);
+        free(e[i].default_value);
+    }
+    free(e);
+}
+
+void scn_ws_free(scn_ws_t *w)
+{
+    if (!w)
+        return;
+    free(w->name);
+    free(w->url);
+    kvs_free(w->headers, w->n_headers);
+    free(w->subprotocol);
+    for (size_t i = 0; i < w->n_msgs; i++) {
+        scn_ws_msg_t *m = &w->msgs[i];
+        free(m->name);
+        free(m->data);
+        free(m->await_json);
+        free(m->await_equals);
+        free(m->await_contains);
+        extractors_free(m->extractors, m->n_extractors);
+    }
+    free(w->msgs);
+    free(w);
 }
 
 void scn_step_fini(scn_step_t *st)
@@ -61,6 +89,7 @@ void scn_step_fini(scn_step_t *st)
         scn_request_fini(&st->requests[i]);
     free(st->requests);
     free(st->lua);
+    scn_ws_free(st->ws);
     memset(st, 0, sizeof *st);
 }
 

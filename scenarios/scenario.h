@@ -19,7 +19,7 @@
 
 #define SCN_FORMAT "aiotest-scenario"
 #define SCN_VERSION_MAJOR 1
-#define SCN_VERSION_MINOR 0
+#define SCN_VERSION_MINOR 1
 
 typedef struct scn_kv {
     char *name;
@@ -80,12 +80,50 @@ typedef struct scn_request {
     bool follow_redirects; /* follow 301/302/303/307/308 within the step */
 } scn_request_t;
 
+/* One client message of a WebSocket step (scenario 1.1). */
+typedef struct scn_ws_msg {
+    char *name;          /* stats entry "WS <step name> <name>"; e.g. "msg 0" */
+    bool binary;         /* a binary message (opcode 2); else text (opcode 1) */
+    uint8_t *data;       /* template bytes, may be NULL */
+    size_t len;
+    uint64_t gap_us;     /* recorded pause before it is sent (after the connect,
+                          * or the previous message and its await) */
+    /* Await after sending: await_count server data messages, or, when a match
+     * rule is set, the first server message that matches it (await_json's
+     * value equals await_equals, or the message holds await_contains). The
+     * latency "send -> awaited reply" is the message's stats entry. */
+    uint32_t await_count;
+    char *await_json;    /* JSON path; with await_equals */
+    char *await_equals;
+    char *await_contains;
+    scn_extractor_t *extractors; /* json or regex kinds, on the awaited message */
+    size_t n_extractors;
+} scn_ws_msg_t;
+
+/* A WebSocket session (scenario 1.1): connect (HTTP/1.1 Upgrade), the client
+ * messages in order, then a close. */
+typedef struct scn_ws {
+    char *name;          /* stats entries "WS <name> connect", "WS <name> <msg name>" */
+    char *url;           /* template: ws:// or wss:// URL */
+    scn_kv_t *headers;   /* extra handshake headers (Origin, Authorization...) */
+    size_t n_headers;
+    char *subprotocol;   /* Sec-WebSocket-Protocol to ask for; NULL: none */
+    scn_ws_msg_t *msgs;
+    size_t n_msgs;
+    uint64_t close_gap_us; /* recorded pause between the last message and the close */
+    /* The session runs beside the steps that follow (the recording kept it open
+     * while they ran): the user goes on after the step's think time, and the
+     * phase (on_start, an iteration, on_stop) ends when the session ended too. */
+    bool background;
+} scn_ws_t;
+
 typedef struct scn_step {
     scn_request_t *requests; /* one for a serial step, several for a parallel group */
     size_t n_requests;
     bool parallel;           /* requests start together */
     uint64_t think_us;       /* recorded pause after the step (used with SCN_WAIT_RECORDED) */
     char *lua;               /* a custom step: the Lua function that runs it (no requests); NULL: none */
+    scn_ws_t *ws;            /* a WebSocket step (no requests); NULL: none */
 } scn_step_t;
 
 typedef enum scn_wait_kind {
@@ -136,6 +174,7 @@ void scn_class_fini(scn_class_t *c);
 void scn_steps_fini(scn_steps_t *st);
 void scn_step_fini(scn_step_t *st);
 void scn_request_fini(scn_request_t *r);
+void scn_ws_free(scn_ws_t *w);
 
 /* The spelling of enum values in both files ("auto", "h1", "h2", "h2c";
  * "header", "cookie", "json", "regex"; "recorded", "none", "constant",

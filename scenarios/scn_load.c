@@ -155,6 +155,72 @@ static int unpack_request(const mpr_ctx_t *c, const msgpack_object *o, scn_reque
     return rc;
 }
 
+static int unpack_ws_msg(const mpr_ctx_t *c, const msgpack_object *o, scn_ws_msg_t *m)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected a message map");
+    uint64_t count = 0;
+    int rc = mpr_str(c, o, "name", true, &m->name);
+    if (rc == 0) rc = mpr_bool(c, o, "binary", &m->binary);
+    if (rc == 0) rc = mpr_bin(c, o, "data", &m->data, &m->len);
+    if (rc == 0) rc = mpr_uint(c, o, "gap_us", false, &m->gap_us);
+    const msgpack_object *aw = mpr_get(o, "await");
+    if (rc == 0 && aw) {
+        char path[256];
+        mpr_ctx_t ac = mpr_at(c, path, sizeof path, "%s.await", c->path);
+        if (aw->type != MSGPACK_OBJECT_MAP)
+            return mpr_fail(c, MP_ERR_FORMAT, "await", "expected a map");
+        rc = unpack_u32(&ac, aw, "count", false, UINT32_MAX, &count);
+        if (rc == 0) rc = mpr_str(&ac, aw, "json", false, &m->await_json);
+        if (rc == 0) rc = mpr_str(&ac, aw, "equals", false, &m->await_equals);
+        if (rc == 0) rc = mpr_str(&ac, aw, "contains", false, &m->await_contains);
+    }
+    m->await_count = (uint32_t)count;
+    const msgpack_object *a;
+    size_t n = 0;
+    if (rc == 0) rc = mpr_array(c, o, "extract", false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, m->extractors, n, "extract");
+    m->n_extractors = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[256];
+        mpr_ctx_t ec = mpr_at(c, path, sizeof path, "%s.extract[%zu]", c->path, i);
+        rc = unpack_extractor(&ec, &a[i], &m->extractors[i]);
+    }
+    return rc;
+}
+
+static int unpack_ws(const mpr_ctx_t *c0, const msgpack_object *o, scn_ws_t **out)
+{
+    char path[256];
+    mpr_ctx_t c = mpr_at(c0, path, sizeof path, "%s.ws", c0->path);
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return mpr_fail(&c, MP_ERR_FORMAT, NULL, "expected a map");
+    scn_ws_t *w = *out = calloc(1, sizeof *w);
+    if (!w)
+        return mpr_fail(&c, MP_ERR_IO, NULL, "out of memory");
+    int rc = mpr_str(&c, o, "name", true, &w->name);
+    if (rc == 0) rc = mpr_str(&c, o, "url", true, &w->url);
+    if (rc == 0) rc = unpack_kvs(&c, o, "headers", &w->headers, &w->n_headers);
+    if (rc == 0) rc = mpr_str(&c, o, "subprotocol", false, &w->subprotocol);
+    if (rc == 0) rc = mpr_uint(&c, o, "close_gap_us", false, &w->close_gap_us);
+    if (rc == 0) rc = mpr_bool(&c, o, "background", &w->background);
+    const msgpack_object *a;
+    size_t n = 0;
+    if (rc == 0) rc = mpr_array(&c, o, "messages", false, &a, &n);
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(&c, w->msgs, n, "messages");
+    w->n_msgs = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char mpath[300];
+        mpr_ctx_t mc = mpr_at(&c, mpath, sizeof mpath, "%s.messages[%zu]", c.path, i);
+        rc = unpack_ws_msg(&mc, &a[i], &w->msgs[i]);
+    }
+    return rc;
+}
+
 static int unpack_step(const mpr_ctx_t *c, const msgpack_object *o, scn_step_t *s)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
@@ -164,10 +230,13 @@ static int unpack_step(const mpr_ctx_t *c, const msgpack_object *o, scn_step_t *
     int rc = mpr_bool(c, o, "parallel", &s->parallel);
     if (rc == 0) rc = mpr_uint(c, o, "think_us", false, &s->think_us);
     if (rc == 0) rc = mpr_str(c, o, "lua", false, &s->lua);
+    const msgpack_object *ws = mpr_get(o, "ws");
+    if (rc == 0 && ws)
+        rc = unpack_ws(c, ws, &s->ws);
     a = NULL;
     n = 0;
-    /* A custom step (lua) has no requests. */
-    if (rc == 0) rc = mpr_array(c, o, "requests", s->lua == NULL, &a, &n);
+    /* A custom step (lua) and a WebSocket step have no requests. */
+    if (rc == 0) rc = mpr_array(c, o, "requests", s->lua == NULL && s->ws == NULL, &a, &n);
     if (rc != 0)
         return rc;
     ALLOC_OR_FAIL(c, s->requests, n, "requests");

@@ -75,6 +75,32 @@ static int check_extractor(const vctx_t *v, size_t i, const scn_extractor_t *e)
     return 0;
 }
 
+static int check_headers(const vctx_t *v, const scn_kv_t *hs, size_t n, bool ws)
+{
+    int rc = 0;
+    char why[200];
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char f[48];
+        snprintf(f, sizeof f, "headers[%zu]", i);
+        const scn_kv_t *h = &hs[i];
+        if (!h->name || !h->name[0] || !h->value)
+            rc = fail(v, f, "expected a non-empty name and a value");
+        else if (!ws && strcasecmp(h->name, "te") == 0 && strcasecmp(h->value, "trailers") == 0)
+            ; /* gRPC servers require it; it only says the client takes trailers */
+        else if (!ws && strcasecmp(h->name, "te") == 0)
+            rc = fail(v, f, "te: '%s': expected 'trailers' (the only te a scenario may send)", h->value);
+        else if (is_conn_header(h->name) || (ws && strncasecmp(h->name, "sec-websocket-", 14) == 0))
+            rc = fail(v, f, "'%s' is set by the connection, not the scenario", h->name);
+        else if ((rc = check_template(v, f, h->name, strlen(h->name))) == 0 &&
+                 (rc = check_template(v, f, h->value, strlen(h->value))) == 0) {
+            if (syn_header_name_tpl(h->name, strlen(h->name), why, sizeof why) != 0 ||
+                syn_header_value_tpl(h->value, strlen(h->value), why, sizeof why) != 0)
+                rc = fail(v, f, "%s", why);
+        }
+    }
+    return rc;
+}
+
 static int check_request(vctx_t *v, const scn_request_t *r)
 {
     if (!r->name || !r->name[0])
@@ -89,25 +115,8 @@ static int check_request(vctx_t *v, const scn_request_t *r)
     char why[200];
     if (rc == 0 && syn_target_tpl(r->url, strlen(r->url), why, sizeof why) != 0)
         rc = fail(v, "url", "%s", why);
-    for (size_t i = 0; rc == 0 && i < r->n_headers; i++) {
-        char f[48];
-        snprintf(f, sizeof f, "headers[%zu]", i);
-        const scn_kv_t *h = &r->headers[i];
-        if (!h->name || !h->name[0] || !h->value)
-            rc = fail(v, f, "expected a non-empty name and a value");
-        else if (strcasecmp(h->name, "te") == 0 && strcasecmp(h->value, "trailers") == 0)
-            ; /* gRPC servers require it; it only says the client takes trailers */
-        else if (strcasecmp(h->name, "te") == 0)
-            rc = fail(v, f, "te: '%s': expected 'trailers' (the only te a scenario may send)", h->value);
-        else if (is_conn_header(h->name))
-            rc = fail(v, f, "'%s' is set by the connection, not the scenario", h->name);
-        else if ((rc = check_template(v, f, h->name, strlen(h->name))) == 0 &&
-                 (rc = check_template(v, f, h->value, strlen(h->value))) == 0) {
-            if (syn_header_name_tpl(h->name, strlen(h->name), why, sizeof why) != 0 ||
-                syn_header_value_tpl(h->value, strlen(h->value), why, sizeof why) != 0)
-                rc = fail(v, f, "%s", why);
-        }
-    }
+    if (rc == 0)
+        rc = check_headers(v, r->headers, r->n_headers, false);
     if (rc == 0 && r->body_len && !r->body)
         rc = fail(v, "body", "length without bytes");
     if (rc == 0)
@@ -123,6 +132,69 @@ static int check_request(vctx_t *v, const scn_request_t *r)
     return rc;
 }
 
+static int check_ws_msg(vctx_t *v, const scn_ws_msg_t *m)
+{
+    char why[200];
+    if (!m->name || !m->name[0])
+        return fail(v, "name", "missing or empty");
+    if (m->len && !m->data)
+        return fail(v, "data", "length without bytes");
+    /* Binary messages go as recorded; only text ones are templates. */
+    int rc = m->binary ? 0 : check_template(v, "data", (const char *)m->data, m->len);
+    if (rc)
+        return rc;
+    if ((m->await_json != NULL) != (m->await_equals != NULL))
+        return fail(v, "await", "json and equals go together (a JSON path and the value it must have)");
+    if (m->await_json && m->await_contains)
+        return fail(v, "await", "one match rule: json+equals or contains, not both");
+    if (m->await_json && syn_json_path(m->await_json, why, sizeof why) != 0)
+        return fail(v, "await.json", "JSON path \"%s\": %s", m->await_json, why);
+    if (m->await_contains && !m->await_contains[0])
+        return fail(v, "await.contains", "empty");
+    bool awaits = m->await_count || m->await_json || m->await_contains;
+    if (m->n_extractors && !awaits)
+        return fail(v, "extract", "extractors read the awaited message: set await (count or a match rule)");
+    for (size_t i = 0; rc == 0 && i < m->n_extractors; i++) {
+        const scn_extractor_t *e = &m->extractors[i];
+        if (e->kind != SCN_EXT_JSON && e->kind != SCN_EXT_REGEX) {
+            char f[48];
+            snprintf(f, sizeof f, "extract[%zu].kind", i);
+            return fail(v, f, "a WebSocket message has no headers or cookies: expected json or regex");
+        }
+        rc = check_extractor(v, i, e);
+    }
+    return rc;
+}
+
+static int check_ws(vctx_t *v, const scn_ws_t *w)
+{
+    size_t base = strlen(v->path);
+    snprintf(v->path + base, sizeof v->path - base, ".ws");
+    int rc = 0;
+    if (!w->name || !w->name[0])
+        rc = fail(v, "name", "missing or empty");
+    else if (!w->url || (strncmp(w->url, "ws://", 5) != 0 && strncmp(w->url, "wss://", 6) != 0 &&
+                         strncmp(w->url, "{{", 2) != 0))
+        rc = fail(v, "url", "expected a ws:// or wss:// URL");
+    else
+        rc = check_template(v, "url", w->url, strlen(w->url));
+    if (rc == 0 && w->subprotocol && !syn_is_token(w->subprotocol))
+        rc = fail(v, "subprotocol", "expected a token such as chat or graphql-ws");
+    if (rc == 0)
+        rc = check_headers(v, w->headers, w->n_headers, true);
+    size_t ws_len = strlen(v->path);
+    for (size_t i = 0; rc == 0 && i < w->n_msgs; i++) {
+        snprintf(v->path + ws_len, sizeof v->path - ws_len, ".messages[%zu]", i);
+        rc = check_ws_msg(v, &w->msgs[i]);
+        for (size_t j = 0; rc == 0 && j < i; j++)
+            if (strcmp(w->msgs[j].name, w->msgs[i].name) == 0)
+                rc = fail(v, "name", "'%s' used twice (messages[%zu] and messages[%zu]): it names a stats entry",
+                          w->msgs[i].name, j, i);
+    }
+    v->path[base] = 0;
+    return rc;
+}
+
 static int check_steps(vctx_t *v, const char *section, const scn_steps_t *st)
 {
     size_t base = strlen(v->path);
@@ -130,6 +202,17 @@ static int check_steps(vctx_t *v, const char *section, const scn_steps_t *st)
     for (size_t i = 0; rc == 0 && i < st->n; i++) {
         const scn_step_t *s = &st->v[i];
         snprintf(v->path + base, sizeof v->path - base, " %s[%zu]", section, i);
+        if (s->ws) {
+            if (s->lua)
+                rc = fail(v, "ws", "a step is WebSocket or custom (lua), not both");
+            else if (s->n_requests)
+                rc = fail(v, "ws", "a WebSocket step has no requests");
+            else
+                rc = check_ws(v, s->ws);
+            if (rc)
+                break;
+            continue;
+        }
         if (s->lua) {
             bool ok = (s->lua[0] >= 'A' && s->lua[0] <= 'Z') || (s->lua[0] >= 'a' && s->lua[0] <= 'z') ||
                       s->lua[0] == '_';

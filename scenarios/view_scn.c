@@ -19,6 +19,95 @@ static json_t *strs_to_json(char *const *v, size_t n)
     return a;
 }
 
+static json_t *extractors_to_json(const scn_extractor_t *v, size_t n)
+{
+    json_t *a = json_array();
+    int rc = a ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const scn_extractor_t *e = &v[i];
+        json_t *x = json_object();
+        if (!x) {
+            rc = -1;
+            break;
+        }
+        rc |= vj_set(x, "var", vj_str(e->var));
+        rc |= vj_set(x, "kind", json_string(scn_ext_kind_name(e->kind)));
+        rc |= vj_set(x, "expr", vj_str(e->expr));
+        if (e->group != 1)
+            rc |= vj_set(x, "group", json_integer(e->group));
+        if (e->default_value)
+            rc |= vj_set(x, "default", vj_str(e->default_value));
+        rc |= json_array_append_new(a, x);
+    }
+    if (rc == 0)
+        return a;
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *headers_to_json(const scn_kv_t *v, size_t n)
+{
+    json_t *h = json_array();
+    for (size_t i = 0; h && i < n; i++)
+        if (json_array_append_new(h, vj_pair(v[i].name, v[i].value)) != 0) {
+            json_decref(h);
+            return NULL;
+        }
+    return h;
+}
+
+static json_t *ws_to_json(const scn_ws_t *w)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = vj_set(o, "name", vj_str(w->name));
+    rc |= vj_set(o, "url", vj_str(w->url));
+    if (w->n_headers)
+        rc |= vj_set(o, "headers", headers_to_json(w->headers, w->n_headers));
+    if (w->subprotocol)
+        rc |= vj_set(o, "subprotocol", vj_str(w->subprotocol));
+    if (w->close_gap_us)
+        rc |= vj_set(o, "close_gap_us", vj_uint(w->close_gap_us));
+    if (w->background)
+        rc |= vj_set(o, "background", json_true());
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < w->n_msgs; i++) {
+        const scn_ws_msg_t *m = &w->msgs[i];
+        json_t *x = json_object();
+        if (!x) {
+            rc = -1;
+            break;
+        }
+        rc |= vj_set(x, "name", vj_str(m->name));
+        if (m->binary)
+            rc |= vj_set(x, "binary", json_true());
+        rc |= vj_set(x, "data", vj_bytes(m->data, m->len));
+        if (m->gap_us)
+            rc |= vj_set(x, "gap_us", vj_uint(m->gap_us));
+        if (m->await_count || m->await_json || m->await_contains) {
+            json_t *aw = json_object();
+            if (aw && m->await_count)
+                rc |= vj_set(aw, "count", vj_uint(m->await_count));
+            if (aw && m->await_json)
+                rc |= vj_set(aw, "json", vj_str(m->await_json));
+            if (aw && m->await_equals)
+                rc |= vj_set(aw, "equals", vj_str(m->await_equals));
+            if (aw && m->await_contains)
+                rc |= vj_set(aw, "contains", vj_str(m->await_contains));
+            rc |= vj_set(x, "await", aw);
+        }
+        if (m->n_extractors)
+            rc |= vj_set(x, "extract", extractors_to_json(m->extractors, m->n_extractors));
+        rc |= json_array_append_new(a, x);
+    }
+    rc |= vj_set(o, "messages", a);
+    if (rc == 0)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
 static json_t *request_to_json(const scn_request_t *r)
 {
     json_t *o = json_object();
@@ -31,34 +120,12 @@ static json_t *request_to_json(const scn_request_t *r)
     free(dflt);
     rc |= vj_set(o, "method", vj_str(r->method));
     rc |= vj_set(o, "url", vj_str(r->url));
-    if (r->n_headers) {
-        json_t *h = json_array();
-        for (size_t i = 0; h && i < r->n_headers; i++)
-            rc |= json_array_append_new(h, vj_pair(r->headers[i].name, r->headers[i].value));
-        rc |= vj_set(o, "headers", h);
-    }
+    if (r->n_headers)
+        rc |= vj_set(o, "headers", headers_to_json(r->headers, r->n_headers));
     if (r->body_len)
         rc |= vj_set(o, "body", vj_bytes(r->body, r->body_len));
-    if (r->n_extractors) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < r->n_extractors; i++) {
-            const scn_extractor_t *e = &r->extractors[i];
-            json_t *x = json_object();
-            if (!x) {
-                rc = -1;
-                break;
-            }
-            rc |= vj_set(x, "var", vj_str(e->var));
-            rc |= vj_set(x, "kind", json_string(scn_ext_kind_name(e->kind)));
-            rc |= vj_set(x, "expr", vj_str(e->expr));
-            if (e->group != 1)
-                rc |= vj_set(x, "group", json_integer(e->group));
-            if (e->default_value)
-                rc |= vj_set(x, "default", vj_str(e->default_value));
-            rc |= json_array_append_new(a, x);
-        }
-        rc |= vj_set(o, "extract", a);
-    }
+    if (r->n_extractors)
+        rc |= vj_set(o, "extract", extractors_to_json(r->extractors, r->n_extractors));
     if (r->check.n_statuses || r->check.n_body_contains) {
         json_t *ck = json_object(), *st = json_array();
         for (size_t i = 0; st && i < r->check.n_statuses; i++)
@@ -88,7 +155,10 @@ static json_t *steps_to_json(const scn_steps_t *st)
         json_t *o = json_object(), *rq = json_array();
         for (size_t j = 0; rq && j < s->n_requests; j++)
             rc |= json_array_append_new(rq, request_to_json(&s->requests[j]));
-        if (o && s->lua) {
+        if (o && s->ws) {
+            rc |= vj_set(o, "ws", ws_to_json(s->ws));
+            json_decref(rq);
+        } else if (o && s->lua) {
             rc |= vj_set(o, "lua", vj_str(s->lua));
             json_decref(rq);
         } else {

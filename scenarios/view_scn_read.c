@@ -120,6 +120,89 @@ static int request_from_json(const vj_ctx_t *c, const json_t *o, scn_request_t *
     return rc;
 }
 
+static int kvs_from_json(const vj_ctx_t *c, const json_t *o, const char *key, scn_kv_t **out, size_t *n)
+{
+    const json_t *a = NULL;
+    int rc = vj_get_array(c, o, key, false, &a);
+    size_t na = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, *out, na, key);
+    *n = na;
+    for (size_t i = 0; rc == 0 && i < na; i++) {
+        vj_ctx_t hc = vj_at(c, key, i);
+        rc = vj_value_pair(&hc, json_array_get(a, i), &(*out)[i].name, &(*out)[i].value);
+    }
+    return rc;
+}
+
+static int extractors_from_json(const vj_ctx_t *c, const json_t *o, scn_extractor_t **out, size_t *n)
+{
+    const json_t *a = NULL;
+    int rc = vj_get_array(c, o, "extract", false, &a);
+    size_t na = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(c, *out, na, "extract");
+    *n = na;
+    for (size_t i = 0; rc == 0 && i < na; i++) {
+        vj_ctx_t ec = vj_at(c, "extract", i);
+        rc = extractor_from_json(&ec, json_array_get(a, i), &(*out)[i]);
+    }
+    return rc;
+}
+
+static int ws_msg_from_json(const vj_ctx_t *c, const json_t *o, scn_ws_msg_t *m)
+{
+    uint64_t count = 0;
+    int rc = vj_want_object(c, o, "a message");
+    if (rc == 0) rc = vj_get_str(c, o, "name", true, &m->name);
+    if (rc == 0) rc = vj_get_bool(c, o, "binary", &m->binary);
+    if (rc == 0) rc = vj_get_bytes(c, o, "data", &m->data, &m->len);
+    if (rc == 0) rc = vj_get_uint(c, o, "gap_us", false, UINT64_MAX, &m->gap_us);
+    const json_t *aw = json_object_get(o, "await");
+    if (rc == 0 && aw) {
+        vj_ctx_t ac = vj_sub(c, "await");
+        rc = vj_want_object(&ac, aw, "an await");
+        if (rc == 0) rc = vj_get_uint(&ac, aw, "count", false, UINT32_MAX, &count);
+        if (rc == 0) rc = vj_get_str(&ac, aw, "json", false, &m->await_json);
+        if (rc == 0) rc = vj_get_str(&ac, aw, "equals", false, &m->await_equals);
+        if (rc == 0) rc = vj_get_str(&ac, aw, "contains", false, &m->await_contains);
+    }
+    m->await_count = (uint32_t)count;
+    if (rc == 0) rc = extractors_from_json(c, o, &m->extractors, &m->n_extractors);
+    return rc;
+}
+
+static int ws_from_json(const vj_ctx_t *c0, const json_t *o, scn_ws_t **out)
+{
+    vj_ctx_t c = vj_sub(c0, "ws");
+    int rc = vj_want_object(&c, o, "a WebSocket session");
+    if (rc != 0)
+        return rc;
+    scn_ws_t *w = *out = calloc(1, sizeof *w);
+    if (!w)
+        return vj_fail(&c, MP_ERR_IO, NULL, "out of memory");
+    rc = vj_get_str(&c, o, "name", true, &w->name);
+    if (rc == 0) rc = vj_get_str(&c, o, "url", true, &w->url);
+    if (rc == 0) rc = kvs_from_json(&c, o, "headers", &w->headers, &w->n_headers);
+    if (rc == 0) rc = vj_get_str(&c, o, "subprotocol", false, &w->subprotocol);
+    if (rc == 0) rc = vj_get_uint(&c, o, "close_gap_us", false, UINT64_MAX, &w->close_gap_us);
+    if (rc == 0) rc = vj_get_bool(&c, o, "background", &w->background);
+    const json_t *a = NULL;
+    if (rc == 0) rc = vj_get_array(&c, o, "messages", false, &a);
+    size_t n = a ? json_array_size(a) : 0;
+    if (rc != 0)
+        return rc;
+    ALLOC_OR_FAIL(&c, w->msgs, n, "messages");
+    w->n_msgs = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        vj_ctx_t mc = vj_at(&c, "messages", i);
+        rc = ws_msg_from_json(&mc, json_array_get(a, i), &w->msgs[i]);
+    }
+    return rc;
+}
+
 /* A step; a bare request object is a step of one serial request. */
 static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
 {
@@ -135,8 +218,11 @@ static int step_from_json(const vj_ctx_t *c, const json_t *o, scn_step_t *s)
     rc = vj_get_bool(c, o, "parallel", &s->parallel);
     if (rc == 0) rc = vj_get_uint(c, o, "think_us", false, UINT64_MAX, &s->think_us);
     if (rc == 0) rc = vj_get_str(c, o, "lua", false, &s->lua);
-    /* A custom step (lua) has no requests. */
-    if (rc == 0) rc = vj_get_array(c, o, "requests", s->lua == NULL, &a);
+    const json_t *ws = json_object_get(o, "ws");
+    if (rc == 0 && ws)
+        rc = ws_from_json(c, ws, &s->ws);
+    /* A custom step (lua) and a WebSocket step have no requests. */
+    if (rc == 0) rc = vj_get_array(c, o, "requests", s->lua == NULL && s->ws == NULL, &a);
     size_t n = a ? json_array_size(a) : 0;
     if (rc != 0)
         return rc;
@@ -191,6 +277,10 @@ static int class_from_json(const vj_ctx_t *c, const json_t *o, scn_class_t *cl)
 static int header_from_json(const vj_ctx_t *c, const json_t *j, scn_scenario_t *s)
 {
     int rc = vj_header_version(c, j, SCN_FORMAT, SCN_VERSION_MAJOR, &s->version_major, &s->version_minor);
+    /* A hand-written file without a version is read as this version (it may
+     * use what this version knows). */
+    if (rc == 0 && !json_object_get(j, "version"))
+        s->version_minor = SCN_VERSION_MINOR;
     if (rc == 0) rc = vj_get_int(c, j, "created_us", false, &s->created_us);
     if (rc == 0) rc = vj_get_str(c, j, "tool", false, &s->tool);
     if (rc == 0) rc = vj_get_str(c, j, "script", false, &s->script);

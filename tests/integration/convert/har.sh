@@ -1,8 +1,8 @@
 #!/bin/bash
 # Every real HAR export in ../shared/testdata/har converts without error, and
 # its entry count (counted here with Python's json, not by the converter)
-# equals the requests in the scenario plus what the converter says its
-# filters dropped. --no-static on the largest files keeps the same balance.
+# equals the requests and WebSocket steps in the scenario plus what the
+# converter says its filters dropped. --no-static on the largest files keeps the same balance.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 t_need python3
 HARS="$(t_shared)/har"
@@ -16,26 +16,18 @@ entries() {
 check() {
     local har=$1 name; shift
     name=$(basename "$har" .har)${1:+$1}
-    if python3 -c 'import json,sys; es=json.load(open(sys.argv[1], encoding="utf-8-sig"))["log"]["entries"]
-sys.exit(0 if es and all(e.get("response", {}).get("status") == 101 for e in es) else 1)' "$har"; then
-        # Only WebSocket sessions: the replay has no ws step yet, so no scenario
-        # (exit 2, the sessions counted), never plain GETs standing for them.
-        "$T_CONVERT" "$har" "$@" --json -o "$T_DIR/$name.json" 2>"$T_DIR/$name.log" &&
-            t_fail "$name: only WebSocket sessions, yet a scenario was written"
-        grep -q "WebSocket/upgrade session(s), which the replay cannot run yet" "$T_DIR/$name.log" ||
-            t_fail "$name: $(tail -1 "$T_DIR/$name.log")"
-        t_log "ok: $name: only WebSocket sessions, counted and not converted"
-        return
-    fi
     "$T_CONVERT" "$har" "$@" --json -o "$T_DIR/$name.json" 2>"$T_DIR/$name.log" ||
         t_fail "$name: exit $? ($(tail -1 "$T_DIR/$name.log"))"
-    local line want got read dropped skipped
+    local line want got ws read dropped skipped
     line=$(grep -E '^aiotest-convert: [0-9]+ read; [0-9]+ skipped.*; dropped' "$T_DIR/$name.log") || t_fail "$name: no summary line"
     read=$(sed -E 's/^aiotest-convert: ([0-9]+) read.*/\1/' <<<"$line")
     skipped=$(sed -E 's/^aiotest-convert: [0-9]+ read; ([0-9]+) skipped.*/\1/' <<<"$line")
     dropped=$(sed -E 's/.*; dropped ([0-9]+) .*/\1/' <<<"$line")
     want=$(entries "$har")
     got=$($Q "$T_DIR/$name.json" requests)
+    # A WebSocket session (a 101 with its messages) is a ws step, not a request.
+    ws=$($Q "$T_DIR/$name.json" ws)
+    got=$((got + ws))
     [ $((read + skipped)) = "$want" ] || t_fail "$name: converter read $read + skipped $skipped entries, the file has $want"
     [ "$(grep -c 'entry skipped$' "$T_DIR/$name.log")" = "$skipped" ] || t_fail "$name: skipped entries not named"
     [ $((got + dropped)) = "$read" ] || t_fail "$name $*: $got requests + $dropped dropped != $read read"

@@ -621,6 +621,125 @@ static void test_lookup_cut_short_is_freed(void **state)
     close(mute);
 }
 
+/* ---- Upgrade: a 101 hands the connection over as a byte pipe. */
+
+typedef struct pipe_res {
+    int done, status, closes;
+    hc_fail_t fail, close_why;
+    bool take;              /* on_done takes the pipe */
+    hc_conn_t *conn;
+    char data[256];
+    size_t len;
+} pipe_res_t;
+
+static pipe_res_t g_pipe;
+
+static int up_render(hc_xch_t *x, hc_req_t *rv)
+{
+    (void)x;
+    static const hc_header_t h[] = {{"Upgrade", 7, "x-test", 6}, {"Connection", 10, "Upgrade", 7}};
+    *rv = (hc_req_t){.method = "GET", .method_len = 3, .path = "/up", .path_len = 3, .authority = "t",
+                     .authority_len = 1, .hdrs = h, .n_hdrs = 2};
+    return 0;
+}
+
+static void pipe_data(hc_conn_t *c, void *arg, const char *data, size_t len)
+{
+    (void)c;
+    assert_ptr_equal(arg, &g_pipe);
+    if (g_pipe.len + len < sizeof g_pipe.data) {
+        memcpy(g_pipe.data + g_pipe.len, data, len);
+        g_pipe.len += len;
+    }
+}
+
+static void pipe_close(hc_conn_t *c, void *arg, hc_fail_t why)
+{
+    (void)c;
+    (void)arg;
+    g_pipe.closes++;
+    g_pipe.close_why = why;
+}
+
+static const hc_pipe_ops_t pipe_ops = {.on_data = pipe_data, .on_close = pipe_close};
+
+static void up_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
+{
+    (void)x;
+    g_pipe.done++;
+    g_pipe.fail = fail;
+    g_pipe.status = resp ? resp->status : 0;
+    if (g_pipe.take)
+        assert_int_equal(hc_conn_pipe(g_pipe.conn, &pipe_ops, &g_pipe), 0);
+}
+
+static const hc_xch_ops_t up_ops = {.render = up_render, .on_done = up_done};
+
+static void loop_until(fixture_t *f, const int *flag, int want)
+{
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 300 && *flag < want; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+}
+
+static void test_upgrade_pipe(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {
+        {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\nearly", false},
+        {"pong", true}};
+    fixture_t *f = fx_new(a, 2);
+    memset(&g_res, 0, sizeof g_res);
+    memset(&g_pipe, 0, sizeof g_pipe);
+    g_pipe.take = true;
+    g_pipe.conn = f->conn;
+    hc_xch_t x = {.ops = &up_ops, .upgrade = true};
+    hc_conn_submit(f->conn, &x);
+    loop_until(f, &g_pipe.done, 1);
+    /* The exchange's own callbacks, not env's; the bytes after the head are the pipe's. */
+    assert_int_equal(g_pipe.done, 1);
+    assert_int_equal(g_res.done, 0);
+    assert_int_equal(g_pipe.fail, HC_OK);
+    assert_int_equal(g_pipe.status, 101);
+    assert_non_null(strstr(f->srv.last_req, "GET /up HTTP/1.1\r\nHost: t\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n"));
+    assert_int_equal(g_pipe.len, 5);
+    assert_memory_equal(g_pipe.data, "early", 5);
+    /* Bytes both ways, as they are; then the peer closes: on_close once. */
+    assert_int_equal(hc_conn_write(f->conn, "raw\r\n\r\n", 7), 0);
+    loop_until(f, &g_pipe.closes, 1);
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(g_pipe.len, 9);
+    assert_memory_equal(g_pipe.data, "earlypong", 9);
+    assert_int_equal(g_pipe.closes, 1);
+    assert_int_equal(g_pipe.close_why, HC_FAIL_RESET);
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    fx_free(f);
+}
+
+/* A 101 nobody takes: the connection closes (no HTTP after a switch), and the
+ * slot speaks HTTP again on its next socket. */
+static void test_upgrade_not_taken(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {
+        {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\n", false},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false}};
+    fixture_t *f = fx_new(a, 2);
+    memset(&g_pipe, 0, sizeof g_pipe);
+    g_pipe.conn = f->conn;
+    hc_xch_t x = {.ops = &up_ops, .upgrade = true};
+    hc_conn_submit(f->conn, &x);
+    loop_until(f, &g_pipe.done, 1);
+    assert_int_equal(g_pipe.status, 101);
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    assert_int_equal(g_pipe.closes, 0);
+    exchange(f, true);
+    assert_int_equal(g_res.status, 200);
+    assert_memory_equal(g_res.body, "ok", 2);
+    assert_int_equal(f->srv.accepts, 2);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +763,8 @@ int main(void)
         cmocka_unit_test(test_body_timeout),
         cmocka_unit_test(test_resolves_name),
         cmocka_unit_test(test_lookup_cut_short_is_freed),
+        cmocka_unit_test(test_upgrade_pipe),
+        cmocka_unit_test(test_upgrade_not_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

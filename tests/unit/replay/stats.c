@@ -90,6 +90,13 @@ static void test_names(void **state)
     assert_string_equal(stats_fail_name(STATS_FAIL_UNFINISHED), "unfinished");
     assert_int_equal(stats_fail_from_name("unfinished"), STATS_FAIL_UNFINISHED);
     assert_int_equal(stats_fail_from_name("nope"), -1);
+    /* The WebSocket categories come after script (issue 15). */
+    assert_int_equal(STATS_FAIL_WS_HANDSHAKE, STATS_FAIL_SCRIPT + 1);
+    assert_string_equal(stats_fail_name(STATS_FAIL_WS_HANDSHAKE), "ws_handshake");
+    assert_string_equal(stats_fail_name(STATS_FAIL_WS_CLOSED), "ws_closed");
+    assert_string_equal(stats_fail_name(STATS_FAIL_WS_TIMEOUT), "ws_timeout");
+    assert_string_equal(stats_fail_name(STATS_FAIL_WS_PROTOCOL), "ws_protocol");
+    assert_int_equal(stats_fail_from_name("ws_closed"), STATS_FAIL_WS_CLOSED);
     assert_int_equal(stats_proto_from_name("h2"), STATS_PROTO_H2);
     assert_string_equal(stats_display_name("GET", "GET /api/search"), "/api/search");
     assert_string_equal(stats_display_name("GET", "/api/search"), "/api/search");

@@ -271,6 +271,38 @@ static scn_steps_t steps(int n, int variant)
     return st;
 }
 
+/* A WebSocket step: every field set somewhere. */
+static scn_ws_t *ws_session(void)
+{
+    scn_ws_t *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->name = dupf("chat");
+    w->url = dupf("wss://shop.test/live?room={{id}}");
+    w->n_headers = 1;
+    w->headers = calloc(1, sizeof *w->headers);
+    assert_non_null(w->headers);
+    w->headers[0] = (scn_kv_t){ dupf("Origin"), dupf("https://shop.test") };
+    w->subprotocol = dupf("chat.v1");
+    w->close_gap_us = 250000;
+    w->background = true;
+    w->n_msgs = 3;
+    w->msgs = calloc(3, sizeof *w->msgs);
+    assert_non_null(w->msgs);
+    const char *hello = "{\"op\":\"hello\",\"user\":\"{{user_id}}\"}";
+    w->msgs[0] = (scn_ws_msg_t){ .name = dupf("hello"), .data = bytes(hello, strlen(hello)),
+                                 .len = strlen(hello), .gap_us = 1000, .await_json = dupf("$.op"),
+                                 .await_equals = dupf("welcome") };
+    w->msgs[0].n_extractors = 1;
+    w->msgs[0].extractors = calloc(1, sizeof(scn_extractor_t));
+    assert_non_null(w->msgs[0].extractors);
+    w->msgs[0].extractors[0] = (scn_extractor_t){ dupf("sid"), SCN_EXT_JSON, dupf("$.sid"), 1, NULL };
+    static const uint8_t bin[] = { 0x00, 0xff, '{', '{' };
+    w->msgs[1] = (scn_ws_msg_t){ .name = dupf("blob"), .binary = true, .data = bytes(bin, sizeof bin),
+                                 .len = sizeof bin, .await_count = 2 };
+    w->msgs[2] = (scn_ws_msg_t){ .name = dupf("bye {{x}}"), .await_contains = dupf("bye") };
+    return w;
+}
+
 scn_scenario_t *fx_scenario(void)
 {
     scn_scenario_t *s = scn_new();
@@ -314,6 +346,11 @@ scn_scenario_t *fx_scenario(void)
         c->tasks = steps(i + 1, i);
         c->on_stop = steps(i == 1 ? 2 : 0, i);
     }
+    /* The last task of class 'h1' is a WebSocket session. */
+    scn_step_t *last = &s->classes[3].tasks.v[s->classes[3].tasks.n - 1];
+    scn_step_fini(last);
+    last->ws = ws_session();
+    last->think_us = 7;
     return s;
 }
 
@@ -346,6 +383,48 @@ static void assert_request_equal(const scn_request_t *a, const scn_request_t *b)
     assert_int_equal(a->follow_redirects, b->follow_redirects);
 }
 
+static void assert_extractors_equal(const scn_extractor_t *a, size_t na, const scn_extractor_t *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_string_equal(a[i].var, b[i].var);
+        assert_int_equal(a[i].kind, b[i].kind);
+        assert_string_equal(a[i].expr, b[i].expr);
+        assert_int_equal(a[i].group, b[i].group);
+        assert_str_eq_null(a[i].default_value, b[i].default_value);
+    }
+}
+
+static void assert_ws_equal(const scn_ws_t *a, const scn_ws_t *b)
+{
+    assert_true((a == NULL) == (b == NULL));
+    if (!a)
+        return;
+    assert_string_equal(a->name, b->name);
+    assert_string_equal(a->url, b->url);
+    assert_int_equal(a->n_headers, b->n_headers);
+    for (size_t i = 0; i < a->n_headers; i++) {
+        assert_string_equal(a->headers[i].name, b->headers[i].name);
+        assert_string_equal(a->headers[i].value, b->headers[i].value);
+    }
+    assert_str_eq_null(a->subprotocol, b->subprotocol);
+    assert_int_equal(a->close_gap_us, b->close_gap_us);
+    assert_int_equal(a->background, b->background);
+    assert_int_equal(a->n_msgs, b->n_msgs);
+    for (size_t i = 0; i < a->n_msgs; i++) {
+        const scn_ws_msg_t *x = &a->msgs[i], *y = &b->msgs[i];
+        assert_string_equal(x->name, y->name);
+        assert_int_equal(x->binary, y->binary);
+        assert_bytes_equal(x->data, x->len, y->data, y->len);
+        assert_int_equal(x->gap_us, y->gap_us);
+        assert_int_equal(x->await_count, y->await_count);
+        assert_str_eq_null(x->await_json, y->await_json);
+        assert_str_eq_null(x->await_equals, y->await_equals);
+        assert_str_eq_null(x->await_contains, y->await_contains);
+        assert_extractors_equal(x->extractors, x->n_extractors, y->extractors, y->n_extractors);
+    }
+}
+
 static void assert_steps_equal(const scn_steps_t *a, const scn_steps_t *b)
 {
     assert_int_equal(a->n, b->n);
@@ -353,6 +432,7 @@ static void assert_steps_equal(const scn_steps_t *a, const scn_steps_t *b)
         assert_int_equal(a->v[i].parallel, b->v[i].parallel);
         assert_int_equal(a->v[i].think_us, b->v[i].think_us);
         assert_int_equal(a->v[i].n_requests, b->v[i].n_requests);
+        assert_ws_equal(a->v[i].ws, b->v[i].ws);
         for (size_t j = 0; j < a->v[i].n_requests; j++)
             assert_request_equal(&a->v[i].requests[j], &b->v[i].requests[j]);
     }

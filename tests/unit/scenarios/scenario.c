@@ -129,6 +129,37 @@ static void m_lua_ok(scn_scenario_t *s)
     replace(&st->lua, "step1");
 }
 
+static scn_ws_t *wsof(scn_scenario_t *s) { return s->classes[3].tasks.v[3].ws; }
+static void m_ws_url(scn_scenario_t *s) { replace(&wsof(s)->url, "http://shop.test/live"); }
+static void m_ws_key(scn_scenario_t *s) { replace(&wsof(s)->headers[0].name, "Sec-WebSocket-Key"); }
+static void m_ws_sub(scn_scenario_t *s) { replace(&wsof(s)->subprotocol, "a b"); }
+static void m_ws_tpl(scn_scenario_t *s)
+{
+    scn_ws_msg_t *m = &wsof(s)->msgs[0];
+    free(m->data);
+    m->data = (uint8_t *)strdup("{{oops");
+    m->len = 6;
+}
+static void m_ws_equals(scn_scenario_t *s) { replace(&wsof(s)->msgs[0].await_equals, NULL); }
+static void m_ws_jpath(scn_scenario_t *s) { replace(&wsof(s)->msgs[0].await_json, "$..op"); }
+static void m_ws_ext(scn_scenario_t *s) { wsof(s)->msgs[0].extractors[0].kind = SCN_EXT_COOKIE; }
+static void m_ws_noawait(scn_scenario_t *s)
+{
+    scn_ws_msg_t *m = &wsof(s)->msgs[0];
+    replace(&m->await_json, NULL);
+    replace(&m->await_equals, NULL);
+}
+static void m_ws_dupname(scn_scenario_t *s) { replace(&wsof(s)->msgs[2].name, "hello"); }
+static void m_ws_reqs(scn_scenario_t *s)
+{
+    scn_step_t *st = &s->classes[3].tasks.v[3];
+    st->requests = calloc(1, sizeof *st->requests);
+    st->n_requests = 1;
+    st->requests[0].method = strdup("GET");
+    st->requests[0].url = strdup("/");
+    st->requests[0].name = strdup("GET /");
+}
+
 static void test_validation_names_the_place(void **state)
 {
     (void)state;
@@ -163,6 +194,16 @@ static void test_validation_names_the_place(void **state)
     expect_invalid(m_script, "script: empty (a Lua file, relative to the scenario, or leave it out)", 0);
     expect_invalid(m_lua_name, "class 'browse' tasks[0].lua: expected the name of a Lua function [A-Za-z_][A-Za-z0-9_]*", 1);
     expect_invalid(m_lua_reqs, "class 'browse' tasks[0].lua: a custom step has no requests (it makes them: user:request{...})", 1);
+    expect_invalid(m_ws_url, "class 'h1' tasks[3].ws.url: expected a ws:// or wss:// URL", 4);
+    expect_invalid(m_ws_key, "class 'h1' tasks[3].ws.headers[0]: 'Sec-WebSocket-Key' is set by the connection, not the scenario", 4);
+    expect_invalid(m_ws_sub, "class 'h1' tasks[3].ws.subprotocol: expected a token such as chat or graphql-ws", 4);
+    expect_invalid(m_ws_tpl, "class 'h1' tasks[3].ws.messages[0].data: unterminated {{ at byte 0: expected }}", 4);
+    expect_invalid(m_ws_equals, "class 'h1' tasks[3].ws.messages[0].await: json and equals go together (a JSON path and the value it must have)", 4);
+    expect_invalid(m_ws_jpath, "class 'h1' tasks[3].ws.messages[0].await.json: JSON path \"$..op\": expected a key at byte 2", 4);
+    expect_invalid(m_ws_ext, "class 'h1' tasks[3].ws.messages[0].extract[0].kind: a WebSocket message has no headers or cookies: expected json or regex", 4);
+    expect_invalid(m_ws_noawait, "class 'h1' tasks[3].ws.messages[0].extract: extractors read the awaited message: set await (count or a match rule)", 4);
+    expect_invalid(m_ws_dupname, "class 'h1' tasks[3].ws.messages[2].name: 'hello' used twice (messages[0] and messages[2]): it names a stats entry", 4);
+    expect_invalid(m_ws_reqs, "class 'h1' tasks[3].ws: a WebSocket step has no requests", 4);
     /* A custom step alone is valid, and survives the file. */
     scn_scenario_t *s = fx_scenario();
     m_lua_ok(s);

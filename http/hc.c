@@ -47,6 +47,7 @@ struct hc_conn {
     hc_xch_t *qhead, *qtail;   /* submitted, waiting for the connection or the protocol */
     void *owner;            /* for env->on_negotiated */
     struct evdns_getaddrinfo_request *dns; /* HC_CONN_RESOLVING: the lookup in flight */
+    char why[300];          /* why the last socket failed to open (hc_conn_why) */
 };
 
 static void rev_cb(evutil_socket_t fd, short what, void *arg);
@@ -127,6 +128,7 @@ hc_conn_state_t hc_conn_state(const hc_conn_t *c) { return (hc_conn_state_t)c->s
 const hc_proto_t *hc_conn_proto(const hc_conn_t *c) { return c->proto; }
 hc_env_t *hc_conn_env(hc_conn_t *c) { return c->env; }
 bool hc_conn_reused(const hc_conn_t *c) { return c->reused; }
+const char *hc_conn_why(const hc_conn_t *c) { return c->why; }
 void hc_conn_mark_reused(hc_conn_t *c) { c->reused = true; }
 void hc_conn_set_owner(hc_conn_t *c, void *owner) { c->owner = owner; }
 
@@ -437,14 +439,14 @@ static void become_ready(hc_conn_t *c)
 
 static void tls_fail(hc_conn_t *c)
 {
+    char why[256];
+    tls_error_string(c->ssl, why, sizeof why);
+    snprintf(c->why, sizeof c->why, "TLS handshake failed: %s", why);
     /* Said once per run: the report counts every failure, the log says why. */
     static atomic_bool said;
-    if (!atomic_exchange(&said, true)) {
-        char why[256];
-        tls_error_string(c->ssl, why, sizeof why);
+    if (!atomic_exchange(&said, true))
         log_error("TLS handshake with %s failed: %s%s", c->t.name, why,
                   c->env->tls_hint ? c->env->tls_hint : "");
-    }
     hc_conn_close(c, HC_FAIL_TLS);
 }
 
@@ -509,6 +511,8 @@ static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
     hc_conn_t *c = arg;
     c->dns = NULL;
     if (result != 0 || !res) {
+        snprintf(c->why, sizeof c->why, "cannot resolve %s: %s", c->t.host,
+                 evutil_gai_strerror(result));
         static atomic_bool said;
         if (!atomic_exchange(&said, true))
             log_error("cannot resolve host '%s' (%s)%s", c->t.host, evutil_gai_strerror(result),
@@ -556,12 +560,14 @@ static void conn_resolve(hc_conn_t *c)
 
 static void conn_open(hc_conn_t *c)
 {
+    c->why[0] = '\0';
     if (*c->t.addr_len == 0) {
         conn_resolve(c);
         return;
     }
     c->fd = socket(c->t.addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
+        snprintf(c->why, sizeof c->why, "socket: %s", strerror(errno));
         hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
@@ -573,6 +579,7 @@ static void conn_open(hc_conn_t *c)
         return;
     }
     if (errno != EINPROGRESS) {
+        snprintf(c->why, sizeof c->why, "connect failed: %s", strerror(errno));
         hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
@@ -745,6 +752,7 @@ static void wev_cb(evutil_socket_t fd, short what, void *arg)
         int err = 0;
         socklen_t l = sizeof err;
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0 || err != 0) {
+            snprintf(c->why, sizeof c->why, "connect failed: %s", strerror(err ? err : errno));
             hc_conn_close(c, HC_FAIL_CONNECT);
             return;
         }

@@ -95,6 +95,11 @@ void hc_xch_upload_free(hc_xch_t *x);
 /* Whether exchanges run concurrently on this slot (h2): as last negotiated, or
  * before the first connection, as the origin's protocol suggests. */
 bool hc_conn_multiplexed(const hc_conn_t *c);
+/* Why the last attempt to open c's socket failed, for a caller that names
+ * it (the capture proxy's 502 reason): "cannot resolve ...", "connect
+ * failed: ...", "TLS handshake failed: <verification error>"; "" when the
+ * attempt did not fail. Read it in env->on_done; the next attempt clears it. */
+const char *hc_conn_why(const hc_conn_t *c);
 /* The value handed to env->on_negotiated (NULL: not called). */
 void hc_conn_set_owner(hc_conn_t *c, void *owner);
 

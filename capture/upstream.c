@@ -174,7 +174,7 @@ static void sweep_arm(up_pool_t *p)
     p->sweep_armed = true;
 }
 
-/* Closes slots idle for UP_IDLE_SECONDS. */
+/* Closes slots idle for UP_IDLE_SECONDS; trims the others' buffers. */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -186,10 +186,12 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     for (up_origin_t *o = p->origins; o; o = o->next) {
         for (up_slot_t *s = o->idle, *next; s; s = next) {
             next = s->next;
-            if (now - s->idle_since_us >= limit)
+            if (now - s->idle_since_us >= limit) {
                 slot_kill(s);
-            else
+            } else {
+                hc_conn_trim(s->hc); /* idle a while: its buffers go, not per request */
                 left = true;
+            }
         }
         if (o->h2 && o->h2->inflight == 0) {
             if (now - o->h2->idle_since_us >= limit)
@@ -246,7 +248,6 @@ static void slot_release(up_slot_t *s)
     s->next = s->org->idle;
     s->org->idle = s;
     p->nidle++;
-    hc_conn_trim(s->hc);
     sweep_arm(p);
 }
 

@@ -77,11 +77,11 @@ struct up_conn {
     enum up_pending pending;
     hc_fail_t fail;
     rec_headers_t trailers;
-    up_conn_t *free_next;      /* the pool's free list */
-    up_conn_t *live_prev, *live_next;
     bool head_seen;
     char why[300];             /* hc_conn_why of a failed connect or handshake */
-    up_origin_t *org_for_reason;  /* the origin named in a failure's reason */
+    up_origin_t *org;          /* named in a failure's reason */
+    up_conn_t *free_next;      /* the pool's free list */
+    up_conn_t *live_prev, *live_next;  /* the pool's live handles */
 };
 
 struct up_pool {
@@ -94,7 +94,6 @@ struct up_pool {
     bool sweep_armed;
     up_conn_t *free_handles;
     unsigned n_free;
-    int depth;                 /* > 0 inside hc's callbacks */
     /* The head handed to a front: rec_headers_t over copies of hc's slices. */
     rec_hfield_t *hv;
     size_t hv_cap;
@@ -107,6 +106,20 @@ struct up_pool {
 };
 
 static void handle_ev(evutil_socket_t fd, short what, void *arg);
+
+/* Makes *v hold at least n items of size bytes (kept from one request to
+ * the next: no allocation once warm). 0 or -1 (out of memory, *v unchanged). */
+static int grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    void *p = realloc(*(void **)v, n * size);
+    if (!p)
+        return -1;
+    *(void **)v = p;
+    *cap = n;
+    return 0;
+}
 
 /* ---- slots */
 
@@ -325,20 +338,9 @@ static int request_copy(up_conn_t *h, const up_origin_t *o, const char *method,
         need += strlen(hs->v[i].name) + strlen(hs->v[i].value) + 2;
         n++;
     }
-    if (need > h->buf_cap) {
-        char *b = realloc(h->buf, need);
-        if (!b)
-            return -1;
-        h->buf = b;
-        h->buf_cap = need;
-    }
-    if (n > h->hdrs_cap) {
-        hc_header_t *v = realloc(h->hdrs, n * sizeof *v);
-        if (!v)
-            return -1;
-        h->hdrs = v;
-        h->hdrs_cap = n;
-    }
+    if (grow(&h->buf, &h->buf_cap, need, 1) != 0 ||
+        grow(&h->hdrs, &h->hdrs_cap, n, sizeof *h->hdrs) != 0)
+        return -1;
     char *w = h->buf;
 #define COPY(dst, s) do { size_t l_ = strlen(s); memcpy(w, (s), l_ + 1); (dst) = w; w += l_ + 1; } while (0)
     COPY(h->method, method);
@@ -382,13 +384,8 @@ static int render(hc_xch_t *x, hc_req_t *rv)
     size_t n = h->n_hdrs;
     if (h->te_trailers != SIZE_MAX && !h2) {
         /* te is hop-by-hop in HTTP/1.1: only h2 carries "te: trailers". */
-        if (n > p->rh_cap) {
-            hc_header_t *v = realloc(p->rh, n * sizeof *v);
-            if (!v)
-                return -1;
-            p->rh = v;
-            p->rh_cap = n;
-        }
+        if (grow(&p->rh, &p->rh_cap, n, sizeof *p->rh) != 0)
+            return -1;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
             if (i != h->te_trailers)
@@ -485,20 +482,8 @@ static int headers_view(up_pool_t *p, const hc_header_t *v, size_t n, rec_header
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += v[i].name_len + v[i].value_len + 2;
-    if (bytes > p->hb_cap) {
-        char *b = realloc(p->hb, bytes);
-        if (!b)
-            return -1;
-        p->hb = b;
-        p->hb_cap = bytes;
-    }
-    if (n > p->hv_cap) {
-        rec_hfield_t *f = realloc(p->hv, n * sizeof *f);
-        if (!f)
-            return -1;
-        p->hv = f;
-        p->hv_cap = n;
-    }
+    if (grow(&p->hb, &p->hb_cap, bytes, 1) != 0 || grow(&p->hv, &p->hv_cap, n, sizeof *p->hv) != 0)
+        return -1;
     char *w = p->hb;
     for (size_t i = 0; i < n; i++) {
         p->hv[i].name = w;
@@ -603,42 +588,34 @@ static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
     handle_later(h, UP_P_DONE);
 }
 
-/* Why an exchange failed, as the proxy answers and records it. */
+/* Why an exchange failed, as the proxy answers and records it: "origin: what
+ * happened". Returns the status to answer with (504 for a timeout, else 502). */
 static int fail_reason(const up_conn_t *h, const up_origin_t *o, char *why, size_t len)
 {
+    static const char *const text[HC_FAIL__COUNT] = {
+        [HC_FAIL_CONNECT] = "connect failed",
+        [HC_FAIL_TLS] = "TLS handshake failed",
+        [HC_FAIL_PROTOCOL] = "bad response",
+        [HC_FAIL_H2_RST] = "stream reset by the origin",
+        [HC_FAIL_H2_GOAWAY] = "request refused by GOAWAY",
+        [HC_FAIL_H2_PROTOCOL] = "HTTP/2 protocol error",
+        [HC_FAIL_REQUEST] = "request not sent (out of memory)",
+    };
     const char *key = o ? o->key : "origin";
-    switch (h->fail) {
-    case HC_FAIL_TIMEOUT:
+    if (h->fail == HC_FAIL_TIMEOUT) {
         snprintf(why, len, "%s: no answer within %.1fs", key, (double)h->pool->o.timeout_us / 1e6);
         return 504;
-    case HC_FAIL_CONNECT:
-        snprintf(why, len, "%s: %s", key, h->why[0] ? h->why : "connect failed");
-        break;
-    case HC_FAIL_RESET:
+    }
+    if (h->fail == HC_FAIL_RESET)
         snprintf(why, len, "%s closed the connection %s", key,
                  h->head_seen ? "in the middle of the response" : "before responding");
-        break;
-    case HC_FAIL_TLS:
+    else if (h->fail == HC_FAIL_TLS && !h->pool->o.tls)
+        snprintf(why, len, "%s: no TLS context for https origins", key);
+    else if (h->why[0])
+        snprintf(why, len, "%s: %s", key, h->why);
+    else
         snprintf(why, len, "%s: %s", key,
-                 h->why[0] ? h->why : h->pool->o.tls ? "TLS handshake failed"
-                                                    : "no TLS context for https origins");
-        break;
-    case HC_FAIL_PROTOCOL:
-        snprintf(why, len, "bad response from %s", key);
-        break;
-    case HC_FAIL_H2_RST:
-        snprintf(why, len, "%s: stream reset by the origin", key);
-        break;
-    case HC_FAIL_H2_GOAWAY:
-        snprintf(why, len, "%s: request refused by GOAWAY", key);
-        break;
-    case HC_FAIL_H2_PROTOCOL:
-        snprintf(why, len, "%s: HTTP/2 protocol error", key);
-        break;
-    default:
-        snprintf(why, len, "%s: %s", key, hc_fail_name(h->fail));
-        break;
-    }
+                 (unsigned)h->fail < HC_FAIL__COUNT && text[h->fail] ? text[h->fail] : "failed");
     return 502;
 }
 
@@ -683,7 +660,7 @@ static void handle_ev(evutil_socket_t fd, short what, void *arg)
         return;
     }
     char why[700];
-    int status = fail_reason(h, h->org_for_reason, why, sizeof why);
+    int status = fail_reason(h, h->org, why, sizeof why);
     handle_free(h);
     ops->on_fail(front, status, why);
 }
@@ -770,7 +747,7 @@ up_conn_t *up_start(up_pool_t *p, const url_t *origin, const char *method, const
         return NULL;
     c->ops = ops;
     c->front = front;
-    c->org_for_reason = o;
+    c->org = o;
     if (request_copy(c, o, method, target, host, h, f) != 0) {
         c->front = NULL;
         handle_free(c);

@@ -15,9 +15,10 @@
 #include "clock.h"
 #include "hc.h"
 
-/* Idle pooled slots: how many in all, and how long each is kept. */
+/* Idle pooled slots: how many in all, and how long each is kept (defaults
+ * of up_pool_opts_t's max_idle and idle_us). */
 #define UP_MAX_IDLE 256
-#define UP_IDLE_SECONDS 30
+#define UP_IDLE_US (30 * 1000000ull)
 /* The h2 stream window towards origins: what a paused stream may still
  * receive before flow control holds the origin back. */
 #define UP_H2_STREAM_WINDOW (1u << 20)
@@ -182,18 +183,20 @@ static void sweep_arm(up_pool_t *p)
 {
     if (p->sweep_armed)
         return;
-    struct timeval tv = { .tv_sec = 5, .tv_usec = 0 };
+    /* A sixth of the idle time: a connection goes at most 1/6 late. */
+    uint64_t us = p->o.idle_us / 6;
+    struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000) };
     evtimer_add(&p->sweep_ev, &tv);
     p->sweep_armed = true;
 }
 
-/* Closes slots idle for UP_IDLE_SECONDS; trims the others' buffers. */
+/* Closes slots idle for o.idle_us; trims the others' buffers. */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     up_pool_t *p = arg;
-    uint64_t now = clk_mono_us(), limit = UP_IDLE_SECONDS * 1000000ull;
+    uint64_t now = clk_mono_us(), limit = p->o.idle_us;
     bool left = false;
     p->sweep_armed = false;
     for (up_origin_t *o = p->origins; o; o = o->next) {
@@ -253,7 +256,7 @@ static void slot_release(up_slot_t *s)
             sweep_arm(p);
         return;
     }
-    if (p->nidle >= UP_MAX_IDLE) {
+    if (p->nidle >= p->o.max_idle) {
         slot_kill(s);
         return;
     }
@@ -673,6 +676,10 @@ up_pool_t *up_pool_new(const up_pool_opts_t *o)
     if (!p)
         return NULL;
     p->o = *o;
+    if (!p->o.idle_us)
+        p->o.idle_us = UP_IDLE_US;
+    if (!p->o.max_idle)
+        p->o.max_idle = UP_MAX_IDLE;
     if (hc_env_init(&p->env, o->base) != 0) {
         hc_env_fini(&p->env);
         free(p);
@@ -729,7 +736,8 @@ void up_pool_free(up_pool_t *p)
     }
     event_del(&p->reap_ev);
     evtimer_del(&p->sweep_ev);
-    p->env.dns = NULL;
+    if (p->o.dns)
+        p->env.dns = NULL; /* the caller's: not hc's to free */
     hc_env_fini(&p->env);
     free(p->hv);
     free(p->hb);

@@ -28,6 +28,8 @@ typedef struct up_pool_opts {
     SSL_CTX *tls;            /* for https origins; NULL refuses them */
     bool h2;                 /* tls offers h2 by ALPN: speak it when chosen */
     uint64_t timeout_us;     /* connect, TLS, and silence while a response is due */
+    uint64_t idle_us;        /* an idle origin connection is closed after it (0: 30 s) */
+    unsigned max_idle;       /* idle origin connections kept in all (0: 256) */
 } up_pool_opts_t;
 
 /* The response head, as the front needs it to forward and record. */

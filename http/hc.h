@@ -1,5 +1,5 @@
-/* hc: the HTTP client of aiotest, under replay's virtual users (and meant for
- * capture's upstream side): one client connection to one origin, speaking
+/* hc: the HTTP client of aiotest, under replay's virtual users and the
+ * capture proxy's upstream side: one client connection to one origin, speaking
  * HTTP/1.1 (hc_h1.c) or h2 (hc_h2.c) through the protocol table of
  * hc_proto.h, after h2load's session table. Knows no scenario, plan or stats: the caller
  * describes the origin (hc_target_t), renders requests on demand (hc_req_t)

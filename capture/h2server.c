@@ -9,11 +9,43 @@
 #include <nghttp2/nghttp2.h>
 
 #include "fwd.h"
-#include "h2io.h"
 #include "log.h"
 
+/* What nghttp2 may queue in the output buffer before the socket drains it. */
+#define H2_OUT_HIGH (64 * 1024)
 /* Response body queued per stream above which the origin is not read. */
 #define H2_STREAM_HIGH (256 * 1024)
+
+/* Feeds the bytes of in to ng, draining what it took; stops early when
+ * *dead becomes true inside nghttp2's callbacks. 0, or nghttp2's error code. */
+static int ng_feed(nghttp2_session *ng, struct evbuffer *in, const bool *dead)
+{
+    while (!*dead && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        ssize_t n = nghttp2_session_mem_recv(ng, v.iov_base, v.iov_len);
+        if (n < 0)
+            return (int)n;
+        evbuffer_drain(in, (size_t)n);
+    }
+    return 0;
+}
+
+/* Moves ng's frames into out until it has none or out holds H2_OUT_HIGH
+ * bytes (the write callback calls again as the socket drains). 0, or
+ * nghttp2's error code. */
+static int ng_send(nghttp2_session *ng, struct evbuffer *out, const bool *dead)
+{
+    while (!*dead && evbuffer_get_length(out) < H2_OUT_HIGH) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(ng, &data);
+        if (n <= 0)
+            return (int)n;
+        evbuffer_add(out, data, (size_t)n);
+    }
+    return 0;
+}
 
 typedef struct h2stream h2stream_t;
 
@@ -466,7 +498,7 @@ static void h2_flush(h2s_t *s)
 {
     struct evbuffer *out = bufferevent_get_output(s->bev);
     s->busy++;
-    int rc = h2io_send(s->ng, out, &s->dead);
+    int rc = ng_send(s->ng, out, &s->dead);
     if (rc < 0)
         broken(s, rc);
     s->busy--;
@@ -482,7 +514,7 @@ static void h2_read(struct bufferevent *bev, void *arg)
     h2s_t *s = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     s->busy++;
-    int rc = h2io_feed(s->ng, in, &s->dead);
+    int rc = ng_feed(s->ng, in, &s->dead);
     if (rc < 0)
         broken(s, rc);
     s->busy--;

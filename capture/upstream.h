@@ -1,13 +1,12 @@
-/* upstream: HTTP/1.1 requests to origins over pooled keep-alive connections,
- * plain or TLS (verified with common/tls.c), with the response streamed back
- * to the front (client.c or h2server.c) through callbacks.
- *
- * A connection is a state machine: CONNECTING -> (HANDSHAKE) -> ACTIVE (one
- * request in flight: head and body going out, response coming in) -> IDLE in
- * the pool, or DEAD. When a TLS origin chooses h2 by ALPN the connection
- * becomes an HTTP/2 session (uph2.c) shared by concurrent requests, and the
- * handles are its streams (state H2); fronts see no difference.
- * Callbacks of HTTP/1.1 connections are deferred (never run inside up_*). */
+/* upstream: the proxy's requests to origins, on the shared HTTP client
+ * (http/hc.h): plain or TLS (verified with common/tls.c), HTTP/1.1 over
+ * pooled keep-alive connections (at most 256 idle in all, each closed after
+ * 30 s idle) or, when a TLS origin chooses h2 by ALPN, one HTTP/2 connection
+ * per origin shared by concurrent requests; fronts (client.c, h2server.c)
+ * see no difference. The response is streamed back to the front through
+ * callbacks, never run inside an up_* call: on_done and on_fail come from the
+ * loop. A body-less request that met a reused connection the origin had
+ * closed meanwhile is sent once more on a fresh one. */
 #ifndef CAPTURE_UPSTREAM_H
 #define CAPTURE_UPSTREAM_H
 
@@ -29,6 +28,8 @@ typedef struct up_pool_opts {
     SSL_CTX *tls;            /* for https origins; NULL refuses them */
     bool h2;                 /* tls offers h2 by ALPN: speak it when chosen */
     uint64_t timeout_us;     /* connect, TLS, and silence while a response is due */
+    uint64_t idle_us;        /* an idle origin connection is closed after it (0: 30 s) */
+    unsigned max_idle;       /* idle origin connections kept in all (0: 256) */
 } up_pool_opts_t;
 
 /* The response head, as the front needs it to forward and record. */

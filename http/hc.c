@@ -50,6 +50,7 @@ struct hc_conn {
     const hc_pipe_ops_t *pipe;  /* the socket is a byte pipe (after a 101); NULL: HTTP */
     void *pipe_arg;
     bool may_pipe;              /* inside on_done of a 101 (hc_conn_upgraded) */
+    char why[300];          /* why the last socket failed to open (hc_conn_why) */
 };
 
 /* The protocol of a pipe: bytes to the caller, nothing to submit. */
@@ -171,6 +172,7 @@ hc_conn_state_t hc_conn_state(const hc_conn_t *c) { return (hc_conn_state_t)c->s
 const hc_proto_t *hc_conn_proto(const hc_conn_t *c) { return c->proto; }
 hc_env_t *hc_conn_env(hc_conn_t *c) { return c->env; }
 bool hc_conn_reused(const hc_conn_t *c) { return c->reused; }
+const char *hc_conn_why(const hc_conn_t *c) { return c->why; }
 void hc_conn_mark_reused(hc_conn_t *c) { c->reused = true; }
 void hc_conn_set_owner(hc_conn_t *c, void *owner) { c->owner = owner; }
 
@@ -538,14 +540,14 @@ static void become_ready(hc_conn_t *c)
 
 static void tls_fail(hc_conn_t *c)
 {
+    char why[256];
+    tls_error_string(c->ssl, why, sizeof why);
+    snprintf(c->why, sizeof c->why, "TLS handshake failed: %s", why);
     /* Said once per run: the report counts every failure, the log says why. */
     static atomic_bool said;
-    if (!atomic_exchange(&said, true)) {
-        char why[256];
-        tls_error_string(c->ssl, why, sizeof why);
+    if (!atomic_exchange(&said, true))
         log_error("TLS handshake with %s failed: %s%s", c->t.name, why,
                   c->env->tls_hint ? c->env->tls_hint : "");
-    }
     hc_conn_close(c, HC_FAIL_TLS);
 }
 
@@ -610,6 +612,8 @@ static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
     hc_conn_t *c = arg;
     c->dns = NULL;
     if (result != 0 || !res) {
+        snprintf(c->why, sizeof c->why, "cannot resolve %s: %s", c->t.host,
+                 evutil_gai_strerror(result));
         static atomic_bool said;
         if (!atomic_exchange(&said, true))
             log_error("cannot resolve host '%s' (%s)%s", c->t.host, evutil_gai_strerror(result),
@@ -657,12 +661,14 @@ static void conn_resolve(hc_conn_t *c)
 
 static void conn_open(hc_conn_t *c)
 {
+    c->why[0] = '\0';
     if (*c->t.addr_len == 0) {
         conn_resolve(c);
         return;
     }
     c->fd = socket(c->t.addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
+        snprintf(c->why, sizeof c->why, "socket: %s", strerror(errno));
         hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
@@ -674,6 +680,7 @@ static void conn_open(hc_conn_t *c)
         return;
     }
     if (errno != EINPROGRESS) {
+        snprintf(c->why, sizeof c->why, "connect failed: %s", strerror(errno));
         hc_conn_close(c, HC_FAIL_CONNECT);
         return;
     }
@@ -846,6 +853,7 @@ static void wev_cb(evutil_socket_t fd, short what, void *arg)
         int err = 0;
         socklen_t l = sizeof err;
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0 || err != 0) {
+            snprintf(c->why, sizeof c->why, "connect failed: %s", strerror(err ? err : errno));
             hc_conn_close(c, HC_FAIL_CONNECT);
             return;
         }

@@ -9,7 +9,7 @@
 #ifndef AIOTEST_HC_H1_H
 #define AIOTEST_HC_H1_H
 
-#include "hc.h"
+#include "hc_proto.h"
 
 extern const hc_proto_t hc_h1_proto;
 

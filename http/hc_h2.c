@@ -175,8 +175,12 @@ static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
             if (s->x && s->x->stream && !s->abandoned) {
                 hc_env_t *env = hc_conn_env(h->conn);
                 hc_resp_t head;
-                if (hc_racc_head_view(&s->resp, env, s->status, &head) != 0 ||
-                    env->on_head(s->x, &head) != 0)
+                int rc = hc_racc_head_view(&s->resp, env, s->status, &head);
+                if (rc == 0) {
+                    head.ended = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+                    rc = env->on_head(s->x, &head);
+                }
+                if (rc != 0)
                     abandon(sess, s);
             }
         }

@@ -23,7 +23,7 @@
 #ifndef AIOTEST_HC_H2_H
 #define AIOTEST_HC_H2_H
 
-#include "hc.h"
+#include "hc_proto.h"
 
 extern const hc_proto_t hc_h2_proto;
 

@@ -62,6 +62,9 @@ typedef struct hc_resp {
      * hc_env_t.max_body bytes. Empty for streamed exchanges (hc_env_t.on_body). */
     const char *body;
     size_t body_len;
+    /* env->on_head only: the head ended the message (h2 HEADERS with
+     * END_STREAM, e.g. a gRPC trailers-only answer): no body follows. */
+    bool ended;
     bool body_cut;          /* longer than max_body (received or decoded): body is its first bytes */
     bool body_undecoded;    /* a Content-Encoding that could not be undone: body as received */
     uint64_t body_dropped;  /* bytes received past max_body, read and discarded */

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hc.h"
+#include "hc_proto.h"
 
 typedef struct hc_racc_hdr {
     uint32_t name_off, name_len, value_off, value_len;

@@ -297,6 +297,8 @@ static void test_refused(void **state)
         event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
     assert_int_equal(g_res.done, 1);
     assert_int_equal(g_res.fail, HC_FAIL_CONNECT);
+    /* The reason a caller names (the capture proxy's 502 text). */
+    assert_non_null(strstr(hc_conn_why(c), "connect failed: Connection refused"));
     hc_conn_free(c);
     fx_free(f);
 }

@@ -135,10 +135,14 @@ static int s_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t
 {
     (void)flags;
     (void)ud;
-    /* A path of "/rst" asks for a reset of its stream. */
+    /* A path of "/rst" asks for a reset of its stream, "/headonly" for an
+     * answer that is one HEADERS frame ending the stream. */
     if (namelen == 5 && memcmp(name, ":path", 5) == 0 && valuelen == 4 &&
         memcmp(value, "/rst", 4) == 0)
         nghttp2_session_set_stream_user_data(s, f->hd.stream_id, (void *)1);
+    if (namelen == 5 && memcmp(name, ":path", 5) == 0 && valuelen == 9 &&
+        memcmp(value, "/headonly", 9) == 0)
+        nghttp2_session_set_stream_user_data(s, f->hd.stream_id, (void *)2);
     return 0;
 }
 
@@ -152,7 +156,16 @@ static int s_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         return 0;
     int32_t id = f->hd.stream_id;
     c->s->requests++;
-    if (nghttp2_session_get_stream_user_data(s, id)) {
+    void *special = nghttp2_session_get_stream_user_data(s, id);
+    if (special == (void *)2) {
+        nghttp2_nv hdrs[] = {
+            {(uint8_t *)":status", (uint8_t *)"200", 7, 3, NGHTTP2_NV_FLAG_NONE},
+            {(uint8_t *)"grpc-status", (uint8_t *)"14", 11, 2, NGHTTP2_NV_FLAG_NONE},
+        };
+        assert_int_equal(nghttp2_submit_response(s, id, hdrs, 2, NULL), 0);
+        return 0;
+    }
+    if (special) {
         nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
         return 0;
     }
@@ -358,6 +371,9 @@ typedef struct req {
     char body[16];
     size_t body_len;
     bool x_test;
+    int heads;                  /* streamed: on_head calls */
+    bool ended;                 /* streamed: on_head said the head ended the message */
+    size_t streamed;            /* streamed: body bytes through on_body */
 } req_t;
 
 static hc_conn_t *g_conn;
@@ -401,6 +417,22 @@ static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
     }
 }
 
+static int on_head(hc_xch_t *x, const hc_resp_t *resp)
+{
+    req_t *r = x->owner;
+    r->heads++;
+    r->ended = resp->ended;
+    return 0;
+}
+
+static int on_body(hc_xch_t *x, const char *data, size_t len)
+{
+    (void)data;
+    req_t *r = x->owner;
+    r->streamed += len;
+    return 0;
+}
+
 typedef struct fixture {
     struct event_base *base;
     hc_env_t env;
@@ -416,6 +448,8 @@ static fixture_t *fx_new(enum mode mode, uint32_t max_streams)
     assert_int_equal(hc_env_init(&f->env, f->base), 0);
     f->env.render = render;
     f->env.on_done = on_done;
+    f->env.on_head = on_head;
+    f->env.on_body = on_body;
     f->env.connect_timeout_us = 2000000;
     srv_start(&f->srv, f->base, mode, max_streams);
     target_loopback(&f->origin, f->srv.port, false, HC_WANT_H2C, false);
@@ -483,6 +517,34 @@ static void test_streams(void **state)
     assert_int_equal(r[0].fail, HC_OK);
     assert_int_equal(r[0].body_len, 0); /* not buffered when not wanted */
     assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
+/* A streamed exchange learns from its head whether a body follows: a lone
+ * HEADERS frame that ends the stream (a gRPC trailers-only answer, which a
+ * proxy must relay as one) says ended; a head followed by DATA does not. */
+static void test_head_ends_stream(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(M_OK, 0);
+    req_t r[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].x.owner = &r[i];
+        r[i].x.stream = true;
+        r[i].path = i == 0 ? "/headonly" : "/x";
+        hc_conn_submit(f->conn, &r[i].x);
+    }
+    run_until(f, r, 2);
+    assert_int_equal(r[0].fail, HC_OK);
+    assert_int_equal(r[0].status, 200);
+    assert_int_equal(r[0].heads, 1);
+    assert_true(r[0].ended);
+    assert_int_equal(r[0].streamed, 0);
+    assert_int_equal(r[1].fail, HC_OK);
+    assert_int_equal(r[1].heads, 1);
+    assert_false(r[1].ended);
+    assert_int_equal(r[1].streamed, 5);
     fx_free(f);
 }
 
@@ -600,6 +662,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_head_ends_stream),
         cmocka_unit_test(test_max_concurrent_streams),
         cmocka_unit_test(test_rst_stream),
         cmocka_unit_test(test_goaway),

@@ -91,6 +91,7 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
             .max_pool = (o->max_users + nt - 1 - i) / nt, .insecure = o->insecure,
             .ca_file = o->ca_file, .seed = o->seed, .segment = e->o.segment,
             .segments = e->o.segments, .timed = o->timed, .script = o->script,
+            .diff = o->diff,
         };
         e->w[i] = worker_new(&cfg, err, errlen);
         if (!e->w[i])

@@ -51,6 +51,7 @@ typedef struct engine_opts {
                                      unused): over when every session ran, or at
                                      timed_duration_us (0: none) */
     uint64_t timed_duration_us;
+    const struct diff *diff;      /* --diff: responses compared with the recording; NULL: none */
 } engine_opts_t;
 
 typedef struct engine engine_t;

@@ -22,7 +22,6 @@ typedef struct timed {
     uint32_t copies;                /* >= 1: users per session */
     uint64_t spread_us;             /* copies' starts spread over this (copy k at k*spread/copies) */
     double limit_rate;              /* most steps started per second, all threads; 0: no cap */
-    const struct diff *diff;        /* --diff: responses compared with the recording; NULL: none */
 } timed_t;
 
 /* A user to start. */

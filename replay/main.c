@@ -48,17 +48,6 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-#ifdef AIOTEST_HAVE_CONVERT
-/* --include/--exclude on a recorded exchange: method, host, path and its status. */
-static bool keep_exchange(void *arg, const rec_exchange_t *x)
-{
-    return rewrite_keep(arg, x->method, x->authority ? x->authority : "", x->target ? x->target : "/",
-                        x->status);
-}
-#endif
-
-/* A scenario (.mp), its JSON view, or a recording converted with defaults
- * (rw's filters applied to its exchanges; *recorded set). */
 /* The scenario at path, or the recording there converted with defaults (*recorded
  * set). resp not NULL (--diff, with the converter): a recording's classes' recorded
  * responses go there, and a scenario file, which keeps none, is refused. NULL
@@ -78,7 +67,7 @@ static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *reco
             conv_opts_t o;
             conv_opts_init(&o);
             if (rewrite_has_filters(rw)) {
-                o.keep = keep_exchange;
+                o.keep = rewrite_keep_exchange;
                 o.keep_arg = rw;
             }
             *recorded = true;
@@ -131,7 +120,7 @@ static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl, rewrite_t
         conv_opts_init(&o);
         o.timed_by_connection = c->timed_by_connection;
         if (rewrite_has_filters(rw)) {
-            o.keep = keep_exchange;
+            o.keep = rewrite_keep_exchange;
             o.keep_arg = rw;
         }
         const char *paths[] = {c->scenario};

@@ -48,6 +48,10 @@ bool timed_iter_next(timed_iter_t *it, uint64_t now_us, timed_start_t *out);
  * --loop, every start made, or a worker with no user at all). */
 uint64_t timed_iter_due(const timed_iter_t *it);
 
+/* Users (sessions x copies, sessions with steps only) of segment K of N, as
+ * timed_iter_new numbers them over all threads. */
+uint64_t timed_users(const timed_t *t, unsigned segment, unsigned segments);
+
 /* Parses a --speed value: "2", "2x", "10X", "50%" (= 0.5). Returns 0 or -1
  * (not a number > 0). */
 int timed_parse_speed(const char *s, double *out);

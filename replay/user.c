@@ -1085,15 +1085,7 @@ static bool timed_wait(user_t *u, const plan_step_t *st)
          * one cell late, and the lag and latency (from t_due) count that. */
         uint64_t wake = (u->t_slot + TIMED_GRID_US - 1) / TIMED_GRID_US * TIMED_GRID_US;
         arm(u, W_THINK, wake - now);
-        /* Each step of a timed replay is read once, long after loading: its
-         * requests' first line (plan_req_t) comes in while the timer runs. */
-        __builtin_prefetch(st->reqs);
         return true;
-    }
-    /* And the next step's schedule and description, while this one runs. */
-    if (u->step + 1 < phase_steps(u)->n) {
-        __builtin_prefetch(&u->t_step[u->step + 1]);
-        __builtin_prefetch(st + 1);
     }
     stats_lag(env->stats, now - u->t_due);
     u->sched_us = u->t_slot;

@@ -39,6 +39,7 @@ t_eq "no rules: 403s (the unknown paths are 404 before the gate)" 2 "$(stats 'r[
     --drop-header x-prod-auth --rewrite-path '^/old/(search)=>/api/\1' \
     --exclude 'path:^/static/' --exclude status:4xx 2>"$T_DIR/conv.err" ||
     { cat "$T_DIR/conv.err"; t_fail "convert with rules"; }
+r_clean "$T_DIR/conv.err"
 grep -q 'rewrite: 2 header(s) set, 2 dropped, 1 path(s) rewritten; 2 request(s) left out by --include/--exclude' \
     "$T_DIR/conv.err" || t_fail "rewrite summary: $(cat "$T_DIR/conv.err")"
 "$T_CONVERT" --dump "$T_DIR/staging.mp" >"$T_DIR/staging.json" || t_fail "dump"

@@ -69,6 +69,27 @@ r_replay "$T_DIR/rec.mp" --host "$PROD" --diff -u 2 --iterations 3 --report "$T_
 t_eq "scenario run, same target: compared" 20 "$(r_json "$T_DIR/scn_same.json" 'r["diff"]["compared"]')"
 t_eq "scenario run, same target: mismatched" 0 "$(r_json "$T_DIR/scn_same.json" 'r["diff"]["mismatched"]')"
 
+# A HAR file runs as a recording does (the converter reads it), and its
+# responses are compared: one made from what the target answers differs in nothing.
+curl -sS -o "$T_DIR/search.body" "$PROD/api/search?q=shoes" || t_fail "search for the HAR"
+/usr/bin/python3 - "$T_DIR/search.body" "$PROD" >"$T_DIR/rec.har" <<'PY' || t_fail "writing the HAR"
+import json, sys
+body, prod = open(sys.argv[1]).read(), sys.argv[2]
+e = {"startedDateTime": "2026-12-05T10:00:00.000Z", "time": 5,
+     "request": {"method": "GET", "url": prod + "/api/search?q=shoes", "httpVersion": "HTTP/1.1",
+                 "headers": [], "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+     "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+                  "headers": [{"name": "Content-Type", "value": "application/json"}], "cookies": [],
+                  "content": {"size": len(body), "mimeType": "application/json", "text": body},
+                  "redirectURL": "", "headersSize": -1, "bodySize": len(body)},
+     "cache": {}, "timings": {"send": 1, "wait": 3, "receive": 1}}
+print(json.dumps({"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": [e]}}))
+PY
+r_replay "$T_DIR/rec.har" --diff -u 1 --iterations 3 --report "$T_DIR/har.json"
+t_eq "HAR scenario run: exit" 0 "$R_RC"
+t_eq "HAR scenario run: compared" 3 "$(r_json "$T_DIR/har.json" 'r["diff"]["compared"]')"
+t_eq "HAR scenario run: mismatched" 0 "$(r_json "$T_DIR/har.json" 'r["diff"]["mismatched"]')"
+
 # A converted scenario keeps no recorded responses: refused, saying what to give.
 "$T_CONVERT" "$T_DIR/rec.mp" -o "$T_DIR/scn.mp" 2>"$T_DIR/convert.err" || t_fail "convert: $(cat "$T_DIR/convert.err")"
 r_replay "$T_DIR/scn.mp" --diff -u 1 --iterations 1

@@ -207,6 +207,7 @@ static int make_requests(const build_t *b, const rec_exchange_t *const *xs, scn_
 /* timed: all steps are tasks, and *step_us (caller frees) gets when each started
  * after t0 (the recording's first request). NULL timed: the usual sections. */
 typedef struct timed_out {
+    bool sections;                /* the usual sections and no schedule: only recorded */
     int64_t t0;
     uint64_t *step_us;
     size_t n_steps;
@@ -299,7 +300,7 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
     if (make_requests(b, xs, reqs, step_of, n, who) < 0)
         goto out;
     step_sections_t sec = n_steps ? steps_sections(xs, plan, n_steps) : (step_sections_t){0, 0};
-    if (timed) {
+    if (timed && !timed->sections) {
         /* The schedule is the recording's: every step runs once, in order, at its time. */
         sec.start_end = 0;
         sec.stop_begin = n_steps;
@@ -310,7 +311,10 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
             int64_t t = xs[plan[k].first]->t_start_us - timed->t0;
             timed->step_us[k] = t > 0 ? (uint64_t)t : 0;
         }
-        /* Steps are consecutive ranges of the session: request i is xs[i]. */
+    }
+    if (timed) {
+        /* Steps, and the sections after them, are consecutive ranges of the
+         * session: request i is xs[i]. */
         if (!(timed->recorded = calloc(n ? n : 1, sizeof *timed->recorded)))
             goto out;
         timed->n_recorded = n;
@@ -541,9 +545,12 @@ void conv_timeline_fini(conv_timeline_t *tl)
     memset(tl, 0, sizeof *tl);
 }
 
+/* tl NULL: a scenario. Else timed: one class per session, tl the schedule and
+ * responses; not timed: a scenario, tl the classes' recorded responses only. */
 static int convert(const char *const *paths, size_t n, const conv_opts_t *o, scn_scenario_t **out,
-                   conv_timeline_t *tl, conv_stats_t *stats, mp_error_t *err)
+                   conv_timeline_t *tl_out, bool timed, conv_stats_t *stats, mp_error_t *err)
 {
+    conv_timeline_t *tl = timed ? tl_out : NULL;
     conv_stats_t st = {0};
     conv_timeline_t tline = {0};
     xset_t xs;
@@ -587,9 +594,21 @@ static int convert(const char *const *paths, size_t n, const conv_opts_t *o, scn
             goto out;
         }
     }
+    if (!tl && tl_out && (!(tline.recorded = calloc(cl.n ? cl.n : 1, sizeof *tline.recorded)) ||
+                          !(tline.n_recorded = calloc(cl.n ? cl.n : 1, sizeof *tline.n_recorded)))) {
+        rc = oom(err);
+        goto out;
+    }
     for (size_t c = 0; !tl && c < cl.n; c++) {
+        timed_out_t to = {.sections = true};
         s->n_classes++;
-        if (make_class(&b, &cl.v[c], &ss.v[cl.v[c].rep], &s->classes[c], NULL) < 0) {
+        int mc = make_class(&b, &cl.v[c], &ss.v[cl.v[c].rep], &s->classes[c], tl_out ? &to : NULL);
+        if (tl_out) {
+            tline.n_classes++;
+            tline.recorded[c] = to.recorded;
+            tline.n_recorded[c] = to.n_recorded;
+        }
+        if (mc < 0) {
             rc = oom(err);
             goto out;
         }
@@ -602,8 +621,8 @@ static int convert(const char *const *paths, size_t n, const conv_opts_t *o, scn
     }
     *out = s;
     s = NULL;
-    if (tl) {
-        *tl = tline;
+    if (tl_out) {
+        *tl_out = tline;
         memset(&tline, 0, sizeof tline);
     }
     rc = 0;
@@ -623,11 +642,18 @@ out:
 int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
                      scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err)
 {
-    return convert(paths, n, o, out, NULL, stats, err);
+    return convert(paths, n, o, out, NULL, false, stats, err);
+}
+
+int conv_to_scenario_recorded(const char *const *paths, size_t n, const conv_opts_t *o,
+                              scn_scenario_t **out, conv_timeline_t *rec, conv_stats_t *stats,
+                              mp_error_t *err)
+{
+    return convert(paths, n, o, out, rec, false, stats, err);
 }
 
 int conv_to_timed(const char *const *paths, size_t n, const conv_opts_t *o,
                   scn_scenario_t **out, conv_timeline_t *tl, conv_stats_t *stats, mp_error_t *err)
 {
-    return convert(paths, n, o, out, tl, stats, err);
+    return convert(paths, n, o, out, tl, true, stats, err);
 }

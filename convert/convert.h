@@ -82,6 +82,15 @@ typedef struct conv_stats {
 int conv_to_scenario(const char *const *paths, size_t n, const conv_opts_t *o,
                      scn_scenario_t **out, conv_stats_t *stats, mp_error_t *err);
 
+/* conv_to_scenario, and for replay's --diff the recorded responses of each class:
+ * those of the session the class was drawn from (its representative), class c's
+ * requests in order (on_start, tasks, on_stop; step by step, a step's requests in
+ * order) answered rec->recorded[c][0 .. n_recorded[c]). Only recorded, n_recorded
+ * and n_classes of rec are set (free with conv_timeline_fini); on error nothing. */
+int conv_to_scenario_recorded(const char *const *paths, size_t n, const conv_opts_t *o,
+                              scn_scenario_t **out, conv_timeline_t *rec, conv_stats_t *stats,
+                              mp_error_t *err);
+
 /* Like conv_to_scenario, but every session becomes its own class (weight 1, its
  * name "session N <client>") with its steps (parallel groups as recorded, correlation
  * and cookies as usual; no class merging, no on_start/on_stop sections), and tl

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "rewrite.h"
 #include "units.h"
 #include "view.h"
 
@@ -46,6 +47,15 @@ static void usage(FILE *out)
           "      --exclude-host H     no requests to host H (repeatable)\n"
           "      --exclude-path RE    no requests whose path and query match the POSIX regex (repeatable)\n"
           "      --no-static          no images, fonts, css or js (by content type and extension)\n"
+          "rewrite and filter (aiotest-replay's rules, applied once here; the scenario keeps the result):\n"
+          "      --set-header 'Name: value'  every request: replace the Name headers by one, or add it\n"
+          "                           (the value a template: {{var}}, {{secret.x}}, {{user_id}})\n"
+          "      --drop-header NAME   every request: remove the NAME headers\n"
+          "      --rewrite-path 'RE=>REPL'  first match of the POSIX regex in path and query replaced\n"
+          "                           (\\1..\\9 groups, \\0 the match)\n"
+          "      --include SPEC       keep only requests matching one --include (repeatable). SPEC:\n"
+          "                           method:GET[,POST]  host:GLOB  path:REGEX  status:2xx[,404]\n"
+          "      --exclude SPEC       leave out requests matching SPEC (status: the recorded one)\n"
           "  -h, --help               this help\n"
           "  -V, --version            the version\n"
           "\n"
@@ -54,6 +64,7 @@ static void usage(FILE *out)
 
 typedef struct cli {
     conv_opts_t o;
+    rewrite_t *rw;                      /* --set-header ... --exclude */
     const char *output, *dump, *from_json;
     bool json, quiet;
     const char **inc, **exc, **xpaths;  /* argc entries each: no option repeats more often */
@@ -105,7 +116,19 @@ static int parse_think(conv_opts_t *o, const char *mode, int argc, char **argv)
 }
 
 enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_ASSETGAP, OPT_THINK, OPT_MAXCLS,
-       OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC };
+       OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC, OPT_SETHDR, OPT_DROPHDR,
+       OPT_REPATH, OPT_INCLUDE, OPT_EXCLUDE };
+
+/* A rewrite rule of the command line into c->rw (the grammar is rewrite.h's). */
+static int parse_rule(cli_t *c, int ch, const char *arg)
+{
+    char err[512];
+    int rc = ch == OPT_SETHDR    ? rewrite_set_header(c->rw, arg, err, sizeof err)
+             : ch == OPT_DROPHDR ? rewrite_drop_header(c->rw, arg, err, sizeof err)
+             : ch == OPT_REPATH  ? rewrite_path(c->rw, arg, err, sizeof err)
+                                 : rewrite_filter(c->rw, ch == OPT_INCLUDE, arg, err, sizeof err);
+    return rc == 0 ? 0 : bad("%s", err);
+}
 
 /* Fills c from argv. Returns 0 to run, -1 when done (--help, --version), or
  * the exit code of a usage error (its message printed). */
@@ -121,6 +144,9 @@ static int parse(cli_t *c, int argc, char **argv)
         {"no-correlate", no_argument, NULL, OPT_NOCORR}, {"data", required_argument, NULL, OPT_DATA},
         {"include-host", required_argument, NULL, OPT_INC}, {"exclude-host", required_argument, NULL, OPT_EXC},
         {"exclude-path", required_argument, NULL, OPT_EXCPATH}, {"no-static", no_argument, NULL, OPT_NOSTATIC},
+        {"set-header", required_argument, NULL, OPT_SETHDR}, {"drop-header", required_argument, NULL, OPT_DROPHDR},
+        {"rewrite-path", required_argument, NULL, OPT_REPATH}, {"include", required_argument, NULL, OPT_INCLUDE},
+        {"exclude", required_argument, NULL, OPT_EXCLUDE},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     conv_opts_t *o = &c->o;
     uint64_t v;
@@ -128,7 +154,8 @@ static int parse(cli_t *c, int argc, char **argv)
     c->inc = calloc((size_t)argc, sizeof *c->inc);
     c->exc = calloc((size_t)argc, sizeof *c->exc);
     c->xpaths = calloc((size_t)argc, sizeof *c->xpaths);
-    if (!c->inc || !c->exc || !c->xpaths)
+    c->rw = rewrite_new();
+    if (!c->inc || !c->exc || !c->xpaths || !c->rw)
         return bad("%s", "out of memory");
     o->include_hosts = c->inc;
     o->exclude_hosts = c->exc;
@@ -164,6 +191,11 @@ static int parse(cli_t *c, int argc, char **argv)
         case OPT_EXC: c->exc[o->n_exclude_hosts++] = optarg; break;
         case OPT_EXCPATH: c->xpaths[o->n_exclude_paths++] = optarg; break;
         case OPT_NOSTATIC: o->no_static = true; break;
+        case OPT_SETHDR:
+        case OPT_DROPHDR:
+        case OPT_REPATH:
+        case OPT_INCLUDE:
+        case OPT_EXCLUDE: rc = parse_rule(c, ch, optarg); break;
         case 'h': usage(stdout); return -1;
         case 'V': printf("aiotest-convert %s\n", AIOTEST_VERSION); return -1;
         default: return 2;
@@ -178,6 +210,9 @@ static int parse(cli_t *c, int argc, char **argv)
             return bad("%s: no INPUT is read with --dump or --from-json", argv[optind]);
         if (c->from_json && !c->output)
             return bad("%s", "--from-json needs -o FILE.mp");
+        if (rewrite_any(c->rw))
+            return bad("%s", "rewrite and filter rules apply to a conversion, not to --dump or "
+                       "--from-json (edit the view, or convert the recording with the rules)");
         return 0;
     }
     if (c->n_paths == 0)
@@ -185,6 +220,29 @@ static int parse(cli_t *c, int argc, char **argv)
     if (!c->output && !c->json)
         return bad("%s", "no output: give -o scenario.mp, or --json");
     c->o.report = c->quiet ? NULL : stderr;
+    if (rewrite_has_filters(c->rw)) {
+        c->o.keep = rewrite_keep_exchange;
+        c->o.keep_arg = c->rw;
+    }
+    return 0;
+}
+
+/* The header and path rules on the converted scenario (the filters ran on the
+ * exchanges as they were read: dropped_rule of st). 0, or 2 with the error said. */
+static int apply_rules(const cli_t *c, scn_scenario_t *s, const conv_stats_t *cst)
+{
+    rewrite_stats_t st;
+    char err[512];
+    if (!rewrite_any(c->rw))
+        return 0;
+    if (rewrite_scenario(c->rw, s, false, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "aiotest-convert: %s\n", err);
+        return 2;
+    }
+    if (!c->quiet)
+        fprintf(stderr, "aiotest-convert: rewrite: %zu header(s) set, %zu dropped, %zu path(s) "
+                "rewritten; %zu request(s) left out by --include/--exclude\n", st.headers_set,
+                st.headers_dropped, st.paths_rewritten, cst->dropped_rule);
     return 0;
 }
 
@@ -226,12 +284,16 @@ static int run(const cli_t *c)
 {
     mp_error_t err = {0};
     scn_scenario_t *s = NULL;
+    conv_stats_t cst = {0};
     int rc = 0;
     if (c->dump)
         rc = view_dump_file(c->dump, stdout, &err);
     else if (c->from_json)
         rc = view_json_file_to_mp(c->from_json, c->output, &err);
-    else if ((rc = conv_to_scenario(c->paths, c->n_paths, &c->o, &s, NULL, &err)) == 0 && c->json)
+    else if ((rc = conv_to_scenario(c->paths, c->n_paths, &c->o, &s, &cst, &err)) == 0 &&
+             apply_rules(c, s, &cst) != 0)
+        rc = MP_ERR_INVALID;                            /* it printed its own message */
+    else if (rc == 0 && c->json)
         rc = write_json(s, c->output) ? MP_ERR_IO : 0;  /* it printed its own message */
     else if (rc == 0)
         rc = scn_save(c->output, s, &err);
@@ -251,5 +313,6 @@ int main(int argc, char **argv)
     free(c.inc);
     free(c.exc);
     free(c.xpaths);
+    rewrite_free(c.rw);
     return rc < 0 ? 0 : rc;  /* parse: -1 after --help or --version */
 }

@@ -52,7 +52,7 @@ static const char usage[] =
     "                          method:GET[,POST]  host:GLOB  path:REGEX  status:2xx[,404]\n"
     "      --exclude SPEC      leave out requests matching SPEC (status: the recorded one)\n"
     "\n"
-    "Response diff (with --timed):\n"
+    "Response diff (the input a recording or HAR; --timed or a scenario run):\n"
     "      --diff              compare each response with the recorded one: status, content\n"
     "                          type, JSON shape (key paths and types), other bodies' length;\n"
     "                          mismatches counted as 'diff KIND' with examples; --fail-on diff<1%\n"
@@ -430,11 +430,6 @@ static int check(cli_t *c)
     if (c->timed_opts_set && !c->timed) {
         fprintf(stderr, "aiotest-replay: --timed-by, --speed, --loop, --copies, --copies-spread and "
                 "--limit-rate need --timed\n");
-        return CLI_USAGE;
-    }
-    if (c->diff && !c->timed) {
-        fprintf(stderr, "aiotest-replay: --diff compares with the recorded responses: it needs --timed "
-                "and a recording\n");
         return CLI_USAGE;
     }
     if (c->timed && (c->shape_file || c->users_set || c->rate_set || c->iterations)) {

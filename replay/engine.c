@@ -91,6 +91,7 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
             .max_pool = (o->max_users + nt - 1 - i) / nt, .insecure = o->insecure,
             .ca_file = o->ca_file, .seed = o->seed, .segment = e->o.segment,
             .segments = e->o.segments, .timed = o->timed, .script = o->script,
+            .diff = o->diff,
         };
         e->w[i] = worker_new(&cfg, err, errlen);
         if (!e->w[i])
@@ -638,6 +639,9 @@ bool engine_failed_fast(const engine_t *e) { return e->failed_fast; }
 bool engine_nothing_planned(const engine_t *e)
 {
     const shape_t *sh = e->o.shape;
+    /* A timed replay's plan is the recording's sessions, not the shape. */
+    if (e->o.timed)
+        return timed_users(e->o.timed, e->o.segment, e->o.segments) == 0;
     if (e->own_started > 0)
         return false;
     for (size_t i = 0; i < sh->n; i++) {

@@ -51,6 +51,7 @@ typedef struct engine_opts {
                                      unused): over when every session ran, or at
                                      timed_duration_us (0: none) */
     uint64_t timed_duration_us;
+    const struct diff *diff;      /* --diff: responses compared with the recording; NULL: none */
 } engine_opts_t;
 
 typedef struct engine engine_t;
@@ -72,8 +73,9 @@ int64_t engine_started_wall_us(const engine_t *e);
 /* True when --fail-fast ended the run. */
 bool engine_failed_fast(const engine_t *e);
 /* True after a run whose shape gave this segment nothing to do: no user of the
- * global numbering (more segments than users) and no arrival rate. False when
- * users were planned but not started (a stop during the ramp). */
+ * global numbering (more segments than users) and no arrival rate; in a timed
+ * replay, no session of the recording for this segment. False when users were
+ * planned but not started (a stop during the ramp). */
 bool engine_nothing_planned(const engine_t *e);
 /* Users by class (peak and started), threads and the user-count samples
  * (every 200 ms: t, target, users, per class), for the report's meta. New reference. */

@@ -293,3 +293,163 @@ fail:
     hist_free(h);
     return NULL;
 }
+
+/* ---- runs: 1 << RUN_BITS adjacent buckets. Runs never straddle two buckets
+ * of the layout (both sizes are powers of two, 8 divides 1024). */
+#define RUN_BITS 3
+#define RUNS_LEN (COUNTS_LEN >> RUN_BITS)
+
+struct hist_runs {
+    uint64_t total, min, max;
+    uint64_t counts[RUNS_LEN];
+};
+
+hist_runs_t *hist_runs_new(void)
+{
+    return calloc(1, sizeof(hist_runs_t));
+}
+
+void hist_runs_free(hist_runs_t *r)
+{
+    free(r);
+}
+
+void hist_runs_reset(hist_runs_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+static void runs_bounds(hist_runs_t *r, uint64_t total, uint64_t min, uint64_t max)
+{
+    if (total == 0)
+        return;
+    if (r->total == 0 || min < r->min)
+        r->min = min;
+    if (max > r->max)
+        r->max = max;
+    r->total += total;
+}
+
+void hist_runs_add(hist_runs_t *r, const hist_t *h)
+{
+    if (h->total == 0)
+        return;
+    uint32_t lo = index_of(h->min), hi = index_of(h->max);
+    for (uint32_t i = lo; i <= hi; i++)
+        r->counts[i >> RUN_BITS] += h->counts[i];
+    runs_bounds(r, h->total, h->min, h->max);
+}
+
+uint64_t hist_runs_count(const hist_runs_t *r) { return r->total; }
+uint64_t hist_runs_min(const hist_runs_t *r) { return r->min; }
+uint64_t hist_runs_max(const hist_runs_t *r) { return r->max; }
+
+uint64_t hist_runs_percentile(const hist_runs_t *r, double p)
+{
+    if (r->total == 0)
+        return 0;
+    p = p < 0 ? 0 : p > 100 ? 100 : p;
+    uint64_t rank = (uint64_t)((p / 100.0) * (double)r->total + 0.5);
+    if (rank < 1)
+        rank = 1;
+    uint64_t seen = 0;
+    for (uint32_t k = index_of(r->min) >> RUN_BITS; k <= index_of(r->max) >> RUN_BITS; k++) {
+        seen += r->counts[k];
+        if (seen >= rank) {
+            uint64_t v = highest_of((k << RUN_BITS) | ((1u << RUN_BITS) - 1));
+            return v > r->max ? r->max : v < r->min ? r->min : v;
+        }
+    }
+    return r->max;
+}
+
+char *hist_runs_text(const hist_runs_t *r)
+{
+    size_t cap = 64, len = 0;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    out[0] = '\0';
+    if (r->total == 0)
+        return out;
+    uint32_t prev = 0;
+    for (uint32_t k = index_of(r->min) >> RUN_BITS; k <= index_of(r->max) >> RUN_BITS; k++) {
+        uint64_t n = r->counts[k];
+        if (n == 0)
+            continue;
+        char item[48];
+        int w = n == 1 ? snprintf(item, sizeof item, "%s%u", len ? " " : "", k - prev)
+                       : snprintf(item, sizeof item, "%s%u:%llu", len ? " " : "", k - prev,
+                                  (unsigned long long)n);
+        prev = k;
+        if (len + (size_t)w + 1 > cap) {
+            char *p = realloc(out, cap * 2 + (size_t)w);
+            if (p == NULL) {
+                free(out);
+                return NULL;
+            }
+            out = p;
+            cap = cap * 2 + (size_t)w;
+        }
+        memcpy(out + len, item, (size_t)w + 1);
+        len += (size_t)w;
+    }
+    return out;
+}
+
+/* One pass over text: checks it, and adds to r when r is not NULL. */
+static int text_pass(hist_runs_t *r, const char *text, uint32_t lo, uint32_t hi, uint64_t *total,
+                     char *err, size_t errlen)
+{
+    const char *p = text;
+    uint64_t run = 0;
+    *total = 0;
+    for (size_t k = 0; *p != '\0'; k++) {
+        char *end;
+        if ((k > 0 && *p++ != ' ') || *p < '0' || *p > '9')
+            goto bad;
+        unsigned long long d = strtoull(p, &end, 10), n = 1;
+        p = end;
+        if (*p == ':') {
+            if (p[1] < '0' || p[1] > '9')
+                goto bad;
+            n = strtoull(p + 1, &end, 10);
+            p = end;
+        }
+        run += d < RUNS_LEN ? d : RUNS_LEN;
+        if ((k > 0 && d == 0) || n == 0 || run < lo || run > hi) {
+            snprintf(err, errlen, "histogram runs: item %zu (run %llu) lies outside "
+                     "min_us..max_us, repeats a run or counts 0", k, (unsigned long long)run);
+            return -1;
+        }
+        if (r != NULL)
+            r->counts[run] += n;
+        *total += n;
+        continue;
+bad:
+        snprintf(err, errlen, "histogram runs: at offset %zu: expected \"D\" or \"D:C\" "
+                 "(decimal numbers) separated by single spaces", (size_t)(p - text));
+        return -1;
+    }
+    return 0;
+}
+
+int hist_runs_add_text(hist_runs_t *r, const char *text, uint64_t min_us, uint64_t max_us,
+                       char *err, size_t errlen)
+{
+    uint64_t total;
+    bool empty = text[0] == '\0';
+    if (!empty && (min_us < HIST_MIN_US || max_us > HIST_MAX_US || min_us > max_us)) {
+        snprintf(err, errlen, "histogram runs: min_us/max_us out of range");
+        return -1;
+    }
+    uint32_t lo = empty ? 0 : index_of(min_us) >> RUN_BITS;
+    uint32_t hi = empty ? 0 : index_of(max_us) >> RUN_BITS;
+    if (text_pass(NULL, text, lo, hi, &total, err, errlen) < 0)
+        return -1;
+    if (r == NULL || total == 0)
+        return 0;
+    (void)text_pass(r, text, lo, hi, &total, err, errlen);
+    runs_bounds(r, total, min_us, max_us);
+    return 0;
+}

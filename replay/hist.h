@@ -48,4 +48,34 @@ uint64_t hist_sum(const hist_t *h);
 json_t *hist_to_json(const hist_t *h);
 hist_t *hist_from_json(const json_t *j, char *err, size_t errlen);
 
+/* ---- runs: the counts at 1/8 of the resolution (runs of 8 adjacent buckets,
+ * each at most 1/128 of its values wide, 2 significant digits) with the exact
+ * min and max. The per-second rows of reports keep their histograms in this
+ * form (docs/report-format.md), an eighth of the size; runs add up exactly, so
+ * the percentiles of added runs are those of runs made from all the values. */
+typedef struct hist_runs hist_runs_t;
+
+/* NULL on out of memory; about 23 KiB. */
+hist_runs_t *hist_runs_new(void);
+void hist_runs_free(hist_runs_t *r);
+void hist_runs_reset(hist_runs_t *r);
+/* r += h. */
+void hist_runs_add(hist_runs_t *r, const hist_t *h);
+uint64_t hist_runs_count(const hist_runs_t *r);
+uint64_t hist_runs_min(const hist_runs_t *r); /* 0 when empty */
+uint64_t hist_runs_max(const hist_runs_t *r); /* 0 when empty */
+/* Value at percentile p as hist_percentile counts it: the highest value of the
+ * run, bounded by min..max; 0 when empty. */
+uint64_t hist_runs_percentile(const hist_runs_t *r, double p);
+/* Text form: the nonzero runs in ascending order separated by single spaces,
+ * each "D" or "D:C": D the run's number minus the previous one's (the first:
+ * its number), C its count, ":C" left out when 1; "" when empty. The bounds are
+ * not in it (hist_runs_min/max). Malloc'd, the caller frees; NULL on out of memory. */
+char *hist_runs_text(const hist_runs_t *r);
+/* r += the runs of text, whose values lay in [min_us, max_us]. r NULL: only
+ * checks. Returns 0, or -1 with a message in err and r unchanged when the text
+ * is malformed or a run lies outside min_us..max_us. */
+int hist_runs_add_text(hist_runs_t *r, const char *text, uint64_t min_us, uint64_t max_us,
+                       char *err, size_t errlen);
+
 #endif

@@ -48,18 +48,12 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-#ifdef AIOTEST_HAVE_CONVERT
-/* --include/--exclude on a recorded exchange: method, host, path and its status. */
-static bool keep_exchange(void *arg, const rec_exchange_t *x)
-{
-    return rewrite_keep(arg, x->method, x->authority ? x->authority : "", x->target ? x->target : "/",
-                        x->status);
-}
-#endif
-
-/* A scenario (.mp), its JSON view, or a recording converted with defaults
- * (rw's filters applied to its exchanges; *recorded set). */
-static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *recorded)
+/* The scenario at path, or the recording there converted with defaults (*recorded
+ * set). resp not NULL (--diff, with the converter): a recording's classes' recorded
+ * responses go there, and a scenario file, which keeps none, is refused. NULL
+ * with the error said. */
+static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *recorded,
+                                     struct conv_timeline *resp)
 {
     scn_scenario_t *s = NULL;
     mp_error_t err = {0};
@@ -67,19 +61,20 @@ static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *reco
     if (ends_with(path, ".json")) {
         rc = view_scenario_load_json(path, &s, &err);
     } else {
-        rc = mp_file_kind(path, &err);
+        rc = ends_with(path, ".har") ? MP_KIND_RECORDING : mp_file_kind(path, &err);
         if (rc == MP_KIND_RECORDING) {
 #ifdef AIOTEST_HAVE_CONVERT
             conv_opts_t o;
             conv_opts_init(&o);
             if (rewrite_has_filters(rw)) {
-                o.keep = keep_exchange;
+                o.keep = rewrite_keep_exchange;
                 o.keep_arg = rw;
             }
             *recorded = true;
             const char *paths[] = {path};
             conv_stats_t st;
-            rc = conv_to_scenario(paths, 1, &o, &s, &st, &err);
+            rc = resp ? conv_to_scenario_recorded(paths, 1, &o, &s, resp, &st, &err)
+                      : conv_to_scenario(paths, 1, &o, &s, &st, &err);
             if (rc == 0) {
                 char line[300];
                 log_info("%s: converted with default settings: %s", path,
@@ -93,6 +88,12 @@ static scn_scenario_t *load_scenario(const char *path, rewrite_t *rw, bool *reco
         } else if (rc >= 0) {
             rc = scn_load(path, &s, &err);
         }
+    }
+    if (rc >= 0 && resp && !*recorded) {
+        log_error("%s: --diff compares with the recorded responses, and a scenario keeps no "
+                  "recorded responses: give the recording (or HAR) it came from", path);
+        scn_free(s);
+        return NULL;
     }
     if (rc < 0 || !s) {
         log_error("%s", err.msg[0] ? err.msg : "cannot load the scenario");
@@ -119,7 +120,7 @@ static scn_scenario_t *load_timed(const cli_t *c, conv_timeline_t *tl, rewrite_t
         conv_opts_init(&o);
         o.timed_by_connection = c->timed_by_connection;
         if (rewrite_has_filters(rw)) {
-            o.keep = keep_exchange;
+            o.keep = rewrite_keep_exchange;
             o.keep_arg = rw;
         }
         const char *paths[] = {c->scenario};
@@ -521,26 +522,28 @@ static int apply_rewrite(const cli_t *c, rewrite_t *rw, scn_scenario_t *scn, boo
 }
 
 #ifdef AIOTEST_HAVE_CONVERT
-/* --diff: the recorded response of every request of the timed scenario (class c
- * is session c; its task steps' requests in order are tl->recorded[c]). NULL
- * (said) on out of memory. */
+/* --diff: the recorded response of every request of the scenario: class c's
+ * requests in order (on_start, tasks, on_stop; a timed scenario has tasks only)
+ * are tl->recorded[c]. NULL (said) on out of memory. */
 static diff_t *make_diff(const cli_t *c, const scn_scenario_t *scn, const conv_timeline_t *tl)
 {
     diff_opts_t o = {.values = c->diff_values, .length_tolerance = c->diff_length_tolerance};
     diff_t *d = diff_new(&o);
     for (size_t k = 0; d && k < scn->n_classes && k < tl->n_classes; k++) {
-        const scn_steps_t *st = &scn->classes[k].tasks;
+        const scn_steps_t *secs[] = {&scn->classes[k].on_start, &scn->classes[k].tasks,
+                                     &scn->classes[k].on_stop};
         size_t i = 0;
-        for (size_t s = 0; s < st->n; s++)
-            for (size_t r = 0; r < st->v[s].n_requests && i < tl->n_recorded[k]; r++, i++) {
-                const conv_recorded_t *rec = &tl->recorded[k][i];
-                if (diff_add(d, &st->v[s].requests[r], rec->status, rec->content_type, rec->body,
-                             rec->body_len, rec->truncated) != 0) {
-                    diff_free(d);
-                    d = NULL;
-                    break;
+        for (size_t j = 0; d && j < 3; j++)
+            for (size_t s = 0; d && s < secs[j]->n; s++)
+                for (size_t r = 0; r < secs[j]->v[s].n_requests && i < tl->n_recorded[k]; r++, i++) {
+                    const conv_recorded_t *rec = &tl->recorded[k][i];
+                    if (diff_add(d, &secs[j]->v[s].requests[r], rec->status, rec->content_type,
+                                 rec->body, rec->body_len, rec->truncated) != 0) {
+                        diff_free(d);
+                        d = NULL;
+                        break;
+                    }
                 }
-            }
     }
     if (!d || diff_seal(d) != 0) {
         log_error("out of memory reading the recorded responses for --diff");
@@ -667,20 +670,22 @@ static int run(const cli_t *c, const checks_t *k)
     bool recorded = c->timed;
 #ifdef AIOTEST_HAVE_CONVERT
     conv_timeline_t tl = {0};
-    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rewrites) : load_scenario(c->scenario, rewrites, &recorded);
+    scn_scenario_t *scn = c->timed ? load_timed(c, &tl, rewrites)
+                                   : load_scenario(c->scenario, rewrites, &recorded, c->diff ? &tl : NULL);
     timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
                       .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
                       .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
                       .limit_rate = c->limit_rate};
 #else
-    if (c->timed) {
-        log_error("--timed: this build has no converter library to read recordings");
+    if (c->timed || c->diff) {
+        log_error("%s: this build has no converter library to read recordings",
+                  c->timed ? "--timed" : "--diff");
         secrets_free(secrets);
         origins_free(rules);
         rewrite_free(rewrites);
         return EXIT_USAGE;
     }
-    scn_scenario_t *scn = load_scenario(c->scenario, rewrites, &recorded);
+    scn_scenario_t *scn = load_scenario(c->scenario, rewrites, &recorded, NULL);
 #endif
     if (!scn) {
         secrets_free(secrets);
@@ -693,7 +698,6 @@ static int run(const cli_t *c, const checks_t *k)
 #ifdef AIOTEST_HAVE_CONVERT
     if (c->diff && !(diff = make_diff(c, scn, &tl)))
         goto out;
-    timed.diff = diff;
 #endif
     char *dir = strdup(c->scenario);
     if (!dir)
@@ -768,6 +772,7 @@ static int run(const cli_t *c, const checks_t *k)
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
         .script = script_path,
         .timed = c->timed ? &timed : NULL, .timed_duration_us = c->duration_us,
+        .diff = diff,
     };
     if (c->timed)
         eo.iterations = 1; /* each user runs its session once */

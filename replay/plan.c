@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -645,6 +646,30 @@ static int add_header_value(compile_t *cc, sb_t *h, const char *name, const char
     return sb_str(h, value);
 }
 
+_Static_assert(offsetof(plan_req_t, h1_len) + sizeof(size_t) <= 64,
+               "what every request reads stays in plan_req_t's first cache line");
+
+/* n zeroed requests on a cache line boundary (see plan_req_t); NULL on out of memory. */
+static plan_req_t *reqs_new(size_t n)
+{
+    size_t len = (n ? n : 1) * sizeof(plan_req_t);
+    plan_req_t *r = aligned_alloc(64, (len + 63) / 64 * 64);
+    return r ? memset(r, 0, len) : NULL;
+}
+
+void plan_req_hot(plan_req_t *r)
+{
+    const scn_request_t *src = r->src;
+    r->method = src->method;
+    r->method_len = (uint32_t)strlen(src->method);
+    r->lit_url = r->url ? tpl_literal(r->url, &r->lit_url_len) : NULL;
+    r->follow_redirects = src->follow_redirects;
+    r->check_default = src->check.n_statuses == 0 && src->check.n_body_contains == 0;
+    r->draws = (r->url && tpl_draws(r->url)) || (r->body && tpl_draws(r->body));
+    for (size_t i = 0; i < r->n_hdrs; i++)
+        r->draws = r->draws || tpl_draws(r->hdrs[i].name) || tpl_draws(r->hdrs[i].value);
+}
+
 /* Returns 0, 1 when the request is left out (--only-host), or -1. */
 static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
 {
@@ -714,6 +739,7 @@ static int compile_req(compile_t *cc, plan_req_t *r, const scn_request_t *src)
     }
     if (prebuild(p, r) != 0)
         return fail_at(cc, "out of memory");
+    plan_req_hot(r);
     return 0;
 }
 
@@ -805,7 +831,7 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
         if (st->lua) {
             ps->lua = st->lua;
             ps->lua_src = calloc(1, sizeof *ps->lua_src);
-            ps->reqs = calloc(1, sizeof *ps->reqs);
+            ps->reqs = reqs_new(1);
             if (!ps->lua_src || !ps->reqs)
                 return fail_at(cc, "out of memory");
             ps->lua_src->name = st->lua;
@@ -816,6 +842,7 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
             ps->reqs[0].needs_body = true;
             ps->reqs[0].origin = -1; /* each user:request names its URL */
             ps->reqs[0].entry = stats_names_intern(cc->p->names, "LUA", st->lua);
+            plan_req_hot(&ps->reqs[0]);
             continue;
         }
         if (st->ws) {
@@ -835,7 +862,7 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
         }
         if (st->n_requests == 0)
             continue;
-        ps->reqs = calloc(st->n_requests, sizeof *ps->reqs);
+        ps->reqs = reqs_new(st->n_requests);
         if (!ps->reqs)
             return fail_at(cc, "out of memory");
         for (size_t i = 0; i < st->n_requests; i++) {

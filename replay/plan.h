@@ -71,6 +71,10 @@ typedef struct plan_opts {
                                      * refusal, to stderr */
 } plan_opts_t;
 
+/* The fields every request reads come first, in the first 64 bytes (plan
+ * arrays of plan_req_t are 64-byte aligned): a timed replay uses each of its
+ * many requests once, and every other cache line read is a cold miss
+ * (bench/timed, bench/README.md). */
 typedef struct plan_req {
     const scn_request_t *src;
     uint32_t entry;                 /* stats entry */
@@ -80,15 +84,25 @@ typedef struct plan_req {
     bool grpc;                      /* content-type application/grpc: judged by grpc-status,
                                      * sent with te: trailers and grpc-timeout (user.c) */
     bool has_te;                    /* the scenario's headers hold te: trailers */
+    /* Copies of src and its templates (plan_req_hot), so that starting and
+     * finishing a request reads this line and h1_bytes only. */
+    bool follow_redirects;          /* src->follow_redirects */
+    bool check_default;             /* src->check holds no statuses and no body strings:
+                                       a status < 400 passes */
+    bool draws;                     /* render_draws: a template draws a generator */
     int origin;                     /* origin index; -1: the URL template names it */
-    tpl_t *url;                     /* path template (origin >= 0) or whole URL (origin < 0) */
-    plan_header_t *hdrs;            /* in order, without Host/length/hop-by-hop ones */
-    size_t n_hdrs;
-    tpl_t *body;                    /* NULL when none */
+    uint32_t method_len;
+    const char *method;             /* src->method */
+    const char *lit_url;            /* the URL template's text when literal, else NULL */
     /* Whole HTTP/1.1 request when method, URL, headers and body are literal.
      * h1_head_len: bytes before the blank line (where a Cookie header goes). */
     char *h1_bytes;
     size_t h1_len, h1_head_len;
+    size_t lit_url_len;
+    tpl_t *url;                     /* path template (origin >= 0) or whole URL (origin < 0) */
+    plan_header_t *hdrs;            /* in order, without Host/length/hop-by-hop ones */
+    size_t n_hdrs;
+    tpl_t *body;                    /* NULL when none */
     ext_t **ext;
     size_t n_ext;
 } plan_req_t;
@@ -193,6 +207,10 @@ plan_t *plan_compile(const scn_scenario_t *scn, const char *host, const char *ba
 plan_t *plan_compile_opts(const scn_scenario_t *scn, const plan_opts_t *o, const char *base_dir,
                           char *err, size_t errlen);
 void plan_free(plan_t *p);
+/* Fills r's copies (method ... draws) from r->src and its compiled templates;
+ * plan_compile does it for every request, a hand-built plan_req_t (tests)
+ * calls it once its templates are set. */
+void plan_req_hot(plan_req_t *r);
 
 /* Resolves an absolute URL's origin into o (blocking name lookup, for the
  * main thread and tests). Returns 0 or -1 with err. */

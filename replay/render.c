@@ -44,21 +44,18 @@ static const char *bad_byte_name(const char *s, size_t len, bool value)
 
 bool render_draws(const plan_req_t *r)
 {
-    if (tpl_draws(r->url) || (r->body && tpl_draws(r->body)))
-        return true;
-    for (size_t i = 0; i < r->n_hdrs; i++)
-        if (tpl_draws(r->hdrs[i].name) || tpl_draws(r->hdrs[i].value))
-            return true;
-    return false;
+    return r->draws;
 }
 
 int render_url(render_t *rd, const plan_req_t *req, const tpl_ctx_t *ctx, tpl_buf_t *out,
                const char **url, size_t *len)
 {
     /* A literal URL was checked at load (scn_validate): no copy, no scan. */
-    *url = tpl_literal(req->url, len);
-    if (*url)
+    if (req->lit_url) {
+        *url = req->lit_url;
+        *len = req->lit_url_len;
         return 0;
+    }
     out->len = 0;
     if (tpl_expand_into(req->url, ctx, out) != 0)
         return -STATS_FAIL_PROTOCOL;
@@ -168,13 +165,13 @@ static int render_cookie(render_t *rd, const render_in_t *in, hc_req_t *rv)
 int render_request(render_t *rd, const render_in_t *in, const tpl_ctx_t *ctx, hc_req_t *rv)
 {
     const plan_req_t *r = in->req;
-    bool same_method = in->method == r->src->method;
+    bool same_method = in->method == r->method;
     memset(rv, 0, sizeof *rv);
     rd->why[0] = '\0';
     rd->buf.len = 0;
     rv->method = in->method;
-    rv->method_len = strlen(in->method);
-    rv->head = strcasecmp(in->method, "HEAD") == 0;
+    rv->method_len = same_method ? r->method_len : strlen(in->method);
+    rv->head = same_method ? r->head : strcasecmp(in->method, "HEAD") == 0;
     rv->authority = in->origin->host_hdr;
     rv->authority_len = in->origin->host_hdr_len;
     rv->path = in->path;

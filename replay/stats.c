@@ -410,7 +410,19 @@ uint64_t stats_iterations_completed(const stats_t *s) { return s->it_completed; 
 struct stats_history {
     stats_second_t *rows;
     size_t n, cap;
+    hist_runs_t *runs; /* the second being added */
 };
+
+/* The row's histogram and percentiles from runs (lat_text NULL when out of memory). */
+static void row_runs(stats_second_t *row, const hist_runs_t *runs)
+{
+    row->p50_us = hist_runs_percentile(runs, 50);
+    row->p95_us = hist_runs_percentile(runs, 95);
+    row->p99_us = hist_runs_percentile(runs, 99);
+    row->lat_min_us = hist_runs_min(runs);
+    row->lat_max_us = hist_runs_max(runs);
+    row->lat_text = hist_runs_text(runs);
+}
 
 stats_history_t *stats_history_new(void)
 {
@@ -421,6 +433,9 @@ void stats_history_free(stats_history_t *h)
 {
     if (h == NULL)
         return;
+    for (size_t i = 0; i < h->n; i++)
+        free(h->rows[i].lat_text);
+    hist_runs_free(h->runs);
     free(h->rows);
     free(h);
 }
@@ -456,8 +471,18 @@ void stats_history_add(stats_history_t *h, double t, uint32_t users, uint32_t ta
         .p99_us = hist_percentile(tot->latency, 99),
         .iterations_per_s = (double)interval->it_started / interval_s,
     };
+    /* The percentiles come from the runs the report keeps, so a merge of
+     * segments' runs computes them as this process does. */
+    if (h->runs == NULL)
+        h->runs = hist_runs_new();
+    if (h->runs != NULL) {
+        hist_runs_reset(h->runs);
+        hist_runs_add(h->runs, tot->latency);
+        row_runs(&row, h->runs);
+    }
     /* A lost row only thins the charts; the run goes on. */
-    (void)history_push(h, &row);
+    if (history_push(h, &row) < 0)
+        free(row.lat_text);
 }
 
 void stats_history_set_rate(stats_history_t *h, double target_rate)
@@ -519,43 +544,60 @@ stats_history_t *stats_history_merge(const stats_history_t *const *in, const dou
     stats_history_t *out = stats_history_new();
     if (out == NULL || lo > hi)
         return out;
-    size_t nb = (size_t)(hi - lo + 1);
-    stats_second_t *acc = calloc(nb, sizeof *acc);
-    bool *used = calloc(nb, sizeof *used);
-    if (acc == NULL || used == NULL)
+    size_t *pos = calloc(n, sizeof *pos);
+    hist_runs_t *lat = hist_runs_new();
+    if (pos == NULL || lat == NULL)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        stats_second_t cur = {0};
-        double cur_s = 0, prev_t = 0;
-        long cur_b = LONG_MIN;
-        for (size_t j = 0; in[i] != NULL && j < in[i]->n; j++) {
-            const stats_second_t *r = &in[i]->rows[j];
-            long b = lround(offset_s[i] + r->t);
-            double len = r->t > prev_t ? r->t - prev_t : 1.0;
-            prev_t = r->t;
-            if (b == cur_b) {
-                row_join(&cur, cur_s, r, len);
+    /* Second by second; each input's rows are in time order (stats_report_load
+     * checks), so a cursor per input finds the rows of the second. */
+    for (long b = lo; b <= hi; b++) {
+        stats_second_t acc = {0};
+        bool used = false, exact = true;
+        hist_runs_reset(lat);
+        for (size_t i = 0; i < n; i++) {
+            stats_second_t cur = {0};
+            double cur_s = 0;
+            bool have = false;
+            for (; in[i] != NULL && pos[i] < in[i]->n; pos[i]++) {
+                const stats_second_t *r = &in[i]->rows[pos[i]];
+                if (lround(offset_s[i] + r->t) != b)
+                    break;
+                double prev_t = pos[i] ? in[i]->rows[pos[i] - 1].t : 0;
+                double len = r->t > prev_t ? r->t - prev_t : 1.0;
+                if (have)
+                    row_join(&cur, cur_s, r, len);
+                else
+                    cur = *r;
                 cur_s += len;
-                continue;
+                have = true;
+                char err[160];
+                if (r->lat_text == NULL ||
+                    hist_runs_add_text(lat, r->lat_text, r->lat_min_us, r->lat_max_us, err,
+                                  sizeof err) < 0)
+                    exact = false;
             }
-            if (cur_b != LONG_MIN)
-                row_add(&acc[cur_b - lo], &used[cur_b - lo], &cur, offset_s[i]);
-            cur = *r;
-            cur_s = len;
-            cur_b = b;
+            if (have)
+                row_add(&acc, &used, &cur, offset_s[i]);
         }
-        if (cur_b != LONG_MIN)
-            row_add(&acc[cur_b - lo], &used[cur_b - lo], &cur, offset_s[i]);
-    }
-    for (size_t k = 0; k < nb; k++)
-        if (used[k] && history_push(out, &acc[k]) < 0)
+        if (!used)
+            continue;
+        acc.lat_text = NULL;
+        if (exact) {
+            row_runs(&acc, lat);
+            if (acc.lat_text == NULL)
+                goto fail;
+        }
+        if (history_push(out, &acc) < 0) {
+            free(acc.lat_text);
             goto fail;
-    free(acc);
-    free(used);
+        }
+    }
+    free(pos);
+    hist_runs_free(lat);
     return out;
 fail:
-    free(acc);
-    free(used);
+    free(pos);
+    hist_runs_free(lat);
     stats_history_free(out);
     return NULL;
 }
@@ -873,6 +915,14 @@ static json_t *history_json(const stats_history_t *h)
                                 (json_int_t)r->p95_us, "p99_us", (json_int_t)r->p99_us,
                                 "iterations_per_s", r->iterations_per_s, "target_rate",
                                 r->target_rate);
+        if (row != NULL && r->lat_text != NULL &&
+            json_object_set_new(row, "latency",
+                                json_pack("{s:I, s:I, s:s}", "min_us", (json_int_t)r->lat_min_us,
+                                          "max_us", (json_int_t)r->lat_max_us, "runs",
+                                          r->lat_text)) < 0) {
+            json_decref(row);
+            row = NULL;
+        }
         if (row == NULL || json_array_append_new(a, row) < 0) {
             json_decref(a);
             return NULL;
@@ -1088,8 +1138,29 @@ static int load_history(const json_t *a, stats_history_t *h, char *err, size_t e
         r.p50_us = (uint64_t)p50;
         r.p95_us = (uint64_t)p95;
         r.p99_us = (uint64_t)p99;
-        if (history_push(h, &r) < 0)
+        if (i > 0 && r.t < h->rows[h->n - 1].t)
+            LOAD_FAIL("report: history[%zu]: t %.3f is before the previous row's", i, r.t);
+        /* latency came later: without it, a merge falls back to the highest
+         * of the inputs' percentiles. */
+        json_t *lat = json_object_get(row, "latency");
+        if (lat != NULL) {
+            json_int_t lo, hi;
+            const char *text;
+            char why[160];
+            if (json_unpack(lat, "{s:I, s:I, s:s}", "min_us", &lo, "max_us", &hi, "runs",
+                            &text) < 0 || lo < 0 || hi < 0)
+                LOAD_FAIL("report: history[%zu].latency: expected {min_us, max_us, runs}", i);
+            if (hist_runs_add_text(NULL, text, (uint64_t)lo, (uint64_t)hi, why, sizeof why) < 0)
+                LOAD_FAIL("report: history[%zu].latency: %s", i, why);
+            if ((r.lat_text = strdup(text)) == NULL)
+                LOAD_FAIL("report: history: out of memory");
+            r.lat_min_us = (uint64_t)lo;
+            r.lat_max_us = (uint64_t)hi;
+        }
+        if (history_push(h, &r) < 0) {
+            free(r.lat_text);
             LOAD_FAIL("report: history: out of memory");
+        }
     }
     return 0;
 fail:

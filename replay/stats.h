@@ -177,6 +177,12 @@ typedef struct stats_second {
     uint64_t p50_us, p95_us, p99_us;
     double iterations_per_s;
     double target_rate;      /* open stages: iterations/s the shape asked for */
+    /* The second's latency histogram (all requests) in hist_text form, with its
+     * bounds: what --merge adds up. p50/p95/p99 above are read from it, so merged
+     * seconds have the percentiles one process would have computed. Owned by the
+     * history; NULL when not known (a report older than it, out of memory). */
+    char *lat_text;
+    uint64_t lat_min_us, lat_max_us;
 } stats_second_t;
 
 typedef struct stats_history stats_history_t;
@@ -193,9 +199,10 @@ size_t stats_history_len(const stats_history_t *h);
  * the whole second since the earliest start (rounded, so a skew below half a
  * second keeps them in step; more shifts a segment by a second); a second sums
  * the inputs' users, targets and rates (an input's last, partial row joins its
- * second weighted by its length); p50/p95/p99 are the highest of the inputs'
- * (per-second histograms are not in the report: an upper bound). t is seconds
- * since the earliest start. NULL on out of memory or a span over 31 days. */
+ * second weighted by its length); p50/p95/p99 come from the sum of the inputs'
+ * histograms of that second (lat_text), as one process would have computed them;
+ * only when an input lacks them (an older report) the highest of the inputs'. t is
+ * seconds since the earliest start. NULL on out of memory or a span over 31 days. */
 stats_history_t *stats_history_merge(const stats_history_t *const *in, const double *offset_s,
                                      size_t n);
 const stats_second_t *stats_history_at(const stats_history_t *h, size_t i);

@@ -33,6 +33,17 @@ static uint64_t scaled(uint64_t us, double speed)
     return (uint64_t)((double)us / speed);
 }
 
+uint64_t timed_users(const timed_t *t, unsigned segment, unsigned segments)
+{
+    uint32_t copies = t->copies ? t->copies : 1;
+    segments = segments ? segments : 1;
+    uint64_t n = 0;
+    for (size_t s = 0; s < t->n_sessions; s++)
+        for (uint32_t c = 0; t->n_steps[s] > 0 && c < copies; c++)
+            n += ((uint64_t)s * copies + c) % segments == segment;
+    return n;
+}
+
 timed_iter_t *timed_iter_new(const timed_t *t, unsigned idx, unsigned threads, unsigned segment,
                              unsigned segments, uint64_t t0_us)
 {

@@ -22,7 +22,6 @@ typedef struct timed {
     uint32_t copies;                /* >= 1: users per session */
     uint64_t spread_us;             /* copies' starts spread over this (copy k at k*spread/copies) */
     double limit_rate;              /* most steps started per second, all threads; 0: no cap */
-    const struct diff *diff;        /* --diff: responses compared with the recording; NULL: none */
 } timed_t;
 
 /* A user to start. */
@@ -48,6 +47,10 @@ bool timed_iter_next(timed_iter_t *it, uint64_t now_us, timed_start_t *out);
 /* When the next start is due; UINT64_MAX when the schedule is over (no
  * --loop, every start made, or a worker with no user at all). */
 uint64_t timed_iter_due(const timed_iter_t *it);
+
+/* Users (sessions x copies, sessions with steps only) of segment K of N, as
+ * timed_iter_new numbers them over all threads. */
+uint64_t timed_users(const timed_t *t, unsigned segment, unsigned segments);
 
 /* Parses a --speed value: "2", "2x", "10X", "50%" (= 0.5). Returns 0 or -1
  * (not a number > 0). */

@@ -24,6 +24,8 @@ enum wait { W_NONE = 0, W_THINK, W_REQUEST };
 #define MAX_REDIRECTS 10
 /* Below this think time connection buffers are kept for the next request. */
 #define TRIM_AFTER_US 50000
+/* Timed replay: steps due within one such cell start together (timed_wait). */
+#define TIMED_GRID_US 1000
 
 typedef struct user_conn {
     const plan_origin_t *origin;
@@ -646,7 +648,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->acc_sent = f->acc_recv = 0;
     free(f->redirect_path);
     f->redirect_path = NULL;
-    f->method = r->src->method;
+    f->method = r->method;
     f->x.owner = f;
     f->x.want_body = r->needs_body || scr_has(env->scr, SCR_RESPONSE);
     f->x.proto = HC_PROTO_H1;
@@ -772,8 +774,8 @@ static bool follow(flight_t *f, const resp_view_t *resp)
 {
     user_t *u = f->u;
     int s = resp->status;
-    if (!f->req->src->follow_redirects || f->redirects >= MAX_REDIRECTS ||
-        (s != 301 && s != 302 && s != 303 && s != 307 && s != 308))
+    if ((s != 301 && s != 302 && s != 303 && s != 307 && s != 308) ||
+        !f->req->follow_redirects || f->redirects >= MAX_REDIRECTS)
         return false;
     size_t len;
     const char *loc = header_get(resp, "location", &len);
@@ -890,7 +892,8 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
             return;
         if (resp->body_cut || resp->body_undecoded)
             stats_body(env->stats, resp->body_cut, resp->body_undecoded, resp->body_dropped);
-        fail = check_eval(&r->src->check, resp);
+        fail = !r->check_default           ? check_eval(&r->src->check, resp)
+               : resp->status >= 400 ? STATS_FAIL_HTTP : STATS_OK;
         /* A gRPC call is judged by its grpc-status (an HTTP failure stays one). */
         int g = fail == STATS_FAIL_HTTP ? -1 : grpc_outcome(r, resp);
         if (g >= 0) {
@@ -1133,7 +1136,12 @@ static bool timed_wait(user_t *u, const plan_step_t *st)
     uint64_t now = clk_mono_us();
     /* The timer may fire a little early: it is armed again for the rest. */
     if (now < u->t_slot) {
-        arm(u, W_THINK, u->t_slot - now);
+        /* Due times meet on a grid of TIMED_GRID_US: the steps due in one cell
+         * start in one pass of the event loop, one wake-up (epoll_wait and
+         * timerfd_settime) for all instead of one each. A step starts at most
+         * one cell late, and the lag and latency (from t_due) count that. */
+        uint64_t wake = (u->t_slot + TIMED_GRID_US - 1) / TIMED_GRID_US * TIMED_GRID_US;
+        arm(u, W_THINK, wake - now);
         return true;
     }
     stats_lag(env->stats, now - u->t_due);

@@ -857,8 +857,7 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->env.on_end = on_user_end;
     w->env.on_idle = on_user_idle;
     w->env.arg = w;
-    if (cfg->timed)
-        w->env.diff = cfg->timed->diff;
+    w->env.diff = cfg->diff;
     if (cfg->timed && cfg->timed->limit_rate > 0) {
         double per_worker = cfg->timed->limit_rate / cfg->threads / (cfg->segments ? cfg->segments : 1);
         w->env.limit_gap_us = (uint64_t)(1e6 / per_worker) ? (uint64_t)(1e6 / per_worker) : 1;

@@ -27,6 +27,7 @@ typedef struct worker_cfg {
     const char *script;           /* Lua hooks (script.h): this worker's own state; NULL: none */
     const timed_t *timed;         /* timed replay: this worker starts its share of the
                                      recording's sessions on its own clock; NULL: none */
+    const struct diff *diff;      /* --diff (diff.h), timed or not; NULL: none */
 } worker_cfg_t;
 
 typedef enum worker_cmd_kind { WORKER_START = 0, WORKER_STOP = 1 } worker_cmd_kind_t;

@@ -85,6 +85,8 @@ steps=$(jq_ speed2 'r["schedule"]["steps"]')
 [ "$steps" -ge $((SESSIONS * 3)) ] && [ "$steps" -le $((SESSIONS * 4)) ] ||
     t_fail "--speed 2: $steps steps timed (expected 3 or 4 per session)"
 grep -q '^Schedule: ' "$T_DIR/speed2.out" || t_fail "no schedule line: $(cat "$T_DIR/speed2.out")"
+# every session had steps: not the "nothing planned" line of an empty --segment
+! grep -q 'nothing planned' "$T_DIR/speed2.err" || t_fail "timed run said: $(grep 'nothing planned' "$T_DIR/speed2.err")"
 dump "$T_DIR/rep.pcap" rep
 "$RECDUMP" "$T_DIR/rep.mp" >"$T_DIR/rep.txt" 2>/dev/null || t_fail "recdump rep.mp"
 t_eq "replayed exchanges seen on the wire" "$made" "$(wc -l <"$T_DIR/rep.txt")"

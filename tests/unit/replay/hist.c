@@ -178,6 +178,102 @@ static void test_json_errors(void **state)
     }
 }
 
+/* Runs: those of two histograms added (through their text, as --merge does)
+ * equal the runs of one histogram of all values; percentiles within 1/128 of
+ * the exact histogram's and never outside min..max. */
+static void test_runs_merge_equals_one(void **state)
+{
+    (void)state;
+    char err[200];
+    hist_t *a = hist_new(), *b = hist_new(), *one = hist_new();
+    for (int i = 0; i < 20000; i++) {
+        uint64_t v = rnd_latency();
+        hist_record(i % 3 ? a : b, v);
+        hist_record(one, v);
+    }
+    hist_runs_t *ra = hist_runs_new(), *rb = hist_runs_new(), *sum = hist_runs_new(),
+                *ro = hist_runs_new();
+    hist_runs_add(ra, a);
+    hist_runs_add(rb, b);
+    hist_runs_add(ro, one);
+    char *ta = hist_runs_text(ra), *tb = hist_runs_text(rb), *to = hist_runs_text(ro);
+    assert_int_equal(hist_runs_add_text(sum, ta, hist_min(a), hist_max(a), err, sizeof err), 0);
+    assert_int_equal(hist_runs_add_text(sum, tb, hist_min(b), hist_max(b), err, sizeof err), 0);
+    char *ts = hist_runs_text(sum);
+    assert_string_equal(ts, to);
+    assert_int_equal(hist_runs_count(sum), 20000);
+    assert_int_equal(hist_runs_min(sum), hist_min(one));
+    assert_int_equal(hist_runs_max(sum), hist_max(one));
+    static const double ps[] = {0, 1, 50, 90, 95, 99, 99.9, 100};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        uint64_t got = hist_runs_percentile(sum, ps[k]), fine = hist_percentile(one, ps[k]);
+        assert_int_equal(got, hist_runs_percentile(ro, ps[k]));
+        assert_true(got >= hist_min(one) && got <= hist_max(one));
+        assert_true(fabs((double)got - (double)fine) <= (double)fine / 100.0 + 8);
+    }
+    /* A percentile lands on the run's highest value: 1000 and 1001 share a run. */
+    hist_runs_t *r = hist_runs_new();
+    assert_int_equal(hist_runs_add_text(r, "125:2", 1000, 1001, err, sizeof err), 0);
+    assert_int_equal(hist_runs_percentile(r, 50), 1001);
+    assert_int_equal(hist_runs_add_text(r, "150", 1200, 1200, err, sizeof err), 0);
+    assert_int_equal(hist_runs_percentile(r, 50), 1007); /* run 125 ends at 1007 */
+    char *t = hist_runs_text(r);
+    assert_string_equal(t, "125:2 25");
+    free(t);
+    hist_runs_reset(r);
+    t = hist_runs_text(r);
+    assert_string_equal(t, "");
+    assert_int_equal(hist_runs_percentile(r, 99), 0);
+    free(t);
+    hist_runs_free(r);
+    free(ta);
+    free(tb);
+    free(to);
+    free(ts);
+    hist_runs_free(ra);
+    hist_runs_free(rb);
+    hist_runs_free(ro);
+    hist_runs_free(sum);
+    hist_free(a);
+    hist_free(b);
+    hist_free(one);
+}
+
+/* Bad texts: rejected with a message, the runs unchanged. */
+static void test_runs_text_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t min, max;
+        const char *msg;
+    } bad[] = {
+        {"x", 1, 10, "offset 0"},
+        {"1  2", 1, 10, "offset 2"},
+        {"1:", 1, 10, "offset 1"},
+        {"1:0", 1, 10, "counts 0"},
+        {"1 0", 1, 10, "repeats"},
+        {"200", 1, 10, "outside"},
+        {"0", 100, 200, "outside"},
+        {"1", 0, 10, "min_us/max_us"},
+        {"1", 10, 5, "min_us/max_us"},
+        {"99999999999999999999", 1, 10, "outside"},
+    };
+    hist_runs_t *r = hist_runs_new();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[200] = "";
+        assert_int_equal(hist_runs_add_text(r, bad[i].text, bad[i].min, bad[i].max, err,
+                                            sizeof err), -1);
+        if (strstr(err, bad[i].msg) == NULL)
+            fail_msg("case %zu: message '%s' lacks '%s'", i, err, bad[i].msg);
+        assert_int_equal(hist_runs_count(r), 0);
+    }
+    char err[200];
+    assert_int_equal(hist_runs_add_text(NULL, "0:3 1", 1, 10, err, sizeof err), 0);
+    assert_int_equal(hist_runs_add_text(NULL, "", 0, 0, err, sizeof err), 0);
+    hist_runs_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_merge_equals_one),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_runs_merge_equals_one),
+        cmocka_unit_test(test_runs_text_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

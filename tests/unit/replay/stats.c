@@ -215,7 +215,7 @@ static void test_history_merge(void **state)
     assert_int_equal(r->target_users, 5);
     assert_true(near(r->rps, 30));
     assert_true(near(r->fails_per_s, 3 + 5));
-    assert_true(r->p99_us >= 4000); /* the higher of the inputs' (no per-second histograms) */
+    assert_true(r->p99_us >= 4000 && r->p50_us >= 4000); /* of the union: 20 of 30 at 5 ms */
     r = stats_history_at(m, 1);
     assert_true(near(r->t, 2.4));
     assert_int_equal(r->users, 2 + 1);
@@ -231,14 +231,117 @@ static void test_history_merge(void **state)
     const stats_history_t *one[] = {a};
     m = stats_history_merge(one, off, 1);
     assert_int_equal(stats_history_len(m), 3);
-    for (size_t i = 0; i < 3; i++)
-        assert_memory_equal(stats_history_at(m, i), stats_history_at(a, i), sizeof(stats_second_t));
+    for (size_t i = 0; i < 3; i++) {
+        const stats_second_t *x = stats_history_at(m, i), *y = stats_history_at(a, i);
+        assert_true(x->t == y->t && x->rps == y->rps && x->fails_per_s == y->fails_per_s);
+        assert_int_equal(x->users, y->users);
+        assert_int_equal(x->p50_us, y->p50_us);
+        assert_int_equal(x->p99_us, y->p99_us);
+        assert_int_equal(x->lat_min_us, y->lat_min_us);
+        assert_int_equal(x->lat_max_us, y->lat_max_us);
+        assert_string_equal(x->lat_text, y->lat_text);
+    }
     stats_history_free(m);
     /* Reports a year apart are not one run. */
     double far[] = {0, 0, 365.0 * 24 * 3600};
     assert_null(stats_history_merge(in, far, 3));
     stats_history_free(a);
     stats_history_free(b);
+}
+
+/* A history row whose interval holds count requests with latencies lo, lo+step, ...;
+ * also recorded into union_iv when given. */
+static void add_spread(stats_history_t *h, stats_t *union_iv, const fixture_t *f, double t,
+                       int count, uint64_t lo, uint64_t step)
+{
+    stats_t *iv = stats_new(f->names);
+    for (int i = 0; i < count; i++) {
+        stats_record(iv, f->get, STATS_PROTO_H1, 200, STATS_OK, lo + step * (uint64_t)i, 10, 10);
+        if (union_iv != NULL)
+            stats_record(union_iv, f->get, STATS_PROTO_H1, 200, STATS_OK,
+                         lo + step * (uint64_t)i, 10, 10);
+    }
+    stats_history_add(h, t, 1, 1, 1.0, iv);
+    stats_free(iv);
+}
+
+/* A history through the report's JSON text, as --merge reads it. */
+static stats_history_t *through_report(const fixture_t *f, const stats_history_t *h)
+{
+    char err[256];
+    stats_t *s = stats_new(f->names);
+    json_t *r = stats_report_json(s, f->names, h, 2.0, 0, NULL);
+    char *text = json_dumps(r, 0);
+    json_t *parsed = json_loads(text, 0, NULL);
+    stats_names_t *n2;
+    stats_t *s2;
+    stats_history_t *h2 = NULL;
+    assert_int_equal(stats_report_load(parsed, &n2, &s2, &h2, NULL, err, sizeof(err)), 0);
+    free(text);
+    json_decref(parsed);
+    json_decref(r);
+    stats_free(s);
+    stats_free(s2);
+    stats_names_free(n2);
+    return h2;
+}
+
+/* Issue 18: the per-second percentiles of merged segments are those of one
+ * process that saw the union of their requests, not the highest of theirs. */
+static void test_history_merge_exact(void **state)
+{
+    fixture_t *f = *state;
+    stats_history_t *a = stats_history_new(), *b = stats_history_new(), *one = stats_history_new();
+    stats_t *u1 = stats_new(f->names), *u2 = stats_new(f->names);
+    add_spread(a, u1, f, 1.0, 900, 1000, 3);   /* fast segment: 1.0 .. 3.7 ms */
+    add_spread(b, u1, f, 1.0, 100, 20000, 97); /* slow segment: 20 .. 29.6 ms */
+    add_spread(a, u2, f, 2.0, 50, 4000, 11);
+    add_spread(b, u2, f, 2.0, 950, 700, 1);
+    stats_history_add(one, 1.0, 2, 2, 1.0, u1);
+    stats_history_add(one, 2.0, 2, 2, 1.0, u2);
+    stats_history_t *ra = through_report(f, a), *rb = through_report(f, b);
+    const stats_history_t *in[] = {ra, rb};
+    double off[] = {0, 0.2};
+    stats_history_t *m = stats_history_merge(in, off, 2);
+    assert_non_null(m);
+    assert_int_equal(stats_history_len(m), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const stats_second_t *got = stats_history_at(m, i), *want = stats_history_at(one, i);
+        assert_int_equal(got->p50_us, want->p50_us);
+        assert_int_equal(got->p95_us, want->p95_us);
+        assert_int_equal(got->p99_us, want->p99_us);
+        assert_true(near(got->rps, want->rps));
+        assert_int_equal(got->users, want->users);
+    }
+    /* The merged report carries the merged histograms: merging it again with
+     * nothing keeps its percentiles. */
+    stats_history_t *rm = through_report(f, m);
+    const stats_history_t *again[] = {rm};
+    stats_history_t *m2 = stats_history_merge(again, off, 1);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(stats_history_at(m2, i)->p99_us, stats_history_at(one, i)->p99_us);
+    stats_history_free(m2);
+    stats_history_free(rm);
+    /* An input from before the per-second histograms: the highest of the
+     * inputs' percentiles (an upper bound), and no histogram in the row. */
+    stats_history_t *old = stats_history_new();
+    add_spread(old, NULL, f, 1.0, 100, 20000, 97);
+    free(((stats_second_t *)stats_history_at(old, 0))->lat_text);
+    ((stats_second_t *)stats_history_at(old, 0))->lat_text = NULL;
+    const stats_history_t *mixed[] = {ra, old};
+    m2 = stats_history_merge(mixed, off, 2);
+    assert_int_equal(stats_history_at(m2, 0)->p50_us, stats_history_at(old, 0)->p50_us);
+    assert_null(stats_history_at(m2, 0)->lat_text);
+    stats_history_free(m2);
+    stats_history_free(old);
+    stats_history_free(m);
+    stats_history_free(ra);
+    stats_history_free(rb);
+    stats_history_free(a);
+    stats_history_free(b);
+    stats_history_free(one);
+    stats_free(u1);
+    stats_free(u2);
 }
 
 static void test_report_round_trip(void **state)
@@ -308,6 +411,12 @@ static void test_report_load_errors(void **state)
          "entries[0].fail.bogus"},
         {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [{\"method\": \"GET\", \"name\": \"/\", \"count\": 1, \"bytes_sent\": 0, \"bytes_received\": 0, \"fail\": {}, \"protocols\": {}, \"statuses\": {}, \"latency\": {\"sub_bucket_bits\": 11, \"counts\": [], \"sum_us\": 0, \"min_us\": 0, \"max_us\": 0}}]}",
          "latency holds 0 values, count is 1"},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [], \"history\": [{\"t\": 1.0, \"users\": 1, \"target_users\": 1, \"rps\": 1, \"fails_per_s\": 0, \"p50_us\": 1, \"p95_us\": 1, \"p99_us\": 1, \"iterations_per_s\": 0, \"latency\": {\"min_us\": 10, \"max_us\": 20, \"runs\": \"1:x\"}}]}",
+         "history[0].latency: histogram runs: at offset 1"},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [], \"history\": [{\"t\": 1.0, \"users\": 1, \"target_users\": 1, \"rps\": 1, \"fails_per_s\": 0, \"p50_us\": 1, \"p95_us\": 1, \"p99_us\": 1, \"iterations_per_s\": 0, \"latency\": {\"min_us\": 10, \"runs\": \"\"}}]}",
+         "history[0].latency: expected {min_us, max_us, runs}"},
+        {"{\"format\": \"aiotest-report\", \"version\": 1, \"duration_s\": 1, \"entries\": [], \"history\": [{\"t\": 2.0, \"users\": 1, \"target_users\": 1, \"rps\": 1, \"fails_per_s\": 0, \"p50_us\": 1, \"p95_us\": 1, \"p99_us\": 1, \"iterations_per_s\": 0}, {\"t\": 1.0, \"users\": 1, \"target_users\": 1, \"rps\": 1, \"fails_per_s\": 0, \"p50_us\": 1, \"p95_us\": 1, \"p99_us\": 1, \"iterations_per_s\": 0}]}",
+         "history[1]: t 1.000 is before"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *j = json_loads(bad[i].json, 0, NULL);
@@ -315,7 +424,8 @@ static void test_report_load_errors(void **state)
         stats_t *s = NULL;
         assert_non_null(j);
         err[0] = '\0';
-        assert_int_equal(stats_report_load(j, &n, &s, NULL, NULL, err, sizeof(err)), -1);
+        stats_history_t *h = NULL;
+        assert_int_equal(stats_report_load(j, &n, &s, &h, NULL, err, sizeof(err)), -1);
         if (strstr(err, bad[i].msg) == NULL)
             fail_msg("case %zu: message '%s' lacks '%s'", i, err, bad[i].msg);
         json_decref(j);
@@ -526,6 +636,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_equals_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_merge_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),

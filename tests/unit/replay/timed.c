@@ -107,14 +107,22 @@ static void test_split(void **state)
     timed_t t = sample();
     t.copies = 5;
     int count[3][5] = {{0}};
-    for (unsigned seg = 0; seg < 3; seg++)
+    for (unsigned seg = 0; seg < 3; seg++) {
+        uint64_t here = 0;
         for (unsigned th = 0; th < 2; th++) {
             timed_iter_t *it = timed_iter_new(&t, th, 2, seg, 3, 0);
             timed_start_t s;
-            while (timed_iter_next(it, UINT64_MAX - 1, &s))
+            while (timed_iter_next(it, UINT64_MAX - 1, &s)) {
                 count[s.session][s.copy]++;
+                here++;
+            }
             timed_iter_free(it);
         }
+        /* timed_users counts what the iterators start, over all threads */
+        assert_int_equal(timed_users(&t, seg, 3), here);
+    }
+    assert_int_equal(timed_users(&t, 0, 1), 15);
+    assert_int_equal(timed_users(&t, 15, 16), 0); /* more segments than users */
     for (int i = 0; i < 3; i++)
         for (int c = 0; c < 5; c++)
             assert_int_equal(count[i][c], 1);

@@ -1,6 +1,8 @@
-/* rewrite: rewrite and filter rules of aiotest-replay (docs/aiotest-replay.md,
- * "Rewrite and filter"), applied once to the scenario before it is compiled,
- * so the hot path pays nothing for them:
+/* rewrite: rewrite and filter rules of aiotest-replay and aiotest-convert
+ * (docs/aiotest-replay.md, "Rewrite and filter"; one grammar, here), applied
+ * once to a scenario (replay: before it is compiled, so the hot path pays
+ * nothing for them; convert: before it is saved) and, for the filters, to a
+ * recording's exchanges as the converter reads them:
  *   --set-header 'Name: value'   replaces every Name header (any case) by one, or adds it;
  *                                the value is a template ({{copy}}, {{user_id}} ...)
  *   --drop-header NAME           removes every NAME header
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "recording.h"
 #include "scenario.h"
 
 typedef struct rewrite rewrite_t;
@@ -47,6 +50,10 @@ bool rewrite_needs_status(const rewrite_t *rw);
  * (a status rule then does not match). */
 bool rewrite_keep(const rewrite_t *rw, const char *method, const char *host, const char *path,
                   int status);
+/* rewrite_keep of a recorded exchange (method, authority, target, status), in
+ * the form of the converter's keep callback (conv_opts_t.keep): arg is the
+ * rewrite_t. */
+bool rewrite_keep_exchange(void *arg, const rec_exchange_t *x);
 
 /* Applies the rules to s in place: filters (when filter is true; each
  * request's status taken from its check's statuses when it has one, else

@@ -1,4 +1,4 @@
-/* Tests of replay/rewrite.c: filters (method, host, path, status; include then
+/* Tests of scenarios/rewrite.c: filters (method, host, path, status; include then
  * exclude), header rules, path substitution with groups, and bad rules. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +31,17 @@ static void test_filters(void **state)
     assert_false(rewrite_keep(rw, "GET", "shop", "/a", 404));
     assert_true(rewrite_keep(rw, "GET", "shop", "/a", 403));
     assert_false(rewrite_keep(rw, "GET", "img.cdn.example:443", "/a", 200)); /* port ignored */
+    /* A recorded exchange, as the converter hands it over: its recorded status counts. */
+    rec_exchange_t x = {.authority = "shop:80", .method = "GET", .target = "/api/x", .status = 200};
+    assert_true(rewrite_keep_exchange(rw, &x));
+    x.status = 503;
+    assert_false(rewrite_keep_exchange(rw, &x));
+    x.status = 200;
+    x.target = "/static/a.css";
+    assert_false(rewrite_keep_exchange(rw, &x));
+    x.target = NULL; /* "/" */
+    x.authority = NULL;
+    assert_true(rewrite_keep_exchange(rw, &x));
     rewrite_free(rw);
 }
 

@@ -453,6 +453,12 @@ static int filter_steps(const rewrite_t *rw, const scn_scenario_t *s, scn_steps_
     return 0;
 }
 
+bool rewrite_keep_exchange(void *arg, const rec_exchange_t *x)
+{
+    return rewrite_keep(arg, x->method, x->authority ? x->authority : "", x->target ? x->target : "/",
+                        x->status);
+}
+
 int rewrite_scenario(const rewrite_t *rw, scn_scenario_t *s, bool filter, rewrite_stats_t *st,
                      char *err, size_t errlen)
 {

@@ -81,9 +81,13 @@ got = reqs(hm)
 check("history requests %.0f = inputs' %.0f (within 10 %%)" % (got, want), abs(got - want) <= 0.1 * want)
 check("history requests %.0f near the total count %d" % (got, m["total"]["count"]),
       abs(got - m["total"]["count"]) <= 0.1 * m["total"]["count"])
-check("history has as many seconds as the longer input (%d vs %d, %d)" % (
-      len(hm), len(s[0]["history"]), len(s[1]["history"])),
-      abs(len(hm) - max(len(x["history"]) for x in s)) <= 1)
+# The merged history spans the longer input (its rows are wall-clock seconds;
+# a loaded runner writes an input's rows at uneven times, two in one second,
+# so their count may differ from the merged one's: 5 vs 7 was seen).
+span = lambda h: h[-1]["t"] if h else 0
+check("history spans the longer input (%.1f s vs %.1f, %.1f s)" % (
+      span(hm), span(s[0]["history"]), span(s[1]["history"])),
+      abs(span(hm) - max(span(x["history"]) for x in s)) <= 1.5)
 peak_users = max(r["users"] for r in hm)
 # (the open stage may run a few more pooled users at once)
 check("history peak users %d >= 4" % peak_users, peak_users >= 4)

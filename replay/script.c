@@ -35,17 +35,19 @@ bool scr_available(const char **name)
         *name = NULL;
     return false;
 }
-scr_t *scr_new(const char *path, char *err, size_t errlen)
+scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen)
 {
+    (void)metrics, (void)writer;
     snprintf(err, errlen, "--script %s: this build has no Lua (built with -Dlua=none, or "
              "neither LuaJIT nor Lua 5.4 was found)", path);
     return NULL;
 }
 void scr_free(scr_t *s) { (void)s; }
-scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen)
+scr_t *scr_open(const char *path, int thread, unsigned threads, smet_t *metrics, char *err,
+                size_t errlen)
 {
     (void)thread, (void)threads;
-    return scr_new(path, err, errlen);
+    return scr_new(path, metrics, 0, err, errlen);
 }
 bool scr_has(const scr_t *s, scr_hook_t h) { (void)s, (void)h; return false; }
 int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen)
@@ -131,6 +133,9 @@ struct scr {
     int users;                    /* registry ref: key (light userdata) -> user table */
     int resp;                     /* registry ref: the one resp userdata, reused */
     int reqt;                     /* registry ref: response()'s req table, reused */
+    int mcache;                   /* registry ref: series key -> metric handle */
+    smet_t *metrics;              /* not owned; NULL: metric.* unavailable */
+    smet_slot_t *slots;           /* this state's own slots in metrics */
     uint64_t errors;
     lua_State *running;           /* the step coroutine being resumed, NULL: none */
     scr_step_kind_t yielded;      /* what user:request / user:sleep asked for */
@@ -421,6 +426,167 @@ void scr_user_free(scr_t *s, const void *key)
     lua_pop(L, 2);
 }
 
+/* ---- metric.counter / metric.histogram (smetric.h) */
+
+#define METRIC_MT "aiotest.metric"
+
+typedef struct metric_ud {
+    smet_handle_t h;
+    smet_slot_t *slots;
+} metric_ud_t;
+
+static int metric_inc(lua_State *L)
+{
+    metric_ud_t *m = luaL_checkudata(L, 1, METRIC_MT);
+    lua_Number n = luaL_optnumber(L, 2, 1);
+    if (m->h.kind != SMET_COUNTER)
+        return luaL_error(L, "metric: inc on a histogram (use observe)");
+    if (!(n >= 0 && n <= 1e300))
+        return luaL_error(L, "counter:inc: n must be a finite number >= 0");
+    smet_inc(m->slots, &m->h, n);
+    return 0;
+}
+
+static int metric_observe(lua_State *L)
+{
+    metric_ud_t *m = luaL_checkudata(L, 1, METRIC_MT);
+    lua_Number v = luaL_checknumber(L, 2);
+    if (m->h.kind != SMET_HISTOGRAM)
+        return luaL_error(L, "metric: observe on a counter (use inc)");
+    if (!(v >= -1e300 && v <= 1e300))
+        return luaL_error(L, "histogram:observe: v must be a finite number");
+    smet_observe(m->slots, &m->h, v);
+    return 0;
+}
+
+static atomic_flag said_refused = ATOMIC_FLAG_INIT;
+
+/* metric.counter(name [, labels]) / metric.histogram(name [, labels [, bounds]]):
+ * the handle of that series, from the state's cache or registered. */
+static int metric_get(lua_State *L, smet_kind_t kind)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    const char *what = kind == SMET_COUNTER ? "metric.counter" : "metric.histogram";
+    size_t nn;
+    const char *name = luaL_checklstring(L, 1, &nn);
+    if (!s->metrics)
+        return luaL_error(L, "%s: no metrics in this program", what);
+    smet_label_t lab[SMET_LABELS_MAX];
+    size_t nl = 0;
+    double bounds[SMET_BUCKETS_MAX];
+    size_t nb = 0;
+    luaL_Buffer key;
+    luaL_checkstack(L, 2 * SMET_LABELS_MAX + 20, what);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            if (nl == SMET_LABELS_MAX)
+                return luaL_error(L, "%s %s: at most %d labels", what, name, SMET_LABELS_MAX);
+            if (lua_type(L, -2) != LUA_TSTRING ||
+                (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER &&
+                 lua_type(L, -1) != LUA_TBOOLEAN))
+                return luaL_error(L, "%s %s: labels are {name = string or number}", what, name);
+            /* Copies of name and value kept on the stack below the iteration
+             * key (the value as a string; the script's table is not changed). */
+            lua_pushvalue(L, -2);
+            lua_insert(L, -3);
+            if (lua_type(L, -1) == LUA_TBOOLEAN)
+                lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
+            else
+                lua_pushstring(L, lua_tostring(L, -1));
+            lua_replace(L, -2);
+            lua_insert(L, -2);
+            lab[nl].name = lua_tostring(L, -3);
+            lab[nl].value = lua_tostring(L, -2);
+            nl++;
+        }
+    }
+    if (kind == SMET_HISTOGRAM && !lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        size_t n = lua_rawlen(L, 3);
+        if (n == 0 || n > SMET_BUCKETS_MAX)
+            return luaL_error(L, "%s %s: 1 to %d bucket bounds", what, name, SMET_BUCKETS_MAX);
+        for (size_t i = 0; i < n; i++) {
+            lua_rawgeti(L, 3, (int)i + 1);
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                return luaL_error(L, "%s %s: bucket bounds are numbers", what, name);
+            bounds[nb++] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    /* The cache key: kind, name, the labels sorted, the bounds. */
+    for (size_t i = 1; i < nl; i++)
+        for (size_t j = i; j > 0 && strcmp(lab[j - 1].name, lab[j].name) > 0; j--) {
+            smet_label_t t = lab[j];
+            lab[j] = lab[j - 1];
+            lab[j - 1] = t;
+        }
+    luaL_buffinit(L, &key);
+    luaL_addchar(&key, kind == SMET_COUNTER ? 'c' : 'h');
+    luaL_addlstring(&key, name, nn);
+    for (size_t i = 0; i < nl; i++) {
+        luaL_addchar(&key, '\0');
+        luaL_addstring(&key, lab[i].name);
+        luaL_addchar(&key, '\1');
+        luaL_addstring(&key, lab[i].value);
+    }
+    if (nb) {
+        luaL_addchar(&key, '\2');
+        luaL_addlstring(&key, (const char *)bounds, nb * sizeof *bounds);
+    }
+    luaL_pushresult(&key);
+    int k = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->mcache);
+    lua_pushvalue(L, k);
+    lua_rawget(L, -2);
+    if (!lua_isnil(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    metric_ud_t *ud = lua_newuserdata(L, sizeof *ud);
+    ud->slots = s->slots;
+    char err[300];
+    int rc = smet_series(s->metrics, kind, name, lab, nl, nb ? bounds : NULL, nb, &ud->h, err,
+                         sizeof err);
+    if (rc < 0)
+        return luaL_error(L, "%s: %s", what, err);
+    if (rc > 0 && !atomic_flag_test_and_set(&said_refused))
+        log_warn("script: %s: %s (further refusals are counted without this message)", what, err);
+    luaL_getmetatable(L, METRIC_MT);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, k);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    return 1;
+}
+
+static int l_metric_counter(lua_State *L) { return metric_get(L, SMET_COUNTER); }
+static int l_metric_histogram(lua_State *L) { return metric_get(L, SMET_HISTOGRAM); }
+
+/* The global table metric, its handles' metatable and the state's cache. */
+static void open_metric(scr_t *s)
+{
+    lua_State *L = s->L;
+    luaL_newmetatable(L, METRIC_MT);
+    lua_newtable(L);
+    lua_pushcfunction(L, metric_inc);
+    lua_setfield(L, -2, "inc");
+    lua_pushcfunction(L, metric_observe);
+    lua_setfield(L, -2, "observe");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    s->mcache = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_metric_counter, 1);
+    lua_setfield(L, -2, "counter");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_metric_histogram, 1);
+    lua_setfield(L, -2, "histogram");
+    lua_setglobal(L, "metric");
+}
+
 /* ---- state */
 
 static int traceback_free_handler(lua_State *L)
@@ -469,7 +635,7 @@ static void resolve_hooks(scr_t *s)
     }
 }
 
-scr_t *scr_new(const char *path, char *err, size_t errlen)
+scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen)
 {
     scr_t *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path)) || !(s->L = luaL_newstate())) {
@@ -527,6 +693,9 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     s->resp = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_createtable(L, 0, 3);
     s->reqt = luaL_ref(L, LUA_REGISTRYINDEX);
+    s->metrics = metrics;
+    s->slots = metrics ? smet_slots(metrics, writer) : NULL;
+    open_metric(s);
     int rc = luaL_loadfile(L, path);
     if (rc != 0) {
         /* The message is "FILE:LINE: what" for a syntax error, "cannot open
@@ -650,9 +819,10 @@ static void user_hook(scr_t *s, scr_hook_t h, const scr_user_t *u)
 void scr_user_start(scr_t *s, const scr_user_t *u) { user_hook(s, SCR_ON_START, u); }
 void scr_user_stop(scr_t *s, const scr_user_t *u) { user_hook(s, SCR_ON_STOP, u); }
 
-scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen)
+scr_t *scr_open(const char *path, int thread, unsigned threads, smet_t *metrics, char *err,
+                size_t errlen)
 {
-    scr_t *s = scr_new(path, err, errlen);
+    scr_t *s = scr_new(path, metrics, thread < 0 ? threads : (unsigned)thread, err, errlen);
     if (s && scr_setup(s, thread, threads, err, errlen) != 0) {
         scr_free(s);
         return NULL;

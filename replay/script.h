@@ -7,6 +7,11 @@
  * setup(run) once (run.thread tells which state it is: 0..threads-1 for the
  * workers, -1 for the main thread's).
  *
+ * Metrics: metric.counter(name [, labels]) and metric.histogram(name [,
+ * labels [, bounds]]) return a handle (cached per state and label set) whose
+ * :inc([n]) / :observe(v) add to this state's own slots in an smet_t
+ * (smetric.h): no lock on the hot path, summed by the readers.
+ *
  * Per-user state: a Lua table per user, made the first time a hook of that
  * user runs and dropped by scr_user_free; its fields are the script's own plus
  * id, class and vars (a view of the user's template variables: reading gives
@@ -28,6 +33,7 @@
 
 #include "extract.h"
 #include "hc_msg.h"
+#include "smetric.h"
 #include "stats.h"
 #include "template.h"
 
@@ -59,13 +65,17 @@ bool scr_available(const char **name);
  * (or out of memory: *oom set). Free the result. */
 char *scr_path(const char *cli, const char *scenario_file, const char *field, bool *oom);
 
-/* Loads path into a new state and runs its top level. NULL with err
- * "FILE:LINE: message" (syntax or runtime error at load, unreadable file, no
- * Lua in this build). */
-scr_t *scr_new(const char *path, char *err, size_t errlen);
+/* Loads path into a new state and runs its top level. metrics (not owned,
+ * may be NULL: metric.* then raise an error) receives the state's
+ * metric.counter / metric.histogram updates in its slot array writer. NULL
+ * with err "FILE:LINE: message" (syntax or runtime error at load, unreadable
+ * file, no Lua in this build). */
+scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen);
 void scr_free(scr_t *s);
-/* scr_new, then scr_setup(thread, threads): a worker's state in one call. */
-scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen);
+/* scr_new, then scr_setup(thread, threads): a worker's state in one call
+ * (writer: thread, or threads for the main thread's thread -1). */
+scr_t *scr_open(const char *path, int thread, unsigned threads, smet_t *metrics, char *err,
+                size_t errlen);
 
 /* Whether the script defines hook h (a global function of its name). */
 bool scr_has(const scr_t *s, scr_hook_t h);

@@ -31,7 +31,7 @@ static char *write_lua(const char *text)
 static scr_t *load(const char *text, char *err, size_t errlen, char **path)
 {
     *path = write_lua(text);
-    scr_t *s = scr_new(*path, err, errlen);
+    scr_t *s = scr_new(*path, NULL, 0, err, errlen);
     return s;
 }
 
@@ -61,7 +61,7 @@ static void test_syntax_error_names_line(void **state)
     assert_non_null(strstr(err, want));
     unlink(path);
     free(path);
-    assert_null(scr_new("/nonexistent/x.lua", err, sizeof err));
+    assert_null(scr_new("/nonexistent/x.lua", NULL, 0, err, sizeof err));
     assert_non_null(strstr(err, "cannot open"));
 }
 
@@ -395,6 +395,72 @@ static void test_done_decides_exit(void **state)
     stats_names_free(names);
 }
 
+/* metric.counter / metric.histogram from hooks: a handle per series (cached,
+ * labels in any order, numbers and booleans as strings), updates land in the
+ * state's own writer; misuse is a script error naming the metric; without an
+ * smet_t metric.* raises. */
+static void test_metrics(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    char *path = write_lua(
+        "local hits = metric.counter('hits')\n"
+        "function response(user, req, resp)\n"
+        "  hits:inc()\n"
+        "  local a = metric.counter('status', {code = resp.status, ok = resp.status < 400})\n"
+        "  local b = metric.counter('status', {ok = resp.status < 400, code = resp.status})\n"
+        "  if a ~= b then error('not the same handle') end\n"
+        "  a:inc(2)\n"
+        "  metric.histogram('size', nil, {10, 100}):observe(#resp.body)\n"
+        "  if req.name == 'misuse' then metric.histogram('hits'):observe(1) end\n"
+        "  if req.name == 'neg' then hits:inc(-1) end\n"
+        "  if req.name == 'badlabel' then metric.counter('x', {['a-b'] = 1}) end\n"
+        "end\n");
+    char err[512];
+    smet_t *m = smet_new(3);
+    scr_t *s = scr_new(path, m, 1, err, sizeof err);
+    if (!s)
+        fail_msg("%s", err);
+    int key;
+    scr_user_t u = {&key, 1, "c", NULL, NULL};
+    resp_view_t r = {.status = 200, .body = "0123456789abcdef", .body_len = 16};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(scr_response(s, &u, "ok", "GET", "/", &r, STATS_OK), STATS_OK);
+    assert_int_equal(scr_response(s, &u, "misuse", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(s), "metric hits is a counter, not a histogram"));
+    assert_int_equal(scr_response(s, &u, "neg", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(s), "counter:inc"));
+    assert_int_equal(scr_response(s, &u, "badlabel", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(s), "metric x: label name 'a-b'"));
+    assert_int_equal(smet_metrics(m), 3);
+    smet_info_t in;
+    smet_values_t v;
+    double b[3];
+    smet_metric(m, 0, &in);
+    assert_string_equal(in.name, "hits");
+    smet_read(m, 0, 0, &v, NULL);
+    assert_true(v.value == 8); /* 5 + misuse + neg + badlabel: each inc'd before failing */
+    smet_metric(m, 1, &in);
+    assert_string_equal(in.name, "status");
+    assert_int_equal(in.n_series, 1);
+    smet_read(m, 1, 0, &v, NULL);
+    assert_true(v.value == 16);
+    assert_string_equal(v.labels[0].name, "code");
+    assert_string_equal(v.labels[0].value, "200");
+    assert_string_equal(v.labels[1].value, "true");
+    smet_read(m, 2, 0, &v, b);
+    assert_true(b[0] == 0 && b[1] == 8 && b[2] == 8 && v.sum == 128);
+    /* Only writer 1 was written. */
+    assert_true(atomic_load(&smet_slots(m, 0)[1]) == 0 && atomic_load(&smet_slots(m, 1)[1]) == 8);
+    scr_free(s);
+    smet_free(m);
+    /* No smet_t: metric.* raises at load. */
+    assert_null(scr_new(path, NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "no metrics"));
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_custom_step),
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_done_decides_exit),
+        cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

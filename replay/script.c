@@ -116,6 +116,10 @@ const char *scr_why(const scr_t *s) { (void)s; return NULL; }
 #include <luajit.h>
 #endif
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "clock.h"
 #include "hist.h"
 
 #if LUA_VERSION_NUM < 502
@@ -587,6 +591,92 @@ static void open_metric(scr_t *s)
     lua_setglobal(L, "metric");
 }
 
+/* ---- aiotest.*: helpers a script cannot write in plain Lua at speed */
+
+/* aiotest.hmac(digest, key, data): the raw MAC (OpenSSL HMAC; digest
+ * "sha256", "sha1", "sha512", ...). */
+static int l_hmac(lua_State *L)
+{
+    const char *alg = luaL_checkstring(L, 1);
+    size_t kn, dn;
+    const char *key = luaL_checklstring(L, 2, &kn);
+    const char *data = luaL_checklstring(L, 3, &dn);
+    const EVP_MD *md = EVP_get_digestbyname(alg);
+    if (!md)
+        return luaL_error(L, "aiotest.hmac: unknown digest '%s' (sha256, sha1, sha512, ...)", alg);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!HMAC(md, key, (int)kn, (const unsigned char *)data, dn, mac, &n))
+        return luaL_error(L, "aiotest.hmac: OpenSSL failed");
+    lua_pushlstring(L, (const char *)mac, n);
+    return 1;
+}
+
+/* aiotest.hash(digest, data): the raw digest. */
+static int l_hash(lua_State *L)
+{
+    const char *alg = luaL_checkstring(L, 1);
+    size_t dn;
+    const char *data = luaL_checklstring(L, 2, &dn);
+    const EVP_MD *md = EVP_get_digestbyname(alg);
+    if (!md)
+        return luaL_error(L, "aiotest.hash: unknown digest '%s' (sha256, sha1, md5, ...)", alg);
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(data, dn, out, &n, md, NULL))
+        return luaL_error(L, "aiotest.hash: OpenSSL failed");
+    lua_pushlstring(L, (const char *)out, n);
+    return 1;
+}
+
+/* aiotest.hex(s): lower-case hex of the bytes. */
+static int l_hex(lua_State *L)
+{
+    size_t n;
+    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < n; i++) {
+        luaL_addchar(&b, "0123456789abcdef"[p[i] >> 4]);
+        luaL_addchar(&b, "0123456789abcdef"[p[i] & 15]);
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* aiotest.base64(s): standard base64 with padding. */
+static int l_base64(lua_State *L)
+{
+    size_t n;
+    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
+    if (n > 64u << 20)
+        return luaL_error(L, "aiotest.base64: at most 64 MiB");
+    size_t cap = 4 * ((n + 2) / 3) + 1;
+    unsigned char *out = lua_newuserdata(L, cap); /* freed by the GC, even on an error */
+    int len = EVP_EncodeBlock(out, p, (int)n);
+    lua_pushlstring(L, (const char *)out, (size_t)len);
+    return 1;
+}
+
+/* aiotest.now(): seconds on the monotonic clock (for expiry times). */
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)clk_mono_ns() / 1e9);
+    return 1;
+}
+
+static void open_helpers(lua_State *L)
+{
+    static const luaL_Reg fns[] = {{"hmac", l_hmac}, {"hash", l_hash}, {"hex", l_hex},
+                                   {"base64", l_base64}, {"now", l_now}, {NULL, NULL}};
+    lua_newtable(L);
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushcfunction(L, f->func);
+        lua_setfield(L, -2, f->name);
+    }
+    lua_setglobal(L, "aiotest");
+}
+
 /* ---- state */
 
 static int traceback_free_handler(lua_State *L)
@@ -696,6 +786,7 @@ scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, si
     s->metrics = metrics;
     s->slots = metrics ? smet_slots(metrics, writer) : NULL;
     open_metric(s);
+    open_helpers(L);
     int rc = luaL_loadfile(L, path);
     if (rc != 0) {
         /* The message is "FILE:LINE: what" for a syntax error, "cannot open

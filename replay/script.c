@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "luart.h"
 
 char *scr_path(const char *cli, const char *scenario_file, const char *field, bool *oom)
 {
@@ -112,14 +113,7 @@ const char *scr_why(const scr_t *s) { (void)s; return NULL; }
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#ifdef LUA_JITLIBNAME
-#include <luajit.h>
-#endif
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include "clock.h"
 #include "hist.h"
 
 #if LUA_VERSION_NUM < 502
@@ -174,76 +168,9 @@ static void push_result(lua_State *co, const resp_view_t *resp, stats_fail_t fai
 static int l_user_sleep(lua_State *L);
 static int respt_json(lua_State *L);
 
-/* First message per hook kind, for the whole process. */
-static atomic_flag said[SCR__COUNT];
+static void say_once(scr_hook_t h, const char *msg) { lrt_say_once((unsigned)h, hook_names[h], msg); }
 
-static void say_once(scr_hook_t h, const char *msg)
-{
-    if (atomic_flag_test_and_set(&said[h]))
-        return;
-    log_warn("script: %s: %s (counted; further errors of this hook are counted without this "
-             "message)", hook_names[h], msg);
-}
-
-bool scr_available(const char **name)
-{
-    if (name) {
-#ifdef LUAJIT_VERSION
-        *name = LUAJIT_VERSION;
-#else
-        *name = LUA_RELEASE;
-#endif
-    }
-    return true;
-}
-
-/* ---- JSON -> Lua */
-
-static void push_json(lua_State *L, const json_t *j, int depth)
-{
-    if (depth > 64) {
-        lua_pushnil(L);
-        return;
-    }
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        lua_createtable(L, 0, (int)json_object_size(j));
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)j, k, v) {
-            push_json(L, v, depth + 1);
-            lua_setfield(L, -2, k);
-        }
-        return;
-    }
-    case JSON_ARRAY: {
-        lua_createtable(L, (int)json_array_size(j), 0);
-        for (size_t i = 0; i < json_array_size(j); i++) {
-            push_json(L, json_array_get(j, i), depth + 1);
-            lua_rawseti(L, -2, (int)i + 1);
-        }
-        return;
-    }
-    case JSON_STRING:
-        lua_pushlstring(L, json_string_value(j), json_string_length(j));
-        return;
-    case JSON_INTEGER:
-        lua_pushinteger(L, (lua_Integer)json_integer_value(j));
-        return;
-    case JSON_REAL:
-        lua_pushnumber(L, json_real_value(j));
-        return;
-    case JSON_TRUE:
-        lua_pushboolean(L, 1);
-        return;
-    case JSON_FALSE:
-        lua_pushboolean(L, 0);
-        return;
-    default:
-        lua_pushnil(L);
-        return;
-    }
-}
+bool scr_available(const char **name) { return lrt_available(name); }
 
 /* ---- resp userdata: valid during one response() call */
 
@@ -265,7 +192,7 @@ static int resp_json(lua_State *L)
         lua_pushfstring(L, "body is not JSON: %s (line %d)", je.text, je.line);
         return 2;
     }
-    push_json(L, j, 0);
+    lrt_push_json(L, j);
     json_decref(j);
     return 1;
 }
@@ -591,128 +518,14 @@ static void open_metric(scr_t *s)
     lua_setglobal(L, "metric");
 }
 
-/* ---- aiotest.*: helpers a script cannot write in plain Lua at speed */
-
-/* aiotest.hmac(digest, key, data): the raw MAC (OpenSSL HMAC; digest
- * "sha256", "sha1", "sha512", ...). */
-static int l_hmac(lua_State *L)
-{
-    const char *alg = luaL_checkstring(L, 1);
-    size_t kn, dn;
-    const char *key = luaL_checklstring(L, 2, &kn);
-    const char *data = luaL_checklstring(L, 3, &dn);
-    const EVP_MD *md = EVP_get_digestbyname(alg);
-    if (!md)
-        return luaL_error(L, "aiotest.hmac: unknown digest '%s' (sha256, sha1, sha512, ...)", alg);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!HMAC(md, key, (int)kn, (const unsigned char *)data, dn, mac, &n))
-        return luaL_error(L, "aiotest.hmac: OpenSSL failed");
-    lua_pushlstring(L, (const char *)mac, n);
-    return 1;
-}
-
-/* aiotest.hash(digest, data): the raw digest. */
-static int l_hash(lua_State *L)
-{
-    const char *alg = luaL_checkstring(L, 1);
-    size_t dn;
-    const char *data = luaL_checklstring(L, 2, &dn);
-    const EVP_MD *md = EVP_get_digestbyname(alg);
-    if (!md)
-        return luaL_error(L, "aiotest.hash: unknown digest '%s' (sha256, sha1, md5, ...)", alg);
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!EVP_Digest(data, dn, out, &n, md, NULL))
-        return luaL_error(L, "aiotest.hash: OpenSSL failed");
-    lua_pushlstring(L, (const char *)out, n);
-    return 1;
-}
-
-/* aiotest.hex(s): lower-case hex of the bytes. */
-static int l_hex(lua_State *L)
-{
-    size_t n;
-    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (size_t i = 0; i < n; i++) {
-        luaL_addchar(&b, "0123456789abcdef"[p[i] >> 4]);
-        luaL_addchar(&b, "0123456789abcdef"[p[i] & 15]);
-    }
-    luaL_pushresult(&b);
-    return 1;
-}
-
-/* aiotest.base64(s): standard base64 with padding. */
-static int l_base64(lua_State *L)
-{
-    size_t n;
-    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
-    if (n > 64u << 20)
-        return luaL_error(L, "aiotest.base64: at most 64 MiB");
-    size_t cap = 4 * ((n + 2) / 3) + 1;
-    unsigned char *out = lua_newuserdata(L, cap); /* freed by the GC, even on an error */
-    int len = EVP_EncodeBlock(out, p, (int)n);
-    lua_pushlstring(L, (const char *)out, (size_t)len);
-    return 1;
-}
-
-/* aiotest.now(): seconds on the monotonic clock (for expiry times). */
-static int l_now(lua_State *L)
-{
-    lua_pushnumber(L, (lua_Number)clk_mono_ns() / 1e9);
-    return 1;
-}
-
-static void open_helpers(lua_State *L)
-{
-    static const luaL_Reg fns[] = {{"hmac", l_hmac}, {"hash", l_hash}, {"hex", l_hex},
-                                   {"base64", l_base64}, {"now", l_now}, {NULL, NULL}};
-    lua_newtable(L);
-    for (const luaL_Reg *f = fns; f->name; f++) {
-        lua_pushcfunction(L, f->func);
-        lua_setfield(L, -2, f->name);
-    }
-    lua_setglobal(L, "aiotest");
-}
-
 /* ---- state */
 
-static int traceback_free_handler(lua_State *L)
-{
-    /* Keep the message as Lua made it (it names file:line); a non-string error
-     * value gets a type name. */
-    if (!lua_isstring(L, 1))
-        lua_pushfstring(L, "error object is a %s value", luaL_typename(L, 1));
-    return 1;
-}
+/* Arms the instruction limit (LRT_INSN_LIMIT) for one call on L. */
+static void limit(lua_State *L) { lrt_limit(L); }
 
-/* A hook that runs this many VM instructions in one call is cut (an error,
- * counted like any other): a busy loop must not stop the worker's users. */
-#define SCR_INSN_LIMIT 10000000
-
-static void insn_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    luaL_error(L, "cut after %d Lua instructions (a hook must return; use user:sleep to wait)",
-               SCR_INSN_LIMIT);
-}
-
-/* Arms the limit for one call on L (a fresh count each time). */
-static void limit(lua_State *L)
-{
-    lua_sethook(L, insn_hook, LUA_MASKCOUNT, SCR_INSN_LIMIT);
-}
-
-/* Calls the function under nargs arguments with nres results, with the error
- * handler. 0, or -1 with the message on top of the stack. */
-static int call(lua_State *L, int nargs, int nres)
-{
-    /* The handler sits at index 1 of the state's stack for its whole life
-     * (scr_new): no closure made per call. */
-    return lua_pcall(L, nargs, nres, 1) == 0 ? 0 : -1;
-}
+/* A protected call under the state's handler (luart.h): 0, or -1 with the
+ * message on top of the stack. */
+static int call(lua_State *L, int nargs, int nres) { return lrt_call(L, nargs, nres); }
 
 static void resolve_hooks(scr_t *s)
 {
@@ -728,21 +541,18 @@ static void resolve_hooks(scr_t *s)
 scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen)
 {
     scr_t *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path)) || !(s->L = luaL_newstate())) {
+    if (!s || !(s->path = strdup(path))) {
         snprintf(err, errlen, "--script %s: out of memory", path);
+        scr_free(s);
+        return NULL;
+    }
+    if (!(s->L = lrt_new(err, errlen))) {
         scr_free(s);
         return NULL;
     }
     for (int h = 0; h < SCR__COUNT; h++)
         s->ref[h] = LUA_NOREF;
     lua_State *L = s->L;
-    lua_pushcfunction(L, traceback_free_handler); /* stays at index 1: call() */
-    luaL_openlibs(L);
-#ifdef LUA_JITLIBNAME
-    /* Compiled traces never call debug hooks, so the instruction limit could
-     * not cut a loop: LuaJIT runs its (fast) interpreter only. */
-    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
-#endif
     luaL_newmetatable(L, RESP_MT);
     lua_pushcfunction(L, resp_json);
     lua_pushcfunction(L, resp_header);
@@ -786,17 +596,7 @@ scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, si
     s->metrics = metrics;
     s->slots = metrics ? smet_slots(metrics, writer) : NULL;
     open_metric(s);
-    open_helpers(L);
-    int rc = luaL_loadfile(L, path);
-    if (rc != 0) {
-        /* The message is "FILE:LINE: what" for a syntax error, "cannot open
-         * FILE" for an unreadable one. */
-        snprintf(err, errlen, "--script: %s", lua_tostring(L, -1));
-        scr_free(s);
-        return NULL;
-    }
-    if (call(L, 0, 0) != 0) {
-        snprintf(err, errlen, "--script: %s", lua_tostring(L, -1));
+    if (lrt_load(L, path, err, errlen) != 0) {
         scr_free(s);
         return NULL;
     }
@@ -1298,7 +1098,7 @@ static int respt_json(lua_State *L)
         lua_pushfstring(L, "body is not JSON: %s (line %d)", je.text, je.line);
         return 2;
     }
-    push_json(L, j, 0);
+    lrt_push_json(L, j);
     json_decref(j);
     return 1;
 }
@@ -1564,7 +1364,7 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
         return rc;
     lua_State *L = s->L;
     int top = lua_gettop(L);
-    lua_sethook(L, NULL, 0, 0); /* done may take its time */
+    lrt_unlimit(L); /* done may take its time */
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_DONE]);
     lua_newtable(L);
     set_num(L, "duration", duration_s);

@@ -461,32 +461,6 @@ static void test_metrics(void **state)
     free(path);
 }
 
-/* aiotest.hmac / hash / hex / base64 / now against published vectors
- * (RFC 4231 case 2, FIPS 180-2 "abc", RFC 4648). */
-static void test_helpers(void **state)
-{
-    (void)state;
-    skip_without_lua();
-    char err[512], *path;
-    scr_t *s = load(
-        "local function eq(a, b) if a ~= b then error(tostring(a) .. ' ~= ' .. tostring(b)) end end\n"
-        "eq(aiotest.hex(aiotest.hmac('sha256', 'Jefe', 'what do ya want for nothing?')),\n"
-        "   '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843')\n"
-        "eq(aiotest.hex(aiotest.hash('sha256', 'abc')),\n"
-        "   'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')\n"
-        "eq(aiotest.base64('foobar'), 'Zm9vYmFy') eq(aiotest.base64('fo'), 'Zm8=')\n"
-        "eq(aiotest.base64(''), '') eq(aiotest.hex('\\0\\255'), '00ff')\n"
-        "local t = aiotest.now() if not (t > 0 and aiotest.now() >= t) then error('now') end\n"
-        "local ok, e = pcall(aiotest.hmac, 'nope', 'k', 'd')\n"
-        "if ok or not e:find('unknown digest') then error('bad digest accepted') end\n",
-        err, sizeof err, &path);
-    if (!s)
-        fail_msg("%s", err);
-    scr_free(s);
-    unlink(path);
-    free(path);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,7 +474,6 @@ int main(void)
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_done_decides_exit),
         cmocka_unit_test(test_metrics),
-        cmocka_unit_test(test_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

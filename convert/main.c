@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "cvscript.h"
 #include "units.h"
 #include "view.h"
 
@@ -46,6 +47,10 @@ static void usage(FILE *out)
           "      --exclude-host H     no requests to host H (repeatable)\n"
           "      --exclude-path RE    no requests whose path and query match the POSIX regex (repeatable)\n"
           "      --no-static          no images, fonts, css or js (by content type and extension)\n"
+          "script:\n"
+          "      --script FILE.lua    run the Lua function request(req, ctx) on each request of the\n"
+          "                           drafted scenario: change it, or return false to leave it\n"
+          "                           out (docs/scripting.md)\n"
           "  -h, --help               this help\n"
           "  -V, --version            the version\n"
           "\n"
@@ -54,7 +59,7 @@ static void usage(FILE *out)
 
 typedef struct cli {
     conv_opts_t o;
-    const char *output, *dump, *from_json;
+    const char *output, *dump, *from_json, *script;
     bool json, quiet;
     const char **inc, **exc, **xpaths;  /* argc entries each: no option repeats more often */
     const char *const *paths;           /* the inputs: argv after the options */
@@ -105,7 +110,7 @@ static int parse_think(conv_opts_t *o, const char *mode, int argc, char **argv)
 }
 
 enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_ASSETGAP, OPT_THINK, OPT_MAXCLS,
-       OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC };
+       OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC, OPT_SCRIPT };
 
 /* Fills c from argv. Returns 0 to run, -1 when done (--help, --version), or
  * the exit code of a usage error (its message printed). */
@@ -121,6 +126,7 @@ static int parse(cli_t *c, int argc, char **argv)
         {"no-correlate", no_argument, NULL, OPT_NOCORR}, {"data", required_argument, NULL, OPT_DATA},
         {"include-host", required_argument, NULL, OPT_INC}, {"exclude-host", required_argument, NULL, OPT_EXC},
         {"exclude-path", required_argument, NULL, OPT_EXCPATH}, {"no-static", no_argument, NULL, OPT_NOSTATIC},
+        {"script", required_argument, NULL, OPT_SCRIPT},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     conv_opts_t *o = &c->o;
     uint64_t v;
@@ -164,6 +170,7 @@ static int parse(cli_t *c, int argc, char **argv)
         case OPT_EXC: c->exc[o->n_exclude_hosts++] = optarg; break;
         case OPT_EXCPATH: c->xpaths[o->n_exclude_paths++] = optarg; break;
         case OPT_NOSTATIC: o->no_static = true; break;
+        case OPT_SCRIPT: c->script = optarg; break;
         case 'h': usage(stdout); return -1;
         case 'V': printf("aiotest-convert %s\n", AIOTEST_VERSION); return -1;
         default: return 2;
@@ -174,6 +181,8 @@ static int parse(cli_t *c, int argc, char **argv)
     c->paths = (const char *const *)argv + optind;
     c->n_paths = (size_t)(argc - optind);
     if (c->dump || c->from_json) {
+        if (c->script)
+            return bad("%s", "--script applies to a conversion, not to --dump or --from-json");
         if (c->n_paths)
             return bad("%s: no INPUT is read with --dump or --from-json", argv[optind]);
         if (c->from_json && !c->output)
@@ -226,8 +235,32 @@ static int run(const cli_t *c)
 {
     mp_error_t err = {0};
     scn_scenario_t *s = NULL;
+    cvscr_t *script = NULL;
     int rc = 0;
-    if (c->dump)
+    char serr[1024];
+    /* Loaded (syntax: FILE:LINE) before the inputs are read. */
+    if (c->script && !(script = cvscr_new(c->script, serr, sizeof serr))) {
+        fprintf(stderr, "aiotest-convert: %s\n", serr);
+        return 2;
+    }
+    if (script) {
+        if ((rc = conv_to_scenario(c->paths, c->n_paths, &c->o, &s, NULL, &err)) == 0) {
+            cvscr_stats_t st;
+            if (cvscr_apply(script, s, &st, serr, sizeof serr) != 0) {
+                fprintf(stderr, "aiotest-convert: --script %s: %s\n", c->script, serr);
+                cvscr_free(script);
+                scn_free(s);
+                return 2;
+            }
+            if (!c->quiet)
+                fprintf(stderr, "aiotest-convert: script: %llu requests seen, %llu left out by "
+                        "request() (%llu steps left empty and removed)\n",
+                        (unsigned long long)st.seen, (unsigned long long)st.dropped,
+                        (unsigned long long)st.steps_dropped);
+            rc = c->json ? (write_json(s, c->output) ? MP_ERR_IO : 0) : scn_save(c->output, s, &err);
+        }
+        cvscr_free(script);
+    } else if (c->dump)
         rc = view_dump_file(c->dump, stdout, &err);
     else if (c->from_json)
         rc = view_json_file_to_mp(c->from_json, c->output, &err);

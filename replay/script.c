@@ -131,6 +131,9 @@ struct scr {
     int users;                    /* registry ref: key (light userdata) -> user table */
     int resp;                     /* registry ref: the one resp userdata, reused */
     int reqt;                     /* registry ref: response()'s req table, reused */
+    int reqq;                     /* registry ref: the metatable of request()'s req */
+    const scr_req_t *cur_rv;      /* during request(): the request (reqt_index) */
+    bool hdrs_built;              /* during request(): req.headers was made */
     int mcache;                   /* registry ref: series key -> metric handle */
     smet_t *metrics;              /* not owned; NULL: metric.* unavailable */
     smet_slot_t *slots;           /* this state's own slots in metrics */
@@ -167,6 +170,7 @@ static int l_user_parallel(lua_State *L);
 static void push_result(lua_State *co, const resp_view_t *resp, stats_fail_t fail);
 static int l_user_sleep(lua_State *L);
 static int respt_json(lua_State *L);
+static int reqt_index(lua_State *L);
 
 static void say_once(scr_hook_t h, const char *msg) { lrt_say_once((unsigned)h, hook_names[h], msg); }
 
@@ -593,6 +597,11 @@ scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, si
     s->resp = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_createtable(L, 0, 3);
     s->reqt = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, reqt_index, 1);
+    lua_setfield(L, -2, "__index");
+    s->reqq = luaL_ref(L, LUA_REGISTRYINDEX);
     s->metrics = metrics;
     s->slots = metrics ? smet_slots(metrics, writer) : NULL;
     open_metric(s);
@@ -800,9 +809,9 @@ static const char *emit_header(scr_t *s, lua_State *L, size_t *nh, const char *k
     return NULL;
 }
 
-/* Reads req (at idx) back into rv (its url too unless keep_path). NULL, or
- * what is wrong. */
-static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
+/* Reads req (at idx) back into rv (its url too unless keep_path; its
+ * headers unless keep_headers: rv's stay). NULL, or what is wrong. */
+static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path, bool keep_headers)
 {
     lua_State *L = s->L;
     /* Offsets first (the buffer may move), pointers at the end. */
@@ -836,7 +845,12 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
             return "out of memory";
     }
     size_t nh = 0;
-    lua_getfield(L, idx, "headers");
+    if (keep_headers) {
+        lua_pushnil(L);
+    } else {
+        lua_pushliteral(L, "headers");
+        lua_rawget(L, idx); /* raw: request()'s __index would make it again */
+    }
     if (lua_istable(L, -1)) {
         int ht = lua_gettop(L);
         /* The request's own headers in their order (a name given twice
@@ -883,13 +897,17 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
         s->hdrs[i].name = s->buf + (uintptr_t)s->hdrs[i].name;
         s->hdrs[i].value = s->buf + (uintptr_t)s->hdrs[i].value;
     }
+    if (keep_headers) {
+        nh = rv->n_hdrs;
+    } else {
+        rv->hdrs = s->hdrs;
+    }
     rv->method = s->buf + offs[0][0];
     rv->method_len = offs[0][1];
     if (!keep_path) {
         rv->path = s->buf + offs[1][0];
         rv->path_len = offs[1][1];
     }
-    rv->hdrs = s->hdrs;
     rv->n_hdrs = nh;
     rv->head = rv->method_len == 4 && strncasecmp(rv->method, "HEAD", 4) == 0;
     if (offs[2][0] == (size_t)-3) {
@@ -908,25 +926,16 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
     return NULL;
 }
 
-int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
+/* req.headers of the request hook, made on first use (__index of its
+ * table): a hook that never reads it costs no table of the headers, and the
+ * request keeps its prebuilt bytes when nothing else changed either. */
+static int reqt_index(lua_State *L)
 {
-    if (!scr_has(s, SCR_REQUEST))
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    const scr_req_t *rv = s->cur_rv;
+    if (!rv || lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0)
         return 0;
-    lua_State *L = s->L;
-    int top = lua_gettop(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_REQUEST]);
-    push_user(s, u);
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "name");
-    lua_pushlstring(L, rv->method, rv->method_len);
-    lua_setfield(L, -2, "method");
-    lua_pushlstring(L, rv->path, rv->path_len);
-    lua_setfield(L, -2, "url");
-    if (!rv->body_streamed && (rv->body || rv->has_body)) {
-        lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
-        lua_setfield(L, -2, "body");
-    }
+    s->hdrs_built = true;
     lua_createtable(L, 0, (int)rv->n_hdrs);
     for (size_t i = 0; i < rv->n_hdrs; i++) {
         lua_pushlstring(L, rv->hdrs[i].name, rv->hdrs[i].name_len);
@@ -944,11 +953,53 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
         }
         lua_rawset(L, -3);
     }
-    lua_setfield(L, -2, "headers");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "headers"); /* rawset: the field exists from now on */
+    return 1;
+}
+
+/* Whether field k of the table at idx is still the string p (n bytes), or
+ * nil for p NULL. */
+static bool same_field(lua_State *L, int idx, const char *k, const char *p, size_t n)
+{
+    lua_getfield(L, idx, k);
+    size_t ln = 0;
+    const char *lp = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &ln) : NULL;
+    bool same = p ? lp && ln == n && memcmp(lp, p, n) == 0 : lua_isnil(L, -1);
+    lua_pop(L, 1);
+    return same;
+}
+
+int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
+{
+    if (!scr_has(s, SCR_REQUEST))
+        return 0;
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_REQUEST]);
+    push_user(s, u);
+    /* A new table a call (a field the script adds must not reach the next
+     * request), with the metatable that makes req.headers when read. */
+    lua_createtable(L, 0, 6);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->reqq);
+    lua_setmetatable(L, -2);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    lua_pushlstring(L, rv->method, rv->method_len);
+    lua_setfield(L, -2, "method");
+    lua_pushlstring(L, rv->path, rv->path_len);
+    lua_setfield(L, -2, "url");
+    bool body = !rv->body_streamed && (rv->body || rv->has_body);
+    if (body) {
+        lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
+        lua_setfield(L, -2, "body");
+    }
     lua_pushvalue(L, -1);
     lua_insert(L, top + 1); /* a copy of req, kept under the call */
     int req = top + 1;
     int rc = 0;
+    s->cur_rv = rv;
+    s->hdrs_built = false;
     limit(L);
     if (call(L, 2, 1) != 0) {
         s->errors++;
@@ -959,7 +1010,16 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
         set_why(s, "not sent: request hook returned false");
         rc = -STATS_FAIL_SCRIPT; /* skipped by the hook */
     } else {
-        const char *why = rebuild(s, req, rv, false);
+        lua_pushliteral(L, "headers");
+        lua_rawget(L, req); /* raw: __index would make it */
+        bool keep_headers = !s->hdrs_built && lua_isnil(L, -1);
+        lua_pop(L, 1);
+        bool unchanged = keep_headers && same_field(L, req, "method", rv->method, rv->method_len) &&
+                         same_field(L, req, "url", rv->path, rv->path_len) &&
+                         (rv->body_streamed ||
+                          same_field(L, req, "body", body ? (rv->body ? rv->body : "") : NULL,
+                                     rv->body_len));
+        const char *why = unchanged ? NULL : rebuild(s, req, rv, false, keep_headers);
         if (why) {
             s->errors++;
             say_once(SCR_REQUEST, why);
@@ -967,6 +1027,7 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
             rc = -STATS_FAIL_SCRIPT;
         }
     }
+    s->cur_rv = NULL;
     lua_settop(L, top);
     return rc;
 }
@@ -1306,7 +1367,7 @@ int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, scr_req_t *rv)
     lua_rawget(L, -2);
     if (idx >= 0 && lua_istable(L, -1))
         lua_rawgeti(L, -1, idx + 1);
-    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, true) : "no request pending";
+    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, true, false) : "no request pending";
     lua_settop(L, top);
     if (why) {
         s->errors++;

@@ -461,6 +461,51 @@ static void test_metrics(void **state)
     free(path);
 }
 
+/* A request hook that changes nothing leaves the prebuilt request bytes in
+ * place (no rebuild, nothing re-serialized); one that changes the URL but never
+ * reads req.headers keeps the request's own headers; one that reads them and
+ * sets req.headers = nil sends none; the reused req table carries nothing
+ * from one call to the next. */
+static void test_request_untouched(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    fx_t *f = fx_new("function request(user, req)\n"
+                     "  if req.foo then error('req kept a field of the last call') end\n"
+                     "  if req.name == 'look' then local n = 0 for k in pairs(req.headers) do n = n + 1 end\n"
+                     "    if n ~= 2 then error('headers: ' .. n) end end\n"
+                     "  if req.name == 'url' then req.url = '/b' end\n"
+                     "  if req.name == 'nohdr' then local _ = req.headers.A req.headers = nil end\n"
+                     "  if req.name == 'body' and req.body ~= '{}' then error('body') end\n"
+                     "  if req.name == 'same' then req.url = req.url .. '' req.body = '{}' end\n"
+                     "  req.foo = 1\n"
+                     "end\n");
+    scr_header_t h[] = {{"A", 1, "1", 1}, {"B", 1, "2", 1}};
+    const char *names[] = {"plain", "body", "same"};
+    for (size_t i = 0; i < 3; i++) {
+        scr_req_t rv = view(h, 2);
+        if (scr_request(f->s, &f->u, names[i], &rv) != 0) fail_msg("%s: %s", names[i], scr_why(f->s));
+        if (rv.h1_bytes == NULL)
+            fail_msg("%s: rebuilt although nothing changed", names[i]);
+        assert_ptr_equal(rv.hdrs, h);
+    }
+    scr_req_t rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "look", &rv), 0);
+    assert_int_equal(rv.n_hdrs, 2);
+    rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "url", &rv), 0);
+    assert_null(rv.h1_bytes);
+    assert_int_equal(rv.path_len, 2);
+    assert_memory_equal(rv.path, "/b", 2);
+    assert_int_equal(rv.n_hdrs, 2);
+    assert_memory_equal(rv.hdrs[1].name, "B", 1);
+    assert_memory_equal(rv.hdrs[1].value, "2", 1);
+    rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "nohdr", &rv), 0);
+    assert_int_equal(rv.n_hdrs, 0);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_done_decides_exit),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_request_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

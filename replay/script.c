@@ -124,6 +124,10 @@ static const char *const hook_names[SCR__COUNT] = {
     "setup", "done", "on_start", "on_stop", "request", "response",
 };
 
+/* The field names of req (set_k, get_k below). */
+enum key { K_NAME = 0, K_METHOD, K_URL, K_BODY, K_HEADERS };
+static const char *const key_names[] = {"name", "method", "url", "body", "headers"};
+
 struct scr {
     lua_State *L;
     char *path;
@@ -131,9 +135,14 @@ struct scr {
     int users;                    /* registry ref: key (light userdata) -> user table */
     int resp;                     /* registry ref: the one resp userdata, reused */
     int reqt;                     /* registry ref: response()'s req table, reused */
+    void *resp_ud;                /* the resp userdata (resp_check) */
     int reqq;                     /* registry ref: the metatable of request()'s req */
+    int key[K_HEADERS + 1];       /* registry refs: the field names of req (enum key) */
     const scr_req_t *cur_rv;      /* during request(): the request (reqt_index) */
-    bool hdrs_built;              /* during request(): req.headers was made */
+    const char *cur_name;         /* during request(): its stats name */
+    unsigned req_read, req_set;   /* during request(): fields read / set (1 << enum key) */
+    const char *cur_resp_name;    /* during response(): req's fields (respq_index) */
+    const char *cur_resp_method, *cur_resp_url;
     int mcache;                   /* registry ref: series key -> metric handle */
     smet_t *metrics;              /* not owned; NULL: metric.* unavailable */
     smet_slot_t *slots;           /* this state's own slots in metrics */
@@ -171,6 +180,9 @@ static void push_result(lua_State *co, const resp_view_t *resp, stats_fail_t fai
 static int l_user_sleep(lua_State *L);
 static int respt_json(lua_State *L);
 static int reqt_index(lua_State *L);
+static int reqt_newindex(lua_State *L);
+static int respq_index(lua_State *L);
+static int respq_newindex(lua_State *L);
 
 static void say_once(scr_hook_t h, const char *msg) { lrt_say_once((unsigned)h, hook_names[h], msg); }
 
@@ -178,9 +190,15 @@ bool scr_available(const char **name) { return lrt_available(name); }
 
 /* ---- resp userdata: valid during one response() call */
 
+/* The state's one resp userdata (its address in the state, upvalue 1 of
+ * these functions: a pointer compare instead of luaL_checkudata's metatable
+ * lookup by name, twice per resp:header()). */
 static const resp_view_t *resp_check(lua_State *L)
 {
-    resp_ud_t *ud = luaL_checkudata(L, 1, RESP_MT);
+    const scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    resp_ud_t *ud = lua_touserdata(L, 1);
+    if (!ud || ud != s->resp_ud)
+        luaL_error(L, "bad argument #1: resp expected");
     if (!ud->r)
         luaL_error(L, "resp used after its response() call returned");
     return ud->r;
@@ -238,9 +256,9 @@ static int resp_index(lua_State *L)
             lua_rawset(L, -3);
         }
     } else if (strcmp(k, "json") == 0) {
-        lua_pushvalue(L, lua_upvalueindex(1));
-    } else if (strcmp(k, "header") == 0) {
         lua_pushvalue(L, lua_upvalueindex(2));
+    } else if (strcmp(k, "header") == 0) {
+        lua_pushvalue(L, lua_upvalueindex(3));
     } else if (strcmp(k, "body_cut") == 0) {
         lua_pushboolean(L, r->body_cut);
     } else {
@@ -558,9 +576,13 @@ scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, si
         s->ref[h] = LUA_NOREF;
     lua_State *L = s->L;
     luaL_newmetatable(L, RESP_MT);
-    lua_pushcfunction(L, resp_json);
-    lua_pushcfunction(L, resp_header);
-    lua_pushcclosure(L, resp_index, 2); /* resp.json / resp.header without a closure per use */
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, resp_json, 1);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, resp_header, 1);
+    /* resp.json / resp.header without a closure per use */
+    lua_pushcclosure(L, resp_index, 3);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, VARS_MT);
@@ -592,16 +614,31 @@ scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, si
     s->users = luaL_ref(L, LUA_REGISTRYINDEX);
     resp_ud_t *ud = lua_newuserdata(L, sizeof *ud);
     ud->r = NULL;
+    s->resp_ud = ud;
     luaL_getmetatable(L, RESP_MT);
     lua_setmetatable(L, -2);
     s->resp = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, respq_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, respq_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
     s->reqt = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 2);
     lua_pushlightuserdata(L, s);
     lua_pushcclosure(L, reqt_index, 1);
     lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, reqt_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
     s->reqq = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int k = 0; k < (int)(sizeof s->key / sizeof *s->key); k++) {
+        lua_pushstring(L, key_names[k]);
+        s->key[k] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     s->metrics = metrics;
     s->slots = metrics ? smet_slots(metrics, writer) : NULL;
     open_metric(s);
@@ -742,13 +779,17 @@ static bool clean(const char *p, size_t n, bool target)
     return true;
 }
 
+/* RFC 9110 tchar: visible ASCII but the separators ()<>@,;:\"/[]?={},
+ * as two bit masks (a lookup per byte; this runs for every header a
+ * request hook sends). */
 static bool token(const char *p, size_t n)
 {
+    static const uint64_t lo = 0x03ff6cfa00000000ull, hi = 0x57ffffffc7fffffeull;
     if (!n)
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (c <= ' ' || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c))
+        if (c >= 128 || !((c < 64 ? lo >> c : hi >> (c - 64)) & 1))
             return false;
     }
     return true;
@@ -809,21 +850,34 @@ static const char *emit_header(scr_t *s, lua_State *L, size_t *nh, const char *k
     return NULL;
 }
 
-/* Reads req (at idx) back into rv (its url too unless keep_path; its
- * headers unless keep_headers: rv's stay). NULL, or what is wrong. */
-static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path, bool keep_headers)
+/* The field names of req, interned once per state: the hot path reads them
+ * with rawget and a key from the registry instead of lua_getfield, which
+ * hashes and looks up the name string every time. */
+
+/* Pushes t[k] (raw); t an absolute index. */
+static void get_k(scr_t *s, int t, enum key k)
 {
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->key[k]);
+    lua_rawget(s->L, t);
+}
+
+/* Reads the fields of req (at idx) that use names (1 << enum key) back
+ * into rv; the others stay as they are. NULL, or what is wrong. */
+static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, unsigned use)
+{
+    bool keep_headers = !(use & (1u << K_HEADERS));
+    bool changed = !keep_headers;
     lua_State *L = s->L;
     /* Offsets first (the buffer may move), pointers at the end. */
     size_t offs[4][2]; /* method, url, body: offset, length */
     s->buf_len = 0;
-    static const char *const fields[] = {"method", "url", "body"};
+    static const enum key fields[] = {K_METHOD, K_URL, K_BODY};
     for (int i = 0; i < 3; i++) {
-        if ((i == 1 && keep_path) || (i == 2 && rv->body_streamed)) {
+        if (!(use & (1u << fields[i])) || (i == 2 && rv->body_streamed)) {
             offs[i][0] = (size_t)-3; /* left as it is */
             continue;
         }
-        lua_getfield(L, idx, fields[i]);
+        get_k(s, idx, fields[i]);
         size_t n = 0;
         const char *p = lua_isnil(L, -1) ? NULL : lua_tolstring(L, -1, &n);
         if (!p && i < 2) {
@@ -838,19 +892,27 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path, boo
             lua_pop(L, 1);
             return "req.url must be an origin-form path ('/...') without spaces or control bytes";
         }
+        /* What the hook left as it was stays where it is (no copy). */
+        const char *cur = i == 0 ? rv->method : i == 1 ? rv->path : rv->body;
+        size_t curn = i == 0 ? rv->method_len : i == 1 ? rv->path_len : rv->body_len;
+        bool cur_set = i < 2 || rv->body || rv->has_body;
+        if (p && cur_set && n == curn && (n == 0 || (cur && memcmp(p, cur, n) == 0))) {
+            offs[i][0] = (size_t)-3;
+            lua_pop(L, 1);
+            continue;
+        }
         offs[i][0] = p ? put(s, p, n) : (size_t)-2;
         offs[i][1] = n;
+        changed = true;
         lua_pop(L, 1);
         if (offs[i][0] == (size_t)-1)
             return "out of memory";
     }
     size_t nh = 0;
-    if (keep_headers) {
+    if (keep_headers)
         lua_pushnil(L);
-    } else {
-        lua_pushliteral(L, "headers");
-        lua_rawget(L, idx); /* raw: request()'s __index would make it again */
-    }
+    else
+        get_k(s, idx, K_HEADERS); /* raw: request()'s __index would make it again */
     if (lua_istable(L, -1)) {
         int ht = lua_gettop(L);
         /* The request's own headers in their order (a name given twice
@@ -902,16 +964,21 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path, boo
     } else {
         rv->hdrs = s->hdrs;
     }
-    rv->method = s->buf + offs[0][0];
-    rv->method_len = offs[0][1];
-    if (!keep_path) {
+    if (!changed)
+        return NULL; /* set to what they were: the prebuilt bytes still hold */
+    if (offs[0][0] != (size_t)-3) {
+        rv->method = s->buf + offs[0][0];
+        rv->method_len = offs[0][1];
+    }
+    if (offs[1][0] != (size_t)-3) {
         rv->path = s->buf + offs[1][0];
         rv->path_len = offs[1][1];
     }
     rv->n_hdrs = nh;
     rv->head = rv->method_len == 4 && strncasecmp(rv->method, "HEAD", 4) == 0;
     if (offs[2][0] == (size_t)-3) {
-        /* A streamed body follows the request piece by piece: not the hook's. */
+        /* Unchanged, or a streamed body (it follows the request piece by
+         * piece: not the hook's). */
     } else if (offs[2][0] == (size_t)-2) {
         rv->body = NULL;
         rv->body_len = 0;
@@ -926,17 +993,45 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path, boo
     return NULL;
 }
 
-/* req.headers of the request hook, made on first use (__index of its
- * table): a hook that never reads it costs no table of the headers, and the
- * request keeps its prebuilt bytes when nothing else changed either. */
-static int reqt_index(lua_State *L)
+/* The req table of request(): its fields are made when the hook reads
+ * them (__index), and __newindex notes which ones it sets, so a hook that
+ * reads or changes little costs little: nothing is built for a field never
+ * read, and a request nothing was changed in keeps its prebuilt bytes.
+ * s->cur_rv is the request during the call (NULL after: a kept req reads
+ * nil). A field read is stored in the table (later reads are plain), so
+ * "changed" is: set through __newindex, or read and now different. */
+static int key_of(lua_State *L, int idx)
 {
-    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    if (lua_type(L, idx) != LUA_TSTRING)
+        return -1;
+    size_t n;
+    const char *k = lua_tolstring(L, idx, &n);
+    for (int i = 0; i <= K_HEADERS; i++)
+        if (strlen(key_names[i]) == n && memcmp(key_names[i], k, n) == 0)
+            return i;
+    return -1;
+}
+
+/* Pushes the current value of field k of the request (nil when none). */
+static void push_orig(scr_t *s, int k)
+{
+    lua_State *L = s->L;
     const scr_req_t *rv = s->cur_rv;
-    if (!rv || lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0)
-        return 0;
-    s->hdrs_built = true;
-    lua_createtable(L, 0, (int)rv->n_hdrs);
+    switch (k) {
+    case K_NAME: lua_pushstring(L, s->cur_name); return;
+    case K_METHOD: lua_pushlstring(L, rv->method, rv->method_len); return;
+    case K_URL: lua_pushlstring(L, rv->path, rv->path_len); return;
+    case K_BODY:
+        if (!rv->body_streamed && (rv->body || rv->has_body))
+            lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
+        else
+            lua_pushnil(L);
+        return;
+    default: break;
+    }
+    /* Room for a few more: a hook that adds a header does not make the table
+     * grow (a rehash) on the spot. */
+    lua_createtable(L, 0, (int)rv->n_hdrs + 4);
     for (size_t i = 0; i < rv->n_hdrs; i++) {
         lua_pushlstring(L, rv->hdrs[i].name, rv->hdrs[i].name_len);
         lua_pushvalue(L, -1);
@@ -953,19 +1048,45 @@ static int reqt_index(lua_State *L)
         }
         lua_rawset(L, -3);
     }
-    lua_pushvalue(L, -1);
-    lua_setfield(L, 1, "headers"); /* rawset: the field exists from now on */
+}
+
+static int reqt_index(lua_State *L)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    int k = s->cur_rv ? key_of(L, 2) : -1;
+    if (k < 0)
+        return 0;
+    push_orig(s, k);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1); /* later reads find it */
+    s->req_read |= 1u << k;
     return 1;
 }
 
-/* Whether field k of the table at idx is still the string p (n bytes), or
- * nil for p NULL. */
-static bool same_field(lua_State *L, int idx, const char *k, const char *p, size_t n)
+static int reqt_newindex(lua_State *L)
 {
-    lua_getfield(L, idx, k);
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    int k = s->cur_rv ? key_of(L, 2) : -1;
+    if (k >= 0)
+        s->req_set |= 1u << k;
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* Whether field k of the table at idx is still the request's value. */
+static bool same_field(scr_t *s, int idx, int k)
+{
+    lua_State *L = s->L;
+    const scr_req_t *rv = s->cur_rv;
+    get_k(s, idx, (enum key)k);
     size_t ln = 0;
     const char *lp = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &ln) : NULL;
-    bool same = p ? lp && ln == n && memcmp(lp, p, n) == 0 : lua_isnil(L, -1);
+    const char *p = k == K_METHOD ? rv->method : k == K_URL ? rv->path : rv->body;
+    size_t n = k == K_METHOD ? rv->method_len : k == K_URL ? rv->path_len : rv->body_len;
+    bool set = k != K_BODY || rv->body || rv->has_body;
+    bool same = set ? lp && ln == n && (n == 0 || memcmp(lp, p, n) == 0) : lua_isnil(L, -1);
     lua_pop(L, 1);
     return same;
 }
@@ -978,28 +1099,18 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
     int top = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_REQUEST]);
     push_user(s, u);
-    /* A new table a call (a field the script adds must not reach the next
-     * request), with the metatable that makes req.headers when read. */
-    lua_createtable(L, 0, 6);
+    /* A new, empty table a call (a field the script adds must not reach the
+     * next request); its metatable makes the fields when they are read. */
+    lua_createtable(L, 0, 2);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->reqq);
     lua_setmetatable(L, -2);
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "name");
-    lua_pushlstring(L, rv->method, rv->method_len);
-    lua_setfield(L, -2, "method");
-    lua_pushlstring(L, rv->path, rv->path_len);
-    lua_setfield(L, -2, "url");
-    bool body = !rv->body_streamed && (rv->body || rv->has_body);
-    if (body) {
-        lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
-        lua_setfield(L, -2, "body");
-    }
     lua_pushvalue(L, -1);
     lua_insert(L, top + 1); /* a copy of req, kept under the call */
     int req = top + 1;
     int rc = 0;
     s->cur_rv = rv;
-    s->hdrs_built = false;
+    s->cur_name = name;
+    s->req_read = s->req_set = 0;
     limit(L);
     if (call(L, 2, 1) != 0) {
         s->errors++;
@@ -1010,16 +1121,16 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
         set_why(s, "not sent: request hook returned false");
         rc = -STATS_FAIL_SCRIPT; /* skipped by the hook */
     } else {
-        lua_pushliteral(L, "headers");
-        lua_rawget(L, req); /* raw: __index would make it */
-        bool keep_headers = !s->hdrs_built && lua_isnil(L, -1);
-        lua_pop(L, 1);
-        bool unchanged = keep_headers && same_field(L, req, "method", rv->method, rv->method_len) &&
-                         same_field(L, req, "url", rv->path, rv->path_len) &&
-                         (rv->body_streamed ||
-                          same_field(L, req, "body", body ? (rv->body ? rv->body : "") : NULL,
-                                     rv->body_len));
-        const char *why = unchanged ? NULL : rebuild(s, req, rv, false, keep_headers);
+        /* Fields to take from the table: set, or read and changed since;
+         * headers whenever the table of them was made or replaced. */
+        unsigned use = s->req_set | (s->req_read & (1u << K_HEADERS));
+        for (int k = K_METHOD; k <= K_BODY; k++)
+            if ((s->req_read & ~use & (1u << k)) && !same_field(s, req, k))
+                use |= 1u << k;
+        use &= ~(1u << K_NAME);
+        if (rv->body_streamed)
+            use &= ~(1u << K_BODY); /* a streamed body is not the hook's */
+        const char *why = use ? rebuild(s, req, rv, use) : NULL;
         if (why) {
             s->errors++;
             say_once(SCR_REQUEST, why);
@@ -1032,6 +1143,29 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
     return rc;
 }
 
+/* response()'s req: read only, its three fields given by __index from the
+ * response being judged (nothing is built for a hook that does not read
+ * them); the one table is reused, so writes are refused. */
+static int respq_index(lua_State *L)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    int k = s->cur_resp_name ? key_of(L, 2) : -1;
+    if (k == K_NAME)
+        lua_pushstring(L, s->cur_resp_name);
+    else if (k == K_METHOD)
+        lua_pushstring(L, s->cur_resp_method);
+    else if (k == K_URL)
+        lua_pushstring(L, s->cur_resp_url);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int respq_newindex(lua_State *L)
+{
+    return luaL_error(L, "response(): req is read only (keep your own values in user)");
+}
+
 stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const char *method,
                           const char *url, const resp_view_t *resp, stats_fail_t fail)
 {
@@ -1042,12 +1176,9 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_RESPONSE]);
     push_user(s, u);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->reqt); /* valid during the call, like resp */
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, method);
-    lua_setfield(L, -2, "method");
-    lua_pushstring(L, url ? url : "");
-    lua_setfield(L, -2, "url");
+    s->cur_resp_name = name;
+    s->cur_resp_method = method;
+    s->cur_resp_url = url ? url : "";
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->resp);
     resp_ud_t *ud = lua_touserdata(L, -1);
     ud->r = resp;
@@ -1067,6 +1198,7 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
         fail = STATS_FAIL_SCRIPT;
     }
     ud->r = NULL;
+    s->cur_resp_name = NULL;
     lua_settop(L, top);
     return fail;
 }
@@ -1367,7 +1499,10 @@ int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, scr_req_t *rv)
     lua_rawget(L, -2);
     if (idx >= 0 && lua_istable(L, -1))
         lua_rawgeti(L, -1, idx + 1);
-    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, true, false) : "no request pending";
+    /* The step's table is the request: method, body and headers as it says
+     * (absent: none); the URL was rendered from its url already. */
+    unsigned use = 1u << K_METHOD | 1u << K_BODY | 1u << K_HEADERS;
+    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, use) : "no request pending";
     lua_settop(L, top);
     if (why) {
         s->errors++;

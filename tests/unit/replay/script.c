@@ -478,6 +478,7 @@ static void test_request_untouched(void **state)
                      "  if req.name == 'nohdr' then local _ = req.headers.A req.headers = nil end\n"
                      "  if req.name == 'body' and req.body ~= '{}' then error('body') end\n"
                      "  if req.name == 'same' then req.url = req.url .. '' req.body = '{}' end\n"
+                     "  if req.name == 'nobody' then req.body = nil end\n"
                      "  req.foo = 1\n"
                      "end\n");
     scr_header_t h[] = {{"A", 1, "1", 1}, {"B", 1, "2", 1}};
@@ -503,7 +504,22 @@ static void test_request_untouched(void **state)
     rv = view(h, 2);
     assert_int_equal(scr_request(f->s, &f->u, "nohdr", &rv), 0);
     assert_int_equal(rv.n_hdrs, 0);
+    /* A field set to nil without being read first is seen as set. */
+    rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "nobody", &rv), 0);
+    assert_false(rv.has_body);
+    assert_int_equal(rv.body_len, 0);
+    assert_null(rv.h1_bytes);
     fx_free(f);
+    /* response()'s req is read only (one table, reused). */
+    fx_t *g = fx_new("function response(user, req, resp)\n"
+                     "  if req.name ~= 'n' or req.method ~= 'GET' or req.url ~= '/u' then error('fields') end\n"
+                     "  req.mark = true\n"
+                     "end\n");
+    resp_view_t r = {.status = 200};
+    assert_int_equal(scr_response(g->s, &g->u, "n", "GET", "/u", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(g->s), "req is read only"));
+    fx_free(g);
 }
 
 int main(void)

@@ -233,15 +233,19 @@ static int resp_header(lua_State *L)
     return 1;
 }
 
+/* Whether the key k (n bytes) is lit (a literal). */
+#define KEY_IS(k, n, lit) ((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
 static int resp_index(lua_State *L)
 {
     const resp_view_t *r = resp_check(L);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "status") == 0) {
+    size_t kn;
+    const char *k = luaL_checklstring(L, 2, &kn);
+    if (KEY_IS(k, kn, "status")) {
         lua_pushinteger(L, r->status);
-    } else if (strcmp(k, "body") == 0) {
+    } else if (KEY_IS(k, kn, "body")) {
         lua_pushlstring(L, r->body ? r->body : "", r->body ? r->body_len : 0);
-    } else if (strcmp(k, "headers") == 0) {
+    } else if (KEY_IS(k, kn, "headers")) {
         lua_createtable(L, 0, (int)r->n_headers);
         char name[256];
         for (size_t i = 0; i < r->n_headers; i++) {
@@ -255,11 +259,11 @@ static int resp_index(lua_State *L)
             lua_pushlstring(L, r->headers[i].value, r->headers[i].value_len);
             lua_rawset(L, -3);
         }
-    } else if (strcmp(k, "json") == 0) {
+    } else if (KEY_IS(k, kn, "json")) {
         lua_pushvalue(L, lua_upvalueindex(2));
-    } else if (strcmp(k, "header") == 0) {
+    } else if (KEY_IS(k, kn, "header")) {
         lua_pushvalue(L, lua_upvalueindex(3));
-    } else if (strcmp(k, "body_cut") == 0) {
+    } else if (KEY_IS(k, kn, "body_cut")) {
         lua_pushboolean(L, r->body_cut);
     } else {
         lua_pushnil(L);
@@ -1006,10 +1010,13 @@ static int key_of(lua_State *L, int idx)
         return -1;
     size_t n;
     const char *k = lua_tolstring(L, idx, &n);
-    for (int i = 0; i <= K_HEADERS; i++)
-        if (strlen(key_names[i]) == n && memcmp(key_names[i], k, n) == 0)
-            return i;
-    return -1;
+    switch (n) {
+    case 3: return KEY_IS(k, n, "url") ? K_URL : -1;
+    case 4: return KEY_IS(k, n, "name") ? K_NAME : KEY_IS(k, n, "body") ? K_BODY : -1;
+    case 6: return KEY_IS(k, n, "method") ? K_METHOD : -1;
+    case 7: return KEY_IS(k, n, "headers") ? K_HEADERS : -1;
+    default: return -1;
+    }
 }
 
 /* Pushes the current value of field k of the request (nil when none). */

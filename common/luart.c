@@ -238,8 +238,17 @@ lua_State *lrt_new(char *err, size_t errlen)
 int lrt_load(lua_State *L, const char *path, char *err, size_t errlen)
 {
     /* The message is "FILE:LINE: what" for a syntax error, "cannot open FILE"
-     * for an unreadable one. */
-    if (luaL_loadfile(L, path) != 0 || lrt_call(L, 0, 0) != 0) {
+     * for an unreadable one. Text only: LuaJIT and Lua do not verify
+     * precompiled bytecode, and a malformed chunk can crash the interpreter. */
+    int rc = luaL_loadfilex(L, path, "t");
+    if (rc != 0 && strstr(lua_tostring(L, -1), "mode")) {
+        /* LuaJIT: "attempt to load chunk with wrong mode", no file named */
+        snprintf(err, errlen, "--script: %s: precompiled (binary) chunks are refused: give the Lua "
+                 "source", path);
+        lua_pop(L, 1);
+        return -1;
+    }
+    if (rc != 0 || lrt_call(L, 0, 0) != 0) {
         snprintf(err, errlen, "--script: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return -1;

@@ -29,7 +29,8 @@ bool lrt_available(const char **name);
  * memory, no Lua in this build). Close with lua_close. */
 lua_State *lrt_new(char *err, size_t errlen);
 
-/* Loads path and runs its top level (no limit). 0, or -1 with err
+/* Loads path (Lua source; precompiled bytecode is refused: it is not
+ * verified) and runs its top level (no limit). 0, or -1 with err
  * "--script: FILE:LINE: message" (syntax, runtime error, "cannot open FILE"). */
 int lrt_load(lua_State *L, const char *path, char *err, size_t errlen);
 

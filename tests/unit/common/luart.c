@@ -59,6 +59,13 @@ static void test_load_errors(void **state)
     lua_State *L = lrt_new(err, sizeof err);
     assert_int_equal(lrt_load(L, "/nonexistent/x.lua", err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot open"));
+    /* Bytecode (here the bytes LuaJIT's and Lua's chunks begin with, then
+     * noise) is refused before it is looked at. */
+    char *bc = write_lua("\x1bLJ\x02\x00\x12\xff\xff\xff\x7f junk");
+    assert_int_equal(lrt_load(L, bc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "binary"));
+    unlink(bc);
+    free(bc);
     lua_close(L);
 }
 

@@ -369,6 +369,16 @@ static int merge_reports(const cli_t *c, const checks_t *k)
         log_error("--merge: the inputs' histories span more than 31 days, or out of memory");
         goto out;
     }
+    json_t *sm = merge_script_metrics((const json_t *const *)reps, n, err, sizeof err);
+    if (!sm) {
+        log_error("--merge: %s", err);
+        json_decref(meta);
+        goto out;
+    }
+    if (json_array_size(sm))
+        json_object_set_new(meta, "script_metrics", sm);
+    else
+        json_decref(sm);
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)

@@ -60,4 +60,29 @@ t_eq "report: histogram buckets" "[0.0, 440.0, 440.0, 440.0]" \
     "$(sm "['body_bytes']['series'][0]['buckets']" | python3 -c 'import sys,ast; print([b["count"] for b in ast.literal_eval(sys.stdin.read())])')"
 t_eq "report: by_user refused" 40.0 "$(sm "['by_user']['refused']")"
 t_eq "report: by_user series" 100 "$(sm "['by_user']['series'].__len__()")"
+
+# --merge of two segments' reports (here the same report twice) adds the
+# script metrics: series matched by labels, refused counts and buckets added.
+r_replay --merge "$T_DIR/r.json" "$T_DIR/r.json" --report "$T_DIR/m.json" -q
+t_eq "merge: exit 0" 0 "$R_RC"
+mm() { r_json "$T_DIR/m.json" "{m['name']: m for m in r['script_metrics']}$1"; }
+t_eq "merge: hits doubled" 1760.0 "$(mm "['hits']['series'][0]['value']")"
+t_eq "merge: by_user still 100 series" 100 "$(mm "['by_user']['series'].__len__()")"
+t_eq "merge: by_user refused doubled" 80.0 "$(mm "['by_user']['refused']")"
+t_eq "merge: histogram count and buckets doubled" "880.0 [0.0, 880.0, 880.0, 880.0]" \
+    "$(mm "['body_bytes']['series'][0]['count']") $(mm "['body_bytes']['series'][0]['buckets']" | python3 -c 'import sys,ast; print([b["count"] for b in ast.literal_eval(sys.stdin.read())])')"
+# Reports of different scripts do not merge silently: a counter that is a
+# histogram in the other report is refused.
+python3 - "$T_DIR/r.json" "$T_DIR/other.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for m in r["script_metrics"]:
+    if m["name"] == "hits":
+        m["type"] = "histogram"
+json.dump(r, open(sys.argv[2], "w"))
+PY
+r_replay --merge "$T_DIR/r.json" "$T_DIR/other.json" --report "$T_DIR/m2.json" -q
+t_eq "merge: conflicting types exit 2" 2 "$R_RC"
+grep -q "script metric hits is a counter in one report and a histogram in another" "$T_DIR/replay.err" ||
+    t_fail "merge conflict message: $(cat "$T_DIR/replay.err")"
 t_log "ok"

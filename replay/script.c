@@ -1587,6 +1587,15 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
         lua_rawseti(L, -2, (int)i + 1);
     }
     lua_setfield(L, -2, "entries");
+    if (s->metrics) {
+        /* The script's metrics summed over every state, as in the report. */
+        json_t *j = smet_json(s->metrics);
+        if (j) {
+            lrt_push_json(L, j);
+            lua_setfield(L, -2, "metrics");
+            json_decref(j);
+        }
+    }
     if (call(L, 1, 1) != 0) {
         log_warn("script: done: %s", lua_tostring(L, -1));
     } else if (lua_type(L, -1) == LUA_TNUMBER) {

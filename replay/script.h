@@ -160,7 +160,8 @@ void scr_step_abort(scr_t *s, const scr_user_t *u);
 /* done(summary) in the main thread's state: summary = {duration, requests,
  * failures, rps, failures_by = {category = n}, entries = {{method, name,
  * count, failures, rps, min_ms, avg_ms, p50_ms, p90_ms, p95_ms, p99_ms,
- * max_ms, failures_by}...}, exit_code = rc}. Returns the integer it returned
+ * max_ms, failures_by}...}, exit_code = rc, metrics = the script's metrics
+ * as the report's script_metrics}. Returns the integer it returned
  * (0..255), else rc. An error: printed, rc. */
 int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double duration_s, int rc);
 

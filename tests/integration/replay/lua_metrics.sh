@@ -10,6 +10,7 @@ D="$AIOTEST_SRC/tests/integration/replay/lua"
 t_target --quiet
 
 MPORT=$(t_port)
+export LUA_METRICS_DONE="$T_DIR/done.txt"
 timeout 120 "$T_REPLAY" "$D/items.json" --host "$TARGET_URL" -u 110 --iterations 1 --threads 2 \
     --script "$D/metrics.lua" --report "$T_DIR/r.json" -q \
     --metrics "127.0.0.1:$MPORT" --metrics-linger 5s >"$T_DIR/replay.out" 2>"$T_DIR/replay.err" &
@@ -51,6 +52,7 @@ grep -q "metric by_user: a new label set past the bound of 100" "$T_DIR/replay.e
     t_fail "refusal not named on stderr"
 grep -q "40 update(s) refused" "$T_DIR/replay.err" || t_fail "refused total not printed at the end"
 
+t_eq "done() saw the summed metrics" "hits 880 refused 40" "$(xargs <"$T_DIR/done.txt")"
 sm() { r_json "$T_DIR/r.json" "{m['name']: m for m in r['script_metrics']}$1"; }
 t_eq "report: hits" 880.0 "$(sm "['hits']['series'][0]['value']")"
 t_eq "report: setups" 3.0 "$(sm "['setups']['series'][0]['value']")"

@@ -58,7 +58,7 @@ int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen)
 }
 void scr_user_start(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 void scr_user_stop(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
-void scr_user_free(scr_t *s, const void *key) { (void)s, (void)key; }
+void scr_user_free(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 size_t scr_memory(const scr_t *s) { (void)s; return 0; }
 size_t scr_user_memory(scr_t *s, const void *key) { (void)s, (void)key; return 0; }
 uint64_t scr_errors(const scr_t *s) { (void)s; return 0; }
@@ -163,7 +163,7 @@ struct scr {
 };
 
 /* Keys of the vars view's hidden fields (addresses, never strings). */
-static char key_vars, key_symtab, key_co, key_pend, key_res, key_mem;
+static char key_vars, key_symtab, key_co, key_pend, key_res, key_mem, key_ref;
 
 typedef struct resp_ud {
     const resp_view_t *r;
@@ -319,10 +319,16 @@ static int vars_newindex(lua_State *L)
     return 0;
 }
 
-/* Pushes u's table, made on first use. */
+/* Pushes u's table, made on first use. A user that keeps a ref (u->ref)
+ * finds it by one registry index, twice per request with both hooks,
+ * instead of a lookup by key in the users table. */
 static void push_user(scr_t *s, const scr_user_t *u)
 {
     lua_State *L = s->L;
+    if (u->ref && *u->ref > 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, *u->ref);
+        return;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->users);
     lua_pushlightuserdata(L, (void *)u->key);
     lua_rawget(L, -2);
@@ -357,17 +363,34 @@ static void push_user(scr_t *s, const scr_user_t *u)
     lua_pushvalue(L, -2);
     lua_rawset(L, -4);
     lua_remove(L, -2);
+    if (u->ref) {
+        lua_pushvalue(L, -1);
+        *u->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        /* kept in the table too: scr_user_free drops it from there */
+        lua_pushlightuserdata(L, &key_ref);
+        lua_pushinteger(L, *u->ref);
+        lua_rawset(L, -3);
+    }
 }
 
-void scr_user_free(scr_t *s, const void *key)
+void scr_user_free(scr_t *s, const scr_user_t *u)
 {
     if (!s)
         return;
+    const void *key = u->key;
+    if (u->ref)
+        *u->ref = 0;
     lua_State *L = s->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->users);
     lua_pushlightuserdata(L, (void *)key);
     lua_rawget(L, -2);
     if (lua_istable(L, -1)) {
+        lua_pushlightuserdata(L, &key_ref);
+        lua_rawget(L, -2);
+        int ref = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (ref > 0)
+            luaL_unref(L, LUA_REGISTRYINDEX, ref);
         /* A script that kept the table must not reach the freed variables. */
         lua_getfield(L, -1, "vars");
         if (lua_istable(L, -1)) {

@@ -55,6 +55,9 @@ typedef struct scr_user {
     const char *cls;
     tpl_vars_t *vars;
     const tpl_symtab_t *symtab;
+    int *ref;                     /* where the user keeps its table's registry ref
+                                     (0 before the first hook; NULL: not kept, found
+                                     by key each time) */
 } scr_user_t;
 
 /* True when this build has Lua ("LuaJIT 2.1.0-beta3" / "Lua 5.4" in *name). */
@@ -88,8 +91,9 @@ int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen);
  * scr_errors; the user goes on. */
 void scr_user_start(scr_t *s, const scr_user_t *u);
 void scr_user_stop(scr_t *s, const scr_user_t *u);
-/* Drops u's table (no hook runs). */
-void scr_user_free(scr_t *s, const void *key);
+/* Drops u's table (no hook runs) and its ref (*u->ref = 0): a later hook of
+ * the same key makes a new one. */
+void scr_user_free(scr_t *s, const scr_user_t *u);
 /* Bytes u's table took when it was made (fields the script adds later are
  * not in it); 0 when u has none. */
 size_t scr_user_memory(scr_t *s, const void *key);

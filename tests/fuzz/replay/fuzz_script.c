@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tpl_symtab_t *st = tpl_symtab_new();
     tpl_symtab_intern(st, "token", 5);
     tpl_vars_t *vars = tpl_vars_new(tpl_symtab_count(st));
-    int key;
-    scr_user_t u = {&key, 3, "c", vars, st};
+    int key, ref = 0;
+    scr_user_t u = {&key, 3, "c", vars, st, &ref};
     if (scr_setup(s, 0, 1, err, sizeof err) == 0) {
         scr_user_start(s, &u);
         scr_header_t h[] = {{"Accept", 6, "*/*", 3}, {"X-A", 3, "1", 1}, {"X-A", 3, "2", 1}};
@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scr_step_abort(s, &u);
         scr_user_stop(s, &u);
     }
-    scr_user_free(s, &key);
+    scr_user_free(s, &u);
     stats_names_t *names = stats_names_new();
     stats_names_intern(names, "GET", "req");
     stats_t *total = stats_new(names);

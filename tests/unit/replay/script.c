@@ -90,6 +90,7 @@ typedef struct fx {
     tpl_vars_t *vars;
     scr_user_t u;
     int key;
+    int ref;       /* the user's table ref, as user.c keeps it */
 } fx_t;
 
 static fx_t *fx_new(const char *text)
@@ -102,7 +103,7 @@ static fx_t *fx_new(const char *text)
     f->st = tpl_symtab_new();
     assert_int_equal(tpl_symtab_intern(f->st, "token", 5), 0);
     f->vars = tpl_vars_new(tpl_symtab_count(f->st));
-    f->u = (scr_user_t){&f->key, 7, "buyer", f->vars, f->st};
+    f->u = (scr_user_t){&f->key, 7, "buyer", f->vars, f->st, &f->ref};
     return f;
 }
 
@@ -246,7 +247,8 @@ static void test_response_and_vars(void **state)
     /* A number returned is not a verdict. */
     assert_int_equal(scr_response(f->s, &f->u, "late", "GET", "/", &r, STATS_OK), STATS_OK);
     /* After the user is freed its table no longer reaches the variables. */
-    scr_user_free(f->s, &f->key);
+    scr_user_free(f->s, &f->u);
+    assert_int_equal(f->ref, 0);
     tpl_vars_set(f->vars, 0, "zzz", 3);
     assert_int_equal(scr_response(f->s, &f->u, "ok", "GET", "/", &r, STATS_OK), STATS_OK);
     tok = tpl_vars_get(f->vars, 0, &len);
@@ -422,7 +424,7 @@ static void test_metrics(void **state)
     if (!s)
         fail_msg("%s", err);
     int key;
-    scr_user_t u = {&key, 1, "c", NULL, NULL};
+    scr_user_t u = {&key, 1, "c", NULL, NULL, NULL};
     resp_view_t r = {.status = 200, .body = "0123456789abcdef", .body_len = 16};
     for (int i = 0; i < 5; i++)
         assert_int_equal(scr_response(s, &u, "ok", "GET", "/", &r, STATS_OK), STATS_OK);

@@ -204,6 +204,8 @@ exb_written_t exb_write(exb_t *b, const exb_sink_t *s)
     if (!b->keep)
         return EXB_FILTERED;
     mp_error_t e;
+    if (s->script && cscr_exchange(s->script, &b->x) != CSCR_KEEP)
+        return EXB_DROPPED;
     if (redact_exchange(s->redact, &b->x) != 0) {
         /* Half-redacted is worse than absent. */
         log_error("%s: exchange %s not written: out of memory while redacting", s->path, b->x.method);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cscript.h"
 #include "filter.h"
 #include "recording.h"
 #include "redact.h"
@@ -44,6 +45,7 @@ typedef struct exb_sink {
     size_t max_body;          /* cap of each recorded body */
     const filter_t *filter;   /* NULL records everything */
     redact_t *redact;         /* NULL redacts nothing */
+    cscr_t *script;           /* --script: exchange(ex) before the redaction; NULL: none */
     session_opts_t session;   /* client keys other than the client's address */
     rec_writer_t *w;          /* set by exb_sink_open */
 } exb_sink_t;
@@ -101,9 +103,10 @@ typedef enum exb_written {
     EXB_WRITTEN,   /* in the file */
     EXB_FILTERED,  /* left out by the filter */
     EXB_FAILED,    /* redaction or the write failed (logged, naming path) */
+    EXB_DROPPED,   /* the script dropped it, or failed on it (counted by cscript) */
 } exb_written_t;
 
-/* Redacts and writes an ended b to s's file. */
+/* Runs the script's exchange hook, redacts and writes an ended b to s's file. */
 exb_written_t exb_write(exb_t *b, const exb_sink_t *s);
 
 #endif

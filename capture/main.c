@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "ca.h"
+#include "cscript.h"
 #include "filter.h"
 #include "log.h"
 #include "pcapsrc.h"
@@ -83,6 +84,9 @@ static const char usage[] =
     "                          (its first group when it has one)\n"
     "  --secrets-out FILE      keep the replaced request values there (JSON, 0600) for\n"
     "                          aiotest-replay --secrets FILE\n"
+    "  --script FILE.lua       run the Lua function exchange(ex) on each exchange before\n"
+    "                          it is written (after the filters, before the redaction):\n"
+    "                          change ex, or return false to drop it (docs/scripting.md)\n"
     "\n"
     "running:\n"
     "  --drain-timeout D       on SIGINT/SIGTERM, wait this long for exchanges in flight (5s)\n"
@@ -100,6 +104,7 @@ enum {
     OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_PATH, OPT_REDACT, OPT_DRAIN, OPT_STATS, OPT_FILTER,
     OPT_DURATION, OPT_BUFSIZE, OPT_ALLOW, OPT_CONNECT_PORTS, OPT_REDACT_DEFAULTS, OPT_REDACT_BODY,
     OPT_REDACT_FORM, OPT_REDACT_REGEX, OPT_SECRETS_OUT, OPT_REVERSE_TLS, OPT_SESS_FORWARDED,
+    OPT_SCRIPT,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +138,7 @@ static const struct option longopts[] = {
     { "redact-form", required_argument, NULL, OPT_REDACT_FORM },
     { "redact-regex", required_argument, NULL, OPT_REDACT_REGEX },
     { "secrets-out", required_argument, NULL, OPT_SECRETS_OUT },
+    { "script", required_argument, NULL, OPT_SCRIPT },
     { "allow-clients", required_argument, NULL, OPT_ALLOW },
     { "connect-ports", required_argument, NULL, OPT_CONNECT_PORTS },
     { "drain-timeout", required_argument, NULL, OPT_DRAIN },
@@ -210,6 +216,19 @@ static void redact_summary(const redact_t *r, bool passive, const char *secrets_
     fputc('\n', stderr);
 }
 
+/* What --script did: every exchange it dropped or failed on is counted. */
+static void script_summary(const cscr_t *s)
+{
+    if (!s)
+        return;
+    cscr_stats_t st;
+    cscr_get_stats(s, &st);
+    fprintf(stderr, "aiotest-capture: script: %llu exchanges seen, %llu dropped by exchange(), "
+            "%llu NOT written because the hook failed on them (first error above)\n",
+            (unsigned long long)st.seen, (unsigned long long)st.dropped,
+            (unsigned long long)st.errors);
+}
+
 /* Passive capture takes the recording options the proxy's way, session keys
  * included (the same code, capture/session.c); the proxy-only ones make no
  * sense here and are refused. */
@@ -227,6 +246,7 @@ static int run_pcap(pcapsrc_opts_t *po, const proxy_config_t *cfg, const char *p
     po->rec.max_body = cfg->rec.max_body;
     po->rec.filter = cfg->rec.filter;
     po->rec.redact = cfg->rec.redact;
+    po->rec.script = cfg->rec.script;
     po->rec.session.cookie = cfg->rec.session_cookie;
     po->rec.session.header = cfg->rec.session_header;
     return pcapsrc_run(po);
@@ -239,7 +259,8 @@ int main(int argc, char **argv)
     filter_t *filter = filter_new();
     redact_t *redact = redact_new();
     access_t *access = access_new();
-    const char *secrets_out = NULL;
+    const char *secrets_out = NULL, *script_path = NULL;
+    cscr_t *script = NULL;
     const char *proxy = NULL, *reverse = NULL;
     pcapsrc_opts_t po = { .buffer_size = 8 * 1024 * 1024, .max_flow = 4 * 1024 * 1024,
                           .max_total = 256 * 1024 * 1024 };
@@ -323,6 +344,7 @@ int main(int argc, char **argv)
             }
             break;
         case OPT_SECRETS_OUT: secrets_out = optarg; break;
+        case OPT_SCRIPT: script_path = optarg; break;
         case OPT_ALLOW:
             if (access_allow_clients(access, optarg, err, sizeof err) != 0) {
                 rc = usage_error(err, NULL);
@@ -368,10 +390,20 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    /* Loaded (syntax: FILE:LINE, exit 2) before anything is captured. */
+    if (script_path) {
+        if (!(script = cscr_new(script_path, err, sizeof err))) {
+            rc = usage_error(err, NULL);
+            goto out;
+        }
+        cfg.rec.script = script;
+    }
     if (po.file || po.iface) {
         rc = run_pcap(&po, &cfg, proxy, reverse);
-        if (rc != 2)
+        if (rc != 2) {
+            script_summary(script);
             redact_summary(redact, true, secrets_out);
+        }
         goto out;
     }
     if (po.filter || po.duration_us || po.rec.session.forwarded || po.keylog) {
@@ -399,9 +431,12 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = listener_run(&cfg);
-    if (rc != 2)
+    if (rc != 2) {
+        script_summary(script);
         redact_summary(redact, false, secrets_out);
+    }
 out:
+    cscr_free(script);
     filter_free(filter);
     redact_free(redact);
     access_free(access);

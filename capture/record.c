@@ -22,7 +22,7 @@ record_t *record_open(const record_opts_t *o, char *err, size_t errlen)
 {
     exb_sink_t sink = {
         .path = o->path, .max_body = o->max_body, .filter = o->filter, .redact = o->redact,
-        .session = { .cookie = o->session_cookie, .header = o->session_header },
+        .script = o->script, .session = { .cookie = o->session_cookie, .header = o->session_header },
     };
     return exb_sink_new(sizeof(record_t), &sink, "proxy", err, errlen);
 }
@@ -124,6 +124,7 @@ void recx_end(recx_t *x)
     switch (exb_write(&x->b, &r->sink)) {
     case EXB_FILTERED: r->st.skipped++; break;
     case EXB_FAILED: r->st.errors++; break;
+    case EXB_DROPPED: break; /* counted by the script (cscr_get_stats) */
     case EXB_WRITTEN:
         if (x->b.x.flags & REC_F_TUNNEL)
             r->st.tunnels++;

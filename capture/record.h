@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cscript.h"
 #include "filter.h"
 #include "recording.h"
 #include "redact.h"
@@ -21,6 +22,7 @@ typedef struct record_opts {
     size_t max_body;             /* recorded copy of each body is capped here */
     const filter_t *filter;      /* borrowed */
     redact_t *redact;            /* borrowed; applied to each exchange written */
+    cscr_t *script;              /* borrowed; --script, before the redaction; NULL: none */
     const char *session_cookie;  /* --session-cookie NAME, or NULL */
     const char *session_header;  /* --session-header NAME, or NULL */
 } record_opts_t;

@@ -9,6 +9,7 @@
 
 #include "convert.h"
 #include "rewrite.h"
+#include "cvscript.h"
 #include "units.h"
 #include "view.h"
 
@@ -56,6 +57,10 @@ static void usage(FILE *out)
           "      --include SPEC       keep only requests matching one --include (repeatable). SPEC:\n"
           "                           method:GET[,POST]  host:GLOB  path:REGEX  status:2xx[,404]\n"
           "      --exclude SPEC       leave out requests matching SPEC (status: the recorded one)\n"
+          "script:\n"
+          "      --script FILE.lua    run the Lua function request(req, ctx) on each request of the\n"
+          "                           drafted scenario: change it, or return false to leave it\n"
+          "                           out (docs/scripting.md)\n"
           "  -h, --help               this help\n"
           "  -V, --version            the version\n"
           "\n"
@@ -65,7 +70,7 @@ static void usage(FILE *out)
 typedef struct cli {
     conv_opts_t o;
     rewrite_t *rw;                      /* --set-header ... --exclude */
-    const char *output, *dump, *from_json;
+    const char *output, *dump, *from_json, *script;
     bool json, quiet;
     const char **inc, **exc, **xpaths;  /* argc entries each: no option repeats more often */
     const char *const *paths;           /* the inputs: argv after the options */
@@ -117,7 +122,7 @@ static int parse_think(conv_opts_t *o, const char *mode, int argc, char **argv)
 
 enum { OPT_JSON = 256, OPT_DUMP, OPT_FROM_JSON, OPT_GAP, OPT_WINDOW, OPT_ASSETGAP, OPT_THINK, OPT_MAXCLS,
        OPT_NOCORR, OPT_DATA, OPT_INC, OPT_EXC, OPT_EXCPATH, OPT_NOSTATIC, OPT_SETHDR, OPT_DROPHDR,
-       OPT_REPATH, OPT_INCLUDE, OPT_EXCLUDE };
+       OPT_REPATH, OPT_INCLUDE, OPT_EXCLUDE, OPT_SCRIPT };
 
 /* A rewrite rule of the command line into c->rw (the grammar is rewrite.h's). */
 static int parse_rule(cli_t *c, int ch, const char *arg)
@@ -147,6 +152,7 @@ static int parse(cli_t *c, int argc, char **argv)
         {"set-header", required_argument, NULL, OPT_SETHDR}, {"drop-header", required_argument, NULL, OPT_DROPHDR},
         {"rewrite-path", required_argument, NULL, OPT_REPATH}, {"include", required_argument, NULL, OPT_INCLUDE},
         {"exclude", required_argument, NULL, OPT_EXCLUDE},
+        {"script", required_argument, NULL, OPT_SCRIPT},
         {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     conv_opts_t *o = &c->o;
     uint64_t v;
@@ -196,6 +202,7 @@ static int parse(cli_t *c, int argc, char **argv)
         case OPT_REPATH:
         case OPT_INCLUDE:
         case OPT_EXCLUDE: rc = parse_rule(c, ch, optarg); break;
+        case OPT_SCRIPT: c->script = optarg; break;
         case 'h': usage(stdout); return -1;
         case 'V': printf("aiotest-convert %s\n", AIOTEST_VERSION); return -1;
         default: return 2;
@@ -206,6 +213,8 @@ static int parse(cli_t *c, int argc, char **argv)
     c->paths = (const char *const *)argv + optind;
     c->n_paths = (size_t)(argc - optind);
     if (c->dump || c->from_json) {
+        if (c->script)
+            return bad("%s", "--script applies to a conversion, not to --dump or --from-json");
         if (c->n_paths)
             return bad("%s: no INPUT is read with --dump or --from-json", argv[optind]);
         if (c->from_json && !c->output)
@@ -285,18 +294,37 @@ static int run(const cli_t *c)
     mp_error_t err = {0};
     scn_scenario_t *s = NULL;
     conv_stats_t cst = {0};
+    cvscr_t *script = NULL;
     int rc = 0;
+    char serr[1024];
+    /* Loaded (syntax: FILE:LINE) before the inputs are read. */
+    if (c->script && !(script = cvscr_new(c->script, serr, sizeof serr))) {
+        fprintf(stderr, "aiotest-convert: %s\n", serr);
+        return 2;
+    }
     if (c->dump)
         rc = view_dump_file(c->dump, stdout, &err);
     else if (c->from_json)
         rc = view_json_file_to_mp(c->from_json, c->output, &err);
-    else if ((rc = conv_to_scenario(c->paths, c->n_paths, &c->o, &s, &cst, &err)) == 0 &&
-             apply_rules(c, s, &cst) != 0)
-        rc = MP_ERR_INVALID;                            /* it printed its own message */
-    else if (rc == 0 && c->json)
-        rc = write_json(s, c->output) ? MP_ERR_IO : 0;  /* it printed its own message */
-    else if (rc == 0)
-        rc = scn_save(c->output, s, &err);
+    else if ((rc = conv_to_scenario(c->paths, c->n_paths, &c->o, &s, &cst, &err)) == 0) {
+        /* The rules first, then the script: it sees (and may undo) what they did. */
+        if (apply_rules(c, s, &cst) != 0)
+            rc = MP_ERR_INVALID;                        /* it printed its own message */
+        else if (script) {
+            cvscr_stats_t st;
+            if (cvscr_apply(script, s, &st, serr, sizeof serr) != 0) {
+                fprintf(stderr, "aiotest-convert: --script %s: %s\n", c->script, serr);
+                rc = MP_ERR_INVALID;
+            } else if (!c->quiet)
+                fprintf(stderr, "aiotest-convert: script: %llu requests seen, %llu left out by "
+                        "request() (%llu steps left empty and removed)\n",
+                        (unsigned long long)st.seen, (unsigned long long)st.dropped,
+                        (unsigned long long)st.steps_dropped);
+        }
+        if (rc == 0)
+            rc = c->json ? (write_json(s, c->output) ? MP_ERR_IO : 0) : scn_save(c->output, s, &err);
+    }
+    cvscr_free(script);
     scn_free(s);
     if (rc < 0 && err.msg[0])
         fprintf(stderr, "aiotest-convert: %s\n", err.msg);

@@ -92,6 +92,7 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
             .ca_file = o->ca_file, .seed = o->seed, .segment = e->o.segment,
             .segments = e->o.segments, .timed = o->timed, .script = o->script,
             .diff = o->diff,
+            .smet = o->smet,
         };
         e->w[i] = worker_new(&cfg, err, errlen);
         if (!e->w[i])
@@ -413,7 +414,7 @@ static void publish_metrics(engine_t *e, double t)
         per_class[c] = running_class(e, c);
     metrics_state_t st = {.users_per_class = per_class, .target_users = e->target_users,
                           .stage = e->stopping ? 0 : e->stage, .target_rate = e->target_rate,
-                          .elapsed_s = t};
+                          .elapsed_s = t, .script = e->o.smet};
     metrics_publish(e->o.metrics, e->total, &st);
 }
 

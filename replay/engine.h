@@ -45,6 +45,8 @@ typedef struct engine_opts {
     metrics_t *metrics;           /* NULL: none */
     const verdict_t *fail_fast;   /* stop as soon as a threshold is lost; NULL: never */
     const char *script;           /* --script: Lua hooks, one state per worker; NULL: none */
+    struct smet *smet;            /* the script's metrics, writers 0..threads-1 for the
+                                     workers (published with the metrics); NULL: none */
     unsigned segment, segments;   /* --segment K/N: this process runs closed-model users
                                      with id % N == K and 1/N of the arrival rate */
     const timed_t *timed;         /* timed replay instead of the shape (which is then

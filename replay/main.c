@@ -32,6 +32,7 @@
 #include "script.h"
 #include "secrets.h"
 #include "shape.h"
+#include "smetric.h"
 #include "stats.h"
 #include "verdict.h"
 #include "view.h"
@@ -369,6 +370,16 @@ static int merge_reports(const cli_t *c, const checks_t *k)
         log_error("--merge: the inputs' histories span more than 31 days, or out of memory");
         goto out;
     }
+    json_t *sm = merge_script_metrics((const json_t *const *)reps, n, err, sizeof err);
+    if (!sm) {
+        log_error("--merge: %s", err);
+        json_decref(meta);
+        goto out;
+    }
+    if (json_array_size(sm))
+        json_object_set_new(meta, "script_metrics", sm);
+    else
+        json_decref(sm);
     json_t *report = stats_report_json(total, names, hist, duration, started, meta);
     json_decref(meta);
     if (!c->quiet)
@@ -650,6 +661,7 @@ static int run(const cli_t *c, const checks_t *k)
     secrets_t *secrets = NULL;
     scr_t *script = NULL;
     char *script_path = NULL;
+    smet_t *smet = NULL;
     if (c->secrets && !(secrets = secrets_load(c->secrets, err, sizeof err))) {
         log_error("%s", err);
         return EXIT_USAGE;
@@ -729,7 +741,11 @@ static int run(const cli_t *c, const checks_t *k)
     /* Checked (syntax: FILE:LINE) before anything is sent; kept for done(). */
     bool oom;
     script_path = scr_path(c->script, c->scenario, scn->script, &oom);
-    if (oom || (script_path && !(script = scr_open(script_path, -1, c->threads, err, sizeof err)))) {
+    /* The script's metrics: one slot array per worker, the last for the main
+     * thread's state (setup, done). */
+    if (script_path && !(smet = smet_new(c->threads + 1)))
+        oom = true;
+    if (oom || (script_path && !(script = scr_open(script_path, -1, c->threads, smet, err, sizeof err)))) {
         log_error("%s", oom ? "out of memory" : err);
         goto out;
     }
@@ -770,7 +786,7 @@ static int run(const cli_t *c, const checks_t *k)
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,
         .fail_fast = c->fail_fast ? v : NULL, .segment = c->segment, .segments = c->segments,
-        .script = script_path,
+        .script = script_path, .smet = smet,
         .timed = c->timed ? &timed : NULL, .timed_duration_us = c->duration_us,
         .diff = diff,
     };
@@ -802,6 +818,17 @@ static int run(const cli_t *c, const checks_t *k)
     if (report && meta)
         json_object_update_missing(report, meta);
     json_decref(meta);
+    if (report && smet_metrics(smet)) {
+        json_t *sm = smet_json(smet);
+        if (!sm || json_object_set_new(report, "script_metrics", sm) != 0) {
+            log_error("out of memory building the report");
+            goto out;
+        }
+        if (smet_refused(smet) > 0)
+            log_warn("script metrics: %.0f update(s) refused: a label set came past the bound of %d "
+                     "per metric (by metric: the report's script_metrics[].refused and "
+                     "aiotest_script_updates_refused_total)", smet_refused(smet), SMET_SERIES_MAX);
+    }
     json_t *oj = origins_json(plan);
     if (report && oj)
         json_object_update_missing(report, oj);
@@ -829,6 +856,7 @@ out:
         metrics_stop(metrics);
     engine_free(eng);
     scr_free(script);
+    smet_free(smet);
     free(script_path);
     shape_fini(&shape);
     plan_free(plan);

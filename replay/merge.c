@@ -1,7 +1,9 @@
-/* merge: user samples and classes of --segment reports (see merge.h). */
+/* merge: user samples, classes and script metrics of --segment reports (see merge.h). */
 #include "merge.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,4 +149,97 @@ json_t *merge_classes(const json_t *const *reports, size_t n, const json_t *samp
         }
     }
     return out;
+}
+
+/* ---- script metrics */
+
+static json_t *find_by(json_t *arr, const char *key, const json_t *want)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (json_equal(json_object_get(v, key), want))
+            return v;
+    }
+    return NULL;
+}
+
+/* dst[key] += src[key] (numbers). */
+static void add_num(json_t *dst, const json_t *src, const char *key)
+{
+    double a = json_number_value(json_object_get(dst, key));
+    double b = json_number_value(json_object_get(src, key));
+    json_object_set_new(dst, key, json_real(a + b));
+}
+
+/* Adds series s into metric m's series (a deep copy when new). 0, or -1 when
+ * the buckets' bounds differ. */
+static int add_series(json_t *m, const json_t *s, bool histogram)
+{
+    json_t *ser = json_object_get(m, "series");
+    json_t *d = find_by(ser, "labels", json_object_get(s, "labels"));
+    if (!d)
+        return json_array_append_new(ser, json_deep_copy(s)) == 0 ? 0 : -1;
+    if (!histogram) {
+        add_num(d, s, "value");
+        return 0;
+    }
+    json_t *db = json_object_get(d, "buckets"), *sb = json_object_get(s, "buckets");
+    if (json_array_size(db) != json_array_size(sb))
+        return -1;
+    for (size_t k = 0; k < json_array_size(db); k++) {
+        json_t *x = json_array_get(db, k), *y = json_array_get(sb, k);
+        if (!json_equal(json_object_get(x, "le"), json_object_get(y, "le")))
+            return -1;
+        add_num(x, y, "count");
+    }
+    add_num(d, s, "count");
+    add_num(d, s, "sum");
+    return 0;
+}
+
+json_t *merge_script_metrics(const json_t *const *reports, size_t n, char *err, size_t errlen)
+{
+    json_t *out = json_array();
+    for (size_t r = 0; out && r < n; r++) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(reports[r], "script_metrics"), i, m) {
+            const json_t *name = json_object_get(m, "name");
+            const char *type = json_string_value(json_object_get(m, "type"));
+            if (!json_is_string(name) || !type) {
+                snprintf(err, errlen, "script_metrics[%zu]: no name or type", i);
+                goto bad;
+            }
+            json_t *d = find_by(out, "name", name);
+            if (!d) {
+                if (json_array_append_new(out, json_pack("{s:O, s:s, s:f, s:[]}", "name", name,
+                                                         "type", type, "refused", 0.0,
+                                                         "series")) != 0)
+                    goto oom;
+                d = json_array_get(out, json_array_size(out) - 1);
+            } else if (strcmp(json_string_value(json_object_get(d, "type")), type) != 0) {
+                snprintf(err, errlen, "script metric %s is a %s in one report and a %s in another",
+                         json_string_value(name), json_string_value(json_object_get(d, "type")), type);
+                goto bad;
+            }
+            add_num(d, m, "refused");
+            size_t j;
+            json_t *s;
+            json_array_foreach(json_object_get(m, "series"), j, s) {
+                if (add_series(d, s, strcmp(type, "histogram") == 0) != 0) {
+                    snprintf(err, errlen, "script metric %s: histograms with other bucket bounds",
+                             json_string_value(name));
+                    goto bad;
+                }
+            }
+        }
+    }
+    if (out)
+        return out;
+oom:
+    snprintf(err, errlen, "out of memory");
+bad:
+    json_decref(out);
+    return NULL;
 }

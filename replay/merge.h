@@ -23,4 +23,12 @@ json_t *merge_user_samples(const json_t *const *reports, const double *offset_s,
  * out of memory. */
 json_t *merge_classes(const json_t *const *reports, size_t n, const json_t *samples);
 
+/* The "script_metrics" arrays (Lua metric.*, smetric.h) of n reports as one:
+ * metrics matched by name, series by their labels; counters' values, refused
+ * counts, histograms' count, sum and buckets added. New reference; an empty
+ * array when no report has any. NULL with err (a name that is a counter in one
+ * report and a histogram in another, or histograms with other bucket bounds:
+ * reports of different scripts), or out of memory. */
+json_t *merge_script_metrics(const json_t *const *reports, size_t n, char *err, size_t errlen);
+
 #endif

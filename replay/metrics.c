@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "smetric.h"
 #include "url.h"
 #ifdef AIOTEST_HAVE_RWRITE
 #include "rwrite.h"
@@ -191,6 +192,72 @@ static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const me
     fprintf(f, "aiotest_elapsed_seconds %.3f\n", st ? st->elapsed_s : 0.0);
 }
 
+/* The shortest of %.15g / %.17g that reads back as v ("0.1", not
+ * "0.10000000000000001"). */
+static const char *num(char *buf, size_t len, double v)
+{
+    snprintf(buf, len, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, len, "%.17g", v);
+    return buf;
+}
+
+/* One sample of a script series: metric{labels[,le=".."]} value. */
+static void put_script(FILE *f, const char *metric, const char *suffix, const smet_values_t *v,
+                       const char *le, double value)
+{
+    char nb[40];
+    fprintf(f, "%s%s", metric, suffix);
+    if (v->n_labels || le) {
+        fputc('{', f);
+        for (size_t k = 0; k < v->n_labels; k++)
+            put_label(f, v->labels[k].name, v->labels[k].value, k == 0);
+        if (le)
+            put_label(f, "le", le, v->n_labels == 0);
+        fputc('}', f);
+    }
+    fprintf(f, " %s\n", num(nb, sizeof nb, value));
+}
+
+/* The Lua script's metric.counter / metric.histogram series, summed over the
+ * threads now (aiotest_script_NAME[_total], histograms with _bucket/_sum/_count). */
+static void render_script(FILE *f, const smet_t *sm)
+{
+    size_t n = smet_metrics(sm);
+    if (n == 0)
+        return;
+    char name[160], le[40];
+    for (size_t i = 0; i < n; i++) {
+        smet_info_t in;
+        smet_metric(sm, i, &in);
+        bool counter = in.kind == SMET_COUNTER;
+        snprintf(name, sizeof name, "aiotest_script_%s%s", in.name, counter ? "_total" : "");
+        put_head(f, name, counter ? "counter" : "histogram", "Defined by the Lua script (metric.*).");
+        for (size_t j = 0; j < in.n_series; j++) {
+            smet_values_t v;
+            double b[SMET_BUCKETS_MAX + 1];
+            smet_read(sm, i, j, &v, b);
+            if (counter) {
+                put_script(f, name, "", &v, NULL, v.value);
+                continue;
+            }
+            for (size_t k = 0; k <= in.nb; k++)
+                put_script(f, name, "_bucket", &v, k < in.nb ? num(le, sizeof le, in.bounds[k]) : "+Inf",
+                           b[k]);
+            put_script(f, name, "_sum", &v, NULL, v.sum);
+            put_script(f, name, "_count", &v, NULL, v.count);
+        }
+    }
+    put_head(f, "aiotest_script_updates_refused_total", "counter",
+             "Updates of script metrics lost: their label set came past the bound per metric.");
+    for (size_t i = 0; i < n; i++) {
+        smet_info_t in;
+        smet_metric(sm, i, &in);
+        smet_values_t v = {.labels = &(smet_label_t){"metric", in.name}, .n_labels = 1};
+        put_script(f, "aiotest_script_updates_refused_total", "", &v, NULL, in.refused);
+    }
+}
+
 /* Renders the run's part of the page; NULL stats and state give zeros. */
 static char *render(const metrics_t *m, const stats_t *s, const metrics_state_t *st, size_t *len)
 {
@@ -204,6 +271,8 @@ static char *render(const metrics_t *m, const stats_t *s, const metrics_state_t 
         render_bytes(f, m, s);
     }
     render_state(f, m, s, st);
+    if (st && st->script)
+        render_script(f, st->script);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

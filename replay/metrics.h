@@ -37,6 +37,8 @@ typedef struct metrics_state {
     double target_rate;              /* open model: iterations/s wanted now (this
                                         segment's share), else 0 */
     double elapsed_s;
+    const struct smet *script;       /* the Lua script's metrics (smetric.h), summed over
+                                        threads at publish; NULL: none */
 } metrics_state_t;
 
 /* Copies the merged totals and the state into the served snapshot. Main thread only.

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "luart.h"
 
 char *scr_path(const char *cli, const char *scenario_file, const char *field, bool *oom)
 {
@@ -35,17 +36,19 @@ bool scr_available(const char **name)
         *name = NULL;
     return false;
 }
-scr_t *scr_new(const char *path, char *err, size_t errlen)
+scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen)
 {
+    (void)metrics, (void)writer;
     snprintf(err, errlen, "--script %s: this build has no Lua (built with -Dlua=none, or "
              "neither LuaJIT nor Lua 5.4 was found)", path);
     return NULL;
 }
 void scr_free(scr_t *s) { (void)s; }
-scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen)
+scr_t *scr_open(const char *path, int thread, unsigned threads, smet_t *metrics, char *err,
+                size_t errlen)
 {
     (void)thread, (void)threads;
-    return scr_new(path, err, errlen);
+    return scr_new(path, metrics, 0, err, errlen);
 }
 bool scr_has(const scr_t *s, scr_hook_t h) { (void)s, (void)h; return false; }
 int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen)
@@ -55,7 +58,7 @@ int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen)
 }
 void scr_user_start(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 void scr_user_stop(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
-void scr_user_free(scr_t *s, const void *key) { (void)s, (void)key; }
+void scr_user_free(scr_t *s, const scr_user_t *u) { (void)s, (void)u; }
 size_t scr_memory(const scr_t *s) { (void)s; return 0; }
 size_t scr_user_memory(scr_t *s, const void *key) { (void)s, (void)key; return 0; }
 uint64_t scr_errors(const scr_t *s) { (void)s; return 0; }
@@ -110,9 +113,6 @@ const char *scr_why(const scr_t *s) { (void)s; return NULL; }
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#ifdef LUA_JITLIBNAME
-#include <luajit.h>
-#endif
 
 #include "hist.h"
 
@@ -124,6 +124,10 @@ static const char *const hook_names[SCR__COUNT] = {
     "setup", "done", "on_start", "on_stop", "request", "response",
 };
 
+/* The field names of req (set_k, get_k below). */
+enum key { K_NAME = 0, K_METHOD, K_URL, K_BODY, K_HEADERS };
+static const char *const key_names[] = {"name", "method", "url", "body", "headers"};
+
 struct scr {
     lua_State *L;
     char *path;
@@ -131,6 +135,17 @@ struct scr {
     int users;                    /* registry ref: key (light userdata) -> user table */
     int resp;                     /* registry ref: the one resp userdata, reused */
     int reqt;                     /* registry ref: response()'s req table, reused */
+    void *resp_ud;                /* the resp userdata (resp_check) */
+    int reqq;                     /* registry ref: the metatable of request()'s req */
+    int key[K_HEADERS + 1];       /* registry refs: the field names of req (enum key) */
+    const scr_req_t *cur_rv;      /* during request(): the request (reqt_index) */
+    const char *cur_name;         /* during request(): its stats name */
+    unsigned req_read, req_set;   /* during request(): fields read / set (1 << enum key) */
+    const char *cur_resp_name;    /* during response(): req's fields (respq_index) */
+    const char *cur_resp_method, *cur_resp_url;
+    int mcache;                   /* registry ref: series key -> metric handle */
+    smet_t *metrics;              /* not owned; NULL: metric.* unavailable */
+    smet_slot_t *slots;           /* this state's own slots in metrics */
     uint64_t errors;
     lua_State *running;           /* the step coroutine being resumed, NULL: none */
     scr_step_kind_t yielded;      /* what user:request / user:sleep asked for */
@@ -148,7 +163,7 @@ struct scr {
 };
 
 /* Keys of the vars view's hidden fields (addresses, never strings). */
-static char key_vars, key_symtab, key_co, key_pend, key_res, key_mem;
+static char key_vars, key_symtab, key_co, key_pend, key_res, key_mem, key_ref;
 
 typedef struct resp_ud {
     const resp_view_t *r;
@@ -164,83 +179,26 @@ static int l_user_parallel(lua_State *L);
 static void push_result(lua_State *co, const resp_view_t *resp, stats_fail_t fail);
 static int l_user_sleep(lua_State *L);
 static int respt_json(lua_State *L);
+static int reqt_index(lua_State *L);
+static int reqt_newindex(lua_State *L);
+static int respq_index(lua_State *L);
+static int respq_newindex(lua_State *L);
 
-/* First message per hook kind, for the whole process. */
-static atomic_flag said[SCR__COUNT];
+static void say_once(scr_hook_t h, const char *msg) { lrt_say_once((unsigned)h, hook_names[h], msg); }
 
-static void say_once(scr_hook_t h, const char *msg)
-{
-    if (atomic_flag_test_and_set(&said[h]))
-        return;
-    log_warn("script: %s: %s (counted; further errors of this hook are counted without this "
-             "message)", hook_names[h], msg);
-}
-
-bool scr_available(const char **name)
-{
-    if (name) {
-#ifdef LUAJIT_VERSION
-        *name = LUAJIT_VERSION;
-#else
-        *name = LUA_RELEASE;
-#endif
-    }
-    return true;
-}
-
-/* ---- JSON -> Lua */
-
-static void push_json(lua_State *L, const json_t *j, int depth)
-{
-    if (depth > 64) {
-        lua_pushnil(L);
-        return;
-    }
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        lua_createtable(L, 0, (int)json_object_size(j));
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)j, k, v) {
-            push_json(L, v, depth + 1);
-            lua_setfield(L, -2, k);
-        }
-        return;
-    }
-    case JSON_ARRAY: {
-        lua_createtable(L, (int)json_array_size(j), 0);
-        for (size_t i = 0; i < json_array_size(j); i++) {
-            push_json(L, json_array_get(j, i), depth + 1);
-            lua_rawseti(L, -2, (int)i + 1);
-        }
-        return;
-    }
-    case JSON_STRING:
-        lua_pushlstring(L, json_string_value(j), json_string_length(j));
-        return;
-    case JSON_INTEGER:
-        lua_pushinteger(L, (lua_Integer)json_integer_value(j));
-        return;
-    case JSON_REAL:
-        lua_pushnumber(L, json_real_value(j));
-        return;
-    case JSON_TRUE:
-        lua_pushboolean(L, 1);
-        return;
-    case JSON_FALSE:
-        lua_pushboolean(L, 0);
-        return;
-    default:
-        lua_pushnil(L);
-        return;
-    }
-}
+bool scr_available(const char **name) { return lrt_available(name); }
 
 /* ---- resp userdata: valid during one response() call */
 
+/* The state's one resp userdata (its address in the state, upvalue 1 of
+ * these functions: a pointer compare instead of luaL_checkudata's metatable
+ * lookup by name, twice per resp:header()). */
 static const resp_view_t *resp_check(lua_State *L)
 {
-    resp_ud_t *ud = luaL_checkudata(L, 1, RESP_MT);
+    const scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    resp_ud_t *ud = lua_touserdata(L, 1);
+    if (!ud || ud != s->resp_ud)
+        luaL_error(L, "bad argument #1: resp expected");
     if (!ud->r)
         luaL_error(L, "resp used after its response() call returned");
     return ud->r;
@@ -256,7 +214,7 @@ static int resp_json(lua_State *L)
         lua_pushfstring(L, "body is not JSON: %s (line %d)", je.text, je.line);
         return 2;
     }
-    push_json(L, j, 0);
+    lrt_push_json(L, j);
     json_decref(j);
     return 1;
 }
@@ -275,15 +233,19 @@ static int resp_header(lua_State *L)
     return 1;
 }
 
+/* Whether the key k (n bytes) is lit (a literal). */
+#define KEY_IS(k, n, lit) ((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
 static int resp_index(lua_State *L)
 {
     const resp_view_t *r = resp_check(L);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "status") == 0) {
+    size_t kn;
+    const char *k = luaL_checklstring(L, 2, &kn);
+    if (KEY_IS(k, kn, "status")) {
         lua_pushinteger(L, r->status);
-    } else if (strcmp(k, "body") == 0) {
+    } else if (KEY_IS(k, kn, "body")) {
         lua_pushlstring(L, r->body ? r->body : "", r->body ? r->body_len : 0);
-    } else if (strcmp(k, "headers") == 0) {
+    } else if (KEY_IS(k, kn, "headers")) {
         lua_createtable(L, 0, (int)r->n_headers);
         char name[256];
         for (size_t i = 0; i < r->n_headers; i++) {
@@ -297,11 +259,11 @@ static int resp_index(lua_State *L)
             lua_pushlstring(L, r->headers[i].value, r->headers[i].value_len);
             lua_rawset(L, -3);
         }
-    } else if (strcmp(k, "json") == 0) {
-        lua_pushvalue(L, lua_upvalueindex(1));
-    } else if (strcmp(k, "header") == 0) {
+    } else if (KEY_IS(k, kn, "json")) {
         lua_pushvalue(L, lua_upvalueindex(2));
-    } else if (strcmp(k, "body_cut") == 0) {
+    } else if (KEY_IS(k, kn, "header")) {
+        lua_pushvalue(L, lua_upvalueindex(3));
+    } else if (KEY_IS(k, kn, "body_cut")) {
         lua_pushboolean(L, r->body_cut);
     } else {
         lua_pushnil(L);
@@ -357,10 +319,16 @@ static int vars_newindex(lua_State *L)
     return 0;
 }
 
-/* Pushes u's table, made on first use. */
+/* Pushes u's table, made on first use. A user that keeps a ref (u->ref)
+ * finds it by one registry index, twice per request with both hooks,
+ * instead of a lookup by key in the users table. */
 static void push_user(scr_t *s, const scr_user_t *u)
 {
     lua_State *L = s->L;
+    if (u->ref && *u->ref > 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, *u->ref);
+        return;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->users);
     lua_pushlightuserdata(L, (void *)u->key);
     lua_rawget(L, -2);
@@ -395,17 +363,34 @@ static void push_user(scr_t *s, const scr_user_t *u)
     lua_pushvalue(L, -2);
     lua_rawset(L, -4);
     lua_remove(L, -2);
+    if (u->ref) {
+        lua_pushvalue(L, -1);
+        *u->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        /* kept in the table too: scr_user_free drops it from there */
+        lua_pushlightuserdata(L, &key_ref);
+        lua_pushinteger(L, *u->ref);
+        lua_rawset(L, -3);
+    }
 }
 
-void scr_user_free(scr_t *s, const void *key)
+void scr_user_free(scr_t *s, const scr_user_t *u)
 {
     if (!s)
         return;
+    const void *key = u->key;
+    if (u->ref)
+        *u->ref = 0;
     lua_State *L = s->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->users);
     lua_pushlightuserdata(L, (void *)key);
     lua_rawget(L, -2);
     if (lua_istable(L, -1)) {
+        lua_pushlightuserdata(L, &key_ref);
+        lua_rawget(L, -2);
+        int ref = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (ref > 0)
+            luaL_unref(L, LUA_REGISTRYINDEX, ref);
         /* A script that kept the table must not reach the freed variables. */
         lua_getfield(L, -1, "vars");
         if (lua_istable(L, -1)) {
@@ -421,42 +406,175 @@ void scr_user_free(scr_t *s, const void *key)
     lua_pop(L, 2);
 }
 
-/* ---- state */
+/* ---- metric.counter / metric.histogram (smetric.h) */
 
-static int traceback_free_handler(lua_State *L)
+#define METRIC_MT "aiotest.metric"
+
+typedef struct metric_ud {
+    smet_handle_t h;
+    smet_slot_t *slots;
+} metric_ud_t;
+
+static int metric_inc(lua_State *L)
 {
-    /* Keep the message as Lua made it (it names file:line); a non-string error
-     * value gets a type name. */
-    if (!lua_isstring(L, 1))
-        lua_pushfstring(L, "error object is a %s value", luaL_typename(L, 1));
+    metric_ud_t *m = luaL_checkudata(L, 1, METRIC_MT);
+    lua_Number n = luaL_optnumber(L, 2, 1);
+    if (m->h.kind != SMET_COUNTER)
+        return luaL_error(L, "metric: inc on a histogram (use observe)");
+    if (!(n >= 0 && n <= 1e300))
+        return luaL_error(L, "counter:inc: n must be a finite number >= 0");
+    smet_inc(m->slots, &m->h, n);
+    return 0;
+}
+
+static int metric_observe(lua_State *L)
+{
+    metric_ud_t *m = luaL_checkudata(L, 1, METRIC_MT);
+    lua_Number v = luaL_checknumber(L, 2);
+    if (m->h.kind != SMET_HISTOGRAM)
+        return luaL_error(L, "metric: observe on a counter (use inc)");
+    if (!(v >= -1e300 && v <= 1e300))
+        return luaL_error(L, "histogram:observe: v must be a finite number");
+    smet_observe(m->slots, &m->h, v);
+    return 0;
+}
+
+static atomic_flag said_refused = ATOMIC_FLAG_INIT;
+
+/* metric.counter(name [, labels]) / metric.histogram(name [, labels [, bounds]]):
+ * the handle of that series, from the state's cache or registered. */
+static int metric_get(lua_State *L, smet_kind_t kind)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    const char *what = kind == SMET_COUNTER ? "metric.counter" : "metric.histogram";
+    size_t nn;
+    const char *name = luaL_checklstring(L, 1, &nn);
+    if (!s->metrics)
+        return luaL_error(L, "%s: no metrics in this program", what);
+    smet_label_t lab[SMET_LABELS_MAX];
+    size_t nl = 0;
+    double bounds[SMET_BUCKETS_MAX];
+    size_t nb = 0;
+    luaL_Buffer key;
+    luaL_checkstack(L, 2 * SMET_LABELS_MAX + 20, what);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            if (nl == SMET_LABELS_MAX)
+                return luaL_error(L, "%s %s: at most %d labels", what, name, SMET_LABELS_MAX);
+            if (lua_type(L, -2) != LUA_TSTRING ||
+                (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER &&
+                 lua_type(L, -1) != LUA_TBOOLEAN))
+                return luaL_error(L, "%s %s: labels are {name = string or number}", what, name);
+            /* Copies of name and value kept on the stack below the iteration
+             * key (the value as a string; the script's table is not changed). */
+            lua_pushvalue(L, -2);
+            lua_insert(L, -3);
+            if (lua_type(L, -1) == LUA_TBOOLEAN)
+                lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
+            else
+                lua_pushstring(L, lua_tostring(L, -1));
+            lua_replace(L, -2);
+            lua_insert(L, -2);
+            lab[nl].name = lua_tostring(L, -3);
+            lab[nl].value = lua_tostring(L, -2);
+            nl++;
+        }
+    }
+    if (kind == SMET_HISTOGRAM && !lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        size_t n = lua_rawlen(L, 3);
+        if (n == 0 || n > SMET_BUCKETS_MAX)
+            return luaL_error(L, "%s %s: 1 to %d bucket bounds", what, name, SMET_BUCKETS_MAX);
+        for (size_t i = 0; i < n; i++) {
+            lua_rawgeti(L, 3, (int)i + 1);
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                return luaL_error(L, "%s %s: bucket bounds are numbers", what, name);
+            bounds[nb++] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    /* The cache key: kind, name, the labels sorted, the bounds. */
+    for (size_t i = 1; i < nl; i++)
+        for (size_t j = i; j > 0 && strcmp(lab[j - 1].name, lab[j].name) > 0; j--) {
+            smet_label_t t = lab[j];
+            lab[j] = lab[j - 1];
+            lab[j - 1] = t;
+        }
+    luaL_buffinit(L, &key);
+    luaL_addchar(&key, kind == SMET_COUNTER ? 'c' : 'h');
+    luaL_addlstring(&key, name, nn);
+    for (size_t i = 0; i < nl; i++) {
+        luaL_addchar(&key, '\0');
+        luaL_addstring(&key, lab[i].name);
+        luaL_addchar(&key, '\1');
+        luaL_addstring(&key, lab[i].value);
+    }
+    if (nb) {
+        luaL_addchar(&key, '\2');
+        luaL_addlstring(&key, (const char *)bounds, nb * sizeof *bounds);
+    }
+    luaL_pushresult(&key);
+    int k = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->mcache);
+    lua_pushvalue(L, k);
+    lua_rawget(L, -2);
+    if (!lua_isnil(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    metric_ud_t *ud = lua_newuserdata(L, sizeof *ud);
+    ud->slots = s->slots;
+    char err[300];
+    int rc = smet_series(s->metrics, kind, name, lab, nl, nb ? bounds : NULL, nb, &ud->h, err,
+                         sizeof err);
+    if (rc < 0)
+        return luaL_error(L, "%s: %s", what, err);
+    if (rc > 0 && !atomic_flag_test_and_set(&said_refused))
+        log_warn("script: %s: %s (further refusals are counted without this message)", what, err);
+    luaL_getmetatable(L, METRIC_MT);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, k);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
     return 1;
 }
 
-/* A hook that runs this many VM instructions in one call is cut (an error,
- * counted like any other): a busy loop must not stop the worker's users. */
-#define SCR_INSN_LIMIT 10000000
+static int l_metric_counter(lua_State *L) { return metric_get(L, SMET_COUNTER); }
+static int l_metric_histogram(lua_State *L) { return metric_get(L, SMET_HISTOGRAM); }
 
-static void insn_hook(lua_State *L, lua_Debug *ar)
+/* The global table metric, its handles' metatable and the state's cache. */
+static void open_metric(scr_t *s)
 {
-    (void)ar;
-    luaL_error(L, "cut after %d Lua instructions (a hook must return; use user:sleep to wait)",
-               SCR_INSN_LIMIT);
+    lua_State *L = s->L;
+    luaL_newmetatable(L, METRIC_MT);
+    lua_newtable(L);
+    lua_pushcfunction(L, metric_inc);
+    lua_setfield(L, -2, "inc");
+    lua_pushcfunction(L, metric_observe);
+    lua_setfield(L, -2, "observe");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    s->mcache = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_metric_counter, 1);
+    lua_setfield(L, -2, "counter");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_metric_histogram, 1);
+    lua_setfield(L, -2, "histogram");
+    lua_setglobal(L, "metric");
 }
 
-/* Arms the limit for one call on L (a fresh count each time). */
-static void limit(lua_State *L)
-{
-    lua_sethook(L, insn_hook, LUA_MASKCOUNT, SCR_INSN_LIMIT);
-}
+/* ---- state */
 
-/* Calls the function under nargs arguments with nres results, with the error
- * handler. 0, or -1 with the message on top of the stack. */
-static int call(lua_State *L, int nargs, int nres)
-{
-    /* The handler sits at index 1 of the state's stack for its whole life
-     * (scr_new): no closure made per call. */
-    return lua_pcall(L, nargs, nres, 1) == 0 ? 0 : -1;
-}
+/* Arms the instruction limit (LRT_INSN_LIMIT) for one call on L. */
+static void limit(lua_State *L) { lrt_limit(L); }
+
+/* A protected call under the state's handler (luart.h): 0, or -1 with the
+ * message on top of the stack. */
+static int call(lua_State *L, int nargs, int nres) { return lrt_call(L, nargs, nres); }
 
 static void resolve_hooks(scr_t *s)
 {
@@ -469,28 +587,29 @@ static void resolve_hooks(scr_t *s)
     }
 }
 
-scr_t *scr_new(const char *path, char *err, size_t errlen)
+scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen)
 {
     scr_t *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path)) || !(s->L = luaL_newstate())) {
+    if (!s || !(s->path = strdup(path))) {
         snprintf(err, errlen, "--script %s: out of memory", path);
+        scr_free(s);
+        return NULL;
+    }
+    if (!(s->L = lrt_new(err, errlen))) {
         scr_free(s);
         return NULL;
     }
     for (int h = 0; h < SCR__COUNT; h++)
         s->ref[h] = LUA_NOREF;
     lua_State *L = s->L;
-    lua_pushcfunction(L, traceback_free_handler); /* stays at index 1: call() */
-    luaL_openlibs(L);
-#ifdef LUA_JITLIBNAME
-    /* Compiled traces never call debug hooks, so the instruction limit could
-     * not cut a loop: LuaJIT runs its (fast) interpreter only. */
-    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
-#endif
     luaL_newmetatable(L, RESP_MT);
-    lua_pushcfunction(L, resp_json);
-    lua_pushcfunction(L, resp_header);
-    lua_pushcclosure(L, resp_index, 2); /* resp.json / resp.header without a closure per use */
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, resp_json, 1);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, resp_header, 1);
+    /* resp.json / resp.header without a closure per use */
+    lua_pushcclosure(L, resp_index, 3);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, VARS_MT);
@@ -522,21 +641,35 @@ scr_t *scr_new(const char *path, char *err, size_t errlen)
     s->users = luaL_ref(L, LUA_REGISTRYINDEX);
     resp_ud_t *ud = lua_newuserdata(L, sizeof *ud);
     ud->r = NULL;
+    s->resp_ud = ud;
     luaL_getmetatable(L, RESP_MT);
     lua_setmetatable(L, -2);
     s->resp = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, respq_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, respq_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
     s->reqt = luaL_ref(L, LUA_REGISTRYINDEX);
-    int rc = luaL_loadfile(L, path);
-    if (rc != 0) {
-        /* The message is "FILE:LINE: what" for a syntax error, "cannot open
-         * FILE" for an unreadable one. */
-        snprintf(err, errlen, "--script: %s", lua_tostring(L, -1));
-        scr_free(s);
-        return NULL;
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, reqt_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, reqt_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    s->reqq = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int k = 0; k < (int)(sizeof s->key / sizeof *s->key); k++) {
+        lua_pushstring(L, key_names[k]);
+        s->key[k] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    if (call(L, 0, 0) != 0) {
-        snprintf(err, errlen, "--script: %s", lua_tostring(L, -1));
+    s->metrics = metrics;
+    s->slots = metrics ? smet_slots(metrics, writer) : NULL;
+    open_metric(s);
+    if (lrt_load(L, path, err, errlen) != 0) {
         scr_free(s);
         return NULL;
     }
@@ -650,9 +783,10 @@ static void user_hook(scr_t *s, scr_hook_t h, const scr_user_t *u)
 void scr_user_start(scr_t *s, const scr_user_t *u) { user_hook(s, SCR_ON_START, u); }
 void scr_user_stop(scr_t *s, const scr_user_t *u) { user_hook(s, SCR_ON_STOP, u); }
 
-scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen)
+scr_t *scr_open(const char *path, int thread, unsigned threads, smet_t *metrics, char *err,
+                size_t errlen)
 {
-    scr_t *s = scr_new(path, err, errlen);
+    scr_t *s = scr_new(path, metrics, thread < 0 ? threads : (unsigned)thread, err, errlen);
     if (s && scr_setup(s, thread, threads, err, errlen) != 0) {
         scr_free(s);
         return NULL;
@@ -672,13 +806,17 @@ static bool clean(const char *p, size_t n, bool target)
     return true;
 }
 
+/* RFC 9110 tchar: visible ASCII but the separators ()<>@,;:\"/[]?={},
+ * as two bit masks (a lookup per byte; this runs for every header a
+ * request hook sends). */
 static bool token(const char *p, size_t n)
 {
+    static const uint64_t lo = 0x03ff6cfa00000000ull, hi = 0x57ffffffc7fffffeull;
     if (!n)
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (c <= ' ' || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c))
+        if (c >= 128 || !((c < 64 ? lo >> c : hi >> (c - 64)) & 1))
             return false;
     }
     return true;
@@ -739,21 +877,34 @@ static const char *emit_header(scr_t *s, lua_State *L, size_t *nh, const char *k
     return NULL;
 }
 
-/* Reads req (at idx) back into rv (its url too unless keep_path). NULL, or
- * what is wrong. */
-static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
+/* The field names of req, interned once per state: the hot path reads them
+ * with rawget and a key from the registry instead of lua_getfield, which
+ * hashes and looks up the name string every time. */
+
+/* Pushes t[k] (raw); t an absolute index. */
+static void get_k(scr_t *s, int t, enum key k)
 {
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->key[k]);
+    lua_rawget(s->L, t);
+}
+
+/* Reads the fields of req (at idx) that use names (1 << enum key) back
+ * into rv; the others stay as they are. NULL, or what is wrong. */
+static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, unsigned use)
+{
+    bool keep_headers = !(use & (1u << K_HEADERS));
+    bool changed = !keep_headers;
     lua_State *L = s->L;
     /* Offsets first (the buffer may move), pointers at the end. */
     size_t offs[4][2]; /* method, url, body: offset, length */
     s->buf_len = 0;
-    static const char *const fields[] = {"method", "url", "body"};
+    static const enum key fields[] = {K_METHOD, K_URL, K_BODY};
     for (int i = 0; i < 3; i++) {
-        if ((i == 1 && keep_path) || (i == 2 && rv->body_streamed)) {
+        if (!(use & (1u << fields[i])) || (i == 2 && rv->body_streamed)) {
             offs[i][0] = (size_t)-3; /* left as it is */
             continue;
         }
-        lua_getfield(L, idx, fields[i]);
+        get_k(s, idx, fields[i]);
         size_t n = 0;
         const char *p = lua_isnil(L, -1) ? NULL : lua_tolstring(L, -1, &n);
         if (!p && i < 2) {
@@ -768,14 +919,27 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
             lua_pop(L, 1);
             return "req.url must be an origin-form path ('/...') without spaces or control bytes";
         }
+        /* What the hook left as it was stays where it is (no copy). */
+        const char *cur = i == 0 ? rv->method : i == 1 ? rv->path : rv->body;
+        size_t curn = i == 0 ? rv->method_len : i == 1 ? rv->path_len : rv->body_len;
+        bool cur_set = i < 2 || rv->body || rv->has_body;
+        if (p && cur_set && n == curn && (n == 0 || (cur && memcmp(p, cur, n) == 0))) {
+            offs[i][0] = (size_t)-3;
+            lua_pop(L, 1);
+            continue;
+        }
         offs[i][0] = p ? put(s, p, n) : (size_t)-2;
         offs[i][1] = n;
+        changed = true;
         lua_pop(L, 1);
         if (offs[i][0] == (size_t)-1)
             return "out of memory";
     }
     size_t nh = 0;
-    lua_getfield(L, idx, "headers");
+    if (keep_headers)
+        lua_pushnil(L);
+    else
+        get_k(s, idx, K_HEADERS); /* raw: request()'s __index would make it again */
     if (lua_istable(L, -1)) {
         int ht = lua_gettop(L);
         /* The request's own headers in their order (a name given twice
@@ -822,17 +986,26 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
         s->hdrs[i].name = s->buf + (uintptr_t)s->hdrs[i].name;
         s->hdrs[i].value = s->buf + (uintptr_t)s->hdrs[i].value;
     }
-    rv->method = s->buf + offs[0][0];
-    rv->method_len = offs[0][1];
-    if (!keep_path) {
+    if (keep_headers) {
+        nh = rv->n_hdrs;
+    } else {
+        rv->hdrs = s->hdrs;
+    }
+    if (!changed)
+        return NULL; /* set to what they were: the prebuilt bytes still hold */
+    if (offs[0][0] != (size_t)-3) {
+        rv->method = s->buf + offs[0][0];
+        rv->method_len = offs[0][1];
+    }
+    if (offs[1][0] != (size_t)-3) {
         rv->path = s->buf + offs[1][0];
         rv->path_len = offs[1][1];
     }
-    rv->hdrs = s->hdrs;
     rv->n_hdrs = nh;
     rv->head = rv->method_len == 4 && strncasecmp(rv->method, "HEAD", 4) == 0;
     if (offs[2][0] == (size_t)-3) {
-        /* A streamed body follows the request piece by piece: not the hook's. */
+        /* Unchanged, or a streamed body (it follows the request piece by
+         * piece: not the hook's). */
     } else if (offs[2][0] == (size_t)-2) {
         rv->body = NULL;
         rv->body_len = 0;
@@ -847,26 +1020,48 @@ static const char *rebuild(scr_t *s, int idx, scr_req_t *rv, bool keep_path)
     return NULL;
 }
 
-int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
+/* The req table of request(): its fields are made when the hook reads
+ * them (__index), and __newindex notes which ones it sets, so a hook that
+ * reads or changes little costs little: nothing is built for a field never
+ * read, and a request nothing was changed in keeps its prebuilt bytes.
+ * s->cur_rv is the request during the call (NULL after: a kept req reads
+ * nil). A field read is stored in the table (later reads are plain), so
+ * "changed" is: set through __newindex, or read and now different. */
+static int key_of(lua_State *L, int idx)
 {
-    if (!scr_has(s, SCR_REQUEST))
-        return 0;
-    lua_State *L = s->L;
-    int top = lua_gettop(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_REQUEST]);
-    push_user(s, u);
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "name");
-    lua_pushlstring(L, rv->method, rv->method_len);
-    lua_setfield(L, -2, "method");
-    lua_pushlstring(L, rv->path, rv->path_len);
-    lua_setfield(L, -2, "url");
-    if (!rv->body_streamed && (rv->body || rv->has_body)) {
-        lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
-        lua_setfield(L, -2, "body");
+    if (lua_type(L, idx) != LUA_TSTRING)
+        return -1;
+    size_t n;
+    const char *k = lua_tolstring(L, idx, &n);
+    switch (n) {
+    case 3: return KEY_IS(k, n, "url") ? K_URL : -1;
+    case 4: return KEY_IS(k, n, "name") ? K_NAME : KEY_IS(k, n, "body") ? K_BODY : -1;
+    case 6: return KEY_IS(k, n, "method") ? K_METHOD : -1;
+    case 7: return KEY_IS(k, n, "headers") ? K_HEADERS : -1;
+    default: return -1;
     }
-    lua_createtable(L, 0, (int)rv->n_hdrs);
+}
+
+/* Pushes the current value of field k of the request (nil when none). */
+static void push_orig(scr_t *s, int k)
+{
+    lua_State *L = s->L;
+    const scr_req_t *rv = s->cur_rv;
+    switch (k) {
+    case K_NAME: lua_pushstring(L, s->cur_name); return;
+    case K_METHOD: lua_pushlstring(L, rv->method, rv->method_len); return;
+    case K_URL: lua_pushlstring(L, rv->path, rv->path_len); return;
+    case K_BODY:
+        if (!rv->body_streamed && (rv->body || rv->has_body))
+            lua_pushlstring(L, rv->body ? rv->body : "", rv->body_len);
+        else
+            lua_pushnil(L);
+        return;
+    default: break;
+    }
+    /* Room for a few more: a hook that adds a header does not make the table
+     * grow (a rehash) on the spot. */
+    lua_createtable(L, 0, (int)rv->n_hdrs + 4);
     for (size_t i = 0; i < rv->n_hdrs; i++) {
         lua_pushlstring(L, rv->hdrs[i].name, rv->hdrs[i].name_len);
         lua_pushvalue(L, -1);
@@ -883,11 +1078,69 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
         }
         lua_rawset(L, -3);
     }
-    lua_setfield(L, -2, "headers");
+}
+
+static int reqt_index(lua_State *L)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    int k = s->cur_rv ? key_of(L, 2) : -1;
+    if (k < 0)
+        return 0;
+    push_orig(s, k);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1); /* later reads find it */
+    s->req_read |= 1u << k;
+    return 1;
+}
+
+static int reqt_newindex(lua_State *L)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    int k = s->cur_rv ? key_of(L, 2) : -1;
+    if (k >= 0)
+        s->req_set |= 1u << k;
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* Whether field k of the table at idx is still the request's value. */
+static bool same_field(scr_t *s, int idx, int k)
+{
+    lua_State *L = s->L;
+    const scr_req_t *rv = s->cur_rv;
+    get_k(s, idx, (enum key)k);
+    size_t ln = 0;
+    const char *lp = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &ln) : NULL;
+    const char *p = k == K_METHOD ? rv->method : k == K_URL ? rv->path : rv->body;
+    size_t n = k == K_METHOD ? rv->method_len : k == K_URL ? rv->path_len : rv->body_len;
+    bool set = k != K_BODY || rv->body || rv->has_body;
+    bool same = set ? lp && ln == n && (n == 0 || memcmp(lp, p, n) == 0) : lua_isnil(L, -1);
+    lua_pop(L, 1);
+    return same;
+}
+
+int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
+{
+    if (!scr_has(s, SCR_REQUEST))
+        return 0;
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_REQUEST]);
+    push_user(s, u);
+    /* A new, empty table a call (a field the script adds must not reach the
+     * next request); its metatable makes the fields when they are read. */
+    lua_createtable(L, 0, 2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->reqq);
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_insert(L, top + 1); /* a copy of req, kept under the call */
     int req = top + 1;
     int rc = 0;
+    s->cur_rv = rv;
+    s->cur_name = name;
+    s->req_read = s->req_set = 0;
     limit(L);
     if (call(L, 2, 1) != 0) {
         s->errors++;
@@ -898,7 +1151,16 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
         set_why(s, "not sent: request hook returned false");
         rc = -STATS_FAIL_SCRIPT; /* skipped by the hook */
     } else {
-        const char *why = rebuild(s, req, rv, false);
+        /* Fields to take from the table: set, or read and changed since;
+         * headers whenever the table of them was made or replaced. */
+        unsigned use = s->req_set | (s->req_read & (1u << K_HEADERS));
+        for (int k = K_METHOD; k <= K_BODY; k++)
+            if ((s->req_read & ~use & (1u << k)) && !same_field(s, req, k))
+                use |= 1u << k;
+        use &= ~(1u << K_NAME);
+        if (rv->body_streamed)
+            use &= ~(1u << K_BODY); /* a streamed body is not the hook's */
+        const char *why = use ? rebuild(s, req, rv, use) : NULL;
         if (why) {
             s->errors++;
             say_once(SCR_REQUEST, why);
@@ -906,8 +1168,32 @@ int scr_request(scr_t *s, const scr_user_t *u, const char *name, scr_req_t *rv)
             rc = -STATS_FAIL_SCRIPT;
         }
     }
+    s->cur_rv = NULL;
     lua_settop(L, top);
     return rc;
+}
+
+/* response()'s req: read only, its three fields given by __index from the
+ * response being judged (nothing is built for a hook that does not read
+ * them); the one table is reused, so writes are refused. */
+static int respq_index(lua_State *L)
+{
+    scr_t *s = lua_touserdata(L, lua_upvalueindex(1));
+    int k = s->cur_resp_name ? key_of(L, 2) : -1;
+    if (k == K_NAME)
+        lua_pushstring(L, s->cur_resp_name);
+    else if (k == K_METHOD)
+        lua_pushstring(L, s->cur_resp_method);
+    else if (k == K_URL)
+        lua_pushstring(L, s->cur_resp_url);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int respq_newindex(lua_State *L)
+{
+    return luaL_error(L, "response(): req is read only (keep your own values in user)");
 }
 
 stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const char *method,
@@ -920,12 +1206,9 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_RESPONSE]);
     push_user(s, u);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->reqt); /* valid during the call, like resp */
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, method);
-    lua_setfield(L, -2, "method");
-    lua_pushstring(L, url ? url : "");
-    lua_setfield(L, -2, "url");
+    s->cur_resp_name = name;
+    s->cur_resp_method = method;
+    s->cur_resp_url = url ? url : "";
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->resp);
     resp_ud_t *ud = lua_touserdata(L, -1);
     ud->r = resp;
@@ -945,6 +1228,7 @@ stats_fail_t scr_response(scr_t *s, const scr_user_t *u, const char *name, const
         fail = STATS_FAIL_SCRIPT;
     }
     ud->r = NULL;
+    s->cur_resp_name = NULL;
     lua_settop(L, top);
     return fail;
 }
@@ -1037,7 +1321,7 @@ static int respt_json(lua_State *L)
         lua_pushfstring(L, "body is not JSON: %s (line %d)", je.text, je.line);
         return 2;
     }
-    push_json(L, j, 0);
+    lrt_push_json(L, j);
     json_decref(j);
     return 1;
 }
@@ -1245,7 +1529,10 @@ int scr_step_fill(scr_t *s, const scr_user_t *u, int idx, scr_req_t *rv)
     lua_rawget(L, -2);
     if (idx >= 0 && lua_istable(L, -1))
         lua_rawgeti(L, -1, idx + 1);
-    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, true) : "no request pending";
+    /* The step's table is the request: method, body and headers as it says
+     * (absent: none); the URL was rendered from its url already. */
+    unsigned use = 1u << K_METHOD | 1u << K_BODY | 1u << K_HEADERS;
+    const char *why = lua_istable(L, -1) ? rebuild(s, lua_gettop(L), rv, use) : "no request pending";
     lua_settop(L, top);
     if (why) {
         s->errors++;
@@ -1303,7 +1590,7 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
         return rc;
     lua_State *L = s->L;
     int top = lua_gettop(L);
-    lua_sethook(L, NULL, 0, 0); /* done may take its time */
+    lrt_unlimit(L); /* done may take its time */
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref[SCR_DONE]);
     lua_newtable(L);
     set_num(L, "duration", duration_s);
@@ -1323,6 +1610,15 @@ int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double durati
         lua_rawseti(L, -2, (int)i + 1);
     }
     lua_setfield(L, -2, "entries");
+    if (s->metrics) {
+        /* The script's metrics summed over every state, as in the report. */
+        json_t *j = smet_json(s->metrics);
+        if (j) {
+            lrt_push_json(L, j);
+            lua_setfield(L, -2, "metrics");
+            json_decref(j);
+        }
+    }
     if (call(L, 1, 1) != 0) {
         log_warn("script: done: %s", lua_tostring(L, -1));
     } else if (lua_type(L, -1) == LUA_TNUMBER) {

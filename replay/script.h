@@ -7,6 +7,11 @@
  * setup(run) once (run.thread tells which state it is: 0..threads-1 for the
  * workers, -1 for the main thread's).
  *
+ * Metrics: metric.counter(name [, labels]) and metric.histogram(name [,
+ * labels [, bounds]]) return a handle (cached per state and label set) whose
+ * :inc([n]) / :observe(v) add to this state's own slots in an smet_t
+ * (smetric.h): no lock on the hot path, summed by the readers.
+ *
  * Per-user state: a Lua table per user, made the first time a hook of that
  * user runs and dropped by scr_user_free; its fields are the script's own plus
  * id, class and vars (a view of the user's template variables: reading gives
@@ -28,6 +33,7 @@
 
 #include "extract.h"
 #include "hc_msg.h"
+#include "smetric.h"
 #include "stats.h"
 #include "template.h"
 
@@ -49,6 +55,9 @@ typedef struct scr_user {
     const char *cls;
     tpl_vars_t *vars;
     const tpl_symtab_t *symtab;
+    int *ref;                     /* where the user keeps its table's registry ref
+                                     (0 before the first hook; NULL: not kept, found
+                                     by key each time) */
 } scr_user_t;
 
 /* True when this build has Lua ("LuaJIT 2.1.0-beta3" / "Lua 5.4" in *name). */
@@ -59,13 +68,17 @@ bool scr_available(const char **name);
  * (or out of memory: *oom set). Free the result. */
 char *scr_path(const char *cli, const char *scenario_file, const char *field, bool *oom);
 
-/* Loads path into a new state and runs its top level. NULL with err
- * "FILE:LINE: message" (syntax or runtime error at load, unreadable file, no
- * Lua in this build). */
-scr_t *scr_new(const char *path, char *err, size_t errlen);
+/* Loads path into a new state and runs its top level. metrics (not owned,
+ * may be NULL: metric.* then raise an error) receives the state's
+ * metric.counter / metric.histogram updates in its slot array writer. NULL
+ * with err "FILE:LINE: message" (syntax or runtime error at load, unreadable
+ * file, no Lua in this build). */
+scr_t *scr_new(const char *path, smet_t *metrics, unsigned writer, char *err, size_t errlen);
 void scr_free(scr_t *s);
-/* scr_new, then scr_setup(thread, threads): a worker's state in one call. */
-scr_t *scr_open(const char *path, int thread, unsigned threads, char *err, size_t errlen);
+/* scr_new, then scr_setup(thread, threads): a worker's state in one call
+ * (writer: thread, or threads for the main thread's thread -1). */
+scr_t *scr_open(const char *path, int thread, unsigned threads, smet_t *metrics, char *err,
+                size_t errlen);
 
 /* Whether the script defines hook h (a global function of its name). */
 bool scr_has(const scr_t *s, scr_hook_t h);
@@ -78,8 +91,9 @@ int scr_setup(scr_t *s, int thread, unsigned threads, char *err, size_t errlen);
  * scr_errors; the user goes on. */
 void scr_user_start(scr_t *s, const scr_user_t *u);
 void scr_user_stop(scr_t *s, const scr_user_t *u);
-/* Drops u's table (no hook runs). */
-void scr_user_free(scr_t *s, const void *key);
+/* Drops u's table (no hook runs) and its ref (*u->ref = 0): a later hook of
+ * the same key makes a new one. */
+void scr_user_free(scr_t *s, const scr_user_t *u);
 /* Bytes u's table took when it was made (fields the script adds later are
  * not in it); 0 when u has none. */
 size_t scr_user_memory(scr_t *s, const void *key);
@@ -150,7 +164,8 @@ void scr_step_abort(scr_t *s, const scr_user_t *u);
 /* done(summary) in the main thread's state: summary = {duration, requests,
  * failures, rps, failures_by = {category = n}, entries = {{method, name,
  * count, failures, rps, min_ms, avg_ms, p50_ms, p90_ms, p95_ms, p99_ms,
- * max_ms, failures_by}...}, exit_code = rc}. Returns the integer it returned
+ * max_ms, failures_by}...}, exit_code = rc, metrics = the script's metrics
+ * as the report's script_metrics}. Returns the integer it returned
  * (0..255), else rc. An error: printed, rc. */
 int scr_done(scr_t *s, stats_t *total, const stats_names_t *names, double duration_s, int rc);
 

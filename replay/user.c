@@ -61,6 +61,7 @@ typedef struct flight {
 
 struct user {
     user_env_t *env;
+    int scr_ref;                  /* its Lua table's registry ref (script.h), 0: none */
     uint64_t id;
     uint32_t cls;
     uint8_t phase, wait;
@@ -168,7 +169,7 @@ size_t user_memory(const user_t *u)
 
 /* u as the Lua hooks see it (a compound literal of the calling block). */
 #define SCR_USER(u) (&(scr_user_t){(u), (u)->id, (u)->env->plan->classes[(u)->cls].name, \
-                                   (u)->vars, (u)->env->plan->symtab})
+                                   (u)->vars, (u)->env->plan->symtab, &(u)->scr_ref})
 /* The request's name as the stats show it. */
 #define REQ_NAME(r) ((r)->src->name ? (r)->src->name : (r)->src->url)
 
@@ -212,7 +213,7 @@ void user_free(user_t *u)
         return;
     evtimer_del(&u->timer);
     event_del(&u->kick);
-    scr_user_free(u->env->scr, u);
+    scr_user_free(u->env->scr, SCR_USER(u));
     wsr_free(u->ws);
     for (uint32_t i = 0; i < u->n_bg; i++)
         wsr_free(u->bg[i].w);

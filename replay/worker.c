@@ -862,7 +862,7 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         double per_worker = cfg->timed->limit_rate / cfg->threads / (cfg->segments ? cfg->segments : 1);
         w->env.limit_gap_us = (uint64_t)(1e6 / per_worker) ? (uint64_t)(1e6 / per_worker) : 1;
     }
-    if (cfg->script && !(w->env.scr = scr_open(cfg->script, (int)cfg->idx, cfg->threads, err, errlen)))
+    if (cfg->script && !(w->env.scr = scr_open(cfg->script, (int)cfg->idx, cfg->threads, cfg->smet, err, errlen)))
         goto fail;
     if (cfg->timeout_us) {
         /* One common timeout: O(1) add/remove per request instead of a heap. */

@@ -25,6 +25,8 @@ typedef struct worker_cfg {
     uint64_t seed;
     unsigned segment, segments;   /* --segment K/N: ids with id % N == K run here */
     const char *script;           /* Lua hooks (script.h): this worker's own state; NULL: none */
+    struct smet *smet;            /* the script's metrics (smetric.h): this worker writes
+                                     its slot array idx; NULL: none */
     const timed_t *timed;         /* timed replay: this worker starts its share of the
                                      recording's sessions on its own clock; NULL: none */
     const struct diff *diff;      /* --diff (diff.h), timed or not; NULL: none */

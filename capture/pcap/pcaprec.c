@@ -67,7 +67,7 @@ const char *pcx_why(char *buf, size_t len, enum pcx_why why, ...)
 pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
 {
     exb_sink_t sink = { .path = o->path, .max_body = o->max_body, .filter = o->filter,
-                        .redact = o->redact, .session = o->session };
+                        .redact = o->redact, .script = o->script, .session = o->session };
     return exb_sink_new(sizeof(pcaprec_t), &sink, "pcap", err, errlen);
 }
 
@@ -151,6 +151,7 @@ static void write_one(pcaprec_t *r, pcx_t *x)
     switch (exb_write(&x->b, &r->sink)) {
     case EXB_FILTERED: r->st.filtered++; break;
     case EXB_FAILED: r->st.errors++; break;
+    case EXB_DROPPED: break; /* counted by the script (cscr_get_stats) */
     case EXB_WRITTEN:
         r->st.exchanges++;
         if (x->b.x.flags & REC_F_INCOMPLETE)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cscript.h"
 #include "filter.h"
 #include "recording.h"
 #include "redact.h"
@@ -29,6 +30,7 @@ typedef struct pcaprec_opts {
     size_t max_body;          /* recorded copy of each body is capped here */
     const filter_t *filter;   /* borrowed; NULL records everything */
     redact_t *redact;         /* borrowed; NULL redacts nothing */
+    cscr_t *script;           /* borrowed; --script, before the redaction; NULL: none */
     session_opts_t session;   /* client keys other than the client's address */
 } pcaprec_opts_t;
 

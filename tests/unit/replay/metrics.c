@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "metrics.h"
+#include "smetric.h"
 
 /* GET path from 127.0.0.1:port with HTTP/1.0; returns the whole response. */
 static char *http_get(unsigned short port, const char *path)
@@ -180,6 +181,60 @@ static void test_page(void **state)
     metrics_stop(m);
 }
 
+/* The Lua script's metrics: summed over writers at publish, escaped labels,
+ * histogram families, refused counts; promtool accepts the page. */
+static void test_script_metrics(void **state)
+{
+    fixture_t *f = *state;
+    char err[256], listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
+    metrics_t *m = metrics_start(listen, f->names, NULL, 0, err, sizeof(err));
+    if (m == NULL)
+        fail_msg("%s", err);
+    smet_t *sm = smet_new(2);
+    smet_handle_t c, h, plain;
+    smet_label_t l = {"why", "a \"quoted\" one"};
+    assert_int_equal(smet_series(sm, SMET_COUNTER, "checks", &l, 1, NULL, 0, &c, err, sizeof err), 0);
+    assert_int_equal(smet_series(sm, SMET_COUNTER, "plain_total", NULL, 0, NULL, 0, &plain, err,
+                                 sizeof err), 0);
+    double b[] = {0.1, 1};
+    assert_int_equal(smet_series(sm, SMET_HISTOGRAM, "wait", NULL, 0, b, 2, &h, err, sizeof err), 0);
+    smet_inc(smet_slots(sm, 0), &c, 3);
+    smet_inc(smet_slots(sm, 1), &c, 4);
+    smet_inc(smet_slots(sm, 1), &plain, 1);
+    smet_observe(smet_slots(sm, 0), &h, 0.05);
+    smet_observe(smet_slots(sm, 1), &h, 5);
+    metrics_state_t st = {.script = sm};
+    metrics_publish(m, f->s, &st);
+    char *page = http_get(metrics_port(m), "/metrics");
+    assert_non_null(strstr(page, "# TYPE aiotest_script_checks_total counter\n"));
+    assert_non_null(strstr(page, "aiotest_script_checks_total{why=\"a \\\"quoted\\\" one\"} 7\n"));
+    assert_non_null(strstr(page, "\naiotest_script_plain_total 1\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_script_wait histogram\n"));
+    assert_non_null(strstr(page, "aiotest_script_wait_bucket{le=\"0.1\"} 1\n"));
+    assert_non_null(strstr(page, "aiotest_script_wait_bucket{le=\"1\"} 1\n"));
+    assert_non_null(strstr(page, "aiotest_script_wait_bucket{le=\"+Inf\"} 2\n"));
+    assert_non_null(strstr(page, "aiotest_script_wait_sum 5.05\n"));
+    assert_non_null(strstr(page, "aiotest_script_wait_count 2\n"));
+    assert_non_null(strstr(page, "aiotest_script_updates_refused_total{metric=\"checks\"} 0\n"));
+    if (system("command -v promtool >/dev/null 2>&1") == 0) {
+        char path[] = "/tmp/aiotest-metrics-XXXXXX";
+        int fd = mkstemp(path);
+        const char *body = strstr(page, "\r\n\r\n") + 4;
+        assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+        close(fd);
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+        int rc = system(cmd);
+        unlink(path);
+        if (rc != 0)
+            fail_msg("promtool check metrics rejected the page (exit %d)", rc);
+    }
+    free(page);
+    metrics_stop(m);
+    smet_free(sm);
+}
+
 static unsigned short scrape_port;
 
 static void *scraper(void *arg)
@@ -256,6 +311,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_while_scraping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_script_metrics, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

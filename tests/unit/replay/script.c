@@ -31,7 +31,7 @@ static char *write_lua(const char *text)
 static scr_t *load(const char *text, char *err, size_t errlen, char **path)
 {
     *path = write_lua(text);
-    scr_t *s = scr_new(*path, err, errlen);
+    scr_t *s = scr_new(*path, NULL, 0, err, errlen);
     return s;
 }
 
@@ -61,7 +61,7 @@ static void test_syntax_error_names_line(void **state)
     assert_non_null(strstr(err, want));
     unlink(path);
     free(path);
-    assert_null(scr_new("/nonexistent/x.lua", err, sizeof err));
+    assert_null(scr_new("/nonexistent/x.lua", NULL, 0, err, sizeof err));
     assert_non_null(strstr(err, "cannot open"));
 }
 
@@ -90,6 +90,7 @@ typedef struct fx {
     tpl_vars_t *vars;
     scr_user_t u;
     int key;
+    int ref;       /* the user's table ref, as user.c keeps it */
 } fx_t;
 
 static fx_t *fx_new(const char *text)
@@ -102,7 +103,7 @@ static fx_t *fx_new(const char *text)
     f->st = tpl_symtab_new();
     assert_int_equal(tpl_symtab_intern(f->st, "token", 5), 0);
     f->vars = tpl_vars_new(tpl_symtab_count(f->st));
-    f->u = (scr_user_t){&f->key, 7, "buyer", f->vars, f->st};
+    f->u = (scr_user_t){&f->key, 7, "buyer", f->vars, f->st, &f->ref};
     return f;
 }
 
@@ -246,7 +247,8 @@ static void test_response_and_vars(void **state)
     /* A number returned is not a verdict. */
     assert_int_equal(scr_response(f->s, &f->u, "late", "GET", "/", &r, STATS_OK), STATS_OK);
     /* After the user is freed its table no longer reaches the variables. */
-    scr_user_free(f->s, &f->key);
+    scr_user_free(f->s, &f->u);
+    assert_int_equal(f->ref, 0);
     tpl_vars_set(f->vars, 0, "zzz", 3);
     assert_int_equal(scr_response(f->s, &f->u, "ok", "GET", "/", &r, STATS_OK), STATS_OK);
     tok = tpl_vars_get(f->vars, 0, &len);
@@ -395,6 +397,133 @@ static void test_done_decides_exit(void **state)
     stats_names_free(names);
 }
 
+/* metric.counter / metric.histogram from hooks: a handle per series (cached,
+ * labels in any order, numbers and booleans as strings), updates land in the
+ * state's own writer; misuse is a script error naming the metric; without an
+ * smet_t metric.* raises. */
+static void test_metrics(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    char *path = write_lua(
+        "local hits = metric.counter('hits')\n"
+        "function response(user, req, resp)\n"
+        "  hits:inc()\n"
+        "  local a = metric.counter('status', {code = resp.status, ok = resp.status < 400})\n"
+        "  local b = metric.counter('status', {ok = resp.status < 400, code = resp.status})\n"
+        "  if a ~= b then error('not the same handle') end\n"
+        "  a:inc(2)\n"
+        "  metric.histogram('size', nil, {10, 100}):observe(#resp.body)\n"
+        "  if req.name == 'misuse' then metric.histogram('hits'):observe(1) end\n"
+        "  if req.name == 'neg' then hits:inc(-1) end\n"
+        "  if req.name == 'badlabel' then metric.counter('x', {['a-b'] = 1}) end\n"
+        "end\n");
+    char err[512];
+    smet_t *m = smet_new(3);
+    scr_t *s = scr_new(path, m, 1, err, sizeof err);
+    if (!s)
+        fail_msg("%s", err);
+    int key;
+    scr_user_t u = {&key, 1, "c", NULL, NULL, NULL};
+    resp_view_t r = {.status = 200, .body = "0123456789abcdef", .body_len = 16};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(scr_response(s, &u, "ok", "GET", "/", &r, STATS_OK), STATS_OK);
+    assert_int_equal(scr_response(s, &u, "misuse", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(s), "metric hits is a counter, not a histogram"));
+    assert_int_equal(scr_response(s, &u, "neg", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(s), "counter:inc"));
+    assert_int_equal(scr_response(s, &u, "badlabel", "GET", "/", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(s), "metric x: label name 'a-b'"));
+    assert_int_equal(smet_metrics(m), 3);
+    smet_info_t in;
+    smet_values_t v;
+    double b[3];
+    smet_metric(m, 0, &in);
+    assert_string_equal(in.name, "hits");
+    smet_read(m, 0, 0, &v, NULL);
+    assert_true(v.value == 8); /* 5 + misuse + neg + badlabel: each inc'd before failing */
+    smet_metric(m, 1, &in);
+    assert_string_equal(in.name, "status");
+    assert_int_equal(in.n_series, 1);
+    smet_read(m, 1, 0, &v, NULL);
+    assert_true(v.value == 16);
+    assert_string_equal(v.labels[0].name, "code");
+    assert_string_equal(v.labels[0].value, "200");
+    assert_string_equal(v.labels[1].value, "true");
+    smet_read(m, 2, 0, &v, b);
+    assert_true(b[0] == 0 && b[1] == 8 && b[2] == 8 && v.sum == 128);
+    /* Only writer 1 was written. */
+    assert_true(atomic_load(&smet_slots(m, 0)[1]) == 0 && atomic_load(&smet_slots(m, 1)[1]) == 8);
+    scr_free(s);
+    smet_free(m);
+    /* No smet_t: metric.* raises at load. */
+    assert_null(scr_new(path, NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "no metrics"));
+    unlink(path);
+    free(path);
+}
+
+/* A request hook that changes nothing leaves the prebuilt request bytes in
+ * place (no rebuild, nothing re-serialized); one that changes the URL but never
+ * reads req.headers keeps the request's own headers; one that reads them and
+ * sets req.headers = nil sends none; the reused req table carries nothing
+ * from one call to the next. */
+static void test_request_untouched(void **state)
+{
+    (void)state;
+    skip_without_lua();
+    fx_t *f = fx_new("function request(user, req)\n"
+                     "  if req.foo then error('req kept a field of the last call') end\n"
+                     "  if req.name == 'look' then local n = 0 for k in pairs(req.headers) do n = n + 1 end\n"
+                     "    if n ~= 2 then error('headers: ' .. n) end end\n"
+                     "  if req.name == 'url' then req.url = '/b' end\n"
+                     "  if req.name == 'nohdr' then local _ = req.headers.A req.headers = nil end\n"
+                     "  if req.name == 'body' and req.body ~= '{}' then error('body') end\n"
+                     "  if req.name == 'same' then req.url = req.url .. '' req.body = '{}' end\n"
+                     "  if req.name == 'nobody' then req.body = nil end\n"
+                     "  req.foo = 1\n"
+                     "end\n");
+    scr_header_t h[] = {{"A", 1, "1", 1}, {"B", 1, "2", 1}};
+    const char *names[] = {"plain", "body", "same"};
+    for (size_t i = 0; i < 3; i++) {
+        scr_req_t rv = view(h, 2);
+        if (scr_request(f->s, &f->u, names[i], &rv) != 0) fail_msg("%s: %s", names[i], scr_why(f->s));
+        if (rv.h1_bytes == NULL)
+            fail_msg("%s: rebuilt although nothing changed", names[i]);
+        assert_ptr_equal(rv.hdrs, h);
+    }
+    scr_req_t rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "look", &rv), 0);
+    assert_int_equal(rv.n_hdrs, 2);
+    rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "url", &rv), 0);
+    assert_null(rv.h1_bytes);
+    assert_int_equal(rv.path_len, 2);
+    assert_memory_equal(rv.path, "/b", 2);
+    assert_int_equal(rv.n_hdrs, 2);
+    assert_memory_equal(rv.hdrs[1].name, "B", 1);
+    assert_memory_equal(rv.hdrs[1].value, "2", 1);
+    rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "nohdr", &rv), 0);
+    assert_int_equal(rv.n_hdrs, 0);
+    /* A field set to nil without being read first is seen as set. */
+    rv = view(h, 2);
+    assert_int_equal(scr_request(f->s, &f->u, "nobody", &rv), 0);
+    assert_false(rv.has_body);
+    assert_int_equal(rv.body_len, 0);
+    assert_null(rv.h1_bytes);
+    fx_free(f);
+    /* response()'s req is read only (one table, reused). */
+    fx_t *g = fx_new("function response(user, req, resp)\n"
+                     "  if req.name ~= 'n' or req.method ~= 'GET' or req.url ~= '/u' then error('fields') end\n"
+                     "  req.mark = true\n"
+                     "end\n");
+    resp_view_t r = {.status = 200};
+    assert_int_equal(scr_response(g->s, &g->u, "n", "GET", "/u", &r, STATS_OK), STATS_FAIL_SCRIPT);
+    assert_non_null(strstr(scr_why(g->s), "req is read only"));
+    fx_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_custom_step),
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_done_decides_exit),
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_request_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

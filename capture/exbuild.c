@@ -45,11 +45,16 @@ int exb_sink_close(exb_sink_t *s)
  * tokens cannot be written (the format refuses them). */
 int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h)
 {
-    for (size_t i = 0; h != NULL && i < h->n; i++) {
+    if (h == NULL)
+        return 0;
+    /* most messages name no header in a Connection list (at most
+     * "keep-alive"): without one, no scan of the list per header */
+    const rec_headers_t *conn = rec_headers_get(h, "Connection") != NULL ? h : NULL;
+    for (size_t i = 0; i < h->n; i++) {
         const char *name = h->v[i].name;
         /* te: trailers stays: gRPC servers refuse a call without it. */
         if (name[0] == ':' || !syn_is_token(name) ||
-            (fwd_is_hop(h, name) && !fwd_is_te_trailers(name, h->v[i].value)))
+            (fwd_is_hop(conn, name) && !fwd_is_te_trailers(name, h->v[i].value)))
             continue;
         if (rec_headers_add(dst, name, h->v[i].value) != 0)
             return -1;
@@ -91,8 +96,11 @@ void exb_fini(exb_t *b)
     b->session = b->forwarded = NULL;
 }
 
-/* Appends to a recorded body up to the cap; sets *truncated past it. */
-static void body_add(size_t cap, uint8_t **buf, size_t *len, bool *truncated, const void *p, size_t n)
+/* Appends to a recorded body up to the cap; sets *truncated past it. The
+ * buffer grows geometrically (*alloc its size): a body arriving in many
+ * segments is not a realloc per segment (issue 20). */
+static void body_add(size_t cap, uint8_t **buf, size_t *len, size_t *alloc, bool *truncated,
+                     const void *p, size_t n)
 {
     if (n == 0)
         return;
@@ -101,26 +109,36 @@ static void body_add(size_t cap, uint8_t **buf, size_t *len, bool *truncated, co
         *truncated = true;
     if (take == 0)
         return;
-    uint8_t *nb = realloc(*buf, *len + take);
-    if (nb == NULL) {
-        *truncated = true;
-        return;
+    if (*len + take > *alloc) {
+        size_t want = *alloc ? *alloc * 2 : 256;
+        if (want < *len + take)
+            want = *len + take;
+        if (want > cap)
+            want = cap; /* never more than the cap, which *len + take is within */
+        uint8_t *nb = realloc(*buf, want);
+        if (nb == NULL) {
+            *truncated = true;
+            return;
+        }
+        *buf = nb;
+        *alloc = want;
     }
-    memcpy(nb + *len, p, take);
+    memcpy(*buf + *len, p, take);
     *len += take;
-    *buf = nb;
 }
 
 void exb_req_body(exb_t *b, const void *p, size_t n)
 {
     if (b->keep)
-        body_add(b->max_body, &b->x.req_body, &b->x.req_body_len, &b->x.req_truncated, p, n);
+        body_add(b->max_body, &b->x.req_body, &b->x.req_body_len, &b->req_alloc, &b->x.req_truncated,
+                 p, n);
 }
 
 void exb_resp_body(exb_t *b, const void *p, size_t n)
 {
     if (b->keep)
-        body_add(b->max_body, &b->x.resp_body, &b->x.resp_body_len, &b->x.resp_truncated, p, n);
+        body_add(b->max_body, &b->x.resp_body, &b->x.resp_body_len, &b->resp_alloc,
+                 &b->x.resp_truncated, p, n);
 }
 
 void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_t *headers,

@@ -23,10 +23,15 @@ static h1msg_t *msg_of(http_parser *p) { return p->data; }
 static int commit_header(h1msg_t *m)
 {
     int rc = 0;
-    if (m->field != NULL)
-        rc = rec_headers_add(&m->headers, m->field, m->value ? m->value : "");
-    free(m->field);
-    free(m->value);
+    /* the gathered strings move into the list: no copy per header (issue 20) */
+    if (m->field != NULL && m->value == NULL && grow(&m->value, &m->value_len, "", 0) != 0)
+        rc = -1;
+    if (rc == 0 && m->field != NULL) {
+        rc = rec_headers_take(&m->headers, m->field, m->value); /* frees both on failure */
+    } else {
+        free(m->field);
+        free(m->value);
+    }
     m->field = m->value = NULL;
     m->field_len = m->value_len = 0;
     m->in_value = false;

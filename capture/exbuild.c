@@ -48,8 +48,8 @@ int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h)
     if (h == NULL)
         return 0;
     /* most messages name no header in a Connection list (at most
-     * "keep-alive"): without one, no scan of the list per header */
-    const rec_headers_t *conn = rec_headers_get(h, "Connection") != NULL ? h : NULL;
+     * "keep-alive"): then no scan of the list per header */
+    const rec_headers_t *conn = fwd_names_others(h) ? h : NULL;
     for (size_t i = 0; i < h->n; i++) {
         const char *name = h->v[i].name;
         /* te: trailers stays: gRPC servers refuse a call without it. */

@@ -57,6 +57,34 @@ bool fwd_is_hop(const rec_headers_t *all, const char *name)
     return false;
 }
 
+bool fwd_names_others(const rec_headers_t *all)
+{
+    char tok[32];
+    for (size_t i = 0; all != NULL && i < all->n; i++) {
+        if (!is_connection(all->v[i].name))
+            continue;
+        for (const char *p = all->v[i].value; *p != '\0';) {
+            while (*p == ' ' || *p == '\t' || *p == ',')
+                p++;
+            const char *e = p;
+            while (*e != '\0' && *e != ',')
+                e++;
+            const char *t = e;
+            while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+                t--;
+            size_t n = (size_t)(t - p);
+            if (n >= sizeof tok)
+                return true;
+            memcpy(tok, p, n);
+            tok[n] = '\0';
+            if (n > 0 && !fixed_hop(tok))
+                return true;
+            p = e;
+        }
+    }
+    return false;
+}
+
 bool fwd_is_te_trailers(const char *name, const char *value)
 {
     return strcasecmp(name, "te") == 0 && strcasecmp(value, "trailers") == 0;

@@ -26,7 +26,10 @@ typedef struct h1msg_ops {
 } h1msg_ops_t;
 
 /* Embedded by the connection that reads; fields are valid from on_head until
- * the next message begins. */
+ * the next message begins. url and the strings of headers point into one
+ * buffer the message owns (headers is read-only: never rec_headers_fini it);
+ * the buffer and the list are reused from message to message, so reading a
+ * message allocates nothing once they have grown (issue 20). */
 struct h1msg {
     http_parser parser;
     http_parser_settings settings;
@@ -35,9 +38,15 @@ struct h1msg {
     char *url;              /* request target as sent */
     size_t url_len;
     rec_headers_t headers;  /* wire order, case kept */
-    char *field, *value;    /* header being read */
-    size_t field_len, value_len;
-    bool in_value;
+    /* while reading: the message's strings, NUL-terminated, one after the
+     * other (offsets, since the buffer moves as it grows) */
+    char *buf;
+    size_t buf_len, buf_cap;
+    struct h1msg_span { size_t name, value; } *spans; /* the headers read so far */
+    size_t n_spans, spans_cap, headers_cap;
+    size_t url_off, name_off, cur_off; /* starts of the url, of the header name, of the
+                                        * string being read */
+    int state;               /* what the string being read is (h1msg.c) */
     char error[128];
 };
 

@@ -384,7 +384,7 @@ static void test_impossible_counts(void **state)
     pack_header(&w, REC_FORMAT, 1, 0);
     size_t at = w.sb.size;
     static const uint8_t huge[] = { 0x81, 0xa1, 'x', 0xdf, 0xff, 0xff, 0xff, 0xff, 0xc0 };
-    msgpack_sbuffer_write(&w.sb, (const char *)huge, sizeof huge);
+    mpw_raw(&w, huge, sizeof huge);
     char *path = write_mpw(&w);
     mp_error_t err;
     rec_header_t h;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <limits.h>
 
 /* What the string at the end of the buffer is. */
 enum { ST_NONE, ST_URL, ST_FIELD, ST_VALUE };
@@ -95,6 +97,7 @@ static void reset_message(h1msg_t *m)
 static int on_begin(http_parser *p)
 {
     reset_message(msg_of(p));
+    msg_of(p)->between = false;
     return 0;
 }
 
@@ -151,6 +154,8 @@ static int on_body(http_parser *p, const char *at, size_t n)
 static int on_complete(http_parser *p)
 {
     h1msg_t *m = msg_of(p);
+    /* http_parser starts the next message only on a kept connection */
+    m->between = http_should_keep_alive(p) != 0;
     return m->ops->on_done(m->ctx, m) < 0 ? -1 : 0;
 }
 
@@ -169,7 +174,204 @@ void h1msg_init(h1msg_t *m, enum http_parser_type type, const h1msg_ops_t *ops, 
     m->settings.on_message_complete = on_complete;
     m->ops = ops;
     m->ctx = ctx;
+    m->between = true;
     reset_message(m);
+}
+
+void h1msg_fast(h1msg_t *m, bool on) { m->fast = on; }
+
+static ssize_t h1msg_feed_parser(h1msg_t *m, const char *p, size_t n);
+
+/* ---- simple whole messages without http_parser (h1msg_fast) */
+
+/* RFC 9110 tchar (0-9 a-z A-Z !#$%&'*+-.^_`|~) as a bit set */
+static const uint32_t tchar_bits[8] = {0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x57ffffffu, 0, 0, 0, 0};
+/* what a request target may hold here: RFC 3986 pchar, '/' and '?' */
+static const uint32_t target_bits[8] = {0, 0xaffffff2u, 0x87ffffffu, 0x47fffffeu, 0, 0, 0, 0};
+
+static bool in_set(const uint32_t *set, unsigned char c) { return (set[c >> 5] >> (c & 31)) & 1u; }
+
+static bool ieq(const char *a, size_t n, const char *lit, size_t litlen)
+{
+    return n == litlen && strncasecmp(a, lit, n) == 0;
+}
+
+static int method_of(const char *s, size_t n)
+{
+#define XX(num, name, string)                                                                     \
+    if (n == sizeof #string - 1 && memcmp(s, #string, n) == 0)                                    \
+        return num;
+    HTTP_METHOD_MAP(XX)
+#undef XX
+    return -1;
+}
+
+/* What fast_check learnt of a message it accepts. */
+typedef struct fast_msg {
+    size_t line_end;     /* after the start line's CRLF */
+    size_t head_len;     /* through the blank line */
+    long long clen;      /* -1: none */
+    int method;          /* requests */
+    unsigned status;     /* responses */
+    bool http11;
+    int conn;            /* 0 none, 1 keep-alive, 2 close */
+} fast_msg_t;
+
+/* Whether d[0..n) starts with a whole message of the simple shape: a start
+ * line, header lines with token names and values without control characters
+ * (none empty, none ending in blanks), at most one Content-Length, no
+ * Transfer-Encoding, Upgrade or Proxy-Connection, Connection absent or exactly
+ * keep-alive or close, a kept connection, and the whole body. Responses: a
+ * status >= 200 but 204 and 304, and a Content-Length. */
+static bool fast_check(const h1msg_t *m, const char *d, size_t n, fast_msg_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->clen = -1;
+    const char *end = d + n, *eol = memchr(d, '\n', n);
+    if (!eol || eol == d || eol[-1] != '\r')
+        return false;
+    const char *le = eol - 1; /* the CR */
+    if (m->parser.type == HTTP_REQUEST) {
+        const char *sp = memchr(d, ' ', (size_t)(le - d));
+        if (!sp || (f->method = method_of(d, (size_t)(sp - d))) < 0 || f->method == HTTP_CONNECT)
+            return false;
+        const char *t = sp + 1, *te = t;
+        while (te < le && *te != ' ')
+            te++;
+        if (te == t || *t != '/' || le - te != 9 || memcmp(te, " HTTP/1.", 8) != 0 ||
+            (te[8] != '0' && te[8] != '1'))
+            return false;
+        for (const char *q = t; q < te; q++)
+            if (!in_set(target_bits, (unsigned char)*q))
+                return false;
+        f->http11 = te[8] == '1';
+    } else {
+        if (le - d < 13 || memcmp(d, "HTTP/1.", 7) != 0 || (d[7] != '0' && d[7] != '1') || d[8] != ' ' ||
+            d[12] != ' ')
+            return false;
+        for (int i = 9; i < 12; i++) {
+            if (d[i] < '0' || d[i] > '9')
+                return false;
+            f->status = f->status * 10 + (unsigned)(d[i] - '0');
+        }
+        if (f->status < 200 || f->status == 204 || f->status == 304)
+            return false;
+        for (const char *q = d + 13; q < le; q++)
+            if ((unsigned char)*q < 0x20 && *q != '\t')
+                return false;
+        f->http11 = d[7] == '1';
+    }
+    f->line_end = (size_t)(eol + 1 - d);
+    const char *p = eol + 1;
+    for (;;) {
+        if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+            p += 2;
+            break;
+        }
+        eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol || eol[-1] != '\r')
+            return false;
+        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        if (!colon || colon == p)
+            return false;
+        for (const char *q = p; q < colon; q++)
+            if (!in_set(tchar_bits, (unsigned char)*q))
+                return false;
+        const char *v = colon + 1, *ve = eol - 1;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
+            return false;
+        for (const char *q = v; q < ve; q++)
+            if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f)
+                return false;
+        size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
+        if (ieq(p, nl, "Content-Length", 14)) {
+            if (f->clen >= 0 || vl > 15)
+                return false;
+            f->clen = 0;
+            for (size_t i = 0; i < vl; i++) {
+                if (v[i] < '0' || v[i] > '9')
+                    return false;
+                f->clen = f->clen * 10 + (v[i] - '0');
+            }
+        } else if (ieq(p, nl, "Transfer-Encoding", 17) || ieq(p, nl, "Upgrade", 7) ||
+                   ieq(p, nl, "Proxy-Connection", 16)) {
+            return false;
+        } else if (ieq(p, nl, "Connection", 10)) {
+            if (f->conn)
+                return false;
+            f->conn = ieq(v, vl, "keep-alive", 10) ? 1 : ieq(v, vl, "close", 5) ? 2 : 0;
+            if (!f->conn)
+                return false;
+        }
+        p = eol + 1;
+    }
+    f->head_len = (size_t)(p - d);
+    bool keep = f->conn == 1 || (f->conn == 0 && f->http11);
+    if (!keep || f->head_len > HTTP_MAX_HEADER_SIZE)
+        return false;
+    if (m->parser.type == HTTP_RESPONSE && f->clen < 0)
+        return false; /* delimited by the close */
+    return (long long)(n - f->head_len) >= (f->clen > 0 ? f->clen : 0);
+}
+
+/* Reads one message that fast_check accepted through the callbacks, as
+ * http_parser would. Returns the bytes consumed, or -1 with the parser's
+ * error set the way http_parser sets it for a failing callback. */
+static ssize_t fast_feed(h1msg_t *m, const char *d, const fast_msg_t *f)
+{
+    http_parser *p = &m->parser;
+    const http_parser_settings *s = &m->settings;
+    p->flags = (unsigned char)(f->conn == 1 ? F_CONNECTION_KEEP_ALIVE : 0);
+    p->http_major = 1;
+    p->http_minor = f->http11 ? 1 : 0;
+    p->content_length = f->clen >= 0 ? (uint64_t)f->clen : ULLONG_MAX;
+    p->upgrade = 0;
+    p->uses_transfer_encoding = 0; /* http_parser resets these at a message's start */
+    if (p->type == HTTP_REQUEST)
+        p->method = (unsigned char)f->method;
+    else
+        p->status_code = (unsigned short)f->status;
+#define FAIL(e)                                                                                   \
+    do {                                                                                          \
+        p->http_errno = (e);                                                                      \
+        return -1;                                                                                \
+    } while (0)
+    if (s->on_message_begin && s->on_message_begin(p) != 0)
+        FAIL(HPE_CB_message_begin);
+    if (p->type == HTTP_REQUEST) {
+        const char *t = memchr(d, ' ', f->line_end) + 1;
+        const char *te = d + f->line_end - 11;
+        if (s->on_url(p, t, (size_t)(te - t)) != 0)
+            FAIL(HPE_CB_url);
+    }
+    for (const char *q = d + f->line_end; q < d + f->head_len - 2;) {
+        const char *eol = memchr(q, '\n', (size_t)(d + f->head_len - q));
+        const char *colon = memchr(q, ':', (size_t)(eol - q));
+        const char *v = colon + 1, *ve = eol - 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (s->on_header_field(p, q, (size_t)(colon - q)) != 0)
+            FAIL(HPE_CB_header_field);
+        if (s->on_header_value(p, v, (size_t)(ve - v)) != 0)
+            FAIL(HPE_CB_header_value);
+        q = eol + 1;
+    }
+    int rc = s->on_headers_complete(p);
+    if (rc < 0 || rc > 1)
+        FAIL(HPE_CB_headers_complete);
+    size_t used = f->head_len;
+    if (rc == 0 && f->clen > 0) {
+        if (s->on_body(p, d + used, (size_t)f->clen) != 0)
+            FAIL(HPE_CB_body);
+        used += (size_t)f->clen;
+    }
+    p->content_length = 0;
+    if (s->on_message_complete(p) != 0)
+        FAIL(HPE_CB_message_complete);
+#undef FAIL
+    return (ssize_t)used;
 }
 
 void h1msg_fini(h1msg_t *m)
@@ -185,6 +387,32 @@ void h1msg_fini(h1msg_t *m)
 }
 
 ssize_t h1msg_feed(h1msg_t *m, const char *p, size_t n)
+{
+    size_t fdone = 0;
+    fast_msg_t f;
+    while (m->fast && m->between && HTTP_PARSER_ERRNO(&m->parser) == HPE_OK && fdone < n &&
+           fast_check(m, p + fdone, n - fdone, &f)) {
+        ssize_t r = fast_feed(m, p + fdone, &f);
+        if (r < 0) {
+            if (m->error[0] == '\0')
+                snprintf(m->error, sizeof m->error, "malformed HTTP/1 message at byte %zu: %s",
+                         fdone, http_errno_description(HTTP_PARSER_ERRNO(&m->parser)));
+            return -1;
+        }
+        fdone += (size_t)r;
+        if (HTTP_PARSER_ERRNO(&m->parser) == HPE_PAUSED)
+            return (ssize_t)fdone; /* on_done paused: the rest waits */
+    }
+    if (fdone > 0) {
+        if (fdone == n)
+            return (ssize_t)n;
+        ssize_t r = h1msg_feed_parser(m, p + fdone, n - fdone);
+        return r < 0 ? -1 : (ssize_t)fdone + r;
+    }
+    return h1msg_feed_parser(m, p, n);
+}
+
+static ssize_t h1msg_feed_parser(h1msg_t *m, const char *p, size_t n)
 {
     size_t done = http_parser_execute(&m->parser, &m->settings, p, n);
     enum http_errno e = HTTP_PARSER_ERRNO(&m->parser);

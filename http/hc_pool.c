@@ -14,6 +14,14 @@
 #endif
 #endif
 
+#ifdef HC_POOL_OFF
+
+void *hc_pool_alloc(size_t n) { return malloc(n); }
+void hc_pool_free(void *p) { free(p); }
+void *hc_pool_realloc(void *p, size_t n) { return realloc(p, n); }
+
+#else
+
 /* Classes of 32, 64, ... 2048 bytes. */
 #define N_CLASSES 7
 #define MIN_SHIFT 5
@@ -76,9 +84,6 @@ static size_t class_size(uint32_t c) { return (size_t)1 << (MIN_SHIFT + c); }
 
 void *hc_pool_alloc(size_t n)
 {
-#ifdef HC_POOL_OFF
-    return malloc(n);
-#else
     uint32_t c = class_of(n);
     head_t *h;
     if (c != BIG && lists[c]) {
@@ -96,14 +101,10 @@ void *hc_pool_alloc(size_t n)
     }
     h->h.size = (uint32_t)n;
     return h + 1;
-#endif
 }
 
 void hc_pool_free(void *p)
 {
-#ifdef HC_POOL_OFF
-    free(p);
-#else
     if (!p)
         return;
     head_t *h = (head_t *)p - 1;
@@ -118,24 +119,10 @@ void hc_pool_free(void *p)
     b->next = lists[c];
     lists[c] = b;
     kept[c]++;
-#endif
-}
-
-void *hc_pool_calloc(size_t n, size_t size)
-{
-    if (size && n > SIZE_MAX / size)
-        return NULL;
-    void *p = hc_pool_alloc(n * size);
-    if (p)
-        memset(p, 0, n * size);
-    return p;
 }
 
 void *hc_pool_realloc(void *p, size_t n)
 {
-#ifdef HC_POOL_OFF
-    return realloc(p, n);
-#else
     if (!p)
         return hc_pool_alloc(n);
     head_t *h = (head_t *)p - 1;
@@ -158,7 +145,18 @@ void *hc_pool_realloc(void *p, size_t n)
     memcpy(q, p, h->h.size < n ? h->h.size : n);
     hc_pool_free(p);
     return q;
+}
+
 #endif
+
+void *hc_pool_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = hc_pool_alloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
 }
 
 static void *ng_malloc(size_t n, void *ud)

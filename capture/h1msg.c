@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <limits.h>
 
+#include "h1chars.h"
+
 /* What the string at the end of the buffer is. */
 enum { ST_NONE, ST_URL, ST_FIELD, ST_VALUE };
 #define NO_URL ((size_t)-1)
@@ -184,13 +186,6 @@ static ssize_t h1msg_feed_parser(h1msg_t *m, const char *p, size_t n);
 
 /* ---- simple whole messages without http_parser (h1msg_fast) */
 
-/* RFC 9110 tchar (0-9 a-z A-Z !#$%&'*+-.^_`|~) as a bit set */
-static const uint32_t tchar_bits[8] = {0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x57ffffffu, 0, 0, 0, 0};
-/* what a request target may hold here: RFC 3986 pchar, '/' and '?' */
-static const uint32_t target_bits[8] = {0, 0xaffffff2u, 0x87ffffffu, 0x47fffffeu, 0, 0, 0, 0};
-
-static bool in_set(const uint32_t *set, unsigned char c) { return (set[c >> 5] >> (c & 31)) & 1u; }
-
 static bool ieq(const char *a, size_t n, const char *lit, size_t litlen)
 {
     return n == litlen && strncasecmp(a, lit, n) == 0;
@@ -241,9 +236,8 @@ static bool fast_check(const h1msg_t *m, const char *d, size_t n, fast_msg_t *f)
         if (te == t || *t != '/' || le - te != 9 || memcmp(te, " HTTP/1.", 8) != 0 ||
             (te[8] != '0' && te[8] != '1'))
             return false;
-        for (const char *q = t; q < te; q++)
-            if (!in_set(target_bits, (unsigned char)*q))
-                return false;
+        if (!h1c_target(t, (size_t)(te - t)))
+            return false;
         f->http11 = te[8] == '1';
     } else {
         if (le - d < 13 || memcmp(d, "HTTP/1.", 7) != 0 || (d[7] != '0' && d[7] != '1') || d[8] != ' ' ||
@@ -274,17 +268,15 @@ static bool fast_check(const h1msg_t *m, const char *d, size_t n, fast_msg_t *f)
         const char *colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon || colon == p)
             return false;
-        for (const char *q = p; q < colon; q++)
-            if (!in_set(tchar_bits, (unsigned char)*q))
-                return false;
+        if (!h1c_token(p, (size_t)(colon - p)))
+            return false;
         const char *v = colon + 1, *ve = eol - 1;
         while (v < ve && (*v == ' ' || *v == '\t'))
             v++;
         if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
             return false;
-        for (const char *q = v; q < ve; q++)
-            if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f)
-                return false;
+        if (!h1c_plain_value(v, (size_t)(ve - v)))
+            return false;
         size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
         if (ieq(p, nl, "Content-Length", 14)) {
             if (f->clen >= 0 || vl > 15)

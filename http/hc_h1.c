@@ -8,6 +8,7 @@
 
 #include <http_parser.h>
 
+#include "h1chars.h"
 #include "hc_racc.h"
 
 typedef struct h1 {
@@ -276,39 +277,9 @@ static void h1_on_writable(hc_conn_t *c, void *st)
  * keep-alive or close, bytes beyond the body, a response split over reads)
  * goes to http_parser as before, from its first byte. */
 
-/* RFC 9110 tchar (0-9 a-z A-Z !#$%&'*+-.^_`|~) as a bit set */
-static const uint32_t tchar_bits[8] = {0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x57ffffffu, 0, 0, 0, 0};
-
-static bool tchar(unsigned char ch) { return (tchar_bits[ch >> 5] >> (ch & 31)) & 1u; }
-
 static bool ieq(const char *a, size_t n, const char *lit, size_t litlen)
 {
     return n == litlen && strncasecmp(a, lit, n) == 0;
-}
-
-/* true when no byte of v is a control character other than HT (which
- * http_parser refuses in a value); eight bytes at a time, since values are
- * most of a head's bytes: a word with no byte below 0x20 and none 0x7f
- * passes at once, one that may have one is looked at byte by byte. */
-static bool plain_value(const char *v, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, v + i, 8);
-        uint64_t low = (w - 0x20 * ones) & ~w & highs;        /* a byte < 0x20 (or a borrow) */
-        uint64_t del = ((w ^ 0x7f * ones) - ones) & ~(w ^ 0x7f * ones) & highs; /* a 0x7f */
-        if (!(low | del))
-            continue;
-        for (size_t j = i; j < i + 8; j++)
-            if (((unsigned char)v[j] < 0x20 && v[j] != '\t') || v[j] == 0x7f)
-                return false;
-    }
-    for (; i < n; i++)
-        if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
-            return false;
-    return true;
 }
 
 /* Returns 1 when it read the whole response (h->done), 0 to leave it to
@@ -350,15 +321,14 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len)
         const char *colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon || colon == p)
             return 0;
-        for (const char *q = p; q < colon; q++)
-            if (!tchar((unsigned char)*q))
-                return 0;
+        if (!h1c_token(p, (size_t)(colon - p)))
+            return 0;
         const char *v = colon + 1, *ve = eol - 1;
         while (v < ve && (*v == ' ' || *v == '\t'))
             v++;
         if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
             return 0; /* empty value or trailing blanks: http_parser's own rules */
-        if (!plain_value(v, (size_t)(ve - v)))
+        if (!h1c_plain_value(v, (size_t)(ve - v)))
             return 0;
         size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
         /* the names that change the framing, by length first */

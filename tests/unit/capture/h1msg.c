@@ -248,6 +248,9 @@ static void fast_path_same_as_parser(void **state)
                        "GET /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nz", false},
         {HTTP_REQUEST, "BREW /pot HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\n", false},
         {HTTP_REQUEST, "GET /a HTTP/1.1\r\nX-C: a\x01b\r\n\r\n", false},
+        {HTTP_REQUEST, "GET /a HTTP/1.1\r\nX-C: 01234567\t89abcdef\xff\x80 ~~\r\n\r\n"
+                       "GET /b HTTP/1.1\r\nX-C: 0123456789abcdef\x7fz\r\n\r\n", false},
+        {HTTP_REQUEST, "GET /a HTTP/1.1\r\nX-C: 0123456789ab\x1f\r\n\r\n", false},
         {HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 17:00:00 GMT\r\n"
                         "Content-Type: text/plain\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n"
                         "hello worldHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"

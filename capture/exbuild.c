@@ -50,14 +50,35 @@ int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h)
     /* most messages name no header in a Connection list (at most
      * "keep-alive"): then no scan of the list per header */
     const rec_headers_t *conn = fwd_names_others(h) ? h : NULL;
+    /* an empty list is sized once for all of h (rec_headers_add grows it by
+     * one entry per header: a realloc each, 8 % of --pcap) */
+    size_t room = 0;
+    if (dst->n == 0 && dst->v == NULL && h->n > 0) {
+        if ((dst->v = malloc(h->n * sizeof *dst->v)) == NULL)
+            return -1;
+        room = h->n;
+    }
     for (size_t i = 0; i < h->n; i++) {
         const char *name = h->v[i].name;
         /* te: trailers stays: gRPC servers refuse a call without it. */
         if (name[0] == ':' || !syn_is_token(name) ||
             (fwd_is_hop(conn, name) && !fwd_is_te_trailers(name, h->v[i].value)))
             continue;
-        if (rec_headers_add(dst, name, h->v[i].value) != 0)
+        if (dst->n < room) {
+            char *n = strdup(name), *v = strdup(h->v[i].value);
+            if (n == NULL || v == NULL) {
+                free(n);
+                free(v);
+                return -1;
+            }
+            dst->v[dst->n++] = (rec_hfield_t){ n, v };
+        } else if (rec_headers_add(dst, name, h->v[i].value) != 0) {
             return -1;
+        }
+    }
+    if (dst->n == 0 && room > 0) {
+        free(dst->v); /* nothing kept: the list stays as it was */
+        dst->v = NULL;
     }
     return 0;
 }

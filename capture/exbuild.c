@@ -30,6 +30,9 @@ void *exb_sink_new(size_t size, const exb_sink_t *tmpl, const char *source, char
         free(s);
         return NULL;
     }
+    /* exb_copy_headers keeps only token names with values (and redaction
+     * changes values only): the writer need not check them again */
+    rec_writer_set_headers_built(s->w, true);
     return s;
 }
 

@@ -42,9 +42,13 @@ typedef struct free_block {
     struct free_block *next;
 } free_block_t;
 
-static __thread free_block_t *lists[N_CLASSES];
-static __thread uint32_t kept[N_CLASSES];
-static __thread int armed;
+/* one thread's cache: one thread-local object, so one address computation */
+typedef struct cache {
+    free_block_t *lists[N_CLASSES];
+    uint32_t kept[N_CLASSES];
+    int armed;
+} cache_t;
+static __thread cache_t cache;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -53,12 +57,12 @@ static void drop_all(void *unused)
 {
     (void)unused;
     for (int c = 0; c < N_CLASSES; c++) {
-        while (lists[c]) {
-            free_block_t *b = lists[c];
-            lists[c] = b->next;
+        while (cache.lists[c]) {
+            free_block_t *b = cache.lists[c];
+            cache.lists[c] = b->next;
             free((head_t *)b - 1);
         }
-        kept[c] = 0;
+        cache.kept[c] = 0;
     }
 }
 
@@ -67,29 +71,31 @@ static void make_key(void) { pthread_key_create(&exit_key, drop_all); }
 static void arm(void)
 {
     pthread_once(&key_once, make_key);
-    pthread_setspecific(exit_key, &armed);
-    armed = 1;
+    pthread_setspecific(exit_key, &cache);
+    cache.armed = 1;
 }
 
-static uint32_t class_of(size_t n)
+static inline uint32_t class_of(size_t n)
 {
-    size_t cap = (size_t)1 << MIN_SHIFT;
-    for (uint32_t c = 0; c < N_CLASSES; c++, cap <<= 1)
-        if (n <= cap)
-            return c;
-    return BIG;
+    if (n <= ((size_t)1 << MIN_SHIFT))
+        return 0;
+    if (n > ((size_t)1 << (MIN_SHIFT + N_CLASSES - 1)))
+        return BIG;
+    /* the smallest c with n <= 2^(MIN_SHIFT + c) */
+    return (uint32_t)(64 - __builtin_clzll((unsigned long long)(n - 1))) - MIN_SHIFT;
 }
 
-static size_t class_size(uint32_t c) { return (size_t)1 << (MIN_SHIFT + c); }
+static inline size_t class_size(uint32_t c) { return (size_t)1 << (MIN_SHIFT + c); }
 
 void *hc_pool_alloc(size_t n)
 {
     uint32_t c = class_of(n);
+    cache_t *k = &cache;
     head_t *h;
-    if (c != BIG && lists[c]) {
-        free_block_t *b = lists[c];
-        lists[c] = b->next;
-        kept[c]--;
+    if (c != BIG && k->lists[c]) {
+        free_block_t *b = k->lists[c];
+        k->lists[c] = b->next;
+        k->kept[c]--;
         h = (head_t *)b - 1;
     } else {
         if (n > UINT32_MAX - sizeof(head_t))
@@ -109,16 +115,17 @@ void hc_pool_free(void *p)
         return;
     head_t *h = (head_t *)p - 1;
     uint32_t c = h->h.cls;
-    if (c == BIG || kept[c] >= HC_POOL_KEEP) {
+    cache_t *k = &cache;
+    if (c == BIG || k->kept[c] >= HC_POOL_KEEP) {
         free(h);
         return;
     }
-    if (!armed)
+    if (!k->armed)
         arm();
     free_block_t *b = p;
-    b->next = lists[c];
-    lists[c] = b;
-    kept[c]++;
+    b->next = k->lists[c];
+    k->lists[c] = b;
+    k->kept[c]++;
 }
 
 void *hc_pool_realloc(void *p, size_t n)

@@ -13,12 +13,17 @@ const size_t tls_alpn_http11_len = sizeof(tls_alpn_http11) - 1;
 
 /* tls_client_opts_t.lazy_system_store: the verification of the first
  * certificate loads the system store into the context's store (a store that
- * holds nothing yet), then verifies as OpenSSL would. */
+ * holds nothing yet), then verifies as OpenSSL would. What the load leaves on
+ * the thread's error queue (a default file that does not exist) is dropped:
+ * a handshake that goes on would otherwise read it as its own failure. */
 static int verify_loading_store(X509_STORE_CTX *sctx, void *arg)
 {
     SSL_CTX *ctx = arg;
-    if (sk_X509_OBJECT_num(X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx))) == 0)
+    if (sk_X509_OBJECT_num(X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx))) == 0) {
+        ERR_set_mark();
         SSL_CTX_set_default_verify_paths(ctx);
+        ERR_pop_to_mark();
+    }
     return X509_verify_cert(sctx);
 }
 

@@ -45,6 +45,14 @@ SSL_CERT_FILE="$T_DIR/srv.crt" r_replay "$T_DIR/get.json" -u 2 --iterations 3 --
 t_eq "system store: exit status" 0 "$R_RC"
 t_eq "system store: no failure" 0 "$(r_json "$T_DIR/sys.json" 'r["total"]["failures"]')"
 t_eq "system store: every request answered" 6 "$(r_json "$T_DIR/sys.json" 'r["total"]["count"]')"
+# A store that is only a hashed directory (the default file missing): the
+# failed load of the file must not fail the handshake that triggered it.
+mkdir "$T_DIR/certs" && cp "$T_DIR/srv.crt" "$T_DIR/certs/" && openssl rehash "$T_DIR/certs" 2>/dev/null \
+    || t_fail "openssl rehash"
+SSL_CERT_FILE="$T_DIR/none.pem" SSL_CERT_DIR="$T_DIR/certs" \
+    r_replay "$T_DIR/get.json" -u 2 --iterations 3 --report "$T_DIR/dir.json"
+t_eq "hashed directory store: exit status" 0 "$R_RC"
+t_eq "hashed directory store: no failure" 0 "$(r_json "$T_DIR/dir.json" 'r["total"]["failures"]')"
 
 r_replay "$T_DIR/get.json" --insecure -u 1 --iterations 3 --report "$T_DIR/ins.json"
 t_eq "--insecure: no failure" 0 "$(r_json "$T_DIR/ins.json" 'r["total"]["failures"]')"

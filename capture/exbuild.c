@@ -30,6 +30,9 @@ void *exb_sink_new(size_t size, const exb_sink_t *tmpl, const char *source, char
         free(s);
         return NULL;
     }
+    /* exb_copy_headers keeps only token names with values (and redaction
+     * changes values only): the writer need not check them again */
+    rec_writer_set_headers_built(s->w, true);
     return s;
 }
 
@@ -42,19 +45,86 @@ int exb_sink_close(exb_sink_t *s)
 
 /* Hop-by-hop headers (and those Connection names) and pseudo-headers are
  * framing, not content (bodies are stored decoded); names that are not
- * tokens cannot be written (the format refuses them). */
-int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h)
+ * tokens cannot be written (the format refuses them). With pack, each kept
+ * header is one allocation, its value right after its name's NUL (*packed
+ * says the list holds such entries: headers_fini frees them); only for lists
+ * nobody rewrites (redaction replaces values one by one). */
+static int copy_headers(rec_headers_t *dst, const rec_headers_t *h, bool pack, bool *packed)
 {
-    for (size_t i = 0; h != NULL && i < h->n; i++) {
-        const char *name = h->v[i].name;
+    *packed = false;
+    if (h == NULL)
+        return 0;
+    /* most messages name no header in a Connection list (at most
+     * "keep-alive"): then no scan of the list per header */
+    const rec_headers_t *conn = fwd_names_others(h) ? h : NULL;
+    /* an empty list is sized once for all of h (rec_headers_add grows it by
+     * one entry per header: a realloc each, 8 % of --pcap) */
+    size_t room = 0;
+    if (dst->n == 0 && dst->v == NULL && h->n > 0) {
+        if ((dst->v = malloc(h->n * sizeof *dst->v)) == NULL)
+            return -1;
+        room = h->n;
+        *packed = pack;
+    }
+    for (size_t i = 0; i < h->n; i++) {
+        const char *name = h->v[i].name, *value = h->v[i].value;
         /* te: trailers stays: gRPC servers refuse a call without it. */
         if (name[0] == ':' || !syn_is_token(name) ||
-            (fwd_is_hop(h, name) && !fwd_is_te_trailers(name, h->v[i].value)))
+            (fwd_is_hop(conn, name) && !fwd_is_te_trailers(name, value)))
             continue;
-        if (rec_headers_add(dst, name, h->v[i].value) != 0)
+        if (dst->n < room && *packed) {
+            size_t nl = strlen(name), vl = strlen(value);
+            char *blk = malloc(nl + vl + 2);
+            if (blk == NULL)
+                return -1;
+            memcpy(blk, name, nl + 1);
+            memcpy(blk + nl + 1, value, vl + 1);
+            dst->v[dst->n++] = (rec_hfield_t){ blk, blk + nl + 1 };
+        } else if (dst->n < room) {
+            char *n = strdup(name), *v = strdup(value);
+            if (n == NULL || v == NULL) {
+                free(n);
+                free(v);
+                return -1;
+            }
+            dst->v[dst->n++] = (rec_hfield_t){ n, v };
+        } else if (rec_headers_add(dst, name, value) != 0) {
             return -1;
+        }
+    }
+    if (dst->n == 0 && room > 0) {
+        free(dst->v); /* nothing kept: the list stays as it was */
+        dst->v = NULL;
+        *packed = false;
     }
     return 0;
+}
+
+int exb_copy_headers(rec_headers_t *dst, const rec_headers_t *h)
+{
+    bool packed;
+    return copy_headers(dst, h, false, &packed);
+}
+
+/* Frees a list copy_headers filled (packed: the values live in their names'
+ * blocks). */
+static void headers_fini(rec_headers_t *h, bool packed)
+{
+    for (size_t i = 0; packed && i < h->n; i++)
+        h->v[i].value = NULL;
+    rec_headers_fini(h);
+}
+
+enum { PACKED_REQ = 1, PACKED_RESP = 2, PACKED_TRAILERS = 4 };
+
+/* Copies h into the list of b that bit names, packed when b may be. */
+static int copy_into(exb_t *b, rec_headers_t *dst, unsigned bit, const rec_headers_t *h)
+{
+    headers_fini(dst, (b->packed & bit) != 0);
+    bool packed;
+    int rc = copy_headers(dst, h, b->pack, &packed);
+    b->packed = (uint8_t)(packed ? b->packed | bit : b->packed & ~bit);
+    return rc;
 }
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
@@ -65,6 +135,8 @@ int exb_begin(exb_t *b, const exb_sink_t *s, const exb_req_t *q)
     b->keep = s->filter == NULL ||
               filter_records(s->filter, q->authority ? q->authority : "", q->target ? q->target : "");
     b->max_body = s->max_body;
+    /* redaction rewrites header values one by one: those lists stay unpacked */
+    b->pack = s->redact == NULL || !redact_active(s->redact);
     b->x.stream_id = q->stream_id;
     b->x.t_start_us = q->t_start_us > 0 ? q->t_start_us : 0;
     b->x.flags = (q->tls ? REC_F_TLS : 0) | (q->stream_id ? REC_F_H2 : 0);
@@ -74,7 +146,7 @@ int exb_begin(exb_t *b, const exb_sink_t *s, const exb_req_t *q)
     b->x.target = dup_or_empty(q->target);
     b->x.http_version = dup_or_empty(q->http_version);
     if (!b->x.scheme || !b->x.authority || !b->x.method || !b->x.target || !b->x.http_version ||
-        (b->keep && exb_copy_headers(&b->x.req_headers, q->headers) != 0)) {
+        (b->keep && copy_into(b, &b->x.req_headers, PACKED_REQ, q->headers) != 0)) {
         exb_fini(b);
         return -1;
     }
@@ -85,14 +157,21 @@ int exb_begin(exb_t *b, const exb_sink_t *s, const exb_req_t *q)
 
 void exb_fini(exb_t *b)
 {
+    headers_fini(&b->x.req_headers, (b->packed & PACKED_REQ) != 0);
+    headers_fini(&b->x.resp_headers, (b->packed & PACKED_RESP) != 0);
+    headers_fini(&b->x.resp_trailers, (b->packed & PACKED_TRAILERS) != 0);
+    b->packed = 0;
     rec_exchange_fini(&b->x);
     free(b->session);
     free(b->forwarded);
     b->session = b->forwarded = NULL;
 }
 
-/* Appends to a recorded body up to the cap; sets *truncated past it. */
-static void body_add(size_t cap, uint8_t **buf, size_t *len, bool *truncated, const void *p, size_t n)
+/* Appends to a recorded body up to the cap; sets *truncated past it. The
+ * buffer grows geometrically (*alloc its size): a body arriving in many
+ * segments is not a realloc per segment (issue 20). */
+static void body_add(size_t cap, uint8_t **buf, size_t *len, size_t *alloc, bool *truncated,
+                     const void *p, size_t n)
 {
     if (n == 0)
         return;
@@ -101,26 +180,36 @@ static void body_add(size_t cap, uint8_t **buf, size_t *len, bool *truncated, co
         *truncated = true;
     if (take == 0)
         return;
-    uint8_t *nb = realloc(*buf, *len + take);
-    if (nb == NULL) {
-        *truncated = true;
-        return;
+    if (*len + take > *alloc) {
+        size_t want = *alloc ? *alloc * 2 : 256;
+        if (want < *len + take)
+            want = *len + take;
+        if (want > cap)
+            want = cap; /* never more than the cap, which *len + take is within */
+        uint8_t *nb = realloc(*buf, want);
+        if (nb == NULL) {
+            *truncated = true;
+            return;
+        }
+        *buf = nb;
+        *alloc = want;
     }
-    memcpy(nb + *len, p, take);
+    memcpy(*buf + *len, p, take);
     *len += take;
-    *buf = nb;
 }
 
 void exb_req_body(exb_t *b, const void *p, size_t n)
 {
     if (b->keep)
-        body_add(b->max_body, &b->x.req_body, &b->x.req_body_len, &b->x.req_truncated, p, n);
+        body_add(b->max_body, &b->x.req_body, &b->x.req_body_len, &b->req_alloc, &b->x.req_truncated,
+                 p, n);
 }
 
 void exb_resp_body(exb_t *b, const void *p, size_t n)
 {
     if (b->keep)
-        body_add(b->max_body, &b->x.resp_body, &b->x.resp_body_len, &b->x.resp_truncated, p, n);
+        body_add(b->max_body, &b->x.resp_body, &b->x.resp_body_len, &b->resp_alloc,
+                 &b->x.resp_truncated, p, n);
 }
 
 void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_t *headers,
@@ -129,8 +218,7 @@ void exb_resp_head(exb_t *b, const exb_sink_t *s, int status, const rec_headers_
     b->x.status = status;
     b->x.t_first_byte_us = t_first_byte_us < b->x.t_start_us ? b->x.t_start_us : t_first_byte_us;
     if (b->keep) {
-        rec_headers_fini(&b->x.resp_headers);
-        if (exb_copy_headers(&b->x.resp_headers, headers) != 0)
+        if (copy_into(b, &b->x.resp_headers, PACKED_RESP, headers) != 0)
             exb_flag(b, REC_F_INCOMPLETE, "out of memory: response headers not all recorded");
     }
     if (b->session == NULL)
@@ -157,8 +245,7 @@ void exb_resp_trailers(exb_t *b, const rec_headers_t *trailers)
 {
     if (!b->keep)
         return;
-    rec_headers_fini(&b->x.resp_trailers);
-    if (exb_copy_headers(&b->x.resp_trailers, trailers) != 0)
+    if (copy_into(b, &b->x.resp_trailers, PACKED_TRAILERS, trailers) != 0)
         exb_flag(b, REC_F_INCOMPLETE, "out of memory: response trailers not all recorded");
 }
 

@@ -25,6 +25,9 @@ typedef struct exb {
     rec_exchange_t x;   /* what is written; strings and bodies owned */
     bool keep;          /* passes the filter: headers and bodies are copied */
     size_t max_body;    /* the sink's */
+    size_t req_alloc, resp_alloc; /* sizes of the body buffers (>= their lengths) */
+    bool pack;          /* header entries may be one allocation each (no redaction) */
+    uint8_t packed;     /* which header lists are (exbuild.c) */
     char *session;      /* session key of the request, or of the response that set it */
     char *forwarded;    /* --session-forwarded: the original client's address */
 } exb_t;

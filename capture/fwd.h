@@ -23,6 +23,11 @@ enum fwd_framing {
 /* true when name is hop-by-hop in a message whose headers are all. */
 bool fwd_is_hop(const rec_headers_t *all, const char *name);
 
+/* true when a Connection header of all names a header other than the fixed
+ * hop-by-hop ones (most say only keep-alive): otherwise fwd_is_hop(NULL, name)
+ * answers as fwd_is_hop(all, name), without a scan of all per name. */
+bool fwd_names_others(const rec_headers_t *all);
+
 /* true for "te: trailers": hop-by-hop in HTTP/1.1, but the one te HTTP/2
  * carries end to end (gRPC servers refuse a call without it), so HTTP/2
  * forwarding and the recording keep it. */

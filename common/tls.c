@@ -11,6 +11,22 @@ const size_t tls_alpn_h2_http11_len = sizeof(tls_alpn_h2_http11) - 1;
 const unsigned char tls_alpn_http11[] = "\x08http/1.1";
 const size_t tls_alpn_http11_len = sizeof(tls_alpn_http11) - 1;
 
+/* tls_client_opts_t.lazy_system_store: the verification of the first
+ * certificate loads the system store into the context's store (a store that
+ * holds nothing yet), then verifies as OpenSSL would. What the load leaves on
+ * the thread's error queue (a default file that does not exist) is dropped:
+ * a handshake that goes on would otherwise read it as its own failure. */
+static int verify_loading_store(X509_STORE_CTX *sctx, void *arg)
+{
+    SSL_CTX *ctx = arg;
+    if (sk_X509_OBJECT_num(X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx))) == 0) {
+        ERR_set_mark();
+        SSL_CTX_set_default_verify_paths(ctx);
+        ERR_pop_to_mark();
+    }
+    return X509_verify_cert(sctx);
+}
+
 SSL_CTX *tls_client_ctx_new(const tls_client_opts_t *opts, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -25,8 +41,11 @@ SSL_CTX *tls_client_ctx_new(const tls_client_opts_t *opts, char *err, size_t err
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-        int ok = opts->ca_file ? SSL_CTX_load_verify_locations(ctx, opts->ca_file, NULL)
-                               : SSL_CTX_set_default_verify_paths(ctx);
+        if (!opts->ca_file && opts->lazy_system_store)
+            SSL_CTX_set_cert_verify_callback(ctx, verify_loading_store, ctx);
+        int ok = opts->ca_file                 ? SSL_CTX_load_verify_locations(ctx, opts->ca_file, NULL)
+                 : opts->lazy_system_store ? 1
+                                           : SSL_CTX_set_default_verify_paths(ctx);
         if (ok != 1) {
             snprintf(err, errlen, "%s: cannot load CA certificates (%s)",
                      opts->ca_file ? opts->ca_file : "system store",

@@ -11,6 +11,11 @@ typedef struct tls_client_opts {
     const char *ca_file;    /* PEM bundle to trust instead of the system store, or NULL */
     const unsigned char *alpn; /* ALPN protocol list in wire format, or NULL */
     size_t alpn_len;
+    /* Load the system store at the first certificate to verify, not now: it
+     * is ~25 ms of CPU that a run without TLS never needs. Only for a context
+     * used by one thread (the load then happens in that thread); a store that
+     * cannot be loaded then fails that verification. */
+    bool lazy_system_store;
 } tls_client_opts_t;
 
 /* A client SSL_CTX: TLS >= 1.2, verification on unless opts->insecure, client

@@ -8,6 +8,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "hc_pool.h"
 #include "hc_racc.h"
 
 typedef struct h2_stream {
@@ -56,7 +57,7 @@ static void stream_release(h2_stream_t *s)
 {
     hc_racc_fini(&s->resp);
     free(s->req_body);
-    free(s);
+    hc_pool_free(s);
 }
 
 static void stream_free(h2_t *h, h2_stream_t *s)
@@ -437,7 +438,7 @@ static int h2_on_ready(hc_conn_t *c, void *st)
         return -1;
     }
     nghttp2_option_set_no_auto_window_update(opt, 1); /* see on_data_chunk */
-    int rc = nghttp2_session_client_new2(&h->sess, cb, h, opt);
+    int rc = nghttp2_session_client_new3(&h->sess, cb, h, opt, hc_pool_nghttp2_mem());
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0)
@@ -486,7 +487,7 @@ static int h2_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
     h2_t *h = st;
     x->head = rv->head;
     x->proto = HC_PROTO_H2;
-    h2_stream_t *s = calloc(1, sizeof *s);
+    h2_stream_t *s = hc_pool_calloc(1, sizeof *s);
     if (!s)
         return -1;
     s->x = x;

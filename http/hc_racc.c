@@ -6,8 +6,10 @@
 #include <strings.h>
 
 #include "bodydec.h"
+#include "hc_pool.h"
 
-/* Makes room for n more bytes in *p (len used, cap allocated). */
+/* Makes room for n more bytes in *p (len used, cap allocated). The buffers
+ * come from hc_pool: an h2 stream's are made and freed with every request. */
 static int grow(char **p, size_t len, size_t *cap, size_t n)
 {
     if (len + n <= *cap)
@@ -15,7 +17,7 @@ static int grow(char **p, size_t len, size_t *cap, size_t n)
     size_t c = *cap ? *cap : 512;
     while (c < len + n)
         c *= 2;
-    char *np = realloc(*p, c);
+    char *np = hc_pool_realloc(*p, c);
     if (!np)
         return -1;
     *p = np;
@@ -37,7 +39,7 @@ static hc_racc_hdr_t *new_header(hc_racc_t *a)
 {
     if (a->n_hdrs == a->hdrs_cap) {
         size_t cap = a->hdrs_cap ? a->hdrs_cap * 2 : 16;
-        hc_racc_hdr_t *v = realloc(a->hdrs, cap * sizeof *v);
+        hc_racc_hdr_t *v = hc_pool_realloc(a->hdrs, cap * sizeof *v);
         if (!v)
             return NULL;
         a->hdrs = v;
@@ -58,9 +60,9 @@ void hc_racc_reset(hc_racc_t *a)
 
 void hc_racc_fini(hc_racc_t *a)
 {
-    free(a->hb);
-    free(a->hdrs);
-    free(a->body);
+    hc_pool_free(a->hb);
+    hc_pool_free(a->hdrs);
+    hc_pool_free(a->body);
     *a = (hc_racc_t){0};
 }
 

@@ -842,8 +842,11 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
         w->warm_est_s[c] = w->static_warm_s[c] + 0.05 * (double)pc->on_start.n;
     }
     publish_warm_us(w);
+    /* the context is this worker's own: the system store loads at its first
+     * TLS handshake, so a run without TLS does not pay for it */
     tls_client_opts_t to = {.insecure = cfg->insecure, .ca_file = cfg->ca_file,
-                            .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len};
+                            .alpn = tls_alpn_http11, .alpn_len = tls_alpn_http11_len,
+                            .lazy_system_store = true};
     w->ssl_ctx = tls_client_ctx_new(&to, err, errlen);
     if (!w->ssl_ctx)
         goto fail;

@@ -1,5 +1,5 @@
 /* rec_io: the recording writer and reader (recording.h): one header record,
- * then one flushed record per exchange; the reader streams with constant
+ * then one flushed record per exchange (or whole records in batches); the reader streams with constant
  * memory per record. */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,9 @@ struct rec_writer {
     char *name;
     long index;        /* records in the file so far (header included) */
     mpw_t w;
+    size_t batch;      /* 0: each record written and flushed; else bytes held before a write */
+    long pending;      /* records packed in w, not yet written */
+    bool headers_built; /* rec_writer_set_headers_built */
 };
 
 struct rec_reader {
@@ -50,7 +53,9 @@ static int write_header(rec_writer_t *w, const rec_header_t *h, mp_error_t *err)
 {
     mpw_reset(&w->w);
     rec_codec_pack_header(&w->w, h);
-    if (mpw_emit(&w->w, w->fp) != 0)
+    int rc = mpw_emit(&w->w, w->fp);
+    mpw_reset(&w->w); /* batch mode packs behind what the buffer holds */
+    if (rc != 0)
         return mp_error_set(err, MP_ERR_IO, 0, 0, "%s: writing the header: %s", w->name, strerror(errno));
     w->index = 1;
     return 0;
@@ -154,25 +159,67 @@ rec_writer_t *rec_writer_open(const char *path, const rec_header_t *h, bool appe
     return w;
 }
 
+void rec_writer_set_batch(rec_writer_t *w, size_t bytes) { w->batch = bytes; }
+
+void rec_writer_set_headers_built(rec_writer_t *w, bool on) { w->headers_built = on; }
+
+/* Writes the records packed so far, whole, and flushes. */
+static int emit_pending(rec_writer_t *w, mp_error_t *err)
+{
+    if (w->pending == 0)
+        return 0;
+    long first = w->index - w->pending;
+    int rc = mpw_emit(&w->w, w->fp);
+    int e = errno;
+    mpw_reset(&w->w);
+    w->pending = 0;
+    if (rc != 0)
+        return mp_error_set(err, MP_ERR_IO, first, -1, "%s: records %ld to %ld: write failed: %s",
+                            w->name, first, w->index - 1, strerror(e));
+    return 0;
+}
+
 int rec_writer_write(rec_writer_t *w, const rec_exchange_t *x, mp_error_t *err)
 {
     mp_error_t verr;
-    if (rec_exchange_validate(x, &verr) != 0)
+    if ((w->headers_built ? rec_exchange_validate_built(x, &verr) : rec_exchange_validate(x, &verr)) != 0)
         return mp_error_set(err, MP_ERR_INVALID, w->index, -1, "%s: record %ld: %s", w->name, w->index, verr.msg);
-    mpw_reset(&w->w);
+    if (w->batch == 0) {
+        mpw_reset(&w->w);
+        rec_codec_pack_exchange(&w->w, x);
+        if (mpw_emit(&w->w, w->fp) != 0)
+            return mp_error_set(err, MP_ERR_IO, w->index, -1, "%s: record %ld: write failed: %s",
+                                w->name, w->index, strerror(errno));
+        w->index++;
+        return 0;
+    }
+    /* appended behind the records already packed; one that fails to pack
+     * (out of memory) is cut off again, the others stay */
+    size_t mark = w->w.sb.size;
     rec_codec_pack_exchange(&w->w, x);
-    if (mpw_emit(&w->w, w->fp) != 0)
-        return mp_error_set(err, MP_ERR_IO, w->index, -1, "%s: record %ld: write failed: %s",
-                            w->name, w->index, strerror(errno));
+    if (w->w.fail) {
+        w->w.sb.size = mark;
+        w->w.fail = 0;
+        return mp_error_set(err, MP_ERR_IO, w->index, -1, "%s: record %ld: out of memory", w->name, w->index);
+    }
     w->index++;
-    return 0;
+    w->pending++;
+    return w->w.sb.size >= w->batch ? emit_pending(w, err) : 0;
+}
+
+int rec_writer_flush(rec_writer_t *w, mp_error_t *err)
+{
+    return emit_pending(w, err);
 }
 
 int rec_writer_close(rec_writer_t *w)
 {
     if (!w)
         return 0;
-    int rc = fflush(w->fp) == 0 ? 0 : MP_ERR_IO;
+    mp_error_t e;
+    int rc = emit_pending(w, &e) == 0 ? 0 : MP_ERR_IO;
+    if (fflush(w->fp) != 0)
+        rc = MP_ERR_IO;
     if (w->own_fp && fclose(w->fp) != 0)
         rc = MP_ERR_IO;
     writer_free(w);

@@ -110,10 +110,12 @@ static int bad(mp_error_t *err, const char *field, const char *what)
     return mp_error_set(err, MP_ERR_INVALID, -1, -1, "field '%s': %s", field, what);
 }
 
-static int headers_validate(const rec_headers_t *hs, const char *field, mp_error_t *err)
+static int headers_validate(const rec_headers_t *hs, const char *field, bool entries, mp_error_t *err)
 {
     if (hs->n && !hs->v)
         return bad(err, field, "count without entries");
+    if (!entries)
+        return 0;
     for (size_t i = 0; i < hs->n; i++) {
         const char *what = !syn_is_token(hs->v[i].name) ? "header name must be a non-empty token"
                            : !hs->v[i].value        ? "header value missing"
@@ -127,7 +129,13 @@ static int headers_validate(const rec_headers_t *hs, const char *field, mp_error
     return 0;
 }
 
-int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err)
+static int validate(const rec_exchange_t *x, bool entries, mp_error_t *err);
+
+int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err) { return validate(x, true, err); }
+
+int rec_exchange_validate_built(const rec_exchange_t *x, mp_error_t *err) { return validate(x, false, err); }
+
+static int validate(const rec_exchange_t *x, bool entries, mp_error_t *err)
 {
     if (!x->client)
         return bad(err, "client", "missing");
@@ -153,11 +161,11 @@ int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err)
         return bad(err, "req_body", "length without bytes");
     if (x->resp_body_len && !x->resp_body)
         return bad(err, "resp_body", "length without bytes");
-    int rc = headers_validate(&x->req_headers, "req_headers", err);
+    int rc = headers_validate(&x->req_headers, "req_headers", entries, err);
     if (rc == 0)
-        rc = headers_validate(&x->resp_headers, "resp_headers", err);
+        rc = headers_validate(&x->resp_headers, "resp_headers", entries, err);
     if (rc == 0)
-        rc = headers_validate(&x->resp_trailers, "resp_trailers", err);
+        rc = headers_validate(&x->resp_trailers, "resp_trailers", entries, err);
     for (size_t i = 0; rc == 0 && i < x->n_ws; i++) {
         char f[32];
         snprintf(f, sizeof f, "ws[%zu]", i);

@@ -106,9 +106,14 @@ const char *rec_headers_get(const rec_headers_t *hs, const char *name);
 /* Checks an exchange against the spec (required fields, ranges). Returns 0 or
  * MP_ERR_INVALID with err naming the field. */
 int rec_exchange_validate(const rec_exchange_t *x, mp_error_t *err);
+/* The same but for the header lists' entries (names tokens, values present),
+ * which a builder that only copies checked headers guarantees
+ * (rec_writer_set_headers_built): validating once, not twice (issue 20). */
+int rec_exchange_validate_built(const rec_exchange_t *x, mp_error_t *err);
 
-/* ---- writer: streaming; every record is flushed when written, so a writer
- * killed at any point leaves every earlier record readable. */
+/* ---- writer: streaming; every record is flushed when written (or whole
+ * records in batches, rec_writer_set_batch), so a writer killed at any point
+ * leaves every earlier written record readable. */
 typedef struct rec_writer rec_writer_t;
 
 /* Creates/truncates path (or appends when append is true and the file already
@@ -118,9 +123,25 @@ typedef struct rec_writer rec_writer_t;
 rec_writer_t *rec_writer_open(const char *path, const rec_header_t *h, bool append, mp_error_t *err);
 /* Writes to an open stream instead (not closed by rec_writer_close). */
 rec_writer_t *rec_writer_open_fp(FILE *fp, const rec_header_t *h, mp_error_t *err);
-/* Validates, encodes, writes and flushes one exchange. Returns 0 or negative. */
+/* Validates, encodes, writes and flushes one exchange. Returns 0 or negative.
+ * In batch mode the record is packed behind the earlier ones and written only
+ * once they reach the batch size: then an error may be a write failure of the
+ * earlier records (named by their indexes). */
 int rec_writer_write(rec_writer_t *w, const rec_exchange_t *x, mp_error_t *err);
-/* Flushes and closes (the file too, unless opened with _fp). Returns 0 or MP_ERR_IO. */
+/* Batch mode (bytes > 0; 0, the default, writes and flushes every record):
+ * records are held in memory and written whole, bytes or more at a time, so
+ * a writer killed between writes still leaves only complete records, but
+ * loses those not yet written. For a source that can be read again (a pcap
+ * file), or with rec_writer_flush on a timer. */
+void rec_writer_set_batch(rec_writer_t *w, size_t bytes);
+/* The caller's exchanges hold only header names it checked as tokens and
+ * values that are present (capture's exchange builder): the writer skips that
+ * part of the validation (rec_exchange_validate_built). */
+void rec_writer_set_headers_built(rec_writer_t *w, bool on);
+/* Writes and flushes the records held by batch mode. Returns 0 or MP_ERR_IO. */
+int rec_writer_flush(rec_writer_t *w, mp_error_t *err);
+/* Writes what batch mode holds, flushes and closes (the file too, unless
+ * opened with _fp). Returns 0 or MP_ERR_IO. */
 int rec_writer_close(rec_writer_t *w);
 
 /* ---- reader: streaming, constant memory per record. */

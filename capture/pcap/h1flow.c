@@ -393,6 +393,7 @@ static void side_reset(side_t *s, bool hunting)
     h1msg_init(&s->m, s->client ? HTTP_REQUEST : HTTP_RESPONSE, &ops, s);
     s->h1msg_begin = s->m.settings.on_message_begin;
     s->m.settings.on_message_begin = on_begin;
+    h1msg_fast(&s->m, true); /* our callbacks pause only in on_done */
     s->hunting = hunting;
     s->in_msg = false;
     s->e = NULL;

@@ -7,6 +7,7 @@
 
 #include "exbuild.h"
 #include "ip.h"
+#include "log.h"
 
 struct pcx {
     pcaprec_t *r;
@@ -72,6 +73,18 @@ pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen)
 }
 
 void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st) { *st = r->st; }
+
+void pcaprec_set_batch(pcaprec_t *r, size_t bytes) { rec_writer_set_batch(r->sink.w, bytes); }
+
+int pcaprec_flush(pcaprec_t *r)
+{
+    mp_error_t e;
+    if (rec_writer_flush(r->sink.w, &e) == 0)
+        return 0;
+    log_error("%s", e.msg);
+    r->st.errors++;
+    return -1;
+}
 
 void pcaprec_skipped(pcaprec_t *r, uint64_t messages, uint64_t bytes)
 {

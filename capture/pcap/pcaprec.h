@@ -70,6 +70,12 @@ pcaprec_t *pcaprec_open(const pcaprec_opts_t *o, char *err, size_t errlen);
  * have been ended. Returns 0, or -1 when a write failed. */
 int pcaprec_close(pcaprec_t *r);
 void pcaprec_get_stats(const pcaprec_t *r, pcaprec_stats_t *st);
+/* Holds written records in memory up to bytes before writing them whole
+ * (rec_writer_set_batch); 0, the default, writes and flushes each. */
+void pcaprec_set_batch(pcaprec_t *r, size_t bytes);
+/* Writes the records held. Returns 0, or -1 when the write failed (logged,
+ * counted in errors). */
+int pcaprec_flush(pcaprec_t *r);
 
 /* Counts what was seen and not recorded. */
 void pcaprec_skipped(pcaprec_t *r, uint64_t messages, uint64_t bytes);

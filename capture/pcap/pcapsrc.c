@@ -19,6 +19,8 @@
 #define SNAPLEN 262144
 #define READ_TIMEOUT_MS 100
 #define EXPIRE_EVERY_US (10 * 1000000LL)
+/* bytes of records held before a write (rec_writer_set_batch) */
+#define RECORD_BATCH (256u * 1024)
 
 #define MAX_NAMED 32
 
@@ -182,6 +184,27 @@ static void packet(tcpflow_table_t *t, int dlt, const struct pcap_pkthdr *h, con
     } else {
         c->not_ip++;
         count_named(c, what);
+    }
+}
+
+/* What reading packets needs between calls. */
+typedef struct reader {
+    tcpflow_table_t *t;
+    int dlt;
+    counts_t *c;
+    int64_t *last_us;
+    int64_t expired_us;
+} reader_t;
+
+/* One packet read (a pcap_handler, for pcap_dispatch too). */
+static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+{
+    reader_t *rd = (reader_t *)arg;
+    packet(rd->t, rd->dlt, h, data, rd->c);
+    *rd->last_us = ts_of(h);
+    if (*rd->last_us - rd->expired_us > EXPIRE_EVERY_US) {
+        tcpflow_expire(rd->t, *rd->last_us);
+        rd->expired_us = *rd->last_us;
     }
 }
 
@@ -381,19 +404,22 @@ int pcapsrc_run(const pcapsrc_opts_t *o)
                  o->filter ? o->filter : "");
     }
     counts_t c = { 0 };
-    int64_t last_us = 0, expired_us = 0;
+    int64_t last_us = 0;
+    reader_t rd = { t, dlt, &c, &last_us, 0 };
+    /* records are written in batches (issue 20: a write and a flush per
+     * record was 7 % of --pcap); live, after every buffer libpcap hands
+     * over (at most READ_TIMEOUT_MS old), so a killed capture loses at most
+     * that much */
+    pcaprec_set_batch(rec, RECORD_BATCH);
     rc = 0;
     while (!stop_signal) {
         struct pcap_pkthdr *h;
         const u_char *data;
-        int n = pcap_next_ex(p, &h, &data);
-        if (n == 1) {
-            packet(t, dlt, h, data, &c);
-            last_us = ts_of(h);
-            if (last_us - expired_us > EXPIRE_EVERY_US) {
-                tcpflow_expire(t, last_us);
-                expired_us = last_us;
-            }
+        int n = live ? pcap_dispatch(p, -1, on_packet, (u_char *)&rd) : pcap_next_ex(p, &h, &data);
+        if (live && n >= 0) {
+            pcaprec_flush(rec);
+        } else if (n == 1) {
+            on_packet((u_char *)&rd, h, data);
         } else if (n == PCAP_ERROR_BREAK) {
             break; /* end of the file, or pcap_breakloop */
         } else if (n == PCAP_ERROR && !live && mixed_links(p)) {

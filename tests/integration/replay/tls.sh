@@ -39,5 +39,20 @@ t_eq "without --ca: every request is a tls failure" 6 "$(r_json "$T_DIR/bad.json
 t_check "without --ca: the reason on stderr" grep -q "certificate verify failed.*--ca FILE" "$T_DIR/replay.err"
 t_eq "without --ca: nothing reached nginx" 0 "$(grep -c . "$T_DIR/access.log")"
 
+# The system store (here: OpenSSL's SSL_CERT_FILE) is loaded at the first
+# handshake, not at start (issue 20): verification through it still works.
+SSL_CERT_FILE="$T_DIR/srv.crt" r_replay "$T_DIR/get.json" -u 2 --iterations 3 --report "$T_DIR/sys.json"
+t_eq "system store: exit status" 0 "$R_RC"
+t_eq "system store: no failure" 0 "$(r_json "$T_DIR/sys.json" 'r["total"]["failures"]')"
+t_eq "system store: every request answered" 6 "$(r_json "$T_DIR/sys.json" 'r["total"]["count"]')"
+# A store that is only a hashed directory (the default file missing): the
+# failed load of the file must not fail the handshake that triggered it.
+mkdir "$T_DIR/certs" && cp "$T_DIR/srv.crt" "$T_DIR/certs/" && openssl rehash "$T_DIR/certs" 2>/dev/null \
+    || t_fail "openssl rehash"
+SSL_CERT_FILE="$T_DIR/none.pem" SSL_CERT_DIR="$T_DIR/certs" \
+    r_replay "$T_DIR/get.json" -u 2 --iterations 3 --report "$T_DIR/dir.json"
+t_eq "hashed directory store: exit status" 0 "$R_RC"
+t_eq "hashed directory store: no failure" 0 "$(r_json "$T_DIR/dir.json" 'r["total"]["failures"]')"
+
 r_replay "$T_DIR/get.json" --insecure -u 1 --iterations 3 --report "$T_DIR/ins.json"
 t_eq "--insecure: no failure" 0 "$(r_json "$T_DIR/ins.json" 'r["total"]["failures"]')"

@@ -33,6 +33,25 @@ static void hop_by_hop_names_and_connection_tokens(void **state)
     assert_false(fwd_is_hop(&h, "X-Other"));
     assert_false(fwd_is_hop(&h, "X-Trac"));      /* a prefix is not a token */
     assert_false(fwd_is_hop(NULL, "Cookie"));
+    /* every fixed name in any case, without a Connection header; names of
+     * the same lengths that are not hop-by-hop (the switch on the length) */
+    static const char *const hop[] = { "te", "TRAILER", "upgrade", "Connection", "KEEP-alive",
+                                       "proxy-connection", "Transfer-Encoding", "PROXY-AUTHORIZATION" };
+    static const char *const not_hop[] = { "tf", "Trailers", "Referer", "Connectio", "Keep-Alivf",
+                                           "X-Forwarded-Proto", "Content-Encoding", "Proxy-Authorizatio",
+                                           "Proxy-Authenticate", "" };
+    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
+        assert_true(fwd_is_hop(NULL, hop[i]));
+    for (size_t i = 0; i < sizeof not_hop / sizeof not_hop[0]; i++)
+        assert_false(fwd_is_hop(NULL, not_hop[i]));
+    assert_true(fwd_names_others(&h)); /* X-Trace and close */
+    rec_headers_t k = { 0 };
+    assert_false(fwd_names_others(&k));
+    rec_headers_add(&k, "connection", " Keep-Alive ,upgrade,, TE");
+    assert_false(fwd_names_others(&k));
+    rec_headers_add(&k, "Connection", "close");
+    assert_true(fwd_names_others(&k));
+    rec_headers_fini(&k);
     rec_headers_fini(&h);
     /* te: trailers is the one te that HTTP/2 and the recording keep. */
     assert_true(fwd_is_te_trailers("TE", "Trailers"));

@@ -36,6 +36,7 @@ typedef struct result {
     char header[256];   /* value of X-Test */
     char trailer[64];   /* "name: value" of the first trailer */
     size_t n_trailers;
+    char headers[1024]; /* every header, "name=value;" */
 } result_t;
 
 static result_t g_res;
@@ -77,6 +78,12 @@ static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
         if (resp->body_len < sizeof g_res.body)
             memcpy(g_res.body, resp->body ? resp->body : "", resp->body_len);
         g_res.body_nul = resp->body && resp->body[resp->body_len] == '\0';
+        for (size_t i = 0; i < resp->n_headers; i++) {
+            size_t hl = strlen(g_res.headers);
+            snprintf(g_res.headers + hl, sizeof g_res.headers - hl, "%.*s=%.*s;",
+                     (int)resp->headers[i].name_len, resp->headers[i].name,
+                     (int)resp->headers[i].value_len, resp->headers[i].value);
+        }
         for (size_t i = 0; i < resp->n_headers; i++)
             if (resp->headers[i].name_len == 6 && memcmp(resp->headers[i].name, "X-Test", 6) == 0)
                 snprintf(g_res.header, sizeof g_res.header, "%.*s", (int)resp->headers[i].value_len,
@@ -154,6 +161,63 @@ static void test_body_not_buffered_unless_wanted(void **state)
     assert_int_equal(g_res.status, 200);
     assert_int_equal(g_res.body_len, 0);
     fx_free(f);
+}
+
+/* A whole simple answer in one read is read without http_parser (issue 20);
+ * the same answer in two reads goes through http_parser. Both must give the
+ * same status, headers, body, outcome and connection reuse, for answers the
+ * fast path takes and for the ones it must leave to http_parser. */
+static const char *const same_answers[] = {
+    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 17:00:00 GMT\r\n"
+    "Content-Type: text/plain\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\nhello world",
+    "HTTP/1.1 404 Not Found\r\nX-Test: a  b\t c\r\nX-Test: second\r\nContent-Length: 0\r\n\r\n",
+    "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",                                 /* closes */
+    "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\nabc",       /* stays */
+    "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 4\r\n\r\noops",
+    "HTTP/1.1 201 \r\nX-Test:\t\tv\xc3\xa9\r\ncontent-length: 2\r\n\r\nok",               /* obs-text */
+    "HTTP/1.1 200 OK\r\nX-Empty:\r\nContent-Length: 2\r\n\r\nok",          /* parser: empty value */
+    "HTTP/1.1 200 OK\r\nX-Test: trailing  \r\nContent-Length: 2\r\n\r\nok",    /* parser: blanks */
+    "HTTP/1.1 200 OK\r\nConnection: keep-alive, x-a\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",    /* refused by both */
+    "HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\nok",                        /* refused by both */
+    "HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\nok",             /* refused by both */
+    "HTTP/1.1 200 OK\r\nX-Test: a\x01b\r\nContent-Length: 2\r\n\r\nok",          /* refused by both */
+    "HTTP/1.1 200 OK\r\nX-Test: 0123456789abcdef\x7fxyz\r\nContent-Length: 2\r\n\r\nok", /* both */
+    "HTTP/1.1 200 OK\r\nX-Test: 0123456789ab\x1f\r\nContent-Length: 2\r\n\r\nok",   /* both */
+    "HTTP/1.1 200 OK\r\nX-Test: 01234567\t89abcdef\xff\x80 ~~\r\nContent-Length: 2\r\n\r\nok",
+};
+
+static void run_same(const char *bytes, size_t split_at, result_t *out, int *accepts)
+{
+    canned_t a[] = {{bytes, false}, {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n!", false}};
+    fixture_t *f = fx_new(a, 2);
+    f->srv.split_at = split_at;
+    exchange(f, true);
+    *out = g_res;
+    if (g_res.fail == HC_OK)
+        exchange(f, true); /* reuses the connection unless the first answer closed it */
+    *accepts = f->srv.accepts;
+    fx_free(f);
+}
+
+static void test_fast_path_same_as_parser(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof same_answers / sizeof same_answers[0]; i++) {
+        result_t whole, split;
+        int acc_whole, acc_split;
+        run_same(same_answers[i], 0, &whole, &acc_whole);
+        run_same(same_answers[i], 5, &split, &acc_split);
+        print_message("answer %zu: status %d fail %d accepts %d headers %s\n", i, whole.status,
+                      (int)whole.fail, acc_whole, whole.headers);
+        assert_int_equal(whole.fail, split.fail);
+        assert_int_equal(whole.status, split.status);
+        assert_int_equal(whole.body_len, split.body_len);
+        assert_memory_equal(whole.body, split.body, whole.body_len);
+        assert_string_equal(whole.headers, split.headers);
+        assert_int_equal(acc_whole, acc_split);
+    }
 }
 
 /* http_parser takes any 1-3 digit status ("20", "0"); the status-code is
@@ -746,6 +810,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_content_length),
+        cmocka_unit_test(test_fast_path_same_as_parser),
         cmocka_unit_test(test_body_not_buffered_unless_wanted),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_status_below_100_is_protocol),

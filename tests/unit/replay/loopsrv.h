@@ -23,6 +23,23 @@ typedef struct canned {
     bool close_after;
 } canned_t;
 
+typedef struct later_write {
+    int fd;
+    const char *p;
+    size_t n;
+} later_write_t;
+
+static void srv_write_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    later_write_t *l = arg;
+    if (write(l->fd, l->p, l->n) < 0) {
+        /* the client went: nothing to do */
+    }
+    free(l);
+}
+
 typedef struct sconn {
     struct server *s;
     int fd;
@@ -50,6 +67,8 @@ typedef struct server {
     bool threaded;
     volatile int stop;   /* srv_thread: read by the server thread at least every 10 ms */
     struct event *tick;
+    size_t split_at;     /* > 0: answers go out as that many bytes, the rest 30 ms later
+                          * (two reads for the client) */
 } server_t;
 
 static void sconn_close(sconn_t *c)
@@ -90,7 +109,20 @@ static bool srv_answer(sconn_t *c)
     memmove(c->req, c->req + head + body, c->req_len - head - body + 1);
     c->req_len -= head + body;
     const canned_t *a = &s->answers[s->next < s->n_answers ? s->next++ : s->n_answers - 1];
-    if (write(c->fd, a->bytes, strlen(a->bytes)) < 0 || a->close_after) {
+    size_t len = strlen(a->bytes);
+    if (s->split_at > 0 && s->split_at < len) {
+        later_write_t *l = malloc(sizeof *l);
+        if (!l || write(c->fd, a->bytes, s->split_at) < 0) {
+            free(l);
+            sconn_close(c);
+            return false;
+        }
+        *l = (later_write_t){c->fd, a->bytes + s->split_at, len - s->split_at};
+        struct timeval later = {0, 30000};
+        event_base_once(s->base, -1, EV_TIMEOUT, srv_write_later, l, &later);
+        return true;
+    }
+    if (write(c->fd, a->bytes, len) < 0 || a->close_after) {
         sconn_close(c);
         return false;
     }

@@ -384,7 +384,7 @@ static void test_impossible_counts(void **state)
     pack_header(&w, REC_FORMAT, 1, 0);
     size_t at = w.sb.size;
     static const uint8_t huge[] = { 0x81, 0xa1, 'x', 0xdf, 0xff, 0xff, 0xff, 0xff, 0xc0 };
-    msgpack_sbuffer_write(&w.sb, (const char *)huge, sizeof huge);
+    mpw_raw(&w, huge, sizeof huge);
     char *path = write_mpw(&w);
     mp_error_t err;
     rec_header_t h;
@@ -559,6 +559,108 @@ static void test_headers_helpers(void **state)
     assert_int_equal(hs.n, 0);
 }
 
+/* Batch mode (issue 20): records stay in memory until the batch size or a
+ * flush, are written whole, and read back the same as records written one
+ * by one; close writes what is held. */
+static long count_records(const char *path)
+{
+    mp_error_t err;
+    rec_header_t h;
+    rec_reader_t *r = rec_reader_open(path, &h, &err);
+    assert_non_null(r);
+    long n = 0;
+    rec_exchange_t x;
+    int rc;
+    while ((rc = rec_reader_next(r, &x, &err)) == MP_OK) {
+        rec_exchange_t want;
+        fx_exchange((int)(n % N_X), &want);
+        fx_assert_exchange_equal(&x, &want);
+        rec_exchange_fini(&x);
+        rec_exchange_fini(&want);
+        n++;
+    }
+    assert_int_equal(rc, MP_EOF);
+    rec_reader_close(r);
+    rec_header_fini(&h);
+    return n;
+}
+
+static void test_writer_batch(void **state)
+{
+    (void)state;
+    char *path = fx_tmp(".mp");
+    rec_header_t h;
+    fx_rec_header(&h);
+    mp_error_t err;
+    rec_writer_t *w = rec_writer_open(path, &h, false, &err);
+    assert_non_null(w);
+    rec_writer_set_batch(w, 1u << 20);
+    for (int i = 0; i < 5; i++) {
+        rec_exchange_t x;
+        fx_exchange(i % N_X, &x);
+        assert_int_equal(rec_writer_write(w, &x, &err), 0);
+        rec_exchange_fini(&x);
+    }
+    assert_int_equal(count_records(path), 0); /* held: only the header is in the file */
+    assert_int_equal(rec_writer_flush(w, &err), 0);
+    assert_int_equal(count_records(path), 5);
+    /* a batch of one byte writes every record at once */
+    rec_writer_set_batch(w, 1);
+    rec_exchange_t x;
+    fx_exchange(5 % N_X, &x);
+    assert_int_equal(rec_writer_write(w, &x, &err), 0);
+    rec_exchange_fini(&x);
+    assert_int_equal(count_records(path), 6);
+    /* close writes what is held */
+    rec_writer_set_batch(w, 1u << 20);
+    for (int i = 6; i < 9; i++) {
+        fx_exchange(i % N_X, &x);
+        assert_int_equal(rec_writer_write(w, &x, &err), 0);
+        rec_exchange_fini(&x);
+    }
+    assert_int_equal(count_records(path), 6);
+    assert_int_equal(rec_writer_close(w), 0);
+    assert_int_equal(count_records(path), 9);
+    rec_header_fini(&h);
+    unlink(path);
+    free(path);
+}
+
+/* rec_writer_set_headers_built (issue 20): the header entries are the
+ * builder's to check; everything else is still validated. */
+static void test_writer_headers_built(void **state)
+{
+    (void)state;
+    char *path = fx_tmp(".mp");
+    rec_header_t h;
+    fx_rec_header(&h);
+    mp_error_t err;
+    rec_writer_t *w = rec_writer_open(path, &h, false, &err);
+    assert_non_null(w);
+    rec_writer_set_headers_built(w, true);
+    rec_exchange_t x;
+    fx_exchange(0, &x);
+    char *client = x.client;
+    x.client = NULL;
+    assert_int_equal(rec_writer_write(w, &x, &err), MP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "field 'client'"));
+    x.client = client;
+    assert_int_equal(rec_writer_write(w, &x, &err), 0);
+    rec_exchange_fini(&x);
+    assert_int_equal(rec_writer_close(w), 0);
+    assert_int_equal(count_records(path), 1);
+    fx_exchange(0, &x);
+    assert_int_equal(rec_exchange_validate_built(&x, &err), 0);
+    free(x.req_headers.v[0].name);
+    x.req_headers.v[0].name = strdup("bad name");
+    assert_int_equal(rec_exchange_validate_built(&x, &err), 0);   /* the builder's part */
+    assert_int_equal(rec_exchange_validate(&x, &err), MP_ERR_INVALID); /* checked otherwise */
+    rec_exchange_fini(&x);
+    rec_header_fini(&h);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +677,8 @@ int main(void)
         cmocka_unit_test(test_writer_refuses_invalid),
         cmocka_unit_test(test_token_characters),
         cmocka_unit_test(test_headers_helpers),
+        cmocka_unit_test(test_writer_batch),
+        cmocka_unit_test(test_writer_headers_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
 #   scripts/install-deps.sh build   compiler, meson, libraries
 #   scripts/install-deps.sh test    build + the real peers the tests start
 #   scripts/install-deps.sh bench   build + the benchmark peers
+#   scripts/install-deps.sh image   what deploy/check-image needs: podman (runc for hosts
+#                                   crun refuses), debootstrap for base images without a registry
 set -eu
 what=${1:-build}
 
@@ -13,12 +15,14 @@ build_pkgs="build-essential meson ninja-build pkg-config python3 libevent-dev li
 test_pkgs="nginx-light libnginx-mod-http-brotli-filter nghttp2-server nghttp2-client prometheus chromium
  tcpdump tshark jq time clang libclang-rt-14-dev stress-ng python3-scapy python3-kubernetes python3-grpcio python3-websockets"
 bench_pkgs="nginx-light wrk nghttp2-client python3-locust time"
+image_pkgs="podman runc debootstrap curl python3"
 
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
     bench) pkgs="$build_pkgs $bench_pkgs" ;;
-    *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+    image) pkgs=$image_pkgs ;;
+    *) echo "usage: $0 build|test|bench|image" >&2; exit 2 ;;
 esac
 
 missing=""

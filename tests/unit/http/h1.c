@@ -168,8 +168,8 @@ static void test_body_not_buffered_unless_wanted(void **state)
  * same status, headers, body, outcome and connection reuse, for answers the
  * fast path takes and for the ones it must leave to http_parser. */
 static const char *const same_answers[] = {
-    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 17:00:00 GMT\r\n"
-    "Content-Type: text/plain\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\nhello world",
+    ("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 17:00:00 GMT\r\n"
+     "Content-Type: text/plain\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\nhello world"),
     "HTTP/1.1 404 Not Found\r\nX-Test: a  b\t c\r\nX-Test: second\r\nContent-Length: 0\r\n\r\n",
     "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",                                 /* closes */
     "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\nabc",       /* stays */

@@ -18,7 +18,11 @@ t_eq "every user sent its request" 5000 "$(r_json "$T_DIR/m5000.json" 'r["total"
 t_eq "and holds its connection without failure" 0 "$(r_json "$T_DIR/m5000.json" 'r["total"]["failures"]')"
 per=$(( (big - base) * 1024 / 4999 ))
 t_log "RSS: 1 user ${base} KiB, 5000 users ${big} KiB: $per bytes per idle user"
-t_check "an idle user costs under 4 KiB ($per bytes)" r_in 0 4096 "$per"
+# Under a sanitizer every allocation carries redzones: the bound is ASan's
+# (4128 bytes was seen), still far below what a leak per user would show.
+limit=4096
+case "${AIOTEST_SANITIZE:-none}" in none) ;; *) limit=16384 ;; esac
+t_check "an idle user costs under $limit bytes ($per bytes)" r_in 0 "$limit" "$per"
 # The report counts the same users' memory as the program sees it
 # (user_memory: the user, its connections, buffers, variables, cookies).
 t_eq "report: user_memory counts every user" 5000 "$(r_json "$T_DIR/m5000.json" 'r["user_memory"]["users"]')"

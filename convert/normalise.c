@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,17 +115,42 @@ static const char *part_placeholder(const char *p, size_t len)
     return NULL;
 }
 
+/* A bounded output for norm_path: bytes past the capacity are counted, not
+ * written (a stdio memory stream per path was a tenth of loading a timed
+ * recording). */
+typedef struct nbuf {
+    char *p;
+    size_t n, cap;      /* cap excludes the terminating NUL */
+} nbuf_t;
+
+static void nb_put(nbuf_t *b, const char *s, size_t len)
+{
+    if (b->n < b->cap)
+        memcpy(b->p + b->n, s, len < b->cap - b->n ? len : b->cap - b->n);
+    b->n += len;
+}
+
+static void nb_str(nbuf_t *b, const char *s)
+{
+    nb_put(b, s, strlen(s));
+}
+
+static void nb_chr(nbuf_t *b, char c)
+{
+    nb_put(b, &c, 1);
+}
+
 /* Writes a segment that is not an id as a whole: its parts between '.', '_'
  * and '~' that are UUIDs, and their parts between '-' that are other ids,
  * replaced. */
-static void write_parts(const char *seg, size_t len, FILE *fp)
+static void write_parts(const char *seg, size_t len, nbuf_t *b)
 {
     for (size_t i = 0; i < len;) {
         size_t n = 0;
         while (i + n < len && !strchr("._~", seg[i + n]))
             n++;
         if (norm_is_uuid(seg + i, n)) {
-            fputs("{uuid}", fp);
+            nb_str(b, "{uuid}");
         } else {
             for (size_t k = i; k < i + n;) {
                 size_t m = 0;
@@ -134,37 +158,30 @@ static void write_parts(const char *seg, size_t len, FILE *fp)
                     m++;
                 const char *sub = part_placeholder(seg + k, m);
                 if (sub)
-                    fputs(sub, fp);
+                    nb_str(b, sub);
                 else
-                    fwrite(seg + k, 1, m, fp);
+                    nb_put(b, seg + k, m);
                 k += m;
                 if (k < i + n)
-                    fputc(seg[k++], fp);
+                    nb_chr(b, seg[k++]);
             }
         }
         i += n;
         if (i < len)
-            fputc(seg[i++], fp);
+            nb_chr(b, seg[i++]);
     }
 }
 
 size_t norm_path(const char *target, int with_query, char *out, size_t cap)
 {
-    size_t n = 0;
+    if (cap == 0)
+        return 0;
     const char *p = target ? target : "/";
     size_t plen = strcspn(p, "?#");
-    char tmp[8192];
-    FILE *fp = fmemopen(tmp, sizeof tmp, "w");
-    if (!fp || cap == 0) {
-        if (fp)
-            fclose(fp);
-        if (cap)
-            out[0] = '\0';
-        return 0;
-    }
+    nbuf_t b = {out, 0, cap - 1};
     for (size_t i = 0; i < plen;) {
         if (p[i] == '/') {
-            fputc('/', fp);
+            nb_chr(&b, '/');
             i++;
             continue;
         }
@@ -173,13 +190,13 @@ size_t norm_path(const char *target, int with_query, char *out, size_t cap)
             len = plen - i;
         const char *ph = norm_segment(p + i, len);
         if (ph)
-            fputs(ph, fp);
+            nb_str(&b, ph);
         else
-            write_parts(p + i, len, fp);
+            write_parts(p + i, len, &b);
         i += len;
     }
     if (plen == 0)
-        fputc('/', fp);
+        nb_chr(&b, '/');
     if (with_query && p[plen] == '?') {
         const char *q = p + plen + 1;
         char sep = '?';
@@ -188,8 +205,8 @@ size_t norm_path(const char *target, int with_query, char *out, size_t cap)
             if (name > len)
                 name = len;
             if (len) {
-                fputc(sep, fp);
-                fwrite(q, 1, name, fp);
+                nb_chr(&b, sep);
+                nb_put(&b, q, name);
                 sep = '&';
             }
             q += len;
@@ -197,32 +214,36 @@ size_t norm_path(const char *target, int with_query, char *out, size_t cap)
                 q++;
         }
     }
-    fflush(fp);
-    n = (size_t)ftell(fp);
-    fclose(fp);
-    if (n >= sizeof tmp)
-        n = sizeof tmp - 1;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, tmp, n);
+    size_t n = b.n < b.cap ? b.n : b.cap;
     out[n] = '\0';
     return n;
 }
 
+/* "METHOD HOSTPATH", malloc'd (one per step of a recording: no printf). */
+static char *join3(const char *method, const char *host, const char *path, size_t plen)
+{
+    size_t ml = strlen(method), hl = host ? strlen(host) : 0;
+    char *s = malloc(ml + 1 + hl + plen + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, method, ml);
+    s[ml] = ' ';
+    if (hl)
+        memcpy(s + ml + 1, host, hl);
+    memcpy(s + ml + 1 + hl, path, plen + 1);
+    return s;
+}
+
 char *norm_name(const char *method, const char *host, const char *target)
 {
-    char path[2048], *s = NULL;
-    norm_path(target, 0, path, sizeof path);
-    if (asprintf(&s, "%s %s%s", method, host ? host : "", path) < 0)
-        return NULL;
-    return s;
+    char path[2048];
+    size_t n = norm_path(target, 0, path, sizeof path);
+    return join3(method, host, path, n);
 }
 
 char *norm_key(const char *method, const char *authority, const char *target)
 {
-    char path[2048], *s = NULL;
-    norm_path(target, 1, path, sizeof path);
-    if (asprintf(&s, "%s %s%s", method, authority ? authority : "", path) < 0)
-        return NULL;
-    return s;
+    char path[2048];
+    size_t n = norm_path(target, 1, path, sizeof path);
+    return join3(method, authority, path, n);
 }

@@ -52,6 +52,12 @@ static void test_path(void **state)
     assert_string_equal(out, "/");
     norm_path("/a/123456", 0, out, 8);   /* cut to the buffer, still terminated */
     assert_int_equal(strlen(out), 7);
+    assert_int_equal(norm_path("/a/123456/b-0123456789abcdef", 0, out, 6), 5);
+    assert_string_equal(out, "/a/{i");
+    assert_int_equal(norm_path("/x/b-0123456789abcdef?k=v", 1, out, sizeof out), 13);
+    assert_string_equal(out, "/x/b-{hash}?k");
+    assert_int_equal(norm_path("/x", 0, out, 1), 0);
+    assert_string_equal(out, "");
 }
 
 /* Real-world paths (from the HARs of shared/testdata and issue 13): ids are

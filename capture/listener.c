@@ -265,6 +265,8 @@ int listener_run(const proxy_config_t *cfg)
         log_error("-o: %s", err);
         goto out;
     }
+    if (record_set_loop(px->rec, px->base) != 0)
+        log_warn("-o: out of memory: records are written one by one");
     rt.sigint = evsignal_new(px->base, SIGINT, on_signal, &rt);
     rt.sigterm = evsignal_new(px->base, SIGTERM, on_signal, &rt);
     if (!rt.sigint || !rt.sigterm || evsignal_add(rt.sigint, NULL) || evsignal_add(rt.sigterm, NULL))

@@ -3,13 +3,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <event2/event.h>
+
 #include "clock.h"
 #include "exbuild.h"
+#include "log.h"
+
+/* Records packed in one pass of the event loop leave in one write(2) at the
+ * end of that pass; a pass that packs more than this writes as it goes. */
+#define RECORD_PASS_BATCH (256u * 1024)
 
 struct record {
     exb_sink_t sink;  /* first: made by exb_sink_new */
     record_stats_t st;
     uint64_t next_conn;
+    struct event *flush;  /* record_set_loop: end-of-pass write; NULL: a write per record */
+    bool flush_armed;
 };
 
 struct recx {
@@ -27,10 +36,33 @@ record_t *record_open(const record_opts_t *o, char *err, size_t errlen)
     return exb_sink_new(sizeof(record_t), &sink, "proxy", err, errlen);
 }
 
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    record_t *r = arg;
+    r->flush_armed = false;
+    mp_error_t e;
+    if (rec_writer_flush(r->sink.w, &e) != 0) {
+        log_error("%s", e.msg);
+        r->st.errors++;
+    }
+}
+
+int record_set_loop(record_t *r, struct event_base *base)
+{
+    if (r->flush == NULL && (r->flush = event_new(base, -1, 0, on_flush, r)) == NULL)
+        return -1;
+    rec_writer_set_batch(r->sink.w, RECORD_PASS_BATCH);
+    return 0;
+}
+
 int record_close(record_t *r)
 {
     if (r == NULL)
         return 0;
+    if (r->flush != NULL)
+        event_free(r->flush);
     int rc = exb_sink_close(&r->sink);
     free(r);
     return rc;
@@ -134,4 +166,10 @@ void recx_end(recx_t *x)
     }
     exb_fini(&x->b);
     free(x);
+    /* Activated, it runs in this same pass of the loop after the callbacks
+     * already due (libevent appends it to the active queue being run). */
+    if (r->flush != NULL && !r->flush_armed) {
+        r->flush_armed = true;
+        event_active(r->flush, EV_TIMEOUT, 1);
+    }
 }

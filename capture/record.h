@@ -1,6 +1,10 @@
 /* record: assembles exchanges as the proxy sees them and writes each one to
  * the recording the moment it completes (the writer flushes every record, so a
- * capture killed at any point leaves every earlier exchange readable).
+ * capture killed at any point leaves every earlier exchange readable). With
+ * record_set_loop, "the moment" is the end of the event-loop pass in which the
+ * exchange completed: the records of one pass leave in one write (a write
+ * per exchange was one system call in eight of the proxy's), still whole
+ * records, before the loop waits again.
  * The counters of the exit and --stats-interval lines live here too. */
 #ifndef CAPTURE_RECORD_H
 #define CAPTURE_RECORD_H
@@ -47,7 +51,12 @@ typedef struct record_conn {
 
 /* Opens the file and writes the header. NULL with a message in err. */
 record_t *record_open(const record_opts_t *o, char *err, size_t errlen);
-/* Closes the file. Returns 0, or -1 when the last writes failed. */
+struct event_base;
+/* Writes the records of each pass of base's loop together at the pass's end
+ * (see above). Before the first exchange. Returns 0 or -1 (out of memory:
+ * records are then written one by one, as without it). */
+int record_set_loop(record_t *r, struct event_base *base);
+/* Closes the file (writing what a pass left). Returns 0, or -1 when the last writes failed. */
 int record_close(record_t *r);
 void record_get_stats(const record_t *r, record_stats_t *s);
 /* A new connection id. */

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
+
+#include <event2/event.h>
 
 #include "record.h"
 
@@ -169,10 +172,68 @@ static void session_header_keys_and_connection_fallback(void **state)
         rec_exchange_fini(&xs[i]);
 }
 
+static long file_size(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return (long)sb.st_size;
+}
+
+/* The exchange ending in a callback of the loop's pass. */
+static void end_three(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    fixture_t *f = arg;
+    long before = file_size(f->path);
+    for (int i = 0; i < 3; i++)
+        one_exchange(f, "/api/cart", NULL, NULL);
+    /* Packed, not yet written: the pass is still running. */
+    assert_int_equal(file_size(f->path), before);
+}
+
+/* With record_set_loop the records of one pass of the loop leave together
+ * when the pass ends, before the loop waits again (what kill -9 keeps). */
+static void records_of_a_pass_leave_together_at_its_end(void **state)
+{
+    fixture_t *f = *state;
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    assert_int_equal(record_set_loop(f->rec, base), 0);
+    long header = file_size(f->path);
+    struct event *ev = event_new(base, -1, 0, end_three, f);
+    event_active(ev, EV_TIMEOUT, 1);
+    assert_int_equal(event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
+    assert_true(file_size(f->path) > header);
+    /* Readable while the recorder is still open: all three are whole records. */
+    rec_header_t h = { 0 };
+    mp_error_t err;
+    rec_reader_t *r = rec_reader_open(f->path, &h, &err);
+    assert_non_null(r);
+    rec_exchange_t x = { 0 };
+    int n = 0;
+    while (rec_reader_next(r, &x, &err) == MP_OK) {
+        n++;
+        rec_exchange_fini(&x);
+    }
+    assert_int_equal(n, 3);
+    rec_reader_close(r);
+    rec_header_fini(&h);
+    /* One more after the pass: written at close. */
+    one_exchange(f, "/api/cart", NULL, NULL);
+    rec_exchange_t xs[5] = { 0 };
+    assert_int_equal(read_back(f, xs, 5), 4);
+    for (int i = 0; i < 4; i++)
+        rec_exchange_fini(&xs[i]);
+    event_free(ev);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(headers_bodies_and_filters, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(records_of_a_pass_leave_together_at_its_end, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(login_that_sets_the_cookie_starts_its_session, setup_cookie, teardown),
         cmocka_unit_test_setup_teardown(session_header_keys_and_connection_fallback, setup_header, teardown),
     };

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -57,6 +58,14 @@ typedef struct client {
     bool up_full;             /* the origin has enough request body queued */
     bool resp_paused;         /* the client has enough response queued */
     int busy;                 /* > 0 inside the parser: freeing waits */
+    /* Cleartext clients: a response is written straight into the socket at
+     * the end of the loop pass that queued it (push), the bufferevent's write
+     * event left disabled; only bytes the socket did not take enable it. An
+     * enabled write event cost two epoll_ctl calls and one more pass per
+     * exchange, and the response waited for that pass. NULL: TLS, or no
+     * memory (the bufferevent writes, as for TLS). */
+    struct event *push;
+    bool push_armed;
 } client_t;
 
 static void client_read(struct bufferevent *bev, void *arg);
@@ -69,6 +78,35 @@ static void set_idle_timeout(client_t *c, bool on)
     bufferevent_set_timeouts(c->bev, on ? &tv : NULL, NULL);
 }
 
+/* Response bytes were queued: they leave at the end of this pass (push). */
+static void out_soon(client_t *c)
+{
+    if (c->push != NULL && !c->push_armed) {
+        c->push_armed = true;
+        event_active(c->push, EV_TIMEOUT, 1);
+    }
+}
+
+/* Before a response is queued: its bytes go out by push, so the write event
+ * stays off (not pending when the output is empty: no system call). */
+static void out_direct(client_t *c)
+{
+    if (c->push != NULL)
+        bufferevent_disable(c->bev, EV_WRITE);
+}
+
+/* A socket that is no longer ours to push into (TLS, a tunnel, h2, a
+ * WebSocket): the bufferevent writes everything from now on. */
+static void out_handover(client_t *c)
+{
+    if (c->push != NULL) {
+        event_free(c->push);
+        c->push = NULL;
+        c->push_armed = false;
+        bufferevent_enable(c->bev, EV_WRITE);
+    }
+}
+
 /* Frees the client; with keep_bev the bufferevent was handed on. */
 static void client_free(client_t *c, bool keep_bev)
 {
@@ -78,6 +116,8 @@ static void client_free(client_t *c, bool keep_bev)
         recx_end(c->x);
     if (c->bev != NULL && !keep_bev)
         bufferevent_free(c->bev);
+    if (c->push != NULL)
+        event_free(c->push);
     h1msg_fini(&c->msg);
     record_conn_fini(&c->conn);
     proxy_link_remove(c->px, &c->link);
@@ -142,8 +182,11 @@ static void exchange_end(client_t *c)
 static void up_interim(void *arg, int status, const rec_headers_t *h)
 {
     client_t *c = arg;
-    if (c->http11)
+    if (c->http11) {
+        out_direct(c);
         fwd_response_head(bufferevent_get_output(c->bev), status, h, FWD_NONE, false);
+        out_soon(c);
+    }
 }
 
 static void up_head(void *arg, const up_resp_t *r)
@@ -154,8 +197,10 @@ static void up_head(void *arg, const up_resp_t *r)
     c->resp_framing = fwd_framing_for(r->has_body, r->content_length, c->http11);
     if (c->resp_framing == FWD_CLOSE || c->px->draining)
         c->keep_alive = false;
+    out_direct(c);
     fwd_response_head(bufferevent_get_output(c->bev), r->status, r->headers, c->resp_framing,
                       !c->keep_alive);
+    out_soon(c);
 }
 
 static void up_body_cb(void *arg, const char *p, size_t n)
@@ -164,6 +209,7 @@ static void up_body_cb(void *arg, const char *p, size_t n)
     struct evbuffer *out = bufferevent_get_output(c->bev);
     recx_resp_body(c->x, p, n);
     fwd_body(out, c->resp_framing, p, n);
+    out_soon(c);
     if (!c->resp_paused && evbuffer_get_length(out) > CLIENT_HIGH_WATER) {
         c->resp_paused = true;
         up_pause(c->up, true);
@@ -176,6 +222,7 @@ static void up_done(void *arg)
     client_t *c = arg;
     c->up = NULL;
     fwd_body_end(bufferevent_get_output(c->bev), c->resp_framing);
+    out_soon(c);
     exchange_end(c);
 }
 
@@ -266,10 +313,12 @@ static int on_req_head(void *arg, h1msg_t *m)
     c->keep_alive = h1msg_keep_alive(m);
     if (m->parser.method == HTTP_CONNECT) {
         c->state = CL_CONNECT;
+        out_handover(c);
         return 0;
     }
     if (ws_is_upgrade(&m->headers)) {
         c->state = CL_UPGRADE;
+        out_handover(c);
         return 0;
     }
     set_idle_timeout(c, false);
@@ -376,6 +425,7 @@ static void start_interception(client_t *c, const url_t *origin, const char *aut
     c->origin.path = "/";
     snprintf(c->origin_authority, sizeof c->origin_authority, "%s", authority);
     c->state = CL_CONNECTED;
+    out_handover(c);
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     bufferevent_write(c->bev, ok, sizeof ok - 1);
@@ -592,6 +642,31 @@ static void client_read(struct bufferevent *bev, void *arg)
     parse_input(c);
 }
 
+static void client_write(struct bufferevent *bev, void *arg);
+
+static void on_push(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    client_t *c = arg;
+    c->push_armed = false;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) == 0)
+        return;
+    /* A socket bufferevent keeps the start of its output frozen to all but
+     * its own write callback; it is thawed for this write as that callback
+     * does. A failed or short write (EAGAIN, a reset) is the bufferevent's
+     * from here: it writes the rest when writable, or reports the error. */
+    evbuffer_unfreeze(out, 1);
+    int n = evbuffer_write(out, bufferevent_getfd(c->bev));
+    evbuffer_freeze(out, 1);
+    if (n < 0 || evbuffer_get_length(out) > 0) {
+        bufferevent_enable(c->bev, EV_WRITE);
+        return;
+    }
+    client_write(c->bev, c); /* drained, as the bufferevent would say */
+}
+
 static void client_write(struct bufferevent *bev, void *arg)
 {
     client_t *c = arg;
@@ -688,6 +763,7 @@ int client_start(proxy_t *px, evutil_socket_t fd, const struct sockaddr *addr)
         start_tls(c); /* frees c when no TLS session can be made (logged) */
         return 0;
     }
+    c->push = event_new(px->base, -1, 0, on_push, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     return 0;
 }

@@ -16,14 +16,15 @@ t_check "started 20/s for 6 s, at least 90 % ($started of 120)" r_in 108 126 "$s
 # Per second, from the report's history (the last row is the partial one of the
 # stop). A row holds what the workers handed
 # over in that second (5 hand-overs of ~4 iterations each); on a busy machine
-# one hand-over can slip into the next row, so a row is checked against 70 %
-# and every two neighbouring rows together against 85 %. Before the fix two
-# rows of the stage held 0.
+# hand-overs slip into the next row and a starved generator catches up a
+# second later (stress round 2 of issue 12 saw 20 16 11 33 22), so a row is
+# checked against 25 % and every three neighbouring rows together against
+# 75 %. Before the fix two rows of the stage held 0 (0 0 34: 34 of 60).
 rows=$(r_json "$T_DIR/r.json" '" ".join("%.0f" % s["iterations_per_s"] for s in r["history"][:-1] if 1.5 <= s["t"] < 6.05)')
 t_check "every second of the stage starts its iterations ($rows)" python3 -c '
 import sys
 v = [float(x) for x in sys.argv[1:]]
-ok = len(v) >= 4 and all(x >= 14 for x in v) and all(a + b >= 34 for a, b in zip(v, v[1:]))
+ok = len(v) >= 4 and all(x >= 5 for x in v) and all(sum(v[i:i + 3]) >= 45 for i in range(len(v) - 2))
 sys.exit(0 if ok else 1)' $rows
 t_eq "no request failed" 0 "$(r_json "$T_DIR/r.json" 'r["total"]["failures"]')"
 t_eq "one login per pool user" "$(r_json "$T_DIR/r.json" 'max(s["users"] for s in r["user_samples"])')" \

@@ -107,6 +107,8 @@ static void out_handover(client_t *c)
     }
 }
 
+static void out_push(client_t *c);
+
 /* Frees the client; with keep_bev the bufferevent was handed on. */
 static void client_free(client_t *c, bool keep_bev)
 {
@@ -222,7 +224,11 @@ static void up_done(void *arg)
     client_t *c = arg;
     c->up = NULL;
     fwd_body_end(bufferevent_get_output(c->bev), c->resp_framing);
-    out_soon(c);
+    /* The whole response is queued: it leaves now, before the exchange is
+     * recorded (the client does not wait for the recording). Not closing
+     * yet, so c stays. */
+    if (c->push != NULL)
+        out_push(c);
     exchange_end(c);
 }
 
@@ -644,12 +650,10 @@ static void client_read(struct bufferevent *bev, void *arg)
 
 static void client_write(struct bufferevent *bev, void *arg);
 
-static void on_push(evutil_socket_t fd, short what, void *arg)
+/* Writes what the output holds now (push). May free c (a closing client
+ * whose last bytes went out). */
+static void out_push(client_t *c)
 {
-    (void)fd;
-    (void)what;
-    client_t *c = arg;
-    c->push_armed = false;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) == 0)
         return;
@@ -665,6 +669,15 @@ static void on_push(evutil_socket_t fd, short what, void *arg)
         return;
     }
     client_write(c->bev, c); /* drained, as the bufferevent would say */
+}
+
+static void on_push(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    client_t *c = arg;
+    c->push_armed = false;
+    out_push(c);
 }
 
 static void client_write(struct bufferevent *bev, void *arg)

@@ -12,6 +12,8 @@ void wsf_init(wsf_t *p, size_t max)
     p->max = max;
 }
 
+void wsf_from_server(wsf_t *p) { p->from_server = true; }
+
 void wsf_fini(wsf_t *p)
 {
     free(p->buf);
@@ -79,6 +81,8 @@ static int start_frame(wsf_t *p)
     if (b0 & 0x70)
         return fail(p, "frame with RSV bits 0x%x set (a compressed frame: extension not negotiated)",
                     (b0 & 0x70) >> 4);
+    if (p->masked && p->from_server)
+        return fail(p, "masked frame from the server (opcode %u; a server must not mask)", p->op);
     uint8_t l7 = b1 & 0x7f;
     size_t at = 2;
     uint64_t len = l7;

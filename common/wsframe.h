@@ -52,11 +52,17 @@ typedef struct wsf {
     uint8_t ctl[125];      /* the current control frame */
     size_t ctl_len;
     bool failed;
+    bool from_server;      /* wsf_from_server: a masked frame breaks the protocol */
     char error[96];        /* why the stream broke the protocol */
 } wsf_t;
 
 /* max: payload bytes kept per message (the rest is counted, not kept). */
 void wsf_init(wsf_t *p, size_t max);
+/* The bytes come from a server to a client (a client's parser): a masked
+ * frame breaks the protocol, which the client must not read on (RFC 6455
+ * 5.1). Without it masked and unmasked frames are read alike (a recorder of
+ * both directions). */
+void wsf_from_server(wsf_t *p);
 /* Frees the message buffer; p may be initialised again. */
 void wsf_fini(wsf_t *p);
 

@@ -414,6 +414,7 @@ static void hs_end(wsr_t *w, const hc_resp_t *resp, hc_fail_t fail)
     }
     w->piped = true;
     wsf_init(&w->parser, w->env->max_msg ? w->env->max_msg : (1u << 20));
+    wsf_from_server(&w->parser);
     w->parser_on = true;
     record(w, r->entry, 101, STATS_OK, w->x.start_us);
     /* The first message's gap runs from the loop: the connection becomes a

@@ -1,7 +1,9 @@
 /* Fuzz target of common/wsframe.c: any bytes are messages or a protocol error
  * with a reason, never a crash; fed whole or split at any point (the first
  * byte chooses where) they give the same messages and the same verdict, and
- * no data message is longer than the limit. */
+ * no data message is longer than the limit. The first byte's lowest bit
+ * also makes both parsers a client's (wsf_from_server: masked frames refused). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cut = size;
     wsf_t a, b;
     sum_t sa = {0}, sb = {0};
+    bool client = data[-1] & 1;
     wsf_init(&a, 64);
     wsf_init(&b, 64);
+    if (client) {
+        wsf_from_server(&a);
+        wsf_from_server(&b);
+    }
     int ra = wsf_feed(&a, data, size, on_msg, &sa);
     int rb = wsf_feed(&b, data, cut, on_msg, &sb);
     if (rb == 0)

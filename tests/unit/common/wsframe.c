@@ -157,6 +157,32 @@ static void test_errors(void **state)
     expect_error((const uint8_t *)"\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10, "most significant bit");
 }
 
+/* A client's parser refuses a masked frame (RFC 6455 5.1); a recorder of
+ * both directions reads it. */
+static void test_masked_from_server(void **state)
+{
+    (void)state;
+    static const uint8_t masked[] = {0x81, 0x82, 1, 2, 3, 4, 'o' ^ 1, 'k' ^ 2};
+    got_t g = {0};
+    wsf_t p;
+    wsf_init(&p, 10);
+    wsf_from_server(&p);
+    assert_int_equal(wsf_feed(&p, masked, sizeof masked, on_msg, &g), -1);
+    assert_non_null(strstr(p.error, "masked frame from the server"));
+    assert_int_equal(g.n, 0);
+    wsf_fini(&p);
+    wsf_init(&p, 10);
+    wsf_from_server(&p);
+    assert_int_equal(wsf_feed(&p, (const uint8_t *)"\x81\x02ok", 4, on_msg, &g), 0);
+    assert_int_equal(g.n, 1);
+    wsf_fini(&p);
+    wsf_init(&p, 10);
+    assert_int_equal(wsf_feed(&p, masked, sizeof masked, on_msg, &g), 0);
+    assert_int_equal(g.n, 2);
+    assert_memory_equal(g.data[1], "ok", 2);
+    wsf_fini(&p);
+}
+
 static int stop_at_once(void *ctx, const wsf_msg_t *m)
 {
     (void)ctx, (void)m;
@@ -179,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_any_split),
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_masked_from_server),
         cmocka_unit_test(test_reader_stops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

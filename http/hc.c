@@ -493,6 +493,8 @@ static void tev_after_read(hc_conn_t *c)
         return;
     if (env->body_timeout_us && c->proto->busy(c, c->pst))
         arm_tev(c, env->body_timeout_us);
+    else if (env->first_byte_timeout_us && c->proto->waiting && c->proto->waiting(c, c->pst))
+        arm_tev(c, env->first_byte_timeout_us);
     else
         evtimer_del(&c->tev);
 }

@@ -697,6 +697,15 @@ static bool h1_busy(hc_conn_t *c, void *st)
     return h->x != NULL || h->held != NULL;
 }
 
+/* The response at the head of the pipeline has not begun: one behind an
+ * answered one, or a request submitted from the previous one's on_done. */
+static bool h1_waiting(hc_conn_t *c, void *st)
+{
+    (void)c;
+    h1_t *h = st;
+    return h->x && h->x->bytes_received == 0;
+}
+
 static void h1_trim(hc_conn_t *c, void *st)
 {
     (void)c;
@@ -737,5 +746,6 @@ const hc_proto_t hc_h1_proto = {
     .pause = h1_pause,
     .resume = h1_resume,
     .busy = h1_busy,
+    .waiting = h1_waiting,
     .fini = h1_fini,
 };

@@ -214,6 +214,10 @@ typedef struct hc_proto {
     int (*resume)(hc_conn_t *c, void *st);
     /* Whether exchanges wait for response bytes (arms first-byte / body timers). */
     bool (*busy)(hc_conn_t *c, void *st);
+    /* Optional: after a read, the next response has not begun (an HTTP/1.1
+     * pipeline where one response ended and the next waits): the first-byte
+     * timer runs again when no body timer is set. */
+    bool (*waiting)(hc_conn_t *c, void *st);
     /* Frees everything at hc_conn_free. */
     void (*fini)(hc_conn_t *c, void *st);
 } hc_proto_t;

@@ -824,6 +824,7 @@ typedef struct psrv {
     const char *const *answers;
     size_t n_answers, next;
     int batch, pending, close_after, answered;
+    int stop_after;  /* > 0: answers no more than this many, and stays silent */
     size_t split;
     int accepts, reads, per_read[16], requests;
     bool eof;
@@ -858,6 +859,8 @@ static void psrv_answer(psrv_t *s)
     int n = s->pending;
     if (s->close_after && s->answered + n > s->close_after)
         n = s->close_after - s->answered;
+    if (s->stop_after && s->answered + n > s->stop_after)
+        n = s->stop_after > s->answered ? s->stop_after - s->answered : 0;
     for (int i = 0; i < n; i++) {
         const char *a = s->answers[s->next < s->n_answers ? s->next++ : s->n_answers - 1];
         size_t l = strlen(a);
@@ -1242,6 +1245,24 @@ static void test_pipeline_cancel_second(void **state)
     pf_free(f);
 }
 
+/* Only the first of two pipelined requests is answered: the first-byte timer
+ * (the only one set) still ends the second, though a response came on the
+ * connection after it was sent. */
+static void test_pipeline_first_byte_timeout_behind(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B};
+    static const char *const reqs[] = {GET_A, GET_B};
+    pfix_t *f = pf_new(ans, 2, 2, 2);
+    f->srv.stop_after = 1;
+    f->env.first_byte_timeout_us = 100000;
+    pf_submit(f, reqs, 2);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_FAIL_TIMEOUT, 0, NULL);
+    pf_free(f);
+}
+
 /* A POST is not pipelined: it waits until the GET before it is answered, and
  * the GET behind it waits for the POST's answer (three reads of one request
  * each), though the pipeline is 3 deep. */
@@ -1331,6 +1352,7 @@ int main(void)
         cmocka_unit_test(test_pipeline_connection_close_first),
         cmocka_unit_test(test_pipeline_cancel_second),
         cmocka_unit_test(test_pipeline_post_goes_alone),
+        cmocka_unit_test(test_pipeline_first_byte_timeout_behind),
         cmocka_unit_test(test_pipeline_chunked_and_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -841,6 +841,8 @@ static bool follow(flight_t *f, const resp_view_t *resp)
     f->redirects++;
     f->acc_sent += f->x.bytes_sent;
     f->acc_recv += f->x.bytes_received;
+    if (f->x.pipelined) /* this hop's attempt; the next hop's counts in finish */
+        stats_pipeline(f->u->env->stats, true, false);
     f->retried = false;
     submit(f);
     return true;

@@ -674,6 +674,7 @@ static void h1_on_close(hc_conn_t *c, void *st, hc_xch_t **out)
         y->retryable = y->bytes_received == 0 && (i > 0 || h->cut || hc_conn_reused(c));
     if (h->held) {
         h->held->retryable = true; /* never sent */
+        h->held->bytes_sent = 0;
         h->held->qnext = NULL;
         if (last)
             last->qnext = h->held;

@@ -962,6 +962,7 @@ typedef struct pxch {
     hc_xch_t x;
     const char *req;
     bool head;
+    bool upload;  /* a PUT /u whose 11-byte body is streamed (hc_conn_body) */
     int done, order, status;
     hc_fail_t fail;
     bool retryable, pipelined;
@@ -976,6 +977,12 @@ static int p_render(hc_xch_t *x, hc_req_t *rv)
 {
     pxch_t *p = x->owner;
     memset(rv, 0, sizeof *rv);
+    if (p->upload) {
+        *rv = (hc_req_t){.method = "PUT", .method_len = 3, .path = "/u", .path_len = 2,
+                         .authority = "t", .authority_len = 1, .body_streamed = true,
+                         .body_length = 11};
+        return 0;
+    }
     rv->h1_bytes = p->req;
     rv->h1_len = strlen(p->req);
     rv->head = p->head;
@@ -1263,6 +1270,36 @@ static void test_pipeline_first_byte_timeout_behind(void **state)
     pf_free(f);
 }
 
+/* A request with a streamed body is not pipelined: rendered behind a GET in
+ * flight, it is held (its body fed meanwhile is kept), and goes out, head and
+ * body, once the GET's answer came; the server reads it in its second read. */
+static void test_pipeline_streamed_body_waits(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B};
+    static const char *const reqs[] = {GET_A};
+    pfix_t *f = pf_new(ans, 2, 1, 4);
+    pf_submit(f, reqs, 1);
+    f->n = 2;
+    f->px[1] = (pxch_t){.upload = true};
+    f->px[1].x = (hc_xch_t){.owner = &f->px[1], .ops = &p_ops, .want_body = true};
+    hc_conn_submit(f->conn, &f->px[1].x);
+    struct timeval step = {0, 5000};
+    /* until the PUT is rendered (held behind the GET) */
+    for (int i = 0; i < 400 && f->px[1].x.bytes_sent == 0; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(hc_conn_body(&f->px[1].x, "hello world", 11), 0);
+    hc_conn_body_end(&f->px[1].x);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_OK, 200, "bb");
+    assert_false(f->px[1].pipelined);
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(f->srv.per_read[0], 1);
+    assert_int_equal(f->srv.accepts, 1);
+    pf_free(f);
+}
+
 /* A POST is not pipelined: it waits until the GET before it is answered, and
  * the GET behind it waits for the POST's answer (three reads of one request
  * each), though the pipeline is 3 deep. */
@@ -1352,6 +1389,7 @@ int main(void)
         cmocka_unit_test(test_pipeline_connection_close_first),
         cmocka_unit_test(test_pipeline_cancel_second),
         cmocka_unit_test(test_pipeline_post_goes_alone),
+        cmocka_unit_test(test_pipeline_streamed_body_waits),
         cmocka_unit_test(test_pipeline_first_byte_timeout_behind),
         cmocka_unit_test(test_pipeline_chunked_and_length),
     };

@@ -9,6 +9,8 @@
 # 2. A python3 server that answers two responses of a pipeline and closes:
 #    the requests behind are resent (retryable), the run still ends with every
 #    request answered, and the report counts the resends.
+# 3. A step that times out mid-pipeline (a server silent after two answers):
+#    every request counted once, 2 ok and 6 timeouts.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
 [ -x "$T_REPLAY" ] || t_skip "aiotest-replay is not built"
@@ -142,4 +144,38 @@ t_eq "closer: answers on the first connection, on the second" "2 6" \
 t_eq "closer: resent" 6 "$(r_json "$T_DIR/r2.json" 'r["pipeline"]["resent"]')"
 grep -q ", 6 resent after a pipeline broke" "$T_DIR/replay.out" ||
     { cat "$T_DIR/replay.out" >&2; t_fail "closer: the summary does not count the resends"; }
+# --- 3: a parallel step that times out mid-pipeline: a server that answers two
+# requests of each connection and then stays silent. --timeout ends the step;
+# every request is counted once (2 ok, 6 timeouts), nothing hangs or crashes.
+QP=$(t_port)
+cat >"$T_DIR/silent.py" <<'PY'
+import socket, sys, threading, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(64)
+def serve(c):
+    buf, answered = b"", 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            return
+        buf += d
+        while b"\r\n\r\n" in buf and answered < 2:
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            body = b"item " + head.split(b" ")[1][2:3]
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            answered += 1
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+t_bg silent /usr/bin/python3 "$T_DIR/silent.py" "$QP"
+t_wait_port "$QP"
+scenario "http://127.0.0.1:$QP" "$T_DIR/s3.json"
+r_replay "$T_DIR/s3.json" -u 1 --iterations 1 --pipeline 8 --max-conns-per-host 1 --timeout 2s \
+    --report "$T_DIR/r3.json"
+t_eq "silent: requests, failures, timeouts" "8 6 6" \
+    "$(r_json "$T_DIR/r3.json" '"%d %d %d" % (r["total"]["count"], r["total"]["failures"], r["total"]["fail"].get("timeout", 0))')"
+
 t_log "ok: nginx saw $p pipelined of $total; a broken pipeline resent 6 and answered all"

@@ -227,7 +227,7 @@ def main():
     meta = read_meta(rundir)
     rec.update(read_time(rundir))
     rec["meta"] = meta
-    {"wrk": parse_wrk, "h2load": parse_h2load, "locust": parse_locust,
+    {"wrk": parse_wrk, "wrkp": parse_wrk, "h2load": parse_h2load, "locust": parse_locust,
      "aiotest": parse_aiotest}[tool](rundir, rec)
     if meta.get("error"):
         rec["error"] = meta["error"]

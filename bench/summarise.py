@@ -10,17 +10,18 @@ import argparse
 import json
 import statistics
 
-PEER_NAME = {"wrk": "wrk", "h2load": "h2load", "locust": "Locust FastHttpUser", "aiotest": "aiotest-replay"}
+PEER_NAME = {"wrk": "wrk", "wrkp": "wrk pipeline.lua (10 deep)", "h2load": "h2load", "locust": "Locust FastHttpUser", "aiotest": "aiotest-replay"}
 CASE_TITLE = {
     "h1": "HTTP/1.1 keep-alive GET, 50 conns",
     "tls": "HTTP/1.1 over TLS, 50 conns",
     "h2": "h2 over TLS, 50 conns x 10 streams",
     "h2c": "h2c, 50 conns x 10 streams",
+    "h1p": "HTTP/1.1 pipelined, 50 conns x 10 (aiotest --pipeline 10)",
     "plain": "plain GET /api/items/7, 50 users",
     "scenario": "full scenario, 50 users, /metrics 1/s",
 }
 # case -> its peers, in table order
-CASE_PEERS = [("h1", ["wrk", "locust"]), ("tls", ["wrk"]), ("h2", ["h2load"]), ("h2c", ["h2load"])]
+CASE_PEERS = [("h1", ["wrk", "locust"]), ("tls", ["wrk"]), ("h2", ["h2load"]), ("h2c", ["h2load"]), ("h1p", ["wrkp", "wrk"])]
 
 
 def load(path):

@@ -493,6 +493,8 @@ static void tev_after_read(hc_conn_t *c)
         return;
     if (env->body_timeout_us && c->proto->busy(c, c->pst))
         arm_tev(c, env->body_timeout_us);
+    else if (env->first_byte_timeout_us && c->proto->waiting && c->proto->waiting(c, c->pst))
+        arm_tev(c, env->first_byte_timeout_us);
     else
         evtimer_del(&c->tev);
 }
@@ -693,7 +695,7 @@ void hc_conn_submit(hc_conn_t *c, hc_xch_t *x)
     x->conn = c;
     x->qnext = NULL;
     x->bytes_sent = x->bytes_received = 0;
-    x->retryable = false;
+    x->retryable = x->pipelined = false;
     if (c->qtail)
         c->qtail->qnext = x;
     else
@@ -743,6 +745,13 @@ void hc_conn_cancel(hc_conn_t *c, hc_xch_t *x)
     }
     bool must_close = c->state == HC_CONN_READY && c->proto->cancel(c, c->pst, x);
     x->conn = NULL;
+    if (must_close && c->proto->busy(c, c->pst)) {
+        /* Others were in flight behind it (an HTTP/1.1 pipeline): they did
+         * nothing wrong, so they fail as reset, retryable as the protocol
+         * marked them, and the queue goes on a new socket. */
+        hc_conn_retire(c, HC_FAIL_RESET);
+        return;
+    }
     if (must_close || c->state == HC_CONN_RESOLVING || c->state == HC_CONN_CONNECTING ||
         c->state == HC_CONN_TLS)
         hc_conn_close(c, HC_FAIL_TIMEOUT);
@@ -808,6 +817,14 @@ int hc_conn_write(hc_conn_t *c, const void *data, size_t len)
     if (out_append(c, d + w, len - (size_t)w) != 0)
         return -1;
     event_add(&c->wev, NULL);
+    return 0;
+}
+
+int hc_conn_write_soon(hc_conn_t *c, const void *data, size_t len)
+{
+    if (out_append(c, data, len) != 0)
+        return -1;
+    hc_conn_flush_soon(c);
     return 0;
 }
 

@@ -14,7 +14,20 @@
 typedef struct h1 {
     http_parser parser;
     hc_conn_t *conn;
-    hc_xch_t *x;              /* the exchange in flight, NULL when idle */
+    /* Exchanges sent and not answered, oldest first, linked by qnext: x is
+     * the one whose response is read now (NULL when idle), tail the last. */
+    hc_xch_t *x;
+    hc_xch_t *tail;
+    unsigned n;
+    bool solo;             /* x may not be pipelined: nothing goes behind it */
+    bool cut;              /* cancel closes with others in flight: they are retryable */
+    uint32_t epoch;        /* bumped by on_close: a callback closed the socket */
+    /* A request that may not be pipelined, rendered while others were in
+     * flight: its bytes wait here until the connection is empty. */
+    hc_xch_t *held;
+    char *hbuf;
+    size_t hlen, hcap;
+    bool held_streamed, held_chunked;
     bool done;             /* on_message_complete seen */
     bool abandoned;        /* the streaming caller refused the response */
     bool up_chunked;       /* the streamed request body goes chunked */
@@ -105,52 +118,158 @@ static const http_parser_settings h1_settings = {
     .on_message_complete = on_message_complete,
 };
 
+/* Readies the parser for h->x's response (the head of the FIFO). */
+static void h1_begin(h1_t *h)
+{
+    http_parser_init(&h->parser, HTTP_RESPONSE);
+    h->parser.data = h;
+    h->done = h->abandoned = h->up_chunked = false;
+    h->up_done = true;
+    h->fresh = true;
+    h->fast_keep = -1;
+    hc_racc_reset(&h->resp);
+}
+
+static int h1_body(hc_conn_t *c, void *st, hc_xch_t *x);
+
+/* Sends the held request: the connection has just become empty. 0 or -1. */
+static int h1_release(hc_conn_t *c, h1_t *h)
+{
+    hc_xch_t *x = h->held;
+    h->held = NULL;
+    h->x = h->tail = x;
+    h->n = 1;
+    h->solo = true;
+    h1_begin(h);
+    h->stash_len = 0;
+    h->up_done = !h->held_streamed;
+    h->up_chunked = h->held_chunked;
+    if (hc_conn_write(c, h->hbuf, h->hlen) != 0)
+        return -1;
+    if (!h->held_streamed)
+        return 0;
+    x->up->with_proto = true;
+    return h1_body(c, h, x);
+}
+
 static void h1_complete(hc_conn_t *c, h1_t *h)
 {
     hc_xch_t *x = h->x;
-    h->x = NULL;
     /* An answer before the whole request body went out (413...): the rest
      * of the body would be read as the next request. */
     bool keep = (h->fast_keep >= 0 ? h->fast_keep == 1 : http_should_keep_alive(&h->parser)) && h->up_done;
     hc_resp_t resp;
-    if (hc_racc_view(&h->resp, hc_conn_env(c), (int)h->parser.status_code, &resp) != 0) {
+    int vrc = hc_racc_view(&h->resp, hc_conn_env(c), (int)h->parser.status_code, &resp);
+    h->x = x->qnext;
+    x->qnext = NULL;
+    h->n--;
+    h->solo = false; /* a solo exchange has nothing behind it */
+    if (!h->x)
+        h->tail = NULL;
+    if (vrc != 0) {
         hc_conn_close(c, HC_OK);
         hc_conn_done(c, x, NULL, HC_FAIL_PROTOCOL);
         return;
     }
     hc_conn_mark_reused(c);
-    /* Buffers stay valid through on_done: the next submit only rewinds them. */
+    /* Buffers stay valid through on_done: the next response (or submit) only
+     * rewinds them, and its bytes are parsed after on_done returned. */
+    if (h->x)
+        h1_begin(h);
     if (!keep)
-        hc_conn_close(c, HC_OK);
+        hc_conn_close(c, HC_OK); /* those behind fail as reset, retryable (h1_on_close) */
+    else if (!h->x && h->held && h1_release(c, h) != 0)
+        hc_conn_close(c, HC_FAIL_RESET);
     hc_conn_done(c, x, &resp, HC_OK);
+}
+
+static unsigned h1_depth(hc_conn_t *c)
+{
+    unsigned d = hc_conn_target(c)->pipeline;
+    return d > 1 ? d : 1;
 }
 
 static bool h1_can_submit(hc_conn_t *c, void *st)
 {
-    (void)c;
-    return ((h1_t *)st)->x == NULL;
+    h1_t *h = st;
+    return !h->held && !h->solo && h->n < h1_depth(c);
 }
 
-static int h1_body(hc_conn_t *c, void *st, hc_xch_t *x);
+/* Whether a request may go behind others on one connection and be resent
+ * when the pipeline breaks (RFC 9112 9.3.2): an idempotent method (RFC 9110
+ * 9.2.2), its body given whole, no protocol switch. POST, PATCH and unknown
+ * methods wait for an empty connection and let nothing in behind them. */
+static bool h1_pipelinable(const hc_xch_t *x, const hc_req_t *rv)
+{
+    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    if (x->upgrade || rv->body_streamed)
+        return false;
+    for (size_t i = 0; i < sizeof idem / sizeof idem[0]; i++)
+        if (rv->method_len == strlen(idem[i]) && memcmp(rv->method, idem[i], rv->method_len) == 0)
+            return true;
+    if (rv->h1_bytes && !rv->method) {
+        /* A prebuilt request names its method only in its bytes. */
+        for (size_t i = 0; i < sizeof idem / sizeof idem[0]; i++) {
+            size_t l = strlen(idem[i]);
+            if (rv->h1_len > l && memcmp(rv->h1_bytes, idem[i], l) == 0 && rv->h1_bytes[l] == ' ')
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Sends (or holds, hold set) the serialised request. 0 or -1. */
+static int h1_out(hc_conn_t *c, h1_t *h, bool hold, bool soon, const char *d, size_t n)
+{
+    if (hold) {
+        if (n > h->hcap) {
+            char *p = realloc(h->hbuf, n);
+            if (!p)
+                return -1;
+            h->hbuf = p;
+            h->hcap = n;
+        }
+        memcpy(h->hbuf, d, n);
+        h->hlen = n;
+        return 0;
+    }
+    return soon ? hc_conn_write_soon(c, d, n) : hc_conn_write(c, d, n);
+}
 
 static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
 {
     h1_t *h = st;
     h->conn = c;
-    h->x = x;
-    http_parser_init(&h->parser, HTTP_RESPONSE);
-    h->parser.data = h;
-    h->done = h->abandoned = h->up_chunked = false;
-    h->stash_len = 0;
-    h->fresh = true;
-    h->fast_keep = -1;
-    h->up_done = !rv->body_streamed;
-    hc_racc_reset(&h->resp);
     x->head = rv->head;
     x->proto = HC_PROTO_H1;
+    x->qnext = NULL;
+    bool pipe_ok = h1_depth(c) > 1 && h1_pipelinable(x, rv);
+    /* Not pipelinable while others are in flight: rendered now, sent once
+     * the connection is empty (h1_complete), nothing submitted meanwhile. */
+    bool hold = h->n > 0 && !pipe_ok;
+    if (hold) {
+        h->held = x;
+        h->held_streamed = rv->body_streamed;
+        h->held_chunked = rv->body_streamed && rv->body_length < 0;
+    } else if (h->n == 0) {
+        h->x = h->tail = x;
+        h->n = 1;
+        h->solo = !pipe_ok;
+        h1_begin(h);
+        h->stash_len = 0;
+        h->up_done = !rv->body_streamed;
+    } else {
+        h->tail->qnext = x;
+        h->tail = x;
+        h->n++;
+        x->pipelined = true;
+    }
+    /* With pipelining on, a pipelinable request goes out from the loop, so
+     * that a burst of submits (a parallel step) leaves in one write. */
+    bool soon = pipe_ok;
     if (rv->h1_bytes && !rv->cookie && !rv->body_streamed) {
         x->bytes_sent = rv->h1_len;
-        return hc_conn_write(c, rv->h1_bytes, rv->h1_len);
+        return h1_out(c, h, hold, soon, rv->h1_bytes, rv->h1_len);
     }
     if (rv->h1_bytes && !rv->body_streamed) {
         /* The prebuilt request with the Cookie header put in before the blank line. */
@@ -166,15 +285,16 @@ static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
         p += 8 + rv->cookie_len + 2;
         memcpy(p, rv->h1_bytes + rv->h1_head_len, rv->h1_len - rv->h1_head_len);
         x->bytes_sent = n;
-        return hc_conn_write(c, w, n);
+        return h1_out(c, h, hold, soon, w, n);
     }
     char clen[48] = "";
     size_t clen_len = 0;
     if (rv->body_streamed) {
         if (!x->up && !(x->up = calloc(1, sizeof *x->up)))
             return -1;
-        h->up_chunked = rv->body_length < 0;
-        clen_len = h->up_chunked
+        if (!hold)
+            h->up_chunked = rv->body_length < 0;
+        clen_len = rv->body_length < 0
                        ? (size_t)snprintf(clen, sizeof clen, "Transfer-Encoding: chunked\r\n")
                        : (size_t)snprintf(clen, sizeof clen, "Content-Length: %lld\r\n",
                                           (long long)rv->body_length);
@@ -213,9 +333,9 @@ static int h1_submit(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv)
         PUT(rv->body, rv->body_len);
 #undef PUT
     x->bytes_sent = (uint64_t)(p - w);
-    if (hc_conn_write(c, w, (size_t)(p - w)) != 0)
+    if (h1_out(c, h, hold, soon, w, (size_t)(p - w)) != 0)
         return -1;
-    if (!rv->body_streamed)
+    if (!rv->body_streamed || hold)
         return 0;
     x->up->with_proto = true;
     return h1_body(c, h, x);
@@ -274,18 +394,19 @@ static void h1_on_writable(hc_conn_t *c, void *st)
  * reads exactly that shape with memchr and hands the same pieces to the same
  * accumulator; anything else (1xx, 204, 304, HEAD, chunked, no length, a
  * streaming caller, an empty or folded or odd header, Connection other than
- * keep-alive or close, bytes beyond the body, a response split over reads)
- * goes to http_parser as before, from its first byte. */
+ * keep-alive or close, bytes beyond the body unless a pipelined response
+ * follows, a response split over reads) goes to http_parser as before, from
+ * its first byte. */
 
 static bool ieq(const char *a, size_t n, const char *lit, size_t litlen)
 {
     return n == litlen && strncasecmp(a, lit, n) == 0;
 }
 
-/* Returns 1 when it read the whole response (h->done), 0 to leave it to
- * http_parser (nothing changed but the accumulator, which the caller resets),
- * -1 when out of memory. */
-static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len)
+/* Returns 1 when it read the whole response (h->done; *used: its bytes), 0
+ * to leave it to http_parser (nothing changed but the accumulator, which the
+ * caller resets), -1 when out of memory. */
+static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_t *used)
 {
     hc_xch_t *x = h->x;
     if (!x || x->stream || x->head || len < 19 || memcmp(d, "HTTP/1.", 7) != 0 ||
@@ -355,9 +476,11 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len)
             return -1;
         p = eol + 1;
     }
-    if (clen < 0 || (long long)(end - p) != clen || p - d > HTTP_MAX_HEADER_SIZE)
-        return 0; /* no length, the body still coming, bytes after it, or a head
-                   * http_parser refuses as too big */
+    if (clen < 0 || (long long)(end - p) < clen || p - d > HTTP_MAX_HEADER_SIZE ||
+        ((long long)(end - p) > clen && !x->qnext))
+        return 0; /* no length, the body still coming, bytes after it that no
+                   * pipelined exchange waits for, or a head http_parser
+                   * refuses as too big */
     hc_racc_end_head(&h->resp);
     if (clen > 0 && x->want_body &&
         hc_racc_body(&h->resp, p, (size_t)clen, hc_conn_env(c)->max_body) != 0)
@@ -367,68 +490,98 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len)
     h->parser.http_minor = http11 ? 1 : 0;
     h->fast_keep = conn == 2 ? 0 : conn == 1 ? 1 : http11 ? 1 : 0;
     h->done = true;
+    *used = (size_t)(p - d) + (size_t)clen;
     return 1;
 }
 
-/* Parses bytes of the response in flight (not counted again). 0 or a
- * negative hc_fail_t. */
+/* Parses bytes of the responses in flight, in order: what follows the end of
+ * one response belongs to the next exchange of the pipeline. Counts the bytes
+ * of each exchange as they are taken. 0 or a negative hc_fail_t. */
 static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
 {
-    if (h->fresh) {
-        h->fresh = false;
-        int f = fast_response(c, h, data, len);
-        if (f == 1) {
-            h1_complete(c, h);
-            return 0;
-        }
-        hc_racc_reset(&h->resp); /* what it gathered goes again through http_parser */
-        if (f < 0)
-            return -HC_FAIL_PROTOCOL;
-    }
-    size_t used = http_parser_execute(&h->parser, &h1_settings, data, len);
-    if (h->done && h->parser.status_code == 101 && h->x && h->x->upgrade) {
-        /* Switched: what follows the head is the new protocol's, and the
-         * connection is the caller's from here (h is freed inside). */
+    while (len && h->x) {
         hc_xch_t *x = h->x;
-        h->x = NULL;
-        hc_resp_t resp;
-        if (hc_racc_view(&h->resp, hc_conn_env(c), 101, &resp) != 0) {
-            hc_conn_close(c, HC_OK);
-            hc_conn_done(c, x, NULL, HC_FAIL_PROTOCOL);
-            return 0;
-        }
-        hc_conn_upgraded(c, x, &resp, data + used, len - used);
-        return 0;
-    }
-    if (h->done) {
-        h1_complete(c, h);
-        return 0;
-    }
-    if (h->abandoned) {
-        /* The caller refused the rest: the socket holds a half-read response. */
-        hc_xch_t *x = h->x;
-        h->x = NULL;
-        hc_conn_close(c, HC_OK);
-        hc_conn_done(c, x, NULL, HC_FAIL_REQUEST);
-        return 0;
-    }
-    if (HTTP_PARSER_ERRNO(&h->parser) == HPE_PAUSED) {
-        /* The caller paused inside on_body: the rest waits for h1_resume. */
-        size_t n = len - used;
-        if (n > h->stash_cap) {
-            char *p = realloc(h->stash, n);
-            if (!p)
+        uint32_t epoch = h->epoch;
+        /* Only an exchange that was in flight behind this one takes what
+         * follows; without one the bytes are nobody's (dropped, as before). */
+        bool more = x->qnext != NULL;
+        size_t used = 0;
+        if (h->fresh) {
+            h->fresh = false;
+            int f = fast_response(c, h, data, len, &used);
+            if (f == 1) {
+                x->bytes_received += used;
+                h1_complete(c, h);
+                if (h->epoch != epoch || !more)
+                    return 0;
+                data += used;
+                len -= used;
+                continue;
+            }
+            hc_racc_reset(&h->resp); /* what it gathered goes again through http_parser */
+            if (f < 0)
                 return -HC_FAIL_PROTOCOL;
-            h->stash = p;
-            h->stash_cap = n;
         }
-        if (n)
-            memcpy(h->stash, data + used, n);
-        h->stash_len = n;
-        hc_conn_reading(c, false);
-        return 0;
+        used = http_parser_execute(&h->parser, &h1_settings, data, len);
+        /* Bytes after the last response are counted as its own (as read). */
+        x->bytes_received += more || !h->done ? used : len;
+        if (h->done && h->parser.status_code == 101 && x->upgrade) {
+            /* Switched: what follows the head is the new protocol's, and the
+             * connection is the caller's from here (h is freed inside). An
+             * upgrade is never pipelined: x is alone. */
+            h->x = h->tail = NULL;
+            h->n = 0;
+            h->solo = false;
+            hc_resp_t resp;
+            if (hc_racc_view(&h->resp, hc_conn_env(c), 101, &resp) != 0) {
+                hc_conn_close(c, HC_OK);
+                hc_conn_done(c, x, NULL, HC_FAIL_PROTOCOL);
+                return 0;
+            }
+            hc_conn_upgraded(c, x, &resp, data + used, len - used);
+            return 0;
+        }
+        if (h->done) {
+            h1_complete(c, h);
+            if (h->epoch != epoch || !more)
+                return 0;
+            data += used;
+            len -= used;
+            continue;
+        }
+        if (h->abandoned) {
+            /* The caller refused the rest: the socket holds a half-read
+             * response; those behind it fail as reset, retryable. */
+            h->x = x->qnext;
+            x->qnext = NULL;
+            h->n--;
+            if (!h->x)
+                h->tail = NULL;
+            h->cut = h->x != NULL;
+            hc_conn_close(c, HC_OK);
+            hc_conn_done(c, x, NULL, HC_FAIL_REQUEST);
+            return 0;
+        }
+        if (HTTP_PARSER_ERRNO(&h->parser) == HPE_PAUSED) {
+            /* The caller paused inside on_body: the rest waits for h1_resume. */
+            size_t n = len - used;
+            if (n > h->stash_cap) {
+                char *p = realloc(h->stash, n);
+                if (!p)
+                    return -HC_FAIL_PROTOCOL;
+                h->stash = p;
+                h->stash_cap = n;
+            }
+            if (n)
+                memcpy(h->stash, data + used, n);
+            h->stash_len = n;
+            hc_conn_reading(c, false);
+            return 0;
+        }
+        x->bytes_received += len - used;
+        return HTTP_PARSER_ERRNO(&h->parser) == HPE_OK ? 0 : -HC_FAIL_PROTOCOL;
     }
-    return HTTP_PARSER_ERRNO(&h->parser) == HPE_OK ? 0 : -HC_FAIL_PROTOCOL;
+    return 0;
 }
 
 static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
@@ -436,7 +589,6 @@ static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
     h1_t *h = st;
     if (!h->x)
         return -HC_FAIL_PROTOCOL; /* bytes nobody asked for */
-    h->x->bytes_received += len;
     return h1_feed(c, h, data, len);
 }
 
@@ -473,7 +625,8 @@ static void h1_on_eof(hc_conn_t *c, void *st)
     h1_t *h = st;
     if (!h->x || h->x->bytes_received == 0)
         return;
-    /* A body delimited by the close ends here. */
+    /* A body delimited by the close ends here (those behind it fail as
+     * reset, retryable, when the connection closes after it). */
     http_parser_execute(&h->parser, &h1_settings, NULL, 0);
     if (h->done)
         h1_complete(c, h);
@@ -483,9 +636,26 @@ static bool h1_cancel(hc_conn_t *c, void *st, hc_xch_t *x)
 {
     (void)c;
     h1_t *h = st;
-    if (h->x != x)
+    if (h->held == x) {
+        h->held = NULL; /* never sent */
         return false;
-    h->x = NULL;
+    }
+    hc_xch_t *prev = NULL, *y = h->x;
+    while (y && y != x)
+        prev = y, y = y->qnext;
+    if (!y)
+        return false;
+    if (prev)
+        prev->qnext = x->qnext;
+    else
+        h->x = x->qnext;
+    if (h->tail == x)
+        h->tail = prev;
+    x->qnext = NULL;
+    h->n--;
+    /* Others stay in flight: the connection closes under them (hc_conn_cancel
+     * retires it), and they are resent. */
+    h->cut = h->x != NULL || h->held != NULL;
     return true; /* the response may be half read: only a new socket is clean */
 }
 
@@ -493,36 +663,70 @@ static void h1_on_close(hc_conn_t *c, void *st, hc_xch_t **out)
 {
     h1_t *h = st;
     h->stash_len = 0;
-    if (!h->x)
-        return;
-    /* A kept-alive socket the server closed before answering: safe to resend. */
-    h->x->retryable = hc_conn_reused(c) && h->x->bytes_received == 0;
-    h->x->qnext = *out;
-    *out = h->x;
-    h->x = NULL;
+    h->epoch++;
+    /* In order, then the held one, in front of what *out holds already. */
+    hc_xch_t *first = h->x, *last = h->tail;
+    unsigned i = 0;
+    for (hc_xch_t *y = h->x; y; y = y->qnext, i++)
+        /* A kept-alive socket the server closed before answering, or a
+         * pipeline broken before this response began: safe to resend (only
+         * idempotent requests are pipelined). */
+        y->retryable = y->bytes_received == 0 && (i > 0 || h->cut || hc_conn_reused(c));
+    if (h->held) {
+        h->held->retryable = true; /* never sent */
+        h->held->bytes_sent = 0;
+        h->held->qnext = NULL;
+        if (last)
+            last->qnext = h->held;
+        else
+            first = h->held;
+        last = h->held;
+    }
+    if (first) {
+        last->qnext = *out;
+        *out = first;
+    }
+    h->x = h->tail = h->held = NULL;
+    h->n = 0;
+    h->solo = h->cut = false;
 }
 
 static bool h1_busy(hc_conn_t *c, void *st)
 {
     (void)c;
-    return ((h1_t *)st)->x != NULL;
+    h1_t *h = st;
+    return h->x != NULL || h->held != NULL;
+}
+
+/* The response at the head of the pipeline has not begun: one behind an
+ * answered one, or a request submitted from the previous one's on_done. */
+static bool h1_waiting(hc_conn_t *c, void *st)
+{
+    (void)c;
+    h1_t *h = st;
+    return h->x && h->x->bytes_received == 0;
 }
 
 static void h1_trim(hc_conn_t *c, void *st)
 {
     (void)c;
     h1_t *h = st;
-    if (h->x)
+    if (h->x || h->held)
         return;
     hc_racc_fini(&h->resp);
     free(h->stash);
     h->stash = NULL;
     h->stash_len = h->stash_cap = 0;
+    free(h->hbuf);
+    h->hbuf = NULL;
+    h->hlen = h->hcap = 0;
 }
 
 static void h1_fini(hc_conn_t *c, void *st)
 {
-    ((h1_t *)st)->x = NULL;
+    h1_t *h = st;
+    h->x = h->tail = h->held = NULL;
+    h->n = 0;
     h1_trim(c, st);
 }
 
@@ -543,5 +747,6 @@ const hc_proto_t hc_h1_proto = {
     .pause = h1_pause,
     .resume = h1_resume,
     .busy = h1_busy,
+    .waiting = h1_waiting,
     .fini = h1_fini,
 };

@@ -72,6 +72,11 @@ typedef struct hc_target {
      * share between connections of one thread). */
     struct sockaddr_storage *addr;
     socklen_t *addr_len;
+    /* HTTP/1.1 request pipelining (RFC 9112 9.3.2): up to this many exchanges
+     * in flight on one connection; 0 or 1 = off (one at a time). Only
+     * requests hc_h1 deems pipelinable share the connection (hc_h1.h); h2
+     * ignores it. */
+    uint16_t pipeline;
 } hc_target_t;
 
 struct hc_xch;
@@ -104,7 +109,10 @@ typedef struct hc_xch {
     bool want_body;         /* accumulate the body for on_done (bounded by max_body) */
     bool stream;            /* hand head and body pieces over as they come (on_head, on_body) */
     bool head;              /* set from the rendered request */
-    bool retryable;         /* failed on a reused connection before any response byte */
+    bool retryable;         /* failed before any response byte on a reused connection, or
+                             * behind another exchange of a pipeline that broke */
+    bool pipelined;         /* HTTP/1.1: sent while an earlier exchange on its connection
+                             * still waited for its response (hc_target_t.pipeline) */
     struct hc_upload *up;   /* streamed request body not yet taken (hc_conn_body) */
     bool paused;            /* hc_conn_pause: the caller takes no response bytes now */
 } hc_xch_t;
@@ -178,7 +186,9 @@ typedef struct hc_proto {
     int (*on_ready)(hc_conn_t *c, void *st);
     /* Whether one more exchange can be submitted now. */
     bool (*can_submit)(hc_conn_t *c, void *st);
-    /* Takes x (rendered as rv) and writes it with hc_conn_write. 0, or -1 to fail x. */
+    /* Takes x (rendered as rv) and writes it with hc_conn_write (or keeps it
+     * to write later: HTTP/1.1 holds a request that may not be pipelined until
+     * the connection is empty). 0, or -1 to fail x. */
     int (*submit)(hc_conn_t *c, void *st, hc_xch_t *x, const hc_req_t *rv);
     /* Bytes from the peer. 0, or a negative hc_fail_t to close the connection. */
     int (*on_read)(hc_conn_t *c, void *st, const char *data, size_t len);
@@ -204,6 +214,10 @@ typedef struct hc_proto {
     int (*resume)(hc_conn_t *c, void *st);
     /* Whether exchanges wait for response bytes (arms first-byte / body timers). */
     bool (*busy)(hc_conn_t *c, void *st);
+    /* Optional: after a read, the next response has not begun (an HTTP/1.1
+     * pipeline where one response ended and the next waits): the first-byte
+     * timer runs again when no body timer is set. */
+    bool (*waiting)(hc_conn_t *c, void *st);
     /* Frees everything at hc_conn_free. */
     void (*fini)(hc_conn_t *c, void *st);
 } hc_proto_t;
@@ -219,6 +233,10 @@ hc_env_t *hc_conn_env(hc_conn_t *c);
 /* Writes bytes now, or copies what the socket does not take and sends it when
  * writable. Returns 0 or -1 (connection failed: the caller returns an error). */
 int hc_conn_write(hc_conn_t *c, const void *data, size_t len);
+/* Copies bytes to the output and sends them from the loop, after the
+ * callbacks now running (hc_conn_flush_soon): requests submitted in one burst
+ * (a pipelined batch) leave in one write. 0 or -1 (out of memory). */
+int hc_conn_write_soon(hc_conn_t *c, const void *data, size_t len);
 /* Asks for on_writable once the callbacks now running have returned, so that
  * a burst of submits (a parallel step's streams) leaves in one write instead
  * of one per request. No-op unless the connection is ready. */

@@ -84,6 +84,9 @@ static const char usage[] =
     "                          (default: HTTP/1.1 for http://, ALPN h2 then http/1.1 for https://)\n"
     "      --max-conns-per-host N  HTTP/1.1 connections per user and origin for a parallel\n"
     "                          step (default 6; on h2 a parallel step is streams of one)\n"
+    "      --pipeline D        HTTP/1.1: a parallel step sends up to D requests on one\n"
+    "                          connection before the first answer (pipelining; GET, HEAD,\n"
+    "                          OPTIONS, TRACE, PUT, DELETE only; default 1 = off; h2 ignores it)\n"
     "      --max-body SIZE     response body bytes kept for checks and extractors, per response,\n"
     "                          as received and decoded (default 4MiB); the rest is read, counted\n"
     "                          and dropped\n"
@@ -127,7 +130,7 @@ static const char usage[] =
 enum {
     O_SHAPE = 256, O_ITER, O_MAXU, O_HOST, O_THREADS, O_TIMEOUT, O_CTIMEOUT, O_STIMEOUT,
     O_THINK, O_INSECURE, O_CA, O_SEED, O_REPORT, O_CSV, O_HTML, O_METRICS, O_LINGER,
-    O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS,
+    O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS, O_PIPELINE,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
     O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID, O_TIMED, O_TIMEDBY, O_SPEED, O_LOOP, O_COPIES,
     O_SPREAD, O_LIMITRATE, O_DIFF, O_DIFFVALUES, O_DIFFTOL, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE,
@@ -173,6 +176,7 @@ static const struct option longopts[] = {
     {"http2", no_argument, NULL, O_HTTP2},
     {"h2c", no_argument, NULL, O_H2C},
     {"max-conns-per-host", required_argument, NULL, O_MAXCONNS},
+    {"pipeline", required_argument, NULL, O_PIPELINE},
     {"max-body", required_argument, NULL, O_MAXBODY},
     {"seed", required_argument, NULL, O_SEED},
     {"secrets", required_argument, NULL, O_SECRETS},
@@ -363,6 +367,11 @@ static int one_opt(cli_t *c, int ch, const char *v)
             return bad("--max-conns-per-host", v, "1 to 256");
         c->max_conns_per_host = (uint32_t)n;
         return rc;
+    case O_PIPELINE:
+        if ((rc = count_arg("--pipeline", v, 256, &n)) == CLI_RUN && n == 0)
+            return bad("--pipeline", v, "1 (off) to 256");
+        c->pipeline = (uint32_t)n;
+        return rc;
     case O_MAXBODY:
         if (units_parse_bytes(v, &c->max_body) != 0 || c->max_body == 0 || c->max_body > (1ull << 30))
             return bad("--max-body", v, "a size from 1 byte to 1GiB (e.g. 64KiB, 4MiB)");
@@ -457,6 +466,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->max_users = 10000;
     c->segments = 1;
     c->max_conns_per_host = 6;
+    c->pipeline = 1;
     c->exit_code_on_error = 1;
     c->max_body = PLAN_MAX_BODY_DEFAULT;
     c->speed = 1.0;

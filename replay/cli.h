@@ -26,6 +26,7 @@ typedef struct cli {
     const char *script;         /* --script FILE: Lua hooks (script.h) */
     int force_proto;            /* scn_proto_t: --http1, --http2, --h2c; 0 = per origin */
     uint32_t max_conns_per_host;
+    uint32_t pipeline;              /* --pipeline D (1: off) */
     uint64_t max_body;          /* body bytes kept per response for checks and extractors */
     const char *report, *csv, *html, *metrics;
     uint64_t metrics_linger_us;

@@ -733,6 +733,13 @@ static int run(const cli_t *c, const checks_t *k)
                  plan->n_dropped);
     plan_force_proto(plan, (scn_proto_t)c->force_proto);
     plan->max_conns_per_host = c->max_conns_per_host;
+    plan->pipeline = c->pipeline;
+    if (c->pipeline > 1 && (c->force_proto == SCN_PROTO_H2 || c->force_proto == SCN_PROTO_H2C))
+        log_info("--pipeline %u: HTTP/2 multiplexes a parallel step already; nothing else changes",
+                 c->pipeline);
+    else if (c->pipeline > 1 && plan->any_tls)
+        log_info("--pipeline %u: HTTP/1.1 connections only; origins that negotiate h2 ignore it",
+                 c->pipeline);
     plan->max_body = (size_t)c->max_body;
     if (diff)
         plan_keep_bodies(plan);

@@ -182,6 +182,8 @@ typedef struct plan {
     uint32_t max_conns_per_host;    /* HTTP/1.1 connections per user and origin in a
                                      * parallel group (0 taken as 6) */
     size_t max_body;                /* --max-body (0 taken as PLAN_MAX_BODY_DEFAULT) */
+    uint32_t pipeline;              /* --pipeline: HTTP/1.1 requests in flight per
+                                     * connection in a parallel step (0, 1: off) */
 } plan_t;
 
 /* Body bytes kept per response when --max-body is not given. */

@@ -123,6 +123,8 @@ struct stats {
     stats_entry_t total;
     uint64_t it_started, it_completed;
     uint64_t bodies_cut, bodies_undecoded, body_bytes_dropped;
+    uint64_t pipelined, pipeline_resent;
+    uint32_t pipeline_depth;
     struct {
         uint32_t entry;
         uint64_t n;
@@ -195,6 +197,7 @@ void stats_reset(stats_t *s)
     entry_clear(&s->total);
     s->it_started = s->it_completed = 0;
     s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
+    s->pipelined = s->pipeline_resent = 0;
     s->n_reasons = 0;
     s->reasons_other = 0;
     hist_reset(s->lag);
@@ -298,6 +301,20 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes)
     s->body_bytes_dropped += dropped_bytes;
 }
 
+void stats_pipeline(stats_t *s, bool pipelined, bool resent)
+{
+    s->pipelined += pipelined;
+    s->pipeline_resent += resent;
+}
+
+void stats_pipeline_depth(stats_t *s, uint32_t depth)
+{
+    if (depth > s->pipeline_depth)
+        s->pipeline_depth = depth;
+}
+
+uint64_t stats_pipelined(const stats_t *s) { return s->pipelined; }
+uint64_t stats_pipeline_resent(const stats_t *s) { return s->pipeline_resent; }
 uint64_t stats_bodies_cut(const stats_t *s) { return s->bodies_cut; }
 uint64_t stats_bodies_undecoded(const stats_t *s) { return s->bodies_undecoded; }
 uint64_t stats_body_bytes_dropped(const stats_t *s) { return s->body_bytes_dropped; }
@@ -357,6 +374,9 @@ void stats_merge(stats_t *dst, const stats_t *src)
     dst->bodies_cut += src->bodies_cut;
     dst->bodies_undecoded += src->bodies_undecoded;
     dst->body_bytes_dropped += src->body_bytes_dropped;
+    dst->pipelined += src->pipelined;
+    dst->pipeline_resent += src->pipeline_resent;
+    stats_pipeline_depth(dst, src->pipeline_depth);
     for (size_t i = 0; i < src->n_reasons; i++)
         reason_add(dst, src->reasons[i].entry, src->reasons[i].text, src->reasons[i].n);
     dst->reasons_other += src->reasons_other;
@@ -770,6 +790,10 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
         fprintf(out, "Response bodies: %" PRIu64 " cut at --max-body (checks and extractors saw the first bytes; "
                 "%" PRIu64 " bytes more read and dropped), %" PRIu64 " left coded (Content-Encoding not decodable)\n",
                 s->bodies_cut, s->body_bytes_dropped, s->bodies_undecoded);
+    if (s->pipeline_depth > 1 || s->pipelined || s->pipeline_resent)
+        fprintf(out, "Pipelining (--pipeline %" PRIu32 "): %" PRIu64 " request(s) sent behind another on "
+                "their HTTP/1.1 connection, %" PRIu64 " resent after a pipeline broke\n",
+                s->pipeline_depth > 1 ? s->pipeline_depth : 1, s->pipelined, s->pipeline_resent);
     stats_print_lag(out, s);
     const stats_entry_t *tot = stats_total(s);
     if (tot->diff_compared) {
@@ -970,6 +994,12 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
         json_decref(r);
         return NULL;
     }
+    if (s->pipeline_depth > 1 || s->pipelined || s->pipeline_resent)
+        json_object_set_new(r, "pipeline",
+                            json_pack("{s:I, s:I, s:I}", "depth",
+                                      (json_int_t)(s->pipeline_depth > 1 ? s->pipeline_depth : 1),
+                                      "pipelined", (json_int_t)s->pipelined, "resent",
+                                      (json_int_t)s->pipeline_resent));
     if (s->n_reasons || s->reasons_other) {
         json_t *fr = json_array();
         for (size_t i = 0; fr && i < s->n_reasons; i++)
@@ -1212,6 +1242,13 @@ int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t *
     if (bo != NULL && (get_count(bo, "cut", &s->bodies_cut) < 0 || get_count(bo, "undecoded", &s->bodies_undecoded) < 0 ||
                        get_count(bo, "dropped_bytes", &s->body_bytes_dropped) < 0))
         LOAD_FAIL("report: bodies: expected {cut, undecoded, dropped_bytes} integers");
+    json_t *pl = json_object_get(report, "pipeline");
+    uint64_t depth = 0;
+    if (pl != NULL && (get_count(pl, "depth", &depth) < 0 || depth > UINT32_MAX ||
+                       get_count(pl, "pipelined", &s->pipelined) < 0 ||
+                       get_count(pl, "resent", &s->pipeline_resent) < 0))
+        LOAD_FAIL("report: pipeline: expected {depth, pipelined, resent} integers");
+    s->pipeline_depth = (uint32_t)depth;
     if (load_history(json_object_get(report, "history"), h, err, errlen) < 0)
         goto fail;
     *names_out = names;

@@ -123,6 +123,15 @@ void stats_body(stats_t *s, bool cut, bool undecoded, uint64_t dropped_bytes);
 uint64_t stats_bodies_cut(const stats_t *s);
 uint64_t stats_bodies_undecoded(const stats_t *s);
 uint64_t stats_body_bytes_dropped(const stats_t *s);
+/* HTTP/1.1 pipelining (--pipeline): one attempt of a request ended that was
+ * sent behind another on its connection (pipelined), and whether it is being
+ * resent because that pipeline broke before its response began (resent). */
+void stats_pipeline(stats_t *s, bool pipelined, bool resent);
+/* The run's --pipeline depth (1: off), kept for the summary and the report:
+ * the largest of merged ones counts. */
+void stats_pipeline_depth(stats_t *s, uint32_t depth);
+uint64_t stats_pipelined(const stats_t *s);
+uint64_t stats_pipeline_resent(const stats_t *s);
 /* The reason of a failure that has one (category script: what the Lua hook
  * said). Counted per (entry, reason), up to STATS_REASONS_MAX pairs per stats_t
  * (text cut at STATS_REASON_LEN - 1 bytes); further pairs are counted in

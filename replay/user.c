@@ -123,6 +123,7 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
     if (plan->max_body)
         env->conn.max_body = plan->max_body;
     env->stats = stats;
+    stats_pipeline_depth(stats, plan->pipeline);
     env->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
     env->think_scale = 1.0;
     env->ws.hc = &env->conn;
@@ -426,6 +427,7 @@ static hc_conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
         return NULL;
     u->conns = v;
     hc_target_t t = target_of(o);
+    t.pipeline = (uint16_t)u->env->plan->pipeline;
     hc_conn_t *c = hc_conn_new(&u->env->conn, &t);
     if (!c)
         return NULL;
@@ -436,7 +438,9 @@ static hc_conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
 
 /* The connection for f: slot 0 for serial steps and for h2 (streams of one
  * connection); in a parallel step over HTTP/1.1, the k-th request to an origin
- * takes connection k modulo --max-conns-per-host, as browsers spread a page. */
+ * takes connection k modulo --max-conns-per-host, as browsers spread a page,
+ * or with --pipeline D, connection (k / D) modulo it: D requests in a row
+ * share one connection as one pipelined batch. */
 static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
 {
     hc_conn_t *c0 = conn_for(u, f->origin, 0);
@@ -447,6 +451,8 @@ static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
         if (g->origin == f->origin)
             k++;
     uint32_t maxc = u->env->plan->max_conns_per_host ? u->env->plan->max_conns_per_host : 6;
+    if (u->env->plan->pipeline > 1)
+        k /= u->env->plan->pipeline;
     return k % maxc ? conn_for(u, f->origin, k % maxc) : c0;
 }
 
@@ -654,6 +660,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     f->x.want_body = r->needs_body || scr_has(env->scr, SCR_RESPONSE);
     f->x.proto = HC_PROTO_H1;
     f->x.bytes_sent = f->x.bytes_received = 0;
+    f->x.pipelined = false;
     f->x.start_us = start_us;
     /* Out of memory for the memo: each use of a generator draws anew. */
     if (!f->memo && !f->lua && render_draws(r))
@@ -834,6 +841,8 @@ static bool follow(flight_t *f, const resp_view_t *resp)
     f->redirects++;
     f->acc_sent += f->x.bytes_sent;
     f->acc_recv += f->x.bytes_received;
+    if (f->x.pipelined) /* this hop's attempt; the next hop's counts in finish */
+        stats_pipeline(f->u->env->stats, true, false);
     f->retried = false;
     submit(f);
     return true;
@@ -882,7 +891,9 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
     if (!resp && f->x.retryable && !f->retried &&
         (fail == STATS_FAIL_RESET || fail == STATS_FAIL_H2_GOAWAY || fail == STATS_FAIL_H2_RST)) {
         /* Not processed by the server (kept-alive socket closed, stream
-         * refused, GOAWAY): resend once. */
+         * refused, GOAWAY, a broken pipeline): resend once. */
+        if (f->x.pipelined)
+            stats_pipeline(env->stats, true, true);
         f->retried = true;
         submit(f);
         return;
@@ -919,6 +930,8 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail)
     if (fail == STATS_FAIL_SCRIPT)
         stats_reason(env->stats, r->entry, f->why ? f->why : "script");
     uint64_t now = clk_mono_us();
+    if (f->x.pipelined)
+        stats_pipeline(env->stats, true, false);
     stats_record(env->stats, r->entry, proto_of(f), resp ? resp->status : 0, fail,
                  now > f->x.start_us ? now - f->x.start_us : 0, f->acc_sent + f->x.bytes_sent,
                  f->acc_recv + f->x.bytes_received);

@@ -49,6 +49,7 @@ static struct {
     int done[MAX_XCH];
     int n_done;
     int wait_headers;           /* h2: client HEADERS frames before data (0: none) */
+    uint16_t pipeline;          /* HTTP/1.1 pipelining depth (fuzzpeer_pipeline) */
     bool verbose;               /* FUZZPEER_VERBOSE set: each outcome on stderr */
 } g;
 
@@ -263,6 +264,11 @@ static void listen_cb(evutil_socket_t fd, short what, void *arg)
     accept_all();
 }
 
+void fuzzpeer_pipeline(uint16_t depth)
+{
+    g.pipeline = depth;
+}
+
 void fuzzpeer_run(hc_want_t want, int n_xch, int wait_headers, const uint8_t *pre,
                   size_t pre_len, const uint8_t *data, size_t size)
 {
@@ -276,7 +282,7 @@ void fuzzpeer_run(hc_want_t want, int n_xch, int wait_headers, const uint8_t *pr
     memset(g.done, 0, sizeof g.done);
 
     hc_target_t t = {.host = "fuzz", .port = 80, .want = want, .name = "http://fuzz",
-                     .addr = &g.addr, .addr_len = &g.addr_len};
+                     .addr = &g.addr, .addr_len = &g.addr_len, .pipeline = g.pipeline};
     hc_conn_t *c = hc_conn_new(&g.env, &t);
     if (!c)
         fail("hc_conn_new");

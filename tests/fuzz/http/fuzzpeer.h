@@ -22,5 +22,8 @@
  * only after the client sent that many HEADERS frames on the connection. */
 void fuzzpeer_run(hc_want_t want, int n_xch, int wait_headers, const uint8_t *pre,
                   size_t pre_len, const uint8_t *data, size_t size);
+/* HTTP/1.1 pipelining depth of the next runs' connection (hc_target_t.pipeline;
+ * 0: off, the default). */
+void fuzzpeer_pipeline(uint16_t depth);
 
 #endif

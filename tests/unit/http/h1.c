@@ -806,6 +806,555 @@ static void test_upgrade_not_taken(void **state)
     fx_free(f);
 }
 
+/* ---- pipelining (hc_target_t.pipeline, issue 20)
+ *
+ * psrv: a server that takes requests as they come and answers them in
+ * batches: once `batch` requests are waiting, the next answers go out in one
+ * write (whole, or in two pieces `split` bytes apart, 1 ms between), and the
+ * socket closes after `close_after` answers (0: never). It keeps how many
+ * requests each read brought (per_read), which shows what the client let
+ * out before a response came back. */
+typedef struct psrv {
+    struct event_base *base;
+    int lfd, cfd;
+    unsigned short port;
+    struct event *lev, *cev;
+    char req[16384];
+    size_t req_len;
+    const char *const *answers;
+    size_t n_answers, next;
+    int batch, pending, close_after, answered;
+    int stop_after;  /* > 0: answers no more than this many, and stays silent */
+    size_t split;
+    int accepts, reads, per_read[16], requests;
+    bool eof;
+    char blob[4096];
+    size_t blob_len;
+} psrv_t;
+
+static void psrv_close(psrv_t *s)
+{
+    if (s->cfd < 0)
+        return;
+    event_free(s->cev);
+    s->cev = NULL;
+    close(s->cfd);
+    s->cfd = -1;
+}
+
+static void psrv_rest(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    psrv_t *s = arg;
+    if (s->cfd >= 0 && write(s->cfd, s->blob + s->split, s->blob_len - s->split) < 0)
+        psrv_close(s);
+    if (s->close_after && s->answered >= s->close_after)
+        psrv_close(s);
+}
+
+static void psrv_answer(psrv_t *s)
+{
+    s->blob_len = 0;
+    int n = s->pending;
+    if (s->close_after && s->answered + n > s->close_after)
+        n = s->close_after - s->answered;
+    if (s->stop_after && s->answered + n > s->stop_after)
+        n = s->stop_after > s->answered ? s->stop_after - s->answered : 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = s->answers[s->next < s->n_answers ? s->next++ : s->n_answers - 1];
+        size_t l = strlen(a);
+        assert_true(s->blob_len + l < sizeof s->blob);
+        memcpy(s->blob + s->blob_len, a, l);
+        s->blob_len += l;
+    }
+    s->answered += n;
+    s->pending = 0;
+    if (s->split && s->split < s->blob_len) {
+        if (write(s->cfd, s->blob, s->split) < 0)
+            psrv_close(s);
+        struct timeval later = {0, 1000};
+        event_base_once(s->base, -1, EV_TIMEOUT, psrv_rest, s, &later);
+        return;
+    }
+    if (write(s->cfd, s->blob, s->blob_len) < 0 || (s->close_after && s->answered >= s->close_after))
+        psrv_close(s);
+}
+
+static void psrv_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    psrv_t *s = arg;
+    ssize_t n = read(fd, s->req + s->req_len, sizeof s->req - s->req_len - 1);
+    if (n <= 0) {
+        s->eof = true;
+        psrv_close(s);
+        return;
+    }
+    s->req_len += (size_t)n;
+    s->req[s->req_len] = '\0';
+    int got = 0;
+    for (char *end; (end = strstr(s->req, "\r\n\r\n"));) {
+        size_t head = (size_t)(end + 4 - s->req), body = 0;
+        const char *cl = strcasestr(s->req, "\r\nContent-Length:");
+        if (cl && cl < end)
+            body = (size_t)strtoul(cl + 17, NULL, 10);
+        if (s->req_len < head + body)
+            break;
+        memmove(s->req, s->req + head + body, s->req_len - head - body + 1);
+        s->req_len -= head + body;
+        got++;
+    }
+    if (s->reads < 16)
+        s->per_read[s->reads] = got;
+    s->reads++;
+    s->requests += got;
+    s->pending += got;
+    if (s->pending >= s->batch)
+        psrv_answer(s);
+}
+
+static void psrv_accept(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    psrv_t *s = arg;
+    int cfd = accept(fd, NULL, NULL);
+    if (cfd < 0)
+        return;
+    s->accepts++;
+    psrv_close(s); /* one client connection at a time: the newest */
+    s->cfd = cfd;
+    s->req_len = 0;
+    s->pending = 0;
+    s->cev = event_new(s->base, cfd, EV_READ | EV_PERSIST, psrv_read, s);
+    event_add(s->cev, NULL);
+}
+
+static void psrv_start(psrv_t *s, struct event_base *base, const char *const *answers, size_t n,
+                       int batch)
+{
+    memset(s, 0, sizeof *s);
+    s->base = base;
+    s->cfd = -1;
+    s->answers = answers;
+    s->n_answers = n;
+    s->batch = batch;
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof sin;
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(s->lfd, 16), 0);
+    getsockname(s->lfd, (struct sockaddr *)&sin, &l);
+    s->port = ntohs(sin.sin_port);
+    s->lev = event_new(base, s->lfd, EV_READ | EV_PERSIST, psrv_accept, s);
+    event_add(s->lev, NULL);
+}
+
+static void psrv_stop(psrv_t *s)
+{
+    psrv_close(s);
+    event_free(s->lev);
+    close(s->lfd);
+}
+
+/* One exchange of a pipeline test: its request bytes and what it got. */
+typedef struct pxch {
+    hc_xch_t x;
+    const char *req;
+    bool head;
+    bool upload;  /* a PUT /u whose 11-byte body is streamed (hc_conn_body) */
+    int done, order, status;
+    hc_fail_t fail;
+    bool retryable, pipelined;
+    char body[256];
+    size_t body_len;
+    char trailer[64];
+} pxch_t;
+
+static int g_order;
+
+static int p_render(hc_xch_t *x, hc_req_t *rv)
+{
+    pxch_t *p = x->owner;
+    memset(rv, 0, sizeof *rv);
+    if (p->upload) {
+        *rv = (hc_req_t){.method = "PUT", .method_len = 3, .path = "/u", .path_len = 2,
+                         .authority = "t", .authority_len = 1, .body_streamed = true,
+                         .body_length = 11};
+        return 0;
+    }
+    rv->h1_bytes = p->req;
+    rv->h1_len = strlen(p->req);
+    rv->head = p->head;
+    return 0;
+}
+
+static void p_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
+{
+    pxch_t *p = x->owner;
+    p->done++;
+    p->order = ++g_order;
+    p->fail = fail;
+    p->status = resp ? resp->status : 0;
+    p->retryable = x->retryable;
+    p->pipelined = x->pipelined;
+    if (resp && resp->body_len < sizeof p->body) {
+        memcpy(p->body, resp->body ? resp->body : "", resp->body_len);
+        p->body_len = resp->body_len;
+    }
+    if (resp && resp->n_trailers)
+        snprintf(p->trailer, sizeof p->trailer, "%.*s: %.*s", (int)resp->trailers[0].name_len,
+                 resp->trailers[0].name, (int)resp->trailers[0].value_len,
+                 resp->trailers[0].value);
+}
+
+static const hc_xch_ops_t p_ops = {.render = p_render, .on_done = p_done};
+
+#define GET_A "GET /a HTTP/1.1\r\nHost: t\r\n\r\n"
+#define GET_B "GET /b HTTP/1.1\r\nHost: t\r\n\r\n"
+#define GET_C "GET /c HTTP/1.1\r\nHost: t\r\n\r\n"
+#define HEAD_H "HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n"
+#define POST_P "POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi"
+#define R_A "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+#define R_B "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nbb"
+#define R_C "HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nccc"
+
+typedef struct pfix {
+    struct event_base *base;
+    hc_env_t env;
+    psrv_t srv;
+    target_t origin;
+    hc_conn_t *conn;
+    pxch_t px[8];
+    size_t n;
+} pfix_t;
+
+static pfix_t *pf_new(const char *const *answers, size_t n_answers, int batch, uint16_t depth)
+{
+    pfix_t *f = calloc(1, sizeof *f);
+    f->base = event_base_new();
+    assert_int_equal(hc_env_init(&f->env, f->base), 0);
+    f->env.render = render;
+    f->env.on_done = on_done;
+    f->env.connect_timeout_us = 2000000;
+    psrv_start(&f->srv, f->base, answers, n_answers, batch);
+    target_loopback(&f->origin, f->srv.port, false, HC_WANT_AUTO, false);
+    f->origin.t.pipeline = depth;
+    f->conn = hc_conn_new(&f->env, &f->origin.t);
+    assert_non_null(f->conn);
+    g_order = 0;
+    return f;
+}
+
+static void pf_free(pfix_t *f)
+{
+    hc_conn_free(f->conn);
+    psrv_stop(&f->srv);
+    hc_env_fini(&f->env);
+    event_base_free(f->base);
+    free(f);
+}
+
+/* Submits the requests (all in one burst, as a parallel step does). */
+static void pf_submit(pfix_t *f, const char *const *reqs, size_t n)
+{
+    f->n = n;
+    for (size_t i = 0; i < n; i++) {
+        f->px[i] = (pxch_t){.req = reqs[i], .head = strncmp(reqs[i], "HEAD ", 5) == 0};
+        f->px[i].x = (hc_xch_t){.owner = &f->px[i], .ops = &p_ops, .want_body = true};
+        hc_conn_submit(f->conn, &f->px[i].x);
+    }
+}
+
+static size_t pf_done(const pfix_t *f)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < f->n; i++)
+        d += f->px[i].done != 0;
+    return d;
+}
+
+/* Runs the loop until every exchange ended, or until(f) holds (2 s at most). */
+static void pf_run(pfix_t *f, bool (*until)(pfix_t *f))
+{
+    struct timeval step = {0, 5000};
+    for (int i = 0; i < 400 && (until ? !until(f) : pf_done(f) < f->n); i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+}
+
+static void assert_px(const pxch_t *p, hc_fail_t fail, int status, const char *body)
+{
+    assert_int_equal(p->done, 1);
+    assert_int_equal(p->fail, fail);
+    assert_int_equal(p->status, status);
+    if (body) {
+        assert_int_equal(p->body_len, strlen(body));
+        assert_memory_equal(p->body, body, p->body_len);
+    }
+}
+
+/* Two, then three responses arriving in one read are each matched with
+ * their request, in order, on one connection; the requests went out before
+ * any response (the server read them together). */
+static void test_pipeline_in_one_read(void **state)
+{
+    (void)state;
+    for (size_t n = 2; n <= 3; n++) {
+        static const char *const ans[] = {R_A, R_B, R_C};
+        static const char *const reqs[] = {GET_A, GET_B, GET_C};
+        pfix_t *f = pf_new(ans, 3, (int)n, 3);
+        pf_submit(f, reqs, n);
+        pf_run(f, NULL);
+        assert_px(&f->px[0], HC_OK, 200, "a");
+        assert_px(&f->px[1], HC_OK, 200, "bb");
+        if (n == 3)
+            assert_px(&f->px[2], HC_OK, 201, "ccc");
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(f->px[i].order, (int)i + 1);
+            assert_int_equal(f->px[i].pipelined, i > 0);
+        }
+        assert_int_equal(f->srv.accepts, 1);
+        assert_int_equal(f->srv.per_read[0], (int)n);
+        assert_int_equal(hc_conn_state(f->conn), HC_CONN_READY);
+        pf_free(f);
+    }
+}
+
+/* Without pipelining (the default) the same burst goes one at a time: each
+ * read of the server holds one request. */
+static void test_pipeline_off_by_default(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B, R_C};
+    static const char *const reqs[] = {GET_A, GET_B, GET_C};
+    pfix_t *f = pf_new(ans, 3, 1, 0);
+    pf_submit(f, reqs, 3);
+    pf_run(f, NULL);
+    assert_px(&f->px[2], HC_OK, 201, "ccc");
+    assert_int_equal(f->srv.reads, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f->srv.per_read[i], 1);
+        assert_false(f->px[i].pipelined);
+    }
+    pf_free(f);
+}
+
+/* A pipeline of three whose bytes are cut in two at every position: the
+ * responses are still the right ones, whatever read their bytes came in. */
+static void test_pipeline_split_everywhere(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nbb\r\n0\r\nX-T: 1\r\n\r\n",
+        R_C};
+    static const char *const reqs[] = {GET_A, GET_B, GET_C};
+    size_t total = strlen(ans[0]) + strlen(ans[1]) + strlen(ans[2]);
+    for (size_t split = 1; split < total; split++) {
+        pfix_t *f = pf_new(ans, 3, 3, 3);
+        f->srv.split = split;
+        pf_submit(f, reqs, 3);
+        pf_run(f, NULL);
+        if (f->px[0].fail != HC_OK || f->px[1].fail != HC_OK || f->px[2].fail != HC_OK)
+            print_message("split at %zu: %d %d %d\n", split, f->px[0].fail, f->px[1].fail,
+                          f->px[2].fail);
+        assert_px(&f->px[0], HC_OK, 200, "a");
+        assert_px(&f->px[1], HC_OK, 200, "bb");
+        assert_string_equal(f->px[1].trailer, "X-T: 1");
+        assert_px(&f->px[2], HC_OK, 201, "ccc");
+        assert_int_equal(f->srv.accepts, 1);
+        pf_free(f);
+    }
+}
+
+/* HEAD, 304 and 204 answers carry no body whatever their Content-Length says,
+ * also in the middle of a pipeline; an interim 100 goes before its final. */
+static void test_pipeline_head_and_no_body(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",     /* HEAD */
+        "HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n",
+        R_A};
+    static const char *const reqs[] = {HEAD_H, GET_B, GET_C, GET_A};
+    pfix_t *f = pf_new(ans, 4, 4, 4);
+    pf_submit(f, reqs, 4);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "");
+    assert_px(&f->px[1], HC_OK, 304, "");
+    assert_px(&f->px[2], HC_OK, 204, "");
+    assert_px(&f->px[3], HC_OK, 200, "a");
+    assert_int_equal(f->srv.per_read[0], 4);
+    assert_int_equal(f->srv.accepts, 1);
+    pf_free(f);
+}
+
+/* The server answers the first of three and closes: the two behind got no
+ * byte and fail as reset, retryable (the caller resends them). */
+static void test_pipeline_close_after_first(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B, R_C};
+    static const char *const reqs[] = {GET_A, GET_B, GET_C};
+    pfix_t *f = pf_new(ans, 3, 3, 3);
+    f->srv.close_after = 1;
+    pf_submit(f, reqs, 3);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_false(f->px[0].retryable);
+    for (int i = 1; i < 3; i++) {
+        assert_px(&f->px[i], HC_FAIL_RESET, 0, NULL);
+        assert_true(f->px[i].retryable);
+        assert_true(f->px[i].pipelined);
+    }
+    pf_free(f);
+}
+
+/* "Connection: close" on the first response ends the rest likewise, even
+ * when the server sent a second response behind it anyway. */
+static void test_pipeline_connection_close_first(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {
+        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na", R_B};
+    static const char *const reqs[] = {GET_A, GET_B};
+    pfix_t *f = pf_new(ans, 2, 2, 2);
+    pf_submit(f, reqs, 2);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_FAIL_RESET, 0, NULL);
+    assert_true(f->px[1].retryable);
+    assert_int_equal(f->px[1].order, 1); /* failed as the connection closed, before a's on_done */
+    pf_free(f);
+}
+
+static bool three_arrived(pfix_t *f) { return f->srv.requests >= 3; }
+
+/* Cancelling the second of three in flight closes the connection: the
+ * first and third fail as reset, retryable; the second ends without on_done. */
+static void test_pipeline_cancel_second(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A};
+    static const char *const reqs[] = {GET_A, GET_B, GET_C};
+    pfix_t *f = pf_new(ans, 1, 99, 3); /* never answers */
+    pf_submit(f, reqs, 3);
+    pf_run(f, three_arrived);
+    assert_int_equal(f->srv.requests, 3);
+    hc_conn_cancel(f->conn, &f->px[1].x);
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    assert_px(&f->px[0], HC_FAIL_RESET, 0, NULL);
+    assert_true(f->px[0].retryable);
+    assert_int_equal(f->px[1].done, 0);
+    assert_px(&f->px[2], HC_FAIL_RESET, 0, NULL);
+    assert_true(f->px[2].retryable);
+    pf_free(f);
+}
+
+/* Only the first of two pipelined requests is answered: the first-byte timer
+ * (the only one set) still ends the second, though a response came on the
+ * connection after it was sent. */
+static void test_pipeline_first_byte_timeout_behind(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B};
+    static const char *const reqs[] = {GET_A, GET_B};
+    pfix_t *f = pf_new(ans, 2, 2, 2);
+    f->srv.stop_after = 1;
+    f->env.first_byte_timeout_us = 100000;
+    pf_submit(f, reqs, 2);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_FAIL_TIMEOUT, 0, NULL);
+    pf_free(f);
+}
+
+/* A request with a streamed body is not pipelined: rendered behind a GET in
+ * flight, it is held (its body fed meanwhile is kept), and goes out, head and
+ * body, once the GET's answer came; the server reads it in its second read. */
+static void test_pipeline_streamed_body_waits(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B};
+    static const char *const reqs[] = {GET_A};
+    pfix_t *f = pf_new(ans, 2, 1, 4);
+    pf_submit(f, reqs, 1);
+    f->n = 2;
+    f->px[1] = (pxch_t){.upload = true};
+    f->px[1].x = (hc_xch_t){.owner = &f->px[1], .ops = &p_ops, .want_body = true};
+    hc_conn_submit(f->conn, &f->px[1].x);
+    struct timeval step = {0, 5000};
+    /* until the PUT is rendered (held behind the GET) */
+    for (int i = 0; i < 400 && f->px[1].x.bytes_sent == 0; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(hc_conn_body(&f->px[1].x, "hello world", 11), 0);
+    hc_conn_body_end(&f->px[1].x);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_OK, 200, "bb");
+    assert_false(f->px[1].pipelined);
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(f->srv.per_read[0], 1);
+    assert_int_equal(f->srv.accepts, 1);
+    pf_free(f);
+}
+
+/* A POST is not pipelined: it waits until the GET before it is answered, and
+ * the GET behind it waits for the POST's answer (three reads of one request
+ * each), though the pipeline is 3 deep. */
+static void test_pipeline_post_goes_alone(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B, R_C};
+    static const char *const reqs[] = {GET_A, POST_P, GET_C};
+    pfix_t *f = pf_new(ans, 3, 1, 3);
+    pf_submit(f, reqs, 3);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_OK, 200, "bb");
+    assert_px(&f->px[2], HC_OK, 201, "ccc");
+    assert_false(f->px[1].pipelined);
+    assert_false(f->px[2].pipelined);
+    assert_int_equal(f->srv.reads, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f->srv.per_read[i], 1);
+    assert_int_equal(f->srv.accepts, 1);
+    pf_free(f);
+}
+
+/* Chunked (with a trailer) and Content-Length answers mixed, five deep,
+ * twice on the same connection (the second batch reuses it). */
+static void test_pipeline_chunked_and_length(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n",
+        R_B,
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nccc\r\n0\r\nX-T: 3\r\n\r\n",
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nee\r\n0\r\n\r\n"};
+    static const char *const reqs[] = {GET_A, GET_B, GET_C, GET_A, GET_B};
+    pfix_t *f = pf_new(ans, 5, 5, 5);
+    for (int round = 0; round < 2; round++) {
+        f->srv.next = 0;
+        g_order = 0;
+        pf_submit(f, reqs, 5);
+        pf_run(f, NULL);
+        assert_px(&f->px[0], HC_OK, 200, "a");
+        assert_px(&f->px[1], HC_OK, 200, "bb");
+        assert_px(&f->px[2], HC_OK, 200, "ccc");
+        assert_string_equal(f->px[2].trailer, "X-T: 3");
+        assert_px(&f->px[3], HC_OK, 404, "nope");
+        assert_px(&f->px[4], HC_OK, 200, "ee");
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(f->px[i].order, i + 1);
+    }
+    assert_int_equal(f->srv.accepts, 1);
+    assert_int_equal(f->srv.requests, 10);
+    pf_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -832,6 +1381,17 @@ int main(void)
         cmocka_unit_test(test_lookup_cut_short_is_freed),
         cmocka_unit_test(test_upgrade_pipe),
         cmocka_unit_test(test_upgrade_not_taken),
+        cmocka_unit_test(test_pipeline_in_one_read),
+        cmocka_unit_test(test_pipeline_off_by_default),
+        cmocka_unit_test(test_pipeline_split_everywhere),
+        cmocka_unit_test(test_pipeline_head_and_no_body),
+        cmocka_unit_test(test_pipeline_close_after_first),
+        cmocka_unit_test(test_pipeline_connection_close_first),
+        cmocka_unit_test(test_pipeline_cancel_second),
+        cmocka_unit_test(test_pipeline_post_goes_alone),
+        cmocka_unit_test(test_pipeline_streamed_body_waits),
+        cmocka_unit_test(test_pipeline_first_byte_timeout_behind),
+        cmocka_unit_test(test_pipeline_chunked_and_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

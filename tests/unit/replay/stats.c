@@ -537,6 +537,63 @@ static void test_summary(void **state)
     stats_free(s);
 }
 
+/* --pipeline: the counts add up by merge, the depth is the largest; the
+ * report's "pipeline" and the summary line say them; a report without
+ * pipelining has neither, and a loaded report gives the same JSON back. */
+static void test_pipeline_counts(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names), *none = stats_new(f->names);
+    record_mix(a, f, 100, 0);
+    stats_pipeline_depth(a, 10);
+    stats_pipeline_depth(b, 4);
+    for (int i = 0; i < 9; i++)
+        stats_pipeline(a, true, i < 2);
+    stats_pipeline(b, true, true);
+    stats_merge(b, a);
+    assert_int_equal(stats_pipelined(b), 10);
+    assert_int_equal(stats_pipeline_resent(b), 3);
+    json_t *r = stats_report_json(b, f->names, NULL, 1.0, 0, NULL);
+    json_t *pl = json_object_get(r, "pipeline");
+    assert_non_null(pl);
+    assert_int_equal(json_integer_value(json_object_get(pl, "depth")), 10);
+    assert_int_equal(json_integer_value(json_object_get(pl, "pipelined")), 10);
+    assert_int_equal(json_integer_value(json_object_get(pl, "resent")), 3);
+    stats_names_t *n2;
+    stats_t *s2;
+    double dur;
+    assert_int_equal(stats_report_load(r, &n2, &s2, NULL, &dur, err, sizeof(err)), 0);
+    json_t *r2 = stats_report_json(s2, n2, NULL, dur, 0, NULL);
+    assert_true(json_equal(json_object_get(r2, "pipeline"), pl));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    stats_print_summary(out, b, f->names, 1.0);
+    fclose(out);
+    assert_non_null(strstr(buf, "Pipelining (--pipeline 10): 10 request(s) sent behind another on "
+                                "their HTTP/1.1 connection, 3 resent after a pipeline broke"));
+    free(buf);
+    /* depth 1 (off) and nothing pipelined: no field, no line */
+    stats_pipeline_depth(none, 1);
+    json_t *r3 = stats_report_json(none, f->names, NULL, 1.0, 0, NULL);
+    assert_null(json_object_get(r3, "pipeline"));
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    stats_print_summary(out, none, f->names, 1.0);
+    fclose(out);
+    assert_null(strstr(buf, "Pipelining"));
+    free(buf);
+    json_decref(r);
+    json_decref(r2);
+    json_decref(r3);
+    stats_free(s2);
+    stats_names_free(n2);
+    stats_free(a);
+    stats_free(b);
+    stats_free(none);
+}
+
 /* Script failure reasons: counted per (entry, reason), merged by text,
  * capped with the rest counted, cleared by reset, in the JSON report. */
 static void test_reasons(void **state)
@@ -642,6 +699,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_load_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_oom, setup, teardown),

@@ -707,6 +707,12 @@ void hc_conn_submit(hc_conn_t *c, hc_xch_t *x)
         hc_conn_pump(c);
 }
 
+void hc_conn_open(hc_conn_t *c)
+{
+    if (c->state == HC_CONN_CLOSED)
+        conn_open(c);
+}
+
 void hc_conn_pump(hc_conn_t *c)
 {
     while (c->qhead && c->state == HC_CONN_READY && c->proto->can_submit(c, c->pst)) {

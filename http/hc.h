@@ -73,6 +73,12 @@ const hc_proto_t *hc_conn_proto(const hc_conn_t *c);
 
 /* Queues x; connects when needed. The result always arrives through env->on_done. */
 void hc_conn_submit(hc_conn_t *c, hc_xch_t *x);
+/* Opens c's socket ahead of its first exchange (resolve, connect, TLS and
+ * the protocol's preface), so that a request due later does not pay for it
+ * (a timed replay's connect-ahead). Nothing when c is not closed. A failure
+ * is not reported, as no exchange holds it: hc_conn_why says it, and the
+ * next submit opens again and its own failure counts. */
+void hc_conn_open(hc_conn_t *c);
 /* Withdraws x (timeout or stop) without calling on_done for it; closes the
  * connection when the protocol cannot drop a half-read response. */
 void hc_conn_cancel(hc_conn_t *c, hc_xch_t *x);

@@ -43,6 +43,8 @@ static const char usage[] =
     "      --copies N          N independent users per session ({{copy}} = 0..N-1)\n"
     "      --copies-spread D   copies' starts spread over D (default 1s)\n"
     "      --limit-rate R      start at most R steps per second (later ones wait; lag shows it)\n"
+    "      --connect-ahead D   open a step's connection D before it is due, not in its\n"
+    "                          latency (default 100ms; 0: when due, as recorded)\n"
     "\n"
     "Rewrite and filter (applied once, before the run):\n"
     "      --set-header 'N: V' replace every header N by 'N: V' (or add it); V is a template\n"
@@ -133,7 +135,7 @@ enum {
     O_FAILON, O_FAILFAST, O_BASELINE, O_TOL, O_MERGE, O_HTTP1, O_HTTP2, O_H2C, O_MAXCONNS, O_PIPELINE,
     O_SEGMENT, O_STARTAT, O_SECRETS, O_EXITERR, O_COMPARE, O_MAPHOST, O_ALLOWHOST, O_ONLYHOST,
     O_RESOLVE, O_CHECK, O_MAXBODY, O_RWRITE, O_RUNID, O_TIMED, O_TIMEDBY, O_SPEED, O_LOOP, O_COPIES,
-    O_SPREAD, O_LIMITRATE, O_DIFF, O_DIFFVALUES, O_DIFFTOL, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE,
+    O_SPREAD, O_LIMITRATE, O_AHEAD, O_DIFF, O_DIFFVALUES, O_DIFFTOL, O_SETHDR, O_DROPHDR, O_REWPATH, O_INCLUDE,
     O_EXCLUDE, O_SCRIPT,
 };
 
@@ -157,6 +159,7 @@ static const struct option longopts[] = {
     {"copies", required_argument, NULL, O_COPIES},
     {"copies-spread", required_argument, NULL, O_SPREAD},
     {"limit-rate", required_argument, NULL, O_LIMITRATE},
+    {"connect-ahead", required_argument, NULL, O_AHEAD},
     {"set-header", required_argument, NULL, O_SETHDR},
     {"diff", no_argument, NULL, O_DIFF},
     {"diff-values", no_argument, NULL, O_DIFFVALUES},
@@ -325,6 +328,7 @@ static int one_opt(cli_t *c, int ch, const char *v)
         c->copies = (uint32_t)n;
         return rc;
     case O_SPREAD: c->timed_opts_set = true; return dur_arg("--copies-spread", v, &c->copies_spread_us);
+    case O_AHEAD: c->timed_opts_set = true; return dur_arg("--connect-ahead", v, &c->connect_ahead_us);
     case O_LIMITRATE:
         c->timed_opts_set = true;
         if (units_parse_double(v, &c->limit_rate) != 0 || !(c->limit_rate > 0))
@@ -437,8 +441,8 @@ static int check(cli_t *c)
         return CLI_USAGE;
     }
     if (c->timed_opts_set && !c->timed) {
-        fprintf(stderr, "aiotest-replay: --timed-by, --speed, --loop, --copies, --copies-spread and "
-                "--limit-rate need --timed\n");
+        fprintf(stderr, "aiotest-replay: --timed-by, --speed, --loop, --copies, --copies-spread, "
+                "--limit-rate and --connect-ahead need --timed\n");
         return CLI_USAGE;
     }
     if (c->timed && (c->shape_file || c->users_set || c->rate_set || c->iterations)) {
@@ -472,6 +476,7 @@ int cli_parse(cli_t *c, int argc, char **argv)
     c->speed = 1.0;
     c->copies = 1;
     c->copies_spread_us = 1000000;
+    c->connect_ahead_us = 100000;
     c->diff_length_tolerance = 0.1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (unsigned)cores : 1;

@@ -58,6 +58,7 @@ typedef struct cli {
     uint32_t copies;            /* --copies (1) */
     uint64_t copies_spread_us;  /* --copies-spread (1 s) */
     double limit_rate;          /* --limit-rate: steps started per second; 0: no cap */
+    uint64_t connect_ahead_us;  /* --connect-ahead (100 ms); 0: connect when due */
     bool timed_opts_set;        /* a timed-only option was given (needs --timed) */
     /* Rewrite and filter (replay/rewrite.h), repeatable, in command-line order. */
     const char **set_headers, **drop_headers, **rewrite_paths, **filters;

@@ -543,9 +543,13 @@ int engine_run(engine_t *e)
     e->t0_us = clk_mono_us();
     e->wall0_us = clk_wall_us();
     /* One clock for every worker's schedule, a little ahead so that the
-     * threads are running when the first steps are due. */
+     * threads are running when the first steps are due, and the users due
+     * first have their connections open in time (--connect-ahead). */
+    uint64_t lead = TIMED_LEAD_US;
+    if (e->o.timed && e->o.timed->ahead_us > lead)
+        lead = e->o.timed->ahead_us;
     for (unsigned i = 0; e->o.timed && i < e->o.threads; i++)
-        worker_timed_t0(e->w[i], e->t0_us + TIMED_LEAD_US);
+        worker_timed_t0(e->w[i], e->t0_us + lead);
     unsigned spawned = 0;
     for (; spawned < e->o.threads; spawned++)
         if (worker_spawn(e->w[spawned]) != 0) {

@@ -687,7 +687,7 @@ static int run(const cli_t *c, const checks_t *k)
     timed = (timed_t){.step_us = (const uint64_t *const *)tl.step_us, .n_steps = tl.n_steps,
                       .n_sessions = tl.n_classes, .length_us = tl.length_us, .speed = c->speed,
                       .loop = c->loop, .copies = c->copies, .spread_us = c->copies_spread_us,
-                      .limit_rate = c->limit_rate};
+                      .limit_rate = c->limit_rate, .ahead_us = c->connect_ahead_us};
 #else
     if (c->timed || c->diff) {
         log_error("%s: this build has no converter library to read recordings",

@@ -22,6 +22,8 @@ typedef struct timed {
     uint32_t copies;                /* >= 1: users per session */
     uint64_t spread_us;             /* copies' starts spread over this (copy k at k*spread/copies) */
     double limit_rate;              /* most steps started per second, all threads; 0: no cap */
+    uint64_t ahead_us;              /* --connect-ahead: users start (and open their first
+                                     * step's connection) this long before it is due */
 } timed_t;
 
 /* A user to start. */
@@ -42,7 +44,8 @@ timed_iter_t *timed_iter_new(const timed_t *t, unsigned idx, unsigned threads, u
                              unsigned segments, uint64_t t0_us);
 void timed_iter_free(timed_iter_t *it);
 /* The next start due at or before now into *out (true), in due order; false
- * when none is due yet or the schedule is over. */
+ * when none is due yet or the schedule is over. The worker passes its clock
+ * plus t->ahead_us, to start users that much ahead of their first step. */
 bool timed_iter_next(timed_iter_t *it, uint64_t now_us, timed_start_t *out);
 /* When the next start is due; UINT64_MAX when the schedule is over (no
  * --loop, every start made, or a worker with no user at all). */

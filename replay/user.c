@@ -87,6 +87,7 @@ struct user {
     uint64_t t_base, t_due, t_slot;
     double t_speed;
     uint32_t t_ready;             /* step + 1 whose due time and slot are set */
+    uint32_t t_ahead;             /* step + 1 whose connections were opened ahead */
     wsr_t *ws;                    /* the WebSocket step running (wsrun.h); NULL: none */
     bool ws_ended;                /* ... and it ended: freed from the kick */
     /* Background WebSocket sessions (scn_ws_t.background) of this phase: they
@@ -441,6 +442,14 @@ static hc_conn_t *conn_for(user_t *u, const plan_origin_t *o, uint32_t slot)
  * takes connection k modulo --max-conns-per-host, as browsers spread a page,
  * or with --pipeline D, connection (k / D) modulo it: D requests in a row
  * share one connection as one pipelined batch. */
+static uint32_t group_slot(const user_t *u, uint32_t k)
+{
+    uint32_t maxc = u->env->plan->max_conns_per_host ? u->env->plan->max_conns_per_host : 6;
+    if (u->env->plan->pipeline > 1)
+        k /= u->env->plan->pipeline;
+    return k % maxc;
+}
+
 static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
 {
     hc_conn_t *c0 = conn_for(u, f->origin, 0);
@@ -450,10 +459,38 @@ static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
     for (flight_t *g = u->group; g < f; g++)
         if (g->origin == f->origin)
             k++;
-    uint32_t maxc = u->env->plan->max_conns_per_host ? u->env->plan->max_conns_per_host : 6;
-    if (u->env->plan->pipeline > 1)
-        k /= u->env->plan->pipeline;
-    return k % maxc ? conn_for(u, f->origin, k % maxc) : c0;
+    uint32_t slot = group_slot(u, k);
+    return slot ? conn_for(u, f->origin, slot) : c0;
+}
+
+/* The connections step st will use, as conn_of_flight picks them, for the
+ * requests whose origin is known before rendering (a templated URL's is not;
+ * a refused origin is never connected). open: opens the closed ones
+ * (hc_conn_open). Returns whether the step has any such connection. */
+static bool step_connect(user_t *u, const plan_step_t *st, bool open)
+{
+    if (st->lua || st->ws)
+        return false; /* a script's requests, or a WebSocket's connection of its own */
+    bool some = false;
+    size_t n = st->parallel ? st->n : 1;
+    for (size_t i = 0; i < n; i++) {
+        const plan_req_t *r = &st->reqs[i];
+        if (r->origin < 0 || u->env->plan->origins[r->origin].refused)
+            continue;
+        const plan_origin_t *o = &u->env->plan->origins[r->origin];
+        hc_conn_t *c = conn_for(u, o, 0);
+        if (c && i > 0 && !hc_conn_multiplexed(c)) {
+            uint32_t k = 0;
+            for (size_t j = 0; j < i; j++)
+                k += st->reqs[j].origin == r->origin;
+            uint32_t slot = group_slot(u, k);
+            c = slot ? conn_for(u, o, slot) : c;
+        }
+        some |= c != NULL;
+        if (c && open && hc_conn_state(c) == HC_CONN_CLOSED)
+            hc_conn_open(c);
+    }
+    return some;
 }
 
 /* A first connection to an https:// origin is expected to be h2, so a parallel
@@ -1150,6 +1187,21 @@ static bool timed_wait(user_t *u, const plan_step_t *st)
     uint64_t now = clk_mono_us();
     /* The timer may fire a little early: it is armed again for the rest. */
     if (now < u->t_slot) {
+        /* Connect ahead: a request due later should not pay for the
+         * connection (a burst of sessions due together would otherwise pay
+         * for all their connects at once, and run behind schedule). */
+        uint64_t ahead = env->connect_ahead_us;
+        if (ahead && u->t_ahead != u->step + 1) {
+            if (u->t_slot - now <= ahead) {
+                u->t_ahead = u->step + 1;
+                step_connect(u, st, true);
+            } else if (step_connect(u, st, false)) {
+                /* Woken again when the step is that close: its connection
+                 * may be open now and closed by then (server idle timeout). */
+                arm(u, W_THINK, u->t_slot - ahead - now);
+                return true;
+            }
+        }
         /* Due times meet on a grid of TIMED_GRID_US: the steps due in one cell
          * start in one pass of the event loop, one wake-up (epoll_wait and
          * timerfd_settime) for all instead of one each. A step starts at most

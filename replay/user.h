@@ -56,6 +56,9 @@ typedef struct user_env {
     /* Timed replay --limit-rate: a step of n requests takes n slots this far apart;
      * the next free slot (this thread's share of the cap). 0: no cap. */
     uint64_t limit_gap_us, limit_next_us;
+    /* Timed replay --connect-ahead: a step whose connection is closed has it
+     * opened this long before the step is due (0: when it is due). */
+    uint64_t connect_ahead_us;
     /* --diff: each response compared with the recorded one (replay/diff.h); NULL: none. */
     const struct diff *diff;
     /* Origins met at run time (templated URLs, redirects), this thread only. */

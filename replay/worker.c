@@ -514,8 +514,10 @@ static void timed_cb(evutil_socket_t fd, short what, void *arg)
     if (w->stopping)
         return;
     timed_start_t ts;
-    uint64_t now = clk_mono_us();
-    while (timed_iter_next(w->titer, now, &ts)) {
+    uint64_t now = clk_mono_us(), ahead = w->cfg.timed->ahead_us;
+    /* Users start ahead of their first step (--connect-ahead): it opens
+     * their connection, then waits for its time (user.c timed_wait). */
+    while (timed_iter_next(w->titer, now + ahead, &ts)) {
         /* Ids as start_user numbers this worker's users (slot = local). */
         uint64_t local = w->cfg.idx + (uint64_t)w->cfg.threads * ts.local;
         start_user(w, w->cfg.segment + (uint64_t)w->cfg.segments * local, ts.session, &ts);
@@ -525,7 +527,7 @@ static void timed_cb(evutil_socket_t fd, short what, void *arg)
         event_active(&w->ev_reap, EV_TIMEOUT, 1); /* says timed_over once all have ended */
         return;
     }
-    uint64_t d = due > now ? due - now : 0;
+    uint64_t d = due > now + ahead ? due - now - ahead : 0;
     struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
     evtimer_add(&w->ev_timed, &tv);
 }
@@ -861,6 +863,8 @@ worker_t *worker_new(const worker_cfg_t *cfg, char *err, size_t errlen)
     w->env.on_idle = on_user_idle;
     w->env.arg = w;
     w->env.diff = cfg->diff;
+    if (cfg->timed)
+        w->env.connect_ahead_us = cfg->timed->ahead_us;
     if (cfg->timed && cfg->timed->limit_rate > 0) {
         double per_worker = cfg->timed->limit_rate / cfg->threads / (cfg->segments ? cfg->segments : 1);
         w->env.limit_gap_us = (uint64_t)(1e6 / per_worker) ? (uint64_t)(1e6 / per_worker) : 1;

@@ -706,7 +706,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
         tpl_memo_clear(f->memo);
     tpl_ctx_t ctx = ctx_of(f);
     const char *url;
-    size_t url_len;
+    size_t url_len = 0;
     int rc = 0;
     if (f->lua)
         url = f->lua_url ? f->lua_url : "";
@@ -721,6 +721,7 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
     if (r->origin >= 0) {
         f->origin = &env->plan->origins[r->origin];
         f->path = url;
+        f->path_len = f->lua ? strlen(url) : url_len;
     } else {
         f->origin = origin_of_url(env, url, &f->path);
         if (!f->origin || f->origin->refused) {
@@ -728,8 +729,8 @@ static void start_request(flight_t *f, const plan_req_t *r, uint64_t start_us)
             defer(f, f->origin ? STATS_FAIL_ORIGIN : STATS_FAIL_PROTOCOL);
             return;
         }
+        f->path_len = strlen(f->path);
     }
-    f->path_len = strlen(f->path);
     submit(f);
 }
 

@@ -508,6 +508,69 @@ static void test_pause_h2(void **state)
     event_base_free(base);
 }
 
+/* hc_conn_open: the connection (TLS and h2 preface) is open before any
+ * exchange and without a callback; the request then goes on it. Against a
+ * port nobody listens on it ends closed, says why, and calls nothing. */
+static void test_open_ahead(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    hc_env_t env;
+    assert_int_equal(hc_env_init(&env, base), 0);
+    env.render = render;
+    env.on_done = on_done;
+    env.connect_timeout_us = env.first_byte_timeout_us = 10000000;
+    char err[256], ca[256];
+    snprintf(ca, sizeof ca, "%s/srv.crt", g_dir);
+    tls_client_opts_t to = {.ca_file = ca};
+    env.ssl_ctx = tls_client_ctx_new(&to, err, sizeof err);
+    assert_non_null(env.ssl_ctx);
+    target_t t;
+    target_loopback(&t, g_p_tls, true, HC_WANT_AUTO, false);
+    char auth[32];
+    snprintf(auth, sizeof auth, "127.0.0.1:%u", g_p_tls);
+    g_authority = auth;
+    hc_conn_t *c = hc_conn_new(&env, &t.t);
+    assert_non_null(c);
+    free(g_r.body);
+    memset(&g_r, 0, sizeof g_r);
+    hc_conn_open(c);
+    assert_int_not_equal(hc_conn_state(c), HC_CONN_CLOSED);
+    struct timeval step = {0, 20000};
+    for (int i = 0; i < 500 && hc_conn_state(c) != HC_CONN_READY; i++)
+        event_base_loopexit(base, &step), event_base_dispatch(base);
+    assert_int_equal(hc_conn_state(c), HC_CONN_READY);
+    assert_non_null(hc_conn_proto(c));
+    assert_int_equal(hc_conn_proto(c)->proto_id, HC_PROTO_H2);
+    assert_int_equal(g_r.done, 0);
+    hc_conn_open(c); /* open already: nothing */
+    assert_int_equal(hc_conn_state(c), HC_CONN_READY);
+    hc_xch_t x = {.want_body = true};
+    hc_conn_submit(c, &x);
+    for (int i = 0; i < 500 && !g_r.done; i++)
+        event_base_loopexit(base, &step), event_base_dispatch(base);
+    assert_int_equal(g_r.done, 1);
+    assert_int_equal(g_r.fail, HC_OK);
+    assert_int_equal(g_r.status, 200);
+    assert_int_equal(x.proto, HC_PROTO_H2);
+    hc_conn_free(c);
+
+    target_loopback(&t, free_port(), false, HC_WANT_AUTO, false);
+    c = hc_conn_new(&env, &t.t);
+    assert_non_null(c);
+    memset(&g_r, 0, sizeof g_r);
+    hc_conn_open(c);
+    for (int i = 0; i < 500 && hc_conn_state(c) != HC_CONN_CLOSED; i++)
+        event_base_loopexit(base, &step), event_base_dispatch(base);
+    assert_int_equal(hc_conn_state(c), HC_CONN_CLOSED);
+    assert_non_null(strstr(hc_conn_why(c), "connect"));
+    assert_int_equal(g_r.done, 0);
+    hc_conn_free(c);
+    SSL_CTX_free(env.ssl_ctx);
+    hc_env_fini(&env);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_nghttpd_h2c),
         cmocka_unit_test(test_upload),
         cmocka_unit_test(test_pause_h2),
+        cmocka_unit_test(test_open_ahead),
     };
     return cmocka_run_group_tests(tests, peers_up, peers_down);
 }

@@ -283,8 +283,7 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
     int rc = -1;
     if (!xs || !ws || !reqs || !step_of || asprintf(&who, "class '%s'", c->name) < 0)
         goto out;
-    /* WebSocket sessions become ws steps beside the HTTP steps (a timed
-     * conversion keeps none: read_inputs dropped them). */
+    /* WebSocket sessions become ws steps beside the HTTP steps. */
     for (size_t i = 0; i < se->n; i++) {
         const rec_exchange_t *x = &b->xs->v[se->idx[i]].x;
         if (pick_is_websocket(x))
@@ -304,13 +303,6 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
         /* The schedule is the recording's: every step runs once, in order, at its time. */
         sec.start_end = 0;
         sec.stop_begin = n_steps;
-        if (!(timed->step_us = calloc(n_steps ? n_steps : 1, sizeof *timed->step_us)))
-            goto out;
-        timed->n_steps = n_steps;
-        for (size_t k = 0; k < n_steps; k++) {
-            int64_t t = xs[plan[k].first]->t_start_us - timed->t0;
-            timed->step_us[k] = t > 0 ? (uint64_t)t : 0;
-        }
     }
     if (timed) {
         /* Steps, and the sections after them, are consecutive ranges of the
@@ -324,6 +316,18 @@ static int make_class(const build_t *b, const cls_t *c, const sess_t *se, scn_cl
     }
     if (!(items = order_items(xs, plan, n_steps, sec, ws, n_ws)))
         goto out;
+    if (timed && !timed->sections) {
+        /* Every item is a task, so the tasks are the items in this order: a
+         * WebSocket session is due when its handshake started. */
+        size_t n_items = n_steps + n_ws;
+        if (!(timed->step_us = calloc(n_items ? n_items : 1, sizeof *timed->step_us)))
+            goto out;
+        timed->n_steps = n_items;
+        for (size_t k = 0; k < n_items; k++) {
+            int64_t t = items[k].t0 - timed->t0;
+            timed->step_us[k] = t > 0 ? (uint64_t)t : 0;
+        }
+    }
     if (!(out->name = strdup(c->name)))
         goto out;
     out->weight = c->weight;
@@ -383,7 +387,7 @@ static void note_skips(const xset_t *xs, const conv_opts_t *o, conv_stats_t *st)
 }
 
 /* Reads every input and decides which exchanges become requests. */
-static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, bool timed, xset_t *xs,
+static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o, xset_t *xs,
                        bool **keep, conv_stats_t *st, mp_error_t *err)
 {
     pick_t *f = pick_new(o, err);  /* first: a bad option is named before any input is read */
@@ -412,8 +416,6 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     }
     for (size_t i = 0; i < xs->n; i++) {
         pick_verdict_t v = pick_check(f, &xs->v[i].x);
-        if (v == PICK_KEEP_WS && timed)
-            v = PICK_DROP_UPGRADE; /* a timed replay has no ws step */
         switch (v) {
         case PICK_KEEP_WS:
         case PICK_KEEP:
@@ -449,8 +451,8 @@ static int read_inputs(const char *const *paths, size_t n, const conv_opts_t *o,
     if (st->kept == 0) {
         char ws[200] = "";
         if (st->dropped_upgrade)
-            snprintf(ws, sizeof ws, "; %zu upgraded connection(s) (h2c, tcp, or WebSocket in a timed "
-                     "conversion), which the replay cannot run", st->dropped_upgrade);
+            snprintf(ws, sizeof ws, "; %zu upgraded connection(s) (h2c, tcp), which the replay cannot run",
+                     st->dropped_upgrade);
         snprintf(err->msg, sizeof err->msg, "%s%s: no request left to replay (%zu read, %zu skipped, all dropped by "
                  "the filters or unanswered%s)", paths[0], n > 1 ? " ..." : "", st->read, st->skipped, ws);
         return MP_ERR_INVALID;
@@ -568,7 +570,7 @@ static int convert(const char *const *paths, size_t n, const conv_opts_t *o, scn
         snprintf(err->msg, sizeof err->msg, "no input file (expected recordings or HAR files)");
         return MP_ERR_INVALID;
     }
-    if ((rc = read_inputs(paths, n, o, tl != NULL, &xs, &keep, &st, err)))
+    if ((rc = read_inputs(paths, n, o, &xs, &keep, &st, err)))
         goto out;
     if (o->data_csv && (rc = params_load_csv(o->data_csv, &row, err)))
         goto out;

@@ -800,7 +800,10 @@ static int run(const cli_t *c, const checks_t *k)
     engine_opts_t eo = {
         .plan = plan, .shape = &shape, .threads = c->threads, .iterations = c->iterations,
         .timeout_us = c->timeout_us, .connect_timeout_us = c->connect_timeout_us,
-        .stop_timeout_us = c->stop_timeout_us, .think_scale = c->think_scale,
+        .stop_timeout_us = c->stop_timeout_us,
+        /* A timed replay has no think time; a WebSocket step's gaps between
+         * messages are the recording's, sped up as its steps are. */
+        .think_scale = c->timed ? c->think_scale / c->speed : c->think_scale,
         .max_users = c->max_users, .insecure = c->insecure, .ca_file = c->ca_file,
         .seed = c->seed ? c->seed : (uint64_t)clk_wall_us() ^ (uint64_t)getpid(),
         .live = !c->quiet && isatty(STDERR_FILENO), .metrics = metrics,

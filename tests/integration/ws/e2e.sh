@@ -73,6 +73,21 @@ print(len(c), *kinds)' "$T_DIR/counts")"
 t_eq "report: 10 connects and 10 of each message, 0 failures" "10 10 10 10 0" \
     "$(r_json "$T_DIR/r.json" '" ".join(str(x) for x in [e["count"] for e in r["entries"] if e["method"] == "WS"] + [sum(e.get("failures", 0) for e in r["entries"])])')"
 
+# ---- timed replay of the recording itself: the session is a ws step, due at its offset
+: >"$T_DIR/counts"
+r_replay "$T_DIR/rec.mp" --timed --speed 2 --ca "$T_DIR/ws.crt" --timeout 10s --report "$T_DIR/rt.json"
+t_eq "timed replay exit status" 0 "$R_RC"
+t_eq "timed: the server saw the session with join, say (its own sid) and the binary message" \
+    "1 join say binary" "$($PY -c '
+import collections, sys
+c = collections.defaultdict(list)
+for l in open(sys.argv[1]):
+    k, op, n = l.split()
+    c[k].append(op)
+print(len(c), *set(" ".join(v) for v in c.values()))' "$T_DIR/counts")"
+t_eq "timed: report: 1 connect and 1 of each message, 0 failures, 1 step on schedule" "1 1 1 1 0 1" \
+    "$(r_json "$T_DIR/rt.json" '" ".join(str(x) for x in [e["count"] for e in r["entries"] if e["method"] == "WS"] + [sum(e.get("failures", 0) for e in r["entries"]), r["schedule"]["steps"]])')"
+
 # ---- the server dies mid-run
 : >"$T_DIR/counts"
 t_bg replay2 "$T_REPLAY" "$T_DIR/scn.mp" -u 5 --duration 5s --ca "$T_DIR/ws.crt" --timeout 3s \

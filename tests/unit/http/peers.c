@@ -558,6 +558,7 @@ static void test_open_ahead(void **state)
     target_loopback(&t, free_port(), false, HC_WANT_AUTO, false);
     c = hc_conn_new(&env, &t.t);
     assert_non_null(c);
+    free(g_r.body);
     memset(&g_r, 0, sizeof g_r);
     hc_conn_open(c);
     for (int i = 0; i < 500 && hc_conn_state(c) != HC_CONN_CLOSED; i++)

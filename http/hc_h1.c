@@ -436,22 +436,12 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_
             p += 2;
             break;
         }
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol || eol[-1] != '\r')
-            return 0; /* the head is not whole in this read */
-        const char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (!colon || colon == p)
-            return 0;
-        if (!h1c_token(p, (size_t)(colon - p)))
-            return 0;
-        const char *v = colon + 1, *ve = eol - 1;
-        while (v < ve && (*v == ' ' || *v == '\t'))
-            v++;
-        if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
-            return 0; /* empty value or trailing blanks: http_parser's own rules */
-        if (!h1c_plain_value(v, (size_t)(ve - v)))
-            return 0;
-        size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
+        h1c_field_t fl;
+        const char *next = h1c_field_line(p, end, &fl);
+        if (!next)
+            return 0; /* the head is not whole in this read, or a line of another shape */
+        const char *v = fl.value;
+        size_t nl = fl.name_len, vl = fl.value_len;
         /* the names that change the framing, by length first */
         if (ieq(p, nl, "Content-Length", 14)) {
             if (clen >= 0 || vl > 15)
@@ -474,7 +464,7 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_
         }
         if (hc_racc_header(&h->resp, p, nl, v, vl) != 0)
             return -1;
-        p = eol + 1;
+        p = next;
     }
     if (clen < 0 || (long long)(end - p) < clen || p - d > HTTP_MAX_HEADER_SIZE ||
         ((long long)(end - p) > clen && !x->qnext))

@@ -57,6 +57,33 @@ static bool ref_plain_value(const char *v, size_t n)
     return true;
 }
 
+/* The header-line loop of both fast readers before h1c_field_line (one
+ * iteration: hc_h1.c fast_response, capture/h1msg.c fast_check). p[-1] must
+ * be readable (it follows the previous line's LF there). */
+static const char *ref_field_line(const char *p, const char *end, h1c_field_t *f)
+{
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol || eol[-1] != '\r')
+        return NULL;
+    const char *colon = memchr(p, ':', (size_t)(eol - p));
+    if (!colon || colon == p)
+        return NULL;
+    if (!ref_token(p, (size_t)(colon - p)))
+        return NULL;
+    const char *v = colon + 1, *ve = eol - 1;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
+        return NULL;
+    if (!ref_plain_value(v, (size_t)(ve - v)))
+        return NULL;
+    f->name = p;
+    f->name_len = (size_t)(colon - p);
+    f->value = v;
+    f->value_len = (size_t)(ve - v);
+    return eol + 1;
+}
+
 /* Longest run tried: several unrolled blocks of any width up to 16, plus tails. */
 #define RUN_MAX 40
 
@@ -146,6 +173,75 @@ static void test_rfc_sets(void **state)
     }
 }
 
+/* line[0..n) after an LF, followed by "X-Next: 1\r\n": the new scanner and
+ * the old loop agree on accepting, on the slices and on where the next line
+ * starts. */
+static void check_line(const char *line, size_t n)
+{
+    char buf[256];
+    static const char next[] = "X-Next: 1\r\n";
+    assert_true(n + sizeof next < sizeof buf);
+    buf[0] = '\n';
+    memcpy(buf + 1, line, n);
+    memcpy(buf + 1 + n, next, sizeof next - 1);
+    const char *p = buf + 1, *end = p + n + sizeof next - 1;
+    h1c_field_t a = {0}, b = {0};
+    const char *want = ref_field_line(p, end, &a), *got = h1c_field_line(p, end, &b);
+    if (want != got)
+        fail_msg("line \"%.*s\": next line at %td, the old loop says %td", (int)n, line,
+                 got ? got - p : -1, want ? want - p : -1);
+    if (want) {
+        assert_ptr_equal(a.name, b.name);
+        assert_int_equal(a.name_len, b.name_len);
+        assert_ptr_equal(a.value, b.value);
+        assert_int_equal(a.value_len, b.value_len);
+    }
+    /* Cut anywhere: never a line read past the end given. */
+    for (size_t k = 0; k < n; k++) {
+        want = ref_field_line(p, p + k, &a);
+        got = h1c_field_line(p, p + k, &b);
+        if (want != got)
+            fail_msg("line \"%.*s\" cut at %zu: got %td, the old loop says %td", (int)n, line, k,
+                     got ? got - p : -1, want ? want - p : -1);
+    }
+}
+
+/* Every byte value at every position of lines of the shapes servers send,
+ * and the shapes that are refused (blanks, empty values, folding, bare LF). */
+static void test_field_line_every_byte(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "Content-Length: 92\r\n",
+        "Date: Sat, 05 Dec 2026 23:06:25 GMT\r\n",
+        "ETag: \"6b1498f0-5c\"\r\n",
+        "K:v\r\n",
+        "A:\t b \t c\r\n",
+        "Set-Cookie: sid=0123456789abcdef0123456789; Path=/; HttpOnly\r\n",
+        "X-Long-Header-Name-For-Blocks: x\r\n",
+        "N: \r\n",
+        "N:\r\n",
+        ": v\r\n",
+        "N : v\r\n",
+        "N: v \r\n",
+        "N: v\n",
+        " N: v\r\n",
+        "N: a\rb\r\n",
+        "N: \x80\xff\r\n",
+    };
+    char line[128];
+    for (size_t l = 0; l < sizeof lines / sizeof lines[0]; l++) {
+        size_t n = strlen(lines[l]);
+        check_line(lines[l], n);
+        for (size_t i = 0; i < n; i++)
+            for (unsigned b = 0; b < 256; b++) {
+                memcpy(line, lines[l], n);
+                line[i] = (char)b;
+                check_line(line, n);
+            }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_value_every_byte),
         cmocka_unit_test(test_two_bad_bytes),
         cmocka_unit_test(test_rfc_sets),
+        cmocka_unit_test(test_field_line_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ typedef struct h1 {
     bool up_chunked;       /* the streamed request body goes chunked */
     bool up_done;          /* ... and is all written (or there is none) */
     bool fresh;            /* no byte of the response parsed yet (fast_response may run) */
+    bool stray;            /* bytes followed the last response in flight: close after it */
     int fast_keep;         /* -1, or keep-alive as fast_response read it (no http_parser state) */
     char *stash;           /* response bytes read but not parsed (paused) */
     size_t stash_len, stash_cap;
@@ -157,7 +158,9 @@ static void h1_complete(hc_conn_t *c, h1_t *h)
     hc_xch_t *x = h->x;
     /* An answer before the whole request body went out (413...): the rest
      * of the body would be read as the next request. */
-    bool keep = (h->fast_keep >= 0 ? h->fast_keep == 1 : http_should_keep_alive(&h->parser)) && h->up_done;
+    bool keep = (h->fast_keep >= 0 ? h->fast_keep == 1 : http_should_keep_alive(&h->parser)) &&
+                h->up_done && !h->stray;
+    h->stray = false;
     hc_resp_t resp;
     int vrc = hc_racc_view(&h->resp, hc_conn_env(c), (int)h->parser.status_code, &resp);
     h->x = x->qnext;
@@ -484,6 +487,17 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_
     return 1;
 }
 
+/* len bytes followed the last response in flight, or came while none was:
+ * no request waits for them (an unsolicited response, a body longer than its
+ * Content-Length, a HEAD answer with a body). They are counted and dropped,
+ * and the connection closes (after that response, if any): what follows on
+ * it could not be told from the answer to the next request sent there. */
+static void h1_stray(hc_conn_t *c, h1_t *h, size_t len)
+{
+    h->stray = true;
+    hc_conn_unsolicited(c, len);
+}
+
 /* Parses bytes of the responses in flight, in order: what follows the end of
  * one response belongs to the next exchange of the pipeline. Counts the bytes
  * of each exchange as they are taken. 0 or a negative hc_fail_t. */
@@ -493,7 +507,7 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
         hc_xch_t *x = h->x;
         uint32_t epoch = h->epoch;
         /* Only an exchange that was in flight behind this one takes what
-         * follows; without one the bytes are nobody's (dropped, as before). */
+         * follows; without one the bytes are nobody's (h1_stray). */
         bool more = x->qnext != NULL;
         size_t used = 0;
         if (h->fresh) {
@@ -513,9 +527,9 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
                 return -HC_FAIL_PROTOCOL;
         }
         used = http_parser_execute(&h->parser, &h1_settings, data, len);
-        /* Bytes after the last response are counted as its own (as read). */
-        x->bytes_received += more || !h->done ? used : len;
+        x->bytes_received += used;
         if (h->done && h->parser.status_code == 101 && x->upgrade) {
+            x->bytes_received += len - used; /* the new protocol's first bytes came with it */
             /* Switched: what follows the head is the new protocol's, and the
              * connection is the caller's from here (h is freed inside). An
              * upgrade is never pipelined: x is alone. */
@@ -532,6 +546,8 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
             return 0;
         }
         if (h->done) {
+            if (!more && used < len)
+                h1_stray(c, h, len - used);
             h1_complete(c, h);
             if (h->epoch != epoch || !more)
                 return 0;
@@ -577,8 +593,11 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
 static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
 {
     h1_t *h = st;
-    if (!h->x)
-        return -HC_FAIL_PROTOCOL; /* bytes nobody asked for */
+    if (!h->x) {
+        h1_stray(c, h, len);
+        h->stray = false;
+        return -HC_FAIL_PROTOCOL; /* closes the idle connection: nothing is in flight on it */
+    }
     return h1_feed(c, h, data, len);
 }
 

@@ -487,17 +487,6 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_
     return 1;
 }
 
-/* len bytes followed the last response in flight, or came while none was:
- * no request waits for them (an unsolicited response, a body longer than its
- * Content-Length, a HEAD answer with a body). They are counted and dropped,
- * and the connection closes (after that response, if any): what follows on
- * it could not be told from the answer to the next request sent there. */
-static void h1_stray(hc_conn_t *c, h1_t *h, size_t len)
-{
-    h->stray = true;
-    hc_conn_unsolicited(c, len);
-}
-
 /* Parses bytes of the responses in flight, in order: what follows the end of
  * one response belongs to the next exchange of the pipeline. Counts the bytes
  * of each exchange as they are taken. 0 or a negative hc_fail_t. */
@@ -507,7 +496,7 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
         hc_xch_t *x = h->x;
         uint32_t epoch = h->epoch;
         /* Only an exchange that was in flight behind this one takes what
-         * follows; without one the bytes are nobody's (h1_stray). */
+         * follows; without one the bytes are nobody's (stray, below). */
         bool more = x->qnext != NULL;
         size_t used = 0;
         if (h->fresh) {
@@ -546,8 +535,16 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
             return 0;
         }
         if (h->done) {
-            if (!more && used < len)
-                h1_stray(c, h, len - used);
+            if (!more && used < len) {
+                /* Bytes after the last response in flight: no request waits
+                 * for them (an unsolicited response, a body longer than its
+                 * Content-Length, a body after HEAD / 204 / 304). Counted and
+                 * dropped, and the connection closes after this response:
+                 * what follows on it could not be told from the answer to
+                 * the next request sent there. */
+                h->stray = true;
+                hc_conn_unsolicited(c, len - used);
+            }
             h1_complete(c, h);
             if (h->epoch != epoch || !more)
                 return 0;
@@ -594,9 +591,10 @@ static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
 {
     h1_t *h = st;
     if (!h->x) {
-        h1_stray(c, h, len);
-        h->stray = false;
-        return -HC_FAIL_PROTOCOL; /* closes the idle connection: nothing is in flight on it */
+        /* Bytes while no request is in flight: counted, dropped, and the
+         * connection closed (nothing is on it), as after a response above. */
+        hc_conn_unsolicited(c, len);
+        return -HC_FAIL_PROTOCOL;
     }
     return h1_feed(c, h, data, len);
 }

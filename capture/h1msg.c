@@ -262,22 +262,12 @@ static bool fast_check(const h1msg_t *m, const char *d, size_t n, fast_msg_t *f)
             p += 2;
             break;
         }
-        eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol || eol[-1] != '\r')
-            return false;
-        const char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (!colon || colon == p)
-            return false;
-        if (!h1c_token(p, (size_t)(colon - p)))
-            return false;
-        const char *v = colon + 1, *ve = eol - 1;
-        while (v < ve && (*v == ' ' || *v == '\t'))
-            v++;
-        if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
-            return false;
-        if (!h1c_plain_value(v, (size_t)(ve - v)))
-            return false;
-        size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
+        h1c_field_t fl;
+        const char *next = h1c_field_line(p, end, &fl);
+        if (!next)
+            return false; /* a line of another shape, or not whole */
+        const char *v = fl.value;
+        size_t nl = fl.name_len, vl = fl.value_len;
         if (ieq(p, nl, "Content-Length", 14)) {
             if (f->clen >= 0 || vl > 15)
                 return false;
@@ -297,7 +287,7 @@ static bool fast_check(const h1msg_t *m, const char *d, size_t n, fast_msg_t *f)
             if (!f->conn)
                 return false;
         }
-        p = eol + 1;
+        p = next;
     }
     f->head_len = (size_t)(p - d);
     bool keep = f->conn == 1 || (f->conn == 0 && f->http11);

@@ -176,6 +176,12 @@ const char *hc_conn_why(const hc_conn_t *c) { return c->why; }
 void hc_conn_mark_reused(hc_conn_t *c) { c->reused = true; }
 void hc_conn_set_owner(hc_conn_t *c, void *owner) { c->owner = owner; }
 
+void hc_conn_unsolicited(hc_conn_t *c, size_t len)
+{
+    if (c->env->on_unsolicited)
+        c->env->on_unsolicited(c, len);
+}
+
 static void arm_wev(hc_conn_t *c, bool on_fd, uint64_t timeout_us)
 {
     event_del(&c->wev);

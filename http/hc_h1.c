@@ -33,6 +33,7 @@ typedef struct h1 {
     bool up_chunked;       /* the streamed request body goes chunked */
     bool up_done;          /* ... and is all written (or there is none) */
     bool fresh;            /* no byte of the response parsed yet (fast_response may run) */
+    bool stray;            /* bytes followed the last response in flight: close after it */
     int fast_keep;         /* -1, or keep-alive as fast_response read it (no http_parser state) */
     char *stash;           /* response bytes read but not parsed (paused) */
     size_t stash_len, stash_cap;
@@ -157,7 +158,9 @@ static void h1_complete(hc_conn_t *c, h1_t *h)
     hc_xch_t *x = h->x;
     /* An answer before the whole request body went out (413...): the rest
      * of the body would be read as the next request. */
-    bool keep = (h->fast_keep >= 0 ? h->fast_keep == 1 : http_should_keep_alive(&h->parser)) && h->up_done;
+    bool keep = (h->fast_keep >= 0 ? h->fast_keep == 1 : http_should_keep_alive(&h->parser)) &&
+                h->up_done && !h->stray;
+    h->stray = false;
     hc_resp_t resp;
     int vrc = hc_racc_view(&h->resp, hc_conn_env(c), (int)h->parser.status_code, &resp);
     h->x = x->qnext;
@@ -436,22 +439,12 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_
             p += 2;
             break;
         }
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol || eol[-1] != '\r')
-            return 0; /* the head is not whole in this read */
-        const char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (!colon || colon == p)
-            return 0;
-        if (!h1c_token(p, (size_t)(colon - p)))
-            return 0;
-        const char *v = colon + 1, *ve = eol - 1;
-        while (v < ve && (*v == ' ' || *v == '\t'))
-            v++;
-        if (v == ve || ve[-1] == ' ' || ve[-1] == '\t')
-            return 0; /* empty value or trailing blanks: http_parser's own rules */
-        if (!h1c_plain_value(v, (size_t)(ve - v)))
-            return 0;
-        size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
+        h1c_field_t fl;
+        const char *next = h1c_field_line(p, end, &fl);
+        if (!next)
+            return 0; /* the head is not whole in this read, or a line of another shape */
+        const char *v = fl.value;
+        size_t nl = fl.name_len, vl = fl.value_len;
         /* the names that change the framing, by length first */
         if (ieq(p, nl, "Content-Length", 14)) {
             if (clen >= 0 || vl > 15)
@@ -474,7 +467,7 @@ static int fast_response(hc_conn_t *c, h1_t *h, const char *d, size_t len, size_
         }
         if (hc_racc_header(&h->resp, p, nl, v, vl) != 0)
             return -1;
-        p = eol + 1;
+        p = next;
     }
     if (clen < 0 || (long long)(end - p) < clen || p - d > HTTP_MAX_HEADER_SIZE ||
         ((long long)(end - p) > clen && !x->qnext))
@@ -503,7 +496,7 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
         hc_xch_t *x = h->x;
         uint32_t epoch = h->epoch;
         /* Only an exchange that was in flight behind this one takes what
-         * follows; without one the bytes are nobody's (dropped, as before). */
+         * follows; without one the bytes are nobody's (stray, below). */
         bool more = x->qnext != NULL;
         size_t used = 0;
         if (h->fresh) {
@@ -523,9 +516,9 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
                 return -HC_FAIL_PROTOCOL;
         }
         used = http_parser_execute(&h->parser, &h1_settings, data, len);
-        /* Bytes after the last response are counted as its own (as read). */
-        x->bytes_received += more || !h->done ? used : len;
+        x->bytes_received += used;
         if (h->done && h->parser.status_code == 101 && x->upgrade) {
+            x->bytes_received += len - used; /* the new protocol's first bytes came with it */
             /* Switched: what follows the head is the new protocol's, and the
              * connection is the caller's from here (h is freed inside). An
              * upgrade is never pipelined: x is alone. */
@@ -542,6 +535,16 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
             return 0;
         }
         if (h->done) {
+            if (!more && used < len) {
+                /* Bytes after the last response in flight: no request waits
+                 * for them (an unsolicited response, a body longer than its
+                 * Content-Length, a body after HEAD / 204 / 304). Counted and
+                 * dropped, and the connection closes after this response:
+                 * what follows on it could not be told from the answer to
+                 * the next request sent there. */
+                h->stray = true;
+                hc_conn_unsolicited(c, len - used);
+            }
             h1_complete(c, h);
             if (h->epoch != epoch || !more)
                 return 0;
@@ -587,8 +590,12 @@ static int h1_feed(hc_conn_t *c, h1_t *h, const char *data, size_t len)
 static int h1_on_read(hc_conn_t *c, void *st, const char *data, size_t len)
 {
     h1_t *h = st;
-    if (!h->x)
-        return -HC_FAIL_PROTOCOL; /* bytes nobody asked for */
+    if (!h->x) {
+        /* Bytes while no request is in flight: counted, dropped, and the
+         * connection closed (nothing is on it), as after a response above. */
+        hc_conn_unsolicited(c, len);
+        return -HC_FAIL_PROTOCOL;
+    }
     return h1_feed(c, h, data, len);
 }
 

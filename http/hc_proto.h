@@ -169,6 +169,13 @@ typedef struct hc_env {
      * slots with hc_conn_cancel + hc_conn_submit (a parallel step sent to one
      * connection in the hope of h2 that got HTTP/1.1). */
     void (*on_negotiated)(hc_conn_t *c, void *owner);
+    /* Optional: len bytes came from c's server that no request waited for
+     * (HTTP/1.1: after the last response in flight, or on an idle
+     * connection). They are dropped and c's socket is closed, as what
+     * follows on it could not be told from the next request's answer; the
+     * exchanges answered before keep their results. Without it they are
+     * dropped all the same, uncounted. */
+    void (*on_unsolicited)(hc_conn_t *c, size_t len);
     struct evdns_base *dns;          /* made on the first lookup; freed by hc_env_fini */
     unsigned dns_cancelled;          /* lookups cancelled: libevent frees them from a deferred callback */
 } hc_env_t;
@@ -263,6 +270,8 @@ void hc_conn_close(hc_conn_t *c, hc_fail_t why);
  * fails what the protocol still held with why (retryable as the protocol
  * marked them), and reconnects at once for the exchanges still queued. */
 void hc_conn_retire(hc_conn_t *c, hc_fail_t why);
+/* Tells env->on_unsolicited (when set) of len stray bytes read on c. */
+void hc_conn_unsolicited(hc_conn_t *c, size_t len);
 /* True once a response completed on the current socket (for retry decisions). */
 bool hc_conn_reused(const hc_conn_t *c);
 void hc_conn_mark_reused(hc_conn_t *c);

@@ -125,6 +125,7 @@ struct stats {
     uint64_t bodies_cut, bodies_undecoded, body_bytes_dropped;
     uint64_t pipelined, pipeline_resent;
     uint32_t pipeline_depth;
+    uint64_t unsolicited, unsolicited_bytes;
     struct {
         uint32_t entry;
         uint64_t n;
@@ -198,6 +199,7 @@ void stats_reset(stats_t *s)
     s->it_started = s->it_completed = 0;
     s->bodies_cut = s->bodies_undecoded = s->body_bytes_dropped = 0;
     s->pipelined = s->pipeline_resent = 0;
+    s->unsolicited = s->unsolicited_bytes = 0;
     s->n_reasons = 0;
     s->reasons_other = 0;
     hist_reset(s->lag);
@@ -313,6 +315,14 @@ void stats_pipeline_depth(stats_t *s, uint32_t depth)
         s->pipeline_depth = depth;
 }
 
+void stats_unsolicited(stats_t *s, uint64_t bytes)
+{
+    s->unsolicited++;
+    s->unsolicited_bytes += bytes;
+}
+
+uint64_t stats_unsolicited_events(const stats_t *s) { return s->unsolicited; }
+uint64_t stats_unsolicited_bytes(const stats_t *s) { return s->unsolicited_bytes; }
 uint64_t stats_pipelined(const stats_t *s) { return s->pipelined; }
 uint64_t stats_pipeline_resent(const stats_t *s) { return s->pipeline_resent; }
 uint64_t stats_bodies_cut(const stats_t *s) { return s->bodies_cut; }
@@ -377,6 +387,8 @@ void stats_merge(stats_t *dst, const stats_t *src)
     dst->pipelined += src->pipelined;
     dst->pipeline_resent += src->pipeline_resent;
     stats_pipeline_depth(dst, src->pipeline_depth);
+    dst->unsolicited += src->unsolicited;
+    dst->unsolicited_bytes += src->unsolicited_bytes;
     for (size_t i = 0; i < src->n_reasons; i++)
         reason_add(dst, src->reasons[i].entry, src->reasons[i].text, src->reasons[i].n);
     dst->reasons_other += src->reasons_other;
@@ -794,6 +806,10 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
         fprintf(out, "Pipelining (--pipeline %" PRIu32 "): %" PRIu64 " request(s) sent behind another on "
                 "their HTTP/1.1 connection, %" PRIu64 " resent after a pipeline broke\n",
                 s->pipeline_depth > 1 ? s->pipeline_depth : 1, s->pipelined, s->pipeline_resent);
+    if (s->unsolicited)
+        fprintf(out, "Unsolicited response bytes: %" PRIu64 " time(s) a server sent bytes that no request "
+                "waited for (%" PRIu64 " bytes, dropped; the connection was closed each time)\n",
+                s->unsolicited, s->unsolicited_bytes);
     stats_print_lag(out, s);
     const stats_entry_t *tot = stats_total(s);
     if (tot->diff_compared) {
@@ -982,14 +998,17 @@ json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_hi
     }
     json_t *total = entry_json(s, -1, "", "Aggregated", stats_total(s), duration_s);
     json_t *hist = history_json(h);
-    json_t *r = json_pack("{s:s, s:i, s:s, s:I, s:f, s:o, s:o*, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:o*}",
+    json_t *r = json_pack("{s:s, s:i, s:s, s:I, s:f, s:o, s:o*, s:{s:I, s:I}, s:{s:I, s:I, s:I}, "
+                          "s:{s:I, s:I}, s:o*}",
                           "format", "aiotest-report", "version", 1, "started", started,
                           "started_unix_us", (json_int_t)started_wall_us,
                           "duration_s", duration_s, "entries", entries, "total", total,
                           "iterations", "started", (json_int_t)s->it_started, "completed",
                           (json_int_t)s->it_completed, "bodies", "cut", (json_int_t)s->bodies_cut,
                           "undecoded", (json_int_t)s->bodies_undecoded, "dropped_bytes",
-                          (json_int_t)s->body_bytes_dropped, "history", hist);
+                          (json_int_t)s->body_bytes_dropped, "unsolicited", "events",
+                          (json_int_t)s->unsolicited, "bytes", (json_int_t)s->unsolicited_bytes,
+                          "history", hist);
     if (r == NULL || total == NULL || hist == NULL) {
         json_decref(r);
         return NULL;
@@ -1249,6 +1268,10 @@ int stats_report_load(const json_t *report, stats_names_t **names_out, stats_t *
                        get_count(pl, "resent", &s->pipeline_resent) < 0))
         LOAD_FAIL("report: pipeline: expected {depth, pipelined, resent} integers");
     s->pipeline_depth = (uint32_t)depth;
+    json_t *un = json_object_get(report, "unsolicited");
+    if (un != NULL && (get_count(un, "events", &s->unsolicited) < 0 ||
+                       get_count(un, "bytes", &s->unsolicited_bytes) < 0))
+        LOAD_FAIL("report: unsolicited: expected {events, bytes} integers");
     if (load_history(json_object_get(report, "history"), h, err, errlen) < 0)
         goto fail;
     *names_out = names;

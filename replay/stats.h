@@ -131,6 +131,12 @@ void stats_pipeline(stats_t *s, bool pipelined, bool resent);
  * the largest of merged ones counts. */
 void stats_pipeline_depth(stats_t *s, uint32_t depth);
 uint64_t stats_pipelined(const stats_t *s);
+/* HTTP/1.1: bytes came from a server that no request waited for (after the
+ * last response in flight, or on an idle connection); the client dropped
+ * them and closed that connection. One call per such read. */
+void stats_unsolicited(stats_t *s, uint64_t bytes);
+uint64_t stats_unsolicited_events(const stats_t *s);
+uint64_t stats_unsolicited_bytes(const stats_t *s);
 uint64_t stats_pipeline_resent(const stats_t *s);
 /* The reason of a failure that has one (category script: what the Lua hook
  * said). Counted per (entry, reason), up to STATS_REASONS_MAX pairs per stats_t
@@ -226,7 +232,8 @@ void stats_print_summary(FILE *out, stats_t *s, const stats_names_t *names, doub
  * "started": ISO8601, "duration_s", "entries": [{method, name, count, failures,
  * fail: {category: n}, protocols: {...}, statuses: {"200": n}, bytes_sent,
  * bytes_received, latency: hist_to_json, min/avg/p50/../max in ms}], "total": {...},
- * "iterations": {...}, "bodies": {"cut", "undecoded", "dropped_bytes"}, "history": [...]}; meta (may be NULL) is merged in at the top
+ * "iterations": {...}, "bodies": {"cut", "undecoded", "dropped_bytes"}, "unsolicited": {"events",
+ * "bytes"}, "history": [...]}; meta (may be NULL) is merged in at the top
  * level (command line, scenario, shape...). New reference. */
 json_t *stats_report_json(stats_t *s, const stats_names_t *names, const stats_history_t *h,
                           double duration_s, int64_t started_wall_us, json_t *meta);

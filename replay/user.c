@@ -2,6 +2,7 @@
 #include "user.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ static void finish(flight_t *f, const resp_view_t *resp, stats_fail_t fail);
 static int render(hc_xch_t *x, hc_req_t *rv);
 static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail);
 static void on_negotiated(hc_conn_t *c, void *owner);
+static void on_unsolicited(hc_conn_t *c, size_t len);
 
 int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, stats_t *stats,
                   uint64_t seed)
@@ -120,6 +122,7 @@ int user_env_init(user_env_t *env, const plan_t *plan, struct event_base *base, 
     env->conn.render = render;
     env->conn.on_done = on_done;
     env->conn.on_negotiated = on_negotiated;
+    env->conn.on_unsolicited = on_unsolicited;
     env->plan = plan;
     if (plan->max_body)
         env->conn.max_body = plan->max_body;
@@ -491,6 +494,14 @@ static bool step_connect(user_t *u, const plan_step_t *st, bool open)
             hc_conn_open(c);
     }
     return some;
+}
+
+/* Stray response bytes on one of this thread's connections (hc_proto.h): not
+ * a request's outcome, the run's (the summary and the report name them). */
+static void on_unsolicited(hc_conn_t *c, size_t len)
+{
+    user_env_t *env = (user_env_t *)((char *)hc_conn_env(c) - offsetof(user_env_t, conn));
+    stats_unsolicited(env->stats, len);
 }
 
 /* A first connection to an https:// origin is expected to be h2, so a parallel

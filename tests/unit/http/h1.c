@@ -37,6 +37,7 @@ typedef struct result {
     char trailer[64];   /* "name: value" of the first trailer */
     size_t n_trailers;
     char headers[1024]; /* every header, "name=value;" */
+    uint64_t bytes_received;
 } result_t;
 
 static result_t g_res;
@@ -66,6 +67,7 @@ static void on_done(hc_xch_t *x, const hc_resp_t *resp, hc_fail_t fail)
     (void)x;
     g_res.done++;
     g_res.fail = fail;
+    g_res.bytes_received = x->bytes_received;
     g_res.status = resp ? resp->status : 0;
     if (resp && resp->n_trailers)
         snprintf(g_res.trailer, sizeof g_res.trailer, "%.*s: %.*s",
@@ -218,6 +220,91 @@ static void test_fast_path_same_as_parser(void **state)
         assert_string_equal(whole.headers, split.headers);
         assert_int_equal(acc_whole, acc_split);
     }
+}
+
+/* ---- response bytes that no request waits for */
+
+static int g_stray_calls;
+static size_t g_stray_bytes;
+
+static void on_stray(hc_conn_t *c, size_t len)
+{
+    (void)c;
+    g_stray_calls++;
+    g_stray_bytes += len;
+}
+
+#define STRAY "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra"
+#define ANS_A "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+#define ANS_B "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"
+
+/* A response followed in the same read by a second one nobody asked for:
+ * the exchange gets its own response and counts its own bytes, the stray
+ * bytes are told once, and the connection closes (the next request goes on
+ * a new one rather than reading what else might follow as its answer). */
+static void test_stray_after_response(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{ANS_A STRAY, false}, {ANS_B, false}};
+    fixture_t *f = fx_new(a, 2);
+    f->env.on_unsolicited = on_stray;
+    g_stray_calls = 0;
+    g_stray_bytes = 0;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "a", 1);
+    assert_int_equal(g_res.bytes_received, strlen(ANS_A));
+    assert_int_equal(g_stray_calls, 1);
+    assert_int_equal(g_stray_bytes, strlen(STRAY));
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "b", 1);
+    assert_int_equal(f->srv.accepts, 2);
+    assert_int_equal(g_stray_calls, 1);
+    fx_free(f);
+}
+
+/* The same bytes 30 ms after the response, while no request is in flight:
+ * told once, the idle connection closed, the next request on a new one. */
+static void test_stray_on_idle_connection(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{ANS_A STRAY, false}, {ANS_B, false}};
+    fixture_t *f = fx_new(a, 2);
+    f->env.on_unsolicited = on_stray;
+    f->srv.split_at = strlen(ANS_A);
+    g_stray_calls = 0;
+    g_stray_bytes = 0;
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(g_res.bytes_received, strlen(ANS_A));
+    struct timeval step = {0, 10000};
+    for (int i = 0; i < 200 && !g_stray_calls; i++)
+        event_base_loopexit(f->base, &step), event_base_dispatch(f->base);
+    assert_int_equal(g_stray_calls, 1);
+    assert_int_equal(g_stray_bytes, strlen(STRAY));
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_memory_equal(g_res.body, "b", 1);
+    assert_int_equal(f->srv.accepts, 2);
+    fx_free(f);
+}
+
+/* Without on_unsolicited the bytes are dropped and the connection closed all
+ * the same. */
+static void test_stray_without_callback(void **state)
+{
+    (void)state;
+    static const canned_t a[] = {{ANS_A STRAY, false}, {ANS_B, false}};
+    fixture_t *f = fx_new(a, 2);
+    exchange(f, true);
+    assert_int_equal(g_res.fail, HC_OK);
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    exchange(f, true);
+    assert_memory_equal(g_res.body, "b", 1);
+    fx_free(f);
 }
 
 /* http_parser takes any 1-3 digit status ("20", "0"); the status-code is
@@ -1190,6 +1277,28 @@ static void test_pipeline_head_and_no_body(void **state)
     pf_free(f);
 }
 
+/* Bytes after the last answer of a pipeline: each exchange gets its own
+ * answer, the stray bytes are told once and the connection closes. */
+static void test_pipeline_stray_after_last(void **state)
+{
+    (void)state;
+    static const char *const ans[] = {R_A, R_B STRAY};
+    static const char *const reqs[] = {GET_A, GET_B};
+    pfix_t *f = pf_new(ans, 2, 2, 2);
+    f->env.on_unsolicited = on_stray;
+    g_stray_calls = 0;
+    g_stray_bytes = 0;
+    pf_submit(f, reqs, 2);
+    pf_run(f, NULL);
+    assert_px(&f->px[0], HC_OK, 200, "a");
+    assert_px(&f->px[1], HC_OK, 200, "bb");
+    assert_int_equal(f->px[1].x.bytes_received, strlen(R_B));
+    assert_int_equal(g_stray_calls, 1);
+    assert_int_equal(g_stray_bytes, strlen(STRAY));
+    assert_int_equal(hc_conn_state(f->conn), HC_CONN_CLOSED);
+    pf_free(f);
+}
+
 /* The server answers the first of three and closes: the two behind got no
  * byte and fail as reset, retryable (the caller resends them). */
 static void test_pipeline_close_after_first(void **state)
@@ -1392,6 +1501,10 @@ int main(void)
         cmocka_unit_test(test_pipeline_streamed_body_waits),
         cmocka_unit_test(test_pipeline_first_byte_timeout_behind),
         cmocka_unit_test(test_pipeline_chunked_and_length),
+        cmocka_unit_test(test_pipeline_stray_after_last),
+        cmocka_unit_test(test_stray_after_response),
+        cmocka_unit_test(test_stray_on_idle_connection),
+        cmocka_unit_test(test_stray_without_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -594,6 +594,72 @@ static void test_pipeline_counts(void **state)
     stats_free(none);
 }
 
+/* Unsolicited response bytes: events and bytes add up by merge, reset clears
+ * them; the report's "unsolicited" (zeros included) and the summary line say
+ * them; a loaded report gives them back, and one without the field reads as
+ * zeros; a malformed field is an error naming it. */
+static void test_unsolicited_counts(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    stats_t *a = stats_new(f->names), *b = stats_new(f->names);
+    record_mix(a, f, 10, 0);
+    stats_unsolicited(a, 43);
+    stats_unsolicited(a, 2);
+    stats_unsolicited(b, 5);
+    stats_merge(b, a);
+    assert_int_equal(stats_unsolicited_events(b), 3);
+    assert_int_equal(stats_unsolicited_bytes(b), 50);
+    json_t *r = stats_report_json(b, f->names, NULL, 1.0, 0, NULL);
+    json_t *un = json_object_get(r, "unsolicited");
+    assert_non_null(un);
+    assert_int_equal(json_integer_value(json_object_get(un, "events")), 3);
+    assert_int_equal(json_integer_value(json_object_get(un, "bytes")), 50);
+    stats_names_t *n2;
+    stats_t *s2;
+    double dur;
+    assert_int_equal(stats_report_load(r, &n2, &s2, NULL, &dur, err, sizeof(err)), 0);
+    assert_int_equal(stats_unsolicited_events(s2), 3);
+    assert_int_equal(stats_unsolicited_bytes(s2), 50);
+    stats_free(s2);
+    stats_names_free(n2);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    stats_print_summary(out, b, f->names, 1.0);
+    fclose(out);
+    assert_non_null(strstr(buf, "Unsolicited response bytes: 3 time(s) a server sent bytes that no "
+                                "request waited for (50 bytes, dropped; the connection was closed "
+                                "each time)\n"));
+    free(buf);
+    /* none: zeros in the report, no line */
+    stats_reset(b);
+    assert_int_equal(stats_unsolicited_events(b), 0);
+    json_t *r0 = stats_report_json(b, f->names, NULL, 1.0, 0, NULL);
+    un = json_object_get(r0, "unsolicited");
+    assert_int_equal(json_integer_value(json_object_get(un, "events")), 0);
+    assert_int_equal(json_integer_value(json_object_get(un, "bytes")), 0);
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    stats_print_summary(out, b, f->names, 1.0);
+    fclose(out);
+    assert_null(strstr(buf, "Unsolicited"));
+    free(buf);
+    /* an earlier report without the field: zeros; a bad one: an error naming it */
+    json_object_del(r, "unsolicited");
+    assert_int_equal(stats_report_load(r, &n2, &s2, NULL, &dur, err, sizeof(err)), 0);
+    assert_int_equal(stats_unsolicited_events(s2), 0);
+    stats_free(s2);
+    stats_names_free(n2);
+    json_object_set_new(r, "unsolicited", json_pack("{s:s, s:i}", "events", "x", "bytes", 1));
+    assert_int_equal(stats_report_load(r, &n2, &s2, NULL, &dur, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unsolicited"));
+    json_decref(r);
+    json_decref(r0);
+    stats_free(a);
+    stats_free(b);
+}
+
 /* Script failure reasons: counted per (entry, reason), merged by text,
  * capped with the rest counted, cleared by reset, in the JSON report. */
 static void test_reasons(void **state)
@@ -700,6 +766,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsolicited_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_oom, setup, teardown),

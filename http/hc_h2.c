@@ -616,21 +616,31 @@ static void h2_on_eof(hc_conn_t *c, void *st)
 }
 
 /* Streamed bodies whose caller waits and which nghttp2 has taken down to
- * half the high-water mark, with the socket drained: on_drain. */
+ * half the high-water mark, with the socket drained: on_drain, each of them.
+ * Not only the first: after this the socket may stay quiet (the server's
+ * windows are open and it owes nothing until the bodies end), so an upload
+ * left waiting here would wait for good. */
 static void drain_uploads(hc_conn_t *c, h2_t *h)
 {
     hc_env_t *env = hc_conn_env(c);
-    if (hc_conn_out_pending(c))
-        return;
     uint32_t epoch = h->epoch;
-    for (h2_stream_t *s = h->streams; s && h->epoch == epoch; s = s->next) {
-        hc_upload_t *u = s->x ? s->x->up : NULL;
-        if (u && u->want_drain && u->len - u->off < HC_UPLOAD_HIGH / 2) {
-            u->want_drain = false;
-            if (env->on_drain)
-                env->on_drain(s->x); /* may submit, cancel or feed: the list is re-checked */
-            break;
+    /* on_drain may submit, cancel or feed (and a feed's flush may close
+     * streams): the list is walked again from its head after each call. Each
+     * round clears one want_drain, so the walk ends; output left in the
+     * socket's buffer brings on_writable, which comes back here. */
+    while (h->epoch == epoch && !hc_conn_out_pending(c)) {
+        h2_stream_t *s = h->streams;
+        hc_upload_t *u = NULL;
+        for (; s; s = s->next) {
+            u = s->x ? s->x->up : NULL;
+            if (u && u->want_drain && u->len - u->off < HC_UPLOAD_HIGH / 2)
+                break;
         }
+        if (!s)
+            return;
+        u->want_drain = false;
+        if (env->on_drain)
+            env->on_drain(s->x);
     }
 }
 

@@ -758,6 +758,38 @@ static void test_uploads_all_drained(void **state)
     fx_free(f);
 }
 
+/* Streams whose caller paused them keep their bytes unacknowledged, up to
+ * the stream window the caller chose (the capture's 1 MiB); the connection
+ * window must have room for all of them, or enough paused streams (16 of
+ * 1 MiB in HC_H2_LOCAL_WINDOW's 16 MiB) stop every other download on the
+ * connection. */
+static void test_paused_streams_leave_room(void **state)
+{
+    (void)state;
+    enum { PAUSED = 20 };
+    fixture_t *f = fx_new(M_BIG, 0);
+    f->env.h2_stream_window = 1024 * 1024;
+    req_t r[PAUSED + 1];
+    for (int i = 0; i <= PAUSED; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].x.owner = &r[i];
+        r[i].x.stream = true;
+        r[i].x.paused = i < PAUSED;
+        r[i].path = "/big";
+        hc_conn_submit(f->conn, &r[i].x);
+    }
+    run_until(f, &r[PAUSED], 1);
+    assert_int_equal(r[PAUSED].done, 1);
+    assert_int_equal(r[PAUSED].fail, HC_OK);
+    assert_int_equal(r[PAUSED].streamed, BIG_LEN);
+    for (int i = 0; i < PAUSED; i++) {
+        assert_int_equal(r[i].done, 0);
+        assert_true(r[i].streamed <= 1024 * 1024); /* each held to its own window */
+        hc_conn_cancel(f->conn, &r[i].x);
+    }
+    fx_free(f);
+}
+
 static void test_large_download(void **state)
 {
     (void)state;
@@ -785,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_protocol_error),
         cmocka_unit_test(test_large_download),
         cmocka_unit_test(test_uploads_all_drained),
+        cmocka_unit_test(test_paused_streams_leave_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

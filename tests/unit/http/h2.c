@@ -77,8 +77,6 @@ static void sc_flush(sconn_t *c);
 static ssize_t big_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
                         nghttp2_data_source *src, void *ud)
 {
-    (void)s;
-    (void)id;
     (void)ud;
     size_t *left = src->ptr;
     size_t n = len < *left ? len : *left;
@@ -87,9 +85,21 @@ static ssize_t big_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len
     big_sent += n;
     if (*left == 0) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
+        nghttp2_session_set_stream_user_data(s, id, NULL);
         free(left);
     }
     return (ssize_t)n;
+}
+
+/* Frees the byte counter of stream id's big body, if it still has one (the
+ * stream's user data; 1 and 2 mark the special paths). */
+static void big_free(nghttp2_session *s, int32_t id)
+{
+    void *left = nghttp2_session_get_stream_user_data(s, id);
+    if (left == NULL || left == (void *)1 || left == (void *)2)
+        return;
+    nghttp2_session_set_stream_user_data(s, id, NULL);
+    free(left);
 }
 
 static ssize_t hello_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
@@ -117,6 +127,8 @@ static void answer(sconn_t *c, int32_t id)
         *left = BIG_LEN;
         prd.source.ptr = left;
         prd.read_callback = big_read;
+        /* Freed by big_read at the end, or by s_on_stream_close before it. */
+        nghttp2_session_set_stream_user_data(c->sess, id, left);
     }
     assert_int_equal(nghttp2_submit_response(c->sess, id, hdrs, 2, &prd), 0);
 }
@@ -211,11 +223,11 @@ static int s_on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const 
 
 static int s_on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
 {
-    (void)s;
-    (void)id;
     (void)code;
     sconn_t *c = ud;
     c->open_streams--;
+    if (c->s->mode == M_BIG)
+        big_free(s, id); /* a body cut short */
     return 0;
 }
 
@@ -225,6 +237,8 @@ static void sc_close(sconn_t *c)
         return;
     event_free(c->rev);
     event_free(c->wev);
+    for (int i = 0; c->s->mode == M_BIG && i < c->n_begun; i++)
+        big_free(c->sess, c->begun[i]); /* streams still open: no on_stream_close */
     nghttp2_session_del(c->sess);
     close(c->fd);
     free(c->out);

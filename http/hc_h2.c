@@ -237,6 +237,13 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_cod
     if (!s)
         return 0;
     nghttp2_session_set_stream_user_data(sess, id, NULL);
+    /* Bytes a paused stream left unacknowledged count against the connection
+     * window too: given back now, or every stream that ends paused shrinks
+     * the window for good. */
+    if (s->unconsumed) {
+        nghttp2_session_consume_connection(sess, s->unconsumed);
+        s->unconsumed = 0;
+    }
     if (h->n_active)
         h->n_active--;
     if (!s->x) { /* cancelled: nobody waits for it */

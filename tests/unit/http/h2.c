@@ -33,7 +33,7 @@ enum mode {
     M_GOAWAY,    /* first connection: with 3 requests in, answer the first and GOAWAY */
     M_HOLD,      /* keep requests until srv_answer_all */
     M_GARBAGE,   /* answer the preface with HTTP/1.1 bytes */
-    M_BIG,       /* answer with a body of BIG_LEN bytes */
+    M_BIG,       /* answer with a body of BIG_LEN bytes (or srv.big_len) */
 };
 
 #define BIG_LEN (40u * 1024 * 1024)
@@ -66,6 +66,7 @@ struct srv {
     uint32_t max_streams;       /* 0: nghttp2's default */
     int accepts, requests, max_open, cancels;
     bool manual_window;         /* no WINDOW_UPDATE but srv_open_windows' */
+    size_t big_len;             /* M_BIG's body length when not 0 */
     size_t body_bytes;          /* request DATA received, all streams */
     sconn_t *conns;
 };
@@ -124,7 +125,7 @@ static void answer(sconn_t *c, int32_t id)
     nghttp2_data_provider prd = {.read_callback = hello_read};
     if (c->s->mode == M_BIG) {
         size_t *left = malloc(sizeof *left);
-        *left = BIG_LEN;
+        *left = c->s->big_len ? c->s->big_len : BIG_LEN;
         prd.source.ptr = left;
         prd.read_callback = big_read;
         /* Freed by big_read at the end, or by s_on_stream_close before it. */
@@ -804,6 +805,33 @@ static void test_paused_streams_leave_room(void **state)
     fx_free(f);
 }
 
+/* A stream that ends while its caller has it paused: its unacknowledged
+ * bytes go back to the connection window when it closes. They were lost,
+ * and a long-lived connection (the capture's shared h2 slot of an origin)
+ * shrank with each such download until every download on it stopped. */
+static void test_paused_stream_end_gives_window_back(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 40, LEN = 512 * 1024 }; /* 20 MiB in all: more than the 16 MiB window */
+    fixture_t *f = fx_new(M_BIG, 0);
+    f->srv.big_len = LEN;
+    for (int i = 0; i < ROUNDS; i++) {
+        req_t r;
+        memset(&r, 0, sizeof r);
+        r.x.owner = &r;
+        r.x.stream = true;
+        r.x.paused = true;
+        r.path = "/big";
+        hc_conn_submit(f->conn, &r.x);
+        run_until(f, &r, 1);
+        assert_int_equal(r.done, 1);
+        assert_int_equal(r.fail, HC_OK);
+        assert_int_equal(r.streamed, LEN);
+    }
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
 static void test_large_download(void **state)
 {
     (void)state;
@@ -832,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_large_download),
         cmocka_unit_test(test_uploads_all_drained),
         cmocka_unit_test(test_paused_streams_leave_room),
+        cmocka_unit_test(test_paused_stream_end_gives_window_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,13 @@
 #define H2_OUT_HIGH (64 * 1024)
 /* Response body queued per stream above which the origin is not read. */
 #define H2_STREAM_HIGH (256 * 1024)
+/* Streams a client may open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+#define H2_MAX_STREAMS 100
+/* The client's connection window: room for every stream's whole window, so
+ * that a stream whose request body waits for its origin (its window is not
+ * given back, see on_data) never closes the window of the streams beside it.
+ * A stream's own window stays nghttp2's default 65 535 bytes. */
+#define H2_CONN_WINDOW (H2_MAX_STREAMS * NGHTTP2_INITIAL_WINDOW_SIZE)
 
 /* Feeds the bytes of in to ng, draining what it took; stops early when
  * *dead becomes true inside nghttp2's callbacks. 0, or nghttp2's error code. */
@@ -574,8 +581,10 @@ int h2s_start(proxy_t *px, struct bufferevent *bev, const record_conn_t *conn, c
         goto fail;
     nghttp2_session_callbacks_del(cbs);
     nghttp2_option_del(opt);
-    nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 } };
-    nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 1);
+    nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS } };
+    if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 1) != 0 ||
+        nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW) != 0)
+        goto fail_session;
     s->px = px;
     s->bev = bev;
     s->conn = *conn;
@@ -592,6 +601,10 @@ int h2s_start(proxy_t *px, struct bufferevent *bev, const record_conn_t *conn, c
     else
         h2_flush(s);
     return 0;
+fail_session:
+    nghttp2_session_del(s->ng);
+    free(s);
+    return -1;
 fail:
     nghttp2_session_callbacks_del(cbs);
     nghttp2_option_del(opt);

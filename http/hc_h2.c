@@ -40,6 +40,7 @@ typedef struct h2 {
     bool goaway;                    /* GOAWAY received: nothing new on this socket */
     bool delivering;
     bool local_error;               /* nghttp2 sent GOAWAY with an error: the session is over */
+    int32_t conn_window;            /* the connection window we announced */
 } h2_t;
 
 static void stream_unlink(h2_t *h, h2_stream_t *s)
@@ -139,13 +140,36 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
     return 0;
 }
 
+/* A paused stream's unacknowledged bytes (up to its window) count against
+ * the connection window too: with the caller's smaller stream window, the
+ * connection's grows to hold every stream the server allows (as its
+ * SETTINGS say), so paused streams cannot stop the others. */
+static void widen_conn_window(nghttp2_session *sess, h2_t *h)
+{
+    uint32_t stream_window = hc_conn_env(h->conn)->h2_stream_window;
+    if (!stream_window)
+        return; /* one stream's window is the connection's: nothing pauses */
+    uint64_t n = nghttp2_session_get_remote_settings(sess, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    if (n > HC_H2_ROOM_STREAMS)
+        n = HC_H2_ROOM_STREAMS;
+    uint64_t want = n * stream_window;
+    if (want > NGHTTP2_MAX_WINDOW_SIZE)
+        want = NGHTTP2_MAX_WINDOW_SIZE;
+    if (want <= (uint64_t)h->conn_window)
+        return;
+    if (nghttp2_session_set_local_window_size(sess, NGHTTP2_FLAG_NONE, 0, (int32_t)want) == 0)
+        h->conn_window = (int32_t)want;
+}
+
 static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
 {
     h2_t *h = ud;
     switch (f->hd.type) {
     case NGHTTP2_SETTINGS:
-        if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+        if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) {
             h->settings_seen = true;
+            widen_conn_window(sess, h);
+        }
         return 0;
     case NGHTTP2_GOAWAY:
         /* nghttp2 closes the streams above last_stream_id itself (REFUSED_STREAM). */
@@ -213,6 +237,13 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_cod
     if (!s)
         return 0;
     nghttp2_session_set_stream_user_data(sess, id, NULL);
+    /* Bytes a paused stream left unacknowledged count against the connection
+     * window too: given back now, or every stream that ends paused shrinks
+     * the window for good. */
+    if (s->unconsumed) {
+        nghttp2_session_consume_connection(sess, s->unconsumed);
+        s->unconsumed = 0;
+    }
     if (h->n_active)
         h->n_active--;
     if (!s->x) { /* cancelled: nobody waits for it */
@@ -451,6 +482,7 @@ static int h2_on_ready(hc_conn_t *c, void *st)
     if (nghttp2_submit_settings(h->sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(h->sess, NGHTTP2_FLAG_NONE, 0, HC_H2_LOCAL_WINDOW) != 0)
         return -1;
+    h->conn_window = HC_H2_LOCAL_WINDOW;
     return flush(c, h);
 }
 
@@ -616,21 +648,31 @@ static void h2_on_eof(hc_conn_t *c, void *st)
 }
 
 /* Streamed bodies whose caller waits and which nghttp2 has taken down to
- * half the high-water mark, with the socket drained: on_drain. */
+ * half the high-water mark, with the socket drained: on_drain, each of them.
+ * Not only the first: after this the socket may stay quiet (the server's
+ * windows are open and it owes nothing until the bodies end), so an upload
+ * left waiting here would wait for good. */
 static void drain_uploads(hc_conn_t *c, h2_t *h)
 {
     hc_env_t *env = hc_conn_env(c);
-    if (hc_conn_out_pending(c))
-        return;
     uint32_t epoch = h->epoch;
-    for (h2_stream_t *s = h->streams; s && h->epoch == epoch; s = s->next) {
-        hc_upload_t *u = s->x ? s->x->up : NULL;
-        if (u && u->want_drain && u->len - u->off < HC_UPLOAD_HIGH / 2) {
-            u->want_drain = false;
-            if (env->on_drain)
-                env->on_drain(s->x); /* may submit, cancel or feed: the list is re-checked */
-            break;
+    /* on_drain may submit, cancel or feed (and a feed's flush may close
+     * streams): the list is walked again from its head after each call. Each
+     * round clears one want_drain, so the walk ends; output left in the
+     * socket's buffer brings on_writable, which comes back here. */
+    while (h->epoch == epoch && !hc_conn_out_pending(c)) {
+        h2_stream_t *s = h->streams;
+        hc_upload_t *u = NULL;
+        for (; s; s = s->next) {
+            u = s->x ? s->x->up : NULL;
+            if (u && u->want_drain && u->len - u->off < HC_UPLOAD_HIGH / 2)
+                break;
         }
+        if (!s)
+            return;
+        u->want_drain = false;
+        if (env->on_drain)
+            env->on_drain(s->x);
     }
 }
 

@@ -29,5 +29,9 @@ extern const hc_proto_t hc_h2_proto;
 
 /* Local flow-control window, per stream and for the connection. */
 #define HC_H2_LOCAL_WINDOW (16 * 1024 * 1024)
+/* With a smaller stream window (hc_env_t.h2_stream_window), the connection's
+ * grows to that window times the streams the server allows, counting at most
+ * this many streams: paused streams then never hold the whole connection. */
+#define HC_H2_ROOM_STREAMS 256
 
 #endif

@@ -161,7 +161,9 @@ typedef struct hc_env {
     size_t hdrs_cap;
     size_t max_body;                 /* body bytes kept per response, decoded too */
     /* h2 stream window we announce (0: HC_H2_LOCAL_WINDOW); what a paused
-     * stream's sender may still send. The connection's is HC_H2_LOCAL_WINDOW. */
+     * stream's sender may still send. The connection's is HC_H2_LOCAL_WINDOW,
+     * or with this set, room for every stream the server allows (at most
+     * HC_H2_ROOM_STREAMS), so that paused streams never stop the others. */
     uint32_t h2_stream_window;
     bodydec_t dec;                   /* Content-Encoding decoder of wanted bodies (hc_racc.c) */
     /* Optional: c's protocol is now known (after ALPN), before its queue is

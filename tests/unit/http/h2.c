@@ -33,7 +33,7 @@ enum mode {
     M_GOAWAY,    /* first connection: with 3 requests in, answer the first and GOAWAY */
     M_HOLD,      /* keep requests until srv_answer_all */
     M_GARBAGE,   /* answer the preface with HTTP/1.1 bytes */
-    M_BIG,       /* answer with a body of BIG_LEN bytes */
+    M_BIG,       /* answer with a body of BIG_LEN bytes (or srv.big_len) */
 };
 
 #define BIG_LEN (40u * 1024 * 1024)
@@ -50,6 +50,8 @@ typedef struct sconn {
     size_t out_len, out_off;
     int32_t pending[64];
     int n_pending;
+    int32_t begun[64];          /* request streams, in order */
+    int n_begun;
     int open_streams;
     bool goaway_sent;
     struct sconn *next;
@@ -63,6 +65,9 @@ struct srv {
     enum mode mode;
     uint32_t max_streams;       /* 0: nghttp2's default */
     int accepts, requests, max_open, cancels;
+    bool manual_window;         /* no WINDOW_UPDATE but srv_open_windows' */
+    size_t big_len;             /* M_BIG's body length when not 0 */
+    size_t body_bytes;          /* request DATA received, all streams */
     sconn_t *conns;
 };
 
@@ -73,8 +78,6 @@ static void sc_flush(sconn_t *c);
 static ssize_t big_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
                         nghttp2_data_source *src, void *ud)
 {
-    (void)s;
-    (void)id;
     (void)ud;
     size_t *left = src->ptr;
     size_t n = len < *left ? len : *left;
@@ -83,9 +86,21 @@ static ssize_t big_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len
     big_sent += n;
     if (*left == 0) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
+        nghttp2_session_set_stream_user_data(s, id, NULL);
         free(left);
     }
     return (ssize_t)n;
+}
+
+/* Frees the byte counter of stream id's big body, if it still has one (the
+ * stream's user data; 1 and 2 mark the special paths). */
+static void big_free(nghttp2_session *s, int32_t id)
+{
+    void *left = nghttp2_session_get_stream_user_data(s, id);
+    if (left == NULL || left == (void *)1 || left == (void *)2)
+        return;
+    nghttp2_session_set_stream_user_data(s, id, NULL);
+    free(left);
 }
 
 static ssize_t hello_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
@@ -110,9 +125,11 @@ static void answer(sconn_t *c, int32_t id)
     nghttp2_data_provider prd = {.read_callback = hello_read};
     if (c->s->mode == M_BIG) {
         size_t *left = malloc(sizeof *left);
-        *left = BIG_LEN;
+        *left = c->s->big_len ? c->s->big_len : BIG_LEN;
         prd.source.ptr = left;
         prd.read_callback = big_read;
+        /* Freed by big_read at the end, or by s_on_stream_close before it. */
+        nghttp2_session_set_stream_user_data(c->sess, id, left);
     }
     assert_int_equal(nghttp2_submit_response(c->sess, id, hdrs, 2, &prd), 0);
 }
@@ -123,6 +140,8 @@ static int s_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *
     sconn_t *c = ud;
     if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
         c->open_streams++;
+        if (c->n_begun < 64)
+            c->begun[c->n_begun++] = f->hd.stream_id;
         if (c->open_streams > c->s->max_open)
             c->s->max_open = c->open_streams;
     }
@@ -192,13 +211,24 @@ static int s_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     }
 }
 
-static int s_on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
+static int s_on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+                           size_t len, void *ud)
 {
     (void)s;
+    (void)flags;
     (void)id;
+    (void)data;
+    ((sconn_t *)ud)->s->body_bytes += len;
+    return 0;
+}
+
+static int s_on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
+{
     (void)code;
     sconn_t *c = ud;
     c->open_streams--;
+    if (c->s->mode == M_BIG)
+        big_free(s, id); /* a body cut short */
     return 0;
 }
 
@@ -208,6 +238,8 @@ static void sc_close(sconn_t *c)
         return;
     event_free(c->rev);
     event_free(c->wev);
+    for (int i = 0; c->s->mode == M_BIG && i < c->n_begun; i++)
+        big_free(c->sess, c->begun[i]); /* streams still open: no on_stream_close */
     nghttp2_session_del(c->sess);
     close(c->fd);
     free(c->out);
@@ -292,7 +324,12 @@ static void srv_accept(evutil_socket_t fd, short what, void *arg)
     nghttp2_session_callbacks_set_on_header_callback(cb, s_on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, s_on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, s_on_stream_close);
-    nghttp2_session_server_new(&c->sess, cb, c);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, s_on_data_chunk);
+    nghttp2_option *opt;
+    nghttp2_option_new(&opt);
+    nghttp2_option_set_no_auto_window_update(opt, s->manual_window);
+    nghttp2_session_server_new2(&c->sess, cb, c, opt);
+    nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     nghttp2_settings_entry iv[1] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->max_streams}};
     nghttp2_submit_settings(c->sess, NGHTTP2_FLAG_NONE, iv, s->max_streams ? 1 : 0);
@@ -313,6 +350,20 @@ static void srv_answer_all(srv_t *s)
         for (int i = 0; i < c->n_pending; i++)
             answer(c, c->pending[i]);
         c->n_pending = 0;
+        sc_flush(c);
+    }
+}
+
+/* One write that widens every request stream's window by inc and the
+ * connection's by inc per stream. */
+static void srv_open_windows(srv_t *s, int32_t inc)
+{
+    for (sconn_t *c = s->conns; c; c = c->next) {
+        if (c->fd < 0)
+            continue;
+        for (int i = 0; i < c->n_begun; i++)
+            assert_int_equal(nghttp2_submit_window_update(c->sess, NGHTTP2_FLAG_NONE, c->begun[i], inc), 0);
+        assert_int_equal(nghttp2_submit_window_update(c->sess, NGHTTP2_FLAG_NONE, 0, inc * c->n_begun), 0);
         sc_flush(c);
     }
 }
@@ -374,6 +425,8 @@ typedef struct req {
     int heads;                  /* streamed: on_head calls */
     bool ended;                 /* streamed: on_head said the head ended the message */
     size_t streamed;            /* streamed: body bytes through on_body */
+    bool upload;                /* a PUT whose body is streamed (hc_conn_body) */
+    int drains;                 /* upload: on_drain calls */
 } req_t;
 
 static hc_conn_t *g_conn;
@@ -391,6 +444,11 @@ static int render(hc_xch_t *x, hc_req_t *rv)
     static const hc_header_t hdrs[] = {{"Accept", 6, "*/*", 3}, {"Connection", 10, "keep-alive", 10}};
     rv->hdrs = hdrs;
     rv->n_hdrs = 2;
+    if (r->upload) {
+        rv->method = "PUT";
+        rv->body_streamed = true;
+        rv->body_length = -1;
+    }
     return 0;
 }
 
@@ -643,6 +701,137 @@ static void test_protocol_error(void **state)
     fx_free(f);
 }
 
+#define UP_FIRST (300u * 1024) /* above HC_UPLOAD_HIGH: the feeder waits for on_drain */
+#define UP_REST (100u * 1024)
+
+/* Counted only: like the capture proxy, which re-opens its client's window
+ * here, the rest of the body comes later, from the loop. */
+static void on_drain(hc_xch_t *x)
+{
+    ((req_t *)x->owner)->drains++;
+}
+
+/* Two streamed uploads on one connection both wait for on_drain, their
+ * bodies held by the server's windows; then one WINDOW_UPDATE burst lets
+ * both bodies go at once, and nothing more comes from the server until both
+ * have ended. Each upload must hear on_drain: a client that signalled one
+ * waiting upload per socket event left the other waiting forever (the
+ * capture proxy's hung parallel h2 uploads). */
+static void test_uploads_all_drained(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(M_HOLD, 0);
+    f->srv.manual_window = true;
+    f->env.on_drain = on_drain;
+    static char first[UP_FIRST];
+    memset(first, 'f', sizeof first);
+    req_t r[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].x.owner = &r[i];
+        r[i].path = "/up";
+        r[i].upload = true;
+        hc_conn_submit(f->conn, &r[i].x);
+        /* Queued while the socket connects: more than the high-water mark. */
+        assert_int_equal(hc_conn_body(&r[i].x, first, sizeof first), 1);
+    }
+    /* The server's 20 ms tick keeps the loop turning. Both streams open and
+     * the connection's first window (65 535 bytes) used up: */
+    uint64_t end = clk_mono_us() + 3000000;
+    while ((f->srv.conns == NULL || f->srv.conns->n_begun < 2 || f->srv.body_bytes < 65535) &&
+           clk_mono_us() < end)
+        event_base_loop(f->base, EVLOOP_ONCE);
+    assert_int_equal(f->srv.body_bytes, 65535);
+    assert_int_equal(r[0].drains + r[1].drains, 0);
+    srv_open_windows(&f->srv, 1024 * 1024);
+    static char rest[UP_REST];
+    memset(rest, 'r', sizeof rest);
+    bool fed[2] = {false, false};
+    end = clk_mono_us() + 3000000;
+    while (f->srv.requests < 2 && clk_mono_us() < end) {
+        event_base_loop(f->base, EVLOOP_ONCE);
+        for (int i = 0; i < 2; i++) {
+            if (r[i].drains > 0 && !fed[i]) {
+                fed[i] = true;
+                assert_int_equal(hc_conn_body(&r[i].x, rest, sizeof rest), 0);
+                hc_conn_body_end(&r[i].x);
+            }
+        }
+    }
+    assert_int_equal(r[0].drains, 1);
+    assert_int_equal(r[1].drains, 1);
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(f->srv.body_bytes, 2 * (UP_FIRST + UP_REST));
+    srv_answer_all(&f->srv);
+    run_until(f, r, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].done, 1);
+        assert_int_equal(r[i].fail, HC_OK);
+        assert_int_equal(r[i].status, 200);
+    }
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
+/* Streams whose caller paused them keep their bytes unacknowledged, up to
+ * the stream window the caller chose (the capture's 1 MiB); the connection
+ * window must have room for all of them, or enough paused streams (16 of
+ * 1 MiB in HC_H2_LOCAL_WINDOW's 16 MiB) stop every other download on the
+ * connection. */
+static void test_paused_streams_leave_room(void **state)
+{
+    (void)state;
+    enum { PAUSED = 20 };
+    fixture_t *f = fx_new(M_BIG, 0);
+    f->env.h2_stream_window = 1024 * 1024;
+    req_t r[PAUSED + 1];
+    for (int i = 0; i <= PAUSED; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].x.owner = &r[i];
+        r[i].x.stream = true;
+        r[i].x.paused = i < PAUSED;
+        r[i].path = "/big";
+        hc_conn_submit(f->conn, &r[i].x);
+    }
+    run_until(f, &r[PAUSED], 1);
+    assert_int_equal(r[PAUSED].done, 1);
+    assert_int_equal(r[PAUSED].fail, HC_OK);
+    assert_int_equal(r[PAUSED].streamed, BIG_LEN);
+    for (int i = 0; i < PAUSED; i++) {
+        assert_int_equal(r[i].done, 0);
+        assert_true(r[i].streamed <= 1024 * 1024); /* each held to its own window */
+        hc_conn_cancel(f->conn, &r[i].x);
+    }
+    fx_free(f);
+}
+
+/* A stream that ends while its caller has it paused: its unacknowledged
+ * bytes go back to the connection window when it closes. They were lost,
+ * and a long-lived connection (the capture's shared h2 slot of an origin)
+ * shrank with each such download until every download on it stopped. */
+static void test_paused_stream_end_gives_window_back(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 40, LEN = 512 * 1024 }; /* 20 MiB in all: more than the 16 MiB window */
+    fixture_t *f = fx_new(M_BIG, 0);
+    f->srv.big_len = LEN;
+    for (int i = 0; i < ROUNDS; i++) {
+        req_t r;
+        memset(&r, 0, sizeof r);
+        r.x.owner = &r;
+        r.x.stream = true;
+        r.x.paused = true;
+        r.path = "/big";
+        hc_conn_submit(f->conn, &r.x);
+        run_until(f, &r, 1);
+        assert_int_equal(r.done, 1);
+        assert_int_equal(r.fail, HC_OK);
+        assert_int_equal(r.streamed, LEN);
+    }
+    assert_int_equal(f->srv.accepts, 1);
+    fx_free(f);
+}
+
 static void test_large_download(void **state)
 {
     (void)state;
@@ -669,6 +858,9 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_protocol_error),
         cmocka_unit_test(test_large_download),
+        cmocka_unit_test(test_uploads_all_drained),
+        cmocka_unit_test(test_paused_streams_leave_room),
+        cmocka_unit_test(test_paused_stream_end_gives_window_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

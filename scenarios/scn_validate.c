@@ -109,8 +109,13 @@ static int check_request(vctx_t *v, const scn_request_t *r)
         return fail(v, "method", "expected a token such as GET or POST");
     if (!r->url || !r->url[0])
         return fail(v, "url", "missing or empty");
-    if (!url_ok(r->url))
+    size_t olen;
+    if (scn_url_is_asterisk(r->url, &olen)) {
+        if (strcmp(r->method, "OPTIONS") != 0)
+            return fail(v, "url", "'%s' is the asterisk-form, for OPTIONS only (method is %s)", r->url, r->method);
+    } else if (!url_ok(r->url)) {
         return fail(v, "url", "expected a path starting with / or an http(s):// URL");
+    }
     int rc = check_template(v, "url", r->url, strlen(r->url));
     char why[200];
     if (rc == 0 && syn_target_tpl(r->url, strlen(r->url), why, sizeof why) != 0)

@@ -215,6 +215,29 @@ const msgpack_object *mpr_get(const msgpack_object *map, const char *key)
     return NULL;
 }
 
+void mpr_fields(const msgpack_object *map, const mpr_key_t *keys, size_t n, const msgpack_object **vals)
+{
+    for (size_t j = 0; j < n; j++)
+        vals[j] = NULL;
+    if (!map || map->type != MSGPACK_OBJECT_MAP || n == 0)
+        return;
+    size_t next = 0; /* where the key after the last one found is: the writer's order */
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type != MSGPACK_OBJECT_STR)
+            continue;
+        for (size_t t = 0; t < n; t++) {
+            size_t j = next + t < n ? next + t : next + t - n;
+            if (keys[j].len == k->via.str.size && memcmp(keys[j].name, k->via.str.ptr, keys[j].len) == 0) {
+                if (!vals[j])
+                    vals[j] = &map->via.map.ptr[i].val;
+                next = j + 1 < n ? j + 1 : 0;
+                break;
+            }
+        }
+    }
+}
+
 static const char *type_name(const msgpack_object *o)
 {
     switch (o->type) {
@@ -255,7 +278,11 @@ int mpr_obj_str(const mpr_ctx_t *c, const msgpack_object *o, const char *field, 
 
 int mpr_str(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required, char **out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_str(c, mpr_get(map, key), key, required, out);
+}
+
+int mpr_v_str(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required, char **out)
+{
     if (!o)
         return absent(c, key, required, "a string");
     return mpr_obj_str(c, o, key, out);
@@ -263,7 +290,11 @@ int mpr_str(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool
 
 int mpr_uint(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required, uint64_t *out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_uint(c, mpr_get(map, key), key, required, out);
+}
+
+int mpr_v_uint(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required, uint64_t *out)
+{
     if (!o)
         return absent(c, key, required, "an unsigned integer");
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -275,7 +306,11 @@ int mpr_uint(const mpr_ctx_t *c, const msgpack_object *map, const char *key, boo
 
 int mpr_int(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required, int64_t *out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_int(c, mpr_get(map, key), key, required, out);
+}
+
+int mpr_v_int(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required, int64_t *out)
+{
     if (!o)
         return absent(c, key, required, "an integer");
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
@@ -293,7 +328,11 @@ int mpr_int(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool
 
 int mpr_bool(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool *out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_bool(c, mpr_get(map, key), key, out);
+}
+
+int mpr_v_bool(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool *out)
+{
     if (!o)
         return 0;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
@@ -304,7 +343,11 @@ int mpr_bool(const mpr_ctx_t *c, const msgpack_object *map, const char *key, boo
 
 int mpr_bin(const mpr_ctx_t *c, const msgpack_object *map, const char *key, uint8_t **out, size_t *len)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_bin(c, mpr_get(map, key), key, out, len);
+}
+
+int mpr_v_bin(const mpr_ctx_t *c, const msgpack_object *o, const char *key, uint8_t **out, size_t *len)
+{
     if (!o)
         return 0;
     const char *p;
@@ -336,9 +379,14 @@ int mpr_bin(const mpr_ctx_t *c, const msgpack_object *map, const char *key, uint
 int mpr_array(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required,
               const msgpack_object **out, size_t *n)
 {
+    return mpr_v_array(c, mpr_get(map, key), key, required, out, n);
+}
+
+int mpr_v_array(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required,
+                const msgpack_object **out, size_t *n)
+{
     *out = NULL;
     *n = 0;
-    const msgpack_object *o = mpr_get(map, key);
     if (!o)
         return absent(c, key, required, "an array");
     if (o->type != MSGPACK_OBJECT_ARRAY)

@@ -52,6 +52,8 @@ static int add(collect_t *cc, const char *value, size_t vlen, scn_ext_kind_t kin
                int group, const char *base)
 {
     offer_list_t *c = cc->c;
+    if (vlen < 4)
+        return 0; /* never worth it (offer_worth): no copy, no scan */
     char *v = strndup(value, vlen);
     if (!v)
         return -1;
@@ -118,7 +120,11 @@ static void jpath_push(char *path, size_t cap, const char *key)
     bool plain = isalpha((unsigned char)key[0]) || key[0] == '_';
     for (const char *k = key; *k && plain; k++)
         plain = isalnum((unsigned char)*k) || *k == '_';
-    if (plain)
+    size_t kl = strlen(key);
+    if (plain && len + 1 + kl < cap) { /* the usual case, per key of every JSON body: no printf */
+        path[len] = '.';
+        memcpy(path + len + 1, key, kl + 1);
+    } else if (plain)
         snprintf(path + len, cap - len, ".%s", key);
     else if (!strchr(key, '\''))
         snprintf(path + len, cap - len, "['%s']", key);

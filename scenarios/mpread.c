@@ -268,7 +268,12 @@ int mpr_obj_str(const mpr_ctx_t *c, const msgpack_object *o, const char *field, 
         return mpr_fail(c, MP_ERR_FORMAT, field, "expected a string, got %s", type_name(o));
     if (memchr(o->via.str.ptr, 0, o->via.str.size))
         return mpr_fail(c, MP_ERR_FORMAT, field, "string holds a NUL byte");
-    char *s = strndup(o->via.str.ptr, o->via.str.size);
+    /* the length is known and holds no NUL: no strndup (which measures again) */
+    char *s = malloc((size_t)o->via.str.size + 1);
+    if (s) {
+        memcpy(s, o->via.str.ptr, o->via.str.size);
+        s[o->via.str.size] = '\0';
+    }
     if (!s)
         return mpr_fail(c, MP_ERR_IO, field, "out of memory");
     free(*out);

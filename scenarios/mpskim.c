@@ -64,6 +64,18 @@ size_t mpskim_feed(mpskim_t *k, const uint8_t *p, size_t n, int64_t file_size)
             k->pos += (int64_t)step;
             continue;
         }
+        uint8_t b = p[i];
+        if (k->hl == 0 && (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)) {
+            i++; /* fixint, nil, bool: the header is the value (most bytes a skim sees) */
+            k->pos++;
+            continue;
+        }
+        if (k->hl == 0 && b >= 0xa0 && b <= 0xbf) {
+            i++; /* fixstr: the keys of every map */
+            k->pos++;
+            k->skip = b & 0x1f;
+            continue;
+        }
         k->hdr[k->hl++] = p[i++];
         k->pos++;
         int need = header_len(k->hdr[0]);

@@ -16,7 +16,8 @@ struct mpr_stream {
     bool own_fp;
     char *name;
     msgpack_unpacker up;
-    msgpack_unpacked res;
+    msgpack_object obj; /* the object last returned; its memory is the unpacker's zone */
+    bool live;          /* obj's zone not yet cleared */
     int64_t fed;      /* bytes handed to the unpacker so far */
     int64_t start;    /* offset of the object last returned */
     int64_t end;      /* offset just after it */
@@ -49,7 +50,6 @@ mpr_stream_t *mpr_open_fp(FILE *fp, const char *name, mp_error_t *err)
         goto fail_s;
     if (!msgpack_unpacker_init(&s->up, MPR_CHUNK))
         goto fail_name;
-    msgpack_unpacked_init(&s->res);
     s->fp = fp;
     s->index = -1;
     return s;
@@ -82,7 +82,6 @@ void mpr_close(mpr_stream_t *s)
 {
     if (!s)
         return;
-    msgpack_unpacked_destroy(&s->res);
     msgpack_unpacker_destroy(&s->up);
     if (s->own_fp)
         fclose(s->fp);
@@ -120,21 +119,33 @@ int mpr_next(mpr_stream_t *s, const msgpack_object **obj, mp_error_t *err)
 {
     long rec = s->index + 1;
     int64_t at = s->end;
+    /* One zone for the whole stream, cleared when the caller is done with
+     * the last object (msgpack_unpacker_next makes and frees a zone of its
+     * own per record: an allocation that also sent malloc consolidating).
+     * Clearing runs the zone's finalizers, which release the read buffers
+     * that object's strings pointed into. */
+    if (s->live) {
+        msgpack_unpacker_reset_zone(&s->up);
+        s->live = false;
+    }
     for (;;) {
-        msgpack_unpack_return r = msgpack_unpacker_next(&s->up, &s->res);
-        if (r == MSGPACK_UNPACK_SUCCESS) {
+        int r = msgpack_unpacker_execute(&s->up);
+        if (r > 0) {
+            s->obj = msgpack_unpacker_data(&s->up);
+            msgpack_unpacker_reset(&s->up);
+            s->live = true;
             s->index = rec;
             s->start = at;
             /* The C API has no nonparsed_size; used - off is what it would return. */
             s->end = s->fed - (int64_t)(s->up.used - s->up.off);
-            *obj = &s->res.data;
+            *obj = &s->obj;
             return MP_OK;
         }
-        if (r == MSGPACK_UNPACK_PARSE_ERROR)
+        if (r < 0 && r != MSGPACK_UNPACK_NOMEM_ERROR)
             return mp_error_set(err, MP_ERR_FORMAT, rec, at,
                                 "%s: record %ld at byte %lld: not valid msgpack",
                                 s->name, rec, (long long)at);
-        if (r == MSGPACK_UNPACK_NOMEM_ERROR)
+        if (r < 0)
             return mp_error_set(err, MP_ERR_FORMAT, rec, at,
                                 "%s: record %ld at byte %lld: declares a size that does not fit in memory",
                                 s->name, rec, (long long)at);

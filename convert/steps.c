@@ -149,7 +149,7 @@ bool steps_is_logout(const rec_exchange_t *x)
      * of loading a big recording). No word holds '?' or '#', so a word that
      * starts in the path ends there. */
     for (size_t at = 0; at < plen; at++) {
-        char ch = t[at] >= 'A' && t[at] <= 'Z' ? (char)(t[at] + ('a' - 'A')) : t[at];
+        char ch = (char)tolower((unsigned char)t[at]);
         if (ch != 'l' && ch != 's')
             continue;
         for (size_t i = 0; i < sizeof words / sizeof *words; i++)

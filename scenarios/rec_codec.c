@@ -107,6 +107,29 @@ static int unpack_headers(const mpr_ctx_t *c, const msgpack_object *v, const cha
     const msgpack_object *a;
     size_t n;
     int rc = mpr_v_array(c, v, key, false, &a, &n);
+    if (rc == 0 && n && hs->n == 0 && !hs->v) {
+        /* the array at its final size at once: no realloc per header */
+        if (!(hs->v = malloc(n * sizeof *hs->v)))
+            return mpr_fail(c, MP_ERR_IO, key, "out of memory");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            char *name = NULL, *value = NULL;
+            if ((rc = mpr_pair(c, &a[i], key, &name, &value)) == 0) {
+                hs->v[hs->n].name = name;
+                hs->v[hs->n].value = value;
+                hs->n++;
+                continue;
+            }
+            free(name);
+            free(value);
+            name = value = NULL;
+            char field[48];
+            snprintf(field, sizeof field, "%s[%zu]", key, i);
+            rc = mpr_pair(c, &a[i], field, &name, &value);
+            free(name);
+            free(value);
+        }
+        return rc;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *name = NULL, *value = NULL;
         /* The entry's name ("req_headers[3]") is made only when the entry is

@@ -166,6 +166,43 @@ static void test_names_shared(void **state)
     xs_fini(&xs);
 }
 
+/* Records of three clients interleaved and out of time order: each session
+ * holds its client's requests in start order (equal starts by record order),
+ * and the sessions come by first start. */
+static void test_sessions_out_of_order(void **state)
+{
+    (void)state;
+    static const struct { const char *key; int t; } recs[] = {
+        {"b", 500}, {"a", 300}, {"c", 100}, {"a", 100}, {"b", 200}, {"c", 900}, {"a", 200}, {"b", 200}, {"a", 5000},
+    };
+    xset_t xs;
+    xs_init(&xs);
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        xs_item_t *it = xs_push(&xs);
+        fx_make(&it->x, "GET", "/", recs[i].t, recs[i].t + 10, 200, "text/html", "");
+        it->key = strdup(recs[i].key);
+    }
+    bool keep[9];
+    for (size_t i = 0; i < 9; i++)
+        keep[i] = i != 5; /* c at 900 left out */
+    sess_list_t ss;
+    assert_int_equal(sess_split(&xs, keep, 1000000, &ss), 0); /* 1 s gap: a's 5000 ms is its own visit */
+    assert_int_equal(ss.n, 4);
+    static const size_t want[4][3] = {{3, 6, 1}, {2}, {4, 7, 0}, {8}};
+    static const size_t want_n[4] = {3, 1, 3, 1};
+    /* first starts: a 100 (idx 3), c 100 (idx 2), b 200, a 5000: ties by record index */
+    static const size_t order[4] = {1, 0, 2, 3};
+    for (size_t k = 0; k < 4; k++) {
+        const sess_t *se = &ss.v[k];
+        size_t w = order[k];
+        assert_int_equal(se->n, want_n[w]);
+        for (size_t i = 0; i < se->n; i++)
+            assert_int_equal(se->idx[i], want[w][i]);
+    }
+    sess_list_fini(&ss);
+    xs_fini(&xs);
+}
+
 static void test_distance(void **state)
 {
     (void)state;
@@ -181,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),
         cmocka_unit_test(test_names_shared),
+        cmocka_unit_test(test_sessions_out_of_order),
         cmocka_unit_test(test_distance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "normalise.h"
+#include "strtab.h"
 
 static void cls_fini(cls_t *c)
 {
@@ -63,16 +64,6 @@ static int session_seq(const xset_t *xs, const sess_t *s, char ***seq)
     return 0;
 }
 
-static bool seq_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i], b[i]) != 0)
-            return false;
-    return true;
-}
-
 static int by_weight(const void *a, const void *b)
 {
     const cls_t *x = a, *y = b;
@@ -114,22 +105,14 @@ static char *first_page(const xset_t *xs, const sess_t *s)
     return norm_name(x->method, NULL, x->target);
 }
 
-/* Index of the request of c found in the fewest other classes: what sets it apart. */
-static size_t distinctive(const cls_list_t *l, size_t ci)
+/* Index of the request of c found in the fewest other classes: what sets it
+ * apart. in[t] is how many classes hold the key stored under t in keys (c
+ * among them); the first of equal counts wins. */
+static size_t distinctive(const cls_t *c, const stab_t *keys, const size_t *in)
 {
-    const cls_t *c = &l->v[ci];
     size_t best = 0, best_n = SIZE_MAX;
     for (size_t k = 0; k < c->n_seq; k++) {
-        size_t n = 0;
-        for (size_t o = 0; o < l->n; o++) {
-            if (o == ci)
-                continue;
-            for (size_t m = 0; m < l->v[o].n_seq; m++)
-                if (strcmp(l->v[o].seq[m], c->seq[k]) == 0) {
-                    n++;
-                    break;
-                }
-        }
+        size_t n = in[stab_get(keys, c->seq[k], strlen(c->seq[k]))] - 1;
         if (n < best_n) {
             best_n = n;
             best = k;
@@ -138,33 +121,79 @@ static size_t distinctive(const cls_list_t *l, size_t ci)
     return best;
 }
 
-static bool name_taken(const cls_list_t *l, size_t upto, const char *name)
+/* For distinctive: every key of every class in keys, and in[t] the number of
+ * classes holding key t (*in, heap). A table, not a scan of every class per
+ * key: naming was quadratic in the number of classes. Returns 0 or -1. */
+static int count_keys(const cls_list_t *l, stab_t *keys, size_t **in)
 {
-    for (size_t i = 0; i < upto; i++)
-        if (strcmp(l->v[i].name, name) == 0)
-            return true;
-    return false;
+    size_t cap = 0, n = 0, *last = NULL;
+    *in = NULL;
+    for (size_t o = 0; o < l->n; o++) {
+        for (size_t m = 0; m < l->v[o].n_seq; m++) {
+            const char *k = l->v[o].seq[m];
+            long t = stab_put(keys, k, strlen(k), n);
+            if (t < 0)
+                goto oom;
+            if ((size_t)t == n) {
+                if (n == cap) {
+                    size_t nc = cap ? 2 * cap : 64;
+                    size_t *ni = realloc(*in, nc * sizeof *ni);
+                    if (!ni)
+                        goto oom;
+                    *in = ni;
+                    size_t *nl = realloc(last, nc * sizeof *nl);
+                    if (!nl)
+                        goto oom;
+                    last = nl;
+                    cap = nc;
+                }
+                (*in)[n] = 0;
+                last[n] = SIZE_MAX;
+                n++;
+            }
+            if (last[t] != o) { /* once per class */
+                last[t] = o;
+                (*in)[t]++;
+            }
+        }
+    }
+    free(last);
+    return 0;
+oom:
+    free(last);
+    return -1;
 }
 
 /* Names: the first page; when two classes share it, the first page and the
- * request that sets the class apart; a number as the last resort. */
+ * request that sets the class apart; a number as the last resort. Tables,
+ * not scans of the classes before: naming was quadratic in their number. */
 static int name_classes(const xset_t *xs, const sess_list_t *ss, cls_list_t *l)
 {
-    bool *shared = calloc(l->n ? l->n : 1, sizeof *shared);
+    bool *shared = calloc(l->n ? l->n : 1, sizeof *shared), any_shared = false;
+    stab_t names, keys, taken;
+    size_t *in = NULL;
     int rc = -1;
+    stab_init(&names);
+    stab_init(&keys);
+    stab_init(&taken);
     if (!shared)
         return -1;
     for (size_t i = 0; i < l->n; i++)
         if (!(l->v[i].name = first_page(xs, &ss->v[l->v[i].rep])))
             goto out;
-    for (size_t i = 0; i < l->n; i++)
-        for (size_t o = i + 1; o < l->n; o++)
-            if (strcmp(l->v[i].name, l->v[o].name) == 0)
-                shared[i] = shared[o] = true;
+    for (size_t i = 0; i < l->n; i++) {
+        long first = stab_put(&names, l->v[i].name, strlen(l->v[i].name), i);
+        if (first < 0)
+            goto out;
+        if ((size_t)first != i)
+            shared[i] = shared[first] = any_shared = true;
+    }
+    if (any_shared && count_keys(l, &keys, &in) < 0)
+        goto out;
     for (size_t i = 0; i < l->n; i++) {
         if (!shared[i])
             continue;
-        const rec_exchange_t *x = &xs->v[ss->v[l->v[i].rep].idx[distinctive(l, i)]].x;
+        const rec_exchange_t *x = &xs->v[ss->v[l->v[i].rep].idx[distinctive(&l->v[i], &keys, in)]].x;
         char *d = norm_name(x->method, NULL, x->target), *name;
         if (!d || asprintf(&name, "%s + %s", l->v[i].name, d) < 0) {
             free(d);
@@ -174,23 +203,50 @@ static int name_classes(const xset_t *xs, const sess_list_t *ss, cls_list_t *l)
         free(l->v[i].name);
         l->v[i].name = name;
     }
+    /* taken: the names of the classes before i, final */
     for (size_t i = 0; i < l->n; i++) {
-        for (int k = 2; name_taken(l, i, l->v[i].name) && k < 100000; k++) {
+        for (int k = 2; stab_get(&taken, l->v[i].name, strlen(l->v[i].name)) >= 0 && k < 100000; k++) {
             char *numbered;
             if (asprintf(&numbered, "%s #%d", l->v[i].name, k) < 0)
                 goto out;
-            if (!name_taken(l, i, numbered)) {
+            if (stab_get(&taken, numbered, strlen(numbered)) < 0) {
                 free(l->v[i].name);
                 l->v[i].name = numbered;
                 break;
             }
             free(numbered);
         }
+        if (stab_put(&taken, l->v[i].name, strlen(l->v[i].name), i) < 0)
+            goto out;
     }
     rc = 0;
 out:
+    stab_fini(&taken);
+    stab_fini(&keys);
+    stab_fini(&names);
+    free(in);
     free(shared);
     return rc;
+}
+
+/* A session's key sequence as one byte string (keys hold no NUL: joined by
+ * NULs), the key of the class table. Heap, *len its length; NULL on out of memory. */
+static char *seq_join(char *const *seq, size_t n, size_t *len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(seq[i]) + 1;
+    char *j = malloc(total ? total : 1), *p = j;
+    if (!j)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t kl = strlen(seq[i]);
+        memcpy(p, seq[i], kl);
+        p[kl] = '\0';
+        p += kl + 1;
+    }
+    *len = total;
+    return j;
 }
 
 int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_list_t *out)
@@ -198,6 +254,8 @@ int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_l
     memset(out, 0, sizeof *out);
     if (ss->n && !(out->v = calloc(ss->n, sizeof *out->v)))
         return -1;
+    stab_t byseq;
+    stab_init(&byseq);
     for (size_t s = 0; s < ss->n; s++) {
         char **seq;
         if (session_seq(xs, &ss->v[s], &seq) < 0) {
@@ -205,10 +263,18 @@ int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_l
             cls_fini(&tmp);
             goto oom;
         }
-        size_t c;
-        for (c = 0; c < out->n; c++)
-            if (seq_equal(out->v[c].seq, out->v[c].n_seq, seq, ss->v[s].n))
-                break;
+        /* a table of the sequences seen: a scan of every class per session was
+         * quadratic in the number of classes */
+        size_t jl;
+        char *joined = seq_join(seq, ss->v[s].n, &jl);
+        long at = joined ? stab_put(&byseq, joined, jl, out->n) : -1;
+        free(joined);
+        if (at < 0) {
+            cls_t tmp = {.seq = seq, .n_seq = ss->v[s].n};
+            cls_fini(&tmp);
+            goto oom;
+        }
+        size_t c = (size_t)at;
         if (c < out->n) {
             out->v[c].weight++;
             cls_t tmp = {.seq = seq, .n_seq = ss->v[s].n};
@@ -217,6 +283,7 @@ int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_l
         }
         out->v[out->n++] = (cls_t){.rep = s, .weight = 1, .seq = seq, .n_seq = ss->v[s].n};
     }
+    stab_fini(&byseq);
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, by_weight);
     merge_rarest(out, max_classes);
@@ -224,6 +291,7 @@ int cls_build(const xset_t *xs, const sess_list_t *ss, size_t max_classes, cls_l
         goto oom;
     return 0;
 oom:
+    stab_fini(&byseq);
     cls_list_fini(out);
     return -1;
 }

@@ -9,9 +9,20 @@
 #include "pick.h"
 #include "normalise.h"
 
+/* Called for every exchange several times: copies instead of a printf. */
 char *draft_origin(const rec_exchange_t *x, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s://%s", x->scheme ? x->scheme : "http", x->authority ? x->authority : "");
+    const char *parts[3] = { x->scheme ? x->scheme : "http", "://", x->authority ? x->authority : "" };
+    size_t at = 0;
+    for (int i = 0; i < 3 && len; i++) {
+        size_t n = strlen(parts[i]);
+        if (n > len - 1 - at)
+            n = len - 1 - at;  /* cut as snprintf would */
+        memcpy(buf + at, parts[i], n);
+        at += n;
+    }
+    if (len)
+        buf[at] = '\0';
     return buf;
 }
 

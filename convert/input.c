@@ -34,6 +34,27 @@ static int sniff_json(const char *path, bool *json, mp_error_t *err)
     return 0;
 }
 
+/* "<file_no>|<client>", the session key of a record (heap; NULL on out of
+ * memory); made for every record, so without a printf. */
+static char *session_key(size_t file_no, const char *client)
+{
+    char num[24];
+    int nl = 0;
+    do
+        num[sizeof num - 1 - nl++] = (char)('0' + file_no % 10);
+    while ((file_no /= 10) != 0);
+    size_t cl = client ? strlen(client) : 0;
+    char *k = malloc((size_t)nl + 1 + cl + 1);
+    if (!k)
+        return NULL;
+    memcpy(k, num + sizeof num - nl, (size_t)nl);
+    k[nl] = '|';
+    if (cl)
+        memcpy(k + nl + 1, client, cl);
+    k[nl + 1 + cl] = '\0';
+    return k;
+}
+
 static int load_recording(const char *path, size_t file_no, xset_t *xs, bool *damaged, mp_error_t *err)
 {
     size_t before = xs->n;
@@ -57,8 +78,7 @@ static int load_recording(const char *path, size_t file_no, xset_t *xs, bool *da
         it->file = path;
         it->index = rec_reader_index(r);
         it->unit = "record";
-        if (asprintf(&it->key, "%zu|%s", file_no, it->x.client ? it->x.client : "") < 0) {
-            it->key = NULL;
+        if (!(it->key = session_key(file_no, it->x.client))) {
             snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
             rc = MP_ERR_IO;
             break;

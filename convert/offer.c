@@ -52,6 +52,8 @@ static int add(collect_t *cc, const char *value, size_t vlen, scn_ext_kind_t kin
                int group, const char *base)
 {
     offer_list_t *c = cc->c;
+    if (vlen < 4)
+        return 0; /* never worth it (offer_worth): no copy, no scan */
     char *v = strndup(value, vlen);
     if (!v)
         return -1;
@@ -118,7 +120,11 @@ static void jpath_push(char *path, size_t cap, const char *key)
     bool plain = isalpha((unsigned char)key[0]) || key[0] == '_';
     for (const char *k = key; *k && plain; k++)
         plain = isalnum((unsigned char)*k) || *k == '_';
-    if (plain)
+    size_t kl = strlen(key);
+    if (plain && len + 1 + kl < cap) { /* the usual case, per key of every JSON body: no printf */
+        path[len] = '.';
+        memcpy(path + len + 1, key, kl + 1);
+    } else if (plain)
         snprintf(path + len, cap - len, ".%s", key);
     else if (!strchr(key, '\''))
         snprintf(path + len, cap - len, "['%s']", key);
@@ -233,6 +239,35 @@ static int from_hidden_inputs(const char *body, size_t blen, collect_t *c)
     return 0;
 }
 
+/* Whether a body can offer anything: a '<' (a hidden input, when it is no
+ * JSON), a string literal of 4 raw bytes or more, or a run of 4 number
+ * characters (a JSON value shorter than 4 bytes is never worth it, and
+ * decoding only shortens a string). Most small API answers ({"ok": true},
+ * {"id": 7}) can not, and parsing them was a third of correlating. */
+static bool body_may_offer(const char *b, size_t n)
+{
+    if (memchr(b, '<', n))
+        return true;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = b[i];
+        if (ch == '"') {
+            size_t start = ++i;
+            while (i < n && b[i] != '"')
+                i += b[i] == '\\' ? 2 : 1;
+            if (i - start >= 4)
+                return true;
+            run = 0;
+        } else if ((ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' || ch == 'E') {
+            if (++run >= 4)
+                return true;
+        } else {
+            run = 0;
+        }
+    }
+    return false;
+}
+
 static int by_length_desc(const void *a, const void *b)
 {
     size_t x = strlen(((const offer_t *)a)->value), y = strlen(((const offer_t *)b)->value);
@@ -254,7 +289,7 @@ int offer_collect(const rec_exchange_t *x, offer_list_t *out)
         if (rc < 0)
             goto fail;
     }
-    if (x->resp_body_len && !x->resp_truncated) {
+    if (x->resp_body_len && !x->resp_truncated && body_may_offer((const char *)x->resp_body, x->resp_body_len)) {
         json_t *j = json_loadb((const char *)x->resp_body, x->resp_body_len, JSON_DECODE_ANY, NULL);
         if (j) {
             char path[1024] = "$";

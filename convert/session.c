@@ -3,18 +3,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strtab.h"
+
 /* qsort has no context argument: the set being sorted. */
 static const xset_t *sort_xs;
 
-static int by_key_time(const void *a, const void *b)
+static int by_time(const void *a, const void *b)
 {
     const xs_item_t *x = &sort_xs->v[*(const size_t *)a], *y = &sort_xs->v[*(const size_t *)b];
-    int c = strcmp(x->key, y->key);
-    if (c)
-        return c;
     if (x->x.t_start_us != y->x.t_start_us)
         return x->x.t_start_us < y->x.t_start_us ? -1 : 1;
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* order[0..n) (kept indexes, ascending) grouped by key, each group by start
+ * time then index: what sorting by (key, time, index) gives but for the
+ * order of the groups, which the caller does not depend on. A table of keys
+ * and a counting pass instead of a sort with a strcmp per comparison; a
+ * group already in time order (a recording usually is) is not sorted.
+ * Returns 0 or -1 (out of memory). */
+static int group_by_key(const xset_t *xs, size_t *order, size_t n)
+{
+    stab_t keys;
+    stab_init(&keys);
+    size_t *grp = malloc((n ? n : 1) * sizeof *grp), *start = calloc(n + 1, sizeof *start);
+    size_t *tmp = malloc((n ? n : 1) * sizeof *tmp), ng = 0;
+    int rc = -1;
+    if (!grp || !start || !tmp)
+        goto out;
+    for (size_t k = 0; k < n; k++) {
+        const char *key = xs->v[order[k]].key;
+        long g = stab_put(&keys, key, strlen(key), ng);
+        if (g < 0)
+            goto out;
+        if ((size_t)g == ng)
+            ng++;
+        grp[k] = (size_t)g;
+        start[g + 1]++;
+    }
+    for (size_t g = 0; g < ng; g++)
+        start[g + 1] += start[g];
+    for (size_t k = 0; k < n; k++) /* stable: a group keeps index order */
+        tmp[start[grp[k]]++] = order[k];
+    memcpy(order, tmp, n * sizeof *order);
+    for (size_t g = 0, from = 0; g < ng; g++) {
+        size_t to = start[g]; /* advanced to the group's end above */
+        bool sorted = true;
+        for (size_t k = from + 1; k < to && sorted; k++)
+            sorted = xs->v[order[k - 1]].x.t_start_us <= xs->v[order[k]].x.t_start_us;
+        if (!sorted)
+            qsort(order + from, to - from, sizeof *order, by_time);
+        from = to;
+    }
+    rc = 0;
+out:
+    stab_fini(&keys);
+    free(tmp);
+    free(start);
+    free(grp);
+    return rc;
 }
 
 static int by_first_start(const void *a, const void *b)
@@ -52,7 +99,8 @@ int sess_split(const xset_t *xs, const bool *keep, uint64_t gap_us, sess_list_t 
         if (keep[i])
             order[n++] = i;
     sort_xs = xs;
-    qsort(order, n, sizeof *order, by_key_time);
+    if (group_by_key(xs, order, n) < 0)
+        goto oom;
     sess_t *cur = NULL;
     int64_t cur_end = 0;
     for (size_t k = 0; k < n; k++) {

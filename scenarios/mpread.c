@@ -16,7 +16,8 @@ struct mpr_stream {
     bool own_fp;
     char *name;
     msgpack_unpacker up;
-    msgpack_unpacked res;
+    msgpack_object obj; /* the object last returned; its memory is the unpacker's zone */
+    bool live;          /* obj's zone not yet cleared */
     int64_t fed;      /* bytes handed to the unpacker so far */
     int64_t start;    /* offset of the object last returned */
     int64_t end;      /* offset just after it */
@@ -49,7 +50,6 @@ mpr_stream_t *mpr_open_fp(FILE *fp, const char *name, mp_error_t *err)
         goto fail_s;
     if (!msgpack_unpacker_init(&s->up, MPR_CHUNK))
         goto fail_name;
-    msgpack_unpacked_init(&s->res);
     s->fp = fp;
     s->index = -1;
     return s;
@@ -82,7 +82,6 @@ void mpr_close(mpr_stream_t *s)
 {
     if (!s)
         return;
-    msgpack_unpacked_destroy(&s->res);
     msgpack_unpacker_destroy(&s->up);
     if (s->own_fp)
         fclose(s->fp);
@@ -120,21 +119,33 @@ int mpr_next(mpr_stream_t *s, const msgpack_object **obj, mp_error_t *err)
 {
     long rec = s->index + 1;
     int64_t at = s->end;
+    /* One zone for the whole stream, cleared when the caller is done with
+     * the last object (msgpack_unpacker_next makes and frees a zone of its
+     * own per record: an allocation that also sent malloc consolidating).
+     * Clearing runs the zone's finalizers, which release the read buffers
+     * that object's strings pointed into. */
+    if (s->live) {
+        msgpack_unpacker_reset_zone(&s->up);
+        s->live = false;
+    }
     for (;;) {
-        msgpack_unpack_return r = msgpack_unpacker_next(&s->up, &s->res);
-        if (r == MSGPACK_UNPACK_SUCCESS) {
+        int r = msgpack_unpacker_execute(&s->up);
+        if (r > 0) {
+            s->obj = msgpack_unpacker_data(&s->up);
+            msgpack_unpacker_reset(&s->up);
+            s->live = true;
             s->index = rec;
             s->start = at;
             /* The C API has no nonparsed_size; used - off is what it would return. */
             s->end = s->fed - (int64_t)(s->up.used - s->up.off);
-            *obj = &s->res.data;
+            *obj = &s->obj;
             return MP_OK;
         }
-        if (r == MSGPACK_UNPACK_PARSE_ERROR)
+        if (r < 0 && r != MSGPACK_UNPACK_NOMEM_ERROR)
             return mp_error_set(err, MP_ERR_FORMAT, rec, at,
                                 "%s: record %ld at byte %lld: not valid msgpack",
                                 s->name, rec, (long long)at);
-        if (r == MSGPACK_UNPACK_NOMEM_ERROR)
+        if (r < 0)
             return mp_error_set(err, MP_ERR_FORMAT, rec, at,
                                 "%s: record %ld at byte %lld: declares a size that does not fit in memory",
                                 s->name, rec, (long long)at);
@@ -215,6 +226,29 @@ const msgpack_object *mpr_get(const msgpack_object *map, const char *key)
     return NULL;
 }
 
+void mpr_fields(const msgpack_object *map, const mpr_key_t *keys, size_t n, const msgpack_object **vals)
+{
+    for (size_t j = 0; j < n; j++)
+        vals[j] = NULL;
+    if (!map || map->type != MSGPACK_OBJECT_MAP || n == 0)
+        return;
+    size_t next = 0; /* where the key after the last one found is: the writer's order */
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type != MSGPACK_OBJECT_STR)
+            continue;
+        for (size_t t = 0; t < n; t++) {
+            size_t j = next + t < n ? next + t : next + t - n;
+            if (keys[j].len == k->via.str.size && memcmp(keys[j].name, k->via.str.ptr, keys[j].len) == 0) {
+                if (!vals[j])
+                    vals[j] = &map->via.map.ptr[i].val;
+                next = j + 1 < n ? j + 1 : 0;
+                break;
+            }
+        }
+    }
+}
+
 static const char *type_name(const msgpack_object *o)
 {
     switch (o->type) {
@@ -245,7 +279,12 @@ int mpr_obj_str(const mpr_ctx_t *c, const msgpack_object *o, const char *field, 
         return mpr_fail(c, MP_ERR_FORMAT, field, "expected a string, got %s", type_name(o));
     if (memchr(o->via.str.ptr, 0, o->via.str.size))
         return mpr_fail(c, MP_ERR_FORMAT, field, "string holds a NUL byte");
-    char *s = strndup(o->via.str.ptr, o->via.str.size);
+    /* the length is known and holds no NUL: no strndup (which measures again) */
+    char *s = malloc((size_t)o->via.str.size + 1);
+    if (s) {
+        memcpy(s, o->via.str.ptr, o->via.str.size);
+        s[o->via.str.size] = '\0';
+    }
     if (!s)
         return mpr_fail(c, MP_ERR_IO, field, "out of memory");
     free(*out);
@@ -255,7 +294,11 @@ int mpr_obj_str(const mpr_ctx_t *c, const msgpack_object *o, const char *field, 
 
 int mpr_str(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required, char **out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_str(c, mpr_get(map, key), key, required, out);
+}
+
+int mpr_v_str(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required, char **out)
+{
     if (!o)
         return absent(c, key, required, "a string");
     return mpr_obj_str(c, o, key, out);
@@ -263,7 +306,11 @@ int mpr_str(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool
 
 int mpr_uint(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required, uint64_t *out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_uint(c, mpr_get(map, key), key, required, out);
+}
+
+int mpr_v_uint(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required, uint64_t *out)
+{
     if (!o)
         return absent(c, key, required, "an unsigned integer");
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -275,7 +322,11 @@ int mpr_uint(const mpr_ctx_t *c, const msgpack_object *map, const char *key, boo
 
 int mpr_int(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required, int64_t *out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_int(c, mpr_get(map, key), key, required, out);
+}
+
+int mpr_v_int(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required, int64_t *out)
+{
     if (!o)
         return absent(c, key, required, "an integer");
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
@@ -293,7 +344,11 @@ int mpr_int(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool
 
 int mpr_bool(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool *out)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_bool(c, mpr_get(map, key), key, out);
+}
+
+int mpr_v_bool(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool *out)
+{
     if (!o)
         return 0;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
@@ -304,7 +359,11 @@ int mpr_bool(const mpr_ctx_t *c, const msgpack_object *map, const char *key, boo
 
 int mpr_bin(const mpr_ctx_t *c, const msgpack_object *map, const char *key, uint8_t **out, size_t *len)
 {
-    const msgpack_object *o = mpr_get(map, key);
+    return mpr_v_bin(c, mpr_get(map, key), key, out, len);
+}
+
+int mpr_v_bin(const mpr_ctx_t *c, const msgpack_object *o, const char *key, uint8_t **out, size_t *len)
+{
     if (!o)
         return 0;
     const char *p;
@@ -336,9 +395,14 @@ int mpr_bin(const mpr_ctx_t *c, const msgpack_object *map, const char *key, uint
 int mpr_array(const mpr_ctx_t *c, const msgpack_object *map, const char *key, bool required,
               const msgpack_object **out, size_t *n)
 {
+    return mpr_v_array(c, mpr_get(map, key), key, required, out, n);
+}
+
+int mpr_v_array(const mpr_ctx_t *c, const msgpack_object *o, const char *key, bool required,
+                const msgpack_object **out, size_t *n)
+{
     *out = NULL;
     *n = 0;
-    const msgpack_object *o = mpr_get(map, key);
     if (!o)
         return absent(c, key, required, "an array");
     if (o->type != MSGPACK_OBJECT_ARRAY)

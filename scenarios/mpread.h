@@ -66,6 +66,29 @@ int mpr_fail(const mpr_ctx_t *c, int code, const char *field, const char *fmt, .
 /* Value of key in map, or NULL when absent. Returns NULL when map is no map. */
 const msgpack_object *mpr_get(const msgpack_object *map, const char *key);
 
+/* A key of a map read field by field: its name and length (MPR_KEY("x")). */
+typedef struct mpr_key {
+    const char *name;
+    size_t len;
+} mpr_key_t;
+#define MPR_KEY(s) { s, sizeof s - 1 }
+
+/* The values of keys[0..n) in map, found in one pass over the map, into
+ * vals[0..n) (NULL: absent; the first of a repeated key, as mpr_get). A map
+ * written in the order of keys costs one comparison per entry; mpr_get per
+ * key costs a scan each. vals all NULL when map is no map. */
+void mpr_fields(const msgpack_object *map, const mpr_key_t *keys, size_t n, const msgpack_object **vals);
+
+/* The typed accessors below on a value already found (v NULL: absent); key
+ * names it in messages. Same returns as the map forms. */
+int mpr_v_str(const mpr_ctx_t *c, const msgpack_object *v, const char *key, bool required, char **out);
+int mpr_v_uint(const mpr_ctx_t *c, const msgpack_object *v, const char *key, bool required, uint64_t *out);
+int mpr_v_int(const mpr_ctx_t *c, const msgpack_object *v, const char *key, bool required, int64_t *out);
+int mpr_v_bool(const mpr_ctx_t *c, const msgpack_object *v, const char *key, bool *out);
+int mpr_v_bin(const mpr_ctx_t *c, const msgpack_object *v, const char *key, uint8_t **out, size_t *len);
+int mpr_v_array(const mpr_ctx_t *c, const msgpack_object *v, const char *key, bool required,
+                const msgpack_object **out, size_t *n);
+
 /* Typed accessors. Each returns 0, or MP_ERR_FORMAT when the value has the
  * wrong type, or MP_ERR_INVALID when it is absent and required. When absent
  * and optional, *out is left unchanged (the caller's default). Strings are

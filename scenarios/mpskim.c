@@ -55,31 +55,52 @@ static void header_sizes(const uint8_t *h, uint64_t *payload, uint64_t *elems)
 
 size_t mpskim_feed(mpskim_t *k, const uint8_t *p, size_t n, int64_t file_size)
 {
+    /* k's fields in locals: a store through k may alias p (bytes), so the
+     * loop would reload them at every byte. The offset is pos0 + i. */
+    const int64_t pos0 = k->pos;
+    uint64_t skip = k->skip;
+    int hl = k->hl;
     size_t i = 0;
     while (i < n) {
-        if (k->skip) {
-            uint64_t step = k->skip < n - i ? k->skip : n - i;
-            k->skip -= step;
+        if (skip) {
+            uint64_t step = skip < n - i ? skip : n - i;
+            skip -= step;
             i += step;
-            k->pos += (int64_t)step;
             continue;
         }
-        k->hdr[k->hl++] = p[i++];
-        k->pos++;
+        uint8_t b = p[i];
+        if (hl == 0 && (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)) {
+            i++; /* fixint, nil, bool: the header is the value (most bytes a skim sees) */
+            continue;
+        }
+        if (hl == 0 && b >= 0xa0 && b <= 0xbf) {
+            i++; /* fixstr: the keys of every map */
+            skip = b & 0x1f;
+            continue;
+        }
+        k->hdr[hl++] = b;
+        i++;
         int need = header_len(k->hdr[0]);
-        if (k->hl < need)
+        if (hl < need)
             continue;
         uint64_t payload, elems;
         header_sizes(k->hdr, &payload, &elems);
-        k->hl = 0;
+        hl = 0;
+        int64_t pos = pos0 + (int64_t)i;
         /* Every element takes at least one byte of what is left. */
-        if (elems > 15 && (int64_t)elems > file_size - k->pos) {
+        if (elems > 15 && (int64_t)elems > file_size - pos) {
             k->bad_count = elems;
-            k->bad_at = k->pos - need;
+            k->bad_at = pos - need;
             k->file_size = file_size;
+            k->pos = pos;
+            k->skip = skip;
+            k->hl = 0;
             return i - 1; /* keep the header incomplete for the unpacker */
         }
-        k->skip = payload;
+        skip = payload;
     }
+    k->pos = pos0 + (int64_t)n;
+    k->skip = skip;
+    k->hl = hl;
     return n;
 }

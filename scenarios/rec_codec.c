@@ -102,11 +102,34 @@ int rec_codec_unpack_header(const mpr_ctx_t *c, const msgpack_object *o, rec_hea
     return rc;
 }
 
-static int unpack_headers(const mpr_ctx_t *c, const msgpack_object *o, const char *key, rec_headers_t *hs)
+static int unpack_headers(const mpr_ctx_t *c, const msgpack_object *v, const char *key, rec_headers_t *hs)
 {
     const msgpack_object *a;
     size_t n;
-    int rc = mpr_array(c, o, key, false, &a, &n);
+    int rc = mpr_v_array(c, v, key, false, &a, &n);
+    if (rc == 0 && n && hs->n == 0 && !hs->v) {
+        /* the array at its final size at once: no realloc per header */
+        if (!(hs->v = malloc(n * sizeof *hs->v)))
+            return mpr_fail(c, MP_ERR_IO, key, "out of memory");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            char *name = NULL, *value = NULL;
+            if ((rc = mpr_pair(c, &a[i], key, &name, &value)) == 0) {
+                hs->v[hs->n].name = name;
+                hs->v[hs->n].value = value;
+                hs->n++;
+                continue;
+            }
+            free(name);
+            free(value);
+            name = value = NULL;
+            char field[48];
+            snprintf(field, sizeof field, "%s[%zu]", key, i);
+            rc = mpr_pair(c, &a[i], field, &name, &value);
+            free(name);
+            free(value);
+        }
+        return rc;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *name = NULL, *value = NULL;
         /* The entry's name ("req_headers[3]") is made only when the entry is
@@ -135,7 +158,7 @@ static int unpack_headers(const mpr_ctx_t *c, const msgpack_object *o, const cha
 static int unpack_u32(const mpr_ctx_t *c, const msgpack_object *o, const char *key, uint32_t max, uint32_t *out)
 {
     uint64_t v = 0;
-    int rc = mpr_uint(c, o, key, false, &v);
+    int rc = mpr_v_uint(c, o, key, false, &v);
     if (rc == 0 && v > max)
         return mpr_fail(c, MP_ERR_FORMAT, key, "%llu is out of range (max %u)", (unsigned long long)v, max);
     if (rc == 0)
@@ -143,11 +166,11 @@ static int unpack_u32(const mpr_ctx_t *c, const msgpack_object *o, const char *k
     return rc;
 }
 
-static int unpack_ws(const mpr_ctx_t *c, const msgpack_object *o, rec_exchange_t *x)
+static int unpack_ws(const mpr_ctx_t *c, const msgpack_object *v, rec_exchange_t *x)
 {
     const msgpack_object *a;
     size_t n;
-    int rc = mpr_array(c, o, "ws", false, &a, &n);
+    int rc = mpr_v_array(c, v, "ws", false, &a, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[64];
         mpr_ctx_t mc = mpr_at(c, path, sizeof path, "%s%sws[%zu]", c->path ? c->path : "",
@@ -180,35 +203,55 @@ static int unpack_ws(const mpr_ctx_t *c, const msgpack_object *o, rec_exchange_t
     return rc;
 }
 
+/* The keys of an exchange in the writer's order (rec_codec_pack_exchange), so
+ * one pass over the map finds them all (mpr_fields). */
+enum {
+    X_CLIENT, X_CONN, X_STREAM, X_T_START, X_T_FIRST, X_T_END, X_SCHEME, X_AUTHORITY, X_METHOD, X_TARGET,
+    X_VERSION, X_REQ_HEADERS, X_REQ_BODY, X_REQ_TRUNC, X_STATUS, X_RESP_HEADERS, X_RESP_BODY, X_RESP_TRUNC,
+    X_FLAGS, X_TUN_UP, X_TUN_DOWN, X_ERROR, X_TRAILERS, X_WS, X_N
+};
+static const mpr_key_t x_keys[X_N] = {
+    MPR_KEY("client"), MPR_KEY("conn"), MPR_KEY("stream"), MPR_KEY("t_start_us"), MPR_KEY("t_first_byte_us"),
+    MPR_KEY("t_end_us"), MPR_KEY("scheme"), MPR_KEY("authority"), MPR_KEY("method"), MPR_KEY("target"),
+    MPR_KEY("http_version"), MPR_KEY("req_headers"), MPR_KEY("req_body"), MPR_KEY("req_truncated"),
+    MPR_KEY("status"), MPR_KEY("resp_headers"), MPR_KEY("resp_body"), MPR_KEY("resp_truncated"),
+    MPR_KEY("flags"), MPR_KEY("tunnel_bytes_up"), MPR_KEY("tunnel_bytes_down"), MPR_KEY("error"),
+    MPR_KEY("resp_trailers"), MPR_KEY("ws"),
+};
+
 int rec_codec_unpack_exchange(const mpr_ctx_t *c, const msgpack_object *o, rec_exchange_t *x)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
         return mpr_fail(c, MP_ERR_FORMAT, NULL, "expected an exchange map");
+    const msgpack_object *v[X_N];
+    mpr_fields(o, x_keys, X_N, v);
+#define K(i) v[i], x_keys[i].name
     uint32_t status = 0;
-    int rc = mpr_str(c, o, "client", true, &x->client);
-    if (rc == 0) rc = mpr_uint(c, o, "conn", true, &x->conn_id);
-    if (rc == 0) rc = unpack_u32(c, o, "stream", UINT32_MAX, &x->stream_id);
-    if (rc == 0) rc = mpr_int(c, o, "t_start_us", true, &x->t_start_us);
-    if (rc == 0) rc = mpr_int(c, o, "t_first_byte_us", false, &x->t_first_byte_us);
-    if (rc == 0) rc = mpr_int(c, o, "t_end_us", false, &x->t_end_us);
-    if (rc == 0) rc = mpr_str(c, o, "scheme", true, &x->scheme);
-    if (rc == 0) rc = mpr_str(c, o, "authority", true, &x->authority);
-    if (rc == 0) rc = mpr_str(c, o, "method", true, &x->method);
-    if (rc == 0) rc = mpr_str(c, o, "target", true, &x->target);
-    if (rc == 0) rc = mpr_str(c, o, "http_version", true, &x->http_version);
-    if (rc == 0) rc = unpack_headers(c, o, "req_headers", &x->req_headers);
-    if (rc == 0) rc = mpr_bin(c, o, "req_body", &x->req_body, &x->req_body_len);
-    if (rc == 0) rc = mpr_bool(c, o, "req_truncated", &x->req_truncated);
-    if (rc == 0) rc = unpack_u32(c, o, "status", 999, &status);
-    if (rc == 0) rc = unpack_headers(c, o, "resp_headers", &x->resp_headers);
-    if (rc == 0) rc = mpr_bin(c, o, "resp_body", &x->resp_body, &x->resp_body_len);
-    if (rc == 0) rc = mpr_bool(c, o, "resp_truncated", &x->resp_truncated);
-    if (rc == 0) rc = unpack_u32(c, o, "flags", UINT32_MAX, &x->flags);
-    if (rc == 0) rc = mpr_uint(c, o, "tunnel_bytes_up", false, &x->tunnel_bytes_up);
-    if (rc == 0) rc = mpr_uint(c, o, "tunnel_bytes_down", false, &x->tunnel_bytes_down);
-    if (rc == 0) rc = mpr_str(c, o, "error", false, &x->error);
-    if (rc == 0) rc = unpack_headers(c, o, "resp_trailers", &x->resp_trailers);
-    if (rc == 0) rc = unpack_ws(c, o, x);
+    int rc = mpr_v_str(c, K(X_CLIENT), true, &x->client);
+    if (rc == 0) rc = mpr_v_uint(c, K(X_CONN), true, &x->conn_id);
+    if (rc == 0) rc = unpack_u32(c, K(X_STREAM), UINT32_MAX, &x->stream_id);
+    if (rc == 0) rc = mpr_v_int(c, K(X_T_START), true, &x->t_start_us);
+    if (rc == 0) rc = mpr_v_int(c, K(X_T_FIRST), false, &x->t_first_byte_us);
+    if (rc == 0) rc = mpr_v_int(c, K(X_T_END), false, &x->t_end_us);
+    if (rc == 0) rc = mpr_v_str(c, K(X_SCHEME), true, &x->scheme);
+    if (rc == 0) rc = mpr_v_str(c, K(X_AUTHORITY), true, &x->authority);
+    if (rc == 0) rc = mpr_v_str(c, K(X_METHOD), true, &x->method);
+    if (rc == 0) rc = mpr_v_str(c, K(X_TARGET), true, &x->target);
+    if (rc == 0) rc = mpr_v_str(c, K(X_VERSION), true, &x->http_version);
+    if (rc == 0) rc = unpack_headers(c, K(X_REQ_HEADERS), &x->req_headers);
+    if (rc == 0) rc = mpr_v_bin(c, K(X_REQ_BODY), &x->req_body, &x->req_body_len);
+    if (rc == 0) rc = mpr_v_bool(c, K(X_REQ_TRUNC), &x->req_truncated);
+    if (rc == 0) rc = unpack_u32(c, K(X_STATUS), 999, &status);
+    if (rc == 0) rc = unpack_headers(c, K(X_RESP_HEADERS), &x->resp_headers);
+    if (rc == 0) rc = mpr_v_bin(c, K(X_RESP_BODY), &x->resp_body, &x->resp_body_len);
+    if (rc == 0) rc = mpr_v_bool(c, K(X_RESP_TRUNC), &x->resp_truncated);
+    if (rc == 0) rc = unpack_u32(c, K(X_FLAGS), UINT32_MAX, &x->flags);
+    if (rc == 0) rc = mpr_v_uint(c, K(X_TUN_UP), false, &x->tunnel_bytes_up);
+    if (rc == 0) rc = mpr_v_uint(c, K(X_TUN_DOWN), false, &x->tunnel_bytes_down);
+    if (rc == 0) rc = mpr_v_str(c, K(X_ERROR), false, &x->error);
+    if (rc == 0) rc = unpack_headers(c, K(X_TRAILERS), &x->resp_trailers);
+    if (rc == 0) rc = unpack_ws(c, v[X_WS], x);
+#undef K
     x->status = (int)status;
     return rc;
 }

@@ -179,6 +179,23 @@ int scn_proto_parse(const char *s) { return value_of(proto_names, N(proto_names)
 int scn_ext_kind_parse(const char *s) { return value_of(ext_names, N(ext_names), s); }
 int scn_wait_kind_parse(const char *s) { return value_of(wait_names, N(wait_names), s); }
 
+bool scn_url_is_asterisk(const char *url, size_t *origin_len)
+{
+    size_t n = strlen(url);
+    if (n == 0 || url[n - 1] != '*')
+        return false;
+    size_t o = n - 1;
+    if (o == 0) {
+        *origin_len = 0;
+        return true;
+    }
+    size_t scheme = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (!scheme || o == scheme || strcspn(url + scheme, "/?#{}*") != o - scheme)
+        return false;
+    *origin_len = o;
+    return true;
+}
+
 char *scn_default_name(const char *method, const char *url)
 {
     size_t n = strlen(method) + 1 + strlen(url) + 1;

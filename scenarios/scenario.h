@@ -196,6 +196,13 @@ int scn_proto_parse(const char *s);
 int scn_ext_kind_parse(const char *s);
 int scn_wait_kind_parse(const char *s);
 
+/* Whether url is the asterisk-form request target of RFC 9112 3.2.4 (an
+ * OPTIONS request about the server as a whole, not a resource): "*" for the
+ * default host, or "http(s)://authority*" (the authority holding none of
+ * "/?#{}*") for another. *origin_len is then the length of the origin before
+ * the "*" (0 for the bare form). Only OPTIONS may use it (scn_validate). */
+bool scn_url_is_asterisk(const char *url, size_t *origin_len);
+
 /* The name a request gets when the file gives none: "METHOD url" (heap,
  * caller frees; NULL on out of memory). */
 char *scn_default_name(const char *method, const char *url);

@@ -27,6 +27,25 @@ static int fail(const vctx_t *v, const char *field, const char *fmt, ...)
     return mp_error_set(v->err, MP_ERR_INVALID, v->record, -1, "%s%s%s: %s", v->path, sep, field, what);
 }
 
+/* v->path from byte at: a, b, "[i]" (as snprintf "%s%s[%zu]" would, cut to
+ * the buffer). Called per step and per request: no printf. */
+static void path_index(vctx_t *v, size_t at, const char *a, const char *b, size_t i)
+{
+    char num[24];
+    size_t nl = 0;
+    do
+        num[sizeof num - 1 - nl++] = (char)('0' + i % 10);
+    while ((i /= 10) != 0);
+    const char *parts[5] = { a, b, "[", num + sizeof num - nl, "]" };
+    size_t lens[5] = { strlen(a), strlen(b), 1, nl, 1 };
+    for (int k = 0; k < 5 && at < sizeof v->path - 1; k++) {
+        size_t n = lens[k] < sizeof v->path - 1 - at ? lens[k] : sizeof v->path - 1 - at;
+        memcpy(v->path + at, parts[k], n);
+        at += n;
+    }
+    v->path[at < sizeof v->path ? at : sizeof v->path - 1] = '\0';
+}
+
 static int check_template(const vctx_t *v, const char *field, const char *text, size_t len)
 {
     char why[200];
@@ -109,8 +128,13 @@ static int check_request(vctx_t *v, const scn_request_t *r)
         return fail(v, "method", "expected a token such as GET or POST");
     if (!r->url || !r->url[0])
         return fail(v, "url", "missing or empty");
-    if (!url_ok(r->url))
+    size_t olen;
+    if (scn_url_is_asterisk(r->url, &olen)) {
+        if (strcmp(r->method, "OPTIONS") != 0)
+            return fail(v, "url", "'%s' is the asterisk-form, for OPTIONS only (method is %s)", r->url, r->method);
+    } else if (!url_ok(r->url)) {
         return fail(v, "url", "expected a path starting with / or an http(s):// URL");
+    }
     int rc = check_template(v, "url", r->url, strlen(r->url));
     char why[200];
     if (rc == 0 && syn_target_tpl(r->url, strlen(r->url), why, sizeof why) != 0)
@@ -201,7 +225,7 @@ static int check_steps(vctx_t *v, const char *section, const scn_steps_t *st)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < st->n; i++) {
         const scn_step_t *s = &st->v[i];
-        snprintf(v->path + base, sizeof v->path - base, " %s[%zu]", section, i);
+        path_index(v, base, " ", section, i);
         if (s->ws) {
             if (s->lua)
                 rc = fail(v, "ws", "a step is WebSocket or custom (lua), not both");
@@ -233,7 +257,7 @@ static int check_steps(vctx_t *v, const char *section, const scn_steps_t *st)
         }
         size_t step_len = strlen(v->path);
         for (size_t j = 0; rc == 0 && j < s->n_requests; j++) {
-            snprintf(v->path + step_len, sizeof v->path - step_len, ".requests[%zu]", j);
+            path_index(v, step_len, ".requests", "", j);
             rc = check_request(v, &s->requests[j]);
         }
     }

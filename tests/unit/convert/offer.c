@@ -75,6 +75,41 @@ static void test_regex_finds_value(void **state)
     rec_exchange_fini(&x);
 }
 
+/* Bodies whose every value is shorter than 4 bytes offer nothing (and are
+ * not parsed); a longer one, an escaped quote inside it, a number of 4
+ * digits, or a hidden input still offers. */
+static void test_short_bodies(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        const char *offers; /* NULL: none */
+    } cases[] = {
+        {"{\"id\": 7}", NULL},
+        {"{\"ok\": true, \"n\": [1, 22, 333], \"s\": \"abc\"}", NULL},
+        {"[]", NULL},
+        {"{\"n\": 4321}", "4321"},
+        {"{\"t\": \"ab\\\"cd9\"}", "ab\"cd9"},
+        {"{\"id\": 7, \"next\": \"cur10x9\"}", "cur10x9"},
+        {"<form><input type=\"hidden\" name=\"k\" value=\"v9\"></form>", NULL},
+        {"<form><input type=\"hidden\" name=\"k\" value=\"tok123\"></form>", "tok123"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        rec_exchange_t x;
+        offer_list_t c;
+        fx_make(&x, "GET", "/x", 0, 1, 200, "application/json", cases[i].body);
+        assert_int_equal(offer_collect(&x, &c), 0);
+        if (!cases[i].offers) {
+            if (c.n != 0)
+                fail_msg("%s: offers %s", cases[i].body, c.v[0].value);
+        } else if (c.n != 1 || strcmp(c.v[0].value, cases[i].offers) != 0) {
+            fail_msg("%s: %zu offers, expected %s", cases[i].body, c.n, cases[i].offers);
+        }
+        offer_list_fini(&c);
+        rec_exchange_fini(&x);
+    }
+}
+
 static void test_worth(void **state)
 {
     (void)state;
@@ -91,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_cookie_header),
         cmocka_unit_test(test_regex_finds_value),
+        cmocka_unit_test(test_short_bodies),
         cmocka_unit_test(test_worth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,8 @@ static scn_request_t *req(scn_scenario_t *s, int cls, int step, int r)
 
 static void m_url(scn_scenario_t *s) { replace(&req(s, 0, 0, 0)->url, "/a{{b"); }
 static void m_url_rel(scn_scenario_t *s) { replace(&req(s, 0, 0, 0)->url, "api/x"); }
+static void m_asterisk_get(scn_scenario_t *s) { replace(&req(s, 0, 0, 0)->url, "*"); }
+static void m_asterisk_path(scn_scenario_t *s) { replace(&req(s, 0, 0, 0)->url, "http://a*"); }
 static void m_gen(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[1].value, "{{random_int 5 1}}"); }
 static void m_now_offset(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[0].value, "{{now_s 3600}}"); }
 static void m_unknown_gen(scn_scenario_t *s) { replace(&req(s, 1, 1, 0)->headers[0].value, "x{{foo bar}}"); }
@@ -165,6 +167,8 @@ static void test_validation_names_the_place(void **state)
     (void)state;
     expect_invalid(m_url, "class 'browse' tasks[0].requests[0].url: unterminated {{ at byte 2: expected }}", 1);
     expect_invalid(m_url_rel, "class 'browse' tasks[0].requests[0].url: expected a path starting with / or an http(s):// URL", 1);
+    expect_invalid(m_asterisk_get, "class 'browse' tasks[0].requests[0].url: '*' is the asterisk-form, for OPTIONS only (method is GET)", 1);
+    expect_invalid(m_asterisk_path, "class 'browse' tasks[0].requests[0].url: 'http://a*' is the asterisk-form, for OPTIONS only (method is GET)", 1);
     expect_invalid(m_gen, "class 'buy' tasks[1].requests[0].headers[1]: random_int needs two integers A <= B (at byte 0)", 2);
     expect_invalid(m_now_offset, "class 'buy' tasks[1].requests[0].headers[0]: now_s takes one offset with a sign, such as -3600 or -1.5 (s) (at byte 0)", 2);
     expect_invalid(m_unknown_gen, "class 'buy' tasks[1].requests[0].headers[0]: unknown generator \"foo\" (at byte 1)", 2);
@@ -249,6 +253,34 @@ static void test_template_forms_accepted(void **state)
         mp_error_t err;
         if (scn_validate(s, &err) != 0)
             fail_msg("\"%s\" refused: %s", ok[i], err.msg);
+        scn_free(s);
+    }
+}
+
+/* The asterisk-form (RFC 9112 3.2.4): "*" or an origin and "*", OPTIONS only. */
+static void test_asterisk_form(void **state)
+{
+    (void)state;
+    size_t n = 99;
+    assert_true(scn_url_is_asterisk("*", &n));
+    assert_int_equal(n, 0);
+    assert_true(scn_url_is_asterisk("http://a.test:81*", &n));
+    assert_int_equal(n, 16);
+    assert_true(scn_url_is_asterisk("https://a*", &n));
+    assert_int_equal(n, 9);
+    const char *no[] = { "", "/*", "/a*", "**", "http://*", "http://a/*", "http://a?x*", "{{u}}*", "ftp://a*", "*x" };
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        if (scn_url_is_asterisk(no[i], &n))
+            fail_msg("\"%s\" taken for the asterisk-form", no[i]);
+    const char *ok[] = { "*", "http://a.test:81*" };
+    for (size_t i = 0; i < 2; i++) {
+        scn_scenario_t *s = fx_scenario();
+        scn_request_t *r = req(s, 0, 0, 0);
+        replace(&r->url, ok[i]);
+        replace(&r->method, "OPTIONS");
+        mp_error_t err;
+        if (scn_validate(s, &err) != 0)
+            fail_msg("OPTIONS \"%s\" refused: %s", ok[i], err.msg);
         scn_free(s);
     }
 }
@@ -489,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_every_field),
         cmocka_unit_test(test_validation_names_the_place),
         cmocka_unit_test(test_te_trailers_accepted),
+        cmocka_unit_test(test_asterisk_form),
         cmocka_unit_test(test_template_forms_accepted),
         cmocka_unit_test(test_minimal_file_defaults),
         cmocka_unit_test(test_load_errors),

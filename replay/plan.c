@@ -818,6 +818,27 @@ static int compile_ws(compile_t *cc, plan_step_t *ps, const scn_ws_t *src)
     return 0;
 }
 
+/* plan_step_t.new_conn of a compiled section. */
+static int mark_new_conns(compile_t *cc, plan_steps_t *steps)
+{
+    bool *seen = calloc(cc->p->n_origins ? cc->p->n_origins : 1, sizeof *seen);
+    if (!seen)
+        return fail_at(cc, "out of memory");
+    for (size_t s = 0; s < steps->n; s++) {
+        plan_step_t *ps = &steps->v[s];
+        if (ps->lua || ps->ws)
+            continue; /* connections of their own, never opened ahead */
+        ps->new_conn = ps->parallel && ps->n > 1;
+        for (size_t i = 0; i < ps->n; i++) {
+            int o = ps->reqs[i].origin;
+            if (o >= 0 && (size_t)o < cc->p->n_origins && !seen[o])
+                seen[o] = ps->new_conn = true;
+        }
+    }
+    free(seen);
+    return 0;
+}
+
 static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in,
                          const char *section)
 {
@@ -890,7 +911,7 @@ static int compile_steps(compile_t *cc, plan_steps_t *out, const scn_steps_t *in
             }
         }
     }
-    return 0;
+    return mark_new_conns(cc, out);
 }
 
 static int compile_vars(compile_t *cc)

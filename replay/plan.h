@@ -138,6 +138,12 @@ typedef struct plan_step {
     const char *lua;
     scn_request_t *lua_src;
     plan_ws_t *ws;                  /* a WebSocket step (reqs[0] its handshake); NULL: none */
+    /* It may need a connection no earlier step of its section opened: a
+     * parallel step (its HTTP/1.1 connections depend on run options), or one
+     * with an origin no earlier step named. A timed replay's connect-ahead
+     * (user.c) looks at the step's connections only then, or when one of
+     * the user's connections closed. */
+    bool new_conn;
 } plan_step_t;
 
 typedef struct plan_steps {

@@ -466,15 +466,11 @@ static hc_conn_t *conn_of_flight(user_t *u, flight_t *f)
     return slot ? conn_for(u, f->origin, slot) : c0;
 }
 
-/* The connections step st will use, as conn_of_flight picks them, for the
- * requests whose origin is known before rendering (a templated URL's is not;
- * a refused origin is never connected). open: opens the closed ones
- * (hc_conn_open). Returns whether the step has any such connection. */
-static bool step_connect(user_t *u, const plan_step_t *st, bool open)
+/* Opens the closed ones of the connections step st will use, as
+ * conn_of_flight picks them, for the requests whose origin is known before
+ * rendering (a templated URL's is not; a refused origin is never connected). */
+static void step_connect(user_t *u, const plan_step_t *st)
 {
-    if (st->lua || st->ws)
-        return false; /* a script's requests, or a WebSocket's connection of its own */
-    bool some = false;
     size_t n = st->parallel ? st->n : 1;
     for (size_t i = 0; i < n; i++) {
         const plan_req_t *r = &st->reqs[i];
@@ -489,11 +485,18 @@ static bool step_connect(user_t *u, const plan_step_t *st, bool open)
             uint32_t slot = group_slot(u, k);
             c = slot ? conn_for(u, o, slot) : c;
         }
-        some |= c != NULL;
-        if (c && open && hc_conn_state(c) == HC_CONN_CLOSED)
+        if (c && hc_conn_state(c) == HC_CONN_CLOSED)
             hc_conn_open(c);
     }
-    return some;
+}
+
+/* Whether every connection u has is open (and it has one). */
+static bool conns_open(const user_t *u)
+{
+    for (size_t i = 0; i < u->n_conns; i++)
+        if (hc_conn_state(u->conns[i].conn) == HC_CONN_CLOSED)
+            return false;
+    return u->n_conns > 0;
 }
 
 /* Stray response bytes on one of this thread's connections (hc_proto.h): not
@@ -1203,16 +1206,18 @@ static bool timed_wait(user_t *u, const plan_step_t *st)
          * connection (a burst of sessions due together would otherwise pay
          * for all their connects at once, and run behind schedule). */
         uint64_t ahead = env->connect_ahead_us;
-        if (ahead && u->t_ahead != u->step + 1) {
-            if (u->t_slot - now <= ahead) {
-                u->t_ahead = u->step + 1;
-                step_connect(u, st, true);
-            } else if (step_connect(u, st, false)) {
+        if (ahead && u->t_ahead != u->step + 1 && !st->lua && !st->ws) {
+            if (u->t_slot - now > ahead) {
                 /* Woken again when the step is that close: its connection
                  * may be open now and closed by then (server idle timeout). */
                 arm(u, W_THINK, u->t_slot - ahead - now);
                 return true;
             }
+            u->t_ahead = u->step + 1;
+            /* Most steps go on connections that are open already: their
+             * requests (cold memory by now) are not read twice to see it. */
+            if (st->new_conn || !conns_open(u))
+                step_connect(u, st);
         }
         /* Due times meet on a grid of TIMED_GRID_US: the steps due in one cell
          * start in one pass of the event loop, one wake-up (epoll_wait and

@@ -240,6 +240,39 @@ static void test_only_origin(void **state)
     scn_free(s);
 }
 
+/* new_conn: a step whose origin no earlier step of its section named, or a
+ * parallel one; not a step on an origin already used. */
+static void test_new_conn(void **state)
+{
+    (void)state;
+    scn_scenario_t *s = load(
+        "{\"format\": \"aiotest-scenario\", \"version\": [1, 0],"
+        " \"hosts\": [{\"base_url\": \"http://127.0.0.1:1\"}],"
+        " \"classes\": [{\"name\": \"c\", \"weight\": 1, \"tasks\": ["
+        "   {\"requests\": [{\"method\": \"GET\", \"url\": \"/a\"}]},"
+        "   {\"requests\": [{\"method\": \"GET\", \"url\": \"/b\"}]},"
+        "   {\"requests\": [{\"method\": \"GET\", \"url\": \"http://127.0.0.2:1/c\"}]},"
+        "   {\"requests\": [{\"method\": \"GET\", \"url\": \"http://127.0.0.2:1/d\"}]},"
+        "   {\"parallel\": true, \"requests\": [{\"method\": \"GET\", \"url\": \"/e\"},"
+        "                                   {\"method\": \"GET\", \"url\": \"/f\"}]},"
+        "   {\"requests\": [{\"method\": \"GET\", \"url\": \"{{next}}\"}]}]}]}");
+    origins_t *r = rules(NULL, "127.0.0.2:1", NULL);
+    plan_opts_t o = {.host = "http://127.0.0.1:1", .rules = r};
+    char err[2000];
+    plan_t *p = plan_compile_opts(s, &o, ".", err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    const plan_steps_t *t = &p->classes[0].tasks;
+    assert_int_equal(t->n, 6);
+    bool want[] = {true, false, true, false, true, false};
+    for (size_t i = 0; i < 6; i++)
+        if (t->v[i].new_conn != want[i])
+            fail_msg("step %zu: new_conn %d", i, t->v[i].new_conn);
+    plan_free(p);
+    origins_free(r);
+    scn_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_mapped),
         cmocka_unit_test(test_allowed_unresolved),
         cmocka_unit_test(test_only_origin),
+        cmocka_unit_test(test_new_conn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,10 @@ H1_PORT=$(t_port)
 ST_PORT=$(t_port)
 DOWN_PORT=$(t_port)
 HS_PORT=$(t_port)
+H2D_PORT=$(t_port)
+H1D_PORT=$(t_port)
+mkdir -p "$T_DIR/www/dav"
+head -c 1000000 /dev/urandom >"$T_DIR/up.bin"
 t_nginx "
     log_format conn '\$server_port \$connection \$status \$server_protocol';
     access_log $T_DIR/access.log conn;
@@ -26,10 +30,14 @@ t_nginx "
     ssl_certificate_key $T_DIR/nginx.key;
     server { listen 127.0.0.1:$H2_PORT ssl http2; root $T_DIR/www; }
     server { listen 127.0.0.1:$H1_PORT ssl; root $T_DIR/www; }
+    server { listen 127.0.0.1:$H2D_PORT ssl http2; root $T_DIR/www; location /dav/ { dav_methods PUT; } }
+    server { listen 127.0.0.1:$H1D_PORT ssl; root $T_DIR/www; location /dav/ { dav_methods PUT; } }
     server { listen 127.0.0.1:$ST_PORT; access_log off; location = /st { stub_status; } }"
 t_wait_port "$H2_PORT"
 t_wait_port "$H1_PORT"
 t_wait_port "$ST_PORT"
+t_wait_port "$H2D_PORT"
+t_wait_port "$H1D_PORT"
 
 # An origin that accepts and closes at once, during the client's handshake.
 t_bg hs-origin /usr/bin/python3 -c '
@@ -49,7 +57,7 @@ accepts() { curl -sS "http://127.0.0.1:$ST_PORT/st" | awk 'NR == 3 { print $1 }'
 
 CA="$T_DIR/ca"
 "$T_CAPTURE" --init-ca "$CA" >/dev/null || t_fail "--init-ca"
-PORTS="$H2_PORT,$H1_PORT,$DOWN_PORT,$HS_PORT"
+PORTS="$H2_PORT,$H1_PORT,$DOWN_PORT,$HS_PORT,$H2D_PORT,$H1D_PORT"
 
 # burst PORT TAG [curl args]: 20 parallel GETs of f.bin through the proxy;
 # prints the status codes counted ("20 200"); bodies kept as TAG-N.out.
@@ -89,6 +97,29 @@ a1=$(accepts)
 n=$((a1 - a0 - 1))
 [ "$n" -ge 2 ] && [ "$n" -le 20 ] || t_fail "HTTP/1.1 origin: $n connections for 20 parallel requests (want 2..20)"
 t_log "ok: ALPN http/1.1: the burst spread over $n connections"
+
+# 2b. Cold uploads, whose bodies wait with them for ALPN: on h2 they go as
+# streams of one connection; on HTTP/1.1 they move to other connections
+# with what was buffered of their bodies.
+uploads() {
+    local port=$1 tag=$2 args=() i
+    for i in $(seq 1 10); do args+=(-T "$T_DIR/up.bin" "https://localhost:$port/dav/$tag$i.bin"); done
+    curl -sS --parallel --parallel-max 10 --http2 --max-time 60 --cacert "$CA/ca.pem" -x "$CAP_PROXY" \
+        -o /dev/null -w '%{http_code}\n' "${args[@]}" 2>"$T_DIR/$tag.err" | sort | uniq -c | tr -s ' ' | sed 's/^ //'
+    for i in $(seq 1 10); do
+        [ "$(sha "$T_DIR/www/dav/$tag$i.bin")" = "$(sha "$T_DIR/up.bin")" ] || t_fail "$tag: upload $i stored differently"
+    done
+}
+a0=$(accepts)
+t_eq "cold h2 uploads" "10 201" "$(uploads "$H2D_PORT" uph2)"
+a1=$(accepts)
+t_eq "connections for 10 cold h2 uploads" 1 $((a1 - a0 - 1))
+a0=$(accepts)
+t_eq "cold uploads to an HTTP/1.1 origin" "10 201" "$(uploads "$H1D_PORT" uph1)"
+a1=$(accepts)
+n=$((a1 - a0 - 1))
+[ "$n" -ge 2 ] && [ "$n" -le 10 ] || t_fail "HTTP/1.1 uploads: $n connections for 10 parallel uploads (want 2..10)"
+t_log "ok: cold uploads stored intact: h2 on 1 connection, HTTP/1.1 spread over $n"
 
 # 3. The first connection fails: every waiting request gets 502, none hangs.
 t_eq "cold burst to a refusing port" "20 502" "$(burst "$DOWN_PORT" down)"

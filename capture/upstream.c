@@ -366,9 +366,9 @@ static up_origin_t *origin_get(up_pool_t *p, const url_t *u)
 
 /* A slot for one more request: the origin's h2 one, the one whose first
  * connection is being opened to an origin expected to speak h2 (the request
- * waits for its ALPN, as a browser's do), an idle HTTP/1.1 one, or a new one
- * (which becomes the opening one when h2 is possible and nothing said
- * HTTP/1.1 yet). */
+ * waits for its ALPN, as a browser's do), an idle HTTP/1.1 one, or a new one.
+ * A slot taken before its first ALPN becomes the opening one when h2 is
+ * possible and the origin did not say HTTP/1.1 before. */
 static up_slot_t *slot_take(up_origin_t *o)
 {
     up_slot_t *s = o->h2;
@@ -382,12 +382,12 @@ static up_slot_t *slot_take(up_origin_t *o)
     }
     if (!s && (s = o->idle) != NULL)
         slot_unidle(s);
-    if (!s) {
-        if (!(s = slot_new(o)))
-            return NULL;
-        if (!o->alpn_h1 && hc_conn_multiplexed(s->hc))
-            o->opening = s;
-    }
+    if (!s && !(s = slot_new(o)))
+        return NULL;
+    /* A slot that never negotiated: new, or idle after its waiting requests
+     * failed or left (possibly still in its handshake). */
+    if (!o->opening && !o->alpn_h1 && !hc_conn_proto(s->hc) && hc_conn_multiplexed(s->hc))
+        o->opening = s;
     s->inflight++;
     return s;
 }

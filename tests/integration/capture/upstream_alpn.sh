@@ -20,6 +20,7 @@ ST_PORT=$(t_port)
 DOWN_PORT=$(t_port)
 HS_PORT=$(t_port)
 H2D_PORT=$(t_port)
+STALL_PORT=$(t_port)
 H1D_PORT=$(t_port)
 mkdir -p "$T_DIR/www/dav"
 head -c 1000000 /dev/urandom >"$T_DIR/up.bin"
@@ -52,12 +53,26 @@ while True:
     c.close()
 ' "$HS_PORT"
 t_wait_port "$HS_PORT"
+# An origin that accepts and never answers the handshake (accepts counted in stall.n).
+t_bg stall-origin /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])
+    with open(sys.argv[2], "w") as f:
+        f.write("%d\n" % len(held))
+' "$STALL_PORT" "$T_DIR/stall.n"
+t_wait_port "$STALL_PORT"
 
 accepts() { curl -sS "http://127.0.0.1:$ST_PORT/st" | awk 'NR == 3 { print $1 }'; }
 
 CA="$T_DIR/ca"
 "$T_CAPTURE" --init-ca "$CA" >/dev/null || t_fail "--init-ca"
-PORTS="$H2_PORT,$H1_PORT,$DOWN_PORT,$HS_PORT,$H2D_PORT,$H1D_PORT"
+PORTS="$STALL_PORT,$H2_PORT,$H1_PORT,$DOWN_PORT,$HS_PORT,$H2D_PORT,$H1D_PORT"
 
 # burst PORT TAG [curl args]: 20 parallel GETs of f.bin through the proxy;
 # prints the status codes counted ("20 200"); bodies kept as TAG-N.out.
@@ -126,7 +141,23 @@ t_eq "cold burst to a refusing port" "20 502" "$(burst "$DOWN_PORT" down)"
 grep -q "connect failed" "$T_DIR/down-1.out" || t_fail "refused: reason not given: $(cat "$T_DIR/down-1.out")"
 t_eq "cold burst to an origin closing in the handshake" "20 502" "$(burst "$HS_PORT" hs)"
 t_log "ok: refused and cut handshakes answered 502 to all 20 ($(head -1 "$T_DIR/hs-1.out"))"
+# 3b. Clients that give up while their requests wait for the handshake:
+# the proxy lets them go (no crash, no leak) and records them incomplete;
+# the next burst waits on the same handshake instead of opening another.
+s0=$(cat "$T_DIR/stall.n")
+for round in a b; do
+    args=()
+    for i in $(seq 1 5); do args+=("https://localhost:$STALL_PORT/stall$round$i" -o /dev/null); done
+    rc=0
+    curl -sS --parallel --http2 --max-time 1 --cacert "$CA/ca.pem" -x "$CAP_PROXY" "${args[@]}" 2>/dev/null || rc=$?
+    [ "$rc" = 28 ] || t_fail "requests to a stalled handshake: curl exit $rc, expected 28 (timeout)"
+done
+sleep 0.3
+t_eq "connections to the stalled origin for 2 bursts of 5" 1 $(($(cat "$T_DIR/stall.n") - s0))
 cap_stop INT
+cap_dump "$T_DIR/rec.mp" >"$T_DIR/dump.txt"
+t_eq "abandoned requests recorded incomplete" 10 \
+    "$(grep -P '/stall[ab][0-9]\t' "$T_DIR/dump.txt" | cut -f6 | grep -c incomplete)"
 
 # 4. --no-upstream-h2: HTTP/1.1 only, spread over the pool as before.
 : >"$T_DIR/access.log"

@@ -300,6 +300,7 @@ static void slot_spread(up_slot_t *s)
         s->inflight--;
         up_slot_t *t = slot_take(s->org);
         if (!t) {
+            hc_xch_upload_free(&h->x);
             h->slot = NULL;
             h->in_hc = false;
             h->fail = HC_FAIL_REQUEST;

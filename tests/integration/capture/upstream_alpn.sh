@@ -7,7 +7,9 @@
 # http2, or --no-upstream-h2), the burst is spread over several pooled
 # connections as before. When the first connection fails (a port that refuses,
 # an origin that closes during the TLS handshake), every request waiting on it
-# is answered 502 with the reason, none hangs.
+# is answered 502 with the reason, none hangs. Cold uploads wait and move with
+# their buffered bodies; clients that give up during a stalled handshake are
+# recorded incomplete, and the next burst waits on that same handshake.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/capture/caplib.sh"
 t_need curl nginx

@@ -48,6 +48,12 @@ struct up_origin {
     socklen_t addr_len;
     up_slot_t *idle;           /* HTTP/1.1 slots without a request */
     up_slot_t *h2;             /* the slot that negotiated h2, NULL until one did */
+    /* The slot whose first connection is being opened to an origin expected
+     * to speak h2: new requests wait on it for ALPN instead of each opening
+     * a connection of its own (on_negotiated spreads them when ALPN says
+     * HTTP/1.1). NULL when no such attempt is under way. */
+    up_slot_t *opening;
+    bool alpn_h1;              /* the origin's last ALPN chose HTTP/1.1: do not wait */
     up_origin_t *next;
 };
 
@@ -107,6 +113,7 @@ struct up_pool {
 };
 
 static void handle_ev(evutil_socket_t fd, short what, void *arg);
+static void handle_later(up_conn_t *h, enum up_pending what);
 
 /* Makes *v hold at least n items of size bytes (kept from one request to
  * the next: no allocation once warm). 0 or -1 (out of memory, *v unchanged). */
@@ -148,6 +155,8 @@ static void slot_kill(up_slot_t *s)
     slot_unidle(s);
     if (s->org->h2 == s)
         s->org->h2 = NULL;
+    if (s->org->opening == s)
+        s->org->opening = NULL;
     s->dead = true;
     s->next = p->reap;
     p->reap = s;
@@ -246,6 +255,8 @@ static void slot_release(up_slot_t *s)
     if (s->dead || --s->inflight > 0)
         return;
     up_pool_t *p = s->org->pool;
+    if (s->org->opening == s)
+        s->org->opening = NULL; /* nothing waits on it any more (its attempt failed) */
     s->idle_since_us = clk_mono_us();
     if (hc_conn_multiplexed(s->hc) && hc_conn_proto(s->hc)) {
         if (s->org->h2 == NULL)
@@ -267,12 +278,60 @@ static void slot_release(up_slot_t *s)
     sweep_arm(p);
 }
 
-/* After ALPN: a slot that got h2 becomes the origin's h2 slot. */
+static up_slot_t *slot_take(up_origin_t *o);
+
+/* ALPN gave HTTP/1.1 on s while requests waited on it for h2: s keeps the
+ * oldest, each of the others moves (before anything was sent) to an idle
+ * slot or a new one, as if it had come after ALPN. A request that finds no
+ * slot (out of memory) fails with HC_FAIL_REQUEST. */
+static void slot_spread(up_slot_t *s)
+{
+    up_pool_t *p = s->org->pool;
+    size_t n = 0;
+    for (up_conn_t *h = p->live; h; h = h->live_next)
+        n += h->slot == s && h->in_hc && !h->aborted && h->x.conn == s->hc;
+    /* p->live is newest first: the last one met (the oldest) stays. */
+    for (up_conn_t *h = p->live, *next; h && n > 1; h = next) {
+        next = h->live_next;
+        if (h->slot != s || !h->in_hc || h->aborted || h->x.conn != s->hc)
+            continue;
+        n--;
+        hc_conn_cancel(s->hc, &h->x); /* still queued: only unlinked, upload kept */
+        s->inflight--;
+        up_slot_t *t = slot_take(s->org);
+        if (!t) {
+            hc_xch_upload_free(&h->x);
+            h->slot = NULL;
+            h->in_hc = false;
+            h->fail = HC_FAIL_REQUEST;
+            handle_later(h, UP_P_DONE);
+            continue;
+        }
+        h->slot = t;
+        hc_conn_submit(t->hc, &h->x); /* a failure at once reaches on_done, which defers */
+    }
+}
+
+/* After ALPN (or prior knowledge): a slot that got h2 becomes the origin's
+ * h2 slot, and what waited on it goes as streams; one that got HTTP/1.1
+ * spreads what waited on it. */
 static void on_negotiated(hc_conn_t *c, void *owner)
 {
     up_slot_t *s = owner;
-    if (hc_conn_multiplexed(c) && s->org->h2 == NULL)
-        s->org->h2 = s;
+    up_origin_t *o = s->org;
+    if (o->opening == s)
+        o->opening = NULL;
+    if (hc_conn_multiplexed(c)) {
+        o->alpn_h1 = false;
+        if (o->h2 == NULL)
+            o->h2 = s;
+        return;
+    }
+    o->alpn_h1 = true;
+    if (o->h2 == s)
+        o->h2 = NULL;
+    if (s->inflight > 1)
+        slot_spread(s);
 }
 
 /* ---- origins */
@@ -306,8 +365,11 @@ static up_origin_t *origin_get(up_pool_t *p, const url_t *u)
     return o;
 }
 
-/* A slot for one more request: the origin's h2 one, an idle HTTP/1.1 one,
- * or a new one. */
+/* A slot for one more request: the origin's h2 one, the one whose first
+ * connection is being opened to an origin expected to speak h2 (the request
+ * waits for its ALPN, as a browser's do), an idle HTTP/1.1 one, or a new one.
+ * A slot taken before its first ALPN becomes the opening one when h2 is
+ * possible and the origin did not say HTTP/1.1 before. */
 static up_slot_t *slot_take(up_origin_t *o)
 {
     up_slot_t *s = o->h2;
@@ -315,10 +377,18 @@ static up_slot_t *slot_take(up_origin_t *o)
         o->h2 = NULL; /* reconnected to an origin that now chose HTTP/1.1 */
         s = NULL;
     }
+    if (!s && o->opening) {
+        s = o->opening;
+        slot_unidle(s);
+    }
     if (!s && (s = o->idle) != NULL)
         slot_unidle(s);
     if (!s && !(s = slot_new(o)))
         return NULL;
+    /* A slot that never negotiated: new, or idle after its waiting requests
+     * failed or left (possibly still in its handshake). */
+    if (!o->opening && !o->alpn_h1 && !hc_conn_proto(s->hc) && hc_conn_multiplexed(s->hc))
+        o->opening = s;
     s->inflight++;
     return s;
 }

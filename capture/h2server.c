@@ -87,6 +87,28 @@ static void h2_flush(h2s_t *s);
 
 /* ---- streams */
 
+/* Gives back the request bytes on_data held from the client (st->unconsumed)
+ * and stops holding. up_drain calls it when the origin caught up; up_done,
+ * up_fail and on_stream_close when nothing will drain them any more (the
+ * origin answered or failed before taking the whole body, e.g. a 413 or 401
+ * to an upload, or the stream closed): without that, each such stream kept
+ * up to its window (64 KiB) out of the connection window for the
+ * connection's life, and about 100 of them stalled every later upload on it.
+ * An open stream's own window reopens too, so a client that sends its whole
+ * body before it reads the answer is not stuck; a closing stream (closing)
+ * has none left, so only the connection's is given. */
+static void stream_give_back(h2stream_t *st, bool closing)
+{
+    st->up_full = false;
+    if (st->unconsumed == 0)
+        return;
+    if (closing)
+        nghttp2_session_consume_connection(st->s->ng, st->unconsumed);
+    else
+        nghttp2_session_consume(st->s->ng, st->id, st->unconsumed);
+    st->unconsumed = 0;
+}
+
 static h2stream_t *stream_new(h2s_t *s, int32_t id)
 {
     h2stream_t *st = calloc(1, sizeof *st);
@@ -275,6 +297,7 @@ static void up_done(void *arg)
 {
     h2stream_t *st = arg;
     st->up = NULL;
+    stream_give_back(st, false);
     st->resp_eof = true;
     nghttp2_session_resume_data(st->s->ng, st->id);
     h2_flush(st->s);
@@ -285,6 +308,7 @@ static void up_fail(void *arg, int status, const char *reason)
     h2stream_t *st = arg;
     h2s_t *s = st->s;
     st->up = NULL;
+    stream_give_back(st, false);
     log_debug("conn %llu stream %d: %s", (unsigned long long)s->conn.id, st->id, reason);
     if (st->resp_started) {
         recx_fail(st->x, 0, REC_F_INCOMPLETE, reason);
@@ -305,11 +329,7 @@ static void up_fail(void *arg, int status, const char *reason)
 static void up_drain(void *arg)
 {
     h2stream_t *st = arg;
-    st->up_full = false;
-    if (st->unconsumed > 0) {
-        nghttp2_session_consume(st->s->ng, st->id, st->unconsumed);
-        st->unconsumed = 0;
-    }
+    stream_give_back(st, false);
     h2_flush(st->s);
 }
 
@@ -485,6 +505,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
     h2stream_t *st = nghttp2_session_get_stream_user_data(ng, id);
     if (st != NULL) {
         nghttp2_session_set_stream_user_data(ng, id, NULL);
+        stream_give_back(st, true);
         stream_free(st);
     }
     return 0;

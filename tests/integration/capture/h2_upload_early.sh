@@ -60,6 +60,12 @@ t_eq "recorded 413s to /early/" "$N_EARLY" \
     "$(awk -F'\t' -v u="$NG_URL/early/" '$1 == "PUT" && index($2, u) == 1 && $3 == 413' "$T_DIR/dump.txt" | wc -l)"
 # Each with the origin's whole answer ("too large\n") and part of its body.
 t_eq "413s with the whole answer and part of the body" "$N_EARLY" \
-    "$(awk -F'\t' '$3 == 413 && $14 == 10 && $13 > 0 && $13 < 1000000 && $6 ~ /tls/ && $6 ~ /h2/' "$T_DIR/dump.txt" | wc -l)"
+    "$(awk -F'\t' '$3 == 413 && $14 == 10 && $13 > 0 && $13 < 1000000' "$T_DIR/dump.txt" | wc -l)"
+# And complete: curl resets such a stream as soon as it has the 10 bytes,
+# which may come before the proxy has heard from the origin's side that the
+# answer is over (up_done runs from the loop); the client had the whole
+# response all the same.
+t_eq "flags of the 413s" "tls,h2" \
+    "$(awk -F'\t' '$3 == 413 { print $6 }' "$T_DIR/dump.txt" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 t_eq "recorded PUT and GET" "GET 200 PUT 201" \
     "$(awk -F'\t' '$3 != 413 { print $1, $3 }' "$T_DIR/dump.txt" | sort | tr '\n' ' ' | sed 's/ $//')"

@@ -77,6 +77,8 @@ struct h2stream {
     up_conn_t *up;
     struct evbuffer *resp;   /* response body not yet taken by nghttp2 */
     size_t unconsumed;       /* request bytes not yet acknowledged (backpressure) */
+    long long resp_len;      /* the response's Content-Length, -1 when not given */
+    long long resp_got;      /* response body bytes the origin sent so far */
     bool resp_eof, resp_started, up_paused, up_full;
     bool resp_sent;          /* the last of the response went to nghttp2 */
     rec_headers_t trailers;  /* the origin's trailers, sent after the body */
@@ -87,6 +89,28 @@ static void h2_flush(h2s_t *s);
 
 /* ---- streams */
 
+/* Gives back the request bytes on_data held from the client (st->unconsumed)
+ * and stops holding. up_drain calls it when the origin caught up; up_done,
+ * up_fail and on_stream_close when nothing will drain them any more (the
+ * origin answered or failed before taking the whole body, e.g. a 413 or 401
+ * to an upload, or the stream closed): without that, each such stream kept
+ * up to its window (64 KiB) out of the connection window for the
+ * connection's life, and about 100 of them stalled every later upload on it.
+ * An open stream's own window reopens too, so a client that sends its whole
+ * body before it reads the answer is not stuck; a closing stream (closing)
+ * has none left, so only the connection's is given. */
+static void stream_give_back(h2stream_t *st, bool closing)
+{
+    st->up_full = false;
+    if (st->unconsumed == 0)
+        return;
+    if (closing)
+        nghttp2_session_consume_connection(st->s->ng, st->unconsumed);
+    else
+        nghttp2_session_consume(st->s->ng, st->id, st->unconsumed);
+    st->unconsumed = 0;
+}
+
 static h2stream_t *stream_new(h2s_t *s, int32_t id)
 {
     h2stream_t *st = calloc(1, sizeof *st);
@@ -96,6 +120,7 @@ static h2stream_t *stream_new(h2s_t *s, int32_t id)
     }
     st->s = s;
     st->id = id;
+    st->resp_len = -1;
     st->next = s->streams;
     if (s->streams)
         s->streams->prev = st;
@@ -114,7 +139,14 @@ static void stream_free(h2stream_t *st)
         up_abort(st->up);
         st->up = NULL;
     }
-    if (!st->resp_sent && st->x)
+    /* Every byte of a response of announced length went to nghttp2 but the
+     * exchange had not ended on the origin's side (an HTTP/2 origin's stream
+     * ends only once the upload its answer cut short does; up_done comes from
+     * the loop): a client that left now had the whole response (curl resets
+     * such a stream as soon as it has the announced body). */
+    bool whole = st->resp_len >= 0 && st->resp_got == st->resp_len &&
+                 evbuffer_get_length(st->resp) == 0;
+    if (!st->resp_sent && !whole && st->x)
         recx_fail(st->x, 0, REC_F_INCOMPLETE, "stream closed before the response was delivered");
     if (st->x != NULL)
         recx_end(st->x);
@@ -251,6 +283,7 @@ static void up_head(void *arg, const up_resp_t *r)
     h2stream_t *st = arg;
     recx_resp_head(st->x, r->status, r->headers, r->first_byte_us);
     st->resp_started = true;
+    st->resp_len = r->has_body ? r->content_length : -1;
     if (!r->has_body)
         st->resp_eof = true;
     if (submit_head(st, r->status, r->headers, r->has_body) != 0)
@@ -262,6 +295,7 @@ static void up_body_cb(void *arg, const char *p, size_t n)
 {
     h2stream_t *st = arg;
     recx_resp_body(st->x, p, n);
+    st->resp_got += (long long)n;
     evbuffer_add(st->resp, p, n);
     if (!st->up_paused && evbuffer_get_length(st->resp) > H2_STREAM_HIGH) {
         st->up_paused = true;
@@ -275,6 +309,7 @@ static void up_done(void *arg)
 {
     h2stream_t *st = arg;
     st->up = NULL;
+    stream_give_back(st, false);
     st->resp_eof = true;
     nghttp2_session_resume_data(st->s->ng, st->id);
     h2_flush(st->s);
@@ -285,6 +320,7 @@ static void up_fail(void *arg, int status, const char *reason)
     h2stream_t *st = arg;
     h2s_t *s = st->s;
     st->up = NULL;
+    stream_give_back(st, false);
     log_debug("conn %llu stream %d: %s", (unsigned long long)s->conn.id, st->id, reason);
     if (st->resp_started) {
         recx_fail(st->x, 0, REC_F_INCOMPLETE, reason);
@@ -305,11 +341,7 @@ static void up_fail(void *arg, int status, const char *reason)
 static void up_drain(void *arg)
 {
     h2stream_t *st = arg;
-    st->up_full = false;
-    if (st->unconsumed > 0) {
-        nghttp2_session_consume(st->s->ng, st->id, st->unconsumed);
-        st->unconsumed = 0;
-    }
+    stream_give_back(st, false);
     h2_flush(st->s);
 }
 
@@ -485,6 +517,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
     h2stream_t *st = nghttp2_session_get_stream_user_data(ng, id);
     if (st != NULL) {
         nghttp2_session_set_stream_user_data(ng, id, NULL);
+        stream_give_back(st, true);
         stream_free(st);
     }
     return 0;

@@ -166,6 +166,44 @@ static void render_bytes(FILE *f, const metrics_t *m, const stats_t *s)
     }
 }
 
+static void put_counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+    put_head(f, name, "counter", help);
+    fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/* What the replay could not do or did specially, as the report's bodies,
+ * unsolicited, pipeline and schedule count it; 0 until it happens, so a
+ * dashboard's query has its series from the first scrape. */
+static void render_notes(FILE *f, const stats_t *s)
+{
+    put_counter(f, "aiotest_bodies_cut_total",
+                "Response bodies cut at --max-body (checks and extractors saw the first bytes).",
+                stats_bodies_cut(s));
+    put_counter(f, "aiotest_bodies_undecoded_total",
+                "Response bodies left coded: a Content-Encoding that could not be undone.",
+                stats_bodies_undecoded(s));
+    put_counter(f, "aiotest_body_bytes_dropped_total",
+                "Response body bytes read past --max-body and dropped.", stats_body_bytes_dropped(s));
+    put_counter(f, "aiotest_unsolicited_events_total",
+                "Reads of HTTP/1.1 response bytes that no request waited for (each closed its connection).",
+                stats_unsolicited_events(s));
+    put_counter(f, "aiotest_unsolicited_bytes_total",
+                "HTTP/1.1 response bytes that no request waited for, dropped.",
+                stats_unsolicited_bytes(s));
+    put_counter(f, "aiotest_pipelined_requests_total",
+                "Request attempts sent behind another on their HTTP/1.1 connection (--pipeline).",
+                stats_pipelined(s));
+    put_counter(f, "aiotest_pipeline_resent_total",
+                "Requests sent again because their pipeline broke before their response began.",
+                stats_pipeline_resent(s));
+    put_counter(f, "aiotest_schedule_steps_total",
+                "Timed replay: steps started (each at or after its due time).",
+                hist_count(stats_lag_hist(s)));
+    put_counter(f, "aiotest_schedule_late_steps_total",
+                "Timed replay: steps started more than 10 ms behind their due time.", stats_late(s));
+}
+
 static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const metrics_state_t *st)
 {
     put_head(f, "aiotest_users", "gauge", "Running virtual users per user class.");
@@ -269,6 +307,7 @@ static char *render(const metrics_t *m, const stats_t *s, const metrics_state_t 
         render_requests(f, m, s);
         render_latency(f, m, s);
         render_bytes(f, m, s);
+        render_notes(f, s);
     }
     render_state(f, m, s, st);
     if (st && st->script)

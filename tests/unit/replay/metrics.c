@@ -93,6 +93,17 @@ static int setup(void **state)
         if (i % 2)
             stats_iteration(f->s, true);
     }
+    /* What the replay could not do or did specially (the report's bodies,
+     * unsolicited, pipeline and schedule). */
+    stats_body(f->s, true, false, 4096);
+    stats_body(f->s, true, false, 1000);
+    stats_body(f->s, false, true, 0);
+    stats_unsolicited(f->s, 37);
+    stats_pipeline_depth(f->s, 3);
+    for (int i = 0; i < 6; i++)
+        stats_pipeline(f->s, true, i == 0);
+    for (int i = 0; i < 40; i++)
+        stats_lag(f->s, i < 37 ? 500 : 20000);
     *state = f;
     return 0;
 }
@@ -154,6 +165,17 @@ static void test_page(void **state)
     assert_non_null(strstr(page, "aiotest_stage 2\n"));
     assert_non_null(strstr(page, "aiotest_target_rate 12.5\n"));
     assert_non_null(strstr(page, "# TYPE aiotest_request_duration_seconds histogram\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_bodies_cut_total counter\n"));
+    assert_non_null(strstr(page, "\naiotest_bodies_cut_total 2\n"));
+    assert_non_null(strstr(page, "\naiotest_bodies_undecoded_total 1\n"));
+    assert_non_null(strstr(page, "\naiotest_body_bytes_dropped_total 5096\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_unsolicited_events_total counter\n"));
+    assert_non_null(strstr(page, "\naiotest_unsolicited_events_total 1\n"));
+    assert_non_null(strstr(page, "\naiotest_unsolicited_bytes_total 37\n"));
+    assert_non_null(strstr(page, "\naiotest_pipelined_requests_total 6\n"));
+    assert_non_null(strstr(page, "\naiotest_pipeline_resent_total 1\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_steps_total 40\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_late_steps_total 3\n"));
     assert_true(sum_samples(page, "process_resident_memory_bytes") > 1e5);
     assert_true(sum_samples(page, "process_start_time_seconds") > 1.6e9);
 

@@ -492,8 +492,57 @@ static void notes_section(FILE *f, const json_t *report)
                    "%.0f ms late (max %s ms): the target or this machine was too slow</li>\n",
                 num(sch, "late"), num(sch, "steps"), num(sch, "late_threshold_ms"), max);
     }
+    double not_started = sub(report, "open_model", "not_started");
+    if (not_started > 0) {
+        note_begin(f, &open, "not-started", true);
+        fprintf(f, "open model: %.0f scheduled iteration(s) never started: no pooled user was free "
+                   "(--max-users) before the run ended</li>\n", not_started);
+    }
+    double refused_updates = 0;
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(report, "script_metrics"), i, m)
+        refused_updates += num(m, "refused");
+    if (refused_updates > 0) {
+        note_begin(f, &open, "script-refused", true);
+        fprintf(f, "script metrics: %.0f update(s) refused: a label set came past the bound per metric "
+                   "(by metric: script_metrics[].refused in the JSON report)</li>\n", refused_updates);
+    }
+    if (json_is_true(json_object_get(report, "interrupted"))) {
+        note_begin(f, &open, "interrupted", true);
+        fprintf(f, "The run was interrupted by a second signal: requests still in flight count as "
+                   "'unfinished'</li>\n");
+    }
     if (open)
         fprintf(f, "</ul>\n");
+}
+
+/* Lua hooks' failure reasons (report fields failure_reasons, _other), as the
+ * summary's "Failure reasons (script)" table. */
+static void reasons_section(FILE *f, const json_t *report)
+{
+    const json_t *rs = json_object_get(report, "failure_reasons");
+    double other = num(report, "failure_reasons_other");
+    if (json_array_size(rs) == 0 && other <= 0)
+        return;
+    fprintf(f, "<h2>Failure reasons (script)</h2>\n<table id=\"failure-reasons\"><thead><tr>"
+               "<th># occurrences</th><th class=\"l\">Type</th><th class=\"l\">Name</th>"
+               "<th class=\"l\">Reason</th></tr></thead>\n<tbody>\n");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(rs, i, r) {
+        fprintf(f, "<tr><td>%.0f</td><td class=\"l\">", num(r, "count"));
+        put_esc(f, str(r, "method"));
+        fprintf(f, "</td><td class=\"l name\">");
+        put_esc(f, stats_display_name(str(r, "method"), str(r, "name")));
+        fprintf(f, "</td><td class=\"l name\">");
+        put_esc(f, str(r, "reason"));
+        fprintf(f, "</td></tr>\n");
+    }
+    if (other > 0)
+        fprintf(f, "<tr><td>%.0f</td><td class=\"l\" colspan=\"3\">(other reasons: more than %d "
+                   "distinct)</td></tr>\n", other, STATS_REASONS_MAX);
+    fprintf(f, "</tbody></table>\n");
 }
 
 static void baseline_value(FILE *f, const json_t *row, const char *key)
@@ -799,6 +848,7 @@ int report_write_html(const char *path, const json_t *report, char *err, size_t 
     schedule_section(f, report);
     summary_table(f, report, total);
     statuses_section(f, report, total);
+    reasons_section(f, report);
     charts(f, report, total);
     fprintf(f, "<footer>aiotest-replay %s &middot; every chart's data is in its data-points "
                "attribute</footer>\n</main></body></html>\n", AIOTEST_VERSION);

@@ -336,6 +336,7 @@ static void test_html_notes(void **state)
     char *html = slurp(path);
     assert_null(strstr(html, "id=\"notes\""));
     assert_null(strstr(html, "id=\"schedule\""));
+    assert_null(strstr(html, "id=\"failure-reasons\""));
     free(html);
 
     stats_t *s = stats_new(f->names);
@@ -353,6 +354,14 @@ static void test_html_notes(void **state)
         stats_lag(s, i < 190 ? 1000 : 50000); /* 10 of 200 late: 5 % */
     json_t *r = stats_report_json(s, f->names, f->h, 5.0, 1700000000000000, NULL);
     json_object_set_new(r, "requests_left_out", json_integer(7));
+    json_object_set_new(r, "open_model", json_pack("{s:i, s:i}", "scheduled", 100, "not_started", 3));
+    json_object_set_new(r, "script_metrics", json_pack("[{s:s, s:i}, {s:s, s:i}]", "name", "a", "refused", 2,
+                                                       "name", "b", "refused", 3));
+    json_object_set_new(r, "interrupted", json_true());
+    json_object_set_new(r, "failure_reasons",
+                        json_pack("[{s:s, s:s, s:s, s:s, s:i}]", "method", "GET", "name", "/search?q=a,b",
+                                  "category", "script", "reason", "x.lua:3: <bad>", "count", 4));
+    json_object_set_new(r, "failure_reasons_other", json_integer(2));
     json_object_set_new(r, "origins_refused_at_run_time",
                         json_pack("[ss]", "http://a.example:8080", "https://<b>.example"));
     snprintf(path, sizeof(path), "%s/notes.html", f->dir);
@@ -376,7 +385,18 @@ static void test_html_notes(void **state)
                               "not sent): http://a.example:8080, https://&lt;b&gt;.example</li>"));
     assert_non_null(strstr(n, "<li id=\"note-schedule\" class=\"bad\">The replay could not keep the "
                               "schedule: 10 of 200 step(s) started more than 10 ms late"));
+    assert_non_null(strstr(n, "<li id=\"note-not-started\" class=\"bad\">open model: 3 scheduled "
+                              "iteration(s) never started"));
+    assert_non_null(strstr(n, "<li id=\"note-script-refused\" class=\"bad\">script metrics: 5 update(s) "
+                              "refused"));
+    assert_non_null(strstr(n, "<li id=\"note-interrupted\" class=\"bad\">The run was interrupted"));
     free(n);
+    char *fr = element(html, "table", "failure-reasons");
+    assert_non_null(fr);
+    assert_non_null(strstr(fr, "<td>4</td><td class=\"l\">GET</td><td class=\"l name\">/search?q=a,b</td>"
+                               "<td class=\"l name\">x.lua:3: &lt;bad&gt;</td>"));
+    assert_non_null(strstr(fr, "<td>2</td><td class=\"l\" colspan=\"3\">(other reasons"));
+    free(fr);
     char *sch = element(html, "p", "schedule");
     assert_non_null(sch);
     assert_non_null(strstr(sch, "200 step(s) started; lag behind schedule p50 1.00 ms, p99 "));

@@ -204,6 +204,48 @@ static void render_notes(FILE *f, const stats_t *s)
                 "Timed replay: steps started more than 10 ms behind their due time.", stats_late(s));
 }
 
+/* --diff: per entry the responses compared with the recording, those that
+ * differed, and by what (a response may differ in several ways). Only entries
+ * with a comparison have series; none without --diff. */
+static void render_diff(FILE *f, const metrics_t *m, const stats_t *s)
+{
+    bool any = false;
+    for (size_t i = 0; i < n_of(m, s); i++)
+        any = any || stats_entry(s, (uint32_t)i)->diff_compared > 0;
+    if (!any)
+        return;
+    put_head(f, "aiotest_diff_compared_total", "counter",
+             "--diff: responses compared with the recorded ones.");
+    for (size_t i = 0; i < n_of(m, s); i++) {
+        const stats_entry_t *e = stats_entry(s, (uint32_t)i);
+        if (e->diff_compared == 0)
+            continue;
+        put_entry(f, m, "aiotest_diff_compared_total", i);
+        fprintf(f, "} %" PRIu64 "\n", e->diff_compared);
+    }
+    put_head(f, "aiotest_diff_mismatched_total", "counter",
+             "--diff: responses that differed from the recorded ones in any way.");
+    for (size_t i = 0; i < n_of(m, s); i++) {
+        const stats_entry_t *e = stats_entry(s, (uint32_t)i);
+        if (e->diff_compared == 0)
+            continue;
+        put_entry(f, m, "aiotest_diff_mismatched_total", i);
+        fprintf(f, "} %" PRIu64 "\n", e->diff_mismatched);
+    }
+    put_head(f, "aiotest_diff_kind_total", "counter",
+             "--diff: responses that differed in that way (status, type, shape, values, length).");
+    for (size_t i = 0; i < n_of(m, s); i++) {
+        const stats_entry_t *e = stats_entry(s, (uint32_t)i);
+        for (int k = 0; k < STATS_DIFF__COUNT; k++) {
+            if (e->diff[k] == 0)
+                continue;
+            put_entry(f, m, "aiotest_diff_kind_total", i);
+            put_label(f, "kind", stats_diff_name((stats_diff_t)k), false);
+            fprintf(f, "} %" PRIu64 "\n", e->diff[k]);
+        }
+    }
+}
+
 static void render_state(FILE *f, const metrics_t *m, const stats_t *s, const metrics_state_t *st)
 {
     put_head(f, "aiotest_users", "gauge", "Running virtual users per user class.");
@@ -308,6 +350,7 @@ static char *render(const metrics_t *m, const stats_t *s, const metrics_state_t 
         render_latency(f, m, s);
         render_bytes(f, m, s);
         render_notes(f, s);
+        render_diff(f, m, s);
     }
     render_state(f, m, s, st);
     if (st && st->script)

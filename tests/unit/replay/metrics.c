@@ -104,6 +104,8 @@ static int setup(void **state)
         stats_pipeline(f->s, true, i == 0);
     for (int i = 0; i < 40; i++)
         stats_lag(f->s, i < 37 ? 500 : 20000);
+    for (int i = 0; i < 10; i++)
+        stats_diff(f->s, f->a, i < 8 ? 0 : (1u << STATS_DIFF_STATUS) | (1u << STATS_DIFF_LENGTH), "x");
     *state = f;
     return 0;
 }
@@ -176,6 +178,13 @@ static void test_page(void **state)
     assert_non_null(strstr(page, "\naiotest_pipeline_resent_total 1\n"));
     assert_non_null(strstr(page, "\naiotest_schedule_steps_total 40\n"));
     assert_non_null(strstr(page, "\naiotest_schedule_late_steps_total 3\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_diff_compared_total counter\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_compared_total{name=\"/item/{id}\",method=\"GET\"} 10\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_mismatched_total{name=\"/item/{id}\",method=\"GET\"} 2\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_kind_total{name=\"/item/{id}\",method=\"GET\",kind=\"status\"} 2\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_kind_total{name=\"/item/{id}\",method=\"GET\",kind=\"length\"} 2\n"));
+    assert_null(strstr(page, "kind=\"shape\""));
+    assert_null(strstr(page, "aiotest_diff_compared_total{name=\"/odd"));
     assert_true(sum_samples(page, "process_resident_memory_bytes") > 1e5);
     assert_true(sum_samples(page, "process_start_time_seconds") > 1.6e9);
 

@@ -200,8 +200,10 @@ static void render_notes(FILE *f, const stats_t *s)
     put_counter(f, "aiotest_schedule_steps_total",
                 "Timed replay: steps started (each at or after its due time).",
                 hist_count(stats_lag_hist(s)));
-    put_counter(f, "aiotest_schedule_late_steps_total",
-                "Timed replay: steps started more than 10 ms behind their due time.", stats_late(s));
+    char help[96];
+    snprintf(help, sizeof help, "Timed replay: steps started more than %u ms behind their due time.",
+             STATS_LATE_US / 1000);
+    put_counter(f, "aiotest_schedule_late_steps_total", help, stats_late(s));
 }
 
 /* --diff: per entry the responses compared with the recording, those that

@@ -129,27 +129,51 @@ static void render_requests(FILE *f, const metrics_t *m, const stats_t *s)
     }
 }
 
-static void render_latency(FILE *f, const metrics_t *m, const stats_t *s)
+/* base_bucket{[name,method,]le=".."}, base_sum and base_count of h in seconds;
+ * entry < 0: a histogram without labels. */
+static void put_histogram(FILE *f, const metrics_t *m, const char *base, long entry, const hist_t *h)
 {
     uint64_t bounds[N_BUCKETS], le[N_BUCKETS];
+    char name[96];
     for (size_t b = 0; b < N_BUCKETS; b++)
         bounds[b] = buckets[b].us;
+    hist_count_le_many(h, bounds, N_BUCKETS, le);
+    snprintf(name, sizeof name, "%s_bucket", base);
+    for (size_t b = 0; b <= N_BUCKETS; b++) {
+        if (entry >= 0) {
+            put_entry(f, m, name, (size_t)entry);
+            fputc(',', f);
+        } else {
+            fprintf(f, "%s{", name);
+        }
+        fprintf(f, "le=\"%s\"} %" PRIu64 "\n", b < N_BUCKETS ? buckets[b].le : "+Inf",
+                b < N_BUCKETS ? le[b] : hist_count(h));
+    }
+    snprintf(name, sizeof name, "%s_sum", base);
+    if (entry >= 0) {
+        put_entry(f, m, name, (size_t)entry);
+        fputc('}', f);
+    } else {
+        fputs(name, f);
+    }
+    fprintf(f, " %.6f\n", (double)hist_sum(h) / 1e6);
+    snprintf(name, sizeof name, "%s_count", base);
+    if (entry >= 0) {
+        put_entry(f, m, name, (size_t)entry);
+        fputc('}', f);
+    } else {
+        fputs(name, f);
+    }
+    fprintf(f, " %" PRIu64 "\n", hist_count(h));
+}
+
+static void render_latency(FILE *f, const metrics_t *m, const stats_t *s)
+{
     put_head(f, "aiotest_request_duration_seconds", "histogram",
              "Request latency from the (scheduled) start to the end of the response.");
-    for (size_t i = 0; i < n_of(m, s); i++) {
-        const hist_t *h = stats_entry(s, (uint32_t)i)->latency;
-        hist_count_le_many(h, bounds, N_BUCKETS, le);
-        for (size_t b = 0; b < N_BUCKETS; b++) {
-            put_entry(f, m, "aiotest_request_duration_seconds_bucket", i);
-            fprintf(f, ",le=\"%s\"} %" PRIu64 "\n", buckets[b].le, le[b]);
-        }
-        put_entry(f, m, "aiotest_request_duration_seconds_bucket", i);
-        fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", hist_count(h));
-        put_entry(f, m, "aiotest_request_duration_seconds_sum", i);
-        fprintf(f, "} %.6f\n", (double)hist_sum(h) / 1e6);
-        put_entry(f, m, "aiotest_request_duration_seconds_count", i);
-        fprintf(f, "} %" PRIu64 "\n", hist_count(h));
-    }
+    for (size_t i = 0; i < n_of(m, s); i++)
+        put_histogram(f, m, "aiotest_request_duration_seconds", (long)i,
+                      stats_entry(s, (uint32_t)i)->latency);
 }
 
 static void render_bytes(FILE *f, const metrics_t *m, const stats_t *s)
@@ -204,6 +228,9 @@ static void render_notes(FILE *f, const stats_t *s)
     snprintf(help, sizeof help, "Timed replay: steps started more than %u ms behind their due time.",
              STATS_LATE_US / 1000);
     put_counter(f, "aiotest_schedule_late_steps_total", help, stats_late(s));
+    put_head(f, "aiotest_schedule_lag_seconds", "histogram",
+             "Timed replay: how far behind their due time steps started.");
+    put_histogram(f, NULL, "aiotest_schedule_lag_seconds", -1, stats_lag_hist(s));
 }
 
 /* --diff: per entry the responses compared with the recording, those that

@@ -175,6 +175,10 @@ grep -q "<p id=\"schedule\" class=\"meta\">$steps step(s) started; lag behind sc
     t_fail "HTML report: no schedule line"
 t_eq "stalled: metrics steps, late" "$steps $late" \
     "$(r_sample "$T_DIR/stall.prom" aiotest_schedule_steps_total) $(r_sample "$T_DIR/stall.prom" aiotest_schedule_late_steps_total)"
+# (the 10 ms bucket is not compared with late: a lag within 0.1 % below 10 ms may
+# sit in a histogram bucket that reaches past it)
+t_eq "stalled: metrics lag histogram count, +Inf bucket" "$steps $steps" \
+    "$(r_sample "$T_DIR/stall.prom" aiotest_schedule_lag_seconds_count) $(r_sample "$T_DIR/stall.prom" 'aiotest_schedule_lag_seconds_bucket{le="+Inf"}')"
 t_log "ok: a 400 ms stall: p50 $p50 ms, lag p99 $lag ms, and the summary, the HTML report and /metrics say the schedule was not kept"
 
 # no sanitizer report in any run (UBSan does not change the exit status)

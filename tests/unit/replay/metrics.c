@@ -178,6 +178,13 @@ static void test_page(void **state)
     assert_non_null(strstr(page, "\naiotest_pipeline_resent_total 1\n"));
     assert_non_null(strstr(page, "\naiotest_schedule_steps_total 40\n"));
     assert_non_null(strstr(page, "\naiotest_schedule_late_steps_total 3\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_schedule_lag_seconds histogram\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"0.005\"} 37\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"0.01\"} 37\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"0.025\"} 40\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"+Inf\"} 40\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_sum 0.078500\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_count 40\n"));
     assert_non_null(strstr(page, "# TYPE aiotest_diff_compared_total counter\n"));
     assert_non_null(strstr(page, "\naiotest_diff_compared_total{name=\"/item/{id}\",method=\"GET\"} 10\n"));
     assert_non_null(strstr(page, "\naiotest_diff_mismatched_total{name=\"/item/{id}\",method=\"GET\"} 2\n"));

@@ -411,7 +411,9 @@ static void diff_section(FILE *f, const json_t *report)
 
 /* ---- notes: what the run could not do or did specially, from the report's
  * bodies, unsolicited, pipeline, requests_left_out, origins_refused_at_run_time
- * and schedule; each non-zero count one item, worded as the text summary. */
+ * (at most the 64 names the report keeps), schedule, open_model, script_metrics
+ * and interrupted; each non-zero count one item, worded as the text summary or
+ * the warning on stderr, so a reader of the page alone sees them. */
 
 static double sub(const json_t *report, const char *obj, const char *key)
 {

@@ -140,6 +140,17 @@ static void test_page(void **state)
     assert_non_null(strstr(before, "process_cpu_seconds_total "));
     free(before);
 
+    /* A run without timed steps: the counters at 0, no lag histogram. */
+    stats_t *none = stats_new(f->names);
+    metrics_publish(m, none, NULL);
+    char *plain = http_get(port, "/metrics");
+    assert_non_null(strstr(plain, "\naiotest_bodies_cut_total 0\n"));
+    assert_non_null(strstr(plain, "\naiotest_schedule_steps_total 0\n"));
+    assert_null(strstr(plain, "aiotest_schedule_lag_seconds"));
+    assert_null(strstr(plain, "aiotest_diff_"));
+    free(plain);
+    stats_free(none);
+
     uint32_t users[2] = {6, 2};
     metrics_state_t st = {.users_per_class = users, .target_users = 8, .stage = 2,
                           .target_rate = 12.5, .elapsed_s = 3.5};

@@ -129,27 +129,51 @@ static void render_requests(FILE *f, const metrics_t *m, const stats_t *s)
     }
 }
 
-static void render_latency(FILE *f, const metrics_t *m, const stats_t *s)
+/* base_bucket{[name,method,]le=".."}, base_sum and base_count of h in seconds;
+ * entry < 0: a histogram without labels. */
+static void put_histogram(FILE *f, const metrics_t *m, const char *base, long entry, const hist_t *h)
 {
     uint64_t bounds[N_BUCKETS], le[N_BUCKETS];
+    char name[96];
     for (size_t b = 0; b < N_BUCKETS; b++)
         bounds[b] = buckets[b].us;
+    hist_count_le_many(h, bounds, N_BUCKETS, le);
+    snprintf(name, sizeof name, "%s_bucket", base);
+    for (size_t b = 0; b <= N_BUCKETS; b++) {
+        if (entry >= 0) {
+            put_entry(f, m, name, (size_t)entry);
+            fputc(',', f);
+        } else {
+            fprintf(f, "%s{", name);
+        }
+        fprintf(f, "le=\"%s\"} %" PRIu64 "\n", b < N_BUCKETS ? buckets[b].le : "+Inf",
+                b < N_BUCKETS ? le[b] : hist_count(h));
+    }
+    snprintf(name, sizeof name, "%s_sum", base);
+    if (entry >= 0) {
+        put_entry(f, m, name, (size_t)entry);
+        fputc('}', f);
+    } else {
+        fputs(name, f);
+    }
+    fprintf(f, " %.6f\n", (double)hist_sum(h) / 1e6);
+    snprintf(name, sizeof name, "%s_count", base);
+    if (entry >= 0) {
+        put_entry(f, m, name, (size_t)entry);
+        fputc('}', f);
+    } else {
+        fputs(name, f);
+    }
+    fprintf(f, " %" PRIu64 "\n", hist_count(h));
+}
+
+static void render_latency(FILE *f, const metrics_t *m, const stats_t *s)
+{
     put_head(f, "aiotest_request_duration_seconds", "histogram",
              "Request latency from the (scheduled) start to the end of the response.");
-    for (size_t i = 0; i < n_of(m, s); i++) {
-        const hist_t *h = stats_entry(s, (uint32_t)i)->latency;
-        hist_count_le_many(h, bounds, N_BUCKETS, le);
-        for (size_t b = 0; b < N_BUCKETS; b++) {
-            put_entry(f, m, "aiotest_request_duration_seconds_bucket", i);
-            fprintf(f, ",le=\"%s\"} %" PRIu64 "\n", buckets[b].le, le[b]);
-        }
-        put_entry(f, m, "aiotest_request_duration_seconds_bucket", i);
-        fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", hist_count(h));
-        put_entry(f, m, "aiotest_request_duration_seconds_sum", i);
-        fprintf(f, "} %.6f\n", (double)hist_sum(h) / 1e6);
-        put_entry(f, m, "aiotest_request_duration_seconds_count", i);
-        fprintf(f, "} %" PRIu64 "\n", hist_count(h));
-    }
+    for (size_t i = 0; i < n_of(m, s); i++)
+        put_histogram(f, m, "aiotest_request_duration_seconds", (long)i,
+                      stats_entry(s, (uint32_t)i)->latency);
 }
 
 static void render_bytes(FILE *f, const metrics_t *m, const stats_t *s)
@@ -163,6 +187,94 @@ static void render_bytes(FILE *f, const metrics_t *m, const stats_t *s)
     for (size_t i = 0; i < n_of(m, s); i++) {
         put_entry(f, m, "aiotest_bytes_received_total", i);
         fprintf(f, "} %" PRIu64 "\n", stats_entry(s, (uint32_t)i)->bytes_received);
+    }
+}
+
+static void put_counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+    put_head(f, name, "counter", help);
+    fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/* What the replay could not do or did specially, as the report's bodies,
+ * unsolicited, pipeline and schedule count it; 0 until it happens, so a
+ * dashboard's query has its series from the first scrape. */
+static void render_notes(FILE *f, const stats_t *s)
+{
+    put_counter(f, "aiotest_bodies_cut_total",
+                "Response bodies cut at --max-body (checks and extractors saw the first bytes).",
+                stats_bodies_cut(s));
+    put_counter(f, "aiotest_bodies_undecoded_total",
+                "Response bodies left coded: a Content-Encoding that could not be undone.",
+                stats_bodies_undecoded(s));
+    put_counter(f, "aiotest_body_bytes_dropped_total",
+                "Response body bytes read past --max-body and dropped.", stats_body_bytes_dropped(s));
+    put_counter(f, "aiotest_unsolicited_events_total",
+                "Reads of HTTP/1.1 response bytes that no request waited for (each closed its connection).",
+                stats_unsolicited_events(s));
+    put_counter(f, "aiotest_unsolicited_bytes_total",
+                "HTTP/1.1 response bytes that no request waited for, dropped.",
+                stats_unsolicited_bytes(s));
+    put_counter(f, "aiotest_pipelined_requests_total",
+                "Request attempts sent behind another on their HTTP/1.1 connection (--pipeline).",
+                stats_pipelined(s));
+    put_counter(f, "aiotest_pipeline_resent_total",
+                "Requests sent again because their pipeline broke before their response began.",
+                stats_pipeline_resent(s));
+    put_counter(f, "aiotest_schedule_steps_total",
+                "Timed replay: steps started (each at or after its due time).",
+                hist_count(stats_lag_hist(s)));
+    char help[96];
+    snprintf(help, sizeof help, "Timed replay: steps started more than %u ms behind their due time.",
+             STATS_LATE_US / 1000);
+    put_counter(f, "aiotest_schedule_late_steps_total", help, stats_late(s));
+    /* 19 series: only for a timed replay, once a step started. */
+    if (hist_count(stats_lag_hist(s)) == 0)
+        return;
+    put_head(f, "aiotest_schedule_lag_seconds", "histogram",
+             "Timed replay: how far behind their due time steps started.");
+    put_histogram(f, NULL, "aiotest_schedule_lag_seconds", -1, stats_lag_hist(s));
+}
+
+/* --diff: per entry the responses compared with the recording, those that
+ * differed, and by what (a response may differ in several ways). Only entries
+ * with a comparison have series; none without --diff. */
+static void render_diff(FILE *f, const metrics_t *m, const stats_t *s)
+{
+    bool any = false;
+    for (size_t i = 0; i < n_of(m, s); i++)
+        any = any || stats_entry(s, (uint32_t)i)->diff_compared > 0;
+    if (!any)
+        return;
+    put_head(f, "aiotest_diff_compared_total", "counter",
+             "--diff: responses compared with the recorded ones.");
+    for (size_t i = 0; i < n_of(m, s); i++) {
+        const stats_entry_t *e = stats_entry(s, (uint32_t)i);
+        if (e->diff_compared == 0)
+            continue;
+        put_entry(f, m, "aiotest_diff_compared_total", i);
+        fprintf(f, "} %" PRIu64 "\n", e->diff_compared);
+    }
+    put_head(f, "aiotest_diff_mismatched_total", "counter",
+             "--diff: responses that differed from the recorded ones in any way.");
+    for (size_t i = 0; i < n_of(m, s); i++) {
+        const stats_entry_t *e = stats_entry(s, (uint32_t)i);
+        if (e->diff_compared == 0)
+            continue;
+        put_entry(f, m, "aiotest_diff_mismatched_total", i);
+        fprintf(f, "} %" PRIu64 "\n", e->diff_mismatched);
+    }
+    put_head(f, "aiotest_diff_kind_total", "counter",
+             "--diff: responses that differed in that way (status, type, shape, values, length).");
+    for (size_t i = 0; i < n_of(m, s); i++) {
+        const stats_entry_t *e = stats_entry(s, (uint32_t)i);
+        for (int k = 0; k < STATS_DIFF__COUNT; k++) {
+            if (e->diff[k] == 0)
+                continue;
+            put_entry(f, m, "aiotest_diff_kind_total", i);
+            put_label(f, "kind", stats_diff_name((stats_diff_t)k), false);
+            fprintf(f, "} %" PRIu64 "\n", e->diff[k]);
+        }
     }
 }
 
@@ -269,6 +381,8 @@ static char *render(const metrics_t *m, const stats_t *s, const metrics_state_t 
         render_requests(f, m, s);
         render_latency(f, m, s);
         render_bytes(f, m, s);
+        render_notes(f, s);
+        render_diff(f, m, s);
     }
     render_state(f, m, s, st);
     if (st && st->script)

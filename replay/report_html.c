@@ -2,7 +2,9 @@
  * the summary table and inline SVG charts. Every chart's <svg> carries its id
  * and the plotted numbers in data-points (JSON), so tests and scripts can read
  * what is drawn. With --fail-on and --baseline, their verdicts come first
- * (tables "thresholds" and "baseline"); responses by status code per entry
+ * (tables "thresholds" and "baseline"), then the notes (list "notes": what the
+ * replay could not do or did specially, as the text summary says it), the
+ * --diff and --timed schedule sections; responses by status code per entry
  * follow the summary ("statuses"). No scripts, fonts or images from anywhere else. */
 #include "report.h"
 
@@ -407,6 +409,144 @@ static void diff_section(FILE *f, const json_t *report)
     fprintf(f, "</tbody></table>\n");
 }
 
+/* ---- notes: what the run could not do or did specially, from the report's
+ * bodies, unsolicited, pipeline, requests_left_out, origins_refused_at_run_time
+ * (at most the 64 names the report keeps), schedule, open_model, script_metrics
+ * and interrupted; each non-zero count one item, worded as the text summary or
+ * the warning on stderr, so a reader of the page alone sees them. */
+
+static double sub(const json_t *report, const char *obj, const char *key)
+{
+    return num(json_object_get(report, obj), key);
+}
+
+/* The timed replay's lag behind schedule (report field "schedule"). */
+static void schedule_section(FILE *f, const json_t *report)
+{
+    const json_t *s = json_object_get(report, "schedule");
+    if (!json_is_object(s))
+        return;
+    char p50[32], p99[32], max[32];
+    fmt_ms(p50, sizeof p50, num(s, "lag_p50_ms"));
+    fmt_ms(p99, sizeof p99, num(s, "lag_p99_ms"));
+    fmt_ms(max, sizeof max, num(s, "lag_max_ms"));
+    fprintf(f, "<h2>Schedule (--timed)</h2>\n<p id=\"schedule\" class=\"meta\">%.0f step(s) started; "
+               "lag behind schedule p50 %s ms, p99 %s ms, max %s ms; %.0f started more than %.0f ms "
+               "late</p>\n", num(s, "steps"), p50, p99, max, num(s, "late"), num(s, "late_threshold_ms"));
+}
+
+static void note_begin(FILE *f, bool *open, const char *id, bool bad)
+{
+    if (!*open)
+        fprintf(f, "<h2>Notes</h2>\n<ul id=\"notes\">\n");
+    *open = true;
+    fprintf(f, "<li id=\"note-%s\"%s>", id, bad ? " class=\"bad\"" : "");
+}
+
+static void notes_section(FILE *f, const json_t *report)
+{
+    bool open = false;
+    double cut = sub(report, "bodies", "cut"), undecoded = sub(report, "bodies", "undecoded");
+    if (cut > 0 || undecoded > 0) {
+        note_begin(f, &open, "bodies", false);
+        fprintf(f, "Response bodies: %.0f cut at --max-body (checks and extractors saw the first bytes; "
+                   "%.0f bytes more read and dropped), %.0f left coded (Content-Encoding not decodable)"
+                   "</li>\n", cut, sub(report, "bodies", "dropped_bytes"), undecoded);
+    }
+    double events = sub(report, "unsolicited", "events");
+    if (events > 0) {
+        note_begin(f, &open, "unsolicited", true);
+        fprintf(f, "Unsolicited response bytes: %.0f time(s) a server sent bytes that no request "
+                   "waited for (%.0f bytes, dropped; the connection was closed each time)</li>\n",
+                events, sub(report, "unsolicited", "bytes"));
+    }
+    const json_t *pl = json_object_get(report, "pipeline");
+    if (json_is_object(pl)) {
+        note_begin(f, &open, "pipeline", false);
+        fprintf(f, "Pipelining (--pipeline %.0f): %.0f request(s) sent behind another on their HTTP/1.1 "
+                   "connection, %.0f resent after a pipeline broke</li>\n",
+                num(pl, "depth"), num(pl, "pipelined"), num(pl, "resent"));
+    }
+    double left_out = num(report, "requests_left_out");
+    if (left_out > 0) {
+        note_begin(f, &open, "left-out", false);
+        fprintf(f, "%.0f request(s) of the scenario left out by --only-host</li>\n", left_out);
+    }
+    const json_t *refused = json_object_get(report, "origins_refused_at_run_time");
+    if (json_array_size(refused) > 0) {
+        note_begin(f, &open, "origins-refused", true);
+        fprintf(f, "%zu origin(s) met at run time that the command line does not name (their "
+                   "requests failed as 'origin' and were not sent): ", json_array_size(refused));
+        size_t i;
+        const json_t *o;
+        json_array_foreach(refused, i, o) {
+            fputs(i ? ", " : "", f);
+            put_esc(f, json_string_value(o) ? json_string_value(o) : "");
+        }
+        fprintf(f, "</li>\n");
+    }
+    const json_t *sch = json_object_get(report, "schedule");
+    if (json_is_object(sch) && json_is_false(json_object_get(sch, "kept"))) {
+        char max[32];
+        fmt_ms(max, sizeof max, num(sch, "lag_max_ms"));
+        note_begin(f, &open, "schedule", true);
+        fprintf(f, "The replay could not keep the schedule: %.0f of %.0f step(s) started more than "
+                   "%.0f ms late (max %s ms): the target or this machine was too slow</li>\n",
+                num(sch, "late"), num(sch, "steps"), num(sch, "late_threshold_ms"), max);
+    }
+    double not_started = sub(report, "open_model", "not_started");
+    if (not_started > 0) {
+        note_begin(f, &open, "not-started", true);
+        fprintf(f, "open model: %.0f scheduled iteration(s) never started: no pooled user was free "
+                   "(--max-users) before the run ended</li>\n", not_started);
+    }
+    double refused_updates = 0;
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(report, "script_metrics"), i, m)
+        refused_updates += num(m, "refused");
+    if (refused_updates > 0) {
+        note_begin(f, &open, "script-refused", true);
+        fprintf(f, "script metrics: %.0f update(s) refused: a label set came past the bound per metric "
+                   "(by metric: script_metrics[].refused in the JSON report)</li>\n", refused_updates);
+    }
+    if (json_is_true(json_object_get(report, "interrupted"))) {
+        note_begin(f, &open, "interrupted", true);
+        fprintf(f, "The run was interrupted by a second signal: requests still in flight count as "
+                   "'unfinished'</li>\n");
+    }
+    if (open)
+        fprintf(f, "</ul>\n");
+}
+
+/* Lua hooks' failure reasons (report fields failure_reasons, _other), as the
+ * summary's "Failure reasons (script)" table. */
+static void reasons_section(FILE *f, const json_t *report)
+{
+    const json_t *rs = json_object_get(report, "failure_reasons");
+    double other = num(report, "failure_reasons_other");
+    if (json_array_size(rs) == 0 && other <= 0)
+        return;
+    fprintf(f, "<h2>Failure reasons (script)</h2>\n<table id=\"failure-reasons\"><thead><tr>"
+               "<th># occurrences</th><th class=\"l\">Type</th><th class=\"l\">Name</th>"
+               "<th class=\"l\">Reason</th></tr></thead>\n<tbody>\n");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(rs, i, r) {
+        fprintf(f, "<tr><td>%.0f</td><td class=\"l\">", num(r, "count"));
+        put_esc(f, str(r, "method"));
+        fprintf(f, "</td><td class=\"l name\">");
+        put_esc(f, stats_display_name(str(r, "method"), str(r, "name")));
+        fprintf(f, "</td><td class=\"l name\">");
+        put_esc(f, str(r, "reason"));
+        fprintf(f, "</td></tr>\n");
+    }
+    if (other > 0)
+        fprintf(f, "<tr><td>%.0f</td><td class=\"l\" colspan=\"3\">(other reasons: more than %d "
+                   "distinct)</td></tr>\n", other, STATS_REASONS_MAX);
+    fprintf(f, "</tbody></table>\n");
+}
+
 static void baseline_value(FILE *f, const json_t *row, const char *key)
 {
     const char *unit = str(row, "unit");
@@ -584,7 +724,8 @@ static const char css[] =
     ".series{fill:none;stroke-width:2;stroke-linejoin:round}.bar{fill:#2563eb}"
     ".fail{fill:#dc2626}.empty{fill:#9ca3af;font-size:14px}"
     "td.ok,b.ok{color:#16a34a;font-weight:600}td.bad.l,b.bad{color:#dc2626;font-weight:600}"
-    "td.skip{color:#6b7280}"
+    "td.skip{color:#6b7280}ul#notes{background:#fff;border-radius:10px;padding:10px 10px 10px 32px;"
+    "box-shadow:0 1px 2px #0001;margin:0}li.bad{color:#dc2626}"
     "footer{color:#9ca3af;font-size:12px;margin-top:28px}";
 
 static void kpi(FILE *f, const char *label, const char *value, bool bad)
@@ -704,9 +845,12 @@ int report_write_html(const char *path, const json_t *report, char *err, size_t 
     header(f, report, total);
     thresholds_section(f, report);
     baseline_section(f, report);
+    notes_section(f, report);
     diff_section(f, report);
+    schedule_section(f, report);
     summary_table(f, report, total);
     statuses_section(f, report, total);
+    reasons_section(f, report);
     charts(f, report, total);
     fprintf(f, "<footer>aiotest-replay %s &middot; every chart's data is in its data-points "
                "attribute</footer>\n</main></body></html>\n", AIOTEST_VERSION);

@@ -29,7 +29,8 @@ for m in ("aiotest_target_users", "aiotest_target_rate"):
     assert uses and all(e.startswith("sum(" + m) for e in uses), uses
 for q in ("0.5", "0.95", "0.99"):
     assert "histogram_quantile(%s, sum by (name, le) (rate(aiotest_request_duration_seconds_bucket" % q in joined, q
-for m in ("aiotest_requests_total", "aiotest_request_failures_total", "aiotest_users", "aiotest_stage"):
+for m in ("aiotest_requests_total", "aiotest_request_failures_total", "aiotest_users", "aiotest_stage",
+          "aiotest_bodies_cut_total", "aiotest_unsolicited_events_total"):
     assert m in joined, m
 code = open(src + "/replay/metrics.c").read() + open(src + "/docs/metrics.md").read()
 for m in set(re.findall(r"\b((?:aiotest|process)_[a-z_]+)", joined)):

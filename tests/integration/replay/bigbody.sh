@@ -58,11 +58,18 @@ grep -q 'Response bodies: 10 cut at --max-body' "$T_DIR/big.err" "$T_DIR/big.out
 
 # ---- a smaller --max-body: still every byte read, the extractor still works.
 scenario "/download?bytes=1000000" ', "extract": [{"var": "first", "kind": "regex", "expr": "^(.)"}]' >"$T_DIR/mid.json"
-r_replay "$T_DIR/mid.json" --host "$TARGET_URL" -u 2 --iterations 3 --max-body 64KiB --report "$T_DIR/mid.json.report" -q
+r_replay_scraped "$T_DIR/mid.prom" "$T_DIR/mid.json.report" "$T_DIR/mid.json" --host "$TARGET_URL" -u 2 --iterations 3 \
+    --max-body 64KiB --html "$T_DIR/mid.html" -q
 t_eq "--max-body 64KiB: exit" 0 "$R_RC"
 t_eq "--max-body 64KiB: failures" 0 "$(r_json "$T_DIR/mid.json.report" 'r["total"]["failures"]')"
 t_eq "--max-body 64KiB: cut" 6 "$(r_json "$T_DIR/mid.json.report" 'r["bodies"]["cut"]')"
 t_eq "--max-body 64KiB: dropped" $((6 * (1000000 - 65536))) "$(r_json "$T_DIR/mid.json.report" 'r["bodies"]["dropped_bytes"]')"
+# The HTML report and /metrics say so too.
+t_eq "--max-body 64KiB: html note" \
+    "Response bodies: 6 cut at --max-body (checks and extractors saw the first bytes; $((6 * (1000000 - 65536))) bytes more read and dropped), 0 left coded (Content-Encoding not decodable)" \
+    "$(r_html_note "$T_DIR/mid.html" bodies)"
+t_eq "--max-body 64KiB: metrics cut, dropped, undecoded" "6 $((6 * (1000000 - 65536))) 0" \
+    "$(r_sample "$T_DIR/mid.prom" aiotest_bodies_cut_total) $(r_sample "$T_DIR/mid.prom" aiotest_body_bytes_dropped_total) $(r_sample "$T_DIR/mid.prom" aiotest_bodies_undecoded_total)"
 "$T_REPLAY" "$T_DIR/mid.json" --max-body 0 2>"$T_DIR/usage.err"
 t_eq "--max-body 0 is a usage error" 2 "$?"
 grep -q -- "--max-body '0'" "$T_DIR/usage.err" || t_fail "the error does not name --max-body: $(cat "$T_DIR/usage.err")"
@@ -130,7 +137,12 @@ r_in 1900 3000 "$max" || t_fail "--timeout 2s ended a slow request after $max ms
 # ---- a coding the replay cannot undo: the check sees the bytes as received,
 # and the report counts the body as left coded.
 scenario "/odd" ', "check": {"body_contains": ["hello"]}' >"$T_DIR/odd.json"
-r_replay "$T_DIR/odd.json" --host "http://127.0.0.1:$SP" -u 1 --iterations 3 --report "$T_DIR/odd-report.json"
+r_replay_scraped "$T_DIR/odd.prom" "$T_DIR/odd-report.json" "$T_DIR/odd.json" --host "http://127.0.0.1:$SP" -u 1 \
+    --iterations 3 --html "$T_DIR/odd.html"
 t_eq "undecodable coding: failures" 0 "$(r_json "$T_DIR/odd-report.json" 'r["total"]["failures"]')"
 t_eq "undecodable coding: counted" 3 "$(r_json "$T_DIR/odd-report.json" 'r["bodies"]["undecoded"]')"
 grep -q '3 left coded' "$T_DIR/replay.err" "$T_DIR/replay.out" || t_fail "the summary does not count the undecoded bodies"
+t_eq "undecodable coding: html note" \
+    "Response bodies: 0 cut at --max-body (checks and extractors saw the first bytes; 0 bytes more read and dropped), 3 left coded (Content-Encoding not decodable)" \
+    "$(r_html_note "$T_DIR/odd.html" bodies)"
+t_eq "undecodable coding: metrics" 3 "$(r_sample "$T_DIR/odd.prom" aiotest_bodies_undecoded_total)"

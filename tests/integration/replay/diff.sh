@@ -36,8 +36,8 @@ t_eq "--diff-values: shape the same" 0 "$(r_json "$T_DIR/values.json" 'r["diff"]
 
 # a changed API: "user" renamed "login" in every JSON answer
 t_target --quiet --rename-field user=login
-r_replay "$T_DIR/rec.mp" --timed --speed 10 --host "$TARGET_URL" --diff --fail-on 'diff<1%' \
-    --report "$T_DIR/changed.json" --html "$T_DIR/changed.html"
+r_replay_scraped "$T_DIR/changed.prom" "$T_DIR/changed.json" "$T_DIR/rec.mp" --timed --speed 10 --host "$TARGET_URL" \
+    --diff --fail-on 'diff<1%' --html "$T_DIR/changed.html"
 t_eq "renamed field: exit (diff<1% fails)" 1 "$R_RC"
 t_eq "renamed field: diff shape (login and profile)" 2 "$(r_json "$T_DIR/changed.json" 'r["diff"]["kinds"]["shape"]')"
 t_eq "renamed field: no diff status" 0 "$(r_json "$T_DIR/changed.json" 'r["diff"]["kinds"]["status"]')"
@@ -53,6 +53,12 @@ grep -q 'FAIL diff<1%' "$T_DIR/replay.out" || t_fail "threshold line: $(grep -i 
 grep -q 'id="diff-examples"' "$T_DIR/changed.html" && grep -q 'replayed has $.login:string' "$T_DIR/changed.html" ||
     t_fail "HTML report: no diff examples"
 t_log "ok: the HTML report lists the examples"
+# /metrics: the same counts per entry, summed here.
+psum() { awk -v m="$1" 'index($0, m) == 1 { n += $NF } END { print n + 0 }' "$T_DIR/changed.prom"; }
+t_eq "metrics: compared, mismatched" \
+    "$(r_json "$T_DIR/changed.json" '"%d %d" % (r["diff"]["compared"], r["diff"]["mismatched"])')" \
+    "$(psum 'aiotest_diff_compared_total{') $(psum 'aiotest_diff_mismatched_total{')"
+t_eq "metrics: shape differences" 2 "$(grep '^aiotest_diff_kind_total{.*kind="shape"}' "$T_DIR/changed.prom" | awk '{n += $NF} END {print n + 0}')"
 
 # A scenario run of the recording (users and iterations, no --timed): every
 # response is compared with its class's recorded one; the renamed field shows.

@@ -41,3 +41,41 @@ r_clean() {
         t_fail "sanitizer report in $1"
     fi
 }
+
+# r_replay_scraped PAGE REPORT ARGS...: r_replay with --metrics on a port of its
+# own and --report REPORT; once the report is written (the final page is
+# published before it), GET /metrics goes to PAGE; --metrics-linger keeps the
+# endpoint up until that scrape. Exit status in R_RC.
+r_replay_scraped() {
+    local page=$1 report=$2 mport
+    shift 2
+    mport=$(t_port)
+    rm -f "$report"
+    timeout 120 "$T_REPLAY" "$@" --report "$report" --metrics "127.0.0.1:$mport" --metrics-linger 20s \
+        >"$T_DIR/replay.out" 2>"$T_DIR/replay.err" &
+    local pid=$!
+    T_PIDS+=("$pid")
+    for _ in $(seq 1200); do [ -s "$report" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    curl -s "http://127.0.0.1:$mport/metrics" >"$page"
+    wait "$pid"
+    R_RC=$?
+    if [ "$R_RC" -ne 0 ]; then sed -n 1,5p "$T_DIR/replay.err" >&2; fi
+    r_clean "$T_DIR/replay.err"
+}
+
+# r_sample PAGE METRIC: the value of the sample line "METRIC VALUE" (METRIC with
+# its labels, as printed), "missing" when the page has none.
+r_sample() {
+    awk -v m="$2" 'index($0, m " ") == 1 { print substr($0, length(m) + 2); found = 1 }
+                   END { if (!found) print "missing" }' "$1"
+}
+
+# r_html_note HTML ID: the text of <li id="note-ID"> of an --html report, tags
+# and entities as written; "missing" when the page has none.
+r_html_note() {
+    python3 - "$1" "$2" <<'PY'
+import re, sys
+m = re.search(r'<li id="note-%s"[^>]*>(.*?)</li>' % re.escape(sys.argv[2]), open(sys.argv[1]).read())
+print(m.group(1) if m else "missing")
+PY
+}

@@ -109,7 +109,7 @@ mapfile -t M < <(awk '$4 == "refused" { print $1 }' "$T_DIR/refused.err" | head 
 h0=${M[0]#*://}; h1=${M[1]#*://}
 replay_traced mapped "$T_DIR/page.mp" --host "$T1_URL" --map-host "$h0=$T2_URL" \
     --map-host "${M[1]}=$T2_URL" --only-host 127.0.0.1 -u 1 --iterations 1 --think-scale 0 \
-    --report "$T_DIR/mapped.json"
+    --report "$T_DIR/mapped.json" --html "$T_DIR/mapped.html"
 [ "$R_RC" = 2 ] && t_fail "mapped run refused: $(tail -2 "$T_DIR/mapped.err")"
 t_log "ok: mapped run exit $R_RC (failures are the 404s of a page the test servers do not have)"
 t_check "mapped: only loopback connections, no DNS" only_loopback mapped
@@ -120,6 +120,8 @@ t_eq "two origins mapped" 2 "$(r_json "$T_DIR/mapped.json" 'sum(o["route"] == "m
 t_eq "the rest dropped" "$((USED - 3))" "$(r_json "$T_DIR/mapped.json" 'sum(o["route"] == "dropped" for o in r["origins"])')"
 t_eq "left-out requests counted" "$DROPPED" "$(r_json "$T_DIR/mapped.json" 'r["requests_left_out"]')"
 t_check "the dropped count is visible per origin on stderr" grep -qE ' dropped \(--only-host: not sent\)' "$T_DIR/mapped.err"
+t_eq "the HTML report notes the left-out requests" "$DROPPED request(s) of the scenario left out by --only-host" \
+    "$(r_html_note "$T_DIR/mapped.html" left-out)"
 T1=$(curl -s "$T1_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 T2=$(t2_count)
 t_check "the second server got the mapped origins' requests ($T2 >= $MAPPED)" test "$T2" -ge "$MAPPED"
@@ -152,7 +154,7 @@ cat >"$T_DIR/rt.json" <<JSON
 JSON
 : >"$T_DIR/t2.log"
 replay_traced rt "$T_DIR/rt.json" --allow-host "localhost:$P2" --map-host "shop.test=127.0.0.1:$P2" \
-    --threads 1 -u 2 --iterations 3 --report "$T_DIR/rt-r.json"
+    --threads 1 -u 2 --iterations 3 --report "$T_DIR/rt-r.json" --html "$T_DIR/rt.html"
 entry() { r_json "$T_DIR/rt-r.json" "[e for e in r['entries'] if e['name'] == '$1'][0]$2"; }
 t_eq "run-time origins: the run goes on (exit 1: some requests failed as origin)" 1 "$R_RC"
 t_eq "an allowed name, resolved at run time: no failure" 0 "$(entry ok "['failures']")"
@@ -164,6 +166,12 @@ t_eq "none of the refused requests reached it" 0 "$(grep -c rt-bad "$T_DIR/t2.lo
 t_check "the refused origin is named on stderr" grep -q "blocked.invalid.*not named" "$T_DIR/rt.err"
 t_eq "the report names the origins refused at run time" "['http://blocked.invalid', 'http://redirected.invalid']" \
     "$(r_json "$T_DIR/rt-r.json" 'sorted(r["origins_refused_at_run_time"])')"
+note=$(r_html_note "$T_DIR/rt.html" origins-refused)
+case "$note" in
+    "2 origin(s) met at run time that the command line does not name"*http://blocked.invalid*) ;;
+    *) t_fail "HTML report: origins-refused note: $note" ;;
+esac
+case "$note" in *http://redirected.invalid*) ;; *) t_fail "HTML report: the note misses redirected.invalid: $note" ;; esac
 t_check "run time: only loopback connections, no DNS server asked" only_loopback rt
 
 # The same runs without strace, so a sanitizer build also checks for leaks.

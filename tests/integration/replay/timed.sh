@@ -10,7 +10,8 @@
 # exactly; --loop with -t keeps going past one pass; a stalled target shows in
 # the latency (from the schedule) and in the lag; --shape with --timed is refused.
 . "$AIOTEST_SRC/tests/integration/lib.sh"
-t_need tcpdump /usr/bin/python3
+. "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
+t_need tcpdump /usr/bin/python3 curl
 [ "$(id -u)" = 0 ] || t_skip "tcpdump on lo needs root"
 T_CAPTURE="$AIOTEST_BUILD/capture/aiotest-capture"
 [ -x "$T_CAPTURE" ] || t_skip "aiotest-capture not built"
@@ -151,7 +152,10 @@ t_log "ok: --loop -t 3s: $served requests in $dur s (one pass: $made)"
 
 # ---- a stalled target: latency from the schedule and the lag show it
 curl -sS -o /dev/null -X POST "$TARGET_URL/_control?delay_ms=400" || t_fail "_control"
-run stall --speed 2
+r_replay_scraped "$T_DIR/stall.prom" "$T_DIR/stall.json" "${R[@]:1}" --speed 2 --html "$T_DIR/stall.html"
+RC=$R_RC
+cp "$T_DIR/replay.out" "$T_DIR/stall.out"
+cp "$T_DIR/replay.err" "$T_DIR/stall.err"
 curl -sS -o /dev/null -X POST "$TARGET_URL/_control?delay_ms=0"
 p50=$(jq_ stall 'r["total"]["p50_ms"]')
 lag=$(jq_ stall 'r["schedule"]["lag_p99_ms"]')
@@ -160,7 +164,22 @@ lag=$(jq_ stall 'r["schedule"]["lag_p99_ms"]')
 grep -q 'could not keep the schedule' "$T_DIR/stall.out" ||
     t_fail "no 'could not keep the schedule' line: $(cat "$T_DIR/stall.out")"
 t_eq "stalled: the report says the schedule was not kept" False "$(jq_ stall 'r["schedule"]["kept"]')"
-t_log "ok: a 400 ms stall: p50 $p50 ms, lag p99 $lag ms, and the summary says the schedule was not kept"
+# The HTML report and /metrics say so too.
+late=$(jq_ stall 'r["schedule"]["late"]')
+steps=$(jq_ stall 'r["schedule"]["steps"]')
+case "$(r_html_note "$T_DIR/stall.html" schedule)" in
+    "The replay could not keep the schedule: $late of $steps step(s) started more than 10 ms late"*) ;;
+    *) t_fail "HTML report: schedule note: $(r_html_note "$T_DIR/stall.html" schedule)" ;;
+esac
+grep -q "<p id=\"schedule\" class=\"meta\">$steps step(s) started; lag behind schedule p50 " "$T_DIR/stall.html" ||
+    t_fail "HTML report: no schedule line"
+t_eq "stalled: metrics steps, late" "$steps $late" \
+    "$(r_sample "$T_DIR/stall.prom" aiotest_schedule_steps_total) $(r_sample "$T_DIR/stall.prom" aiotest_schedule_late_steps_total)"
+# (the 10 ms bucket is not compared with late: a lag within 0.1 % below 10 ms may
+# sit in a histogram bucket that reaches past it)
+t_eq "stalled: metrics lag histogram count, +Inf bucket" "$steps $steps" \
+    "$(r_sample "$T_DIR/stall.prom" aiotest_schedule_lag_seconds_count) $(r_sample "$T_DIR/stall.prom" 'aiotest_schedule_lag_seconds_bucket{le="+Inf"}')"
+t_log "ok: a 400 ms stall: p50 $p50 ms, lag p99 $lag ms, and the summary, the HTML report and /metrics say the schedule was not kept"
 
 # no sanitizer report in any run (UBSan does not change the exit status)
 if grep -lE "runtime error:|Sanitizer" "$T_DIR"/*.err "$T_DIR"/*.out 2>/dev/null; then

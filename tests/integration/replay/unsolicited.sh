@@ -17,7 +17,7 @@
 . "$AIOTEST_SRC/tests/integration/lib.sh"
 . "$AIOTEST_SRC/tests/integration/replay/lib-replay.sh"
 [ -x "$T_REPLAY" ] || t_skip "aiotest-replay is not built"
-t_need python3
+t_need python3 curl
 
 PORT=$(t_port)
 cat >"$T_DIR/server.py" <<'PY'
@@ -76,7 +76,8 @@ JSON
 answer=$(python3 -c 'print(len(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))')
 extra=$(python3 -c 'print(len(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra"))')
 
-r_replay "$T_DIR/s.json" -u 1 --iterations 2 --threads 1 --timeout 10s --report "$T_DIR/r.json"
+r_replay_scraped "$T_DIR/r.prom" "$T_DIR/r.json" "$T_DIR/s.json" -u 1 --iterations 2 --threads 1 --timeout 10s \
+    --html "$T_DIR/r.html"
 t_eq "exit" 0 "$R_RC"
 t_eq "requests, failures" "6 0" \
     "$(r_json "$T_DIR/r.json" '"%d %d" % (r["total"]["count"], r["total"]["failures"])')"
@@ -91,6 +92,12 @@ want="Unsolicited response bytes: 4 time(s) a server sent bytes that no request 
 grep -qF "$want" "$T_DIR/replay.out" ||
     { cat "$T_DIR/replay.out" >&2; t_fail "summary: no line '$want'"; }
 t_log "ok: the summary names them"
+# The HTML report and /metrics say the same (a reader of either alone sees them).
+t_eq "html: note" "$want" "$(r_html_note "$T_DIR/r.html" unsolicited)"
+t_eq "metrics: events" 4 "$(r_sample "$T_DIR/r.prom" aiotest_unsolicited_events_total)"
+t_eq "metrics: bytes" $((4 * extra)) "$(r_sample "$T_DIR/r.prom" aiotest_unsolicited_bytes_total)"
+t_eq "metrics: nothing pipelined" 0 "$(r_sample "$T_DIR/r.prom" aiotest_pipelined_requests_total)"
+t_log "ok: the HTML report and /metrics name them"
 
 # The server's view: 6 requests; after /tail and after /idle a new connection
 # (numbers count accepts, the port probe's too: compared with the line before).
@@ -109,12 +116,15 @@ cat >"$T_DIR/pp.json" <<JSON
                {"name": "GET /plain", "method": "GET", "url": "/plain"},
                {"name": "GET /tail", "method": "GET", "url": "/tail"}]}]}]}
 JSON
-r_replay "$T_DIR/pp.json" -u 1 --iterations 2 --threads 1 --pipeline 2 --max-conns-per-host 1 \
-    --timeout 10s --report "$T_DIR/pp.r"
+r_replay_scraped "$T_DIR/pp.prom" "$T_DIR/pp.r" "$T_DIR/pp.json" -u 1 --iterations 2 --threads 1 --pipeline 2 \
+    --max-conns-per-host 1 --timeout 10s --html "$T_DIR/pp.html"
 t_eq "pipelined: exit" 0 "$R_RC"
 t_eq "pipelined: requests, failures, pipelined" "4 0 2" \
     "$(r_json "$T_DIR/pp.r" '"%d %d %d" % (r["total"]["count"], r["total"]["failures"], r["pipeline"]["pipelined"])')"
 t_eq "pipelined: unsolicited" "{'events': 2, 'bytes': $((2 * extra))}" "$(r_json "$T_DIR/pp.r" 'r.get("unsolicited")')"
+t_eq "pipelined: html note" "Pipelining (--pipeline 2): 2 request(s) sent behind another on their HTTP/1.1 connection, 0 resent after a pipeline broke" \
+    "$(r_html_note "$T_DIR/pp.html" pipeline)"
+t_eq "pipelined: metrics" "2 0 2" "$(r_sample "$T_DIR/pp.prom" aiotest_pipelined_requests_total) $(r_sample "$T_DIR/pp.prom" aiotest_pipeline_resent_total) $(r_sample "$T_DIR/pp.prom" aiotest_unsolicited_events_total)"
 
 # A run without stray bytes says nothing of them, and reports zeros.
 cat >"$T_DIR/p.json" <<JSON
@@ -123,10 +133,12 @@ cat >"$T_DIR/p.json" <<JSON
  "classes": [{"name": "u", "weight": 1, "wait": {"kind": "none"},
    "tasks": [{"name": "GET /plain", "method": "GET", "url": "/plain"}]}]}
 JSON
-r_replay "$T_DIR/p.json" -u 1 --iterations 3 --threads 1 --timeout 10s --report "$T_DIR/p.json.r"
+r_replay "$T_DIR/p.json" -u 1 --iterations 3 --threads 1 --timeout 10s --report "$T_DIR/p.json.r" \
+    --html "$T_DIR/p.html"
 t_eq "plain: exit" 0 "$R_RC"
 t_eq "plain: unsolicited" "{'events': 0, 'bytes': 0}" "$(r_json "$T_DIR/p.json.r" 'r.get("unsolicited")')"
 if grep -q "Unsolicited" "$T_DIR/replay.out"; then t_fail "plain: the summary names unsolicited bytes"; fi
+if grep -q 'id="notes"' "$T_DIR/p.html"; then t_fail "plain: the HTML report has notes"; fi
 
 # --merge adds them up.
 r_replay --merge "$T_DIR/r.json" "$T_DIR/r.json" --report "$T_DIR/m.json"

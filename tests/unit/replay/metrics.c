@@ -93,6 +93,19 @@ static int setup(void **state)
         if (i % 2)
             stats_iteration(f->s, true);
     }
+    /* What the replay could not do or did specially (the report's bodies,
+     * unsolicited, pipeline and schedule). */
+    stats_body(f->s, true, false, 4096);
+    stats_body(f->s, true, false, 1000);
+    stats_body(f->s, false, true, 0);
+    stats_unsolicited(f->s, 37);
+    stats_pipeline_depth(f->s, 3);
+    for (int i = 0; i < 6; i++)
+        stats_pipeline(f->s, true, i == 0);
+    for (int i = 0; i < 40; i++)
+        stats_lag(f->s, i < 37 ? 500 : 20000);
+    for (int i = 0; i < 10; i++)
+        stats_diff(f->s, f->a, i < 8 ? 0 : (1u << STATS_DIFF_STATUS) | (1u << STATS_DIFF_LENGTH), "x");
     *state = f;
     return 0;
 }
@@ -127,6 +140,17 @@ static void test_page(void **state)
     assert_non_null(strstr(before, "process_cpu_seconds_total "));
     free(before);
 
+    /* A run without timed steps: the counters at 0, no lag histogram. */
+    stats_t *none = stats_new(f->names);
+    metrics_publish(m, none, NULL);
+    char *plain = http_get(port, "/metrics");
+    assert_non_null(strstr(plain, "\naiotest_bodies_cut_total 0\n"));
+    assert_non_null(strstr(plain, "\naiotest_schedule_steps_total 0\n"));
+    assert_null(strstr(plain, "aiotest_schedule_lag_seconds"));
+    assert_null(strstr(plain, "aiotest_diff_"));
+    free(plain);
+    stats_free(none);
+
     uint32_t users[2] = {6, 2};
     metrics_state_t st = {.users_per_class = users, .target_users = 8, .stage = 2,
                           .target_rate = 12.5, .elapsed_s = 3.5};
@@ -154,6 +178,31 @@ static void test_page(void **state)
     assert_non_null(strstr(page, "aiotest_stage 2\n"));
     assert_non_null(strstr(page, "aiotest_target_rate 12.5\n"));
     assert_non_null(strstr(page, "# TYPE aiotest_request_duration_seconds histogram\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_bodies_cut_total counter\n"));
+    assert_non_null(strstr(page, "\naiotest_bodies_cut_total 2\n"));
+    assert_non_null(strstr(page, "\naiotest_bodies_undecoded_total 1\n"));
+    assert_non_null(strstr(page, "\naiotest_body_bytes_dropped_total 5096\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_unsolicited_events_total counter\n"));
+    assert_non_null(strstr(page, "\naiotest_unsolicited_events_total 1\n"));
+    assert_non_null(strstr(page, "\naiotest_unsolicited_bytes_total 37\n"));
+    assert_non_null(strstr(page, "\naiotest_pipelined_requests_total 6\n"));
+    assert_non_null(strstr(page, "\naiotest_pipeline_resent_total 1\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_steps_total 40\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_late_steps_total 3\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_schedule_lag_seconds histogram\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"0.005\"} 37\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"0.01\"} 37\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"0.025\"} 40\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_bucket{le=\"+Inf\"} 40\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_sum 0.078500\n"));
+    assert_non_null(strstr(page, "\naiotest_schedule_lag_seconds_count 40\n"));
+    assert_non_null(strstr(page, "# TYPE aiotest_diff_compared_total counter\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_compared_total{name=\"/item/{id}\",method=\"GET\"} 10\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_mismatched_total{name=\"/item/{id}\",method=\"GET\"} 2\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_kind_total{name=\"/item/{id}\",method=\"GET\",kind=\"status\"} 2\n"));
+    assert_non_null(strstr(page, "\naiotest_diff_kind_total{name=\"/item/{id}\",method=\"GET\",kind=\"length\"} 2\n"));
+    assert_null(strstr(page, "kind=\"shape\""));
+    assert_null(strstr(page, "aiotest_diff_compared_total{name=\"/odd"));
     assert_true(sum_samples(page, "process_resident_memory_bytes") > 1e5);
     assert_true(sum_samples(page, "process_start_time_seconds") > 1.6e9);
 

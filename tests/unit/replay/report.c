@@ -324,6 +324,88 @@ static void test_html_verdicts(void **state)
     free(html);
 }
 
+/* What the run could not do or did specially (the text summary's lines after
+ * the tables): a "Notes" list with each non-zero count, and the schedule of a
+ * timed replay; none of it when every count is 0. */
+static void test_html_notes(void **state)
+{
+    fixture_t *f = *state;
+    char path[128], err[256];
+    snprintf(path, sizeof(path), "%s/plain.html", f->dir);
+    assert_int_equal(report_write_html(path, f->report, err, sizeof(err)), 0);
+    char *html = slurp(path);
+    assert_null(strstr(html, "id=\"notes\""));
+    assert_null(strstr(html, "id=\"schedule\""));
+    assert_null(strstr(html, "id=\"failure-reasons\""));
+    free(html);
+
+    stats_t *s = stats_new(f->names);
+    stats_merge(s, f->s);
+    stats_body(s, true, false, 1500);
+    stats_body(s, true, false, 500);
+    stats_body(s, false, true, 0);
+    stats_unsolicited(s, 44);
+    stats_unsolicited(s, 6);
+    stats_unsolicited(s, 10);
+    stats_pipeline_depth(s, 4);
+    for (int i = 0; i < 9; i++)
+        stats_pipeline(s, true, i < 2);
+    for (int i = 0; i < 200; i++)
+        stats_lag(s, i < 190 ? 1000 : 50000); /* 10 of 200 late: 5 % */
+    json_t *r = stats_report_json(s, f->names, f->h, 5.0, 1700000000000000, NULL);
+    json_object_set_new(r, "requests_left_out", json_integer(7));
+    json_object_set_new(r, "open_model", json_pack("{s:i, s:i}", "scheduled", 100, "not_started", 3));
+    json_object_set_new(r, "script_metrics", json_pack("[{s:s, s:i}, {s:s, s:i}]", "name", "a", "refused", 2,
+                                                       "name", "b", "refused", 3));
+    json_object_set_new(r, "interrupted", json_true());
+    json_object_set_new(r, "failure_reasons",
+                        json_pack("[{s:s, s:s, s:s, s:s, s:i}]", "method", "GET", "name", "/search?q=a,b",
+                                  "category", "script", "reason", "x.lua:3: <bad>", "count", 4));
+    json_object_set_new(r, "failure_reasons_other", json_integer(2));
+    json_object_set_new(r, "origins_refused_at_run_time",
+                        json_pack("[ss]", "http://a.example:8080", "https://<b>.example"));
+    snprintf(path, sizeof(path), "%s/notes.html", f->dir);
+    assert_int_equal(report_write_html(path, r, err, sizeof(err)), 0);
+    html = slurp(path);
+    char *n = element(html, "ul", "notes");
+    assert_non_null(n);
+    assert_non_null(strstr(n, "<li id=\"note-bodies\">Response bodies: 2 cut at --max-body (checks and "
+                              "extractors saw the first bytes; 2000 bytes more read and dropped), 1 left "
+                              "coded (Content-Encoding not decodable)</li>"));
+    assert_non_null(strstr(n, "<li id=\"note-unsolicited\" class=\"bad\">Unsolicited response bytes: 3 time(s) a server "
+                              "sent bytes that no request waited for (60 bytes, dropped; the connection "
+                              "was closed each time)</li>"));
+    assert_non_null(strstr(n, "<li id=\"note-pipeline\">Pipelining (--pipeline 4): 9 request(s) sent "
+                              "behind another on their HTTP/1.1 connection, 2 resent after a pipeline "
+                              "broke</li>"));
+    assert_non_null(strstr(n, "<li id=\"note-left-out\">7 request(s) of the scenario left out by "
+                              "--only-host</li>"));
+    assert_non_null(strstr(n, "<li id=\"note-origins-refused\" class=\"bad\">2 origin(s) met at run time that the "
+                              "command line does not name (their requests failed as 'origin' and were "
+                              "not sent): http://a.example:8080, https://&lt;b&gt;.example</li>"));
+    assert_non_null(strstr(n, "<li id=\"note-schedule\" class=\"bad\">The replay could not keep the "
+                              "schedule: 10 of 200 step(s) started more than 10 ms late"));
+    assert_non_null(strstr(n, "<li id=\"note-not-started\" class=\"bad\">open model: 3 scheduled "
+                              "iteration(s) never started"));
+    assert_non_null(strstr(n, "<li id=\"note-script-refused\" class=\"bad\">script metrics: 5 update(s) "
+                              "refused"));
+    assert_non_null(strstr(n, "<li id=\"note-interrupted\" class=\"bad\">The run was interrupted"));
+    free(n);
+    char *fr = element(html, "table", "failure-reasons");
+    assert_non_null(fr);
+    assert_non_null(strstr(fr, "<td>4</td><td class=\"l\">GET</td><td class=\"l name\">/search?q=a,b</td>"
+                               "<td class=\"l name\">x.lua:3: &lt;bad&gt;</td>"));
+    assert_non_null(strstr(fr, "<td>2</td><td class=\"l\" colspan=\"3\">(other reasons"));
+    free(fr);
+    char *sch = element(html, "p", "schedule");
+    assert_non_null(sch);
+    assert_non_null(strstr(sch, "200 step(s) started; lag behind schedule p50 1.00 ms, p99 "));
+    free(sch);
+    free(html);
+    json_decref(r);
+    stats_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_html, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_empty_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_verdicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_notes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,49 +107,31 @@ static int unpack_headers(const mpr_ctx_t *c, const msgpack_object *v, const cha
     const msgpack_object *a;
     size_t n;
     int rc = mpr_v_array(c, v, key, false, &a, &n);
-    if (rc == 0 && n && hs->n == 0 && !hs->v) {
-        /* the array at its final size at once: no realloc per header */
-        if (!(hs->v = malloc(n * sizeof *hs->v)))
-            return mpr_fail(c, MP_ERR_IO, key, "out of memory");
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            char *name = NULL, *value = NULL;
-            if ((rc = mpr_pair(c, &a[i], key, &name, &value)) == 0) {
-                hs->v[hs->n].name = name;
-                hs->v[hs->n].value = value;
-                hs->n++;
-                continue;
-            }
-            free(name);
-            free(value);
-            name = value = NULL;
-            char field[48];
-            snprintf(field, sizeof field, "%s[%zu]", key, i);
-            rc = mpr_pair(c, &a[i], field, &name, &value);
-            free(name);
-            free(value);
-        }
-        return rc;
-    }
+    /* An empty list gets its final size at once: no realloc per header. */
+    bool sized = rc == 0 && n && hs->n == 0 && !hs->v;
+    if (sized && !(hs->v = malloc(n * sizeof *hs->v)))
+        return mpr_fail(c, MP_ERR_IO, key, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *name = NULL, *value = NULL;
-        /* The entry's name ("req_headers[3]") is made only when the entry is
-         * refused, and the entry read again under it so that the error names
-         * it: a printf per header was 2 % of loading a recording. */
+        char field[48];
         if ((rc = mpr_pair(c, &a[i], key, &name, &value)) != 0) {
+            /* The entry's name ("req_headers[3]") is made only when the entry is
+             * refused, and the entry read again under it so that the error names
+             * it: a printf per header was 2 % of loading a recording. */
             free(name);
             free(value);
             name = value = NULL;
-            char field[48];
             snprintf(field, sizeof field, "%s[%zu]", key, i);
             rc = mpr_pair(c, &a[i], field, &name, &value);
-        } else if (rec_headers_take(hs, name, value) != 0) {
-            char field[48];
-            snprintf(field, sizeof field, "%s[%zu]", key, i);
-            return mpr_fail(c, MP_ERR_IO, field, "out of memory");
-        }
-        if (rc != 0) {
             free(name);
             free(value);
+        } else if (sized) {
+            hs->v[hs->n].name = name;
+            hs->v[hs->n].value = value;
+            hs->n++;
+        } else if (rec_headers_take(hs, name, value) != 0) {
+            snprintf(field, sizeof field, "%s[%zu]", key, i);
+            return mpr_fail(c, MP_ERR_IO, field, "out of memory");
         }
     }
     return rc;
